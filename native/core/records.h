@@ -1,0 +1,139 @@
+// The fixed records that cross the C++/TypeScript boundary, described once: the per-frame
+// metadata that parse writes and the per-frame verdict that TypeScript writes back.
+//
+// Every record is an array of uint32 words so TypeScript reads it through one Uint32Array with
+// no DataView and no per-field alignment rules. The addon exports every index and enum below
+// (see native/addon/layout.cc); TypeScript asserts them at load and never hand-copies a number.
+// Addresses are IPv4 in host byte order; ports in host byte order; MACs split into a 16-bit high
+// part and a 32-bit low part (aa:bb:cc:dd:ee:ff -> hi 0xaabb, lo 0xccddeeff).
+#pragma once
+#include <cstdint>
+
+namespace director {
+
+// ---- frame metadata, written by core::parse_frame -------------------------------------------
+namespace meta {
+enum Word : uint32_t {
+  LEN = 0,          // frame length in bytes (Ethernet header onward, no vnet header)
+  ERROR,            // ParseError; 0 = ok. Fields after the failing layer are zero.
+  KIND,             // FrameKind
+  VLAN,             // 802.1Q VLAN id + 1 (0 = untagged)
+  L3_OFF,           // offset of the IP / ARP header
+  L4_OFF,           // offset of the TCP/UDP/ICMP header (0 if none or non-first fragment)
+  PROTO,            // IP protocol number (6 TCP, 17 UDP, 1 ICMP, 4 IPIP, ...)
+  SRC_IP,           // IPv4 source; ARP: sender protocol address
+  DST_IP,           // IPv4 destination; ARP: target protocol address
+  SRC_PORT,         // TCP/UDP source port; ICMP echo: identifier
+  DST_PORT,         // TCP/UDP destination port; ICMP echo: identifier
+  TCP_FLAGS,        // TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10)
+  FRAG,             // FragBits
+  IP_ID,            // IPv4 identification
+  TTL,              // IPv4 TTL
+  IP_LEN,           // IPv4 total length as in the header
+  ICMP,             // ICMP type << 8 | code
+  ICMP_EXTRA,       // ICMP "rest of header" word (frag-needed: next-hop MTU in the low 16 bits)
+  INNER_PROTO,      // ICMP error: protocol of the quoted packet (0 if not an error/quoted too short)
+  INNER_SRC_IP,     // ICMP error: quoted packet's source
+  INNER_DST_IP,     // ICMP error: quoted packet's destination
+  INNER_SRC_PORT,   // ICMP error: quoted packet's source port (0 if not quoted)
+  INNER_DST_PORT,   // ICMP error: quoted packet's destination port
+  ARP_OP,           // ARP opcode (1 request, 2 reply)
+  SRC_MAC_HI,       // Ethernet source (ARP: sender hardware address when KIND == ARP)
+  SRC_MAC_LO,
+  DST_MAC_HI,       // Ethernet destination
+  DST_MAC_LO,
+  OFFLOAD,          // OffloadBits, from the vnet header
+  GSO_SIZE,         // vnet header gso_size (MSS of a GSO super-frame), 0 if none
+  HASH,             // flow hash of (proto, src ip, src port, dst ip, dst port); 0 for non-IP
+  RESERVED_31,
+  WORDS             // record size in uint32 words
+};
+}  // namespace meta
+
+enum class FrameKind : uint32_t { OTHER = 0, ARP = 1, IPV4 = 2, IPV6 = 3 };
+
+enum class ParseError : uint32_t {
+  OK = 0,
+  TRUNCATED_ETH,      // shorter than an Ethernet header
+  TRUNCATED_VLAN,
+  TRUNCATED_ARP,
+  BAD_ARP,            // not Ethernet/IPv4 ARP
+  TRUNCATED_IP,
+  BAD_IP_VERSION,
+  BAD_IP_HEADER_LEN,  // IHL < 5 or beyond the frame
+  BAD_IP_TOTAL_LEN,   // total length < IHL*4 or beyond the frame
+  BAD_IP_CHECKSUM,
+  TRUNCATED_L4,       // TCP/UDP/ICMP header cut short
+  BAD_TCP_HEADER_LEN,
+  COUNT
+};
+
+namespace frag_bits {
+constexpr uint32_t DF = 1;        // don't fragment
+constexpr uint32_t MF = 2;        // more fragments
+constexpr uint32_t NONFIRST = 4;  // fragment offset != 0 (no L4 header in this frame)
+}  // namespace frag_bits
+
+namespace offload_bits {
+constexpr uint32_t CSUM_PARTIAL = 1;  // L4 checksum holds only the pseudo-header sum
+constexpr uint32_t GSO_TCPV4 = 2;     // TCP super-frame, segments of GSO_SIZE on egress
+constexpr uint32_t GSO_UDP = 4;       // UDP fragmentation offload / UDP_L4 super-frame
+constexpr uint32_t GSO_OTHER = 8;     // any other GSO type (TCPv6, ECN flagged, ...)
+constexpr uint32_t DATA_VALID = 16;   // checksum already verified by the sender's stack
+}  // namespace offload_bits
+
+// ---- verdicts, written by TypeScript, applied by core::apply_verdict ------------------------
+namespace verdict {
+enum Word : uint32_t {
+  ACTION = 0,   // Action
+  METHOD,       // Method (only for Action::FORWARD)
+  PORT,         // egress port index
+  DST_MAC_HI,   // next hop's MAC
+  DST_MAC_LO,
+  SRC_IP,       // new source address (NAT_OUT: VIP; FNAT_IN: LIP; FNAT_OUT: VIP)
+  SRC_PORT,     // new source port
+  DST_IP,       // new destination (NAT_IN/FNAT_IN: real server; FNAT_OUT: client)
+  DST_PORT,     // new destination port
+  TUN_SRC,      // TUN: outer source (director's address)
+  TUN_DST,      // TUN: outer destination (real server)
+  MTU,          // TUN: path MTU toward the real server (0 = egress port MTU);
+                // ICMP_FRAG_NEEDED: the MTU to advertise
+  SLOT,         // HOLD: slot in the hold pool
+  REASON,       // DROP: a DropReason index JS counts by (C++ ignores it)
+  RESERVED_14,
+  RESERVED_15,
+  WORDS
+};
+}  // namespace verdict
+
+enum class Action : uint32_t {
+  DROP = 0,          // consume, send nothing (JS counted the reason)
+  FORWARD = 1,       // rewrite per METHOD and send on PORT
+  ARP_REPLY = 2,     // turn this ARP request into a reply from the ingress port's MAC, send back
+  HOLD = 3,          // copy the frame (with meta and vnet header) into hold slot SLOT, send nothing
+  ICMP_FRAG_NEEDED = 4,   // answer the sender with ICMP type 3 code 4 carrying MTU (issue 3)
+  ICMP_TIME_EXCEEDED = 5, // answer the sender with ICMP type 11 code 0 (issue 3)
+  COUNT
+};
+
+enum class Method : uint32_t {
+  DR = 0,        // destination MAC := DST_MAC, source MAC := egress port's MAC
+  NAT_IN = 1,    // client -> real server: dst ip/port rewritten, TTL decremented
+  NAT_OUT = 2,   // real server -> client: src ip/port rewritten to VIP:vport
+  TUN = 3,       // IPIP encapsulation TUN_SRC -> TUN_DST
+  FNAT_IN = 4,   // client -> real server: src := LIP:lport, dst := real server
+  FNAT_OUT = 5,  // real server -> LIP: src := VIP:vport, dst := client
+  ICMP_NAT_IN = 6,   // ICMP error about a NAT/FNAT conn, client side -> real server (inner too)
+  ICMP_NAT_OUT = 7,  // ICMP error from a real server side -> client (inner too)
+  COUNT
+};
+
+// The hold pool keeps frames waiting on ARP resolution; bounded by slots, each holding one
+// frame of up to HOLD_SLOT_BYTES (GSO super-frames included).
+constexpr uint32_t HOLD_SLOTS = 64;
+constexpr uint32_t HOLD_SLOT_BYTES = 65536 + 64;
+
+// Frames per batch: one JS call handles at most this many.
+constexpr uint32_t BATCH_MAX = 256;
+
+}  // namespace director

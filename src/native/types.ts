@@ -1,0 +1,108 @@
+// The shape of the native addon as TypeScript sees it: one engine that owns ports, parses each
+// received batch into shared metadata records and applies the verdicts TypeScript writes back.
+
+/** Index/enum tables exported by the addon (native/addon/layout.cc), mirrored from records.h. */
+export interface NativeLayout {
+  meta: Record<string, number>;       // word indices, plus WORDS
+  verdict: Record<string, number>;    // word indices, plus WORDS
+  action: Record<string, number>;
+  method: Record<string, number>;
+  frameKind: Record<string, number>;
+  parseError: Record<string, number>;
+  fragBits: Record<string, number>;
+  offloadBits: Record<string, number>;
+  batchMax: number;
+  holdSlots: number;
+  holdSlotBytes: number;
+}
+
+export type PortKind = 'packet' | 'tap' | 'memory';
+
+export interface PortInfo {
+  index: number;
+  kind: PortKind;
+  name: string;       // interface name (memory ports: the given name)
+  ifindex: number;    // 0 for memory ports
+  mac: string;        // "aa:bb:cc:dd:ee:ff"
+  mtu: number;
+}
+
+export interface PortCounters {
+  rxFrames: number;
+  rxBytes: number;
+  rxBatches: number;
+  rxParseErrors: number;
+  rxRingDrops: number;   // frames the kernel dropped because the ring was full (tp_drops)
+  txFrames: number;
+  txBytes: number;
+  txErrors: number;
+}
+
+export interface PacketPortOptions {
+  /** TPACKET_V3 block size in bytes (power of two, >= page size). */
+  blockSize?: number;
+  /** Number of ring blocks. */
+  blockCount?: number;
+  /** Block retire timeout in milliseconds. */
+  blockTimeoutMs?: number;
+}
+
+/** A frame leaving a memory port, or a rewritten frame from rewrite(). */
+export interface OutFrame {
+  frame: Buffer;
+  /** virtio_net_hdr (10 bytes, little-endian) that goes with it; all zero when plain. */
+  vnet: Buffer;
+}
+
+export interface NativeEngine {
+  /** Metadata of the current batch: batchMax records of layout.meta.WORDS words. */
+  readonly meta: Uint32Array;
+  /** Verdicts of the current batch, written by the batch handler. */
+  readonly verdict: Uint32Array;
+  /** Verdicts for transmitHeld(): holdSlots records (SLOT names the held frame). */
+  readonly heldVerdict: Uint32Array;
+  /** Metadata of each hold slot as parsed when it was held (holdSlots records). */
+  readonly heldMeta: Uint32Array;
+
+  /** AF_PACKET socket bound to an existing interface, TPACKET_V3 RX ring, PACKET_VNET_HDR. */
+  addPacketPort(ifname: string, options?: PacketPortOptions): number;
+  /** Creates (or attaches to) TAP device ifname, IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, nonblocking. */
+  addTapPort(ifname: string): number;
+  /** An in-memory port: frames come from inject(), frames sent on it are read by drain(). */
+  addMemoryPort(name: string, mac: string, mtu: number): number;
+  portInfo(port: number): PortInfo;
+  counters(port: number): PortCounters;
+
+  /**
+   * The batch handler: called once per received batch after parsing, with the ingress port
+   * and the number of frames; it must fill verdict records 0..count-1 before returning.
+   */
+  onBatch(handler: (port: number, count: number) => void): void;
+  /** Starts readiness polling (uv_poll) on packet and TAP ports. */
+  start(): void;
+  stop(): void;
+  /** Sends one frame built by TypeScript (ARP request, gratuitous ARP, ...). */
+  send(port: number, frame: Uint8Array): void;
+  /** Applies heldVerdict records 0..count-1 to their held frames and sends them. */
+  transmitHeld(count: number): void;
+
+  /** Memory ports: frames arrive as if received (the batch handler runs synchronously). */
+  inject(port: number, frames: Uint8Array[], vnet?: Uint8Array[]): void;
+  /** Memory ports: takes the frames sent on the port since the last drain. */
+  drain(port: number): OutFrame[];
+
+  close(): void;
+}
+
+export interface NativeAddon {
+  layout: NativeLayout;
+  Engine: new () => NativeEngine;
+  /** Pure core: parse one frame into a metadata record (golden-packet tests, offline tools). */
+  parse(frame: Uint8Array, vnet?: Uint8Array): Uint32Array;
+  /**
+   * Pure core: apply one verdict to a copy of the frame as if sent on a port with this MAC and
+   * MTU; returns the frames that would leave (more than one when a GSO frame is segmented).
+   */
+  rewrite(frame: Uint8Array, verdict: Uint32Array, egress: { mac: string; mtu: number },
+          vnet?: Uint8Array): OutFrame[];
+}

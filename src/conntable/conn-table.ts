@@ -1,0 +1,217 @@
+// The connection table: typed-array entries (struct of arrays) indexed by one open-addressing
+// hash that holds an "in" key (client -> VIP) and, for NAT and FULLNAT, an "out" key (real
+// server -> client or LIP) per connection, so a single probe answers either direction.
+
+import { ExpiryWheel } from './expiry-wheel.js';
+
+/** Which key of a connection a lookup matched. */
+export const KeyKind = { IN: 0, OUT: 1 } as const;
+
+/** Connection flags. */
+export const ConnFlag = {
+  /** Has an out key: replies come back through the director (NAT, FULLNAT). */
+  HAS_OUT: 1,
+  /** The out key matches replies addressed to the LIP (FULLNAT) rather than the client. */
+  OUT_TO_LIP: 2,
+} as const;
+
+export interface NewConn {
+  proto: number;
+  caddr: number;
+  cport: number;
+  vaddr: number;
+  vport: number;
+  /** Real server. */
+  daddr: number;
+  dport: number;
+  /** FULLNAT local address and port (0 otherwise). */
+  laddr: number;
+  lport: number;
+  method: number;
+  flags: number;
+  service: number;
+  dest: number;
+  state: number;
+  /** Absolute expiry, in the wheel's seconds. */
+  expires: number;
+}
+
+const EMPTY = -1;
+
+/** 32-bit mix of a 5-tuple (murmur3's finaliser over a folded tuple). */
+export function hashTuple(proto: number, a: number, ap: number, b: number, bp: number): number {
+  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h ^= ((ap << 16) | bp) + proto;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+export class ConnTable {
+  readonly capacity: number;
+  readonly proto: Uint8Array;
+  readonly state: Uint8Array;
+  readonly method: Uint8Array;
+  readonly flags: Uint8Array;
+  readonly caddr: Uint32Array;
+  readonly vaddr: Uint32Array;
+  readonly daddr: Uint32Array;
+  readonly laddr: Uint32Array;
+  readonly cport: Uint16Array;
+  readonly vport: Uint16Array;
+  readonly dport: Uint16Array;
+  readonly lport: Uint16Array;
+  readonly service: Uint16Array;
+  readonly dest: Uint32Array;
+  readonly wheel: ExpiryWheel;
+  private readonly slots: Int32Array;
+  private readonly slotMask: number;
+  private readonly free: Int32Array;
+  private freeTop: number;
+
+  constructor(capacity: number, nowSeconds: number) {
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1 << 26) {
+      throw new RangeError(`connection table capacity must be 1..${1 << 26}, got ${capacity}`);
+    }
+    this.capacity = capacity;
+    this.proto = new Uint8Array(capacity);
+    this.state = new Uint8Array(capacity);
+    this.method = new Uint8Array(capacity);
+    this.flags = new Uint8Array(capacity);
+    this.caddr = new Uint32Array(capacity);
+    this.vaddr = new Uint32Array(capacity);
+    this.daddr = new Uint32Array(capacity);
+    this.laddr = new Uint32Array(capacity);
+    this.cport = new Uint16Array(capacity);
+    this.vport = new Uint16Array(capacity);
+    this.dport = new Uint16Array(capacity);
+    this.lport = new Uint16Array(capacity);
+    this.service = new Uint16Array(capacity);
+    this.dest = new Uint32Array(capacity);
+    this.wheel = new ExpiryWheel(capacity, nowSeconds);
+    // Two keys per entry at a load factor of at most one half keeps linear probes short.
+    let slotCount = 4;
+    while (slotCount < capacity * 4) slotCount *= 2;
+    this.slots = new Int32Array(slotCount).fill(EMPTY);
+    this.slotMask = slotCount - 1;
+    this.free = new Int32Array(capacity);
+    for (let i = 0; i < capacity; i++) this.free[i] = capacity - 1 - i;
+    this.freeTop = capacity;
+  }
+
+  get size(): number {
+    return this.capacity - this.freeTop;
+  }
+
+  /**
+   * Finds the connection a packet (proto, src:sport -> dst:dport) belongs to. Returns
+   * (entry << 1) | KeyKind, or -1. KeyKind.IN: the packet comes from the client; OUT: from
+   * the real server side.
+   */
+  lookup(proto: number, src: number, sport: number, dst: number, dport: number): number {
+    const mask = this.slotMask;
+    let i = hashTuple(proto, src, sport, dst, dport) & mask;
+    for (;;) {
+      const tagged = this.slots[i]!;
+      if (tagged === EMPTY) return -1;
+      if (this.keyEquals(tagged, proto, src, sport, dst, dport)) return tagged;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** Inserts a connection; returns its entry index, or -1 when the table is full. */
+  insert(c: NewConn): number {
+    if (this.freeTop === 0) return -1;
+    const e = this.free[--this.freeTop]!;
+    this.proto[e] = c.proto;
+    this.state[e] = c.state;
+    this.method[e] = c.method;
+    this.flags[e] = c.flags;
+    this.caddr[e] = c.caddr;
+    this.cport[e] = c.cport;
+    this.vaddr[e] = c.vaddr;
+    this.vport[e] = c.vport;
+    this.daddr[e] = c.daddr;
+    this.dport[e] = c.dport;
+    this.laddr[e] = c.laddr;
+    this.lport[e] = c.lport;
+    this.service[e] = c.service;
+    this.dest[e] = c.dest;
+    this.place((e << 1) | KeyKind.IN);
+    if (c.flags & ConnFlag.HAS_OUT) this.place((e << 1) | KeyKind.OUT);
+    this.wheel.schedule(e, c.expires);
+    return e;
+  }
+
+  /** Removes an entry's keys and frees it. Only the expiry wheel's owner calls this. */
+  remove(e: number): void {
+    this.unplace((e << 1) | KeyKind.IN);
+    if (this.flags[e]! & ConnFlag.HAS_OUT) this.unplace((e << 1) | KeyKind.OUT);
+    this.free[this.freeTop++] = e;
+  }
+
+  /** Expires every entry whose deadline passed; onExpire runs before each entry is freed. */
+  expire(nowSeconds: number, onExpire: (entry: number) => void): number {
+    return this.wheel.advance(nowSeconds, (e) => {
+      onExpire(e);
+      this.remove(e);
+    });
+  }
+
+  private keyHash(tagged: number): number {
+    const e = tagged >> 1;
+    const p = this.proto[e]!;
+    if ((tagged & 1) === KeyKind.IN) {
+      return hashTuple(p, this.caddr[e]!, this.cport[e]!, this.vaddr[e]!, this.vport[e]!);
+    }
+    return this.flags[e]! & ConnFlag.OUT_TO_LIP
+      ? hashTuple(p, this.daddr[e]!, this.dport[e]!, this.laddr[e]!, this.lport[e]!)
+      : hashTuple(p, this.daddr[e]!, this.dport[e]!, this.caddr[e]!, this.cport[e]!);
+  }
+
+  private keyEquals(tagged: number, proto: number, src: number, sport: number, dst: number,
+                    dport: number): boolean {
+    const e = tagged >> 1;
+    if (this.proto[e] !== proto) return false;
+    if ((tagged & 1) === KeyKind.IN) {
+      return this.caddr[e] === src && this.cport[e] === sport && this.vaddr[e] === dst &&
+        this.vport[e] === dport;
+    }
+    if (this.daddr[e] !== src || this.dport[e] !== sport) return false;
+    return this.flags[e]! & ConnFlag.OUT_TO_LIP
+      ? this.laddr[e] === dst && this.lport[e] === dport
+      : this.caddr[e] === dst && this.cport[e] === dport;
+  }
+
+  private place(tagged: number): void {
+    const mask = this.slotMask;
+    let i = this.keyHash(tagged) & mask;
+    while (this.slots[i] !== EMPTY) i = (i + 1) & mask;
+    this.slots[i] = tagged;
+  }
+
+  /** Backward-shift deletion: no tombstones, so probe lengths never degrade over time. */
+  private unplace(tagged: number): void {
+    const mask = this.slotMask;
+    let hole = this.keyHash(tagged) & mask;
+    while (this.slots[hole] !== tagged) {
+      if (this.slots[hole] === EMPTY) throw new Error(`connection table corrupt: key ${tagged} not found`);
+      hole = (hole + 1) & mask;
+    }
+    let j = hole;
+    for (;;) {
+      j = (j + 1) & mask;
+      const moved = this.slots[j]!;
+      if (moved === EMPTY) break;
+      const home = this.keyHash(moved) & mask;
+      // Move the entry back into the hole unless its home lies cyclically in (hole, j].
+      const between = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (!between) {
+        this.slots[hole] = moved;
+        hole = j;
+      }
+    }
+    this.slots[hole] = EMPTY;
+  }
+}

@@ -1,0 +1,134 @@
+// Lab names and teardown: per-run unique prefixes, a registry that removes everything a run
+// created (processes first, then namespaces, which takes their veths along) on normal end,
+// exceptions and SIGINT/SIGTERM, and a sweep for namespaces left behind by crashed runs.
+
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { deleteNamespace, listNamespaces, namespacePids } from './netns.js';
+import type { NsProcess } from './process.js';
+
+/**
+ * A run prefix: family letters, the creating pid in base 36, '_', two random base-36 chars.
+ * Namespaces are named PREFIX-ROLE; interface names never carry the prefix (they live inside
+ * the namespaces), so the 15-character limit never bites.
+ */
+export function makePrefix(family: string, pid = process.pid): string {
+  if (!/^[a-z]{1,4}$/.test(family)) throw new Error(`prefix family must be 1-4 lowercase letters, got "${family}"`);
+  const rand = (randomBytes(2).readUInt16BE(0) % 1296).toString(36).padStart(2, '0');
+  return `${family}${pid.toString(36)}_${rand}`;
+}
+
+/** The pid that created a namespace of this family, or null if the name is not one of ours. */
+export function creatorPid(family: string, ns: string): number | null {
+  const m = new RegExp(`^${family}([0-9a-z]+)_[0-9a-z]{2}-`).exec(ns);
+  return m?.[1] === undefined ? null : parseInt(m[1], 36);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function killNamespacePids(ns: string): Promise<void> {
+  let pids: number[];
+  try { pids = await namespacePids(ns); } catch { return; }
+  for (const sig of ['SIGTERM', 'SIGKILL'] as const) {
+    for (const pid of pids) { try { process.kill(pid, sig); } catch { /* already gone */ } }
+    const deadline = Date.now() + 1500;
+    while (Date.now() < deadline && pids.some(pidAlive)) await new Promise((r) => setTimeout(r, 50));
+    pids = pids.filter(pidAlive);
+    if (pids.length === 0) return;
+  }
+}
+
+/** Kills what runs inside a namespace (only processes our labs started live there), then deletes it. */
+export async function removeNamespace(ns: string): Promise<void> {
+  await killNamespacePids(ns);
+  await deleteNamespace(ns);
+}
+
+/** Removes every namespace named PREFIX-*; returns the names removed. */
+export async function removeByPrefix(prefix: string): Promise<string[]> {
+  const doomed = (await listNamespaces()).filter((n) => n.startsWith(`${prefix}-`));
+  for (const ns of doomed) await removeNamespace(ns);
+  return doomed;
+}
+
+/** Removes namespaces of a family whose creating process is gone (crashed or interrupted runs). */
+export async function sweepStale(family: string): Promise<string[]> {
+  const stale = (await listNamespaces()).filter((ns) => {
+    const pid = creatorPid(family, ns);
+    return pid !== null && !pidAlive(pid);
+  });
+  for (const ns of stale) await removeNamespace(ns);
+  return stale;
+}
+
+const live = new Set<Cleanup>();
+let handlersInstalled = false;
+
+/** Everything one run created; run() is idempotent and safe to call from several places. */
+export class Cleanup {
+  private readonly namespaces: string[] = [];
+  private readonly processes: NsProcess[] = [];
+  private inFlight: Promise<void> | null = null;
+
+  constructor() {
+    live.add(this);
+    installHandlers();
+  }
+
+  namespace(ns: string): void { this.namespaces.push(ns); }
+  process(p: NsProcess): void { this.processes.push(p); }
+  get pending(): readonly string[] { return this.namespaces; }
+
+  run(): Promise<void> {
+    this.inFlight ??= this.teardown().finally(() => { this.inFlight = null; });
+    return this.inFlight;
+  }
+
+  private async teardown(): Promise<void> {
+    const procs = this.processes.splice(0);
+    await Promise.all(procs.map((p) => p.stop(1000).catch(() => undefined)));
+    const errors: string[] = [];
+    // Reverse order: things made last may depend on things made first.
+    for (const ns of this.namespaces.splice(0).reverse()) {
+      try { await removeNamespace(ns); } catch (e) { errors.push((e as Error).message); }
+    }
+    if (this.namespaces.length === 0 && this.processes.length === 0) live.delete(this);
+    if (errors.length > 0) throw new Error(`lab cleanup: ${errors.join('; ')}`);
+  }
+
+  /** Hands everything over to someone else (lab up leaves the lab running): nothing is removed. */
+  release(): void {
+    this.namespaces.length = 0;
+    this.processes.length = 0;
+    live.delete(this);
+  }
+
+  /** Last resort when the process is exiting and promises will not run. */
+  runSync(): void {
+    for (const p of this.processes.splice(0)) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+    for (const ns of this.namespaces.splice(0).reverse()) {
+      try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore', timeout: 5000 }); } catch { /* gone */ }
+    }
+    live.delete(this);
+  }
+}
+
+function installHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    const code = sig === 'SIGINT' ? 130 : 143;
+    process.stderr.write(`\ndirector lab: ${sig}, removing lab namespaces\n`);
+    void Promise.allSettled([...live].map((c) => c.run())).then(() => process.exit(code));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.once('exit', () => { for (const c of live) c.runSync(); });
+}

@@ -1,0 +1,143 @@
+// Typed wrappers over iproute2 and sysctl for lab namespaces: every call is an argv list passed
+// to execFile (never a shell string), and every device is made inside a namespace, never the host's.
+
+import { execFile } from 'node:child_process';
+
+/** A failed command, with its argv and stderr so the message says what went wrong. */
+export class CommandError extends Error {
+  constructor(readonly argv: string[], readonly code: number | string | null, readonly stderr: string) {
+    super(`${argv.join(' ')} failed (${code}): ${stderr.trim() || 'no output'}`);
+    this.name = 'CommandError';
+  }
+}
+
+/** Runs a program with an argv list and a time bound; resolves with stdout. */
+export function run(file: string, args: string[], timeoutMs = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: timeoutMs, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
+      if (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? null;
+        reject(new CommandError([file, ...args], code, String(stderr) || err.message));
+      } else {
+        resolve(String(stdout));
+      }
+    });
+  });
+}
+
+/** `ip -n NS ...` */
+export function ipIn(ns: string, args: string[]): Promise<string> {
+  return run('ip', ['-n', ns, ...args]);
+}
+
+export async function addNamespace(ns: string): Promise<void> {
+  await run('ip', ['netns', 'add', ns]);
+  await ipIn(ns, ['link', 'set', 'lo', 'up']);
+}
+
+/** Deletes a namespace; a namespace that is already gone is not an error (cleanup is idempotent). */
+export async function deleteNamespace(ns: string): Promise<void> {
+  try {
+    await run('ip', ['netns', 'del', ns]);
+  } catch (e) {
+    if (!(await listNamespaces()).includes(ns)) return;
+    throw e;
+  }
+}
+
+export async function listNamespaces(): Promise<string[]> {
+  const out = await run('ip', ['netns', 'list']);
+  // Lines look like "name (id: 3)" or just "name".
+  return out.split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '').filter((n) => n !== '');
+}
+
+/** Pids of processes whose network namespace is ns (`ip netns pids`). */
+export async function namespacePids(ns: string): Promise<number[]> {
+  const out = await run('ip', ['netns', 'pids', ns]);
+  return out.split(/\s+/).filter((s) => s !== '').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+}
+
+/** A veth pair whose ends are created directly in their namespaces (the host never sees them). */
+export async function addVethPair(nsA: string, nameA: string, nsB: string, nameB: string): Promise<void> {
+  await ipIn(nsA, ['link', 'add', nameA, 'type', 'veth', 'peer', 'name', nameB, 'netns', nsB]);
+}
+
+export async function addBridge(ns: string, name: string): Promise<void> {
+  // No STP and no forwarding delay: a lab bridge must forward the moment a port is up.
+  await ipIn(ns, ['link', 'add', name, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+}
+
+export async function setMaster(ns: string, dev: string, master: string): Promise<void> {
+  await ipIn(ns, ['link', 'set', dev, 'master', master]);
+}
+
+export async function linkUp(ns: string, dev: string): Promise<void> {
+  await ipIn(ns, ['link', 'set', dev, 'up']);
+}
+
+export async function setMtu(ns: string, dev: string, mtu: number): Promise<void> {
+  await ipIn(ns, ['link', 'set', dev, 'mtu', String(mtu)]);
+}
+
+/** Adds an address in CIDR form ("198.19.0.2/24"). */
+export async function addAddress(ns: string, dev: string, cidr: string): Promise<void> {
+  await ipIn(ns, ['addr', 'add', cidr, 'dev', dev]);
+}
+
+/** Adds a route to dest ("198.18.1.0/24") via a gateway, or on-link on a device when via is null. */
+export async function addRoute(ns: string, dest: string, via: string | null, dev?: string): Promise<void> {
+  const args = ['route', 'add', dest];
+  if (via !== null) args.push('via', via);
+  if (dev !== undefined) args.push('dev', dev);
+  await ipIn(ns, args);
+}
+
+export async function sysctl(ns: string, key: string, value: string | number): Promise<void> {
+  await run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', `${key}=${value}`]);
+}
+
+export async function readSysctl(ns: string, key: string): Promise<string> {
+  return (await run('ip', ['netns', 'exec', ns, 'sysctl', '-n', key])).trim();
+}
+
+/** Turns checksum/segmentation offloads of a device on or off (needs ethtool). */
+export async function setOffloads(ns: string, dev: string, on: boolean): Promise<void> {
+  const v = on ? 'on' : 'off';
+  await run('ip', ['netns', 'exec', ns, 'ethtool', '-K', dev, 'rx', v, 'tx', v, 'tso', v, 'gso', v, 'gro', v]);
+}
+
+export interface LinkInfo {
+  name: string;
+  ifindex: number;
+  mac: string;
+  mtu: number;
+}
+
+export async function linkInfo(ns: string, dev: string): Promise<LinkInfo> {
+  const parsed = JSON.parse(await ipIn(ns, ['-j', 'link', 'show', 'dev', dev])) as Array<{
+    ifname: string; ifindex: number; address: string; mtu: number;
+  }>;
+  const l = parsed[0];
+  if (l === undefined) throw new Error(`no link ${dev} in namespace ${ns}`);
+  return { name: l.ifname, ifindex: l.ifindex, mac: l.address, mtu: l.mtu };
+}
+
+export interface Neighbour {
+  address: string;
+  mac: string | null;
+  state: string[];
+}
+
+/** The neighbour (ARP) table of a namespace, optionally for one device. */
+export async function neighbours(ns: string, dev?: string): Promise<Neighbour[]> {
+  const args = ['-j', 'neigh', 'show'];
+  if (dev !== undefined) args.push('dev', dev);
+  const parsed = JSON.parse((await ipIn(ns, args)) || '[]') as Array<{
+    dst: string; lladdr?: string; state?: string[];
+  }>;
+  return parsed.map((n) => ({ address: n.dst, mac: n.lladdr ?? null, state: n.state ?? [] }));
+}
+
+export async function flushNeighbours(ns: string, dev: string): Promise<void> {
+  await ipIn(ns, ['neigh', 'flush', 'dev', dev]);
+}

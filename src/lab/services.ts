@@ -1,0 +1,104 @@
+// The programs a lab runs in its namespaces: HTTP and UDP servers on the real servers, and the
+// HTTP/UDP clients in the client namespace, each reporting one JSON line.
+
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Cleanup } from './cleanup.js';
+import { spawnInNamespace, runInNamespace, type NsProcess } from './process.js';
+import type { LabHandle, LabHost } from './topology.js';
+
+export const HTTP_PORT = 80;
+export const UDP_PORT = 5353;
+
+/** The repository root, found upward from this file (works from src/ under tsx and from dist/). */
+export function repoRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'tools', 'lab'))) return dir;
+    dir = path.dirname(dir);
+  }
+  throw new Error(`lab: cannot find the repository root above ${__dirname}`);
+}
+
+export function labTool(name: string): string {
+  return path.join(repoRoot(), 'tools', 'lab', name);
+}
+
+export interface ServerOptions {
+  /** Leave the servers running after this process (lab up); their output goes to logDir. */
+  detached?: boolean;
+  logDir?: string;
+  udp?: boolean;
+}
+
+/** Starts the HTTP (and UDP) server on every real server and waits until each is listening. */
+export async function startRealServers(lab: LabHandle, cleanup: Cleanup, o: ServerOptions = {}): Promise<NsProcess[]> {
+  const started: NsProcess[] = [];
+  const start = (rs: LabHost, tool: string, port: number): NsProcess => {
+    const logFile = o.logDir === undefined ? undefined : path.join(o.logDir, `${rs.name}-${tool}.log`);
+    const p = spawnInNamespace(rs.ns, [process.execPath, labTool(tool), '--name', rs.name, '--port', String(port)],
+      { detached: o.detached === true, ...(logFile === undefined ? {} : { logFile }) });
+    if (o.detached !== true) cleanup.process(p);
+    started.push(p);
+    return p;
+  };
+  for (const rs of lab.realServers) {
+    start(rs, 'http-server.js', HTTP_PORT);
+    if (o.udp === true) start(rs, 'udp-server.js', UDP_PORT);
+  }
+  if (o.detached === true) {
+    // Output goes to files, so readiness is a connect test rather than a ready line.
+    await Promise.all(lab.realServers.map((rs) => waitHttp(lab, rs)));
+  } else {
+    await Promise.all(started.map((p) => p.waitFor(/^ready /m, 5000)));
+  }
+  return started;
+}
+
+/** Polls a real server's HTTP port from its own namespace until it answers (bounded). */
+async function waitHttp(lab: LabHandle, rs: LabHost): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const r = await runInNamespace(rs.ns, [process.execPath, labTool('http-client.js'), 'count',
+      '--target', `${rs.address}:${HTTP_PORT}`, '--connections', '1', '--timeout', '1000']);
+    if (r.status.code === 0) return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`lab ${lab.prefix}: ${rs.name}'s HTTP server did not come up`);
+}
+
+export interface ClientResult {
+  ok: boolean;
+  code: number | null;
+  /** The client's JSON line (or { error } when it printed none). */
+  result: Record<string, unknown>;
+  stderr: string;
+}
+
+/** Runs a lab client tool (http-client.js or udp-client.js) in a namespace and parses its JSON line. */
+export async function runClient(ns: string, tool: string, args: string[], timeoutMs = 60_000): Promise<ClientResult> {
+  const r = await runInNamespace(ns, [process.execPath, labTool(tool), ...args], timeoutMs);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  let result: Record<string, unknown>;
+  try {
+    result = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    result = { error: `no JSON from ${tool}: ${line || r.stderr.trim()}` };
+  }
+  return { ok: r.status.code === 0 && result.ok === true, code: r.status.code, result, stderr: r.stderr };
+}
+
+/** HTTP count through an address from the client namespace: per-server-name answers. */
+export async function countHttp(lab: LabHandle, target: string, connections: number, parallel = 1):
+Promise<ClientResult & { counts: Record<string, number> }> {
+  const r = await runClient(lab.client.ns, 'http-client.js', ['count', '--target', `${target}:${HTTP_PORT}`,
+    '--connections', String(connections), '--parallel', String(parallel), '--timeout', '30000']);
+  return { ...r, counts: (r.result.counts as Record<string, number> | undefined) ?? {} };
+}
+
+/** One ICMP echo from ns to address: true on a reply, false on none; throws when ping cannot run. */
+export async function ping(ns: string, address: string, waitSeconds = 1): Promise<boolean> {
+  const r = await runInNamespace(ns, ['ping', '-c', '1', '-W', String(waitSeconds), '-q', address], (waitSeconds + 4) * 1000);
+  if (r.status.code === 0) return true;
+  if (r.status.code === 1) return false;
+  throw new Error(`ping in ${ns} could not run (${r.status.code ?? r.status.signal}): ${r.stderr.trim()} (Debian: apt-get install -y iputils-ping)`);
+}

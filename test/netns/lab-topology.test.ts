@@ -1,0 +1,62 @@
+// The lab itself, with no director: plain routing must work and teardown must leave nothing.
+
+import assert from 'node:assert/strict';
+import { listNamespaces, neighbours, readSysctl } from '../../src/lab/netns.js';
+import { countHttp, ping, runClient, UDP_PORT } from '../../src/lab/services.js';
+import { withLab } from '../support/netns.js';
+
+describe('lab topology (needs root: creates network namespaces)', function () {
+  const fx = withLab({ mode: 'dr', servers: 3, udp: true });
+  let prefix = '';
+
+  it('names every namespace with the run prefix and gives each host a MAC', function () {
+    const { lab } = fx;
+    prefix = lab.prefix;
+    assert.equal(lab.namespaces.length, 3 + 1 + 3);
+    for (const n of lab.namespaces) assert.ok(n.startsWith(`${lab.prefix}-`), n);
+    for (const h of [lab.client, lab.router, ...lab.directors, ...lab.realServers]) {
+      assert.match(h.mac, /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, `${h.name} mac`);
+    }
+    assert.deepEqual(lab.realServers.map((r) => r.address), ['198.19.0.11', '198.19.0.12', '198.19.0.13']);
+  });
+
+  it('the client reaches the router on both sides', async function () {
+    assert.ok(await ping(fx.lab.client.ns, '198.18.1.1'));
+    assert.ok(await ping(fx.lab.client.ns, '198.19.0.1'));
+  });
+
+  it('the client reaches each real server by its own address over HTTP and UDP (plain routing)', async function () {
+    const { lab } = fx;
+    for (const rs of lab.realServers) {
+      const r = await countHttp(lab, rs.address, 2);
+      assert.ok(r.ok, JSON.stringify(r.result));
+      assert.deepEqual(r.counts, { [rs.name]: 2 });
+      const u = await runClient(lab.client.ns, 'udp-client.js', ['--target', `${rs.address}:${UDP_PORT}`, '--count', '2']);
+      assert.ok(u.ok, JSON.stringify(u.result));
+      assert.deepEqual(u.result.counts, { [rs.name]: 2 });
+    }
+  });
+
+  it('real servers hold the VIP on lo but do not answer ARP for it (DR recipe)', async function () {
+    const { lab } = fx;
+    assert.equal(await readSysctl(lab.realServers[0]!.ns, 'net.ipv4.conf.lan0.arp_ignore'), '1');
+    assert.equal(await readSysctl(lab.realServers[0]!.ns, 'net.ipv4.conf.all.arp_announce'), '2');
+    // With no director running nobody owns the VIP, so the router's ARP must fail.
+    assert.equal(await ping(lab.router.ns, lab.vip), false);
+    const vipEntries = (await neighbours(lab.router.ns, 'lan0')).filter((n) => n.address === lab.vip);
+    assert.ok(vipEntries.every((n) => n.mac === null), JSON.stringify(vipEntries));
+  });
+
+  it('forwards in the router but not in the director namespace', async function () {
+    assert.equal(await readSysctl(fx.lab.router.ns, 'net.ipv4.ip_forward'), '1');
+    assert.equal(await readSysctl(fx.lab.directors[0]!.ns, 'net.ipv4.ip_forward'), '0');
+  });
+
+  it('teardown leaves no namespace of the prefix behind', async function () {
+    this.timeout(30_000);
+    await fx.cleanup.run();
+    const left = (await listNamespaces()).filter((n) => n.startsWith(`${prefix}-`));
+    assert.deepEqual(left, []);
+    await fx.cleanup.run(); // idempotent
+  });
+});

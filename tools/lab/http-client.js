@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// Lab client: drives HTTP through a VIP and prints one JSON line with what happened.
+//   count    --target IP:PORT [--connections 30] [--parallel 1]   GET / with Connection: close,
+//            counts answers per server name
+//   download --target IP:PORT --bytes N [--seed 1]   verifies the body byte for byte
+//   upload   --target IP:PORT --bytes N [--seed 1]   checks the server's sha256 and length
+// Always bounded by --timeout MS (default 30000); exits non-zero on any error.
+'use strict';
+const http = require('node:http');
+const crypto = require('node:crypto');
+const { Pattern, parseArgs, intArg } = require('./pattern.js');
+
+const args = parseArgs(process.argv.slice(2));
+const mode = args._[0];
+const [host, portText] = String(args.target || '').split(':');
+const port = Number(portText || 80);
+const timeoutMs = intArg(args, 'timeout', 30000);
+const seed = intArg(args, 'seed', 1);
+const CHUNK = 64 * 1024;
+
+function fail(msg, extra = {}) {
+  process.stdout.write(JSON.stringify({ mode, ok: false, error: msg, ...extra }) + '\n');
+  process.exit(1);
+}
+
+function request(method, path, onResponse) {
+  return http.request({ host, port, method, path, agent: false, headers: { connection: 'close' }, timeout: timeoutMs }, onResponse);
+}
+
+function getName() {
+  return new Promise((resolve, reject) => {
+    const req = request('GET', '/', (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d) => { body += d; }).on('end', () => resolve(body.trim()));
+    });
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('error', reject).end();
+  });
+}
+
+async function count() {
+  const total = intArg(args, 'connections', 30);
+  const parallel = Math.max(1, intArg(args, 'parallel', 1));
+  const counts = {};
+  const errors = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < total) {
+      next++;
+      try { const n = await getName(); counts[n] = (counts[n] || 0) + 1; } catch (e) { errors.push(e.message); }
+    }
+  };
+  const t0 = Date.now();
+  await Promise.all(Array.from({ length: Math.min(parallel, total) }, worker));
+  const out = { mode, ok: errors.length === 0, connections: total, counts, errors: errors.length, firstError: errors[0], ms: Date.now() - t0 };
+  process.stdout.write(JSON.stringify(out) + '\n');
+  process.exit(out.ok ? 0 : 1);
+}
+
+function download() {
+  const bytes = intArg(args, 'bytes', 1 << 20);
+  const pattern = new Pattern(seed);
+  const t0 = Date.now();
+  let got = 0;
+  const req = request('GET', `/blob?bytes=${bytes}&seed=${seed}`, (res) => {
+    if (res.statusCode !== 200) fail(`status ${res.statusCode}`);
+    res.on('data', (d) => {
+      const bad = pattern.check(d);
+      if (bad >= 0) fail(`byte ${got + bad} differs`, { bytes: got + bad });
+      got += d.length;
+    });
+    res.on('end', () => {
+      if (got !== bytes) fail(`got ${got} of ${bytes} bytes`, { bytes: got });
+      const ms = Date.now() - t0;
+      process.stdout.write(JSON.stringify({ mode, ok: true, server: res.headers['x-server'], bytes: got, ms, mbitps: Math.round((got * 8) / 1000 / Math.max(ms, 1)) }) + '\n');
+      process.exit(0);
+    });
+    res.on('error', (e) => fail(e.message, { bytes: got }));
+  });
+  req.on('timeout', () => req.destroy(new Error('request timed out')));
+  req.on('error', (e) => fail(e.message, { bytes: got })).end();
+}
+
+function upload() {
+  const bytes = intArg(args, 'bytes', 1 << 20);
+  const pattern = new Pattern(seed);
+  const hash = crypto.createHash('sha256');
+  const t0 = Date.now();
+  const req = http.request({ host, port, method: 'POST', path: '/upload', agent: false, timeout: timeoutMs,
+    headers: { connection: 'close', 'content-length': bytes, 'content-type': 'application/octet-stream' } }, (res) => {
+    let body = '';
+    res.setEncoding('utf8').on('data', (d) => { body += d; }).on('end', () => {
+      let reply;
+      try { reply = JSON.parse(body); } catch { fail(`bad reply: ${body.slice(0, 80)}`); }
+      const want = hash.digest('hex');
+      if (reply.bytes !== bytes || reply.sha256 !== want) fail('server saw different bytes', { sent: bytes, received: reply.bytes });
+      const ms = Date.now() - t0;
+      process.stdout.write(JSON.stringify({ mode, ok: true, server: reply.server, bytes, sha256: want, ms, mbitps: Math.round((bytes * 8) / 1000 / Math.max(ms, 1)) }) + '\n');
+      process.exit(0);
+    });
+  });
+  req.on('timeout', () => req.destroy(new Error('request timed out')));
+  req.on('error', (e) => fail(e.message));
+  let left = bytes;
+  const pump = () => {
+    while (left > 0) {
+      const chunk = pattern.fill(Buffer.allocUnsafe(Math.min(CHUNK, left)));
+      hash.update(chunk);
+      left -= chunk.length;
+      if (!req.write(chunk)) { req.once('drain', pump); return; }
+    }
+    req.end();
+  };
+  pump();
+}
+
+if (!host || !Number.isInteger(port)) fail('--target IP:PORT is required');
+setTimeout(() => fail(`timed out after ${timeoutMs} ms`), timeoutMs).unref();
+if (mode === 'count') count().catch((e) => fail(e.message));
+else if (mode === 'download') download();
+else if (mode === 'upload') upload();
+else fail('mode must be count, download or upload');

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// Lab real server: GET / answers with the server's name, GET /blob?bytes=N&seed=S streams N
+// pattern bytes, POST /upload answers with the sha256 and length of what arrived.
+// Usage: http-server.js --name rs1 [--port 80] [--host 0.0.0.0]
+'use strict';
+const http = require('node:http');
+const crypto = require('node:crypto');
+const { Pattern, parseArgs, intArg } = require('./pattern.js');
+
+const args = parseArgs(process.argv.slice(2));
+const name = args.name || 'rs';
+const port = intArg(args, 'port', 80);
+const MAX_BLOB = 1 << 30;
+const CHUNK = 64 * 1024;
+
+function blob(req, res, url) {
+  const bytes = Number(url.searchParams.get('bytes') ?? '0');
+  const seed = Number(url.searchParams.get('seed') ?? '1');
+  if (!Number.isInteger(bytes) || bytes < 0 || bytes > MAX_BLOB) {
+    res.writeHead(400, { 'content-type': 'text/plain' });
+    res.end(`bytes must be 0..${MAX_BLOB}\n`);
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes, 'x-server': name });
+  const pattern = new Pattern(seed);
+  let left = bytes;
+  const pump = () => {
+    while (left > 0) {
+      const chunk = pattern.fill(Buffer.allocUnsafe(Math.min(CHUNK, left)));
+      left -= chunk.length;
+      if (!res.write(chunk)) { res.once('drain', pump); return; }
+    }
+    res.end();
+  };
+  pump();
+}
+
+function upload(req, res) {
+  const hash = crypto.createHash('sha256');
+  let length = 0;
+  req.on('data', (d) => { hash.update(d); length += d.length; });
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'application/json', 'x-server': name });
+    res.end(JSON.stringify({ server: name, sha256: hash.digest('hex'), bytes: length }));
+  });
+}
+
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://lab');
+  if (req.method === 'GET' && url.pathname === '/') {
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-server': name });
+    res.end(name);
+  } else if (req.method === 'GET' && url.pathname === '/blob') {
+    blob(req, res, url);
+  } else if (req.method === 'POST' && url.pathname === '/upload') {
+    upload(req, res);
+  } else {
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found\n');
+  }
+});
+server.keepAliveTimeout = 5000;
+server.on('error', (e) => { process.stderr.write(`http-server ${name}: ${e.message}\n`); process.exit(1); });
+server.listen(port, args.host || '0.0.0.0', () => process.stdout.write(`ready ${name} ${port}\n`));
+for (const sig of ['SIGTERM', 'SIGINT']) {
+  process.on(sig, () => { server.close(); server.closeAllConnections(); process.exit(0); });
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Lab UDP client: sends --count datagrams to --target IP:PORT, each from a fresh socket (a new
+// source port, so a balancer sees a new flow), waits for each echo, prints per-server counts as
+// one JSON line. --expect N (default: count) replies or it exits non-zero; --wait MS per reply.
+'use strict';
+const dgram = require('node:dgram');
+const { parseArgs, intArg } = require('./pattern.js');
+
+const args = parseArgs(process.argv.slice(2));
+const [host, portText] = String(args.target || '').split(':');
+const port = Number(portText || 5353);
+const total = intArg(args, 'count', 30);
+const expect = intArg(args, 'expect', total);
+const waitMs = intArg(args, 'wait', 1000);
+const size = intArg(args, 'size', 32);
+const timeoutMs = intArg(args, 'timeout', 30000);
+
+function once(i) {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket('udp4');
+    const payload = Buffer.alloc(size, 0x61 + (i % 26));
+    const timer = setTimeout(() => { sock.close(); resolve(null); }, waitMs);
+    sock.on('message', (msg) => {
+      clearTimeout(timer);
+      sock.close();
+      const text = msg.toString('latin1');
+      const sp = text.indexOf(' ');
+      resolve(sp > 0 && msg.length - sp - 1 === size ? text.slice(0, sp) : '?');
+    });
+    sock.on('error', () => { clearTimeout(timer); sock.close(); resolve(null); });
+    sock.send(payload, port, host);
+  });
+}
+
+async function main() {
+  const counts = {};
+  let replies = 0;
+  const t0 = Date.now();
+  for (let i = 0; i < total; i++) {
+    const n = await once(i);
+    if (n !== null) { counts[n] = (counts[n] || 0) + 1; replies++; }
+  }
+  const ok = replies >= expect && !counts['?'];
+  process.stdout.write(JSON.stringify({ mode: 'udp', ok, sent: total, replies, counts, ms: Date.now() - t0 }) + '\n');
+  process.exit(ok ? 0 : 1);
+}
+
+if (!host || !Number.isInteger(port)) { process.stderr.write('--target IP:PORT is required\n'); process.exit(2); }
+setTimeout(() => { process.stdout.write(JSON.stringify({ mode: 'udp', ok: false, error: 'timeout' }) + '\n'); process.exit(1); }, timeoutMs).unref();
+main();

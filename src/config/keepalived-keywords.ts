@@ -1,0 +1,46 @@
+// The keepalived keywords director knows but does not act on yet, per block, so a real
+// keepalived.conf loads with "not supported yet" warnings instead of "unknown keyword" ones.
+
+import type { ConfigWarning } from './model.js';
+import type { Statement } from './keepalived-parser.js';
+
+/** Top-level blocks of keepalived.conf (VRRP, globals, BFD ...) that director does not run yet. */
+export const UNSUPPORTED_TOP = new Set([
+  'global_defs', 'vrrp_instance', 'vrrp_sync_group', 'vrrp_script', 'vrrp_track_file',
+  'track_file', 'static_ipaddress', 'static_routes', 'static_rules', 'virtual_server_group',
+  'linkbeat_interfaces', 'SSL', 'bfd_instance', 'garp_group', 'net_namespace',
+  'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir', 'vrrp_track_process',
+]);
+
+/** virtual_server keywords keepalived knows that director does not act on yet. */
+export const UNSUPPORTED_VS = new Set([
+  'retry', 'delay_before_retry', 'warmup', 'connect_timeout', 'inhibit_on_failure',
+  'persistence_engine', 'ha_suspend', 'smtp_alert', 'virtualhost', 'snmp_name', 'alpha', 'omega',
+  'quorum_up', 'quorum_down', 'quorum', 'hysteresis', 'sorry_server', 'sorry_server_inhibit',
+  'sorry_server_lvs_method', 'ops', 'hashed', 'flag-3', 'net_mask',
+]);
+
+/** real_server keywords (health checkers first) keepalived knows that director does not act on yet. */
+export const UNSUPPORTED_RS = new Set([
+  'TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK',
+  'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK', 'inhibit_on_failure', 'notify_up', 'notify_down',
+  'alpha', 'retry', 'delay_before_retry', 'warmup', 'connect_timeout', 'delay_loop', 'smtp_alert',
+  'virtualhost', 'snmp_name', 'track_file', 'track_bfd',
+]);
+
+/** Adds the warning for a keyword that is ignored, saying whether keepalived knows it. */
+export function ignored(stmt: Statement, known: ReadonlySet<string>, warnings: ConfigWarning[]): void {
+  const what = known.has(stmt.keyword)
+    ? `keyword ${stmt.keyword} not supported yet, ignored`
+    : `unknown keyword ${stmt.keyword}, ignored`;
+  warn(stmt, what, warnings);
+}
+
+export function warn(stmt: Statement, message: string, warnings: ConfigWarning[]): void {
+  warnings.push({
+    file: stmt.file,
+    line: stmt.line,
+    keyword: stmt.keyword,
+    message: `${stmt.file}:${stmt.line}: ${message}`,
+  });
+}

@@ -1,0 +1,91 @@
+// Reads and checks the values of keepalived.conf keywords; each failure is a ConfigError naming
+// file, line, keyword and what is allowed.
+
+import { ConfigError, type ForwardMethod, type Protocol } from './model.js';
+import type { Statement } from './keepalived-parser.js';
+
+/** Longest persistence keepalived accepts (LVS_MAX_TIMEOUT: 31 days). */
+export const MAX_PERSISTENCE_SECONDS = 86400 * 31;
+/** keepalived's persistence_timeout when given without a value or implied (IPVS_SVC_PERSISTENT_TIMEOUT). */
+export const DEFAULT_PERSISTENCE_SECONDS = 360;
+
+export function fail(stmt: Statement, detail: string): never {
+  throw new ConfigError(stmt.file, stmt.line, stmt.keyword, detail);
+}
+
+/** Checks the argument count: exactly `min` unless `max` allows more. */
+export function expectArgs(stmt: Statement, min: number, max = min, shape = ''): void {
+  const n = stmt.args.length;
+  if (n >= min && n <= max) return;
+  const want = min === max ? `${min}` : `${min} to ${max}`;
+  const usage = shape ? ` (${stmt.keyword} ${shape})` : '';
+  fail(stmt, `expects ${want} value${max === 1 ? '' : 's'}${usage}, got ${n}`);
+}
+
+/** Strict dotted quad: four decimal octets 0..255, no leading zeros beyond '0' itself. */
+export function isIPv4(text: string): boolean {
+  const parts = text.split('.');
+  return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
+}
+
+export function ipv4(stmt: Statement, text: string): string {
+  if (isIPv4(text)) return text;
+  if (text.includes(':')) fail(stmt, `'${text}' is not an IPv4 address (IPv6 is not supported yet)`);
+  fail(stmt, `'${text}' is not an IPv4 address (expected a dotted quad such as 198.19.0.100)`);
+}
+
+/** A whole number in [min, max]. */
+export function uint(stmt: Statement, text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    fail(stmt, `'${text}' is not a whole number in ${min}..${max}`);
+  }
+  return Number(text);
+}
+
+/** Seconds, possibly fractional (keepalived's read_timer accepts '1.5'), in (0, max]. */
+export function seconds(stmt: Statement, text: string, max: number): number {
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || value <= 0 || value > max) {
+    fail(stmt, `'${text}' is not a number of seconds in (0, ${max}]`);
+  }
+  return value;
+}
+
+/** A port 1..65535, or 0 where `allowZero` (missing port in keepalived means 0). */
+export function port(stmt: Statement, text: string | undefined, allowZero: boolean): number {
+  if (text === undefined) return 0;
+  const min = allowZero ? 0 : 1;
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > 65535) {
+    fail(stmt, `port '${text}' is not in ${min}..65535`);
+  }
+  return Number(text);
+}
+
+const METHODS: Record<string, ForwardMethod> = { DR: 'dr', NAT: 'nat', TUN: 'tun', FNAT: 'fnat' };
+
+/** lb_kind / lvs_method: DR, NAT, TUN or FNAT, any case. */
+export function method(stmt: Statement): ForwardMethod {
+  expectArgs(stmt, 1, 1, 'DR|NAT|TUN|FNAT');
+  const text = stmt.args[0] as string;
+  const found = METHODS[text.toUpperCase()];
+  if (!found) fail(stmt, `'${text}' is not one of DR, NAT, TUN, FNAT`);
+  return found;
+}
+
+/** protocol: TCP or UDP, any case (keepalived also knows SCTP, which director does not carry). */
+export function protocol(stmt: Statement): Protocol {
+  expectArgs(stmt, 1, 1, 'TCP|UDP');
+  const text = stmt.args[0] as string;
+  const upper = text.toUpperCase();
+  if (upper === 'TCP') return 'tcp';
+  if (upper === 'UDP') return 'udp';
+  fail(stmt, `'${text}' is not one of TCP, UDP${upper === 'SCTP' ? ' (SCTP is not supported)' : ''}`);
+}
+
+/** A name used as a reference (laddr group): letters, digits, '_', '-', '.'. */
+export function name(stmt: Statement): string {
+  expectArgs(stmt, 1, 1, 'NAME');
+  const text = stmt.args[0] as string;
+  if (!/^[A-Za-z0-9_.-]+$/.test(text)) fail(stmt, `'${text}' is not a valid name (letters, digits, _ - .)`);
+  return text;
+}

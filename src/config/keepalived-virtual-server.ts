@@ -1,0 +1,228 @@
+// Converts one `virtual_server IP PORT { ... }` block (and its real_server blocks) into a
+// VirtualServerConfig, applying keepalived's defaults.
+
+import type { ConfigWarning, ForwardMethod, RealServerConfig, VirtualServerConfig } from './model.js';
+import type { SchedFlag } from '../sched/types.js';
+import type { Statement } from './keepalived-parser.js';
+import { UNSUPPORTED_RS, UNSUPPORTED_VS, ignored, warn } from './keepalived-keywords.js';
+import * as v from './keepalived-values.js';
+import { DEFAULT_SCHEDULER, FLAG_SCHEDULER, genericFlag, isKnownScheduler, isSchedFlag, SCHEDULER_NAMES } from './schedulers.js';
+
+/** keepalived's delay_loop default (KEEPALIVED_DEFAULT_DELAY). */
+export const DEFAULT_DELAY_LOOP = 60;
+const MAX_WEIGHT = 65535;
+const MAX_THRESHOLD = 4294967295;
+const MAX_SLOWSTART = 86400;
+
+/** What the validator needs to know beyond the config itself: where things were said. */
+export interface VirtualServerSource {
+  stmt: Statement;
+  protocolSet: boolean;
+  /** Line of laddr_group_name, for the FULLNAT checks. */
+  laddrStmt: Statement | null;
+}
+
+interface Draft {
+  vs: VirtualServerConfig;
+  source: VirtualServerSource;
+  methodSet: boolean;
+  schedulerSet: boolean;
+  defaultWeight: number;
+  flagStmts: Statement[];
+  rsStmts: Statement[];
+}
+
+/** Converts a virtual_server statement; returns null (with a warning) for forms not supported yet. */
+export function convertVirtualServer(
+  stmt: Statement,
+  warnings: ConfigWarning[],
+): { vs: VirtualServerConfig; source: VirtualServerSource } | null {
+  const first = stmt.args[0];
+  if (first === 'group' || first === 'fwmark') {
+    warn(stmt, `virtual_server ${first} not supported yet, ignored`, warnings);
+    return null;
+  }
+  v.expectArgs(stmt, 1, 2, 'IP PORT');
+  if (!stmt.block) v.fail(stmt, "expects a block '{ ... }' after the address and port");
+  const draft = newDraft(stmt);
+  for (const s of stmt.block) vsKeyword(draft, s, warnings);
+  resolveFlags(draft, warnings);
+  defaultsSaid(draft, warnings);
+  draft.vs.realServers = draft.rsStmts.map((s) => convertRealServer(s, draft, warnings));
+  return { vs: draft.vs, source: draft.source };
+}
+
+function newDraft(stmt: Statement): Draft {
+  const vs: VirtualServerConfig = {
+    vip: v.ipv4(stmt, stmt.args[0] as string),
+    port: v.port(stmt, stmt.args[1], true),
+    protocol: 'udp',
+    scheduler: DEFAULT_SCHEDULER,
+    schedFlags: [],
+    method: 'nat',
+    delayLoop: DEFAULT_DELAY_LOOP,
+    persistenceTimeout: 0,
+    persistenceGranularity: '255.255.255.255',
+    laddrGroup: null,
+    slowStart: 0,
+    realServers: [],
+    line: stmt.line,
+  };
+  return {
+    vs,
+    source: { stmt, protocolSet: false, laddrStmt: null },
+    methodSet: false,
+    schedulerSet: false,
+    defaultWeight: 1,
+    flagStmts: [],
+    rsStmts: [],
+  };
+}
+
+function vsKeyword(d: Draft, s: Statement, warnings: ConfigWarning[]): void {
+  const vs = d.vs;
+  switch (s.keyword) {
+    case 'lb_algo':
+    case 'lvs_sched':
+      vs.scheduler = scheduler(s);
+      d.schedulerSet = true;
+      return;
+    case 'lb_kind':
+    case 'lvs_method':
+      vs.method = v.method(s);
+      d.methodSet = true;
+      return;
+    case 'protocol':
+      vs.protocol = v.protocol(s);
+      d.source.protocolSet = true;
+      return;
+    case 'delay_loop':
+      v.expectArgs(s, 1, 1, 'SECONDS');
+      vs.delayLoop = v.seconds(s, s.args[0] as string, 86400);
+      return;
+    case 'persistence_timeout':
+      v.expectArgs(s, 0, 1, '[SECONDS]');
+      vs.persistenceTimeout = s.args[0] === undefined
+        ? v.DEFAULT_PERSISTENCE_SECONDS
+        : v.uint(s, s.args[0], 1, v.MAX_PERSISTENCE_SECONDS);
+      return;
+    case 'persistence_granularity':
+      v.expectArgs(s, 1, 1, 'NETMASK');
+      vs.persistenceGranularity = v.ipv4(s, s.args[0] as string);
+      return;
+    case 'laddr_group_name':
+      vs.laddrGroup = v.name(s);
+      d.source.laddrStmt = s;
+      return;
+    case 'slowstart':
+      v.expectArgs(s, 1, 1, 'SECONDS');
+      vs.slowStart = v.uint(s, s.args[0] as string, 0, MAX_SLOWSTART);
+      return;
+    case 'weight':
+      v.expectArgs(s, 1, 1, 'WEIGHT');
+      d.defaultWeight = v.uint(s, s.args[0] as string, 0, MAX_WEIGHT);
+      return;
+    case 'ip_family':
+      v.expectArgs(s, 1, 1, 'inet');
+      if (s.args[0] !== 'inet') v.fail(s, `'${s.args[0]}' is not supported (only inet: IPv6 is not supported yet)`);
+      return;
+    case 'real_server':
+      d.rsStmts.push(s);
+      return;
+    default:
+      if (isSchedFlag(s.keyword) || s.keyword === 'flag-1' || s.keyword === 'flag-2') d.flagStmts.push(s);
+      else ignored(s, UNSUPPORTED_VS, warnings);
+  }
+}
+
+/** keepalived reports the defaults it picks for a missing lb_algo and lb_kind; so do we. */
+function defaultsSaid(d: Draft, warnings: ConfigWarning[]): void {
+  const stmt = d.source.stmt;
+  if (!d.schedulerSet) warn(stmt, `no lb_algo set, using ${DEFAULT_SCHEDULER} (the IPVS and keepalived default)`, warnings);
+  if (!d.methodSet) warn(stmt, 'no lb_kind set, using NAT (the keepalived default)', warnings);
+}
+
+function scheduler(s: Statement): string {
+  v.expectArgs(s, 1, 1, 'SCHEDULER');
+  const name = s.args[0] as string;
+  if (!isKnownScheduler(name)) v.fail(s, `'${name}' is not one of ${SCHEDULER_NAMES.join(', ')}`);
+  return name;
+}
+
+/**
+ * Scheduler flags are bare keywords; unlike keepalived, the order against lb_algo does not matter.
+ * A flag for another scheduler is an error: it would silently change nothing.
+ */
+function resolveFlags(d: Draft, warnings: ConfigWarning[]): void {
+  const flags = new Set<SchedFlag>();
+  for (const s of d.flagStmts) {
+    v.expectArgs(s, 0);
+    if (s.keyword === 'flag-1' || s.keyword === 'flag-2') {
+      const flag = genericFlag(s.keyword, d.vs.scheduler);
+      if (flag) flags.add(flag);
+      else warn(s, `${s.keyword} means nothing to scheduler ${d.vs.scheduler}, ignored`, warnings);
+      continue;
+    }
+    const flag = s.keyword as SchedFlag;
+    if (FLAG_SCHEDULER[flag] !== d.vs.scheduler) {
+      v.fail(s, `applies only to lb_algo ${FLAG_SCHEDULER[flag]} (this virtual_server uses ${d.vs.scheduler})`);
+    }
+    flags.add(flag);
+  }
+  d.vs.schedFlags = [...flags];
+}
+
+function convertRealServer(s: Statement, d: Draft, warnings: ConfigWarning[]): RealServerConfig {
+  v.expectArgs(s, 1, 2, 'IP PORT');
+  const rs: RealServerConfig = {
+    address: v.ipv4(s, s.args[0] as string),
+    // A missing or zero port means the virtual server's port, as ipvsadm does.
+    port: v.port(s, s.args[1], true) || d.vs.port,
+    weight: d.defaultWeight,
+    method: d.vs.method,
+    upperThreshold: 0,
+    lowerThreshold: 0,
+    line: s.line,
+  };
+  for (const k of s.block ?? []) rsKeyword(rs, k, warnings);
+  checkThresholds(s, rs);
+  samePortUnlessMapped(s, rs, d.vs.port, warnings);
+  return rs;
+}
+
+function rsKeyword(rs: RealServerConfig, k: Statement, warnings: ConfigWarning[]): void {
+  switch (k.keyword) {
+    case 'weight':
+      v.expectArgs(k, 1, 1, 'WEIGHT');
+      rs.weight = v.uint(k, k.args[0] as string, 0, MAX_WEIGHT);
+      return;
+    case 'uthreshold':
+      v.expectArgs(k, 1, 1, 'CONNECTIONS');
+      rs.upperThreshold = v.uint(k, k.args[0] as string, 0, MAX_THRESHOLD);
+      return;
+    case 'lthreshold':
+      v.expectArgs(k, 1, 1, 'CONNECTIONS');
+      rs.lowerThreshold = v.uint(k, k.args[0] as string, 0, MAX_THRESHOLD);
+      return;
+    case 'lvs_method':
+    case 'lb_kind':
+      rs.method = v.method(k);
+      return;
+    default:
+      ignored(k, UNSUPPORTED_RS, warnings);
+  }
+}
+
+function checkThresholds(s: Statement, rs: RealServerConfig): void {
+  if (rs.upperThreshold !== 0 && rs.lowerThreshold > rs.upperThreshold) {
+    v.fail(s, `lthreshold ${rs.lowerThreshold} is above uthreshold ${rs.upperThreshold}`);
+  }
+}
+
+/** DR and TUN cannot change the port (the packet is not rewritten); ipvsadm forces it too. */
+function samePortUnlessMapped(s: Statement, rs: RealServerConfig, vsPort: number, warnings: ConfigWarning[]): void {
+  const mapsPorts: readonly ForwardMethod[] = ['nat', 'fnat'];
+  if (mapsPorts.includes(rs.method) || rs.port === vsPort) return;
+  warn(s, `port ${rs.port} ignored: ${rs.method.toUpperCase()} keeps the virtual port ${vsPort}`, warnings);
+  rs.port = vsPort;
+}

@@ -1,0 +1,24 @@
+// Loads a keepalived.conf (with its includes) into a validated DirectorConfig: the one entry point
+// the CLI and embedding code use. Throws ConfigError; collects warnings in config.warnings.
+
+import type { ConfigWarning, DirectorConfig } from './model.js';
+import { parseFile, parseText } from './keepalived-parser.js';
+import { convertTopLevel } from './keepalived-config.js';
+import { validateConfig } from './keepalived-validate.js';
+
+export function loadKeepalivedConfig(file: string): DirectorConfig {
+  const warnings: ConfigWarning[] = [];
+  return finish(parseFile(file, warnings), warnings);
+}
+
+/** Same as loadKeepalivedConfig for text in memory; `file` names it in messages and anchors includes. */
+export function parseKeepalivedConfig(text: string, file = 'keepalived.conf'): DirectorConfig {
+  const warnings: ConfigWarning[] = [];
+  return finish(parseText(text, file, warnings), warnings);
+}
+
+function finish(statements: ReturnType<typeof parseFile>, warnings: ConfigWarning[]): DirectorConfig {
+  const converted = convertTopLevel(statements, warnings);
+  validateConfig(converted);
+  return converted.config;
+}

@@ -1,0 +1,58 @@
+// Next hops from the host's routing table: which neighbour a packet to an address leaves
+// through (a gateway, or the address itself when on-link), by longest prefix match over the
+// IPv4 routes of the namespace the director runs in.
+
+import { execFileSync } from 'node:child_process';
+import { formatIpv4, parseIpv4, prefixToMask } from './addr.js';
+
+export interface Route {
+  /** Network and prefix length (default route: 0/0). */
+  network: number;
+  prefixLen: number;
+  /** Gateway address, or 0 when the destination is on-link. */
+  gateway: number;
+  dev: string;
+}
+
+/** Reads the main table's IPv4 routes (in netns when given) as `ip -j` prints them. */
+export function readRoutes(netns?: string): Route[] {
+  const args = [...(netns ? ['-n', netns] : []), '-j', '-4', 'route', 'show', 'table', 'main'];
+  const text = execFileSync('ip', args, { encoding: 'utf8' });
+  return parseRoutes(JSON.parse(text) as unknown[]);
+}
+
+export function parseRoutes(json: unknown[]): Route[] {
+  const routes: Route[] = [];
+  for (const item of json) {
+    const r = item as { dst?: string; gateway?: string; dev?: string; type?: string };
+    if (!r.dst || (r.type && r.type !== 'unicast')) continue;
+    const [net, len] = r.dst === 'default' ? ['0.0.0.0', '0'] : r.dst.includes('/') ? r.dst.split('/') : [r.dst, '32'];
+    routes.push({
+      network: parseIpv4(net!), prefixLen: Number(len), gateway: r.gateway ? parseIpv4(r.gateway) : 0, dev: r.dev ?? '',
+    });
+  }
+  // Longest prefix first, so the first match wins.
+  return routes.sort((a, b) => b.prefixLen - a.prefixLen);
+}
+
+export class RouteTable {
+  constructor(private routes: Route[]) {}
+
+  replace(routes: Route[]): void {
+    this.routes = [...routes].sort((a, b) => b.prefixLen - a.prefixLen);
+  }
+
+  /** The neighbour to hand a packet for addr to, or -1 when there is no route. */
+  nextHop(addr: number): number {
+    for (const r of this.routes) {
+      const mask = prefixToMask(r.prefixLen);
+      if (((addr & mask) >>> 0) === r.network) return r.gateway || addr;
+    }
+    return -1;
+  }
+
+  describe(addr: number): string {
+    const hop = this.nextHop(addr);
+    return hop < 0 ? `no route to ${formatIpv4(addr)}` : `${formatIpv4(addr)} via ${formatIpv4(hop)}`;
+  }
+}

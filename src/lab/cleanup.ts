@@ -3,6 +3,7 @@
 // exceptions and SIGINT/SIGTERM, and a sweep for namespaces left behind by crashed runs.
 
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { deleteNamespace, listNamespaces, namespacePids } from './netns.js';
 import type { NsProcess } from './process.js';
@@ -24,12 +25,13 @@ export function creatorPid(family: string, ns: string): number | null {
   return m?.[1] === undefined ? null : parseInt(m[1], 36);
 }
 
+/** A zombie counts as gone: a slow init may take a second to reap what lab up left behind. */
 function pidAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 
@@ -54,7 +56,7 @@ export async function removeNamespace(ns: string): Promise<void> {
 /** Removes every namespace named PREFIX-*; returns the names removed. */
 export async function removeByPrefix(prefix: string): Promise<string[]> {
   const doomed = (await listNamespaces()).filter((n) => n.startsWith(`${prefix}-`));
-  for (const ns of doomed) await removeNamespace(ns);
+  await Promise.all(doomed.map((ns) => removeNamespace(ns)));
   return doomed;
 }
 
@@ -64,7 +66,7 @@ export async function sweepStale(family: string): Promise<string[]> {
     const pid = creatorPid(family, ns);
     return pid !== null && !pidAlive(pid);
   });
-  for (const ns of stale) await removeNamespace(ns);
+  await Promise.all(stale.map((ns) => removeNamespace(ns)));
   return stale;
 }
 
@@ -75,6 +77,7 @@ let handlersInstalled = false;
 export class Cleanup {
   private readonly namespaces: string[] = [];
   private readonly processes: NsProcess[] = [];
+  private readonly finals: Array<() => void> = [];
   private inFlight: Promise<void> | null = null;
 
   constructor() {
@@ -84,6 +87,8 @@ export class Cleanup {
 
   namespace(ns: string): void { this.namespaces.push(ns); }
   process(p: NsProcess): void { this.processes.push(p); }
+  /** Runs after the namespaces are gone (temporary files and the like); must not throw. */
+  atEnd(f: () => void): void { this.finals.push(f); }
   get pending(): readonly string[] { return this.namespaces; }
 
   run(): Promise<void> {
@@ -94,11 +99,10 @@ export class Cleanup {
   private async teardown(): Promise<void> {
     const procs = this.processes.splice(0);
     await Promise.all(procs.map((p) => p.stop(1000).catch(() => undefined)));
-    const errors: string[] = [];
-    // Reverse order: things made last may depend on things made first.
-    for (const ns of this.namespaces.splice(0).reverse()) {
-      try { await removeNamespace(ns); } catch (e) { errors.push((e as Error).message); }
-    }
+    // Deleting a namespace takes its veth ends along; the peers in other namespaces go with them.
+    const results = await Promise.allSettled(this.namespaces.splice(0).map((ns) => removeNamespace(ns)));
+    const errors = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+    for (const f of this.finals.splice(0)) { try { f(); } catch { /* best effort */ } }
     if (this.namespaces.length === 0 && this.processes.length === 0) live.delete(this);
     if (errors.length > 0) throw new Error(`lab cleanup: ${errors.join('; ')}`);
   }
@@ -107,6 +111,7 @@ export class Cleanup {
   release(): void {
     this.namespaces.length = 0;
     this.processes.length = 0;
+    this.finals.length = 0;
     live.delete(this);
   }
 
@@ -116,6 +121,7 @@ export class Cleanup {
     for (const ns of this.namespaces.splice(0).reverse()) {
       try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore', timeout: 5000 }); } catch { /* gone */ }
     }
+    for (const f of this.finals.splice(0)) { try { f(); } catch { /* best effort */ } }
     live.delete(this);
   }
 }

@@ -81,8 +81,8 @@ export class NsProcess {
   }
 }
 
-/** Starts argv inside namespace ns. */
-export function spawnInNamespace(ns: string, argv: string[], opts: SpawnOptions = {}): NsProcess {
+/** Starts argv inside namespace ns; null runs it where we are (lab tooling, never lab traffic). */
+export function spawnInNamespace(ns: string | null, argv: string[], opts: SpawnOptions = {}): NsProcess {
   const [file, ...args] = argv;
   if (file === undefined) throw new Error('spawnInNamespace: empty argv');
   let stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'pipe', 'pipe'];
@@ -91,14 +91,15 @@ export function spawnInNamespace(ns: string, argv: string[], opts: SpawnOptions 
     fd = openSync(opts.logFile, 'a');
     stdio = ['ignore', fd, fd];
   }
-  const child = spawn('ip', ['netns', 'exec', ns, file, ...args], {
+  const [cmd, cmdArgs] = ns === null ? [file, args] : ['ip', ['netns', 'exec', ns, file, ...args]];
+  const child = spawn(cmd, cmdArgs, {
     stdio,
     detached: opts.detached === true,
     env: opts.env ?? process.env,
   });
   if (fd !== null) closeSync(fd);
   if (opts.detached === true) child.unref();
-  return new NsProcess(ns, argv, child);
+  return new NsProcess(ns ?? '(here)', argv, child);
 }
 
 /** Runs argv in ns to completion within timeoutMs; resolves with its output and exit status. */

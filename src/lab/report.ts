@@ -1,0 +1,44 @@
+// Human-readable lab output: the lab's map with names and addresses, and per-server counts.
+
+import { HTTP_PORT, UDP_PORT } from './services.js';
+import type { LabHandle, LabHost } from './topology.js';
+
+function row(h: LabHost, role: string): string {
+  return `  ${role.padEnd(9)} ${h.address.padEnd(13)} ${h.ns.padEnd(18)} ${h.ifname.padEnd(5)} ${h.mac}`;
+}
+
+export function describeLab(lab: LabHandle): string {
+  const lines = [
+    `  ${'role'.padEnd(9)} ${'address'.padEnd(13)} ${'namespace'.padEnd(18)} ${'if'.padEnd(5)} mac`,
+    row(lab.client, 'client'),
+    row(lab.routerClientSide, 'router'),
+    row(lab.router, 'router'),
+    ...lab.directors.map((d) => row(d, d.name === 'dir1' ? 'director' : d.name)),
+    ...lab.realServers.map((r) => row(r, r.name)),
+    `  VIP ${lab.vip} (tcp ${HTTP_PORT}: HTTP, udp ${UDP_PORT}: echo), ${lab.mode.toUpperCase()} mode; LAN bridge br0 in ${lab.lanNs}`,
+  ];
+  return lines.join('\n');
+}
+
+export function howToReach(lab: LabHandle): string {
+  const node = 'node';
+  return [
+    'try:',
+    `  ip netns exec ${lab.client.ns} ${node} tools/lab/http-client.js count --target ${lab.vip}:${HTTP_PORT} --connections 30`,
+    `  ip netns exec ${lab.client.ns} ${node} tools/lab/udp-client.js --target ${lab.vip}:${UDP_PORT} --count 30`,
+    `  ip netns exec ${lab.client.ns} ${node} tools/lab/http-client.js download --target ${lab.vip}:${HTTP_PORT} --bytes 20000000`,
+    `  ip netns exec ${lab.router.ns} ip neigh show dev ${lab.router.ifname}`,
+    `remove it: sudo ./bin/director lab down --prefix ${lab.prefix}`,
+  ].join('\n');
+}
+
+/** A bar per real server, so an even spread is visible at a glance. */
+export function countsTable(lab: LabHandle, counts: Record<string, number>): string {
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  const names = [...new Set([...lab.realServers.map((r) => r.name), ...Object.keys(counts)])];
+  return names.map((n) => {
+    const c = counts[n] ?? 0;
+    const bar = '#'.repeat(total === 0 ? 0 : Math.round((c / total) * 40));
+    return `  ${n.padEnd(5)} ${String(c).padStart(5)}  ${bar}`;
+  }).join('\n');
+}

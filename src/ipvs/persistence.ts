@@ -1,0 +1,147 @@
+// Persistence templates (ipvsadm -p / -M, keepalived persistence_timeout/_granularity): a client
+// network sticks to the real server it was first scheduled to, as ip_vs_sched_persist does.
+//
+// API for the connection table / data path (all times in ms from the injected clock):
+//   const t = createTemplateTable();
+//   const key = templateKey(proto, clientAddr, netmask, vaddr, vport)    // numbers, no allocation
+//   let tpl = lookupTemplate(t, key, now, policy)   // valid template or null (touches its timer)
+//   if (tpl === null) { dest = scheduler.schedule(...); tpl = createTemplate(t, key, dest, now, timeoutMs) }
+//   attachConn(tpl) when a connection is created under it; detachConn(tpl) when that conn expires
+//   expireTemplates(t, now)  // call periodically (e.g. every second); frees due templates
+// Accounting as IPVS: a template counts in dest.persistConns, never in active/inactive (so not
+// towards thresholds); it cannot expire while connections it controls are alive (n_control), its
+// timer restarts on every use, and a template whose dest left the service (AVAILABLE cleared) or,
+// with expireQuiescent, went to weight 0 is invalidated but still counted until its timer ends.
+import { DestFlags, type Dest } from '../sched/types.js';
+
+export const DEFAULT_PERSISTENCE_TIMEOUT_S = 300;
+
+export interface TemplateKey {
+  /** vaddr * 65536 + vport (48 bits, exact). */
+  service: number;
+  /** clientNet * 256 + proto (40 bits, exact). */
+  client: number;
+}
+
+export interface Template {
+  readonly key: TemplateKey;
+  dest: Dest;
+  expires: number;
+  timeoutMs: number;
+  /** Connections created under this template and still alive (IPVS n_control). */
+  controlled: number;
+  valid: boolean;
+}
+
+export interface TemplateTable {
+  byService: Map<number, Map<number, Template>>;
+  /** Lazy timer wheel: second -> templates that were due then when filed. */
+  wheel: Map<number, Template[]>;
+  count: number;
+}
+
+export interface PersistPolicy {
+  /** sysctl expire_quiescent_template: templates to weight-0 dests stop matching. */
+  expireQuiescent: boolean;
+}
+
+/** Parses a dotted-quad netmask (-M); it must be contiguous ones then zeros. */
+export function parseNetmask(mask: string): number {
+  const parts = mask.split('.');
+  const nums = parts.map((p) => (/^\d{1,3}$/.test(p) ? Number(p) : NaN));
+  if (parts.length !== 4 || nums.some((n) => !(n >= 0 && n <= 255))) {
+    throw new Error(`persistence netmask "${mask}" is not a dotted quad`);
+  }
+  const m = ((nums[0]! << 24) | (nums[1]! << 16) | (nums[2]! << 8) | nums[3]!) >>> 0;
+  const inv = ~m >>> 0;
+  if ((inv & (inv + 1)) !== 0) throw new Error(`persistence netmask "${mask}" is not contiguous`);
+  return m;
+}
+
+export function templateKey(proto: number, clientAddr: number, netmask: number, vaddr: number, vport: number): TemplateKey {
+  const net = (clientAddr & netmask) >>> 0;
+  return { service: (vaddr >>> 0) * 65536 + (vport & 0xffff), client: net * 256 + (proto & 0xff) };
+}
+
+export function createTemplateTable(): TemplateTable {
+  return { byService: new Map(), wheel: new Map(), count: 0 };
+}
+
+function file(t: TemplateTable, tpl: Template): void {
+  const slot = Math.ceil(tpl.expires / 1000);
+  let list = t.wheel.get(slot);
+  if (list === undefined) t.wheel.set(slot, (list = []));
+  list.push(tpl);
+}
+
+function unlink(t: TemplateTable, tpl: Template): void {
+  const inner = t.byService.get(tpl.key.service);
+  if (inner !== undefined && inner.get(tpl.key.client) === tpl) {
+    inner.delete(tpl.key.client);
+    if (inner.size === 0) t.byService.delete(tpl.key.service);
+  }
+}
+
+/** ip_vs_check_template: the dest must still be in the service (and not quiesced, by policy). */
+function stillValid(tpl: Template, policy: PersistPolicy): boolean {
+  const d = tpl.dest;
+  if ((d.flags & DestFlags.AVAILABLE) === 0) return false;
+  return !(policy.expireQuiescent && d.weight === 0);
+}
+
+/** The valid template for key, its timer restarted; an invalid one is unlinked (kept counted). */
+export function lookupTemplate(t: TemplateTable, key: TemplateKey, now: number, policy: PersistPolicy): Template | null {
+  const tpl = t.byService.get(key.service)?.get(key.client);
+  if (tpl === undefined) return null;
+  if (!stillValid(tpl, policy)) {
+    tpl.valid = false;
+    unlink(t, tpl);
+    return null;
+  }
+  tpl.expires = now + tpl.timeoutMs;
+  return tpl;
+}
+
+export function createTemplate(t: TemplateTable, key: TemplateKey, dest: Dest, now: number, timeoutMs: number): Template {
+  if (!(timeoutMs > 0)) throw new Error(`persistence timeout must be > 0 ms, got ${timeoutMs}`);
+  const old = t.byService.get(key.service)?.get(key.client);
+  if (old !== undefined) {
+    old.valid = false;
+    unlink(t, old);
+  }
+  const tpl: Template = { key, dest, expires: now + timeoutMs, timeoutMs, controlled: 0, valid: true };
+  let inner = t.byService.get(key.service);
+  if (inner === undefined) t.byService.set(key.service, (inner = new Map()));
+  inner.set(key.client, tpl);
+  dest.persistConns++;
+  t.count++;
+  file(t, tpl);
+  return tpl;
+}
+
+export function attachConn(tpl: Template): void {
+  tpl.controlled++;
+}
+
+export function detachConn(tpl: Template): void {
+  if (tpl.controlled > 0) tpl.controlled--;
+}
+
+/** Frees every template due by now that controls no connection; returns how many were freed. */
+export function expireTemplates(t: TemplateTable, now: number): number {
+  let freed = 0;
+  const due = Math.floor(now / 1000);
+  for (const [slot, list] of t.wheel) {
+    if (slot > due) continue;
+    t.wheel.delete(slot);
+    for (const tpl of list) {
+      if (tpl.expires > now) { file(t, tpl); continue; } // touched since: file again
+      if (tpl.controlled > 0) { tpl.expires = now + tpl.timeoutMs; file(t, tpl); continue; }
+      unlink(t, tpl);
+      tpl.dest.persistConns--;
+      t.count--;
+      freed++;
+    }
+  }
+  return freed;
+}

@@ -1,0 +1,20 @@
+// Weighted overflow (ip_vs_ovf.c): the highest-weight usable dest whose active connections do
+// not exceed its weight; when it fills up, the next one in weight order. O(n), as in IPVS.
+import type { Dest, Scheduler } from './types.js';
+import { isUsable } from './util.js';
+
+export const ovf: Scheduler<null> = {
+  name: 'ovf',
+  init: () => null,
+  update: (state) => state,
+  schedule(_state, service): Dest | null {
+    const dests = service.dests;
+    let best: Dest | null = null;
+    for (let i = 0; i < dests.length; i++) {
+      const d = dests[i]!;
+      if (!isUsable(d) || d.activeConns > d.weight) continue;
+      if (best === null || d.weight > best.weight) best = d;
+    }
+    return best;
+  },
+};

@@ -1,0 +1,77 @@
+// Shared arithmetic of the IPVS schedulers: connection overhead, the division-free weighted
+// least-load walk (ip_vs_wlc.c and its relatives), gcd and the dest identity key.
+import { DestFlags, type Dest } from './types.js';
+
+/**
+ * IPVS ip_vs_dest_conn_overhead: (active << 8) + inactive. Computed in doubles, which stay exact
+ * far beyond any real count (the kernel's int would wrap at 8.4 M active conns per server).
+ */
+export function connOverhead(d: Dest): number {
+  return d.activeConns * 256 + d.inactConns;
+}
+
+/** sed/nq expected overhead: active + 1. */
+export function sedOverhead(d: Dest): number {
+  return d.activeConns + 1;
+}
+
+export function isOverloaded(d: Dest): boolean {
+  return (d.flags & DestFlags.OVERLOAD) !== 0;
+}
+
+/** Can take a new connection at all: weight > 0 and not over its upper threshold. */
+export function isUsable(d: Dest): boolean {
+  return d.weight > 0 && (d.flags & DestFlags.OVERLOAD) === 0;
+}
+
+/**
+ * The wlc walk: first non-overloaded dest with weight > 0, then any later dest whose
+ * cost/weight is strictly lower, compared as loh * w_d > doh * w_least (products stay below
+ * 2^53 for weights up to 65535, so doubles are exact; the kernel uses s64). Ties keep the
+ * earlier dest; weight 0 can never win the comparison. O(n), as in IPVS.
+ */
+export function weightedLeast(dests: readonly Dest[], cost: (d: Dest) => number): Dest | null {
+  let least: Dest | null = null;
+  let loh = 0;
+  for (let i = 0; i < dests.length; i++) {
+    const d = dests[i]!;
+    if ((d.flags & DestFlags.OVERLOAD) !== 0) continue;
+    if (least === null) {
+      if (d.weight > 0) {
+        least = d;
+        loh = cost(d);
+      }
+      continue;
+    }
+    const doh = cost(d);
+    if (loh * d.weight > doh * least.weight) {
+      least = d;
+      loh = doh;
+    }
+  }
+  return least;
+}
+
+export function gcd(a: number, b: number): number {
+  while (b !== 0) {
+    const t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+/** gcd of the positive weights, 0 when none is positive. */
+export function gcdOfWeights(weights: ArrayLike<number>): number {
+  let g = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i]!;
+    if (w > 0) g = g > 0 ? gcd(w, g) : w;
+  }
+  return g;
+}
+
+/** A dest's identity across updates (address and port), as one exact number. */
+export function destKey(d: { addr: number; port: number }): number {
+  return (d.addr >>> 0) * 65536 + (d.port & 0xffff);
+}

@@ -1,0 +1,29 @@
+// Where CLI commands write their output and how they wait for signals, injectable so commands
+// run in-process in tests.
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+  /** Resolves when SIGINT or SIGTERM arrives (tests resolve it themselves). */
+  waitForSignal(): Promise<string>;
+}
+
+export const processIo: CliIo = {
+  out: (line) => void process.stdout.write(line + '\n'),
+  err: (line) => void process.stderr.write(line + '\n'),
+  waitForSignal: () =>
+    new Promise((resolve) => {
+      const handler = (sig: string) => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+        resolve(sig);
+      };
+      process.on('SIGINT', handler);
+      process.on('SIGTERM', handler);
+    }),
+};
+
+/** Exit statuses: 0 ok, 1 failure (bad config, failed check), 2 usage error. */
+export const EXIT_OK = 0;
+export const EXIT_FAIL = 1;
+export const EXIT_USAGE = 2;

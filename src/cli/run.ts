@@ -1,0 +1,107 @@
+// `director run`: load the config, run the preflight checks, start a Director and keep it running
+// until SIGINT/SIGTERM, printing stats at an interval.
+
+import type { DirectorConfig } from '../config/model.js';
+import { isIPv4 } from '../config/keepalived-values.js';
+import type { DirectorOptions, DirectorStats } from '../director.js';
+import { formatFinding, hasErrors, runPreflight } from '../preflight/preflight.js';
+import { localReader, netnsReader, type SystemReader } from '../preflight/reader.js';
+import { noPositionals, parseArgs, secondsOption, UsageError } from './args.js';
+import { loadConfigReporting } from './check.js';
+import { EXIT_FAIL, EXIT_OK, type CliIo } from './io.js';
+
+export const RUN_HELP = `usage: director run --config FILE (--interface IF | --tap NAME) [options]
+
+Loads a keepalived.conf, checks the system (capabilities, interface, ip_forward, rp_filter, VIPs
+the kernel would own), then runs the director in the foreground until SIGINT or SIGTERM.
+
+options:
+  --config FILE          keepalived.conf to run
+  --interface IF         attach to this existing interface with AF_PACKET (production)
+  --tap NAME             or create and attach a TAP device of this name (labs)
+  --netns NS             the interface or TAP lives in network namespace NS (/run/netns/NS)
+  --local-address IP     the director's own address on the segment (default: the interface's)
+  --stats-interval S     print stats as one JSON line every S seconds (default 0 = never)
+  --help                 this text
+
+exit status: 0 stopped cleanly, 1 config error, preflight error or start failure, 2 usage error`;
+
+/** The part of a Director the CLI uses. */
+export interface RunnableDirector {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  stats(): DirectorStats;
+}
+
+export interface RunDeps {
+  createDirector(options: DirectorOptions): Promise<RunnableDirector>;
+  reader(netns: string | undefined): SystemReader;
+}
+
+export const defaultRunDeps: RunDeps = {
+  // Loaded on use, so check/realserver work on hosts without the native addon.
+  createDirector: async (options) => new (await import('../director.js')).Director(options),
+  reader: (netns) => (netns ? netnsReader(netns) : localReader()),
+};
+
+const RUN_SPEC = {
+  config: { value: true, required: true },
+  interface: { value: true },
+  tap: { value: true },
+  netns: { value: true },
+  'local-address': { value: true },
+  'stats-interval': { value: true },
+};
+
+export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDeps = defaultRunDeps): Promise<number> {
+  const parsed = parseArgs(argv, RUN_SPEC);
+  if (parsed.help) {
+    io.out(RUN_HELP);
+    return EXIT_OK;
+  }
+  noPositionals(parsed);
+  const v = parsed.values;
+  if ((v.interface === undefined) === (v.tap === undefined)) throw new UsageError('give exactly one of --interface IF or --tap NAME');
+  if (v['local-address'] !== undefined && !isIPv4(v['local-address'])) {
+    throw new UsageError(`option '--local-address' must be an IPv4 address, got '${v['local-address']}'`);
+  }
+  const statsInterval = secondsOption('stats-interval', v['stats-interval'], 0);
+  const config = loadConfigReporting(v.config as string, io);
+  if (!config) return EXIT_FAIL;
+  if (!preflightPasses(config, v, io, deps)) return EXIT_FAIL;
+  const options: DirectorOptions = { config, log: (line) => io.out(line) };
+  if (v.interface !== undefined) options.interface = v.interface;
+  if (v.tap !== undefined) options.tap = v.tap;
+  if (v.netns !== undefined) options.netns = v.netns;
+  if (v['local-address'] !== undefined) options.localAddress = v['local-address'];
+  return runDirector(await deps.createDirector(options), statsInterval, io);
+}
+
+function preflightPasses(config: DirectorConfig, v: Record<string, string>, io: CliIo, deps: RunDeps): boolean {
+  const target: { config: DirectorConfig; interface?: string; tap?: string } = { config };
+  if (v.interface !== undefined) target.interface = v.interface;
+  if (v.tap !== undefined) target.tap = v.tap;
+  const findings = runPreflight(target, deps.reader(v.netns));
+  for (const f of findings) io.err(formatFinding(f));
+  if (!hasErrors(findings)) return true;
+  io.err('director not started: fix the errors above');
+  return false;
+}
+
+async function runDirector(director: RunnableDirector, statsInterval: number, io: CliIo): Promise<number> {
+  try {
+    await director.start();
+  } catch (err) {
+    io.err(`error: director failed to start: ${(err as Error).message}`);
+    await director.stop().catch(() => {});
+    return EXIT_FAIL;
+  }
+  const printStats = () => io.out(`stats: ${JSON.stringify(director.stats())}`);
+  const timer = statsInterval > 0 ? setInterval(printStats, statsInterval * 1000) : null;
+  const signal = await io.waitForSignal();
+  if (timer) clearInterval(timer);
+  io.out(`director: ${signal}, stopping`);
+  await director.stop();
+  printStats();
+  return EXIT_OK;
+}

@@ -2,20 +2,21 @@
 // as src/sched registers them), and which flags belong to which scheduler.
 
 import type { SchedFlag } from '../sched/types.js';
+import { DEFAULT_SCHEDULER as REGISTRY_DEFAULT, getScheduler, schedulerNames } from '../sched/registry.js';
 
-/**
- * The names src/sched/registry.ts registers. Kept here as the config's allowed list until the
- * registry is available to import; the config tests cross-check the two when it is.
- */
-export const SCHEDULER_NAMES: readonly string[] = [
-  'rr', 'wrr', 'lc', 'wlc', 'sed', 'nq', 'lblc', 'lblcr', 'dh', 'sh', 'mh', 'fo', 'ovf', 'twos',
-];
+/** The names src/sched/registry.ts registers, in its order (used in error messages). */
+export const SCHEDULER_NAMES: readonly string[] = schedulerNames();
 
 /** IPVS's and keepalived's default scheduler when none is configured. */
-export const DEFAULT_SCHEDULER = 'wlc';
+export const DEFAULT_SCHEDULER: string = REGISTRY_DEFAULT;
 
 export function isKnownScheduler(name: string): boolean {
-  return SCHEDULER_NAMES.includes(name);
+  try {
+    getScheduler(name);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The scheduler each flag belongs to (keepalived accepts sh-* only with sh, mh-* only with mh). */

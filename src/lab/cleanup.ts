@@ -78,6 +78,7 @@ export class Cleanup {
   private readonly namespaces: string[] = [];
   private readonly processes: NsProcess[] = [];
   private readonly finals: Array<() => void> = [];
+  private readonly firsts: Array<() => Promise<unknown>> = [];
   private inFlight: Promise<void> | null = null;
 
   constructor() {
@@ -87,6 +88,8 @@ export class Cleanup {
 
   namespace(ns: string): void { this.namespaces.push(ns); }
   process(p: NsProcess): void { this.processes.push(p); }
+  /** Runs before anything is stopped (an embedded director lets go of its sockets first). */
+  first(f: () => Promise<unknown>): void { this.firsts.push(f); }
   /** Runs after the namespaces are gone (temporary files and the like); must not throw. */
   atEnd(f: () => void): void { this.finals.push(f); }
   get pending(): readonly string[] { return this.namespaces; }
@@ -97,6 +100,7 @@ export class Cleanup {
   }
 
   private async teardown(): Promise<void> {
+    await Promise.allSettled(this.firsts.splice(0).map((f) => f()));
     const procs = this.processes.splice(0);
     await Promise.all(procs.map((p) => p.stop(1000).catch(() => undefined)));
     // Deleting a namespace takes its veth ends along; the peers in other namespaces go with them.
@@ -112,6 +116,7 @@ export class Cleanup {
     this.namespaces.length = 0;
     this.processes.length = 0;
     this.finals.length = 0;
+    this.firsts.length = 0;
     live.delete(this);
   }
 

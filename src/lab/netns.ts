@@ -141,3 +141,12 @@ export async function neighbours(ns: string, dev?: string): Promise<Neighbour[]>
 export async function flushNeighbours(ns: string, dev: string): Promise<void> {
   await ipIn(ns, ['neigh', 'flush', 'dev', dev]);
 }
+
+/** A permanent neighbour entry (a test steering frames for ip to a chosen MAC). */
+export async function setNeighbour(ns: string, dev: string, ip: string, mac: string): Promise<void> {
+  await ipIn(ns, ['neigh', 'replace', ip, 'lladdr', mac, 'dev', dev, 'nud', 'permanent']);
+}
+
+export async function deleteNeighbour(ns: string, dev: string, ip: string): Promise<void> {
+  await ipIn(ns, ['neigh', 'del', ip, 'dev', dev]).catch(() => undefined);
+}

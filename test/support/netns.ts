@@ -4,6 +4,7 @@
 import { Cleanup, makePrefix, sweepStale } from '../../src/lab/cleanup.js';
 import { buildLab, type LabHandle, type LabOptions } from '../../src/lab/topology.js';
 import { startRealServers } from '../../src/lab/services.js';
+import type { NsProcess } from '../../src/lab/process.js';
 
 /** Namespaces of test runs start with this family; lab up uses "dl". */
 export const TEST_FAMILY = 'dt';
@@ -18,8 +19,12 @@ export function netnsUnavailable(): string | null {
 
 /** Skips the current test or hook with a reason the summary reporter prints. */
 export function skipWith(ctx: Mocha.Context, reason: string): never {
-  const t = ctx.currentTest ?? ctx.test;
-  if (t !== undefined) (t as Mocha.Runnable & { skipReason?: string }).skipReason = reason;
+  const tag = (t: Mocha.Runnable): void => { (t as Mocha.Runnable & { skipReason?: string }).skipReason = reason; };
+  const tagSuite = (s: Mocha.Suite): void => { s.tests.forEach(tag); s.suites.forEach(tagSuite); };
+  const self = ctx.test as (Mocha.Runnable & { type?: string }) | undefined;
+  // In a before() hook the whole suite is skipped: every test in it gets the reason.
+  if (self?.type === 'hook' && self.parent !== undefined) tagSuite(self.parent);
+  else if (self !== undefined) tag(self);
   console.log(`    skipped: ${reason}`);
   ctx.skip();
 }
@@ -28,6 +33,8 @@ export interface LabFixture {
   /** The lab; throws if read before before() finished. */
   readonly lab: LabHandle;
   readonly cleanup: Cleanup;
+  /** The servers started on the real servers, HTTP then UDP per server (empty with startServers false). */
+  readonly servers: NsProcess[];
 }
 
 export interface WithLabOptions extends Omit<LabOptions, 'prefix' | 'cleanup'> {
@@ -41,6 +48,7 @@ export interface WithLabOptions extends Omit<LabOptions, 'prefix' | 'cleanup'> {
 export function withLab(options: WithLabOptions): LabFixture {
   const cleanup = new Cleanup();
   let lab: LabHandle | null = null;
+  const servers: NsProcess[] = [];
   before(async function () {
     this.timeout(60_000);
     const why = netnsUnavailable();
@@ -48,7 +56,7 @@ export function withLab(options: WithLabOptions): LabFixture {
     await sweepStale(TEST_FAMILY);
     const { startServers, udp, ...labOptions } = options;
     lab = await buildLab({ ...labOptions, prefix: makePrefix(TEST_FAMILY), cleanup });
-    if (startServers !== false) await startRealServers(lab, cleanup, { udp: udp === true });
+    if (startServers !== false) servers.push(...await startRealServers(lab, cleanup, { udp: udp === true }));
   });
   after(async function () {
     this.timeout(30_000);
@@ -60,5 +68,6 @@ export function withLab(options: WithLabOptions): LabFixture {
       return lab;
     },
     cleanup,
+    servers,
   };
 }

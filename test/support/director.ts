@@ -1,0 +1,65 @@
+// Mocha helpers that run a director inside a lab built by withLab: embedded through the Director
+// API (default) or as bin/director in the director namespace; stopped before the lab goes away.
+
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseKeepalivedConfig } from '../../src/config/load.js';
+import { startEmbedded, startProcess, waitForVip, type LabDirector } from '../../src/lab/director-runner.js';
+import { labKeepalivedConf, type LabConfigOptions } from '../../src/lab/keepalived.js';
+import { repoRoot } from '../../src/lab/services.js';
+import { skipWith, type LabFixture } from './netns.js';
+
+export type DirectorKind = 'embedded' | 'process';
+
+export interface DirectorFixture {
+  readonly director: LabDirector;
+  /** The director's MAC as seen in the first ARP answer for the VIP. */
+  readonly vipMac: string;
+}
+
+/**
+ * Why a director of this kind cannot run here, or null. Only a missing entry point is a reason
+ * to skip; one that exists but fails to load is a failure the test must show.
+ */
+export function directorUnavailable(kind: DirectorKind): string | null {
+  const root = repoRoot();
+  const needed = kind === 'process'
+    ? [path.join('bin', 'director')]
+    : [path.join('src', 'director.ts')];
+  for (const f of needed) {
+    if (!existsSync(path.join(root, f))) return `${f} does not exist yet`;
+  }
+  return null;
+}
+
+/** Registers a before() hook (after withLab's) that starts a director and waits until it owns the VIP. */
+export function withDirector(fx: LabFixture, kind: DirectorKind = 'embedded', o: LabConfigOptions = {}): DirectorFixture {
+  let director: LabDirector | null = null;
+  let vipMac = '';
+  before(async function () {
+    this.timeout(30_000);
+    const why = directorUnavailable(kind);
+    if (why !== null) skipWith(this, why);
+    const lab = fx.lab;
+    const text = labKeepalivedConf(lab, o);
+    if (kind === 'embedded') {
+      director = await startEmbedded(lab, parseKeepalivedConfig(text, 'lab.conf'));
+    } else {
+      const dir = mkdtempSync(path.join(os.tmpdir(), `director-test-${lab.prefix}-`));
+      writeFileSync(path.join(dir, 'keepalived.conf'), text);
+      fx.cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
+      director = startProcess(lab, path.join(dir, 'keepalived.conf'), fx.cleanup);
+    }
+    const d = director;
+    fx.cleanup.first(() => d.stop());
+    vipMac = await waitForVip(lab, 15_000, d);
+  });
+  return {
+    get director(): LabDirector {
+      if (director === null) throw new Error('director not started');
+      return director;
+    },
+    get vipMac(): string { return vipMac; },
+  };
+}

@@ -11,6 +11,8 @@ export interface NativeLayout {
   parseError: Record<string, number>;
   fragBits: Record<string, number>;
   offloadBits: Record<string, number>;
+  /** core::RewriteError (the `error` of rewrite()'s result). */
+  rewriteError: Record<string, number>;
   batchMax: number;
   holdSlots: number;
   holdSlotBytes: number;
@@ -25,6 +27,7 @@ export interface PortInfo {
   ifindex: number;    // 0 for memory ports
   mac: string;        // "aa:bb:cc:dd:ee:ff"
   mtu: number;
+  ipv4: number;       // the interface's IPv4 address (host order) when the port opened; 0 if none
 }
 
 export interface PortCounters {
@@ -33,9 +36,14 @@ export interface PortCounters {
   rxBatches: number;
   rxParseErrors: number;
   rxRingDrops: number;   // frames the kernel dropped because the ring was full (tp_drops)
+  rxTruncated: number;   // frames the ring cut short (larger than a ring block): dropped
+  rxErrors: number;      // read/poll errors
   txFrames: number;
   txBytes: number;
-  txErrors: number;
+  txErrors: number;      // frames the kernel refused or that found the socket full; memory
+                         // ports: frames sent while 65536 frames / 64 MiB awaited drain()
+  verdictErrors: number; // verdicts of frames from this port that could not be applied (egress
+                         // port out of range, unknown action, hold slot out of range, rewrite error)
 }
 
 export interface PacketPortOptions {
@@ -45,6 +53,16 @@ export interface PacketPortOptions {
   blockCount?: number;
   /** Block retire timeout in milliseconds. */
   blockTimeoutMs?: number;
+  /** Open the socket inside this network namespace (e.g. "/run/netns/NAME"). */
+  netns?: string;
+}
+
+export interface TapPortOptions {
+  /** Create/attach the TAP device inside this network namespace (e.g. "/run/netns/NAME"). */
+  netns?: string;
+  /** The engine's own MAC on this port (default: random, locally administered); it must differ
+   *  from the kernel-side device's MAC, which a bridge sees as its own. */
+  mac?: string;
 }
 
 /** A frame leaving a memory port, or a rewritten frame from rewrite(). */
@@ -66,8 +84,11 @@ export interface NativeEngine {
 
   /** AF_PACKET socket bound to an existing interface, TPACKET_V3 RX ring, PACKET_VNET_HDR. */
   addPacketPort(ifname: string, options?: PacketPortOptions): number;
-  /** Creates (or attaches to) TAP device ifname, IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, nonblocking. */
-  addTapPort(ifname: string): number;
+  /**
+   * Creates (or attaches to) TAP device ifname, IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, nonblocking,
+   * offloads on (partial checksums and TSO arrive described by the vnet header), and brings it up.
+   */
+  addTapPort(ifname: string, options?: TapPortOptions): number;
   /** An in-memory port: frames come from inject(), frames sent on it are read by drain(). */
   addMemoryPort(name: string, mac: string, mtu: number): number;
   portInfo(port: number): PortInfo;
@@ -76,6 +97,10 @@ export interface NativeEngine {
   /**
    * The batch handler: called once per received batch after parsing, with the ingress port
    * and the number of frames; it must fill verdict records 0..count-1 before returning.
+   * Verdict records are zeroed (DROP) before the call. FORWARD leaves by verdict PORT;
+   * ARP_REPLY and the ICMP answers leave by the ingress port. If the handler throws, the batch
+   * is dropped (inject() rethrows; from polling it is reported as an uncaught exception).
+   * close() and inject() may not be called from inside the handler.
    */
   onBatch(handler: (port: number, count: number) => void): void;
   /** Starts readiness polling (uv_poll) on packet and TAP ports. */
@@ -83,7 +108,11 @@ export interface NativeEngine {
   stop(): void;
   /** Sends one frame built by TypeScript (ARP request, gratuitous ARP, ...). */
   send(port: number, frame: Uint8Array): void;
-  /** Applies heldVerdict records 0..count-1 to their held frames and sends them. */
+  /**
+   * Applies heldVerdict records 0..count-1 to their held frames and sends them; every named
+   * slot is freed (DROP just frees). Throws RangeError, sending nothing, if a SLOT is out of
+   * range or empty or an action is HOLD.
+   */
   transmitHeld(count: number): void;
 
   /** Memory ports: frames arrive as if received (the batch handler runs synchronously). */
@@ -103,6 +132,6 @@ export interface NativeAddon {
    * Pure core: apply one verdict to a copy of the frame as if sent on a port with this MAC and
    * MTU; returns the frames that would leave (more than one when a GSO frame is segmented).
    */
-  rewrite(frame: Uint8Array, verdict: Uint32Array, egress: { mac: string; mtu: number },
-          vnet?: Uint8Array): OutFrame[];
+  rewrite(frame: Uint8Array, verdict: Uint32Array, egress: { mac: string; mtu: number; ip?: number },
+          vnet?: Uint8Array): OutFrame[] & { error: number };
 }

@@ -1,0 +1,154 @@
+// Engine methods that add ports and describe them (see engine.h).
+#include <random>
+
+#include "addon/args.h"
+#include "addon/engine.h"
+#include "io/ifinfo.h"
+
+namespace director::addon {
+
+namespace {
+
+// A TAP port's own MAC must differ from the kernel-side device's, or a bridge would see its
+// own address arriving from the wire; locally administered and unicast.
+void random_mac(uint8_t mac[6]) {
+  std::random_device rd;
+  for (int i = 0; i < 6; i++) mac[i] = static_cast<uint8_t>(rd());
+  mac[0] = static_cast<uint8_t>((mac[0] & 0xfe) | 0x02);
+}
+
+const char* kind_name(PortKind kind) {
+  switch (kind) {
+    case PortKind::PACKET: return "packet";
+    case PortKind::TAP: return "tap";
+    case PortKind::MEMORY: return "memory";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+bool Engine::get_port(Napi::Value v, uint32_t& port) {
+  if (!usable(v.Env(), "port access")) return false;
+  if (ports_.empty()) return throw_range(v.Env(), "port index out of range: the engine has no ports");
+  return get_u32(v, "port", 0, static_cast<uint32_t>(ports_.size() - 1), port);
+}
+
+Napi::Value Engine::added(std::unique_ptr<Port> port) {
+  uint32_t index = static_cast<uint32_t>(ports_.size());
+  ports_.push_back(std::move(port));
+  polls_.push_back(nullptr);
+  if (started_) start_poll(index);
+  return Napi::Number::New(Env(), index);
+}
+
+Napi::Value Engine::add_packet_port(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string ifname, netns, error;
+  Napi::Object opts;
+  io::RingOptions ring;
+  if (!usable(env, "addPacketPort") || !get_string(info[0], "ifname", ifname) ||
+      !get_options(info[1], "options", opts) ||
+      !get_opt_u32(opts, "blockSize", 0, 0xffffffffu, ring.block_size) ||
+      !get_opt_u32(opts, "blockCount", 0, 0xffffffffu, ring.block_count) ||
+      !get_opt_u32(opts, "blockTimeoutMs", 0, 0xffffffffu, ring.block_timeout_ms) ||
+      !get_opt_string(opts, "netns", netns)) {
+    return env.Undefined();
+  }
+  if (ports_.size() >= Datapath::MAX_PORTS) {
+    throw_range(env, "an engine holds at most " + std::to_string(Datapath::MAX_PORTS) + " ports");
+    return env.Undefined();
+  }
+  std::string bad = io::check_ring_options(ring);
+  if (!bad.empty()) {
+    throw_range(env, "addPacketPort: " + bad);
+    return env.Undefined();
+  }
+  auto port = std::make_unique<PacketPort>(ifname);
+  if (!port->open(ring, netns, error)) {
+    Napi::Error::New(env, "addPacketPort(" + ifname + "): " + error).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return added(std::move(port));
+}
+
+Napi::Value Engine::add_tap_port(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string ifname, netns, error;
+  Napi::Object opts;
+  uint8_t mac[6];
+  random_mac(mac);
+  if (!usable(env, "addTapPort") || !get_string(info[0], "ifname", ifname) ||
+      !get_options(info[1], "options", opts) || !get_opt_string(opts, "netns", netns)) {
+    return env.Undefined();
+  }
+  if (!opts.Get("mac").IsUndefined() && !get_mac(opts.Get("mac"), "options.mac", mac)) {
+    return env.Undefined();
+  }
+  if (ports_.size() >= Datapath::MAX_PORTS) {
+    throw_range(env, "an engine holds at most " + std::to_string(Datapath::MAX_PORTS) + " ports");
+    return env.Undefined();
+  }
+  auto port = std::make_unique<TapPort>(ifname, mac);
+  if (!port->open(netns, error)) {
+    Napi::Error::New(env, "addTapPort(" + ifname + "): " + error).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return added(std::move(port));
+}
+
+Napi::Value Engine::add_memory_port(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name;
+  uint8_t mac[6];
+  uint32_t mtu;
+  if (!usable(env, "addMemoryPort") || !get_string(info[0], "name", name) ||
+      !get_mac(info[1], "mac", mac) || !get_u32(info[2], "mtu", 68, 65535, mtu)) {
+    return env.Undefined();
+  }
+  if (ports_.size() >= Datapath::MAX_PORTS) {
+    throw_range(env, "an engine holds at most " + std::to_string(Datapath::MAX_PORTS) + " ports");
+    return env.Undefined();
+  }
+  return added(std::make_unique<MemoryPort>(name, mac, mtu));
+}
+
+Napi::Value Engine::port_info(const Napi::CallbackInfo& info) {
+  uint32_t index;
+  if (!get_port(info[0], index)) return info.Env().Undefined();
+  const Port& port = *ports_[index];
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("index", Napi::Number::New(info.Env(), index));
+  o.Set("kind", kind_name(port.kind));
+  o.Set("name", port.name);
+  o.Set("ifindex", Napi::Number::New(info.Env(), port.ifindex));
+  o.Set("mac", io::format_mac(port.egress.mac));
+  o.Set("mtu", Napi::Number::New(info.Env(), port.egress.mtu));
+  o.Set("ipv4", Napi::Number::New(info.Env(), port.egress.ip));
+  return o;
+}
+
+Napi::Value Engine::counters(const Napi::CallbackInfo& info) {
+  uint32_t index;
+  if (!get_port(info[0], index)) return info.Env().Undefined();
+  Port& port = *ports_[index];
+  port.refresh_stats();
+  const PortStats& s = port.stats;
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  auto set = [&](const char* key, uint64_t v) { o.Set(key, Napi::Number::New(env, static_cast<double>(v))); };
+  set("rxFrames", s.rx_frames);
+  set("rxBytes", s.rx_bytes);
+  set("rxBatches", s.rx_batches);
+  set("rxParseErrors", s.rx_parse_errors);
+  set("rxRingDrops", s.rx_ring_drops);
+  set("rxTruncated", s.rx_truncated);
+  set("rxErrors", s.rx_errors);
+  set("txFrames", s.tx_frames);
+  set("txBytes", s.tx_bytes);
+  set("txErrors", s.tx_errors);
+  set("verdictErrors", s.verdict_errors);
+  return o;
+}
+
+}  // namespace director::addon

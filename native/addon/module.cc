@@ -1,0 +1,25 @@
+// The addon's entry point: exports layout, the pure parse/rewrite functions, Engine and
+// Decapsulator. The only native folder that includes napi.h is this one.
+#include <napi.h>
+
+#include "addon/engine.h"
+#include "addon/layout.h"
+#include "addon/pure.h"
+
+namespace director::addon {
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  exports.Set("layout", build_layout(env));
+  exports.Set("parse", Napi::Function::New(env, parse_export, "parse"));
+  exports.Set("rewrite", Napi::Function::New(env, rewrite_export, "rewrite"));
+  exports.Set("Engine", Engine::define(env));
+  return exports;
+}
+
+}  // namespace director::addon
+
+static Napi::Object director_init(Napi::Env env, Napi::Object exports) {
+  return director::addon::init(env, exports);
+}
+
+NODE_API_MODULE(director_native, director_init)

@@ -1,0 +1,126 @@
+// Receive and flush for the three port kinds (see port.h).
+#include "addon/port.h"
+
+#include <cstring>
+
+namespace director::addon {
+
+bool PacketPort::open(const io::RingOptions& options, const std::string& netns,
+                      std::string& error) {
+  if (!socket_.open(name, options, netns, error)) return false;
+  const io::IfInfo& info = socket_.info();
+  ifindex = info.ifindex;
+  memcpy(egress.mac, info.mac, 6);
+  egress.mtu = info.mtu;
+  egress.ip = info.ipv4;
+  return true;
+}
+
+uint32_t PacketPort::receive(RxBatch& batch) {
+  batch.count = 0;
+  io::RxFrame f;
+  while (batch.count < BATCH_MAX && socket_.next(f)) {
+    if (f.truncated) {
+      stats.rx_truncated++;  // a cut GSO frame cannot be forwarded whole: counted drop
+      continue;
+    }
+    uint32_t i = batch.count++;
+    batch.frame[i] = f.data;
+    batch.len[i] = f.len;
+    batch.vnet[i] = f.vnet;
+  }
+  return batch.count;
+}
+
+void PacketPort::flush() {
+  if (tx.empty()) return;
+  stats.tx_frames += socket_.send(tx, stats.tx_errors, stats.tx_bytes);
+}
+
+TapPort::TapPort(const std::string& ifname, const uint8_t mac[6])
+    : Port(PortKind::TAP, ifname), arena_(new uint8_t[ARENA_BYTES]) {
+  memcpy(egress.mac, mac, 6);
+}
+
+bool TapPort::open(const std::string& netns, std::string& error) {
+  if (!device_.open(name, false, netns, error)) return false;
+  ifindex = device_.info().ifindex;
+  egress.mtu = device_.info().mtu;
+  egress.ip = device_.info().ipv4;
+  return true;
+}
+
+uint32_t TapPort::receive(RxBatch& batch) {
+  batch.count = 0;
+  uint32_t used = 0;
+  while (batch.count < BATCH_MAX && ARENA_BYTES - used >= io::TapDevice::MAX_FRAME) {
+    uint32_t i = batch.count;
+    int n = device_.read_frame(arena_.get() + used, batch.vnet[i]);
+    if (n == 0) break;
+    if (n < 0) {
+      stats.rx_errors++;
+      break;
+    }
+    batch.frame[i] = arena_.get() + used;
+    batch.len[i] = static_cast<uint32_t>(n);
+    used += (static_cast<uint32_t>(n) + 63) & ~63u;
+    batch.count++;
+  }
+  return batch.count;
+}
+
+void TapPort::flush() {
+  if (tx.empty()) return;
+  stats.tx_frames += device_.send(tx, stats.tx_errors, stats.tx_bytes);
+}
+
+MemoryPort::MemoryPort(const std::string& name, const uint8_t mac[6], uint32_t mtu)
+    : Port(PortKind::MEMORY, name), arena_(new uint8_t[ARENA_BYTES]) {
+  memcpy(egress.mac, mac, 6);
+  egress.mtu = mtu;
+}
+
+bool MemoryPort::stage(RxBatch& batch, const uint8_t* frame, uint32_t len,
+                       const core::VnetHdr& vnet) {
+  if (batch.count == BATCH_MAX || len > ARENA_BYTES - arena_used_) return false;
+  uint32_t i = batch.count++;
+  uint8_t* dst = arena_.get() + arena_used_;
+  memcpy(dst, frame, len);
+  arena_used_ += (len + 63) & ~63u;
+  if (arena_used_ > ARENA_BYTES) arena_used_ = ARENA_BYTES;
+  batch.frame[i] = dst;
+  batch.len[i] = len;
+  batch.vnet[i] = vnet;
+  return true;
+}
+
+void MemoryPort::flush() {
+  mmsghdr* msgs = tx.messages();
+  for (uint32_t i = 0; i < tx.size(); i++) {
+    uint32_t len = tx.frame_len(i);
+    size_t need = sizeof(core::VnetHdr) + len;
+    if (kept_.size() >= KEEP_FRAMES || kept_bytes_.size() + need > KEEP_BYTES) {
+      stats.tx_errors++;  // nobody drained: keep memory bounded
+      continue;
+    }
+    size_t at = kept_bytes_.size();
+    kept_bytes_.resize(at + need);
+    const msghdr& m = msgs[i].msg_hdr;
+    size_t pos = at;
+    for (size_t k = 0; k < m.msg_iovlen; k++) {
+      memcpy(kept_bytes_.data() + pos, m.msg_iov[k].iov_base, m.msg_iov[k].iov_len);
+      pos += m.msg_iov[k].iov_len;
+    }
+    kept_.push_back({at, len});
+    stats.tx_frames++;
+    stats.tx_bytes += len;
+  }
+  tx.clear();
+}
+
+void MemoryPort::clear_kept() {
+  kept_.clear();
+  kept_bytes_.clear();
+}
+
+}  // namespace director::addon

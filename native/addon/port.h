@@ -1,0 +1,118 @@
+// The engine's ports: what every port has (identity, egress facts for the core, counters, a TX
+// queue) and the three kinds that fill receive batches and flush their queues: AF_PACKET,
+// TAP, and in-memory. Plain C++ over native/io; nothing here touches JavaScript.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/core.h"
+#include "core/records.h"
+#include "io/packet_socket.h"
+#include "io/tap_device.h"
+#include "io/tx_queue.h"
+
+namespace director::addon {
+
+enum class PortKind { PACKET, TAP, MEMORY };
+
+struct PortStats {
+  uint64_t rx_frames = 0, rx_bytes = 0, rx_batches = 0, rx_parse_errors = 0;
+  uint64_t rx_ring_drops = 0, rx_truncated = 0, rx_errors = 0;
+  uint64_t tx_frames = 0, tx_bytes = 0, tx_errors = 0, verdict_errors = 0;
+};
+
+// One received batch: pointers into the port's receive buffers, valid until Port::release().
+struct RxBatch {
+  uint32_t count = 0;
+  uint8_t* frame[BATCH_MAX];
+  uint32_t len[BATCH_MAX];
+  core::VnetHdr vnet[BATCH_MAX];
+};
+
+class Port {
+ public:
+  Port(PortKind kind, std::string name) : kind(kind), name(std::move(name)) {}
+  virtual ~Port() = default;
+  Port(const Port&) = delete;
+  Port& operator=(const Port&) = delete;
+
+  const PortKind kind;
+  const std::string name;
+  uint32_t ifindex = 0;
+  core::Egress egress{};  // this port's MAC, MTU and IPv4 address, as the core wants them
+  PortStats stats;
+  io::TxQueue tx;
+
+  virtual int fd() const { return -1; }
+  // Fills batch with up to BATCH_MAX frames that are waiting; returns how many.
+  virtual uint32_t receive(RxBatch& batch) { return batch.count = 0; }
+  // The batch has been sent: receive buffers may be reused.
+  virtual void release() {}
+  // Sends everything queued on tx.
+  virtual void flush() = 0;
+  // Pulls counters only the kernel keeps (ring drops).
+  virtual void refresh_stats() {}
+  virtual void close() {}
+};
+
+class PacketPort final : public Port {
+ public:
+  explicit PacketPort(const std::string& ifname) : Port(PortKind::PACKET, ifname) {}
+  bool open(const io::RingOptions& options, const std::string& netns, std::string& error);
+  int fd() const override { return socket_.fd(); }
+  uint32_t receive(RxBatch& batch) override;
+  void release() override { socket_.release_consumed(); }
+  void flush() override;
+  void refresh_stats() override { stats.rx_ring_drops += socket_.read_drops(); }
+  void close() override { socket_.close(); }
+
+ private:
+  io::PacketSocket socket_;
+};
+
+class TapPort final : public Port {
+ public:
+  static constexpr uint32_t ARENA_BYTES = 4u << 20;
+  TapPort(const std::string& ifname, const uint8_t mac[6]);
+  bool open(const std::string& netns, std::string& error);
+  int fd() const override { return device_.fd(); }
+  uint32_t receive(RxBatch& batch) override;
+  void flush() override;
+  void close() override { device_.close(); }
+
+ private:
+  io::TapDevice device_;
+  std::unique_ptr<uint8_t[]> arena_;
+};
+
+// Frames enter through the engine's inject() (copied into the arena) and frames sent are kept,
+// bounded, until drain().
+class MemoryPort final : public Port {
+ public:
+  static constexpr uint32_t ARENA_BYTES = 2u << 20;
+  static constexpr uint32_t KEEP_FRAMES = 65536;
+  static constexpr size_t KEEP_BYTES = 64u << 20;
+  struct Kept {
+    size_t offset;  // vnet header (10 bytes) then the frame
+    uint32_t len;   // frame length
+  };
+
+  MemoryPort(const std::string& name, const uint8_t mac[6], uint32_t mtu);
+  // Copies frame into the arena and appends it to batch; false when the arena is full.
+  bool stage(RxBatch& batch, const uint8_t* frame, uint32_t len, const core::VnetHdr& vnet);
+  void release() override { arena_used_ = 0; }
+  void flush() override;
+  const std::vector<Kept>& kept() const { return kept_; }
+  const uint8_t* kept_bytes() const { return kept_bytes_.data(); }
+  void clear_kept();
+
+ private:
+  std::unique_ptr<uint8_t[]> arena_;
+  uint32_t arena_used_ = 0;
+  std::vector<Kept> kept_;
+  std::vector<uint8_t> kept_bytes_;
+};
+
+}  // namespace director::addon

@@ -1,0 +1,213 @@
+// AF_PACKET TPACKET_V3 receive ring and sendmmsg transmit (see packet_socket.h).
+#include "io/packet_socket.h"
+
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "io/netns.h"
+
+namespace director::io {
+
+namespace {
+
+constexpr uint32_t kVnetLen = sizeof(core::VnetHdr);
+
+bool set_int(int fd, int level, int name, int value, const char* what, std::string& error) {
+  if (setsockopt(fd, level, name, &value, sizeof(value)) == 0) return true;
+  error = std::string("cannot set ") + what + " on the packet socket: " + strerror(errno);
+  return false;
+}
+
+bool is_power_of_two(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+// The ring strips an 802.1Q tag into the frame header; put it back so the core sees the frame
+// as it was on the wire. The ring leaves room before tp_mac (vnet header, tpacket header).
+void restore_vlan(const tpacket3_hdr* hdr, RxFrame& f) {
+  uint16_t tpid = (hdr->tp_status & TP_STATUS_VLAN_TPID_VALID) ? hdr->hv1.tp_vlan_tpid
+                                                               : ETH_P_8021Q;
+  memmove(f.data - 4, f.data, 12);
+  f.data -= 4;
+  f.len += 4;
+  uint16_t be_tpid = htons(tpid), be_tci = htons(hdr->hv1.tp_vlan_tci);
+  memcpy(f.data + 12, &be_tpid, 2);
+  memcpy(f.data + 14, &be_tci, 2);
+  if (f.vnet.flags & 1) f.vnet.csum_start = static_cast<uint16_t>(f.vnet.csum_start + 4);
+  if (f.vnet.hdr_len) f.vnet.hdr_len = static_cast<uint16_t>(f.vnet.hdr_len + 4);
+}
+
+}  // namespace
+
+std::string check_ring_options(const RingOptions& o) {
+  if (!is_power_of_two(o.block_size) || o.block_size < 4096 || o.block_size > (1u << 26)) {
+    return "blockSize must be a power of two from 4096 to 67108864";
+  }
+  if (o.block_count < 2 || o.block_count > 4096) return "blockCount must be 2..4096";
+  if (static_cast<uint64_t>(o.block_size) * o.block_count > (1ull << 30)) {
+    return "blockSize * blockCount must not exceed 1 GiB";
+  }
+  if (o.block_timeout_ms < 1 || o.block_timeout_ms > 1000) return "blockTimeoutMs must be 1..1000";
+  return "";
+}
+
+PacketSocket::~PacketSocket() { close(); }
+
+void PacketSocket::close() {
+  if (ring_) munmap(ring_, ring_bytes_);
+  ring_ = nullptr;
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+bool PacketSocket::open(const std::string& ifname, const RingOptions& options,
+                        const std::string& netns, std::string& error) {
+  error = check_ring_options(options);
+  if (!error.empty()) return false;
+  options_ = options;
+  {
+    NetnsScope scope(netns);
+    if (!scope.ok()) {
+      error = scope.error();
+      return false;
+    }
+    // Protocol 0: nothing is queued until bind() names the interface and ETH_P_ALL.
+    fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) {
+      error = std::string("cannot open an AF_PACKET socket (needs CAP_NET_RAW): ") +
+              strerror(errno);
+      return false;
+    }
+  }
+  if (!query_interface(fd_, ifname, info_, error)) return false;
+  // PACKET_VNET_HDR must precede the ring; IGNORE_OUTGOING keeps our own (and the host's)
+  // transmitted frames out of the ring, or every forwarded frame would come back as input.
+  if (!set_int(fd_, SOL_PACKET, PACKET_VNET_HDR, 1, "PACKET_VNET_HDR", error) ||
+      !set_int(fd_, SOL_PACKET, PACKET_VERSION, TPACKET_V3, "PACKET_VERSION", error) ||
+      !set_int(fd_, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING", error)) {
+    return false;
+  }
+  int sndbuf = 8 << 20;
+  if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) != 0) {
+    setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+  }
+  tpacket_req3 req;
+  memset(&req, 0, sizeof(req));
+  req.tp_block_size = options.block_size;
+  req.tp_block_nr = options.block_count;
+  req.tp_frame_size = 2048;
+  req.tp_frame_nr = options.block_size / 2048 * options.block_count;
+  req.tp_retire_blk_tov = options.block_timeout_ms;
+  if (setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) != 0) {
+    error = std::string("cannot set up the TPACKET_V3 receive ring: ") + strerror(errno);
+    return false;
+  }
+  ring_bytes_ = static_cast<size_t>(options.block_size) * options.block_count;
+  void* mem = mmap(nullptr, ring_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_, 0);
+  if (mem == MAP_FAILED) {
+    error = std::string("cannot map the receive ring: ") + strerror(errno);
+    return false;
+  }
+  ring_ = static_cast<uint8_t*>(mem);
+  sockaddr_ll addr;
+  memset(&addr, 0, sizeof(addr));
+  addr.sll_family = AF_PACKET;
+  addr.sll_protocol = htons(ETH_P_ALL);
+  addr.sll_ifindex = static_cast<int>(info_.ifindex);
+  if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    error = "cannot bind the packet socket to " + ifname + ": " + strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+bool PacketSocket::enter_block() {
+  auto* desc = reinterpret_cast<tpacket_block_desc*>(block(block_));
+  uint32_t status = __atomic_load_n(&desc->hdr.bh1.block_status, __ATOMIC_ACQUIRE);
+  if (!(status & TP_STATUS_USER)) return false;
+  remaining_ = desc->hdr.bh1.num_pkts;
+  frame_ = block(block_) + desc->hdr.bh1.offset_to_first_pkt;
+  in_block_ = true;
+  return true;
+}
+
+bool PacketSocket::next(RxFrame& f) {
+  if (!ring_) return false;
+  for (;;) {
+    if (!in_block_ && !enter_block()) return false;
+    if (remaining_ > 0) break;
+    // Read to the end: keep it until the batch that points into it has been sent.
+    in_block_ = false;
+    done_blocks_++;
+    block_ = (block_ + 1) % options_.block_count;
+    if (done_blocks_ == options_.block_count) return false;
+  }
+  auto* hdr = reinterpret_cast<tpacket3_hdr*>(frame_);
+  f.data = frame_ + hdr->tp_mac;
+  f.len = hdr->tp_snaplen;
+  f.truncated = hdr->tp_snaplen < hdr->tp_len;
+  if (f.truncated) {
+    memset(&f.vnet, 0, sizeof(f.vnet));  // the kernel writes no vnet header for cut frames
+  } else {
+    memcpy(&f.vnet, f.data - kVnetLen, kVnetLen);
+  }
+  if (hdr->tp_status & TP_STATUS_VLAN_VALID) restore_vlan(hdr, f);
+  remaining_--;
+  frame_ += hdr->tp_next_offset;
+  return true;
+}
+
+void PacketSocket::give_back(uint32_t i) {
+  auto* desc = reinterpret_cast<tpacket_block_desc*>(block(i));
+  __atomic_store_n(&desc->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+}
+
+void PacketSocket::release_consumed() {
+  for (; done_blocks_ > 0; done_blocks_--) {
+    give_back(release_from_);
+    release_from_ = (release_from_ + 1) % options_.block_count;
+  }
+  if (in_block_ && remaining_ == 0) {
+    give_back(block_);
+    in_block_ = false;
+    block_ = (block_ + 1) % options_.block_count;
+    release_from_ = block_;
+  }
+}
+
+uint64_t PacketSocket::read_drops() {
+  if (fd_ < 0) return 0;
+  tpacket_stats_v3 stats;
+  socklen_t len = sizeof(stats);
+  if (getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &stats, &len) != 0) return 0;
+  return stats.tp_drops;
+}
+
+uint32_t PacketSocket::send(TxQueue& queue, uint64_t& errors, uint64_t& bytes) {
+  uint32_t n = queue.size(), done = 0, sent = 0;
+  mmsghdr* msgs = queue.messages();
+  while (done < n && fd_ >= 0) {
+    int r = sendmmsg(fd_, msgs + done, n - done, MSG_DONTWAIT);
+    if (r > 0) {
+      for (int i = 0; i < r; i++) bytes += queue.frame_len(done + i);
+      done += static_cast<uint32_t>(r);
+      sent += static_cast<uint32_t>(r);
+      continue;
+    }
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && (errno == EAGAIN || errno == ENOBUFS)) break;  // socket full: drop the rest
+    done++;  // this one frame was refused (bad vnet header, too big): skip it, keep going
+    errors++;
+  }
+  errors += n - done;
+  queue.clear();
+  return sent;
+}
+
+}  // namespace director::io

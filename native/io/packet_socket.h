@@ -1,0 +1,73 @@
+// An AF_PACKET socket bound to one interface: TPACKET_V3 mmap receive ring with virtio-net
+// headers (so partial checksums and GSO super-frames arrive described, not broken), outgoing
+// frames ignored, batched transmit with sendmmsg.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/core.h"
+#include "io/ifinfo.h"
+#include "io/tx_queue.h"
+
+namespace director::io {
+
+struct RingOptions {
+  uint32_t block_size = 1u << 18;  // must hold a 64 KiB GSO frame plus headers
+  uint32_t block_count = 64;
+  uint32_t block_timeout_ms = 1;
+};
+
+// Checks ring options; returns an empty string or what is wrong.
+std::string check_ring_options(const RingOptions& options);
+
+// One received frame, pointing into the ring (valid until release_consumed()).
+struct RxFrame {
+  uint8_t* data;
+  uint32_t len;
+  core::VnetHdr vnet;
+  bool truncated;  // the ring cut the frame short: it must not be forwarded
+};
+
+class PacketSocket {
+ public:
+  PacketSocket() = default;
+  ~PacketSocket();
+  PacketSocket(const PacketSocket&) = delete;
+  PacketSocket& operator=(const PacketSocket&) = delete;
+
+  // netns: empty for the current namespace, else a path like /run/netns/NAME.
+  bool open(const std::string& ifname, const RingOptions& options, const std::string& netns,
+            std::string& error);
+  void close();
+  int fd() const { return fd_; }
+  const IfInfo& info() const { return info_; }
+
+  // The next frame the kernel has handed over, or false when the ring holds no more.
+  bool next(RxFrame& frame);
+  // Gives every block read to the end back to the kernel; call after the batch is sent.
+  void release_consumed();
+  // Frames the kernel dropped since the last call (ring full).
+  uint64_t read_drops();
+  // Sends the queue (one sendmmsg per run of good frames); returns frames sent, adds failures
+  // to errors; the queue is cleared.
+  uint32_t send(TxQueue& queue, uint64_t& errors, uint64_t& bytes);
+
+ private:
+  uint8_t* block(uint32_t i) const { return ring_ + static_cast<size_t>(i) * options_.block_size; }
+  bool enter_block();
+  void give_back(uint32_t i);
+
+  int fd_ = -1;
+  IfInfo info_;
+  RingOptions options_;
+  uint8_t* ring_ = nullptr;
+  size_t ring_bytes_ = 0;
+  uint32_t block_ = 0;        // block being read
+  bool in_block_ = false;     // block_ is user-owned and partly read
+  uint32_t remaining_ = 0;    // frames left in block_
+  uint8_t* frame_ = nullptr;  // next frame header in block_
+  uint32_t release_from_ = 0; // first block read to the end but not yet given back
+  uint32_t done_blocks_ = 0;  // blocks read to the end, not yet given back
+};
+
+}  // namespace director::io

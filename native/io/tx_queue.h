@@ -1,0 +1,47 @@
+// A preallocated queue of frames waiting to be sent on one port: each frame is up to three
+// pieces (vnet header, head bytes copied here, body bytes left in the receive buffer) laid out
+// as iovecs and mmsghdrs ready for one sendmmsg.
+#pragma once
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstdint>
+
+#include "core/core.h"
+
+namespace director::io {
+
+class TxQueue {
+ public:
+  static constexpr uint32_t CAPACITY = 512;
+  static constexpr uint32_t HEAD_BYTES = 64 * 1024;
+
+  TxQueue();
+  TxQueue(const TxQueue&) = delete;
+  TxQueue& operator=(const TxQueue&) = delete;
+
+  // Queues one frame; the head is copied, the body must stay valid until the queue is flushed.
+  // Returns false (nothing queued) when the queue is full: flush and push again.
+  bool push(const core::VnetHdr& vnet, const uint8_t* head, uint32_t head_len,
+            const uint8_t* body, uint32_t body_len);
+  // True when head_len bytes could never fit, even in an empty queue.
+  static bool too_big(uint32_t head_len) { return head_len > HEAD_BYTES; }
+
+  uint32_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  mmsghdr* messages() { return msgs_; }
+  // Frame i's total length (vnet header excluded).
+  uint32_t frame_len(uint32_t i) const { return lens_[i]; }
+  void clear();
+
+ private:
+  uint32_t size_ = 0;
+  uint32_t head_used_ = 0;
+  mmsghdr msgs_[CAPACITY];
+  iovec iov_[CAPACITY * 3];
+  core::VnetHdr vnet_[CAPACITY];
+  uint32_t lens_[CAPACITY];
+  uint8_t heads_[HEAD_BYTES];
+};
+
+}  // namespace director::io

@@ -12,7 +12,7 @@ import type { LabHandle, LabHost } from './topology.js';
 export interface LabDirector {
   kind: 'embedded' | 'process';
   host: LabHost;
-  /** Counters (embedded), or null when the director runs as a separate process. */
+  /** Counters: live (embedded) or from the child's latest stats line (null before the first). */
   stats(): unknown;
   /** Stops the director; resolves with what a child process printed (embedded: ''). */
   stop(): Promise<string>;
@@ -62,7 +62,8 @@ export interface ProcessOptions {
 export function startProcess(lab: LabHandle, configFile: string, cleanup: Cleanup, o: ProcessOptions = {}): LabDirector {
   const host = lab.directors[o.index ?? 0];
   if (host === undefined) throw new Error(`lab ${lab.prefix} has no director ${(o.index ?? 0) + 1}`);
-  const argv = [process.execPath, directorBin(), 'run', '--config', configFile, '--interface', host.ifname];
+  // Stats every second as "stats: {json}" lines: the lab reads the latest one.
+  const argv = [process.execPath, directorBin(), 'run', '--config', configFile, '--interface', host.ifname, '--stats-interval', '1'];
   const p = spawnInNamespace(host.ns, argv, {
     detached: o.detached === true,
     ...(o.logFile === undefined ? {} : { logFile: o.logFile }),
@@ -72,9 +73,20 @@ export function startProcess(lab: LabHandle, configFile: string, cleanup: Cleanu
     kind: 'process',
     host,
     process: p,
-    stats: () => null,
+    stats: () => latestStats(p.stdout),
     stop: async () => { await p.stop(3000); return p.stdout + p.stderr; },
   };
+}
+
+/** The last complete "stats: {json}" line a director process printed, parsed, or null. */
+export function latestStats(output: string): unknown {
+  const lines = output.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i] as string;
+    if (!line.startsWith('stats: ')) continue;
+    try { return JSON.parse(line.slice(7)) as unknown; } catch { /* a torn line: look further back */ }
+  }
+  return null;
 }
 
 /** The MAC that answers ARP for address on the router's LAN side, or null if nobody does. */

@@ -1,7 +1,8 @@
 // The programs a lab runs in its namespaces: HTTP and UDP servers on the real servers, and the
 // HTTP/UDP clients in the client namespace, each reporting one JSON line.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Cleanup } from './cleanup.js';
 import { spawnInNamespace, runInNamespace, type NsProcess } from './process.js';
@@ -46,6 +47,7 @@ export async function startRealServers(lab: LabHandle, cleanup: Cleanup, o: Serv
     start(rs, 'http-server.js', HTTP_PORT);
     if (o.udp === true) start(rs, 'udp-server.js', UDP_PORT);
   }
+  if (lab.mode === 'tun') started.push(...await startDecapsulators(lab, cleanup, o));
   if (o.detached === true) {
     // Output goes to files, so readiness is a connect test rather than a ready line.
     await Promise.all(lab.realServers.map((rs) => waitHttp(lab, rs)));
@@ -53,6 +55,42 @@ export async function startRealServers(lab: LabHandle, cleanup: Cleanup, o: Serv
     await Promise.all(started.map((p) => p.waitFor(/^ready /m, 5000)));
   }
   return started;
+}
+
+/**
+ * TUN: the kernel here has no ipip module, so each real server runs the project's user-space
+ * decapsulator (`director realserver setup --mode tun`), with its own state directory because
+ * all namespaces share one filesystem.
+ */
+async function startDecapsulators(lab: LabHandle, cleanup: Cleanup, o: ServerOptions): Promise<NsProcess[]> {
+  const base = o.logDir ?? mkdtempSync(path.join(os.tmpdir(), `director-lab-${lab.prefix}-`));
+  if (o.logDir === undefined) cleanup.atEnd(() => rmSync(base, { recursive: true, force: true }));
+  const bin = path.join(repoRoot(), 'bin', 'director');
+  const procs = lab.realServers.map((rs) => {
+    const stateDir = path.join(base, `${rs.name}-state`);
+    mkdirSync(stateDir, { recursive: true });
+    const logFile = o.logDir === undefined ? undefined : path.join(o.logDir, `${rs.name}-decap.log`);
+    const p = spawnInNamespace(rs.ns, [process.execPath, bin, 'realserver', 'setup', '--vip', lab.vip, '--mode', 'tun', '--interface', rs.ifname],
+      { detached: o.detached === true, env: { ...process.env, DIRECTOR_STATE_DIR: stateDir }, ...(logFile === undefined ? {} : { logFile }) });
+    if (o.detached !== true) cleanup.process(p);
+    return p;
+  });
+  if (o.detached !== true) await Promise.all(procs.map((p) => p.waitFor(/decapsulating IPIP/, 10_000)));
+  else await Promise.all(lab.realServers.map((rs, i) => waitForLog(path.join(base, `${rs.name}-decap.log`), /decapsulating IPIP/, procs[i]!)));
+  return procs;
+}
+
+/** A detached process writes to a file: wait for a line there, failing fast if it exits. */
+async function waitForLog(file: string, re: RegExp, p: NsProcess, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    if (re.test(text)) return;
+    if (!p.running || Date.now() > deadline) {
+      throw new Error(`${p.argv.slice(1).join(' ')} in ${p.ns} ${p.running ? 'is not ready' : 'exited'}: ${text.trim().split('\n').pop() ?? ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Polls a real server's HTTP port from its own namespace until it answers (bounded). */

@@ -121,6 +121,8 @@ export async function labDemo(o: LabRunOptions): Promise<boolean> {
     say(describeLab(lab));
     t = Date.now();
     director = await startDirector(lab, o, cleanup);
+    const d = director;
+    cleanup.first(() => d.stop()); // Ctrl-C: the signal handler runs the cleanup, not this finally
     const mac = await waitForVip(lab, 15_000, director);
     say(`director (${director.kind}) owns ${lab.vip} after ${seconds(t)} s; ARP for the VIP answers ${mac} (director lan0 ${lab.directors[0]?.mac})`);
     return await drive(lab, o, director);

@@ -1,7 +1,7 @@
 // The lab itself, with no director: plain routing must work and teardown must leave nothing.
 
 import assert from 'node:assert/strict';
-import { listNamespaces, neighbours, readSysctl } from '../../src/lab/netns.js';
+import { ipIn, listNamespaces, neighbours, readSysctl } from '../../src/lab/netns.js';
 import { countHttp, ping, runClient, UDP_PORT } from '../../src/lab/services.js';
 import { withLab } from '../support/netns.js';
 
@@ -58,5 +58,42 @@ describe('lab topology (needs root: creates network namespaces)', function () {
     const left = (await listNamespaces()).filter((n) => n.startsWith(`${prefix}-`));
     assert.deepEqual(left, []);
     await fx.cleanup.run(); // idempotent
+  });
+});
+
+describe('lab topology per mode (needs root: creates network namespaces)', function () {
+  async function routeVia(ns: string, to: string): Promise<string> {
+    const out = await ipIn(ns, ['-j', 'route', 'get', to]);
+    return (JSON.parse(out) as Array<{ gateway?: string }>)[0]?.gateway ?? 'on-link';
+  }
+
+  describe('nat', function () {
+    const fx = withLab({ mode: 'nat', servers: 2, startServers: false });
+    it('routes real-server replies to the client through the director and keeps the VIP off them', async function () {
+      const rs = fx.lab.realServers[0]!;
+      assert.equal(await routeVia(rs.ns, fx.lab.client.address), '198.19.0.2');
+      const addrs = await ipIn(rs.ns, ['-4', '-o', 'addr', 'show', 'dev', 'lo']);
+      assert.doesNotMatch(addrs, /198\.19\.0\.100/);
+    });
+  });
+
+  describe('fnat with two directors', function () {
+    const fx = withLab({ mode: 'fnat', servers: 2, directors: 2, startServers: false });
+    it('routes the local addresses (LIPs) through the first director and builds a second director', async function () {
+      const { lab } = fx;
+      assert.equal(await routeVia(lab.realServers[1]!.ns, '198.19.1.1'), '198.19.0.2');
+      assert.equal(await routeVia(lab.realServers[1]!.ns, lab.client.address), '198.19.0.1');
+      assert.deepEqual(lab.directors.map((d) => d.address), ['198.19.0.2', '198.19.0.3']);
+      assert.ok(await ping(lab.directors[1]!.ns, lab.directors[0]!.address));
+    });
+  });
+
+  it('refuses impossible options with a clear message', async function () {
+    const { buildLab } = await import('../../src/lab/topology.js');
+    const { Cleanup } = await import('../../src/lab/cleanup.js');
+    const cleanup = new Cleanup();
+    await assert.rejects(buildLab({ prefix: 'dtbad', mode: 'dr', servers: 0, cleanup }), /servers must be 1\.\.40/);
+    await assert.rejects(buildLab({ prefix: 'dtbad', mode: 'dr', directors: 3, cleanup }), /directors must be 1 or 2/);
+    assert.deepEqual(cleanup.pending, [], 'nothing was created');
   });
 });

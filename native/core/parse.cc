@@ -1,0 +1,177 @@
+// Parses one Ethernet frame into a fixed metadata record (records.h), bounds-checked at every
+// layer: a malformed frame gets an error code and the fields of the failing layer onward stay 0.
+#include <cstring>
+
+#include "core/bytes.h"
+#include "core/checksum.h"
+#include "core/core.h"
+#include "core/flow_hash.h"
+
+namespace director::core {
+namespace {
+
+using meta::Word;
+
+constexpr uint16_t ETH_VLAN = 0x8100;
+constexpr uint16_t ETH_IPV4 = 0x0800;
+constexpr uint16_t ETH_ARP = 0x0806;
+constexpr uint16_t ETH_IPV6 = 0x86dd;
+constexpr uint8_t IP_TCP = 6, IP_UDP = 17, IP_ICMP = 1;
+
+uint32_t err(ParseError e) { return static_cast<uint32_t>(e); }
+
+void put_mac(uint32_t* m, Word hi, const uint8_t* p) {
+  m[hi] = rd16(p);
+  m[hi + 1] = rd32(p + 2);
+}
+
+uint32_t offload_bits(const VnetHdr* v) {
+  if (!v) return 0;
+  uint32_t bits = 0;
+  if (v->flags & 1) bits |= offload_bits::CSUM_PARTIAL;
+  if (v->flags & 2) bits |= offload_bits::DATA_VALID;
+  switch (v->gso_type) {
+    case 0: break;
+    case 1: bits |= offload_bits::GSO_TCPV4; break;
+    case 3: case 5: bits |= offload_bits::GSO_UDP; break;
+    default: bits |= offload_bits::GSO_OTHER; break;  // TCPv6, ECN-flagged, unknown
+  }
+  return bits;
+}
+
+uint32_t parse_arp(const uint8_t* f, uint32_t len, uint32_t l3, uint32_t* m) {
+  if (len < l3 + 28) return err(ParseError::TRUNCATED_ARP);
+  const uint8_t* a = f + l3;
+  if (rd16(a) != 1 || rd16(a + 2) != ETH_IPV4 || a[4] != 6 || a[5] != 4) return err(ParseError::BAD_ARP);
+  m[meta::ARP_OP] = rd16(a + 6);
+  put_mac(m, meta::SRC_MAC_HI, a + 8);
+  m[meta::SRC_IP] = rd32(a + 14);
+  m[meta::DST_IP] = rd32(a + 24);
+  return 0;
+}
+
+// The quoted packet of an ICMP error (q[0..n)): addresses always, ports when present.
+void parse_quote(const uint8_t* q, uint32_t n, uint32_t* m) {
+  if (n < 20 || (q[0] >> 4) != 4) return;
+  uint32_t ihl = (q[0] & 0x0f) * 4u;
+  if (ihl < 20 || ihl > n) return;
+  m[meta::INNER_PROTO] = q[9];
+  m[meta::INNER_SRC_IP] = rd32(q + 12);
+  m[meta::INNER_DST_IP] = rd32(q + 16);
+  bool first = (rd16(q + 6) & 0x1fff) == 0;
+  if (first && (q[9] == IP_TCP || q[9] == IP_UDP) && n >= ihl + 4) {
+    m[meta::INNER_SRC_PORT] = rd16(q + ihl);
+    m[meta::INNER_DST_PORT] = rd16(q + ihl + 2);
+  }
+}
+
+uint32_t parse_icmp(const uint8_t* p, uint32_t n, uint32_t* m) {
+  if (n < 8) return err(ParseError::TRUNCATED_L4);
+  m[meta::ICMP] = static_cast<uint32_t>(p[0]) << 8 | p[1];
+  m[meta::ICMP_EXTRA] = rd32(p + 4);
+  if (p[0] == 0 || p[0] == 8) {
+    m[meta::SRC_PORT] = m[meta::DST_PORT] = rd16(p + 4);
+  } else if (p[0] == 3 || p[0] == 11 || p[0] == 12) {
+    parse_quote(p + 8, n - 8, m);
+  }
+  return 0;
+}
+
+// L4 header at f[l4..end) where end is the IP packet's end (Ethernet padding excluded).
+uint32_t parse_l4(const uint8_t* f, uint32_t l4, uint32_t end, uint32_t proto, uint32_t* m) {
+  const uint8_t* p = f + l4;
+  uint32_t n = end - l4;
+  uint32_t e = 0;
+  if (proto == IP_TCP) {
+    if (n < 20) return err(ParseError::TRUNCATED_L4);
+    uint32_t thl = (p[12] >> 4) * 4u;
+    if (thl < 20 || thl > n) return err(ParseError::BAD_TCP_HEADER_LEN);
+    m[meta::SRC_PORT] = rd16(p);
+    m[meta::DST_PORT] = rd16(p + 2);
+    m[meta::TCP_FLAGS] = p[13];
+  } else if (proto == IP_UDP) {
+    if (n < 8) return err(ParseError::TRUNCATED_L4);
+    m[meta::SRC_PORT] = rd16(p);
+    m[meta::DST_PORT] = rd16(p + 2);
+  } else if (proto == IP_ICMP) {
+    e = parse_icmp(p, n, m);
+  } else {
+    return 0;  // other protocols: no L4 fields, L4_OFF stays 0
+  }
+  if (e) {
+    for (uint32_t w = meta::SRC_PORT; w <= meta::INNER_DST_PORT; ++w) m[w] = 0;
+    return e;
+  }
+  m[meta::L4_OFF] = l4;
+  return 0;
+}
+
+uint32_t parse_ipv4(const uint8_t* f, uint32_t len, uint32_t l3, uint32_t* m) {
+  if (len < l3 + 20) return err(ParseError::TRUNCATED_IP);
+  const uint8_t* ip = f + l3;
+  if ((ip[0] >> 4) != 4) return err(ParseError::BAD_IP_VERSION);
+  uint32_t ihl = (ip[0] & 0x0f) * 4u;
+  if (ihl < 20 || l3 + ihl > len) return err(ParseError::BAD_IP_HEADER_LEN);
+  uint32_t total = rd16(ip + 2);
+  if (total < ihl || l3 + total > len) return err(ParseError::BAD_IP_TOTAL_LEN);
+  if (csum::fold(csum::add_bytes(ip, ihl)) != 0xffff) return err(ParseError::BAD_IP_CHECKSUM);
+  uint32_t frag = rd16(ip + 6);
+  m[meta::FRAG] = ((frag & 0x4000) ? frag_bits::DF : 0) | ((frag & 0x2000) ? frag_bits::MF : 0) |
+                  ((frag & 0x1fff) ? frag_bits::NONFIRST : 0);
+  m[meta::PROTO] = ip[9];
+  m[meta::SRC_IP] = rd32(ip + 12);
+  m[meta::DST_IP] = rd32(ip + 16);
+  m[meta::IP_ID] = rd16(ip + 4);
+  m[meta::TTL] = ip[8];
+  m[meta::IP_LEN] = total;
+  if (m[meta::FRAG] & frag_bits::NONFIRST) return 0;
+  return parse_l4(f, l3 + ihl, l3 + total, ip[9], m);
+}
+
+void put_hash(uint32_t* m) {
+  bool fragment = m[meta::FRAG] & (frag_bits::MF | frag_bits::NONFIRST);
+  // Every fragment of a datagram hashes alike: the ports exist only in the first one.
+  uint32_t sp = fragment ? 0 : m[meta::SRC_PORT], dp = fragment ? 0 : m[meta::DST_PORT];
+  m[meta::HASH] = flow_hash(m[meta::PROTO], m[meta::SRC_IP], m[meta::DST_IP], sp, dp);
+}
+
+}  // namespace
+
+void parse_frame(const uint8_t* frame, uint32_t len, const VnetHdr* vnet, uint32_t* m) {
+  std::memset(m, 0, meta::WORDS * sizeof(uint32_t));
+  m[meta::LEN] = len;
+  m[meta::OFFLOAD] = offload_bits(vnet);
+  m[meta::GSO_SIZE] = (vnet && vnet->gso_type) ? vnet->gso_size : 0;
+  if (len < 14) {
+    m[meta::ERROR] = err(ParseError::TRUNCATED_ETH);
+    return;
+  }
+  put_mac(m, meta::DST_MAC_HI, frame);
+  put_mac(m, meta::SRC_MAC_HI, frame + 6);
+  uint32_t l3 = 14;
+  uint16_t type = rd16(frame + 12);
+  if (type == ETH_VLAN) {
+    if (len < 18) {
+      m[meta::ERROR] = err(ParseError::TRUNCATED_VLAN);
+      return;
+    }
+    m[meta::VLAN] = (rd16(frame + 14) & 0x0fff) + 1u;
+    type = rd16(frame + 16);
+    l3 = 18;
+  }
+  if (type == ETH_ARP) {
+    m[meta::KIND] = static_cast<uint32_t>(FrameKind::ARP);
+    m[meta::L3_OFF] = l3;
+    m[meta::ERROR] = parse_arp(frame, len, l3, m);
+  } else if (type == ETH_IPV4) {
+    m[meta::KIND] = static_cast<uint32_t>(FrameKind::IPV4);
+    m[meta::L3_OFF] = l3;
+    m[meta::ERROR] = parse_ipv4(frame, len, l3, m);
+    if (m[meta::ERROR] == 0) put_hash(m);
+  } else if (type == ETH_IPV6) {
+    m[meta::KIND] = static_cast<uint32_t>(FrameKind::IPV6);  // addresses not parsed yet
+    m[meta::L3_OFF] = l3;
+  }
+}
+
+}  // namespace director::core

@@ -1,0 +1,61 @@
+// Applies one verdict to one frame: picks the action's handler, and for FORWARD the method's,
+// from fixed tables indexed by the verdict words (one choice per frame, no per-method branches
+// inside the rewrites), and turns any failure into count 0 plus a RewriteError.
+#include "core/rewrite_ctx.h"
+
+namespace director::core {
+namespace {
+
+using rw::Ctx;
+using rw::Handler;
+
+RewriteError consume(Ctx&) { return RewriteError::OK; }  // DROP, HOLD: nothing leaves here
+
+constexpr Handler kMethods[] = {
+    rw::forward_dr,        // Method::DR
+    rw::forward_nat_in,    // Method::NAT_IN
+    rw::forward_nat_out,   // Method::NAT_OUT
+    rw::forward_tun,       // Method::TUN
+    rw::forward_fnat_in,   // Method::FNAT_IN
+    rw::forward_fnat_out,  // Method::FNAT_OUT
+    rw::icmp_nat_in,       // Method::ICMP_NAT_IN
+    rw::icmp_nat_out,      // Method::ICMP_NAT_OUT
+};
+static_assert(sizeof(kMethods) / sizeof(kMethods[0]) == static_cast<uint32_t>(Method::COUNT),
+              "one handler per Method");
+
+RewriteError forward(Ctx& c) {
+  uint32_t m = c.v[verdict::METHOD];
+  if (m >= static_cast<uint32_t>(Method::COUNT)) return RewriteError::BAD_VERDICT;
+  if (c.meta[meta::ERROR] != 0 || c.meta[meta::LEN] != c.len) return RewriteError::NOT_APPLICABLE;
+  return kMethods[m](c);
+}
+
+constexpr Handler kActions[] = {
+    consume,                  // Action::DROP
+    forward,                  // Action::FORWARD
+    rw::arp_reply,            // Action::ARP_REPLY
+    consume,                  // Action::HOLD (the engine copies the frame into its slot)
+    rw::icmp_frag_needed,     // Action::ICMP_FRAG_NEEDED
+    rw::icmp_time_exceeded,   // Action::ICMP_TIME_EXCEEDED
+};
+static_assert(sizeof(kActions) / sizeof(kActions[0]) == static_cast<uint32_t>(Action::COUNT),
+              "one handler per Action");
+
+}  // namespace
+
+void apply_verdict(uint8_t* frame, uint32_t len, const VnetHdr& vnet, const uint32_t* meta,
+                   const uint32_t* verdict, const Egress& egress, RewriteOut& out) {
+  out.count = 0;
+  out.error = 0;
+  uint32_t a = verdict[verdict::ACTION];
+  RewriteError e = RewriteError::BAD_VERDICT;
+  if (a < static_cast<uint32_t>(Action::COUNT)) {
+    rw::Ctx c{frame, len, vnet, meta, verdict, egress, out, 0};
+    e = kActions[a](c);
+  }
+  if (e != RewriteError::OK) out.count = 0;
+  out.error = static_cast<uint32_t>(e);
+}
+
+}  // namespace director::core

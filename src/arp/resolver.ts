@@ -1,0 +1,135 @@
+// The director's own ARP cache and resolver: it learns MACs from ARP traffic it sees, asks for
+// the addresses the data path needs (real servers, next hops), re-confirms entries in use, and
+// tells listeners when an address resolves or fails so held packets can go or be dropped.
+
+import type { Clock } from '../sched/types.js';
+
+export const ArpState = {
+  /** Asked, no answer yet. */
+  INCOMPLETE: 0,
+  /** Answered recently. */
+  REACHABLE: 1,
+  /** Answered once, being re-confirmed; the old MAC stays in use meanwhile. */
+  PROBING: 2,
+  /** No answer after every probe. */
+  FAILED: 3,
+} as const;
+export type ArpStateValue = (typeof ArpState)[keyof typeof ArpState];
+
+export interface ArpEntry {
+  ip: number;
+  macHi: number;
+  macLo: number;
+  state: ArpStateValue;
+  /** When the MAC was last confirmed (ms). */
+  confirmedAt: number;
+  /** When the last request went out (ms), and how many went unanswered. */
+  askedAt: number;
+  probes: number;
+}
+
+export interface ArpResolverOptions {
+  clock: Clock;
+  /** Sends a who-has for ip (the caller builds and transmits the frame). */
+  sendRequest: (ip: number, unicastMacHi: number, unicastMacLo: number) => void;
+  /** An entry got a MAC (first time or changed) or lost it. */
+  onChange: (entry: ArpEntry) => void;
+  /** How long an answer is trusted before re-confirming (Linux base_reachable_time 30 s). */
+  reachableMs?: number;
+  /** Time between requests while unanswered (Linux retrans_time 1 s). */
+  retransMs?: number;
+  /** Unanswered requests before the entry fails (Linux mcast_solicit/ucast_solicit 3). */
+  maxProbes?: number;
+}
+
+export interface ArpCounters {
+  requestsSent: number;
+  repliesLearned: number;
+  failures: number;
+}
+
+export class ArpResolver {
+  readonly counters: ArpCounters = { requestsSent: 0, repliesLearned: 0, failures: 0 };
+  private readonly entries = new Map<number, ArpEntry>();
+  private readonly reachableMs: number;
+  private readonly retransMs: number;
+  private readonly maxProbes: number;
+
+  constructor(private readonly options: ArpResolverOptions) {
+    this.reachableMs = options.reachableMs ?? 30_000;
+    this.retransMs = options.retransMs ?? 1_000;
+    this.maxProbes = options.maxProbes ?? 3;
+  }
+
+  get(ip: number): ArpEntry | undefined {
+    return this.entries.get(ip);
+  }
+
+  /** True when ip has a usable MAC (reachable, or being re-confirmed). */
+  usable(entry: ArpEntry | undefined): boolean {
+    return entry !== undefined && (entry.state === ArpState.REACHABLE || entry.state === ArpState.PROBING);
+  }
+
+  /** Starts resolving ip unless it is known or already being asked for. */
+  want(ip: number): ArpEntry {
+    let entry = this.entries.get(ip);
+    if (!entry) {
+      entry = { ip, macHi: 0, macLo: 0, state: ArpState.INCOMPLETE, confirmedAt: 0, askedAt: 0, probes: 0 };
+      this.entries.set(ip, entry);
+      this.ask(entry, true);
+    } else if (entry.state === ArpState.FAILED) {
+      entry.state = ArpState.INCOMPLETE;
+      entry.probes = 0;
+      this.ask(entry, true);
+    }
+    return entry;
+  }
+
+  /**
+   * Takes a sender (ip, MAC) seen in an ARP reply or request. Only addresses already wanted are
+   * cached, so unrelated ARP chatter cannot fill the cache.
+   */
+  learn(ip: number, macHi: number, macLo: number): void {
+    const entry = this.entries.get(ip);
+    if (!entry) return;
+    const changed = entry.macHi !== macHi || entry.macLo !== macLo || !this.usable(entry);
+    entry.macHi = macHi;
+    entry.macLo = macLo;
+    entry.state = ArpState.REACHABLE;
+    entry.confirmedAt = this.options.clock.now();
+    entry.probes = 0;
+    this.counters.repliesLearned++;
+    if (changed) this.options.onChange(entry);
+  }
+
+  /** Retransmits, re-confirms and fails entries; call about once a second. */
+  tick(): void {
+    const now = this.options.clock.now();
+    for (const entry of this.entries.values()) {
+      if (entry.state === ArpState.REACHABLE) {
+        if (now - entry.confirmedAt >= this.reachableMs) {
+          entry.state = ArpState.PROBING;
+          entry.probes = 0;
+          this.ask(entry, false);
+        }
+      } else if (entry.state !== ArpState.FAILED && now - entry.askedAt >= this.retransMs) {
+        if (entry.probes >= this.maxProbes) this.fail(entry);
+        else this.ask(entry, entry.state === ArpState.INCOMPLETE);
+      }
+    }
+  }
+
+  private ask(entry: ArpEntry, broadcast: boolean): void {
+    entry.askedAt = this.options.clock.now();
+    entry.probes++;
+    this.counters.requestsSent++;
+    // Re-confirmation goes unicast to the known MAC first, as Linux's PROBE state does.
+    this.options.sendRequest(entry.ip, broadcast ? 0 : entry.macHi, broadcast ? 0 : entry.macLo);
+  }
+
+  private fail(entry: ArpEntry): void {
+    entry.state = ArpState.FAILED;
+    this.counters.failures++;
+    this.options.onChange(entry);
+  }
+}

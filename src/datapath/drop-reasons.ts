@@ -1,0 +1,49 @@
+// Why the data path sent nothing for a frame: one counter per reason, reported in stats.
+
+export const DropReason = {
+  /** The native parser rejected the frame (its error code is counted natively too). */
+  PARSE_ERROR: 0,
+  /** Not addressed to an address the director owns: passed over, never forwarded. */
+  NOT_OURS: 1,
+  /** IPv6 and other non-IPv4 traffic (not served yet). */
+  NOT_IPV4: 2,
+  /** To an owned address, but no virtual service on that protocol and port. */
+  NO_SERVICE: 3,
+  /** TCP segment without SYN and without a connection (IPVS schedules on SYN only). */
+  NO_CONN: 4,
+  /** The scheduler found no real server that can take a new connection. */
+  NO_DEST: 5,
+  /** The connection table is full. */
+  TABLE_FULL: 6,
+  /** A fragment the current fragment policy does not forward. */
+  FRAGMENT: 7,
+  /** The next hop's MAC could not be resolved (hold queue full, timeout or ARP failure). */
+  UNRESOLVED: 8,
+  /** ARP that asks for none of our addresses, or replies we only learn from. */
+  ARP_CONSUMED: 9,
+  /** IP protocol the director does not balance (not TCP/UDP/ICMP). */
+  UNSUPPORTED_PROTO: 10,
+  /** The native rewrite refused the verdict (counted natively as a TX error). */
+  REWRITE_ERROR: 11,
+} as const;
+
+export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];
+
+const NAMES = Object.keys(DropReason) as (keyof typeof DropReason)[];
+
+export class DropCounters {
+  readonly counts = new Float64Array(NAMES.length);
+
+  add(reason: DropReasonValue): void {
+    this.counts[reason]!++;
+  }
+
+  /** Non-zero counters by lower-case name, for stats output. */
+  toJSON(): Record<string, number> {
+    const out: Record<string, number> = {};
+    NAMES.forEach((name, i) => {
+      if (this.counts[i]) out[name.toLowerCase()] = this.counts[i]!;
+    });
+    return out;
+  }
+}

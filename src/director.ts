@@ -1,0 +1,219 @@
+// The embeddable director: attaches the native engine to one port, builds the service table
+// from a validated config, and runs the batch classifier, the ARP resolver and the timers
+// (connection expiry, ARP refresh, hold timeouts). The CLI's `run` is a thin shell around it.
+
+import { buildArpRequest, buildGratuitousArp } from './arp/arp-frames.js';
+import { ArpResolver, type ArpEntry } from './arp/resolver.js';
+import type { DirectorConfig } from './config/model.js';
+import { ConnTable } from './conntable/conn-table.js';
+import { Classifier } from './datapath/classifier.js';
+import type { ConnStateModel } from './datapath/conn-state-model.js';
+import { DropCounters, DropReason } from './datapath/drop-reasons.js';
+import { HoldQueue } from './datapath/hold-queue.js';
+import { ipvsStateModel } from './datapath/ipvs-state-model.js';
+import { ServiceTable } from './datapath/service-table.js';
+import { collectStats, type DirectorStats } from './director-stats.js';
+import { formatMac, parseIpv4 } from './net/addr.js';
+import { loadAddon } from './native/binding.js';
+import type { NativeEngine, PortInfo } from './native/types.js';
+import type { Clock } from './sched/types.js';
+
+export type { DirectorStats } from './director-stats.js';
+
+export interface DirectorOptions {
+  config: DirectorConfig;
+  /** Attach with AF_PACKET to this existing interface (production default). */
+  interface?: string;
+  /** Or create/attach the TAP device of this name. */
+  tap?: string;
+  /** Or use an in-memory port (tests, offline tools). */
+  memory?: { name: string; mac: string; mtu: number };
+  /** Network namespace (name under /run/netns) the interface or TAP lives in. */
+  netns?: string;
+  /** The director's own address on the segment (ARP sender, TUN outer source). */
+  localAddress?: string;
+  /** Connection table size; default 1,048,576. */
+  connCapacity?: number;
+  clock?: Clock;
+  states?: ConnStateModel;
+  log?: (line: string) => void;
+}
+
+/** Held frames older than this are dropped (Linux drops unresolved queues after ~3 s too). */
+const HOLD_MAX_AGE_MS = 3000;
+
+export class Director {
+  readonly drops = new DropCounters();
+  private engine: NativeEngine | null = null;
+  private port = -1;
+  private portInfo: PortInfo | null = null;
+  private services: ServiceTable | null = null;
+  private conns: ConnTable | null = null;
+  private arp: ArpResolver | null = null;
+  private hold: HoldQueue | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private classifier: Classifier | null = null;
+  private readonly clock: Clock;
+  private readonly states: ConnStateModel;
+  private readonly log: (line: string) => void;
+  private startedAt = 0;
+  private localIp = 0;
+
+  constructor(private readonly options: DirectorOptions) {
+    const attachments = [options.interface, options.tap, options.memory].filter((a) => a !== undefined);
+    if (attachments.length !== 1) throw new Error('director: give exactly one of interface, tap or memory');
+    this.clock = options.clock ?? { now: () => performance.now() };
+    this.states = options.states ?? ipvsStateModel;
+    this.log = options.log ?? (() => {});
+  }
+
+  /** The engine (for tests that drive a memory port). */
+  get nativeEngine(): NativeEngine {
+    if (!this.engine) throw new Error('director: not started');
+    return this.engine;
+  }
+
+  get portIndex(): number {
+    return this.port;
+  }
+
+  async start(): Promise<void> {
+    if (this.engine) throw new Error('director: already started');
+    const services = new ServiceTable(this.options.config, this.clock);
+    rejectUnsupportedMethods(this.options.config);
+    const addon = loadAddon();
+    const engine = new addon.Engine();
+    try {
+      this.port = this.attach(engine);
+      this.portInfo = engine.portInfo(this.port);
+      this.localIp = this.options.localAddress ? parseIpv4(this.options.localAddress) : addressOf(this.portInfo);
+      this.wire(engine, services, addon.layout.holdSlots);
+      engine.start();
+    } catch (err) {
+      engine.close();
+      throw err;
+    }
+    this.engine = engine;
+    this.announce();
+    this.timer = setInterval(() => this.tick(), 1000);
+    this.log(`director: attached to ${this.portInfo.name} (${this.portInfo.mac}), ${services.services.length} services`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.engine) {
+      this.engine.stop();
+      this.engine.close();
+    }
+    this.engine = null;
+  }
+
+  stats(): DirectorStats {
+    return collectStats({
+      startedAt: this.startedAt, now: this.clock.now(), services: this.services, conns: this.conns,
+      drops: this.drops, arp: this.arp, hold: this.hold, engine: this.engine, port: this.port,
+    });
+  }
+
+  private attach(engine: NativeEngine): number {
+    const o = this.options;
+    const netns = o.netns ? `/run/netns/${o.netns}` : undefined;
+    if (o.interface) return engine.addPacketPort(o.interface, netns ? { netns } : {});
+    if (o.tap) return engine.addTapPort(o.tap, netns ? { netns } : {});
+    const mem = o.memory!;
+    return engine.addMemoryPort(mem.name, mem.mac, mem.mtu);
+  }
+
+  private wire(engine: NativeEngine, services: ServiceTable, holdSlots: number): void {
+    const layout = loadAddon().layout;
+    const ourMac = this.portInfo!.mac;
+    this.startedAt = this.clock.now();
+    this.services = services;
+    this.conns = new ConnTable(this.options.connCapacity ?? 1 << 20, 0);
+    this.hold = new HoldQueue({ slots: holdSlots, verdictWords: layout.verdict.WORDS!, perAddress: 16 });
+    this.arp = new ArpResolver({
+      clock: this.clock,
+      sendRequest: (ip, hi, lo) =>
+        engine.send(this.port, buildArpRequest(ourMac, this.localIp, ip, hi || lo ? formatMac(hi, lo) : undefined)),
+      onChange: (entry) => this.onArpChange(entry),
+    });
+    this.classifier = new Classifier({
+      layout, meta: engine.meta, verdict: engine.verdict, conns: this.conns, states: this.states,
+      arp: this.arp, hold: this.hold, drops: this.drops, clock: this.clock, lanPort: this.port,
+      localIp: this.localIp, epochMs: this.startedAt,
+    }, services);
+    engine.onBatch((port, count) => this.classifier!.handle(port, count));
+    for (const dest of services.dests) this.arp.want(dest.addr);
+  }
+
+  /** Gratuitous ARP for every owned address, so neighbours learn the director's MAC now. */
+  private announce(): void {
+    for (const addr of this.services!.ownedAddresses) {
+      this.engine!.send(this.port, buildGratuitousArp(this.portInfo!.mac, addr));
+    }
+  }
+
+  /** Runs the once-a-second work: expiry, ARP refresh, hold timeouts (tests call it directly). */
+  tick(): void {
+    const conns = this.conns!;
+    const services = this.services!;
+    conns.expire(this.classifier!.seconds(), (e) => {
+      const dest = services.dests[conns.dest[e]!];
+      if (!dest) return;
+      if (this.states.active(conns.proto[e]!, conns.state[e]!)) dest.activeConns--;
+      else dest.inactConns--;
+    });
+    this.arp!.tick();
+    const expired = this.hold!.expire(this.clock.now(), HOLD_MAX_AGE_MS);
+    for (let k = 0; k < expired; k++) this.drops.add(DropReason.UNRESOLVED);
+  }
+
+  /** A next hop resolved or failed: update its real servers, release or drop held frames. */
+  private onArpChange(entry: ArpEntry): void {
+    const usable = this.arp!.usable(entry);
+    for (const dest of this.services!.dests) {
+      if (dest.addr !== entry.ip) continue;
+      dest.macHi = entry.macHi;
+      dest.macLo = entry.macLo;
+      dest.macReady = usable;
+    }
+    // The resolver may run inside a batch (an ARP reply arrived): release after it returns.
+    setImmediate(() => this.releaseHeld(entry, usable));
+  }
+
+  private releaseHeld(entry: ArpEntry, usable: boolean): void {
+    const engine = this.engine;
+    if (!engine) return;
+    const slots = this.hold!.take(entry.ip);
+    if (!usable) {
+      for (let k = 0; k < slots.length; k++) this.drops.add(DropReason.UNRESOLVED);
+      return;
+    }
+    const layout = loadAddon().layout;
+    const words = layout.verdict.WORDS!;
+    const pending = this.hold!.pending;
+    slots.forEach((slot, k) => {
+      engine.heldVerdict.set(pending.subarray(slot * words, (slot + 1) * words), k * words);
+      engine.heldVerdict[k * words + layout.verdict.DST_MAC_HI!] = entry.macHi;
+      engine.heldVerdict[k * words + layout.verdict.DST_MAC_LO!] = entry.macLo;
+      engine.heldVerdict[k * words + layout.verdict.SLOT!] = slot;
+    });
+    if (slots.length) engine.transmitHeld(slots.length);
+  }
+}
+
+function rejectUnsupportedMethods(config: DirectorConfig): void {
+  for (const vs of config.virtualServers) {
+    for (const rs of vs.realServers) {
+      if (rs.method === 'nat' || rs.method === 'fnat') {
+        throw new Error(`director: line ${rs.line}: lb_kind ${rs.method.toUpperCase()} is not available in this build yet; use DR or TUN`);
+      }
+    }
+  }
+}
+
+function addressOf(info: PortInfo): number {
+  const ip = (info as PortInfo & { ipv4?: string }).ipv4;
+  return ip ? parseIpv4(ip) : 0;
+}

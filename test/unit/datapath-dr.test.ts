@@ -1,0 +1,207 @@
+// The DR data path end to end over an in-memory port: the same native batch code as real
+// ports, driven frame by frame with a fake clock.
+import assert from 'node:assert/strict';
+import type { DirectorConfig, VirtualServerConfig } from '../../src/config/model.js';
+import { Director } from '../../src/director.js';
+import {
+  arpReply, arpRequest, decodeFrame, l4ChecksumOk, tcpFrame, udpFrame, TCP_FLAGS, verifyIpv4Checksum,
+} from '../support/packets.js';
+
+const DIRECTOR_MAC = '02:00:00:00:0d:01';
+const ROUTER_MAC = '02:00:00:00:00:fe';
+const VIP = '198.19.0.100';
+const RS = ['198.19.0.11', '198.19.0.12', '198.19.0.13'];
+const RS_MAC = ['02:00:00:00:01:11', '02:00:00:00:01:12', '02:00:00:00:01:13'];
+
+class FakeClock {
+  ms = 1_000_000;
+  now(): number { return this.ms; }
+}
+
+function service(overrides: Partial<VirtualServerConfig> = {}): VirtualServerConfig {
+  return {
+    vip: VIP, port: 80, protocol: 'tcp', scheduler: 'rr', schedFlags: [], method: 'dr', delayLoop: 6,
+    persistenceTimeout: 0, persistenceGranularity: '255.255.255.255', laddrGroup: null, slowStart: 0, line: 1,
+    realServers: RS.map((address, i) => ({
+      address, port: 80, weight: 1, method: 'dr' as const, upperThreshold: 0, lowerThreshold: 0, line: 2 + i,
+    })),
+    ...overrides,
+  };
+}
+
+function config(...vs: VirtualServerConfig[]): DirectorConfig {
+  return { virtualServers: vs, localAddressGroups: {}, warnings: [] };
+}
+
+async function started(cfg: DirectorConfig, clock = new FakeClock()) {
+  const director = new Director({
+    config: cfg, memory: { name: 'mem0', mac: DIRECTOR_MAC, mtu: 1500 }, localAddress: '198.19.0.2', clock,
+  });
+  await director.start();
+  const engine = director.nativeEngine;
+  const port = director.portIndex;
+  const inject = (...frames: Buffer[]) => engine.inject(port, frames);
+  const drain = () => engine.drain(port).map((o) => o.frame);
+  return { director, engine, port, inject, drain, clock };
+}
+
+function syn(cport: number, dst = VIP, dport = 80) {
+  return tcpFrame({
+    eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: '198.18.1.10', dst },
+    tcp: { srcPort: cport, dstPort: dport, flags: TCP_FLAGS.SYN, seq: 1 },
+  });
+}
+
+/** Answers every ARP request for a real server the director sent. */
+function answerArp(out: Buffer[], inject: (...f: Buffer[]) => void): number {
+  let answered = 0;
+  for (const f of out) {
+    const arp = decodeFrame(f).arp;
+    const i = arp ? RS.indexOf(arp.targetIp) : -1;
+    if (arp && arp.op === 1 && i >= 0) {
+      inject(arpReply({ senderMac: RS_MAC[i]!, senderIp: RS[i]!, targetMac: DIRECTOR_MAC, targetIp: arp.senderIp }));
+      answered++;
+    }
+  }
+  return answered;
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('data path, DR over a memory port', () => {
+  it('announces the VIP and asks for every real server at start', async () => {
+    const { director, drain } = await started(config(service()));
+    try {
+      const arps = drain().map((f) => decodeFrame(f).arp!);
+      const garp = arps.find((a) => a.senderIp === VIP && a.targetIp === VIP);
+      assert.ok(garp, 'gratuitous ARP for the VIP');
+      assert.equal(garp.senderMac, DIRECTOR_MAC);
+      assert.deepEqual(arps.filter((a) => a.targetIp !== VIP).map((a) => a.targetIp).sort(), RS);
+      assert.ok(arps.every((a) => a.op === 1));
+    } finally {
+      await director.stop();
+    }
+  });
+
+  it('answers ARP for the VIP with its own MAC and ignores ARP for other addresses', async () => {
+    const { director, inject, drain } = await started(config(service()));
+    try {
+      drain();
+      inject(arpRequest({ senderMac: ROUTER_MAC, senderIp: '198.19.0.1', targetIp: VIP }));
+      const [reply, ...rest] = drain();
+      assert.equal(rest.length, 0);
+      const d = decodeFrame(reply!);
+      assert.equal(d.dstMac, ROUTER_MAC);
+      assert.equal(d.srcMac, DIRECTOR_MAC);
+      assert.deepEqual(d.arp, { op: 2, senderMac: DIRECTOR_MAC, senderIp: VIP, targetMac: ROUTER_MAC, targetIp: '198.19.0.1' });
+      inject(arpRequest({ senderMac: ROUTER_MAC, senderIp: '198.19.0.1', targetIp: '198.19.0.50' }));
+      assert.equal(drain().length, 0);
+      assert.equal(director.stats().drops.arp_consumed, 1);
+    } finally {
+      await director.stop();
+    }
+  });
+
+  it('holds packets until the real server resolves, then sends them with its MAC', async () => {
+    const { director, inject, drain } = await started(config(service()));
+    try {
+      const requests = drain();
+      inject(syn(40000));
+      assert.equal(drain().length, 0, 'held while unresolved');
+      assert.equal(director.stats().heldFrames, 1);
+      assert.equal(answerArp(requests, inject), 3);
+      await tick();
+      const [out] = drain();
+      const d = decodeFrame(out!);
+      assert.equal(d.dstMac, RS_MAC[0]);
+      assert.equal(d.srcMac, DIRECTOR_MAC);
+      assert.equal(d.ip!.dst, VIP, 'DR leaves the IP packet alone');
+      assert.ok(verifyIpv4Checksum(out!) && l4ChecksumOk(out!));
+      assert.equal(director.stats().heldFrames, 0);
+    } finally {
+      await director.stop();
+    }
+  });
+
+  it('spreads 30 connections 10/10/10 with rr and keeps each connection on its server', async () => {
+    const { director, inject, drain } = await started(config(service()));
+    try {
+      answerArp(drain(), inject);
+      await tick();
+      drain();
+      const perMac = new Map<string, number>();
+      const macOfPort = new Map<number, string>();
+      for (let p = 0; p < 30; p++) inject(syn(41000 + p));
+      for (const f of drain()) {
+        const d = decodeFrame(f);
+        perMac.set(d.dstMac, (perMac.get(d.dstMac) ?? 0) + 1);
+        macOfPort.set(d.ip!.tcp!.srcPort, d.dstMac);
+      }
+      assert.deepEqual([...perMac.values()], [10, 10, 10]);
+      for (let p = 0; p < 30; p += 7) {
+        inject(tcpFrame({
+          eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: '198.18.1.10', dst: VIP },
+          tcp: { srcPort: 41000 + p, dstPort: 80, flags: TCP_FLAGS.ACK, seq: 2 },
+        }));
+        assert.equal(decodeFrame(drain()[0]!).dstMac, macOfPort.get(41000 + p));
+      }
+      const s = director.stats();
+      assert.equal(s.connections, 30);
+      assert.deepEqual(s.services[0]!.realServers.map((r) => r.conns), [10, 10, 10]);
+    } finally {
+      await director.stop();
+    }
+  });
+
+  it('forwards nothing that is not for a VIP service, and counts why', async () => {
+    const { director, inject, drain } = await started(config(service()));
+    try {
+      answerArp(drain(), inject);
+      await tick();
+      drain();
+      inject(syn(42000, '198.19.0.50'));                 // not our address
+      inject(syn(42001, VIP, 443));                      // our address, no service there
+      inject(tcpFrame({                                  // no SYN, no connection
+        eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: '198.18.1.10', dst: VIP },
+        tcp: { srcPort: 42002, dstPort: 80, flags: TCP_FLAGS.ACK },
+      }));
+      inject(Buffer.from([1, 2, 3]));                    // runt frame
+      assert.equal(drain().length, 0);
+      const drops = director.stats().drops;
+      assert.equal(drops.not_ours, 1);
+      assert.equal(drops.no_service, 1);
+      assert.equal(drops.no_conn, 1);
+      assert.equal(drops.parse_error, 1);
+    } finally {
+      await director.stop();
+    }
+  });
+
+  it('balances UDP and expires idle connections after the IPVS udp timeout', async () => {
+    const clock = new FakeClock();
+    const { director, inject, drain } = await started(config(service({ protocol: 'udp', port: 53 })), clock);
+    try {
+      answerArp(drain(), inject);
+      await tick();
+      drain();
+      for (let p = 0; p < 6; p++) {
+        inject(udpFrame({
+          eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: '198.18.1.10', dst: VIP },
+          udp: { srcPort: 50000 + p, dstPort: 53, payload: Buffer.from('q') },
+        }));
+      }
+      assert.equal(drain().length, 6);
+      assert.equal(director.stats().connections, 6);
+      clock.ms += 299_000;
+      director.tick();
+      assert.equal(director.stats().connections, 6);
+      clock.ms += 2_000;
+      director.tick();
+      const s = director.stats();
+      assert.equal(s.connections, 0);
+      assert.ok(s.services[0]!.realServers.every((r) => r.activeConns === 0 && r.inactConns === 0));
+    } finally {
+      await director.stop();
+    }
+  });
+});

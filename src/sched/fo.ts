@@ -1,7 +1,14 @@
 // Weighted failover (ip_vs_fo.c): always the usable dest with the highest weight; ties go to
 // the first in list order. O(n), as in IPVS.
+import { DestFlags } from './types.js';
 import type { Dest, Scheduler } from './types.js';
-import { isUsable } from './util.js';
+
+const OVERLOAD = DestFlags.OVERLOAD;
+// Local, not imported: called once per dest in the loop, so it must inline on every loader.
+function usable(d: Dest): boolean {
+  return d.weight > 0 && (d.flags & OVERLOAD) === 0;
+}
+
 
 export const fo: Scheduler<null> = {
   name: 'fo',
@@ -12,7 +19,7 @@ export const fo: Scheduler<null> = {
     let best: Dest | null = null;
     for (let i = 0; i < dests.length; i++) {
       const d = dests[i]!;
-      if (isUsable(d) && (best === null || d.weight > best.weight)) best = d;
+      if (usable(d) && (best === null || d.weight > best.weight)) best = d;
     }
     return best;
   },

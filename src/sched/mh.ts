@@ -1,9 +1,16 @@
 // Maglev hashing (ip_vs_mh.c): each dest walks its own offset/skip permutation of a prime-sized
 // lookup table, taking slots in proportion to weight until the table is full; a connection
 // takes the slot of hsiphash(client address [+ port]). O(1) per decision; rebuild O(M log M).
+import { DestFlags } from './types.js';
 import type { Dest, Scheduler, SchedPacket, SchedService } from './types.js';
-import { destKey, gcdOfWeights, isUsable } from './util.js';
+import { destKey, gcdOfWeights } from './util.js';
 import { hsiphashU32, repeatedKey } from './hsiphash.js';
+
+const OVERLOAD = DestFlags.OVERLOAD;
+// Local, not imported: called once per dest in the loop, so it must inline on every loader.
+function usable(d: Dest): boolean {
+  return d.weight > 0 && (d.flags & OVERLOAD) === 0;
+}
 
 /** IPVS default (CONFIG_IP_VS_MH_TAB_INDEX 12), and the sizes schedOptions.mhTableSize takes. */
 export const MH_DEFAULT_TABLE_SIZE = 4093;
@@ -100,13 +107,13 @@ function lookup(state: MhState, service: SchedService, packet: SchedPacket): Des
   const first = state.lookup[ihash]!;
   if (first < 0) return null;
   const d = state.lookupDests[first]!;
-  if (isUsable(d)) return d;
+  if (usable(d)) return d;
   if (!service.schedFlags.has('mh-fallback')) return null;
   for (let off = 0; off < M; off++) {
     const slot = state.lookup[mhHash(packet.srcAddr, port, (off + ihash) % M) % M]!;
     if (slot < 0) return null;
     const alt = state.lookupDests[slot]!;
-    if (isUsable(alt)) return alt;
+    if (usable(alt)) return alt;
   }
   return null;
 }

@@ -1,7 +1,13 @@
 // Never queue (ip_vs_nq.c): the first usable dest with no active connection, otherwise the
 // shortest expected delay ((active + 1) / weight). O(n), as in IPVS.
+import { DestFlags } from './types.js';
 import type { Dest, Scheduler } from './types.js';
-import { isUsable, sedOverhead } from './util.js';
+
+const OVERLOAD = DestFlags.OVERLOAD;
+// Local, not imported: called once per dest in the loop, so it must inline on every loader.
+function usable(d: Dest): boolean {
+  return d.weight > 0 && (d.flags & OVERLOAD) === 0;
+}
 
 export const nq: Scheduler<null> = {
   name: 'nq',
@@ -13,9 +19,9 @@ export const nq: Scheduler<null> = {
     let loh = 0;
     for (let i = 0; i < dests.length; i++) {
       const d = dests[i]!;
-      if (!isUsable(d)) continue;
+      if (!usable(d)) continue;
       if (d.activeConns === 0) return d; // idle: take it at once
-      const doh = sedOverhead(d);
+      const doh = d.activeConns + 1; // sed overhead, inlined for the per-dest loop
       if (least === null || loh * d.weight > doh * least.weight) {
         least = d;
         loh = doh;

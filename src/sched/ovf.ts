@@ -1,7 +1,14 @@
 // Weighted overflow (ip_vs_ovf.c): the highest-weight usable dest whose active connections do
 // not exceed its weight; when it fills up, the next one in weight order. O(n), as in IPVS.
+import { DestFlags } from './types.js';
 import type { Dest, Scheduler } from './types.js';
-import { isUsable } from './util.js';
+
+const OVERLOAD = DestFlags.OVERLOAD;
+// Local, not imported: called once per dest in the loop, so it must inline on every loader.
+function usable(d: Dest): boolean {
+  return d.weight > 0 && (d.flags & OVERLOAD) === 0;
+}
+
 
 export const ovf: Scheduler<null> = {
   name: 'ovf',
@@ -12,7 +19,7 @@ export const ovf: Scheduler<null> = {
     let best: Dest | null = null;
     for (let i = 0; i < dests.length; i++) {
       const d = dests[i]!;
-      if (!isUsable(d) || d.activeConns > d.weight) continue;
+      if (!usable(d) || d.activeConns > d.weight) continue;
       if (best === null || d.weight > best.weight) best = d;
     }
     return best;

@@ -1,8 +1,15 @@
 // Source hashing (ip_vs_sh.c): a 256-bucket table where each dest owns `weight` consecutive
 // buckets in turn, indexed by a hash of the client address (and port with sh-port); sh-fallback
 // walks on to another bucket when the owner cannot take the connection. O(1) (fallback O(256)).
+import { DestFlags } from './types.js';
 import type { Dest, Scheduler, SchedPacket, SchedService } from './types.js';
-import { isUsable } from './util.js';
+
+const OVERLOAD = DestFlags.OVERLOAD;
+// Local, not imported: called once per dest in the loop, so it must inline on every loader.
+function usable(d: Dest): boolean {
+  return d.weight > 0 && (d.flags & OVERLOAD) === 0;
+}
+
 
 export const SH_TAB_BITS = 8;
 export const SH_TAB_SIZE = 1 << SH_TAB_BITS;
@@ -41,11 +48,11 @@ function lookup(state: ShState, service: SchedService, packet: SchedPacket): Des
   const ihash = shHash(packet.srcAddr, port, 0);
   const d = state.buckets[ihash] ?? null;
   if (d === null) return null;
-  if (isUsable(d)) return d;
+  if (usable(d)) return d;
   if (!service.schedFlags.has('sh-fallback')) return null;
   for (let off = 0; off < SH_TAB_SIZE; off++) {
     const alt = state.buckets[shHash(packet.srcAddr, port, (off + ihash) % SH_TAB_SIZE)] ?? null;
-    if (alt !== null && isUsable(alt)) return alt;
+    if (alt !== null && usable(alt)) return alt;
   }
   return null;
 }

@@ -1,8 +1,15 @@
 // Weighted random twos choice (ip_vs_twos.c): pick two dests at random in proportion to weight,
 // keep the one with the lower overhead / weight. O(n), as in IPVS. The random source is a
 // seedable xorshift in the state (schedOptions.seed) so tests and simulations are repeatable.
+import { DestFlags } from './types.js';
 import type { Dest, Scheduler, SchedService } from './types.js';
-import { connOverhead, isUsable } from './util.js';
+import { connOverhead } from './util.js';
+
+const OVERLOAD = DestFlags.OVERLOAD;
+// Local, not imported: called once per dest in the loop, so it must inline on every loader.
+function usable(d: Dest): boolean {
+  return d.weight > 0 && (d.flags & OVERLOAD) === 0;
+}
 
 interface TwosState {
   rng: number;
@@ -27,7 +34,7 @@ function seedOf(service: SchedService): number {
 function pick(dests: readonly Dest[], r: number): Dest | null {
   for (let i = 0; i < dests.length; i++) {
     const d = dests[i]!;
-    if (!isUsable(d)) continue;
+    if (!usable(d)) continue;
     r -= d.weight;
     if (r <= 0) return d;
   }
@@ -44,7 +51,7 @@ export const twos: Scheduler<TwosState> = {
     let lastUsable: Dest | null = null;
     for (let i = 0; i < dests.length; i++) {
       const d = dests[i]!;
-      if (isUsable(d)) {
+      if (usable(d)) {
         total += d.weight;
         lastUsable = d;
       }

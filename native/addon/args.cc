@@ -32,6 +32,17 @@ bool get_bytes(Napi::Value v, const char* what, uint32_t max, uint8_t*& data, ui
   return true;
 }
 
+bool peek_bytes(Napi::Value v, uint32_t max, uint8_t*& data, uint32_t& len) {
+  if (!v.IsTypedArray()) return false;
+  auto bytes = v.As<Napi::Uint8Array>();
+  if (bytes.TypedArrayType() != napi_uint8_array) return false;
+  size_t n = bytes.ByteLength();
+  if (n == 0 || n > max) return false;
+  data = bytes.Data();
+  len = static_cast<uint32_t>(n);
+  return true;
+}
+
 bool get_vnet(Napi::Value v, const char* what, core::VnetHdr& vnet) {
   memset(&vnet, 0, sizeof(vnet));
   if (v.IsUndefined() || v.IsNull()) return true;

@@ -15,6 +15,8 @@ bool throw_range(Napi::Env env, const std::string& message);
 
 // A Uint8Array (Buffer included) of 1..max bytes.
 bool get_bytes(Napi::Value v, const char* what, uint32_t max, uint8_t*& data, uint32_t& len);
+// The same check without throwing (hot paths build the error message only on failure).
+bool peek_bytes(Napi::Value v, uint32_t max, uint8_t*& data, uint32_t& len);
 // undefined/null -> all zero; else a Uint8Array of exactly 10 bytes.
 bool get_vnet(Napi::Value v, const char* what, core::VnetHdr& vnet);
 // An integer in [min, max].

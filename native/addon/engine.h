@@ -55,7 +55,15 @@ class Engine : public Napi::ObjectWrap<Engine>, public BatchHandler {
   Napi::Value inject(const Napi::CallbackInfo& info);
   Napi::Value drain(const Napi::CallbackInfo& info);
   bool inject_chunked(uint32_t port, Napi::Array frames, Napi::Value vnets);
+  bool stage_all(Napi::Array frames, Napi::Value vnets);
   bool get_memory_port(Napi::Value v, MemoryPort*& port, uint32_t& index);
+
+  struct Staged {
+    uint8_t* data;
+    uint32_t len;
+    core::VnetHdr vnet;
+  };
+  std::vector<Staged> staged_;  // inject()'s frames, validated; capacity reused across calls
 
   Ports ports_;
   std::vector<Poll*> polls_;  // by port; null for memory ports or before start()

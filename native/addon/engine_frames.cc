@@ -1,5 +1,7 @@
 // Engine methods that move frames to and from JavaScript: send, transmitHeld, inject, drain
 // (see engine.h).
+#include <cstring>
+
 #include "addon/args.h"
 #include "addon/engine.h"
 
@@ -92,36 +94,45 @@ Napi::Value Engine::inject(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-bool Engine::inject_chunked(uint32_t index, Napi::Array frames, Napi::Value vnets) {
-  auto* port = static_cast<MemoryPort*>(ports_[index].get());
+bool Engine::stage_all(Napi::Array frames, Napi::Value vnets) {
   uint32_t n = frames.Length();
-  // Validate everything first: a bad element must not leave half the frames processed.
+  staged_.resize(n);
+  bool with_vnet = !vnets.IsUndefined();
+  Napi::Array vnet_list = with_vnet ? vnets.As<Napi::Array>() : Napi::Array();
+  // Validate everything first: a bad element must not leave half the frames processed. The
+  // typed arrays stay alive (frames holds them) for the whole call, so pointers are kept.
   for (uint32_t i = 0; i < n; i++) {
-    uint8_t* data;
-    uint32_t len;
-    core::VnetHdr vnet;
-    std::string what = "frames[" + std::to_string(i) + "]";
-    if (!get_bytes(frames.Get(i), what.c_str(), HOLD_SLOT_BYTES, data, len)) return false;
-    if (!vnets.IsUndefined() &&
-        !get_vnet(vnets.As<Napi::Array>().Get(i), ("vnet[" + std::to_string(i) + "]").c_str(), vnet)) {
+    Staged& st = staged_[i];
+    Napi::Value f = frames.Get(i);
+    if (!peek_bytes(f, HOLD_SLOT_BYTES, st.data, st.len)) {
+      return get_bytes(f, ("frames[" + std::to_string(i) + "]").c_str(), HOLD_SLOT_BYTES, st.data, st.len);
+    }
+    st.vnet = core::VnetHdr{};
+    if (!with_vnet) continue;
+    Napi::Value v = vnet_list.Get(i);
+    uint8_t* raw;
+    uint32_t raw_len;
+    if (peek_bytes(v, sizeof(core::VnetHdr), raw, raw_len) && raw_len == sizeof(core::VnetHdr)) {
+      memcpy(&st.vnet, raw, sizeof(core::VnetHdr));
+    } else if (!get_vnet(v, ("vnet[" + std::to_string(i) + "]").c_str(), st.vnet)) {
       return false;
     }
   }
+  return true;
+}
+
+bool Engine::inject_chunked(uint32_t index, Napi::Array frames, Napi::Value vnets) {
+  auto* port = static_cast<MemoryPort*>(ports_[index].get());
+  if (!stage_all(frames, vnets)) return false;
   RxBatch& batch = *batch_;
   batch.count = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    Napi::HandleScope scope(Env());
-    uint8_t* data;
-    uint32_t len;
-    core::VnetHdr vnet{};
-    get_bytes(frames.Get(i), "frame", HOLD_SLOT_BYTES, data, len);
-    if (!vnets.IsUndefined()) get_vnet(vnets.As<Napi::Array>().Get(i), "vnet", vnet);
-    if (port->stage(batch, data, len, vnet)) continue;
+  for (const Staged& st : staged_) {
+    if (port->stage(batch, st.data, st.len, st.vnet)) continue;
     bool ok = datapath_->run(index, batch, *this);
     port->release();
     batch.count = 0;
     if (!ok) return false;
-    port->stage(batch, data, len, vnet);
+    port->stage(batch, st.data, st.len, st.vnet);
   }
   bool ok = datapath_->run(index, batch, *this);
   port->release();
@@ -135,13 +146,22 @@ Napi::Value Engine::drain(const Napi::CallbackInfo& info) {
   uint32_t index;
   if (!get_memory_port(info[0], port, index)) return env.Undefined();
   const auto& kept = port->kept();
+  size_t total = kept.empty() ? 0 : kept.back().offset + sizeof(core::VnetHdr) + kept.back().len;
+  // One copy of everything; each frame and vnet header is a Buffer view into it, so draining
+  // many frames costs one allocation rather than two per frame.
+  Napi::ArrayBuffer all = Napi::ArrayBuffer::New(env, total);
+  if (total) memcpy(all.Data(), port->kept_bytes(), total);
+  Napi::Function from = env.Global().Get("Buffer").As<Napi::Object>().Get("from").As<Napi::Function>();
+  Napi::Value buffer_ctor = env.Global().Get("Buffer");
   Napi::Array list = Napi::Array::New(env, kept.size());
   constexpr size_t kVnet = sizeof(core::VnetHdr);
   for (size_t k = 0; k < kept.size(); k++) {
-    const uint8_t* at = port->kept_bytes() + kept[k].offset;
+    Napi::HandleScope scope(env);
+    double at = static_cast<double>(kept[k].offset);
     Napi::Object item = Napi::Object::New(env);
-    item.Set("frame", copy_buffer(env, at + kVnet, kept[k].len));
-    item.Set("vnet", copy_buffer(env, at, kVnet));
+    item.Set("frame", from.Call(buffer_ctor, {all, Napi::Number::New(env, at + kVnet),
+                                              Napi::Number::New(env, kept[k].len)}));
+    item.Set("vnet", from.Call(buffer_ctor, {all, Napi::Number::New(env, at), Napi::Number::New(env, kVnet)}));
     list.Set(static_cast<uint32_t>(k), item);
   }
   port->clear_kept();

@@ -102,15 +102,22 @@ Napi::Value Engine::add_memory_port(const Napi::CallbackInfo& info) {
   std::string name;
   uint8_t mac[6];
   uint32_t mtu;
+  Napi::Object opts;
   if (!usable(env, "addMemoryPort") || !get_string(info[0], "name", name) ||
-      !get_mac(info[1], "mac", mac) || !get_u32(info[2], "mtu", 68, 65535, mtu)) {
+      !get_mac(info[1], "mac", mac) || !get_u32(info[2], "mtu", 68, 65535, mtu) ||
+      !get_options(info[3], "options", opts)) {
+    return env.Undefined();
+  }
+  Napi::Value keep = opts.Get("keep");
+  if (!keep.IsUndefined() && !keep.IsBoolean()) {
+    throw_type(env, "options.keep must be a boolean");
     return env.Undefined();
   }
   if (ports_.size() >= Datapath::MAX_PORTS) {
     throw_range(env, "an engine holds at most " + std::to_string(Datapath::MAX_PORTS) + " ports");
     return env.Undefined();
   }
-  return added(std::make_unique<MemoryPort>(name, mac, mtu));
+  return added(std::make_unique<MemoryPort>(name, mac, mtu, keep.IsUndefined() || keep.ToBoolean()));
 }
 
 Napi::Value Engine::port_info(const Napi::CallbackInfo& info) {

@@ -99,7 +99,8 @@ class MemoryPort final : public Port {
     uint32_t len;   // frame length
   };
 
-  MemoryPort(const std::string& name, const uint8_t mac[6], uint32_t mtu);
+  // keep=false: a sink that counts what is sent and keeps nothing (benchmarks).
+  MemoryPort(const std::string& name, const uint8_t mac[6], uint32_t mtu, bool keep);
   // Copies frame into the arena and appends it to batch; false when the arena is full.
   bool stage(RxBatch& batch, const uint8_t* frame, uint32_t len, const core::VnetHdr& vnet);
   void release() override { arena_used_ = 0; }
@@ -111,6 +112,7 @@ class MemoryPort final : public Port {
  private:
   std::unique_ptr<uint8_t[]> arena_;
   uint32_t arena_used_ = 0;
+  bool keep_;
   std::vector<Kept> kept_;
   std::vector<uint8_t> kept_bytes_;
 };

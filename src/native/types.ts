@@ -89,8 +89,12 @@ export interface NativeEngine {
    * offloads on (partial checksums and TSO arrive described by the vnet header), and brings it up.
    */
   addTapPort(ifname: string, options?: TapPortOptions): number;
-  /** An in-memory port: frames come from inject(), frames sent on it are read by drain(). */
-  addMemoryPort(name: string, mac: string, mtu: number): number;
+  /**
+   * An in-memory port: frames come from inject(), frames sent on it are read by drain()
+   * (at most 65536 frames / 64 MiB wait; more count as txErrors). keep: false makes it a sink
+   * that only counts what is sent (benchmarks).
+   */
+  addMemoryPort(name: string, mac: string, mtu: number, options?: { keep?: boolean }): number;
   portInfo(port: number): PortInfo;
   counters(port: number): PortCounters;
 

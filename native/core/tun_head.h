@@ -1,0 +1,29 @@
+// The IPIP encapsulation header, as IPVS builds it (net/netfilter/ipvs/ip_vs_xmit.c,
+// ip_vs_tunnel_xmit + ip_vs_prepare_tunneled_skb):
+//  - DF copied from the inner header (the default pmtu_disc=1); fragment offset and MF cleared;
+//  - TTL copied from the inner header (not decremented: the director is not a router here);
+//  - TOS = INET_ECN_encapsulate(inner, inner): DSCP copied, ECN copied except CE -> ECT(0);
+//  - ID via ip_select_ident(): 0 when DF is set (no socket), otherwise the kernel's hashed
+//    per-destination counter. The core keeps no state, so for non-DF packets it derives the ID
+//    from the inner packet's source and ID, which changes packet by packet like a counter.
+#pragma once
+#include <cstdint>
+
+#include "core/rewrite_ctx.h"
+
+namespace director::core::rw {
+
+constexpr uint32_t OUTER_IP_LEN = 20;
+
+// Writes Ethernet (the frame's own layout, VLAN tag kept; next-hop MACs) + outer IPv4 around an
+// inner packet of inner_total bytes whose header is `inner`. Returns bytes written (l3 + 20).
+uint32_t write_tun_head(const Ctx& c, const uint8_t* inner, uint32_t l3, uint32_t inner_total,
+                        uint16_t inner_id, uint8_t* head);
+
+// A stateless 16-bit IP ID that varies with both inputs.
+uint16_t derived_ip_id(uint32_t a, uint32_t b);
+
+// TUN of a TCPv4 GSO super-frame: segmented here, since virtio cannot express IPIP GSO.
+RewriteError tun_segment(Ctx& c, const Ip4& ip, uint32_t mtu);
+
+}  // namespace director::core::rw

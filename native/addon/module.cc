@@ -2,6 +2,7 @@
 // Decapsulator. The only native folder that includes napi.h is this one.
 #include <napi.h>
 
+#include "addon/decapsulator.h"
 #include "addon/engine.h"
 #include "addon/layout.h"
 #include "addon/pure.h"
@@ -13,6 +14,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("parse", Napi::Function::New(env, parse_export, "parse"));
   exports.Set("rewrite", Napi::Function::New(env, rewrite_export, "rewrite"));
   exports.Set("Engine", Engine::define(env));
+  exports.Set("Decapsulator", Decapsulator::define(env));
   return exports;
 }
 

@@ -127,6 +127,13 @@ bool PacketSocket::open(const std::string& ifname, const RingOptions& options,
   return true;
 }
 
+bool PacketSocket::attach_filter(const sock_filter* code, uint16_t len, std::string& error) {
+  sock_fprog prog{len, const_cast<sock_filter*>(code)};
+  if (setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) == 0) return true;
+  error = std::string("cannot attach the packet filter: ") + strerror(errno);
+  return false;
+}
+
 bool PacketSocket::enter_block() {
   auto* desc = reinterpret_cast<tpacket_block_desc*>(block(block_));
   uint32_t status = __atomic_load_n(&desc->hdr.bh1.block_status, __ATOMIC_ACQUIRE);

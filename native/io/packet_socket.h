@@ -2,6 +2,8 @@
 // headers (so partial checksums and GSO super-frames arrive described, not broken), outgoing
 // frames ignored, batched transmit with sendmmsg.
 #pragma once
+#include <linux/filter.h>
+
 #include <cstdint>
 #include <string>
 
@@ -42,6 +44,8 @@ class PacketSocket {
   int fd() const { return fd_; }
   const IfInfo& info() const { return info_; }
 
+  // Attaches a classic BPF program (SO_ATTACH_FILTER) so the kernel queues only what it accepts.
+  bool attach_filter(const struct sock_filter* code, uint16_t len, std::string& error);
   // The next frame the kernel has handed over, or false when the ring holds no more.
   bool next(RxFrame& frame);
   // Gives every block read to the end back to the kernel; call after the batch is sent.

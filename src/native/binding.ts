@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { NativeAddon, NativeLayout } from './types.js';
 
-export type { NativeAddon, NativeEngine, NativeLayout } from './types.js';
+export type { NativeAddon, NativeEngine, NativeLayout, NativeDecapsulator } from './types.js';
 
 const ADDON_FILE = path.join('build', 'Release', 'director_native.node');
 

@@ -127,9 +127,50 @@ export interface NativeEngine {
   close(): void;
 }
 
+export interface DecapsulatorOptions {
+  /** Interface where IPIP frames arrive (AF_PACKET, TPACKET_V3, classic BPF filter). */
+  interface: string;
+  /** TUN device to create (IFF_TUN|IFF_NO_PI|IFF_VNET_HDR); inner packets enter the stack here. */
+  tun: string;
+  /** Outer destination addresses accepted (dotted IPv4, 1..64), e.g. the real server's own. */
+  addresses: string[];
+  /** Open both inside this network namespace (e.g. "/run/netns/NAME"). */
+  netns?: string;
+  blockSize?: number;
+  blockCount?: number;
+  blockTimeoutMs?: number;
+}
+
+export interface DecapsulatorCounters {
+  rxFrames: number;      // frames the filter let through
+  decapsulated: number;  // inner packets written to the TUN device
+  decapBytes: number;
+  notForUs: number;      // not IPIP to an accepted address
+  malformed: number;     // bad outer/inner headers or lengths
+  truncated: number;     // cut short by the ring
+  txErrors: number;      // refused by the TUN device
+  ringDrops: number;     // dropped by the kernel with the ring full
+}
+
+/**
+ * The user-space IPIP decapsulator of a TUN-mode real server: runs entirely in C++ on uv_poll.
+ * The real server still needs the VIP on lo, ARP suppression, and rp_filter relaxed on the TUN
+ * device (the inner source is a client the TUN device has no route to).
+ */
+export interface NativeDecapsulator {
+  start(): void;
+  stop(): void;
+  counters(): DecapsulatorCounters;
+  info(): { tun: string; tunIfindex: number };
+  /** Stops and frees everything (the TUN device disappears); closing twice is fine. */
+  close(): void;
+}
+
 export interface NativeAddon {
   layout: NativeLayout;
   Engine: new () => NativeEngine;
+  /** Throws (Error naming the cause) if the socket, filter or TUN device cannot be set up. */
+  Decapsulator: new (options: DecapsulatorOptions) => NativeDecapsulator;
   /** Pure core: parse one frame into a metadata record (golden-packet tests, offline tools). */
   parse(frame: Uint8Array, vnet?: Uint8Array): Uint32Array;
   /**

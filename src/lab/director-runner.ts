@@ -20,21 +20,16 @@ export interface LabDirector {
   process?: NsProcess;
 }
 
-/** The part of src/director.ts the lab relies on. */
-interface DirectorLike {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  stats(): unknown;
-}
-type DirectorCtor = new (o: { config: DirectorConfig; interface: string; netns: string; localAddress: string }) => DirectorLike;
+type DirectorModule = typeof import('../director.js');
+type DirectorCtor = DirectorModule['Director'];
 
-/** Loads the Director class, or explains why it is not there. */
+/** Loads the Director class on use: lab up/down must work without the native addon loaded. */
 export async function loadDirectorClass(): Promise<DirectorCtor> {
-  // A computed specifier: the lab must build and run before the Director module exists.
-  const spec = path.join(__dirname, '..', 'director.js');
-  const mod = (await import(spec)) as { Director?: DirectorCtor };
-  if (typeof mod.Director !== 'function') throw new Error(`${spec} exports no Director class`);
-  return mod.Director;
+  const mod = (await import('../director.js')) as DirectorModule & { default?: DirectorModule };
+  // Under an ESM loader a CommonJS module may show its exports only as `default`.
+  const ctor = mod.Director ?? mod.default?.Director;
+  if (typeof ctor !== 'function') throw new Error('src/director exports no Director class');
+  return ctor;
 }
 
 export async function startEmbedded(lab: LabHandle, config: DirectorConfig, index = 0): Promise<LabDirector> {

@@ -113,11 +113,17 @@ Napi::Value Engine::add_memory_port(const Napi::CallbackInfo& info) {
     throw_type(env, "options.keep must be a boolean");
     return env.Undefined();
   }
+  // A memory port stands for an interface with this IPv4 address (source of ICMP errors).
+  uint32_t ipv4 = 0;
+  Napi::Value ip = opts.Get("ipv4");
+  if (!ip.IsUndefined() && !get_u32(ip, "options.ipv4", 0, 0xffffffffu, ipv4)) return env.Undefined();
   if (ports_.size() >= Datapath::MAX_PORTS) {
     throw_range(env, "an engine holds at most " + std::to_string(Datapath::MAX_PORTS) + " ports");
     return env.Undefined();
   }
-  return added(std::make_unique<MemoryPort>(name, mac, mtu, keep.IsUndefined() || keep.ToBoolean()));
+  auto port = std::make_unique<MemoryPort>(name, mac, mtu, keep.IsUndefined() || keep.ToBoolean());
+  port->egress.ip = ipv4;
+  return added(std::move(port));
 }
 
 Napi::Value Engine::port_info(const Napi::CallbackInfo& info) {

@@ -82,10 +82,12 @@ uint32_t parse_l4(const uint8_t* f, uint32_t l4, uint32_t end, uint32_t proto, u
   const uint8_t* p = f + l4;
   uint32_t n = end - l4;
   uint32_t e = 0;
+  uint32_t header = 8;  // UDP and ICMP
   if (proto == IP_TCP) {
     if (n < 20) return err(ParseError::TRUNCATED_L4);
     uint32_t thl = (p[12] >> 4) * 4u;
     if (thl < 20 || thl > n) return err(ParseError::BAD_TCP_HEADER_LEN);
+    header = thl;
     m[meta::SRC_PORT] = rd16(p);
     m[meta::DST_PORT] = rd16(p + 2);
     m[meta::TCP_FLAGS] = p[13];
@@ -103,6 +105,7 @@ uint32_t parse_l4(const uint8_t* f, uint32_t l4, uint32_t end, uint32_t proto, u
     return e;
   }
   m[meta::L4_OFF] = l4;
+  m[meta::PAYLOAD_OFF] = l4 + header;
   return 0;
 }
 

@@ -45,7 +45,7 @@ enum Word : uint32_t {
   OFFLOAD,          // OffloadBits, from the vnet header
   GSO_SIZE,         // vnet header gso_size (MSS of a GSO super-frame), 0 if none
   HASH,             // flow hash of (proto, src ip, src port, dst ip, dst port); 0 for non-IP
-  RESERVED_31,
+  PAYLOAD_OFF,      // offset of the L4 payload (end of the TCP/UDP/ICMP header), 0 if no L4
   WORDS             // record size in uint32 words
 };
 }  // namespace meta

@@ -94,7 +94,7 @@ export interface NativeEngine {
    * (at most 65536 frames / 64 MiB wait; more count as txErrors). keep: false makes it a sink
    * that only counts what is sent (benchmarks).
    */
-  addMemoryPort(name: string, mac: string, mtu: number, options?: { keep?: boolean }): number;
+  addMemoryPort(name: string, mac: string, mtu: number, options?: { keep?: boolean; ipv4?: number }): number;
   portInfo(port: number): PortInfo;
   counters(port: number): PortCounters;
 

@@ -32,6 +32,8 @@ export interface ServiceStats {
   protocol: string;
   scheduler: string;
   conns: number;
+  /** FULLNAT: local (LIP, port) pairs in use. */
+  localPortsInUse?: number;
   realServers: RealServerStats[];
 }
 
@@ -43,6 +45,8 @@ export interface DirectorStats {
   port: (PortCounters & { name: string; mac: string }) | null;
   arp: { requestsSent: number; repliesLearned: number; failures: number } | null;
   heldFrames: number;
+  /** ICMP errors the director answered with itself. */
+  icmpSent: { timeExceeded: number; fragNeeded: number };
 }
 
 export interface StatsSources {
@@ -55,6 +59,7 @@ export interface StatsSources {
   hold: HoldQueue | null;
   engine: NativeEngine | null;
   port: number;
+  replies: { timeExceeded: number; fragNeeded: number } | null;
 }
 
 export function collectStats(s: StatsSources): DirectorStats {
@@ -64,10 +69,11 @@ export function collectStats(s: StatsSources): DirectorStats {
     protocol: svc.config.protocol,
     scheduler: svc.scheduler.name,
     conns: svc.counters.conns,
+    ...(svc.localPorts ? { localPortsInUse: svc.localPorts.usage.reduce((a, b) => a + b, 0) } : {}),
     realServers: svc.sched.dests.map((d) => ({
       address: formatIpv4(d.addr), port: d.port, method: METHOD_NAMES[d.method] ?? '?', weight: d.weight,
       activeConns: d.activeConns, inactConns: d.inactConns, ...d.counters,
-      mac: d.macReady ? formatMac(d.macHi, d.macLo) : null,
+      mac: s.arp && d.nhop >= 0 && s.arp.ready[d.nhop] ? formatMac(s.arp.macHi[d.nhop]!, s.arp.macLo[d.nhop]!) : null,
     })),
   }));
   let port: DirectorStats['port'] = null;
@@ -83,5 +89,6 @@ export function collectStats(s: StatsSources): DirectorStats {
     port,
     arp: s.arp ? { ...s.arp.counters } : null,
     heldFrames: s.hold?.held ?? 0,
+    icmpSent: { timeExceeded: s.replies?.timeExceeded ?? 0, fragNeeded: s.replies?.fragNeeded ?? 0 },
   };
 }

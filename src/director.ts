@@ -11,9 +11,10 @@ import type { ConnStateModel } from './datapath/conn-state-model.js';
 import { DropCounters, DropReason } from './datapath/drop-reasons.js';
 import { HoldQueue } from './datapath/hold-queue.js';
 import { ipvsStateModel } from './datapath/ipvs-state-model.js';
-import { ServiceTable } from './datapath/service-table.js';
+import { ConnMethod, ServiceTable } from './datapath/service-table.js';
 import { collectStats, type DirectorStats } from './director-stats.js';
-import { formatMac, parseIpv4 } from './net/addr.js';
+import { formatIpv4, formatMac, parseIpv4 } from './net/addr.js';
+import { readRoutes, RouteTable, type Route } from './net/routes.js';
 import { loadAddon } from './native/binding.js';
 import type { NativeEngine, PortInfo } from './native/types.js';
 import type { Clock } from './sched/types.js';
@@ -32,6 +33,11 @@ export interface DirectorOptions {
   netns?: string;
   /** The director's own address on the segment (ARP sender, TUN outer source). */
   localAddress?: string;
+  /**
+   * Routes for next hops (NAT/FULLNAT replies); default: the namespace's main table, or for a
+   * memory port everything on-link.
+   */
+  routes?: Route[];
   /** Connection table size; default 1,048,576. */
   connCapacity?: number;
   clock?: Clock;
@@ -80,7 +86,6 @@ export class Director {
   async start(): Promise<void> {
     if (this.engine) throw new Error('director: already started');
     const services = new ServiceTable(this.options.config, this.clock);
-    rejectUnsupportedMethods(this.options.config);
     const addon = loadAddon();
     const engine = new addon.Engine();
     try {
@@ -113,6 +118,7 @@ export class Director {
     return collectStats({
       startedAt: this.startedAt, now: this.clock.now(), services: this.services, conns: this.conns,
       drops: this.drops, arp: this.arp, hold: this.hold, engine: this.engine, port: this.port,
+      replies: this.classifier?.replies ?? null,
     });
   }
 
@@ -122,7 +128,7 @@ export class Director {
     if (o.interface) return engine.addPacketPort(o.interface, netns ? { netns } : {});
     if (o.tap) return engine.addTapPort(o.tap, netns ? { netns } : {});
     const mem = o.memory!;
-    return engine.addMemoryPort(mem.name, mem.mac, mem.mtu);
+    return engine.addMemoryPort(mem.name, mem.mac, mem.mtu, o.localAddress ? { ipv4: parseIpv4(o.localAddress) } : {});
   }
 
   private wire(engine: NativeEngine, services: ServiceTable, holdSlots: number): void {
@@ -138,13 +144,28 @@ export class Director {
         engine.send(this.port, buildArpRequest(ourMac, this.localIp, ip, hi || lo ? formatMac(hi, lo) : undefined)),
       onChange: (entry) => this.onArpChange(entry),
     });
+    const routes = new RouteTable(this.options.routes ?? defaultRoutes(this.options));
     this.classifier = new Classifier({
       layout, meta: engine.meta, verdict: engine.verdict, conns: this.conns, states: this.states,
-      arp: this.arp, hold: this.hold, drops: this.drops, clock: this.clock, lanPort: this.port,
-      localIp: this.localIp, epochMs: this.startedAt,
+      arp: this.arp, hold: this.hold, drops: this.drops, routes, clock: this.clock, lanPort: this.port,
+      localIp: this.localIp, mtu: this.portInfo!.mtu, epochMs: this.startedAt,
     }, services);
     engine.onBatch((port, count) => this.classifier!.handle(port, count));
-    for (const dest of services.dests) this.arp.want(dest.addr);
+    this.resolveDests(services, routes);
+  }
+
+  /**
+   * Gives every real server the neighbour its packets go to: itself for DR and TUN (which need
+   * it on the segment, as IPVS does), the routed next hop for NAT and FULLNAT.
+   */
+  private resolveDests(services: ServiceTable, routes: RouteTable): void {
+    for (const dest of services.dests) {
+      const hop = dest.method === ConnMethod.DR || dest.method === ConnMethod.TUN ? dest.addr : routes.nextHop(dest.addr);
+      if (hop < 0) throw new Error(`director: no route to real server ${formatIpv4(dest.addr)}`);
+      const neighbour = this.arp!.want(hop);
+      if (!neighbour) throw new Error('director: too many next hops for the neighbour table');
+      dest.nhop = neighbour.id;
+    }
   }
 
   /** Gratuitous ARP for every owned address, so neighbours learn the director's MAC now. */
@@ -157,63 +178,47 @@ export class Director {
   /** Runs the once-a-second work: expiry, ARP refresh, hold timeouts (tests call it directly). */
   tick(): void {
     const conns = this.conns!;
-    const services = this.services!;
-    conns.expire(this.classifier!.seconds(), (e) => {
-      const dest = services.dests[conns.dest[e]!];
-      if (!dest) return;
-      if (this.states.active(conns.proto[e]!, conns.state[e]!)) dest.activeConns--;
-      else dest.inactConns--;
-    });
+    const classifier = this.classifier!;
+    conns.expire(classifier.seconds(), (e) => classifier.factory.release(e));
+    classifier.factory.tick();
     this.arp!.tick();
     const expired = this.hold!.expire(this.clock.now(), HOLD_MAX_AGE_MS);
     for (let k = 0; k < expired; k++) this.drops.add(DropReason.UNRESOLVED);
   }
 
-  /** A next hop resolved or failed: update its real servers, release or drop held frames. */
+  /** A next hop resolved or failed: release or drop the frames held for it. */
   private onArpChange(entry: ArpEntry): void {
-    const usable = this.arp!.usable(entry);
-    for (const dest of this.services!.dests) {
-      if (dest.addr !== entry.ip) continue;
-      dest.macHi = entry.macHi;
-      dest.macLo = entry.macLo;
-      dest.macReady = usable;
-    }
     // The resolver may run inside a batch (an ARP reply arrived): release after it returns.
-    setImmediate(() => this.releaseHeld(entry, usable));
+    setImmediate(() => this.releaseHeld(entry));
   }
 
-  private releaseHeld(entry: ArpEntry, usable: boolean): void {
+  private releaseHeld(entry: ArpEntry): void {
     const engine = this.engine;
     if (!engine) return;
-    const slots = this.hold!.take(entry.ip);
-    if (!usable) {
+    const slots = this.hold!.take(entry.id);
+    if (!this.arp!.usable(entry)) {
       for (let k = 0; k < slots.length; k++) this.drops.add(DropReason.UNRESOLVED);
       return;
     }
-    const layout = loadAddon().layout;
-    const words = layout.verdict.WORDS!;
+    const v = loadAddon().layout.verdict;
+    const words = v.WORDS!;
     const pending = this.hold!.pending;
     slots.forEach((slot, k) => {
       engine.heldVerdict.set(pending.subarray(slot * words, (slot + 1) * words), k * words);
-      engine.heldVerdict[k * words + layout.verdict.DST_MAC_HI!] = entry.macHi;
-      engine.heldVerdict[k * words + layout.verdict.DST_MAC_LO!] = entry.macLo;
-      engine.heldVerdict[k * words + layout.verdict.SLOT!] = slot;
+      engine.heldVerdict[k * words + v.DST_MAC_HI!] = entry.macHi;
+      engine.heldVerdict[k * words + v.DST_MAC_LO!] = entry.macLo;
+      engine.heldVerdict[k * words + v.SLOT!] = slot;
     });
     if (slots.length) engine.transmitHeld(slots.length);
   }
 }
 
-function rejectUnsupportedMethods(config: DirectorConfig): void {
-  for (const vs of config.virtualServers) {
-    for (const rs of vs.realServers) {
-      if (rs.method === 'nat' || rs.method === 'fnat') {
-        throw new Error(`director: line ${rs.line}: lb_kind ${rs.method.toUpperCase()} is not available in this build yet; use DR or TUN`);
-      }
-    }
-  }
+/** The namespace's routes for a real port; everything on-link for a memory port. */
+function defaultRoutes(o: DirectorOptions): Route[] {
+  if (o.memory) return [{ network: 0, prefixLen: 0, gateway: 0, dev: o.memory.name }];
+  return readRoutes(o.netns);
 }
 
 function addressOf(info: PortInfo): number {
-  const ip = (info as PortInfo & { ipv4?: string }).ipv4;
-  return ip ? parseIpv4(ip) : 0;
+  return info.ipv4 >>> 0;
 }

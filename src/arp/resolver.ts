@@ -17,6 +17,8 @@ export const ArpState = {
 export type ArpStateValue = (typeof ArpState)[keyof typeof ArpState];
 
 export interface ArpEntry {
+  /** Neighbour id: index into the resolver's macHi/macLo/ready arrays. */
+  readonly id: number;
   ip: number;
   macHi: number;
   macLo: number;
@@ -40,6 +42,8 @@ export interface ArpResolverOptions {
   retransMs?: number;
   /** Unanswered requests before the entry fails (Linux mcast_solicit/ucast_solicit 3). */
   maxProbes?: number;
+  /** Most neighbours tracked (gc_thresh3-like bound); default 4096. */
+  capacity?: number;
 }
 
 export interface ArpCounters {
@@ -50,7 +54,12 @@ export interface ArpCounters {
 
 export class ArpResolver {
   readonly counters: ArpCounters = { requestsSent: 0, repliesLearned: 0, failures: 0 };
+  /** Per neighbour id, for the data path: MAC words and whether they may be used. */
+  readonly macHi: Uint32Array;
+  readonly macLo: Uint32Array;
+  readonly ready: Uint8Array;
   private readonly entries = new Map<number, ArpEntry>();
+  private readonly byId: ArpEntry[] = [];
   private readonly reachableMs: number;
   private readonly retransMs: number;
   private readonly maxProbes: number;
@@ -59,6 +68,14 @@ export class ArpResolver {
     this.reachableMs = options.reachableMs ?? 30_000;
     this.retransMs = options.retransMs ?? 1_000;
     this.maxProbes = options.maxProbes ?? 3;
+    const capacity = options.capacity ?? 4096;
+    this.macHi = new Uint32Array(capacity);
+    this.macLo = new Uint32Array(capacity);
+    this.ready = new Uint8Array(capacity);
+  }
+
+  byIdentifier(id: number): ArpEntry | undefined {
+    return this.byId[id];
   }
 
   get(ip: number): ArpEntry | undefined {
@@ -70,12 +87,17 @@ export class ArpResolver {
     return entry !== undefined && (entry.state === ArpState.REACHABLE || entry.state === ArpState.PROBING);
   }
 
-  /** Starts resolving ip unless it is known or already being asked for. */
-  want(ip: number): ArpEntry {
+  /**
+   * Starts resolving ip unless it is known or already being asked for; returns its entry, or
+   * undefined when the neighbour table is full.
+   */
+  want(ip: number): ArpEntry | undefined {
     let entry = this.entries.get(ip);
     if (!entry) {
-      entry = { ip, macHi: 0, macLo: 0, state: ArpState.INCOMPLETE, confirmedAt: 0, askedAt: 0, probes: 0 };
+      if (this.byId.length >= this.ready.length) return undefined;
+      entry = { id: this.byId.length, ip, macHi: 0, macLo: 0, state: ArpState.INCOMPLETE, confirmedAt: 0, askedAt: 0, probes: 0 };
       this.entries.set(ip, entry);
+      this.byId.push(entry);
       this.ask(entry, true);
     } else if (entry.state === ArpState.FAILED) {
       entry.state = ArpState.INCOMPLETE;
@@ -99,6 +121,7 @@ export class ArpResolver {
     entry.confirmedAt = this.options.clock.now();
     entry.probes = 0;
     this.counters.repliesLearned++;
+    this.publish(entry);
     if (changed) this.options.onChange(entry);
   }
 
@@ -130,6 +153,14 @@ export class ArpResolver {
   private fail(entry: ArpEntry): void {
     entry.state = ArpState.FAILED;
     this.counters.failures++;
+    this.publish(entry);
     this.options.onChange(entry);
+  }
+
+  /** Copies an entry into the arrays the data path reads. */
+  private publish(entry: ArpEntry): void {
+    this.macHi[entry.id] = entry.macHi;
+    this.macLo[entry.id] = entry.macLo;
+    this.ready[entry.id] = this.usable(entry) ? 1 : 0;
   }
 }

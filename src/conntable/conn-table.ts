@@ -31,6 +31,8 @@ export interface NewConn {
   flags: number;
   service: number;
   dest: number;
+  /** Neighbour id of the next hop toward the client (NAT, FULLNAT replies). */
+  nhop: number;
   state: number;
   /** Absolute expiry, in the wheel's seconds. */
   expires: number;
@@ -64,6 +66,7 @@ export class ConnTable {
   readonly lport: Uint16Array;
   readonly service: Uint16Array;
   readonly dest: Uint32Array;
+  readonly nhop: Uint32Array;
   readonly wheel: ExpiryWheel;
   private readonly slots: Int32Array;
   private readonly slotMask: number;
@@ -89,6 +92,7 @@ export class ConnTable {
     this.lport = new Uint16Array(capacity);
     this.service = new Uint16Array(capacity);
     this.dest = new Uint32Array(capacity);
+    this.nhop = new Uint32Array(capacity);
     this.wheel = new ExpiryWheel(capacity, nowSeconds);
     // Two keys per entry at a load factor of at most one half keeps linear probes short.
     let slotCount = 4;
@@ -138,6 +142,7 @@ export class ConnTable {
     this.lport[e] = c.lport;
     this.service[e] = c.service;
     this.dest[e] = c.dest;
+    this.nhop[e] = c.nhop;
     this.place((e << 1) | KeyKind.IN);
     if (c.flags & ConnFlag.HAS_OUT) this.place((e << 1) | KeyKind.OUT);
     this.wheel.schedule(e, c.expires);

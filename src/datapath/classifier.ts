@@ -1,21 +1,26 @@
-// Decides each frame of a batch: answers ARP for owned addresses, finds or schedules the
-// connection of packets to a virtual service, updates its state, and hands it to the
+// Decides each frame of a batch: answers ARP for owned addresses, finds or creates the
+// connection of TCP/UDP packets to a virtual service (or of replies from its real servers),
+// follows fragments and ICMP errors to their connection, and hands the packet to the
 // forwarding method chosen when the connection was created. Everything else is a counted drop.
 
 import type { ArpResolver } from '../arp/resolver.js';
 import { ConnFlag, type ConnTable, KeyKind } from '../conntable/conn-table.js';
 import type { NativeLayout } from '../native/types.js';
+import type { RouteTable } from '../net/routes.js';
 import type { Clock, SchedPacket } from '../sched/types.js';
-import type { ConnStateModel } from './conn-state-model.js';
-import { DropReason, type DropCounters } from './drop-reasons.js';
-import { Forwarders } from './forwarders.js';
+import { ConnFactory } from './conn-factory.js';
+import { FlowDirection, type ConnStateModel, type FlowDirectionValue } from './conn-state-model.js';
+import { DropReason, type DropCounters, type DropReasonValue } from './drop-reasons.js';
+import { Forwarders, type PacketHandler } from './forwarders.js';
+import { FragCache } from './frag-cache.js';
 import type { HoldQueue } from './hold-queue.js';
 import { MetaIndex } from './meta-reader.js';
-import { ConnMethod, PROTO_TCP, PROTO_UDP, type RuntimeDest, type RuntimeService, type ServiceTable } from './service-table.js';
+import { PROTO_TCP, PROTO_UDP, type RuntimeDest, type ServiceTable } from './service-table.js';
 import { VerdictWriter } from './verdict-writer.js';
 
 const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
+const PROTO_ICMP = 1;
 
 export interface ClassifierDeps {
   layout: NativeLayout;
@@ -26,17 +31,22 @@ export interface ClassifierDeps {
   arp: ArpResolver;
   hold: HoldQueue;
   drops: DropCounters;
+  routes: RouteTable;
   clock: Clock;
-  /** The port real servers and next hops are reached on. */
+  /** The port real servers, clients' next hops and everything else are reached on. */
   lanPort: number;
   /** The director's own address on that port (TUN outer source); 0 if none. */
   localIp: number;
+  mtu: number;
   /** Clock value (ms) that connection-table second 0 stands for. */
   epochMs: number;
 }
 
 export class Classifier {
-  private services: ServiceTable;
+  readonly replies = { timeExceeded: 0, fragNeeded: 0 };
+  readonly factory: ConnFactory;
+  readonly frags = new FragCache();
+  private services!: ServiceTable;
   private readonly m: MetaIndex;
   private readonly w: VerdictWriter;
   private readonly forwarders: Forwarders;
@@ -44,15 +54,18 @@ export class Classifier {
   private nowSec = 0;
 
   constructor(private readonly d: ClassifierDeps, services: ServiceTable) {
-    this.services = services;
     this.m = new MetaIndex(d.layout);
     this.w = new VerdictWriter(d.layout, d.verdict);
-    this.forwarders = new Forwarders({ ...d, writer: this.w, metaIndex: this.m });
+    this.forwarders = new Forwarders({ ...d, writer: this.w, metaIndex: this.m, replies: this.replies });
+    this.factory = new ConnFactory(d);
+    this.setServices(services);
   }
 
   /** Swaps in a new service table (connections keep their real servers by id). */
   setServices(services: ServiceTable): void {
     this.services = services;
+    this.forwarders.services = services;
+    this.factory.services = services;
   }
 
   /** Connection-table time now, in whole seconds since the epoch. */
@@ -76,9 +89,9 @@ export class Classifier {
     }
   }
 
-  private drop(vb: number, reason: number): void {
+  private drop(vb: number, reason: DropReasonValue): void {
     this.w.drop(vb, reason);
-    this.d.drops.add(reason as never);
+    this.d.drops.add(reason);
   }
 
   private arp(mb: number, vb: number): void {
@@ -97,98 +110,119 @@ export class Classifier {
   }
 
   private ipv4(mb: number, vb: number): void {
+    const proto = this.d.meta[mb + this.m.PROTO]!;
+    if (proto === PROTO_TCP || proto === PROTO_UDP) this.transport(proto, mb, vb);
+    else if (proto === PROTO_ICMP) this.icmp(mb, vb);
+    else this.drop(vb, this.services.owns(this.d.meta[mb + this.m.DST_IP]!) ? DropReason.UNSUPPORTED_PROTO : DropReason.NOT_OURS);
+  }
+
+  private transport(proto: number, mb: number, vb: number): void {
     const meta = this.d.meta;
     const m = this.m;
-    const proto = meta[mb + m.PROTO]!;
+    const src = meta[mb + m.SRC_IP]!;
     const dst = meta[mb + m.DST_IP]!;
-    if (proto !== PROTO_TCP && proto !== PROTO_UDP) {
-      this.drop(vb, this.services.owns(dst) ? DropReason.UNSUPPORTED_PROTO : DropReason.NOT_OURS);
+    const frag = meta[mb + m.FRAG]!;
+    if (frag & m.fragNonFirst) {
+      this.laterFragment(proto, src, dst, mb, vb);
       return;
     }
-    if (meta[mb + m.FRAG]! & m.fragNonFirst) {
+    const sport = meta[mb + m.SRC_PORT]!;
+    const dport = meta[mb + m.DST_PORT]!;
+    let hit = this.d.conns.lookup(proto, src, sport, dst, dport);
+    if (hit < 0) {
+      const svc = this.services.find(proto, dst, dport);
+      if (!svc) {
+        this.drop(vb, this.services.owns(dst) ? DropReason.NO_SERVICE : DropReason.NOT_OURS);
+        return;
+      }
+      // IPVS schedules TCP only on a SYN without RST; anything else has no connection to join.
+      if (proto === PROTO_TCP && (meta[mb + m.TCP_FLAGS]! & (TCP_SYN | TCP_RST)) !== TCP_SYN) {
+        this.drop(vb, DropReason.NO_CONN);
+        return;
+      }
+      const e = this.factory.create(svc, this.fill(proto, src, sport, dst, dport), this.nowSec);
+      if (e < 0) {
+        this.drop(vb, this.factory.failure);
+        return;
+      }
+      hit = (e << 1) | KeyKind.IN;
+    }
+    this.forward(hit, mb, vb, true);
+    if (frag & m.fragMore) this.frags.remember(proto, src, dst, meta[mb + m.IP_ID]!, hit, this.nowSec);
+  }
+
+  /** Non-first fragments carry no ports: they follow their first fragment, or are orphans. */
+  private laterFragment(proto: number, src: number, dst: number, mb: number, vb: number): void {
+    const hit = this.frags.find(proto, src, dst, this.d.meta[mb + this.m.IP_ID]!, this.nowSec);
+    const c = this.d.conns;
+    const e = hit >> 1;
+    const stillOurs = hit >= 0 && c.proto[e] === proto &&
+      ((hit & 1) === KeyKind.IN ? c.caddr[e] === src : c.daddr[e] === src);
+    if (!stillOurs) {
       this.drop(vb, DropReason.FRAGMENT);
       return;
     }
-    const src = meta[mb + m.SRC_IP]!;
-    const sport = meta[mb + m.SRC_PORT]!;
-    const dport = meta[mb + m.DST_PORT]!;
-    const hit = this.d.conns.lookup(proto, src, sport, dst, dport);
-    if (hit >= 0) {
-      const e = hit >> 1;
-      if ((hit & 1) === KeyKind.IN) this.forwardIn(e, mb, vb);
-      else this.forwardOut(e, mb, vb);
-      return;
-    }
-    const svc = this.services.find(proto, dst, dport);
-    if (!svc) {
-      this.drop(vb, this.services.owns(dst) ? DropReason.NO_SERVICE : DropReason.NOT_OURS);
-      return;
-    }
-    const e = this.newConn(svc, mb, vb);
-    if (e >= 0) this.forwardIn(e, mb, vb);
+    this.forward(hit, mb, vb, false);
   }
 
-  private newConn(svc: RuntimeService, mb: number, vb: number): number {
+  /** One packet of connection hit (tagged with its key kind) goes its method's way. */
+  private forward(hit: number, mb: number, vb: number, stepState: boolean): void {
+    const c = this.d.conns;
+    const e = hit >> 1;
+    const dest = this.services.dests[c.dest[e]!]!;
+    const len = this.d.meta[mb + this.m.LEN]!;
+    let handlers: PacketHandler[];
+    if ((hit & 1) === KeyKind.IN) {
+      if (stepState) this.step(e, dest, mb, c.flags[e]! & ConnFlag.HAS_OUT ? FlowDirection.INPUT : FlowDirection.INPUT_ONLY);
+      dest.counters.inPkts++;
+      dest.counters.inBytes += len;
+      handlers = this.forwarders.inbound;
+    } else {
+      if (stepState) this.step(e, dest, mb, FlowDirection.OUTPUT);
+      dest.counters.outPkts++;
+      dest.counters.outBytes += len;
+      handlers = this.forwarders.outbound;
+    }
+    handlers[c.method[e]!]!(e, dest, mb, vb);
+  }
+
+  /** ICMP errors follow the connection of the packet they quote; other ICMP is not ours. */
+  private icmp(mb: number, vb: number): void {
     const meta = this.d.meta;
     const m = this.m;
-    const proto = svc.proto;
-    // IPVS schedules TCP only on a SYN without RST; anything else has no connection to join.
-    if (proto === PROTO_TCP && (meta[mb + m.TCP_FLAGS]! & (TCP_SYN | TCP_RST)) !== TCP_SYN) {
-      this.drop(vb, DropReason.NO_CONN);
-      return -1;
+    const type = meta[mb + m.ICMP]! >>> 8;
+    const innerProto = meta[mb + m.INNER_PROTO]!;
+    if (type !== 3 && type !== 11 && type !== 12) {
+      this.drop(vb, this.services.owns(meta[mb + m.DST_IP]!) ? DropReason.ICMP_OTHER : DropReason.NOT_OURS);
+      return;
     }
+    // The quoted packet travelled the other way: look it up with its ends swapped.
+    const hit = innerProto === PROTO_TCP || innerProto === PROTO_UDP
+      ? this.d.conns.lookup(innerProto, meta[mb + m.INNER_DST_IP]!, meta[mb + m.INNER_DST_PORT]!,
+        meta[mb + m.INNER_SRC_IP]!, meta[mb + m.INNER_SRC_PORT]!)
+      : -1;
+    if (hit < 0) {
+      this.drop(vb, DropReason.ICMP_UNKNOWN);
+      return;
+    }
+    const e = hit >> 1;
+    const dest = this.services.dests[this.d.conns.dest[e]!]!;
+    if ((hit & 1) === KeyKind.IN) this.forwarders.icmpIn(e, dest, mb, vb);
+    else this.forwarders.icmpOut(e, dest, mb, vb);
+  }
+
+  private fill(proto: number, src: number, sport: number, dst: number, dport: number): SchedPacket {
     const p = this.packet;
     p.proto = proto;
-    p.srcAddr = meta[mb + m.SRC_IP]!;
-    p.srcPort = meta[mb + m.SRC_PORT]!;
-    p.dstAddr = meta[mb + m.DST_IP]!;
-    p.dstPort = meta[mb + m.DST_PORT]!;
-    const dest = svc.scheduler.schedule(svc.schedState, svc.sched, p, this.d.clock) as RuntimeDest | null;
-    if (!dest) {
-      this.drop(vb, DropReason.NO_DEST);
-      return -1;
-    }
-    const state = this.d.states.initial(proto);
-    const natLike = dest.method === ConnMethod.NAT || dest.method === ConnMethod.FNAT;
-    const e = this.d.conns.insert({
-      proto, caddr: p.srcAddr, cport: p.srcPort, vaddr: p.dstAddr, vport: p.dstPort,
-      daddr: dest.addr, dport: dest.port, laddr: 0, lport: 0, method: dest.method,
-      flags: natLike ? ConnFlag.HAS_OUT : 0, service: svc.id, dest: dest.id, state,
-      expires: this.nowSec + this.d.states.timeout(proto, state),
-    });
-    if (e < 0) {
-      this.drop(vb, DropReason.TABLE_FULL);
-      return -1;
-    }
-    if (this.d.states.active(proto, state)) dest.activeConns++;
-    else dest.inactConns++;
-    dest.counters.conns++;
-    svc.counters.conns++;
-    return e;
-  }
-
-  private forwardIn(e: number, mb: number, vb: number): void {
-    const conns = this.d.conns;
-    const dest = this.services.dests[conns.dest[e]!]!;
-    const natLike = conns.flags[e]! & ConnFlag.HAS_OUT;
-    this.step(e, dest, mb, natLike ? 0 : 2);
-    const len = this.d.meta[mb + this.m.LEN]!;
-    dest.counters.inPkts++;
-    dest.counters.inBytes += len;
-    this.forwarders.inbound[conns.method[e]!]!(e, dest, mb, vb);
-  }
-
-  private forwardOut(e: number, mb: number, vb: number): void {
-    const conns = this.d.conns;
-    const dest = this.services.dests[conns.dest[e]!]!;
-    this.step(e, dest, mb, 1);
-    dest.counters.outPkts++;
-    dest.counters.outBytes += this.d.meta[mb + this.m.LEN]!;
-    this.forwarders.outbound[conns.method[e]!]!(e, dest, mb, vb);
+    p.srcAddr = src;
+    p.srcPort = sport;
+    p.dstAddr = dst;
+    p.dstPort = dport;
+    return p;
   }
 
   /** Applies one packet to the connection's state, its counters and its expiry. */
-  private step(e: number, dest: RuntimeDest, mb: number, direction: 0 | 1 | 2): void {
+  private step(e: number, dest: RuntimeDest, mb: number, direction: FlowDirectionValue): void {
     const conns = this.d.conns;
     const states = this.d.states;
     const proto = conns.proto[e]!;
@@ -197,10 +231,9 @@ export class Classifier {
     if (after !== before) {
       conns.state[e] = after;
       const wasActive = states.active(proto, before);
-      const isActive = states.active(proto, after);
-      if (wasActive !== isActive) {
-        dest.activeConns += isActive ? 1 : -1;
-        dest.inactConns += isActive ? -1 : 1;
+      if (wasActive !== states.active(proto, after)) {
+        dest.activeConns += wasActive ? -1 : 1;
+        dest.inactConns += wasActive ? 1 : -1;
       }
     }
     conns.wheel.touch(e, this.nowSec + states.timeout(proto, after));

@@ -15,7 +15,7 @@ export const DropReason = {
   NO_DEST: 5,
   /** The connection table is full. */
   TABLE_FULL: 6,
-  /** A fragment the current fragment policy does not forward. */
+  /** A later fragment whose first fragment was not seen (or was forgotten): an orphan. */
   FRAGMENT: 7,
   /** The next hop's MAC could not be resolved (hold queue full, timeout or ARP failure). */
   UNRESOLVED: 8,
@@ -25,6 +25,14 @@ export const DropReason = {
   UNSUPPORTED_PROTO: 10,
   /** The native rewrite refused the verdict (counted natively as a TX error). */
   REWRITE_ERROR: 11,
+  /** NAT/FULLNAT: no route back toward the client. */
+  NO_ROUTE: 12,
+  /** FULLNAT: every local address and port of the group is in use. */
+  NO_LOCAL_PORT: 13,
+  /** An ICMP error about no connection the director knows. */
+  ICMP_UNKNOWN: 14,
+  /** ICMP that is not an error about a connection (echo to a VIP, ...). */
+  ICMP_OTHER: 15,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];

@@ -17,6 +17,7 @@ export class MetaIndex {
   readonly TCP_FLAGS: number;
   readonly FRAG: number;
   readonly TTL: number;
+  readonly IP_ID: number;
   readonly IP_LEN: number;
   readonly ICMP: number;
   readonly INNER_PROTO: number;
@@ -28,6 +29,9 @@ export class MetaIndex {
   readonly SRC_MAC_HI: number;
   readonly SRC_MAC_LO: number;
   readonly GSO_SIZE: number;
+  readonly L3_OFF: number;
+  readonly PAYLOAD_OFF: number;
+  readonly ICMP_EXTRA: number;
   readonly kindArp: number;
   readonly kindIpv4: number;
   readonly fragNonFirst: number;
@@ -48,6 +52,7 @@ export class MetaIndex {
     this.TCP_FLAGS = req(m, 'TCP_FLAGS');
     this.FRAG = req(m, 'FRAG');
     this.TTL = req(m, 'TTL');
+    this.IP_ID = req(m, 'IP_ID');
     this.IP_LEN = req(m, 'IP_LEN');
     this.ICMP = req(m, 'ICMP');
     this.INNER_PROTO = req(m, 'INNER_PROTO');
@@ -59,6 +64,9 @@ export class MetaIndex {
     this.SRC_MAC_HI = req(m, 'SRC_MAC_HI');
     this.SRC_MAC_LO = req(m, 'SRC_MAC_LO');
     this.GSO_SIZE = req(m, 'GSO_SIZE');
+    this.L3_OFF = req(m, 'L3_OFF');
+    this.PAYLOAD_OFF = req(m, 'PAYLOAD_OFF');
+    this.ICMP_EXTRA = req(m, 'ICMP_EXTRA');
     this.kindArp = req(layout.frameKind, 'ARP');
     this.kindIpv4 = req(layout.frameKind, 'IPV4');
     this.fragNonFirst = req(layout.fragBits, 'NONFIRST');

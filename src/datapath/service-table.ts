@@ -3,6 +3,7 @@
 
 import type { DirectorConfig, ForwardMethod, VirtualServerConfig } from '../config/model.js';
 import { hashTuple } from '../conntable/conn-table.js';
+import { LocalPortAllocator } from '../fullnat/lport-allocator.js';
 import { parseIpv4 } from '../net/addr.js';
 import { getScheduler } from '../sched/registry.js';
 import { DestFlags, type Dest, type SchedFlag, type SchedService, type Scheduler } from '../sched/types.js';
@@ -35,10 +36,8 @@ export interface RuntimeDest extends Dest {
   readonly configWeight: number;
   readonly upperThreshold: number;
   readonly lowerThreshold: number;
-  /** Next-hop MAC, valid when macReady. */
-  macHi: number;
-  macLo: number;
-  macReady: boolean;
+  /** Neighbour id (ArpResolver) of the next hop toward it; -1 until the director wires it. */
+  nhop: number;
   readonly counters: DestCounters;
 }
 
@@ -57,6 +56,8 @@ export interface RuntimeService {
   schedState: unknown;
   readonly sched: RuntimeSchedService;
   readonly counters: DestCounters;
+  /** FULLNAT: the local addresses and ports of its laddr group (shared by services naming it). */
+  readonly localPorts: LocalPortAllocator | null;
 }
 
 const EMPTY = -1;
@@ -71,11 +72,16 @@ export class ServiceTable {
   /** ownedAddresses as an open-addressing set (0 = empty): the hot path must not box numbers. */
   private readonly ownedSlots: Uint32Array;
 
+  /** One allocator per local_address_group: services sharing a group share its ports. */
+  private readonly allocators = new Map<string, LocalPortAllocator>();
+
   constructor(config: DirectorConfig, clock: { now(): number }) {
-    for (const vs of config.virtualServers) this.addService(vs, clock);
-    for (const group of Object.values(config.localAddressGroups)) {
-      for (const lip of group) this.ownedAddresses.add(parseIpv4(lip));
+    for (const [name, group] of Object.entries(config.localAddressGroups)) {
+      const lips = group.map(parseIpv4);
+      for (const lip of lips) this.ownedAddresses.add(lip);
+      this.allocators.set(name, new LocalPortAllocator(lips));
     }
+    for (const vs of config.virtualServers) this.addService(vs, clock);
     let size = 16;
     while (size < this.services.length * 4) size *= 2;
     this.slots = new Int32Array(size).fill(EMPTY);
@@ -127,7 +133,7 @@ export class ServiceTable {
         weight: rs.weight, configWeight: rs.weight, activeConns: 0, inactConns: 0, persistConns: 0,
         flags: DestFlags.AVAILABLE, method: METHOD_BY_NAME[rs.method],
         upperThreshold: rs.upperThreshold, lowerThreshold: rs.lowerThreshold,
-        macHi: 0, macLo: 0, macReady: false, counters: newCounters(),
+        nhop: -1, counters: newCounters(),
       };
       return dest;
     });
@@ -138,9 +144,15 @@ export class ServiceTable {
       schedOptions: {},
     };
     const scheduler = getScheduler(vs.scheduler);
+    const usesFnat = dests.some((d) => d.method === ConnMethod.FNAT);
+    const localPorts = usesFnat ? this.allocators.get(vs.laddrGroup ?? '') : undefined;
+    if (usesFnat && !localPorts) {
+      throw new Error(`line ${vs.line}: virtual_server ${vs.vip} ${vs.port}: FNAT needs laddr_group_name naming a local_address_group`);
+    }
     const svc: RuntimeService = {
       id, proto: vs.protocol === 'tcp' ? PROTO_TCP : PROTO_UDP, vip: parseIpv4(vs.vip), vport: vs.port,
       config: vs, scheduler, schedState: scheduler.init(sched, clock), sched, counters: newCounters(),
+      localPorts: localPorts ?? null,
     };
     this.services.push(svc);
     this.ownedAddresses.add(svc.vip);

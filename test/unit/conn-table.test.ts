@@ -10,7 +10,7 @@ const LIP = parseIpv4('198.19.1.1');
 function conn(overrides: Partial<NewConn>): NewConn {
   return {
     proto: TCP, caddr: parseIpv4('198.18.1.10'), cport: 40000, vaddr: VIP, vport: 80,
-    daddr: RS, dport: 8080, laddr: 0, lport: 0, method: 0, flags: 0, service: 0, dest: 0,
+    daddr: RS, dport: 8080, laddr: 0, lport: 0, method: 0, flags: 0, service: 0, dest: 0, nhop: 0,
     state: 0, expires: 100, ...overrides,
   };
 }

@@ -1,0 +1,267 @@
+// NAT, FULLNAT and TUN end to end over an in-memory port (the native batch code of real ports):
+// both directions, ICMP errors about connections, TTL expiry, frag-needed, fragments.
+import assert from 'node:assert/strict';
+import type { DirectorConfig, ForwardMethod, VirtualServerConfig } from '../../src/config/model.js';
+import { Director } from '../../src/director.js';
+import { parseIpv4 } from '../../src/net/addr.js';
+import {
+  arpReply, arpRequest, decodeFrame, fragmentFrames, icmpErrorFrame, l4ChecksumOk, PROTO,
+  tcpFrame, udpFrame, TCP_FLAGS, verifyIpv4Checksum, type DecodedFrame,
+} from '../support/packets.js';
+
+const DIRECTOR_MAC = '02:00:00:00:0d:01';
+const DIRECTOR_IP = '198.19.0.2';
+const ROUTER_MAC = '02:00:00:00:00:fe';
+const ROUTER_IP = '198.19.0.1';
+const CLIENT = '198.18.1.10';
+const VIP = '198.19.0.100';
+const RS = ['198.19.0.11', '198.19.0.12', '198.19.0.13'];
+const RS_MAC = ['02:00:00:00:01:11', '02:00:00:00:01:12', '02:00:00:00:01:13'];
+const LIPS = ['198.19.1.1', '198.19.1.2'];
+const NEIGHBOURS: Record<string, string> = { [ROUTER_IP]: ROUTER_MAC, ...Object.fromEntries(RS.map((ip, i) => [ip, RS_MAC[i]!])) };
+
+class FakeClock {
+  ms = 5_000_000;
+  now(): number { return this.ms; }
+}
+
+function service(method: ForwardMethod, o: Partial<VirtualServerConfig> = {}): VirtualServerConfig {
+  return {
+    vip: VIP, port: 80, protocol: 'tcp', scheduler: 'rr', schedFlags: [], method, delayLoop: 6,
+    persistenceTimeout: 0, persistenceGranularity: '255.255.255.255', laddrGroup: method === 'fnat' ? 'lips' : null,
+    slowStart: 0, line: 1,
+    realServers: RS.map((address, i) => ({
+      address, port: method === 'nat' || method === 'fnat' ? 8080 : 80, weight: 1, method, upperThreshold: 0,
+      lowerThreshold: 0, line: 2 + i,
+    })),
+    ...o,
+  };
+}
+
+async function lab(vs: VirtualServerConfig, clock = new FakeClock()) {
+  const config: DirectorConfig = { virtualServers: [vs], localAddressGroups: { lips: LIPS }, warnings: [] };
+  const director = new Director({
+    config, memory: { name: 'mem0', mac: DIRECTOR_MAC, mtu: 1500 }, localAddress: DIRECTOR_IP, clock,
+    routes: [
+      { network: parseIpv4('198.19.0.0'), prefixLen: 24, gateway: 0, dev: 'mem0' },
+      { network: 0, prefixLen: 0, gateway: parseIpv4(ROUTER_IP), dev: 'mem0' },
+    ],
+  });
+  await director.start();
+  const engine = director.nativeEngine;
+  const port = director.portIndex;
+  const inject = (...frames: Buffer[]) => engine.inject(port, frames);
+  const drain = () => engine.drain(port).map((o) => Buffer.from(o.frame));
+  // Answer the director's ARP requests (real servers now, the router when a client connects).
+  const settle = async () => {
+    for (let round = 0; round < 3; round++) {
+      const held: Buffer[] = [];
+      for (const f of drain()) {
+        const arp = decodeFrame(f).arp;
+        const mac = arp && arp.op === 1 ? NEIGHBOURS[arp.targetIp] : undefined;
+        if (mac) inject(arpReply({ senderMac: mac, senderIp: arp!.targetIp, targetMac: DIRECTOR_MAC, targetIp: arp!.senderIp }));
+        else held.push(f);
+      }
+      await new Promise((r) => setImmediate(r));
+      if (held.length) return held.concat(drain());
+    }
+    return drain();
+  };
+  await settle();
+  return { director, inject, drain, settle, clock };
+}
+
+const fromClient = (cport: number, flags: number = TCP_FLAGS.SYN, ttl = 64) => tcpFrame({
+  eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: CLIENT, dst: VIP, ttl },
+  tcp: { srcPort: cport, dstPort: 80, flags, seq: 100, payload: Buffer.from('GET / HTTP/1.0\r\n\r\n') },
+});
+
+function intact(f: Buffer): DecodedFrame {
+  assert.ok(verifyIpv4Checksum(f), 'IPv4 header checksum');
+  assert.ok(l4ChecksumOk(f), 'L4 checksum recomputed from scratch');
+  return decodeFrame(f);
+}
+
+describe('data path, NAT over a memory port', () => {
+  it('rewrites the destination to the real server and the reply source back to the VIP', async () => {
+    const { director, inject, settle } = await lab(service('nat'));
+    try {
+      inject(fromClient(40000));
+      const [toRs] = await settle();
+      const d = intact(toRs!);
+      assert.equal(d.dstMac, RS_MAC[0]);
+      assert.equal(d.srcMac, DIRECTOR_MAC);
+      assert.deepEqual([d.ip!.src, d.ip!.dst, d.ip!.tcp!.srcPort, d.ip!.tcp!.dstPort], [CLIENT, RS[0], 40000, 8080]);
+      assert.equal(d.ip!.ttl, 63, 'the director routes: TTL decremented');
+      inject(tcpFrame({
+        eth: { src: RS_MAC[0], dst: DIRECTOR_MAC }, ip: { src: RS[0]!, dst: CLIENT },
+        tcp: { srcPort: 8080, dstPort: 40000, flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK, ack: 101 },
+      }));
+      const [toClient] = await settle();
+      const r = intact(toClient!);
+      assert.equal(r.dstMac, ROUTER_MAC, 'next hop toward the client from the routing table');
+      assert.deepEqual([r.ip!.src, r.ip!.dst, r.ip!.tcp!.srcPort, r.ip!.tcp!.dstPort], [VIP, CLIENT, 80, 40000]);
+    } finally {
+      await director.stop();
+    }
+  });
+
+  it('spreads 30 connections 10/10/10 and drops replies of no known connection', async () => {
+    const { director, inject, settle } = await lab(service('nat'));
+    try {
+      for (let p = 0; p < 30; p++) inject(fromClient(41000 + p));
+      const counts = new Map<string, number>();
+      for (const f of await settle()) counts.set(intact(f).ip!.dst, (counts.get(decodeFrame(f).ip!.dst) ?? 0) + 1);
+      assert.deepEqual([...counts.values()], [10, 10, 10]);
+      inject(tcpFrame({
+        eth: { src: RS_MAC[1], dst: DIRECTOR_MAC }, ip: { src: RS[1]!, dst: CLIENT },
+        tcp: { srcPort: 8080, dstPort: 49999, flags: TCP_FLAGS.ACK },
+      }));
+      assert.equal((await settle()).length, 0);
+      assert.equal(director.stats().drops.not_ours, 1);
+    } finally {
+      await director.stop();
+    }
+  });
+
+  it('answers TTL 1 with time-exceeded from its own address', async () => {
+    const { director, inject, settle } = await lab(service('nat'));
+    try {
+      inject(fromClient(42000, TCP_FLAGS.SYN, 1));
+      const [reply] = await settle();
+      const d = intact(reply!);
+      assert.equal(d.dstMac, ROUTER_MAC);
+      assert.deepEqual([d.ip!.src, d.ip!.dst, d.ip!.icmp!.type, d.ip!.icmp!.code], [DIRECTOR_IP, CLIENT, 11, 0]);
+      assert.equal(d.ip!.icmp!.quoted!.dst, VIP);
+      assert.equal(director.stats().icmpSent.timeExceeded, 1);
+    } finally {
+      await director.stop();
+    }
+  });
+
+  it('sends ICMP errors from the real server to the client with the quoted packet rewritten', async () => {
+    const { director, inject, settle } = await lab(service('nat', { protocol: 'udp', port: 53 }));
+    try {
+      inject(udpFrame({
+        eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: CLIENT, dst: VIP },
+        udp: { srcPort: 5353, dstPort: 53, payload: Buffer.from('query'), checksum: false },
+      }));
+      const [toRs] = await settle();
+      assert.equal(intact(toRs!).ip!.udp!.checksum, 0, 'a zero UDP checksum stays zero');
+      const quoted = toRs!.subarray(14, 14 + 28);
+      inject(icmpErrorFrame({
+        eth: { src: RS_MAC[0], dst: DIRECTOR_MAC }, ip: { src: RS[0]!, dst: CLIENT },
+        error: { type: 3, code: 3, quote: quoted },
+      }));
+      const [toClient] = await settle();
+      const d = intact(toClient!);
+      assert.deepEqual([d.ip!.src, d.ip!.dst, d.ip!.icmp!.type], [VIP, CLIENT, 3]);
+      const q = d.ip!.icmp!.quoted!;
+      assert.deepEqual([q.src, q.dst, q.ports!.src, q.ports!.dst], [CLIENT, VIP, 5353, 53]);
+    } finally {
+      await director.stop();
+    }
+  });
+});
+
+describe('data path, FULLNAT over a memory port', () => {
+  it('shows real servers only local addresses and reverses replies exactly', async () => {
+    const { director, inject, drain, settle } = await lab(service('fnat'));
+    try {
+      inject(arpRequest({ senderMac: RS_MAC[0]!, senderIp: RS[0]!, targetIp: LIPS[1]! }));
+      assert.equal(decodeFrame(drain()[0]!).arp!.senderMac, DIRECTOR_MAC, 'ARP for a LIP answered');
+      for (let p = 0; p < 6; p++) inject(fromClient(43000 + p));
+      const out = (await settle()).map(intact);
+      assert.equal(out.length, 6);
+      const pairs = new Set(out.map((d) => `${d.ip!.src}:${d.ip!.tcp!.srcPort}`));
+      assert.equal(pairs.size, 6, 'every connection its own local port');
+      assert.ok(out.every((d) => LIPS.includes(d.ip!.src)), 'sources are LIPs only');
+      assert.deepEqual(new Set(out.map((d) => d.ip!.src)), new Set(LIPS), 'spread over both LIPs');
+      const first = out[0]!;
+      inject(tcpFrame({
+        eth: { src: first.dstMac, dst: DIRECTOR_MAC }, ip: { src: first.ip!.dst, dst: first.ip!.src },
+        tcp: { srcPort: 8080, dstPort: first.ip!.tcp!.srcPort, flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK },
+      }));
+      const r = intact((await settle())[0]!);
+      assert.equal(r.dstMac, ROUTER_MAC);
+      assert.deepEqual([r.ip!.src, r.ip!.tcp!.srcPort, r.ip!.dst, r.ip!.tcp!.dstPort], [VIP, 80, CLIENT, 43000]);
+    } finally {
+      await director.stop();
+    }
+  });
+
+  it('returns local ports to the pool when connections expire', async () => {
+    const clock = new FakeClock();
+    const { director, inject, settle } = await lab(service('fnat'), clock);
+    try {
+      inject(fromClient(44000));
+      await settle();
+      assert.equal(director.stats().connections, 1);
+      assert.equal(director.stats().services[0]!.localPortsInUse, 1);
+      clock.ms += 61_000; // SYN_RECV times out after 60 s
+      director.tick();
+      assert.equal(director.stats().connections, 0);
+      assert.equal(director.stats().services[0]!.localPortsInUse, 0);
+    } finally {
+      await director.stop();
+    }
+  });
+});
+
+describe('data path, TUN over a memory port', () => {
+  it('encapsulates in IPIP from the director to the real server', async () => {
+    const { director, inject, settle } = await lab(service('tun'));
+    try {
+      const original = fromClient(45000);
+      inject(original);
+      const d = intact((await settle())[0]!);
+      assert.equal(d.dstMac, RS_MAC[0]);
+      assert.deepEqual([d.ip!.src, d.ip!.dst, d.ip!.proto], [DIRECTOR_IP, RS[0], PROTO.IPIP]);
+      assert.deepEqual(d.ip!.inner!.srcBytes, decodeFrame(original).ip!.srcBytes);
+      assert.equal(d.ip!.inner!.dst, VIP);
+      assert.equal(d.ip!.inner!.tcp!.dstPort, 80);
+    } finally {
+      await director.stop();
+    }
+  });
+
+  it('answers a DF packet too big for the tunnel with fragmentation-needed', async () => {
+    const { director, inject, settle } = await lab(service('tun'));
+    try {
+      inject(fromClient(45001));
+      await settle();
+      inject(tcpFrame({
+        eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: CLIENT, dst: VIP, df: true },
+        tcp: { srcPort: 45001, dstPort: 80, flags: TCP_FLAGS.ACK, payload: Buffer.alloc(1460, 7) },
+      }));
+      const d = intact((await settle())[0]!);
+      assert.deepEqual([d.ip!.dst, d.ip!.icmp!.type, d.ip!.icmp!.code], [CLIENT, 3, 4]);
+      assert.equal(d.ip!.icmp!.rest & 0xffff, 1480, 'advertises the MTU left after encapsulation');
+    } finally {
+      await director.stop();
+    }
+  });
+});
+
+describe('data path, fragments', () => {
+  it('sends later fragments after their first one and drops orphans', async () => {
+    const { director, inject, settle } = await lab(service('dr', { protocol: 'udp', port: 53 }));
+    try {
+      const segment = Buffer.concat([
+        Buffer.from([0x13, 0x88, 0, 53, 0, 208, 0, 0]), Buffer.alloc(200, 1),
+      ]);
+      const frags = fragmentFrames({ eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: CLIENT, dst: VIP, id: 77 }, proto: PROTO.UDP, payload: segment }, 64);
+      inject(...frags);
+      const out = await settle();
+      assert.equal(out.length, frags.length);
+      assert.equal(new Set(out.map((f) => decodeFrame(f).dstMac)).size, 1, 'all to one real server');
+      const orphan = fragmentFrames({ eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: CLIENT, dst: VIP, id: 78 }, proto: PROTO.UDP, payload: segment }, 64);
+      inject(orphan[1]!);
+      assert.equal((await settle()).length, 0);
+      assert.equal(director.stats().drops.fragment, 1);
+    } finally {
+      await director.stop();
+    }
+  });
+});
+

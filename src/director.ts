@@ -11,7 +11,7 @@ import type { ConnStateModel } from './datapath/conn-state-model.js';
 import { DropCounters, DropReason } from './datapath/drop-reasons.js';
 import { HoldQueue } from './datapath/hold-queue.js';
 import { ipvsStateModel } from './datapath/ipvs-state-model.js';
-import { ConnMethod, ServiceTable } from './datapath/service-table.js';
+import { ConnMethod, ServiceTable, type RuntimeService } from './datapath/service-table.js';
 import { collectStats, type DirectorStats } from './director-stats.js';
 import { formatIpv4, formatMac, parseIpv4 } from './net/addr.js';
 import { readRoutes, RouteTable, type Route } from './net/routes.js';
@@ -81,6 +81,20 @@ export class Director {
 
   get portIndex(): number {
     return this.port;
+  }
+
+  /** The running service table (the control plane changes weights and flags through it). */
+  get serviceTable(): ServiceTable {
+    if (!this.services) throw new Error('director: not started');
+    return this.services;
+  }
+
+  /**
+   * Tells a service's scheduler that its real servers' weights or flags changed (IPVS upd_dest),
+   * so it rebuilds what depends on them. Call after every such change.
+   */
+  serviceChanged(svc: RuntimeService): void {
+    svc.schedState = svc.scheduler.update(svc.schedState, svc.sched, this.clock);
   }
 
   async start(): Promise<void> {

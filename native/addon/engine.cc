@@ -31,11 +31,7 @@ struct Engine::Poll {
 Napi::Function Engine::define(Napi::Env env) {
   return DefineClass(
       env, "Engine",
-      {InstanceAccessor<&Engine::get_meta>("meta"),
-       InstanceAccessor<&Engine::get_verdict>("verdict"),
-       InstanceAccessor<&Engine::get_held_verdict>("heldVerdict"),
-       InstanceAccessor<&Engine::get_held_meta>("heldMeta"),
-       InstanceMethod<&Engine::add_packet_port>("addPacketPort"),
+      {InstanceMethod<&Engine::add_packet_port>("addPacketPort"),
        InstanceMethod<&Engine::add_tap_port>("addTapPort"),
        InstanceMethod<&Engine::add_memory_port>("addMemoryPort"),
        InstanceMethod<&Engine::port_info>("portInfo"),
@@ -62,15 +58,18 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
   ports_.reserve(Datapath::MAX_PORTS);
   polls_.reserve(Datapath::MAX_PORTS);
   async_ = std::make_unique<Napi::AsyncContext>(env, "director:batch");
+  // Plain read-only data properties, not accessors: the handler reads them per frame and an
+  // accessor would be a call into C++ each time.
+  Napi::Object self = info.This().As<Napi::Object>();
+  const auto ro = static_cast<napi_property_attributes>(napi_enumerable);
+  self.DefineProperties({Napi::PropertyDescriptor::Value("meta", meta_ref_.Value(), ro),
+                         Napi::PropertyDescriptor::Value("verdict", verdict_ref_.Value(), ro),
+                         Napi::PropertyDescriptor::Value("heldVerdict", held_verdict_ref_.Value(), ro),
+                         Napi::PropertyDescriptor::Value("heldMeta", held_meta_ref_.Value(), ro)});
   if (napi_get_uv_event_loop(env, &loop_) != napi_ok) loop_ = nullptr;
 }
 
 Engine::~Engine() { close_all(); }
-
-Napi::Value Engine::get_meta(const Napi::CallbackInfo&) { return meta_ref_.Value(); }
-Napi::Value Engine::get_verdict(const Napi::CallbackInfo&) { return verdict_ref_.Value(); }
-Napi::Value Engine::get_held_verdict(const Napi::CallbackInfo&) { return held_verdict_ref_.Value(); }
-Napi::Value Engine::get_held_meta(const Napi::CallbackInfo&) { return held_meta_ref_.Value(); }
 
 bool Engine::usable(Napi::Env env, const char* what) {
   if (closed_) {

@@ -27,10 +27,6 @@ class Engine : public Napi::ObjectWrap<Engine>, public BatchHandler {
   static void on_readable(uv_poll_t* handle, int status, int events);
 
   // engine.cc: lifecycle, buffers, polling
-  Napi::Value get_meta(const Napi::CallbackInfo& info);
-  Napi::Value get_verdict(const Napi::CallbackInfo& info);
-  Napi::Value get_held_verdict(const Napi::CallbackInfo& info);
-  Napi::Value get_held_meta(const Napi::CallbackInfo& info);
   Napi::Value on_batch_js(const Napi::CallbackInfo& info);
   Napi::Value start(const Napi::CallbackInfo& info);
   Napi::Value stop(const Napi::CallbackInfo& info);

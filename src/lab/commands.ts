@@ -10,7 +10,7 @@ import { Cleanup, makePrefix, removeByPrefix, sweepStale } from './cleanup.js';
 import { startEmbedded, startProcess, waitForVip, type LabDirector } from './director-runner.js';
 import { labKeepalivedConf } from './keepalived.js';
 import { listNamespaces } from './netns.js';
-import { countsTable, describeLab, howToReach } from './report.js';
+import { countsTable, describeLab, howToReach, statsSummary } from './report.js';
 import { countHttp, HTTP_PORT, runClient, startRealServers, UDP_PORT } from './services.js';
 import { listStates, readState, removeState, writeState } from './state.js';
 import { buildLab, type LabHandle } from './topology.js';
@@ -125,19 +125,29 @@ export async function labDemo(o: LabRunOptions): Promise<boolean> {
     cleanup.first(() => d.stop()); // Ctrl-C: the signal handler runs the cleanup, not this finally
     const mac = await waitForVip(lab, 15_000, director);
     say(`director (${director.kind}) owns ${lab.vip} after ${seconds(t)} s; ARP for the VIP answers ${mac} (director lan0 ${lab.directors[0]?.mac})`);
-    return await drive(lab, o, director);
+    const ok = await drive(lab, o);
+    await stopAndReport(director);
+    director = null;
+    return ok;
   } finally {
-    if (director !== null) {
-      const out = await director.stop().catch((e: Error) => `stop failed: ${e.message}`);
-      if (out.trim() !== '') say(`director output:\n${out.trim()}`);
-    }
+    if (director !== null) await director.stop().catch(() => undefined);
     const t = Date.now();
     await cleanup.run();
     say(`lab removed in ${seconds(t)} s`);
   }
 }
 
-async function drive(lab: LabHandle, o: LabRunOptions, director: LabDirector): Promise<boolean> {
+/** Stops the director and prints its counters (a process prints its last ones when it stops). */
+async function stopAndReport(director: LabDirector): Promise<void> {
+  const live = director.stats();
+  const out = await director.stop();
+  const stats = director.kind === 'embedded' ? live : director.stats();
+  const other = out.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('stats: '));
+  if (other.length > 0) say(`director output:\n${other.map((l) => `  ${l}`).join('\n')}`);
+  if (stats !== null && stats !== undefined) say(`director stats:\n${statsSummary(stats)}`);
+}
+
+async function drive(lab: LabHandle, o: LabRunOptions): Promise<boolean> {
   const t = Date.now();
   const http = await countHttp(lab, lab.vip, o.connections, 1);
   say(`\n${o.connections} HTTP connections (Connection: close) from ${lab.client.address} to ${lab.vip}:${HTTP_PORT} in ${seconds(t)} s:`);
@@ -145,7 +155,5 @@ async function drive(lab: LabHandle, o: LabRunOptions, director: LabDirector): P
   if (!http.ok) say(`  errors: ${JSON.stringify(http.result)}`);
   const udp = await runClient(lab.client.ns, 'udp-client.js', ['--target', `${lab.vip}:${UDP_PORT}`, '--count', String(Math.min(o.connections, 30))]);
   say(`UDP echo to ${lab.vip}:${UDP_PORT}, a new source port each: ${JSON.stringify(udp.result.counts ?? udp.result)}`);
-  const stats = director.stats();
-  if (stats !== null && stats !== undefined) say(`director stats:\n${JSON.stringify(stats, null, 2)}`);
-  return http.ok;
+  return http.ok && udp.ok;
 }

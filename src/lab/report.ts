@@ -1,5 +1,6 @@
 // Human-readable lab output: the lab's map with names and addresses, and per-server counts.
 
+import type { DirectorStats } from '../director-stats.js';
 import { HTTP_PORT, UDP_PORT } from './services.js';
 import type { LabHandle, LabHost } from './topology.js';
 
@@ -41,4 +42,21 @@ export function countsTable(lab: LabHandle, counts: Record<string, number>): str
     const bar = '#'.repeat(total === 0 ? 0 : Math.round((c / total) * 40));
     return `  ${n.padEnd(5)} ${String(c).padStart(5)}  ${bar}`;
   }).join('\n');
+}
+
+/** The director's stats as ipvsadm -L --stats would show them, plus drops and port counters. */
+export function statsSummary(raw: unknown): string {
+  const s = raw as Partial<DirectorStats> | null;
+  if (s === null || typeof s !== 'object' || !Array.isArray(s.services)) return `  ${JSON.stringify(raw)}`;
+  const lines = [`  ${'service / real server'.padEnd(28)} ${'conns'.padStart(6)} ${'inPkts'.padStart(8)} ${'inBytes'.padStart(10)} ${'outPkts'.padStart(8)}`];
+  for (const svc of s.services) {
+    lines.push(`  ${`${svc.protocol.toUpperCase()} ${svc.vip}:${svc.port} ${svc.scheduler}`.padEnd(28)} ${String(svc.conns).padStart(6)}`);
+    for (const rs of svc.realServers) {
+      lines.push(`    -> ${`${rs.address}:${rs.port} ${rs.method}`.padEnd(22)} ${String(rs.conns).padStart(6)} ${String(rs.inPkts).padStart(8)} ${String(rs.inBytes).padStart(10)} ${String(rs.outPkts).padStart(8)}`);
+    }
+  }
+  lines.push(`  connections in table: ${s.connections ?? '?'}`);
+  lines.push(`  not forwarded (by reason): ${JSON.stringify(s.drops ?? {})}`);
+  if (s.port) lines.push(`  port ${s.port.name}: rx ${s.port.rxFrames} frames in ${s.port.rxBatches} batches, tx ${s.port.txFrames}, ring drops ${s.port.rxRingDrops}, tx errors ${s.port.txErrors}`);
+  return lines.join('\n');
 }

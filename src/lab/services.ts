@@ -35,6 +35,7 @@ export interface ServerOptions {
 /** Starts the HTTP (and UDP) server on every real server and waits until each is listening. */
 export async function startRealServers(lab: LabHandle, cleanup: Cleanup, o: ServerOptions = {}): Promise<NsProcess[]> {
   const started: NsProcess[] = [];
+  if (o.detached === true && o.logDir === undefined) throw new Error('lab: detached servers need a log directory');
   const start = (rs: LabHost, tool: string, port: number): NsProcess => {
     const logFile = o.logDir === undefined ? undefined : path.join(o.logDir, `${rs.name}-${tool}.log`);
     const p = spawnInNamespace(rs.ns, [process.execPath, labTool(tool), '--name', rs.name, '--port', String(port)],
@@ -49,8 +50,8 @@ export async function startRealServers(lab: LabHandle, cleanup: Cleanup, o: Serv
   }
   if (lab.mode === 'tun') started.push(...await startDecapsulators(lab, cleanup, o));
   if (o.detached === true) {
-    // Output goes to files, so readiness is a connect test rather than a ready line.
-    await Promise.all(lab.realServers.map((rs) => waitHttp(lab, rs)));
+    // Output goes to files: the ready line is looked for there.
+    await Promise.all(started.map((p) => waitForLog(logOf(o.logDir as string, p), /^ready /m, p)));
   } else {
     await Promise.all(started.map((p) => p.waitFor(/^ready /m, 5000)));
   }
@@ -80,6 +81,12 @@ async function startDecapsulators(lab: LabHandle, cleanup: Cleanup, o: ServerOpt
   return procs;
 }
 
+/** The log file of a detached server: RSNAME-TOOL.log, as start() names it. */
+function logOf(dir: string, p: NsProcess): string {
+  const name = p.argv[p.argv.indexOf('--name') + 1] ?? '';
+  return path.join(dir, `${name}-${path.basename(p.argv[1] ?? '')}.log`);
+}
+
 /** A detached process writes to a file: wait for a line there, failing fast if it exits. */
 async function waitForLog(file: string, re: RegExp, p: NsProcess, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -91,17 +98,6 @@ async function waitForLog(file: string, re: RegExp, p: NsProcess, timeoutMs = 10
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** Polls a real server's HTTP port from its own namespace until it answers (bounded). */
-async function waitHttp(lab: LabHandle, rs: LabHost): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    const r = await runInNamespace(rs.ns, [process.execPath, labTool('http-client.js'), 'count',
-      '--target', `${rs.address}:${HTTP_PORT}`, '--connections', '1', '--timeout', '1000']);
-    if (r.status.code === 0) return;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  throw new Error(`lab ${lab.prefix}: ${rs.name}'s HTTP server did not come up`);
 }
 
 export interface ClientResult {

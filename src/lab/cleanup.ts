@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { deleteNamespace, listNamespaces, namespacePids } from './netns.js';
-import type { NsProcess } from './process.js';
+import { killAttachedChildren, type NsProcess } from './process.js';
 
 /**
  * A run prefix: family letters, the creating pid in base 36, '_', two random base-36 chars.
@@ -137,9 +137,15 @@ function installHandlers(): void {
   const onSignal = (sig: NodeJS.Signals): void => {
     const code = sig === 'SIGINT' ? 130 : 143;
     process.stderr.write(`\ndirector lab: ${sig}, removing lab namespaces\n`);
-    void Promise.allSettled([...live].map((c) => c.run())).then(() => process.exit(code));
+    void Promise.allSettled([...live].map((c) => c.run())).then(() => {
+      killAttachedChildren(); // clients started while the lab was going away
+      process.exit(code);
+    });
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  process.once('exit', () => { for (const c of live) c.runSync(); });
+  process.once('exit', () => {
+    for (const c of live) c.runSync();
+    killAttachedChildren();
+  });
 }

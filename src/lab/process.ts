@@ -16,6 +16,15 @@ export interface ExitStatus {
   signal: NodeJS.Signals | null;
 }
 
+/** Attached children still running: killed when this process exits, so none outlives a lab. */
+const running = new Set<NsProcess>();
+
+/** SIGKILLs every attached child still running (exit and signal paths; synchronous). */
+export function killAttachedChildren(): void {
+  for (const p of running) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+  running.clear();
+}
+
 /** A process running in a namespace. `ip netns exec` execs the program, so pid is the program's. */
 export class NsProcess {
   readonly pid: number;
@@ -99,7 +108,12 @@ export function spawnInNamespace(ns: string | null, argv: string[], opts: SpawnO
   });
   if (fd !== null) closeSync(fd);
   if (opts.detached === true) child.unref();
-  return new NsProcess(ns ?? '(here)', argv, child);
+  const p = new NsProcess(ns ?? '(here)', argv, child);
+  if (opts.detached !== true) {
+    running.add(p);
+    void p.exited.then(() => running.delete(p));
+  }
+  return p;
 }
 
 /** Runs argv in ns to completion within timeoutMs; resolves with its output and exit status. */

@@ -48,13 +48,13 @@ export async function startRealServers(lab: LabHandle, cleanup: Cleanup, o: Serv
     start(rs, 'http-server.js', HTTP_PORT);
     if (o.udp === true) start(rs, 'udp-server.js', UDP_PORT);
   }
-  if (lab.mode === 'tun') started.push(...await startDecapsulators(lab, cleanup, o));
   if (o.detached === true) {
     // Output goes to files: the ready line is looked for there.
     await Promise.all(started.map((p) => waitForLog(logOf(o.logDir as string, p), /^ready /m, p)));
   } else {
     await Promise.all(started.map((p) => p.waitFor(/^ready /m, 5000)));
   }
+  if (lab.mode === 'tun') started.push(...await startDecapsulators(lab, cleanup, o));
   return started;
 }
 

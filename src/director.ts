@@ -13,6 +13,7 @@ import { HoldQueue } from './datapath/hold-queue.js';
 import { ipvsStateModel } from './datapath/ipvs-state-model.js';
 import { ConnMethod, ServiceTable, type RuntimeService } from './datapath/service-table.js';
 import { collectStats, type DirectorStats } from './director-stats.js';
+import { hasHealthChecks, startHealth, stopHealth } from './health/attach.js';
 import { formatIpv4, formatMac, parseIpv4 } from './net/addr.js';
 import { readRoutes, RouteTable, type Route } from './net/routes.js';
 import { loadAddon } from './native/binding.js';
@@ -113,12 +114,14 @@ export class Director {
       throw err;
     }
     this.engine = engine;
+    if (hasHealthChecks(this.options.config)) startHealth(this, { netns: this.options.netns, clock: this.clock, log: this.log });
     this.announce();
     this.timer = setInterval(() => this.tick(), 1000);
     this.log(`director: attached to ${this.portInfo.name} (${this.portInfo.mac}), ${services.services.length} services`);
   }
 
   async stop(): Promise<void> {
+    await stopHealth(this);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     if (this.engine) {

@@ -14,18 +14,15 @@ export const UNSUPPORTED_TOP = new Set([
 
 /** virtual_server keywords keepalived knows that director does not act on yet. */
 export const UNSUPPORTED_VS = new Set([
-  'retry', 'delay_before_retry', 'warmup', 'connect_timeout', 'inhibit_on_failure',
-  'persistence_engine', 'ha_suspend', 'smtp_alert', 'virtualhost', 'snmp_name', 'alpha', 'omega',
+  'persistence_engine', 'ha_suspend', 'smtp_alert', 'virtualhost', 'snmp_name', 'omega',
   'quorum_up', 'quorum_down', 'quorum', 'hysteresis', 'sorry_server', 'sorry_server_inhibit',
   'sorry_server_lvs_method', 'ops', 'hashed', 'flag-3', 'net_mask',
 ]);
 
 /** real_server keywords (health checkers first) keepalived knows that director does not act on yet. */
 export const UNSUPPORTED_RS = new Set([
-  'TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK',
-  'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK', 'inhibit_on_failure', 'notify_up', 'notify_down',
-  'alpha', 'retry', 'delay_before_retry', 'warmup', 'connect_timeout', 'delay_loop', 'smtp_alert',
-  'virtualhost', 'snmp_name', 'track_file', 'track_bfd',
+  'SSL_GET', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK',
+  'notify_up', 'notify_down', 'smtp_alert', 'virtualhost', 'snmp_name', 'track_file', 'track_bfd',
 ]);
 
 /** Adds the warning for a keyword that is ignored, saying whether keepalived knows it. */

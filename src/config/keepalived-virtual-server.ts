@@ -6,6 +6,8 @@ import type { SchedFlag } from '../sched/types.js';
 import type { Statement } from './keepalived-parser.js';
 import { UNSUPPORTED_RS, UNSUPPORTED_VS, ignored, warn } from './keepalived-keywords.js';
 import * as v from './keepalived-values.js';
+import { CHECKER_KINDS, convertCheckers } from './keepalived-checkers.js';
+import { healthKeyword, mergeDefaults, type HealthDefaults } from './keepalived-health-timing.js';
 import { DEFAULT_SCHEDULER, FLAG_SCHEDULER, genericFlag, isKnownScheduler, isSchedFlag, SCHEDULER_NAMES } from './schedulers.js';
 
 /** keepalived's delay_loop default (KEEPALIVED_DEFAULT_DELAY). */
@@ -30,6 +32,8 @@ interface Draft {
   defaultWeight: number;
   flagStmts: Statement[];
   rsStmts: Statement[];
+  /** Health keywords said at virtual_server level (inherited by checkers). */
+  health: HealthDefaults;
 }
 
 /** Converts a virtual_server statement; returns null (with a warning) for forms not supported yet. */
@@ -76,6 +80,7 @@ function newDraft(stmt: Statement): Draft {
     defaultWeight: 1,
     flagStmts: [],
     rsStmts: [],
+    health: {},
   };
 }
 
@@ -130,6 +135,7 @@ function vsKeyword(d: Draft, s: Statement, warnings: ConfigWarning[]): void {
       d.rsStmts.push(s);
       return;
     default:
+      if (healthKeyword(d.health, s, 'vs')) return;
       if (isSchedFlag(s.keyword) || s.keyword === 'flag-1' || s.keyword === 'flag-2') d.flagStmts.push(s);
       else ignored(s, UNSUPPORTED_VS, warnings);
   }
@@ -184,9 +190,15 @@ function convertRealServer(s: Statement, d: Draft, warnings: ConfigWarning[]): R
     lowerThreshold: 0,
     line: s.line,
   };
-  for (const k of s.block ?? []) rsKeyword(rs, k, warnings);
+  const health: HealthDefaults = {};
+  const checkers: Statement[] = [];
+  for (const k of s.block ?? []) {
+    if (Object.hasOwn(CHECKER_KINDS, k.keyword)) checkers.push(k);
+    else if (!healthKeyword(health, k, 'rs')) rsKeyword(rs, k, warnings);
+  }
   checkThresholds(s, rs);
   samePortUnlessMapped(s, rs, d.vs.port, warnings);
+  convertCheckers(rs, checkers, mergeDefaults(d.health, health), d.vs.delayLoop, warnings);
   return rs;
 }
 

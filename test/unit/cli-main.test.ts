@@ -106,9 +106,9 @@ describe('cli: commands, help and exit statuses', () => {
     const io = capture();
     const file = path.join(dir, 'good.conf');
     assert.equal(await main(['check', '--config', file], io), 0);
-    assert.deepEqual(io.stderr, [`warning: ${file}:6: keyword TCP_CHECK not supported yet, ignored`]);
+    assert.deepEqual(io.stderr, []);
     assert.deepEqual(io.stdout, [
-      '1 virtual server(s), 2 real server(s), 0 local address group(s), 1 warning(s)',
+      '1 virtual server(s), 2 real server(s), 0 local address group(s), 0 warning(s)',
       'TCP 198.19.0.100:80 rr',
       '  -> 198.19.0.11:80 DR weight 2',
       '  -> 198.19.0.12:80 DR weight 1',

@@ -85,12 +85,12 @@ virtual_server 198.19.0.100 80 {
  lb_algo rr
  lb_kind NAT
  sorry_server 198.19.0.50 80
- real_server 198.19.0.11 80 { MISC_CHECK { misc_path "/bin/true" } }
+ real_server 198.19.0.11 80 { SSL_GET { url { path / } } }
 }`);
     assert.deepEqual(list, [
       'f.conf:1: keyword vrrp_script not supported yet, ignored',
       'f.conf:6: keyword sorry_server not supported yet, ignored',
-      'f.conf:7: keyword MISC_CHECK not supported yet, ignored',
+      'f.conf:7: keyword SSL_GET not supported yet, ignored',
     ]);
   });
 

@@ -89,8 +89,6 @@ describe('keepalived.conf: good configs', () => {
     assert.deepEqual(c.warnings.map((w) => w.message), [
       '/etc/keepalived/keepalived.conf:3: keyword global_defs not supported yet, ignored',
       '/etc/keepalived/keepalived.conf:13: keyword vrrp_instance not supported yet, ignored',
-      '/etc/keepalived/keepalived.conf:37: keyword TCP_CHECK not supported yet, ignored',
-      '/etc/keepalived/keepalived.conf:45: keyword HTTP_GET not supported yet, ignored',
     ]);
   });
 
@@ -219,10 +217,11 @@ describe('keepalived.conf: the README examples', () => {
     assert.ok(m, `README has a '### ${heading}' code block`);
     return m[1] as string;
   }
-  it('the DR example loads (health checker warned about)', () => {
+  it('the DR example loads with its TCP_CHECK and no warnings', () => {
     const c = parseKeepalivedConfig(example('DR example'));
     assert.deepEqual(c.virtualServers.map((v) => [v.method, v.scheduler, v.realServers.length]), [['dr', 'wrr', 3]]);
-    assert.deepEqual(c.warnings.map((w) => w.keyword), ['TCP_CHECK']);
+    assert.deepEqual(c.virtualServers[0]!.realServers[0]!.checks?.map((k) => k.kind), ['tcp']);
+    assert.deepEqual(c.warnings, []);
   });
   it('the FULLNAT example loads without warnings', () => {
     const c = parseKeepalivedConfig(example('FULLNAT example'));

@@ -1,0 +1,109 @@
+// The health keywords a checker inherits from its real server and virtual server (retry,
+// delay_before_retry, warmup, connect_timeout, delay_loop, inhibit_on_failure, alpha, rise) and
+// how keepalived resolves them: checker, else real server, else virtual server, else the
+// checker kind's default.
+
+import type { CheckTiming, HealthCheckConfig } from './model.js';
+import type { Statement } from './keepalived-parser.js';
+import * as v from './keepalived-values.js';
+
+/** keepalived's connect_timeout default (5 s). */
+export const DEFAULT_CONNECT_TIMEOUT = 5;
+const MAX_SECONDS = 86400;
+const MAX_RETRY = 1_000_000;
+const MAX_RISE = 100;
+
+/** Values said at one level; undefined = not said there (inherit). */
+export interface HealthDefaults {
+  delayLoop?: number;
+  retry?: number;
+  delayBeforeRetry?: number;
+  warmup?: number;
+  connectTimeout?: number;
+  rise?: number;
+  inhibitOnFailure?: boolean;
+  alpha?: boolean;
+}
+
+export type HealthLevel = 'vs' | 'rs' | 'check';
+
+/** Seconds, 0 allowed (warmup 0: no random start delay; delay_before_retry 0: retry at once). */
+function secondsOrZero(s: Statement, text: string): number {
+  return text === '0' ? 0 : v.seconds(s, text, MAX_SECONDS);
+}
+
+function oneValue(s: Statement, shape: string): string {
+  v.expectArgs(s, 1, 1, shape);
+  return s.args[0] as string;
+}
+
+/**
+ * Reads a health keyword into `h` when `s` is one at this level; false when it is not a health
+ * keyword here (the caller handles or warns). delay_loop at virtual_server level stays the
+ * caller's (it is VirtualServerConfig.delayLoop).
+ */
+export function healthKeyword(h: HealthDefaults, s: Statement, level: HealthLevel): boolean {
+  switch (s.keyword) {
+    case 'retry':
+      h.retry = v.uint(s, oneValue(s, 'COUNT'), 0, MAX_RETRY);
+      return true;
+    case 'delay_before_retry':
+      h.delayBeforeRetry = secondsOrZero(s, oneValue(s, 'SECONDS'));
+      return true;
+    case 'warmup':
+      h.warmup = secondsOrZero(s, oneValue(s, 'SECONDS'));
+      return true;
+    case 'connect_timeout':
+      h.connectTimeout = v.seconds(s, oneValue(s, 'SECONDS'), 3600);
+      return true;
+    case 'delay_loop':
+      if (level === 'vs') return false;
+      h.delayLoop = v.seconds(s, oneValue(s, 'SECONDS'), MAX_SECONDS);
+      return true;
+    case 'rise':
+      if (level === 'vs') return false;
+      h.rise = v.uint(s, oneValue(s, 'COUNT'), 1, MAX_RISE);
+      return true;
+    case 'alpha':
+      v.expectArgs(s, 0);
+      h.alpha = true;
+      return true;
+    case 'inhibit_on_failure':
+      if (level === 'check') return false;
+      v.expectArgs(s, 0, 1, '[true|false]');
+      h.inhibitOnFailure = s.args[0] === undefined || bool(s, s.args[0]);
+      return true;
+    default:
+      return false;
+  }
+}
+
+function bool(s: Statement, text: string): boolean {
+  const t = text.toLowerCase();
+  if (t === 'true' || t === 'on' || t === 'yes') return true;
+  if (t === 'false' || t === 'off' || t === 'no') return false;
+  v.fail(s, `'${text}' is not true or false`);
+}
+
+/** Later levels win: merge(vs, rs, check). */
+export function mergeDefaults(...levels: HealthDefaults[]): HealthDefaults {
+  const out: HealthDefaults = {};
+  for (const level of levels) {
+    for (const [k, value] of Object.entries(level)) {
+      if (value !== undefined) (out as Record<string, unknown>)[k] = value;
+    }
+  }
+  return out;
+}
+
+/** keepalived's per-kind defaults: MISC_CHECK does not retry; HTTP_GET waits 3 s between retries. */
+export function resolveTiming(kind: HealthCheckConfig['kind'], h: HealthDefaults, vsDelayLoop: number): CheckTiming {
+  const delayLoop = h.delayLoop ?? vsDelayLoop;
+  return {
+    delayLoop,
+    retry: h.retry ?? (kind === 'misc' ? 0 : 1),
+    delayBeforeRetry: h.delayBeforeRetry ?? (kind === 'http' ? 3 : 1),
+    warmup: h.warmup ?? delayLoop,
+    rise: h.rise ?? 1,
+  };
+}

@@ -1,0 +1,28 @@
+// The explicit list of checkers by kind, and runCheck, which runs one spec in this process and
+// turns any unexpected exception into a failed result (a checker bug must not stop health checks).
+
+import { agentCheck } from './agent-check.js';
+import { httpCheck } from './http-check.js';
+import { miscCheck } from './misc-check.js';
+import { tcpCheck } from './tcp-check.js';
+import { failed, type CheckResult, type CheckSpec } from './types.js';
+
+type CheckerFor<K extends CheckSpec['kind']> = (spec: Extract<CheckSpec, { kind: K }>) => Promise<CheckResult>;
+
+const CHECKERS: { [K in CheckSpec['kind']]: CheckerFor<K> } = {
+  tcp: tcpCheck,
+  http: httpCheck,
+  misc: miscCheck,
+  agent: agentCheck,
+};
+
+export async function runCheck(spec: CheckSpec): Promise<CheckResult> {
+  const started = performance.now();
+  const checker = CHECKERS[spec.kind] as ((s: CheckSpec) => Promise<CheckResult>) | undefined;
+  if (checker === undefined) return failed(`unknown check kind ${String(spec.kind)}`, started);
+  try {
+    return await checker(spec);
+  } catch (err) {
+    return failed(`${spec.kind} check crashed: ${(err as Error).message}`, started);
+  }
+}

@@ -1,0 +1,44 @@
+// What a health check is asked (a spec: one resolved checker from the config, without its
+// timing) and what it answers (a result). Checkers only answer; dampening and weights are not
+// theirs.
+
+import type { AgentCheckConfig, HttpCheckConfig, MiscCheckConfig, TcpCheckConfig } from '../config/model.js';
+import type { FeedbackReport } from '../sched/load-feedback.js';
+
+type WithoutTiming<T> = Omit<T, 'timing' | 'line'>;
+
+export type TcpCheckSpec = WithoutTiming<TcpCheckConfig>;
+export type HttpCheckSpec = WithoutTiming<HttpCheckConfig>;
+export type MiscCheckSpec = WithoutTiming<MiscCheckConfig>;
+export type AgentCheckSpec = WithoutTiming<AgentCheckConfig>;
+export type CheckSpec = TcpCheckSpec | HttpCheckSpec | MiscCheckSpec | AgentCheckSpec;
+
+export interface CheckResult {
+  ok: boolean;
+  /** One line for logs: why it failed, or what it saw. */
+  detail: string;
+  latencyMs: number;
+  /** A load report (misc_dynamic exit code, agent reply), only with ok results. */
+  load?: FeedbackReport;
+}
+
+/** Runs checks somewhere (in this process, or in a helper inside a network namespace). */
+export interface CheckExecutor {
+  run(spec: CheckSpec): Promise<CheckResult>;
+  close(): Promise<void>;
+}
+
+/** Longest a check may take before its executor gives up on it (its own timeout plus slack). */
+export function checkDeadlineMs(spec: CheckSpec): number {
+  const seconds = spec.kind === 'misc' ? spec.timeout + 2 : spec.connectTimeout;
+  return seconds * 1000 + 2000;
+}
+
+export function specOf(check: TcpCheckConfig | HttpCheckConfig | MiscCheckConfig | AgentCheckConfig): CheckSpec {
+  const { timing: _timing, line: _line, ...spec } = check;
+  return spec;
+}
+
+export function failed(detail: string, startedAt: number): CheckResult {
+  return { ok: false, detail, latencyMs: Math.round(performance.now() - startedAt) };
+}

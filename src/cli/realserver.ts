@@ -25,9 +25,11 @@ exit status: 0 done / all set, 1 something missing or failed, 2 usage error`;
 export interface RealServerDeps {
   system(): RealServerSystem;
   store(): StateStore;
+  /** The TUN-mode decapsulator (the native one unless a test fakes it). */
+  decapsulator?: typeof findDecapsulator;
 }
 
-const defaultDeps: RealServerDeps = { system: localSystem, store: () => fileStateStore() };
+const defaultDeps: RealServerDeps = { system: localSystem, store: () => fileStateStore(), decapsulator: findDecapsulator };
 
 export async function realserverCommand(argv: readonly string[], io: CliIo, deps = defaultDeps): Promise<number> {
   const [sub, ...rest] = argv;
@@ -68,12 +70,12 @@ async function setup(argv: readonly string[], io: CliIo, deps: RealServerDeps): 
   if (parsed.flags.has('check')) return print(checkRealServer(plan, deps.system()), io);
   const code = print(setupRealServer(plan, deps.system(), deps.store()), io);
   if (code !== EXIT_OK || mode !== 'tun') return code;
-  return runDecapsulator(vip, iface as string, io);
+  return runDecapsulator(vip, iface as string, io, deps.decapsulator ?? findDecapsulator);
 }
 
 /** TUN mode: the decapsulator runs in the foreground until a signal. */
-async function runDecapsulator(vip: string, iface: string, io: CliIo): Promise<number> {
-  const { factory, reason } = await findDecapsulator();
+async function runDecapsulator(vip: string, iface: string, io: CliIo, find: typeof findDecapsulator): Promise<number> {
+  const { factory, reason } = await find();
   if (!factory) {
     io.err(`error: tun mode: ${reason}; ARP suppression is in place, but IPIP packets will not be decapsulated`);
     return EXIT_FAIL;

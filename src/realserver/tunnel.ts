@@ -1,5 +1,10 @@
 // The TUN-mode real server's user-space IPIP decapsulator (IPIP in through AF_PACKET, inner packet
-// into the local stack through a TUN device), found in the native addon when it provides one.
+// into the local stack through a TUN device): kernels without the ipip module (containers, this
+// project's CI) still get LVS-TUN real servers.
+
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { loadAddon } from '../native/binding.js';
 
 export interface RunningDecapsulator {
   /** Packets decapsulated and dropped so far, for the status line. */
@@ -10,15 +15,42 @@ export interface RunningDecapsulator {
 export interface DecapsulatorOptions {
   vip: string;
   interface: string;
+  /** TUN device for the inner packets; default "dtun-" + interface (cut to 15 characters). */
+  tun?: string;
 }
 
 export type DecapsulatorFactory = (options: DecapsulatorOptions) => Promise<RunningDecapsulator>;
 
+/** The interface's own IPv4 addresses: the outer destinations a director tunnels to. */
+export function interfaceAddresses(ifname: string): string[] {
+  const json = JSON.parse(execFileSync('ip', ['-j', '-4', 'addr', 'show', 'dev', ifname], { encoding: 'utf8' })) as
+    { addr_info?: { local?: string }[] }[];
+  return json.flatMap((link) => (link.addr_info ?? []).map((a) => a.local).filter((a): a is string => !!a));
+}
+
 /**
- * Returns the decapsulator factory, or null with the reason when this build has none. The
- * native addon does not export a Decapsulator yet; when it does, this is where it is wrapped
- * (start it on options.interface for options.vip) and nothing else in realserver changes.
+ * Returns the decapsulator factory. Inner packets arrive on the TUN device from clients the
+ * device has no route back to, so rp_filter is turned off there (setup relaxed "all" already).
  */
 export async function findDecapsulator(): Promise<{ factory: DecapsulatorFactory | null; reason: string }> {
-  return { factory: null, reason: 'this build has no user-space IPIP decapsulator yet (the native addon does not export Decapsulator)' };
+  const factory: DecapsulatorFactory = async (options) => {
+    const addresses = interfaceAddresses(options.interface);
+    if (addresses.length === 0) {
+      throw new Error(`interface ${options.interface} has no IPv4 address: the director tunnels to the real server's own address`);
+    }
+    const tun = options.tun ?? `dtun-${options.interface}`.slice(0, 15);
+    const decap = new (loadAddon().Decapsulator)({ interface: options.interface, tun, addresses });
+    try {
+      writeFileSync(`/proc/sys/net/ipv4/conf/${tun}/rp_filter`, '0\n');
+      decap.start();
+    } catch (err) {
+      decap.close();
+      throw err;
+    }
+    return {
+      stats: () => ({ ...decap.counters() }),
+      stop: async () => decap.close(),
+    };
+  };
+  return { factory, reason: '' };
 }

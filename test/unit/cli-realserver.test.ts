@@ -139,12 +139,36 @@ describe('cli: director realserver (fake system)', () => {
     assert.equal(await realserverCommand([...args, '--check'], io(), deps), 1);
   });
 
-  it('tun mode applies ARP suppression, then says the decapsulator is not in this build: exit 1', async () => {
+  it('tun mode applies ARP suppression, then runs the decapsulator until a signal', async () => {
+    const sys = fakeSystem();
+    const out = { ...io(), waitForSignal: async () => 'SIGTERM' };
+    const started: { vip: string; interface: string }[] = [];
+    let stopped = 0;
+    const decapsulator = async () => ({
+      reason: '',
+      factory: async (o: { vip: string; interface: string }) => {
+        started.push(o);
+        return { stats: () => ({ decapsulated: 3 }), stop: async () => void stopped++ };
+      },
+    });
+    const code = await realserverCommand(['setup', '--vip', '198.19.0.100', '--mode', 'tun', '--interface', 'eth0'], out,
+      { system: () => sys, store: memoryStateStore, decapsulator });
+    assert.equal(code, 0);
+    assert.equal(sys.sysctls.get('net.ipv4.conf.eth0.arp_announce'), '2');
+    assert.deepEqual(started, [{ vip: '198.19.0.100', interface: 'eth0' }]);
+    assert.equal(stopped, 1);
+    assert.match(out.stdout.join('\n'), /decapsulating IPIP for 198.19.0.100 on eth0/);
+    assert.match(out.stdout.join('\n'), /SIGTERM, stopped \{"decapsulated":3\}/);
+  });
+
+  it('tun mode without a decapsulator says why and exits 1, ARP suppression in place', async () => {
     const sys = fakeSystem();
     const out = io();
-    const code = await realserverCommand(['setup', '--vip', '198.19.0.100', '--mode', 'tun', '--interface', 'eth0'], out, { system: () => sys, store: memoryStateStore });
+    const decapsulator = async () => ({ factory: null, reason: 'no decapsulator here' });
+    const code = await realserverCommand(['setup', '--vip', '198.19.0.100', '--mode', 'tun', '--interface', 'eth0'], out,
+      { system: () => sys, store: memoryStateStore, decapsulator });
     assert.equal(code, 1);
-    assert.equal(sys.sysctls.get('net.ipv4.conf.eth0.arp_announce'), '2');
-    assert.match(out.stderr.join('\n'), /^error: tun mode: this build has no user-space IPIP decapsulator yet/);
+    assert.equal(sys.sysctls.get('net.ipv4.conf.eth0.arp_ignore'), '1');
+    assert.match(out.stderr.join('\n'), /^error: tun mode: no decapsulator here/);
   });
 });

@@ -22,7 +22,8 @@ const UNSUPPORTED_IN_CHECK = new Set([
   'regex_min_offset', 'regex_max_offset', 'digest_check', 'tls_compliant', 'protocol',
 ]);
 
-interface CheckDraft {
+/** A parsed checker block, before inheritance is resolved. */
+export interface CheckDraft {
   kind: HealthCheckConfig['kind'];
   stmt: Statement;
   own: HealthDefaults;
@@ -36,13 +37,12 @@ interface CheckDraft {
 }
 
 /**
- * Builds the resolved checks of one real server from its checker statements; `inherited` is the
+ * Builds the resolved checks of one real server from its parsed checker blocks; `inherited` is the
  * virtual server's and real server's health keywords merged. Sets rs.checks/alpha/inhibit.
  */
 export function convertCheckers(
-  rs: RealServerConfig, stmts: Statement[], inherited: HealthDefaults, vsDelayLoop: number, warnings: ConfigWarning[],
+  rs: RealServerConfig, drafts: CheckDraft[], inherited: HealthDefaults, vsDelayLoop: number, warnings: ConfigWarning[],
 ): void {
-  const drafts = stmts.map((s) => parseChecker(s, warnings));
   const checks = drafts.map((d) => resolve(d, rs, mergeDefaults(inherited, d.own), vsDelayLoop));
   if (checks.length > 0) rs.checks = checks;
   if (inherited.inhibitOnFailure === true) rs.inhibitOnFailure = true;
@@ -53,7 +53,8 @@ export function convertCheckers(
   }
 }
 
-function parseChecker(s: Statement, warnings: ConfigWarning[]): CheckDraft {
+/** Parses one checker block (warnings in line order); inheritance is resolved by convertCheckers. */
+export function parseChecker(s: Statement, warnings: ConfigWarning[]): CheckDraft {
   v.expectArgs(s, 0);
   const d: CheckDraft = {
     kind: CHECKER_KINDS[s.keyword]!, stmt: s, own: {}, connectIp: null, connectPort: 0, urls: [],

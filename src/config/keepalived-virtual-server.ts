@@ -6,7 +6,7 @@ import type { SchedFlag } from '../sched/types.js';
 import type { Statement } from './keepalived-parser.js';
 import { UNSUPPORTED_RS, UNSUPPORTED_VS, ignored, warn } from './keepalived-keywords.js';
 import * as v from './keepalived-values.js';
-import { CHECKER_KINDS, convertCheckers } from './keepalived-checkers.js';
+import { CHECKER_KINDS, convertCheckers, parseChecker, type CheckDraft } from './keepalived-checkers.js';
 import { healthKeyword, mergeDefaults, type HealthDefaults } from './keepalived-health-timing.js';
 import { DEFAULT_SCHEDULER, FLAG_SCHEDULER, genericFlag, isKnownScheduler, isSchedFlag, SCHEDULER_NAMES } from './schedulers.js';
 
@@ -191,9 +191,9 @@ function convertRealServer(s: Statement, d: Draft, warnings: ConfigWarning[]): R
     line: s.line,
   };
   const health: HealthDefaults = {};
-  const checkers: Statement[] = [];
+  const checkers: CheckDraft[] = [];
   for (const k of s.block ?? []) {
-    if (Object.hasOwn(CHECKER_KINDS, k.keyword)) checkers.push(k);
+    if (Object.hasOwn(CHECKER_KINDS, k.keyword)) checkers.push(parseChecker(k, warnings));
     else if (!healthKeyword(health, k, 'rs')) rsKeyword(rs, k, warnings);
   }
   checkThresholds(s, rs);

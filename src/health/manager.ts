@@ -88,6 +88,7 @@ export class HealthManager {
 
   /** Starts every check that is due and advances the governor (the timer calls it; tests too). */
   poll(): void {
+    if (this.stopped) return;
     const now = this.opts.clock.now();
     for (const slot of this.slots) {
       if (!slot.running && now >= slot.nextAt) this.launch(slot);

@@ -1,0 +1,171 @@
+// The health manager with a fake executor and a fake clock: schedules per delay_loop, retries
+// per delay_before_retry, warmup, Down within fall checks and back Up with a slow-start ramp,
+// all checkers must pass, alpha, load reports, keepalived-style log lines, stats, stop.
+import { strict as assert } from 'node:assert';
+import { parseKeepalivedConfig } from '../../src/config/load.js';
+import type { GovernedDirector } from '../../src/control/governor.js';
+import { ServiceTable } from '../../src/datapath/service-table.js';
+import { HealthManager } from '../../src/health/manager.js';
+import { collectHealthStats, mergeHealthStats } from '../../src/health/stats.js';
+import type { CheckExecutor, CheckResult, CheckSpec } from '../../src/health/types.js';
+
+/** Answers from a table keyed by "kind host:port" (default ok); records every run. */
+class FakeExecutor implements CheckExecutor {
+  readonly answers = new Map<string, CheckResult>();
+  readonly runs: Array<{ at: number; key: string }> = [];
+  closed = false;
+  constructor(private readonly clock: { now(): number }) {}
+  static key(spec: CheckSpec): string {
+    return spec.kind === 'misc' ? `misc ${spec.path}` : `${spec.kind} ${spec.connectIp}:${spec.connectPort}`;
+  }
+  async run(spec: CheckSpec): Promise<CheckResult> {
+    const key = FakeExecutor.key(spec);
+    this.runs.push({ at: this.clock.now(), key });
+    return this.answers.get(key) ?? { ok: true, detail: 'fake ok', latencyMs: 1 };
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+const DOWN: CheckResult = { ok: false, detail: 'connect to 198.19.0.11:80: ECONNREFUSED', latencyMs: 0 };
+
+function rig(rsChecks: string, vsExtra = '', random = 0): {
+  m: HealthManager; ex: FakeExecutor; clock: { t: number; now(): number }; log: string[]; table: ServiceTable; director: GovernedDirector;
+} {
+  const clock = { t: 0, now: () => clock.t };
+  const config = parseKeepalivedConfig(`virtual_server 198.19.0.100 80 {
+ protocol TCP
+ lb_algo wlc
+ lb_kind DR
+ delay_loop 1
+ ${vsExtra}
+ real_server 198.19.0.11 80 {
+  weight 100
+  ${rsChecks}
+ }
+ real_server 198.19.0.12 80 { weight 100 }
+}`);
+  const table = new ServiceTable(config, clock);
+  const director: GovernedDirector = {
+    serviceTable: table,
+    serviceChanged: (svc) => { svc.schedState = svc.scheduler.update(svc.schedState, svc.sched, clock); },
+  };
+  const ex = new FakeExecutor(clock);
+  const log: string[] = [];
+  const m = new HealthManager({ director, executor: ex, clock, log: (l) => log.push(l), random: () => random });
+  return { m, ex, clock, log, table, director };
+}
+
+/** Advances the fake clock in 100 ms polls up to `ms`, letting checks settle. */
+async function runUntil(r: ReturnType<typeof rig>, ms: number): Promise<void> {
+  while (r.clock.t < ms) {
+    r.m.poll();
+    await r.m.settled();
+    r.clock.t += 100;
+  }
+}
+
+const TCP = 'TCP_CHECK {\n connect_timeout 1\n retry 2\n delay_before_retry 0.5\n warmup 0\n}';
+const weightA = (r: ReturnType<typeof rig>): number => r.table.services[0]!.sched.dests[0]!.weight;
+
+describe('health manager (fake executor, fake clock)', () => {
+  it('checks every delay_loop while healthy; servers without checkers are not checked', async () => {
+    const r = rig(TCP);
+    await runUntil(r, 3050);
+    assert.deepEqual(r.ex.runs.map((x) => x.at), [0, 1000, 2000, 3000]);
+    assert.ok(r.ex.runs.every((x) => x.key === 'tcp 198.19.0.11:80'));
+    assert.equal(r.m.checkCount, 1);
+  });
+
+  it('warmup: the first check waits a random share of warmup', async () => {
+    const r = rig('TCP_CHECK {\n warmup 4\n}', '', 0.5);
+    await runUntil(r, 2500);
+    assert.deepEqual(r.ex.runs.map((x) => x.at), [2000]);
+  });
+
+  it('goes Down after retry + 1 failures spaced by delay_before_retry, logs like keepalived', async () => {
+    const r = rig(TCP);
+    await runUntil(r, 1000);
+    r.ex.answers.set('tcp 198.19.0.11:80', DOWN);
+    await runUntil(r, 3000);
+    // ok at 0, fail at 1000 (pending), retries at 1500 and 2000 -> Down at the third failure.
+    assert.deepEqual(r.ex.runs.map((x) => x.at).slice(0, 4), [0, 1000, 1500, 2000]);
+    assert.equal(weightA(r), 0);
+    assert.deepEqual(r.log.slice(0, 2), [
+      'TCP check on service 198.19.0.11:80 failed. (connect to 198.19.0.11:80: ECONNREFUSED; 2 retries)',
+      'Removing service 198.19.0.11:80 from VS 198.19.0.100:80',
+    ]);
+  });
+
+  it('comes back Up with a slow-start ramp visible in the weights', async () => {
+    const r = rig(TCP, 'slowstart 4');
+    r.ex.answers.set('tcp 198.19.0.11:80', DOWN);
+    await runUntil(r, 1000);
+    assert.equal(weightA(r), 0);
+    r.ex.answers.delete('tcp 198.19.0.11:80');
+    const weights: number[] = [];
+    while (r.clock.t < 7000) {
+      await runUntil(r, r.clock.t + 500);
+      weights.push(weightA(r));
+    }
+    const firstUp = weights.findIndex((x) => x > 0);
+    const ramp = weights.slice(firstUp);
+    assert.ok(ramp[0]! < 50, `starts low: ${weights.join(' ')}`);
+    assert.equal(ramp.at(-1), 100);
+    assert.ok(new Set(ramp).size >= 4, `several steps: ${weights.join(' ')}`);
+    for (let i = 1; i < ramp.length; i++) assert.ok(ramp[i]! >= ramp[i - 1]!);
+    assert.ok(r.log.some((l) => l === 'TCP check on service 198.19.0.11:80 succeeded. (fake ok)'));
+    assert.ok(r.log.some((l) => /^Adding service 198.19.0.11:80 to VS 198.19.0.100:80 \(weight \d+, slow start over 4 s\)$/.test(l)));
+  });
+
+  it('a real server is Up only while all of its checkers are', async () => {
+    const r = rig(`${TCP}\nMISC_CHECK {\n misc_path /check.sh\n warmup 0\n}`);
+    r.ex.answers.set('misc /check.sh', { ok: false, detail: '/check.sh exited with status 1', latencyMs: 3 });
+    await runUntil(r, 500);
+    assert.equal(weightA(r), 0);
+    assert.ok(r.log.includes('MISC check on service 198.19.0.11:80 failed. (/check.sh exited with status 1; 0 retries)'));
+    r.ex.answers.delete('misc /check.sh');
+    await runUntil(r, 1500);
+    assert.equal(weightA(r), 100);
+  });
+
+  it('alpha: starts Down until the first successful check', () => {
+    const r = rig(`alpha\n${TCP}`);
+    assert.equal(weightA(r), 0);
+    assert.deepEqual(r.log, ['Removing service 198.19.0.11:80 from VS 198.19.0.100:80 (alpha: waiting for a successful check)']);
+  });
+
+  it('load reports from a passing check feed the governor (agent "50%")', async () => {
+    const r = rig('AGENT_CHECK {\n connect_port 9999\n warmup 0\n}');
+    r.ex.answers.set('agent 198.19.0.11:9999', { ok: true, detail: 'agent says "50%"', latencyMs: 1, load: { kind: 'percent', percent: 50 } });
+    await runUntil(r, 20_000);
+    assert.ok(Math.abs(weightA(r) - 50) < 10, `weight ${weightA(r)}`);
+  });
+
+  it('stats: per-real-server health merged into director-style stats in order', async () => {
+    const r = rig(TCP);
+    r.ex.answers.set('tcp 198.19.0.11:80', DOWN);
+    await runUntil(r, 100);
+    const h = collectHealthStats(r.director, r.m, r.clock.now());
+    const rs = h.services[0]!.realServers;
+    assert.deepEqual([rs[0]!.state, rs[0]!.weight, rs[0]!.available, rs[0]!.checks[0]!.ok], ['down', 0, false, false]);
+    assert.deepEqual([rs[1]!.state, rs[1]!.checks], ['up', []]);
+    const plain: { services: Array<{ realServers: Array<Record<string, unknown>> }> } = {
+      services: [{ realServers: [{ address: 'a' }, { address: 'b' }] }],
+    };
+    const merged = mergeHealthStats(plain, h);
+    assert.equal((merged.services[0]!.realServers[0]!['health'] as { state: string }).state, 'down');
+  });
+
+  it('stop(): closes the executor and runs no more checks', async () => {
+    const r = rig(TCP);
+    await runUntil(r, 500);
+    await r.m.stop();
+    const n = r.ex.runs.length;
+    r.m.start();
+    await runUntil(r, 3000);
+    assert.equal(r.ex.runs.length, n);
+    assert.equal(r.ex.closed, true);
+  });
+});

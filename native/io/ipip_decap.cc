@@ -54,11 +54,13 @@ bool IpipDecap::open(const std::string& interface, const std::string& tun_name,
   local_ = local;
   if (!tun_.open(tun_name, true, netns, error)) return false;
   if (!rx_.open(interface, ring, netns, error)) return false;
+  if (!silencer_.open(netns, error)) return false;
   std::vector<sock_filter> filter = build_filter(local_);
   return rx_.attach_filter(filter.data(), static_cast<uint16_t>(filter.size()), error);
 }
 
 void IpipDecap::close() {
+  silencer_.close();
   rx_.close();
   tun_.close();
 }

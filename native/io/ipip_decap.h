@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "io/ipip_silencer.h"
 #include "io/packet_socket.h"
 #include "io/tap_device.h"
 #include "io/tx_queue.h"
@@ -50,6 +51,7 @@ class IpipDecap {
 
   PacketSocket rx_;
   TapDevice tun_;
+  IpipSilencer silencer_;
   std::vector<uint32_t> local_;
   std::unique_ptr<TxQueue> tx_;
   DecapCounters counters_;

@@ -19,6 +19,16 @@ const s = require('dgram').createSocket('udp4');
 s.on('message', (m, r) => process.stdout.write('rx ' + r.address + ':' + r.port + ' ' + m.toString() + '\\n'));
 s.bind(5000, process.argv[1], () => process.stdout.write('ready\\n'));`;
 
+/** The namespace's Icmp OutDestUnreachs counter (/proc/net/snmp). */
+async function icmpOutDestUnreachs(ns: string): Promise<number> {
+  const { execFileSync } = await import('node:child_process');
+  const lines = execFileSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/snmp'], { encoding: 'utf8' })
+    .split('\n').filter((l) => l.startsWith('Icmp:'));
+  const names = lines[0]!.split(/\s+/);
+  const values = lines[1]!.split(/\s+/);
+  return Number(values[names.indexOf('OutDestUnreachs')]);
+}
+
 describe('IPIP decapsulator (needs root: creates network namespaces)', function () {
   this.timeout(30_000);
   const cleanup = new Cleanup();
@@ -79,6 +89,7 @@ describe('IPIP decapsulator (needs root: creates network namespaces)', function 
   it('delivers the inner packets to a UDP socket bound to the VIP; other traffic is not decapsulated', async function () {
     const rx = nodeIn(cleanup, rs, UDP_RX, [VIP]);
     await rx.waitFor(/ready/);
+    const unreachBefore = await icmpOutDestUnreachs(rs);
     const n = 20;
     for (let i = 0; i < n; i++) sender.send(s0, ipip(RS_IP, i));
     // Not ours: IPIP to another address, and a plain UDP frame to the real server.
@@ -92,6 +103,9 @@ describe('IPIP decapsulator (needs root: creates network namespaces)', function 
     assert.equal(c.rxFrames, n, 'the BPF filter keeps everything else off the ring');
     assert.equal(c.malformed + c.txErrors + c.truncated, 0);
     assert.ok(!rx.stdout.includes('inner 99'));
+    // Without the ipip module the kernel would answer each IPIP packet with protocol-unreachable;
+    // the one unreachable expected is the port-unreachable for the plain UDP probe to port 9.
+    assert.equal(await icmpOutDestUnreachs(rs) - unreachBefore, 1, 'the real server kernel stays quiet about IPIP');
     await rx.stop();
   });
 

@@ -23,16 +23,14 @@ export const DropReason = {
   ARP_CONSUMED: 9,
   /** IP protocol the director does not balance (not TCP/UDP/ICMP). */
   UNSUPPORTED_PROTO: 10,
-  /** The native rewrite refused the verdict (counted natively as a TX error). */
-  REWRITE_ERROR: 11,
   /** NAT/FULLNAT: no route back toward the client. */
-  NO_ROUTE: 12,
+  NO_ROUTE: 11,
   /** FULLNAT: every local address and port of the group is in use. */
-  NO_LOCAL_PORT: 13,
+  NO_LOCAL_PORT: 12,
   /** An ICMP error about no connection the director knows. */
-  ICMP_UNKNOWN: 14,
+  ICMP_UNKNOWN: 13,
   /** ICMP that is not an error about a connection (echo to a VIP, ...). */
-  ICMP_OTHER: 15,
+  ICMP_OTHER: 14,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];

@@ -1,0 +1,166 @@
+// Health checks end to end in a network namespace: an embedded director (memory port for the
+// data side, netns option for the checks) runs TCP_CHECK, HTTP_GET, AGENT_CHECK and MISC_CHECK
+// through its runner inside the namespace against real servers there; a TCP server that stops
+// is marked Down within fall * delay_loop, and back Up with a slow-start ramp in the weights.
+import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
+import { parseKeepalivedConfig } from '../../src/config/load.js';
+import { Director } from '../../src/director.js';
+import { healthStats } from '../../src/health/attach.js';
+import type { HealthStats } from '../../src/health/stats.js';
+import { addNamespace, deleteNamespace, ipIn } from '../../src/lab/netns.js';
+import { spawnInNamespace, type NsProcess } from '../../src/lab/process.js';
+import { parseIpv4 } from '../../src/net/addr.js';
+
+const NS = `hc${process.pid}`;
+const BODY = 'ok\n';
+const DIGEST = createHash('md5').update(BODY).digest('hex');
+
+/** A tiny HTTP server (and optional agent) for one address, as a node -e script. */
+const SERVER = `
+const net = require('node:net'), http = require('node:http');
+const [addr, agentReply] = process.argv.slice(1);
+http.createServer((req, res) => { res.end(req.url === '/healthz' ? ${JSON.stringify(BODY)} : 'other'); })
+  .listen(80, addr, () => console.log('ready http ' + addr));
+if (agentReply) net.createServer((s) => s.end(agentReply + '\\n')).listen(9999, addr, () => console.log('ready agent'));
+`;
+
+const CONFIG = `virtual_server 198.19.0.100 80 {
+  protocol TCP
+  lb_algo wlc
+  lb_kind DR
+  delay_loop 1
+  slowstart 3
+  real_server 198.19.0.11 80 {
+    weight 100
+    TCP_CHECK {
+      connect_timeout 1
+      retry 1
+      delay_before_retry 0.5
+      warmup 0
+    }
+  }
+  real_server 198.19.0.12 80 {
+    weight 100
+    HTTP_GET {
+      url {
+        path /healthz
+        digest ${DIGEST}
+      }
+      connect_timeout 1
+      warmup 0
+    }
+    AGENT_CHECK {
+      connect_port 9999
+      connect_timeout 1
+      delay_loop 0.2
+      warmup 0
+    }
+  }
+  real_server 198.19.0.13 80 {
+    weight 100
+    MISC_CHECK {
+      misc_path "ip -4 addr show dev lo | grep -q 198.19.0.13"
+      misc_timeout 2
+      warmup 0
+    }
+  }
+}`;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function serve(addr: string, agentReply?: string): NsProcess {
+  return spawnInNamespace(NS, [process.execPath, '-e', SERVER, addr, ...(agentReply ? [agentReply] : [])]);
+}
+
+function health(d: Director): HealthStats['services'][number]['realServers'] {
+  const h = healthStats(d);
+  assert.ok(h, 'the director runs health checks');
+  return h.services[0]!.realServers;
+}
+
+/** Polls until cond holds (bounded); returns the ms it took. */
+async function waitFor(what: string, cond: () => boolean, limitMs: number): Promise<number> {
+  const started = Date.now();
+  while (!cond()) {
+    if (Date.now() - started > limitMs) throw new Error(`not within ${limitMs} ms: ${what}`);
+    await sleep(50);
+  }
+  return Date.now() - started;
+}
+
+describe('health checks in a namespace (needs root: creates network namespaces)', function () {
+  this.timeout(60_000);
+  const servers: NsProcess[] = [];
+  const log: string[] = [];
+  let director: Director;
+
+  before(async () => {
+    await addNamespace(NS);
+    for (const a of ['198.19.0.11', '198.19.0.12', '198.19.0.13']) await ipIn(NS, ['addr', 'add', `${a}/32`, 'dev', 'lo']);
+    servers.push(serve('198.19.0.11'), serve('198.19.0.12', '50%'));
+    await Promise.all([servers[0]!.waitFor(/ready http/), servers[1]!.waitFor(/ready agent/)]);
+    director = new Director({
+      config: parseKeepalivedConfig(CONFIG, 'health.conf'),
+      memory: { name: 'mem0', mac: '02:00:00:00:00:02', mtu: 1500 },
+      netns: NS,
+      localAddress: '198.19.0.2',
+      log: (l) => log.push(l),
+    });
+    await director.start();
+  });
+
+  after(async () => {
+    await director?.stop();
+    await Promise.all(servers.map((s) => s.stop(1000)));
+    await deleteNamespace(NS);
+  });
+
+  it('TCP, HTTP (digest), agent and a MISC script run inside the namespace pass', async () => {
+    await waitFor('three checks ran', () => health(director).every((rs) => rs.checks.every((c) => c.ok !== null)), 10_000);
+    const rs = health(director);
+    assert.deepEqual(rs.map((r) => r.state), ['up', 'up', 'up'], JSON.stringify(rs));
+    assert.deepEqual(rs.flatMap((r) => r.checks.map((c) => [c.kind, c.ok])), [['tcp', true], ['http', true], ['agent', true], ['misc', true]]);
+    assert.ok(log.includes(`health: 4 checks (run in namespace ${NS})`), log.join('\n'));
+  });
+
+  it('the agent\'s "50%" moves its server\'s weight toward 50, smoothed', async () => {
+    await waitFor('agent feedback applied', () => Math.abs(health(director)[1]!.weight - 50) < 10, 15_000);
+    assert.ok(log.some((l) => /^Setting weight of service 198.19.0.12:80 in VS 198.19.0.100:80 to \d+ \(load feedback\)$/.test(l)), log.join('\n'));
+  });
+
+  it('a stopped TCP server is Down within fall * delay_loop and gets no new connections', async () => {
+    await servers[0]!.stop(1000);
+    const tookMs = await waitFor('198.19.0.11 Down', () => health(director)[0]!.state === 'down', 5000);
+    console.log(`      Down after ${tookMs} ms (fall 2 x delay_loop 1 s)`);
+    assert.ok(tookMs <= 2 * 1000 + 500, `took ${tookMs} ms`);
+    const rs1 = health(director)[0]!;
+    assert.deepEqual([rs1.weight, rs1.available], [0, false]);
+    assert.ok(log.some((l) => l.startsWith('TCP check on service 198.19.0.11:80 failed. (connect to 198.19.0.11:80: ECONNREFUSED')), log.join('\n'));
+    assert.ok(log.includes('Removing service 198.19.0.11:80 from VS 198.19.0.100:80'));
+    const svc = director.serviceTable.services[0]!;
+    const clock = { now: () => performance.now() };
+    for (let port = 1000; port < 1100; port++) {
+      const d = svc.scheduler.schedule(svc.schedState, svc.sched, { proto: 6, srcAddr: parseIpv4('198.18.1.10'), srcPort: port, dstAddr: svc.vip, dstPort: 80 }, clock);
+      assert.notEqual(d?.addr, parseIpv4('198.19.0.11'));
+    }
+  });
+
+  it('back Up after a restart, with a slow-start ramp visible in the weights', async () => {
+    servers[0] = serve('198.19.0.11');
+    await servers[0].waitFor(/ready http/);
+    await waitFor('198.19.0.11 Up', () => health(director)[0]!.state === 'up', 5000);
+    const weights: number[] = [];
+    const until = Date.now() + 4500;
+    while (Date.now() < until) {
+      weights.push(health(director)[0]!.weight);
+      await sleep(250);
+    }
+    console.log(`      weights after Up: ${[...new Set(weights)].join(' -> ')}`);
+    assert.ok(weights[0]! > 0 && weights[0]! < 100, `ramp starts low: ${weights.join(' ')}`);
+    assert.ok(new Set(weights).size >= 3, `several steps: ${weights.join(' ')}`);
+    for (let i = 1; i < weights.length; i++) assert.ok(weights[i]! >= weights[i - 1]!, 'never falls while ramping');
+    assert.equal(weights.at(-1), 100);
+    assert.ok(log.some((l) => /^Adding service 198.19.0.11:80 to VS 198.19.0.100:80 \(weight \d+, slow start over 3 s\)$/.test(l)), log.join('\n'));
+  });
+});

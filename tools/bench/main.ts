@@ -1,14 +1,19 @@
 // Entry of `npm run bench -- CASE...`: runs the named benchmark cases (all when none is named).
 // Adding a case is one line in CASES; each case writes its own section of BENCHMARKS.md.
+import type { BenchOptions } from './options.js';
+import { runPpsBench } from './pps.js';
 import { runSchedBench } from './sched.js';
 
-const CASES: Record<string, () => Promise<void>> = {
+const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
   sched: runSchedBench,
+  pps: runPpsBench,
   // conntable: runConntableBench,  // connection-table lookup and insert cost (lead adds)
 };
 
 async function main(): Promise<void> {
-  const asked = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const opts: BenchOptions = { quick: args.includes('--quick') };
+  const asked = args.filter((a) => a !== '--quick');
   const names = asked.length > 0 ? asked : Object.keys(CASES);
   const unknown = names.filter((n) => !(n in CASES));
   if (unknown.length > 0) {
@@ -16,8 +21,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   for (const n of names) {
-    console.log(`== bench ${n}`);
-    await CASES[n]!();
+    console.log(`== bench ${n}${opts.quick ? ' (quick)' : ''}`);
+    await CASES[n]!(opts);
   }
 }
 

@@ -1,0 +1,42 @@
+// The director under test as its own process (run compiled, `node dist/tools/bench/director-proc.js`,
+// inside the DUT namespace): embeds Director on one interface with a keepalived.conf, prints
+// "ready", answers each stdin line with one "stats {json}" line, and stops on SIGTERM.
+import { createInterface } from 'node:readline';
+import { loadKeepalivedConfig } from '../../src/config/load.js';
+import { Director } from '../../src/director.js';
+
+function arg(name: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? process.argv[i + 1] : undefined;
+  if (v === undefined) throw new Error(`director-proc: --${name} is required`);
+  return v;
+}
+
+async function main(): Promise<void> {
+  const capacity = process.argv.includes('--capacity') ? Number(arg('capacity')) : undefined;
+  const director = new Director({
+    config: loadKeepalivedConfig(arg('config')),
+    interface: arg('interface'),
+    ...(capacity !== undefined ? { connCapacity: capacity } : {}),
+    log: (line) => console.error(line),
+  });
+  await director.start();
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await director.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => { void stop(); });
+  process.on('SIGINT', () => { void stop(); });
+  createInterface({ input: process.stdin }).on('line', () => {
+    console.log(`stats ${JSON.stringify(director.stats())}`);
+  });
+  console.log('ready');
+}
+
+main().catch((err: unknown) => {
+  console.error(`director-proc: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

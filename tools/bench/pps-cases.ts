@@ -1,0 +1,126 @@
+// The forwarders the packet-rate case compares, each started on the same lab: the kernel's own
+// IPv4 forwarding, the C references (TPACKET_V3 ring, AF_XDP copy mode) and the director in
+// each forwarding method, run from the compiled dist/ code in its own node process.
+import { unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT, TMP } from './cbuild.js';
+import { ADDR, pinned, setForwarding, setTcDrop, startIn, startWithStdin, type PpsLab } from './pps-lab.js';
+import type { Target } from './pps-probe.js';
+
+export interface CaseEnv {
+  lab: PpsLab;
+  programs: { fwdTpacket: string; fwdXdp: string | null; tcDrop: string | null };
+  /** Extra node flags for the director process (--trace-gc, --cpu-prof). */
+  nodeFlags?: string[];
+}
+
+export interface Running {
+  target: Target;
+  /** What the reader should know about this run (XDP mode, what was skipped). */
+  note?: string;
+  /** The director's stats line, for checks and the report. */
+  stats?: () => Promise<Record<string, unknown>>;
+  /** The director process's stdout and stderr so far. */
+  stdout?: () => string;
+  output?: () => string;
+  stop(): Promise<void>;
+}
+
+export interface PpsCase {
+  name: string;
+  title: string;
+  start(env: CaseEnv): Promise<Running>;
+}
+
+/** Where each user-space forwarder runs: apart from its receive softirq. */
+export const FWD_CPU = { tpacket: 0, xdp: 1, director: 0 } as const;
+const FLOWS = 256;
+
+const kernel: PpsCase = {
+  name: 'kernel',
+  title: 'kernel IPv4 forwarding',
+  async start({ lab }) {
+    await setTcDrop(lab, null);
+    await setForwarding(lab, true);
+    return {
+      target: { mac: lab.dutMac, ip: ADDR.realServers[0], flows: FLOWS },
+      stop: () => setForwarding(lab, false),
+    };
+  },
+};
+
+const cTpacket: PpsCase = {
+  name: 'c-tpacket',
+  title: 'C TPACKET_V3 + sendmmsg, MAC rewrite',
+  async start({ lab, programs }) {
+    await setTcDrop(lab, programs.tcDrop);
+    const p = startIn(lab, lab.dut, pinned(FWD_CPU.tpacket, [programs.fwdTpacket, lab.dutIf, ADDR.sinkMac]));
+    await p.waitFor(/ready/, 5000);
+    return { target: { mac: lab.dutMac, ip: ADDR.vip, flows: FLOWS }, stop: async () => { await p.stop(1000); } };
+  },
+};
+
+const cXdp: PpsCase = {
+  name: 'c-xdp',
+  title: 'C AF_XDP copy mode, MAC rewrite',
+  async start({ lab, programs }) {
+    if (!programs.fwdXdp) throw new Error('the AF_XDP forwarder did not build (libxdp-dev, libbpf-dev)');
+    await setTcDrop(lab, null);
+    const p = startIn(lab, lab.dut, pinned(FWD_CPU.xdp, [programs.fwdXdp, lab.dutIf, ADDR.sinkMac]));
+    const m = await p.waitFor(/ready (\w+)/, 10_000);
+    return {
+      target: { mac: lab.dutMac, ip: ADDR.vip, flows: FLOWS },
+      note: `${m[1]} XDP (copy mode)`,
+      stop: async () => { await p.stop(2000); },
+    };
+  },
+};
+
+export function directorConfig(kind: 'DR' | 'NAT' | 'TUN' | 'FNAT'): string {
+  const lines: string[] = [];
+  if (kind === 'FNAT') lines.push(`local_address_group bench_lips {\n    ${ADDR.localAddresses}\n}\n`);
+  lines.push(`virtual_server ${ADDR.vip} ${ADDR.port} {`, '    lb_algo rr', `    lb_kind ${kind}`, '    protocol UDP');
+  if (kind === 'FNAT') lines.push('    laddr_group_name bench_lips');
+  for (const rs of ADDR.realServers) lines.push(`    real_server ${rs} ${ADDR.port} {\n        weight 1\n    }`);
+  lines.push('}');
+  return `${lines.join('\n')}\n`;
+}
+
+/** Starts the compiled director in the DUT namespace with a generated config. */
+export async function startDirector(env: CaseEnv, kind: 'DR' | 'NAT' | 'TUN' | 'FNAT', extraArgs: string[] = []): Promise<Running> {
+  const { lab } = env;
+  await setTcDrop(lab, env.programs.tcDrop);
+  const conf = path.join(TMP, `${lab.prefix}-${kind.toLowerCase()}.conf`);
+  writeFileSync(conf, directorConfig(kind));
+  lab.cleanup.atEnd(() => { try { unlinkSync(conf); } catch { /* gone */ } });
+  const script = path.join(ROOT, 'dist/tools/bench/director-proc.js');
+  const argv = pinned(FWD_CPU.director, [process.execPath, ...(env.nodeFlags ?? []), script,
+    '--config', conf, '--interface', lab.dutIf, ...extraArgs]);
+  const { proc, write } = startWithStdin(lab, lab.dut, argv);
+  await proc.waitFor(/ready/, 15_000);
+  const stats = async (): Promise<Record<string, unknown>> => {
+    const seen = proc.stdout.split('\n').filter((l) => l.startsWith('stats ')).length;
+    write('s');
+    for (let i = 0; i < 200; i++) {
+      const lines = proc.stdout.split('\n').filter((l) => l.startsWith('stats '));
+      if (lines.length > seen) return JSON.parse(lines[lines.length - 1]!.slice(6)) as Record<string, unknown>;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`director did not answer for stats: ${proc.stderr.trim()}`);
+  };
+  return {
+    target: { mac: lab.dutMac, ip: ADDR.vip, flows: FLOWS },
+    stats,
+    stdout: () => proc.stdout,
+    output: () => proc.stderr,
+    stop: async () => { await proc.stop(3000); },
+  };
+}
+
+const director = (kind: 'DR' | 'NAT' | 'TUN' | 'FNAT'): PpsCase => ({
+  name: kind.toLowerCase(),
+  title: `director ${kind}`,
+  start: (env) => startDirector(env, kind),
+});
+
+export const PPS_CASES: PpsCase[] = [kernel, cTpacket, cXdp, director('DR'), director('NAT'), director('TUN'), director('FNAT')];

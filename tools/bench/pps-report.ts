@@ -1,0 +1,134 @@
+// Renders the "pps" section of BENCHMARKS.md: per-forwarder no-drop rates (median, min-max),
+// paired ratios against the references of the same round, the issue's targets, GC counts.
+import { machineLine, writeSection } from './report.js';
+import { fmtSpread, median, spread, today, verdict, type BenchOptions } from './options.js';
+import { PPS_CASES, FWD_CPU } from './pps-cases.js';
+import type { GcResult } from './pps-gc.js';
+import type { SearchResult } from './pps-probe.js';
+import type { PpsSettings } from './pps.js';
+
+export type CaseResult = (SearchResult & { note?: string; stats?: Record<string, unknown> }) | { error: string };
+export type PpsRound = Map<string, CaseResult>;
+
+const ok = (r: CaseResult | undefined): r is SearchResult & { note?: string } => r !== undefined && 'rate' in r && r.rate > 0;
+
+function rates(rounds: PpsRound[], name: string): number[] {
+  return rounds.map((r) => r.get(name)).filter(ok).map((r) => r.rate);
+}
+
+/** Median over rounds of a/b measured in the same round (pairs cancel the machine's drift). */
+export function pairedRatio(rounds: PpsRound[], a: string, b: string): number {
+  const xs = rounds.flatMap((r) => {
+    const x = r.get(a);
+    const y = r.get(b);
+    return ok(x) && ok(y) ? [x.rate / y.rate] : [];
+  });
+  return xs.length > 0 ? median(xs) : NaN;
+}
+
+function notes(rounds: PpsRound[], name: string): string {
+  const out = new Set<string>();
+  for (const r of rounds) {
+    const x = r.get(name);
+    if (!x) continue;
+    if ('error' in x) out.add(`failed: ${x.error}`);
+    else {
+      if (x.genLimited) out.add('generator-limited: at least this');
+      if (x.note) out.add(x.note);
+      const drops = (x.stats?.drops ?? {}) as Record<string, number>;
+      const nz = Object.entries(drops).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`);
+      if (nz.length) out.add(`director drops: ${nz.join(', ')}`);
+    }
+  }
+  return [...out].join('; ');
+}
+
+function caseRows(rounds: PpsRound[]): string[] {
+  return PPS_CASES.map((c) => {
+    const s = spread(rates(rounds, c.name));
+    const r = (b: string): string => { const v = pairedRatio(rounds, c.name, b); return Number.isFinite(v) ? v.toFixed(2) : 'n/a'; };
+    return `| ${c.title} | ${fmtSpread(s, 3, 1e-6)} | ${s.runs} | ${r('kernel')} | ${r('c-tpacket')} | ${r('c-xdp')} | ${notes(rounds, c.name)} |`;
+  });
+}
+
+function targetRows(rounds: PpsRound[]): string[] {
+  const row = (what: string, value: number, want: number, shown: string): string =>
+    `| ${what} | ${shown} | ${verdict(value, want)} |`;
+  const rt = (a: string, b: string): number => pairedRatio(rounds, a, b);
+  const f = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` : 'n/a');
+  const dr = median(rates(rounds, 'dr'));
+  return [
+    row('DR ≥ 0.9 × C reference, same I/O method (TPACKET_V3)', rt('dr', 'c-tpacket'), 0.9, f(rt('dr', 'c-tpacket'))),
+    row('TUN ≥ 0.9 × C reference (TPACKET_V3)', rt('tun', 'c-tpacket'), 0.9, f(rt('tun', 'c-tpacket'))),
+    row('NAT ≥ 0.8 × C reference (TPACKET_V3)', rt('nat', 'c-tpacket'), 0.8, f(rt('nat', 'c-tpacket'))),
+    row('FULLNAT ≥ 0.8 × C reference (TPACKET_V3)', rt('fnat', 'c-tpacket'), 0.8, f(rt('fnat', 'c-tpacket'))),
+    `| DR no-drop ≥ 0.5 Mpps (needs an AF_XDP port in native/io; there is none yet, DR runs on TPACKET_V3) | ${Number.isFinite(dr) ? (dr / 1e6).toFixed(3) : 'n/a'} Mpps | ${verdict(dr, 0.5e6)} |`,
+    row('DR ≥ 0.6 × kernel forwarding (same condition)', rt('dr', 'kernel'), 0.6, f(rt('dr', 'kernel'))),
+  ];
+}
+
+function gcLines(gc: GcResult | null): string[] {
+  if (gc === null) return ['GC: not measured.'];
+  if ('error' in gc) return [`GC: not measured: ${gc.error}`];
+  const flat = gc.load.markCompact <= gc.idle.markCompact + 1 && gc.load.scavenge <= gc.idle.scavenge + 2;
+  return [
+    `GC under load (target: count flat over a ${gc.seconds} s run at full rate): director DR with \`--trace-gc\`, `,
+    `${gc.seconds} s idle then ${gc.seconds} s at ${(gc.rate / 1e6).toFixed(3)} Mpps (${gc.packets} packets, loss ${(gc.loss * 100).toFixed(2)}%).`,
+    '',
+    '| window | scavenges | mark-compacts |',
+    '|---|---|---|',
+    `| idle ${gc.seconds} s | ${gc.idle.scavenge} | ${gc.idle.markCompact} |`,
+    `| load ${gc.seconds} s | ${gc.load.scavenge} | ${gc.load.markCompact} |`,
+    '',
+    `Target "GC count flat": **${flat ? 'met' : 'missed'}** (${flat ? 'no more collections under load than idle, within 2 scavenges' : `${gc.load.scavenge} scavenges under load against ${gc.idle.scavenge} idle: something allocates per batch or per packet`}).`,
+  ];
+}
+
+export function writePpsReport(rounds: PpsRound[], s: PpsSettings, o: BenchOptions, gc: GcResult | null): void {
+  const md = [
+    `## Packet rate, 64-byte UDP, no-drop (\`pps\`)${o.quick ? ' — QUICK RUN (one short run, not for comparison)' : ''}`,
+    '',
+    `Command: \`npm run bench -- pps${o.quick ? ' --quick' : ''}\`. Date: ${today()}. Machine: ${machineLine()}.`,
+    '',
+    `No-drop rate in Mpps (loss ≤ 0.1%, ${s.seconds} s probes, doubling then bisection to within ${((s.resolution - 1) * 100).toFixed(0)}%, at most ${s.maxProbes} probes),`,
+    `median (min-max) of ${s.rounds} round(s); every round runs every forwarder one after the other on the same lab.`,
+    'Ratios are medians of the per-round ratios (a forwarder against the reference measured minutes apart in the same round).',
+    '',
+    '| forwarder | no-drop Mpps | runs | × kernel | × C TPACKET | × C AF_XDP | notes |',
+    '|---|---|---|---|---|---|---|',
+    ...caseRows(rounds),
+    '',
+    '### Targets (issue 5)',
+    '',
+    '| target | measured | |',
+    '|---|---|---|',
+    ...targetRows(rounds),
+    '',
+    ...gcLines(gc),
+    '',
+    '### How this is measured',
+    '',
+    '- Lab: an edge namespace and a DUT namespace joined by one veth pair. The director is one-armed (one port, as',
+    '  an LVS director on its LAN), so every forwarder here receives and sends on the same DUT interface; generator',
+    '  and sink share the edge end. The real servers are only addresses: the sink answers ARP for 198.18.2.11-13 with',
+    '  a MAC no interface owns and counts frames to it (TPACKET_V3 ring behind a BPF filter, 96-byte snaps, per-type',
+    '  counts UDP/IPIP); in the edge namespace those frames are PACKET_OTHERHOST and the stack drops them at once.',
+    '- Generator (`tools/bench/c/gen.c`): UDP GSO super-frames of 16 datagrams through PACKET_VNET_HDR, cut into',
+    '  60-byte frames by the edge veth in software (tx checksumming off, so the DUT sees complete checksums).',
+    '  Measured here that is about twice the rate of a TX ring or sendmmsg of single frames, which spent a third',
+    '  of their time sending RPS IPIs (one per frame when the DUT keeps up). 256 flows (source ports). Paced: it',
+    '  sleeps between bursts instead of spinning. "generator-limited" marks a result where the generator could not',
+    '  offer more and nothing was lost: the forwarder can do at least that.',
+    `- CPU placement (2 CPUs): the DUT's receive softirq runs on CPU 1 (RPS mask on the DUT veth); generator, sink`,
+    `  and the sink's receive softirq on CPU 0. TPACKET forwarders (C reference and director) run on CPU ${FWD_CPU.tpacket}, apart`,
+    `  from their receive work (sharing a CPU with it livelocks under overload); the AF_XDP forwarder on CPU ${FWD_CPU.xdp}, because`,
+    '  veth runs XDP in the sender\'s NAPI context (CPU 0). Generator, sink and forwarders run at nice -20: other work',
+    '  shares this machine and a forwarder descheduled for a few ms overflows any ring at these rates.',
+    '- For the TPACKET forwarders a tc ingress BPF program drops every frame on the DUT interface after the packet',
+    '  taps have seen it, so the DUT\'s own IP stack does not also spend CPU on them (DESIGN.md: "steal the frames").',
+    '  The kernel case has no such drop and ip_forward=1; the AF_XDP case needs none (the XDP program redirects).',
+    '- The director runs from the compiled `dist/` code in its own node process (`tools/bench/director-proc.ts`),',
+    '  with a generated keepalived.conf: one UDP virtual server, rr over three real servers, per method.',
+  ].join('\n');
+  writeSection('pps', md);
+}

@@ -1,0 +1,86 @@
+// Benchmark case "pps": the no-drop rate of 64-byte UDP through each forwarder of PPS_CASES,
+// all measured in one run on one lab, round after round (side by side), median of the rounds.
+import { Cleanup } from '../../src/lab/cleanup.js';
+import { buildPrograms, programPath } from './cbuild.js';
+import { progress, type BenchOptions } from './options.js';
+import { PPS_CASES, type CaseEnv, type PpsCase } from './pps-cases.js';
+import { createPpsLab, type PpsLab } from './pps-lab.js';
+import { noDropRate, probe, Sink, type ProbeContext, type SearchResult } from './pps-probe.js';
+import { writePpsReport, type PpsRound } from './pps-report.js';
+import { measureGc, type GcResult } from './pps-gc.js';
+
+export interface PpsSettings {
+  rounds: number;
+  seconds: number;
+  maxProbes: number;
+  resolution: number;
+  max: number;
+}
+
+export function ppsSettings(o: BenchOptions): PpsSettings {
+  return o.quick
+    ? { rounds: 1, seconds: 0.4, maxProbes: 3, resolution: 1.3, max: 1.6e6 }
+    : { rounds: 3, seconds: 2, maxProbes: 8, resolution: 1.06, max: 1.6e6 };
+}
+
+export function caseEnv(lab: PpsLab, built: ReturnType<typeof buildPrograms>): CaseEnv {
+  const opt = (name: string): string | null => {
+    const b = built.get(name);
+    return b && 'path' in b ? b.path : null;
+  };
+  return { lab, programs: { fwdTpacket: programPath(built, 'fwd_tpacket'), fwdXdp: opt('fwd_xdp'), tcDrop: opt('tc_drop.o') } };
+}
+
+/** Runs one case once: start, warm up (ARP, connections), search, stop. */
+async function runCase(env: CaseEnv, sink: Sink, gen: string, c: PpsCase, s: PpsSettings, guess: number): Promise<SearchResult & { note?: string; stats?: Record<string, unknown> }> {
+  const running = await c.start(env);
+  try {
+    const ctx: ProbeContext = { lab: env.lab, gen, sink, target: running.target };
+    const warm = await probe(ctx, 20_000, 0.3); // warm-up: resolves neighbours and creates connections
+    const seen = warm.sinkAfter.ipip > 0 ? `sink saw IPIP, last ${warm.sinkAfter.last}` : `sink saw UDP ${warm.sinkAfter.last}`;
+    const r = await noDropRate(ctx, { guess, max: s.max, seconds: s.seconds, maxProbes: s.maxProbes, resolution: s.resolution, log: progress });
+    const stats = running.stats ? await running.stats() : undefined;
+    return { ...r, note: [running.note, seen].filter(Boolean).join(', '), ...(stats ? { stats } : {}) };
+  } finally {
+    await running.stop();
+  }
+}
+
+export async function runPpsBench(o: BenchOptions): Promise<void> {
+  const s = ppsSettings(o);
+  const built = buildPrograms();
+  for (const [name, b] of built) if ('error' in b) progress(`  ${name}: ${b.error}`);
+  const cleanup = new Cleanup();
+  const rounds: PpsRound[] = [];
+  let gc: GcResult | null = null;
+  try {
+    const lab = await createPpsLab(cleanup);
+    progress(`pps lab ${lab.prefix}: edge ${lab.edge}, dut ${lab.dut}`);
+    const sink = await Sink.start(lab, programPath(built, 'sink'));
+    const env = caseEnv(lab, built);
+    const gen = programPath(built, 'gen');
+    const guesses = new Map<string, number>();
+    for (let round = 0; round < s.rounds; round++) {
+      const results: PpsRound = new Map();
+      for (const c of PPS_CASES) {
+        progress(`pps round ${round + 1}/${s.rounds}: ${c.title}`);
+        try {
+          const r = await runCase(env, sink, gen, c, s, guesses.get(c.name) ?? 250_000);
+          results.set(c.name, r);
+          if (r.rate > 0) guesses.set(c.name, r.rate);
+          progress(`  ${c.name}: ${(r.rate / 1e6).toFixed(3)} Mpps no-drop${r.genLimited ? ' (generator-limited)' : ''}`);
+        } catch (e) {
+          results.set(c.name, { error: e instanceof Error ? e.message : String(e) });
+          progress(`  ${c.name}: failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+      rounds.push(results);
+    }
+    gc = await measureGc(env, sink, gen, o, rounds).catch((e: unknown) => ({ error: e instanceof Error ? e.message : String(e) }));
+    await sink.stop();
+  } finally {
+    await cleanup.run();
+  }
+  writePpsReport(rounds, s, o, gc);
+  progress('written to BENCHMARKS.md (section pps)');
+}

@@ -1,48 +1,16 @@
 // The DR data path end to end over an in-memory port: the same native batch code as real
 // ports, driven frame by frame with a fake clock.
 import assert from 'node:assert/strict';
-import type { DirectorConfig, VirtualServerConfig } from '../../src/config/model.js';
-import { Director } from '../../src/director.js';
+import type { VirtualServerConfig } from '../../src/config/model.js';
+import {
+  DIRECTOR_MAC, FakeClock, memoryLab, ROUTER_MAC, RS, RS_MAC, service, VIP,
+} from '../support/memory-director.js';
 import {
   arpReply, arpRequest, decodeFrame, l4ChecksumOk, tcpFrame, udpFrame, TCP_FLAGS, verifyIpv4Checksum,
 } from '../support/packets.js';
 
-const DIRECTOR_MAC = '02:00:00:00:0d:01';
-const ROUTER_MAC = '02:00:00:00:00:fe';
-const VIP = '198.19.0.100';
-const RS = ['198.19.0.11', '198.19.0.12', '198.19.0.13'];
-const RS_MAC = ['02:00:00:00:01:11', '02:00:00:00:01:12', '02:00:00:00:01:13'];
-
-class FakeClock {
-  ms = 1_000_000;
-  now(): number { return this.ms; }
-}
-
-function service(overrides: Partial<VirtualServerConfig> = {}): VirtualServerConfig {
-  return {
-    vip: VIP, port: 80, protocol: 'tcp', scheduler: 'rr', schedFlags: [], method: 'dr', delayLoop: 6,
-    persistenceTimeout: 0, persistenceGranularity: '255.255.255.255', laddrGroup: null, slowStart: 0, line: 1,
-    realServers: RS.map((address, i) => ({
-      address, port: 80, weight: 1, method: 'dr' as const, upperThreshold: 0, lowerThreshold: 0, line: 2 + i,
-    })),
-    ...overrides,
-  };
-}
-
-function config(...vs: VirtualServerConfig[]): DirectorConfig {
-  return { virtualServers: vs, localAddressGroups: {}, warnings: [] };
-}
-
-async function started(cfg: DirectorConfig, clock = new FakeClock()) {
-  const director = new Director({
-    config: cfg, memory: { name: 'mem0', mac: DIRECTOR_MAC, mtu: 1500 }, localAddress: '198.19.0.2', clock,
-  });
-  await director.start();
-  const engine = director.nativeEngine;
-  const port = director.portIndex;
-  const inject = (...frames: Buffer[]) => engine.inject(port, frames);
-  const drain = () => engine.drain(port).map((o) => o.frame);
-  return { director, engine, port, inject, drain, clock };
+async function started(vs: VirtualServerConfig, clock = new FakeClock()) {
+  return memoryLab(vs, clock);
 }
 
 function syn(cport: number, dst = VIP, dport = 80) {
@@ -70,7 +38,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 
 describe('data path, DR over a memory port', () => {
   it('announces the VIP and asks for every real server at start', async () => {
-    const { director, drain } = await started(config(service()));
+    const { director, drain } = await started(service('dr'));
     try {
       const arps = drain().map((f) => decodeFrame(f).arp!);
       const garp = arps.find((a) => a.senderIp === VIP && a.targetIp === VIP);
@@ -84,7 +52,7 @@ describe('data path, DR over a memory port', () => {
   });
 
   it('answers ARP for the VIP with its own MAC and ignores ARP for other addresses', async () => {
-    const { director, inject, drain } = await started(config(service()));
+    const { director, inject, drain } = await started(service('dr'));
     try {
       drain();
       inject(arpRequest({ senderMac: ROUTER_MAC, senderIp: '198.19.0.1', targetIp: VIP }));
@@ -103,7 +71,7 @@ describe('data path, DR over a memory port', () => {
   });
 
   it('holds packets until the real server resolves, then sends them with its MAC', async () => {
-    const { director, inject, drain } = await started(config(service()));
+    const { director, inject, drain } = await started(service('dr'));
     try {
       const requests = drain();
       inject(syn(40000));
@@ -124,11 +92,9 @@ describe('data path, DR over a memory port', () => {
   });
 
   it('spreads 30 connections 10/10/10 with rr and keeps each connection on its server', async () => {
-    const { director, inject, drain } = await started(config(service()));
+    const { director, inject, drain, settle } = await started(service('dr'));
     try {
-      answerArp(drain(), inject);
-      await tick();
-      drain();
+      await settle();
       const perMac = new Map<string, number>();
       const macOfPort = new Map<number, string>();
       for (let p = 0; p < 30; p++) inject(syn(41000 + p));
@@ -154,11 +120,9 @@ describe('data path, DR over a memory port', () => {
   });
 
   it('forwards nothing that is not for a VIP service, and counts why', async () => {
-    const { director, inject, drain } = await started(config(service()));
+    const { director, inject, drain, settle } = await started(service('dr'));
     try {
-      answerArp(drain(), inject);
-      await tick();
-      drain();
+      await settle();
       inject(syn(42000, '198.19.0.50'));                 // not our address
       inject(syn(42001, VIP, 443));                      // our address, no service there
       inject(tcpFrame({                                  // no SYN, no connection
@@ -179,11 +143,9 @@ describe('data path, DR over a memory port', () => {
 
   it('balances UDP and expires idle connections after the IPVS udp timeout', async () => {
     const clock = new FakeClock();
-    const { director, inject, drain } = await started(config(service({ protocol: 'udp', port: 53 })), clock);
+    const { director, inject, drain, settle } = await started(service('dr', { protocol: 'udp', port: 53 }), clock);
     try {
-      answerArp(drain(), inject);
-      await tick();
-      drain();
+      await settle();
       for (let p = 0; p < 6; p++) {
         inject(udpFrame({
           eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: '198.18.1.10', dst: VIP },

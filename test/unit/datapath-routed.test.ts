@@ -1,74 +1,20 @@
 // NAT, FULLNAT and TUN end to end over an in-memory port (the native batch code of real ports):
 // both directions, ICMP errors about connections, TTL expiry, frag-needed, fragments.
 import assert from 'node:assert/strict';
-import type { DirectorConfig, ForwardMethod, VirtualServerConfig } from '../../src/config/model.js';
-import { Director } from '../../src/director.js';
-import { parseIpv4 } from '../../src/net/addr.js';
+import type { VirtualServerConfig } from '../../src/config/model.js';
 import {
-  arpReply, arpRequest, decodeFrame, fragmentFrames, icmpErrorFrame, l4ChecksumOk, PROTO,
+  CLIENT, DIRECTOR_IP, DIRECTOR_MAC, FakeClock, LIPS, memoryLab, ROUTER_MAC, RS, RS_MAC, service, VIP,
+} from '../support/memory-director.js';
+import {
+  arpRequest, decodeFrame, fragmentFrames, icmpErrorFrame, l4ChecksumOk, PROTO,
   tcpFrame, udpFrame, TCP_FLAGS, verifyIpv4Checksum, type DecodedFrame,
 } from '../support/packets.js';
 
-const DIRECTOR_MAC = '02:00:00:00:0d:01';
-const DIRECTOR_IP = '198.19.0.2';
-const ROUTER_MAC = '02:00:00:00:00:fe';
-const ROUTER_IP = '198.19.0.1';
-const CLIENT = '198.18.1.10';
-const VIP = '198.19.0.100';
-const RS = ['198.19.0.11', '198.19.0.12', '198.19.0.13'];
-const RS_MAC = ['02:00:00:00:01:11', '02:00:00:00:01:12', '02:00:00:00:01:13'];
-const LIPS = ['198.19.1.1', '198.19.1.2'];
-const NEIGHBOURS: Record<string, string> = { [ROUTER_IP]: ROUTER_MAC, ...Object.fromEntries(RS.map((ip, i) => [ip, RS_MAC[i]!])) };
-
-class FakeClock {
-  ms = 5_000_000;
-  now(): number { return this.ms; }
-}
-
-function service(method: ForwardMethod, o: Partial<VirtualServerConfig> = {}): VirtualServerConfig {
-  return {
-    vip: VIP, port: 80, protocol: 'tcp', scheduler: 'rr', schedFlags: [], method, delayLoop: 6,
-    persistenceTimeout: 0, persistenceGranularity: '255.255.255.255', laddrGroup: method === 'fnat' ? 'lips' : null,
-    slowStart: 0, line: 1,
-    realServers: RS.map((address, i) => ({
-      address, port: method === 'nat' || method === 'fnat' ? 8080 : 80, weight: 1, method, upperThreshold: 0,
-      lowerThreshold: 0, line: 2 + i,
-    })),
-    ...o,
-  };
-}
-
+/** A memory lab with its real servers already resolved. */
 async function lab(vs: VirtualServerConfig, clock = new FakeClock()) {
-  const config: DirectorConfig = { virtualServers: [vs], localAddressGroups: { lips: LIPS }, warnings: [] };
-  const director = new Director({
-    config, memory: { name: 'mem0', mac: DIRECTOR_MAC, mtu: 1500 }, localAddress: DIRECTOR_IP, clock,
-    routes: [
-      { network: parseIpv4('198.19.0.0'), prefixLen: 24, gateway: 0, dev: 'mem0' },
-      { network: 0, prefixLen: 0, gateway: parseIpv4(ROUTER_IP), dev: 'mem0' },
-    ],
-  });
-  await director.start();
-  const engine = director.nativeEngine;
-  const port = director.portIndex;
-  const inject = (...frames: Buffer[]) => engine.inject(port, frames);
-  const drain = () => engine.drain(port).map((o) => Buffer.from(o.frame));
-  // Answer the director's ARP requests (real servers now, the router when a client connects).
-  const settle = async () => {
-    for (let round = 0; round < 3; round++) {
-      const held: Buffer[] = [];
-      for (const f of drain()) {
-        const arp = decodeFrame(f).arp;
-        const mac = arp && arp.op === 1 ? NEIGHBOURS[arp.targetIp] : undefined;
-        if (mac) inject(arpReply({ senderMac: mac, senderIp: arp!.targetIp, targetMac: DIRECTOR_MAC, targetIp: arp!.senderIp }));
-        else held.push(f);
-      }
-      await new Promise((r) => setImmediate(r));
-      if (held.length) return held.concat(drain());
-    }
-    return drain();
-  };
-  await settle();
-  return { director, inject, drain, settle, clock };
+  const l = await memoryLab(vs, clock);
+  await l.settle();
+  return l;
 }
 
 const fromClient = (cport: number, flags: number = TCP_FLAGS.SYN, ttl = 64) => tcpFrame({

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Lab client: drives HTTP through a VIP and prints one JSON line with what happened.
 //   count    --target IP:PORT [--connections 30] [--parallel 1]   GET / with Connection: close,
-//            counts answers per server name
+//            counts answers per server name, and the source addresses the servers saw (x-peer)
 //   download --target IP:PORT --bytes N [--seed 1]   verifies the body byte for byte
 //   upload   --target IP:PORT --bytes N [--seed 1]   checks the server's sha256 and length
 // Always bounded by --timeout MS (default 30000); exits non-zero on any error.
@@ -31,7 +31,8 @@ function getName() {
   return new Promise((resolve, reject) => {
     const req = request('GET', '/', (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (d) => { body += d; }).on('end', () => resolve(body.trim()));
+      const peer = String(res.headers['x-peer'] || '?');
+      res.setEncoding('utf8').on('data', (d) => { body += d; }).on('end', () => resolve({ name: body.trim(), peer }));
     });
     req.on('timeout', () => req.destroy(new Error('request timed out')));
     req.on('error', reject).end();
@@ -42,17 +43,24 @@ async function count() {
   const total = intArg(args, 'connections', 30);
   const parallel = Math.max(1, intArg(args, 'parallel', 1));
   const counts = {};
+  const peers = {};
   const errors = [];
   let next = 0;
   const worker = async () => {
     while (next < total) {
       next++;
-      try { const n = await getName(); counts[n] = (counts[n] || 0) + 1; } catch (e) { errors.push(e.message); }
+      try {
+        const { name, peer } = await getName();
+        counts[name] = (counts[name] || 0) + 1;
+        // The address only: ports differ per connection.
+        const addr = peer.slice(0, peer.lastIndexOf(':'));
+        peers[addr] = (peers[addr] || 0) + 1;
+      } catch (e) { errors.push(e.message); }
     }
   };
   const t0 = Date.now();
   await Promise.all(Array.from({ length: Math.min(parallel, total) }, worker));
-  const out = { mode, ok: errors.length === 0, connections: total, counts, errors: errors.length, firstError: errors[0], ms: Date.now() - t0 };
+  const out = { mode, ok: errors.length === 0, connections: total, counts, peers, errors: errors.length, firstError: errors[0], ms: Date.now() - t0 };
   process.stdout.write(JSON.stringify(out) + '\n');
   process.exit(out.ok ? 0 : 1);
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Lab real server: GET / answers with the server's name, GET /blob?bytes=N&seed=S streams N
-// pattern bytes, POST /upload answers with the sha256 and length of what arrived.
+// Lab real server: GET / answers with the server's name, GET /whoami with "NAME ADDRESS:PORT" of
+// the peer it sees (every answer also carries that peer as x-peer, so FULLNAT tests can check
+// that only local addresses arrive), GET /blob?bytes=N&seed=S streams N pattern bytes, POST
+// /upload answers with the sha256 and length of what arrived.
 // Usage: http-server.js --name rs1 [--port 80] [--host 0.0.0.0]
 'use strict';
 const http = require('node:http');
@@ -47,9 +49,14 @@ function upload(req, res) {
 
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://lab');
+  const peer = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+  res.setHeader('x-peer', peer);
   if (req.method === 'GET' && url.pathname === '/') {
     res.writeHead(200, { 'content-type': 'text/plain', 'x-server': name });
     res.end(name);
+  } else if (req.method === 'GET' && url.pathname === '/whoami') {
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-server': name });
+    res.end(`${name} ${peer}\n`);
   } else if (req.method === 'GET' && url.pathname === '/blob') {
     blob(req, res, url);
   } else if (req.method === 'POST' && url.pathname === '/upload') {

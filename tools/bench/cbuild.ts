@@ -1,7 +1,7 @@
 // Builds the benchmark's C programs (generator, sink, reference forwarders, tc drop program)
 // with the system compiler into .bench-tmp/, once per source change.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -56,4 +56,32 @@ export function programPath(built: Map<string, { path: string } | { error: strin
   if (!b) throw new Error(`no program ${name}`);
   if ('error' in b) throw new Error(b.error);
   return b.path;
+}
+
+function newestTs(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestTs(p));
+    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The director and table processes run compiled code from dist/ (plain node, no tsx in the
+ * loop); recompiles when a source under src/ or tools/bench/ is newer than the compiled bench.
+ */
+export function ensureDist(log: (line: string) => void): void {
+  const marker = path.join(ROOT, 'dist/tools/bench/director-proc.js');
+  const newest = Math.max(newestTs(path.join(ROOT, 'src')), newestTs(__dirname));
+  if (existsSync(marker) && statSync(marker).mtimeMs >= newest) return;
+  log('compiling TypeScript into dist/ (tsc -p tsconfig.json)');
+  try {
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.json')], { stdio: 'ignore', timeout: 180_000 });
+  } catch {
+    // tsc exits non-zero on type errors anywhere in the tree but still emits; only a missing
+    // output is fatal.
+  }
+  if (!existsSync(marker)) throw new Error('dist/tools/bench/director-proc.js was not produced; run npm run build');
 }

@@ -1,13 +1,16 @@
 // Entry of `npm run bench -- CASE...`: runs the named benchmark cases (all when none is named).
 // Adding a case is one line in CASES; each case writes its own section of BENCHMARKS.md.
-import type { BenchOptions } from './options.js';
+import { ensureDist } from './cbuild.js';
+import { runConntableBench, runMemoryBench } from './conntable.js';
+import { progress, type BenchOptions } from './options.js';
 import { runPpsBench } from './pps.js';
 import { runSchedBench } from './sched.js';
 
 const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
   sched: runSchedBench,
   pps: runPpsBench,
-  // conntable: runConntableBench,  // connection-table lookup and insert cost (lead adds)
+  conntable: runConntableBench,
+  memory: runMemoryBench,
 };
 
 async function main(): Promise<void> {
@@ -20,10 +23,13 @@ async function main(): Promise<void> {
     console.error(`unknown benchmark case ${unknown.join(', ')}; valid: ${Object.keys(CASES).join(', ')}`);
     process.exit(2);
   }
+  if (names.some((n) => n !== 'sched')) ensureDist(progress);
+  const t0 = Date.now();
   for (const n of names) {
     console.log(`== bench ${n}${opts.quick ? ' (quick)' : ''}`);
     await CASES[n]!(opts);
   }
+  progress(`bench done in ${((Date.now() - t0) / 1000).toFixed(0)} s${opts.quick ? ' (quick: one short run per case, not for comparison)' : ''}`);
 }
 
 main().catch((err: unknown) => {

@@ -5,6 +5,7 @@ import type { ArpResolver } from './arp/resolver.js';
 import type { ConnTable } from './conntable/conn-table.js';
 import type { DropCounters } from './datapath/drop-reasons.js';
 import type { HoldQueue } from './datapath/hold-queue.js';
+import type { RealServerHealth } from './health/stats.js';
 import type { ServiceTable } from './datapath/service-table.js';
 import { formatIpv4, formatMac } from './net/addr.js';
 import type { NativeEngine, PortCounters } from './native/types.js';
@@ -24,6 +25,8 @@ export interface RealServerStats {
   outPkts: number;
   outBytes: number;
   mac: string | null;
+  /** Health checks' view, when the service has checkers. */
+  health?: RealServerHealth;
 }
 
 export interface ServiceStats {

@@ -13,7 +13,8 @@ import { HoldQueue } from './datapath/hold-queue.js';
 import { ipvsStateModel } from './datapath/ipvs-state-model.js';
 import { ConnMethod, ServiceTable, type RuntimeService } from './datapath/service-table.js';
 import { collectStats, type DirectorStats } from './director-stats.js';
-import { hasHealthChecks, startHealth, stopHealth } from './health/attach.js';
+import { hasHealthChecks, healthStats, startHealth, stopHealth } from './health/attach.js';
+import { mergeHealthStats } from './health/stats.js';
 import { formatIpv4, formatMac, parseIpv4 } from './net/addr.js';
 import { readRoutes, RouteTable, type Route } from './net/routes.js';
 import { loadAddon } from './native/binding.js';
@@ -132,6 +133,10 @@ export class Director {
   }
 
   stats(): DirectorStats {
+    return mergeHealthStats(this.collect(), healthStats(this));
+  }
+
+  private collect(): DirectorStats {
     return collectStats({
       startedAt: this.startedAt, now: this.clock.now(), services: this.services, conns: this.conns,
       drops: this.drops, arp: this.arp, hold: this.hold, engine: this.engine, port: this.port,

@@ -64,7 +64,7 @@ export function collectHealthStats(director: GovernedDirector, manager: HealthMa
 }
 
 interface StatsLike {
-  services: Array<{ realServers: Array<Record<string, unknown>> }>;
+  services: Array<{ realServers: Array<{ health?: RealServerHealth }> }>;
 }
 
 /** Adds a `health` object to each real server of a director stats object (same order). */
@@ -73,7 +73,7 @@ export function mergeHealthStats<T extends StatsLike>(stats: T, health: HealthSt
   stats.services.forEach((svc, i) => {
     svc.realServers.forEach((rs, j) => {
       const h = health.services[i]?.realServers[j];
-      if (h !== undefined) rs['health'] = h;
+      if (h !== undefined) rs.health = h;
     });
   });
   return stats;

@@ -73,10 +73,13 @@ function serve(addr: string, agentReply?: string): NsProcess {
   return spawnInNamespace(NS, [process.execPath, '-e', SERVER, addr, ...(agentReply ? [agentReply] : [])]);
 }
 
+/** Each real server's health as Director.stats() reports it (the same view the CLI prints). */
 function health(d: Director): HealthStats['services'][number]['realServers'] {
-  const h = healthStats(d);
-  assert.ok(h, 'the director runs health checks');
-  return h.services[0]!.realServers;
+  assert.ok(healthStats(d), 'the director runs health checks');
+  return d.stats().services[0]!.realServers.map((rs) => {
+    assert.ok(rs.health, `stats carry health for ${rs.address}`);
+    return rs.health;
+  });
 }
 
 /** Polls until cond holds (bounded); returns the ms it took. */

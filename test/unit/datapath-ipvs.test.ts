@@ -1,0 +1,94 @@
+// IPVS's per-connection rules through the real data path (memory port): persistence with a
+// netmask, connection thresholds with the 3/4 rule, the TCP state machine deciding active and
+// inactive counts, and quiescent (weight 0) servers.
+import assert from 'node:assert/strict';
+import { CLIENT, DIRECTOR_MAC, FakeClock, memoryLab, ROUTER_MAC, RS_MAC, service, VIP } from '../support/memory-director.js';
+import { decodeFrame, tcpFrame, TCP_FLAGS } from '../support/packets.js';
+
+function segment(src: string, cport: number, flags: number): Buffer {
+  return tcpFrame({
+    eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src, dst: VIP },
+    tcp: { srcPort: cport, dstPort: 80, flags, seq: 1 },
+  });
+}
+
+/** Real server index each frame went to (by destination MAC, DR). */
+function servers(frames: Buffer[]): number[] {
+  return frames.map((f) => RS_MAC.indexOf(decodeFrame(f).dstMac));
+}
+
+describe('data path, IPVS connection rules', () => {
+  it('persistence keeps a client network on one real server (granularity 255.255.255.0)', async () => {
+    const lab = await memoryLab(service('dr', { persistenceTimeout: 300, persistenceGranularity: '255.255.255.0' }));
+    try {
+      await lab.settle();
+      for (let p = 0; p < 5; p++) lab.inject(segment(CLIENT, 30000 + p, TCP_FLAGS.SYN));
+      for (let p = 0; p < 5; p++) lab.inject(segment('198.18.1.77', 31000 + p, TCP_FLAGS.SYN));
+      for (let p = 0; p < 5; p++) lab.inject(segment('198.18.2.10', 32000 + p, TCP_FLAGS.SYN));
+      const to = servers(await lab.settle());
+      assert.equal(new Set(to.slice(0, 10)).size, 1, 'one /24, one real server');
+      assert.equal(new Set(to.slice(10)).size, 1, 'the other /24 sticks too');
+      assert.notEqual(to[10], to[0], 'rr gave the second network the next server');
+      const s = lab.director.stats().services[0]!.realServers;
+      assert.equal(s[to[0]!]!.conns, 10);
+    } finally {
+      await lab.director.stop();
+    }
+  });
+
+  it('an upper threshold overloads a server until it falls below 3/4 of it', async () => {
+    const clock = new FakeClock();
+    const vs = service('dr');
+    vs.realServers[0]!.upperThreshold = 4;
+    const lab = await memoryLab(vs, clock);
+    try {
+      await lab.settle();
+      for (let p = 0; p < 15; p++) lab.inject(segment(CLIENT, 33000 + p, TCP_FLAGS.SYN));
+      const to = servers(await lab.settle());
+      assert.equal(to.filter((i) => i === 0).length, 4, 'rs1 stops at its upper threshold');
+      assert.equal(to.length, 15, 'the others take the rest');
+      // SYN_RECV connections time out after 60 s; new ones to rs1 then go through again.
+      clock.ms += 61_000;
+      lab.director.tick();
+      for (let p = 0; p < 3; p++) lab.inject(segment(CLIENT, 34000 + p, TCP_FLAGS.SYN));
+      assert.ok(servers(await lab.settle()).includes(0), 'below the lower threshold rs1 takes connections again');
+    } finally {
+      await lab.director.stop();
+    }
+  });
+
+  it('counts a connection inactive until ESTABLISHED, active then, inactive again after FIN', async () => {
+    const lab = await memoryLab(service('dr'));
+    try {
+      await lab.settle();
+      const rs1 = () => lab.director.stats().services[0]!.realServers[0]!;
+      lab.inject(segment(CLIENT, 35000, TCP_FLAGS.SYN));
+      assert.deepEqual([rs1().activeConns, rs1().inactConns], [0, 1]);
+      lab.inject(segment(CLIENT, 35000, TCP_FLAGS.ACK));
+      assert.deepEqual([rs1().activeConns, rs1().inactConns], [1, 0]);
+      lab.inject(segment(CLIENT, 35000, TCP_FLAGS.FIN | TCP_FLAGS.ACK));
+      assert.deepEqual([rs1().activeConns, rs1().inactConns], [0, 1]);
+      assert.equal((await lab.settle()).length, 3, 'every segment of the connection forwarded');
+    } finally {
+      await lab.director.stop();
+    }
+  });
+
+  it('a quiescent server (weight 0) gets no new connections but keeps its own', async () => {
+    const lab = await memoryLab(service('dr'));
+    try {
+      await lab.settle();
+      lab.inject(segment(CLIENT, 36000, TCP_FLAGS.SYN));
+      assert.deepEqual(servers(await lab.settle()), [0]);
+      const svc = lab.director.serviceTable.services[0]!;
+      svc.sched.dests[0]!.weight = 0;
+      lab.director.serviceChanged(svc);
+      for (let p = 1; p <= 6; p++) lab.inject(segment(CLIENT, 36000 + p, TCP_FLAGS.SYN));
+      assert.ok(!servers(await lab.settle()).includes(0), 'no new connection to rs1');
+      lab.inject(segment(CLIENT, 36000, TCP_FLAGS.ACK));
+      assert.deepEqual(servers(await lab.settle()), [0], 'its existing connection carries on');
+    } finally {
+      await lab.director.stop();
+    }
+  });
+});

@@ -85,3 +85,16 @@ export function ensureDist(log: (line: string) => void): void {
   }
   if (!existsSync(marker)) throw new Error('dist/tools/bench/director-proc.js was not produced; run npm run build');
 }
+
+/**
+ * The addon can be missing for a moment while someone rebuilds it in this shared tree; wait
+ * (bounded) rather than fail a case that runs the director.
+ */
+export async function waitForAddon(timeoutMs = 120_000): Promise<void> {
+  const addon = path.join(ROOT, 'build/Release/director_native.node');
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(addon)) {
+    if (Date.now() > deadline) throw new Error(`${addon} is missing; run npm run build`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

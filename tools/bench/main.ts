@@ -2,6 +2,7 @@
 // Adding a case is one line in CASES; each case writes its own section of BENCHMARKS.md.
 import { ensureDist } from './cbuild.js';
 import { runConntableBench, runMemoryBench } from './conntable.js';
+import { runHttpBench } from './http.js';
 import { progress, type BenchOptions } from './options.js';
 import { runPpsBench } from './pps.js';
 import { runSchedBench } from './sched.js';
@@ -9,6 +10,7 @@ import { runSchedBench } from './sched.js';
 const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
   sched: runSchedBench,
   pps: runPpsBench,
+  http: runHttpBench,
   conntable: runConntableBench,
   memory: runMemoryBench,
 };

@@ -3,7 +3,7 @@
 // each forwarding method, run from the compiled dist/ code in its own node process.
 import { unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, TMP } from './cbuild.js';
+import { ROOT, TMP, waitForAddon } from './cbuild.js';
 import { ADDR, pinned, setForwarding, setTcDrop, startIn, startWithStdin, type PpsLab } from './pps-lab.js';
 import type { Target } from './pps-probe.js';
 
@@ -89,6 +89,7 @@ export function directorConfig(kind: 'DR' | 'NAT' | 'TUN' | 'FNAT'): string {
 /** Starts the compiled director in the DUT namespace with a generated config. */
 export async function startDirector(env: CaseEnv, kind: 'DR' | 'NAT' | 'TUN' | 'FNAT', extraArgs: string[] = []): Promise<Running> {
   const { lab } = env;
+  await waitForAddon();
   await setTcDrop(lab, env.programs.tcDrop);
   const conf = path.join(TMP, `${lab.prefix}-${kind.toLowerCase()}.conf`);
   writeFileSync(conf, directorConfig(kind));

@@ -19,7 +19,7 @@ export interface PpsSettings {
 
 export function ppsSettings(o: BenchOptions): PpsSettings {
   return o.quick
-    ? { rounds: 1, seconds: 0.4, maxProbes: 3, resolution: 1.3, max: 1.6e6 }
+    ? { rounds: 1, seconds: 0.3, maxProbes: 2, resolution: 1.3, max: 1.6e6 }
     : { rounds: 3, seconds: 2, maxProbes: 8, resolution: 1.06, max: 1.6e6 };
 }
 

@@ -36,9 +36,9 @@ export interface ServerOptions {
 export async function startRealServers(lab: LabHandle, cleanup: Cleanup, o: ServerOptions = {}): Promise<NsProcess[]> {
   const started: NsProcess[] = [];
   if (o.detached === true && o.logDir === undefined) throw new Error('lab: detached servers need a log directory');
-  const start = (rs: LabHost, tool: string, port: number): NsProcess => {
+  const start = (rs: LabHost, tool: string, port: number, extra: string[] = []): NsProcess => {
     const logFile = o.logDir === undefined ? undefined : path.join(o.logDir, `${rs.name}-${tool}.log`);
-    const p = spawnInNamespace(rs.ns, [process.execPath, labTool(tool), '--name', rs.name, '--port', String(port)],
+    const p = spawnInNamespace(rs.ns, [process.execPath, labTool(tool), '--name', rs.name, '--port', String(port), ...extra],
       { detached: o.detached === true, ...(logFile === undefined ? {} : { logFile }) });
     if (o.detached !== true) cleanup.process(p);
     started.push(p);
@@ -46,7 +46,8 @@ export async function startRealServers(lab: LabHandle, cleanup: Cleanup, o: Serv
   };
   for (const rs of lab.realServers) {
     start(rs, 'http-server.js', HTTP_PORT);
-    if (o.udp === true) start(rs, 'udp-server.js', UDP_PORT);
+    // DR/TUN real servers answer from the VIP they hold on lo only through a socket bound to it.
+    if (o.udp === true) start(rs, 'udp-server.js', UDP_PORT, lab.mode === 'dr' || lab.mode === 'tun' ? ['--vip', lab.vip] : []);
   }
   if (o.detached === true) {
     // Output goes to files: the ready line is looked for there.

@@ -10,6 +10,7 @@ import { DEFAULT_LIPS } from '../../src/lab/keepalived.js';
 import { listNamespaces } from '../../src/lab/netns.js';
 import { spawnInNamespace } from '../../src/lab/process.js';
 import { countHttp, HTTP_PORT, repoRoot, runClient, UDP_PORT } from '../../src/lab/services.js';
+import { checksumCase } from './checksum-case.js';
 import { directorUnavailable, withDirector, type DirectorFixture } from './director.js';
 import { netnsUnavailable, skipWith, withLab, type LabFixture } from './netns.js';
 
@@ -86,6 +87,7 @@ export function routedSuite(mode: RoutedMode, extra: (ctx: RoutedContext) => voi
       console.log(`      upload ${String(r.result.mbitps)} Mbit/s via ${String(r.result.server)}`);
     });
 
+    checksumCase({ fx, dir }, mode);
     extra({ fx, dir });
 
     // Last, so it covers everything the cases above sent.

@@ -2,6 +2,8 @@
 // Lab UDP client: sends --count datagrams to --target IP:PORT, each from a fresh socket (a new
 // source port, so a balancer sees a new flow), waits for each echo, prints per-server counts as
 // one JSON line. --expect N (default: count) replies or it exits non-zero; --wait MS per reply.
+// A reply from another address than the target counts as "wrongSource" and fails the run (a
+// connected socket, as real clients use, would never see it).
 'use strict';
 const dgram = require('node:dgram');
 const { parseArgs, intArg } = require('./pattern.js');
@@ -20,9 +22,10 @@ function once(i) {
     const sock = dgram.createSocket('udp4');
     const payload = Buffer.alloc(size, 0x61 + (i % 26));
     const timer = setTimeout(() => { sock.close(); resolve(null); }, waitMs);
-    sock.on('message', (msg) => {
+    sock.on('message', (msg, rinfo) => {
       clearTimeout(timer);
       sock.close();
+      if (rinfo.address !== host || rinfo.port !== port) { resolve(`wrongSource ${rinfo.address}:${rinfo.port}`); return; }
       const text = msg.toString('latin1');
       const sp = text.indexOf(' ');
       resolve(sp > 0 && msg.length - sp - 1 === size ? text.slice(0, sp) : '?');
@@ -40,7 +43,8 @@ async function main() {
     const n = await once(i);
     if (n !== null) { counts[n] = (counts[n] || 0) + 1; replies++; }
   }
-  const ok = replies >= expect && !counts['?'];
+  const wrong = Object.keys(counts).filter((k) => k.startsWith('wrongSource'));
+  const ok = replies >= expect && !counts['?'] && wrong.length === 0;
   process.stdout.write(JSON.stringify({ mode: 'udp', ok, sent: total, replies, counts, ms: Date.now() - t0 }) + '\n');
   process.exit(ok ? 0 : 1);
 }

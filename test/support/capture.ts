@@ -1,0 +1,105 @@
+// Packet captures inside a lab namespace for netns tests: a bounded tcpdump writing a pcap file
+// (packet count and wall time both capped), a reader of that file into frames the test decoders
+// understand, and tshark's own checksum verdict on it.
+
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Cleanup } from '../../src/lab/cleanup.js';
+import { run } from '../../src/lab/netns.js';
+import { spawnInNamespace, type NsProcess } from '../../src/lab/process.js';
+
+const NEEDS = 'Debian: apt-get install -y tcpdump tshark';
+
+export interface Capture {
+  readonly file: string;
+  /** Stops tcpdump (it flushes on SIGTERM) and returns the frames it wrote. */
+  stop(): Promise<Buffer[]>;
+}
+
+/**
+ * Starts tcpdump on ifname in ns with a BPF filter, at most maxPackets packets and maxSeconds
+ * seconds, and resolves once it is listening (so traffic sent afterwards is seen).
+ */
+export async function startCapture(cleanup: Cleanup, ns: string, ifname: string, filter: string,
+  o: { maxPackets?: number; maxSeconds?: number } = {}): Promise<Capture> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'director-capture-'));
+  cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, `${ns}-${ifname}.pcap`);
+  // --immediate-mode: hand each packet over at once (libpcap would otherwise hold it in a ring
+  // block up to a second, and a stop would lose it); -U writes each packet as it comes, so stopping early loses nothing; -Z root: tcpdump would
+  // otherwise drop to a user who cannot write into our private temporary directory; -B: 32 MiB of
+  // kernel buffer, as immediate mode with the default drops packets in a burst.
+  const p = spawnInNamespace(ns, ['timeout', String(o.maxSeconds ?? 20), 'tcpdump', '-Z', 'root', '-i', ifname, '-nn', '--immediate-mode', '-U', '-B', '32768', '-s', '0',
+    '-c', String(o.maxPackets ?? 1000), '-w', file, filter]);
+  cleanup.process(p);
+  await waitListening(p);
+  return { file, stop: async () => { await p.stop(1000); return readPcap(readFileSync(file)); } };
+}
+
+async function waitListening(p: NsProcess, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!/listening on/.test(p.stderr)) {
+    if (!p.running) throw new Error(`tcpdump in ${p.ns} exited: ${p.stderr.trim()} (${NEEDS})`);
+    if (Date.now() > deadline) throw new Error(`tcpdump in ${p.ns} not listening after ${timeoutMs} ms: ${p.stderr.trim()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The frames of a classic pcap file with Ethernet link type (either byte order, µs or ns stamps). */
+export function readPcap(b: Buffer): Buffer[] {
+  if (b.length < 24) throw new Error(`pcap: ${b.length} bytes is no pcap file`);
+  const magic = b.readUInt32LE(0);
+  const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
+  if (!le && b.readUInt32BE(0) !== 0xa1b2c3d4 && b.readUInt32BE(0) !== 0xa1b23c4d) {
+    throw new Error(`pcap: bad magic 0x${magic.toString(16)}`);
+  }
+  const u32 = (at: number): number => (le ? b.readUInt32LE(at) : b.readUInt32BE(at));
+  if (u32(20) !== 1) throw new Error(`pcap: link type ${u32(20)}, expected Ethernet (1)`);
+  const frames: Buffer[] = [];
+  for (let at = 24; at + 16 <= b.length;) {
+    const caplen = u32(at + 8);
+    const wirelen = u32(at + 12);
+    if (at + 16 + caplen > b.length) break; // a record cut short by the stop: ignore it
+    if (caplen === wirelen) frames.push(b.subarray(at + 16, at + 16 + caplen));
+    at += 16 + caplen;
+  }
+  return frames;
+}
+
+export interface TsharkVerdict {
+  /** Frames tshark read. */
+  frames: number;
+  /** Checksums tshark verified and found good, per layer (IPIP frames count two IP headers). */
+  good: { ip: number; tcp: number; udp: number };
+  /** "frame N: LAYER" for every checksum tshark calls bad. */
+  bad: string[];
+}
+
+const STATUS_FIELDS = ['ip', 'tcp', 'udp'] as const;
+
+/** Runs tshark over a pcap file with checksum validation on and collects its checksum verdicts. */
+export async function tsharkChecksums(file: string): Promise<TsharkVerdict> {
+  let out: string;
+  try {
+    out = await run('tshark', ['-n', '-r', file, '-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE',
+      '-o', 'udp.check_checksum:TRUE', '-T', 'fields', '-E', 'separator=/t', '-e', 'frame.number',
+      ...STATUS_FIELDS.flatMap((f) => ['-e', `${f}.checksum.status`])], 60_000);
+  } catch (e) {
+    throw new Error(`tshark could not read ${file}: ${(e as Error).message} (${NEEDS})`);
+  }
+  const v: TsharkVerdict = { frames: 0, good: { ip: 0, tcp: 0, udp: 0 }, bad: [] };
+  for (const line of out.split('\n')) {
+    if (line.trim() === '') continue;
+    const [frame, ...statuses] = line.split('\t');
+    v.frames++;
+    STATUS_FIELDS.forEach((layer, i) => {
+      // Status per header of that layer, comma-separated (outer and inner IP in IPIP): 0 bad, 1 good, 2 unverified.
+      for (const s of (statuses[i] ?? '').split(',')) {
+        if (s === '1') v.good[layer]++;
+        else if (s === '0') v.bad.push(`frame ${frame}: ${layer}`);
+      }
+    });
+  }
+  return v;
+}

@@ -49,7 +49,7 @@ export interface DirectorStats {
   arp: { requestsSent: number; repliesLearned: number; failures: number } | null;
   heldFrames: number;
   /** ICMP errors the director answered with itself. */
-  icmpSent: { timeExceeded: number; fragNeeded: number };
+  icmpSent: { timeExceeded: number; fragNeeded: number; echoReplies: number };
 }
 
 export interface StatsSources {
@@ -62,7 +62,7 @@ export interface StatsSources {
   hold: HoldQueue | null;
   engine: NativeEngine | null;
   port: number;
-  replies: { timeExceeded: number; fragNeeded: number } | null;
+  replies: { timeExceeded: number; fragNeeded: number; echo: number } | null;
 }
 
 export function collectStats(s: StatsSources): DirectorStats {
@@ -92,6 +92,8 @@ export function collectStats(s: StatsSources): DirectorStats {
     port,
     arp: s.arp ? { ...s.arp.counters } : null,
     heldFrames: s.hold?.held ?? 0,
-    icmpSent: { timeExceeded: s.replies?.timeExceeded ?? 0, fragNeeded: s.replies?.fragNeeded ?? 0 },
+    icmpSent: {
+      timeExceeded: s.replies?.timeExceeded ?? 0, fragNeeded: s.replies?.fragNeeded ?? 0, echoReplies: s.replies?.echo ?? 0,
+    },
   };
 }

@@ -10,7 +10,8 @@ namespace {
 bool answers_sender(uint32_t action) {
   return action == static_cast<uint32_t>(Action::ARP_REPLY) ||
          action == static_cast<uint32_t>(Action::ICMP_FRAG_NEEDED) ||
-         action == static_cast<uint32_t>(Action::ICMP_TIME_EXCEEDED);
+         action == static_cast<uint32_t>(Action::ICMP_TIME_EXCEEDED) ||
+         action == static_cast<uint32_t>(Action::ICMP_ECHO_REPLY);
 }
 
 }  // namespace

@@ -112,7 +112,8 @@ enum class Action : uint32_t {
   ARP_REPLY = 2,     // turn this ARP request into a reply from the ingress port's MAC, send back
   HOLD = 3,          // copy the frame (with meta and vnet header) into hold slot SLOT, send nothing
   ICMP_FRAG_NEEDED = 4,   // answer the sender with ICMP type 3 code 4 carrying MTU (issue 3)
-  ICMP_TIME_EXCEEDED = 5, // answer the sender with ICMP type 11 code 0 (issue 3)
+  ICMP_TIME_EXCEEDED = 5, // answer the sender with ICMP type 11 code 0
+  ICMP_ECHO_REPLY = 6,    // answer an echo request to an owned address (ping VIP), back out the ingress port
   COUNT
 };
 

@@ -38,6 +38,7 @@ constexpr Handler kActions[] = {
     consume,                  // Action::HOLD (the engine copies the frame into its slot)
     rw::icmp_frag_needed,     // Action::ICMP_FRAG_NEEDED
     rw::icmp_time_exceeded,   // Action::ICMP_TIME_EXCEEDED
+    rw::icmp_echo_reply,      // Action::ICMP_ECHO_REPLY
 };
 static_assert(sizeof(kActions) / sizeof(kActions[0]) == static_cast<uint32_t>(Action::COUNT),
               "one handler per Action");

@@ -65,5 +65,6 @@ RewriteError icmp_nat_in(Ctx& c);        // rewrite_icmp_nat.cc
 RewriteError icmp_nat_out(Ctx& c);
 RewriteError icmp_frag_needed(Ctx& c);   // icmp_reply.cc
 RewriteError icmp_time_exceeded(Ctx& c);
+RewriteError icmp_echo_reply(Ctx& c);    // rewrite_echo.cc
 
 }  // namespace director::core::rw

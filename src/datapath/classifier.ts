@@ -16,11 +16,12 @@ import { FragCache } from './frag-cache.js';
 import type { HoldQueue } from './hold-queue.js';
 import { MetaIndex } from './meta-reader.js';
 import { PROTO_TCP, PROTO_UDP, type RuntimeDest, type ServiceTable } from './service-table.js';
-import { VerdictWriter } from './verdict-writer.js';
+import { req, VerdictWriter } from './verdict-writer.js';
 
 const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
 const PROTO_ICMP = 1;
+const ICMP_ECHO_REQUEST = 8;
 
 export interface ClassifierDeps {
   layout: NativeLayout;
@@ -43,7 +44,7 @@ export interface ClassifierDeps {
 }
 
 export class Classifier {
-  readonly replies = { timeExceeded: 0, fragNeeded: 0 };
+  readonly replies = { timeExceeded: 0, fragNeeded: 0, echo: 0 };
   readonly factory: ConnFactory;
   readonly frags = new FragCache();
   private services!: ServiceTable;
@@ -52,12 +53,14 @@ export class Classifier {
   private readonly forwarders: Forwarders;
   private readonly packet: SchedPacket = { proto: 0, srcAddr: 0, srcPort: 0, dstAddr: 0, dstPort: 0 };
   private nowSec = 0;
+  private readonly actionEchoReply: number;
 
   constructor(private readonly d: ClassifierDeps, services: ServiceTable) {
     this.m = new MetaIndex(d.layout);
     this.w = new VerdictWriter(d.layout, d.verdict);
     this.forwarders = new Forwarders({ ...d, writer: this.w, metaIndex: this.m, replies: this.replies });
     this.factory = new ConnFactory(d);
+    this.actionEchoReply = req(d.layout.action, 'ICMP_ECHO_REPLY');
     this.setServices(services);
   }
 
@@ -193,7 +196,14 @@ export class Classifier {
     const type = meta[mb + m.ICMP]! >>> 8;
     const innerProto = meta[mb + m.INNER_PROTO]!;
     if (type !== 3 && type !== 11 && type !== 12) {
-      this.drop(vb, this.services.owns(meta[mb + m.DST_IP]!) ? DropReason.ICMP_OTHER : DropReason.NOT_OURS);
+      const owned = this.services.owns(meta[mb + m.DST_IP]!);
+      if (owned && type === ICMP_ECHO_REQUEST) {
+        this.d.verdict[vb + this.w.ACTION] = this.actionEchoReply;
+        this.d.verdict[vb + this.w.PORT] = this.d.lanPort;
+        this.replies.echo++;
+      } else {
+        this.drop(vb, owned ? DropReason.ICMP_OTHER : DropReason.NOT_OURS);
+      }
       return;
     }
     // The quoted packet travelled the other way: look it up with its ends swapped.

@@ -32,7 +32,7 @@ export interface ForwarderDeps {
   /** IP MTU toward real servers and clients. */
   mtu: number;
   /** ICMP errors the director originated. */
-  replies: { timeExceeded: number; fragNeeded: number };
+  replies: { timeExceeded: number; fragNeeded: number; echo: number };
 }
 
 export class Forwarders {

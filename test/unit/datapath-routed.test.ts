@@ -6,7 +6,7 @@ import {
   CLIENT, DIRECTOR_IP, DIRECTOR_MAC, FakeClock, LIPS, memoryLab, ROUTER_MAC, RS, RS_MAC, service, VIP,
 } from '../support/memory-director.js';
 import {
-  arpRequest, decodeFrame, fragmentFrames, icmpErrorFrame, l4ChecksumOk, PROTO,
+  arpRequest, decodeFrame, fragmentFrames, icmpEchoFrame, icmpErrorFrame, l4ChecksumOk, PROTO,
   tcpFrame, udpFrame, TCP_FLAGS, verifyIpv4Checksum, type DecodedFrame,
 } from '../support/packets.js';
 
@@ -183,6 +183,26 @@ describe('data path, TUN over a memory port', () => {
       const d = intact((await settle())[0]!);
       assert.deepEqual([d.ip!.dst, d.ip!.icmp!.type, d.ip!.icmp!.code], [CLIENT, 3, 4]);
       assert.equal(d.ip!.icmp!.rest & 0xffff, 1480, 'advertises the MTU left after encapsulation');
+    } finally {
+      await director.stop();
+    }
+  });
+});
+
+describe('data path, ICMP echo', () => {
+  it('answers a ping to the VIP and passes over pings to other addresses', async () => {
+    const { director, inject, settle } = await lab(service('nat'));
+    try {
+      const ping = (dst: string) => icmpEchoFrame({
+        eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: CLIENT, dst }, echo: { type: 8, id: 9, seq: 1, payload: Buffer.from('ping') },
+      });
+      inject(ping(VIP), ping('198.19.0.50'));
+      const out = (await settle()).map(intact);
+      assert.equal(out.length, 1);
+      assert.deepEqual([out[0]!.dstMac, out[0]!.ip!.src, out[0]!.ip!.dst, out[0]!.ip!.icmp!.type], [ROUTER_MAC, VIP, CLIENT, 0]);
+      const s = director.stats();
+      assert.equal(s.icmpSent.echoReplies, 1);
+      assert.equal(s.drops.not_ours, 1);
     } finally {
       await director.stop();
     }

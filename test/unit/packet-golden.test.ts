@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { Action, FrameKind, loadAddon, M, Method, ParseError, V } from '../../src/native/binding.js';
 import {
-  arpReply, arpRequest, decodeFrame, icmpErrorFrame, ipipFrame, ipPacketOf, ipToU32, macHiLo, makePartial,
+  arpReply, arpRequest, decodeFrame, icmpEchoFrame, icmpErrorFrame, ipipFrame, ipPacketOf, ipToU32, macHiLo, makePartial,
   tcpFrame, udpFrame, TCP_FLAGS, ethernet, ETH_IPV4, ipv4, udp, PROTO, vnetHeader,
 } from '../support/packets.js';
 
@@ -133,6 +133,12 @@ const ROWS: GoldenRow[] = [
       eth: toRouter, ip: { src: DIR_IP, dst: CLIENT, ttl: 64, tos: 0xc0, id: ipIdOf(out[0]!) },
       error: { type: 3, code: 4, mtu: 1480, quote: ipPacketOf(seg(fromRouter, CLIENT, 40000, VIP, 80, 64, true)), quoteBytes: 20 + 20 + PAYLOAD.length },
     }) }],
+  },
+  {
+    name: 'ping to the VIP: echo reply from the VIP, MACs and addresses swapped, TTL 64',
+    input: () => ({ frame: icmpEchoFrame({ eth: fromRouter, ip: { src: CLIENT, dst: VIP, ttl: 63, id: 4242 }, echo: { type: 8, id: 77, seq: 3, payload: PAYLOAD } }) }),
+    verdict: { action: 'ICMP_ECHO_REPLY' },
+    expected: () => [{ frame: icmpEchoFrame({ eth: toRouter, ip: { src: VIP, dst: CLIENT, ttl: 64, id: 4242 }, echo: { type: 0, id: 77, seq: 3, payload: PAYLOAD } }) }],
   },
   {
     name: 'ICMP error from the real server (NAT): outer and quoted packet mirrored toward the client',

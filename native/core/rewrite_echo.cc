@@ -1,0 +1,40 @@
+// Answers an ICMP echo request to an address the director owns in place, as the kernel of an
+// IPVS director answers pings to its VIPs: addresses and MACs swapped, type 8 -> 0, fresh TTL.
+#include <cstring>
+
+#include "core/bytes.h"
+#include "core/rewrite_ctx.h"
+
+namespace director::core::rw {
+
+namespace {
+constexpr uint8_t kEchoTtl = 64;
+}
+
+RewriteError icmp_echo_reply(Ctx& c) {
+  Ip4 ip;
+  if (!ip4_view(c, ip) || ip.proto != 1 || ip.l4 == 0 || ip.partial) return RewriteError::NOT_APPLICABLE;
+  uint8_t* h = c.frame + ip.l3;
+  uint8_t* icmp = c.frame + ip.l4;
+  // Fragmented echo requests would need reassembly to answer; they are refused.
+  if ((rd16(h + 6) & 0x3fff) != 0 || ip.end - ip.l4 < 8 || icmp[0] != 8 || icmp[1] != 0) {
+    return RewriteError::NOT_APPLICABLE;
+  }
+  uint8_t addr[4];
+  std::memcpy(addr, h + 12, 4);
+  std::memcpy(h + 12, h + 16, 4);
+  std::memcpy(h + 16, addr, 4);
+  h[8] = kEchoTtl;
+  csum::ip_header_fill(h, ip.ihl);
+  wr16(icmp + 2, csum::update16(rd16(icmp + 2), 0x0800, 0x0000));
+  icmp[0] = 0;
+  uint8_t requester[6];
+  std::memcpy(requester, c.frame + 6, 6);
+  std::memcpy(c.frame, requester, 6);
+  std::memcpy(c.frame + 6, c.egress.mac, 6);
+  VnetHdr plain{};
+  if (!emit(c, plain, nullptr, 0, c.frame, ip.end)) return RewriteError::TOO_MANY_SEGMENTS;
+  return RewriteError::OK;
+}
+
+}  // namespace director::core::rw

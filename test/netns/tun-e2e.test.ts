@@ -30,7 +30,7 @@ routedSuite('tun', (ctx) => {
     const u = await runClient(lab.client.ns, 'udp-client.js', ['--target', `${lab.vip}:${UDP_PORT}`, '--count', '6']);
     assert.ok(u.ok, JSON.stringify(u.result));
     assert.ok((await countHttp(lab, lab.vip, 3)).ok);
-    const frames = await cap.stop();
+    const { frames } = await cap.stop();
     const decoded = frames.map((f) => ({ f, d: decodeFrame(f) }));
     assert.ok(decoded.length >= 2 + 3, `only ${decoded.length} IPIP frames captured`);
     for (const { f, d: x } of decoded) {

@@ -11,10 +11,17 @@ import { spawnInNamespace, type NsProcess } from '../../src/lab/process.js';
 
 const NEEDS = 'Debian: apt-get install -y tcpdump tshark';
 
+export interface Captured {
+  /** Frames captured whole (shorter captures, cut by the snap length, are left out). */
+  frames: Buffer[];
+  /** The length on the wire of every captured frame, whole or cut. */
+  wireLengths: number[];
+}
+
 export interface Capture {
   readonly file: string;
-  /** Stops tcpdump (it flushes on SIGTERM) and returns the frames it wrote. */
-  stop(): Promise<Buffer[]>;
+  /** Stops tcpdump (it flushes on SIGTERM) and returns what it wrote. */
+  stop(): Promise<Captured>;
 }
 
 /**
@@ -22,7 +29,7 @@ export interface Capture {
  * seconds, and resolves once it is listening (so traffic sent afterwards is seen).
  */
 export async function startCapture(cleanup: Cleanup, ns: string, ifname: string, filter: string,
-  o: { maxPackets?: number; maxSeconds?: number } = {}): Promise<Capture> {
+  o: { maxPackets?: number; maxSeconds?: number; snaplen?: number } = {}): Promise<Capture> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'director-capture-'));
   cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, `${ns}-${ifname}.pcap`);
@@ -30,7 +37,7 @@ export async function startCapture(cleanup: Cleanup, ns: string, ifname: string,
   // block up to a second, and a stop would lose it); -U writes each packet as it comes, so stopping early loses nothing; -Z root: tcpdump would
   // otherwise drop to a user who cannot write into our private temporary directory; -B: 32 MiB of
   // kernel buffer, as immediate mode with the default drops packets in a burst.
-  const p = spawnInNamespace(ns, ['timeout', String(o.maxSeconds ?? 20), 'tcpdump', '-Z', 'root', '-i', ifname, '-nn', '--immediate-mode', '-U', '-B', '32768', '-s', '0',
+  const p = spawnInNamespace(ns, ['timeout', String(o.maxSeconds ?? 20), 'tcpdump', '-Z', 'root', '-i', ifname, '-nn', '--immediate-mode', '-U', '-B', '32768', '-s', String(o.snaplen ?? 0),
     '-c', String(o.maxPackets ?? 1000), '-w', file, filter]);
   cleanup.process(p);
   await waitListening(p);
@@ -46,8 +53,8 @@ async function waitListening(p: NsProcess, timeoutMs = 5000): Promise<void> {
   }
 }
 
-/** The frames of a classic pcap file with Ethernet link type (either byte order, µs or ns stamps). */
-export function readPcap(b: Buffer): Buffer[] {
+/** The records of a classic pcap file with Ethernet link type (either byte order, µs or ns stamps). */
+export function readPcap(b: Buffer): Captured {
   if (b.length < 24) throw new Error(`pcap: ${b.length} bytes is no pcap file`);
   const magic = b.readUInt32LE(0);
   const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
@@ -57,14 +64,16 @@ export function readPcap(b: Buffer): Buffer[] {
   const u32 = (at: number): number => (le ? b.readUInt32LE(at) : b.readUInt32BE(at));
   if (u32(20) !== 1) throw new Error(`pcap: link type ${u32(20)}, expected Ethernet (1)`);
   const frames: Buffer[] = [];
+  const wireLengths: number[] = [];
   for (let at = 24; at + 16 <= b.length;) {
     const caplen = u32(at + 8);
     const wirelen = u32(at + 12);
     if (at + 16 + caplen > b.length) break; // a record cut short by the stop: ignore it
     if (caplen === wirelen) frames.push(b.subarray(at + 16, at + 16 + caplen));
+    wireLengths.push(wirelen);
     at += 16 + caplen;
   }
-  return frames;
+  return { frames, wireLengths };
 }
 
 export interface TsharkVerdict {

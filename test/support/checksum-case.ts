@@ -40,7 +40,7 @@ function ownCheck(frames: Buffer[]): { checked: number; bad: string[] } {
 }
 
 async function verdictOf(where: string, cap: Capture): Promise<void> {
-  const frames = await cap.stop();
+  const { frames } = await cap.stop();
   const ts = await tsharkChecksums(cap.file);
   const own = ownCheck(frames);
   console.log(`      ${where}: ${ts.frames} frames, tshark good ip/tcp/udp ${ts.good.ip}/${ts.good.tcp}/${ts.good.udp}, own check ${own.checked}`);
@@ -67,6 +67,9 @@ export function checksumCase(ctx: RoutedContext, mode: RoutedMode): void {
         caps.push([`router ${lab.router.ifname}`,
           await startCapture(cleanup, lab.router.ns, lab.router.ifname, `ether src ${dirMac} and ip`, { maxPackets: 20_000 })]);
       }
+      // Headers only, at the director's receive side: proof that GSO super-frames did arrive.
+      const inbound = await startCapture(cleanup, lab.directors[0]!.ns, lab.directors[0]!.ifname,
+        `ether dst ${dirMac} and tcp`, { maxPackets: 20_000, snaplen: 96 });
       // Three of each, so rr sends one of each to rs1 whatever the scheduler's position.
       for (const [kind, seed] of [['download', 3], ['upload', 4], ['download', 5], ['upload', 6], ['download', 8], ['upload', 10]] as const) {
         const r = await runClient(lab.client.ns, 'http-client.js',
@@ -76,6 +79,9 @@ export function checksumCase(ctx: RoutedContext, mode: RoutedMode): void {
       const u = await runClient(lab.client.ns, 'udp-client.js', ['--target', `${lab.vip}:${UDP_PORT}`, '--count', '6', '--size', '1000']);
       assert.ok(u.ok, JSON.stringify(u.result));
       for (const [where, cap] of caps) await verdictOf(where, cap);
+      const largest = Math.max(0, ...(await inbound.stop()).wireLengths);
+      console.log(`      largest TCP frame the director received: ${largest} bytes`);
+      assert.ok(largest > 1514, 'no GSO super-frame reached the director: the case would not cover GSO');
     } finally {
       await directorTxChecksum(ctx, true);
     }

@@ -17,7 +17,7 @@ import { startCapture, tsharkChecksums, type Capture } from './capture.js';
 import { decodeFrame, l4ChecksumOk, verifyIpv4Checksum } from './packets.js';
 import type { RoutedContext, RoutedMode } from './routed-e2e.js';
 
-const BYTES = 2_000_000;
+const BYTES = 1_000_000;
 
 async function directorTxChecksum(ctx: RoutedContext, on: boolean): Promise<void> {
   const d = ctx.fx.lab.directors[0]!;

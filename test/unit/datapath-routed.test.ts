@@ -189,6 +189,25 @@ describe('data path, TUN over a memory port', () => {
   });
 });
 
+describe('data path, methods mixed in one service', () => {
+  it('forwards each connection by its own real server\'s method (ipvsadm -g/-m/-i per server)', async () => {
+    const vs = service('dr');
+    vs.realServers[1] = { ...vs.realServers[1]!, method: 'nat', port: 8080 };
+    vs.realServers[2] = { ...vs.realServers[2]!, method: 'tun' };
+    const { director, inject, settle } = await lab(vs);
+    try {
+      for (let p = 0; p < 3; p++) inject(fromClient(47000 + p));
+      const [dr, nat, tun] = (await settle()).map(intact);
+      assert.deepEqual([dr!.dstMac, dr!.ip!.dst, dr!.ip!.ttl], [RS_MAC[0], VIP, 64], 'DR: MAC only');
+      assert.deepEqual([nat!.dstMac, nat!.ip!.dst, nat!.ip!.tcp!.dstPort, nat!.ip!.ttl], [RS_MAC[1], RS[1], 8080, 63], 'NAT');
+      assert.deepEqual([tun!.dstMac, tun!.ip!.dst, tun!.ip!.proto, tun!.ip!.inner!.dst], [RS_MAC[2], RS[2], PROTO.IPIP, VIP], 'TUN');
+      assert.deepEqual(director.stats().services[0]!.realServers.map((r) => r.method), ['dr', 'nat', 'tun']);
+    } finally {
+      await director.stop();
+    }
+  });
+});
+
 describe('data path, ICMP echo', () => {
   it('answers a ping to the VIP and passes over pings to other addresses', async () => {
     const { director, inject, settle } = await lab(service('nat'));

@@ -1,4 +1,7 @@
 {
+  "variables": {
+    "with_xdp%": "<!(node tools/probe-xdp.js)"
+  },
   "targets": [
     {
       "target_name": "director_native",
@@ -12,7 +15,13 @@
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-fno-exceptions"],
       "cflags_cc!": ["-fno-rtti"],
-      "cflags!": ["-fno-exceptions"]
+      "cflags!": ["-fno-exceptions"],
+      "conditions": [
+        ["with_xdp==1", {
+          "defines": ["DIRECTOR_WITH_XDP"],
+          "libraries": ["-lxdp", "-lbpf"]
+        }]
+      ]
     }
   ]
 }

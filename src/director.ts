@@ -31,6 +31,11 @@ export interface DirectorOptions {
   tap?: string;
   /** Or use an in-memory port (tests, offline tools). */
   memory?: { name: string; mac: string; mtu: number };
+  /**
+   * With interface: packet (default) is AF_PACKET; xdp is AF_XDP and fails if it cannot attach;
+   * auto tries AF_XDP and falls back to AF_PACKET, logging why.
+   */
+  io?: 'auto' | 'xdp' | 'packet';
   /** Network namespace (name under /run/netns) the interface or TAP lives in. */
   netns?: string;
   /** The director's own address on the segment (ARP sender, TUN outer source). */
@@ -109,6 +114,7 @@ export class Director {
       this.portInfo = engine.portInfo(this.port);
       this.localIp = this.options.localAddress ? parseIpv4(this.options.localAddress) : addressOf(this.portInfo);
       this.wire(engine, services, addon.layout.holdSlots);
+      this.steerXdp(engine, services);
       engine.start();
     } catch (err) {
       engine.close();
@@ -147,10 +153,29 @@ export class Director {
   private attach(engine: NativeEngine): number {
     const o = this.options;
     const netns = o.netns ? `/run/netns/${o.netns}` : undefined;
-    if (o.interface) return engine.addPacketPort(o.interface, netns ? { netns } : {});
+    if (o.interface) return this.attachInterface(engine, o.interface, netns);
     if (o.tap) return engine.addTapPort(o.tap, netns ? { netns } : {});
     const mem = o.memory!;
     return engine.addMemoryPort(mem.name, mem.mac, mem.mtu, o.localAddress ? { ipv4: parseIpv4(o.localAddress) } : {});
+  }
+
+  private attachInterface(engine: NativeEngine, ifname: string, netns: string | undefined): number {
+    const io = this.options.io ?? 'packet';
+    if (io === 'packet') return engine.addPacketPort(ifname, netns ? { netns } : {});
+    try {
+      return engine.addXdpPort(ifname, netns ? { netns } : {});
+    } catch (err) {
+      if (io === 'xdp') throw err;
+      this.log(`director: AF_XDP unavailable, using AF_PACKET: ${(err as Error).message}`);
+      return engine.addPacketPort(ifname, netns ? { netns } : {});
+    }
+  }
+
+  /** An XDP port's program steers only what the director handles; everything else stays the kernel's. */
+  private steerXdp(engine: NativeEngine, services: ServiceTable): void {
+    if (this.portInfo!.kind !== 'xdp') return;
+    const natSources = services.dests.filter((d) => d.method === ConnMethod.NAT).map((d) => d.addr);
+    engine.setXdpAddresses(this.port, { owned: [...services.ownedAddresses], natSources });
   }
 
   private wire(engine: NativeEngine, services: ServiceTable, holdSlots: number): void {

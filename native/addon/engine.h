@@ -14,6 +14,8 @@
 
 namespace director::addon {
 
+class XdpPort;
+
 class Engine : public Napi::ObjectWrap<Engine>, public BatchHandler {
  public:
   static Napi::Function define(Napi::Env env);
@@ -44,6 +46,12 @@ class Engine : public Napi::ObjectWrap<Engine>, public BatchHandler {
   Napi::Value counters(const Napi::CallbackInfo& info);
   Napi::Value added(std::unique_ptr<Port> port);
   bool get_port(Napi::Value v, uint32_t& port);
+
+  // engine_xdp.cc: the AF_XDP port (throwing stubs when built without libxdp/libbpf)
+  Napi::Value add_xdp_port(const Napi::CallbackInfo& info);
+  Napi::Value set_xdp_addresses(const Napi::CallbackInfo& info);
+  Napi::Value xdp_status(const Napi::CallbackInfo& info);
+  bool get_xdp_port(Napi::Value v, XdpPort*& port);
 
   // engine_frames.cc: frames in and out from JavaScript
   Napi::Value send(const Napi::CallbackInfo& info);

@@ -22,6 +22,7 @@ const char* kind_name(PortKind kind) {
     case PortKind::PACKET: return "packet";
     case PortKind::TAP: return "tap";
     case PortKind::MEMORY: return "memory";
+    case PortKind::XDP: return "xdp";
   }
   return "unknown";
 }

@@ -15,6 +15,11 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("rewrite", Napi::Function::New(env, rewrite_export, "rewrite"));
   exports.Set("Engine", Engine::define(env));
   exports.Set("Decapsulator", Decapsulator::define(env));
+#ifdef DIRECTOR_WITH_XDP
+  exports.Set("xdpBuilt", Napi::Boolean::New(env, true));
+#else
+  exports.Set("xdpBuilt", Napi::Boolean::New(env, false));
+#endif
   return exports;
 }
 

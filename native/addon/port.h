@@ -1,6 +1,7 @@
 // The engine's ports: what every port has (identity, egress facts for the core, counters, a TX
-// queue) and the three kinds that fill receive batches and flush their queues: AF_PACKET,
-// TAP, and in-memory. Plain C++ over native/io; nothing here touches JavaScript.
+// queue) and three kinds that fill receive batches and flush their queues: AF_PACKET, TAP, and
+// in-memory (the AF_XDP kind is in xdp_port.h). Plain C++ over native/io; nothing here touches
+// JavaScript.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -15,7 +16,7 @@
 
 namespace director::addon {
 
-enum class PortKind { PACKET, TAP, MEMORY };
+enum class PortKind { PACKET, TAP, MEMORY, XDP };
 
 struct PortStats {
   uint64_t rx_frames = 0, rx_bytes = 0, rx_batches = 0, rx_parse_errors = 0;

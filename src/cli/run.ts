@@ -19,6 +19,8 @@ options:
   --config FILE          keepalived.conf to run
   --interface IF         attach to this existing interface with AF_PACKET (production)
   --tap NAME             or create and attach a TAP device of this name (labs)
+  --io auto|xdp|packet   with --interface: AF_PACKET (packet, default), AF_XDP (xdp: fail if it
+                         cannot attach), or AF_XDP falling back to AF_PACKET (auto)
   --netns NS             the interface or TAP lives in network namespace NS (/run/netns/NS)
   --local-address IP     the director's own address on the segment (default: the interface's)
   --stats-interval S     print stats as one JSON line every S seconds (default 0 = never)
@@ -49,6 +51,7 @@ const RUN_SPEC = {
   interface: { value: true },
   tap: { value: true },
   netns: { value: true },
+  io: { value: true },
   'local-address': { value: true },
   'stats-interval': { value: true },
 };
@@ -65,6 +68,11 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
   if (v['local-address'] !== undefined && !isIPv4(v['local-address'])) {
     throw new UsageError(`option '--local-address' must be an IPv4 address, got '${v['local-address']}'`);
   }
+  const ioMethod = v.io;
+  if (ioMethod !== undefined && ioMethod !== 'auto' && ioMethod !== 'xdp' && ioMethod !== 'packet') {
+    throw new UsageError(`option '--io' must be auto, xdp or packet, got '${ioMethod}'`);
+  }
+  if (ioMethod !== undefined && v.interface === undefined) throw new UsageError("option '--io' needs --interface");
   const statsInterval = secondsOption('stats-interval', v['stats-interval'], 0);
   const config = loadConfigReporting(v.config as string, io);
   if (!config) return EXIT_FAIL;
@@ -73,6 +81,7 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
   if (v.interface !== undefined) options.interface = v.interface;
   if (v.tap !== undefined) options.tap = v.tap;
   if (v.netns !== undefined) options.netns = v.netns;
+  if (ioMethod !== undefined) options.io = ioMethod;
   if (v['local-address'] !== undefined) options.localAddress = v['local-address'];
   return runDirector(await deps.createDirector(options), statsInterval, io);
 }

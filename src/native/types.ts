@@ -18,7 +18,7 @@ export interface NativeLayout {
   holdSlotBytes: number;
 }
 
-export type PortKind = 'packet' | 'tap' | 'memory';
+export type PortKind = 'packet' | 'tap' | 'memory' | 'xdp';
 
 export interface PortInfo {
   index: number;
@@ -65,6 +65,38 @@ export interface TapPortOptions {
   mac?: string;
 }
 
+export interface XdpPortOptions {
+  /** Open the socket and attach the XDP program inside this network namespace. */
+  netns?: string;
+  /** Interface receive queue to bind (default 0). */
+  queue?: number;
+  /** UMEM frame size: 2048 or 4096 (default 4096). */
+  frameSize?: number;
+  /** UMEM frames, a power of two (default 8192): half receive, half transmit. */
+  frameCount?: number;
+  /** Socket binding: zerocopy needs driver support (not veth); auto tries zerocopy then copy. */
+  mode?: 'auto' | 'copy' | 'zerocopy';
+  /** XDP program attachment: native (driver) or generic (skb); auto tries native first. */
+  attach?: 'auto' | 'native' | 'generic';
+}
+
+/** IPv4 addresses (host order) the XDP program steers to the socket; all else reaches the kernel. */
+export interface XdpAddresses {
+  /** Destinations the director owns (VIPs, FULLNAT local addresses). */
+  owned?: number[];
+  /** Sources whose traffic routes through the director (NAT real servers' replies), unless to a local address. */
+  natSources?: number[];
+  /** Destinations that are the kernel's (never steered); the interface's own address always is. */
+  local?: number[];
+}
+
+export interface XdpStatus {
+  attach: 'native' | 'generic';
+  mode: 'copy' | 'zerocopy';
+  /** Frames that arrived with a partial checksum (local senders); completed before they left. */
+  partialChecksums: number;
+}
+
 /** A frame leaving a memory port, or a rewritten frame from rewrite(). */
 export interface OutFrame {
   frame: Buffer;
@@ -95,6 +127,15 @@ export interface NativeEngine {
    * that only counts what is sent (benchmarks).
    */
   addMemoryPort(name: string, mac: string, mtu: number, options?: { keep?: boolean; ipv4?: number }): number;
+  /**
+   * AF_XDP socket on an existing interface with the director's own XDP program (only IPv4 to
+   * addresses given by setXdpAddresses is steered here; ARP arrives through a tap beside it).
+   * Throws an Error naming the cause if XDP cannot attach or the addon was built without it.
+   */
+  addXdpPort(ifname: string, options?: XdpPortOptions): number;
+  /** Replaces the addresses an XDP port's program steers to it. */
+  setXdpAddresses(port: number, addresses: XdpAddresses): void;
+  xdpStatus(port: number): XdpStatus;
   portInfo(port: number): PortInfo;
   counters(port: number): PortCounters;
 
@@ -168,6 +209,8 @@ export interface NativeDecapsulator {
 
 export interface NativeAddon {
   layout: NativeLayout;
+  /** Whether the addon was built with AF_XDP support (libxdp and libbpf present). */
+  xdpBuilt: boolean;
   Engine: new () => NativeEngine;
   /** Throws (Error naming the cause) if the socket, filter or TUN device cannot be set up. */
   Decapsulator: new (options: DecapsulatorOptions) => NativeDecapsulator;

@@ -17,7 +17,8 @@ namespace director::addon {
 namespace {
 
 constexpr uint16_t kEthArp = 0x0806;
-constexpr uint32_t kArpPerBatch = 16;  // ARP is rare; it must never crowd out the fast path
+constexpr uint32_t kArpPerBatch = 16;
+constexpr uint32_t kMaxL2Header = 14 + 4;  // Ethernet plus one VLAN tag  // ARP is rare; it must never crowd out the fast path
 
 const sock_filter kArpOnly[] = {
     {BPF_LD | BPF_H | BPF_ABS, 0, 0, 12},
@@ -85,11 +86,21 @@ uint32_t XdpPort::receive(RxBatch& batch) {
   receive_arp(batch);
   uint32_t first = batch.count;
   uint32_t n = socket_.receive(batch.frame + first, batch.len + first, BATCH_MAX - first);
+  uint32_t kept = first;
   for (uint32_t i = first; i < first + n; i++) {
-    batch.vnet[i] = core::VnetHdr{};
-    if (io::infer_partial_checksum(batch.frame[i], batch.len[i], batch.vnet[i])) partial_++;
+    // Generic XDP hands over GRO/GSO super-frames that fit a UMEM frame without saying how to
+    // segment them: they cannot be forwarded as they are (counted, like a cut ring frame).
+    if (batch.len[i] > egress.mtu + kMaxL2Header) {
+      stats.rx_truncated++;
+      continue;
+    }
+    batch.frame[kept] = batch.frame[i];
+    batch.len[kept] = batch.len[i];
+    batch.vnet[kept] = core::VnetHdr{};
+    if (io::infer_partial_checksum(batch.frame[kept], batch.len[kept], batch.vnet[kept])) partial_++;
+    kept++;
   }
-  batch.count = first + n;
+  batch.count = kept;
   return batch.count;
 }
 

@@ -14,7 +14,10 @@ function arg(name: string): string {
 
 async function main(): Promise<void> {
   const capacity = process.argv.includes('--capacity') ? Number(arg('capacity')) : undefined;
+  const io = process.argv.includes('--io') ? arg('io') : undefined;
+  if (io !== undefined && io !== 'xdp' && io !== 'packet' && io !== 'auto') throw new Error('director-proc: --io is xdp, packet or auto');
   const director = new Director({
+    ...(io !== undefined ? { io } : {}),
     config: loadKeepalivedConfig(arg('config')),
     interface: arg('interface'),
     ...(capacity !== undefined ? { connCapacity: capacity } : {}),

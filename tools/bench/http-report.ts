@@ -1,6 +1,7 @@
 // Renders the "http" section of BENCHMARKS.md: conn/s and req/s per target with paired ratios,
 // 1 MB throughput, latency at half load, and the issue's CPS targets.
 import { fmtSpread, median, spread, today, verdict, type BenchOptions } from './options.js';
+import { writeChart } from './chart.js';
 import { machineLine, writeSection } from './report.js';
 import { HTTP_TARGETS, type HttpSettings } from './http.js';
 
@@ -26,6 +27,7 @@ function paired(rounds: HttpRound[], a: string, b: string, kind: Kind, field: 'r
 }
 
 const f2 = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}` : 'n/a');
+const f3 = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(3)}` : 'n/a');
 
 function errorsOf(rounds: HttpRound[], name: string): string {
   const errs = rounds.map((r) => r.get(name));
@@ -62,6 +64,11 @@ export function writeHttpReport(rounds: HttpRound[], latency: LatencyRow[], offe
   const cpsH = paired(rounds, 'dr', 'haproxy', 'close');
   const cpsD = paired(rounds, 'dr', 'direct', 'close');
   const kaD = paired(rounds, 'dr', 'direct', 'ka');
+  const bars = (kind: Kind) => HTTP_TARGETS.map((t) => { const x = spread(values(rounds, t.name, kind, 'rps')); return { label: t.title, median: x.median / 1000, min: x.min / 1000, max: x.max / 1000 }; });
+  const charts = o.quick ? [] : [
+    writeChart('bench-http-close', 'New connections per second (Connection: close)', 'thousand conn/s', bars('close'), 1),
+    writeChart('bench-http-keepalive', 'Requests per second (keep-alive)', 'thousand req/s', bars('ka'), 1),
+  ];
   const md = [
     `## Connections and requests per second, HTTP (\`http\`)${o.quick ? ' — QUICK RUN (one short run, not for comparison)' : ''}`,
     '',
@@ -80,11 +87,12 @@ export function writeHttpReport(rounds: HttpRound[], latency: LatencyRow[], offe
     '|---|---|---|---|---|---|---|---|',
     ...rateRows(rounds),
     '',
+    ...charts.flatMap((c) => [c, '']),
     '| target (issue 5) | measured | |',
     '|---|---|---|',
-    `| CPS in DR ≥ 1.5 × HAProxy mode tcp | ${f2(cpsH)}× | ${verdict(cpsH, 1.5)} |`,
-    `| CPS in DR ≥ 0.8 × direct | ${f2(cpsD)}× | ${verdict(cpsD, 0.8)} |`,
-    `| keep-alive req/s in DR ≥ 0.9 × direct | ${f2(kaD)}× | ${verdict(kaD, 0.9)} |`,
+    `| CPS in DR ≥ 1.5 × HAProxy mode tcp | ${f3(cpsH)}× | ${verdict(cpsH, 1.5)} |`,
+    `| CPS in DR ≥ 0.8 × direct | ${f3(cpsD)}× | ${verdict(cpsD, 0.8)} |`,
+    `| keep-alive req/s in DR ≥ 0.9 × direct | ${f3(kaD)}× | ${verdict(kaD, 0.9)} |`,
     '',
     `### Throughput, 1 MB responses (keep-alive, wrk -c ${s.largeConnections})`,
     '',

@@ -5,6 +5,7 @@ import { runConntableBench, runMemoryBench } from './conntable.js';
 import { runHttpBench } from './http.js';
 import { progress, type BenchOptions } from './options.js';
 import { runPpsBench } from './pps.js';
+import { runProfileBench } from './profile.js';
 import { runSchedBench } from './sched.js';
 
 const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
@@ -13,6 +14,7 @@ const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
   http: runHttpBench,
   conntable: runConntableBench,
   memory: runMemoryBench,
+  profile: runProfileBench,
 };
 
 async function main(): Promise<void> {

@@ -33,7 +33,7 @@ export interface PpsCase {
 }
 
 /** Where each user-space forwarder runs: apart from its receive softirq. */
-export const FWD_CPU = { tpacket: 0, xdp: 1, director: 0 } as const;
+export const FWD_CPU = { tpacket: 0, xdp: 1, director: 0, directorXdp: 1 } as const;
 const FLOWS = 256;
 
 const kernel: PpsCase = {
@@ -89,13 +89,15 @@ export function directorConfig(kind: 'DR' | 'NAT' | 'TUN' | 'FNAT'): string {
 /** Starts the compiled director in the DUT namespace with a generated config. */
 export async function startDirector(env: CaseEnv, kind: 'DR' | 'NAT' | 'TUN' | 'FNAT', extraArgs: string[] = []): Promise<Running> {
   const { lab } = env;
+  const xdp = extraArgs.includes('xdp');
   await waitForAddon();
-  await setTcDrop(lab, env.programs.tcDrop);
+  // The XDP port's program steers the frames itself; the TPACKET port needs the tc drop.
+  await setTcDrop(lab, xdp ? null : env.programs.tcDrop);
   const conf = path.join(TMP, `${lab.prefix}-${kind.toLowerCase()}.conf`);
   writeFileSync(conf, directorConfig(kind));
   lab.cleanup.atEnd(() => { try { unlinkSync(conf); } catch { /* gone */ } });
   const script = path.join(ROOT, 'dist/tools/bench/director-proc.js');
-  const argv = pinned(FWD_CPU.director, [process.execPath, ...(env.nodeFlags ?? []), script,
+  const argv = pinned(xdp ? FWD_CPU.directorXdp : FWD_CPU.director, [process.execPath, ...(env.nodeFlags ?? []), script,
     '--config', conf, '--interface', lab.dutIf, ...extraArgs]);
   const { proc, write } = startWithStdin(lab, lab.dut, argv);
   await proc.waitFor(/ready/, 15_000);
@@ -124,4 +126,11 @@ const director = (kind: 'DR' | 'NAT' | 'TUN' | 'FNAT'): PpsCase => ({
   start: (env) => startDirector(env, kind),
 });
 
-export const PPS_CASES: PpsCase[] = [kernel, cTpacket, cXdp, director('DR'), director('NAT'), director('TUN'), director('FNAT')];
+/** The director on its AF_XDP port (io: 'xdp'), placed like the C AF_XDP reference. */
+const directorXdp: PpsCase = {
+  name: 'dr-xdp',
+  title: 'director DR, AF_XDP port',
+  start: (env) => startDirector(env, 'DR', ['--io', 'xdp']),
+};
+
+export const PPS_CASES: PpsCase[] = [kernel, cTpacket, cXdp, director('DR'), director('NAT'), director('TUN'), director('FNAT'), directorXdp];

@@ -15,12 +15,13 @@ export interface PpsSettings {
   maxProbes: number;
   resolution: number;
   max: number;
+  confirm: boolean;
 }
 
 export function ppsSettings(o: BenchOptions): PpsSettings {
   return o.quick
-    ? { rounds: 1, seconds: 0.3, maxProbes: 2, resolution: 1.3, max: 1.6e6 }
-    : { rounds: 3, seconds: 2, maxProbes: 8, resolution: 1.06, max: 1.6e6 };
+    ? { rounds: 1, seconds: 0.3, maxProbes: 2, resolution: 1.3, max: 1.6e6, confirm: false }
+    : { rounds: 3, seconds: 2, maxProbes: 12, resolution: 1.06, max: 1.6e6, confirm: true };
 }
 
 export function caseEnv(lab: PpsLab, built: ReturnType<typeof buildPrograms>): CaseEnv {
@@ -36,9 +37,10 @@ async function runCase(env: CaseEnv, sink: Sink, gen: string, c: PpsCase, s: Pps
   const running = await c.start(env);
   try {
     const ctx: ProbeContext = { lab: env.lab, gen, sink, target: running.target };
+    const before = await sink.count();
     const warm = await probe(ctx, 20_000, 0.3); // warm-up: resolves neighbours and creates connections
-    const seen = warm.sinkAfter.ipip > 0 ? `sink saw IPIP, last ${warm.sinkAfter.last}` : `sink saw UDP ${warm.sinkAfter.last}`;
-    const r = await noDropRate(ctx, { guess, max: s.max, seconds: s.seconds, maxProbes: s.maxProbes, resolution: s.resolution, log: progress });
+    const seen = warm.sinkAfter.ipip > before.ipip ? `sink saw IPIP ${warm.sinkAfter.last}` : `sink saw UDP ${warm.sinkAfter.last}`;
+    const r = await noDropRate(ctx, { guess, max: s.max, seconds: s.seconds, maxProbes: s.maxProbes, resolution: s.resolution, confirm: s.confirm, log: progress });
     const stats = running.stats ? await running.stats() : undefined;
     return { ...r, note: [running.note, seen].filter(Boolean).join(', '), ...(stats ? { stats } : {}) };
   } finally {

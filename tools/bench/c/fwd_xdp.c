@@ -12,9 +12,9 @@
 #include <sys/mman.h>
 #include <xdp/xsk.h>
 
-#define FRAMES 4096
+#define FRAMES 16384
 #define FRAME_SIZE 2048
-#define RING 2048
+#define RING 8192
 #define BATCH 64
 
 static volatile sig_atomic_t stop;

@@ -33,7 +33,7 @@ export interface PpsCase {
 }
 
 /** Where each user-space forwarder runs: apart from its receive softirq. */
-export const FWD_CPU = { tpacket: 0, xdp: 1, director: 0, directorXdp: 1 } as const;
+export const FWD_CPU = { tpacket: 1, xdp: 1, director: 1, directorXdp: 1 } as const;
 const FLOWS = 256;
 
 const kernel: PpsCase = {

@@ -47,8 +47,8 @@ export function nsPath(ns: string): string {
   return `/run/netns/${ns}`;
 }
 
-/** Resolves when check() is true; rejects after timeoutMs naming what was awaited. */
-export async function waitUntil(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
+/** Resolves when check() is true; rejects after timeoutMs (generous: a loaded 2-core machine is slow) naming what was awaited. */
+export async function waitUntil(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -122,12 +122,12 @@ export async function startHaproxy(h: HttpLab): Promise<Balancer> {
   return { host: h.lab.directors[0]!.address, stop: async () => { await p.stop(2000); } };
 }
 
-export async function startDirectorHttp(h: HttpLab, nodeFlags: string[] = []): Promise<Balancer> {
+export async function startDirectorHttp(h: HttpLab, nodeFlags: string[] = [], extraArgs: string[] = []): Promise<Balancer> {
   await waitForAddon();
   const conf = path.join(h.dir, `director-${h.lab.mode}.conf`);
   writeFileSync(conf, labKeepalivedConf(h.lab, { udp: false }));
   const script = path.join(ROOT, 'dist/tools/bench/director-proc.js');
-  const p = spawnInNamespace(h.lab.directors[0]!.ns, niced([process.execPath, ...nodeFlags, script, '--config', conf, '--interface', h.lab.directors[0]!.ifname]));
+  const p = spawnInNamespace(h.lab.directors[0]!.ns, niced([process.execPath, ...nodeFlags, script, '--config', conf, '--interface', h.lab.directors[0]!.ifname, ...extraArgs]));
   h.cleanup.process(p);
   await p.waitFor(/ready/, 15_000);
   return { host: h.lab.vip, stop: async () => { await p.stop(3000); } };

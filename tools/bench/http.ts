@@ -19,6 +19,7 @@ export const HTTP_TARGETS: HttpTarget[] = [
   { name: 'direct', title: 'direct to one backend', lab: 'dr', start: async (h) => ({ host: h.lab.realServers[0]!.address, stop: async () => {} }) },
   { name: 'haproxy', title: 'HAProxy mode tcp', lab: 'dr', start: startHaproxy },
   { name: 'dr', title: 'director DR', lab: 'dr', start: (h) => startDirectorHttp(h) },
+  { name: 'dr-xdp', title: 'director DR, AF_XDP port', lab: 'dr', start: (h) => startDirectorHttp(h, [], ['--io', 'xdp']) },
   { name: 'nat', title: 'director NAT', lab: 'nat', start: (h) => startDirectorHttp(h) },
 ];
 

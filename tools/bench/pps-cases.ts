@@ -4,7 +4,7 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, TMP, waitForAddon } from './cbuild.js';
-import { ADDR, pinned, setForwarding, setTcDrop, startIn, startWithStdin, type PpsLab } from './pps-lab.js';
+import { ADDR, pinNapiThreads, pinned, setForwarding, setTcDrop, setThreadedNapi, startIn, startWithStdin, type PpsLab } from './pps-lab.js';
 import type { Target } from './pps-probe.js';
 
 export interface CaseEnv {
@@ -23,6 +23,8 @@ export interface Running {
   /** The director process's stdout and stderr so far. */
   stdout?: () => string;
   output?: () => string;
+  /** The forwarder process's pid (nice, taskset and ip netns exec all exec in place). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -68,10 +70,12 @@ const cXdp: PpsCase = {
     await setTcDrop(lab, null);
     const p = startIn(lab, lab.dut, pinned(FWD_CPU.xdp, [programs.fwdXdp, lab.dutIf, ADDR.sinkMac]));
     const m = await p.waitFor(/ready (\w+)/, 10_000);
+    await setThreadedNapi(lab, true); // the veth has NAPI instances only once XDP is attached
+    const napi = await pinNapiThreads(lab, FWD_CPU.xdp);
     return {
       target: { mac: lab.dutMac, ip: ADDR.vip, flows: FLOWS },
-      note: `${m[1]} XDP (copy mode)`,
-      stop: async () => { await p.stop(2000); },
+      note: `${m[1]} XDP (copy mode), ${napi ? 'threaded NAPI on the DUT CPU' : 'NAPI not threaded: receive on the generator CPU'}`,
+      stop: async () => { await setThreadedNapi(lab, false).catch(() => undefined); await p.stop(2000); },
     };
   },
 };
@@ -101,6 +105,8 @@ export async function startDirector(env: CaseEnv, kind: 'DR' | 'NAT' | 'TUN' | '
     '--config', conf, '--interface', lab.dutIf, ...extraArgs]);
   const { proc, write } = startWithStdin(lab, lab.dut, argv);
   await proc.waitFor(/ready/, 15_000);
+  if (xdp) await setThreadedNapi(lab, true); // NAPI instances exist once XDP is attached
+  const napi = xdp ? await pinNapiThreads(lab, FWD_CPU.directorXdp) : 0;
   const stats = async (): Promise<Record<string, unknown>> => {
     const seen = proc.stdout.split('\n').filter((l) => l.startsWith('stats ')).length;
     write('s');
@@ -114,9 +120,14 @@ export async function startDirector(env: CaseEnv, kind: 'DR' | 'NAT' | 'TUN' | '
   return {
     target: { mac: lab.dutMac, ip: ADDR.vip, flows: FLOWS },
     stats,
+    ...(xdp ? { note: napi ? 'threaded NAPI on the DUT CPU' : 'NAPI not threaded: receive on the generator CPU' } : {}),
     stdout: () => proc.stdout,
+    pid: proc.pid,
     output: () => proc.stderr,
-    stop: async () => { await proc.stop(3000); },
+    stop: async () => {
+      if (xdp) await setThreadedNapi(lab, false).catch(() => undefined);
+      await proc.stop(3000);
+    },
   };
 }
 

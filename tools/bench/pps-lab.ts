@@ -39,7 +39,7 @@ async function setRps(ns: string, dev: string, cpu: number): Promise<void> {
 
 export async function createPpsLab(cleanup: Cleanup): Promise<PpsLab> {
   const prefix = makePrefix('bnch');
-  const lab: PpsLab = { prefix, edge: `${prefix}-edge`, dut: `${prefix}-dut`, edgeIf: 'g0', dutIf: 'd0', dutMac: '', cleanup };
+  const lab: PpsLab = { prefix, edge: `${prefix}-edge`, dut: `${prefix}-dut`, edgeIf: 'bnchg0', dutIf: 'bnchd0', dutMac: '', cleanup };
   for (const ns of [lab.edge, lab.dut]) {
     cleanup.namespace(ns);
     await addNamespace(ns);
@@ -62,6 +62,27 @@ export async function createPpsLab(cleanup: Cleanup): Promise<PpsLab> {
   await addRoute(lab.dut, '198.18.1.0/24', ADDR.edge);
   lab.dutMac = (await linkInfo(lab.dut, lab.dutIf)).mac;
   return lab;
+}
+
+/**
+ * veth runs XDP in a NAPI instance scheduled on the sending CPU (the generator's). Threaded NAPI
+ * turns that into a kernel thread, which we pin to the DUT's CPU at the forwarder's priority,
+ * so AF_XDP's receive work lands where RPS puts the other forwarders' receive work.
+ */
+export async function setThreadedNapi(lab: PpsLab, on: boolean): Promise<void> {
+  await run('ip', ['netns', 'exec', lab.dut, 'sh', '-c', `echo ${on ? 1 : 0} > /sys/class/net/${lab.dutIf}/threaded`]);
+}
+
+/** Pins the DUT interface's NAPI threads (napi/IF-ID) to cpu at nice -20; returns how many. */
+export async function pinNapiThreads(lab: PpsLab, cpu: number): Promise<number> {
+  const ps = await run('ps', ['-eo', 'pid=,comm=']);
+  const want = `napi/${lab.dutIf}-`.slice(0, 15);
+  const pids = ps.split('\n').map((l) => l.trim().split(/\s+/)).filter(([, c]) => c !== undefined && c.startsWith(want)).map(([p]) => p!);
+  for (const pid of pids) {
+    await run('taskset', ['-pc', String(cpu), pid]);
+    await run('renice', ['-n', '-20', '-p', pid]);
+  }
+  return pids.length;
 }
 
 export async function setForwarding(lab: PpsLab, on: boolean): Promise<void> {

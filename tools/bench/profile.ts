@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Cleanup } from '../../src/lab/cleanup.js';
 import { buildPrograms, programPath, TMP } from './cbuild.js';
 import { progress, today, type BenchOptions } from './options.js';
-import { startDirector } from './pps-cases.js';
+import { FWD_CPU, startDirector } from './pps-cases.js';
 import { createPpsLab } from './pps-lab.js';
 import { noDropRate, probe, Sink } from './pps-probe.js';
 import { caseEnv } from './pps.js';
@@ -54,8 +54,9 @@ export async function runProfileBench(o: BenchOptions): Promise<void> {
   const built = buildPrograms();
   const cleanup = new Cleanup();
   let cpu: Array<{ name: string; share: number }> = [];
-  let perfLines: { byComm: string[]; bySym: string[] } | null = null;
+  let perfLines: { byComm: string[]; byDso: string[]; bySym: string[] } | null = null;
   let rate = 0;
+  let pid = 0;
   const perfFile = path.join(dir, 'perf.data');
   try {
     const lab = await createPpsLab(cleanup);
@@ -63,6 +64,7 @@ export async function runProfileBench(o: BenchOptions): Promise<void> {
     const env = caseEnv(lab, built);
     const gen = programPath(built, 'gen');
     const running = await startDirector({ ...env, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`] }, 'DR');
+    pid = running.pid ?? 0;
     try {
       const ctx = { lab, gen, sink, target: running.target };
       await probe(ctx, 20_000, 0.3);
@@ -82,7 +84,7 @@ export async function runProfileBench(o: BenchOptions): Promise<void> {
   const prof = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (prof) cpu = summariseCpuProfile(JSON.parse(readFileSync(path.join(dir, prof), 'utf8')) as CpuProfile);
   if (existsSync(perfFile)) {
-    perfLines = { byComm: perfReport(perfFile, ['--sort', 'comm,dso']), bySym: perfReport(perfFile, ['--comm', 'node', '--sort', 'dso,sym']) };
+    perfLines = { byComm: perfReport(perfFile, ['--sort', 'comm,dso']), byDso: perfReport(perfFile, ['--pid', String(pid), '--sort', 'dso']), bySym: perfReport(perfFile, ['--pid', String(pid), '--sort', 'dso,sym']) };
   }
   writeProfile(o, rate, seconds, cpu, perfLines);
   rmSync(dir, { recursive: true, force: true });
@@ -90,13 +92,14 @@ export async function runProfileBench(o: BenchOptions): Promise<void> {
 }
 
 function writeProfile(o: BenchOptions, rate: number, seconds: number, cpu: Array<{ name: string; share: number }>,
-  perf: { byComm: string[]; bySym: string[] } | null): void {
+  perf: { byComm: string[]; byDso: string[]; bySym: string[] } | null): void {
   const md = [
     `## Profile of the DR director under load (\`profile\`)${o.quick ? ' — QUICK RUN' : ''}`,
     '',
     `Command: \`npm run bench -- profile${o.quick ? ' --quick' : ''}\`. Date: ${today()}. Machine: ${machineLine()}.`,
     '',
-    `The pps lab's DR director (same placement: CPU 0, receive softirq on CPU 1) at ${(rate / 1e6).toFixed(3)} Mpps for ${seconds} s.`,
+    `The pps lab's DR director on its TPACKET port (same placement as the pps case: director on CPU ${FWD_CPU.director}, receive softirq on CPU 1) at ${(rate / 1e6).toFixed(3)} Mpps for ${seconds} s.`,
+    'Note: --cpu-prof counts time spent inside the addon\'s uv_poll callback (ring walk, rewrite, sendmmsg) as "(idle)"; perf sees it.',
     '',
     '### node --cpu-prof, self time of the director process (top functions)',
     '',
@@ -106,7 +109,7 @@ function writeProfile(o: BenchOptions, rate: number, seconds: number, cpu: Array
     '',
     '### perf record -a -g (both CPUs, all processes on the machine), by command and object',
     '',
-    ...(perf ? ['```', ...perf.byComm, '```', '', 'The node process alone, by object and symbol:', '', '```', ...perf.bySym, '```']
+    ...(perf ? ['```', ...perf.byComm, '```', '', 'The director process alone (its pid), by object (kernel vs JIT-compiled JavaScript vs addon vs node):', '', '```', ...perf.byDso, '```', '', 'and by symbol:', '', '```', ...perf.bySym, '```']
       : ['perf is not usable here (perf record failed).']),
   ].join('\n');
   writeSection('profile', md);

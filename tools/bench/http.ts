@@ -109,7 +109,8 @@ export async function runHttpBench(o: BenchOptions): Promise<void> {
     }
     const kaMedians = HTTP_TARGETS.map((t) => median(rounds.flatMap((r) => { const x = r.get(t.name); return x && !('error' in x) ? [x.ka.rps] : []; })));
     offered = 0.5 * Math.min(...kaMedians.filter(Number.isFinite));
-    if (Number.isFinite(offered) && offered > 0) {
+    if (s.quick) progress('latency at half load: full runs only');
+    else if (Number.isFinite(offered) && offered > 0) {
       progress(`latency at half load: ${offered.toFixed(0)} req/s offered to every target`);
       latency = await measureLatency(labs, s, offered).catch((e: unknown) => { progress(`  latency failed: ${String(e)}`); return []; });
     }

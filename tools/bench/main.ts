@@ -1,11 +1,13 @@
 // Entry of `npm run bench -- CASE...`: runs the named benchmark cases (all when none is named).
 // Adding a case is one line in CASES; each case writes its own section of BENCHMARKS.md.
-import { ensureDist } from './cbuild.js';
+import path from 'node:path';
+import { ensureDist, TMP } from './cbuild.js';
 import { runConntableBench, runMemoryBench } from './conntable.js';
 import { runHttpBench } from './http.js';
 import { progress, type BenchOptions } from './options.js';
 import { runPpsBench } from './pps.js';
 import { runProfileBench } from './profile.js';
+import { reportFile, useReportFile } from './report.js';
 import { runSchedBench } from './sched.js';
 
 const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
@@ -27,13 +29,14 @@ async function main(): Promise<void> {
     console.error(`unknown benchmark case ${unknown.join(', ')}; valid: ${Object.keys(CASES).join(', ')}`);
     process.exit(2);
   }
+  if (opts.quick) useReportFile(path.join(TMP, 'BENCHMARKS.quick.md'));
   if (names.some((n) => n !== 'sched')) ensureDist(progress);
   const t0 = Date.now();
   for (const n of names) {
     console.log(`== bench ${n}${opts.quick ? ' (quick)' : ''}`);
     await CASES[n]!(opts);
   }
-  progress(`bench done in ${((Date.now() - t0) / 1000).toFixed(0)} s${opts.quick ? ' (quick: one short run per case, not for comparison)' : ''}`);
+  progress(`bench done in ${((Date.now() - t0) / 1000).toFixed(0)} s${opts.quick ? ' (quick: one short run per case, not for comparison)' : ''}; results in ${reportFile()}`);
 }
 
 main().catch((err: unknown) => {

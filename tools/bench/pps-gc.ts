@@ -29,7 +29,7 @@ function diff(a: { scavenge: number; markCompact: number }, b: { scavenge: numbe
 export async function measureGc(env: CaseEnv, sink: Sink, gen: string, o: BenchOptions, rounds: PpsRound[]): Promise<GcResult> {
   const drRates = rounds.map((r) => r.get('dr')).flatMap((r) => (r && 'rate' in r && r.rate > 0 ? [r.rate] : []));
   const rate = drRates.length > 0 ? median(drRates) : 100_000;
-  const seconds = o.quick ? 1 : 10;
+  const seconds = o.quick ? 0.5 : 10;
   progress(`gc: director DR with --trace-gc, ${seconds} s idle then ${seconds} s at ${(rate / 1e6).toFixed(3)} Mpps`);
   const running = await startDirector({ ...env, nodeFlags: ['--trace-gc'] }, 'DR');
   try {

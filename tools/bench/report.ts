@@ -4,7 +4,16 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const FILE = path.resolve(__dirname, '../../BENCHMARKS.md');
+let FILE = path.resolve(__dirname, '../../BENCHMARKS.md');
+
+/** Sends every section to another file (quick runs must not overwrite the full run's numbers). */
+export function useReportFile(file: string): void {
+  FILE = file;
+}
+
+export function reportFile(): string {
+  return FILE;
+}
 const HEADER = '# Benchmarks\n\nNumbers measured on this project\'s machines; each section says how to reproduce it.\n';
 
 export function machineLine(): string {

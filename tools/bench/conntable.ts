@@ -49,7 +49,7 @@ export async function runConntableBench(o: BenchOptions): Promise<void> {
     ...rows,
   ].join('\n');
   writeSection('conntable', md);
-  progress('written to BENCHMARKS.md (section conntable)');
+  progress('section conntable written');
 }
 
 export async function runMemoryBench(o: BenchOptions): Promise<void> {
@@ -87,5 +87,5 @@ export async function runMemoryBench(o: BenchOptions): Promise<void> {
     ...(big >= 10_000_000 ? [`| 10M connections in ≤ 1 GB | ${(rssAt[big]! / 2 ** 30).toFixed(2)} GiB process RSS | ${verdict(-rssAt[big]!, -(2 ** 30))} |`] : []),
   ].join('\n');
   writeSection('memory', md);
-  progress('written to BENCHMARKS.md (section memory)');
+  progress('section memory written');
 }

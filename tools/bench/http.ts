@@ -118,5 +118,5 @@ export async function runHttpBench(o: BenchOptions): Promise<void> {
     await cleanup.run();
   }
   writeHttpReport(rounds, latency, offered, s, o);
-  progress('written to BENCHMARKS.md (section http)');
+  progress('section http written');
 }

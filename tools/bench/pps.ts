@@ -84,5 +84,5 @@ export async function runPpsBench(o: BenchOptions): Promise<void> {
     await cleanup.run();
   }
   writePpsReport(rounds, s, o, gc);
-  progress('written to BENCHMARKS.md (section pps)');
+  progress('section pps written');
 }

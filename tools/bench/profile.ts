@@ -89,7 +89,7 @@ export async function runProfileBench(o: BenchOptions): Promise<void> {
   }
   writeProfile(o, rate, seconds, cpu, perfLines);
   rmSync(dir, { recursive: true, force: true });
-  progress('written to BENCHMARKS.md (section profile)');
+  progress('section profile written');
 }
 
 function writeProfile(o: BenchOptions, rate: number, seconds: number, cpu: Array<{ name: string; share: number }>,

@@ -50,6 +50,15 @@ export function hashTuple(proto: number, a: number, ap: number, b: number, bp: n
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/**
+ * Maps a 32-bit hash onto [0, n) by multiplying (Lemire's fastrange): no division, which on a
+ * uint32 V8 keeps as a double would be a floating-point modulo. Below 2^21 slots the product
+ * is exact; above, its rounding error stays far below n, so the result never reaches n.
+ */
+function slotOf(hash: number, n: number): number {
+  return Math.floor(hash * n * 2.3283064365386963e-10);
+}
+
 export class ConnTable {
   readonly capacity: number;
   readonly proto: Uint8Array;
@@ -65,13 +74,21 @@ export class ConnTable {
   readonly dport: Uint16Array;
   readonly lport: Uint16Array;
   readonly service: Uint16Array;
-  readonly dest: Uint32Array;
-  readonly nhop: Uint32Array;
+  /** Real server id (ServiceTable.dests index; at most 65535 real servers). */
+  readonly dest: Uint16Array;
+  /** Neighbour id of the client's next hop (ArpResolver ids fit 16 bits). */
+  readonly nhop: Uint16Array;
   readonly wheel: ExpiryWheel;
+  /**
+   * The index: sized exactly (3 slots per entry keeps it at most two thirds full with two keys
+   * per connection) rather than rounded up to a power of two, which cost up to 16 more bytes
+   * per connection.
+   */
   private readonly slots: Int32Array;
-  private readonly slotMask: number;
-  private readonly free: Int32Array;
-  private freeTop: number;
+  private readonly slotCount: number;
+  /** Free entries, linked through the expiry wheel's links (a free entry is in no slot). */
+  private freeHead: number;
+  private live = 0;
 
   constructor(capacity: number, nowSeconds: number) {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1 << 26) {
@@ -91,21 +108,19 @@ export class ConnTable {
     this.dport = new Uint16Array(capacity);
     this.lport = new Uint16Array(capacity);
     this.service = new Uint16Array(capacity);
-    this.dest = new Uint32Array(capacity);
-    this.nhop = new Uint32Array(capacity);
+    this.dest = new Uint16Array(capacity);
+    this.nhop = new Uint16Array(capacity);
     this.wheel = new ExpiryWheel(capacity, nowSeconds);
-    // Two keys per entry at a load factor of at most one half keeps linear probes short.
-    let slotCount = 4;
-    while (slotCount < capacity * 4) slotCount *= 2;
-    this.slots = new Int32Array(slotCount).fill(EMPTY);
-    this.slotMask = slotCount - 1;
-    this.free = new Int32Array(capacity);
-    for (let i = 0; i < capacity; i++) this.free[i] = capacity - 1 - i;
-    this.freeTop = capacity;
+    this.slotCount = Math.max(8, capacity * 3);
+    this.slots = new Int32Array(this.slotCount).fill(EMPTY);
+    const links = this.wheel.next;
+    for (let i = 0; i < capacity - 1; i++) links[i] = i + 1;
+    links[capacity - 1] = EMPTY;
+    this.freeHead = 0;
   }
 
   get size(): number {
-    return this.capacity - this.freeTop;
+    return this.live;
   }
 
   /**
@@ -114,20 +129,22 @@ export class ConnTable {
    * the real server side.
    */
   lookup(proto: number, src: number, sport: number, dst: number, dport: number): number {
-    const mask = this.slotMask;
-    let i = hashTuple(proto, src, sport, dst, dport) & mask;
+    const n = this.slotCount;
+    let i = slotOf(hashTuple(proto, src, sport, dst, dport), n);
     for (;;) {
       const tagged = this.slots[i]!;
       if (tagged === EMPTY) return -1;
       if (this.keyEquals(tagged, proto, src, sport, dst, dport)) return tagged;
-      i = (i + 1) & mask;
+      if (++i === n) i = 0;
     }
   }
 
   /** Inserts a connection; returns its entry index, or -1 when the table is full. */
   insert(c: NewConn): number {
-    if (this.freeTop === 0) return -1;
-    const e = this.free[--this.freeTop]!;
+    const e = this.freeHead;
+    if (e === EMPTY) return -1;
+    this.freeHead = this.wheel.next[e]!;
+    this.live++;
     this.proto[e] = c.proto;
     this.state[e] = c.state;
     this.method[e] = c.method;
@@ -153,7 +170,10 @@ export class ConnTable {
   remove(e: number): void {
     this.unplace((e << 1) | KeyKind.IN);
     if (this.flags[e]! & ConnFlag.HAS_OUT) this.unplace((e << 1) | KeyKind.OUT);
-    this.free[this.freeTop++] = e;
+    // The wheel has unlinked the entry before handing it over, so its link is free to reuse.
+    this.wheel.next[e] = this.freeHead;
+    this.freeHead = e;
+    this.live--;
   }
 
   /** Expires every entry whose deadline passed; onExpire runs before each entry is freed. */
@@ -190,26 +210,26 @@ export class ConnTable {
   }
 
   private place(tagged: number): void {
-    const mask = this.slotMask;
-    let i = this.keyHash(tagged) & mask;
-    while (this.slots[i] !== EMPTY) i = (i + 1) & mask;
+    const n = this.slotCount;
+    let i = slotOf(this.keyHash(tagged), n);
+    while (this.slots[i] !== EMPTY) if (++i === n) i = 0;
     this.slots[i] = tagged;
   }
 
   /** Backward-shift deletion: no tombstones, so probe lengths never degrade over time. */
   private unplace(tagged: number): void {
-    const mask = this.slotMask;
-    let hole = this.keyHash(tagged) & mask;
+    const n = this.slotCount;
+    let hole = slotOf(this.keyHash(tagged), n);
     while (this.slots[hole] !== tagged) {
       if (this.slots[hole] === EMPTY) throw new Error(`connection table corrupt: key ${tagged} not found`);
-      hole = (hole + 1) & mask;
+      if (++hole === n) hole = 0;
     }
     let j = hole;
     for (;;) {
-      j = (j + 1) & mask;
+      if (++j === n) j = 0;
       const moved = this.slots[j]!;
       if (moved === EMPTY) break;
-      const home = this.keyHash(moved) & mask;
+      const home = slotOf(this.keyHash(moved), n);
       // Move the entry back into the hole unless its home lies cyclically in (hole, j].
       const between = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (!between) {

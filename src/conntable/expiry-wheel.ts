@@ -11,7 +11,11 @@ export class ExpiryWheel {
   readonly deadline: Uint32Array;
   /** The second whose slot holds the entry (deadline or earlier). */
   private readonly filedAt: Uint32Array;
-  private readonly next: Int32Array;
+  /**
+   * Forward links. An entry is on one list at a time: a wheel slot while it lives, the owner's
+   * free list otherwise, so the owner may use the links of entries it has not scheduled.
+   */
+  readonly next: Int32Array;
   private readonly prev: Int32Array;
   private readonly heads = new Int32Array(SLOTS).fill(NONE);
   private lastTick: number;

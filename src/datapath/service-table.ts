@@ -82,6 +82,8 @@ export class ServiceTable {
       this.allocators.set(name, new LocalPortAllocator(lips));
     }
     for (const vs of config.virtualServers) this.addService(vs, clock);
+    // Connections store real server ids in 16 bits.
+    if (this.dests.length > 0xffff) throw new Error(`at most 65535 real servers in all, got ${this.dests.length}`);
     let size = 16;
     while (size < this.services.length * 4) size *= 2;
     this.slots = new Int32Array(size).fill(EMPTY);

@@ -53,9 +53,17 @@ Napi::Value Engine::add_packet_port(const Napi::CallbackInfo& info) {
       !get_opt_u32(opts, "blockSize", 0, 0xffffffffu, ring.block_size) ||
       !get_opt_u32(opts, "blockCount", 0, 0xffffffffu, ring.block_count) ||
       !get_opt_u32(opts, "blockTimeoutMs", 0, 0xffffffffu, ring.block_timeout_ms) ||
+      !get_opt_u32(opts, "frameCount", 0, 0xffffffffu, ring.frame_count) ||
       !get_opt_string(opts, "netns", netns)) {
     return env.Undefined();
   }
+  std::string kind = "block";
+  if (!get_opt_string(opts, "ring", kind)) return env.Undefined();
+  if (kind != "block" && kind != "frame") {
+    throw_range(env, "addPacketPort: options.ring must be 'block' or 'frame', got '" + kind + "'");
+    return env.Undefined();
+  }
+  ring.per_frame = kind == "frame";
   if (ports_.size() >= Datapath::MAX_PORTS) {
     throw_range(env, "an engine holds at most " + std::to_string(Datapath::MAX_PORTS) + " ports");
     return env.Undefined();

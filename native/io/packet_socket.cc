@@ -1,4 +1,4 @@
-// AF_PACKET TPACKET_V3 receive ring and sendmmsg transmit (see packet_socket.h).
+// AF_PACKET receive ring (TPACKET_V3 blocks, or TPACKET_V2 frames) and sendmmsg transmit (see packet_socket.h).
 #include "io/packet_socket.h"
 
 #include <arpa/inet.h>
@@ -30,13 +30,12 @@ bool is_power_of_two(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 // The ring strips an 802.1Q tag into the frame header; put it back so the core sees the frame
 // as it was on the wire. The ring leaves room before tp_mac (vnet header, tpacket header).
-void restore_vlan(const tpacket3_hdr* hdr, RxFrame& f) {
-  uint16_t tpid = (hdr->tp_status & TP_STATUS_VLAN_TPID_VALID) ? hdr->hv1.tp_vlan_tpid
-                                                               : ETH_P_8021Q;
+void restore_vlan(uint32_t status, uint16_t tci, uint16_t ring_tpid, RxFrame& f) {
+  uint16_t tpid = (status & TP_STATUS_VLAN_TPID_VALID) ? ring_tpid : ETH_P_8021Q;
   memmove(f.data - 4, f.data, 12);
   f.data -= 4;
   f.len += 4;
-  uint16_t be_tpid = htons(tpid), be_tci = htons(hdr->hv1.tp_vlan_tci);
+  uint16_t be_tpid = htons(tpid), be_tci = htons(tci);
   memcpy(f.data + 12, &be_tpid, 2);
   memcpy(f.data + 14, &be_tci, 2);
   if (f.vnet.flags & 1) f.vnet.csum_start = static_cast<uint16_t>(f.vnet.csum_start + 4);
@@ -54,6 +53,7 @@ std::string check_ring_options(const RingOptions& o) {
     return "blockSize * blockCount must not exceed 1 GiB";
   }
   if (o.block_timeout_ms < 1 || o.block_timeout_ms > 1000) return "blockTimeoutMs must be 1..1000";
+  if (o.per_frame && (o.frame_count < 16 || o.frame_count > 8192)) return "frameCount must be 16..8192";
   return "";
 }
 
@@ -89,7 +89,8 @@ bool PacketSocket::open(const std::string& ifname, const RingOptions& options,
   // PACKET_VNET_HDR must precede the ring; IGNORE_OUTGOING keeps our own (and the host's)
   // transmitted frames out of the ring, or every forwarded frame would come back as input.
   if (!set_int(fd_, SOL_PACKET, PACKET_VNET_HDR, 1, "PACKET_VNET_HDR", error) ||
-      !set_int(fd_, SOL_PACKET, PACKET_VERSION, TPACKET_V3, "PACKET_VERSION", error) ||
+      !set_int(fd_, SOL_PACKET, PACKET_VERSION, options.per_frame ? TPACKET_V2 : TPACKET_V3,
+               "PACKET_VERSION", error) ||
       !set_int(fd_, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING", error)) {
     return false;
   }
@@ -97,18 +98,7 @@ bool PacketSocket::open(const std::string& ifname, const RingOptions& options,
   if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) != 0) {
     setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
   }
-  tpacket_req3 req;
-  memset(&req, 0, sizeof(req));
-  req.tp_block_size = options.block_size;
-  req.tp_block_nr = options.block_count;
-  req.tp_frame_size = 2048;
-  req.tp_frame_nr = options.block_size / 2048 * options.block_count;
-  req.tp_retire_blk_tov = options.block_timeout_ms;
-  if (setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) != 0) {
-    error = std::string("cannot set up the TPACKET_V3 receive ring: ") + strerror(errno);
-    return false;
-  }
-  ring_bytes_ = static_cast<size_t>(options.block_size) * options.block_count;
+  if (!open_ring(error)) return false;
   void* mem = mmap(nullptr, ring_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_, 0);
   if (mem == MAP_FAILED) {
     error = std::string("cannot map the receive ring: ") + strerror(errno);
@@ -125,6 +115,30 @@ bool PacketSocket::open(const std::string& ifname, const RingOptions& options,
     return false;
   }
   return true;
+}
+
+bool PacketSocket::open_ring(std::string& error) {
+  const RingOptions& o = options_;
+  int rc;
+  if (o.per_frame) {
+    tpacket_req req{kFrameSlot, o.frame_count, kFrameSlot, o.frame_count};
+    rc = setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
+    ring_bytes_ = static_cast<size_t>(kFrameSlot) * o.frame_count;
+  } else {
+    tpacket_req3 req;
+    memset(&req, 0, sizeof(req));
+    req.tp_block_size = o.block_size;
+    req.tp_block_nr = o.block_count;
+    req.tp_frame_size = 2048;
+    req.tp_frame_nr = o.block_size / 2048 * o.block_count;
+    req.tp_retire_blk_tov = o.block_timeout_ms;
+    rc = setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
+    ring_bytes_ = static_cast<size_t>(o.block_size) * o.block_count;
+  }
+  if (rc == 0) return true;
+  error = std::string("cannot set up the ") + (o.per_frame ? "TPACKET_V2" : "TPACKET_V3") +
+          " receive ring: " + strerror(errno);
+  return false;
 }
 
 bool PacketSocket::attach_filter(const sock_filter* code, uint16_t len, std::string& error) {
@@ -146,6 +160,7 @@ bool PacketSocket::enter_block() {
 
 bool PacketSocket::next(RxFrame& f) {
   if (!ring_) return false;
+  if (options_.per_frame) return next_frame(f);
   for (;;) {
     if (!in_block_ && !enter_block()) return false;
     if (remaining_ > 0) break;
@@ -164,10 +179,40 @@ bool PacketSocket::next(RxFrame& f) {
   } else {
     memcpy(&f.vnet, f.data - kVnetLen, kVnetLen);
   }
-  if (hdr->tp_status & TP_STATUS_VLAN_VALID) restore_vlan(hdr, f);
+  if (hdr->tp_status & TP_STATUS_VLAN_VALID) restore_vlan(hdr->tp_status, hdr->hv1.tp_vlan_tci, hdr->hv1.tp_vlan_tpid, f);
   remaining_--;
   frame_ += hdr->tp_next_offset;
   return true;
+}
+
+bool PacketSocket::next_frame(RxFrame& f) {
+  const uint32_t n = options_.frame_count;
+  if (read_frames_ == n) return false;  // every slot read, none given back yet
+  uint8_t* s = slot((release_from_ + read_frames_) % n);
+  auto* hdr = reinterpret_cast<tpacket2_hdr*>(s);
+  uint32_t status = __atomic_load_n(&hdr->tp_status, __ATOMIC_ACQUIRE);
+  if (!(status & TP_STATUS_USER)) return false;
+  f.data = s + hdr->tp_mac;
+  f.len = hdr->tp_snaplen;
+  f.truncated = hdr->tp_snaplen < hdr->tp_len;
+  if (f.truncated) {
+    memset(&f.vnet, 0, sizeof(f.vnet));
+  } else {
+    memcpy(&f.vnet, f.data - kVnetLen, kVnetLen);
+  }
+  if (status & TP_STATUS_VLAN_VALID) restore_vlan(status, hdr->tp_vlan_tci, hdr->tp_vlan_tpid, f);
+  read_frames_++;
+  return true;
+}
+
+void PacketSocket::release_frames() {
+  const uint32_t n = options_.frame_count;
+  for (uint32_t k = 0; k < read_frames_; k++) {
+    auto* hdr = reinterpret_cast<tpacket2_hdr*>(slot((release_from_ + k) % n));
+    __atomic_store_n(&hdr->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+  }
+  release_from_ = (release_from_ + read_frames_) % n;
+  read_frames_ = 0;
 }
 
 void PacketSocket::give_back(uint32_t i) {
@@ -176,6 +221,10 @@ void PacketSocket::give_back(uint32_t i) {
 }
 
 void PacketSocket::release_consumed() {
+  if (options_.per_frame) {
+    release_frames();
+    return;
+  }
   for (; done_blocks_ > 0; done_blocks_--) {
     give_back(release_from_);
     release_from_ = (release_from_ + 1) % options_.block_count;

@@ -17,7 +17,16 @@ struct RingOptions {
   uint32_t block_size = 1u << 18;  // must hold a 64 KiB GSO frame plus headers
   uint32_t block_count = 64;
   uint32_t block_timeout_ms = 1;
+  // Per-frame ring (TPACKET_V2): the kernel hands every frame over as it lands instead of a block
+  // at a time (up to block_timeout_ms later at moderate rates), for latency. Each slot holds a
+  // whole 64 KiB GSO frame, so it costs kFrameSlot bytes per slot.
+  bool per_frame = false;
+  uint32_t frame_count = 512;
 };
+
+// Bytes per slot of the per-frame ring: a 64 KiB frame, its headers and the vnet header, rounded
+// to whole pages (the kernel wants page-sized blocks; one slot per block).
+constexpr uint32_t kFrameSlot = 17 * 4096;
 
 // Checks ring options; returns an empty string or what is wrong.
 std::string check_ring_options(const RingOptions& options);
@@ -58,8 +67,12 @@ class PacketSocket {
 
  private:
   uint8_t* block(uint32_t i) const { return ring_ + static_cast<size_t>(i) * options_.block_size; }
+  uint8_t* slot(uint32_t i) const { return ring_ + static_cast<size_t>(i) * kFrameSlot; }
+  bool open_ring(std::string& error);
   bool enter_block();
   void give_back(uint32_t i);
+  bool next_frame(RxFrame& frame);
+  void release_frames();
 
   int fd_ = -1;
   IfInfo info_;
@@ -72,6 +85,8 @@ class PacketSocket {
   uint8_t* frame_ = nullptr;  // next frame header in block_
   uint32_t release_from_ = 0; // first block read to the end but not yet given back
   uint32_t done_blocks_ = 0;  // blocks read to the end, not yet given back
+  // Per-frame ring: slots read since the last release, starting at release_from_.
+  uint32_t read_frames_ = 0;
 };
 
 }  // namespace director::io

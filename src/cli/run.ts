@@ -21,6 +21,8 @@ options:
   --tap NAME             or create and attach a TAP device of this name (labs)
   --io auto|xdp|packet   with --interface: AF_PACKET (packet, default), AF_XDP (xdp: fail if it
                          cannot attach), or AF_XDP falling back to AF_PACKET (auto)
+  --rx-ring block|frame  AF_PACKET receive ring: block (default: TPACKET_V3, fewest wakeups) or
+                         frame (TPACKET_V2: every frame at once, lowest latency, 34 MiB of ring)
   --netns NS             the interface or TAP lives in network namespace NS (/run/netns/NS)
   --local-address IP     the director's own address on the segment (default: the interface's)
   --stats-interval S     print stats as one JSON line every S seconds (default 0 = never)
@@ -52,6 +54,7 @@ const RUN_SPEC = {
   tap: { value: true },
   netns: { value: true },
   io: { value: true },
+  'rx-ring': { value: true },
   'local-address': { value: true },
   'stats-interval': { value: true },
 };
@@ -73,6 +76,11 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
     throw new UsageError(`option '--io' must be auto, xdp or packet, got '${ioMethod}'`);
   }
   if (ioMethod !== undefined && v.interface === undefined) throw new UsageError("option '--io' needs --interface");
+  const rxRing = v['rx-ring'];
+  if (rxRing !== undefined && rxRing !== 'block' && rxRing !== 'frame') {
+    throw new UsageError(`option '--rx-ring' must be block or frame, got '${rxRing}'`);
+  }
+  if (rxRing !== undefined && v.interface === undefined) throw new UsageError("option '--rx-ring' needs --interface");
   const statsInterval = secondsOption('stats-interval', v['stats-interval'], 0);
   const config = loadConfigReporting(v.config as string, io);
   if (!config) return EXIT_FAIL;
@@ -82,6 +90,7 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
   if (v.tap !== undefined) options.tap = v.tap;
   if (v.netns !== undefined) options.netns = v.netns;
   if (ioMethod !== undefined) options.io = ioMethod;
+  if (rxRing !== undefined) options.rxRing = rxRing;
   if (v['local-address'] !== undefined) options.localAddress = v['local-address'];
   return runDirector(await deps.createDirector(options), statsInterval, io);
 }

@@ -1,6 +1,7 @@
 // Native I/O on real interfaces: packet ports attached to veths inside namespaces (netns option),
 // batches in and out, outgoing frames ignored, CHECKSUM_PARTIAL and GSO frames forwarded DR
-// through a middle namespace to a receiver's socket, and a TAP port that receives and sends.
+// through a middle namespace to a receiver's socket, and a TAP port that receives and sends;
+// once per receive ring kind.
 
 import assert from 'node:assert/strict';
 import { Cleanup } from '../../src/lab/cleanup.js';
@@ -47,7 +48,8 @@ function markerFrame(line: Line, dstMac: string, srcMac: string, port: number, i
   });
 }
 
-describe('native I/O on veth and TAP (needs root: creates network namespaces)', function () {
+function nativeIoSuite(ring: 'block' | 'frame'): void {
+describe(`native I/O on veth and TAP, ${ring} ring (needs root: creates network namespaces)`, function () {
   this.timeout(30_000);
   const cleanup = new Cleanup();
   let line: Line;
@@ -66,8 +68,8 @@ describe('native I/O on veth and TAP (needs root: creates network namespaces)', 
     d = new Engine();
     a = new Engine();
     cleanup.first(async () => { d.close(); a.close(); });
-    d0 = d.addPacketPort('d0', { netns: nsPath(line.d) });
-    d1 = d.addPacketPort('d1', { netns: nsPath(line.d) });
+    d0 = d.addPacketPort('d0', { netns: nsPath(line.d), ring });
+    d1 = d.addPacketPort('d1', { netns: nsPath(line.d), ring });
     a0 = a.addPacketPort('a0', { netns: nsPath(line.a) });
     d.onBatch((p, c) => onD(p, c));
     a.onBatch((p, c) => onA(p, c));
@@ -230,3 +232,8 @@ describe('native I/O on veth and TAP (needs root: creates network namespaces)', 
     assert.ok(d.counters(tap).txFrames >= 1);
   });
 });
+}
+
+// Both receive rings the packet port offers: TPACKET_V3 blocks (default) and TPACKET_V2 frames.
+nativeIoSuite('block');
+nativeIoSuite('frame');

@@ -88,6 +88,8 @@ describe('cli: commands, help and exit statuses', () => {
     [['run', '--config', 'x.conf'], /give exactly one of --interface IF or --tap NAME/],
     [['run', '--config', 'x.conf', '--interface', 'a', '--tap', 'b'], /give exactly one of/],
     [['run', '--config', 'x.conf', '--tap', 't', '--stats-interval', 'soon'], /'--stats-interval' must be a number of seconds/],
+    [['run', '--config', 'x.conf', '--interface', 'eth0', '--rx-ring', 'fast'], /'--rx-ring' must be block or frame, got 'fast'/],
+    [['run', '--config', 'x.conf', '--tap', 't', '--rx-ring', 'frame'], /'--rx-ring' needs --interface/],
     [['realserver', 'setup', '--vip', '198.19.0.100', '--mode', 'nat'], /'--mode' must be dr or tun, got 'nat'/],
     [['realserver', 'setup', '--vip', '300.1.1.1', '--mode', 'dr'], /'--vip' must be an IPv4 address/],
     [['realserver', 'setup', '--vip', '198.19.0.100', '--mode', 'tun'], /--mode tun needs --interface/],
@@ -161,6 +163,16 @@ describe('cli: commands, help and exit statuses', () => {
       const opts = deps.made[0]!;
       assert.deepEqual([opts.interface, opts.tap, opts.localAddress, opts.config.virtualServers.length], ['eth0', undefined, '198.19.0.2', 1]);
       assert.deepEqual(io.stdout, ['director: SIGTERM, stopping', 'stats: {"connections":7}']);
+    });
+
+    it('passes --io and --rx-ring through to the director', async () => {
+      const io = capture();
+      const deps = fakeDeps(healthyReader);
+      const done = runCommand(['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--io', 'auto', '--rx-ring', 'frame'], io, deps);
+      await new Promise((r) => setImmediate(r));
+      io.signal();
+      assert.equal(await done, 0);
+      assert.deepEqual([deps.made[0]!.io, deps.made[0]!.rxRing], ['auto', 'frame']);
     });
 
     it('prints stats every --stats-interval seconds', async () => {

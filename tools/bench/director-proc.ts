@@ -16,8 +16,11 @@ async function main(): Promise<void> {
   const capacity = process.argv.includes('--capacity') ? Number(arg('capacity')) : undefined;
   const io = process.argv.includes('--io') ? arg('io') : undefined;
   if (io !== undefined && io !== 'xdp' && io !== 'packet' && io !== 'auto') throw new Error('director-proc: --io is xdp, packet or auto');
+  const rxRing = process.argv.includes('--rx-ring') ? arg('rx-ring') : undefined;
+  if (rxRing !== undefined && rxRing !== 'block' && rxRing !== 'frame') throw new Error('director-proc: --rx-ring is block or frame');
   const director = new Director({
     ...(io !== undefined ? { io } : {}),
+    ...(rxRing !== undefined ? { rxRing } : {}),
     config: loadKeepalivedConfig(arg('config')),
     interface: arg('interface'),
     ...(capacity !== undefined ? { connCapacity: capacity } : {}),

@@ -87,8 +87,8 @@ export function writeHttpReport(rounds: HttpRound[], latency: LatencyRow[], offe
     ...charts.flatMap((c) => [c, '']),
     '| target (issue 5) | measured | |',
     '|---|---|---|',
-    ...(['dr', 'dr-xdp'] as const).flatMap((d) => {
-      const port = d === 'dr' ? 'TPACKET port' : 'AF_XDP port';
+    ...(['dr', 'dr-frame', 'dr-xdp'] as const).flatMap((d) => {
+      const port = { dr: 'TPACKET port', 'dr-frame': 'per-frame ring', 'dr-xdp': 'AF_XDP port' }[d];
       const h = paired(rounds, d, 'haproxy', 'close');
       const c = paired(rounds, d, 'direct', 'close');
       const k = paired(rounds, d, 'direct', 'ka');

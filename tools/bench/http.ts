@@ -20,6 +20,7 @@ export const HTTP_TARGETS: HttpTarget[] = [
   { name: 'haproxy', title: 'HAProxy mode tcp', lab: 'dr', start: startHaproxy },
   { name: 'dr', title: 'director DR', lab: 'dr', start: (h) => startDirectorHttp(h) },
   { name: 'dr-xdp', title: 'director DR, AF_XDP port', lab: 'dr', start: (h) => startDirectorHttp(h, [], ['--io', 'xdp']) },
+  { name: 'dr-frame', title: 'director DR, per-frame ring', lab: 'dr', start: (h) => startDirectorHttp(h, [], ['--rx-ring', 'frame']) },
   { name: 'nat', title: 'director NAT', lab: 'nat', start: (h) => startDirectorHttp(h) },
 ];
 

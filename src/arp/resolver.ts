@@ -74,9 +74,6 @@ export class ArpResolver {
     this.ready = new Uint8Array(capacity);
   }
 
-  byIdentifier(id: number): ArpEntry | undefined {
-    return this.byId[id];
-  }
 
   get(ip: number): ArpEntry | undefined {
     return this.entries.get(ip);

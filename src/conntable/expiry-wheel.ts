@@ -28,10 +28,6 @@ export class ExpiryWheel {
     this.lastTick = Math.floor(nowSeconds);
   }
 
-  get now(): number {
-    return this.lastTick;
-  }
-
   /** Files a new entry under its deadline. */
   schedule(entry: number, deadline: number): void {
     this.deadline[entry] = deadline;

@@ -14,12 +14,9 @@ export class FragCache {
   private readonly key = new Uint32Array(SLOTS);   // proto << 16 | IP id
   private readonly entry = new Int32Array(SLOTS).fill(-1);  // tagged conn (entry << 1 | key kind)
   private readonly expires = new Uint32Array(SLOTS);
-  /** Datagrams whose slot was taken by another before they finished. */
-  evictions = 0;
 
   remember(proto: number, src: number, dst: number, ipId: number, tagged: number, nowSec: number): void {
     const i = this.slot(proto, src, dst, ipId);
-    if (this.entry[i]! >= 0 && this.expires[i]! > nowSec && !this.matches(i, proto, src, dst, ipId)) this.evictions++;
     this.src[i] = src;
     this.dst[i] = dst;
     this.key[i] = ((proto << 16) | ipId) >>> 0;

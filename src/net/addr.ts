@@ -14,15 +14,6 @@ export function parseIpv4(text: string): number {
   return value >>> 0;
 }
 
-export function isIpv4(text: string): boolean {
-  try {
-    parseIpv4(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function formatIpv4(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
 }
@@ -57,9 +48,4 @@ export function macToBytes(text: string): Buffer {
 export function prefixToMask(bits: number): number {
   if (!Number.isInteger(bits) || bits < 0 || bits > 32) throw new Error(`bad prefix length ${bits}`);
   return bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-}
-
-export function sameSubnet(a: number, b: number, prefixLen: number): boolean {
-  const mask = prefixToMask(prefixLen);
-  return ((a & mask) >>> 0) === ((b & mask) >>> 0);
 }

@@ -31,14 +31,14 @@ export function parseRoutes(json: unknown[]): Route[] {
       network: parseIpv4(net!), prefixLen: Number(len), gateway: r.gateway ? parseIpv4(r.gateway) : 0, dev: r.dev ?? '',
     });
   }
-  // Longest prefix first, so the first match wins.
-  return routes.sort((a, b) => b.prefixLen - a.prefixLen);
+  return routes;
 }
 
 export class RouteTable {
-  constructor(private routes: Route[]) {}
+  private readonly routes: Route[];
 
-  replace(routes: Route[]): void {
+  constructor(routes: Route[]) {
+    // Longest prefix first, so the first match wins.
     this.routes = [...routes].sort((a, b) => b.prefixLen - a.prefixLen);
   }
 

@@ -6,9 +6,7 @@ import type { Statement } from './keepalived-parser.js';
 import { UNSUPPORTED_TOP, ignored, warn } from './keepalived-keywords.js';
 import { convertVirtualServer, type VirtualServerSource } from './keepalived-virtual-server.js';
 import * as v from './keepalived-values.js';
-
-/** Largest range a `198.19.1.10-200` local address entry may expand to. */
-const MAX_LADDR_RANGE = 256;
+import { expandOctetRange } from '../net/addr.js';
 
 export interface ConvertedConfig {
   config: DirectorConfig;
@@ -67,16 +65,9 @@ function addLocalAddressGroup(stmt: Statement, out: ConvertedConfig): void {
 
 /** An entry is an address, or a last-octet range `A.B.C.D-E` as keepalived's groups allow. */
 function expandAddress(entry: Statement): string[] {
-  const m = /^(\d+\.\d+\.\d+\.)(\d+)-(\d+)$/.exec(entry.keyword);
-  if (!m) return [v.ipv4(entry, entry.keyword)];
-  const prefix = m[1] as string;
-  const start = v.ipv4(entry, prefix + m[2]);
-  const last = Number(m[3]);
-  const first = Number(start.split('.')[3]);
-  if (last > 255 || last < first || last - first + 1 > MAX_LADDR_RANGE) {
-    v.fail(entry, `range '${entry.keyword}' must end at an octet in ${first}..255`);
+  try {
+    return expandOctetRange(entry.keyword);
+  } catch (err) {
+    v.fail(entry, (err as Error).message);
   }
-  const list: string[] = [];
-  for (let o = first; o <= last; o++) list.push(prefix + o);
-  return list;
 }

@@ -3,6 +3,7 @@
 
 import { ConfigError, type ForwardMethod, type Protocol } from './model.js';
 import type { Statement } from './keepalived-parser.js';
+import { ipv4Problem } from '../net/addr.js';
 
 /** Longest persistence keepalived accepts (LVS_MAX_TIMEOUT: 31 days). */
 export const MAX_PERSISTENCE_SECONDS = 86400 * 31;
@@ -22,16 +23,13 @@ export function expectArgs(stmt: Statement, min: number, max = min, shape = ''):
   fail(stmt, `expects ${want} value${max === 1 ? '' : 's'}${usage}, got ${n}`);
 }
 
-/** Strict dotted quad: four decimal octets 0..255, no leading zeros beyond '0' itself. */
-export function isIPv4(text: string): boolean {
-  const parts = text.split('.');
-  return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
-}
+/** The strict dotted-quad test, where the CLI's option checks import it from. */
+export { isIPv4 } from '../net/addr.js';
 
 export function ipv4(stmt: Statement, text: string): string {
-  if (isIPv4(text)) return text;
-  if (text.includes(':')) fail(stmt, `'${text}' is not an IPv4 address (IPv6 is not supported yet)`);
-  fail(stmt, `'${text}' is not an IPv4 address (expected a dotted quad such as 198.19.0.100)`);
+  const problem = ipv4Problem(text);
+  if (problem !== null) fail(stmt, problem);
+  return text;
 }
 
 /** A whole number in [min, max]. */

@@ -14,6 +14,37 @@ export function parseIpv4(text: string): number {
   return value >>> 0;
 }
 
+/** Strict dotted quad: four decimal octets 0..255, no leading zeros beyond '0' itself. */
+export function isIPv4(text: string): boolean {
+  const parts = text.split('.');
+  return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
+}
+
+/** Why text is not an IPv4 dotted quad (for a message), or null when it is one. */
+export function ipv4Problem(text: string): string | null {
+  if (isIPv4(text)) return null;
+  if (text.includes(':')) return `'${text}' is not an IPv4 address (IPv6 is not supported yet)`;
+  return `'${text}' is not an IPv4 address (expected a dotted quad such as 198.19.0.100)`;
+}
+
+/**
+ * An address, or keepalived's last-octet range `A.B.C.D-E` (local_address_group entries, adm -z)
+ * expanded in order. Throws an Error whose message says what is wrong.
+ */
+export function expandOctetRange(text: string): string[] {
+  const m = /^(\d+\.\d+\.\d+\.)(\d+)-(\d+)$/.exec(text);
+  const start = m ? `${m[1]}${m[2]}` : text;
+  const problem = ipv4Problem(start);
+  if (problem !== null) throw new Error(problem);
+  if (!m) return [text];
+  const first = Number(m[2]);
+  const last = Number(m[3]);
+  if (last > 255 || last < first) throw new Error(`range '${text}' must end at an octet in ${first}..255`);
+  const list: string[] = [];
+  for (let o = first; o <= last; o++) list.push(`${m[1]}${o}`);
+  return list;
+}
+
 export function formatIpv4(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
 }

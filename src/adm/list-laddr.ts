@@ -2,11 +2,11 @@
 // (a row per group with its size, then a row per address with the local ports in use on it).
 
 import type { AdmLaddrGroup, AdmSnapshot } from './model.js';
-import { left } from './text.js';
+import { left, sortGroups } from './text.js';
 
 /** Every group by name, or the one named; throws when that one does not exist. */
 export function listLaddrGroups(snapshot: AdmSnapshot, group: string | null): string {
-  let groups: AdmLaddrGroup[] = [...snapshot.laddrGroups].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  let groups: AdmLaddrGroup[] = sortGroups(snapshot.laddrGroups);
   if (group !== null) {
     groups = groups.filter((g) => g.name === group);
     if (groups.length === 0) throw new Error(`No such local address group: ${group}`);

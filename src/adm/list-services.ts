@@ -4,13 +4,12 @@
 
 import type { ForwardMethod } from '../config/model.js';
 import type { ListFormat, ServiceKey } from './commands.js';
-import type { AdmRealServer, AdmService, AdmSnapshot } from './model.js';
+import { HOST_NETMASK, type AdmRealServer, type AdmService, type AdmSnapshot } from './model.js';
 import type { Names } from './names.js';
 import { addressPort, largeNumber, left, right, sortServers, sortServices } from './text.js';
 
 /** IPVS's version as the kernel reports it; scripts match the banner on it. */
 export const IPVS_VERSION = '1.2.1';
-const HOST_NETMASK = '255.255.255.255';
 
 const FORWARD_NAMES: Record<ForwardMethod, string> = { dr: 'Route', nat: 'Masq', tun: 'Tunnel', fnat: 'FullNat' };
 

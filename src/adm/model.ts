@@ -12,6 +12,9 @@ import type { SchedFlag } from '../sched/types.js';
 
 export const ADM_MODEL_VERSION = 1;
 
+/** The default persistence granularity (ipvsadm -M): each client address on its own. */
+export const HOST_NETMASK = '255.255.255.255';
+
 /**
  * A scheduler flag as ipvsadm names it: sh-* for sh, mh-* for mh, and IPVS's generic
  * flag-1..3 (IP_VS_SVC_F_SCHED1..3) for any other scheduler, where they mean nothing.

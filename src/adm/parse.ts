@@ -2,13 +2,14 @@
 // which options each command takes, the defaults it fills in, and its checks and messages.
 
 import type { Protocol } from '../config/model.js';
-import { isKnownScheduler, SCHEDULER_NAMES } from '../config/schedulers.js';
+import { DEFAULT_SCHEDULER, isKnownScheduler, SCHEDULER_NAMES } from '../config/schedulers.js';
 import { DEFAULT_PERSISTENCE_SECONDS, MAX_PERSISTENCE_SECONDS } from '../config/keepalived-values.js';
 import { scanArgv, type OptionToken } from './argv.js';
 import {
   AdmUsageError, type AdmCommand, type ListFormat, type ServerKey, type ServerSettings, type ServiceKey,
   type ServiceSettings,
 } from './commands.js';
+import { HOST_NETMASK } from './model.js';
 import type { Names } from './names.js';
 import { COMMAND_RULES, NO_TUN_TYPE, OPTION_ORDER, type CommandName, type OptionId } from './options.js';
 import {
@@ -17,8 +18,6 @@ import {
 
 /** ipvsadm's MAX_TIMEOUT (31 days) bounds persistence and --set alike. */
 const MAX_TIMEOUT = MAX_PERSISTENCE_SECONDS;
-const DEFAULT_SCHEDULER = 'wlc';
-const HOST_NETMASK = '255.255.255.255';
 const INT_MAX = 2147483647;
 
 type Given = Map<OptionId, OptionToken>;

@@ -11,14 +11,10 @@ import { saveRules } from './save.js';
 
 export type ReadCommand = Extract<AdmCommand, { kind: 'list' | 'save' | 'list-laddr' }>;
 
-/** True for the one listing that needs the connection table rather than the snapshot. */
-export function needsConnections(command: ReadCommand): boolean {
-  return command.kind === 'list' && command.view.what === 'connections';
-}
-
 /**
- * The text to print. `connections` is read only when needsConnections(command). Throws (an
- * Error naming what is missing) when the command names a service or group that does not exist.
+ * The text to print. `connections` is read only by -L -c (the other listings need only the
+ * snapshot). Throws (an Error naming what is missing) when the command names a service or group
+ * that does not exist.
  */
 export function renderReadCommand(
   command: ReadCommand, snapshot: AdmSnapshot, connections: readonly AdmConnection[], names: Names,

@@ -7,19 +7,16 @@
 
 import type { ForwardMethod } from '../config/model.js';
 import { formatIpv4, parseIpv4 } from '../net/addr.js';
-import type { AdmRealServer, AdmService, AdmSnapshot } from './model.js';
+import { HOST_NETMASK, type AdmRealServer, type AdmService, type AdmSnapshot } from './model.js';
 import type { Names } from './names.js';
-import { addressPort, sortServers, sortServices } from './text.js';
-
-const HOST_NETMASK = '255.255.255.255';
+import { addressPort, sortGroups, sortServers, sortServices } from './text.js';
 
 /** ipvsadm 1.31 writes `--tun-type ipip` after every tunnel server; so do we, it reads it back. */
 const METHOD_SWITCHES: Record<ForwardMethod, string> = { dr: '-g', nat: '-m', tun: '-i', fnat: '--fullnat' };
 
 export function saveRules(snapshot: AdmSnapshot, numeric: boolean, names: Names): string {
   let out = '';
-  const groups = [...snapshot.laddrGroups].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const g of groups) {
+  for (const g of sortGroups(snapshot.laddrGroups)) {
     for (const range of addressRanges(g.addresses.map((a) => a.address))) {
       out += `-P --laddr-group ${g.name} -z ${range}\n`;
     }

@@ -1,9 +1,9 @@
 // The printf pieces ipvsadm's listings are made of (%-Ns, %Ns, its K/M/G number scaling, host:port
-// with or without names) and its sort orders for services and real servers.
+// with or without names) and the sort orders of services, real servers and local address groups.
 
 import type { Protocol } from '../config/model.js';
 import { parseIpv4 } from '../net/addr.js';
-import type { AdmRealServer, AdmService } from './model.js';
+import type { AdmLaddrGroup, AdmRealServer, AdmService } from './model.js';
 import type { Names } from './names.js';
 
 /** printf %-Ns: left-aligned, padded, never cut. */
@@ -47,6 +47,11 @@ export function sortServices(services: readonly AdmService[]): AdmService[] {
     PROTOCOL_RANK[a.protocol] - PROTOCOL_RANK[b.protocol]
     || parseIpv4(a.address) - parseIpv4(b.address)
     || a.port - b.port);
+}
+
+/** Local address groups by name. */
+export function sortGroups(groups: readonly AdmLaddrGroup[]): AdmLaddrGroup[] {
+  return [...groups].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** ipvsadm's ipvs_cmp_dests: address, then port. */

@@ -14,8 +14,6 @@
 // with expireQuiescent, went to weight 0 is invalidated but still counted until its timer ends.
 import { DestFlags, type Dest } from '../sched/types.js';
 
-export const DEFAULT_PERSISTENCE_TIMEOUT_S = 300;
-
 export interface TemplateKey {
   /** vaddr * 65536 + vport (48 bits, exact). */
   service: number;

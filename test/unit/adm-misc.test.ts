@@ -5,7 +5,7 @@ import { namesFrom, NO_NAMES } from '../../src/adm/names.js';
 import { checkModelVersion } from '../../src/adm/model.js';
 import { listServices } from '../../src/adm/list-services.js';
 import { listLaddrGroups } from '../../src/adm/list-laddr.js';
-import { OPTIONS } from '../../src/adm/options.js';
+import { OPTION_ORDER, OPTIONS } from '../../src/adm/options.js';
 import { usageText, versionText } from '../../src/adm/usage.js';
 import { parseAdm } from '../../src/adm/parse.js';
 import { SNAPSHOT } from '../fixtures/adm/data.js';
@@ -55,6 +55,12 @@ describe('adm model and listings of what is absent', () => {
 
   it('says which local address group is missing', () => {
     assert.throws(() => listLaddrGroups(SNAPSHOT, 'nope'), /No such local address group: nope/);
+  });
+});
+
+describe('adm option table', () => {
+  it('checks every option it defines (an option missing from the order would pass unchecked)', () => {
+    for (const def of OPTIONS) if (def.role === 'option') assert.ok(OPTION_ORDER.includes(def.id), def.id);
   });
 });
 

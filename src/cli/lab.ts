@@ -1,89 +1,100 @@
-// `director lab up|down|demo|status`: argument parsing and exit codes for the netns lab commands.
+// `director lab up|demo|down|status`: the options of the network-namespace lab commands and the
+// root check before any of them touches a namespace.
 
 import type { ForwardMethod } from '../config/model.js';
 import { labDemo, labDown, labStatus, labUp, type LabRunOptions } from '../lab/commands.js';
 import { MAX_SERVERS } from '../lab/topology.js';
+import { intOption, UsageError, type Values } from './args.js';
+import { defineCommand, type CommandGroup } from './command.js';
+import { EXIT_FAIL, EXIT_OK, type CliIo } from './io.js';
 
-const USAGE = `usage: director lab up     [--mode dr|nat|tun|fnat] [--servers N] [--prefix P] [--offloads on|off] [--no-director] [--json]
-       director lab demo   [--mode dr|nat|tun|fnat] [--servers N] [--connections N] [--offloads on|off] [--process]
-       director lab down   [--prefix P]
-       director lab status
-Builds a network-namespace lab (client, router, LAN bridge, director, real servers; 198.18.0.0/15
-addresses only) and runs a director in it. Needs root.`;
+const MODE = {
+  choices: ['dr', 'nat', 'tun', 'fnat', 'fullnat'],
+  help: 'forwarding method (default dr); each mode sets up its real servers',
+} as const;
+const SERVERS = { value: 'N', help: `real servers, 1..${MAX_SERVERS} (default 3)` } as const;
+const PREFIX = { value: 'P', help: 'namespace name prefix: 1-12 of a-z, 0-9, _, starting with a letter' } as const;
+const OFFLOADS = { choices: ['on', 'off'], help: 'checksum and segmentation offloads on the veths (default on)' } as const;
 
-class UsageError extends Error {}
+const UP_OPTIONS = {
+  mode: MODE, servers: SERVERS, prefix: { ...PREFIX, help: `${PREFIX.help} (default: a new one)` }, offloads: OFFLOADS,
+  'no-director': { help: 'leave dir1 empty, for a director started by hand' },
+  json: { help: 'print the lab (namespaces, addresses, MACs) as JSON' },
+} as const;
+
+const DEMO_OPTIONS = {
+  mode: MODE, servers: SERVERS,
+  connections: { value: 'N', help: 'HTTP connections through the VIP, 1..100000 (default 30)' },
+  prefix: { ...PREFIX, help: `${PREFIX.help} (default: a new one)` }, offloads: OFFLOADS,
+  process: { help: 'run the director as bin/director in the director namespace instead of embedded' },
+} as const;
+
+const DOWN_OPTIONS = { prefix: { ...PREFIX, help: 'remove only this lab (default: every lab, and those of crashed runs)' } } as const;
+
+type LabValues = Partial<Values<typeof UP_OPTIONS> & Values<typeof DEMO_OPTIONS>>;
 
 const MODES: Record<string, ForwardMethod> = { dr: 'dr', nat: 'nat', tun: 'tun', fnat: 'fnat', fullnat: 'fnat' };
-const FLAGS = new Set(['process', 'json', 'help', 'no-director']);
-const VALUED = new Set(['mode', 'servers', 'prefix', 'connections', 'offloads']);
 
-function intOption(v: string, name: string, min: number, max: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer ${min}..${max}, got "${v}"`);
-  return n;
-}
-
-export function parseLabArgs(args: string[]): { command: string; options: LabRunOptions } {
-  const [command = 'help', ...rest] = args;
-  const values: Record<string, string> = {};
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i] as string;
-    const [key, inline] = a.startsWith('--') ? a.slice(2).split('=', 2) as [string, string | undefined] : ['', undefined];
-    if (FLAGS.has(key)) { values[key] = 'true'; continue; }
-    if (!VALUED.has(key)) throw new UsageError(`unknown option "${a}"`);
-    const v = inline ?? rest[++i];
-    if (v === undefined) throw new UsageError(`--${key} needs a value`);
-    values[key] = v;
+function labOptions(v: LabValues): LabRunOptions {
+  if (v.prefix !== undefined && !/^[a-z][a-z0-9_]{0,11}$/.test(v.prefix)) {
+    throw new UsageError(`option '--prefix' must be 1-12 of a-z, 0-9, _ starting with a letter, got '${v.prefix}'`);
   }
-  const mode = MODES[(values.mode ?? 'dr').toLowerCase()];
-  if (mode === undefined) throw new UsageError(`--mode must be dr, nat, tun or fnat, got "${values.mode}"`);
-  if (values.prefix !== undefined && !/^[a-z][a-z0-9_]{0,11}$/.test(values.prefix)) {
-    throw new UsageError(`--prefix must be 1-12 of a-z, 0-9, _ starting with a letter, got "${values.prefix}"`);
-  }
-  if (values.offloads !== undefined && !['on', 'off'].includes(values.offloads)) throw new UsageError('--offloads must be on or off');
   return {
-    command: values.help === 'true' ? 'help' : command,
-    options: {
-      mode,
-      servers: intOption(values.servers ?? '3', 'servers', 1, MAX_SERVERS),
-      ...(values.prefix === undefined ? {} : { prefix: values.prefix }),
-      offloads: values.offloads !== 'off',
-      connections: intOption(values.connections ?? '30', 'connections', 1, 100_000),
-      process: values.process === 'true',
-      json: values.json === 'true',
-      director: values['no-director'] !== 'true',
-    },
+    mode: MODES[v.mode ?? 'dr'] ?? 'dr',
+    servers: intOption('servers', v.servers, 1, MAX_SERVERS, 3),
+    ...(v.prefix === undefined ? {} : { prefix: v.prefix }),
+    offloads: v.offloads !== 'off',
+    connections: intOption('connections', v.connections, 1, 100_000, 30),
+    process: v.process === true,
+    json: v.json === true,
+    director: v['no-director'] !== true,
   };
 }
 
-/** Entry point for `director lab ...`; resolves with the exit code. */
-export async function labCommand(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseLabArgs>;
-  try {
-    parsed = parseLabArgs(args);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`director lab: ${e.message}\n${USAGE}\n`);
-    return 2;
-  }
-  const { command, options } = parsed;
-  if (command === 'help') { process.stdout.write(USAGE + '\n'); return 0; }
-  if (!['up', 'down', 'demo', 'status'].includes(command)) {
-    process.stderr.write(`director lab: unknown command "${command}"\n${USAGE}\n`);
-    return 2;
-  }
+/** Checks the options, then runs one lab command as root; false or a throw is exit status 1. */
+async function asRoot(name: string, v: LabValues, io: CliIo, action: (o: LabRunOptions) => Promise<boolean | void>): Promise<number> {
+  const options = labOptions(v);
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    process.stderr.write(`director lab: needs root to create network namespaces; run: sudo ./bin/director lab ${args.join(' ')}\n`);
-    return 1;
+    io.err(`director lab ${name}: needs root to create network namespaces; run it with sudo`);
+    return EXIT_FAIL;
   }
-  try {
-    if (command === 'up') await labUp(options);
-    else if (command === 'down') await labDown(options.prefix);
-    else if (command === 'status') labStatus();
-    else return (await labDemo(options)) ? 0 : 1;
-    return 0;
-  } catch (e) {
-    process.stderr.write(`director lab ${command}: ${(e as Error).message}\n`);
-    return 1;
-  }
+  return (await action(options)) === false ? EXIT_FAIL : EXIT_OK;
 }
+
+export const labCommands: CommandGroup = {
+  name: 'lab',
+  summary: 'network-namespace lab: up, demo, down, status',
+  about: `Builds a network-namespace lab (client, router, LAN bridge, director, real servers; 198.18.0.0/15
+addresses only) and runs a director in it. Needs root: it creates network namespaces.`,
+  commands: {
+    up: defineCommand({
+      name: 'lab up',
+      summary: 'build a lab and leave it running, with a director and real servers',
+      about: `Builds a lab, starts the real servers' HTTP and UDP servers and a director (bin/director), and
+leaves them running: it prints the lab's map and commands to try. Needs root.`,
+      options: UP_OPTIONS,
+    }, (v, io) => asRoot('up', v, io, labUp)),
+    demo: defineCommand({
+      name: 'lab demo',
+      summary: 'build a lab, push traffic through the VIP, print the spread and stats, remove it',
+      about: `Builds a lab, runs a director in it, sends HTTP connections and UDP datagrams from the client
+through the VIP, prints how they spread over the real servers and the director's counters, and
+removes everything (also on Ctrl-C). Needs root.`,
+      options: DEMO_OPTIONS,
+      footer: 'exit status: 0 every connection answered, 1 a failure, 2 usage error',
+    }, (v, io) => asRoot('demo', v, io, labDemo)),
+    down: defineCommand({
+      name: 'lab down',
+      summary: 'remove a lab (or every lab)',
+      about: `Removes the namespaces, processes and files of the lab with this prefix, or of every lab that
+lab up recorded and every lab left by a crashed run. Needs root.`,
+      options: DOWN_OPTIONS,
+    }, (v, io) => asRoot('down', v, io, (o) => labDown(o.prefix))),
+    status: defineCommand({
+      name: 'lab status',
+      summary: 'list the labs that lab up left running',
+      about: 'Lists the labs that lab up left running: prefix, mode, director pid, config file and map.',
+      options: {},
+    }, async () => { labStatus(); return EXIT_OK; }),
+  },
+};

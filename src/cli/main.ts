@@ -1,56 +1,74 @@
-// The `director` command: dispatches to run, check, realserver and lab, and turns usage errors
-// into exit status 2 with a pointer to --help.
+// The `director` command: finds the command (or group and subcommand) a command line names and
+// runs it through the one parser; answers --help and --version itself.
 
-import { UsageError } from './args.js';
 import { checkCommand } from './check.js';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, processIo, type CliIo } from './io.js';
-import { realserverCommand } from './realserver.js';
+import { execute, executeGroup, usageError, type Command, type CommandGroup } from './command.js';
+import { EXIT_OK, processIo, type CliIo } from './io.js';
+import { labCommands } from './lab.js';
+import { realserverCommands } from './realserver.js';
 import { runCommand } from './run.js';
+import { versionLines } from './version.js';
 
-export const MAIN_HELP = `usage: director COMMAND [options]
+type Entry = Command | CommandGroup;
+
+const ENTRIES: Readonly<Record<string, Entry>> = {
+  run: runCommand,
+  check: checkCommand,
+  realserver: realserverCommands(),
+  lab: labCommands,
+};
+
+function isGroup(entry: Entry): entry is CommandGroup {
+  return 'commands' in entry;
+}
+
+function summaryOf(entry: Entry): string {
+  return isGroup(entry) ? entry.summary : entry.def.summary;
+}
+
+/** Every command with its full name: 'run', 'lab up', ... */
+function allCommands(): Command[] {
+  return Object.values(ENTRIES).flatMap((e) => (isGroup(e) ? Object.values(e.commands) : [e]));
+}
+
+/** The commands that take --option: named in the error when it is given to another one. */
+function optionOwners(option: string): string[] {
+  return allCommands().filter((c) => Object.hasOwn(c.def.options, option)).map((c) => c.def.name);
+}
+
+export function mainHelp(): string {
+  const width = Math.max(...Object.keys(ENTRIES).map((n) => n.length)) + 2;
+  const commands = Object.entries(ENTRIES).map(([name, e]) => `  ${name.padEnd(width)}${summaryOf(e)}`);
+  return `usage: director COMMAND [options]
+       director --version
 
 A user-space LVS: a Layer-4 load balancer in the spirit of IPVS + ipvsadm + keepalived.
 
 commands:
-  run          run a director from a keepalived.conf (director run --help)
-  check        parse and validate a keepalived.conf without running it
-  realserver   prepare (or check, or undo) a real server for DR or TUN
-  lab          network-namespace lab: up, demo, down (director lab --help)
+${commands.join('\n')}
 
-'director COMMAND --help' describes each command.`;
-
-type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
-
-const COMMANDS: Record<string, Command> = {
-  run: runCommand,
-  check: checkCommand,
-  realserver: realserverCommand,
-  // Loaded on use: the lab pulls in the data path and the native addon.
-  lab: async (argv) => (await import('./lab.js')).labCommand([...argv]),
-};
+'director COMMAND --help' describes each command; --version prints the version and the
+native addon's features (AF_XDP built or not).`;
+}
 
 /** Runs one command line; returns the exit status. */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.out(MAIN_HELP);
-    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  if (name === '--help' || name === '-h' || name === 'help') {
+    io.out(mainHelp());
+    return EXIT_OK;
   }
-  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!command) {
-    io.err(`director: unknown command '${name}' (run, check, realserver, lab); see director --help`);
-    return EXIT_USAGE;
+  if (name === '--version') {
+    for (const line of await versionLines()) io.out(line);
+    return EXIT_OK;
   }
-  try {
-    return await command(rest, io);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`director ${name}: ${err.message}; see director ${name} --help`);
-      return EXIT_USAGE;
-    }
-    io.err(`director ${name}: ${(err as Error).message}`);
-    return EXIT_FAIL;
+  const entry = name !== undefined && Object.hasOwn(ENTRIES, name) ? ENTRIES[name] : undefined;
+  if (entry === undefined) {
+    const message = name === undefined ? 'missing command'
+      : `unknown ${name.startsWith('-') ? 'option' : 'command'} '${name}' (commands: ${Object.keys(ENTRIES).join(', ')})`;
+    return usageError('', message, ['usage: director COMMAND [options]', '       director --version'], io);
   }
+  return isGroup(entry) ? executeGroup(entry, rest, io, optionOwners) : execute(entry, rest, io, optionOwners);
 }
 
 if (require.main === module) {
@@ -59,7 +77,7 @@ if (require.main === module) {
     (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`director: ${String(err)}\n`);
-      process.exit(EXIT_FAIL);
+      process.exit(1);
     },
   );
 }

@@ -7,20 +7,9 @@ import { checkRealServer, setupRealServer, teardownRealServer, type Outcome } fr
 import { fileStateStore, type StateStore } from '../realserver/state.js';
 import { localSystem, type RealServerSystem } from '../realserver/system.js';
 import { findDecapsulator } from '../realserver/tunnel.js';
-import { noPositionals, parseArgs, UsageError } from './args.js';
+import { UsageError, type Values } from './args.js';
+import { defineCommand, type CommandGroup } from './command.js';
 import { EXIT_FAIL, EXIT_OK, type CliIo } from './io.js';
-
-export const REALSERVER_HELP = `usage: director realserver setup --vip VIP --mode dr|tun [--interface IF] [--check]
-       director realserver teardown --vip VIP
-
-setup     puts VIP/32 on lo, sets arp_ignore=1 and arp_announce=2 on all, lo and IF, and relaxes
-          rp_filter (2) on all and IF where it is strict. Idempotent. In tun mode it then runs
-          the user-space IPIP decapsulator on IF in the foreground (needs --interface).
---check   changes nothing: prints one 'missing:' line per item not in place; exit 1 if any.
-teardown  removes VIP/32 from lo and restores the sysctls setup changed (unless another VIP
-          set up on this host still needs them). State: $DIRECTOR_STATE_DIR or /run/director.
-
-exit status: 0 done / all set, 1 something missing or failed, 2 usage error`;
 
 export interface RealServerDeps {
   system(): RealServerSystem;
@@ -31,46 +20,69 @@ export interface RealServerDeps {
 
 const defaultDeps: RealServerDeps = { system: localSystem, store: () => fileStateStore(), decapsulator: findDecapsulator };
 
-export async function realserverCommand(argv: readonly string[], io: CliIo, deps = defaultDeps): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    io.out(REALSERVER_HELP);
-    return sub === undefined ? usage('missing subcommand (setup or teardown)') : EXIT_OK;
-  }
-  if (sub === 'setup') return setup(rest, io, deps);
-  if (sub === 'teardown') return teardown(rest, io, deps);
-  return usage(`unknown realserver subcommand '${sub}' (setup or teardown)`);
+const SETUP_OPTIONS = {
+  vip: { value: 'VIP', required: true, help: 'the virtual IPv4 address this real server serves' },
+  mode: { choices: ['dr', 'tun'], required: true, help: 'forwarding method of the director in front' },
+  interface: { value: 'IF', help: 'the interface facing the director (tun: where IPIP arrives; needed)' },
+  check: { help: "change nothing: print one 'missing:' line per item not in place; exit 1 if any" },
+} as const;
+
+const TEARDOWN_OPTIONS = {
+  vip: { value: 'VIP', required: true, help: 'the virtual IPv4 address set up before' },
+} as const;
+
+const EXIT_STATUS = 'exit status: 0 done / all set, 1 something missing or failed, 2 usage error';
+
+/** `director realserver setup|teardown` with these dependencies (tests give a fake system). */
+export function realserverCommands(deps: RealServerDeps = defaultDeps): CommandGroup {
+  return {
+    name: 'realserver',
+    summary: 'prepare (or check, or undo) a real server for DR or TUN',
+    about: `Prepares a real server for a director in DR or TUN mode: the VIP on lo, ARP suppression, relaxed
+rp_filter; in TUN mode also the user-space IPIP decapsulator. Needs root.`,
+    commands: {
+      setup: defineCommand(
+        {
+          name: 'realserver setup',
+          summary: 'put the VIP on lo, suppress ARP for it, relax rp_filter (or --check)',
+          about: `Puts VIP/32 on lo, sets arp_ignore=1 and arp_announce=2 on all, lo and IF, and relaxes
+rp_filter (2) on all and IF where it is strict. Idempotent. In tun mode it then runs the
+user-space IPIP decapsulator on IF in the foreground until SIGINT or SIGTERM.`,
+          options: SETUP_OPTIONS,
+          footer: EXIT_STATUS,
+        },
+        (v: Values<typeof SETUP_OPTIONS>, io: CliIo) => setup(v, io, deps),
+      ),
+      teardown: defineCommand(
+        {
+          name: 'realserver teardown',
+          summary: 'undo setup for a VIP',
+          about: `Removes VIP/32 from lo and restores the sysctls setup changed (unless another VIP set up on
+this host still needs them). State: $DIRECTOR_STATE_DIR or /run/director.`,
+          options: TEARDOWN_OPTIONS,
+          footer: EXIT_STATUS,
+        },
+        async (v: Values<typeof TEARDOWN_OPTIONS>, io: CliIo) =>
+          print(teardownRealServer(vipOption(v.vip), deps.system(), deps.store()), io),
+      ),
+    },
+  };
 }
 
-function usage(message: string): never {
-  throw new UsageError(message);
-}
-
-function vipOption(text: string | undefined): string {
-  if (text === undefined || !isIPv4(text)) usage(`option '--vip' must be an IPv4 address, got '${text ?? ''}'`);
+function vipOption(text: string): string {
+  if (!isIPv4(text)) throw new UsageError(`option '--vip' must be an IPv4 address, got '${text}'`);
   return text;
 }
 
-async function setup(argv: readonly string[], io: CliIo, deps: RealServerDeps): Promise<number> {
-  const parsed = parseArgs(argv, {
-    vip: { value: true, required: true }, mode: { value: true, required: true },
-    interface: { value: true }, check: { value: false },
-  });
-  if (parsed.help) {
-    io.out(REALSERVER_HELP);
-    return EXIT_OK;
-  }
-  noPositionals(parsed);
-  const vip = vipOption(parsed.values.vip);
-  const mode = parsed.values.mode as string;
-  if (mode !== 'dr' && mode !== 'tun') usage(`option '--mode' must be dr or tun, got '${mode}'`);
-  const iface = parsed.values.interface;
-  if (mode === 'tun' && iface === undefined) usage('--mode tun needs --interface (where the IPIP packets arrive)');
-  const plan = { vip, mode: mode as RealServerMode, ...(iface !== undefined ? { interface: iface } : {}) };
-  if (parsed.flags.has('check')) return print(checkRealServer(plan, deps.system()), io);
+async function setup(v: Values<typeof SETUP_OPTIONS>, io: CliIo, deps: RealServerDeps): Promise<number> {
+  const vip = vipOption(v.vip);
+  const iface = v.interface;
+  if (v.mode === 'tun' && iface === undefined) throw new UsageError('--mode tun needs --interface (where the IPIP packets arrive)');
+  const plan = { vip, mode: v.mode as RealServerMode, ...(iface !== undefined ? { interface: iface } : {}) };
+  if (v.check) return print(checkRealServer(plan, deps.system()), io);
   const code = print(setupRealServer(plan, deps.system(), deps.store()), io);
-  if (code !== EXIT_OK || mode !== 'tun') return code;
-  return runDecapsulator(vip, iface as string, io, deps.decapsulator ?? findDecapsulator);
+  if (code !== EXIT_OK || iface === undefined || v.mode !== 'tun') return code;
+  return runDecapsulator(vip, iface, io, deps.decapsulator ?? findDecapsulator);
 }
 
 /** TUN mode: the decapsulator runs in the foreground until a signal. */
@@ -86,16 +98,6 @@ async function runDecapsulator(vip: string, iface: string, io: CliIo, find: type
   await running.stop();
   io.out(`decapsulator: ${signal}, stopped ${JSON.stringify(running.stats())}`);
   return EXIT_OK;
-}
-
-async function teardown(argv: readonly string[], io: CliIo, deps: RealServerDeps): Promise<number> {
-  const parsed = parseArgs(argv, { vip: { value: true, required: true } });
-  if (parsed.help) {
-    io.out(REALSERVER_HELP);
-    return EXIT_OK;
-  }
-  noPositionals(parsed);
-  return print(teardownRealServer(vipOption(parsed.values.vip), deps.system(), deps.store()), io);
 }
 
 function print(outcome: Outcome, io: CliIo): number {

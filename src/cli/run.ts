@@ -6,29 +6,10 @@ import { isIPv4 } from '../config/keepalived-values.js';
 import type { DirectorOptions, DirectorStats } from '../director.js';
 import { formatFinding, hasErrors, runPreflight } from '../preflight/preflight.js';
 import { localReader, netnsReader, type SystemReader } from '../preflight/reader.js';
-import { noPositionals, parseArgs, secondsOption, UsageError } from './args.js';
+import { secondsOption, UsageError, type Values } from './args.js';
 import { loadConfigReporting } from './check.js';
+import { defineCommand, type Command } from './command.js';
 import { EXIT_FAIL, EXIT_OK, type CliIo } from './io.js';
-
-export const RUN_HELP = `usage: director run --config FILE (--interface IF | --tap NAME) [options]
-
-Loads a keepalived.conf, checks the system (capabilities, interface, ip_forward, rp_filter, VIPs
-the kernel would own), then runs the director in the foreground until SIGINT or SIGTERM.
-
-options:
-  --config FILE          keepalived.conf to run
-  --interface IF         attach to this existing interface with AF_PACKET (production)
-  --tap NAME             or create and attach a TAP device of this name (labs)
-  --io auto|xdp|packet   with --interface: AF_PACKET (packet, default), AF_XDP (xdp: fail if it
-                         cannot attach), or AF_XDP falling back to AF_PACKET (auto)
-  --rx-ring block|frame  AF_PACKET receive ring: block (default: TPACKET_V3, fewest wakeups) or
-                         frame (TPACKET_V2: every frame at once, lowest latency, 34 MiB of ring)
-  --netns NS             the interface or TAP lives in network namespace NS (/run/netns/NS)
-  --local-address IP     the director's own address on the segment (default: the interface's)
-  --stats-interval S     print stats as one JSON line every S seconds (default 0 = never)
-  --help                 this text
-
-exit status: 0 stopped cleanly, 1 config error, preflight error or start failure, 2 usage error`;
 
 /** The part of a Director the CLI uses. */
 export interface RunnableDirector {
@@ -48,54 +29,71 @@ export const defaultRunDeps: RunDeps = {
   reader: (netns) => (netns ? netnsReader(netns) : localReader()),
 };
 
-const RUN_SPEC = {
-  config: { value: true, required: true },
-  interface: { value: true },
-  tap: { value: true },
-  netns: { value: true },
-  io: { value: true },
-  'rx-ring': { value: true },
-  'local-address': { value: true },
-  'stats-interval': { value: true },
-};
+const OPTIONS = {
+  config: { value: 'FILE', required: true, help: 'keepalived.conf to run' },
+  interface: { value: 'IF', help: 'attach to this existing interface with AF_PACKET (production)' },
+  tap: { value: 'NAME', help: 'or create and attach a TAP device of this name (labs)' },
+  io: {
+    choices: ['auto', 'xdp', 'packet'],
+    help: `with --interface: AF_PACKET (packet, default), AF_XDP (xdp: fail if it
+cannot attach), or AF_XDP falling back to AF_PACKET (auto)`,
+  },
+  'rx-ring': {
+    choices: ['block', 'frame'],
+    help: `AF_PACKET receive ring: block (default: TPACKET_V3, fewest wakeups) or
+frame (TPACKET_V2: every frame at once, lowest latency, 34 MiB of ring)`,
+  },
+  netns: { value: 'NS', help: 'the interface or TAP lives in network namespace NS (/run/netns/NS)' },
+  'local-address': { value: 'IP', help: "the director's own address on the segment (default: the interface's)" },
+  'stats-interval': { value: 'S', help: 'print stats as one JSON line every S seconds (default 0 = never)' },
+} as const;
 
-export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDeps = defaultRunDeps): Promise<number> {
-  const parsed = parseArgs(argv, RUN_SPEC);
-  if (parsed.help) {
-    io.out(RUN_HELP);
-    return EXIT_OK;
-  }
-  noPositionals(parsed);
-  const v = parsed.values;
+type RunValues = Values<typeof OPTIONS>;
+
+/** `director run` with these dependencies (tests give a fake director and system). */
+export function runCommandWith(deps: RunDeps): Command {
+  return defineCommand(
+    {
+      name: 'run',
+      summary: 'run a director from a keepalived.conf',
+      synopsis: '--config FILE (--interface IF | --tap NAME) [options]',
+      about: `Loads a keepalived.conf, checks the system (capabilities, interface, ip_forward, rp_filter, VIPs
+the kernel would own), then runs the director in the foreground until SIGINT or SIGTERM.`,
+      options: OPTIONS,
+      footer: 'exit status: 0 stopped cleanly, 1 config error, preflight error or start failure, 2 usage error',
+    },
+    (v: RunValues, io) => run(v, io, deps),
+  );
+}
+
+export const runCommand = runCommandWith(defaultRunDeps);
+
+function checkCombinations(v: RunValues): void {
   if ((v.interface === undefined) === (v.tap === undefined)) throw new UsageError('give exactly one of --interface IF or --tap NAME');
   if (v['local-address'] !== undefined && !isIPv4(v['local-address'])) {
     throw new UsageError(`option '--local-address' must be an IPv4 address, got '${v['local-address']}'`);
   }
-  const ioMethod = v.io;
-  if (ioMethod !== undefined && ioMethod !== 'auto' && ioMethod !== 'xdp' && ioMethod !== 'packet') {
-    throw new UsageError(`option '--io' must be auto, xdp or packet, got '${ioMethod}'`);
-  }
-  if (ioMethod !== undefined && v.interface === undefined) throw new UsageError("option '--io' needs --interface");
-  const rxRing = v['rx-ring'];
-  if (rxRing !== undefined && rxRing !== 'block' && rxRing !== 'frame') {
-    throw new UsageError(`option '--rx-ring' must be block or frame, got '${rxRing}'`);
-  }
-  if (rxRing !== undefined && v.interface === undefined) throw new UsageError("option '--rx-ring' needs --interface");
+  if (v.io !== undefined && v.interface === undefined) throw new UsageError("option '--io' needs --interface");
+  if (v['rx-ring'] !== undefined && v.interface === undefined) throw new UsageError("option '--rx-ring' needs --interface");
+}
+
+async function run(v: RunValues, io: CliIo, deps: RunDeps): Promise<number> {
+  checkCombinations(v);
   const statsInterval = secondsOption('stats-interval', v['stats-interval'], 0);
-  const config = loadConfigReporting(v.config as string, io);
+  const config = loadConfigReporting(v.config, io);
   if (!config) return EXIT_FAIL;
   if (!preflightPasses(config, v, io, deps)) return EXIT_FAIL;
   const options: DirectorOptions = { config, log: (line) => io.out(line) };
   if (v.interface !== undefined) options.interface = v.interface;
   if (v.tap !== undefined) options.tap = v.tap;
   if (v.netns !== undefined) options.netns = v.netns;
-  if (ioMethod !== undefined) options.io = ioMethod;
-  if (rxRing !== undefined) options.rxRing = rxRing;
+  if (v.io !== undefined) options.io = v.io;
+  if (v['rx-ring'] !== undefined) options.rxRing = v['rx-ring'];
   if (v['local-address'] !== undefined) options.localAddress = v['local-address'];
   return runDirector(await deps.createDirector(options), statsInterval, io);
 }
 
-function preflightPasses(config: DirectorConfig, v: Record<string, string>, io: CliIo, deps: RunDeps): boolean {
+function preflightPasses(config: DirectorConfig, v: RunValues, io: CliIo, deps: RunDeps): boolean {
   const target: { config: DirectorConfig; interface?: string; tap?: string } = { config };
   if (v.interface !== undefined) target.interface = v.interface;
   if (v.tap !== undefined) target.tap = v.tap;

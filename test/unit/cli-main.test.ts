@@ -5,8 +5,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main.js';
-import { parseArgs, UsageError } from '../../src/cli/args.js';
-import { runCommand, type RunDeps, type RunnableDirector } from '../../src/cli/run.js';
+import { helpText, parseCommand, synopsisLines, UsageError, wantsHelp, type CommandDef } from '../../src/cli/args.js';
+import { execute } from '../../src/cli/command.js';
+import { runCommandWith, type RunDeps, type RunnableDirector } from '../../src/cli/run.js';
+import { loadAddon } from '../../src/native/binding.js';
 import type { CliIo } from '../../src/cli/io.js';
 import type { DirectorOptions, DirectorStats } from '../../src/director.js';
 import type { SystemReader } from '../../src/preflight/reader.js';
@@ -40,28 +42,44 @@ const GOOD = `virtual_server 198.19.0.100 80 {
 }
 `;
 
-describe('cli: argument parsing', () => {
-  const spec = { config: { value: true, required: true }, check: { value: false } };
-  it('takes --name value, --name=value, flags and positionals', () => {
-    const p = parseArgs(['setup', '--config', 'a.conf', '--check'], spec);
-    assert.deepEqual([p.values, [...p.flags], p.positionals], [{ config: 'a.conf' }, ['check'], ['setup']]);
-    assert.equal(parseArgs(['--config=b.conf'], spec).values.config, 'b.conf');
+describe('cli: argument parsing (util.parseArgs under one option table)', () => {
+  const def: CommandDef = {
+    name: 'demo', summary: 's', about: 'a',
+    options: { config: { value: 'FILE', required: true, help: 'h' }, check: { help: 'h' }, io: { choices: ['xdp', 'packet'], help: 'h' } },
+  };
+  it('takes --name value, --name=value, flags (false when absent) and choices', () => {
+    assert.deepEqual(parseCommand(def, ['--config', 'a.conf', '--check']), { config: 'a.conf', check: true });
+    assert.deepEqual(parseCommand(def, ['--config=b.conf', '--io', 'xdp']), { config: 'b.conf', io: 'xdp', check: false });
   });
   const bad: Array<[string[], string]> = [
-    [['--config'], "option '--config' needs a value"],
-    [['--config', '--check'], "option '--config' needs a value"],
+    [['--config'], "option '--config' needs a value (FILE)"],
+    [['--config', '--check'], "option '--config' needs a value (FILE)"],
+    [['--config='], "option '--config' needs a value (FILE)"],
     [['--nope'], "unknown option '--nope'"],
     [['-x'], "unknown option '-x'"],
     [['--check=1', '--config', 'a'], "option '--check' takes no value"],
     [[], "missing required option '--config'"],
     [['--config', 'a', '--config', 'b'], "option '--config' given twice"],
+    [['--config', 'a', 'extra'], "unexpected argument 'extra'"],
+    [['--config', 'a', '--io', 'tap'], "option '--io' must be xdp or packet, got 'tap'"],
   ];
   for (const [argv, message] of bad) {
     it(`rejects ${JSON.stringify(argv)}`, () => {
-      assert.throws(() => parseArgs(argv, spec), (e: unknown) => e instanceof UsageError && e.message === message);
+      assert.throws(() => parseCommand(def, argv), (e: unknown) => e instanceof UsageError && e.message === message);
     });
   }
-  it('--help skips the required check', () => assert.equal(parseArgs(['--help'], spec).help, true));
+  it("names the commands an option belongs to when given to another", () => {
+    assert.throws(() => parseCommand(def, ['--config', 'a', '--mode', 'dr'], () => ['lab up', 'lab demo']),
+      (e: unknown) => e instanceof UsageError && e.message === "option '--mode' does not apply to 'demo' (it belongs to lab up, lab demo)");
+  });
+  it('sees -h and --help anywhere before --', () => {
+    assert.deepEqual([wantsHelp(['--config', 'a', '-h']), wantsHelp(['--help']), wantsHelp(['--', '--help']), wantsHelp([])], [true, true, false, false]);
+  });
+  it('generates usage from the table: required bare, optional in brackets, choices joined', () => {
+    assert.deepEqual(synopsisLines(def, 'usage:'), ['usage: director demo --config FILE [--check] [--io xdp|packet]']);
+    assert.match(helpText(def), /^ {2}--io xdp\|packet {2}h$/m);
+    assert.match(helpText(def), /^ {2}-h, --help {7}this text$/m);
+  });
 });
 
 describe('cli: commands, help and exit statuses', () => {
@@ -73,34 +91,96 @@ describe('cli: commands, help and exit statuses', () => {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  for (const argv of [['--help'], ['run', '--help'], ['check', '--help'], ['realserver', '--help'], ['realserver', 'setup', '--help'], ['realserver', 'teardown', '--help']]) {
-    it(`${argv.join(' ')} prints usage and exits 0`, async () => {
+  /** Every command and subcommand, with the options its help must list (README's list). */
+  const COMMANDS: Array<[string, string[]]> = [
+    ['run', ['config', 'interface', 'tap', 'io', 'rx-ring', 'netns', 'local-address', 'stats-interval']],
+    ['check', ['config']],
+    ['realserver setup', ['vip', 'mode', 'interface', 'check']],
+    ['realserver teardown', ['vip']],
+    ['lab up', ['mode', 'servers', 'prefix', 'offloads', 'no-director', 'json']],
+    ['lab demo', ['mode', 'servers', 'connections', 'prefix', 'offloads', 'process']],
+    ['lab down', ['prefix']],
+    ['lab status', []],
+  ];
+  for (const [name, options] of COMMANDS) {
+    for (const flag of ['--help', '-h']) {
+      it(`director ${name} ${flag} prints its usage and every option, exit 0`, async () => {
+        const io = capture();
+        assert.equal(await main([...name.split(' '), flag], io), 0);
+        const text = io.stdout.join('\n');
+        assert.ok(text.startsWith(`usage: director ${name}`), text);
+        const listed = [...text.matchAll(/^ {2}(?:-h, )?--([a-z-]+)/gm)].map((m) => m[1]);
+        assert.deepEqual(listed, [...options, 'help']);
+        assert.deepEqual(io.stderr, []);
+      });
+    }
+  }
+  for (const [argv, first] of [[['--help'], 'usage: director COMMAND'], [['-h'], 'usage: director COMMAND'],
+    [['lab', '--help'], 'usage: director lab up'], [['lab', '-h'], 'usage: director lab up'],
+    [['realserver', '--help'], 'usage: director realserver setup']] as const) {
+    it(`director ${argv.join(' ')} lists the (sub)commands, exit 0`, async () => {
       const io = capture();
       assert.equal(await main(argv, io), 0);
-      assert.match(io.stdout.join('\n'), /^usage: director/);
+      assert.ok(io.stdout.join('\n').startsWith(first), io.stdout.join('\n'));
     });
   }
+  it('director --help lists every command', async () => {
+    const io = capture();
+    await main(['--help'], io);
+    for (const c of ['run', 'check', 'realserver', 'lab']) assert.match(io.stdout.join('\n'), new RegExp(`^ {2}${c} +\\S`, 'm'));
+  });
+
+  it('director --version prints the version and whether AF_XDP is built', async () => {
+    const io = capture();
+    assert.equal(await main(['--version'], io), 0);
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { name: string; version: string };
+    assert.equal(io.stdout[0], `director ${pkg.version} (${pkg.name}, node ${process.version})`);
+    const xdp = loadAddon().xdpBuilt ? /, AF_XDP$/ : /AF_XDP not built/;
+    assert.match(io.stdout[1] ?? '', xdp);
+  });
 
   const usage: Array<[string[], RegExp]> = [
-    [[], /^$/],
+    // No arguments at all: the command's usage.
+    [[], /^director: missing command; see director --help\nusage: director COMMAND/],
+    [['lab'], /^director lab: missing subcommand \(up, demo, down, status\); see director lab --help\nusage: director lab up /],
+    [['realserver'], /^director realserver: missing subcommand \(setup, teardown\).*\nusage: director realserver setup /],
+    [['check'], /^director check: missing required option '--config'; see director check --help\nusage: director check --config FILE$/],
+    [['run'], /^director run: missing required option '--config'; see director run --help\nusage: director run --config FILE/],
+    [['realserver', 'setup'], /^director realserver setup: missing required option '--vip'.*\nusage: director realserver setup --vip VIP/],
+    [['realserver', 'setup', '--vip', '198.19.0.100'], /^director realserver setup: missing required option '--mode'/],
+    [['realserver', 'teardown'], /^director realserver teardown: missing required option '--vip'/],
+    // Unknown flags and flags of another (sub)command.
+    [['--frob'], /^director: unknown option '--frob'/],
     [['frob'], /unknown command 'frob'/],
-    [['check'], /director check: missing required option '--config'; see director check --help/],
+    [['lab', 'up', '--bogus'], /^director lab up: unknown option '--bogus'; see director lab up --help\nusage: director lab up /],
+    [['lab', 'down', '--mode', 'dr'],
+      /^director lab down: option '--mode' does not apply to 'lab down' \(it belongs to realserver setup, lab up, lab demo\); see director lab down --help/],
+    [['lab', 'status', '--prefix', 'x'], /^director lab status: option '--prefix' does not apply to 'lab status'/],
+    [['lab', 'up', '--connections', '5'], /option '--connections' does not apply to 'lab up' \(it belongs to lab demo\)/],
+    [['check', '--config', 'x', '--interface', 'eth0'], /option '--interface' does not apply to 'check' \(it belongs to run, realserver setup\)/],
+    [['realserver', 'teardown', '--vip', '198.19.0.100', '--check'], /option '--check' does not apply to 'realserver teardown'/],
+    [['lab', 'sideways'], /unknown lab subcommand 'sideways'/],
+    [['realserver', 'reboot'], /unknown realserver subcommand 'reboot'/],
+    // Values.
+    [['lab', 'up', '--mode', 'xyz'], /option '--mode' must be dr, nat, tun, fnat or fullnat, got 'xyz'/],
+    [['lab', 'up', '--servers', '0'], /option '--servers' must be an integer 1\.\.40, got '0'/],
+    [['lab', 'demo', '--prefix', '9x'], /option '--prefix' must be 1-12 of a-z/],
     [['run', '--config', 'x.conf'], /give exactly one of --interface IF or --tap NAME/],
     [['run', '--config', 'x.conf', '--interface', 'a', '--tap', 'b'], /give exactly one of/],
     [['run', '--config', 'x.conf', '--tap', 't', '--stats-interval', 'soon'], /'--stats-interval' must be a number of seconds/],
     [['run', '--config', 'x.conf', '--interface', 'eth0', '--rx-ring', 'fast'], /'--rx-ring' must be block or frame, got 'fast'/],
     [['run', '--config', 'x.conf', '--tap', 't', '--rx-ring', 'frame'], /'--rx-ring' needs --interface/],
+    [['run', '--config', 'x.conf', '--tap', 't', 'extra'], /unexpected argument 'extra'/],
     [['realserver', 'setup', '--vip', '198.19.0.100', '--mode', 'nat'], /'--mode' must be dr or tun, got 'nat'/],
     [['realserver', 'setup', '--vip', '300.1.1.1', '--mode', 'dr'], /'--vip' must be an IPv4 address/],
     [['realserver', 'setup', '--vip', '198.19.0.100', '--mode', 'tun'], /--mode tun needs --interface/],
-    [['realserver', 'reboot'], /unknown realserver subcommand 'reboot'/],
-    [['realserver'], /missing subcommand/],
   ];
   for (const [argv, stderr] of usage) {
     it(`usage error exits 2: director ${argv.join(' ')}`, async () => {
       const io = capture();
       assert.equal(await main(argv, io), 2);
       assert.match(io.stderr.join('\n'), stderr);
+      assert.deepEqual(io.stdout, []);
     });
   }
 
@@ -155,7 +235,7 @@ describe('cli: commands, help and exit statuses', () => {
     it('loads the config, passes preflight, starts, prints stats on signal and stops: exit 0', async () => {
       const io = capture();
       const deps = fakeDeps(healthyReader);
-      const done = runCommand(['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--local-address', '198.19.0.2'], io, deps);
+      const done = execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--local-address', '198.19.0.2'], io);
       await new Promise((r) => setImmediate(r));
       io.signal();
       assert.equal(await done, 0);
@@ -168,7 +248,7 @@ describe('cli: commands, help and exit statuses', () => {
     it('passes --io and --rx-ring through to the director', async () => {
       const io = capture();
       const deps = fakeDeps(healthyReader);
-      const done = runCommand(['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--io', 'auto', '--rx-ring', 'frame'], io, deps);
+      const done = execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--io', 'auto', '--rx-ring', 'frame'], io);
       await new Promise((r) => setImmediate(r));
       io.signal();
       assert.equal(await done, 0);
@@ -177,7 +257,7 @@ describe('cli: commands, help and exit statuses', () => {
 
     it('prints stats every --stats-interval seconds', async () => {
       const io = capture();
-      const done = runCommand(['--config', path.join(dir, 'good.conf'), '--tap', 'dtap0', '--stats-interval', '0.02'], io, fakeDeps({ ...healthyReader, listDir: () => ['tun'] }));
+      const done = execute(runCommandWith(fakeDeps({ ...healthyReader, listDir: () => ['tun'] })), ['--config', path.join(dir, 'good.conf'), '--tap', 'dtap0', '--stats-interval', '0.02'], io);
       await new Promise((r) => setTimeout(r, 90));
       io.signal();
       assert.equal(await done, 0);
@@ -187,7 +267,7 @@ describe('cli: commands, help and exit statuses', () => {
     it('a preflight error means nothing is started: exit 1', async () => {
       const io = capture();
       const deps = fakeDeps({ ...healthyReader, readFile: (p) => (p === '/proc/sys/net/ipv4/ip_forward' ? '1' : healthyReader.readFile(p)) });
-      assert.equal(await runCommand(['--config', path.join(dir, 'good.conf'), '--interface', 'eth0'], io, deps), 1);
+      assert.equal(await execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0'], io), 1);
       assert.deepEqual(deps.made, []);
       assert.deepEqual(io.stderr.slice(-2), [
         'error: net.ipv4.ip_forward=1: the kernel would also forward VIP traffic; turn it off: sysctl -w net.ipv4.ip_forward=0',
@@ -198,14 +278,14 @@ describe('cli: commands, help and exit statuses', () => {
     it('a config error means nothing is started: exit 1', async () => {
       const io = capture();
       const deps = fakeDeps(healthyReader);
-      assert.equal(await runCommand(['--config', path.join(dir, 'bad.conf'), '--interface', 'eth0'], io, deps), 1);
+      assert.equal(await execute(runCommandWith(deps), ['--config', path.join(dir, 'bad.conf'), '--interface', 'eth0'], io), 1);
       assert.deepEqual(deps.made, []);
     });
 
     it('a start failure is reported, the director stopped: exit 1', async () => {
       const io = capture();
       const deps = fakeDeps(healthyReader, true);
-      assert.equal(await runCommand(['--config', path.join(dir, 'good.conf'), '--interface', 'eth0'], io, deps), 1);
+      assert.equal(await execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0'], io), 1);
       assert.deepEqual(deps.calls, ['start', 'stop']);
       assert.equal(io.stderr.at(-1), 'error: director failed to start: no such device');
     });

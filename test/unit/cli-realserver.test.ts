@@ -5,7 +5,8 @@ import { buildPlan } from '../../src/realserver/plan.js';
 import { checkRealServer, setupRealServer, teardownRealServer } from '../../src/realserver/realserver.js';
 import { memoryStateStore } from '../../src/realserver/state.js';
 import type { RealServerSystem } from '../../src/realserver/system.js';
-import { realserverCommand } from '../../src/cli/realserver.js';
+import { executeGroup } from '../../src/cli/command.js';
+import { realserverCommands } from '../../src/cli/realserver.js';
 import type { CliIo } from '../../src/cli/io.js';
 
 interface FakeSystem extends RealServerSystem {
@@ -130,13 +131,13 @@ describe('cli: director realserver (fake system)', () => {
     const store = memoryStateStore();
     const deps = { system: () => sys, store: () => store };
     const args = ['setup', '--vip', '198.19.0.100', '--mode', 'dr', '--interface', 'eth0'];
-    assert.equal(await realserverCommand([...args, '--check'], io(), deps), 1);
-    assert.equal(await realserverCommand(args, io(), deps), 0);
+    assert.equal(await executeGroup(realserverCommands(deps), [...args, '--check'], io()), 1);
+    assert.equal(await executeGroup(realserverCommands(deps), args, io()), 0);
     const checked = io();
-    assert.equal(await realserverCommand([...args, '--check'], checked, deps), 0);
+    assert.equal(await executeGroup(realserverCommands(deps), [...args, '--check'], checked), 0);
     assert.deepEqual(checked.stdout, ['ok: all 9 items set for 198.19.0.100 (dr)']);
-    assert.equal(await realserverCommand(['teardown', '--vip', '198.19.0.100'], io(), deps), 0);
-    assert.equal(await realserverCommand([...args, '--check'], io(), deps), 1);
+    assert.equal(await executeGroup(realserverCommands(deps), ['teardown', '--vip', '198.19.0.100'], io()), 0);
+    assert.equal(await executeGroup(realserverCommands(deps), [...args, '--check'], io()), 1);
   });
 
   it('tun mode applies ARP suppression, then runs the decapsulator until a signal', async () => {
@@ -151,8 +152,8 @@ describe('cli: director realserver (fake system)', () => {
         return { stats: () => ({ decapsulated: 3 }), stop: async () => void stopped++ };
       },
     });
-    const code = await realserverCommand(['setup', '--vip', '198.19.0.100', '--mode', 'tun', '--interface', 'eth0'], out,
-      { system: () => sys, store: memoryStateStore, decapsulator });
+    const commands = realserverCommands({ system: () => sys, store: memoryStateStore, decapsulator });
+    const code = await executeGroup(commands, ['setup', '--vip', '198.19.0.100', '--mode', 'tun', '--interface', 'eth0'], out);
     assert.equal(code, 0);
     assert.equal(sys.sysctls.get('net.ipv4.conf.eth0.arp_announce'), '2');
     assert.deepEqual(started, [{ vip: '198.19.0.100', interface: 'eth0' }]);
@@ -165,8 +166,8 @@ describe('cli: director realserver (fake system)', () => {
     const sys = fakeSystem();
     const out = io();
     const decapsulator = async () => ({ factory: null, reason: 'no decapsulator here' });
-    const code = await realserverCommand(['setup', '--vip', '198.19.0.100', '--mode', 'tun', '--interface', 'eth0'], out,
-      { system: () => sys, store: memoryStateStore, decapsulator });
+    const commands = realserverCommands({ system: () => sys, store: memoryStateStore, decapsulator });
+    const code = await executeGroup(commands, ['setup', '--vip', '198.19.0.100', '--mode', 'tun', '--interface', 'eth0'], out);
     assert.equal(code, 1);
     assert.equal(sys.sysctls.get('net.ipv4.conf.eth0.arp_ignore'), '1');
     assert.match(out.stderr.join('\n'), /^error: tun mode: no decapsulator here/);

@@ -3,6 +3,7 @@
 
 import type { ForwardMethod } from '../config/model.js';
 import { labDemo, labDown, labStatus, labUp, type LabRunOptions } from '../lab/commands.js';
+import { LAB_PREFIX } from '../lab/lab.js';
 import { MAX_SERVERS } from '../lab/topology.js';
 import { intOption, UsageError, type Values } from './args.js';
 import { defineCommand, type CommandGroup } from './command.js';
@@ -36,7 +37,7 @@ type LabValues = Partial<Values<typeof UP_OPTIONS> & Values<typeof DEMO_OPTIONS>
 const MODES: Record<string, ForwardMethod> = { dr: 'dr', nat: 'nat', tun: 'tun', fnat: 'fnat', fullnat: 'fnat' };
 
 function labOptions(v: LabValues): LabRunOptions {
-  if (v.prefix !== undefined && !/^[a-z][a-z0-9_]{0,11}$/.test(v.prefix)) {
+  if (v.prefix !== undefined && !LAB_PREFIX.test(v.prefix)) {
     throw new UsageError(`option '--prefix' must be 1-12 of a-z, 0-9, _ starting with a letter, got '${v.prefix}'`);
   }
   return {

@@ -33,7 +33,8 @@ export interface LabRunOptions {
 const say = (s: string): void => { process.stdout.write(s + '\n'); };
 const seconds = (t0: number): string => ((Date.now() - t0) / 1000).toFixed(2);
 
-async function checkPrefixFree(prefix: string): Promise<void> {
+/** Refuses a prefix whose namespaces exist: building over them would remove them on failure. */
+export async function checkPrefixFree(prefix: string): Promise<void> {
   const taken = (await listNamespaces()).filter((n) => n.startsWith(`${prefix}-`));
   if (taken.length > 0) throw new Error(`namespaces of prefix ${prefix} exist already (${taken.join(', ')}); run: director lab down --prefix ${prefix}`);
 }

@@ -1,0 +1,20 @@
+// The package's public API (`import { Director } from 'lvs-director'`): the embeddable director,
+// the keepalived.conf loader, the network-namespace lab, and the types they take and return.
+
+export { Director, type DirectorOptions, type DirectorStats } from './director.js';
+export type { RealServerStats, ServiceStats } from './director-stats.js';
+export { loadKeepalivedConfig, parseKeepalivedConfig } from './config/load.js';
+export {
+  ConfigError,
+  type ConfigWarning,
+  type DirectorConfig,
+  type ForwardMethod,
+  type HealthCheckConfig,
+  type Protocol,
+  type RealServerConfig,
+  type VirtualServerConfig,
+} from './config/model.js';
+export type { Route } from './net/routes.js';
+export type { Clock } from './sched/types.js';
+export { createLab, type Lab, type LabAttachment, type LabSpec } from './lab/lab.js';
+export type { LabHandle, LabHost } from './lab/topology.js';

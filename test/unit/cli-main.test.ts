@@ -139,6 +139,23 @@ describe('cli: commands, help and exit statuses', () => {
     assert.match(io.stdout[1] ?? '', xdp);
   });
 
+  it("docs/lab.md shows the usage lines that director lab --help prints", async () => {
+    const io = capture();
+    await main(['lab', '--help'], io);
+    const usageLines = io.stdout.join('\n').split('\n\n')[0] ?? '';
+    const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'lab.md'), 'utf8');
+    assert.ok(doc.includes('```\n' + usageLines + '\n```'), usageLines);
+  });
+
+  it("docs/running.md's option table lists exactly director run's options", async () => {
+    const io = capture();
+    await main(['run', '--help'], io);
+    const fromHelp = [...io.stdout.join('\n').matchAll(/^ {2}--([a-z-]+)/gm)].map((m) => m[1]);
+    const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'running.md'), 'utf8');
+    const fromDoc = [...doc.matchAll(/^\| `--([a-z-]+)[^`]*` \|/gm)].map((m) => m[1]);
+    assert.deepEqual(fromDoc, fromHelp);
+  });
+
   const usage: Array<[string[], RegExp]> = [
     // No arguments at all: the command's usage.
     [[], /^director: missing command; see director --help\nusage: director COMMAND/],

@@ -52,9 +52,6 @@ export interface CommandDef<O extends OptionDefs = OptionDefs> {
   readonly footer?: string;
 }
 
-/** What every command accepts besides its own options. */
-const HELP: OptionDef = { help: 'this text' };
-
 function takesValue(def: OptionDef): boolean {
   return def.value !== undefined || def.choices !== undefined;
 }
@@ -78,19 +75,22 @@ export function synopsisLines(def: CommandDef, lead: string): string[] {
   const head = `${lead} director ${def.name}`;
   const parts = def.synopsis !== undefined ? [def.synopsis]
     : Object.entries(def.options).map(([name, o]) => (o.required === true ? optionText(name, o) : `[${optionText(name, o)}]`));
-  const lines = [head];
+  const lines: string[] = [];
+  let line = head;
   for (const part of parts) {
-    const last = lines.length - 1;
-    if (lines[last]!.length + 1 + part.length > WIDTH && lines[last] !== head) lines.push(`${' '.repeat(head.length)} ${part}`);
-    else lines[last] += ` ${part}`;
+    if (line.length + 1 + part.length > WIDTH && line !== head) {
+      lines.push(line);
+      line = ' '.repeat(head.length);
+    }
+    line += ` ${part}`;
   }
-  return lines;
+  return [...lines, line];
 }
 
 /** The full --help text: usage, description, one entry per option, footer. */
 export function helpText(def: CommandDef): string {
   const rows: Array<[string, string]> = Object.entries(def.options).map(([name, o]) => [optionText(name, o), o.help]);
-  rows.push(['-h, --help', HELP.help]);
+  rows.push(['-h, --help', 'this text']);
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
   const options = rows.map(([left, help]) => `  ${left.padEnd(width)}${help.split('\n').join(`\n  ${' '.repeat(width)}`)}`);
   const parts = [synopsisLines(def, 'usage:').join('\n'), def.about, `options:\n${options.join('\n')}`];

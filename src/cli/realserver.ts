@@ -1,7 +1,7 @@
 // `director realserver setup | teardown`: prepares a real server for DR or TUN (the VIP on lo, ARP
 // suppression, relaxed rp_filter), checks it (--check), and undoes it.
 
-import { isIPv4 } from '../config/keepalived-values.js';
+import { isIPv4 } from '../net/addr.js';
 import type { RealServerMode } from '../realserver/plan.js';
 import { checkRealServer, setupRealServer, teardownRealServer, type Outcome } from '../realserver/realserver.js';
 import { fileStateStore, type StateStore } from '../realserver/state.js';

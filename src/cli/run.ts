@@ -2,7 +2,7 @@
 // until SIGINT/SIGTERM, printing stats at an interval.
 
 import type { DirectorConfig } from '../config/model.js';
-import { isIPv4 } from '../config/keepalived-values.js';
+import { isIPv4 } from '../net/addr.js';
 import type { DirectorOptions, DirectorStats } from '../director.js';
 import { formatFinding, hasErrors, runPreflight } from '../preflight/preflight.js';
 import { localReader, netnsReader, type SystemReader } from '../preflight/reader.js';

@@ -23,9 +23,6 @@ export function expectArgs(stmt: Statement, min: number, max = min, shape = ''):
   fail(stmt, `expects ${want} value${max === 1 ? '' : 's'}${usage}, got ${n}`);
 }
 
-/** The strict dotted-quad test, where the CLI's option checks import it from. */
-export { isIPv4 } from '../net/addr.js';
-
 export function ipv4(stmt: Statement, text: string): string {
   const problem = ipv4Problem(text);
   if (problem !== null) fail(stmt, problem);

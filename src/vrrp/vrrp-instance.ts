@@ -1,0 +1,282 @@
+// One VRRP instance (vrrp_instance) as a step function over an injected clock and transport:
+// INIT, BACKUP, MASTER, FAULT and STOP with RFC 3768/5798 timers and keepalived's choices
+// (preempt_delay, priority-0 resignation, equal-priority tie broken by the higher address, the
+// backup learning the master's v3 interval, tracker weights and faults, sync groups, GARP sets).
+// No socket and no sleep: the owner calls step() with inputs and again at nextDeadline().
+
+import type { Clock } from '../sched/types.js';
+import { GarpSchedule } from './vrrp-garp.js';
+import type { SyncMember, VrrpSyncGroup } from './vrrp-sync-group.js';
+import { csToUs, initialMasterWaitUs, masterDownUs, skewUs } from './vrrp-timers.js';
+import { TrackerSet } from './vrrp-trackers.js';
+import type { HeardAdvert, VrrpInput, VrrpInstanceSpec, VrrpNotify, VrrpState, VrrpTransport } from './vrrp-types.js';
+
+export class VrrpInstance implements SyncMember {
+  state: VrrpState = 'INIT';
+  /** The master last heard as backup (address and priority), null when none. */
+  master: { ip: number; priority: number } | null = null;
+  private started = false;
+  /** µs: the next advert (MASTER) or the master-down expiry (BACKUP); null when idle. */
+  private deadlineUs: number | null = null;
+  private masterIntervalCs: number;
+  private preemptAtUs: number | null = null;
+  private wantMaster = false;
+  private priority: number;
+  private ownFault = false;
+  private readonly trackers: TrackerSet;
+  private readonly garp: GarpSchedule;
+  private group: VrrpSyncGroup | null = null;
+
+  constructor(
+    readonly spec: VrrpInstanceSpec,
+    private readonly clock: Clock,
+    private readonly transport: VrrpTransport,
+    private readonly notify: VrrpNotify,
+  ) {
+    this.masterIntervalCs = spec.intervalCs;
+    this.priority = spec.priority;
+    this.trackers = new TrackerSet(spec.priority, spec.trackers);
+    this.garp = new GarpSchedule(spec.garp);
+  }
+
+  /** Joins a sync group (before start). */
+  joinGroup(group: VrrpSyncGroup): void {
+    this.group = group;
+    group.add(this);
+  }
+
+  get effectivePriority(): number {
+    return this.priority;
+  }
+
+  get wantsMaster(): boolean {
+    return this.state === 'MASTER' || this.wantMaster;
+  }
+
+  /** The Master_Adver_Interval in use (v3 backups learn the master's), centiseconds. */
+  get masterAdvertIntervalCs(): number {
+    return this.masterIntervalCs;
+  }
+
+  /** When step({ kind: 'timer' }) is next due, clock ms; null when nothing is pending. */
+  nextDeadline(): number | null {
+    const garp = this.garp.nextUs();
+    const next = garp === null ? this.deadlineUs : this.deadlineUs === null ? garp : Math.min(garp, this.deadlineUs);
+    return next === null ? null : next / 1000;
+  }
+
+  step(input: VrrpInput): void {
+    if (this.state === 'STOP') return;
+    switch (input.kind) {
+      case 'start':
+        if (!this.started) {
+          this.started = true;
+          this.leaveInit();
+        }
+        return;
+      case 'timer':
+        return this.onTimer();
+      case 'advert':
+        if (this.state === 'BACKUP') this.backupHeard(input.advert);
+        else if (this.state === 'MASTER') this.masterHeard(input.advert);
+        return;
+      case 'tracker':
+        return this.onTracker(input.name, input.up);
+      case 'stop':
+        return this.stop();
+    }
+  }
+
+  private nowUs(): number {
+    return Math.round(this.clock.now() * 1000);
+  }
+
+  private masterDown(): number {
+    return masterDownUs(this.spec.version, this.skewPriority(), this.masterIntervalCs);
+  }
+
+  /** keepalived skews by the effective priority, except that an owner always counts as 255. */
+  private skewPriority(): number {
+    return this.spec.priority === 255 ? 255 : this.priority;
+  }
+
+  private leaveInit(): void {
+    const v = this.trackers.verdict();
+    this.priority = v.effectivePriority;
+    if (v.pending) return;
+    if (v.fault) return this.ownFaultStarts();
+    if (this.spec.priority === 255 && this.spec.initialState === 'MASTER') return this.gotoMaster();
+    const waitUs = this.spec.initialState === 'MASTER'
+      ? initialMasterWaitUs(this.spec.version, this.spec.intervalCs)
+      : this.masterDown();
+    this.enterBackup(waitUs);
+  }
+
+  private onTimer(): void {
+    const now = this.nowUs();
+    for (const rounds of this.garp.takeDue(now)) this.transport.sendGratuitousArps(rounds);
+    if (this.deadlineUs === null || this.deadlineUs > now) return;
+    if (this.state === 'MASTER') {
+      this.advertise(this.priority);
+    } else if (this.state === 'BACKUP') {
+      this.wantMaster = true;
+      this.gotoMaster();
+    }
+  }
+
+  private gotoMaster(): void {
+    if (this.group && !this.group.canGoMaster(this)) {
+      // Held back by the group: wait a whole master-down again, still wanting MASTER.
+      this.deadlineUs = this.nowUs() + this.masterDown();
+      return;
+    }
+    this.becomeMaster();
+    this.group?.memberMaster(this);
+  }
+
+  /** Advert first, so the old master drops the VIPs before our gratuitous ARPs (keepalived). */
+  private becomeMaster(): void {
+    const previous = this.state;
+    this.state = 'MASTER';
+    this.masterIntervalCs = this.spec.intervalCs;
+    this.master = null;
+    this.advertise(this.priority);
+    this.transport.sendGratuitousArps(this.garp.onMaster(this.nowUs()));
+    this.emit(previous);
+  }
+
+  /** Sends an advert and restarts the advert timer. */
+  private advertise(priority: number): void {
+    this.transport.sendAdvert(priority);
+    this.deadlineUs = this.nowUs() + csToUs(this.spec.intervalCs);
+  }
+
+  private enterBackup(waitUs: number): void {
+    const previous = this.state;
+    this.state = 'BACKUP';
+    this.masterIntervalCs = this.spec.intervalCs;
+    this.preemptAtUs = null;
+    this.deadlineUs = this.nowUs() + waitUs;
+    this.emit(previous);
+    this.group?.memberBackup(this);
+  }
+
+  private leaveMaster(resign: boolean): void {
+    this.garp.cancel();
+    this.wantMaster = false;
+    if (resign) this.transport.sendAdvert(0);
+  }
+
+  private backupHeard(a: HeardAdvert): void {
+    const now = this.nowUs();
+    if (a.priority === 0) {
+      // The master resigned: take over after one skew time only.
+      this.deadlineUs = now + skewUs(this.spec.version, this.skewPriority(), this.masterIntervalCs);
+      return;
+    }
+    const delaying = this.spec.preemptDelayMs > 0 && (this.preemptAtUs === null || this.preemptAtUs > now);
+    if (this.spec.preempt && a.priority < this.priority && !delaying) return; // ignored: our timer runs on
+    if (this.spec.version === 3) this.masterIntervalCs = a.intervalCs;
+    this.master = { ip: a.src, priority: a.priority };
+    this.wantMaster = false;
+    this.deadlineUs = now + this.masterDown();
+    if (this.spec.preemptDelayMs <= 0) return;
+    if (a.priority >= this.priority) this.preemptAtUs = null;
+    else if (this.preemptAtUs === null) this.preemptAtUs = now + this.spec.preemptDelayMs * 1000;
+  }
+
+  private masterHeard(a: HeardAdvert): void {
+    const theirsHigher = a.src > this.spec.primaryIp;
+    if (a.priority === 0) return this.advertise(this.priority);
+    if (a.priority < this.priority || (a.priority === this.priority && a.src < this.spec.primaryIp)) {
+      // A lower master (say, after a partition): answer it so it yields, and refresh ARP caches.
+      if (!this.spec.lowerPrioNoAdvert) this.advertise(this.priority);
+      this.transport.sendGratuitousArps(this.garp.onLowerPriority(this.nowUs()));
+      return;
+    }
+    if (a.priority === this.priority && !theirsHigher) return; // our own address: nothing to decide
+    if (this.spec.higherPrioSendAdvert) this.transport.sendAdvert(this.priority);
+    this.leaveMaster(false);
+    if (this.spec.version === 3) this.masterIntervalCs = a.intervalCs;
+    this.master = { ip: a.src, priority: a.priority };
+    const previous = this.state;
+    this.state = 'BACKUP';
+    this.deadlineUs = this.nowUs() + this.masterDown();
+    this.emit(previous);
+    this.group?.memberBackup(this);
+  }
+
+  private onTracker(name: string, up: boolean): void {
+    if (!this.trackers.set(name, up) || !this.started) return;
+    const v = this.trackers.verdict();
+    const oldDown = this.masterDown();
+    this.priority = v.effectivePriority;
+    if (this.state === 'INIT') return this.leaveInit();
+    if (v.fault && !this.ownFault) return this.ownFaultStarts();
+    if (!v.fault && this.ownFault) return this.ownFaultEnds();
+    // A new priority moves the backup's master-down expiry by the change in skew (keepalived).
+    if (this.state === 'BACKUP' && this.deadlineUs !== null) this.deadlineUs += this.masterDown() - oldDown;
+  }
+
+  private ownFaultStarts(): void {
+    this.ownFault = true;
+    this.enterFault();
+    this.group?.memberFault(this);
+  }
+
+  private ownFaultEnds(): void {
+    this.ownFault = false;
+    if (this.group && !this.group.memberFaultCleared(this)) return;
+    this.leaveFault();
+  }
+
+  private enterFault(): void {
+    if (this.state === 'FAULT') return;
+    const previous = this.state;
+    if (previous === 'MASTER') this.leaveMaster(true);
+    this.state = 'FAULT';
+    this.deadlineUs = null;
+    this.master = null;
+    this.emit(previous);
+  }
+
+  /** Out of FAULT: an owner configured MASTER comes back after one interval, others as backups. */
+  private leaveFault(): void {
+    const owner = this.spec.priority === 255 && this.spec.initialState === 'MASTER';
+    const intervalUs = csToUs(this.spec.intervalCs);
+    this.enterBackup(owner ? intervalUs + skewUs(this.spec.version, 255, this.spec.intervalCs) : this.masterDown());
+  }
+
+  forceMaster(): void {
+    if (this.state === 'BACKUP') this.becomeMaster();
+  }
+
+  forceBackup(): void {
+    if (this.state === 'MASTER') {
+      this.leaveMaster(false);
+      const previous = this.state;
+      this.state = 'BACKUP';
+      this.deadlineUs = this.nowUs() + this.masterDown();
+      this.emit(previous);
+    } else if (this.state === 'FAULT' && !this.ownFault) {
+      this.leaveFault();
+    }
+  }
+
+  forceFault(): void {
+    if (this.state === 'MASTER' || this.state === 'BACKUP') this.enterFault();
+  }
+
+  private stop(): void {
+    const previous = this.state;
+    if (previous === 'MASTER') this.leaveMaster(true);
+    this.state = 'STOP';
+    this.deadlineUs = null;
+    this.garp.cancel();
+    this.emit(previous);
+  }
+
+  private emit(previous: VrrpState): void {
+    this.notify({ kind: 'instance', name: this.spec.name, state: this.state, previous, priority: this.priority });
+  }
+}

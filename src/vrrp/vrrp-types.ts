@@ -1,0 +1,89 @@
+// What the VRRP state machine is given (a resolved instance spec), what it drives (transport,
+// events) and what it is fed (step inputs): the narrow interfaces the engine implements later
+// and tests fake.
+
+export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
+
+/** How a tracked object (interface or script) moves the priority, keepalived semantics. */
+export interface TrackerSpec {
+  /** 'if:eth0' or 'script:chk_haproxy'. */
+  name: string;
+  /** 0: a failure is a FAULT; otherwise -253..253 added while up (>0) or while down (<0). */
+  weight: number;
+  /** keepalived `reverse`: the weight counts with the opposite sign (and weight 0 faults when up). */
+  reverse: boolean;
+}
+
+/** Gratuitous ARP policy (keepalived garp_* keywords), times in ms. */
+export interface GarpSpec {
+  /** Rounds over all VIPs on becoming master (garp_master_repeat, default 5). */
+  masterRepeat: number;
+  /** Delay of the second set (garp_master_delay, default 5 s; 0 = none). */
+  masterDelayMs: number;
+  /** Periodic refresh while master (garp_master_refresh, default 0 = off). */
+  masterRefreshMs: number;
+  /** Rounds per refresh (garp_master_refresh_repeat, default 1). */
+  masterRefreshRepeat: number;
+  /** Rounds after hearing a lower priority master (garp_lower_prio_repeat, default masterRepeat). */
+  lowerPrioRepeat: number;
+  /** Delay of its second set (garp_lower_prio_delay, default masterDelayMs). */
+  lowerPrioDelayMs: number;
+}
+
+export interface VrrpInstanceSpec {
+  name: string;
+  version: 2 | 3;
+  vrid: number;
+  /** Configured priority 1..255 (255: address owner). */
+  priority: number;
+  /** Advert interval, centiseconds (v2: whole seconds times 100). */
+  intervalCs: number;
+  /** `state MASTER` (take over after one interval if nobody else is master) or BACKUP. */
+  initialState: 'MASTER' | 'BACKUP';
+  /** False with `nopreempt`. */
+  preempt: boolean;
+  /** preempt_delay in ms, 0 = none. */
+  preemptDelayMs: number;
+  /** Our primary address (advert source), host order: breaks equal-priority ties. */
+  primaryIp: number;
+  trackers: TrackerSpec[];
+  garp: GarpSpec;
+  /** keepalived vrrp_lower_prio_no_advert: as master, do not answer a lower priority advert. */
+  lowerPrioNoAdvert: boolean;
+  /** keepalived vrrp_higher_prio_send_advert: as master, send one advert before yielding. */
+  higherPrioSendAdvert: boolean;
+}
+
+/** The side effects of one instance; the engine sends through its port, tests record. */
+export interface VrrpTransport {
+  /** One advert of this instance with the given priority (0 = resigning). */
+  sendAdvert(priority: number): void;
+  /** `rounds` rounds of gratuitous ARP, each one per virtual address, in config order. */
+  sendGratuitousArps(rounds: number): void;
+}
+
+/** State changes, for the engine (which VIPs it answers) and notify scripts (run later). */
+export type VrrpEvent =
+  | { kind: 'instance'; name: string; state: VrrpState; previous: VrrpState; priority: number }
+  | { kind: 'group'; name: string; state: VrrpState; previous: VrrpState };
+
+export type VrrpNotify = (event: VrrpEvent) => void;
+
+/** An advert that passed checkAdvert, reduced to what the state machine uses. */
+export interface HeardAdvert {
+  priority: number;
+  /** Sender (IP source), host order. */
+  src: number;
+  /** The sender's interval, centiseconds (v2: seconds times 100). */
+  intervalCs: number;
+}
+
+export type VrrpInput =
+  | { kind: 'start' }
+  /** The clock reached nextDeadline(). */
+  | { kind: 'timer' }
+  | { kind: 'advert'; advert: HeardAdvert }
+  /** A tracked interface or (dampened) script result changed. */
+  | { kind: 'tracker'; name: string; up: boolean }
+  /** Clean stop: a master resigns with a priority-0 advert first. */
+  | { kind: 'stop' };

@@ -1,0 +1,382 @@
+// The VRRP state machine driven by a fake clock and a fake LAN: timers to the microsecond
+// (master_down = 3 x advert + skew, preempt_delay, priority-0 takeover after skew only),
+// preemption, ties, trackers, faults, sync groups and gratuitous ARP sets.
+import { strict as assert } from 'node:assert';
+import { parseIpv4 } from '../../src/net/addr.js';
+import { VrrpInstance } from '../../src/vrrp/vrrp-instance.js';
+import { VrrpSyncGroup } from '../../src/vrrp/vrrp-sync-group.js';
+import { initialMasterWaitUs, masterDownUs, skewUs } from '../../src/vrrp/vrrp-timers.js';
+import type { VrrpEvent, VrrpInstanceSpec } from '../../src/vrrp/vrrp-types.js';
+
+const GARP_DEFAULTS = { masterRepeat: 5, masterDelayMs: 5000, masterRefreshMs: 0, masterRefreshRepeat: 1, lowerPrioRepeat: 5, lowerPrioDelayMs: 5000 };
+
+function spec(name: string, over: Partial<VrrpInstanceSpec> = {}): VrrpInstanceSpec {
+  return {
+    name, version: 2, vrid: 51, priority: 100, intervalCs: 100, initialState: 'BACKUP', preempt: true,
+    preemptDelayMs: 0, primaryIp: parseIpv4('198.19.0.2'), trackers: [], garp: GARP_DEFAULTS,
+    lowerPrioNoAdvert: false, higherPrioSendAdvert: false, ...over,
+  };
+}
+
+interface Sent { t: number; from: string; what: 'advert' | 'garp'; value: number }
+
+/** A LAN of instances (one VRID) on a fake clock; adverts are delivered after the step that sent them. */
+class Lan {
+  now = 0;
+  readonly sent: Sent[] = [];
+  readonly events: Array<VrrpEvent & { t: number }> = [];
+  readonly nodes: VrrpInstance[] = [];
+  /** Nodes whose adverts do not reach the LAN (crashed or cut off). */
+  readonly silent = new Set<VrrpInstance>();
+  private queue: Array<{ from: VrrpInstance; priority: number }> = [];
+  private readonly clock = { now: () => this.now };
+
+  add(s: VrrpInstanceSpec, group?: VrrpSyncGroup): VrrpInstance {
+    const node: VrrpInstance = new VrrpInstance(s, this.clock, {
+      sendAdvert: (priority) => {
+        this.sent.push({ t: this.now, from: s.name, what: 'advert', value: priority });
+        this.queue.push({ from: node, priority });
+      },
+      sendGratuitousArps: (rounds) => { this.sent.push({ t: this.now, from: s.name, what: 'garp', value: rounds }); },
+    }, (e) => this.events.push({ ...e, t: this.now }));
+    if (group) node.joinGroup(group);
+    this.nodes.push(node);
+    return node;
+  }
+
+  group(name: string): VrrpSyncGroup {
+    return new VrrpSyncGroup(name, (e) => this.events.push({ ...e, t: this.now }));
+  }
+
+  step(node: VrrpInstance, input: Parameters<VrrpInstance['step']>[0]): void {
+    node.step(input);
+    this.deliver();
+  }
+
+  private deliver(): void {
+    for (let guard = 0; this.queue.length > 0; guard++) {
+      assert.ok(guard < 1000, 'advert storm');
+      const { from, priority } = this.queue.shift()!;
+      if (this.silent.has(from)) continue;
+      for (const to of this.nodes) {
+        if (to === from || to.spec.vrid !== from.spec.vrid || this.silent.has(to)) continue;
+        to.step({ kind: 'advert', advert: { priority, src: from.spec.primaryIp, intervalCs: from.spec.intervalCs } });
+      }
+    }
+  }
+
+  /** Runs every timer up to and including time t (ms). */
+  runUntil(t: number): void {
+    for (let guard = 0; ; guard++) {
+      assert.ok(guard < 100_000, 'timer loop');
+      const due = this.nodes.map((n) => n.nextDeadline()).filter((d): d is number => d !== null && d <= t);
+      if (due.length === 0) break;
+      this.now = Math.min(...due);
+      // Every node due now fires before any advert is delivered: simultaneous timers really race.
+      for (const n of this.nodes) if (n.nextDeadline() !== null && n.nextDeadline()! <= this.now) n.step({ kind: 'timer' });
+      this.deliver();
+    }
+    this.now = t;
+  }
+
+  /** Time of the first event that put `name` in `state` at or after `from`. */
+  when(name: string, state: string, from = 0): number | undefined {
+    return this.events.find((e) => e.name === name && e.state === state && e.t >= from)?.t;
+  }
+}
+
+describe('VRRP timers', () => {
+  const table: Array<[string, number, number, number]> = [
+    // version, priority, master interval (cs): expected skew / master down, µs
+    ['v2 priority 100', skewUs(2, 100, 100), masterDownUs(2, 100, 100), 609_375],
+    ['v2 priority 254 (floored)', skewUs(2, 254, 100), masterDownUs(2, 254, 100), 7_812],
+    ['v2 interval 2 s: skew still in seconds/256 (RFC 3768)', skewUs(2, 100, 200), masterDownUs(2, 100, 200), 609_375],
+    ['v3 priority 100, 1 s', skewUs(3, 100, 100), masterDownUs(3, 100, 100), 609_375],
+    ['v3 priority 200, 0.5 s', skewUs(3, 200, 50), masterDownUs(3, 200, 50), 109_375],
+    ['v3 priority 1, 0.01 s', skewUs(3, 1, 1), masterDownUs(3, 1, 1), 9_960],
+  ];
+  for (const [title, skew, down, want] of table) {
+    it(title, () => {
+      assert.equal(skew, want);
+      const intervalCs = /2 s/.test(title) ? 200 : /0\.5/.test(title) ? 50 : /0\.01/.test(title) ? 1 : 100;
+      assert.equal(down, 3 * intervalCs * 10_000 + want);
+    });
+  }
+  it('state MASTER waits one interval plus the smallest skew', () => {
+    assert.equal(initialMasterWaitUs(2, 100), 1_003_906);
+    assert.equal(initialMasterWaitUs(3, 50), 501_953);
+  });
+});
+
+describe('VRRP state machine: one router', () => {
+  it('a backup alone becomes master exactly at 3 x advert + skew, advert first, then 5 GARP rounds', () => {
+    const lan = new Lan();
+    const a = lan.add(spec('A'));
+    lan.step(a, { kind: 'start' });
+    assert.equal(a.state, 'BACKUP');
+    assert.equal(a.nextDeadline(), 3609.375);
+    lan.runUntil(3609.374);
+    assert.equal(a.state, 'BACKUP');
+    lan.runUntil(3609.375);
+    assert.equal(a.state, 'MASTER');
+    assert.deepEqual(lan.sent.slice(0, 2), [
+      { t: 3609.375, from: 'A', what: 'advert', value: 100 },
+      { t: 3609.375, from: 'A', what: 'garp', value: 5 },
+    ]);
+    lan.runUntil(8609.375);
+    assert.deepEqual(lan.sent.filter((s) => s.what === 'garp').map((s) => [s.t, s.value]), [[3609.375, 5], [8609.375, 5]]);
+    assert.deepEqual(lan.sent.filter((s) => s.what === 'advert').map((s) => s.t), [3609.375, 4609.375, 5609.375, 6609.375, 7609.375, 8609.375]);
+    assert.deepEqual(lan.events.map((e) => [e.t, e.state]), [[0, 'BACKUP'], [3609.375, 'MASTER']]);
+  });
+
+  it('state MASTER (not owner) takes over after one interval + 1/256 s; the owner at once', () => {
+    const lan = new Lan();
+    const a = lan.add(spec('A', { initialState: 'MASTER', priority: 150 }));
+    const o = lan.add(spec('O', { vrid: 9, initialState: 'MASTER', priority: 255 }));
+    lan.step(a, { kind: 'start' });
+    lan.step(o, { kind: 'start' });
+    assert.equal(o.state, 'MASTER');
+    lan.runUntil(1003.905);
+    assert.equal(a.state, 'BACKUP');
+    lan.runUntil(1003.906);
+    assert.equal(a.state, 'MASTER');
+  });
+
+  it('garp_master_refresh repeats every refresh after the delayed set', () => {
+    const lan = new Lan();
+    const a = lan.add(spec('A', { priority: 255, initialState: 'MASTER', garp: { ...GARP_DEFAULTS, masterRefreshMs: 60_000, masterRefreshRepeat: 2 } }));
+    lan.step(a, { kind: 'start' });
+    lan.runUntil(130_000);
+    assert.deepEqual(lan.sent.filter((s) => s.what === 'garp').map((s) => [s.t, s.value]), [[0, 5], [5000, 5], [65_000, 2], [125_000, 2]]);
+  });
+});
+
+describe('VRRP state machine: two routers', () => {
+  const ipA = parseIpv4('198.19.0.2');
+  const ipB = parseIpv4('198.19.0.3');
+
+  function pair(aOver: Partial<VrrpInstanceSpec> = {}, bOver: Partial<VrrpInstanceSpec> = {}): { lan: Lan; a: VrrpInstance; b: VrrpInstance } {
+    const lan = new Lan();
+    const a = lan.add(spec('A', { priority: 150, initialState: 'MASTER', primaryIp: ipA, ...aOver }));
+    const b = lan.add(spec('B', { priority: 100, primaryIp: ipB, ...bOver }));
+    lan.step(a, { kind: 'start' });
+    lan.step(b, { kind: 'start' });
+    lan.runUntil(10_000);
+    return { lan, a, b };
+  }
+
+  it('elects the higher priority; the backup stays backup while adverts come', () => {
+    const { lan, a, b } = pair();
+    assert.deepEqual([a.state, b.state], ['MASTER', 'BACKUP']);
+    assert.deepEqual(b.master, { ip: ipA, priority: 150 });
+    assert.equal(lan.when('B', 'MASTER'), undefined);
+  });
+
+  it('crash: the backup takes over 3 x advert + skew after the last advert it heard', () => {
+    const { lan, a, b } = pair();
+    const lastAdvert = lan.sent.filter((s) => s.from === 'A' && s.what === 'advert').at(-1)!.t;
+    lan.silent.add(a);
+    lan.runUntil(20_000);
+    assert.equal(b.state, 'MASTER');
+    assert.equal(lan.when('B', 'MASTER'), lastAdvert + 3609.375);
+  });
+
+  it('clean stop: priority 0 advert, the backup takes over after its skew time only', () => {
+    const { lan, a, b } = pair();
+    lan.now = 10_250;
+    lan.step(a, { kind: 'stop' });
+    assert.equal(a.state, 'STOP');
+    assert.deepEqual(lan.sent.at(-1), { t: 10_250, from: 'A', what: 'advert', value: 0 });
+    lan.runUntil(12_000);
+    assert.equal(lan.when('B', 'MASTER'), 10_250 + 609.375);
+    assert.equal(b.state, 'MASTER');
+    assert.equal(a.nextDeadline(), null);
+  });
+
+  it('preempt: the higher priority comes back and takes over from a lower master', () => {
+    const { lan, a, b } = pair();
+    lan.silent.add(a);
+    lan.runUntil(20_000);
+    assert.equal(b.state, 'MASTER');
+    // A restarts (BACKUP this time): lower adverts are ignored, so its own master-down runs out.
+    const a2 = lan.add(spec('A2', { priority: 150, primaryIp: ipA }));
+    lan.step(a2, { kind: 'start' });
+    lan.runUntil(30_000);
+    assert.equal(lan.when('A2', 'MASTER'), 23_414.062);
+    assert.equal(b.state, 'BACKUP');
+    assert.equal(lan.when('B', 'BACKUP', 20_000), 23_414.062);
+  });
+
+  it('nopreempt: a higher priority backup accepts a lower master for good', () => {
+    const lan = new Lan();
+    const low = lan.add(spec('LOW', { priority: 100 }));
+    lan.step(low, { kind: 'start' });
+    lan.runUntil(5000);
+    const high = lan.add(spec('HIGH', { priority: 150, preempt: false, primaryIp: parseIpv4('198.19.0.9') }));
+    lan.step(high, { kind: 'start' });
+    lan.runUntil(120_000);
+    assert.deepEqual([low.state, high.state], ['MASTER', 'BACKUP']);
+  });
+
+  it('preempt_delay: adverts of a lower master are accepted for the delay, then ignored', () => {
+    const lan = new Lan();
+    const low = lan.add(spec('LOW', { priority: 100 }));
+    lan.step(low, { kind: 'start' });
+    lan.runUntil(5000); // LOW master at 3609.375, adverts at 4609.375, 5609.375, ...
+    const high = lan.add(spec('HIGH', { priority: 150, preemptDelayMs: 10_000, primaryIp: parseIpv4('198.19.0.9') }));
+    lan.step(high, { kind: 'start' });
+    lan.runUntil(40_000);
+    // First advert heard at 5609.375 starts the delay (until 15609.375); the last one accepted is
+    // at 14609.375; HIGH takes over one master-down (3 s + 106/256 s) after it.
+    assert.equal(lan.when('HIGH', 'MASTER'), 18_023.437);
+  });
+
+  it('equal priorities: the higher primary address wins', () => {
+    const lan = new Lan();
+    const a = lan.add(spec('A', { primaryIp: ipA }));
+    const b = lan.add(spec('B', { primaryIp: ipB }));
+    lan.step(a, { kind: 'start' });
+    lan.step(b, { kind: 'start' });
+    lan.runUntil(10_000);
+    // Both time out together at 3609.375 and both claim; A (lower address) yields on B's advert.
+    assert.equal(lan.when('A', 'MASTER'), 3609.375);
+    assert.equal(lan.when('A', 'BACKUP', 1), 3609.375);
+    assert.deepEqual([a.state, b.state], ['BACKUP', 'MASTER']);
+  });
+
+  it('a master hearing a lower priority master answers it and refreshes ARP (both GARP sets)', () => {
+    const { lan, a, b } = pair();
+    lan.now = 10_100;
+    lan.sent.length = 0;
+    a.step({ kind: 'advert', advert: { priority: 90, src: ipB, intervalCs: 100 } });
+    assert.deepEqual(lan.sent.map((s) => [s.what, s.value]), [['advert', 150], ['garp', 5]]);
+    lan.runUntil(15_100);
+    assert.ok(lan.sent.some((s) => s.t === 15_100 && s.what === 'garp' && s.value === 5));
+    assert.equal(b.state, 'BACKUP');
+  });
+
+  it('a master answers a priority 0 advert at once', () => {
+    const { lan, a } = pair();
+    lan.now = 10_100;
+    lan.sent.length = 0;
+    a.step({ kind: 'advert', advert: { priority: 0, src: ipB, intervalCs: 100 } });
+    assert.deepEqual(lan.sent, [{ t: 10_100, from: 'A', what: 'advert', value: 150 }]);
+    assert.equal(a.nextDeadline(), 11_100);
+  });
+
+  it('v3: the backup learns the master interval (0.5 s) for its master-down, and advertises at its own as master', () => {
+    const { lan, a, b } = pair({ version: 3, intervalCs: 50 }, { version: 3, intervalCs: 100 });
+    assert.equal(b.masterAdvertIntervalCs, 50);
+    const lastAdvert = lan.sent.filter((s) => s.from === 'A' && s.what === 'advert').at(-1)!.t;
+    lan.silent.add(a);
+    lan.runUntil(20_000);
+    // Skew = 156 x 50 cs / 256 = 304.6875 ms, floored to the microsecond as keepalived does.
+    assert.equal(lan.when('B', 'MASTER'), (lastAdvert * 1000 + 1_804_687) / 1000);
+    const adverts = lan.sent.filter((s) => s.from === 'B' && s.what === 'advert').map((s) => s.t);
+    assert.equal(adverts[1]! - adverts[0]!, 1000);
+  });
+});
+
+describe('VRRP state machine: trackers, faults and sync groups', () => {
+  const ipA = parseIpv4('198.19.0.2');
+  const ipB = parseIpv4('198.19.0.3');
+
+  it('a weighted script failure lowers the priority below the backup, which then preempts', () => {
+    const lan = new Lan();
+    const a = lan.add(spec('A', { priority: 150, initialState: 'MASTER', primaryIp: ipA, trackers: [{ name: 'script:chk', weight: -60, reverse: false }] }));
+    const b = lan.add(spec('B', { priority: 100, primaryIp: ipB }));
+    lan.step(a, { kind: 'start' });
+    lan.step(b, { kind: 'start' });
+    lan.step(a, { kind: 'tracker', name: 'script:chk', up: true });
+    lan.runUntil(10_000);
+    assert.equal(a.state, 'MASTER');
+    lan.now = 10_200;
+    lan.step(a, { kind: 'tracker', name: 'script:chk', up: false });
+    assert.equal(a.effectivePriority, 90);
+    lan.runUntil(20_000);
+    // A's next advert (priority 90, at 10609.375... its schedule) is ignored by B, whose timer ran
+    // from A's last 150 advert.
+    const last150 = lan.sent.filter((s) => s.from === 'A' && s.what === 'advert' && s.value === 150).at(-1)!.t;
+    assert.equal(lan.when('B', 'MASTER'), last150 + 3609.375);
+    assert.equal(a.state, 'BACKUP');
+  });
+
+  it('positive weight adds while up; reverse flips; the result stays within 1..254; the owner never moves', () => {
+    const lan = new Lan();
+    const a = lan.add(spec('A', { priority: 250, trackers: [{ name: 'if:eth1', weight: 10, reverse: false }, { name: 'script:x', weight: -253, reverse: true }] }));
+    lan.step(a, { kind: 'start' });
+    lan.step(a, { kind: 'tracker', name: 'if:eth1', up: true });
+    assert.equal(a.effectivePriority, 254);
+    lan.step(a, { kind: 'tracker', name: 'script:x', up: false });
+    assert.equal(a.effectivePriority, 254);
+    lan.step(a, { kind: 'tracker', name: 'if:eth1', up: false });
+    assert.equal(a.effectivePriority, 254); // 250 + 253 (reverse of -253 while down) clamps at 254
+    const o = lan.add(spec('O', { priority: 255, trackers: [{ name: 'if:eth1', weight: -50, reverse: false }] }));
+    lan.step(o, { kind: 'start' });
+    lan.step(o, { kind: 'tracker', name: 'if:eth1', up: false });
+    assert.equal(o.effectivePriority, 255);
+  });
+
+  it('an unweighted tracker holds INIT until heard, and its failure is a FAULT that resigns with priority 0', () => {
+    const lan = new Lan();
+    const a = lan.add(spec('A', { priority: 150, initialState: 'MASTER', primaryIp: ipA, trackers: [{ name: 'if:eth0', weight: 0, reverse: false }] }));
+    const b = lan.add(spec('B', { priority: 100, primaryIp: ipB }));
+    lan.step(a, { kind: 'start' });
+    lan.step(b, { kind: 'start' });
+    assert.equal(a.state, 'INIT');
+    lan.step(a, { kind: 'tracker', name: 'if:eth0', up: true });
+    assert.equal(a.state, 'BACKUP');
+    lan.runUntil(10_000);
+    assert.equal(a.state, 'MASTER');
+    lan.now = 10_300;
+    lan.step(a, { kind: 'tracker', name: 'if:eth0', up: false });
+    assert.equal(a.state, 'FAULT');
+    assert.deepEqual(lan.sent.at(-1), { t: 10_300, from: 'A', what: 'advert', value: 0 });
+    lan.runUntil(11_000);
+    assert.equal(lan.when('B', 'MASTER'), 10_300 + 609.375);
+    lan.now = 12_000;
+    lan.step(a, { kind: 'tracker', name: 'if:eth0', up: true });
+    assert.equal(a.state, 'BACKUP');
+    lan.runUntil(30_000);
+    assert.equal(a.state, 'MASTER'); // preempts again: B's adverts (100) are ignored
+  });
+
+  it('sync group: one member faults, all resign; all come back together', () => {
+    const lan = new Lan();
+    const g = lan.group('G');
+    const a1 = lan.add(spec('A1', { priority: 150, initialState: 'MASTER', primaryIp: ipA, trackers: [{ name: 'script:chk', weight: 0, reverse: false }] }), g);
+    const a2 = lan.add(spec('A2', { vrid: 52, priority: 150, initialState: 'MASTER', primaryIp: ipA }), g);
+    const b1 = lan.add(spec('B1', { priority: 100, primaryIp: ipB }));
+    const b2 = lan.add(spec('B2', { vrid: 52, priority: 100, primaryIp: ipB }));
+    for (const n of [a1, a2, b1, b2]) lan.step(n, { kind: 'start' });
+    lan.step(a1, { kind: 'tracker', name: 'script:chk', up: true });
+    lan.runUntil(10_000);
+    assert.deepEqual([a1.state, a2.state, g.state], ['MASTER', 'MASTER', 'MASTER']);
+    lan.now = 10_400;
+    lan.step(a1, { kind: 'tracker', name: 'script:chk', up: false });
+    assert.deepEqual([a1.state, a2.state, g.state], ['FAULT', 'FAULT', 'FAULT']);
+    assert.deepEqual(lan.sent.filter((s) => s.t === 10_400).map((s) => [s.from, s.value]), [['A1', 0], ['A2', 0]]);
+    lan.runUntil(12_000);
+    assert.deepEqual([b1.state, b2.state], ['MASTER', 'MASTER']);
+    lan.now = 12_000;
+    lan.step(a1, { kind: 'tracker', name: 'script:chk', up: true });
+    assert.deepEqual([a1.state, a2.state, g.state], ['BACKUP', 'BACKUP', 'BACKUP']);
+    lan.runUntil(30_000);
+    assert.deepEqual([a1.state, a2.state, b1.state, b2.state], ['MASTER', 'MASTER', 'BACKUP', 'BACKUP']);
+    assert.deepEqual(lan.events.filter((e) => e.kind === 'group').map((e) => e.state), ['BACKUP', 'MASTER', 'FAULT', 'BACKUP', 'MASTER']);
+  });
+
+  it('sync group: no member becomes master until every member wants to, then all at once', () => {
+    const lan = new Lan();
+    const g = lan.group('G');
+    const fast = lan.add(spec('FAST', { intervalCs: 100 }), g);
+    const slow = lan.add(spec('SLOW', { vrid: 52, intervalCs: 200 }), g);
+    lan.step(fast, { kind: 'start' });
+    lan.step(slow, { kind: 'start' });
+    lan.runUntil(6609.374);
+    assert.deepEqual([fast.state, slow.state], ['BACKUP', 'BACKUP']);
+    lan.runUntil(6609.375);
+    assert.deepEqual([fast.state, slow.state], ['MASTER', 'MASTER']);
+    assert.equal(lan.when('FAST', 'MASTER'), 6609.375);
+  });
+});

@@ -1,10 +1,15 @@
-// Converts the top level of a parsed keepalived.conf into a DirectorConfig: virtual servers,
-// local_address_group blocks (keepalived/DPVS FULLNAT dialect), and warnings for the rest.
+// Converts the top level of a parsed keepalived.conf into a DirectorConfig: global_defs, virtual
+// servers, local_address_group blocks (keepalived/DPVS FULLNAT dialect), the VRRP blocks, and
+// warnings for the rest.
 
-import type { ConfigWarning, DirectorConfig } from './model.js';
+import type { ConfigWarning, DirectorConfig, VrrpScriptConfig, VrrpSyncGroupConfig } from './model.js';
 import type { Statement } from './keepalived-parser.js';
 import { UNSUPPORTED_TOP, ignored, warn } from './keepalived-keywords.js';
 import { convertVirtualServer, type VirtualServerSource } from './keepalived-virtual-server.js';
+import { convertGlobalDefs } from './keepalived-global.js';
+import { convertVrrpInstance, type InstanceDraft } from './keepalived-vrrp-instance.js';
+import { convertSyncGroup, convertVrrpScript } from './keepalived-vrrp-script.js';
+import { settleVrrp, type Sourced } from './keepalived-vrrp-validate.js';
 import * as v from './keepalived-values.js';
 import { expandOctetRange } from '../net/addr.js';
 
@@ -16,25 +21,66 @@ export interface ConvertedConfig {
   groupSources: Map<string, Statement>;
 }
 
+/** The VRRP blocks as read, settled together once the whole file is read. */
+interface VrrpDrafts {
+  instances: InstanceDraft[];
+  scripts: Sourced<VrrpScriptConfig>[];
+  syncGroups: Sourced<VrrpSyncGroupConfig>[];
+}
+
 export function convertTopLevel(statements: Statement[], warnings: ConfigWarning[]): ConvertedConfig {
+  // global_defs first, wherever it stands: instance defaults (vrrp_version, garp) come from it.
+  const { globals, syncStmt } = convertGlobalDefs(statements.filter((s) => s.keyword === 'global_defs'), warnings);
   const out: ConvertedConfig = {
-    config: { virtualServers: [], localAddressGroups: {}, warnings },
+    config: { virtualServers: [], localAddressGroups: {}, globalDefs: globals, vrrp: { instances: [], scripts: [], syncGroups: [] }, warnings },
     sources: [],
     groupSources: new Map(),
   };
-  for (const stmt of statements) {
-    if (stmt.keyword === 'virtual_server') {
+  const vrrp: VrrpDrafts = { instances: [], scripts: [], syncGroups: [] };
+  for (const stmt of statements) topStatement(stmt, out, vrrp);
+  out.config.vrrp = settleVrrp(vrrp.instances, vrrp.scripts, vrrp.syncGroups, globals, syncStmt, warnings);
+  notRunYet(vrrp, syncStmt, warnings);
+  return out;
+}
+
+/**
+ * VRRP and connection sync are read and checked, but the engine does not run them yet: say so,
+ * since two directors with one config would both answer for the VIPs. Goes when they are wired.
+ */
+function notRunYet(vrrp: VrrpDrafts, syncStmt: Statement | null, warnings: ConfigWarning[]): void {
+  for (const d of vrrp.instances) {
+    warn(d.stmt, `vrrp_instance ${d.config.name} is checked but VRRP does not run yet: this director answers for its VIPs as if MASTER`, warnings);
+  }
+  if (syncStmt) warn(syncStmt, 'lvs_sync_daemon is checked but connection sync does not run yet', warnings);
+}
+
+function topStatement(stmt: Statement, out: ConvertedConfig, vrrp: VrrpDrafts): void {
+  const { warnings, globalDefs } = out.config;
+  switch (stmt.keyword) {
+    case 'global_defs':
+      return;
+    case 'vrrp_instance':
+      vrrp.instances.push(convertVrrpInstance(stmt, globalDefs, warnings));
+      return;
+    case 'vrrp_script':
+      vrrp.scripts.push({ config: convertVrrpScript(stmt, warnings), stmt });
+      return;
+    case 'vrrp_sync_group':
+      vrrp.syncGroups.push({ config: convertSyncGroup(stmt, warnings), stmt });
+      return;
+    case 'virtual_server': {
       const converted = convertVirtualServer(stmt, warnings);
-      if (!converted) continue;
+      if (!converted) return;
       out.config.virtualServers.push(converted.vs);
       out.sources.push(converted.source);
-    } else if (stmt.keyword === 'local_address_group') {
-      addLocalAddressGroup(stmt, out);
-    } else {
-      ignored(stmt, UNSUPPORTED_TOP, warnings);
+      return;
     }
+    case 'local_address_group':
+      addLocalAddressGroup(stmt, out);
+      return;
+    default:
+      ignored(stmt, UNSUPPORTED_TOP, warnings);
   }
-  return out;
 }
 
 /**

@@ -70,19 +70,11 @@ export function healthKeyword(h: HealthDefaults, s: Statement, level: HealthLeve
       return true;
     case 'inhibit_on_failure':
       if (level === 'check') return false;
-      v.expectArgs(s, 0, 1, '[true|false]');
-      h.inhibitOnFailure = s.args[0] === undefined || bool(s, s.args[0]);
+      h.inhibitOnFailure = v.optionalBool(s);
       return true;
     default:
       return false;
   }
-}
-
-function bool(s: Statement, text: string): boolean {
-  const t = text.toLowerCase();
-  if (t === 'true' || t === 'on' || t === 'yes') return true;
-  if (t === 'false' || t === 'off' || t === 'no') return false;
-  v.fail(s, `'${text}' is not true or false`);
 }
 
 /** Later levels win: merge(vs, rs, check). */

@@ -4,9 +4,9 @@
 import type { ConfigWarning } from './model.js';
 import type { Statement } from './keepalived-parser.js';
 
-/** Top-level blocks of keepalived.conf (VRRP, globals, BFD ...) that director does not run yet. */
+/** Top-level blocks of keepalived.conf (BFD, static routes ...) that director does not run yet. */
 export const UNSUPPORTED_TOP = new Set([
-  'global_defs', 'vrrp_instance', 'vrrp_sync_group', 'vrrp_script', 'vrrp_track_file',
+  'vrrp_track_file',
   'track_file', 'static_ipaddress', 'static_routes', 'static_rules', 'virtual_server_group',
   'linkbeat_interfaces', 'SSL', 'bfd_instance', 'garp_group', 'net_namespace',
   'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir', 'vrrp_track_process',

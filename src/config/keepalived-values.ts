@@ -84,3 +84,30 @@ export function name(stmt: Statement): string {
   if (!/^[A-Za-z0-9_.-]+$/.test(text)) fail(stmt, `'${text}' is not a valid name (letters, digits, _ - .)`);
   return text;
 }
+
+/** A whole number in [min, max], negative allowed (tracker weights). */
+export function int(stmt: Statement, text: string, min: number, max: number): number {
+  if (!/^-?\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    fail(stmt, `'${text}' is not a whole number in ${min}..${max}`);
+  }
+  return Number(text);
+}
+
+export function bool(stmt: Statement, text: string): boolean {
+  const t = text.toLowerCase();
+  if (t === 'true' || t === 'on' || t === 'yes') return true;
+  if (t === 'false' || t === 'off' || t === 'no') return false;
+  fail(stmt, `'${text}' is not true or false`);
+}
+
+/** A flag keyword that may carry a value: `nopreempt`, `nopreempt true`, `nopreempt off`. */
+export function optionalBool(stmt: Statement): boolean {
+  expectArgs(stmt, 0, 1, '[true|false]');
+  return stmt.args[0] === undefined || bool(stmt, stmt.args[0]);
+}
+
+/** A Linux interface name (at most 15 bytes, no '/' or blanks). */
+export function interfaceName(stmt: Statement, text: string): string {
+  if (!/^[^\s/:]{1,15}$/.test(text)) fail(stmt, `'${text}' is not an interface name (1 to 15 characters, no '/' or ':')`);
+  return text;
+}

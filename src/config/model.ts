@@ -122,11 +122,165 @@ export interface ConfigWarning {
   message: string;
 }
 
+/** A script to run and the user to run it as (keepalived `notify_master "/path args" [USER [GROUP]]`). */
+export interface ScriptCommand {
+  command: string;
+  /** Null: global_defs script_user (or keepalived_script, else root) decides. */
+  user: string | null;
+  group: string | null;
+}
+
+/** notify_master / notify_backup / notify_fault / notify_stop / notify of an instance or sync group. */
+export interface NotifyConfig {
+  master: ScriptCommand | null;
+  backup: ScriptCommand | null;
+  fault: ScriptCommand | null;
+  stop: ScriptCommand | null;
+  /** `notify`: called with "INSTANCE"|"GROUP", name, state and priority on every change. */
+  any: ScriptCommand | null;
+}
+
+/** keepalived `lvs_sync_daemon IF [INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group IP]`. */
+export interface LvsSyncDaemonConfig {
+  interface: string;
+  /** The vrrp_instance whose state decides master (send) or backup (receive); null: none. */
+  instance: string | null;
+  /** Sync id 0..255; null: the instance's virtual_router_id (keepalived). */
+  syncId: number | null;
+  /** Largest sync message payload; null: from the interface MTU (IPVS). */
+  maxLen: number | null;
+  /** UDP port, default 8848. */
+  port: number;
+  /** Multicast TTL, default 1. */
+  ttl: number;
+  /** Multicast group, default 224.0.0.81. */
+  group: string;
+  line: number;
+}
+
+/** global_defs: one field per keyword director acts on; each sub-area may grow its own group. */
+export interface GlobalDefsConfig {
+  /** vrrp_version: 2 (default, as keepalived) or 3. */
+  vrrpVersion: 2 | 3;
+  /** script_user USER [GROUP]: who runs notify and track scripts by default. */
+  scriptUser: { user: string; group: string | null } | null;
+  enableScriptSecurity: boolean;
+  lvsSyncDaemon: LvsSyncDaemonConfig | null;
+  /** The vrrp_garp_* defaults every instance starts from. */
+  garp: GarpConfig;
+  /** vrrp_lower_prio_no_advert: a master does not answer a lower priority advert. */
+  vrrpLowerPrioNoAdvert: boolean;
+  /** vrrp_higher_prio_send_advert: a master sends one advert before yielding. */
+  vrrpHigherPrioSendAdvert: boolean;
+}
+
+/** Gratuitous ARP timing (garp_master_* / garp_lower_prio_*), seconds. */
+export interface GarpConfig {
+  masterDelay: number;
+  masterRepeat: number;
+  masterRefresh: number;
+  masterRefreshRepeat: number;
+  lowerPrioDelay: number;
+  lowerPrioRepeat: number;
+}
+
+/** One `virtual_ipaddress` entry: `IP[/PREFIX] [dev IF] [label LABEL] ...`. */
+export interface VirtualAddressConfig {
+  address: string;
+  prefix: number;
+  /** dev: the interface keepalived would put it on (director answers ARP on its own port). */
+  dev: string | null;
+  label: string | null;
+  line: number;
+}
+
+/** track_interface entry or track_script reference with its weight (0 = FAULT when failed). */
+export interface TrackConfig {
+  name: string;
+  weight: number;
+  reverse: boolean;
+  line: number;
+}
+
+export interface VrrpInstanceConfig {
+  name: string;
+  /** Initial state; keepalived's default: MASTER for priority 255, else BACKUP. */
+  state: 'MASTER' | 'BACKUP';
+  interface: string;
+  vrid: number;
+  /** 1..255, default 100 (255 when state MASTER and no priority, as keepalived). */
+  priority: number;
+  version: 2 | 3;
+  /** Seconds (v2 whole seconds, v3 in 0.01 s steps up to 40.95). */
+  advertInt: number;
+  /** False with nopreempt. */
+  preempt: boolean;
+  /** Seconds, 0 = none. */
+  preemptDelay: number;
+  virtualAddresses: VirtualAddressConfig[];
+  /** v2 PASS authentication: the password (at most 8 bytes), or null for none. */
+  authPass: string | null;
+  unicastSrcIp: string | null;
+  unicastPeers: string[];
+  trackInterfaces: TrackConfig[];
+  trackScripts: TrackConfig[];
+  /** dont_track_primary: a down `interface` is not a FAULT. */
+  dontTrackPrimary: boolean;
+  notify: NotifyConfig;
+  garp: GarpConfig;
+  line: number;
+}
+
+export interface VrrpScriptConfig {
+  name: string;
+  script: ScriptCommand;
+  /** Seconds between runs, default 1. */
+  interval: number;
+  /** Seconds before a run counts as failed, default the interval. */
+  timeout: number;
+  /** -253..253, default 0 (a failure is a FAULT of the tracking instances). */
+  weight: number;
+  reverse: boolean;
+  /** Successes in a row before OK, default 1. */
+  rise: number;
+  /** Failures in a row before KO, default 1. */
+  fall: number;
+  line: number;
+}
+
+export interface VrrpSyncGroupConfig {
+  name: string;
+  instances: string[];
+  notify: NotifyConfig;
+  line: number;
+}
+
+export interface VrrpConfig {
+  instances: VrrpInstanceConfig[];
+  scripts: VrrpScriptConfig[];
+  syncGroups: VrrpSyncGroupConfig[];
+}
+
 export interface DirectorConfig {
   virtualServers: VirtualServerConfig[];
   /** local_address_group NAME { IP ... } (FULLNAT). */
   localAddressGroups: Record<string, string[]>;
+  globalDefs: GlobalDefsConfig;
+  vrrp: VrrpConfig;
   warnings: ConfigWarning[];
+}
+
+/** keepalived's defaults for vrrp_garp_* (5 at once, 5 more after 5 s, no refresh). */
+export function defaultGarp(): GarpConfig {
+  return { masterDelay: 5, masterRepeat: 5, masterRefresh: 0, masterRefreshRepeat: 1, lowerPrioDelay: 5, lowerPrioRepeat: 5 };
+}
+
+/** global_defs as keepalived starts before reading the file. */
+export function defaultGlobalDefs(): GlobalDefsConfig {
+  return {
+    vrrpVersion: 2, scriptUser: null, enableScriptSecurity: false, lvsSyncDaemon: null, garp: defaultGarp(),
+    vrrpLowerPrioNoAdvert: false, vrrpHigherPrioSendAdvert: false,
+  };
 }
 
 /** A config error names the file, line, keyword and what is allowed. */

@@ -1,6 +1,6 @@
 // A director on an in-memory port for data-path tests: the native batch code of real ports,
 // driven frame by frame, with a fake clock and neighbours that answer its ARP requests.
-import type { DirectorConfig, ForwardMethod, VirtualServerConfig } from '../../src/config/model.js';
+import { defaultGlobalDefs, type DirectorConfig, type ForwardMethod, type VirtualServerConfig } from '../../src/config/model.js';
 import { Director } from '../../src/director.js';
 import { parseIpv4 } from '../../src/net/addr.js';
 import { arpReply, decodeFrame } from './packets.js';
@@ -49,7 +49,10 @@ export interface MemoryLab {
 export async function memoryLab(vs: VirtualServerConfig | VirtualServerConfig[], clock = new FakeClock()): Promise<MemoryLab> {
   const virtualServers = [vs].flat();
   const fnat = virtualServers.some((v) => v.laddrGroup === 'lips');
-  const config: DirectorConfig = { virtualServers, localAddressGroups: fnat ? { lips: LIPS } : {}, warnings: [] };
+  const config: DirectorConfig = {
+    virtualServers, localAddressGroups: fnat ? { lips: LIPS } : {}, globalDefs: defaultGlobalDefs(),
+    vrrp: { instances: [], scripts: [], syncGroups: [] }, warnings: [],
+  };
   const director = new Director({
     config, memory: { name: 'mem0', mac: DIRECTOR_MAC, mtu: 1500 }, localAddress: DIRECTOR_IP, clock,
     routes: [

@@ -57,7 +57,7 @@ describe('keepalived.conf: health checkers', () => {
 
   it('loads a real config with no warning about its checkers', () => {
     assert.deepEqual(c.warnings.map((w) => w.message), [
-      'k.conf:2: keyword global_defs not supported yet, ignored',
+      'k.conf:3: keyword router_id not supported yet, ignored',
       'k.conf:32: nb_get_retry is deprecated, use retry (as keepalived says)',
     ]);
     assert.ok(!c.warnings.some((w) => /CHECK|HTTP_GET/.test(w.keyword)));

@@ -2,7 +2,9 @@
 // (master_down = 3 x advert + skew, preempt_delay, priority-0 takeover after skew only),
 // preemption, ties, trackers, faults, sync groups and gratuitous ARP sets.
 import { strict as assert } from 'node:assert';
+import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { parseIpv4 } from '../../src/net/addr.js';
+import { instanceSpec } from '../../src/vrrp/vrrp-spec.js';
 import { VrrpInstance } from '../../src/vrrp/vrrp-instance.js';
 import { VrrpSyncGroup } from '../../src/vrrp/vrrp-sync-group.js';
 import { initialMasterWaitUs, masterDownUs, skewUs } from '../../src/vrrp/vrrp-timers.js';
@@ -378,5 +380,41 @@ describe('VRRP state machine: trackers, faults and sync groups', () => {
     lan.runUntil(6609.375);
     assert.deepEqual([fast.state, slow.state], ['MASTER', 'MASTER']);
     assert.equal(lan.when('FAST', 'MASTER'), 6609.375);
+  });
+});
+
+describe('VRRP spec from keepalived.conf', () => {
+  const conf = `vrrp_script chk {\n script /bin/true\n weight -20\n}
+vrrp_instance V {
+ interface eth0
+ virtual_router_id 51
+ priority 150
+ advert_int 2
+ preempt_delay 2.5
+ track_interface {\n  eth1 weight 10\n }
+ track_script {\n  chk\n }
+ garp_master_refresh 60
+ virtual_ipaddress { 198.19.0.100 }
+}`;
+
+  it('converts units, names trackers, and tracks the instance interface', () => {
+    const c = parseKeepalivedConfig(conf, 'k.conf');
+    const s = instanceSpec(c.vrrp.instances[0]!, c.globalDefs, parseIpv4('198.19.0.2'));
+    assert.deepEqual(s, {
+      name: 'V', version: 2, vrid: 51, priority: 150, intervalCs: 200, initialState: 'BACKUP', preempt: true,
+      preemptDelayMs: 2500, primaryIp: parseIpv4('198.19.0.2'),
+      trackers: [
+        { name: 'if:eth0', weight: 0, reverse: false },
+        { name: 'if:eth1', weight: 10, reverse: false },
+        { name: 'script:chk', weight: -20, reverse: false },
+      ],
+      garp: { masterRepeat: 5, masterDelayMs: 5000, masterRefreshMs: 60_000, masterRefreshRepeat: 1, lowerPrioRepeat: 5, lowerPrioDelayMs: 5000 },
+      lowerPrioNoAdvert: false, higherPrioSendAdvert: false,
+    });
+  });
+
+  it('dont_track_primary leaves the interface out', () => {
+    const c = parseKeepalivedConfig(conf.replace('priority 150', 'priority 150\n dont_track_primary'), 'k.conf');
+    assert.deepEqual(instanceSpec(c.vrrp.instances[0]!, c.globalDefs, 1).trackers.map((t) => t.name), ['if:eth1', 'script:chk']);
   });
 });

@@ -1,0 +1,38 @@
+// Turns a checked vrrp_instance from the config into the spec the state machine runs: units
+// (seconds to centiseconds and ms), tracker names, and the instance's own interface tracked
+// unless dont_track_primary, as keepalived does.
+
+import type { GlobalDefsConfig, VrrpInstanceConfig } from '../config/model.js';
+import type { TrackerSpec, VrrpInstanceSpec } from './vrrp-types.js';
+
+/** `primaryIp`: the advert source, unicast_src_ip or the interface's address (host order). */
+export function instanceSpec(c: VrrpInstanceConfig, globals: GlobalDefsConfig, primaryIp: number): VrrpInstanceSpec {
+  const trackers: TrackerSpec[] = [
+    ...c.trackInterfaces.map((t) => ({ name: `if:${t.name}`, weight: t.weight, reverse: t.reverse })),
+    ...c.trackScripts.map((t) => ({ name: `script:${t.name}`, weight: t.weight, reverse: t.reverse })),
+  ];
+  const own = `if:${c.interface}`;
+  if (!c.dontTrackPrimary && !trackers.some((t) => t.name === own)) trackers.unshift({ name: own, weight: 0, reverse: false });
+  return {
+    name: c.name,
+    version: c.version,
+    vrid: c.vrid,
+    priority: c.priority,
+    intervalCs: Math.round(c.advertInt * 100),
+    initialState: c.state,
+    preempt: c.preempt,
+    preemptDelayMs: Math.round(c.preemptDelay * 1000),
+    primaryIp,
+    trackers,
+    garp: {
+      masterRepeat: c.garp.masterRepeat,
+      masterDelayMs: c.garp.masterDelay * 1000,
+      masterRefreshMs: c.garp.masterRefresh * 1000,
+      masterRefreshRepeat: c.garp.masterRefreshRepeat,
+      lowerPrioRepeat: c.garp.lowerPrioRepeat,
+      lowerPrioDelayMs: c.garp.lowerPrioDelay * 1000,
+    },
+    lowerPrioNoAdvert: globals.vrrpLowerPrioNoAdvert,
+    higherPrioSendAdvert: globals.vrrpHigherPrioSendAdvert,
+  };
+}

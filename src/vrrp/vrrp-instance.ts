@@ -100,16 +100,26 @@ export class VrrpInstance implements SyncMember {
     return this.spec.priority === 255 ? 255 : this.priority;
   }
 
+  /** Priority 255 and state MASTER: takes over at start without waiting. */
+  get ownerAtStart(): boolean {
+    return this.spec.priority === 255 && this.spec.initialState === 'MASTER';
+  }
+
+  /**
+   * keepalived's start: an owner configured MASTER takes over at once (in a sync group only if
+   * every member is one); any other instance waits a whole master-down interval, `state MASTER`
+   * included (keepalived 2.2.7 does, and the capture's timings show it), except a member
+   * configured MASTER in a sync group that starts as BACKUP, which waits one interval plus the
+   * smallest skew.
+   */
   private leaveInit(): void {
     const v = this.trackers.verdict();
     this.priority = v.effectivePriority;
     if (v.pending) return;
     if (v.fault) return this.ownFaultStarts();
-    if (this.spec.priority === 255 && this.spec.initialState === 'MASTER') return this.gotoMaster();
-    const waitUs = this.spec.initialState === 'MASTER'
-      ? initialMasterWaitUs(this.spec.version, this.spec.intervalCs)
-      : this.masterDown();
-    this.enterBackup(waitUs);
+    if (this.ownerAtStart && (!this.group || this.group.startsMaster())) return this.gotoMaster();
+    const heldByGroup = this.group !== null && this.spec.initialState === 'MASTER';
+    this.enterBackup(heldByGroup ? initialMasterWaitUs(this.spec.version, this.spec.intervalCs) : this.masterDown());
   }
 
   private onTimer(): void {

@@ -10,6 +10,8 @@ export interface SyncMember {
   readonly state: VrrpState;
   /** MASTER, or BACKUP whose master-down timer expired while the group held it back. */
   readonly wantsMaster: boolean;
+  /** Configured priority 255 and state MASTER. */
+  readonly ownerAtStart: boolean;
   forceMaster(): void;
   forceBackup(): void;
   forceFault(): void;
@@ -32,8 +34,9 @@ export class VrrpSyncGroup {
     return this.state === 'MASTER' || this.members.every((m) => m === member || m.wantsMaster);
   }
 
-  hasFault(): boolean {
-    return this.faulty.size > 0;
+  /** keepalived starts a group as MASTER only when every member is an owner configured MASTER. */
+  startsMaster(): boolean {
+    return this.members.every((m) => m.ownerAtStart);
   }
 
   memberMaster(member: SyncMember): void {

@@ -23,8 +23,8 @@ export function masterDownUs(version: 2 | 3, priority: number, masterIntervalCs:
 }
 
 /**
- * The first wait of an instance configured `state MASTER` (not owner): one interval plus the
- * smallest skew, enough to hear a master that is already there (keepalived's choice).
+ * The first wait of a sync group member configured `state MASTER` while its group starts as
+ * BACKUP: one interval plus the smallest skew, enough to hear a master already there (keepalived).
  */
 export function initialMasterWaitUs(version: 2 | 3, intervalCs: number): number {
   return intervalCs * US_PER_CS + skewUs(version, 255, intervalCs);

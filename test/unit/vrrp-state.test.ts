@@ -2,6 +2,8 @@
 // (master_down = 3 x advert + skew, preempt_delay, priority-0 takeover after skew only),
 // preemption, ties, trackers, faults, sync groups and gratuitous ARP sets.
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { parseIpv4 } from '../../src/net/addr.js';
 import { instanceSpec } from '../../src/vrrp/vrrp-spec.js';
@@ -131,17 +133,43 @@ describe('VRRP state machine: one router', () => {
     assert.deepEqual(lan.events.map((e) => [e.t, e.state]), [[0, 'BACKUP'], [3609.375, 'MASTER']]);
   });
 
-  it('state MASTER (not owner) takes over after one interval + 1/256 s; the owner at once', () => {
+  it('state MASTER (not owner) waits a whole master-down like BACKUP; the owner takes over at once', () => {
     const lan = new Lan();
     const a = lan.add(spec('A', { initialState: 'MASTER', priority: 150 }));
     const o = lan.add(spec('O', { vrid: 9, initialState: 'MASTER', priority: 255 }));
     lan.step(a, { kind: 'start' });
     lan.step(o, { kind: 'start' });
     assert.equal(o.state, 'MASTER');
-    lan.runUntil(1003.905);
+    lan.runUntil(3414.061);
     assert.equal(a.state, 'BACKUP');
-    lan.runUntil(1003.906);
+    lan.runUntil(3414.062);
     assert.equal(a.state, 'MASTER');
+  });
+
+  it('keepalived 2.2.7 does the same: the gaps between its state MASTER takeovers in the capture', () => {
+    // VRIDs 51 (v2, priority 150, 1 s), 52 (v3, 200, 0.5 s) and 53 (v3, 100, 1 s) started
+    // together; each first advert is its takeover (53 is unicast: its first try waits for ARP).
+    const frames = (JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/keepalived-vrrp.json'), 'utf8')) as { frames: Array<{ t: number; hex: string }> }).frames;
+    const first = (vrid: number): number => frames.find((f) => f.hex.slice(24, 28) === '0800' && parseInt(f.hex.slice(70, 72), 16) === vrid)!.t * 1000;
+    const down = { 51: masterDownUs(2, 150, 100), 52: masterDownUs(3, 200, 50), 53: masterDownUs(3, 100, 100) };
+    assert.ok(Math.abs(first(51) - first(52) - (down[51] - down[52]) / 1000) < 35);
+    assert.ok(Math.abs(first(53) - first(52) - (down[53] - down[52]) / 1000) < 35);
+    // The other reading (one interval + 1/256 s) would put the gaps at 0.5 s, not 1.8 and 2.0.
+    assert.ok(first(51) - first(52) > 1500);
+  });
+
+  it('in a sync group that starts BACKUP, a member configured MASTER waits one interval + 1/256 s', () => {
+    const lan = new Lan();
+    const g = lan.group('G');
+    const m = lan.add(spec('M', { initialState: 'MASTER', priority: 150 }), g);
+    const o = lan.add(spec('O', { vrid: 52, initialState: 'MASTER', priority: 255 }), g);
+    lan.step(m, { kind: 'start' });
+    lan.step(o, { kind: 'start' });
+    assert.deepEqual([m.state, o.state], ['BACKUP', 'BACKUP']);
+    lan.runUntil(1003.905);
+    assert.equal(m.state, 'BACKUP');
+    lan.runUntil(1003.906);
+    assert.deepEqual([m.state, o.state, g.state], ['MASTER', 'MASTER', 'MASTER']);
   });
 
   it('garp_master_refresh repeats every refresh after the delayed set', () => {

@@ -172,6 +172,16 @@ describe('VRRP state machine: one router', () => {
     assert.deepEqual([m.state, o.state, g.state], ['MASTER', 'MASTER', 'MASTER']);
   });
 
+  it('keepalived 2.2.7 sends its gratuitous ARPs the same way: 5 after the takeover advert, 5 more 5 s later', () => {
+    const frames = (JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/keepalived-vrrp.json'), 'utf8')) as { frames: Array<{ t: number; hex: string }> }).frames;
+    const takeover = frames.find((f) => f.hex.slice(24, 28) === '0800' && f.hex.slice(70, 72) === '34')!.t;
+    // Gratuitous ARP for 198.18.10.102 (VRID 52's address): sender = target = c6120a66.
+    const garps = frames.filter((f) => f.hex.slice(24, 28) === '0806' && f.hex.slice(56, 64) === 'c6120a66' && f.hex.slice(76, 84) === 'c6120a66').map((f) => f.t - takeover);
+    assert.equal(garps.filter((t) => t >= 0 && t < 0.2).length, 5);
+    assert.equal(garps.filter((t) => t >= 5 && t < 5.2).length, 5);
+    assert.equal(garps.length, 10);
+  });
+
   it('garp_master_refresh repeats every refresh after the delayed set', () => {
     const lan = new Lan();
     const a = lan.add(spec('A', { priority: 255, initialState: 'MASTER', garp: { ...GARP_DEFAULTS, masterRefreshMs: 60_000, masterRefreshRepeat: 2 } }));

@@ -19,8 +19,8 @@ const UNSUPPORTED_GLOBAL = new Set([
 ]);
 
 /** lvs_sync_daemon defaults: IPVS's port and group, TTL 1. */
-export const SYNC_DEFAULT_PORT = 8848;
-export const SYNC_DEFAULT_GROUP = '224.0.0.81';
+const SYNC_DEFAULT_PORT = 8848;
+const SYNC_DEFAULT_GROUP = '224.0.0.81';
 const MAX_SYNC_LEN = 65535 - 20 - 8;
 const MAX_REPEAT = 1_000_000;
 const MAX_DELAY = 86400;

@@ -2,7 +2,7 @@
 // their IPv4 header), with the IPv4 pseudo-header sum that VRRPv3 folds in.
 
 /** One's-complement sum of bytes[start..end), folded to 16 bits, not complemented. */
-export function onesComplementSum(bytes: Uint8Array, start = 0, end = bytes.length, seed = 0): number {
+function onesComplementSum(bytes: Uint8Array, start = 0, end = bytes.length, seed = 0): number {
   let sum = seed;
   let i = start;
   for (; i + 1 < end; i += 2) sum += ((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0);

@@ -15,9 +15,9 @@
 // the local address. Its data starts with the tag "dr" so another implementation's optional
 // parameter of the same number is not mistaken for it.
 
-export const SYNC_PROTO_VERSION = 1;
+const SYNC_PROTO_VERSION = 1;
 export const MESSAGE_HEADER_BYTES = 8;
-export const V4_ENTRY_BYTES = 36;
+const V4_ENTRY_BYTES = 36;
 const V6_ENTRY_BYTES = 72;
 const STYPE_F_INET6 = 1;
 const SVER_MASK = 0x0fff;

@@ -6,6 +6,7 @@
 
 import type { Clock } from '../sched/types.js';
 import { GarpSchedule } from './vrrp-garp.js';
+import { PRIORITY_OWNER, PRIORITY_STOP } from './vrrp-packet.js';
 import type { SyncMember, VrrpSyncGroup } from './vrrp-sync-group.js';
 import { csToUs, initialMasterWaitUs, masterDownUs, skewUs } from './vrrp-timers.js';
 import { TrackerSet } from './vrrp-trackers.js';
@@ -97,12 +98,12 @@ export class VrrpInstance implements SyncMember {
 
   /** keepalived skews by the effective priority, except that an owner always counts as 255. */
   private skewPriority(): number {
-    return this.spec.priority === 255 ? 255 : this.priority;
+    return this.spec.priority === PRIORITY_OWNER ? PRIORITY_OWNER : this.priority;
   }
 
   /** Priority 255 and state MASTER: takes over at start without waiting. */
   get ownerAtStart(): boolean {
-    return this.spec.priority === 255 && this.spec.initialState === 'MASTER';
+    return this.spec.priority === PRIORITY_OWNER && this.spec.initialState === 'MASTER';
   }
 
   /**
@@ -174,12 +175,12 @@ export class VrrpInstance implements SyncMember {
   private leaveMaster(resign: boolean): void {
     this.garp.cancel();
     this.wantMaster = false;
-    if (resign) this.transport.sendAdvert(0);
+    if (resign) this.transport.sendAdvert(PRIORITY_STOP);
   }
 
   private backupHeard(a: HeardAdvert): void {
     const now = this.nowUs();
-    if (a.priority === 0) {
+    if (a.priority === PRIORITY_STOP) {
       // The master resigned: take over after one skew time only.
       this.deadlineUs = now + skewUs(this.spec.version, this.skewPriority(), this.masterIntervalCs);
       return;
@@ -197,7 +198,7 @@ export class VrrpInstance implements SyncMember {
 
   private masterHeard(a: HeardAdvert): void {
     const theirsHigher = a.src > this.spec.primaryIp;
-    if (a.priority === 0) return this.advertise(this.priority);
+    if (a.priority === PRIORITY_STOP) return this.advertise(this.priority);
     if (a.priority < this.priority || (a.priority === this.priority && a.src < this.spec.primaryIp)) {
       // A lower master (say, after a partition): answer it so it yields, and refresh ARP caches.
       if (!this.spec.lowerPrioNoAdvert) this.advertise(this.priority);
@@ -252,9 +253,8 @@ export class VrrpInstance implements SyncMember {
 
   /** Out of FAULT: an owner configured MASTER comes back after one interval, others as backups. */
   private leaveFault(): void {
-    const owner = this.spec.priority === 255 && this.spec.initialState === 'MASTER';
     const intervalUs = csToUs(this.spec.intervalCs);
-    this.enterBackup(owner ? intervalUs + skewUs(this.spec.version, 255, this.spec.intervalCs) : this.masterDown());
+    this.enterBackup(this.ownerAtStart ? intervalUs + skewUs(this.spec.version, PRIORITY_OWNER, this.spec.intervalCs) : this.masterDown());
   }
 
   forceMaster(): void {

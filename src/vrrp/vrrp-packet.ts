@@ -12,15 +12,16 @@ export const VRRP_PROTOCOL = 112;
 export const VRRP_GROUP = 0xe0000012;
 /** Sent with, and (multicast) only accepted with, TTL 255 (RFC 3768 5.2.3). */
 export const VRRP_TTL = 255;
-export const VRRP_TYPE_ADVERT = 1;
+const VRRP_TYPE_ADVERT = 1;
+/** The address owner's priority, and the one a master resigns with. */
 export const PRIORITY_OWNER = 255;
 export const PRIORITY_STOP = 0;
 /** The fixed part: version/type, VRID, priority, count, two bytes of interval/auth, checksum. */
-export const VRRP_HEADER_BYTES = 8;
+const VRRP_HEADER_BYTES = 8;
 /** VRRPv2 carries 8 bytes of authentication data after the addresses. */
-export const AUTH_DATA_BYTES = 8;
+const AUTH_DATA_BYTES = 8;
 /** Largest VRRPv3 Max Adver Int (12 bits, centiseconds). */
-export const MAX_V3_INTERVAL_CS = 0xfff;
+const MAX_V3_INTERVAL_CS = 0xfff;
 
 export const AuthType = { NONE: 0, PASS: 1, AH: 2 } as const;
 
@@ -64,7 +65,7 @@ export function passwordBytes(password: string): Uint8Array {
 }
 
 /** Bytes the VRRP part of an advert takes for this version and address count. */
-export function vrrpLength(version: 2 | 3, addressCount: number): number {
+function vrrpLength(version: 2 | 3, addressCount: number): number {
   return VRRP_HEADER_BYTES + 4 * addressCount + (version === 2 ? AUTH_DATA_BYTES : 0);
 }
 

@@ -2,7 +2,7 @@
 // Master_Down_Interval for VRRPv2 (RFC 3768 6.1) and VRRPv3 (RFC 5798 6.1).
 
 /** Adverts a backup misses before it takes over (RFC: 3; keepalived down_timer_adverts). */
-export const DOWN_TIMER_ADVERTS = 3;
+const DOWN_TIMER_ADVERTS = 3;
 const US_PER_CS = 10_000;
 const US_PER_S = 1_000_000;
 

@@ -1,40 +1,41 @@
-// The director's statistics as one plain JSON-able object: per service and real server (as
-// ipvsadm -L --stats shows them), drops by reason, port counters, ARP and hold queue.
+// The director's statistics as one plain JSON-able object, read from the data plane's typed
+// arrays at query time: per service and real server (as ipvsadm -L --stats shows them), drops
+// by reason, port counters, ARP and hold queue, and each real server's health when checked.
 
-import type { ArpResolver } from './arp/resolver.js';
-import type { ConnTable } from './conntable/conn-table.js';
-import type { DropCounters } from './datapath/drop-reasons.js';
-import type { HoldQueue } from './datapath/hold-queue.js';
+import type { DataPlane } from './datapath/data-plane.js';
+import type { TrafficCounters } from './datapath/identities.js';
+import type { RuntimeDest, RuntimeService } from './datapath/service-table.js';
 import type { RealServerHealth } from './health/stats.js';
-import type { ServiceTable } from './datapath/service-table.js';
 import { formatIpv4, formatMac } from './net/addr.js';
-import type { NativeEngine, PortCounters } from './native/types.js';
+import type { PortCounters, PortKind, XdpStatus } from './native/types.js';
 
 const METHOD_NAMES = ['dr', 'nat', 'tun', 'fnat'];
 
-export interface RealServerStats {
+export interface Traffic {
+  conns: number;
+  inPkts: number;
+  inBytes: number;
+  outPkts: number;
+  outBytes: number;
+}
+
+export interface RealServerStats extends Traffic {
   address: string;
   port: number;
   method: string;
   weight: number;
   activeConns: number;
   inactConns: number;
-  conns: number;
-  inPkts: number;
-  inBytes: number;
-  outPkts: number;
-  outBytes: number;
   mac: string | null;
   /** Health checks' view, when the service has checkers. */
   health?: RealServerHealth;
 }
 
-export interface ServiceStats {
+export interface ServiceStats extends Traffic {
   vip: string;
   port: number;
   protocol: string;
   scheduler: string;
-  conns: number;
   /** FULLNAT: local (LIP, port) pairs in use. */
   localPortsInUse?: number;
   realServers: RealServerStats[];
@@ -45,55 +46,64 @@ export interface DirectorStats {
   connections: number;
   services: ServiceStats[];
   drops: Record<string, number>;
-  port: (PortCounters & { name: string; mac: string }) | null;
-  arp: { requestsSent: number; repliesLearned: number; failures: number } | null;
+  /** The attached port: which kind it turned out to be (io 'auto'), and its counters. */
+  port: PortCounters & { name: string; mac: string; kind: PortKind; xdp?: XdpStatus };
+  arp: { requestsSent: number; repliesLearned: number; failures: number };
   heldFrames: number;
   /** ICMP errors the director answered with itself. */
   icmpSent: { timeExceeded: number; fragNeeded: number; echoReplies: number };
 }
 
-export interface StatsSources {
-  startedAt: number;
-  now: number;
-  services: ServiceTable | null;
-  conns: ConnTable | null;
-  drops: DropCounters;
-  arp: ArpResolver | null;
-  hold: HoldQueue | null;
-  engine: NativeEngine | null;
-  port: number;
-  replies: { timeExceeded: number; fragNeeded: number; echo: number } | null;
+/** A real server's health, when the director runs health checks. */
+export type HealthLookup = (dest: RuntimeDest) => RealServerHealth;
+
+export function collectStats(plane: DataPlane, now: number, health?: HealthLookup): DirectorStats {
+  const { registry } = plane.table;
+  const info = plane.portInfo;
+  const xdp = plane.xdpStatus;
+  const replies = plane.replies;
+  return {
+    uptimeSeconds: Math.round((now - plane.startedAt) / 1000),
+    connections: plane.conns.size,
+    services: plane.table.services.map((svc) => serviceStats(plane, svc, registry.serviceCounters, registry.destCounters, health)),
+    drops: plane.drops.toJSON(),
+    port: { name: info.name, mac: info.mac, kind: info.kind, ...plane.portCounters, ...(xdp ? { xdp } : {}) },
+    arp: { ...plane.arp.counters },
+    heldFrames: plane.hold.held,
+    icmpSent: { timeExceeded: replies.timeExceeded, fragNeeded: replies.fragNeeded, echoReplies: replies.echo },
+  };
 }
 
-export function collectStats(s: StatsSources): DirectorStats {
-  const services = (s.services?.services ?? []).map((svc) => ({
+function serviceStats(plane: DataPlane, svc: RuntimeService, counters: TrafficCounters, destCounters: TrafficCounters,
+                      health: HealthLookup | undefined): ServiceStats {
+  return {
     vip: formatIpv4(svc.vip),
     port: svc.vport,
     protocol: svc.config.protocol,
     scheduler: svc.scheduler.name,
-    conns: svc.counters.conns,
+    ...traffic(counters, svc.id),
     ...(svc.localPorts ? { localPortsInUse: svc.localPorts.usage.reduce((a, b) => a + b, 0) } : {}),
-    realServers: svc.sched.dests.map((d) => ({
-      address: formatIpv4(d.addr), port: d.port, method: METHOD_NAMES[d.method] ?? '?', weight: d.weight,
-      activeConns: d.activeConns, inactConns: d.inactConns, ...d.counters,
-      mac: s.arp && d.nhop >= 0 && s.arp.ready[d.nhop] ? formatMac(s.arp.macHi[d.nhop]!, s.arp.macLo[d.nhop]!) : null,
-    })),
-  }));
-  let port: DirectorStats['port'] = null;
-  if (s.engine && s.port >= 0) {
-    const info = s.engine.portInfo(s.port);
-    port = { name: info.name, mac: info.mac, ...s.engine.counters(s.port) };
-  }
-  return {
-    uptimeSeconds: Math.round((s.now - s.startedAt) / 1000),
-    connections: s.conns?.size ?? 0,
-    services,
-    drops: s.drops.toJSON(),
-    port,
-    arp: s.arp ? { ...s.arp.counters } : null,
-    heldFrames: s.hold?.held ?? 0,
-    icmpSent: {
-      timeExceeded: s.replies?.timeExceeded ?? 0, fragNeeded: s.replies?.fragNeeded ?? 0, echoReplies: s.replies?.echo ?? 0,
-    },
+    realServers: svc.sched.dests.map((d) => {
+      const h = health?.(d);
+      return {
+        address: formatIpv4(d.addr), port: d.port, method: METHOD_NAMES[d.method] ?? '?', weight: d.weight,
+        activeConns: d.activeConns, inactConns: d.inactConns, ...traffic(destCounters, d.id), mac: macOf(plane, d),
+        ...(h ? { health: h } : {}),
+      };
+    }),
   };
+}
+
+function traffic(c: TrafficCounters, id: number): Traffic {
+  return {
+    conns: c.conns[id] ?? 0, inPkts: c.inPkts[id] ?? 0, inBytes: c.inBytes[id] ?? 0,
+    outPkts: c.outPkts[id] ?? 0, outBytes: c.outBytes[id] ?? 0,
+  };
+}
+
+function macOf(plane: DataPlane, d: RuntimeDest): string | null {
+  const { ready, macHi, macLo } = plane.arp;
+  const hi = macHi[d.nhop];
+  const lo = macLo[d.nhop];
+  return ready[d.nhop] === 1 && hi !== undefined && lo !== undefined ? formatMac(hi, lo) : null;
 }

@@ -14,7 +14,5 @@ export {
   type RealServerConfig,
   type VirtualServerConfig,
 } from './config/model.js';
-export type { Route } from './net/routes.js';
-export type { Clock } from './sched/types.js';
 export { createLab, type Lab, type LabAttachment, type LabSpec } from './lab/lab.js';
 export type { LabHandle, LabHost } from './lab/topology.js';

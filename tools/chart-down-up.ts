@@ -1,9 +1,9 @@
 // Writes docs/sched-down-up.svg: the recovered server's share of new connections per second
-// after Down->Up under wlc, with and without slow start (from src/sched/sim-down-up.ts), and
+// after Down->Up under wlc, with and without slow start (from tools/sim-down-up.ts), and
 // prints the same numbers as a Markdown table. Run: npx tsx tools/chart-down-up.ts
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_DOWN_UP, simulateDownUp, type SecondShare } from '../src/sched/sim-down-up.js';
+import { DEFAULT_DOWN_UP, simulateDownUp, type SecondShare } from './sim-down-up.js';
 
 const W = 720, H = 340, L = 60, R = 20, T = 40, B = 50;
 const RAMP_MS = 30_000;

@@ -11,21 +11,20 @@ import { loadConfigReporting } from './check.js';
 import { defineCommand, type Command } from './command.js';
 import { EXIT_FAIL, EXIT_OK, type CliIo } from './io.js';
 
-/** The part of a Director the CLI uses. */
+/** The part of a running Director the CLI uses. */
 export interface RunnableDirector {
-  start(): Promise<void>;
   stop(): Promise<void>;
   stats(): DirectorStats;
 }
 
 export interface RunDeps {
-  createDirector(options: DirectorOptions): Promise<RunnableDirector>;
+  startDirector(options: DirectorOptions): Promise<RunnableDirector>;
   reader(netns: string | undefined): SystemReader;
 }
 
 export const defaultRunDeps: RunDeps = {
   // Loaded on use, so check/realserver work on hosts without the native addon.
-  createDirector: async (options) => new (await import('../director.js')).Director(options),
+  startDirector: async (options) => (await import('../director.js')).Director.start(options),
   reader: (netns) => (netns ? netnsReader(netns) : localReader()),
 };
 
@@ -90,7 +89,7 @@ async function run(v: RunValues, io: CliIo, deps: RunDeps): Promise<number> {
   if (v.io !== undefined) options.io = v.io;
   if (v['rx-ring'] !== undefined) options.rxRing = v['rx-ring'];
   if (v['local-address'] !== undefined) options.localAddress = v['local-address'];
-  return runDirector(await deps.createDirector(options), statsInterval, io);
+  return runDirector(() => deps.startDirector(options), statsInterval, io);
 }
 
 function preflightPasses(config: DirectorConfig, v: RunValues, io: CliIo, deps: RunDeps): boolean {
@@ -104,12 +103,12 @@ function preflightPasses(config: DirectorConfig, v: RunValues, io: CliIo, deps: 
   return false;
 }
 
-async function runDirector(director: RunnableDirector, statsInterval: number, io: CliIo): Promise<number> {
+async function runDirector(start: () => Promise<RunnableDirector>, statsInterval: number, io: CliIo): Promise<number> {
+  let director: RunnableDirector;
   try {
-    await director.start();
+    director = await start();
   } catch (err) {
     io.err(`error: director failed to start: ${(err as Error).message}`);
-    await director.stop().catch(() => {});
     return EXIT_FAIL;
   }
   const printStats = () => io.out(`stats: ${JSON.stringify(director.stats())}`);

@@ -1,21 +1,18 @@
 // The weight governor: owns every real server's effective weight and AVAILABLE flag as a function
 // of its configured weight, its dampened health, its slow-start ramp and its smoothed load
-// feedback, writes them into the running service table and tells the director which services
-// changed. Health and load arrive as events; ramps advance on tick() (about once a second).
+// feedback, writes them into the running service table and has the scheduler of each service
+// that changed rebuild. Keyed by the real servers' stable ids. Health and load arrive as events;
+// ramps advance on tick() (about once a second).
 
-import type { RuntimeDest, RuntimeService } from '../datapath/service-table.js';
+import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/service-table.js';
 import { feedbackStep, newFeedbackState, type FeedbackConfig, type FeedbackReport, type FeedbackState } from '../sched/load-feedback.js';
 import { createSlowStart, type SlowStart } from '../sched/slow-start.js';
 import { DestFlags, type Clock } from '../sched/types.js';
 import { formatIpv4 } from '../net/addr.js';
 
-/** What the governor needs of a director: the running table and the rebuild call. */
-export interface GovernedDirector {
-  readonly serviceTable: { readonly services: readonly RuntimeService[] };
-  serviceChanged(svc: RuntimeService): void;
-}
-
 export interface GovernorOptions {
+  /** The running table: its real servers are governed, its schedulers told of changes. */
+  table: ServiceTable;
   clock: Clock;
   log?: (line: string) => void;
   /** Smoothing of load reports (EWMA factor and hysteresis band). */
@@ -55,15 +52,15 @@ export class WeightGovernor {
   private readonly ramps = new Map<RuntimeService, SlowStart>();
   private readonly log: (line: string) => void;
 
-  constructor(private readonly director: GovernedDirector, private readonly opts: GovernorOptions) {
+  constructor(private readonly opts: GovernorOptions) {
     this.log = opts.log ?? (() => {});
-    for (const svc of director.serviceTable.services) {
+    for (const svc of opts.table.services) {
       const ramp = createSlowStart({ rampMs: svc.config.slowStart * 1000 });
       this.ramps.set(svc, ramp);
-      svc.sched.dests.forEach((dest, i) => {
-        const inhibit = svc.config.realServers[i]?.inhibitOnFailure === true;
+      for (const dest of svc.sched.dests) {
+        const inhibit = dest.config.inhibitOnFailure === true;
         this.dests.set(dest.id, { dest, svc, ramp, inhibit, up: true, feedback: newFeedbackState(dest.configWeight) });
-      });
+      }
     }
   }
 
@@ -91,7 +88,7 @@ export class WeightGovernor {
       const verb = c.inhibit ? 'Enabling service' : 'Adding service';
       this.log(`${verb} ${describeDest(dest)} to VS ${describeService(svc)} (weight ${dest.weight}${ramp})${suffix}`);
     }
-    this.director.serviceChanged(svc);
+    this.opts.table.destsChanged(svc);
   }
 
   /**
@@ -107,14 +104,14 @@ export class WeightGovernor {
     c.ramp.setTarget(c.dest, target);
     if (c.dest.weight === before) return;
     this.log(`Setting weight of service ${describeDest(c.dest)} in VS ${describeService(c.svc)} to ${c.dest.weight} (load feedback)`);
-    this.director.serviceChanged(c.svc);
+    this.opts.table.destsChanged(c.svc);
   }
 
   /** Advances slow-start ramps; one scheduler rebuild per service whose weights moved. */
   tick(): void {
     const now = this.opts.clock.now();
     for (const [svc, ramp] of this.ramps) {
-      if (ramp.tick(now)) this.director.serviceChanged(svc);
+      if (ramp.tick(now)) this.opts.table.destsChanged(svc);
     }
   }
 

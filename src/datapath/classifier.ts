@@ -47,7 +47,6 @@ export class Classifier {
   readonly replies = { timeExceeded: 0, fragNeeded: 0, echo: 0 };
   readonly factory: ConnFactory;
   readonly frags = new FragCache();
-  private services!: ServiceTable;
   private readonly m: MetaIndex;
   private readonly w: VerdictWriter;
   private readonly forwarders: Forwarders;
@@ -55,19 +54,17 @@ export class Classifier {
   private nowSec = 0;
   private readonly actionEchoReply: number;
 
-  constructor(private readonly d: ClassifierDeps, services: ServiceTable) {
+  constructor(private readonly d: ClassifierDeps, private services: ServiceTable) {
     this.m = new MetaIndex(d.layout);
     this.w = new VerdictWriter(d.layout, d.verdict);
     this.forwarders = new Forwarders({ ...d, writer: this.w, metaIndex: this.m, replies: this.replies });
-    this.factory = new ConnFactory(d);
+    this.factory = new ConnFactory(d, services);
     this.actionEchoReply = req(d.layout.action, 'ICMP_ECHO_REPLY');
-    this.setServices(services);
   }
 
-  /** Swaps in a new service table (connections keep their real servers by id). */
+  /** Swaps in a new service table between batches (connections keep their real servers by id). */
   setServices(services: ServiceTable): void {
     this.services = services;
-    this.forwarders.services = services;
     this.factory.services = services;
   }
 
@@ -172,18 +169,21 @@ export class Classifier {
   private forward(hit: number, mb: number, vb: number, stepState: boolean): void {
     const c = this.d.conns;
     const e = hit >> 1;
-    const dest = this.services.dests[c.dest[e]!]!;
+    const id = c.dest[e]!;
+    const sid = c.service[e]!;
+    const dest = this.services.destById[id]!;
     const len = this.d.meta[mb + this.m.LEN]!;
+    const { destCounters, serviceCounters } = this.services.registry;
     let handlers: PacketHandler[];
     if ((hit & 1) === KeyKind.IN) {
       if (stepState) this.step(e, dest, mb, c.flags[e]! & ConnFlag.HAS_OUT ? FlowDirection.INPUT : FlowDirection.INPUT_ONLY);
-      dest.counters.inPkts++;
-      dest.counters.inBytes += len;
+      destCounters.addIn(id, len);
+      serviceCounters.addIn(sid, len);
       handlers = this.forwarders.inbound;
     } else {
       if (stepState) this.step(e, dest, mb, FlowDirection.OUTPUT);
-      dest.counters.outPkts++;
-      dest.counters.outBytes += len;
+      destCounters.addOut(id, len);
+      serviceCounters.addOut(sid, len);
       handlers = this.forwarders.outbound;
     }
     handlers[c.method[e]!]!(e, dest, mb, vb);
@@ -216,7 +216,7 @@ export class Classifier {
       return;
     }
     const e = hit >> 1;
-    const dest = this.services.dests[this.d.conns.dest[e]!]!;
+    const dest = this.services.destById[this.d.conns.dest[e]!]!;
     if ((hit & 1) === KeyKind.IN) this.forwarders.icmpIn(e, dest, mb, vb);
     else this.forwarders.icmpOut(e, dest, mb, vb);
   }

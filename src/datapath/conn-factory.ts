@@ -10,7 +10,7 @@ import {
   attachConn, createTemplate, createTemplateTable, detachConn, expireTemplates, lookupTemplate, parseNetmask,
   templateKey, type Template, type TemplateTable,
 } from '../ipvs/persistence.js';
-import { flagsAfterBind, flagsAfterUnbind } from '../ipvs/thresholds.js';
+import { flagsAfterBind, flagsAfterUnbind, type Thresholds } from '../ipvs/thresholds.js';
 import type { RouteTable } from '../net/routes.js';
 import type { Clock, SchedPacket } from '../sched/types.js';
 import type { ConnStateModel } from './conn-state-model.js';
@@ -28,14 +28,14 @@ export interface ConnFactoryDeps {
 export class ConnFactory {
   /** Why the last create() returned -1. */
   failure: DropReasonValue = DropReason.NO_DEST;
-  services!: ServiceTable;
   private readonly templates: TemplateTable = createTemplateTable();
   /** The persistence template each connection was created under (sparse). */
   private readonly templateOf: (Template | undefined)[] = [];
   private readonly local: LocalEndpoint = { laddr: 0, lport: 0 };
   private readonly netmasks = new Map<number, number>();
 
-  constructor(private readonly d: ConnFactoryDeps) {}
+  /** services: the running table; the classifier swaps in a new one between batches. */
+  constructor(private readonly d: ConnFactoryDeps, public services: ServiceTable) {}
 
   /** A new connection for packet p to svc, or -1 with the reason in `failure`. */
   create(svc: RuntimeService, p: SchedPacket, nowSec: number): number {
@@ -46,7 +46,8 @@ export class ConnFactory {
     if (persistent) {
       const key = templateKey(p.proto, p.srcAddr, this.netmaskOf(svc), p.dstAddr, p.dstPort);
       tpl = lookupTemplate(this.templates, key, nowMs, { expireQuiescent: false });
-      dest = tpl ? (tpl.dest as RuntimeDest) : this.schedule(svc, p);
+      // A template outlives table rebuilds: take its real server as this table has it.
+      dest = tpl ? this.services.destById[tpl.dest.id] ?? null : this.schedule(svc, p);
       if (dest && !tpl) tpl = createTemplate(this.templates, key, dest, nowMs, svc.config.persistenceTimeout * 1000);
     } else {
       dest = this.schedule(svc, p);
@@ -64,18 +65,18 @@ export class ConnFactory {
   /** Unbinds an expiring connection: counts, threshold flags, template, local port. */
   release(e: number): void {
     const c = this.d.conns;
-    const dest = this.services.dests[c.dest[e]!];
+    const dest = this.services.destById[c.dest[e]!];
     if (dest) {
       if (this.d.states.active(c.proto[e]!, c.state[e]!)) dest.activeConns--;
       else dest.inactConns--;
-      dest.flags = flagsAfterUnbind(dest, { upper: dest.upperThreshold, lower: dest.lowerThreshold });
+      dest.flags = flagsAfterUnbind(dest, thresholdsOf(dest));
     }
     const tpl = this.templateOf[e];
     if (tpl) {
       detachConn(tpl);
       this.templateOf[e] = undefined;
     }
-    if (c.flags[e]! & ConnFlag.OUT_TO_LIP) this.services.services[c.service[e]!]?.localPorts?.release(c.laddr[e]!, c.lport[e]!);
+    if (c.flags[e]! & ConnFlag.OUT_TO_LIP) this.services.serviceById[c.service[e]!]?.localPorts?.release(c.laddr[e]!, c.lport[e]!);
   }
 
   /** Once a second: persistence templates whose time is up. */
@@ -117,9 +118,10 @@ export class ConnFactory {
     }
     if (this.d.states.active(proto, state)) dest.activeConns++;
     else dest.inactConns++;
-    dest.flags = flagsAfterBind(dest, { upper: dest.upperThreshold, lower: dest.lowerThreshold });
-    dest.counters.conns++;
-    svc.counters.conns++;
+    dest.flags = flagsAfterBind(dest, thresholdsOf(dest));
+    const { destCounters, serviceCounters } = this.services.registry;
+    destCounters.addConn(dest.id);
+    serviceCounters.addConn(svc.id);
     return e;
   }
 
@@ -136,4 +138,8 @@ export class ConnFactory {
     this.failure = reason;
     return -1;
   }
+}
+
+function thresholdsOf(dest: RuntimeDest): Thresholds {
+  return { upper: dest.config.upperThreshold, lower: dest.config.lowerThreshold };
 }

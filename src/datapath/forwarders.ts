@@ -10,7 +10,7 @@ import type { NativeLayout } from '../native/types.js';
 import { DropReason, type DropCounters } from './drop-reasons.js';
 import type { HoldQueue } from './hold-queue.js';
 import type { MetaIndex } from './meta-reader.js';
-import { ConnMethod, type RuntimeDest, type ServiceTable } from './service-table.js';
+import { ConnMethod, type RuntimeDest } from './service-table.js';
 import { req, type VerdictWriter } from './verdict-writer.js';
 
 export type PacketHandler = (entry: number, dest: RuntimeDest, mb: number, vb: number) => void;
@@ -42,7 +42,6 @@ export class Forwarders {
   readonly outbound: PacketHandler[] = [];
   /** Set by the classifier once per batch. */
   nowMs = 0;
-  services!: ServiceTable;
   private readonly method: Record<'DR' | 'TUN' | 'NAT_IN' | 'NAT_OUT' | 'FNAT_IN' | 'FNAT_OUT' | 'ICMP_NAT_IN' | 'ICMP_NAT_OUT', number>;
   private readonly actionTimeExceeded: number;
   private readonly actionFragNeeded: number;

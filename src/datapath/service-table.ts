@@ -1,12 +1,15 @@
 // The immutable table of virtual services and real servers the data path runs on, built by the
-// control plane from a validated config; the data path swaps a whole new table in at once.
+// control plane from a validated config and the table it replaces: the same identity keeps its
+// id (and with it its connections, counts, weight and counters), a removed real server drains.
+// The data path swaps a whole new table in between two batches.
 
-import type { DirectorConfig, ForwardMethod, VirtualServerConfig } from '../config/model.js';
+import type { DirectorConfig, ForwardMethod, RealServerConfig, VirtualServerConfig } from '../config/model.js';
 import { hashTuple } from '../conntable/conn-table.js';
 import { LocalPortAllocator } from '../fullnat/lport-allocator.js';
 import { parseIpv4 } from '../net/addr.js';
 import { getScheduler } from '../sched/registry.js';
-import { DestFlags, type Dest, type SchedFlag, type SchedService, type Scheduler } from '../sched/types.js';
+import type { Clock, Dest, SchedFlag, SchedService, Scheduler } from '../sched/types.js';
+import { IdentityRegistry, type DestState } from './identities.js';
 
 export const PROTO_TCP = 6;
 export const PROTO_UDP = 17;
@@ -19,26 +22,37 @@ const METHOD_BY_NAME: Record<ForwardMethod, ConnMethodValue> = {
   dr: ConnMethod.DR, nat: ConnMethod.NAT, tun: ConnMethod.TUN, fnat: ConnMethod.FNAT,
 };
 
-export interface DestCounters {
-  conns: number;
-  inPkts: number;
-  inBytes: number;
-  outPkts: number;
-  outBytes: number;
-}
+/**
+ * A real server in one table: identity and config are the table's; what changes while it runs
+ * (counts, weight, flags, next hop) is read and written through its id in the registry, so
+ * every table's view of the same id sees the same state.
+ */
+export class RuntimeDest implements Dest {
+  constructor(
+    readonly id: number,
+    /** Its service's id. */
+    readonly service: number,
+    readonly addr: number,
+    readonly port: number,
+    readonly method: ConnMethodValue,
+    readonly config: RealServerConfig,
+    private readonly state: DestState,
+  ) {}
 
-/** A real server at run time: what schedulers see plus what forwarding needs. */
-export interface RuntimeDest extends Dest {
-  /** Index in ServiceTable.dests (what connections store). */
-  readonly id: number;
-  readonly service: number;
-  readonly method: ConnMethodValue;
-  readonly configWeight: number;
-  readonly upperThreshold: number;
-  readonly lowerThreshold: number;
-  /** Neighbour id (ArpResolver) of the next hop toward it; -1 until the director wires it. */
-  nhop: number;
-  readonly counters: DestCounters;
+  get weight(): number { return this.state.weight[this.id] ?? 0; }
+  set weight(w: number) { this.state.weight[this.id] = w; }
+  get flags(): number { return this.state.flags[this.id] ?? 0; }
+  set flags(f: number) { this.state.flags[this.id] = f; }
+  get activeConns(): number { return this.state.activeConns[this.id] ?? 0; }
+  set activeConns(n: number) { this.state.activeConns[this.id] = n; }
+  get inactConns(): number { return this.state.inactConns[this.id] ?? 0; }
+  set inactConns(n: number) { this.state.inactConns[this.id] = n; }
+  get persistConns(): number { return this.state.persistConns[this.id] ?? 0; }
+  set persistConns(n: number) { this.state.persistConns[this.id] = n; }
+  /** Neighbour id (ArpResolver) of the next hop toward it; -1 until the data plane resolves it. */
+  get nhop(): number { return this.state.nhop[this.id] ?? -1; }
+  set nhop(n: number) { this.state.nhop[this.id] = n; }
+  get configWeight(): number { return this.config.weight; }
 }
 
 /** The scheduler's view of a service, with the run-time real servers. */
@@ -47,6 +61,7 @@ export interface RuntimeSchedService extends SchedService {
 }
 
 export interface RuntimeService {
+  /** Stable id of (protocol, VIP, port). */
   readonly id: number;
   readonly proto: number;
   readonly vip: number;
@@ -55,52 +70,93 @@ export interface RuntimeService {
   readonly scheduler: Scheduler;
   schedState: unknown;
   readonly sched: RuntimeSchedService;
-  readonly counters: DestCounters;
   /** FULLNAT: the local addresses and ports of its laddr group (shared by services naming it). */
   readonly localPorts: LocalPortAllocator | null;
+}
+
+/** A virtual server checked and resolved, before it has ids. */
+interface ServicePlan {
+  readonly vs: VirtualServerConfig;
+  readonly key: string;
+  readonly proto: number;
+  readonly vip: number;
+  readonly scheduler: Scheduler;
+  readonly localPorts: LocalPortAllocator | null;
+  readonly dests: ReadonlyArray<{ rs: RealServerConfig; key: string; addr: number }>;
 }
 
 const EMPTY = -1;
 
 export class ServiceTable {
-  readonly services: RuntimeService[] = [];
-  readonly dests: RuntimeDest[] = [];
-  /** Addresses the director answers ARP for (VIPs, and FULLNAT local addresses). */
-  readonly ownedAddresses: Set<number> = new Set();
+  /** Services in config order. */
+  readonly services: readonly RuntimeService[];
+  /** Real servers of every service, in config order. */
+  readonly dests: readonly RuntimeDest[];
+  /** By id (sparse): this table's real servers and the draining ones connections still use. */
+  readonly destById: readonly RuntimeDest[];
+  /** By id (sparse): this table's services and those their draining real servers still hold. */
+  readonly serviceById: readonly RuntimeService[];
+  /** Addresses the director answers ARP for (VIPs, draining ones too, and local addresses). */
+  readonly ownedAddresses: ReadonlySet<number>;
   private readonly slots: Int32Array;
   private readonly slotMask: number;
   /** ownedAddresses as an open-addressing set (0 = empty): the hot path must not box numbers. */
   private readonly ownedSlots: Uint32Array;
 
-  /** One allocator per local_address_group: services sharing a group share its ports. */
-  private readonly allocators = new Map<string, LocalPortAllocator>();
-
-  constructor(config: DirectorConfig, clock: { now(): number }) {
-    for (const [name, group] of Object.entries(config.localAddressGroups)) {
-      const lips = group.map(parseIpv4);
-      for (const lip of lips) this.ownedAddresses.add(lip);
-      this.allocators.set(name, new LocalPortAllocator(lips));
-    }
-    for (const vs of config.virtualServers) this.addService(vs, clock);
-    // Connections store real server ids in 16 bits.
-    if (this.dests.length > 0xffff) throw new Error(`at most 65535 real servers in all, got ${this.dests.length}`);
-    let size = 16;
-    while (size < this.services.length * 4) size *= 2;
-    this.slots = new Int32Array(size).fill(EMPTY);
-    this.slotMask = size - 1;
-    for (const svc of this.services) {
+  private constructor(
+    readonly registry: IdentityRegistry,
+    private readonly clock: Clock,
+    services: RuntimeService[],
+    drainingServices: RuntimeService[],
+    drainingDests: RuntimeDest[],
+    /** One allocator per local_address_group: services sharing a group share its ports. */
+    readonly allocators: ReadonlyMap<string, LocalPortAllocator>,
+  ) {
+    this.services = services;
+    this.dests = services.flatMap((s) => s.sched.dests);
+    this.destById = byId([...this.dests, ...drainingDests]);
+    this.serviceById = byId([...services, ...drainingServices]);
+    const owned = new Set<number>();
+    for (const alloc of allocators.values()) for (const lip of alloc.addresses) owned.add(lip);
+    for (const svc of this.serviceById) owned.add(svc.vip);
+    this.ownedAddresses = owned;
+    this.slotMask = tableSize(services.length) - 1;
+    this.slots = new Int32Array(this.slotMask + 1).fill(EMPTY);
+    services.forEach((svc, position) => {
       let i = hashTuple(svc.proto, svc.vip, svc.vport, 0, 0) & this.slotMask;
       while (this.slots[i] !== EMPTY) i = (i + 1) & this.slotMask;
-      this.slots[i] = svc.id;
-    }
-    let ownedSize = 16;
-    while (ownedSize < this.ownedAddresses.size * 4) ownedSize *= 2;
-    this.ownedSlots = new Uint32Array(ownedSize);
-    for (const addr of this.ownedAddresses) {
-      let i = hashTuple(0, addr, 0, 0, 0) & (ownedSize - 1);
-      while (this.ownedSlots[i] !== 0) i = (i + 1) & (ownedSize - 1);
+      this.slots[i] = position;
+    });
+    this.ownedSlots = new Uint32Array(tableSize(owned.size));
+    const ownedMask = this.ownedSlots.length - 1;
+    for (const addr of owned) {
+      let i = hashTuple(0, addr, 0, 0, 0) & ownedMask;
+      while (this.ownedSlots[i] !== 0) i = (i + 1) & ownedMask;
       this.ownedSlots[i] = addr;
     }
+  }
+
+  /**
+   * Builds the table for config. With the table it replaces: the same identities keep their ids
+   * and state, an unchanged scheduler keeps its state (told about the new list, as IPVS's
+   * upd_dest), local address groups that did not change keep their ports, and real servers that
+   * left drain. Throws, changing nothing, on a config it cannot run.
+   */
+  static build(config: DirectorConfig, clock: Clock, previous?: ServiceTable): ServiceTable {
+    const registry = previous?.registry ?? new IdentityRegistry();
+    const allocators = localAllocators(config, previous);
+    const plans = config.virtualServers.map((vs) => planService(vs, allocators));
+    checkUnique(plans);
+    const ids = registry.assign(plans.map((p) => ({ key: p.key, dests: p.dests.map((d) => ({ key: d.key, weight: d.rs.weight })) })));
+    const services = plans.map((plan, i) => {
+      const sid = ids.services[i] ?? EMPTY;
+      const dests = plan.dests.map((d, j) => new RuntimeDest(
+        ids.dests[i]?.[j] ?? EMPTY, sid, d.addr, d.rs.port, METHOD_BY_NAME[d.rs.method], d.rs, registry.dests));
+      return runtimeService(plan, sid, dests, clock, previous?.serviceById[sid]);
+    });
+    const drainingDests = [...registry.draining].flatMap((id) => previous?.destById[id] ?? []);
+    const drainingServices = [...registry.drainingServices()].flatMap((id) => previous?.serviceById[id] ?? []);
+    return new ServiceTable(registry, clock, services, drainingServices, drainingDests, allocators);
   }
 
   /** True for a VIP or local address of this director. No allocation: hot path. */
@@ -108,8 +164,8 @@ export class ServiceTable {
     const mask = this.ownedSlots.length - 1;
     let i = hashTuple(0, addr, 0, 0, 0) & mask;
     for (;;) {
-      const a = this.ownedSlots[i]!;
-      if (a === 0) return false;
+      const a = this.ownedSlots[i];
+      if (a === 0 || a === undefined) return false;
       if (a === addr) return true;
       i = (i + 1) & mask;
     }
@@ -119,48 +175,90 @@ export class ServiceTable {
   find(proto: number, addr: number, port: number): RuntimeService | undefined {
     let i = hashTuple(proto, addr, port, 0, 0) & this.slotMask;
     for (;;) {
-      const id = this.slots[i]!;
-      if (id === EMPTY) return undefined;
-      const svc = this.services[id]!;
+      const svc = this.services[this.slots[i] ?? EMPTY];
+      if (svc === undefined) return undefined;
       if (svc.vip === addr && svc.vport === port && svc.proto === proto) return svc;
       i = (i + 1) & this.slotMask;
     }
   }
 
-  private addService(vs: VirtualServerConfig, clock: { now(): number }): void {
-    const id = this.services.length;
-    const dests: RuntimeDest[] = vs.realServers.map((rs, index) => {
-      const dest: RuntimeDest = {
-        index, id: this.dests.length + index, service: id, addr: parseIpv4(rs.address), port: rs.port,
-        weight: rs.weight, configWeight: rs.weight, activeConns: 0, inactConns: 0, persistConns: 0,
-        flags: DestFlags.AVAILABLE, method: METHOD_BY_NAME[rs.method],
-        upperThreshold: rs.upperThreshold, lowerThreshold: rs.lowerThreshold,
-        nhop: -1, counters: newCounters(),
-      };
-      return dest;
-    });
-    this.dests.push(...dests);
-    const sched = {
-      dests,
-      schedFlags: new Set(vs.schedFlags as SchedFlag[]),
-      schedOptions: {},
-    };
-    const scheduler = getScheduler(vs.scheduler);
-    const usesFnat = dests.some((d) => d.method === ConnMethod.FNAT);
-    const localPorts = usesFnat ? this.allocators.get(vs.laddrGroup ?? '') : undefined;
-    if (usesFnat && !localPorts) {
-      throw new Error(`line ${vs.line}: virtual_server ${vs.vip} ${vs.port}: FNAT needs laddr_group_name naming a local_address_group`);
-    }
-    const svc: RuntimeService = {
-      id, proto: vs.protocol === 'tcp' ? PROTO_TCP : PROTO_UDP, vip: parseIpv4(vs.vip), vport: vs.port,
-      config: vs, scheduler, schedState: scheduler.init(sched, clock), sched, counters: newCounters(),
-      localPorts: localPorts ?? null,
-    };
-    this.services.push(svc);
-    this.ownedAddresses.add(svc.vip);
+  /**
+   * Tells svc's scheduler that its real servers' weights or flags changed (IPVS upd_dest), so
+   * it rebuilds what depends on them.
+   */
+  destsChanged(svc: RuntimeService): void {
+    svc.schedState = svc.scheduler.update(svc.schedState, svc.sched, this.clock);
+  }
+
+  /** Frees the ids of drained real servers (the data plane calls it about once a second). */
+  reap(): void {
+    this.registry.reap();
   }
 }
 
-function newCounters(): DestCounters {
-  return { conns: 0, inPkts: 0, inBytes: 0, outPkts: 0, outBytes: 0 };
+function serviceKey(vs: VirtualServerConfig): string {
+  return `${vs.protocol} ${vs.vip}:${vs.port}`;
+}
+
+function planService(vs: VirtualServerConfig, allocators: ReadonlyMap<string, LocalPortAllocator>): ServicePlan {
+  const key = serviceKey(vs);
+  const usesFnat = vs.realServers.some((rs) => rs.method === 'fnat');
+  const localPorts = usesFnat ? allocators.get(vs.laddrGroup ?? '') : undefined;
+  if (usesFnat && !localPorts) {
+    throw new Error(`line ${vs.line}: virtual_server ${vs.vip} ${vs.port}: FNAT needs laddr_group_name naming a local_address_group`);
+  }
+  return {
+    vs, key, proto: vs.protocol === 'tcp' ? PROTO_TCP : PROTO_UDP, vip: parseIpv4(vs.vip),
+    scheduler: getScheduler(vs.scheduler), localPorts: localPorts ?? null,
+    dests: vs.realServers.map((rs) => ({ rs, key: `${key} ${rs.address}:${rs.port}`, addr: parseIpv4(rs.address) })),
+  };
+}
+
+/** A service or real server twice would share one id: refused, whatever built the config. */
+function checkUnique(plans: readonly ServicePlan[]): void {
+  const seen = new Set<string>();
+  for (const key of plans.flatMap((p) => [p.key, ...p.dests.map((d) => d.key)])) {
+    if (seen.has(key)) throw new Error(`${key} is configured twice`);
+    seen.add(key);
+  }
+}
+
+function runtimeService(plan: ServicePlan, id: number, dests: RuntimeDest[], clock: Clock, before?: RuntimeService): RuntimeService {
+  const vs = plan.vs;
+  const sched: RuntimeSchedService = { dests, schedFlags: new Set(vs.schedFlags as SchedFlag[]), schedOptions: {} };
+  const same = before !== undefined && before.scheduler === plan.scheduler && sameFlags(before.config, vs);
+  const schedState = same ? plan.scheduler.update(before.schedState, sched, clock) : plan.scheduler.init(sched, clock);
+  return {
+    id, proto: plan.proto, vip: plan.vip, vport: vs.port, config: vs, scheduler: plan.scheduler, schedState, sched,
+    localPorts: plan.localPorts,
+  };
+}
+
+function sameFlags(a: VirtualServerConfig, b: VirtualServerConfig): boolean {
+  return a.schedFlags.length === b.schedFlags.length && a.schedFlags.every((f) => b.schedFlags.includes(f));
+}
+
+/** One allocator per local address group; a group with the same addresses as before keeps its ports. */
+function localAllocators(config: DirectorConfig, previous?: ServiceTable): Map<string, LocalPortAllocator> {
+  const out = new Map<string, LocalPortAllocator>();
+  for (const [name, group] of Object.entries(config.localAddressGroups)) {
+    const lips = group.map(parseIpv4);
+    const old = previous?.allocators.get(name);
+    const same = old !== undefined && old.addresses.length === lips.length && old.addresses.every((a, i) => a === lips[i]);
+    out.set(name, same ? old : new LocalPortAllocator(lips));
+  }
+  return out;
+}
+
+function byId<T extends { readonly id: number }>(items: readonly T[]): T[] {
+  const out = new Array<T>(Math.max(0, ...items.map((i) => i.id + 1)));
+  for (const item of items) out[item.id] = item;
+  return out;
+}
+
+/** A power of two with room for four times n (short probes). */
+function tableSize(n: number): number {
+  let size = 16;
+  while (size < n * 4) size *= 2;
+  return size;
 }

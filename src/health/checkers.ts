@@ -1,11 +1,12 @@
 // The explicit list of checkers by kind, and runCheck, which runs one spec in this process and
-// turns any unexpected exception into a failed result (a checker bug must not stop health checks).
+// turns any unexpected exception into a check that did not run: a checker bug is no fault of the
+// real server's, and must not stop health checks either.
 
 import { agentCheck } from './agent-check.js';
 import { httpCheck } from './http-check.js';
 import { miscCheck } from './misc-check.js';
 import { tcpCheck } from './tcp-check.js';
-import { failed, type CheckResult, type CheckSpec } from './types.js';
+import { notRun, type CheckOutcome, type CheckResult, type CheckSpec } from './types.js';
 
 type CheckerFor<K extends CheckSpec['kind']> = (spec: Extract<CheckSpec, { kind: K }>) => Promise<CheckResult>;
 
@@ -16,13 +17,13 @@ const CHECKERS: { [K in CheckSpec['kind']]: CheckerFor<K> } = {
   agent: agentCheck,
 };
 
-export async function runCheck(spec: CheckSpec): Promise<CheckResult> {
+export async function runCheck(spec: CheckSpec): Promise<CheckOutcome> {
   const started = performance.now();
   const checker = CHECKERS[spec.kind] as ((s: CheckSpec) => Promise<CheckResult>) | undefined;
-  if (checker === undefined) return failed(`unknown check kind ${String(spec.kind)}`, started);
+  if (checker === undefined) return notRun(`unknown check kind ${String(spec.kind)}`, started);
   try {
     return await checker(spec);
   } catch (err) {
-    return failed(`${spec.kind} check crashed: ${(err as Error).message}`, started);
+    return notRun(`${spec.kind} check crashed: ${(err as Error).message}`, started);
   }
 }

@@ -38,6 +38,8 @@ export interface DampenerSnapshot {
 
 export interface Dampener {
   observe(ok: boolean): DampenerVerdict;
+  /** When the next check is due without a new result (one that could not run): as observe() would say. */
+  nextInMs(): number;
   snapshot(): DampenerSnapshot;
 }
 
@@ -71,6 +73,7 @@ export function createDampener(cfg: DampenerConfig, clock: Clock): Dampener {
       since = clock.now();
       return { up, changed: true, nextInMs: cfg.intervalMs };
     },
+    nextInMs: () => (pending > 0 ? cfg.retryMs : cfg.intervalMs),
     snapshot: () => ({ up, pending, since, results }),
   };
 }

@@ -3,7 +3,8 @@
 // a process elsewhere), sockets and scripts must be opened inside that namespace, which a Node
 // process cannot do per socket: a small runner process is started there with
 // `ip netns exec NS node runner`, talking JSON lines over stdio (ChildExecutor). The same
-// checker code runs in both; only the transport differs.
+// checker code runs in both; only the transport differs. When the runner is restarting, dies
+// or does not answer in time, the check did not run: that is our fault, not the real server's.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
@@ -11,14 +12,14 @@ import * as readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { runCheck } from './checkers.js';
 import type { RunnerAnswer } from './runner.js';
-import { checkDeadlineMs, failed, type CheckExecutor, type CheckResult, type CheckSpec } from './types.js';
+import { checkDeadlineMs, notRun, type CheckExecutor, type CheckOutcome, type CheckSpec } from './types.js';
 
 /** A runner that died is restarted at most this often. */
 const RESTART_MS = 1000;
 const STOP_GRACE_MS = 2000;
 
 export class LocalExecutor implements CheckExecutor {
-  run(spec: CheckSpec): Promise<CheckResult> {
+  run(spec: CheckSpec): Promise<CheckOutcome> {
     return runCheck(spec);
   }
   async close(): Promise<void> {}
@@ -33,7 +34,7 @@ export function runnerArgv(): string[] {
 }
 
 interface Pending {
-  resolve: (r: CheckResult) => void;
+  resolve: (r: CheckOutcome) => void;
   timer: NodeJS.Timeout;
   started: number;
 }
@@ -56,14 +57,14 @@ export class ChildExecutor implements CheckExecutor {
     this.log = opts.log ?? (() => {});
   }
 
-  run(spec: CheckSpec): Promise<CheckResult> {
+  run(spec: CheckSpec): Promise<CheckOutcome> {
     const started = performance.now();
-    if (this.closed) return Promise.resolve(failed('health checks stopped', started));
+    if (this.closed) return Promise.resolve(notRun('health checks stopped', started));
     const child = this.child ?? this.start();
-    if (child === null) return Promise.resolve(failed('checker process restarting', started));
+    if (child === null) return Promise.resolve(notRun('checker process restarting', started));
     const id = this.nextId++;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.settle(id, failed('no answer from the checker process in time', started)),
+      const timer = setTimeout(() => this.settle(id, notRun('no answer from the checker process in time', started)),
         checkDeadlineMs(spec));
       this.pending.set(id, { resolve, timer, started });
       child.stdin!.write(`${JSON.stringify({ id, spec })}\n`);
@@ -111,10 +112,10 @@ export class ChildExecutor implements CheckExecutor {
   private onExit(child: ChildProcess, how: number | string | null): void {
     if (this.child === child) this.child = null;
     if (!this.closed) this.log(`health runner exited (${String(how)}); restarting on the next check`);
-    for (const [id, p] of this.pending) this.settle(id, failed(`checker process exited (${String(how)})`, p.started));
+    for (const [id, p] of this.pending) this.settle(id, notRun(`checker process exited (${String(how)})`, p.started));
   }
 
-  private settle(id: number, result: CheckResult): void {
+  private settle(id: number, result: CheckOutcome): void {
     const p = this.pending.get(id);
     if (p === undefined) return;
     this.pending.delete(id);

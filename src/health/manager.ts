@@ -1,31 +1,31 @@
 // The health manager: runs every real server's checkers on their own schedule (delay_loop,
 // delay_before_retry while a flip is pending, a random warmup before the first), passes each
 // result through the shared dampener, and tells the weight governor when a real server's health
-// changes (Up only while all its checkers are up) or it reports load. Logs like keepalived.
+// changes (Up only while all its checkers are up) or it reports load. A check that could not
+// run changes nothing. Logs like keepalived.
 
 import type { HealthCheckConfig } from '../config/model.js';
-import { describeDest, WeightGovernor, type GovernedDirector } from '../control/governor.js';
-import type { RuntimeDest, RuntimeService } from '../datapath/service-table.js';
-import type { FeedbackConfig } from '../sched/load-feedback.js';
+import { describeDest, type WeightGovernor } from '../control/governor.js';
+import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/service-table.js';
 import type { Clock } from '../sched/types.js';
 import { createDampener, type Dampener } from './dampener.js';
-import { specOf, type CheckExecutor, type CheckResult, type CheckSpec } from './types.js';
+import { specOf, type CheckExecutor, type CheckOutcome, type CheckSpec } from './types.js';
 
 /** How often due checks are looked for; delays are honoured to this resolution. */
 const POLL_MS = 100;
-/** The governor's ramps advance about once a second. */
-const GOVERNOR_TICK_MS = 1000;
 
 const KIND_LABEL: Record<HealthCheckConfig['kind'], string> = { tcp: 'TCP', http: 'HTTP', misc: 'MISC', agent: 'AGENT' };
 
 export interface HealthManagerOptions {
-  director: GovernedDirector;
+  /** The running table: the checkers of its real servers are run. */
+  table: ServiceTable;
+  /** Told of every health change and load report. */
+  governor: WeightGovernor;
   executor: CheckExecutor;
   clock: Clock;
   log?: (line: string) => void;
   /** For the warmup delay; tests inject a fixed one. */
   random?: () => number;
-  feedback?: FeedbackConfig;
 }
 
 export interface CheckSlot {
@@ -36,35 +36,34 @@ export interface CheckSlot {
   readonly dampener: Dampener;
   nextAt: number;
   running: boolean;
-  last: CheckResult | null;
+  /** The last outcome (ok null: it could not run), or null before the first. */
+  last: CheckOutcome | null;
 }
 
 export class HealthManager {
-  readonly governor: WeightGovernor;
   private readonly slots: CheckSlot[] = [];
   private readonly byDest = new Map<number, CheckSlot[]>();
   private readonly inflight = new Set<Promise<void>>();
+  private readonly governor: WeightGovernor;
   private readonly log: (line: string) => void;
   private timer: NodeJS.Timeout | null = null;
-  private lastGovernorTick: number;
   private stopped = false;
 
   constructor(private readonly opts: HealthManagerOptions) {
     this.log = opts.log ?? (() => {});
-    this.governor = new WeightGovernor(opts.director, { clock: opts.clock, log: this.log, ...(opts.feedback ? { feedback: opts.feedback } : {}) });
+    this.governor = opts.governor;
     const now = opts.clock.now();
-    this.lastGovernorTick = now;
     const random = opts.random ?? Math.random;
-    for (const svc of opts.director.serviceTable.services) {
-      svc.sched.dests.forEach((dest, i) => {
-        const rs = svc.config.realServers[i];
-        const checks = rs?.checks ?? [];
-        const slots = checks.map((config) => this.slot(dest, svc, config, rs?.alpha === true, now + random() * config.timing.warmup * 1000));
-        if (slots.length === 0) return;
+    for (const svc of opts.table.services) {
+      for (const dest of svc.sched.dests) {
+        const rs = dest.config;
+        const alpha = rs.alpha === true;
+        const slots = (rs.checks ?? []).map((config) => this.slot(dest, svc, config, alpha, now + random() * config.timing.warmup * 1000));
+        if (slots.length === 0) continue;
         this.slots.push(...slots);
         this.byDest.set(dest.id, slots);
-        if (rs?.alpha === true) this.governor.setHealth(dest.id, false, 'alpha: waiting for a successful check');
-      });
+        if (alpha) this.governor.setHealth(dest.id, false, 'alpha: waiting for a successful check');
+      }
     }
   }
 
@@ -86,16 +85,12 @@ export class HealthManager {
     await this.settled();
   }
 
-  /** Starts every check that is due and advances the governor (the timer calls it; tests too). */
+  /** Starts every check that is due (the timer calls it; tests with a fake clock too). */
   poll(): void {
     if (this.stopped) return;
     const now = this.opts.clock.now();
     for (const slot of this.slots) {
       if (!slot.running && now >= slot.nextAt) this.launch(slot);
-    }
-    if (now - this.lastGovernorTick >= GOVERNOR_TICK_MS) {
-      this.lastGovernorTick = now;
-      this.governor.tick();
     }
   }
 
@@ -120,24 +115,33 @@ export class HealthManager {
   private launch(slot: CheckSlot): void {
     slot.running = true;
     const p = this.opts.executor.run(slot.spec).then((r) => this.onResult(slot, r), (err: Error) => {
-      this.onResult(slot, { ok: false, detail: `executor: ${err.message}`, latencyMs: 0 });
+      this.onResult(slot, { ok: null, detail: `executor: ${err.message}`, latencyMs: 0 });
     });
     this.inflight.add(p);
     void p.finally(() => this.inflight.delete(p));
   }
 
-  private onResult(slot: CheckSlot, r: CheckResult): void {
+  private onResult(slot: CheckSlot, r: CheckOutcome): void {
     slot.running = false;
     if (this.stopped) return;
+    const before = slot.last;
     slot.last = r;
+    if (r.ok === null) {
+      slot.nextAt = this.opts.clock.now() + slot.dampener.nextInMs();
+      if (before?.ok !== null) this.log(`${this.label(slot)} could not run (${r.detail}); health unchanged`);
+      return;
+    }
     const verdict = slot.dampener.observe(r.ok);
     slot.nextAt = this.opts.clock.now() + verdict.nextInMs;
     if (r.ok && r.load !== undefined) this.governor.report(slot.dest.id, r.load);
     if (!verdict.changed) return;
-    const label = `${KIND_LABEL[slot.config.kind]} check on service ${describeDest(slot.dest)}`;
-    if (verdict.up) this.log(`${label} succeeded. (${r.detail})`);
-    else this.log(`${label} failed. (${r.detail}; ${slot.config.timing.retry} retries)`);
+    if (verdict.up) this.log(`${this.label(slot)} succeeded. (${r.detail})`);
+    else this.log(`${this.label(slot)} failed. (${r.detail}; ${slot.config.timing.retry} retries)`);
     const up = this.checksOf(slot.dest.id).every((s) => s.dampener.snapshot().up);
     this.governor.setHealth(slot.dest.id, up);
+  }
+
+  private label(slot: CheckSlot): string {
+    return `${KIND_LABEL[slot.config.kind]} check on service ${describeDest(slot.dest)}`;
   }
 }

@@ -7,7 +7,7 @@ import * as readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { runCheck } from './checkers.js';
 import { killGroup, runningScripts } from './misc-check.js';
-import type { CheckResult, CheckSpec } from './types.js';
+import type { CheckOutcome, CheckSpec } from './types.js';
 
 export interface RunnerRequest {
   id: number;
@@ -16,7 +16,7 @@ export interface RunnerRequest {
 
 export interface RunnerAnswer {
   id: number;
-  result: CheckResult;
+  result: CheckOutcome;
 }
 
 /** Serves requests from input until it ends; resolves when every started check has answered. */

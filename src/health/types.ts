@@ -22,9 +22,22 @@ export interface CheckResult {
   load?: FeedbackReport;
 }
 
+/**
+ * A check that could not run (its runner process was restarting, died, did not answer in time,
+ * or the checker itself crashed): a fault of ours that says nothing about the real server, so
+ * it must not move the server's health either way.
+ */
+export interface CheckNotRun {
+  ok: null;
+  detail: string;
+  latencyMs: number;
+}
+
+export type CheckOutcome = CheckResult | CheckNotRun;
+
 /** Runs checks somewhere (in this process, or in a helper inside a network namespace). */
 export interface CheckExecutor {
-  run(spec: CheckSpec): Promise<CheckResult>;
+  run(spec: CheckSpec): Promise<CheckOutcome>;
   close(): Promise<void>;
 }
 
@@ -41,4 +54,8 @@ export function specOf(check: TcpCheckConfig | HttpCheckConfig | MiscCheckConfig
 
 export function failed(detail: string, startedAt: number): CheckResult {
   return { ok: false, detail, latencyMs: Math.round(performance.now() - startedAt) };
+}
+
+export function notRun(detail: string, startedAt: number): CheckNotRun {
+  return { ok: null, detail, latencyMs: Math.round(performance.now() - startedAt) };
 }

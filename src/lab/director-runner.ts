@@ -21,23 +21,22 @@ export interface LabDirector {
 }
 
 type DirectorModule = typeof import('../director.js');
-type DirectorCtor = DirectorModule['Director'];
+type DirectorClass = DirectorModule['Director'];
 
 /** Loads the Director class on use: lab up/down must work without the native addon loaded. */
-export async function loadDirectorClass(): Promise<DirectorCtor> {
+export async function loadDirectorClass(): Promise<DirectorClass> {
   const mod = (await import('../director.js')) as DirectorModule & { default?: DirectorModule };
   // Under an ESM loader a CommonJS module may show its exports only as `default`.
-  const ctor = mod.Director ?? mod.default?.Director;
-  if (typeof ctor !== 'function') throw new Error('src/director exports no Director class');
-  return ctor;
+  const cls = mod.Director ?? mod.default?.Director;
+  if (typeof cls?.start !== 'function') throw new Error('src/director exports no Director class');
+  return cls;
 }
 
 export async function startEmbedded(lab: LabHandle, config: DirectorConfig, index = 0): Promise<LabDirector> {
   const host = lab.directors[index];
   if (host === undefined) throw new Error(`lab ${lab.prefix} has no director ${index + 1}`);
   const Director = await loadDirectorClass();
-  const d = new Director({ config, interface: host.ifname, netns: host.ns, localAddress: host.address });
-  await d.start();
+  const d = await Director.start({ config, interface: host.ifname, netns: host.ns, localAddress: host.address });
   return { kind: 'embedded', host, stats: () => d.stats(), stop: async () => { await d.stop(); return ''; } };
 }
 

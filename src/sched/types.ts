@@ -15,8 +15,8 @@ export const DestFlags = {
  * flags current. Schedulers read, never write, except through their own state.
  */
 export interface Dest {
-  /** Stable position in the service's dests list (list order breaks ties, as in IPVS). */
-  readonly index: number;
+  /** Stable id of the real server's identity (service, address, port): survives table rebuilds. */
+  readonly id: number;
   /** IPv4 address, host byte order. */
   readonly addr: number;
   readonly port: number;

@@ -24,15 +24,15 @@ describe('TAP attachment, DR end to end (needs root: creates network namespaces)
     this.timeout(30_000);
     const lab = fx.lab;
     const config = parseKeepalivedConfig(labKeepalivedConf(lab), 'lab.conf');
-    director = new Director({ config, tap: TAP, netns: lab.lanNs, localAddress: TAP_ADDRESS });
-    await director.start();
-    fx.cleanup.first(() => director.stop());
+    const d = await Director.start({ config, tap: TAP, netns: lab.lanNs, localAddress: TAP_ADDRESS });
+    director = d;
+    fx.cleanup.first(() => d.stop());
     await setMaster(lab.lanNs, TAP, lab.bridge);
     await linkUp(lab.lanNs, TAP);
   });
 
   it("answers ARP for the VIP with the engine's own MAC, not the TAP device's", async function () {
-    const engineMac = director.stats().port!.mac;
+    const engineMac = director.stats().port.mac;
     assert.equal(await arpFromRouter(fx.lab, fx.lab.vip), engineMac);
     assert.notEqual(engineMac, (await linkInfo(fx.lab.lanNs, TAP)).mac, 'a bridge drops frames from the port\'s own MAC');
   });
@@ -52,5 +52,13 @@ describe('TAP attachment, DR end to end (needs root: creates network namespaces)
     const drops = director.stats().drops;
     assert.equal(drops.parse_error ?? 0, 0);
     assert.equal(drops.unresolved ?? 0, 0);
+  });
+
+  it('stop() is idempotent, and stats still read after it (the port\'s final counters)', async function () {
+    const first = director.stop();
+    assert.equal(director.stop(), first, 'the same promise');
+    await first;
+    const s = director.stats();
+    assert.ok(s.port.txFrames > 0 && s.port.kind === 'tap', JSON.stringify(s.port));
   });
 });

@@ -126,18 +126,16 @@ describe('AF_XDP port on a veth (needs root: creates network namespaces, attache
     // d0 already carries this suite's XDP program, so a second attach is refused.
     const logs: string[] = [];
     const config = drConfig(OWNED, line.ipA);
-    const auto = new Director({ config, interface: 'd0', netns: line.d, io: 'auto', log: (l) => logs.push(l) });
-    await auto.start();
+    const auto = await Director.start({ config, interface: 'd0', netns: line.d, io: 'auto', log: (l) => logs.push(l) });
     try {
-      assert.equal(auto.nativeEngine.portInfo(auto.portIndex).kind, 'packet');
+      assert.equal(auto.stats().port.kind, 'packet');
       const reason = logs.find((l) => l.includes('AF_XDP unavailable'));
       assert.ok(reason !== undefined && /cannot attach XDP/.test(reason), logs.join('\n'));
       console.log(`      ${reason}`);
     } finally {
       await auto.stop();
     }
-    const strict = new Director({ config, interface: 'd0', netns: line.d, io: 'xdp' });
-    await assert.rejects(strict.start(), /addXdpPort\(d0\): cannot attach XDP/);
+    await assert.rejects(Director.start({ config, interface: 'd0', netns: line.d, io: 'xdp' }), /addXdpPort\(d0\): cannot attach XDP/);
   });
 });
 
@@ -152,8 +150,7 @@ describe('DR end to end with the director on AF_XDP (needs root: creates network
     const lab = fx.lab;
     const host = lab.directors[0]!;
     const config = parseKeepalivedConfig(labKeepalivedConf(lab, {}), 'lab.conf');
-    const d = new Director({ config, interface: host.ifname, netns: host.ns, localAddress: host.address, io: 'xdp' });
-    await d.start();
+    const d = await Director.start({ config, interface: host.ifname, netns: host.ns, localAddress: host.address, io: 'xdp' });
     director = d;
     fx.cleanup.first(() => d.stop());
     const handle: LabDirector = { kind: 'embedded', host, stats: () => d.stats(), stop: async () => { await d.stop(); return ''; } };
@@ -161,8 +158,7 @@ describe('DR end to end with the director on AF_XDP (needs root: creates network
   });
 
   it('runs on an xdp port', function () {
-    const e = director!.nativeEngine;
-    assert.equal(e.portInfo(director!.portIndex).kind, 'xdp');
+    assert.equal(director!.stats().port.kind, 'xdp');
   });
 
   it('spreads 30 HTTP connections over three real servers 10/10/10 with rr', async function () {
@@ -188,9 +184,9 @@ describe('DR end to end with the director on AF_XDP (needs root: creates network
       ['upload', '--target', `${fx.lab.vip}:${HTTP_PORT}`, '--bytes', String(BLOB), '--seed', '9', '--timeout', '60000'], 70_000);
     assert.ok(r.ok, JSON.stringify(r.result));
     assert.equal(r.result.bytes, BLOB);
-    const e = director!.nativeEngine;
-    const st = e.xdpStatus(director!.portIndex);
-    const c = e.counters(director!.portIndex);
+    const c = director!.stats().port;
+    const st = c.xdp;
+    assert.ok(st, 'an xdp port reports its attach mode');
     console.log(`      upload ${r.result.mbitps} Mbit/s via ${r.result.server}; ${st.attach}/${st.mode}, ` +
       `${st.partialChecksums} partial checksums completed, rx ${c.rxFrames} tx ${c.txFrames} txErrors ${c.txErrors} ringDrops ${c.rxRingDrops}`);
   });

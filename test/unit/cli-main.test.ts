@@ -235,13 +235,11 @@ describe('cli: commands, help and exit statuses', () => {
         made,
         calls,
         reader: () => reader,
-        createDirector: async (options): Promise<RunnableDirector> => {
+        startDirector: async (options): Promise<RunnableDirector> => {
           made.push(options);
+          calls.push('start');
+          if (failStart) throw new Error('no such device');
           return {
-            start: async () => {
-              calls.push('start');
-              if (failStart) throw new Error('no such device');
-            },
             stop: async () => void calls.push('stop'),
             stats: () => ({ connections: 7 } as unknown as DirectorStats),
           };
@@ -299,11 +297,11 @@ describe('cli: commands, help and exit statuses', () => {
       assert.deepEqual(deps.made, []);
     });
 
-    it('a start failure is reported, the director stopped: exit 1', async () => {
+    it('a start failure is reported (the director released what it opened): exit 1', async () => {
       const io = capture();
       const deps = fakeDeps(healthyReader, true);
       assert.equal(await execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0'], io), 1);
-      assert.deepEqual(deps.calls, ['start', 'stop']);
+      assert.deepEqual(deps.calls, ['start']);
       assert.equal(io.stderr.at(-1), 'error: director failed to start: no such device');
     });
   });

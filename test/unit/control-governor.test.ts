@@ -3,7 +3,7 @@
 // oscillation, feedback remembered while Down, scheduler rebuilds per change.
 import { strict as assert } from 'node:assert';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
-import { WeightGovernor, type GovernedDirector } from '../../src/control/governor.js';
+import { WeightGovernor } from '../../src/control/governor.js';
 import { ServiceTable, type RuntimeService } from '../../src/datapath/service-table.js';
 import { DestFlags } from '../../src/sched/types.js';
 
@@ -31,16 +31,15 @@ interface Rig {
 
 function rig(vsExtra = '', rsExtra = ''): Rig {
   const clock = { t: 0, now: () => clock.t };
-  const table = new ServiceTable(parseKeepalivedConfig(conf(vsExtra, rsExtra)), clock);
+  const table = ServiceTable.build(parseKeepalivedConfig(conf(vsExtra, rsExtra)), clock);
   const r = { clock, changes: 0, log: [] as string[], svc: table.services[0]! } as Rig;
-  const director: GovernedDirector = {
-    serviceTable: table,
-    serviceChanged: (svc) => {
-      r.changes++;
-      svc.schedState = svc.scheduler.update(svc.schedState, svc.sched, clock);
-    },
+  // Count the scheduler rebuilds the governor asks for.
+  const destsChanged = table.destsChanged.bind(table);
+  table.destsChanged = (svc) => {
+    r.changes++;
+    destsChanged(svc);
   };
-  r.gov = new WeightGovernor(director, { clock, log: (l) => r.log.push(l) });
+  r.gov = new WeightGovernor({ table, clock, log: (l) => r.log.push(l) });
   return r;
 }
 

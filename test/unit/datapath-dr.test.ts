@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { VirtualServerConfig } from '../../src/config/model.js';
 import {
   DIRECTOR_MAC, FakeClock, memoryLab, ROUTER_MAC, RS, RS_MAC, service, VIP,
-} from '../support/memory-director.js';
+} from '../support/memory-plane.js';
 import {
   arpReply, arpRequest, decodeFrame, l4ChecksumOk, tcpFrame, udpFrame, TCP_FLAGS, verifyIpv4Checksum,
 } from '../support/packets.js';
@@ -38,7 +38,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 
 describe('data path, DR over a memory port', () => {
   it('announces the VIP and asks for every real server at start', async () => {
-    const { director, drain } = await started(service('dr'));
+    const { plane, drain } = await started(service('dr'));
     try {
       const arps = drain().map((f) => decodeFrame(f).arp!);
       const garp = arps.find((a) => a.senderIp === VIP && a.targetIp === VIP);
@@ -47,12 +47,12 @@ describe('data path, DR over a memory port', () => {
       assert.deepEqual(arps.filter((a) => a.targetIp !== VIP).map((a) => a.targetIp).sort(), RS);
       assert.ok(arps.every((a) => a.op === 1));
     } finally {
-      await director.stop();
+      plane.close();
     }
   });
 
   it('answers ARP for the VIP with its own MAC and ignores ARP for other addresses', async () => {
-    const { director, inject, drain } = await started(service('dr'));
+    const { plane, stats, inject, drain } = await started(service('dr'));
     try {
       drain();
       inject(arpRequest({ senderMac: ROUTER_MAC, senderIp: '198.19.0.1', targetIp: VIP }));
@@ -64,19 +64,19 @@ describe('data path, DR over a memory port', () => {
       assert.deepEqual(d.arp, { op: 2, senderMac: DIRECTOR_MAC, senderIp: VIP, targetMac: ROUTER_MAC, targetIp: '198.19.0.1' });
       inject(arpRequest({ senderMac: ROUTER_MAC, senderIp: '198.19.0.1', targetIp: '198.19.0.50' }));
       assert.equal(drain().length, 0);
-      assert.equal(director.stats().drops.arp_consumed, 1);
+      assert.equal(stats().drops.arp_consumed, 1);
     } finally {
-      await director.stop();
+      plane.close();
     }
   });
 
   it('holds packets until the real server resolves, then sends them with its MAC', async () => {
-    const { director, inject, drain } = await started(service('dr'));
+    const { plane, stats, inject, drain } = await started(service('dr'));
     try {
       const requests = drain();
       inject(syn(40000));
       assert.equal(drain().length, 0, 'held while unresolved');
-      assert.equal(director.stats().heldFrames, 1);
+      assert.equal(stats().heldFrames, 1);
       assert.equal(answerArp(requests, inject), 3);
       await tick();
       const [out] = drain();
@@ -85,14 +85,14 @@ describe('data path, DR over a memory port', () => {
       assert.equal(d.srcMac, DIRECTOR_MAC);
       assert.equal(d.ip!.dst, VIP, 'DR leaves the IP packet alone');
       assert.ok(verifyIpv4Checksum(out!) && l4ChecksumOk(out!));
-      assert.equal(director.stats().heldFrames, 0);
+      assert.equal(stats().heldFrames, 0);
     } finally {
-      await director.stop();
+      plane.close();
     }
   });
 
   it('spreads 30 connections 10/10/10 with rr and keeps each connection on its server', async () => {
-    const { director, inject, drain, settle } = await started(service('dr'));
+    const { plane, stats, inject, drain, settle } = await started(service('dr'));
     try {
       await settle();
       const perMac = new Map<string, number>();
@@ -111,16 +111,16 @@ describe('data path, DR over a memory port', () => {
         }));
         assert.equal(decodeFrame(drain()[0]!).dstMac, macOfPort.get(41000 + p));
       }
-      const s = director.stats();
+      const s = stats();
       assert.equal(s.connections, 30);
       assert.deepEqual(s.services[0]!.realServers.map((r) => r.conns), [10, 10, 10]);
     } finally {
-      await director.stop();
+      plane.close();
     }
   });
 
   it('forwards nothing that is not for a VIP service, and counts why', async () => {
-    const { director, inject, drain, settle } = await started(service('dr'));
+    const { plane, stats, inject, drain, settle } = await started(service('dr'));
     try {
       await settle();
       inject(syn(42000, '198.19.0.50'));                 // not our address
@@ -131,19 +131,19 @@ describe('data path, DR over a memory port', () => {
       }));
       inject(Buffer.from([1, 2, 3]));                    // runt frame
       assert.equal(drain().length, 0);
-      const drops = director.stats().drops;
+      const drops = stats().drops;
       assert.equal(drops.not_ours, 1);
       assert.equal(drops.no_service, 1);
       assert.equal(drops.no_conn, 1);
       assert.equal(drops.parse_error, 1);
     } finally {
-      await director.stop();
+      plane.close();
     }
   });
 
   it('balances UDP and expires idle connections after the IPVS udp timeout', async () => {
     const clock = new FakeClock();
-    const { director, inject, drain, settle } = await started(service('dr', { protocol: 'udp', port: 53 }), clock);
+    const { plane, stats, inject, drain, settle } = await started(service('dr', { protocol: 'udp', port: 53 }), clock);
     try {
       await settle();
       for (let p = 0; p < 6; p++) {
@@ -153,17 +153,17 @@ describe('data path, DR over a memory port', () => {
         }));
       }
       assert.equal(drain().length, 6);
-      assert.equal(director.stats().connections, 6);
+      assert.equal(stats().connections, 6);
       clock.ms += 299_000;
-      director.tick();
-      assert.equal(director.stats().connections, 6);
+      plane.tick();
+      assert.equal(stats().connections, 6);
       clock.ms += 2_000;
-      director.tick();
-      const s = director.stats();
+      plane.tick();
+      const s = stats();
       assert.equal(s.connections, 0);
       assert.ok(s.services[0]!.realServers.every((r) => r.activeConns === 0 && r.inactConns === 0));
     } finally {
-      await director.stop();
+      plane.close();
     }
   });
 });

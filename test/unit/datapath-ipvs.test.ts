@@ -1,8 +1,9 @@
 // IPVS's per-connection rules through the real data path (memory port): persistence with a
 // netmask, connection thresholds with the 3/4 rule, the TCP state machine deciding active and
-// inactive counts, and quiescent (weight 0) servers.
+// inactive counts, quiescent (weight 0) servers, and servers the weight governor takes Down.
 import assert from 'node:assert/strict';
-import { CLIENT, DIRECTOR_MAC, FakeClock, memoryLab, ROUTER_MAC, RS_MAC, service, VIP } from '../support/memory-director.js';
+import { WeightGovernor } from '../../src/control/governor.js';
+import { CLIENT, DIRECTOR_MAC, FakeClock, memoryLab, ROUTER_MAC, RS_MAC, service, VIP } from '../support/memory-plane.js';
 import { decodeFrame, tcpFrame, TCP_FLAGS } from '../support/packets.js';
 
 function segment(src: string, cport: number, flags: number): Buffer {
@@ -29,10 +30,10 @@ describe('data path, IPVS connection rules', () => {
       assert.equal(new Set(to.slice(0, 10)).size, 1, 'one /24, one real server');
       assert.equal(new Set(to.slice(10)).size, 1, 'the other /24 sticks too');
       assert.notEqual(to[10], to[0], 'rr gave the second network the next server');
-      const s = lab.director.stats().services[0]!.realServers;
+      const s = lab.stats().services[0]!.realServers;
       assert.equal(s[to[0]!]!.conns, 10);
     } finally {
-      await lab.director.stop();
+      lab.plane.close();
     }
   });
 
@@ -49,11 +50,11 @@ describe('data path, IPVS connection rules', () => {
       assert.equal(to.length, 15, 'the others take the rest');
       // SYN_RECV connections time out after 60 s; new ones to rs1 then go through again.
       clock.ms += 61_000;
-      lab.director.tick();
+      lab.plane.tick();
       for (let p = 0; p < 3; p++) lab.inject(segment(CLIENT, 34000 + p, TCP_FLAGS.SYN));
       assert.ok(servers(await lab.settle()).includes(0), 'below the lower threshold rs1 takes connections again');
     } finally {
-      await lab.director.stop();
+      lab.plane.close();
     }
   });
 
@@ -61,7 +62,7 @@ describe('data path, IPVS connection rules', () => {
     const lab = await memoryLab(service('dr'));
     try {
       await lab.settle();
-      const rs1 = () => lab.director.stats().services[0]!.realServers[0]!;
+      const rs1 = () => lab.stats().services[0]!.realServers[0]!;
       lab.inject(segment(CLIENT, 35000, TCP_FLAGS.SYN));
       assert.deepEqual([rs1().activeConns, rs1().inactConns], [0, 1]);
       lab.inject(segment(CLIENT, 35000, TCP_FLAGS.ACK));
@@ -70,7 +71,7 @@ describe('data path, IPVS connection rules', () => {
       assert.deepEqual([rs1().activeConns, rs1().inactConns], [0, 1]);
       assert.equal((await lab.settle()).length, 3, 'every segment of the connection forwarded');
     } finally {
-      await lab.director.stop();
+      lab.plane.close();
     }
   });
 
@@ -80,15 +81,35 @@ describe('data path, IPVS connection rules', () => {
       await lab.settle();
       lab.inject(segment(CLIENT, 36000, TCP_FLAGS.SYN));
       assert.deepEqual(servers(await lab.settle()), [0]);
-      const svc = lab.director.serviceTable.services[0]!;
+      const svc = lab.table.services[0]!;
       svc.sched.dests[0]!.weight = 0;
-      lab.director.serviceChanged(svc);
+      lab.table.destsChanged(svc);
       for (let p = 1; p <= 6; p++) lab.inject(segment(CLIENT, 36000 + p, TCP_FLAGS.SYN));
       assert.ok(!servers(await lab.settle()).includes(0), 'no new connection to rs1');
       lab.inject(segment(CLIENT, 36000, TCP_FLAGS.ACK));
       assert.deepEqual(servers(await lab.settle()), [0], 'its existing connection carries on');
     } finally {
-      await lab.director.stop();
+      lab.plane.close();
+    }
+  });
+
+  it('a server the governor takes Down gets no new connections, keeps its own, and is back on Up', async () => {
+    const lab = await memoryLab(service('dr'));
+    try {
+      await lab.settle();
+      const governor = new WeightGovernor({ table: lab.table, clock: lab.clock });
+      lab.inject(segment(CLIENT, 37000, TCP_FLAGS.SYN));
+      assert.deepEqual(servers(await lab.settle()), [0]);
+      governor.setHealth(lab.table.dests[0]!.id, false);
+      for (let p = 1; p <= 6; p++) lab.inject(segment(CLIENT, 37000 + p, TCP_FLAGS.SYN));
+      assert.ok(!servers(await lab.settle()).includes(0), 'no new connection to rs1');
+      lab.inject(segment(CLIENT, 37000, TCP_FLAGS.ACK));
+      assert.deepEqual(servers(await lab.settle()), [0], 'its existing connection carries on');
+      governor.setHealth(lab.table.dests[0]!.id, true);
+      for (let p = 7; p <= 12; p++) lab.inject(segment(CLIENT, 37000 + p, TCP_FLAGS.SYN));
+      assert.ok(servers(await lab.settle()).includes(0), 'Up: rs1 takes new connections again');
+    } finally {
+      lab.plane.close();
     }
   });
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { VirtualServerConfig } from '../../src/config/model.js';
 import {
   CLIENT, DIRECTOR_IP, DIRECTOR_MAC, FakeClock, LIPS, memoryLab, ROUTER_MAC, RS, RS_MAC, service, VIP,
-} from '../support/memory-director.js';
+} from '../support/memory-plane.js';
 import {
   arpRequest, decodeFrame, fragmentFrames, icmpEchoFrame, icmpErrorFrame, l4ChecksumOk, PROTO,
   tcpFrame, udpFrame, TCP_FLAGS, verifyIpv4Checksum, type DecodedFrame,
@@ -30,7 +30,7 @@ function intact(f: Buffer): DecodedFrame {
 
 describe('data path, NAT over a memory port', () => {
   it('rewrites the destination to the real server and the reply source back to the VIP', async () => {
-    const { director, inject, settle } = await lab(service('nat'));
+    const { plane, inject, settle } = await lab(service('nat'));
     try {
       inject(fromClient(40000));
       const [toRs] = await settle();
@@ -48,12 +48,12 @@ describe('data path, NAT over a memory port', () => {
       assert.equal(r.dstMac, ROUTER_MAC, 'next hop toward the client from the routing table');
       assert.deepEqual([r.ip!.src, r.ip!.dst, r.ip!.tcp!.srcPort, r.ip!.tcp!.dstPort], [VIP, CLIENT, 80, 40000]);
     } finally {
-      await director.stop();
+      plane.close();
     }
   });
 
   it('spreads 30 connections 10/10/10 and drops replies of no known connection', async () => {
-    const { director, inject, settle } = await lab(service('nat'));
+    const { plane, stats, inject, settle } = await lab(service('nat'));
     try {
       for (let p = 0; p < 30; p++) inject(fromClient(41000 + p));
       const counts = new Map<string, number>();
@@ -64,14 +64,14 @@ describe('data path, NAT over a memory port', () => {
         tcp: { srcPort: 8080, dstPort: 49999, flags: TCP_FLAGS.ACK },
       }));
       assert.equal((await settle()).length, 0);
-      assert.equal(director.stats().drops.not_ours, 1);
+      assert.equal(stats().drops.not_ours, 1);
     } finally {
-      await director.stop();
+      plane.close();
     }
   });
 
   it('answers TTL 1 with time-exceeded from its own address', async () => {
-    const { director, inject, settle } = await lab(service('nat'));
+    const { plane, stats, inject, settle } = await lab(service('nat'));
     try {
       inject(fromClient(42000, TCP_FLAGS.SYN, 1));
       const [reply] = await settle();
@@ -79,14 +79,14 @@ describe('data path, NAT over a memory port', () => {
       assert.equal(d.dstMac, ROUTER_MAC);
       assert.deepEqual([d.ip!.src, d.ip!.dst, d.ip!.icmp!.type, d.ip!.icmp!.code], [DIRECTOR_IP, CLIENT, 11, 0]);
       assert.equal(d.ip!.icmp!.quoted!.dst, VIP);
-      assert.equal(director.stats().icmpSent.timeExceeded, 1);
+      assert.equal(stats().icmpSent.timeExceeded, 1);
     } finally {
-      await director.stop();
+      plane.close();
     }
   });
 
   it('sends ICMP errors from the real server to the client with the quoted packet rewritten', async () => {
-    const { director, inject, settle } = await lab(service('nat', { protocol: 'udp', port: 53 }));
+    const { plane, inject, settle } = await lab(service('nat', { protocol: 'udp', port: 53 }));
     try {
       inject(udpFrame({
         eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: CLIENT, dst: VIP },
@@ -105,14 +105,14 @@ describe('data path, NAT over a memory port', () => {
       const q = d.ip!.icmp!.quoted!;
       assert.deepEqual([q.src, q.dst, q.ports!.src, q.ports!.dst], [CLIENT, VIP, 5353, 53]);
     } finally {
-      await director.stop();
+      plane.close();
     }
   });
 });
 
 describe('data path, FULLNAT over a memory port', () => {
   it('shows real servers only local addresses and reverses replies exactly', async () => {
-    const { director, inject, drain, settle } = await lab(service('fnat'));
+    const { plane, inject, drain, settle } = await lab(service('fnat'));
     try {
       inject(arpRequest({ senderMac: RS_MAC[0]!, senderIp: RS[0]!, targetIp: LIPS[1]! }));
       assert.equal(decodeFrame(drain()[0]!).arp!.senderMac, DIRECTOR_MAC, 'ARP for a LIP answered');
@@ -132,31 +132,31 @@ describe('data path, FULLNAT over a memory port', () => {
       assert.equal(r.dstMac, ROUTER_MAC);
       assert.deepEqual([r.ip!.src, r.ip!.tcp!.srcPort, r.ip!.dst, r.ip!.tcp!.dstPort], [VIP, 80, CLIENT, 43000]);
     } finally {
-      await director.stop();
+      plane.close();
     }
   });
 
   it('returns local ports to the pool when connections expire', async () => {
     const clock = new FakeClock();
-    const { director, inject, settle } = await lab(service('fnat'), clock);
+    const { plane, stats, inject, settle } = await lab(service('fnat'), clock);
     try {
       inject(fromClient(44000));
       await settle();
-      assert.equal(director.stats().connections, 1);
-      assert.equal(director.stats().services[0]!.localPortsInUse, 1);
+      assert.equal(stats().connections, 1);
+      assert.equal(stats().services[0]!.localPortsInUse, 1);
       clock.ms += 61_000; // SYN_RECV times out after 60 s
-      director.tick();
-      assert.equal(director.stats().connections, 0);
-      assert.equal(director.stats().services[0]!.localPortsInUse, 0);
+      plane.tick();
+      assert.equal(stats().connections, 0);
+      assert.equal(stats().services[0]!.localPortsInUse, 0);
     } finally {
-      await director.stop();
+      plane.close();
     }
   });
 });
 
 describe('data path, TUN over a memory port', () => {
   it('encapsulates in IPIP from the director to the real server', async () => {
-    const { director, inject, settle } = await lab(service('tun'));
+    const { plane, inject, settle } = await lab(service('tun'));
     try {
       const original = fromClient(45000);
       inject(original);
@@ -167,12 +167,12 @@ describe('data path, TUN over a memory port', () => {
       assert.equal(d.ip!.inner!.dst, VIP);
       assert.equal(d.ip!.inner!.tcp!.dstPort, 80);
     } finally {
-      await director.stop();
+      plane.close();
     }
   });
 
   it('answers a DF packet too big for the tunnel with fragmentation-needed', async () => {
-    const { director, inject, settle } = await lab(service('tun'));
+    const { plane, inject, settle } = await lab(service('tun'));
     try {
       inject(fromClient(45001));
       await settle();
@@ -184,7 +184,7 @@ describe('data path, TUN over a memory port', () => {
       assert.deepEqual([d.ip!.dst, d.ip!.icmp!.type, d.ip!.icmp!.code], [CLIENT, 3, 4]);
       assert.equal(d.ip!.icmp!.rest & 0xffff, 1480, 'advertises the MTU left after encapsulation');
     } finally {
-      await director.stop();
+      plane.close();
     }
   });
 });
@@ -194,23 +194,23 @@ describe('data path, methods mixed in one service', () => {
     const vs = service('dr');
     vs.realServers[1] = { ...vs.realServers[1]!, method: 'nat', port: 8080 };
     vs.realServers[2] = { ...vs.realServers[2]!, method: 'tun' };
-    const { director, inject, settle } = await lab(vs);
+    const { plane, stats, inject, settle } = await lab(vs);
     try {
       for (let p = 0; p < 3; p++) inject(fromClient(47000 + p));
       const [dr, nat, tun] = (await settle()).map(intact);
       assert.deepEqual([dr!.dstMac, dr!.ip!.dst, dr!.ip!.ttl], [RS_MAC[0], VIP, 64], 'DR: MAC only');
       assert.deepEqual([nat!.dstMac, nat!.ip!.dst, nat!.ip!.tcp!.dstPort, nat!.ip!.ttl], [RS_MAC[1], RS[1], 8080, 63], 'NAT');
       assert.deepEqual([tun!.dstMac, tun!.ip!.dst, tun!.ip!.proto, tun!.ip!.inner!.dst], [RS_MAC[2], RS[2], PROTO.IPIP, VIP], 'TUN');
-      assert.deepEqual(director.stats().services[0]!.realServers.map((r) => r.method), ['dr', 'nat', 'tun']);
+      assert.deepEqual(stats().services[0]!.realServers.map((r) => r.method), ['dr', 'nat', 'tun']);
     } finally {
-      await director.stop();
+      plane.close();
     }
   });
 });
 
 describe('data path, ICMP echo', () => {
   it('answers a ping to the VIP and passes over pings to other addresses', async () => {
-    const { director, inject, settle } = await lab(service('nat'));
+    const { plane, stats, inject, settle } = await lab(service('nat'));
     try {
       const ping = (dst: string) => icmpEchoFrame({
         eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: CLIENT, dst }, echo: { type: 8, id: 9, seq: 1, payload: Buffer.from('ping') },
@@ -219,18 +219,18 @@ describe('data path, ICMP echo', () => {
       const out = (await settle()).map(intact);
       assert.equal(out.length, 1);
       assert.deepEqual([out[0]!.dstMac, out[0]!.ip!.src, out[0]!.ip!.dst, out[0]!.ip!.icmp!.type], [ROUTER_MAC, VIP, CLIENT, 0]);
-      const s = director.stats();
+      const s = stats();
       assert.equal(s.icmpSent.echoReplies, 1);
       assert.equal(s.drops.not_ours, 1);
     } finally {
-      await director.stop();
+      plane.close();
     }
   });
 });
 
 describe('data path, fragments', () => {
   it('sends later fragments after their first one and drops orphans', async () => {
-    const { director, inject, settle } = await lab(service('dr', { protocol: 'udp', port: 53 }));
+    const { plane, stats, inject, settle } = await lab(service('dr', { protocol: 'udp', port: 53 }));
     try {
       const segment = Buffer.concat([
         Buffer.from([0x13, 0x88, 0, 53, 0, 208, 0, 0]), Buffer.alloc(200, 1),
@@ -243,9 +243,9 @@ describe('data path, fragments', () => {
       const orphan = fragmentFrames({ eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: CLIENT, dst: VIP, id: 78 }, proto: PROTO.UDP, payload: segment }, 64);
       inject(orphan[1]!);
       assert.equal((await settle()).length, 0);
-      assert.equal(director.stats().drops.fragment, 1);
+      assert.equal(stats().drops.fragment, 1);
     } finally {
-      await director.stop();
+      plane.close();
     }
   });
 });

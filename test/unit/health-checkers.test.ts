@@ -1,7 +1,9 @@
 // Checkers without a network: HTTP answer and agent reply judging, MISC_CHECK scripts (exit
 // codes, misc_dynamic, timeout kills the group), the runner's JSON-lines protocol, and the child
-// executor running its runner in this namespace. Socket checks run in test/netns/health-*.
+// executor running its runner in this namespace (and what a dying runner answers). Socket
+// checks run in test/netns/health-*.
 import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { judgeAgentReply } from '../../src/health/agent-check.js';
 import { runCheck } from '../../src/health/checkers.js';
@@ -9,7 +11,7 @@ import { ChildExecutor, runnerArgv } from '../../src/health/executor.js';
 import { judgeHttpAnswer } from '../../src/health/http-check.js';
 import { judgeExit, miscCheck } from '../../src/health/misc-check.js';
 import { serveChecks } from '../../src/health/runner.js';
-import type { MiscCheckSpec } from '../../src/health/types.js';
+import type { CheckOutcome, MiscCheckSpec } from '../../src/health/types.js';
 
 const misc = (path: string, timeout = 5, dynamic = false): MiscCheckSpec => ({ kind: 'misc', path, timeout, dynamic });
 
@@ -108,9 +110,62 @@ describe('health runner protocol (JSON lines)', () => {
     const ex = new ChildExecutor({ log: (l) => log.push(l) });
     const [a, b] = await Promise.all([ex.run(misc('exit 0')), ex.run(misc('exit 3', 5, true))]);
     assert.equal(a.ok, true, JSON.stringify(log));
-    assert.deepEqual(b.load, { kind: 'weight', weight: 1 });
+    assert.deepEqual(b.ok === true ? b.load : b, { kind: 'weight', weight: 1 });
     await ex.close();
     assert.equal((await ex.run(misc('exit 0'))).detail, 'health checks stopped');
     assert.ok(runnerArgv().at(-1)!.match(/runner\.(ts|js)$/));
   });
+
+  it('a runner that dies: its checks did not run (not failed), and it comes back', async function () {
+    this.timeout(30_000);
+    const log: string[] = [];
+    const ex = new ChildExecutor({ log: (l) => log.push(l) });
+    try {
+      assert.equal((await ex.run(misc('exit 0'))).ok, true, JSON.stringify(log));
+      const inFlight = ex.run(misc('sleep 20'));
+      const runners = childrenOf(process.pid).filter((c) => /runner\.(ts|js)/.test(c.cmdline));
+      assert.equal(runners.length, 1, JSON.stringify(runners));
+      const runner = runners[0]!.pid;
+      let script: number[] = [];
+      for (const until = Date.now() + 10_000; script.length === 0 && Date.now() < until;) {
+        await new Promise((r) => setTimeout(r, 20));
+        script = childrenOf(runner).map((c) => c.pid);
+      }
+      assert.equal(script.length, 1, 'the runner started the script');
+      process.kill(runner, 'SIGKILL');
+      // A killed runner cannot end its script's process group; this test does.
+      for (const pid of script) process.kill(-pid, 'SIGKILL');
+      const lost = await inFlight;
+      assert.deepEqual([lost.ok, lost.detail], [null, 'checker process exited (SIGKILL)']);
+      // Until the runner is back (at most one start a second), checks do not run; then they do.
+      const seen: CheckOutcome[] = [];
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && seen.at(-1)?.ok !== true) {
+        seen.push(await ex.run(misc('exit 0')));
+        if (seen.at(-1)?.ok === null) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(seen.at(-1)?.ok, true, JSON.stringify(seen));
+      for (const o of seen.slice(0, -1)) assert.deepEqual([o.ok, o.detail], [null, 'checker process restarting']);
+    } finally {
+      await ex.close();
+    }
+  });
 });
+
+/** The child processes of parent (pid and command line), from /proc. */
+function childrenOf(parent: number): Array<{ pid: number; cmdline: string }> {
+  const out: Array<{ pid: number; cmdline: string }> = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // Fields after the command name, which sits in parentheses and may hold spaces.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== parent) continue;
+      out.push({ pid: Number(name), cmdline: readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ') });
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return out;
+}

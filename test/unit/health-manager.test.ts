@@ -1,24 +1,25 @@
 // The health manager with a fake executor and a fake clock: schedules per delay_loop, retries
 // per delay_before_retry, warmup, Down within fall checks and back Up with a slow-start ramp,
-// all checkers must pass, alpha, load reports, keepalived-style log lines, stats, stop.
+// all checkers must pass, alpha, load reports, checks that could not run change nothing,
+// keepalived-style log lines, stats, stop.
 import { strict as assert } from 'node:assert';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
-import type { GovernedDirector } from '../../src/control/governor.js';
+import { WeightGovernor } from '../../src/control/governor.js';
 import { ServiceTable } from '../../src/datapath/service-table.js';
 import { HealthManager } from '../../src/health/manager.js';
-import { collectHealthStats, mergeHealthStats } from '../../src/health/stats.js';
-import type { CheckExecutor, CheckResult, CheckSpec } from '../../src/health/types.js';
+import { realServerHealth } from '../../src/health/stats.js';
+import type { CheckExecutor, CheckOutcome, CheckResult, CheckSpec } from '../../src/health/types.js';
 
 /** Answers from a table keyed by "kind host:port" (default ok); records every run. */
 class FakeExecutor implements CheckExecutor {
-  readonly answers = new Map<string, CheckResult>();
+  readonly answers = new Map<string, CheckOutcome>();
   readonly runs: Array<{ at: number; key: string }> = [];
   closed = false;
   constructor(private readonly clock: { now(): number }) {}
   static key(spec: CheckSpec): string {
     return spec.kind === 'misc' ? `misc ${spec.path}` : `${spec.kind} ${spec.connectIp}:${spec.connectPort}`;
   }
-  async run(spec: CheckSpec): Promise<CheckResult> {
+  async run(spec: CheckSpec): Promise<CheckOutcome> {
     const key = FakeExecutor.key(spec);
     this.runs.push({ at: this.clock.now(), key });
     return this.answers.get(key) ?? { ok: true, detail: 'fake ok', latencyMs: 1 };
@@ -31,7 +32,7 @@ class FakeExecutor implements CheckExecutor {
 const DOWN: CheckResult = { ok: false, detail: 'connect to 198.19.0.11:80: ECONNREFUSED', latencyMs: 0 };
 
 function rig(rsChecks: string, vsExtra = '', random = 0): {
-  m: HealthManager; ex: FakeExecutor; clock: { t: number; now(): number }; log: string[]; table: ServiceTable; director: GovernedDirector;
+  m: HealthManager; ex: FakeExecutor; clock: { t: number; now(): number }; log: string[]; table: ServiceTable; gov: WeightGovernor;
 } {
   const clock = { t: 0, now: () => clock.t };
   const config = parseKeepalivedConfig(`virtual_server 198.19.0.100 80 {
@@ -46,22 +47,20 @@ function rig(rsChecks: string, vsExtra = '', random = 0): {
  }
  real_server 198.19.0.12 80 { weight 100 }
 }`);
-  const table = new ServiceTable(config, clock);
-  const director: GovernedDirector = {
-    serviceTable: table,
-    serviceChanged: (svc) => { svc.schedState = svc.scheduler.update(svc.schedState, svc.sched, clock); },
-  };
+  const table = ServiceTable.build(config, clock);
   const ex = new FakeExecutor(clock);
   const log: string[] = [];
-  const m = new HealthManager({ director, executor: ex, clock, log: (l) => log.push(l), random: () => random });
-  return { m, ex, clock, log, table, director };
+  const gov = new WeightGovernor({ table, clock, log: (l) => log.push(l) });
+  const m = new HealthManager({ table, governor: gov, executor: ex, clock, log: (l) => log.push(l), random: () => random });
+  return { m, ex, clock, log, table, gov };
 }
 
-/** Advances the fake clock in 100 ms polls up to `ms`, letting checks settle. */
+/** Advances the fake clock in 100 ms polls up to `ms`, letting checks settle; the governor ticks each second, as the director's timer does. */
 async function runUntil(r: ReturnType<typeof rig>, ms: number): Promise<void> {
   while (r.clock.t < ms) {
     r.m.poll();
     await r.m.settled();
+    if (r.clock.t % 1000 === 0) r.gov.tick();
     r.clock.t += 100;
   }
 }
@@ -143,19 +142,43 @@ describe('health manager (fake executor, fake clock)', () => {
     assert.ok(Math.abs(weightA(r) - 50) < 10, `weight ${weightA(r)}`);
   });
 
-  it('stats: per-real-server health merged into director-style stats in order', async () => {
+  it('stats: each real server\'s health by its id, with or without checkers', async () => {
     const r = rig(TCP);
     r.ex.answers.set('tcp 198.19.0.11:80', DOWN);
     await runUntil(r, 100);
-    const h = collectHealthStats(r.director, r.m, r.clock.now());
-    const rs = h.services[0]!.realServers;
-    assert.deepEqual([rs[0]!.state, rs[0]!.weight, rs[0]!.available, rs[0]!.checks[0]!.ok], ['down', 0, false, false]);
-    assert.deepEqual([rs[1]!.state, rs[1]!.checks], ['up', []]);
-    const plain: { services: Array<{ realServers: Array<Record<string, unknown>> }> } = {
-      services: [{ realServers: [{ address: 'a' }, { address: 'b' }] }],
-    };
-    const merged = mergeHealthStats(plain, h);
-    assert.equal((merged.services[0]!.realServers[0]!['health'] as { state: string }).state, 'down');
+    const [a, b] = r.table.dests.map((d) => realServerHealth(r.m, r.gov, d, r.clock.now()));
+    assert.deepEqual([a!.address, a!.state, a!.weight, a!.available, a!.checks[0]!.ok], ['198.19.0.11', 'down', 0, false, false]);
+    assert.deepEqual([b!.address, b!.state, b!.checks], ['198.19.0.12', 'up', []]);
+  });
+
+  it('a check that could not run (runner restarting) moves health neither way', async () => {
+    const r = rig(TCP);
+    const notRun = { ok: null, detail: 'checker process restarting', latencyMs: 0 } as const;
+    r.ex.answers.set('tcp 198.19.0.11:80', notRun);
+    await runUntil(r, 5000);
+    assert.ok(r.ex.runs.length >= 5, 'it keeps trying');
+    assert.deepEqual([weightA(r), realServerHealth(r.m, r.gov, r.table.dests[0]!, r.clock.now()).state], [100, 'up']);
+    assert.deepEqual(r.log, ['TCP check on service 198.19.0.11:80 could not run (checker process restarting); health unchanged']);
+    const check = realServerHealth(r.m, r.gov, r.table.dests[0]!, r.clock.now()).checks[0]!;
+    assert.deepEqual([check.ok, check.detail, check.pending], [null, 'checker process restarting', 0]);
+    // Down, then not-run outcomes in the middle of a recovery neither finish nor undo it.
+    r.ex.answers.set('tcp 198.19.0.11:80', DOWN);
+    await runUntil(r, 8000);
+    assert.equal(weightA(r), 0);
+    r.ex.answers.set('tcp 198.19.0.11:80', notRun);
+    await runUntil(r, 12_000);
+    assert.equal(weightA(r), 0, 'still Down: not-run is not a success');
+    r.ex.answers.delete('tcp 198.19.0.11:80');
+    await runUntil(r, 14_000);
+    assert.equal(weightA(r), 100);
+  });
+
+  it('an executor that throws is a check that did not run, not a failure', async () => {
+    const r = rig(TCP);
+    r.ex.run = async () => { throw new Error('spawn EAGAIN'); };
+    await runUntil(r, 4000);
+    assert.equal(weightA(r), 100);
+    assert.deepEqual(r.log, ['TCP check on service 198.19.0.11:80 could not run (executor: spawn EAGAIN); health unchanged']);
   });
 
   it('stop(): closes the executor and runs no more checks', async () => {

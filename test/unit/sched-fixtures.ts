@@ -1,9 +1,9 @@
 // Builders shared by the scheduler tests: dests, services, packets, a fake clock, a seeded PRNG.
 import { DestFlags, type Clock, type Dest, type SchedFlag, type SchedPacket, type SchedService } from '../../src/sched/types.js';
 
-export function dest(index: number, weight: number, over: Partial<Dest> = {}): Dest {
+export function dest(id: number, weight: number, over: Partial<Dest> = {}): Dest {
   return {
-    index, addr: (0xc6130000 + 11 + index) >>> 0, port: 80, weight,
+    id, addr: (0xc6130000 + 11 + id) >>> 0, port: 80, weight,
     activeConns: 0, inactConns: 0, persistConns: 0, flags: DestFlags.AVAILABLE, ...over,
   };
 }
@@ -44,5 +44,5 @@ export function prng(seed: number): () => number {
 
 export const NAMES = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 export function nameOf(d: Dest | null): string {
-  return d === null ? '-' : NAMES[d.index]!;
+  return d === null ? '-' : NAMES[d.id]!;
 }

@@ -16,7 +16,7 @@ function shares<S>(s: Scheduler<S>, svc: SchedService, st: S, usePort = false): 
   const counts = new Array<number>(svc.dests.length).fill(0);
   for (let i = 0; i < FLOWS; i++) {
     const d = s.schedule(st, svc, packet(rnd(), usePort ? rnd() & 0xffff : 40000), clock);
-    if (d !== null) counts[d.index]!++;
+    if (d !== null) counts[d.id]!++;
   }
   return counts.map((c) => c / FLOWS);
 }
@@ -77,7 +77,7 @@ describe('sched dh', () => {
     const svc = service(ds);
     const st = dh.init(svc, clock);
     assert.equal(st.buckets.length, 256);
-    assert.deepEqual(st.buckets.slice(0, 4).map((d) => d!.index), [0, 1, 2, 0]);
+    assert.deepEqual(st.buckets.slice(0, 4).map((d) => d!.id), [0, 1, 2, 0]);
     const vip = 0xc6130064;
     assert.equal(dh.schedule(st, svc, packet(1, 1, vip), clock), ds[dhHash(vip) % 3]);
     ds[dhHash(vip) % 3]!.weight = 0;
@@ -88,7 +88,7 @@ describe('sched dh', () => {
 describe('sched sh', () => {
   it('tiles buckets by weight (A1 B2 C3 -> A B B C C C ...)', () => {
     const st = sh.init(service(dests([1, 2, 3])), clock);
-    assert.deepEqual(st.buckets.slice(0, 8).map((d) => 'ABC'[d!.index]).join(''), 'ABBCCCAB');
+    assert.deepEqual(st.buckets.slice(0, 8).map((d) => 'ABC'[d!.id]).join(''), 'ABBCCCAB');
   });
   for (const weights of [[1, 1, 1, 1], [1, 2, 3, 4], [5, 1, 2]]) {
     it(`100k flows land within 1% of weights ${weights.join(':')}`, () => {
@@ -140,13 +140,13 @@ describe('sched mh', () => {
   it('removing 1 of 10 servers moves about 1/10 of flows', () => {
     const ds = dests(new Array(10).fill(1));
     const before = mh.init(service(ds), clock);
-    const after = mh.init(service(ds.filter((d) => d.index !== 4)), clock);
+    const after = mh.init(service(ds.filter((d) => d.id !== 4)), clock);
     const rnd = prng(9);
     let moved = 0;
     for (let i = 0; i < FLOWS; i++) {
       const p = packet(rnd());
       const a = mh.schedule(before, service(ds), p, clock)!;
-      const b = mh.schedule(after, service(ds.filter((d) => d.index !== 4)), p, clock)!;
+      const b = mh.schedule(after, service(ds.filter((d) => d.id !== 4)), p, clock)!;
       if (a !== b) moved++;
     }
     const frac = moved / FLOWS;
@@ -166,7 +166,7 @@ describe('sched mh', () => {
       const p = packet(rnd());
       if (mh.schedule(st, svc, p, clock) === null) nulls++;
       const f = mh.schedule(st, service(ds, ['mh-fallback']), p, clock);
-      if (f !== null && f.index !== 1) fallbacks++;
+      if (f !== null && f.id !== 1) fallbacks++;
     }
     assert.ok(nulls > 800 && nulls < 1200, `${nulls} flows had the quiesced server`);
     assert.equal(fallbacks, 3000);
@@ -175,7 +175,7 @@ describe('sched mh', () => {
     const svc = service(dests([1, 1, 1, 1]), ['mh-port']);
     const st = mh.init(svc, clock);
     const seen = new Set<number>();
-    for (let p = 1000; p < 1050; p++) seen.add(mh.schedule(st, svc, packet(0xc6120105, p), clock)!.index);
+    for (let p = 1000; p < 1050; p++) seen.add(mh.schedule(st, svc, packet(0xc6120105, p), clock)!.id);
     assert.ok(seen.size >= 3);
   });
 });

@@ -64,7 +64,7 @@ describe('sched twos', () => {
     const st = s.init(svc, clock);
     for (let i = 0; i < 2000; i++) {
       const d = s.schedule(st, svc, packet(i), clock)!;
-      counts[d.index]!++;
+      counts[d.id]!++;
       if (i < 20) picks.push(nameOf(d));
     }
     assert.equal(counts[2], 0);

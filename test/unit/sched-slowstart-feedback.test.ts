@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createSlowStart, rampWeight } from '../../src/sched/slow-start.js';
 import { feedbackStep, newFeedbackState, parseAgentReply, parseMiscDynamic } from '../../src/sched/load-feedback.js';
-import { DEFAULT_DOWN_UP, simulateDownUp } from '../../src/sched/sim-down-up.js';
+import { DEFAULT_DOWN_UP, simulateDownUp } from '../../tools/sim-down-up.js';
 import { dest, FakeClock } from './sched-fixtures.js';
 
 describe('sched slow start', () => {

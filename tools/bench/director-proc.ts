@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   if (io !== undefined && io !== 'xdp' && io !== 'packet' && io !== 'auto') throw new Error('director-proc: --io is xdp, packet or auto');
   const rxRing = process.argv.includes('--rx-ring') ? arg('rx-ring') : undefined;
   if (rxRing !== undefined && rxRing !== 'block' && rxRing !== 'frame') throw new Error('director-proc: --rx-ring is block or frame');
-  const director = new Director({
+  const director = await Director.start({
     ...(io !== undefined ? { io } : {}),
     ...(rxRing !== undefined ? { rxRing } : {}),
     config: loadKeepalivedConfig(arg('config')),
@@ -26,7 +26,6 @@ async function main(): Promise<void> {
     ...(capacity !== undefined ? { connCapacity: capacity } : {}),
     log: (line) => console.error(line),
   });
-  await director.start();
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;

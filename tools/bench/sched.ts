@@ -25,7 +25,7 @@ function rng(seed: number): () => number {
 function makeService(n: number): SchedService {
   const r = rng(n * 7919 + 1);
   const dests: Dest[] = Array.from({ length: n }, (_, i) => ({
-    index: i, addr: (0xc6130000 + 11 + i) >>> 0, port: 80, weight: 1 + Math.floor(r() * 100),
+    id: i, addr: (0xc6130000 + 11 + i) >>> 0, port: 80, weight: 1 + Math.floor(r() * 100),
     activeConns: Math.floor(r() * 200), inactConns: Math.floor(r() * 50), persistConns: 0, flags: DestFlags.AVAILABLE,
   }));
   return { dests, schedFlags: new Set(), schedOptions: { seed: 12345 } };
@@ -52,11 +52,11 @@ function measure(name: string, n: number, packets: SchedPacket[]): number {
   const state = sched.init(svc, clock);
   const perRun = n >= 1000 && !['rr', 'wrr', 'dh', 'sh', 'mh'].includes(name) ? 20_000 : 400_000;
   let sink = 0;
-  for (let i = 0; i < perRun / 4; i++) sink += sched.schedule(state, svc, packets[i & (PACKETS - 1)]!, clock)?.index ?? 0;
+  for (let i = 0; i < perRun / 4; i++) sink += sched.schedule(state, svc, packets[i & (PACKETS - 1)]!, clock)?.id ?? 0;
   const results: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < perRun; i++) sink += sched.schedule(state, svc, packets[i & (PACKETS - 1)]!, clock)?.index ?? 0;
+    for (let i = 0; i < perRun; i++) sink += sched.schedule(state, svc, packets[i & (PACKETS - 1)]!, clock)?.id ?? 0;
     results.push(Number(process.hrtime.bigint() - t0) / perRun);
   }
   if (sink === -1) console.log(sink); // keeps the loop's result alive

@@ -1,10 +1,10 @@
 // A pure simulation of one server coming back from Down under a scheduler (wlc by default), with
 // and without slow start: Poisson-free steady arrivals, exponential connection lifetimes from a
 // seeded PRNG, an injected clock. Reports the recovered server's share of new connections per
-// second, the number behind the README chart and the slow start tests.
-import { getScheduler } from './registry.js';
-import { createSlowStart } from './slow-start.js';
-import { DestFlags, type Clock, type Dest, type SchedService } from './types.js';
+// second: the numbers behind the chart tools/chart-down-up.ts draws, and the slow start tests.
+import { getScheduler } from '../src/sched/registry.js';
+import { createSlowStart } from '../src/sched/slow-start.js';
+import { DestFlags, type Clock, type Dest, type SchedService } from '../src/sched/types.js';
 
 export interface DownUpParams {
   servers: number;
@@ -81,7 +81,7 @@ function mulberry(seed: number): () => number {
 export function simulateDownUp(p: DownUpParams): SecondShare[] {
   const sched = getScheduler(p.scheduler ?? 'wlc');
   const all: Dest[] = Array.from({ length: p.servers }, (_, i) => ({
-    index: i, addr: 0xc613000b + i, port: 80, weight: p.weight,
+    id: i, addr: 0xc613000b + i, port: 80, weight: p.weight,
     activeConns: 0, inactConns: 0, persistConns: 0, flags: DestFlags.AVAILABLE,
   }));
   const recovered = all[p.servers - 1]!;
@@ -98,7 +98,7 @@ export function simulateDownUp(p: DownUpParams): SecondShare[] {
   for (let i = 0; (now = i * step) < end; i++) {
     while (heap.t.length > 0 && heap.t[0]! <= now) {
       const d = all[heap.d[0]!]!;
-      if (heap.ph[0] === 0) { d.activeConns--; d.inactConns++; heap.push(heap.t[0]! + p.closeMs, d.index, 1); }
+      if (heap.ph[0] === 0) { d.activeConns--; d.inactConns++; heap.push(heap.t[0]! + p.closeMs, d.id, 1); }
       else d.inactConns--;
       heap.pop();
     }
@@ -110,7 +110,7 @@ export function simulateDownUp(p: DownUpParams): SecondShare[] {
     const d = sched.schedule(state, svc, { proto: 6, srcAddr: i, srcPort: 1024 + (i % 60000), dstAddr: 0xc6130064, dstPort: 80 }, clock);
     if (d === null) continue;
     d.activeConns++;
-    heap.push(now - p.meanLifetimeMs * Math.log(1 - rnd()), d.index, 0);
+    heap.push(now - p.meanLifetimeMs * Math.log(1 - rnd()), d.id, 0);
     if (now < p.upAtMs) continue;
     const sec = Math.floor((now - p.upAtMs) / 1000);
     const row = out[sec] ?? (out[sec] = { second: sec, newConns: 0, toRecovered: 0, share: 0 });

@@ -1,8 +1,13 @@
-// A director on an in-memory port for data-path tests: the native batch code of real ports,
-// driven frame by frame, with a fake clock and neighbours that answer its ARP requests.
+// A data plane on an in-memory port for data-path tests: the native batch code of real ports,
+// driven frame by frame, with a fake clock and neighbours that answer its ARP requests. It is
+// composed as Director.start() composes it, minus the timers: tests call tick() themselves.
 import { defaultGlobalDefs, type DirectorConfig, type ForwardMethod, type VirtualServerConfig } from '../../src/config/model.js';
-import { Director } from '../../src/director.js';
+import { DataPlane } from '../../src/datapath/data-plane.js';
+import { ServiceTable } from '../../src/datapath/service-table.js';
+import { collectStats, type DirectorStats } from '../../src/director-stats.js';
+import { loadAddon } from '../../src/native/binding.js';
 import { parseIpv4 } from '../../src/net/addr.js';
+import type { Route } from '../../src/net/routes.js';
 import { arpReply, decodeFrame } from './packets.js';
 
 export const DIRECTOR_MAC = '02:00:00:00:0d:01';
@@ -14,7 +19,12 @@ export const VIP = '198.19.0.100';
 export const RS = ['198.19.0.11', '198.19.0.12', '198.19.0.13'];
 export const RS_MAC = ['02:00:00:00:01:11', '02:00:00:00:01:12', '02:00:00:00:01:13'];
 export const LIPS = ['198.19.1.1', '198.19.1.2'];
-const NEIGHBOURS: Record<string, string> = { [ROUTER_IP]: ROUTER_MAC, ...Object.fromEntries(RS.map((ip, i) => [ip, RS_MAC[i]!])) };
+/** A fourth real server that answers ARP too, for tables rebuilt with one more. */
+export const SPARE_RS = '198.19.0.14';
+export const SPARE_RS_MAC = '02:00:00:00:01:14';
+const NEIGHBOURS: Record<string, string> = {
+  [ROUTER_IP]: ROUTER_MAC, [SPARE_RS]: SPARE_RS_MAC, ...Object.fromEntries(RS.map((ip, i) => [ip, RS_MAC[i]!])),
+};
 
 export class FakeClock {
   ms = 5_000_000;
@@ -36,8 +46,11 @@ export function service(method: ForwardMethod, o: Partial<VirtualServerConfig> =
 }
 
 export interface MemoryLab {
-  director: Director;
+  plane: DataPlane;
+  /** The table the plane started with. */
+  table: ServiceTable;
   clock: FakeClock;
+  stats(): DirectorStats;
   inject(...frames: Buffer[]): void;
   /** Frames the director sent since the last call. */
   drain(): Buffer[];
@@ -45,24 +58,33 @@ export interface MemoryLab {
   settle(): Promise<Buffer[]>;
 }
 
-/** Starts a director for vs on a memory port and resolves its real servers. */
-export async function memoryLab(vs: VirtualServerConfig | VirtualServerConfig[], clock = new FakeClock()): Promise<MemoryLab> {
+export const ROUTES: Route[] = [
+  { network: parseIpv4('198.19.0.0'), prefixLen: 24, gateway: 0, dev: 'mem0' },
+  { network: 0, prefixLen: 0, gateway: parseIpv4(ROUTER_IP), dev: 'mem0' },
+];
+
+/** The config memoryLab runs: these virtual servers, and the LIPS group when one is FULLNAT. */
+export function labConfig(vs: VirtualServerConfig | VirtualServerConfig[]): DirectorConfig {
   const virtualServers = [vs].flat();
   const fnat = virtualServers.some((v) => v.laddrGroup === 'lips');
-  const config: DirectorConfig = {
+  return {
     virtualServers, localAddressGroups: fnat ? { lips: LIPS } : {}, globalDefs: defaultGlobalDefs(),
     vrrp: { instances: [], scripts: [], syncGroups: [] }, warnings: [],
   };
-  const director = new Director({
-    config, memory: { name: 'mem0', mac: DIRECTOR_MAC, mtu: 1500 }, localAddress: DIRECTOR_IP, clock,
-    routes: [
-      { network: parseIpv4('198.19.0.0'), prefixLen: 24, gateway: 0, dev: 'mem0' },
-      { network: 0, prefixLen: 0, gateway: parseIpv4(ROUTER_IP), dev: 'mem0' },
-    ],
-  });
-  await director.start();
-  const engine = director.nativeEngine;
-  const port = director.portIndex;
+}
+
+/** Starts a data plane for vs on a memory port; its real servers resolve once settle() runs. */
+export async function memoryLab(vs: VirtualServerConfig | VirtualServerConfig[], clock = new FakeClock()): Promise<MemoryLab> {
+  const table = ServiceTable.build(labConfig(vs), clock);
+  const engine = new (loadAddon().Engine)();
+  const port = engine.addMemoryPort('mem0', DIRECTOR_MAC, 1500, { ipv4: parseIpv4(DIRECTOR_IP) });
+  let plane: DataPlane;
+  try {
+    plane = new DataPlane({ engine, port, table, routes: ROUTES, clock });
+  } catch (err) {
+    engine.close();
+    throw err;
+  }
   const inject = (...frames: Buffer[]) => engine.inject(port, frames);
   const drain = () => engine.drain(port).map((o) => Buffer.from(o.frame));
   const settle = async () => {
@@ -71,9 +93,9 @@ export async function memoryLab(vs: VirtualServerConfig | VirtualServerConfig[],
       let answered = 0;
       for (const f of drain()) {
         const arp = decodeFrame(f).arp;
-        const mac = arp && arp.op === 1 ? NEIGHBOURS[arp.targetIp] : undefined;
-        if (mac) {
-          inject(arpReply({ senderMac: mac, senderIp: arp!.targetIp, targetMac: DIRECTOR_MAC, targetIp: arp!.senderIp }));
+        const mac = arp?.op === 1 ? NEIGHBOURS[arp.targetIp] : undefined;
+        if (arp && mac) {
+          inject(arpReply({ senderMac: mac, senderIp: arp.targetIp, targetMac: DIRECTOR_MAC, targetIp: arp.senderIp }));
           answered++;
         } else {
           others.push(f);
@@ -84,5 +106,5 @@ export async function memoryLab(vs: VirtualServerConfig | VirtualServerConfig[],
     }
     return others.concat(drain());
   };
-  return { director, clock, inject, drain, settle };
+  return { plane, table, clock, stats: () => collectStats(plane, clock.now()), inject, drain, settle };
 }

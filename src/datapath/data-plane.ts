@@ -1,0 +1,200 @@
+// Everything that runs on one attached port: the service table in force, the connection table,
+// the ARP resolver and hold queue, and the batch classifier; plus the once-a-second work
+// (connection expiry, ARP refresh, hold timeouts, freeing drained ids). It owns the engine it
+// is given from then on.
+
+import { buildArpRequest, buildGratuitousArp } from '../arp/arp-frames.js';
+import { ArpResolver, type ArpEntry } from '../arp/resolver.js';
+import { ConnTable } from '../conntable/conn-table.js';
+import { loadAddon } from '../native/binding.js';
+import type { NativeEngine, NativeLayout, PortCounters, PortInfo, XdpStatus } from '../native/types.js';
+import { formatIpv4, formatMac } from '../net/addr.js';
+import { RouteTable, type Route } from '../net/routes.js';
+import type { Clock } from '../sched/types.js';
+import { Classifier } from './classifier.js';
+import type { ConnStateModel } from './conn-state-model.js';
+import { DropCounters, DropReason } from './drop-reasons.js';
+import { HoldQueue } from './hold-queue.js';
+import { ipvsStateModel } from './ipvs-state-model.js';
+import { ConnMethod, type ServiceTable } from './service-table.js';
+
+/** Held frames older than this are dropped (Linux drops unresolved queues after ~3 s too). */
+const HOLD_MAX_AGE_MS = 3000;
+const DEFAULT_CONN_CAPACITY = 1 << 20;
+
+export interface DataPlaneOptions {
+  /** An engine with the port attached and not started yet. */
+  engine: NativeEngine;
+  port: number;
+  table: ServiceTable;
+  /** Routes toward clients (NAT, FULLNAT replies) and routed real servers. */
+  routes: readonly Route[];
+  clock: Clock;
+  /** The director's own address on the segment (ARP sender, TUN outer source); default the port's. */
+  localIp?: number;
+  /** Connection table size; default 1,048,576. */
+  connCapacity?: number;
+  states?: ConnStateModel;
+}
+
+export class DataPlane {
+  readonly drops = new DropCounters();
+  readonly conns: ConnTable;
+  readonly arp: ArpResolver;
+  readonly hold: HoldQueue;
+  readonly portInfo: PortInfo;
+  /** Clock time the plane started at (stats' uptime, connection-table second 0). */
+  readonly startedAt: number;
+  private readonly engine: NativeEngine;
+  private readonly port: number;
+  private readonly clock: Clock;
+  private readonly layout: NativeLayout;
+  private readonly classifier: Classifier;
+  private readonly routes: RouteTable;
+  private services: ServiceTable;
+  /** Set by close(): the port's last counters, which stats still show. */
+  private final: { counters: PortCounters; xdp: XdpStatus | null } | null = null;
+
+  /**
+   * Wires the plane, asks for every real server's next hop, steers an XDP port's traffic, starts
+   * the engine and announces the owned addresses. Throws (the caller still owns the engine) when
+   * a real server has no route.
+   */
+  constructor(o: DataPlaneOptions) {
+    this.engine = o.engine;
+    this.port = o.port;
+    this.clock = o.clock;
+    this.services = o.table;
+    this.layout = loadAddon().layout;
+    this.portInfo = o.engine.portInfo(o.port);
+    this.startedAt = o.clock.now();
+    const localIp = o.localIp ?? this.portInfo.ipv4 >>> 0;
+    this.conns = new ConnTable(o.connCapacity ?? DEFAULT_CONN_CAPACITY, 0);
+    this.hold = new HoldQueue({ slots: this.layout.holdSlots, verdictWords: this.layout.verdict.WORDS!, perAddress: 16 });
+    this.arp = new ArpResolver({
+      clock: o.clock,
+      sendRequest: (ip, hi, lo) =>
+        this.engine.send(this.port, buildArpRequest(this.portInfo.mac, localIp, ip, hi || lo ? formatMac(hi, lo) : undefined)),
+      onChange: (entry) => this.onArpChange(entry),
+    });
+    const routes = new RouteTable([...o.routes]);
+    this.routes = routes;
+    this.classifier = new Classifier({
+      layout: this.layout, meta: o.engine.meta, verdict: o.engine.verdict, conns: this.conns,
+      states: o.states ?? ipvsStateModel, arp: this.arp, hold: this.hold, drops: this.drops, routes, clock: o.clock,
+      lanPort: o.port, localIp, mtu: this.portInfo.mtu, epochMs: this.startedAt,
+    }, o.table);
+    o.engine.onBatch((port, count) => this.classifier.handle(port, count));
+    this.resolveDests(o.table, routes);
+    this.steerXdp(o.table);
+    o.engine.start();
+    this.announce(o.table.ownedAddresses);
+  }
+
+  /** The service table in force. */
+  get table(): ServiceTable {
+    return this.services;
+  }
+
+  /** ICMP the director answered with itself. */
+  get replies(): { readonly timeExceeded: number; readonly fragNeeded: number; readonly echo: number } {
+    return this.classifier.replies;
+  }
+
+  get portCounters(): PortCounters {
+    return this.final?.counters ?? this.engine.counters(this.port);
+  }
+
+  /** The AF_XDP socket's attach mode and checksum work, for an XDP port; null otherwise. */
+  get xdpStatus(): XdpStatus | null {
+    if (this.final !== null) return this.final.xdp;
+    return this.portInfo.kind === 'xdp' ? this.engine.xdpStatus(this.port) : null;
+  }
+
+  /**
+   * Swaps in a table built from the one in force (ServiceTable.build with it as previous).
+   * Batches run on this thread, so the swap falls between two of them; connections keep their
+   * real servers by id, and those of removed ones drain.
+   */
+  install(table: ServiceTable): void {
+    if (table.registry !== this.services.registry) throw new Error('director: a new service table must be built from the one in force');
+    this.resolveDests(table, this.routes);
+    this.steerXdp(table);
+    const announced = this.services.ownedAddresses;
+    this.services = table;
+    this.classifier.setServices(table);
+    this.announce([...table.ownedAddresses].filter((a) => !announced.has(a)));
+  }
+
+  /** The once-a-second work: expiry, ARP refresh, hold timeouts, drained ids. */
+  tick(): void {
+    const factory = this.classifier.factory;
+    this.conns.expire(this.classifier.seconds(), (e) => factory.release(e));
+    factory.tick();
+    this.arp.tick();
+    const expired = this.hold.expire(this.clock.now(), HOLD_MAX_AGE_MS);
+    for (let k = 0; k < expired; k++) this.drops.add(DropReason.UNRESOLVED);
+    this.services.reap();
+  }
+
+  /** Stops the engine and closes its ports; closing twice is fine. */
+  close(): void {
+    if (this.final !== null) return;
+    this.engine.stop();
+    this.final = { counters: this.portCounters, xdp: this.xdpStatus };
+    this.engine.close();
+  }
+
+  /**
+   * Gives every real server the neighbour its packets go to: itself for DR and TUN (which need
+   * it on the segment, as IPVS does), the routed next hop for NAT and FULLNAT.
+   */
+  private resolveDests(table: ServiceTable, routes: RouteTable): void {
+    for (const dest of table.dests) {
+      const hop = dest.method === ConnMethod.DR || dest.method === ConnMethod.TUN ? dest.addr : routes.nextHop(dest.addr);
+      if (hop < 0) throw new Error(`director: no route to real server ${formatIpv4(dest.addr)}`);
+      const neighbour = this.arp.want(hop);
+      if (!neighbour) throw new Error('director: too many next hops for the neighbour table');
+      dest.nhop = neighbour.id;
+    }
+  }
+
+  /** An XDP port's program steers only what the director handles; everything else stays the kernel's. */
+  private steerXdp(table: ServiceTable): void {
+    if (this.portInfo.kind !== 'xdp') return;
+    const natSources = table.dests.filter((d) => d.method === ConnMethod.NAT).map((d) => d.addr);
+    this.engine.setXdpAddresses(this.port, { owned: [...table.ownedAddresses], natSources });
+  }
+
+  /** Gratuitous ARP for every owned address, so neighbours learn the director's MAC now. */
+  private announce(addresses: Iterable<number>): void {
+    for (const addr of addresses) this.engine.send(this.port, buildGratuitousArp(this.portInfo.mac, addr));
+  }
+
+  /** A next hop resolved or failed: release or drop the frames held for it. */
+  private onArpChange(entry: ArpEntry): void {
+    // The resolver may run inside a batch (an ARP reply arrived): release after it returns.
+    setImmediate(() => this.releaseHeld(entry));
+  }
+
+  private releaseHeld(entry: ArpEntry): void {
+    if (this.final !== null) return;
+    const slots = this.hold.take(entry.id);
+    if (!this.arp.usable(entry)) {
+      for (let k = 0; k < slots.length; k++) this.drops.add(DropReason.UNRESOLVED);
+      return;
+    }
+    const v = this.layout.verdict;
+    const words = v.WORDS!;
+    const pending = this.hold.pending;
+    const out = this.engine.heldVerdict;
+    slots.forEach((slot, k) => {
+      const base = k * words;
+      out.set(pending.subarray(slot * words, (slot + 1) * words), base);
+      out[base + v.DST_MAC_HI!] = entry.macHi;
+      out[base + v.DST_MAC_LO!] = entry.macLo;
+      out[base + v.SLOT!] = slot;
+    });
+    if (slots.length) this.engine.transmitHeld(slots.length);
+  }
+}

@@ -1,7 +1,7 @@
 // The individual checks run before a director starts; each returns findings whose one-line
 // message says what is wrong and what to do about it.
 
-import type { SystemReader } from './reader.js';
+import { ReadError, type SystemReader } from './reader.js';
 
 export type Level = 'error' | 'warning';
 
@@ -22,15 +22,14 @@ export function effectiveCapabilities(status: string | null): bigint | null {
   return m ? BigInt('0x' + m[1]) : null;
 }
 
+const NEEDED_CAPS: ReadonlyArray<readonly [string, number]> = [['CAP_NET_RAW', CAP_NET_RAW], ['CAP_NET_ADMIN', CAP_NET_ADMIN]];
+
 export function checkCapabilities(reader: SystemReader): Finding[] {
   const caps = effectiveCapabilities(reader.readFile('/proc/self/status'));
   if (caps === null) {
-    return [{ level: 'warning', check: 'capabilities', message: 'cannot read CapEff from /proc/self/status; director needs CAP_NET_RAW and CAP_NET_ADMIN (run as root)' }];
+    return [{ level: 'error', check: 'capabilities', message: 'cannot read CapEff from /proc/self/status, so cannot tell whether director has CAP_NET_RAW and CAP_NET_ADMIN (run it as root)' }];
   }
-  const missing = [
-    ['CAP_NET_RAW', CAP_NET_RAW],
-    ['CAP_NET_ADMIN', CAP_NET_ADMIN],
-  ].filter(([, bit]) => (caps & (1n << BigInt(bit))) === 0n).map(([n]) => n as string);
+  const missing = NEEDED_CAPS.filter(([, bit]) => (caps & (1n << BigInt(bit))) === 0n).map(([name]) => name);
   if (missing.length === 0) return [];
   return [{
     level: 'error',
@@ -58,9 +57,12 @@ export function checkTapDevice(reader: SystemReader): Finding[] {
   }];
 }
 
+/** A sysctl's value, or null when it does not exist; a value that is no number cannot be judged. */
 function sysctl(reader: SystemReader, key: string): number | null {
-  const text = reader.readFile(`/proc/sys/${key.replace(/\./g, '/')}`);
-  if (text === null || !/^-?\d+\s*$/.test(text)) return null;
+  const path = `/proc/sys/${key.replace(/\./g, '/')}`;
+  const text = reader.readFile(path);
+  if (text === null) return null;
+  if (!/^-?\d+\s*$/.test(text)) throw new ReadError(`${path} holds ${JSON.stringify(text.slice(0, 40))}, not a number`);
   return Number(text.trim());
 }
 

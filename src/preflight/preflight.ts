@@ -2,7 +2,7 @@
 // and formats the findings.
 
 import type { DirectorConfig } from '../config/model.js';
-import type { SystemReader } from './reader.js';
+import { ReadError, type SystemReader } from './reader.js';
 import {
   checkCapabilities, checkInterface, checkIpForward, checkOwnedAddresses, checkRpFilter, checkTapDevice,
   type Finding,
@@ -20,16 +20,28 @@ export interface PreflightOptions {
 
 /** Every finding; the director may start only when none is an error. */
 export function runPreflight(options: PreflightOptions, reader: SystemReader): Finding[] {
-  const findings = [...checkCapabilities(reader)];
-  if (options.interface) {
-    const missing = checkInterface(reader, options.interface);
+  const findings = guarded('capabilities', 'capabilities', () => checkCapabilities(reader));
+  const ifname = options.interface;
+  if (ifname) {
+    const missing = guarded('interface', `interface '${ifname}'`, () => checkInterface(reader, ifname));
     findings.push(...missing);
-    if (missing.length === 0) findings.push(...checkRpFilter(reader, options.interface));
-    findings.push(...checkIpForward(reader));
+    if (missing.length === 0) findings.push(...guarded('rp_filter', `rp_filter on ${ifname}`, () => checkRpFilter(reader, ifname)));
+    findings.push(...guarded('ip_forward', 'net.ipv4.ip_forward', () => checkIpForward(reader)));
   }
-  if (options.tap) findings.push(...checkTapDevice(reader));
-  findings.push(...checkOwnedAddresses(reader, ownedAddresses(options.config)));
+  if (options.tap) findings.push(...guarded('tap', '/dev/net/tun', () => checkTapDevice(reader)));
+  const owned = ownedAddresses(options.config);
+  findings.push(...guarded('address', 'whether the kernel owns a VIP', () => checkOwnedAddresses(reader, owned)));
   return findings;
+}
+
+/** A check that could not read what it needs fails closed: an error naming what it could not read. */
+function guarded(check: string, what: string, run: () => Finding[]): Finding[] {
+  try {
+    return run();
+  } catch (err) {
+    if (!(err instanceof ReadError)) throw err;
+    return [{ level: 'error', check, message: `could not check ${what}: ${err.message}` }];
+  }
 }
 
 /** Addresses director answers for: the VIPs and the FULLNAT local addresses in use. */

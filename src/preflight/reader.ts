@@ -1,6 +1,7 @@
-// The narrow view of the system preflight and realserver checks read through: files under /proc
-// and /sys, directory listings and interface addresses, for the current network namespace or a
-// named one (through `ip netns exec`, which also remounts /sys for that namespace).
+// The narrow view of the system preflight reads through: files under /proc and /sys, directory
+// listings and interface addresses, for the current network namespace or a named one (through
+// `ip netns exec`, which also remounts /sys for that namespace). Only "does not exist" is an
+// answer; every other failure to read throws, so no check passes on what it could not see.
 
 import * as fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -12,32 +13,28 @@ export interface InterfaceAddress {
 }
 
 export interface SystemReader {
-  /** A file's contents, or null when it is missing or unreadable. */
+  /** A file's contents, or null when it does not exist; any other failure throws ReadError. */
   readFile(path: string): string | null;
-  /** A directory's entries, or null when it is missing. */
+  /** A directory's entries, or null when it does not exist; any other failure throws ReadError. */
   listDir(path: string): string[] | null;
-  /** Every IPv4 address configured in the namespace. */
+  /** Every IPv4 address configured in the namespace; throws ReadError when they cannot be listed. */
   addresses(): InterfaceAddress[];
+}
+
+/**
+ * Something could not be read for another reason than not existing (permissions, `ip` failing,
+ * output it cannot parse): a check that depends on it cannot pass, so preflight reports it.
+ */
+export class ReadError extends Error {
+  override name = 'ReadError';
 }
 
 /** Reads the namespace this process runs in. */
 export function localReader(): SystemReader {
   return {
-    readFile(path) {
-      try {
-        return fs.readFileSync(path, 'utf8');
-      } catch {
-        return null;
-      }
-    },
-    listDir(path) {
-      try {
-        return fs.readdirSync(path).sort();
-      } catch {
-        return null;
-      }
-    },
-    addresses: () => parseIpAddrJson(run('ip', ['-j', '-4', 'addr', 'show'])),
+    readFile: (path) => unlessMissing(path, () => fs.readFileSync(path, 'utf8')),
+    listDir: (path) => unlessMissing(path, () => fs.readdirSync(path).sort()),
+    addresses: () => parseIpAddrJson(run(['ip', '-j', '-4', 'addr', 'show'])),
   };
 }
 
@@ -47,32 +44,56 @@ export function localReader(): SystemReader {
  */
 export function netnsReader(ns: string): SystemReader {
   const local = localReader();
-  const inNs = (cmd: string, args: string[]): string | null => run('ip', ['netns', 'exec', ns, cmd, ...args]);
+  const inNs = (path: string, argv: string[]): string | null => {
+    try {
+      return run(['ip', 'netns', 'exec', ns, ...argv]);
+    } catch (err) {
+      if (saysMissing(err, path)) return null;
+      throw err;
+    }
+  };
   return {
-    readFile: (path) => (path.startsWith('/proc/self/') ? local.readFile(path) : inNs('cat', [path])),
-    listDir: (path) => inNs('ls', ['-1', path])?.split('\n').filter((l) => l !== '').sort() ?? null,
-    addresses: () => parseIpAddrJson(run('ip', ['-n', ns, '-j', '-4', 'addr', 'show'])),
+    readFile: (path) => (path.startsWith('/proc/self/') ? local.readFile(path) : inNs(path, ['cat', path])),
+    listDir: (path) => inNs(path, ['ls', '-1', path])?.split('\n').filter((l) => l !== '').sort() ?? null,
+    addresses: () => parseIpAddrJson(run(['ip', '-n', ns, '-j', '-4', 'addr', 'show'])),
   };
 }
 
-function run(cmd: string, args: string[]): string | null {
+/** cat ("PATH: No such file") and ls ("'PATH': No such file") name a missing path; `ip netns exec` failing does not. */
+function saysMissing(err: unknown, path: string): boolean {
+  return err instanceof ReadError && (err.message.includes(`${path}: No such file`) || err.message.includes(`${path}': No such file`));
+}
+
+function unlessMissing<T>(path: string, read: () => T): T | null {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  } catch {
-    return null;
+    return read();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new ReadError(`cannot read ${path}: ${(err as Error).message}`);
   }
 }
 
-/** Parses `ip -j addr show` output; anything unparsable yields no addresses. */
-export function parseIpAddrJson(text: string | null): InterfaceAddress[] {
-  if (!text) return [];
+/** Runs a command for its output; a failure is a ReadError naming the command and what it said. */
+function run(argv: string[]): string {
+  const [cmd = '', ...args] = argv;
+  try {
+    // C locale: the messages above are matched in English.
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+  } catch (err) {
+    const e = err as Error & { stderr?: string };
+    throw new ReadError(`${argv.join(' ')} failed: ${(e.stderr || e.message).trim()}`);
+  }
+}
+
+/** Parses `ip -j addr show` output; output that is not that is a ReadError. */
+export function parseIpAddrJson(text: string): InterfaceAddress[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    return [];
+    throw new ReadError(`ip -j addr show printed something that is not JSON: ${text.slice(0, 80)}`);
   }
-  if (!Array.isArray(parsed)) return [];
+  if (!Array.isArray(parsed)) throw new ReadError(`ip -j addr show printed no list: ${text.slice(0, 80)}`);
   const out: InterfaceAddress[] = [];
   for (const link of parsed as Array<{ ifname?: unknown; addr_info?: unknown }>) {
     if (typeof link.ifname !== 'string' || !Array.isArray(link.addr_info)) continue;

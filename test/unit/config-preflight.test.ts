@@ -1,9 +1,10 @@
 // Preflight checks against a fake system reader: capabilities, interface, ip_forward, rp_filter,
-// addresses the kernel would own, TAP device; each message says what to do.
+// addresses the kernel would own, TAP device; each message says what to do. What cannot be read
+// fails the check (an error saying what), never passes it.
 import { strict as assert } from 'node:assert';
 import { runPreflight, hasErrors, ownedAddresses, formatFinding } from '../../src/preflight/preflight.js';
 import { effectiveCapabilities } from '../../src/preflight/checks.js';
-import { parseIpAddrJson, type InterfaceAddress, type SystemReader } from '../../src/preflight/reader.js';
+import { localReader, netnsReader, parseIpAddrJson, ReadError, type InterfaceAddress, type SystemReader } from '../../src/preflight/reader.js';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
 
 const ALL_CAPS = 'Name:\tnode\nCapEff:\t000001ffffffffff\n';
@@ -70,9 +71,38 @@ describe('preflight (fake reader, no root needed)', () => {
     assert.deepEqual(runPreflight({ config, tap: 'dtap0' }, ok), []);
   });
 
-  it('unreadable CapEff is a warning, not an error', () => {
+  it('unreadable CapEff is an error: capabilities it cannot see are not assumed', () => {
     const findings = runPreflight({ config }, fake({}));
-    assert.deepEqual(findings.map((f) => [f.level, f.check]), [['warning', 'capabilities']]);
+    assert.deepEqual(findings.map((f) => [f.level, f.check]), [['error', 'capabilities']]);
+  });
+
+  it('a read that fails is an error naming what could not be read, not a pass', () => {
+    const failing: SystemReader = {
+      ...fake(healthy),
+      addresses: () => { throw new ReadError('ip -j -4 addr show failed: Cannot open netlink socket'); },
+    };
+    assert.deepEqual(runPreflight({ config, interface: 'eth0' }, failing).map(formatFinding), [
+      'error: could not check whether the kernel owns a VIP: ip -j -4 addr show failed: Cannot open netlink socket',
+    ]);
+    const garbled = fake({ ...healthy, '/proc/sys/net/ipv4/ip_forward': 'x\n' });
+    assert.deepEqual(runPreflight({ config, interface: 'eth0' }, garbled).map(formatFinding), [
+      'error: could not check net.ipv4.ip_forward: /proc/sys/net/ipv4/ip_forward holds "x\\n", not a number',
+    ]);
+  });
+
+  it('a namespace that cannot be entered fails every check that reads it', () => {
+    const findings = runPreflight({ config, interface: 'eth0' }, netnsReader(`director-no-such-ns-${process.pid}`))
+      .filter((f) => f.check !== 'capabilities');
+    assert.deepEqual(findings.map((f) => [f.level, f.check]), [['error', 'interface'], ['error', 'ip_forward'], ['error', 'address']]);
+    for (const f of findings) assert.match(f.message, /^could not check .*: ip (netns exec|-n) director-no-such-ns-\d+ .* failed: /);
+  });
+
+  it('the local reader: missing is null, unreadable throws', () => {
+    const r = localReader();
+    assert.equal(r.readFile('/proc/self/no-such-file'), null);
+    assert.equal(r.listDir('/no/such/dir'), null);
+    assert.throws(() => r.readFile('/proc/self'), ReadError);
+    assert.match(r.readFile('/proc/self/status') ?? '', /CapEff/);
   });
 
   it('owned addresses: VIPs plus the local addresses of FNAT services', () => {
@@ -84,6 +114,6 @@ describe('preflight (fake reader, no root needed)', () => {
     assert.equal(effectiveCapabilities('nothing'), null);
     const json = '[{"ifname":"lo","addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8}]},{"ifname":"eth0","addr_info":[{"family":"inet6","local":"2001:db8::1"}]}]';
     assert.deepEqual(parseIpAddrJson(json), [{ ifname: 'lo', address: '127.0.0.1', prefixlen: 8 }]);
-    assert.deepEqual(parseIpAddrJson('not json'), []);
+    assert.throws(() => parseIpAddrJson('not json'), /not JSON: not json/);
   });
 });

@@ -6,7 +6,7 @@ import type { RealServerMode } from '../realserver/plan.js';
 import { checkRealServer, setupRealServer, teardownRealServer, type Outcome } from '../realserver/realserver.js';
 import { fileStateStore, type StateStore } from '../realserver/state.js';
 import { localSystem, type RealServerSystem } from '../realserver/system.js';
-import { findDecapsulator } from '../realserver/tunnel.js';
+import { startDecapsulator, type DecapsulatorFactory } from '../realserver/tunnel.js';
 import { UsageError, type Values } from './args.js';
 import { defineCommand, type CommandGroup } from './command.js';
 import { EXIT_FAIL, EXIT_OK, type CliIo } from './io.js';
@@ -15,10 +15,10 @@ export interface RealServerDeps {
   system(): RealServerSystem;
   store(): StateStore;
   /** The TUN-mode decapsulator (the native one unless a test fakes it). */
-  decapsulator?: typeof findDecapsulator;
+  decapsulator?: DecapsulatorFactory;
 }
 
-const defaultDeps: RealServerDeps = { system: localSystem, store: () => fileStateStore(), decapsulator: findDecapsulator };
+const defaultDeps: RealServerDeps = { system: localSystem, store: () => fileStateStore(), decapsulator: startDecapsulator };
 
 const SETUP_OPTIONS = {
   vip: { value: 'VIP', required: true, help: 'the virtual IPv4 address this real server serves' },
@@ -82,17 +82,12 @@ async function setup(v: Values<typeof SETUP_OPTIONS>, io: CliIo, deps: RealServe
   if (v.check) return print(checkRealServer(plan, deps.system()), io);
   const code = print(setupRealServer(plan, deps.system(), deps.store()), io);
   if (code !== EXIT_OK || iface === undefined || v.mode !== 'tun') return code;
-  return runDecapsulator(vip, iface, io, deps.decapsulator ?? findDecapsulator);
+  return runDecapsulator(vip, iface, io, deps.decapsulator ?? startDecapsulator);
 }
 
 /** TUN mode: the decapsulator runs in the foreground until a signal. */
-async function runDecapsulator(vip: string, iface: string, io: CliIo, find: typeof findDecapsulator): Promise<number> {
-  const { factory, reason } = await find();
-  if (!factory) {
-    io.err(`error: tun mode: ${reason}; ARP suppression is in place, but IPIP packets will not be decapsulated`);
-    return EXIT_FAIL;
-  }
-  const running = await factory({ vip, interface: iface });
+async function runDecapsulator(vip: string, iface: string, io: CliIo, start: DecapsulatorFactory): Promise<number> {
+  const running = await start({ vip, interface: iface });
   io.out(`decapsulating IPIP for ${vip} on ${iface}; stop with Ctrl-C`);
   const signal = await io.waitForSignal();
   await running.stop();

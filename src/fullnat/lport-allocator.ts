@@ -60,11 +60,6 @@ export class LocalPortAllocator {
     this.inUse[a] = this.inUse[a]! - 1;
   }
 
-  isInUse(laddr: number, lport: number): boolean {
-    const a = this.addresses.indexOf(laddr);
-    return a >= 0 && (this.used[a]![lport >>> 5]! & (1 << (lport & 31))) !== 0;
-  }
-
   /** Next free port at or after the address's cursor, wrapping; the caller knows one exists. */
   private findFree(a: number): number {
     const bits = this.used[a]!;

@@ -3,7 +3,7 @@
 //
 // API for the connection table / data path (all times in ms from the injected clock):
 //   const t = createTemplateTable();
-//   const key = templateKey(proto, clientAddr, netmask, vaddr, vport)    // numbers, no allocation
+//   const key = templateKey(proto, clientAddr, netmask, vaddr, vport)  // two exact numbers, one small object
 //   let tpl = lookupTemplate(t, key, now, policy)   // valid template or null (touches its timer)
 //   if (tpl === null) { dest = scheduler.schedule(...); tpl = createTemplate(t, key, dest, now, timeoutMs) }
 //   attachConn(tpl) when a connection is created under it; detachConn(tpl) when that conn expires
@@ -11,7 +11,8 @@
 // Accounting as IPVS: a template counts in dest.persistConns, never in active/inactive (so not
 // towards thresholds); it cannot expire while connections it controls are alive (n_control), its
 // timer restarts on every use, and a template whose dest left the service (AVAILABLE cleared) or,
-// with expireQuiescent, went to weight 0 is invalidated but still counted until its timer ends.
+// with expireQuiescent, went to weight 0 is invalidated but still counted until its timer ends
+// (so a removed real server stays held, by id, while templates point at it).
 import { DestFlags, type Dest } from '../sched/types.js';
 
 export interface TemplateKey {

@@ -5,11 +5,11 @@
 // How a connection table uses it (this mirrors ip_vs_bind_dest / set_tcp_state / unbind):
 //   - new connection: state NONE, counted in dest.inactConns (IPVS starts every connection
 //     INACTIVE; UDP connections stay inactive for life);
-//   - each TCP packet: s' = nextState(s, direction(isOutput, noOutput), flags); when
-//     isActive(s) !== isActive(s') move one count between activeConns and inactConns;
-//     the timer becomes timeoutFor(s') (seconds);
-//   - DR and TUN connections start with noOutput = true (replies bypass the director), so their
-//     inbound packets use the INPUT_ONLY table; NAT/FULLNAT see OUTPUT packets;
+//   - each TCP packet: s' = nextState(s, dir, flags), dir being OUTPUT for packets from the real
+//     server, INPUT_ONLY for client packets of DR and TUN connections (their replies bypass the
+//     director) and INPUT for client packets of NAT and FULLNAT ones; when isActive(s) !==
+//     isActive(s') move one count between activeConns and inactConns; the timer becomes
+//     timeoutFor(s') (seconds);
 //   - expiry: decrement activeConns if isActive(s) else inactConns.
 
 export const TcpState = {
@@ -25,7 +25,6 @@ export const TcpState = {
   LISTEN: 9,
   SYNACK: 10,
 } as const;
-export type TcpStateValue = (typeof TcpState)[keyof typeof TcpState];
 export const TCP_STATE_COUNT = 11;
 export const TCP_STATE_NAMES = [
   'NONE', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT', 'TIME_WAIT',
@@ -34,7 +33,6 @@ export const TCP_STATE_NAMES = [
 
 /** Which of the kernel's three tables a packet is looked up in. */
 export const TcpDir = { INPUT: 0, OUTPUT: 1, INPUT_ONLY: 2 } as const;
-export type TcpDirValue = (typeof TcpDir)[keyof typeof TcpDir];
 
 /** TCP header flag bits as on the wire (byte 13). */
 export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 } as const;
@@ -72,16 +70,6 @@ function eventOf(flags: number): number {
 }
 
 /**
- * The table a packet uses: output packets use OUTPUT (and end a connection's noOutput mode, as
- * the kernel clears IP_VS_CONN_F_NOOUTPUT); input packets of a noOutput connection use
- * INPUT_ONLY.
- */
-export function directionOf(isOutput: boolean, noOutput: boolean): TcpDirValue {
-  if (isOutput) return TcpDir.OUTPUT;
-  return noOutput ? TcpDir.INPUT_ONLY : TcpDir.INPUT;
-}
-
-/**
  * set_tcp_state's transition. A packet with none of SYN/FIN/ACK/RST moves the connection to
  * CLOSE, exactly as the kernel (its new_state starts as CLOSE). Out-of-range input gives CLOSE.
  */
@@ -106,9 +94,4 @@ export const UDP_TIMEOUT_S = 300;
 /** ESTABLISHED counts in activeConns; every other state in inactConns. */
 export function isActive(state: number): boolean {
   return state === TcpState.ESTABLISHED;
-}
-
-/** +1: one count moves inactive -> active; -1: active -> inactive; 0: none. */
-export function activeDelta(oldState: number, newState: number): number {
-  return (isActive(newState) ? 1 : 0) - (isActive(oldState) ? 1 : 0);
 }

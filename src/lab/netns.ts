@@ -75,10 +75,6 @@ export async function linkUp(ns: string, dev: string): Promise<void> {
   await ipIn(ns, ['link', 'set', dev, 'up']);
 }
 
-export async function setMtu(ns: string, dev: string, mtu: number): Promise<void> {
-  await ipIn(ns, ['link', 'set', dev, 'mtu', String(mtu)]);
-}
-
 /** Adds an address in CIDR form ("198.19.0.2/24"). */
 export async function addAddress(ns: string, dev: string, cidr: string): Promise<void> {
   await ipIn(ns, ['addr', 'add', cidr, 'dev', dev]);
@@ -136,10 +132,6 @@ export async function neighbours(ns: string, dev?: string): Promise<Neighbour[]>
     dst: string; lladdr?: string; state?: string[];
   }>;
   return parsed.map((n) => ({ address: n.dst, mac: n.lladdr ?? null, state: n.state ?? [] }));
-}
-
-export async function flushNeighbours(ns: string, dev: string): Promise<void> {
-  await ipIn(ns, ['neigh', 'flush', 'dev', dev]);
 }
 
 /** A permanent neighbour entry (a test steering frames for ip to a chosen MAC). */

@@ -53,14 +53,3 @@ export function fileStateStore(dir = defaultStateDir()): StateStore {
     },
   };
 }
-
-/** An in-memory store for tests. */
-export function memoryStateStore(): StateStore {
-  const map = new Map<string, RealServerState>();
-  return {
-    load: (vip) => structuredClone(map.get(vip) ?? null),
-    save: (s) => void map.set(s.vip, structuredClone(s)),
-    remove: (vip) => void map.delete(vip),
-    list: () => [...map.keys()],
-  };
-}

@@ -29,28 +29,25 @@ export function interfaceAddresses(ifname: string): string[] {
 }
 
 /**
- * Returns the decapsulator factory. Inner packets arrive on the TUN device from clients the
+ * Starts the native decapsulator. Inner packets arrive on the TUN device from clients the
  * device has no route back to, so rp_filter is turned off there (setup relaxed "all" already).
  */
-export async function findDecapsulator(): Promise<{ factory: DecapsulatorFactory | null; reason: string }> {
-  const factory: DecapsulatorFactory = async (options) => {
-    const addresses = interfaceAddresses(options.interface);
-    if (addresses.length === 0) {
-      throw new Error(`interface ${options.interface} has no IPv4 address: the director tunnels to the real server's own address`);
-    }
-    const tun = options.tun ?? `dtun-${options.interface}`.slice(0, 15);
-    const decap = new (loadAddon().Decapsulator)({ interface: options.interface, tun, addresses });
-    try {
-      writeFileSync(`/proc/sys/net/ipv4/conf/${tun}/rp_filter`, '0\n');
-      decap.start();
-    } catch (err) {
-      decap.close();
-      throw err;
-    }
-    return {
-      stats: () => ({ ...decap.counters() }),
-      stop: async () => decap.close(),
-    };
+export const startDecapsulator: DecapsulatorFactory = async (options) => {
+  const addresses = interfaceAddresses(options.interface);
+  if (addresses.length === 0) {
+    throw new Error(`interface ${options.interface} has no IPv4 address: the director tunnels to the real server's own address`);
+  }
+  const tun = options.tun ?? `dtun-${options.interface}`.slice(0, 15);
+  const decap = new (loadAddon().Decapsulator)({ interface: options.interface, tun, addresses });
+  try {
+    writeFileSync(`/proc/sys/net/ipv4/conf/${tun}/rp_filter`, '0\n');
+    decap.start();
+  } catch (err) {
+    decap.close();
+    throw err;
+  }
+  return {
+    stats: () => ({ ...decap.counters() }),
+    stop: async () => decap.close(),
   };
-  return { factory, reason: '' };
-}
+};

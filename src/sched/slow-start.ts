@@ -28,8 +28,6 @@ export interface SlowStart {
   cancel(dest: Dest): void;
   /** Applies due steps; true when any dest's weight changed (call scheduler.update). */
   tick(now: number): boolean;
-  /** When the next step falls due, or null when nothing ramps. */
-  nextTickAt(): number | null;
   isRamping(dest: Dest): boolean;
 }
 
@@ -96,14 +94,6 @@ export function createSlowStart(cfg: SlowStartConfig): SlowStart {
         if (k >= n) ramps.delete(r.dest);
       }
       return changed;
-    },
-    nextTickAt() {
-      let next: number | null = null;
-      for (const r of ramps.values()) {
-        const t = stepAt(r, r.step + 1);
-        if (next === null || t < next) next = t;
-      }
-      return next;
     },
     isRamping: (dest) => ramps.has(dest),
   };

@@ -15,10 +15,6 @@ export function sedOverhead(d: Dest): number {
   return d.activeConns + 1;
 }
 
-export function isOverloaded(d: Dest): boolean {
-  return (d.flags & DestFlags.OVERLOAD) !== 0;
-}
-
 /** Can take a new connection at all: weight > 0 and not over its upper threshold. */
 export function isUsable(d: Dest): boolean {
   return d.weight > 0 && (d.flags & DestFlags.OVERLOAD) === 0;

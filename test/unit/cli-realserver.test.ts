@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { buildPlan } from '../../src/realserver/plan.js';
 import { checkRealServer, setupRealServer, teardownRealServer } from '../../src/realserver/realserver.js';
-import { memoryStateStore } from '../../src/realserver/state.js';
+import { memoryStateStore } from '../support/memory-state-store.js';
 import type { RealServerSystem } from '../../src/realserver/system.js';
 import { executeGroup } from '../../src/cli/command.js';
 import { realserverCommands } from '../../src/cli/realserver.js';
@@ -145,13 +145,10 @@ describe('cli: director realserver (fake system)', () => {
     const out = { ...io(), waitForSignal: async () => 'SIGTERM' };
     const started: { vip: string; interface: string }[] = [];
     let stopped = 0;
-    const decapsulator = async () => ({
-      reason: '',
-      factory: async (o: { vip: string; interface: string }) => {
-        started.push(o);
-        return { stats: () => ({ decapsulated: 3 }), stop: async () => void stopped++ };
-      },
-    });
+    const decapsulator = async (o: { vip: string; interface: string }) => {
+      started.push(o);
+      return { stats: () => ({ decapsulated: 3 }), stop: async () => void stopped++ };
+    };
     const commands = realserverCommands({ system: () => sys, store: memoryStateStore, decapsulator });
     const code = await executeGroup(commands, ['setup', '--vip', '198.19.0.100', '--mode', 'tun', '--interface', 'eth0'], out);
     assert.equal(code, 0);
@@ -160,16 +157,5 @@ describe('cli: director realserver (fake system)', () => {
     assert.equal(stopped, 1);
     assert.match(out.stdout.join('\n'), /decapsulating IPIP for 198.19.0.100 on eth0/);
     assert.match(out.stdout.join('\n'), /SIGTERM, stopped \{"decapsulated":3\}/);
-  });
-
-  it('tun mode without a decapsulator says why and exits 1, ARP suppression in place', async () => {
-    const sys = fakeSystem();
-    const out = io();
-    const decapsulator = async () => ({ factory: null, reason: 'no decapsulator here' });
-    const commands = realserverCommands({ system: () => sys, store: memoryStateStore, decapsulator });
-    const code = await executeGroup(commands, ['setup', '--vip', '198.19.0.100', '--mode', 'tun', '--interface', 'eth0'], out);
-    assert.equal(code, 1);
-    assert.equal(sys.sysctls.get('net.ipv4.conf.eth0.arp_ignore'), '1');
-    assert.match(out.stderr.join('\n'), /^error: tun mode: no decapsulator here/);
   });
 });

@@ -2,7 +2,7 @@
 // output), RST, simultaneous close, DR/TUN input-only, timeouts and active/inactive accounting.
 import assert from 'node:assert/strict';
 import {
-  activeDelta, directionOf, isActive, nextState, TCP_STATE_NAMES, TcpDir, TcpFlag, TcpState, timeoutFor, UDP_TIMEOUT_S,
+  isActive, nextState, TCP_STATE_NAMES, TcpDir, TcpFlag, TcpState, timeoutFor, UDP_TIMEOUT_S,
 } from '../../src/ipvs/tcp-state.js';
 
 const { SYN, ACK, FIN, RST, PSH } = TcpFlag;
@@ -43,24 +43,11 @@ describe('ipvs tcp-state walks', () => {
   ];
   for (const w of walks) it(w.desc, () => walk(w.steps));
 
-  it('uses INPUT_ONLY for noOutput connections until an output packet is seen', () => {
-    assert.equal(directionOf(false, true), TcpDir.INPUT_ONLY);
-    assert.equal(directionOf(false, false), TcpDir.INPUT);
-    assert.equal(directionOf(true, true), TcpDir.OUTPUT);
-  });
-
   it('kernel default timeouts; only ESTABLISHED is active', () => {
     const want: Record<string, number> = { NONE: 2, ESTABLISHED: 900, SYN_SENT: 120, SYN_RECV: 60, FIN_WAIT: 120, TIME_WAIT: 120, CLOSE: 10, CLOSE_WAIT: 60, LAST_ACK: 30, LISTEN: 120, SYNACK: 120 };
     for (const [name, secs] of Object.entries(want)) assert.equal(timeoutFor(TcpState[name as keyof typeof TcpState]), secs, name);
     assert.equal(UDP_TIMEOUT_S, 300);
     assert.deepEqual(TCP_STATE_NAMES.filter((_, s) => isActive(s)), ['ESTABLISHED']);
-  });
-
-  it('accounting: one count moves only across ESTABLISHED', () => {
-    assert.equal(activeDelta(TcpState.SYN_RECV, TcpState.ESTABLISHED), 1);
-    assert.equal(activeDelta(TcpState.ESTABLISHED, TcpState.FIN_WAIT), -1);
-    assert.equal(activeDelta(TcpState.FIN_WAIT, TcpState.TIME_WAIT), 0);
-    assert.equal(activeDelta(TcpState.ESTABLISHED, TcpState.ESTABLISHED), 0);
   });
 
   it('bad input never throws: out-of-range state or direction gives CLOSE', () => {

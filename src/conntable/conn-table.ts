@@ -73,8 +73,9 @@ export class ConnTable {
   readonly vport: Uint16Array;
   readonly dport: Uint16Array;
   readonly lport: Uint16Array;
+  /** Stable service id (IdentityRegistry), kept across service table rebuilds. */
   readonly service: Uint16Array;
-  /** Real server id (ServiceTable.dests index; at most 65535 real servers). */
+  /** Stable real server id (IdentityRegistry): a rebuilt table finds the same server by it. */
   readonly dest: Uint16Array;
   /** Neighbour id of the client's next hop (ArpResolver ids fit 16 bits). */
   readonly nhop: Uint16Array;

@@ -1,7 +1,8 @@
 // Decides each frame of a batch: answers ARP for owned addresses, finds or creates the
 // connection of TCP/UDP packets to a virtual service (or of replies from its real servers),
-// follows fragments and ICMP errors to their connection, and hands the packet to the
-// forwarding method chosen when the connection was created. Everything else is a counted drop.
+// follows fragments and ICMP errors to their connection, counts the packet for its real server
+// and service (by their stable ids), and hands it to the forwarding method chosen when the
+// connection was created. Everything else is a counted drop.
 
 import type { ArpResolver } from '../arp/resolver.js';
 import { ConnFlag, type ConnTable, KeyKind } from '../conntable/conn-table.js';

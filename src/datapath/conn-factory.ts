@@ -7,7 +7,7 @@ import type { ArpResolver } from '../arp/resolver.js';
 import { ConnFlag, type ConnTable } from '../conntable/conn-table.js';
 import type { LocalEndpoint } from '../fullnat/lport-allocator.js';
 import {
-  attachConn, createTemplate, createTemplateTable, detachConn, expireTemplates, lookupTemplate, parseNetmask,
+  attachConn, createTemplate, createTemplateTable, detachConn, expireTemplates, lookupTemplate,
   templateKey, type Template, type TemplateTable,
 } from '../ipvs/persistence.js';
 import { flagsAfterBind, flagsAfterUnbind, type Thresholds } from '../ipvs/thresholds.js';
@@ -32,7 +32,6 @@ export class ConnFactory {
   /** The persistence template each connection was created under (sparse). */
   private readonly templateOf: (Template | undefined)[] = [];
   private readonly local: LocalEndpoint = { laddr: 0, lport: 0 };
-  private readonly netmasks = new Map<number, number>();
 
   /** services: the running table; the classifier swaps in a new one between batches. */
   constructor(private readonly d: ConnFactoryDeps, public services: ServiceTable) {}
@@ -44,7 +43,7 @@ export class ConnFactory {
     let tpl: Template | null = null;
     let dest: RuntimeDest | null = null;
     if (persistent) {
-      const key = templateKey(p.proto, p.srcAddr, this.netmaskOf(svc), p.dstAddr, p.dstPort);
+      const key = templateKey(p.proto, p.srcAddr, svc.persistNetmask, p.dstAddr, p.dstPort);
       tpl = lookupTemplate(this.templates, key, nowMs, { expireQuiescent: false });
       // A template outlives table rebuilds: take its real server as this table has it.
       dest = tpl ? this.services.destById[tpl.dest.id] ?? null : this.schedule(svc, p);
@@ -125,14 +124,6 @@ export class ConnFactory {
     return e;
   }
 
-  private netmaskOf(svc: RuntimeService): number {
-    let mask = this.netmasks.get(svc.id);
-    if (mask === undefined) {
-      mask = parseNetmask(svc.config.persistenceGranularity);
-      this.netmasks.set(svc.id, mask);
-    }
-    return mask;
-  }
 
   private fail(reason: DropReasonValue): number {
     this.failure = reason;

@@ -29,7 +29,10 @@ export const DropReason = {
   NO_LOCAL_PORT: 12,
   /** An ICMP error about no connection the director knows. */
   ICMP_UNKNOWN: 13,
-  /** ICMP that is not an error about a connection (echo to a VIP, ...). */
+  /**
+   * ICMP to an owned address that is neither an echo request (answered) nor an error about a
+   * connection: echo replies, timestamps, redirects and the like.
+   */
   ICMP_OTHER: 14,
 } as const;
 
@@ -48,7 +51,8 @@ export class DropCounters {
   toJSON(): Record<string, number> {
     const out: Record<string, number> = {};
     NAMES.forEach((name, i) => {
-      if (this.counts[i]) out[name.toLowerCase()] = this.counts[i]!;
+      const n = this.counts[i];
+      if (n) out[name.toLowerCase()] = n;
     });
     return out;
   }

@@ -30,8 +30,9 @@ export class FragCache {
    */
   find(proto: number, src: number, dst: number, ipId: number, nowSec: number): number {
     const i = this.slot(proto, src, dst, ipId);
-    if (this.entry[i]! < 0 || this.expires[i]! <= nowSec || !this.matches(i, proto, src, dst, ipId)) return -1;
-    return this.entry[i]!;
+    const tagged = this.entry[i] ?? -1;
+    if (tagged < 0 || (this.expires[i] ?? 0) <= nowSec || !this.matches(i, proto, src, dst, ipId)) return -1;
+    return tagged;
   }
 
   private slot(proto: number, src: number, dst: number, ipId: number): number {

@@ -6,6 +6,7 @@
 import type { DirectorConfig, ForwardMethod, RealServerConfig, VirtualServerConfig } from '../config/model.js';
 import { hashTuple } from '../conntable/conn-table.js';
 import { LocalPortAllocator } from '../fullnat/lport-allocator.js';
+import { parseNetmask } from '../ipvs/persistence.js';
 import { parseIpv4 } from '../net/addr.js';
 import { getScheduler } from '../sched/registry.js';
 import type { Clock, Dest, SchedFlag, SchedService, Scheduler } from '../sched/types.js';
@@ -72,6 +73,8 @@ export interface RuntimeService {
   readonly sched: RuntimeSchedService;
   /** FULLNAT: the local addresses and ports of its laddr group (shared by services naming it). */
   readonly localPorts: LocalPortAllocator | null;
+  /** Persistence granularity (-M) as a mask: clients in one such network share a template. */
+  readonly persistNetmask: number;
 }
 
 /** A virtual server checked and resolved, before it has ids. */
@@ -82,6 +85,7 @@ interface ServicePlan {
   readonly vip: number;
   readonly scheduler: Scheduler;
   readonly localPorts: LocalPortAllocator | null;
+  readonly persistNetmask: number;
   readonly dests: ReadonlyArray<{ rs: RealServerConfig; key: string; addr: number }>;
 }
 
@@ -209,7 +213,7 @@ function planService(vs: VirtualServerConfig, allocators: ReadonlyMap<string, Lo
   }
   return {
     vs, key, proto: vs.protocol === 'tcp' ? PROTO_TCP : PROTO_UDP, vip: parseIpv4(vs.vip),
-    scheduler: getScheduler(vs.scheduler), localPorts: localPorts ?? null,
+    scheduler: getScheduler(vs.scheduler), localPorts: localPorts ?? null, persistNetmask: parseNetmask(vs.persistenceGranularity),
     dests: vs.realServers.map((rs) => ({ rs, key: `${key} ${rs.address}:${rs.port}`, addr: parseIpv4(rs.address) })),
   };
 }
@@ -230,7 +234,7 @@ function runtimeService(plan: ServicePlan, id: number, dests: RuntimeDest[], clo
   const schedState = same ? plan.scheduler.update(before.schedState, sched, clock) : plan.scheduler.init(sched, clock);
   return {
     id, proto: plan.proto, vip: plan.vip, vport: vs.port, config: vs, scheduler: plan.scheduler, schedState, sched,
-    localPorts: plan.localPorts,
+    localPorts: plan.localPorts, persistNetmask: plan.persistNetmask,
   };
 }
 

@@ -51,7 +51,7 @@ export function parseNetmask(mask: string): number {
   if (parts.length !== 4 || nums.some((n) => !(n >= 0 && n <= 255))) {
     throw new Error(`persistence netmask "${mask}" is not a dotted quad`);
   }
-  const m = ((nums[0]! << 24) | (nums[1]! << 16) | (nums[2]! << 8) | nums[3]!) >>> 0;
+  const m = nums.reduce((acc, n) => acc * 256 + n, 0);
   const inv = ~m >>> 0;
   if ((inv & (inv + 1)) !== 0) throw new Error(`persistence netmask "${mask}" is not contiguous`);
   return m;

@@ -82,10 +82,11 @@ export function nextState(state: number, dir: number, tcpFlags: number): number 
 
 /** The kernel's default tcp_timeouts, seconds, by state. */
 const TCP_TIMEOUTS_S = Uint32Array.from([2, 900, 120, 60, 120, 120, 10, 60, 30, 120, 120]);
+const CLOSE_TIMEOUT_S = 10;
 
-/** Default timeout of a TCP state, in seconds (ipvsadm --set tcp / tcpfin change ES / FW). */
+/** Default timeout of a TCP state, in seconds (ipvsadm --set tcp / tcpfin change ES / FW); CLOSE's for a bad state. */
 export function timeoutFor(state: number): number {
-  return state >= 0 && state < TCP_STATE_COUNT ? TCP_TIMEOUTS_S[state]! : TCP_TIMEOUTS_S[TcpState.CLOSE]!;
+  return TCP_TIMEOUTS_S[state] ?? CLOSE_TIMEOUT_S;
 }
 
 /** UDP connections: one timeout (udp_timeouts NORMAL), 300 s. */

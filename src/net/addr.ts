@@ -56,10 +56,9 @@ export interface MacParts {
 }
 
 export function parseMac(text: string): MacParts {
-  const m = /^([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2})$/i.exec(text);
-  if (!m) throw new Error(`not a MAC address: '${text}'`);
-  const b = m.slice(1).map((h) => parseInt(h, 16));
-  return { hi: (b[0]! << 8) | b[1]!, lo: ((b[2]! << 24) | (b[3]! << 16) | (b[4]! << 8) | b[5]!) >>> 0 };
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(text)) throw new Error(`not a MAC address: '${text}'`);
+  const n = parseInt(text.replace(/:/g, ''), 16);
+  return { hi: Math.floor(n / 2 ** 32), lo: n % 2 ** 32 };
 }
 
 export function formatMac(hi: number, lo: number): string {

@@ -17,8 +17,7 @@ export const lc: Scheduler<null> = {
     const dests = service.dests;
     let least: Dest | null = null;
     let loh = 0;
-    for (let i = 0; i < dests.length; i++) {
-      const d = dests[i]!;
+    for (const d of dests) {
       if (!usable(d)) continue;
       const doh = d.activeConns * 256 + d.inactConns; // connOverhead, inlined for the per-dest loop
       if (least === null || doh < loh) {

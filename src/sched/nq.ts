@@ -17,8 +17,7 @@ export const nq: Scheduler<null> = {
     const dests = service.dests;
     let least: Dest | null = null;
     let loh = 0;
-    for (let i = 0; i < dests.length; i++) {
-      const d = dests[i]!;
+    for (const d of dests) {
       if (!usable(d)) continue;
       if (d.activeConns === 0) return d; // idle: take it at once
       const doh = d.activeConns + 1; // sed overhead, inlined for the per-dest loop

@@ -17,8 +17,7 @@ export const ovf: Scheduler<null> = {
   schedule(_state, service): Dest | null {
     const dests = service.dests;
     let best: Dest | null = null;
-    for (let i = 0; i < dests.length; i++) {
-      const d = dests[i]!;
+    for (const d of dests) {
       if (!usable(d) || d.activeConns > d.weight) continue;
       if (best === null || d.weight > best.weight) best = d;
     }

@@ -32,8 +32,7 @@ function seedOf(service: SchedService): number {
 
 /** The dest where the running weight sum first reaches r (r counted down, as the kernel). */
 function pick(dests: readonly Dest[], r: number): Dest | null {
-  for (let i = 0; i < dests.length; i++) {
-    const d = dests[i]!;
+  for (const d of dests) {
     if (!usable(d)) continue;
     r -= d.weight;
     if (r <= 0) return d;
@@ -49,8 +48,7 @@ export const twos: Scheduler<TwosState> = {
     const dests = service.dests;
     let total = 0;
     let lastUsable: Dest | null = null;
-    for (let i = 0; i < dests.length; i++) {
-      const d = dests[i]!;
+    for (const d of dests) {
       if (usable(d)) {
         total += d.weight;
         lastUsable = d;

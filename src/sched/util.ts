@@ -29,8 +29,7 @@ export function isUsable(d: Dest): boolean {
 export function weightedLeast(dests: readonly Dest[], cost: (d: Dest) => number): Dest | null {
   let least: Dest | null = null;
   let loh = 0;
-  for (let i = 0; i < dests.length; i++) {
-    const d = dests[i]!;
+  for (const d of dests) {
     if ((d.flags & DestFlags.OVERLOAD) !== 0) continue;
     if (least === null) {
       if (d.weight > 0) {
@@ -58,10 +57,9 @@ export function gcd(a: number, b: number): number {
 }
 
 /** gcd of the positive weights, 0 when none is positive. */
-export function gcdOfWeights(weights: ArrayLike<number>): number {
+export function gcdOfWeights(weights: Iterable<number>): number {
   let g = 0;
-  for (let i = 0; i < weights.length; i++) {
-    const w = weights[i]!;
+  for (const w of weights) {
     if (w > 0) g = g > 0 ? gcd(w, g) : w;
   }
   return g;

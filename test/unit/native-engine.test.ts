@@ -223,7 +223,7 @@ describe('native engine (memory ports)', () => {
 
     it('counts frames that do not parse', () => {
       const bad = clientFrame();
-      bad[24] ^= 0xff;  // IPv4 header checksum
+      bad.writeUInt8(bad.readUInt8(24) ^ 0xff, 24);  // IPv4 header checksum
       engine.inject(pin, [bad, Buffer.alloc(6, 1)]);
       assert.equal(engine.counters(pin).rxParseErrors, 2);
     });

@@ -38,10 +38,10 @@ describe('test packet builders', () => {
   it('detects a single corrupted bit in IP header and L4 payload', () => {
     const f = tcpFrame({ ip: { src: CLIENT, dst: VIP }, tcp: { srcPort: 1, dstPort: 2, payload: Buffer.from('hello') } });
     const badIp = Buffer.from(f);
-    badIp[14 + 8] ^= 1;
+    badIp.writeUInt8(badIp.readUInt8(14 + 8) ^ 1, 14 + 8);
     assert.equal(verifyIpv4Checksum(badIp), false);
     const badL4 = Buffer.from(f);
-    badL4[badL4.length - 1] ^= 0x10;
+    badL4.writeUInt8(badL4.readUInt8(badL4.length - 1) ^ 0x10, badL4.length - 1);
     assert.equal(l4ChecksumOk(badL4), false);
     assert.ok(l4ChecksumOk(f));
   });

@@ -1,7 +1,8 @@
-// The addon's entry point: exports layout, the pure parse/rewrite functions, Engine and
-// Decapsulator. The only native folder that includes napi.h is this one.
+// The addon's entry point: exports layout, the pure parse/rewrite functions, Engine,
+// Decapsulator and the health checks' sockets. The only native folder that includes napi.h.
 #include <napi.h>
 
+#include "addon/check_sockets.h"
 #include "addon/decapsulator.h"
 #include "addon/engine.h"
 #include "addon/layout.h"
@@ -15,6 +16,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("rewrite", Napi::Function::New(env, rewrite_export, "rewrite"));
   exports.Set("Engine", Engine::define(env));
   exports.Set("Decapsulator", Decapsulator::define(env));
+  exports.Set("openCheckSocket", Napi::Function::New(env, open_check_socket_export, "openCheckSocket"));
+  exports.Set("icmpEcho", Napi::Function::New(env, icmp_echo_export, "icmpEcho"));
 #ifdef DIRECTOR_WITH_XDP
   exports.Set("xdpBuilt", Napi::Boolean::New(env, true));
 #else

@@ -1,184 +1,230 @@
-// Converts the checker blocks of a real_server (TCP_CHECK, HTTP_GET, MISC_CHECK and director's
-// AGENT_CHECK) into HealthCheckConfig records with every value resolved, so the health layer
-// never looks at keepalived inheritance rules.
+// Converts the checker blocks of a real_server (keepalived's TCP_CHECK, HTTP_GET, SSL_GET,
+// DNS_CHECK, UDP_CHECK, PING_CHECK, SMTP_CHECK, FILE_CHECK, MISC_CHECK and director's
+// AGENT_CHECK) into HealthCheckConfig records with every value resolved, so the health layer never
+// looks at keepalived inheritance rules. A checker director cannot run is refused: a real server
+// is never silently left unchecked (unless --allow-unchecked says so, loudly).
 
-import type { ConfigWarning, HealthCheckConfig, HttpUrlConfig, RealServerConfig } from './model.js';
+import { ConfigError, type CheckSource, type ConfigWarning, type HealthCheckConfig, type HttpProtocol, type HttpUrlConfig, type RealServerConfig } from './model.js';
 import type { Statement } from './keepalived-parser.js';
 import { ignored, warn } from './keepalived-keywords.js';
 import {
   DEFAULT_CONNECT_TIMEOUT, healthKeyword, mergeDefaults, resolveTiming, type HealthDefaults,
 } from './keepalived-health-timing.js';
+import {
+  dnsKeyword, fileKeyword, httpKeyword, miscKeyword, smtpKeyword, udpKeyword, udpReply, UNSUPPORTED_IN_CHECK,
+} from './keepalived-checker-options.js';
+import type { TrackFileConfig } from './keepalived-track-file.js';
 import * as v from './keepalived-values.js';
 
+type Kind = HealthCheckConfig['kind'];
+
 /** Checker block keywords and the kind each becomes. */
-export const CHECKER_KINDS: Readonly<Record<string, HealthCheckConfig['kind']>> = {
-  TCP_CHECK: 'tcp', HTTP_GET: 'http', MISC_CHECK: 'misc', AGENT_CHECK: 'agent',
+export const CHECKER_KINDS: Readonly<Record<string, Kind>> = {
+  TCP_CHECK: 'tcp', HTTP_GET: 'http', SSL_GET: 'ssl', DNS_CHECK: 'dns', UDP_CHECK: 'udp', PING_CHECK: 'ping',
+  SMTP_CHECK: 'smtp', FILE_CHECK: 'file', MISC_CHECK: 'misc', AGENT_CHECK: 'agent',
 };
 
-/** Keywords keepalived knows inside checker blocks that director does not act on. */
-const UNSUPPORTED_IN_CHECK = new Set([
-  'bindto', 'bind_port', 'bind_if', 'fwmark', 'log_all_failures', 'http_protocol', 'user',
-  'enable_sni', 'fast_recovery', 'regex', 'regex_no_match', 'regex_options', 'regex_stack',
-  'regex_min_offset', 'regex_max_offset', 'digest_check', 'tls_compliant', 'protocol',
-]);
+/** keepalived checkers director cannot run, and why. */
+const REFUSED_CHECKERS: Readonly<Record<string, string>> = {
+  BFD_CHECK: 'BFD_CHECK is not supported: director has no BFD implementation to follow a bfd_instance session with',
+};
+
+/** SMTP's default HELO name, keepalived's. */
+const DEFAULT_HELO = 'smtpchecker.keepalived.org';
+/** Kinds that take no connect_port. */
+const PORTLESS: ReadonlySet<Kind> = new Set(['ping']);
+
+export function isCheckerKeyword(keyword: string): boolean {
+  return Object.hasOwn(CHECKER_KINDS, keyword) || Object.hasOwn(REFUSED_CHECKERS, keyword);
+}
+
+/** What checker conversion needs from the rest of the configuration and the command line. */
+export interface CheckerContext {
+  /** --allow-unchecked: a checker director cannot run is dropped with a warning instead of refused. */
+  allowUnchecked: boolean;
+  trackFiles: ReadonlyMap<string, TrackFileConfig>;
+  warnings: ConfigWarning[];
+}
 
 /** A parsed checker block, before inheritance is resolved. */
 export interface CheckDraft {
-  kind: HealthCheckConfig['kind'];
+  kind: Kind;
   stmt: Statement;
   own: HealthDefaults;
   connectIp: string | null;
   connectPort: number;
-  urls: HttpUrlConfig[];
-  virtualhost: string | null;
-  miscPath: string | null;
-  miscTimeout: number;
-  miscDynamic: boolean;
+  source: CheckSource | null;
+  http: { urls: HttpUrlConfig[]; virtualhost: string | null; protocol: HttpProtocol; sni: boolean; sniName: string | null };
+  misc: { path: string | null; timeout: number; dynamic: boolean };
+  dns: { type: string; name: string };
+  udp: { payload: string | null; requireReply: boolean; data: string; mask: string; minLength: number; maxLength: number };
+  smtp: { heloName: string };
+  file: { trackFile: string | null; weight: number | null; reverse: boolean; stmt: Statement | null };
+  /** Why director cannot run this checker as written, or null. */
+  refusal: { stmt: Statement; reason: string } | null;
 }
 
 /**
  * Builds the resolved checks of one real server from its parsed checker blocks; `inherited` is the
- * virtual server's and real server's health keywords merged. Sets rs.checks/alpha/inhibit.
+ * virtual server's and real server's health keywords merged. Sets rs.checks/alpha/inhibit/unchecked.
  */
 export function convertCheckers(
-  rs: RealServerConfig, drafts: CheckDraft[], inherited: HealthDefaults, vsDelayLoop: number, warnings: ConfigWarning[],
+  rs: RealServerConfig, drafts: CheckDraft[], inherited: HealthDefaults, vsDelayLoop: number, ctx: CheckerContext,
 ): void {
-  const checks = drafts.map((d) => resolve(d, rs, mergeDefaults(inherited, d.own), vsDelayLoop));
+  const runnable = drafts.filter((d) => d.refusal === null || !refuse(rs, d, drafts.length, ctx));
+  const checks = runnable.map((d) => resolve(d, rs, mergeDefaults(inherited, d.own), vsDelayLoop, ctx));
   if (checks.length > 0) rs.checks = checks;
   if (inherited.inhibitOnFailure === true) rs.inhibitOnFailure = true;
-  if (inherited.alpha === true || drafts.some((d) => d.own.alpha === true)) rs.alpha = true;
-  const reporters = drafts.filter((d) => d.kind === 'agent' || (d.kind === 'misc' && d.miscDynamic));
+  if (inherited.alpha === true || runnable.some((d) => d.own.alpha === true)) rs.alpha = true;
+  const reporters = runnable.filter((d) => d.kind === 'agent' || (d.kind === 'misc' && d.misc.dynamic));
   if (reporters.length > 1) {
-    warn(reporters[1]!.stmt, 'more than one load report (misc_dynamic or AGENT_CHECK) for this real server: their weights will fight', warnings);
+    warn(reporters[1]!.stmt, 'more than one load report (misc_dynamic or AGENT_CHECK) for this real server: their weights will fight', ctx.warnings);
   }
+}
+
+/** Refuses the config, or (--allow-unchecked) records and warns that the checker is dropped; false = keep it. */
+function refuse(rs: RealServerConfig, d: CheckDraft, total: number, ctx: CheckerContext): boolean {
+  const { stmt, reason } = d.refusal!;
+  if (!ctx.allowUnchecked) {
+    throw new ConfigError(stmt.file, stmt.line, stmt.keyword,
+      `${reason}; refusing to leave real server ${rs.address}:${rs.port} unchecked (--allow-unchecked runs it without this ${d.stmt.keyword})`);
+  }
+  (rs.unchecked ??= []).push(reason);
+  const alone = (rs.unchecked.length === total) ? ', so it is ALWAYS UP' : '';
+  warn(stmt, `UNCHECKED: real server ${rs.address}:${rs.port} runs without this ${d.stmt.keyword}${alone} (--allow-unchecked): ${reason}`, ctx.warnings);
+  return true;
 }
 
 /** Parses one checker block (warnings in line order); inheritance is resolved by convertCheckers. */
 export function parseChecker(s: Statement, warnings: ConfigWarning[]): CheckDraft {
   v.expectArgs(s, 0);
+  const refused = REFUSED_CHECKERS[s.keyword];
   const d: CheckDraft = {
-    kind: CHECKER_KINDS[s.keyword]!, stmt: s, own: {}, connectIp: null, connectPort: 0, urls: [],
-    virtualhost: null, miscPath: null, miscTimeout: 0, miscDynamic: false,
+    kind: CHECKER_KINDS[s.keyword] ?? 'tcp', stmt: s, own: {}, connectIp: null, connectPort: 0, source: null,
+    http: { urls: [], virtualhost: null, protocol: '1.0', sni: false, sniName: null },
+    misc: { path: null, timeout: 0, dynamic: false },
+    dns: { type: 'SOA', name: '.' },
+    udp: { payload: null, requireReply: false, data: '', mask: '', minLength: 0, maxLength: 255 },
+    smtp: { heloName: DEFAULT_HELO },
+    file: { trackFile: null, weight: null, reverse: false, stmt: null },
+    refusal: refused === undefined ? null : { stmt: s, reason: refused },
   };
+  if (refused !== undefined) return d;
   for (const k of s.block ?? []) checkerKeyword(d, k, warnings);
-  if (d.kind === 'misc' && d.miscPath === null) v.fail(s, 'needs misc_path (the script to run)');
-  if (d.kind === 'http' && d.urls.length === 0) v.fail(s, 'needs at least one url { path ... } block');
+  if (d.kind === 'misc' && d.misc.path === null) v.fail(s, 'needs misc_path (the script to run)');
+  if ((d.kind === 'http' || d.kind === 'ssl') && d.http.urls.length === 0) v.fail(s, 'needs at least one url { path ... } block');
   if (d.kind === 'agent' && d.connectPort === 0) v.fail(s, 'needs connect_port (the port the agent answers on)');
+  if (d.kind === 'file' && d.file.trackFile === null) v.fail(s, 'needs track_file NAME (a track_file block)');
   return d;
 }
 
 function checkerKeyword(d: CheckDraft, k: Statement, warnings: ConfigWarning[]): void {
-  if (healthKeyword(d.own, k, 'check')) return;
-  const connecting = d.kind !== 'misc';
-  if (connecting && connectionKeyword(d, k)) return;
-  if (d.kind === 'http' && httpKeyword(d, k, warnings)) return;
-  if (d.kind === 'misc' && miscKeyword(d, k)) return;
-  if (UNSUPPORTED_IN_CHECK.has(k.keyword)) warn(k, `keyword ${k.keyword} not supported yet, ignored`, warnings);
+  // FILE_CHECK has none of the standard checker keywords (keepalived).
+  if (d.kind !== 'file' && healthKeyword(d.own, k, 'check')) return;
+  if (d.kind !== 'misc' && d.kind !== 'file' && connectionKeyword(d, k, warnings)) return;
+  if (kindKeyword(d, k, warnings)) return;
+  if (UNSUPPORTED_IN_CHECK.has(k.keyword)) warn(k, `keyword ${k.keyword} not supported, ignored`, warnings);
   else ignored(k, UNSUPPORTED_IN_CHECK, warnings);
 }
 
-function connectionKeyword(d: CheckDraft, k: Statement): boolean {
-  if (k.keyword === 'connect_ip') {
-    v.expectArgs(k, 1, 1, 'IP');
-    d.connectIp = v.ipv4(k, k.args[0] as string);
-    return true;
+function kindKeyword(d: CheckDraft, k: Statement, warnings: ConfigWarning[]): boolean {
+  switch (d.kind) {
+    case 'http':
+    case 'ssl':
+      return httpKeyword(d, k, warnings);
+    case 'dns':
+      return dnsKeyword(d, k);
+    case 'udp':
+      return udpKeyword(d, k);
+    case 'smtp':
+      if (k.keyword === 'host') d.refusal ??= { stmt: k, reason: 'SMTP_CHECK host blocks (deprecated in keepalived) are not supported: write one SMTP_CHECK per host' };
+      return k.keyword === 'host' || smtpKeyword(d, k);
+    case 'file':
+      return fileKeyword(d, k);
+    case 'misc':
+      return miscKeyword(d, k);
+    default:
+      return false;
   }
-  if (k.keyword === 'connect_port') {
-    v.expectArgs(k, 1, 1, 'PORT');
-    d.connectPort = v.port(k, k.args[0], false);
-    return true;
-  }
-  return false;
 }
 
-function httpKeyword(d: CheckDraft, k: Statement, warnings: ConfigWarning[]): boolean {
+function connectionKeyword(d: CheckDraft, k: Statement, warnings: ConfigWarning[]): boolean {
+  const source = (): CheckSource => (d.source ??= { address: null, port: 0, device: null });
   switch (k.keyword) {
-    case 'url':
-      d.urls.push(parseUrl(k, warnings));
+    case 'connect_ip':
+      v.expectArgs(k, 1, 1, 'IP');
+      d.connectIp = v.ipv4(k, k.args[0] as string);
       return true;
-    case 'virtualhost':
-      v.expectArgs(k, 1, 1, 'HOST');
-      d.virtualhost = k.args[0] as string;
+    case 'connect_port':
+      v.expectArgs(k, 1, 1, 'PORT');
+      if (PORTLESS.has(d.kind)) warn(k, `connect_port means nothing to ${d.stmt.keyword}, ignored`, warnings);
+      else d.connectPort = v.port(k, k.args[0], false);
       return true;
-    case 'nb_get_retry':
-      warn(k, 'nb_get_retry is deprecated, use retry (as keepalived says)', warnings);
-      v.expectArgs(k, 1, 1, 'COUNT');
-      d.own.retry = v.uint(k, k.args[0] as string, 0, 1_000_000);
+    case 'bindto':
+      v.expectArgs(k, 1, 1, 'IP');
+      source().address = v.ipv4(k, k.args[0] as string);
+      return true;
+    case 'bind_port':
+      v.expectArgs(k, 1, 1, 'PORT');
+      if (PORTLESS.has(d.kind)) warn(k, `bind_port means nothing to ${d.stmt.keyword}, ignored`, warnings);
+      else source().port = v.port(k, k.args[0], false);
+      return true;
+    case 'bind_if':
+      v.expectArgs(k, 1, 1, 'IFNAME');
+      if (!/^[^\s/:]{1,15}$/.test(k.args[0] as string)) v.fail(k, `'${k.args[0]}' is not an interface name`);
+      source().device = k.args[0] as string;
+      return true;
+    case 'fwmark':
+      d.refusal ??= { stmt: k, reason: 'checker fwmark (SO_MARK on check packets) is not supported' };
       return true;
     default:
       return false;
   }
 }
 
-function miscKeyword(d: CheckDraft, k: Statement): boolean {
-  switch (k.keyword) {
-    case 'misc_path':
-      if (k.args.length === 0) v.fail(k, 'expects the script to run (misc_path "/path/to/script ARGS")');
-      d.miscPath = k.args.join(' ');
-      return true;
-    case 'misc_timeout':
-      v.expectArgs(k, 1, 1, 'SECONDS');
-      d.miscTimeout = v.uint(k, k.args[0] as string, 0, 86400);
-      return true;
-    case 'misc_dynamic':
-      v.expectArgs(k, 0);
-      d.miscDynamic = true;
-      return true;
-    default:
-      return false;
-  }
-}
-
-function parseUrl(s: Statement, warnings: ConfigWarning[]): HttpUrlConfig {
-  v.expectArgs(s, 0);
-  const url: HttpUrlConfig = { path: '', statusCodes: [], digest: null };
-  for (const k of s.block ?? []) {
-    if (k.keyword === 'path') {
-      v.expectArgs(k, 1, 1, '/PATH');
-      const p = k.args[0] as string;
-      if (!p.startsWith('/') || /\s/.test(p)) v.fail(k, `'${p}' is not an absolute path such as /healthz`);
-      url.path = p;
-    } else if (k.keyword === 'status_code') {
-      if (k.args.length === 0) v.fail(k, 'expects status codes or ranges (status_code 200 301-302)');
-      for (const a of k.args) url.statusCodes.push(statusRange(k, a));
-    } else if (k.keyword === 'digest') {
-      v.expectArgs(k, 1, 1, 'MD5HEX');
-      const hex = (k.args[0] as string).toLowerCase();
-      if (!/^[0-9a-f]{32}$/.test(hex)) v.fail(k, `'${k.args[0]}' is not an md5 digest (32 hex digits, as genhash prints)`);
-      url.digest = hex;
-    } else if (UNSUPPORTED_IN_CHECK.has(k.keyword)) {
-      warn(k, `keyword ${k.keyword} not supported yet, ignored`, warnings);
-    } else {
-      ignored(k, UNSUPPORTED_IN_CHECK, warnings);
-    }
-  }
-  if (url.path === '') v.fail(s, 'needs a path (url { path /healthz })');
-  if (url.statusCodes.length === 0) url.statusCodes.push([200, 299]);
-  return url;
-}
-
-function statusRange(s: Statement, text: string): [number, number] {
-  const m = /^(\d{3})(?:-(\d{3}))?$/.exec(text);
-  const lo = Number(m?.[1]);
-  const hi = m?.[2] === undefined ? lo : Number(m[2]);
-  if (!m || lo < 100 || hi > 599 || hi < lo) v.fail(s, `'${text}' is not a status code or range in 100..599`);
-  return [lo, hi];
-}
-
-function resolve(d: CheckDraft, rs: RealServerConfig, h: HealthDefaults, vsDelayLoop: number): HealthCheckConfig {
+function resolve(d: CheckDraft, rs: RealServerConfig, h: HealthDefaults, vsDelayLoop: number, ctx: CheckerContext): HealthCheckConfig {
   const base = { timing: resolveTiming(d.kind, h, vsDelayLoop), line: d.stmt.line };
   if (d.kind === 'misc') {
     // keepalived: no misc_timeout (or 0) means the delay_loop.
-    const timeout = d.miscTimeout || base.timing.delayLoop;
-    return { kind: 'misc', ...base, path: d.miscPath!, timeout, dynamic: d.miscDynamic };
+    const timeout = d.misc.timeout || base.timing.delayLoop;
+    return { kind: 'misc', ...base, path: d.misc.path!, timeout, dynamic: d.misc.dynamic };
   }
-  const conn = {
-    ...base,
-    connectIp: d.connectIp ?? rs.address,
-    connectPort: d.connectPort || rs.port,
-    connectTimeout: h.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
-  };
+  if (d.kind === 'file') return { kind: 'file', ...base, ...trackFile(d, rs, ctx) };
+  const connectIp = d.connectIp ?? rs.address;
+  const connectTimeout = h.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
+  const source = d.source ? { source: d.source } : {};
+  if (d.kind === 'ping') return { kind: 'ping', ...base, connectIp, connectTimeout, ...source };
+  const conn = { ...base, connectIp, connectPort: d.connectPort || rs.port, connectTimeout, ...source };
   if (conn.connectPort === 0) v.fail(d.stmt, 'the real server has port 0: give connect_port');
-  if (d.kind === 'http') return { kind: 'http', ...conn, urls: d.urls, virtualhost: d.virtualhost };
-  return { kind: d.kind, ...conn };
+  switch (d.kind) {
+    case 'http':
+    case 'ssl': {
+      const http = { ...conn, urls: d.http.urls, virtualhost: d.http.virtualhost ?? h.virtualhost ?? null, protocol: d.http.protocol };
+      if (d.kind === 'http') return { kind: 'http', ...http };
+      return { kind: 'ssl', ...http, sni: d.http.sni, sniName: d.http.sniName };
+    }
+    case 'dns':
+      return { kind: 'dns', ...conn, type: d.dns.type, name: d.dns.name };
+    case 'udp':
+      return { kind: 'udp', ...conn, payload: d.udp.payload, reply: udpReply(d, ctx.warnings) };
+    case 'smtp':
+      return { kind: 'smtp', ...conn, heloName: d.smtp.heloName };
+    default:
+      return { kind: d.kind, ...conn };
+  }
+}
+
+/** The FILE_CHECK's track_file, with keepalived's rule: the checker's weight, else the file's. */
+function trackFile(d: CheckDraft, rs: RealServerConfig, ctx: CheckerContext) {
+  const name = d.file.trackFile!;
+  const tf = ctx.trackFiles.get(name);
+  if (tf === undefined) {
+    const known = [...ctx.trackFiles.keys()];
+    v.fail(d.file.stmt ?? d.stmt, `no track_file '${name}' (defined: ${known.length ? known.join(', ') : 'none'})`);
+  }
+  const own = d.file.weight !== null;
+  return {
+    trackFile: name, path: tf.path, weight: own ? d.file.weight! : tf.weight, reverse: own ? d.file.reverse : tf.reverse,
+    baseWeight: rs.weight, init: tf.init,
+  };
 }

@@ -12,6 +12,13 @@ import { convertSyncGroup, convertVrrpScript } from './keepalived-vrrp-script.js
 import { settleVrrp, type Sourced } from './keepalived-vrrp-validate.js';
 import * as v from './keepalived-values.js';
 import { expandOctetRange } from '../net/addr.js';
+import { collectTrackFiles, TRACK_FILE_KEYWORDS } from './keepalived-track-file.js';
+import type { CheckerContext } from './keepalived-checkers.js';
+
+export interface LoadOptions {
+  /** Run real servers whose checker director cannot run without it (warned) instead of refusing the config. */
+  allowUnchecked?: boolean;
+}
 
 export interface ConvertedConfig {
   config: DirectorConfig;
@@ -28,7 +35,7 @@ interface VrrpDrafts {
   syncGroups: Sourced<VrrpSyncGroupConfig>[];
 }
 
-export function convertTopLevel(statements: Statement[], warnings: ConfigWarning[]): ConvertedConfig {
+export function convertTopLevel(statements: Statement[], warnings: ConfigWarning[], options: LoadOptions = {}): ConvertedConfig {
   // global_defs first, wherever it stands: instance defaults (vrrp_version, garp) come from it.
   const { globals, syncStmt } = convertGlobalDefs(statements.filter((s) => s.keyword === 'global_defs'), warnings);
   const out: ConvertedConfig = {
@@ -37,7 +44,8 @@ export function convertTopLevel(statements: Statement[], warnings: ConfigWarning
     groupSources: new Map(),
   };
   const vrrp: VrrpDrafts = { instances: [], scripts: [], syncGroups: [] };
-  for (const stmt of statements) topStatement(stmt, out, vrrp);
+  const checkers: CheckerContext = { allowUnchecked: options.allowUnchecked === true, trackFiles: collectTrackFiles(statements), warnings };
+  for (const stmt of statements) topStatement(stmt, out, vrrp, checkers);
   out.config.vrrp = settleVrrp(vrrp.instances, vrrp.scripts, vrrp.syncGroups, globals, syncStmt, warnings);
   notRunYet(vrrp, syncStmt, warnings);
   return out;
@@ -54,8 +62,9 @@ function notRunYet(vrrp: VrrpDrafts, syncStmt: Statement | null, warnings: Confi
   if (syncStmt) warn(syncStmt, 'lvs_sync_daemon is checked but connection sync does not run yet', warnings);
 }
 
-function topStatement(stmt: Statement, out: ConvertedConfig, vrrp: VrrpDrafts): void {
+function topStatement(stmt: Statement, out: ConvertedConfig, vrrp: VrrpDrafts, checkers: CheckerContext): void {
   const { warnings, globalDefs } = out.config;
+  if (TRACK_FILE_KEYWORDS.has(stmt.keyword)) return;
   switch (stmt.keyword) {
     case 'global_defs':
       return;
@@ -69,7 +78,7 @@ function topStatement(stmt: Statement, out: ConvertedConfig, vrrp: VrrpDrafts): 
       vrrp.syncGroups.push({ config: convertSyncGroup(stmt, warnings), stmt });
       return;
     case 'virtual_server': {
-      const converted = convertVirtualServer(stmt, warnings);
+      const converted = convertVirtualServer(stmt, checkers);
       if (!converted) return;
       out.config.virtualServers.push(converted.vs);
       out.sources.push(converted.source);

@@ -1,7 +1,7 @@
 // The health keywords a checker inherits from its real server and virtual server (retry,
-// delay_before_retry, warmup, connect_timeout, delay_loop, inhibit_on_failure, alpha, rise) and
-// how keepalived resolves them: checker, else real server, else virtual server, else the
-// checker kind's default.
+// delay_before_retry, warmup, connect_timeout, delay_loop, inhibit_on_failure, alpha, rise,
+// virtualhost) and how keepalived resolves them: checker, else real server, else virtual server,
+// else the checker kind's default.
 
 import type { CheckTiming, HealthCheckConfig } from './model.js';
 import type { Statement } from './keepalived-parser.js';
@@ -23,6 +23,8 @@ export interface HealthDefaults {
   rise?: number;
   inhibitOnFailure?: boolean;
   alpha?: boolean;
+  /** HTTP_GET/SSL_GET Host (virtualhost said at virtual_server or real_server level). */
+  virtualhost?: string;
 }
 
 export type HealthLevel = 'vs' | 'rs' | 'check';
@@ -68,6 +70,10 @@ export function healthKeyword(h: HealthDefaults, s: Statement, level: HealthLeve
       v.expectArgs(s, 0);
       h.alpha = true;
       return true;
+    case 'virtualhost':
+      if (level === 'check') return false;
+      h.virtualhost = oneValue(s, 'HOST');
+      return true;
     case 'inhibit_on_failure':
       if (level === 'check') return false;
       h.inhibitOnFailure = v.optionalBool(s);
@@ -88,13 +94,18 @@ export function mergeDefaults(...levels: HealthDefaults[]): HealthDefaults {
   return out;
 }
 
-/** keepalived's per-kind defaults: MISC_CHECK does not retry; HTTP_GET waits 3 s between retries. */
+/**
+ * keepalived's per-kind defaults: MISC_CHECK does not retry; HTTP_GET/SSL_GET wait 3 s between
+ * retries; DNS_CHECK retries 3 times, delay_loop apart. FILE_CHECK has no timing keywords:
+ * keepalived reacts to the file through inotify, director reads it every second.
+ */
 export function resolveTiming(kind: HealthCheckConfig['kind'], h: HealthDefaults, vsDelayLoop: number): CheckTiming {
+  if (kind === 'file') return { delayLoop: 1, retry: 0, delayBeforeRetry: 1, warmup: 0, rise: 1 };
   const delayLoop = h.delayLoop ?? vsDelayLoop;
   return {
     delayLoop,
-    retry: h.retry ?? (kind === 'misc' ? 0 : 1),
-    delayBeforeRetry: h.delayBeforeRetry ?? (kind === 'http' ? 3 : 1),
+    retry: h.retry ?? (kind === 'misc' ? 0 : kind === 'dns' ? 3 : 1),
+    delayBeforeRetry: h.delayBeforeRetry ?? (kind === 'http' || kind === 'ssl' ? 3 : kind === 'dns' ? delayLoop : 1),
     warmup: h.warmup ?? delayLoop,
     rise: h.rise ?? 1,
   };

@@ -6,23 +6,21 @@ import type { Statement } from './keepalived-parser.js';
 
 /** Top-level blocks of keepalived.conf (BFD, static routes ...) that director does not run yet. */
 export const UNSUPPORTED_TOP = new Set([
-  'vrrp_track_file',
-  'track_file', 'static_ipaddress', 'static_routes', 'static_rules', 'virtual_server_group',
+  'static_ipaddress', 'static_routes', 'static_rules', 'virtual_server_group',
   'linkbeat_interfaces', 'SSL', 'bfd_instance', 'garp_group', 'net_namespace',
   'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir', 'vrrp_track_process',
 ]);
 
 /** virtual_server keywords keepalived knows that director does not act on yet. */
 export const UNSUPPORTED_VS = new Set([
-  'persistence_engine', 'ha_suspend', 'smtp_alert', 'virtualhost', 'snmp_name', 'omega',
+  'persistence_engine', 'ha_suspend', 'smtp_alert', 'snmp_name', 'omega',
   'quorum_up', 'quorum_down', 'quorum', 'hysteresis', 'sorry_server', 'sorry_server_inhibit',
   'sorry_server_lvs_method', 'ops', 'hashed', 'flag-3', 'net_mask',
 ]);
 
-/** real_server keywords (health checkers first) keepalived knows that director does not act on yet. */
+/** real_server keywords keepalived knows that director does not act on yet. */
 export const UNSUPPORTED_RS = new Set([
-  'SSL_GET', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK',
-  'notify_up', 'notify_down', 'smtp_alert', 'virtualhost', 'snmp_name', 'track_file', 'track_bfd',
+  'notify_up', 'notify_down', 'smtp_alert', 'snmp_name', 'track_file', 'track_bfd',
 ]);
 
 /** Adds the warning for a keyword that is ignored, saying whether keepalived knows it. */

@@ -6,7 +6,7 @@ import type { SchedFlag } from '../sched/types.js';
 import type { Statement } from './keepalived-parser.js';
 import { UNSUPPORTED_RS, UNSUPPORTED_VS, ignored, warn } from './keepalived-keywords.js';
 import * as v from './keepalived-values.js';
-import { CHECKER_KINDS, convertCheckers, parseChecker, type CheckDraft } from './keepalived-checkers.js';
+import { convertCheckers, isCheckerKeyword, parseChecker, type CheckDraft, type CheckerContext } from './keepalived-checkers.js';
 import { healthKeyword, mergeDefaults, type HealthDefaults } from './keepalived-health-timing.js';
 import { DEFAULT_SCHEDULER, FLAG_SCHEDULER, genericFlag, isKnownScheduler, isSchedFlag, SCHEDULER_NAMES } from './schedulers.js';
 
@@ -39,8 +39,9 @@ interface Draft {
 /** Converts a virtual_server statement; returns null (with a warning) for forms not supported yet. */
 export function convertVirtualServer(
   stmt: Statement,
-  warnings: ConfigWarning[],
+  checkers: CheckerContext,
 ): { vs: VirtualServerConfig; source: VirtualServerSource } | null {
+  const warnings = checkers.warnings;
   const first = stmt.args[0];
   if (first === 'group' || first === 'fwmark') {
     warn(stmt, `virtual_server ${first} not supported yet, ignored`, warnings);
@@ -52,7 +53,7 @@ export function convertVirtualServer(
   for (const s of stmt.block) vsKeyword(draft, s, warnings);
   resolveFlags(draft, warnings);
   defaultsSaid(draft, warnings);
-  draft.vs.realServers = draft.rsStmts.map((s) => convertRealServer(s, draft, warnings));
+  draft.vs.realServers = draft.rsStmts.map((s) => convertRealServer(s, draft, checkers));
   return { vs: draft.vs, source: draft.source };
 }
 
@@ -178,7 +179,8 @@ function resolveFlags(d: Draft, warnings: ConfigWarning[]): void {
   d.vs.schedFlags = [...flags];
 }
 
-function convertRealServer(s: Statement, d: Draft, warnings: ConfigWarning[]): RealServerConfig {
+function convertRealServer(s: Statement, d: Draft, ctx: CheckerContext): RealServerConfig {
+  const warnings = ctx.warnings;
   v.expectArgs(s, 1, 2, 'IP PORT');
   const rs: RealServerConfig = {
     address: v.ipv4(s, s.args[0] as string),
@@ -193,12 +195,12 @@ function convertRealServer(s: Statement, d: Draft, warnings: ConfigWarning[]): R
   const health: HealthDefaults = {};
   const checkers: CheckDraft[] = [];
   for (const k of s.block ?? []) {
-    if (Object.hasOwn(CHECKER_KINDS, k.keyword)) checkers.push(parseChecker(k, warnings));
+    if (isCheckerKeyword(k.keyword)) checkers.push(parseChecker(k, warnings));
     else if (!healthKeyword(health, k, 'rs')) rsKeyword(rs, k, warnings);
   }
   checkThresholds(s, rs);
   samePortUnlessMapped(s, rs, d.vs.port, warnings);
-  convertCheckers(rs, checkers, mergeDefaults(d.health, health), d.vs.delayLoop, warnings);
+  convertCheckers(rs, checkers, mergeDefaults(d.health, health), d.vs.delayLoop, ctx);
   return rs;
 }
 

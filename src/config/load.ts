@@ -3,22 +3,24 @@
 
 import type { ConfigWarning, DirectorConfig } from './model.js';
 import { parseFile, parseText } from './keepalived-parser.js';
-import { convertTopLevel } from './keepalived-config.js';
+import { convertTopLevel, type LoadOptions } from './keepalived-config.js';
 import { validateConfig } from './keepalived-validate.js';
 
-export function loadKeepalivedConfig(file: string): DirectorConfig {
+export type { LoadOptions };
+
+export function loadKeepalivedConfig(file: string, options: LoadOptions = {}): DirectorConfig {
   const warnings: ConfigWarning[] = [];
-  return finish(parseFile(file, warnings), warnings);
+  return finish(parseFile(file, warnings), warnings, options);
 }
 
 /** Same as loadKeepalivedConfig for text in memory; `file` names it in messages and anchors includes. */
-export function parseKeepalivedConfig(text: string, file = 'keepalived.conf'): DirectorConfig {
+export function parseKeepalivedConfig(text: string, file = 'keepalived.conf', options: LoadOptions = {}): DirectorConfig {
   const warnings: ConfigWarning[] = [];
-  return finish(parseText(text, file, warnings), warnings);
+  return finish(parseText(text, file, warnings), warnings, options);
 }
 
-function finish(statements: ReturnType<typeof parseFile>, warnings: ConfigWarning[]): DirectorConfig {
-  const converted = convertTopLevel(statements, warnings);
+function finish(statements: ReturnType<typeof parseFile>, warnings: ConfigWarning[], options: LoadOptions): DirectorConfig {
+  const converted = convertTopLevel(statements, warnings, options);
   validateConfig(converted);
   return converted.config;
 }

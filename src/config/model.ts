@@ -19,12 +19,14 @@ export interface RealServerConfig {
   lowerThreshold: number;
   /** Line in the source file, for messages. */
   line: number;
-  /** Health checkers (TCP_CHECK, HTTP_GET, MISC_CHECK, AGENT_CHECK); absent: always up, as keepalived. */
+  /** Health checkers; absent: always up, as keepalived (see also `unchecked`). */
   checks?: HealthCheckConfig[];
   /** keepalived inhibit_on_failure: when Down, keep the server at weight 0 instead of removing it. */
   inhibitOnFailure?: boolean;
   /** keepalived alpha: start Down until the checks first succeed. */
   alpha?: boolean;
+  /** Why checkers of this server were dropped under --allow-unchecked (it may now be always up). */
+  unchecked?: string[];
 }
 
 /** When a checker runs and how its results are dampened (keepalived semantics, resolved). */
@@ -46,16 +48,41 @@ interface CheckBase {
   line: number;
 }
 
-/** A checker that opens a TCP connection (to connect_ip:connect_port, default the real server). */
+/** Where a checker's sockets start from (bindto, bind_port, bind_if); absent: the kernel picks. */
+export interface CheckSource {
+  /** Local address (bindto), or null. */
+  address: string | null;
+  /** Local port (bind_port), 0 = any. */
+  port: number;
+  /** Interface the socket is bound to (bind_if, SO_BINDTODEVICE), or null. */
+  device: string | null;
+}
+
+/** A checker that talks to connect_ip:connect_port (default: the real server). */
 interface ConnectingCheck extends CheckBase {
   connectIp: string;
   connectPort: number;
   /** Seconds for the whole check (connect_timeout, default 5). */
   connectTimeout: number;
+  /** bindto / bind_port / bind_if, when any was given. */
+  source?: CheckSource;
 }
 
 export interface TcpCheckConfig extends ConnectingCheck {
   kind: 'tcp';
+}
+
+/** keepalived `regex` of a url, with its options translated to a JavaScript RegExp. */
+export interface HttpRegexConfig {
+  pattern: string;
+  /** RegExp flags from regex_options (caseless i, multiline m, dotall s, utf u). */
+  flags: string;
+  /** regex_no_match: a match fails the check. */
+  noMatch: boolean;
+  /** regex_min_offset: the match must start at or after this body offset. */
+  minOffset: number;
+  /** regex_max_offset: the match must start at or before this body offset; null = anywhere. */
+  maxOffset: number | null;
 }
 
 export interface HttpUrlConfig {
@@ -64,13 +91,88 @@ export interface HttpUrlConfig {
   statusCodes: Array<[number, number]>;
   /** md5 of the body, lowercase hex, or null. */
   digest: string | null;
+  /** This url's own virtualhost (wins over the checker's). */
+  virtualhost?: string;
+  regex?: HttpRegexConfig;
 }
 
-export interface HttpCheckConfig extends ConnectingCheck {
-  kind: 'http';
+/** http_protocol: 1.0 (default), 1.0C (1.0 with Connection: close) or 1.1 (with Connection: close). */
+export type HttpProtocol = '1.0' | '1.0C' | '1.1';
+
+interface HttpLikeCheck extends ConnectingCheck {
   urls: HttpUrlConfig[];
-  /** Host header (virtualhost), default the connect address. */
+  /** Host header (virtualhost of the checker, else real server, else virtual server); null: ip:port. */
   virtualhost: string | null;
+  protocol: HttpProtocol;
+}
+
+export interface HttpCheckConfig extends HttpLikeCheck {
+  kind: 'http';
+}
+
+/** SSL_GET: HTTP_GET over TLS. The server's certificate is not verified, as in keepalived. */
+export interface SslCheckConfig extends HttpLikeCheck {
+  kind: 'ssl';
+  /** enable_sni: send a server name (sni_name, else the url's or the checker's virtualhost). */
+  sni: boolean;
+  sniName: string | null;
+}
+
+/** DNS_CHECK: one query (type, name) over UDP; any valid reply with rcode NOERROR passes. */
+export interface DnsCheckConfig extends ConnectingCheck {
+  kind: 'dns';
+  /** Query type name (A, NS, CNAME, SOA, MX, TXT, AAAA, RRSIG, DNSKEY). */
+  type: string;
+  /** Query name, '.' for the root. */
+  name: string;
+}
+
+/** UDP_CHECK: bytes as lowercase hex so the spec stays JSON. */
+export interface UdpCheckConfig extends ConnectingCheck {
+  kind: 'udp';
+  /** payload, or null: 32 random bytes as keepalived sends. */
+  payload: string | null;
+  /** require_reply: null = no reply needed (only an ICMP error fails). */
+  reply: UdpReplyConfig | null;
+}
+
+export interface UdpReplyConfig {
+  /** Expected leading bytes (hex), '' = any content. */
+  data: string;
+  /** Bits to ignore in data (hex, same length; 'x' nibbles), '' = none. */
+  mask: string;
+  minLength: number;
+  maxLength: number;
+}
+
+/** PING_CHECK: one ICMP echo to connect_ip, answered within connect_timeout. */
+export interface PingCheckConfig extends CheckBase {
+  kind: 'ping';
+  connectIp: string;
+  connectTimeout: number;
+  source?: CheckSource;
+}
+
+/** SMTP_CHECK: 220 greeting, HELO helo_name answered 250, QUIT. */
+export interface SmtpCheckConfig extends ConnectingCheck {
+  kind: 'smtp';
+  heloName: string;
+}
+
+/** FILE_CHECK on a track_file: the number in the file decides health and weight. */
+export interface FileCheckConfig extends CheckBase {
+  kind: 'file';
+  /** The track_file's name and file path. */
+  trackFile: string;
+  path: string;
+  /** Multiplier (FILE_CHECK weight, else the track_file's, default 1); 0: any non-zero value fails. */
+  weight: number;
+  /** weight ... reverse: the value counts negated (with weight 0: zero fails, non-zero passes). */
+  reverse: boolean;
+  /** The real server's configured weight, which value * weight is added to. */
+  baseWeight: number;
+  /** init_file: write value when the file is missing (or always, overwrite) before the first read. */
+  init: { value: number; overwrite: boolean } | null;
 }
 
 export interface MiscCheckConfig extends CheckBase {
@@ -88,7 +190,9 @@ export interface AgentCheckConfig extends ConnectingCheck {
   kind: 'agent';
 }
 
-export type HealthCheckConfig = TcpCheckConfig | HttpCheckConfig | MiscCheckConfig | AgentCheckConfig;
+export type HealthCheckConfig =
+  | TcpCheckConfig | HttpCheckConfig | SslCheckConfig | DnsCheckConfig | UdpCheckConfig | PingCheckConfig
+  | SmtpCheckConfig | FileCheckConfig | MiscCheckConfig | AgentCheckConfig;
 
 export interface VirtualServerConfig {
   /** IPv4 dotted quad. */

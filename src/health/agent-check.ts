@@ -2,7 +2,7 @@
 // one line it writes ("75%", "up", "drain", "down" ...) within connect_timeout; the reply's last
 // status word decides pass or fail, its last percentage becomes a load report.
 
-import * as net from 'node:net';
+import { connectStream } from './check-socket.js';
 import { parseAgentReply, type FeedbackReport } from '../sched/load-feedback.js';
 import { failed, type AgentCheckSpec, type CheckResult } from './types.js';
 
@@ -15,7 +15,7 @@ export function agentCheck(spec: AgentCheckSpec): Promise<CheckResult> {
   return new Promise((resolve) => {
     let text = '';
     let done = false;
-    const socket = net.connect({ host: spec.connectIp, port: spec.connectPort });
+    const socket = connectStream(spec);
     const finish = (r: CheckResult): void => {
       if (done) return;
       done = true;

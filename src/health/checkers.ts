@@ -3,9 +3,14 @@
 // real server's, and must not stop health checks either.
 
 import { agentCheck } from './agent-check.js';
+import { dnsCheck } from './dns-check.js';
+import { fileCheck } from './file-check.js';
 import { httpCheck } from './http-check.js';
 import { miscCheck } from './misc-check.js';
+import { pingCheck } from './ping-check.js';
+import { smtpCheck } from './smtp-check.js';
 import { tcpCheck } from './tcp-check.js';
+import { udpCheck } from './udp-check.js';
 import { notRun, type CheckOutcome, type CheckResult, type CheckSpec } from './types.js';
 
 type CheckerFor<K extends CheckSpec['kind']> = (spec: Extract<CheckSpec, { kind: K }>) => Promise<CheckResult>;
@@ -13,6 +18,12 @@ type CheckerFor<K extends CheckSpec['kind']> = (spec: Extract<CheckSpec, { kind:
 const CHECKERS: { [K in CheckSpec['kind']]: CheckerFor<K> } = {
   tcp: tcpCheck,
   http: httpCheck,
+  ssl: httpCheck,
+  dns: dnsCheck,
+  udp: udpCheck,
+  ping: pingCheck,
+  smtp: smtpCheck,
+  file: fileCheck,
   misc: miscCheck,
   agent: agentCheck,
 };

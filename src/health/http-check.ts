@@ -1,72 +1,76 @@
-// HTTP_GET (plain HTTP): for each url, GET the path from connect_ip:connect_port within
-// connect_timeout; the status must be in the url's status_code ranges and, when a digest is
-// given, the md5 of the body must match it (keepalived's genhash digest). All urls must pass.
+// HTTP_GET and SSL_GET: for each url, one connection to connect_ip:connect_port (over TLS for
+// SSL_GET, with SNI when enable_sni), keepalived's request, and the answer judged on status_code,
+// digest and regex; all urls must pass within connect_timeout. Every url is fetched in every run,
+// which is keepalived's fast_recovery behaviour.
 
-import { createHash } from 'node:crypto';
-import * as http from 'node:http';
+import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { HttpUrlConfig } from '../config/model.js';
-import { failed, type CheckResult, type HttpCheckSpec } from './types.js';
+import { connectStream, connectTls } from './check-socket.js';
+import { httpRequest, HttpResponseReader, judgeHttpAnswer, type HttpAnswer } from './http-protocol.js';
+import { failed, type CheckResult, type HttpCheckSpec, type SslCheckSpec } from './types.js';
 
-/** A body larger than this fails the check rather than filling memory. */
-const MAX_BODY = 16 << 20;
-
-export interface HttpAnswer {
-  status: number;
-  /** md5 of the body, lowercase hex. */
-  md5: string;
-}
-
-export async function httpCheck(spec: HttpCheckSpec): Promise<CheckResult> {
+export async function httpCheck(spec: HttpCheckSpec | SslCheckSpec): Promise<CheckResult> {
   const started = performance.now();
   const deadline = started + spec.connectTimeout * 1000;
+  const scheme = spec.kind === 'ssl' ? 'https' : 'http';
   for (const url of spec.urls) {
+    const where = `${scheme}://${spec.connectIp}:${spec.connectPort}${url.path}`;
     let answer: HttpAnswer;
     try {
-      answer = await httpGet(spec, url.path, Math.max(1, deadline - performance.now()));
+      answer = await fetchUrl(spec, url, Math.max(1, deadline - performance.now()));
     } catch (err) {
-      return failed(`GET ${spec.connectIp}:${spec.connectPort}${url.path}: ${(err as Error).message}`, started);
+      return failed(`GET ${where}: ${(err as Error).message}`, started);
     }
     const verdict = judgeHttpAnswer(url, answer);
-    if (verdict !== null) return failed(`GET ${spec.connectIp}:${spec.connectPort}${url.path}: ${verdict}`, started);
+    if (verdict !== null) return failed(`GET ${where}: ${verdict}`, started);
   }
   const latencyMs = Math.round(performance.now() - started);
   return { ok: true, detail: `${spec.urls.length} url(s) answered as expected`, latencyMs };
 }
 
-/** Why an answer fails the url's expectations, or null when it passes. */
-export function judgeHttpAnswer(url: HttpUrlConfig, a: HttpAnswer): string | null {
-  if (!url.statusCodes.some(([lo, hi]) => a.status >= lo && a.status <= hi)) {
-    const want = url.statusCodes.map(([lo, hi]) => (lo === hi ? `${lo}` : `${lo}-${hi}`)).join(' ');
-    return `status ${a.status}, expected ${want}`;
-  }
-  if (url.digest !== null && url.digest !== a.md5) return `digest ${a.md5}, expected ${url.digest}`;
-  return null;
+/** keepalived's Host: the url's virtualhost, else the checker's (inherited), else ip:port. */
+export function hostHeader(spec: HttpCheckSpec | SslCheckSpec, url: HttpUrlConfig): string {
+  return url.virtualhost ?? spec.virtualhost ?? `${spec.connectIp}:${spec.connectPort}`;
 }
 
-function httpGet(spec: HttpCheckSpec, path: string, timeoutMs: number): Promise<HttpAnswer> {
+/** The TLS server name: sni_name, else the url's or the checker's virtualhost (without a port); never an address. */
+export function serverName(spec: SslCheckSpec, url: HttpUrlConfig): string | null {
+  if (!spec.sni) return null;
+  const name = (spec.sniName ?? url.virtualhost ?? spec.virtualhost)?.replace(/:\d+$/, '') ?? null;
+  return name === null || isIP(name) !== 0 ? null : name;
+}
+
+function fetchUrl(spec: HttpCheckSpec | SslCheckSpec, url: HttpUrlConfig, timeoutMs: number): Promise<HttpAnswer> {
+  const stream = spec.kind === 'ssl' ? connectTls(spec, serverName(spec, url)) : connectStream(spec);
+  const timer = setTimeout(() => stream.destroy(new Error(`no complete answer within ${spec.connectTimeout} s`)), timeoutMs);
+  const request = httpRequest(url.path, hostHeader(spec, url), spec.protocol);
+  return httpExchange(stream, request, url.regex !== undefined).finally(() => {
+    clearTimeout(timer);
+    stream.destroy();
+  });
+}
+
+/** Writes the request and reads one response from a connected (or connecting) stream. */
+export function httpExchange(stream: Duplex, request: string, keepBody: boolean): Promise<HttpAnswer> {
+  const reader = new HttpResponseReader(keepBody);
   return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: spec.connectIp, port: spec.connectPort, path, method: 'GET', agent: false,
-      headers: { Host: spec.virtualhost ?? spec.connectIp, Connection: 'close', 'User-Agent': 'director-health' },
+    const finish = (): void => {
+      try {
+        resolve(reader.finish());
+      } catch (err) {
+        reject(err as Error);
+      }
+    };
+    stream.on('data', (chunk: Buffer) => {
+      try {
+        if (reader.feed(chunk)) finish();
+      } catch (err) {
+        reject(err as Error);
+      }
     });
-    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${spec.connectTimeout} s`)), timeoutMs);
-    req.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new Error(err.code ?? err.message));
-    });
-    req.once('response', (res) => {
-      const hash = createHash('md5');
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_BODY) req.destroy(new Error(`body larger than ${MAX_BODY} bytes`));
-        else hash.update(chunk);
-      });
-      res.once('end', () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, md5: hash.digest('hex') });
-      });
-    });
-    req.end();
+    stream.once('end', finish);
+    stream.once('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code ?? err.message)));
+    stream.write(request);
   });
 }

@@ -14,7 +14,9 @@ import { specOf, type CheckExecutor, type CheckOutcome, type CheckSpec } from '.
 /** How often due checks are looked for; delays are honoured to this resolution. */
 const POLL_MS = 100;
 
-const KIND_LABEL: Record<HealthCheckConfig['kind'], string> = { tcp: 'TCP', http: 'HTTP', misc: 'MISC', agent: 'AGENT' };
+const KIND_LABEL: Record<HealthCheckConfig['kind'], string> = {
+  tcp: 'TCP', http: 'HTTP', ssl: 'SSL', dns: 'DNS', udp: 'UDP', ping: 'ICMP', smtp: 'SMTP', file: 'FILE', misc: 'MISC', agent: 'AGENT',
+};
 
 export interface HealthManagerOptions {
   /** The running table: the checkers of its real servers are run. */

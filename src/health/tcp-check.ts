@@ -1,14 +1,15 @@
-// TCP_CHECK: a connection to connect_ip:connect_port that completes within connect_timeout is a
-// pass; refused, unreachable or timed out is a fail. The connection is closed at once.
+// TCP_CHECK: a connection to connect_ip:connect_port (from bindto/bind_port/bind_if) that completes
+// within connect_timeout is a pass; refused, unreachable or timed out is a fail. The connection is
+// closed at once.
 
-import * as net from 'node:net';
+import { connectStream } from './check-socket.js';
 import { failed, type CheckResult, type TcpCheckSpec } from './types.js';
 
 export function tcpCheck(spec: TcpCheckSpec): Promise<CheckResult> {
   const started = performance.now();
   const target = `${spec.connectIp}:${spec.connectPort}`;
   return new Promise((resolve) => {
-    const socket = net.connect({ host: spec.connectIp, port: spec.connectPort });
+    const socket = connectStream(spec);
     const finish = (r: CheckResult): void => {
       clearTimeout(timer);
       socket.destroy();

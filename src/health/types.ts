@@ -2,7 +2,10 @@
 // timing) and what it answers (a result). Checkers only answer; dampening and weights are not
 // theirs.
 
-import type { AgentCheckConfig, HttpCheckConfig, MiscCheckConfig, TcpCheckConfig } from '../config/model.js';
+import type {
+  AgentCheckConfig, DnsCheckConfig, FileCheckConfig, HealthCheckConfig, HttpCheckConfig, MiscCheckConfig, PingCheckConfig,
+  SmtpCheckConfig, SslCheckConfig, TcpCheckConfig, UdpCheckConfig,
+} from '../config/model.js';
 import type { FeedbackReport } from '../sched/load-feedback.js';
 
 type WithoutTiming<T> = Omit<T, 'timing' | 'line'>;
@@ -11,7 +14,15 @@ export type TcpCheckSpec = WithoutTiming<TcpCheckConfig>;
 export type HttpCheckSpec = WithoutTiming<HttpCheckConfig>;
 export type MiscCheckSpec = WithoutTiming<MiscCheckConfig>;
 export type AgentCheckSpec = WithoutTiming<AgentCheckConfig>;
-export type CheckSpec = TcpCheckSpec | HttpCheckSpec | MiscCheckSpec | AgentCheckSpec;
+export type SslCheckSpec = WithoutTiming<SslCheckConfig>;
+export type DnsCheckSpec = WithoutTiming<DnsCheckConfig>;
+export type UdpCheckSpec = WithoutTiming<UdpCheckConfig>;
+export type PingCheckSpec = WithoutTiming<PingCheckConfig>;
+export type SmtpCheckSpec = WithoutTiming<SmtpCheckConfig>;
+export type FileCheckSpec = WithoutTiming<FileCheckConfig>;
+export type CheckSpec =
+  | TcpCheckSpec | HttpCheckSpec | SslCheckSpec | DnsCheckSpec | UdpCheckSpec | PingCheckSpec | SmtpCheckSpec
+  | FileCheckSpec | MiscCheckSpec | AgentCheckSpec;
 
 export interface CheckResult {
   ok: boolean;
@@ -43,11 +54,11 @@ export interface CheckExecutor {
 
 /** Longest a check may take before its executor gives up on it (its own timeout plus slack). */
 export function checkDeadlineMs(spec: CheckSpec): number {
-  const seconds = spec.kind === 'misc' ? spec.timeout + 2 : spec.connectTimeout;
+  const seconds = spec.kind === 'misc' ? spec.timeout + 2 : spec.kind === 'file' ? 1 : spec.connectTimeout;
   return seconds * 1000 + 2000;
 }
 
-export function specOf(check: TcpCheckConfig | HttpCheckConfig | MiscCheckConfig | AgentCheckConfig): CheckSpec {
+export function specOf(check: HealthCheckConfig): CheckSpec {
   const { timing: _timing, line: _line, ...spec } = check;
   return spec;
 }

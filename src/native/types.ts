@@ -230,4 +230,31 @@ export interface NativeAddon {
    */
   rewrite(frame: Uint8Array, verdict: Uint32Array, egress: { mac: string; mtu: number; ip?: number },
           vnet?: Uint8Array): OutFrame[] & { error: number };
+  /** A non-blocking TCP/UDP socket bound to a device (SO_BINDTODEVICE), address and port; throws on failure. */
+  openCheckSocket(type: 'tcp' | 'udp', source: CheckSocketSource): number;
+  /** Sends one ICMP echo and calls back once with the verdict (reply, ICMP error or timeout); throws if it cannot send. */
+  icmpEcho(options: IcmpEchoOptions, callback: (result: IcmpEchoResult) => void): void;
+}
+
+export interface CheckSocketSource {
+  device?: string;
+  address?: string;
+  port?: number;
+}
+
+export interface IcmpEchoOptions extends CheckSocketSource {
+  dst: string;
+  /** Echo identifier (a datagram socket's is the kernel's) and sequence number. */
+  id: number;
+  seq: number;
+  /** Payload bytes, default 56. */
+  size?: number;
+  timeoutMs: number;
+}
+
+export interface IcmpEchoResult {
+  ok: boolean;
+  detail: string;
+  /** The ICMP socket used: datagram (net.ipv4.ping_group_range) or raw (CAP_NET_RAW). */
+  mode: 'datagram' | 'raw';
 }

@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import { judgeAgentReply } from '../../src/health/agent-check.js';
 import { runCheck } from '../../src/health/checkers.js';
 import { ChildExecutor, runnerArgv } from '../../src/health/executor.js';
-import { judgeHttpAnswer } from '../../src/health/http-check.js';
+import { judgeHttpAnswer } from '../../src/health/http-protocol.js';
 import { judgeExit, miscCheck } from '../../src/health/misc-check.js';
 import { serveChecks } from '../../src/health/runner.js';
 import type { CheckOutcome, MiscCheckSpec } from '../../src/health/types.js';

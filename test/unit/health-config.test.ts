@@ -134,8 +134,8 @@ describe('keepalived.conf: health checkers', () => {
     });
   }
 
-  it('warns about checker keywords not acted on, and other checkers not supported yet', () => {
-    const w = parseKeepalivedConfig(`virtual_server 198.19.0.100 80 {
+  it('warns about checker keywords not acted on and unknown ones; bindto is honoured', () => {
+    const c = parseKeepalivedConfig(`virtual_server 198.19.0.100 80 {
  protocol TCP
  lb_algo rr
  lb_kind DR
@@ -144,8 +144,7 @@ describe('keepalived.conf: health checkers', () => {
   TCP_CHECK {
    bindto 198.19.0.2
    zap 1
-  }
-  SSL_GET {
+   log_all_failures
   }
   MISC_CHECK {
    misc_path /bin/true
@@ -155,13 +154,14 @@ describe('keepalived.conf: health checkers', () => {
    connect_port 9999
   }
  }
-}`, 'f.conf').warnings.map((x) => x.message);
-    assert.deepEqual(w, [
+}`, 'f.conf');
+    assert.deepEqual(c.warnings.map((x) => x.message), [
       'f.conf:5: keyword sorry_server not supported yet, ignored',
-      'f.conf:8: keyword bindto not supported yet, ignored',
       'f.conf:9: unknown keyword zap, ignored',
-      'f.conf:11: keyword SSL_GET not supported yet, ignored',
-      'f.conf:17: more than one load report (misc_dynamic or AGENT_CHECK) for this real server: their weights will fight',
+      'f.conf:10: keyword log_all_failures not supported, ignored',
+      'f.conf:16: more than one load report (misc_dynamic or AGENT_CHECK) for this real server: their weights will fight',
     ]);
+    assert.deepEqual((c.virtualServers[0]!.realServers[0]!.checks![0] as { source?: unknown }).source,
+      { address: '198.19.0.2', port: 0, device: null });
   });
 });

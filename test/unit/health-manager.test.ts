@@ -17,7 +17,8 @@ class FakeExecutor implements CheckExecutor {
   closed = false;
   constructor(private readonly clock: { now(): number }) {}
   static key(spec: CheckSpec): string {
-    return spec.kind === 'misc' ? `misc ${spec.path}` : `${spec.kind} ${spec.connectIp}:${spec.connectPort}`;
+    if (spec.kind === 'misc' || spec.kind === 'file') return `${spec.kind} ${spec.path}`;
+    return spec.kind === 'ping' ? `ping ${spec.connectIp}` : `${spec.kind} ${spec.connectIp}:${spec.connectPort}`;
   }
   async run(spec: CheckSpec): Promise<CheckOutcome> {
     const key = FakeExecutor.key(spec);

@@ -1,6 +1,6 @@
 // `director check --config FILE`: parse and validate only, like `keepalived -t`.
 
-import { loadKeepalivedConfig } from '../config/load.js';
+import { loadKeepalivedConfig, type LoadOptions } from '../config/load.js';
 import { ConfigError, type DirectorConfig } from '../config/model.js';
 import { defineCommand } from './command.js';
 import { EXIT_FAIL, EXIT_OK, type CliIo } from './io.js';
@@ -13,11 +13,15 @@ export const checkCommand = defineCommand(
     about: `Parses and validates a keepalived.conf (and the files it includes) without starting anything.
 Prints warnings (unknown or not yet supported keywords, keepalived defaults applied) to stderr and
 a summary of services and real servers to stdout.`,
-    options: { config: { value: 'FILE', required: true, help: 'keepalived.conf to check' } },
+    options: {
+      config: { value: 'FILE', required: true, help: 'keepalived.conf to check' },
+      'allow-unchecked': { help: `accept real servers whose checker director cannot run (an option it
+cannot honour, e.g. fwmark): they run without it, warned as UNCHECKED` },
+    },
     footer: 'exit status: 0 valid, 1 invalid (the error names file, line and keyword), 2 usage error',
   },
   async (v, io) => {
-    const config = loadConfigReporting(v.config, io);
+    const config = loadConfigReporting(v.config, io, { allowUnchecked: v['allow-unchecked'] });
     if (!config) return EXIT_FAIL;
     for (const line of summarize(config)) io.out(line);
     io.out(`config ok: ${v.config}`);
@@ -26,9 +30,9 @@ a summary of services and real servers to stdout.`,
 );
 
 /** Loads a config, printing warnings and any error to stderr; null on error. */
-export function loadConfigReporting(file: string, io: CliIo): DirectorConfig | null {
+export function loadConfigReporting(file: string, io: CliIo, options: LoadOptions = {}): DirectorConfig | null {
   try {
-    const config = loadKeepalivedConfig(file);
+    const config = loadKeepalivedConfig(file, options);
     for (const w of config.warnings) io.err(`warning: ${w.message}`);
     return config;
   } catch (err) {

@@ -45,6 +45,8 @@ frame (TPACKET_V2: every frame at once, lowest latency, 34 MiB of ring)`,
   netns: { value: 'NS', help: 'the interface or TAP lives in network namespace NS (/run/netns/NS)' },
   'local-address': { value: 'IP', help: "the director's own address on the segment (default: the interface's)" },
   'stats-interval': { value: 'S', help: 'print stats as one JSON line every S seconds (default 0 = never)' },
+  'allow-unchecked': { help: `run real servers whose checker director cannot run (an option it cannot
+honour, e.g. fwmark) without it, warned as UNCHECKED, instead of refusing` },
 } as const;
 
 type RunValues = Values<typeof OPTIONS>;
@@ -79,7 +81,7 @@ function checkCombinations(v: RunValues): void {
 async function run(v: RunValues, io: CliIo, deps: RunDeps): Promise<number> {
   checkCombinations(v);
   const statsInterval = secondsOption('stats-interval', v['stats-interval'], 0);
-  const config = loadConfigReporting(v.config, io);
+  const config = loadConfigReporting(v.config, io, { allowUnchecked: v['allow-unchecked'] });
   if (!config) return EXIT_FAIL;
   if (!preflightPasses(config, v, io, deps)) return EXIT_FAIL;
   const options: DirectorOptions = { config, log: (line) => io.out(line) };

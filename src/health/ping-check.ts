@@ -20,8 +20,9 @@ export function pingCheck(spec: PingCheckSpec): Promise<CheckResult> {
         dst: spec.connectIp, id: randomInt(0x10000), seq: sequence, timeoutMs: spec.connectTimeout * 1000,
         ...(spec.source ? nativeSource(spec.source) : {}),
       }, (r) => {
-        if (r.ok) resolve({ ok: true, detail: `${what}: ${r.detail}`, latencyMs: Math.round(performance.now() - started) });
-        else resolve(failed(`${what}: ${r.detail}`, started));
+        const detail = `${what}: ${r.detail} (${r.mode} socket)`;
+        if (r.ok) resolve({ ok: true, detail, latencyMs: Math.round(performance.now() - started) });
+        else resolve(failed(detail, started));
       });
     } catch (err) {
       resolve(failed(`${what}: ${(err as Error).message}`, started));

@@ -3,6 +3,8 @@
 // options; and the rule that a checker director cannot run refuses the config (file:line) unless
 // --allow-unchecked drops it with a loud warning.
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
 import type { HealthCheckConfig, RealServerConfig } from '../../src/config/model.js';
 import { ConfigError } from '../../src/config/model.js';
@@ -225,5 +227,33 @@ describe('keepalived.conf: a real server is never silently unchecked', () => {
       'f.conf:7: UNCHECKED: real server 198.19.0.11:80 runs without this BFD_CHECK, so it is ALWAYS UP (--allow-unchecked)',
       'f.conf:12: UNCHECKED: real server 198.19.0.12:80 runs without this BFD_CHECK (--allow-unchecked)',
     ]);
+  });
+});
+
+describe('docs/health-checks.md examples', () => {
+  const text = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'health-checks.md'), 'utf8');
+  const blocks = [...text.matchAll(/```\n([\s\S]*?)\n```/g)].map((m) => m[1]!);
+
+  it('the SSL_GET real server and the FILE_CHECK config load without warnings', () => {
+    const rs = blocks.find((b) => b.startsWith('real_server') && b.includes('SSL_GET'));
+    const file = blocks.find((b) => b.startsWith('track_file'));
+    assert.ok(rs !== undefined && file !== undefined);
+    const c = vs(rs);
+    assert.deepEqual([c.warnings, checks(c.virtualServers[0]!.realServers[0]).map((k) => k.kind)], [[], ['ssl']]);
+    const f = parseKeepalivedConfig(file, 'doc.conf');
+    assert.deepEqual([f.warnings, checks(f.virtualServers[0]!.realServers[0]).map((k) => k.kind)], [[], ['file']]);
+  });
+
+  it('the refusal it shows is the one director prints', () => {
+    const shown = blocks.find((b) => b.startsWith('error: keepalived.conf:41: BFD_CHECK'));
+    assert.throws(() => parseKeepalivedConfig(`${'\n'.repeat(35)}virtual_server 198.19.0.100 80 {
+ protocol TCP
+ lb_algo rr
+ lb_kind NAT
+ real_server 198.19.0.11 80 {
+  BFD_CHECK {
+  }
+ }
+}`, 'keepalived.conf'), (e: Error) => `error: ${e.message}` === shown);
   });
 });

@@ -1,5 +1,5 @@
 // Converts the checker blocks of a real_server (keepalived's TCP_CHECK, HTTP_GET, SSL_GET,
-// DNS_CHECK, UDP_CHECK, PING_CHECK, SMTP_CHECK, FILE_CHECK, MISC_CHECK and director's
+// DNS_CHECK, UDP_CHECK, PING_CHECK, SMTP_CHECK, FILE_CHECK, BFD_CHECK, MISC_CHECK and director's
 // AGENT_CHECK) into HealthCheckConfig records with every value resolved, so the health layer never
 // looks at keepalived inheritance rules. A checker director cannot run is refused: a real server
 // is never silently left unchecked (unless --allow-unchecked says so, loudly).
@@ -14,6 +14,7 @@ import {
   dnsKeyword, fileKeyword, httpKeyword, miscKeyword, smtpKeyword, udpKeyword, udpReply, UNSUPPORTED_IN_CHECK,
 } from './keepalived-checker-options.js';
 import type { TrackFileConfig } from './keepalived-track-file.js';
+import type { BfdInstanceConfig } from './keepalived-bfd.js';
 import * as v from './keepalived-values.js';
 
 type Kind = HealthCheckConfig['kind'];
@@ -21,12 +22,7 @@ type Kind = HealthCheckConfig['kind'];
 /** Checker block keywords and the kind each becomes. */
 export const CHECKER_KINDS: Readonly<Record<string, Kind>> = {
   TCP_CHECK: 'tcp', HTTP_GET: 'http', SSL_GET: 'ssl', DNS_CHECK: 'dns', UDP_CHECK: 'udp', PING_CHECK: 'ping',
-  SMTP_CHECK: 'smtp', FILE_CHECK: 'file', MISC_CHECK: 'misc', AGENT_CHECK: 'agent',
-};
-
-/** keepalived checkers director cannot run, and why. */
-const REFUSED_CHECKERS: Readonly<Record<string, string>> = {
-  BFD_CHECK: 'BFD_CHECK is not supported: director has no BFD implementation to follow a bfd_instance session with',
+  SMTP_CHECK: 'smtp', FILE_CHECK: 'file', BFD_CHECK: 'bfd', MISC_CHECK: 'misc', AGENT_CHECK: 'agent',
 };
 
 /** SMTP's default HELO name, keepalived's. */
@@ -35,7 +31,7 @@ const DEFAULT_HELO = 'smtpchecker.keepalived.org';
 const PORTLESS: ReadonlySet<Kind> = new Set(['ping']);
 
 export function isCheckerKeyword(keyword: string): boolean {
-  return Object.hasOwn(CHECKER_KINDS, keyword) || Object.hasOwn(REFUSED_CHECKERS, keyword);
+  return Object.hasOwn(CHECKER_KINDS, keyword);
 }
 
 /** What checker conversion needs from the rest of the configuration and the command line. */
@@ -43,6 +39,7 @@ export interface CheckerContext {
   /** --allow-unchecked: a checker director cannot run is dropped with a warning instead of refused. */
   allowUnchecked: boolean;
   trackFiles: ReadonlyMap<string, TrackFileConfig>;
+  bfdInstances: ReadonlyMap<string, BfdInstanceConfig>;
   warnings: ConfigWarning[];
 }
 
@@ -60,6 +57,7 @@ export interface CheckDraft {
   udp: { payload: string | null; requireReply: boolean; data: string; mask: string; minLength: number; maxLength: number };
   smtp: { heloName: string };
   file: { trackFile: string | null; weight: number | null; reverse: boolean; stmt: Statement | null };
+  bfd: { name: string | null };
   /** Why director cannot run this checker as written, or null. */
   refusal: { stmt: Statement; reason: string } | null;
 }
@@ -71,6 +69,7 @@ export interface CheckDraft {
 export function convertCheckers(
   rs: RealServerConfig, drafts: CheckDraft[], inherited: HealthDefaults, vsDelayLoop: number, ctx: CheckerContext,
 ): void {
+  for (const d of drafts) if (d.kind === 'bfd') d.refusal ??= multihopRefusal(bfdInstance(d, ctx));
   const runnable = drafts.filter((d) => d.refusal === null || !refuse(rs, d, drafts.length, ctx));
   const checks = runnable.map((d) => resolve(d, rs, mergeDefaults(inherited, d.own), vsDelayLoop, ctx));
   if (checks.length > 0) rs.checks = checks;
@@ -98,7 +97,6 @@ function refuse(rs: RealServerConfig, d: CheckDraft, total: number, ctx: Checker
 /** Parses one checker block (warnings in line order); inheritance is resolved by convertCheckers. */
 export function parseChecker(s: Statement, warnings: ConfigWarning[]): CheckDraft {
   v.expectArgs(s, 0);
-  const refused = REFUSED_CHECKERS[s.keyword];
   const d: CheckDraft = {
     kind: CHECKER_KINDS[s.keyword] ?? 'tcp', stmt: s, own: {}, connectIp: null, connectPort: 0, source: null,
     http: { urls: [], virtualhost: null, protocol: '1.0', sni: false, sniName: null },
@@ -107,21 +105,23 @@ export function parseChecker(s: Statement, warnings: ConfigWarning[]): CheckDraf
     udp: { payload: null, requireReply: false, data: '', mask: '', minLength: 0, maxLength: 255 },
     smtp: { heloName: DEFAULT_HELO },
     file: { trackFile: null, weight: null, reverse: false, stmt: null },
-    refusal: refused === undefined ? null : { stmt: s, reason: refused },
+    bfd: { name: null },
+    refusal: null,
   };
-  if (refused !== undefined) return d;
   for (const k of s.block ?? []) checkerKeyword(d, k, warnings);
   if (d.kind === 'misc' && d.misc.path === null) v.fail(s, 'needs misc_path (the script to run)');
   if ((d.kind === 'http' || d.kind === 'ssl') && d.http.urls.length === 0) v.fail(s, 'needs at least one url { path ... } block');
   if (d.kind === 'agent' && d.connectPort === 0) v.fail(s, 'needs connect_port (the port the agent answers on)');
   if (d.kind === 'file' && d.file.trackFile === null) v.fail(s, 'needs track_file NAME (a track_file block)');
+  if (d.kind === 'bfd' && d.bfd.name === null) v.fail(s, 'needs name NAME (a bfd_instance block)');
   return d;
 }
 
 function checkerKeyword(d: CheckDraft, k: Statement, warnings: ConfigWarning[]): void {
-  // FILE_CHECK has none of the standard checker keywords (keepalived).
-  if (d.kind !== 'file' && healthKeyword(d.own, k, 'check')) return;
-  if (d.kind !== 'misc' && d.kind !== 'file' && connectionKeyword(d, k, warnings)) return;
+  // FILE_CHECK and BFD_CHECK have none of the standard checker keywords (BFD_CHECK: alpha).
+  const standard = d.kind !== 'file' && (d.kind !== 'bfd' || k.keyword === 'alpha');
+  if (standard && healthKeyword(d.own, k, 'check')) return;
+  if (d.kind !== 'misc' && d.kind !== 'file' && d.kind !== 'bfd' && connectionKeyword(d, k, warnings)) return;
   if (kindKeyword(d, k, warnings)) return;
   if (UNSUPPORTED_IN_CHECK.has(k.keyword)) warn(k, `keyword ${k.keyword} not supported, ignored`, warnings);
   else ignored(k, UNSUPPORTED_IN_CHECK, warnings);
@@ -141,6 +141,11 @@ function kindKeyword(d: CheckDraft, k: Statement, warnings: ConfigWarning[]): bo
       return k.keyword === 'host' || smtpKeyword(d, k);
     case 'file':
       return fileKeyword(d, k);
+    case 'bfd':
+      if (k.keyword !== 'name') return false;
+      v.expectArgs(k, 1, 1, 'NAME');
+      d.bfd.name = k.args[0] as string;
+      return true;
     case 'misc':
       return miscKeyword(d, k);
     default:
@@ -190,6 +195,10 @@ function resolve(d: CheckDraft, rs: RealServerConfig, h: HealthDefaults, vsDelay
     return { kind: 'misc', ...base, path: d.misc.path!, timeout, dynamic: d.misc.dynamic };
   }
   if (d.kind === 'file') return { kind: 'file', ...base, ...trackFile(d, rs, ctx) };
+  if (d.kind === 'bfd') {
+    const { stmt: _stmt, multihop: _multihop, ...session } = bfdInstance(d, ctx);
+    return { kind: 'bfd', ...base, ...session };
+  }
   const connectIp = d.connectIp ?? rs.address;
   const connectTimeout = h.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
   const source = d.source ? { source: d.source } : {};
@@ -227,4 +236,18 @@ function trackFile(d: CheckDraft, rs: RealServerConfig, ctx: CheckerContext) {
     trackFile: name, path: tf.path, weight: own ? d.file.weight! : tf.weight, reverse: own ? d.file.reverse : tf.reverse,
     baseWeight: rs.weight, init: tf.init,
   };
+}
+
+/** The BFD_CHECK's bfd_instance; naming none that exists is an error. */
+function bfdInstance(d: CheckDraft, ctx: CheckerContext): BfdInstanceConfig {
+  const name = d.bfd.name!;
+  const found = ctx.bfdInstances.get(name);
+  if (found !== undefined) return found;
+  const known = [...ctx.bfdInstances.keys()];
+  v.fail(d.stmt, `no bfd_instance '${name}' (defined: ${known.length ? known.join(', ') : 'none'})`);
+}
+
+function multihopRefusal(b: BfdInstanceConfig): CheckDraft['refusal'] {
+  if (!b.multihop) return null;
+  return { stmt: b.stmt, reason: `bfd_instance '${b.name}' is multihop (multihop or max_hops): director runs single-hop BFD only` };
 }

@@ -13,6 +13,7 @@ import { settleVrrp, type Sourced } from './keepalived-vrrp-validate.js';
 import * as v from './keepalived-values.js';
 import { expandOctetRange } from '../net/addr.js';
 import { collectTrackFiles, TRACK_FILE_KEYWORDS } from './keepalived-track-file.js';
+import { collectBfdInstances } from './keepalived-bfd.js';
 import type { CheckerContext } from './keepalived-checkers.js';
 
 export interface LoadOptions {
@@ -44,7 +45,10 @@ export function convertTopLevel(statements: Statement[], warnings: ConfigWarning
     groupSources: new Map(),
   };
   const vrrp: VrrpDrafts = { instances: [], scripts: [], syncGroups: [] };
-  const checkers: CheckerContext = { allowUnchecked: options.allowUnchecked === true, trackFiles: collectTrackFiles(statements), warnings };
+  const checkers: CheckerContext = {
+    allowUnchecked: options.allowUnchecked === true, trackFiles: collectTrackFiles(statements),
+    bfdInstances: collectBfdInstances(statements, warnings), warnings,
+  };
   for (const stmt of statements) topStatement(stmt, out, vrrp, checkers);
   out.config.vrrp = settleVrrp(vrrp.instances, vrrp.scripts, vrrp.syncGroups, globals, syncStmt, warnings);
   notRunYet(vrrp, syncStmt, warnings);
@@ -64,7 +68,7 @@ function notRunYet(vrrp: VrrpDrafts, syncStmt: Statement | null, warnings: Confi
 
 function topStatement(stmt: Statement, out: ConvertedConfig, vrrp: VrrpDrafts, checkers: CheckerContext): void {
   const { warnings, globalDefs } = out.config;
-  if (TRACK_FILE_KEYWORDS.has(stmt.keyword)) return;
+  if (TRACK_FILE_KEYWORDS.has(stmt.keyword) || stmt.keyword === 'bfd_instance') return;
   switch (stmt.keyword) {
     case 'global_defs':
       return;

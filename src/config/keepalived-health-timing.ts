@@ -7,6 +7,8 @@ import type { CheckTiming, HealthCheckConfig } from './model.js';
 import type { Statement } from './keepalived-parser.js';
 import * as v from './keepalived-values.js';
 
+/** How often a BFD_CHECK reads its session's state (the session itself runs on its own timers). */
+export const BFD_POLL_SECONDS = 0.2;
 /** keepalived's connect_timeout default (5 s). */
 export const DEFAULT_CONNECT_TIMEOUT = 5;
 const MAX_SECONDS = 86400;
@@ -96,11 +98,13 @@ export function mergeDefaults(...levels: HealthDefaults[]): HealthDefaults {
 
 /**
  * keepalived's per-kind defaults: MISC_CHECK does not retry; HTTP_GET/SSL_GET wait 3 s between
- * retries; DNS_CHECK retries 3 times, delay_loop apart. FILE_CHECK has no timing keywords:
- * keepalived reacts to the file through inotify, director reads it every second.
+ * retries; DNS_CHECK retries 3 times, delay_loop apart. FILE_CHECK and BFD_CHECK have no timing
+ * keywords: keepalived reacts to their events at once, director reads the file every second and
+ * the BFD session's state every BFD_POLL_SECONDS.
  */
 export function resolveTiming(kind: HealthCheckConfig['kind'], h: HealthDefaults, vsDelayLoop: number): CheckTiming {
   if (kind === 'file') return { delayLoop: 1, retry: 0, delayBeforeRetry: 1, warmup: 0, rise: 1 };
+  if (kind === 'bfd') return { delayLoop: BFD_POLL_SECONDS, retry: 0, delayBeforeRetry: BFD_POLL_SECONDS, warmup: 0, rise: 1 };
   const delayLoop = h.delayLoop ?? vsDelayLoop;
   return {
     delayLoop,

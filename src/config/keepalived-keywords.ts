@@ -7,7 +7,7 @@ import type { Statement } from './keepalived-parser.js';
 /** Top-level blocks of keepalived.conf (BFD, static routes ...) that director does not run yet. */
 export const UNSUPPORTED_TOP = new Set([
   'static_ipaddress', 'static_routes', 'static_rules', 'virtual_server_group',
-  'linkbeat_interfaces', 'SSL', 'bfd_instance', 'garp_group', 'net_namespace',
+  'linkbeat_interfaces', 'SSL', 'garp_group', 'net_namespace',
   'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir', 'vrrp_track_process',
 ]);
 

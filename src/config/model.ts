@@ -175,6 +175,24 @@ export interface FileCheckConfig extends CheckBase {
   init: { value: number; overwrite: boolean } | null;
 }
 
+/** BFD_CHECK: the BFD session of a bfd_instance to its neighbour passes while Up. */
+export interface BfdCheckConfig extends CheckBase {
+  kind: 'bfd';
+  /** The bfd_instance's name. */
+  name: string;
+  neighbor: string;
+  /** source_ip, or null: the kernel's choice. */
+  sourceIp: string | null;
+  /** Milliseconds: required min rx, desired min tx (Up), desired tx while not Up. */
+  minRxMs: number;
+  minTxMs: number;
+  idleTxMs: number;
+  multiplier: number;
+  passive: boolean;
+  /** TTL of the packets sent (255 for single hop). */
+  ttl: number;
+}
+
 export interface MiscCheckConfig extends CheckBase {
   kind: 'misc';
   /** Command line, run with /bin/sh -c. */
@@ -192,7 +210,7 @@ export interface AgentCheckConfig extends ConnectingCheck {
 
 export type HealthCheckConfig =
   | TcpCheckConfig | HttpCheckConfig | SslCheckConfig | DnsCheckConfig | UdpCheckConfig | PingCheckConfig
-  | SmtpCheckConfig | FileCheckConfig | MiscCheckConfig | AgentCheckConfig;
+  | SmtpCheckConfig | FileCheckConfig | BfdCheckConfig | MiscCheckConfig | AgentCheckConfig;
 
 export interface VirtualServerConfig {
   /** IPv4 dotted quad. */

@@ -3,6 +3,7 @@
 // real server's, and must not stop health checks either.
 
 import { agentCheck } from './agent-check.js';
+import { bfdCheck } from './bfd-check.js';
 import { dnsCheck } from './dns-check.js';
 import { fileCheck } from './file-check.js';
 import { httpCheck } from './http-check.js';
@@ -24,6 +25,7 @@ const CHECKERS: { [K in CheckSpec['kind']]: CheckerFor<K> } = {
   ping: pingCheck,
   smtp: smtpCheck,
   file: fileCheck,
+  bfd: bfdCheck,
   misc: miscCheck,
   agent: agentCheck,
 };

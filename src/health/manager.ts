@@ -15,7 +15,7 @@ import { specOf, type CheckExecutor, type CheckOutcome, type CheckSpec } from '.
 const POLL_MS = 100;
 
 const KIND_LABEL: Record<HealthCheckConfig['kind'], string> = {
-  tcp: 'TCP', http: 'HTTP', ssl: 'SSL', dns: 'DNS', udp: 'UDP', ping: 'ICMP', smtp: 'SMTP', file: 'FILE', misc: 'MISC', agent: 'AGENT',
+  tcp: 'TCP', http: 'HTTP', ssl: 'SSL', dns: 'DNS', udp: 'UDP', ping: 'ICMP', smtp: 'SMTP', file: 'FILE', bfd: 'BFD', misc: 'MISC', agent: 'AGENT',
 };
 
 export interface HealthManagerOptions {

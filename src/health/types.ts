@@ -3,7 +3,7 @@
 // theirs.
 
 import type {
-  AgentCheckConfig, DnsCheckConfig, FileCheckConfig, HealthCheckConfig, HttpCheckConfig, MiscCheckConfig, PingCheckConfig,
+  AgentCheckConfig, BfdCheckConfig, DnsCheckConfig, FileCheckConfig, HealthCheckConfig, HttpCheckConfig, MiscCheckConfig, PingCheckConfig,
   SmtpCheckConfig, SslCheckConfig, TcpCheckConfig, UdpCheckConfig,
 } from '../config/model.js';
 import type { FeedbackReport } from '../sched/load-feedback.js';
@@ -20,9 +20,10 @@ export type UdpCheckSpec = WithoutTiming<UdpCheckConfig>;
 export type PingCheckSpec = WithoutTiming<PingCheckConfig>;
 export type SmtpCheckSpec = WithoutTiming<SmtpCheckConfig>;
 export type FileCheckSpec = WithoutTiming<FileCheckConfig>;
+export type BfdCheckSpec = WithoutTiming<BfdCheckConfig>;
 export type CheckSpec =
   | TcpCheckSpec | HttpCheckSpec | SslCheckSpec | DnsCheckSpec | UdpCheckSpec | PingCheckSpec | SmtpCheckSpec
-  | FileCheckSpec | MiscCheckSpec | AgentCheckSpec;
+  | FileCheckSpec | BfdCheckSpec | MiscCheckSpec | AgentCheckSpec;
 
 export interface CheckResult {
   ok: boolean;
@@ -54,7 +55,7 @@ export interface CheckExecutor {
 
 /** Longest a check may take before its executor gives up on it (its own timeout plus slack). */
 export function checkDeadlineMs(spec: CheckSpec): number {
-  const seconds = spec.kind === 'misc' ? spec.timeout + 2 : spec.kind === 'file' ? 1 : spec.connectTimeout;
+  const seconds = spec.kind === 'misc' ? spec.timeout + 2 : spec.kind === 'file' || spec.kind === 'bfd' ? 1 : spec.connectTimeout;
   return seconds * 1000 + 2000;
 }
 

@@ -6,16 +6,15 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseKeepalivedConfig } from '../../src/config/load.js';
-import { Director } from '../../src/director.js';
+import type { Director } from '../../src/director.js';
 import type { RealServerHealth } from '../../src/health/stats.js';
-import { Cleanup, makePrefix, sweepStale } from '../../src/lab/cleanup.js';
-import { addAddress, addNamespace, addVethPair, linkUp, sysctl } from '../../src/lab/netns.js';
+import { Cleanup } from '../../src/lab/cleanup.js';
+import { sysctl } from '../../src/lab/netns.js';
 import { spawnInNamespace, type NsProcess } from '../../src/lab/process.js';
-import { netnsUnavailable, skipWith, TEST_FAMILY } from '../support/netns.js';
+import { buildCheckLab, startCheckDirector } from '../support/check-lab.js';
+import { netnsUnavailable, skipWith } from '../support/netns.js';
 import { requireTool } from '../support/tools.js';
 
 /** Real server address, the server process's name for it (null: not a process), and how to flip it. */
@@ -143,20 +142,7 @@ describe('every checker against real servers in a namespace (needs root: creates
     const why = netnsUnavailable();
     if (why !== null) skipWith(this, why);
     requireTool(this, 'openssl', 'openssl');
-    await sweepStale(TEST_FAMILY);
-    const prefix = makePrefix(TEST_FAMILY);
-    [dir, rs] = [`${prefix}-dir`, `${prefix}-rs`];
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'director-checkers-'));
-    cleanup.atEnd(() => fs.rmSync(tmp, { recursive: true, force: true }));
-    cleanup.namespace(dir);
-    cleanup.namespace(rs);
-    await addNamespace(dir);
-    await addNamespace(rs);
-    await addVethPair(dir, 'veth0', rs, 'veth1');
-    await addAddress(dir, 'veth0', '198.19.0.2/24');
-    for (const s of SERVERS) await addAddress(rs, 'veth1', `${s.address}/24`);
-    await linkUp(dir, 'veth0');
-    await linkUp(rs, 'veth1');
+    ({ dir, rs, tmp } = await buildCheckLab(cleanup, SERVERS.map((s) => s.address)));
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
       '-keyout', path.join(tmp, 'key.pem'), '-out', path.join(tmp, 'cert.pem'), '-days', '2', '-subj', '/CN=www.example.test'],
     { stdio: 'ignore', timeout: 30_000 });
@@ -170,15 +156,7 @@ describe('every checker against real servers in a namespace (needs root: creates
     servers = spawnInNamespace(rs, [process.execPath, '--import', pathToFileURL(require.resolve('tsx')).href, script, JSON.stringify(options)]);
     cleanup.process(servers);
     await setAll(true);
-    director = new Director({
-      config: parseKeepalivedConfig(config(path.join(tmp, 'maint')), 'checkers.conf'),
-      memory: { name: 'mem0', mac: '02:00:00:00:00:02', mtu: 1500 },
-      netns: dir,
-      localAddress: '198.19.0.2',
-      log: (l) => log.push(l),
-    });
-    cleanup.first(() => director!.stop());
-    await director.start();
+    director = await startCheckDirector({ dir, rs, tmp }, cleanup, config(path.join(tmp, 'maint')), log);
   });
 
   after(async function () {

@@ -172,7 +172,44 @@ describe('keepalived.conf: every keepalived checker', () => {
     ]);
   });
 
+  it('BFD_CHECK: the session parameters of its bfd_instance (keepalived defaults), alpha', () => {
+    const c = vs(` real_server 198.19.0.11 80 {
+  BFD_CHECK {
+   name peer
+   alpha
+  }
+ }
+ real_server 198.19.0.12 80 {
+  BFD_CHECK {
+   name dflt
+  }
+ }`, false, `bfd_instance peer {
+ neighbour_ip 198.19.0.11
+ source_ip 198.19.0.2
+ min_rx 100
+ min_tx 50.5
+ idle_tx 2000
+ multiplier 3
+ passive
+ weight 10
+}
+bfd_instance dflt {
+ neighbor_ip 198.19.0.12
+}
+`);
+    assert.deepEqual(c.warnings, []);
+    const [a, b] = c.virtualServers[0]!.realServers;
+    const timing = { delayLoop: 0.2, retry: 0, delayBeforeRetry: 0.2, warmup: 0, rise: 1 };
+    assert.deepEqual(checks(a), [{ kind: 'bfd', line: 7, timing, name: 'peer', neighbor: '198.19.0.11', sourceIp: '198.19.0.2',
+      minRxMs: 100, minTxMs: 50.5, idleTxMs: 2000, multiplier: 3, passive: true, ttl: 255 }]);
+    assert.equal(a!.alpha, true);
+    assert.deepEqual(checks(b), [{ kind: 'bfd', line: 13, timing, name: 'dflt', neighbor: '198.19.0.12', sourceIp: null,
+      minRxMs: 10, minTxMs: 10, idleTxMs: 1000, multiplier: 5, passive: false, ttl: 255 }]);
+  });
+
   const errors: Array<[string, string, RegExp]> = [
+    ['BFD_CHECK naming no bfd_instance', 'BFD_CHECK {\n name nope\n}', /f.conf:7: BFD_CHECK: no bfd_instance 'nope' \(defined: none\)/],
+    ['BFD_CHECK without name', 'BFD_CHECK {\n}', /f.conf:7: BFD_CHECK: needs name NAME/],
     ['FILE_CHECK naming no track_file', 'FILE_CHECK {\n track_file nope\n}', /f.conf:8: track_file: no track_file 'nope' \(defined: none\)/],
     ['FILE_CHECK without track_file', 'FILE_CHECK {\n}', /f.conf:7: FILE_CHECK: needs track_file NAME/],
     ['unknown DNS type', 'DNS_CHECK {\n type PTRX\n}', /f.conf:8: type: 'PTRX' is not one of A, NS, CNAME, SOA/],
@@ -190,7 +227,7 @@ describe('keepalived.conf: every keepalived checker', () => {
 
 describe('keepalived.conf: a real server is never silently unchecked', () => {
   const refused: Array<[string, string, string]> = [
-    ['BFD_CHECK', 'BFD_CHECK {\n name bfd1\n}', 'f.conf:7: BFD_CHECK: BFD_CHECK is not supported'],
+    ['a multihop bfd_instance', 'BFD_CHECK {\n name far\n}', "f.conf:12: bfd_instance: bfd_instance 'far' is multihop"],
     ['a checker fwmark', 'TCP_CHECK {\n fwmark 7\n}', 'f.conf:8: fwmark: checker fwmark (SO_MARK on check packets) is not supported'],
     ['a regex option JavaScript lacks', 'HTTP_GET {\n url {\n path /\n regex a\n regex_options ungreedy\n }\n}',
       'f.conf:10: regex: regex_options ungreedy has no JavaScript equivalent'],
@@ -199,7 +236,8 @@ describe('keepalived.conf: a real server is never silently unchecked', () => {
   ];
   for (const [title, block, prefix] of refused) {
     it(`refuses ${title} with file:line, naming --allow-unchecked`, () => {
-      assert.throws(() => vs(` real_server 198.19.0.11 80 {\n${block}\n }`), (e: Error) => {
+      const far = 'bfd_instance far {\n neighbor_ip 198.19.0.11\n max_hops 2\n}';
+      assert.throws(() => vs(` real_server 198.19.0.11 80 {\n${block}\n }`, false, far), (e: Error) => {
         assert.ok(e instanceof ConfigError);
         assert.ok(e.message.startsWith(prefix), e.message);
         assert.match(e.message, /refusing to leave real server 198\.19\.0\.11:80 unchecked \(--allow-unchecked runs it without this [A-Z_]+\)$/);
@@ -210,12 +248,13 @@ describe('keepalived.conf: a real server is never silently unchecked', () => {
 
   it('--allow-unchecked: drops the checker with an UNCHECKED warning, says ALWAYS UP when none is left', () => {
     const c = vs(` real_server 198.19.0.11 80 {
-  BFD_CHECK {
-   name bfd1
+  TCP_CHECK {
+   fwmark 7
   }
  }
  real_server 198.19.0.12 80 {
-  BFD_CHECK {
+  TCP_CHECK {
+   fwmark 7
   }
   TCP_CHECK {
   }
@@ -223,9 +262,9 @@ describe('keepalived.conf: a real server is never silently unchecked', () => {
     const [a, b] = c.virtualServers[0]!.realServers;
     assert.deepEqual([a?.checks, a?.unchecked?.length], [undefined, 1]);
     assert.deepEqual([b?.checks?.map((k) => k.kind), b?.unchecked?.length], [['tcp'], 1]);
-    assert.deepEqual(c.warnings.map((w) => w.message.replace(/: BFD_CHECK is not supported.*$/, '')), [
-      'f.conf:7: UNCHECKED: real server 198.19.0.11:80 runs without this BFD_CHECK, so it is ALWAYS UP (--allow-unchecked)',
-      'f.conf:12: UNCHECKED: real server 198.19.0.12:80 runs without this BFD_CHECK (--allow-unchecked)',
+    assert.deepEqual(c.warnings.map((w) => w.message), [
+      'f.conf:8: UNCHECKED: real server 198.19.0.11:80 runs without this TCP_CHECK, so it is ALWAYS UP (--allow-unchecked): checker fwmark (SO_MARK on check packets) is not supported',
+      'f.conf:13: UNCHECKED: real server 198.19.0.12:80 runs without this TCP_CHECK (--allow-unchecked): checker fwmark (SO_MARK on check packets) is not supported',
     ]);
   });
 });
@@ -234,24 +273,28 @@ describe('docs/health-checks.md examples', () => {
   const text = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'health-checks.md'), 'utf8');
   const blocks = [...text.matchAll(/```\n([\s\S]*?)\n```/g)].map((m) => m[1]!);
 
-  it('the SSL_GET real server and the FILE_CHECK config load without warnings', () => {
+  it('the SSL_GET real server, the FILE_CHECK and the BFD_CHECK configs load without warnings', () => {
     const rs = blocks.find((b) => b.startsWith('real_server') && b.includes('SSL_GET'));
-    const file = blocks.find((b) => b.startsWith('track_file'));
-    assert.ok(rs !== undefined && file !== undefined);
+    assert.ok(rs !== undefined);
     const c = vs(rs);
     assert.deepEqual([c.warnings, checks(c.virtualServers[0]!.realServers[0]).map((k) => k.kind)], [[], ['ssl']]);
-    const f = parseKeepalivedConfig(file, 'doc.conf');
-    assert.deepEqual([f.warnings, checks(f.virtualServers[0]!.realServers[0]).map((k) => k.kind)], [[], ['file']]);
+    for (const [head, kind] of [['track_file', 'file'], ['bfd_instance', 'bfd']]) {
+      const block = blocks.find((b) => b.startsWith(head!));
+      assert.ok(block !== undefined, head);
+      const f = parseKeepalivedConfig(block, 'doc.conf');
+      assert.deepEqual([f.warnings, checks(f.virtualServers[0]!.realServers[0]).map((k) => k.kind)], [[], [kind]]);
+    }
   });
 
   it('the refusal it shows is the one director prints', () => {
-    const shown = blocks.find((b) => b.startsWith('error: keepalived.conf:41: BFD_CHECK'));
+    const shown = blocks.find((b) => b.startsWith('error: keepalived.conf:42: fwmark'));
     assert.throws(() => parseKeepalivedConfig(`${'\n'.repeat(35)}virtual_server 198.19.0.100 80 {
  protocol TCP
  lb_algo rr
  lb_kind NAT
  real_server 198.19.0.11 80 {
-  BFD_CHECK {
+  TCP_CHECK {
+   fwmark 7
   }
  }
 }`, 'keepalived.conf'), (e: Error) => `error: ${e.message}` === shown);

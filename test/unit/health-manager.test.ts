@@ -18,6 +18,7 @@ class FakeExecutor implements CheckExecutor {
   constructor(private readonly clock: { now(): number }) {}
   static key(spec: CheckSpec): string {
     if (spec.kind === 'misc' || spec.kind === 'file') return `${spec.kind} ${spec.path}`;
+    if (spec.kind === 'bfd') return `bfd ${spec.neighbor}`;
     return spec.kind === 'ping' ? `ping ${spec.connectIp}` : `${spec.kind} ${spec.connectIp}:${spec.connectPort}`;
   }
   async run(spec: CheckSpec): Promise<CheckOutcome> {

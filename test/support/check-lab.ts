@@ -1,0 +1,50 @@
+// The lab of the checker netns tests: a "dir" namespace (the director's checks run there, from
+// 198.19.0.2 on veth0) and an "rs" namespace (real server addresses on veth1), joined by a veth
+// pair, a temporary directory, and an embedded director whose health runner lives in "dir".
+// Everything is registered with the run's Cleanup before it is made.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseKeepalivedConfig } from '../../src/config/load.js';
+import { Director } from '../../src/director.js';
+import { makePrefix, sweepStale, type Cleanup } from '../../src/lab/cleanup.js';
+import { addAddress, addNamespace, addVethPair, linkUp } from '../../src/lab/netns.js';
+import { TEST_FAMILY } from './netns.js';
+
+export interface CheckLab {
+  dir: string;
+  rs: string;
+  tmp: string;
+}
+
+export async function buildCheckLab(cleanup: Cleanup, realServers: readonly string[]): Promise<CheckLab> {
+  await sweepStale(TEST_FAMILY);
+  const prefix = makePrefix(TEST_FAMILY);
+  const lab = { dir: `${prefix}-dir`, rs: `${prefix}-rs`, tmp: fs.mkdtempSync(path.join(os.tmpdir(), 'director-checks-')) };
+  cleanup.atEnd(() => fs.rmSync(lab.tmp, { recursive: true, force: true }));
+  cleanup.namespace(lab.dir);
+  cleanup.namespace(lab.rs);
+  await addNamespace(lab.dir);
+  await addNamespace(lab.rs);
+  await addVethPair(lab.dir, 'veth0', lab.rs, 'veth1');
+  await addAddress(lab.dir, 'veth0', '198.19.0.2/24');
+  for (const a of realServers) await addAddress(lab.rs, 'veth1', `${a}/24`);
+  await linkUp(lab.dir, 'veth0');
+  await linkUp(lab.rs, 'veth1');
+  return lab;
+}
+
+/** A started director (memory port) running `config`'s checks inside the lab's "dir" namespace. */
+export async function startCheckDirector(lab: CheckLab, cleanup: Cleanup, config: string, log: string[]): Promise<Director> {
+  const director = new Director({
+    config: parseKeepalivedConfig(config, 'checks.conf'),
+    memory: { name: 'mem0', mac: '02:00:00:00:00:02', mtu: 1500 },
+    netns: lab.dir,
+    localAddress: '198.19.0.2',
+    log: (l) => log.push(l),
+  });
+  cleanup.first(() => director.stop());
+  await director.start();
+  return director;
+}

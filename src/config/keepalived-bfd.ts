@@ -59,17 +59,14 @@ function bfdKeyword(b: BfdInstanceConfig, k: Statement, warnings: ConfigWarning[
       b.sourceIp = v.ipv4(k, one('IP'));
       return;
     case 'min_rx':
-    case 'min_tx':
-    case 'idle_tx': {
-      const ms = Number(one('MILLISECONDS'));
-      if (!/^\d+(\.\d{1,3})?$/.test(k.args[0] as string) || ms <= 0 || ms > MAX_INTERVAL_MS) {
-        v.fail(k, `'${k.args[0]}' is not a number of milliseconds in (0, ${MAX_INTERVAL_MS}]`);
-      }
-      if (k.keyword === 'min_rx') b.minRxMs = ms;
-      else if (k.keyword === 'min_tx') b.minTxMs = ms;
-      else b.idleTxMs = ms;
+      b.minRxMs = milliseconds(k, one('MILLISECONDS'));
       return;
-    }
+    case 'min_tx':
+      b.minTxMs = milliseconds(k, one('MILLISECONDS'));
+      return;
+    case 'idle_tx':
+      b.idleTxMs = milliseconds(k, one('MILLISECONDS'));
+      return;
     case 'multiplier':
       b.multiplier = v.uint(k, one('COUNT'), 1, 255);
       return;
@@ -91,4 +88,13 @@ function bfdKeyword(b: BfdInstanceConfig, k: Statement, warnings: ConfigWarning[
       if (VRRP_ONLY.has(k.keyword)) return;
       warn(k, `unknown keyword ${k.keyword} in bfd_instance, ignored`, warnings);
   }
+}
+
+/** keepalived's BFD intervals: milliseconds with microsecond resolution. */
+function milliseconds(k: Statement, text: string): number {
+  const ms = Number(text);
+  if (!/^\d+(\.\d{1,3})?$/.test(text) || ms <= 0 || ms > MAX_INTERVAL_MS) {
+    v.fail(k, `'${text}' is not a number of milliseconds in (0, ${MAX_INTERVAL_MS}]`);
+  }
+  return ms;
 }

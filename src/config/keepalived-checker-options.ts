@@ -69,54 +69,24 @@ function httpProtocol(k: Statement): HttpProtocol {
   v.fail(k, `'${k.args[0]}' is not one of 1.0, 1.0C, 1.1`);
 }
 
+/** A url's regex keywords as said, before the pattern is checked. */
+interface RegexDraft {
+  pattern: string | null;
+  options: string[];
+  noMatch: boolean;
+  min: number;
+  max: number | null;
+  stmt: Statement;
+}
+
 function parseUrl(s: Statement, d: CheckDraft, warnings: ConfigWarning[]): HttpUrlConfig {
   v.expectArgs(s, 0);
   const url: HttpUrlConfig = { path: '', statusCodes: [], digest: null };
-  const re = { pattern: null as string | null, options: [] as string[], noMatch: false, min: 0, max: null as number | null, stmt: s };
+  const re: RegexDraft = { pattern: null, options: [], noMatch: false, min: 0, max: null, stmt: s };
   for (const k of s.block ?? []) {
-    switch (k.keyword) {
-      case 'path':
-        v.expectArgs(k, 1, 1, '/PATH');
-        url.path = k.args[0] as string;
-        if (!url.path.startsWith('/') || /\s/.test(url.path)) v.fail(k, `'${url.path}' is not an absolute path such as /healthz`);
-        break;
-      case 'status_code':
-        if (k.args.length === 0) v.fail(k, 'expects status codes or ranges (status_code 200 301-302)');
-        for (const a of k.args) url.statusCodes.push(statusRange(k, a));
-        break;
-      case 'digest':
-        url.digest = digest(k);
-        break;
-      case 'virtualhost':
-        v.expectArgs(k, 1, 1, 'HOST');
-        url.virtualhost = k.args[0] as string;
-        break;
-      case 'regex':
-        if (k.args.length === 0) v.fail(k, 'expects a regular expression');
-        re.pattern = k.args.join(' ');
-        re.stmt = k;
-        break;
-      case 'regex_no_match':
-        v.expectArgs(k, 0);
-        re.noMatch = true;
-        break;
-      case 'regex_options':
-        re.options.push(...k.args);
-        break;
-      case 'regex_min_offset':
-        v.expectArgs(k, 1, 1, 'OFFSET');
-        re.min = v.uint(k, k.args[0] as string, 0, 1 << 30);
-        break;
-      case 'regex_max_offset':
-        v.expectArgs(k, 1, 1, 'OFFSET');
-        re.max = v.uint(k, k.args[0] as string, 0, 1 << 30);
-        break;
-      case 'tls_compliant':
-        break;
-      default:
-        if (UNSUPPORTED_IN_CHECK.has(k.keyword)) warn(k, `keyword ${k.keyword} not supported, ignored`, warnings);
-        else ignored(k, UNSUPPORTED_IN_CHECK, warnings);
-    }
+    if (urlKeyword(url, k) || regexKeyword(re, k) || k.keyword === 'tls_compliant') continue;
+    if (UNSUPPORTED_IN_CHECK.has(k.keyword)) warn(k, `keyword ${k.keyword} not supported, ignored`, warnings);
+    else ignored(k, UNSUPPORTED_IN_CHECK, warnings);
   }
   if (url.path === '') v.fail(s, 'needs a path (url { path /healthz })');
   if (url.statusCodes.length === 0) url.statusCodes.push([200, 299]);
@@ -125,6 +95,56 @@ function parseUrl(s: Statement, d: CheckDraft, warnings: ConfigWarning[]): HttpU
     if (regex) url.regex = regex;
   }
   return url;
+}
+
+function urlKeyword(url: HttpUrlConfig, k: Statement): boolean {
+  switch (k.keyword) {
+    case 'path':
+      v.expectArgs(k, 1, 1, '/PATH');
+      url.path = k.args[0] as string;
+      if (!url.path.startsWith('/') || /\s/.test(url.path)) v.fail(k, `'${url.path}' is not an absolute path such as /healthz`);
+      return true;
+    case 'status_code':
+      if (k.args.length === 0) v.fail(k, 'expects status codes or ranges (status_code 200 301-302)');
+      for (const a of k.args) url.statusCodes.push(statusRange(k, a));
+      return true;
+    case 'digest':
+      url.digest = digest(k);
+      return true;
+    case 'virtualhost':
+      v.expectArgs(k, 1, 1, 'HOST');
+      url.virtualhost = k.args[0] as string;
+      return true;
+    default:
+      return false;
+  }
+}
+
+function regexKeyword(re: RegexDraft, k: Statement): boolean {
+  switch (k.keyword) {
+    case 'regex':
+      if (k.args.length === 0) v.fail(k, 'expects a regular expression');
+      re.pattern = k.args.join(' ');
+      re.stmt = k;
+      return true;
+    case 'regex_no_match':
+      v.expectArgs(k, 0);
+      re.noMatch = true;
+      return true;
+    case 'regex_options':
+      re.options.push(...k.args);
+      return true;
+    case 'regex_min_offset':
+    case 'regex_max_offset': {
+      v.expectArgs(k, 1, 1, 'OFFSET');
+      const n = v.uint(k, k.args[0] as string, 0, 1 << 30);
+      if (k.keyword === 'regex_min_offset') re.min = n;
+      else re.max = n;
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 function digest(k: Statement): string {

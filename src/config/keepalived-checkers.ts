@@ -176,8 +176,7 @@ function connectionKeyword(d: CheckDraft, k: Statement, warnings: ConfigWarning[
       return true;
     case 'bind_if':
       v.expectArgs(k, 1, 1, 'IFNAME');
-      if (!/^[^\s/:]{1,15}$/.test(k.args[0] as string)) v.fail(k, `'${k.args[0]}' is not an interface name`);
-      source().device = k.args[0] as string;
+      source().device = v.interfaceName(k, k.args[0] as string);
       return true;
     case 'fwmark':
       d.refusal ??= { stmt: k, reason: 'checker fwmark (SO_MARK on check packets) is not supported' };

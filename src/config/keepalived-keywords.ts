@@ -4,7 +4,7 @@
 import type { ConfigWarning } from './model.js';
 import type { Statement } from './keepalived-parser.js';
 
-/** Top-level blocks of keepalived.conf (BFD, static routes ...) that director does not run yet. */
+/** Top-level blocks of keepalived.conf (static routes, SSL ...) that director does not run yet. */
 export const UNSUPPORTED_TOP = new Set([
   'static_ipaddress', 'static_routes', 'static_rules', 'virtual_server_group',
   'linkbeat_interfaces', 'SSL', 'garp_group', 'net_namespace',

@@ -93,8 +93,8 @@ describe('cli: commands, help and exit statuses', () => {
 
   /** Every command and subcommand, with the options its help must list (README's list). */
   const COMMANDS: Array<[string, string[]]> = [
-    ['run', ['config', 'interface', 'tap', 'io', 'rx-ring', 'netns', 'local-address', 'stats-interval']],
-    ['check', ['config']],
+    ['run', ['config', 'interface', 'tap', 'io', 'rx-ring', 'netns', 'local-address', 'stats-interval', 'allow-unchecked']],
+    ['check', ['config', 'allow-unchecked']],
     ['realserver setup', ['vip', 'mode', 'interface', 'check']],
     ['realserver teardown', ['vip']],
     ['lab up', ['mode', 'servers', 'prefix', 'offloads', 'no-director', 'json']],
@@ -161,7 +161,7 @@ describe('cli: commands, help and exit statuses', () => {
     [[], /^director: missing command; see director --help\nusage: director COMMAND/],
     [['lab'], /^director lab: missing subcommand \(up, demo, down, status\); see director lab --help\nusage: director lab up /],
     [['realserver'], /^director realserver: missing subcommand \(setup, teardown\).*\nusage: director realserver setup /],
-    [['check'], /^director check: missing required option '--config'; see director check --help\nusage: director check --config FILE$/],
+    [['check'], /^director check: missing required option '--config'; see director check --help\nusage: director check --config FILE \[--allow-unchecked\]$/],
     [['run'], /^director run: missing required option '--config'; see director run --help\nusage: director run --config FILE/],
     [['realserver', 'setup'], /^director realserver setup: missing required option '--vip'.*\nusage: director realserver setup --vip VIP/],
     [['realserver', 'setup', '--vip', '198.19.0.100'], /^director realserver setup: missing required option '--mode'/],

@@ -79,7 +79,7 @@ virtual_server 198.19.0.100 80 {
   });
 
   it('says which keepalived keywords are known but not supported yet', () => {
-    const list = warnings(`vrrp_track_file f { file /tmp/x }
+    const list = warnings(`static_ipaddress { 198.19.0.5/24 dev eth0 }
 virtual_server 198.19.0.100 80 {
  protocol TCP
  lb_algo rr
@@ -88,7 +88,7 @@ virtual_server 198.19.0.100 80 {
  real_server 198.19.0.11 80 { SSL_GET { url { path / } } }
 }`);
     assert.deepEqual(list, [
-      'f.conf:1: keyword vrrp_track_file not supported yet, ignored',
+      'f.conf:1: keyword static_ipaddress not supported yet, ignored',
       'f.conf:6: keyword sorry_server not supported yet, ignored',
     ]);
   });

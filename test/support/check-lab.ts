@@ -1,6 +1,6 @@
 // The lab of the checker netns tests: a "dir" namespace (the director's checks run there, from
 // 198.19.0.2 on veth0) and an "rs" namespace (real server addresses on veth1), joined by a veth
-// pair, a temporary directory, and an embedded director whose health runner lives in "dir".
+// pair, a temporary directory, and a director (on a TAP device in "dir") whose checks run there.
 // Everything is registered with the run's Cleanup before it is made.
 
 import * as fs from 'node:fs';
@@ -35,16 +35,15 @@ export async function buildCheckLab(cleanup: Cleanup, realServers: readonly stri
   return lab;
 }
 
-/** A started director (memory port) running `config`'s checks inside the lab's "dir" namespace. */
+/** A started director (on a TAP device in "dir") running `config`'s checks inside the lab's "dir" namespace. */
 export async function startCheckDirector(lab: CheckLab, cleanup: Cleanup, config: string, log: string[]): Promise<Director> {
-  const director = new Director({
+  const director = await Director.start({
     config: parseKeepalivedConfig(config, 'checks.conf'),
-    memory: { name: 'mem0', mac: '02:00:00:00:00:02', mtu: 1500 },
+    tap: 'chktap0',
     netns: lab.dir,
     localAddress: '198.19.0.2',
     log: (l) => log.push(l),
   });
   cleanup.first(() => director.stop());
-  await director.start();
   return director;
 }

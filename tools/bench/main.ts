@@ -2,6 +2,7 @@
 // Adding a case is one line in CASES; each case writes its own section of BENCHMARKS.md.
 import path from 'node:path';
 import { ensureDist, TMP } from './cbuild.js';
+import { runClassifyBench } from './classify.js';
 import { runConntableBench, runMemoryBench } from './conntable.js';
 import { runHttpBench } from './http.js';
 import { progress, type BenchOptions } from './options.js';
@@ -16,6 +17,7 @@ const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
   http: runHttpBench,
   conntable: runConntableBench,
   memory: runMemoryBench,
+  classify: runClassifyBench,
   profile: runProfileBench,
 };
 

@@ -4,12 +4,13 @@
 
 import type { DataPlane } from './datapath/data-plane.js';
 import type { TrafficCounters } from './datapath/identities.js';
-import type { RuntimeDest, RuntimeService } from './datapath/service-table.js';
+import { METHOD_BY_NAME, type RuntimeDest, type RuntimeService } from './datapath/service-table.js';
 import type { RealServerHealth } from './health/stats.js';
 import { formatIpv4, formatMac } from './net/addr.js';
 import type { PortCounters, PortKind, XdpStatus } from './native/types.js';
 
-const METHOD_NAMES = ['dr', 'nat', 'tun', 'fnat'];
+/** Configuration names by Method value. */
+const METHOD_NAMES = new Map<number, string>(Object.entries(METHOD_BY_NAME).map(([name, method]) => [method, name]));
 
 export interface Traffic {
   conns: number;
@@ -86,7 +87,7 @@ function serviceStats(plane: DataPlane, svc: RuntimeService, counters: TrafficCo
     realServers: svc.sched.dests.map((d) => {
       const h = health?.(d);
       return {
-        address: formatIpv4(d.addr), port: d.port, method: METHOD_NAMES[d.method] ?? '?', weight: d.weight,
+        address: formatIpv4(d.addr), port: d.port, method: METHOD_NAMES.get(d.method) ?? '?', weight: d.weight,
         activeConns: d.activeConns, inactConns: d.inactConns, ...traffic(destCounters, d.id), mac: macOf(plane, d),
         ...(h ? { health: h } : {}),
       };

@@ -56,6 +56,16 @@ bool get_vnet(Napi::Value v, const char* what, core::VnetHdr& vnet) {
   return true;
 }
 
+bool get_flow_key(Napi::Value v, const char* what, core::FlowKey& key) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+      v.As<Napi::Uint32Array>().ElementLength() != 2) {
+    return throw_type(v.Env(), std::string(what) + " must be a Uint32Array of 2 words (the flow hash key)");
+  }
+  auto words = v.As<Napi::Uint32Array>();
+  key = core::FlowKey{words[0], words[1]};
+  return true;
+}
+
 bool get_u32(Napi::Value v, const char* what, uint32_t min, uint32_t max, uint32_t& out) {
   if (!v.IsNumber()) return throw_type(v.Env(), std::string(what) + " must be a number");
   double d = v.As<Napi::Number>().DoubleValue();

@@ -29,6 +29,8 @@ bool get_string(Napi::Value v, const char* what, std::string& out);
 bool get_opt_string(Napi::Object o, const char* key, std::string& out);
 // "aa:bb:cc:dd:ee:ff".
 bool get_mac(Napi::Value v, const char* what, uint8_t mac[6]);
+// A flow hash key: a Uint32Array of exactly two words.
+bool get_flow_key(Napi::Value v, const char* what, core::FlowKey& key);
 // undefined -> empty object; else must be an object.
 bool get_options(Napi::Value v, const char* what, Napi::Object& out);
 

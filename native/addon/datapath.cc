@@ -16,8 +16,10 @@ bool answers_sender(uint32_t action) {
 
 }  // namespace
 
-Datapath::Datapath(Ports& ports, uint32_t* meta, uint32_t* verdict, HoldPool& hold)
-    : ports_(ports), meta_(meta), verdict_(verdict), hold_(hold), out_(new core::RewriteOut()) {
+Datapath::Datapath(Ports& ports, uint32_t* meta, uint32_t* verdict, HoldPool& hold,
+                   core::FlowKey key)
+    : ports_(ports), meta_(meta), verdict_(verdict), hold_(hold), key_(key),
+      out_(new core::RewriteOut()) {
   dirty_.reserve(MAX_PORTS);
   is_dirty_.assign(MAX_PORTS, 0);
 }
@@ -25,7 +27,7 @@ Datapath::Datapath(Ports& ports, uint32_t* meta, uint32_t* verdict, HoldPool& ho
 void Datapath::parse_batch(Port& in, RxBatch& batch) {
   for (uint32_t i = 0; i < batch.count; i++) {
     uint32_t* m = meta_ + i * meta::WORDS;
-    core::parse_frame(batch.frame[i], batch.len[i], &batch.vnet[i], m);
+    core::parse_frame(batch.frame[i], batch.len[i], &batch.vnet[i], key_, m);
     if (m[meta::ERROR] != 0) in.stats.rx_parse_errors++;
     in.stats.rx_bytes += batch.len[i];
   }

@@ -26,7 +26,8 @@ class Datapath {
  public:
   static constexpr uint32_t MAX_PORTS = 64;
 
-  Datapath(Ports& ports, uint32_t* meta, uint32_t* verdict, HoldPool& hold);
+  // key: the flow hash key parse puts meta::HASH under (the connection table uses the same).
+  Datapath(Ports& ports, uint32_t* meta, uint32_t* verdict, HoldPool& hold, core::FlowKey key);
 
   bool run(uint32_t in_port, RxBatch& batch, BatchHandler& handler);
   // Applies verdicts (already validated: SLOT in range and held) to held frames and sends them.
@@ -45,6 +46,7 @@ class Datapath {
   uint32_t* meta_;
   uint32_t* verdict_;
   HoldPool& hold_;
+  const core::FlowKey key_;
   std::unique_ptr<core::RewriteOut> out_;
   std::vector<uint32_t> dirty_;     // ports with queued frames, reserved once
   std::vector<uint8_t> is_dirty_;   // by port index

@@ -2,6 +2,8 @@
 // closing (see engine.h).
 #include "addon/engine.h"
 
+#include <random>
+
 #include "addon/args.h"
 
 namespace director::addon {
@@ -18,6 +20,17 @@ uint32_t* new_record_buffer(Napi::Env env, uint32_t words, Napi::Reference<Napi:
                                        [](Napi::Env, void* p) { delete[] static_cast<uint32_t*>(p); });
   ref = Napi::Reference<Napi::Uint32Array>::New(Napi::Uint32Array::New(env, words, buffer, 0), 1);
   return data;
+}
+
+// options.hashKey, or a fresh random key: each engine hashes flows under its own secret, so the
+// slots of the connection table cannot be predicted from outside. False (exception pending) on
+// bad options.
+bool flow_key(const Napi::CallbackInfo& info, core::FlowKey& key) {
+  std::random_device random;
+  key = core::FlowKey{random(), random()};
+  Napi::Object options;
+  if (!get_options(info[0], "options", options)) return false;
+  return !options.Has("hashKey") || get_flow_key(options.Get("hashKey"), "options.hashKey", key);
 }
 
 }  // namespace
@@ -46,17 +59,22 @@ Napi::Function Engine::define(Napi::Env env) {
        InstanceMethod<&Engine::transmit_held>("transmitHeld"),
        InstanceMethod<&Engine::inject>("inject"),
        InstanceMethod<&Engine::drain>("drain"),
-       InstanceMethod<&Engine::close>("close")});
+       InstanceMethod<&Engine::close>("close"),
+       InstanceAccessor<&Engine::hash_key>("hashKey")});
 }
 
 Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {
   Napi::Env env = info.Env();
+  // A bad option throws from `new`, but only after the engine is built whole (no N-API call
+  // works with an exception pending, and the destructor must find nothing half-made).
+  const bool options_ok = flow_key(info, key_);
+  Napi::Error bad_options = options_ok ? Napi::Error() : env.GetAndClearPendingException();
   meta_ = new_record_buffer(env, BATCH_MAX * meta::WORDS, meta_ref_);
   verdict_ = new_record_buffer(env, BATCH_MAX * verdict::WORDS, verdict_ref_);
   held_verdict_ = new_record_buffer(env, HOLD_SLOTS * verdict::WORDS, held_verdict_ref_);
   held_meta_ = new_record_buffer(env, HOLD_SLOTS * meta::WORDS, held_meta_ref_);
   hold_ = std::make_unique<HoldPool>(held_meta_);
-  datapath_ = std::make_unique<Datapath>(ports_, meta_, verdict_, *hold_);
+  datapath_ = std::make_unique<Datapath>(ports_, meta_, verdict_, *hold_, key_);
   batch_ = std::make_unique<RxBatch>();
   ports_.reserve(Datapath::MAX_PORTS);
   polls_.reserve(Datapath::MAX_PORTS);
@@ -70,9 +88,18 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
                          Napi::PropertyDescriptor::Value("heldVerdict", held_verdict_ref_.Value(), ro),
                          Napi::PropertyDescriptor::Value("heldMeta", held_meta_ref_.Value(), ro)});
   if (napi_get_uv_event_loop(env, &loop_) != napi_ok) loop_ = nullptr;
+  if (!options_ok) bad_options.ThrowAsJavaScriptException();
 }
 
 Engine::~Engine() { close_all(); }
+
+Napi::Value Engine::hash_key(const Napi::CallbackInfo& info) {
+  // A fresh copy each time: nothing in JavaScript can make it differ from the key parse uses.
+  Napi::Uint32Array words = Napi::Uint32Array::New(info.Env(), 2);
+  words[0] = key_.k0;
+  words[1] = key_.k1;
+  return words;
+}
 
 bool Engine::usable(Napi::Env env, const char* what) {
   if (closed_) {

@@ -33,6 +33,7 @@ class Engine : public Napi::ObjectWrap<Engine>, public BatchHandler {
   Napi::Value start(const Napi::CallbackInfo& info);
   Napi::Value stop(const Napi::CallbackInfo& info);
   Napi::Value close(const Napi::CallbackInfo& info);
+  Napi::Value hash_key(const Napi::CallbackInfo& info);
   void start_poll(uint32_t port);
   void poll_port(uint32_t port);
   void close_all();
@@ -69,6 +70,7 @@ class Engine : public Napi::ObjectWrap<Engine>, public BatchHandler {
   };
   std::vector<Staged> staged_;  // inject()'s frames, validated; capacity reused across calls
 
+  core::FlowKey key_;  // the flow hash key parse hashes under
   Ports ports_;
   std::vector<Poll*> polls_;  // by port; null for memory ports or before start()
   uint32_t* meta_;

@@ -1,4 +1,4 @@
-// Builds the `layout` export: every record index and enum of core/records.h by name.
+// Builds the `layout` export: every name of core/records.h with its compiled value, by table.
 #pragma once
 #include <napi.h>
 

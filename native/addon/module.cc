@@ -1,4 +1,4 @@
-// The addon's entry point: exports layout, the pure parse/rewrite functions, Engine,
+// The addon's entry point: exports layout, the pure parse/rewrite/flowHash functions, Engine,
 // Decapsulator and the health checks' sockets. The only native folder that includes napi.h.
 #include <napi.h>
 
@@ -14,6 +14,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("layout", build_layout(env));
   exports.Set("parse", Napi::Function::New(env, parse_export, "parse"));
   exports.Set("rewrite", Napi::Function::New(env, rewrite_export, "rewrite"));
+  exports.Set("flowHash", Napi::Function::New(env, flow_hash_export, "flowHash"));
   exports.Set("Engine", Engine::define(env));
   exports.Set("Decapsulator", Decapsulator::define(env));
   exports.Set("openCheckSocket", Napi::Function::New(env, open_check_socket_export, "openCheckSocket"));

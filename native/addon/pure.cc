@@ -31,11 +31,25 @@ Napi::Value parse_export(const Napi::CallbackInfo& info) {
   uint8_t* data;
   uint32_t len;
   core::VnetHdr vnet;
+  core::FlowKey key{0, 0};
   if (!get_bytes(info[0], "frame", HOLD_SLOT_BYTES, data, len)) return env.Undefined();
   if (!get_vnet(info[1], "vnet", vnet)) return env.Undefined();
+  if (!info[2].IsUndefined() && !get_flow_key(info[2], "hashKey", key)) return env.Undefined();
   Napi::Uint32Array meta = new_meta(env);
-  core::parse_frame(data, len, &vnet, meta.Data());
+  core::parse_frame(data, len, &vnet, key, meta.Data());
   return meta;
+}
+
+Napi::Value flow_hash_export(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  core::FlowKey key;
+  uint32_t proto, src, sport, dst, dport;
+  if (!get_flow_key(info[0], "hashKey", key) || !get_u32(info[1], "proto", 0, 255, proto) ||
+      !get_u32(info[2], "src", 0, 0xffffffffu, src) || !get_u32(info[3], "sport", 0, 65535, sport) ||
+      !get_u32(info[4], "dst", 0, 0xffffffffu, dst) || !get_u32(info[5], "dport", 0, 65535, dport)) {
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, core::flow_hash(key, proto, src, sport, dst, dport));
 }
 
 Napi::Array out_frames_to_js(Napi::Env env, const void* raw) {
@@ -70,7 +84,7 @@ Napi::Value rewrite_export(const Napi::CallbackInfo& info) {
   if (!get_egress(info[2], egress) || !get_vnet(info[3], "vnet", vnet)) return env.Undefined();
   std::vector<uint8_t> copy(data, data + len);
   uint32_t meta[meta::WORDS];
-  core::parse_frame(copy.data(), len, &vnet, meta);
+  core::parse_frame(copy.data(), len, &vnet, core::FlowKey{0, 0}, meta);
   auto out = std::make_unique<core::RewriteOut>();
   core::apply_verdict(copy.data(), len, vnet, meta, info[1].As<Napi::Uint32Array>().Data(), egress,
                       *out);

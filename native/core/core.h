@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/flow_hash.h"
 #include "core/records.h"
 
 namespace director::core {
@@ -47,18 +48,10 @@ struct RewriteOut {
   uint8_t scratch[SCRATCH_BYTES];
 };
 
-enum class RewriteError : uint32_t {
-  OK = 0,
-  BAD_VERDICT,        // unknown action/method, or a method that needs fields the meta lacks
-  NOT_APPLICABLE,     // e.g. ARP_REPLY on a non-ARP frame, NAT on a frame with parse errors
-  TOO_BIG,            // would exceed the egress MTU and cannot be segmented or answered
-  TOO_MANY_SEGMENTS,  // GSO frame needs more than MAX_FRAMES segments
-  COUNT
-};
-
-// Parses frame[0..len) into meta[0..meta::WORDS). vnet may be null (no offload info).
-// Never reads outside the frame; malformed input sets meta::ERROR and stops there.
-void parse_frame(const uint8_t* frame, uint32_t len, const VnetHdr* vnet, uint32_t* meta);
+// Parses frame[0..len) into meta[0..meta::WORDS). vnet may be null (no offload info); meta::HASH
+// is keyed by key. Never reads outside the frame; malformed input sets meta::ERROR and stops there.
+void parse_frame(const uint8_t* frame, uint32_t len, const VnetHdr* vnet, const FlowKey& key,
+                 uint32_t* meta);
 
 // Applies verdict (verdict::WORDS words) to the frame whose parse produced meta. May modify
 // the frame in place. Fills out with the frames to send (count 0 for DROP/HOLD, or on error).

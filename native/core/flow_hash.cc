@@ -1,33 +1,45 @@
-// The 32-bit flow hash parse stores in meta::HASH (definition in flow_hash.h).
+// HalfSipHash-1-3 over a flow's 13 bytes (definition in flow_hash.h), written from the SipHash
+// paper's description: four 32-bit lanes, each message word xored into v3, one round, then into
+// v0; the last word carries the message length in its top byte.
 #include "core/flow_hash.h"
 
 namespace director::core {
 
-static uint32_t rotl(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+namespace {
 
-static uint32_t mix_word(uint32_t h, uint32_t k) {
-  k *= 0xcc9e2d51u;
-  k = rotl(k, 15);
-  k *= 0x1b873593u;
-  h ^= k;
-  h = rotl(h, 13);
-  return h * 5 + 0xe6546b64u;
-}
+constexpr uint32_t rotl(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
 
-uint32_t flow_hash(uint32_t proto, uint32_t src_ip, uint32_t dst_ip, uint32_t src_port,
-                   uint32_t dst_port) {
-  uint32_t h = 0x9747b28cu;
-  h = mix_word(h, src_ip);
-  h = mix_word(h, dst_ip);
-  h = mix_word(h, (src_port & 0xffff) << 16 | (dst_port & 0xffff));
-  h = mix_word(h, proto);
-  h ^= 16;  // length in bytes, as murmur3 folds it in
-  h ^= h >> 16;
-  h *= 0x85ebca6bu;
-  h ^= h >> 13;
-  h *= 0xc2b2ae35u;
-  h ^= h >> 16;
-  return h ? h : 1;
+struct Lanes {
+  uint32_t v0, v1, v2, v3;
+
+  void round() {
+    v0 += v1; v1 = rotl(v1, 5); v1 ^= v0; v0 = rotl(v0, 16);
+    v2 += v3; v3 = rotl(v3, 8); v3 ^= v2;
+    v0 += v3; v3 = rotl(v3, 7); v3 ^= v0;
+    v2 += v1; v1 = rotl(v1, 13); v1 ^= v2; v2 = rotl(v2, 16);
+  }
+
+  void absorb(uint32_t m) {
+    v3 ^= m;
+    round();
+    v0 ^= m;
+  }
+};
+
+}  // namespace
+
+uint32_t flow_hash(const FlowKey& key, uint32_t proto, uint32_t src_ip, uint32_t src_port,
+                   uint32_t dst_ip, uint32_t dst_port) {
+  Lanes s{key.k0, key.k1, 0x6c796765u ^ key.k0, 0x74656462u ^ key.k1};
+  s.absorb(src_ip);
+  s.absorb(dst_ip);
+  s.absorb((src_port & 0xffff) << 16 | (dst_port & 0xffff));
+  s.absorb(13u << 24 | (proto & 0xff));  // 13 bytes in all; the last one is proto
+  s.v2 ^= 0xff;
+  s.round();
+  s.round();
+  s.round();
+  return s.v1 ^ s.v3;
 }
 
 }  // namespace director::core

@@ -36,9 +36,16 @@ bool dec_ttl(const Ctx& c, const Ip4& ip) {
   return true;
 }
 
-RewriteError nat_forward(Ctx& c, bool src, bool dst) {
+bool is_icmp_error(const Ctx& c, const Ip4& ip) {
+  if (ip.proto != 1 || ip.l4 == 0 || ip.end - ip.l4 < 8) return false;
+  uint8_t type = c.frame[ip.l4];
+  return type == 3 || type == 11 || type == 12;
+}
+
+RewriteError routed(Ctx& c, bool src, bool dst) {
   Ip4 ip;
   if (!ip4_view(c, ip)) return RewriteError::NOT_APPLICABLE;
+  if (is_icmp_error(c, ip)) return icmp_nat(c, ip, src, dst);
   const uint32_t* v = c.v;
   bool ports = ip.l4 != 0 && (ip.proto == 6 || ip.proto == 17);
   if ((src && (v[verdict::SRC_IP] == 0 || (ports && (v[verdict::SRC_PORT] - 1) > 0xfffe))) ||

@@ -16,8 +16,16 @@ void set_port(const Ctx& c, const Ip4& ip, End end, uint16_t port);
 // Decrements the TTL; false (frame untouched) when it would reach 0.
 bool dec_ttl(const Ctx& c, const Ip4& ip);
 
-// The four NAT flavours differ only in which endpoints change: the routed rewrite shared by
-// NAT_IN/NAT_OUT/FNAT_IN/FNAT_OUT. Checks, edits, TTL, next hop, one frame out.
-RewriteError nat_forward(Ctx& c, bool src, bool dst);
+// NAT and FULLNAT in either direction differ only in which endpoints change (src: SRC_IP and
+// SRC_PORT, dst: DST_IP and DST_PORT): the routed rewrite they share. An ICMP error goes to
+// icmp_nat; any other packet gets checks, edits, TTL, next hop, one frame out.
+RewriteError routed(Ctx& c, bool src, bool dst);
+
+// Destination unreachable, time exceeded or parameter problem: a message quoting a packet.
+bool is_icmp_error(const Ctx& c, const Ip4& ip);
+
+// routed() for an ICMP error (rewrite_icmp_nat.cc): the outer header edited like any packet of
+// the connection in that direction, the quoted packet (which went the other way) mirrored.
+RewriteError icmp_nat(Ctx& c, const Ip4& ip, bool src, bool dst);
 
 }  // namespace director::core::rw

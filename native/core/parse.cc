@@ -5,7 +5,6 @@
 #include "core/bytes.h"
 #include "core/checksum.h"
 #include "core/core.h"
-#include "core/flow_hash.h"
 
 namespace director::core {
 namespace {
@@ -131,16 +130,21 @@ uint32_t parse_ipv4(const uint8_t* f, uint32_t len, uint32_t l3, uint32_t* m) {
   return parse_l4(f, l3 + ihl, l3 + total, ip[9], m);
 }
 
-void put_hash(uint32_t* m) {
-  bool fragment = m[meta::FRAG] & (frag_bits::MF | frag_bits::NONFIRST);
-  // Every fragment of a datagram hashes alike: the ports exist only in the first one.
-  uint32_t sp = fragment ? 0 : m[meta::SRC_PORT], dp = fragment ? 0 : m[meta::DST_PORT];
-  m[meta::HASH] = flow_hash(m[meta::PROTO], m[meta::SRC_IP], m[meta::DST_IP], sp, dp);
+// The hash of the connection key TypeScript looks this frame up by, so it never hashes a packet
+// itself: the frame's own 5-tuple (ports 0 in a non-first fragment), or for an ICMP error the
+// quoted packet's tuple reversed, since the error travels back along the quoted packet's flow.
+void put_hash(uint32_t* m, const FlowKey& key) {
+  using namespace meta;
+  m[HASH] = m[INNER_PROTO] != 0
+                ? flow_hash(key, m[INNER_PROTO], m[INNER_DST_IP], m[INNER_DST_PORT], m[INNER_SRC_IP],
+                            m[INNER_SRC_PORT])
+                : flow_hash(key, m[PROTO], m[SRC_IP], m[SRC_PORT], m[DST_IP], m[DST_PORT]);
 }
 
 }  // namespace
 
-void parse_frame(const uint8_t* frame, uint32_t len, const VnetHdr* vnet, uint32_t* m) {
+void parse_frame(const uint8_t* frame, uint32_t len, const VnetHdr* vnet, const FlowKey& key,
+                 uint32_t* m) {
   std::memset(m, 0, meta::WORDS * sizeof(uint32_t));
   m[meta::LEN] = len;
   m[meta::OFFLOAD] = offload_bits(vnet);
@@ -170,7 +174,7 @@ void parse_frame(const uint8_t* frame, uint32_t len, const VnetHdr* vnet, uint32
     m[meta::KIND] = static_cast<uint32_t>(FrameKind::IPV4);
     m[meta::L3_OFF] = l3;
     m[meta::ERROR] = parse_ipv4(frame, len, l3, m);
-    if (m[meta::ERROR] == 0) put_hash(m);
+    if (m[meta::ERROR] == 0) put_hash(m, key);
   } else if (type == ETH_IPV6) {
     m[meta::KIND] = static_cast<uint32_t>(FrameKind::IPV6);  // addresses not parsed yet
     m[meta::L3_OFF] = l3;

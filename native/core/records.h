@@ -2,8 +2,12 @@
 // metadata that parse writes and the per-frame verdict that TypeScript writes back.
 //
 // Every record is an array of uint32 words so TypeScript reads it through one Uint32Array with
-// no DataView and no per-field alignment rules. The addon exports every index and enum below
-// (see native/addon/layout.cc); TypeScript asserts them at load and never hand-copies a number.
+// no DataView and no per-field alignment rules. tools/gen-layout.ts turns this header into
+// src/native/layout.generated.ts (TypeScript's constants) and native/addon/layout_table.generated.h
+// (the addon's `layout` export, with the values the compiler gives); the loader checks at load
+// that both agree, and `npm test` that neither is stale. So nothing here is copied by hand, and
+// the header keeps to what tools/records-parser.ts reads: namespaces, uint32_t enums and
+// constexpr uint32_t constants.
 // Addresses are IPv4 in host byte order; ports in host byte order; MACs split into a 16-bit high
 // part and a 32-bit low part (aa:bb:cc:dd:ee:ff -> hi 0xaabb, lo 0xccddeeff).
 #pragma once
@@ -44,14 +48,18 @@ enum Word : uint32_t {
   DST_MAC_LO,
   OFFLOAD,          // OffloadBits, from the vnet header
   GSO_SIZE,         // vnet header gso_size (MSS of a GSO super-frame), 0 if none
-  HASH,             // flow hash of (proto, src ip, src port, dst ip, dst port); 0 for non-IP
+  HASH,             // keyed flow hash (core/flow_hash.h) of the connection key this frame is
+                    // looked up by: (proto, src, src port, dst, dst port), for an ICMP error the
+                    // quoted packet's tuple reversed; 0 unless KIND == IPV4 and ERROR == 0
   PAYLOAD_OFF,      // offset of the L4 payload (end of the TCP/UDP/ICMP header), 0 if no L4
   WORDS             // record size in uint32 words
 };
 }  // namespace meta
 
+// What parse found at layer 3 (meta::KIND).
 enum class FrameKind : uint32_t { OTHER = 0, ARP = 1, IPV4 = 2, IPV6 = 3 };
 
+// Why parse stopped (meta::ERROR).
 enum class ParseError : uint32_t {
   OK = 0,
   TRUNCATED_ETH,      // shorter than an Ethernet header
@@ -68,12 +76,14 @@ enum class ParseError : uint32_t {
   COUNT
 };
 
+// IPv4 fragmentation (meta::FRAG).
 namespace frag_bits {
 constexpr uint32_t DF = 1;        // don't fragment
 constexpr uint32_t MF = 2;        // more fragments
 constexpr uint32_t NONFIRST = 4;  // fragment offset != 0 (no L4 header in this frame)
 }  // namespace frag_bits
 
+// Offload state from the vnet header (meta::OFFLOAD).
 namespace offload_bits {
 constexpr uint32_t CSUM_PARTIAL = 1;  // L4 checksum holds only the pseudo-header sum
 constexpr uint32_t GSO_TCPV4 = 2;     // TCP super-frame, segments of GSO_SIZE on egress
@@ -86,13 +96,14 @@ constexpr uint32_t DATA_VALID = 16;   // checksum already verified by the sender
 namespace verdict {
 enum Word : uint32_t {
   ACTION = 0,   // Action
-  METHOD,       // Method (only for Action::FORWARD)
+  METHOD,       // Method: the connection's (only for Action::FORWARD)
+  DIRECTION,    // Direction: which side the frame came from (only for Action::FORWARD)
   PORT,         // egress port index
   DST_MAC_HI,   // next hop's MAC
   DST_MAC_LO,
-  SRC_IP,       // new source address (NAT_OUT: VIP; FNAT_IN: LIP; FNAT_OUT: VIP)
+  SRC_IP,       // new source address (NAT OUT: VIP; FNAT IN: LIP; FNAT OUT: VIP)
   SRC_PORT,     // new source port
-  DST_IP,       // new destination (NAT_IN/FNAT_IN: real server; FNAT_OUT: client)
+  DST_IP,       // new destination (NAT IN, FNAT IN: real server; FNAT OUT: client)
   DST_PORT,     // new destination port
   TUN_SRC,      // TUN: outer source (director's address)
   TUN_DST,      // TUN: outer destination (real server)
@@ -100,12 +111,12 @@ enum Word : uint32_t {
                 // ICMP_FRAG_NEEDED: the MTU to advertise
   SLOT,         // HOLD: slot in the hold pool
   REASON,       // DROP: a DropReason index JS counts by (C++ ignores it)
-  RESERVED_14,
   RESERVED_15,
   WORDS
 };
 }  // namespace verdict
 
+// What to do with a frame (verdict::ACTION).
 enum class Action : uint32_t {
   DROP = 0,          // consume, send nothing (JS counted the reason)
   FORWARD = 1,       // rewrite per METHOD and send on PORT
@@ -117,15 +128,32 @@ enum class Action : uint32_t {
   COUNT
 };
 
+// How a connection is forwarded, chosen once when it is created: TypeScript stores it per
+// connection and every FORWARD verdict for the connection's packets carries it (verdict::METHOD).
 enum class Method : uint32_t {
-  DR = 0,        // destination MAC := DST_MAC, source MAC := egress port's MAC
-  NAT_IN = 1,    // client -> real server: dst ip/port rewritten, TTL decremented
-  NAT_OUT = 2,   // real server -> client: src ip/port rewritten to VIP:vport
-  TUN = 3,       // IPIP encapsulation TUN_SRC -> TUN_DST
-  FNAT_IN = 4,   // client -> real server: src := LIP:lport, dst := real server
-  FNAT_OUT = 5,  // real server -> LIP: src := VIP:vport, dst := client
-  ICMP_NAT_IN = 6,   // ICMP error about a NAT/FNAT conn, client side -> real server (inner too)
-  ICMP_NAT_OUT = 7,  // ICMP error from a real server side -> client (inner too)
+  DR = 0,    // IN only: destination MAC := DST_MAC, source MAC := egress port's MAC
+  NAT = 1,   // IN: destination := DST_IP:DST_PORT; OUT: source := SRC_IP:SRC_PORT; TTL - 1
+  TUN = 2,   // IN only: IPIP encapsulation TUN_SRC -> TUN_DST
+  FNAT = 3,  // IN and OUT: source := SRC_IP:SRC_PORT, destination := DST_IP:DST_PORT; TTL - 1
+  COUNT
+};
+
+// Which side of its connection a FORWARD frame came from (verdict::DIRECTION). For NAT and
+// FNAT, an ICMP error about the connection has its quoted packet rewritten too, the mirror
+// image of the outer header (as IPVS's ip_vs_nat_icmp).
+enum class Direction : uint32_t {
+  IN = 0,   // from the client side, toward the real server
+  OUT = 1,  // from the real server side, back toward the client (NAT and FNAT only)
+  COUNT
+};
+
+// Why apply_verdict sent nothing for a verdict (rewrite()'s `error`, counted as verdictErrors).
+enum class RewriteError : uint32_t {
+  OK = 0,
+  BAD_VERDICT,        // unknown action/method, or a method that needs fields the meta lacks
+  NOT_APPLICABLE,     // e.g. ARP_REPLY on a non-ARP frame, NAT on a frame with parse errors
+  TOO_BIG,            // would exceed the egress MTU and cannot be segmented or answered
+  TOO_MANY_SEGMENTS,  // GSO frame needs more than MAX_FRAMES segments
   COUNT
 };
 

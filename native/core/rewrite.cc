@@ -1,6 +1,6 @@
-// Applies one verdict to one frame: picks the action's handler, and for FORWARD the method's,
-// from fixed tables indexed by the verdict words (one choice per frame, no per-method branches
-// inside the rewrites), and turns any failure into count 0 plus a RewriteError.
+// Applies one verdict to one frame: picks the action's handler, and for FORWARD the one of the
+// method and direction, from fixed tables indexed by the verdict words (one choice per frame, no
+// per-method branches inside the rewrites), and turns any failure into count 0 plus a RewriteError.
 #include "core/rewrite_ctx.h"
 
 namespace director::core {
@@ -10,25 +10,25 @@ using rw::Ctx;
 using rw::Handler;
 
 RewriteError consume(Ctx&) { return RewriteError::OK; }  // DROP, HOLD: nothing leaves here
+RewriteError bad_verdict(Ctx&) { return RewriteError::BAD_VERDICT; }
 
-constexpr Handler kMethods[] = {
-    rw::forward_dr,        // Method::DR
-    rw::forward_nat_in,    // Method::NAT_IN
-    rw::forward_nat_out,   // Method::NAT_OUT
-    rw::forward_tun,       // Method::TUN
-    rw::forward_fnat_in,   // Method::FNAT_IN
-    rw::forward_fnat_out,  // Method::FNAT_OUT
-    rw::icmp_nat_in,       // Method::ICMP_NAT_IN
-    rw::icmp_nat_out,      // Method::ICMP_NAT_OUT
+// One handler per method and direction; DR and TUN replies never pass through the director.
+constexpr Handler kForward[][static_cast<uint32_t>(Direction::COUNT)] = {
+    {rw::forward_dr, bad_verdict},          // Method::DR
+    {rw::nat_in, rw::nat_out},              // Method::NAT
+    {rw::forward_tun, bad_verdict},         // Method::TUN
+    {rw::fnat, rw::fnat},                   // Method::FNAT
 };
-static_assert(sizeof(kMethods) / sizeof(kMethods[0]) == static_cast<uint32_t>(Method::COUNT),
-              "one handler per Method");
+static_assert(sizeof(kForward) / sizeof(kForward[0]) == static_cast<uint32_t>(Method::COUNT),
+              "one handler pair per Method");
 
 RewriteError forward(Ctx& c) {
-  uint32_t m = c.v[verdict::METHOD];
-  if (m >= static_cast<uint32_t>(Method::COUNT)) return RewriteError::BAD_VERDICT;
+  uint32_t m = c.v[verdict::METHOD], d = c.v[verdict::DIRECTION];
+  if (m >= static_cast<uint32_t>(Method::COUNT) || d >= static_cast<uint32_t>(Direction::COUNT)) {
+    return RewriteError::BAD_VERDICT;
+  }
   if (c.meta[meta::ERROR] != 0 || c.meta[meta::LEN] != c.len) return RewriteError::NOT_APPLICABLE;
-  return kMethods[m](c);
+  return kForward[m][d](c);
 }
 
 constexpr Handler kActions[] = {

@@ -56,13 +56,10 @@ bool vnet_partial(const VnetHdr& v);
 // Handlers, one per concept, each in its own file.
 RewriteError forward_dr(Ctx& c);         // rewrite_dr.cc
 RewriteError arp_reply(Ctx& c);          // rewrite_arp.cc
-RewriteError forward_nat_in(Ctx& c);     // rewrite_nat.cc
-RewriteError forward_nat_out(Ctx& c);
-RewriteError forward_fnat_in(Ctx& c);    // rewrite_fnat.cc
-RewriteError forward_fnat_out(Ctx& c);
+RewriteError nat_in(Ctx& c);             // rewrite_nat.cc
+RewriteError nat_out(Ctx& c);
+RewriteError fnat(Ctx& c);               // rewrite_fnat.cc (both directions)
 RewriteError forward_tun(Ctx& c);        // rewrite_tun.cc
-RewriteError icmp_nat_in(Ctx& c);        // rewrite_icmp_nat.cc
-RewriteError icmp_nat_out(Ctx& c);
 RewriteError icmp_frag_needed(Ctx& c);   // icmp_reply.cc
 RewriteError icmp_time_exceeded(Ctx& c);
 RewriteError icmp_echo_reply(Ctx& c);    // rewrite_echo.cc

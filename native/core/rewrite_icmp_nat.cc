@@ -1,12 +1,12 @@
 // ICMP errors about a NAT or FULLNAT connection (as IPVS ip_vs_nat_icmp, extended to FULLNAT):
 // the outer header is rewritten like any packet in that direction, and the quoted packet, which
-// travelled the opposite way, gets the mirror image. With the verdict's SRC_IP:SRC_PORT and
-// DST_IP:DST_PORT (0 = leave alone):
+// travelled the opposite way, gets the mirror image. For the ends the method changes (src,
+// dst; see routed() in nat_edit.h), from the verdict's SRC_IP:SRC_PORT and DST_IP:DST_PORT:
 //   outer source      := SRC_IP            outer destination := DST_IP
 //   quoted source     := DST_IP:DST_PORT   quoted destination := SRC_IP:SRC_PORT
-// ICMP_NAT_IN (toward the real server) needs DST_IP; ICMP_NAT_OUT (toward the client) needs
-// SRC_IP. Quoted IP checksum and (when quoted) L4 checksum updated incrementally, the outer
-// TTL decremented, the ICMP checksum recomputed over the whole message.
+// A quoted port of 0 in the verdict is left alone. Quoted IP checksum and (when quoted) L4
+// checksum updated incrementally, the outer TTL decremented, the ICMP checksum recomputed over
+// the whole message.
 #include "core/bytes.h"
 #include "core/nat_edit.h"
 
@@ -21,10 +21,8 @@ struct Quoted {
   bool udp, ports;
 };
 
+// The quoted packet of an ICMP error (is_icmp_error), if it is usable IPv4.
 bool quoted_view(const Ctx& c, const Ip4& ip, Quoted& q) {
-  if (ip.proto != 1 || ip.l4 == 0 || ip.end - ip.l4 < 8) return false;
-  uint8_t type = c.frame[ip.l4];
-  if (type != 3 && type != 11 && type != 12) return false;
   q.h = c.frame + ip.l4 + 8;
   q.n = ip.end - ip.l4 - 8;
   if (q.n < 20 || (q.h[0] >> 4) != 4) return false;
@@ -58,23 +56,25 @@ void quoted_port(const Quoted& q, End end, uint32_t port) {
   }
 }
 
-RewriteError icmp_nat(Ctx& c, bool need_src, bool need_dst) {
-  Ip4 ip;
+}  // namespace
+
+RewriteError icmp_nat(Ctx& c, const Ip4& ip, bool src, bool dst) {
   Quoted q;
-  if (!ip4_view(c, ip) || !quoted_view(c, ip, q)) return RewriteError::NOT_APPLICABLE;
+  if (!quoted_view(c, ip, q)) return RewriteError::NOT_APPLICABLE;
   const uint32_t* v = c.v;
-  uint32_t src = v[verdict::SRC_IP], dst = v[verdict::DST_IP];
-  if ((need_src && src == 0) || (need_dst && dst == 0)) return RewriteError::BAD_VERDICT;
+  if ((src && v[verdict::SRC_IP] == 0) || (dst && v[verdict::DST_IP] == 0)) {
+    return RewriteError::BAD_VERDICT;
+  }
   if (too_big(c, ip.end - ip.l3, c.egress.mtu)) return RewriteError::TOO_BIG;
   if (!dec_ttl(c, ip)) return RewriteError::NOT_APPLICABLE;
   if (src) {
-    set_addr(c, ip, End::SRC, src);
-    quoted_addr(q, End::DST, src);
+    set_addr(c, ip, End::SRC, v[verdict::SRC_IP]);
+    quoted_addr(q, End::DST, v[verdict::SRC_IP]);
     quoted_port(q, End::DST, v[verdict::SRC_PORT]);
   }
   if (dst) {
-    set_addr(c, ip, End::DST, dst);
-    quoted_addr(q, End::SRC, dst);
+    set_addr(c, ip, End::DST, v[verdict::DST_IP]);
+    quoted_addr(q, End::SRC, v[verdict::DST_IP]);
     quoted_port(q, End::SRC, v[verdict::DST_PORT]);
   }
   uint8_t* icmp = c.frame + ip.l4;
@@ -84,11 +84,5 @@ RewriteError icmp_nat(Ctx& c, bool need_src, bool need_dst) {
   if (!emit(c, VnetHdr{}, nullptr, 0, c.frame, c.len)) return RewriteError::TOO_MANY_SEGMENTS;
   return RewriteError::OK;
 }
-
-}  // namespace
-
-RewriteError icmp_nat_in(Ctx& c) { return icmp_nat(c, false, true); }
-
-RewriteError icmp_nat_out(Ctx& c) { return icmp_nat(c, true, false); }
 
 }  // namespace director::core::rw

@@ -9,7 +9,9 @@
 namespace director::core::rw {
 
 uint16_t derived_ip_id(uint32_t a, uint32_t b) {
-  uint32_t h = flow_hash(4, a, b, 0, 0);
+  // A fixed key: the core keeps no state, and an ID needs to vary, not to resist collisions.
+  constexpr FlowKey kIdKey{0x5eed1d00u, 0x1d5eed00u};
+  uint32_t h = flow_hash(kIdKey, 4, a, 0, b, 0);
   return static_cast<uint16_t>(h ^ (h >> 16));
 }
 

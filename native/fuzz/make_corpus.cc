@@ -44,12 +44,12 @@ int main(int argc, char** argv) {
   int n = 0;
   for (const auto& [f, vnet] : frames) {
     for (uint32_t a = 0; a < uint32_t(Action::COUNT); ++a) {
-      for (uint32_t m = 0; m < uint32_t(Method::COUNT); ++m) {
-        t::Verdict v = t::forward(Method(m));
+      for (uint32_t k = 0; k < uint32_t(Method::COUNT) * 2; ++k) {
+        t::Verdict v = t::forward(Method(k / 2), Direction(k % 2));
         v.set(verdict::ACTION, a).set(verdict::SRC_IP, t::ip("198.19.1.1")).set(verdict::SRC_PORT, 2000);
         v.set(verdict::DST_IP, t::ip("198.19.0.11")).set(verdict::DST_PORT, 8080);
         v.set(verdict::TUN_SRC, t::ip("198.19.0.2")).set(verdict::TUN_DST, t::ip("198.19.0.11"));
-        v.set(verdict::RESERVED_14, 1500);
+        v.set(verdict::RESERVED_15, 1500);  // the harness's egress MTU
         write(argv[1], n++, vnet, v, f);
         if (a != uint32_t(Action::FORWARD)) break;
       }

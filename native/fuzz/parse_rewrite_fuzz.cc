@@ -33,12 +33,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::memcpy(v, data + sizeof vnet, sizeof v);
   v[verdict::ACTION] %= uint32_t(Action::COUNT) + 1;
   v[verdict::METHOD] %= uint32_t(Method::COUNT) + 1;
+  v[verdict::DIRECTION] %= uint32_t(Direction::COUNT) + 1;
   size_t len = size - kHead;
   std::unique_ptr<uint8_t[]> frame(new uint8_t[len ? len : 1]);
   std::memcpy(frame.get(), data + kHead, len);
   uint32_t meta[meta::WORDS];
-  core::parse_frame(frame.get(), uint32_t(len), &vnet, meta);
-  core::Egress eg{{2, 0, 0, 0, 0, 0xaa}, v[verdict::RESERVED_14] % 9001, 0xc6130002};
+  // The flow hash key from two verdict words the rewrite ignores.
+  core::FlowKey key{v[verdict::SLOT], v[verdict::REASON]};
+  core::parse_frame(frame.get(), uint32_t(len), &vnet, key, meta);
+  core::Egress eg{{2, 0, 0, 0, 0, 0xaa}, v[verdict::RESERVED_15] % 9001, 0xc6130002};
   core::apply_verdict(frame.get(), uint32_t(len), vnet, meta, v, eg, out);
   check(frame.get(), len);
   return 0;

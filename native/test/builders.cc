@@ -215,9 +215,9 @@ bool seed_ok(const Bytes& f, const director::core::VnetHdr& v) {
   return rd16(f, v.csum_start + v.csum_offset) == uint16_t(~ref_checksum(nullptr, 0, ref_pseudo(h, n)));
 }
 
-Meta parse(const Bytes& frame, const director::core::VnetHdr* vnet) {
+Meta parse(const Bytes& frame, const director::core::VnetHdr* vnet, director::core::FlowKey key) {
   Meta m;
-  director::core::parse_frame(frame.data(), uint32_t(frame.size()), vnet, m.w);
+  director::core::parse_frame(frame.data(), uint32_t(frame.size()), vnet, key, m.w);
   return m;
 }
 
@@ -237,10 +237,11 @@ Verdict& Verdict::next_hop(const char* mac_text) {
   return *this;
 }
 
-Verdict forward(director::Method m, const char* dst_mac) {
+Verdict forward(director::Method m, director::Direction d, const char* dst_mac) {
   Verdict v;
   v.set(director::verdict::ACTION, uint32_t(director::Action::FORWARD));
   v.set(director::verdict::METHOD, uint32_t(m));
+  v.set(director::verdict::DIRECTION, uint32_t(d));
   return v.next_hop(dst_mac);
 }
 

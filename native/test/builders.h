@@ -92,7 +92,8 @@ struct Meta {
   uint32_t w[director::meta::WORDS];
   uint32_t operator[](uint32_t i) const { return w[i]; }
 };
-Meta parse(const Bytes& frame, const director::core::VnetHdr* vnet = nullptr);
+Meta parse(const Bytes& frame, const director::core::VnetHdr* vnet = nullptr,
+           director::core::FlowKey key = {});
 director::core::Egress egress(const char* mac = "02:00:00:00:00:aa", uint32_t mtu = 1500,
                               const char* ip_text = "198.19.0.2");
 struct Verdict {
@@ -103,7 +104,8 @@ struct Verdict {
   }
   Verdict& next_hop(const char* mac_text);
 };
-Verdict forward(director::Method m, const char* dst_mac = "02:00:00:00:00:11");
+Verdict forward(director::Method m, director::Direction d = director::Direction::IN,
+                const char* dst_mac = "02:00:00:00:00:11");
 // Flattens an output frame (head + body).
 Bytes flat(const director::core::OutFrame& f);
 

@@ -88,21 +88,21 @@ TEST(frag_needed_mtu_defaults_to_the_port_and_is_checked) {
   Bytes f = t::ethernet({}, 0x0800, pkt);
   CHECK_EQ(apply(f, act(Action::ICMP_FRAG_NEEDED)), 0u);
   CHECK_EQ(t::rd32(t::flat(out.frames[0]), 14 + 20 + 4), 1500u);
-  CHECK_EQ(apply(f, act(Action::ICMP_FRAG_NEEDED).set(verdict::MTU, 30)), uint32_t(core::RewriteError::BAD_VERDICT));
+  CHECK_EQ(apply(f, act(Action::ICMP_FRAG_NEEDED).set(verdict::MTU, 30)), uint32_t(RewriteError::BAD_VERDICT));
 }
 
 TEST(no_icmp_error_about_errors_fragments_broadcasts_or_without_an_address) {
   Bytes err = t::ethernet({}, 0x0800, t::ipv4({ROUTER, VIP}, 1, t::icmp_error(3, 3, 0, udp_packet(VIP, CLIENT, 53, 40000))));
-  CHECK_EQ(apply(err, act(Action::ICMP_TIME_EXCEEDED)), uint32_t(core::RewriteError::NOT_APPLICABLE));
+  CHECK_EQ(apply(err, act(Action::ICMP_TIME_EXCEEDED)), uint32_t(RewriteError::NOT_APPLICABLE));
   t::Ip frag{CLIENT, VIP};
   frag.frag_off = 64;
   Bytes nonfirst = t::ethernet({}, 0x0800, t::ipv4(frag, 17, t::pattern(30)));
-  CHECK_EQ(apply(nonfirst, act(Action::ICMP_TIME_EXCEEDED)), uint32_t(core::RewriteError::NOT_APPLICABLE));
+  CHECK_EQ(apply(nonfirst, act(Action::ICMP_TIME_EXCEEDED)), uint32_t(RewriteError::NOT_APPLICABLE));
   Bytes bcast = t::ethernet({}, 0x0800, udp_packet(CLIENT, "255.255.255.255", 1, 2));
-  CHECK_EQ(apply(bcast, act(Action::ICMP_TIME_EXCEEDED)), uint32_t(core::RewriteError::NOT_APPLICABLE));
+  CHECK_EQ(apply(bcast, act(Action::ICMP_TIME_EXCEEDED)), uint32_t(RewriteError::NOT_APPLICABLE));
   Bytes ok = t::ethernet({}, 0x0800, udp_packet(CLIENT, VIP, 1, 2));
   CHECK_EQ(apply(ok, act(Action::ICMP_TIME_EXCEEDED), t::egress("02:00:00:00:00:aa", 1500, "0.0.0.0")),
-           uint32_t(core::RewriteError::NOT_APPLICABLE));
+           uint32_t(RewriteError::NOT_APPLICABLE));
   Bytes echo = t::icmp_frame({}, {CLIENT, VIP}, t::icmp_echo(8, 1, 1, {}));
   CHECK_EQ(apply(echo, act(Action::ICMP_TIME_EXCEEDED)), 0u);  // echo is not an error
   CHECK_EQ(out.count, 1u);
@@ -112,6 +112,7 @@ namespace {
 struct NatCase {
   const char* what;
   Method method;
+  Direction direction;
   const char *outer_src, *outer_dst;  // the error as it arrives
   Bytes quoted;                        // the packet it quotes
   size_t quote_len;
@@ -123,24 +124,24 @@ struct NatCase {
 
 TEST(icmp_errors_about_nat_and_fnat_conns_are_rewritten_inside_and_out) {
   const NatCase cases[] = {
-      {"NAT in, frag-needed from a router, 8 quoted bytes", Method::ICMP_NAT_IN, ROUTER, VIP,
+      {"NAT in, frag-needed from a router, 8 quoted bytes", Method::NAT, Direction::IN, ROUTER, VIP,
        tcp_packet(VIP, CLIENT, 80, 40000, 100), 28, 0, 0, t::ip(RS), 8080, ROUTER, RS,
        tcp_packet(RS, CLIENT, 8080, 40000, 100)},
-      {"NAT in, quoted TCP checksum included", Method::ICMP_NAT_IN, ROUTER, VIP,
+      {"NAT in, quoted TCP checksum included", Method::NAT, Direction::IN, ROUTER, VIP,
        tcp_packet(VIP, CLIENT, 80, 40000, 100), 120, 0, 0, t::ip(RS), 8080, ROUTER, RS,
        tcp_packet(RS, CLIENT, 8080, 40000, 100)},
-      {"NAT out, port unreachable from the real server", Method::ICMP_NAT_OUT, RS, CLIENT,
+      {"NAT out, port unreachable from the real server", Method::NAT, Direction::OUT, RS, CLIENT,
        udp_packet(CLIENT, RS, 40000, 5353), 0, t::ip(VIP), 53, 0, 0, VIP, CLIENT,
        udp_packet(CLIENT, VIP, 40000, 53)},
-      {"FNAT in", Method::ICMP_NAT_IN, ROUTER, VIP, tcp_packet(VIP, CLIENT, 80, 40000, 60), 0,
+      {"FNAT in", Method::FNAT, Direction::IN, ROUTER, VIP, tcp_packet(VIP, CLIENT, 80, 40000, 60), 0,
        t::ip(LIP), 5001, t::ip(RS), 8080, LIP, RS, tcp_packet(RS, LIP, 8080, 5001, 60)},
-      {"FNAT out", Method::ICMP_NAT_OUT, RS, LIP, udp_packet(LIP, RS, 5001, 8080), 0,
+      {"FNAT out", Method::FNAT, Direction::OUT, RS, LIP, udp_packet(LIP, RS, 5001, 8080), 0,
        t::ip(VIP), 80, t::ip(CLIENT), 40000, VIP, CLIENT, udp_packet(CLIENT, VIP, 40000, 80)},
   };
   for (const NatCase& c : cases) {
     CONTEXT(c.what);
     Bytes f = error_frame({}, c.outer_src, c.outer_dst, 20, 3, 4, 1400, c.quoted, c.quote_len);
-    t::Verdict v = t::forward(c.method);
+    t::Verdict v = t::forward(c.method, c.direction);
     v.set(verdict::SRC_IP, c.src_ip).set(verdict::SRC_PORT, c.src_port);
     v.set(verdict::DST_IP, c.dst_ip).set(verdict::DST_PORT, c.dst_port);
     CHECK_EQ(apply(f, v), 0u);
@@ -155,14 +156,23 @@ TEST(icmp_errors_about_nat_and_fnat_conns_are_rewritten_inside_and_out) {
   }
 }
 
-TEST(icmp_nat_refuses_non_errors_and_missing_addresses) {
-  Bytes echo = t::icmp_frame({}, {CLIENT, VIP}, t::icmp_echo(8, 1, 1, {}));
-  t::Verdict in = t::forward(Method::ICMP_NAT_IN).set(verdict::DST_IP, t::ip(RS));
-  CHECK_EQ(apply(echo, in), uint32_t(core::RewriteError::NOT_APPLICABLE));
+TEST(icmp_nat_refuses_missing_addresses_and_unusable_quotes) {
+  t::Verdict in = t::forward(Method::NAT).set(verdict::DST_IP, t::ip(RS));
   Bytes err = error_frame({}, ROUTER, VIP, 20, 11, 0, 0, tcp_packet(VIP, CLIENT, 80, 1, 10), 0);
-  CHECK_EQ(apply(err, t::forward(Method::ICMP_NAT_IN)), uint32_t(core::RewriteError::BAD_VERDICT));
-  CHECK_EQ(apply(err, t::forward(Method::ICMP_NAT_OUT)), uint32_t(core::RewriteError::BAD_VERDICT));
+  CHECK_EQ(apply(err, t::forward(Method::NAT)), uint32_t(RewriteError::BAD_VERDICT));
+  CHECK_EQ(apply(err, t::forward(Method::NAT, Direction::OUT)), uint32_t(RewriteError::BAD_VERDICT));
+  t::Verdict fnat_no_lip = t::forward(Method::FNAT).set(verdict::DST_IP, t::ip(RS));
+  CHECK_EQ(apply(err, fnat_no_lip), uint32_t(RewriteError::BAD_VERDICT));
   Bytes cut = error_frame({}, ROUTER, VIP, 20, 11, 0, 0, tcp_packet(VIP, CLIENT, 80, 1, 10), 16);
-  CHECK_EQ(apply(cut, in), uint32_t(core::RewriteError::NOT_APPLICABLE));
+  CHECK_EQ(apply(cut, in), uint32_t(RewriteError::NOT_APPLICABLE));
   CHECK_EQ(out.count, 0u);
+}
+
+TEST(an_icmp_echo_of_a_nat_conn_is_an_ordinary_packet_not_an_error) {
+  // Only errors quote a packet: an echo through a NAT verdict gets the plain outer rewrite.
+  Bytes echo = t::icmp_frame({}, {CLIENT, VIP}, t::icmp_echo(8, 1, 1, {}));
+  CHECK_EQ(apply(echo, t::forward(Method::NAT).set(verdict::DST_IP, t::ip(RS))), 0u);
+  CHECK_EQ(out.count, 1u);
+  Bytes want = t::icmp_frame(kOut, {CLIENT, RS, 63}, t::icmp_echo(8, 1, 1, {}));
+  if (out.count == 1) CHECK(t::flat(out.frames[0]) == want);
 }

@@ -104,12 +104,15 @@ TEST(mutated_frames_through_parse_and_every_verdict) {
     std::unique_ptr<uint8_t[]> buf(new uint8_t[s.frame.size() + 1]);
     uint32_t len = uint32_t(s.frame.size());
     std::memcpy(buf.get(), s.frame.data(), len);
-    core::parse_frame(buf.get(), len, &s.vnet, m.w);
+    core::FlowKey key{uint32_t(rng()), uint32_t(rng())};
+    core::parse_frame(buf.get(), len, &s.vnet, key, m.w);
     if (rng() % 16 == 0) m.w[rng() % meta::WORDS] = uint32_t(rng() % 4 ? rng() % 128 : rng());
     for (uint32_t a = 0; a < uint32_t(Action::COUNT) + 1; ++a) {
-      for (uint32_t meth = 0; meth < (a == uint32_t(Action::FORWARD) ? uint32_t(Method::COUNT) + 1 : 1u); ++meth) {
+      // FORWARD: every method and direction, and one past the end of each.
+      uint32_t combos = a == uint32_t(Action::FORWARD) ? (uint32_t(Method::COUNT) + 1) * 3 : 1u;
+      for (uint32_t k = 0; k < combos; ++k) {
         std::memcpy(buf.get(), s.frame.data(), len);
-        t::Verdict v = t::forward(Method(meth));
+        t::Verdict v = t::forward(Method(k / 3), Direction(k % 3));
         v.set(verdict::ACTION, a);
         v.set(verdict::SRC_IP, rng() % 8 ? t::ip("198.19.1.1") : 0).set(verdict::SRC_PORT, rng() % 70000);
         v.set(verdict::DST_IP, t::ip("198.19.0.11")).set(verdict::DST_PORT, rng() % 8 ? 8080 : 0);

@@ -61,16 +61,17 @@ Bytes build(Kind k, const Flow& f, const t::Eth& eth, core::VnetHdr* vnet) {
 struct Case {
   const char* what;
   Method method;
+  Direction direction;
   Flow in, want;
   uint32_t src_ip, src_port, dst_ip, dst_port;
 };
 
 const Case kCases[] = {
-    {"NAT in", Method::NAT_IN, {CLIENT, VIP, 40000, 80, 64}, {CLIENT, RS, 40000, 8080, 63}, 0, 0, t::ip(RS), 8080},
-    {"NAT in, same port", Method::NAT_IN, {CLIENT, VIP, 40000, 80, 9}, {CLIENT, RS, 40000, 80, 8}, 0, 0, t::ip(RS), 80},
-    {"NAT out", Method::NAT_OUT, {RS, CLIENT, 8080, 40000, 64}, {VIP, CLIENT, 80, 40000, 63}, t::ip(VIP), 80, 0, 0},
-    {"FNAT in", Method::FNAT_IN, {CLIENT, VIP, 40000, 80, 64}, {LIP, RS, 5001, 8080, 63}, t::ip(LIP), 5001, t::ip(RS), 8080},
-    {"FNAT out", Method::FNAT_OUT, {RS, LIP, 8080, 5001, 2}, {VIP, CLIENT, 80, 40000, 1}, t::ip(VIP), 80, t::ip(CLIENT), 40000},
+    {"NAT in", Method::NAT, Direction::IN, {CLIENT, VIP, 40000, 80, 64}, {CLIENT, RS, 40000, 8080, 63}, 0, 0, t::ip(RS), 8080},
+    {"NAT in, same port", Method::NAT, Direction::IN, {CLIENT, VIP, 40000, 80, 9}, {CLIENT, RS, 40000, 80, 8}, 0, 0, t::ip(RS), 80},
+    {"NAT out", Method::NAT, Direction::OUT, {RS, CLIENT, 8080, 40000, 64}, {VIP, CLIENT, 80, 40000, 63}, t::ip(VIP), 80, 0, 0},
+    {"FNAT in", Method::FNAT, Direction::IN, {CLIENT, VIP, 40000, 80, 64}, {LIP, RS, 5001, 8080, 63}, t::ip(LIP), 5001, t::ip(RS), 8080},
+    {"FNAT out", Method::FNAT, Direction::OUT, {RS, LIP, 8080, 5001, 2}, {VIP, CLIENT, 80, 40000, 1}, t::ip(VIP), 80, t::ip(CLIENT), 40000},
 };
 
 uint32_t apply(Bytes& f, const core::VnetHdr& vnet, const t::Verdict& v, const core::Egress& eg = t::egress()) {
@@ -80,7 +81,7 @@ uint32_t apply(Bytes& f, const core::VnetHdr& vnet, const t::Verdict& v, const c
 }
 
 t::Verdict verdict_of(const Case& c) {
-  t::Verdict v = t::forward(c.method);
+  t::Verdict v = t::forward(c.method, c.direction);
   v.set(verdict::SRC_IP, c.src_ip).set(verdict::SRC_PORT, c.src_port);
   return v.set(verdict::DST_IP, c.dst_ip).set(verdict::DST_PORT, c.dst_port);
 }
@@ -126,7 +127,7 @@ TEST(nat_of_a_gso_frame_keeps_it_partial_for_the_kernel) {
   t::Partial p = t::make_partial(t::tcp_frame({}, {CLIENT, VIP}, tcp));
   p.vnet.gso_type = 1;
   p.vnet.gso_size = 1448;
-  t::Verdict v = t::forward(Method::NAT_IN).set(verdict::DST_IP, t::ip(RS)).set(verdict::DST_PORT, 8080);
+  t::Verdict v = t::forward(Method::NAT).set(verdict::DST_IP, t::ip(RS)).set(verdict::DST_PORT, 8080);
   CHECK_EQ(apply(p.frame, p.vnet, v), 0u);
   Bytes got = t::flat(out.frames[0]);
   CHECK(t::seed_ok(got, p.vnet));
@@ -137,15 +138,15 @@ TEST(nat_refuses_expired_ttl_bad_verdicts_and_oversize) {
   core::VnetHdr plain{};
   Bytes f = build(Kind::TCP, {CLIENT, VIP, 1, 80, 1}, {}, nullptr);
   Bytes before = f;
-  t::Verdict v = t::forward(Method::NAT_IN).set(verdict::DST_IP, t::ip(RS)).set(verdict::DST_PORT, 80);
-  CHECK_EQ(apply(f, plain, v), uint32_t(core::RewriteError::NOT_APPLICABLE));
+  t::Verdict v = t::forward(Method::NAT).set(verdict::DST_IP, t::ip(RS)).set(verdict::DST_PORT, 80);
+  CHECK_EQ(apply(f, plain, v), uint32_t(RewriteError::NOT_APPLICABLE));
   CHECK(f == before);  // refused frames are left untouched
   Bytes g = build(Kind::TCP, {CLIENT, VIP, 1, 80, 64}, {}, nullptr);
-  t::Verdict no_port = t::forward(Method::NAT_IN).set(verdict::DST_IP, t::ip(RS));
-  CHECK_EQ(apply(g, plain, no_port), uint32_t(core::RewriteError::BAD_VERDICT));
-  t::Verdict no_ip = t::forward(Method::NAT_OUT).set(verdict::SRC_PORT, 80);
-  CHECK_EQ(apply(g, plain, no_ip), uint32_t(core::RewriteError::BAD_VERDICT));
-  CHECK_EQ(apply(g, plain, v, t::egress("02:00:00:00:00:aa", 300)), uint32_t(core::RewriteError::TOO_BIG));
+  t::Verdict no_port = t::forward(Method::NAT).set(verdict::DST_IP, t::ip(RS));
+  CHECK_EQ(apply(g, plain, no_port), uint32_t(RewriteError::BAD_VERDICT));
+  t::Verdict no_ip = t::forward(Method::NAT, Direction::OUT).set(verdict::SRC_PORT, 80);
+  CHECK_EQ(apply(g, plain, no_ip), uint32_t(RewriteError::BAD_VERDICT));
+  CHECK_EQ(apply(g, plain, v, t::egress("02:00:00:00:00:aa", 300)), uint32_t(RewriteError::TOO_BIG));
   CHECK_EQ(out.count, 0u);
 }
 
@@ -159,7 +160,7 @@ TEST(nat_first_fragment_updates_the_whole_datagram_checksum) {
   t::Ip first{CLIENT, VIP};
   first.mf = true;
   Bytes f = t::ethernet({}, 0x0800, t::ipv4(first, 17, Bytes(l4.begin(), l4.begin() + 104)));
-  t::Verdict v = t::forward(Method::NAT_IN).set(verdict::DST_IP, t::ip(RS)).set(verdict::DST_PORT, 5353);
+  t::Verdict v = t::forward(Method::NAT).set(verdict::DST_IP, t::ip(RS)).set(verdict::DST_PORT, 5353);
   CHECK_EQ(apply(f, core::VnetHdr{}, v), 0u);
   Bytes got = t::flat(out.frames[0]);
   Bytes reassembled(got.begin() + 14, got.end());

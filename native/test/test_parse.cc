@@ -166,23 +166,31 @@ TEST(parse_offload_bits_from_vnet) {
   CHECK_EQ(t::parse(f)[meta::OFFLOAD], 0u);
 }
 
-TEST(parse_hash_is_stable_directional_and_fragment_consistent) {
-  t::Meta a = t::parse(t::tcp_frame({}, {}, {}));
-  t::Meta b = t::parse(t::tcp_frame({}, {}, {}));
-  CHECK_EQ(a[meta::HASH], b[meta::HASH]);
-  CHECK(a[meta::HASH] != 0);
-  t::Tcp other;
-  other.sport = 40001;
-  CHECK(t::parse(t::tcp_frame({}, {}, other))[meta::HASH] != a[meta::HASH]);
-  t::Meta rev = t::parse(t::tcp_frame({}, {"198.19.0.100", "198.18.1.10"}, {80, 40000}));
-  CHECK(rev[meta::HASH] != a[meta::HASH]);
+TEST(parse_hash_is_the_keyed_hash_of_the_connection_key_the_frame_is_looked_up_by) {
+  const core::FlowKey key{0x01234567, 0x89abcdef};
+  const uint32_t client = t::ip("198.18.1.10"), vip = t::ip("198.19.0.100");
+  Bytes f = t::tcp_frame({}, {}, {});
+  t::Meta a = t::parse(f, nullptr, key);
+  CHECK_EQ(a[meta::HASH], core::flow_hash(key, 6, client, 40000, vip, 80));
+  CHECK_EQ(t::parse(f, nullptr, key)[meta::HASH], a[meta::HASH]);
+  CHECK(t::parse(f, nullptr, {0x01234567, 0x89abcdee})[meta::HASH] != a[meta::HASH]);
+  CHECK(t::parse(t::tcp_frame({}, {}, {40001, 80}), nullptr, key)[meta::HASH] != a[meta::HASH]);
+  Bytes reply = t::tcp_frame({}, {"198.19.0.100", "198.18.1.10"}, {80, 40000});
+  CHECK_EQ(t::parse(reply, nullptr, key)[meta::HASH], core::flow_hash(key, 6, vip, 80, client, 40000));
+  // An ICMP error belongs to the flow of the packet it quotes, travelling the other way: the
+  // reply quoted here (VIP:80 -> client) makes the error hash like the client's own packets.
+  Bytes error = t::icmp_frame({}, {"198.18.0.1", "198.19.0.100"}, t::icmp_error(3, 4, 1400, quoted_tcp()));
+  CHECK_EQ(t::parse(error, nullptr, key)[meta::HASH], a[meta::HASH]);
+  // A first fragment carries its ports; a later one has none (the fragment cache follows it).
   t::Ip first;
   first.mf = true;
   t::Ip later;
   later.frag_off = 8;
-  t::Meta f1 = t::parse(t::udp_frame({}, first, {}));
-  t::Meta f2 = t::parse(t::ethernet({}, 0x0800, t::ipv4(later, 17, Bytes(16, 0))));
-  CHECK_EQ(f1[meta::HASH], f2[meta::HASH]);
+  t::Udp u;
+  CHECK_EQ(t::parse(t::udp_frame({}, first, u), nullptr, key)[meta::HASH],
+           core::flow_hash(key, 17, client, u.sport, vip, u.dport));
+  Bytes tail = t::ethernet({}, 0x0800, t::ipv4(later, 17, Bytes(16, 0)));
+  CHECK_EQ(t::parse(tail, nullptr, key)[meta::HASH], core::flow_hash(key, 17, client, 0, vip, 0));
 }
 
 TEST(parse_never_reads_past_any_truncation) {

@@ -35,13 +35,23 @@ TEST(drop_and_hold_send_nothing) {
   }
 }
 
-TEST(unknown_action_or_method_is_bad_verdict) {
+TEST(unknown_action_method_or_direction_is_bad_verdict) {
   Bytes f = t::tcp_frame({}, {}, {});
-  CHECK_EQ(run(f, action(Action::COUNT)), uint32_t(core::RewriteError::BAD_VERDICT));
+  CHECK_EQ(run(f, action(Action::COUNT)), uint32_t(RewriteError::BAD_VERDICT));
   CHECK_EQ(out.count, 0u);
-  CHECK_EQ(run(f, action(Action(0xffffffffu))), uint32_t(core::RewriteError::BAD_VERDICT));
-  t::Verdict v = t::forward(Method::COUNT);
-  CHECK_EQ(run(f, v), uint32_t(core::RewriteError::BAD_VERDICT));
+  CHECK_EQ(run(f, action(Action(0xffffffffu))), uint32_t(RewriteError::BAD_VERDICT));
+  CHECK_EQ(run(f, t::forward(Method::COUNT)), uint32_t(RewriteError::BAD_VERDICT));
+  CHECK_EQ(out.count, 0u);
+  CHECK_EQ(run(f, t::forward(Method::DR, Direction::COUNT)), uint32_t(RewriteError::BAD_VERDICT));
+}
+
+TEST(dr_and_tun_have_no_out_direction) {
+  // Their replies go from the real server straight to the client, never through the director.
+  Bytes f = t::tcp_frame({}, {}, {});
+  CHECK_EQ(run(f, t::forward(Method::DR, Direction::OUT)), uint32_t(RewriteError::BAD_VERDICT));
+  t::Verdict tun = t::forward(Method::TUN, Direction::OUT);
+  tun.set(verdict::TUN_SRC, t::ip("198.19.0.2")).set(verdict::TUN_DST, t::ip("198.19.0.11"));
+  CHECK_EQ(run(f, tun), uint32_t(RewriteError::BAD_VERDICT));
   CHECK_EQ(out.count, 0u);
 }
 
@@ -49,7 +59,7 @@ TEST(forward_of_a_malformed_frame_is_not_applicable) {
   t::Ip i;
   i.checksum = 1;
   Bytes f = t::tcp_frame({}, i, {});
-  CHECK_EQ(run(f, t::forward(Method::DR)), uint32_t(core::RewriteError::NOT_APPLICABLE));
+  CHECK_EQ(run(f, t::forward(Method::DR)), uint32_t(RewriteError::NOT_APPLICABLE));
   CHECK_EQ(out.count, 0u);
 }
 
@@ -90,7 +100,7 @@ TEST(dr_passes_gso_frames_and_refuses_oversized_plain_ones) {
   CHECK_EQ(run(p.frame, t::forward(Method::DR), p.vnet), 0u);
   CHECK_EQ(out.count, 1u);
   CHECK_EQ(out.frames[0].vnet.gso_size, 1448);
-  CHECK_EQ(run(f, t::forward(Method::DR)), uint32_t(core::RewriteError::TOO_BIG));
+  CHECK_EQ(run(f, t::forward(Method::DR)), uint32_t(RewriteError::TOO_BIG));
   CHECK_EQ(out.count, 0u);
 }
 
@@ -114,9 +124,9 @@ TEST(arp_reply_answers_the_requester_from_the_port_mac) {
 
 TEST(arp_reply_refuses_replies_and_non_arp) {
   Bytes rep = t::arp_frame({}, 2, "02:00:00:00:00:05", "198.19.0.1", "02:00:00:00:00:aa", "198.19.0.100");
-  CHECK_EQ(run(rep, action(Action::ARP_REPLY)), uint32_t(core::RewriteError::NOT_APPLICABLE));
+  CHECK_EQ(run(rep, action(Action::ARP_REPLY)), uint32_t(RewriteError::NOT_APPLICABLE));
   Bytes tcp = t::tcp_frame({}, {}, {});
-  CHECK_EQ(run(tcp, action(Action::ARP_REPLY)), uint32_t(core::RewriteError::NOT_APPLICABLE));
+  CHECK_EQ(run(tcp, action(Action::ARP_REPLY)), uint32_t(RewriteError::NOT_APPLICABLE));
   CHECK_EQ(out.count, 0u);
 }
 
@@ -124,12 +134,12 @@ TEST(rewrite_rejects_meta_that_disagrees_with_the_frame) {
   Bytes f = t::tcp_frame({}, {}, {});
   t::Meta m = t::parse(f);
   m.w[meta::L4_OFF] = 40;  // TypeScript can write meta; the core must not trust it
-  t::Verdict v = t::forward(Method::NAT_IN);
+  t::Verdict v = t::forward(Method::NAT);
   v.set(verdict::DST_IP, t::ip("198.19.0.11")).set(verdict::DST_PORT, 8080);
   core::apply_verdict(f.data(), uint32_t(f.size()), kPlain, m.w, v.w, t::egress(), out);
-  CHECK_EQ(out.error, uint32_t(core::RewriteError::NOT_APPLICABLE));
+  CHECK_EQ(out.error, uint32_t(RewriteError::NOT_APPLICABLE));
   m = t::parse(f);
   m.w[meta::LEN] = 9999;
   core::apply_verdict(f.data(), uint32_t(f.size()), kPlain, m.w, v.w, t::egress(), out);
-  CHECK_EQ(out.error, uint32_t(core::RewriteError::NOT_APPLICABLE));
+  CHECK_EQ(out.error, uint32_t(RewriteError::NOT_APPLICABLE));
 }

@@ -103,14 +103,14 @@ TEST(tun_refuses_what_does_not_fit_or_lacks_addresses) {
   t::Udp u;
   u.payload = t::pattern(1453);  // inner 1481: 1501 bytes with the outer header
   Bytes f = t::udp_frame({}, {CLIENT, VIP}, u);
-  CHECK_EQ(apply(f, core::VnetHdr{}, tun()), uint32_t(core::RewriteError::TOO_BIG));
+  CHECK_EQ(apply(f, core::VnetHdr{}, tun()), uint32_t(RewriteError::TOO_BIG));
   Bytes g = t::udp_frame({}, {CLIENT, VIP}, {});
-  CHECK_EQ(apply(g, core::VnetHdr{}, tun().set(verdict::MTU, 40)), uint32_t(core::RewriteError::TOO_BIG));
-  CHECK_EQ(apply(g, core::VnetHdr{}, tun().set(verdict::TUN_DST, 0)), uint32_t(core::RewriteError::BAD_VERDICT));
+  CHECK_EQ(apply(g, core::VnetHdr{}, tun().set(verdict::MTU, 40)), uint32_t(RewriteError::TOO_BIG));
+  CHECK_EQ(apply(g, core::VnetHdr{}, tun().set(verdict::TUN_DST, 0)), uint32_t(RewriteError::BAD_VERDICT));
   t::Partial p = t::make_partial(g);
   p.vnet.gso_type = 3;
   p.vnet.gso_size = 1000;
-  CHECK_EQ(apply(p.frame, p.vnet, tun()), uint32_t(core::RewriteError::NOT_APPLICABLE));
+  CHECK_EQ(apply(p.frame, p.vnet, tun()), uint32_t(RewriteError::NOT_APPLICABLE));
   CHECK_EQ(out.count, 0u);
 }
 
@@ -158,9 +158,9 @@ TEST(tun_gso_limits) {
   t::Partial p = t::make_partial(t::tcp_frame({}, {CLIENT, VIP}, tcp));
   p.vnet.gso_type = 1;
   p.vnet.gso_size = 200;  // 300 segments > MAX_FRAMES
-  CHECK_EQ(apply(p.frame, p.vnet, tun()), uint32_t(core::RewriteError::TOO_MANY_SEGMENTS));
+  CHECK_EQ(apply(p.frame, p.vnet, tun()), uint32_t(RewriteError::TOO_MANY_SEGMENTS));
   p.vnet.gso_size = 1460;  // 20 + 20 + 20 + 1460 > 1500
-  CHECK_EQ(apply(p.frame, p.vnet, tun()), uint32_t(core::RewriteError::TOO_BIG));
+  CHECK_EQ(apply(p.frame, p.vnet, tun()), uint32_t(RewriteError::TOO_BIG));
   p.vnet.gso_size = 1440;
   CHECK_EQ(apply(p.frame, p.vnet, tun()), 0u);
   CHECK_EQ(out.count, 42u);

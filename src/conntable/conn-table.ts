@@ -1,7 +1,10 @@
 // The connection table: typed-array entries (struct of arrays) indexed by one open-addressing
 // hash that holds an "in" key (client -> VIP) and, for NAT and FULLNAT, an "out" key (real
-// server -> client or LIP) per connection, so a single probe answers either direction.
+// server -> client or LIP) per connection, so a single probe answers either direction. Slots
+// come from the keyed flow hash, so chosen tuples cannot pile up in one probe sequence; a
+// packet's hash comes with it (meta HASH), the table hashes only the keys it stores or moves.
 
+import { flowHash, type FlowHashKey } from '../native/flow-hash.js';
 import { ExpiryWheel } from './expiry-wheel.js';
 
 /** Which key of a connection a lookup matched. */
@@ -40,23 +43,13 @@ export interface NewConn {
 
 const EMPTY = -1;
 
-/** 32-bit mix of a 5-tuple (murmur3's finaliser over a folded tuple). */
-export function hashTuple(proto: number, a: number, ap: number, b: number, bp: number): number {
-  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  h ^= ((ap << 16) | bp) + proto;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
 /**
- * Maps a 32-bit hash onto [0, n) by multiplying (Lemire's fastrange): no division, which on a
+ * Maps a 32-bit hash (uint32 or int32) onto [0, n) by multiplying (Lemire's fastrange): no division, which on a
  * uint32 V8 keeps as a double would be a floating-point modulo. Below 2^21 slots the product
  * is exact; above, its rounding error stays far below n, so the result never reaches n.
  */
 function slotOf(hash: number, n: number): number {
-  return Math.floor(hash * n * 2.3283064365386963e-10);
+  return Math.floor((hash >>> 0) * n * 2.3283064365386963e-10);
 }
 
 export class ConnTable {
@@ -80,6 +73,10 @@ export class ConnTable {
   /** Neighbour id of the client's next hop (ArpResolver ids fit 16 bits). */
   readonly nhop: Uint16Array;
   readonly wheel: ExpiryWheel;
+  /** The flow hash key its slots are computed under (the engine's, so meta HASH fits). */
+  readonly hashKey: FlowHashKey;
+  private readonly k0: number;
+  private readonly k1: number;
   /**
    * The index: sized exactly (3 slots per entry keeps it at most two thirds full with two keys
    * per connection) rather than rounded up to a power of two, which cost up to 16 more bytes
@@ -91,11 +88,15 @@ export class ConnTable {
   private freeHead: number;
   private live = 0;
 
-  constructor(capacity: number, nowSeconds: number) {
+  constructor(capacity: number, nowSeconds: number, hashKey: FlowHashKey) {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1 << 26) {
       throw new RangeError(`connection table capacity must be 1..${1 << 26}, got ${capacity}`);
     }
     this.capacity = capacity;
+    this.hashKey = Uint32Array.from(hashKey);
+    // int32 copies of the key words, and int32 addresses below: values V8 passes unboxed.
+    this.k0 = this.hashKey[0]! | 0;
+    this.k1 = this.hashKey[1]! | 0;
     this.proto = new Uint8Array(capacity);
     this.state = new Uint8Array(capacity);
     this.method = new Uint8Array(capacity);
@@ -125,13 +126,16 @@ export class ConnTable {
   }
 
   /**
-   * Finds the connection a packet (proto, src:sport -> dst:dport) belongs to. Returns
-   * (entry << 1) | KeyKind, or -1. KeyKind.IN: the packet comes from the client; OUT: from
-   * the real server side.
+   * Finds the connection a packet (proto, src:sport -> dst:dport) belongs to, given that tuple's
+   * flow hash under this table's key (the packet's meta HASH). Returns (entry << 1) | KeyKind,
+   * or -1. KeyKind.IN: the packet comes from the client; OUT: from the real server side.
+   * The hash and addresses may come as uint32 or as int32 (`x | 0`): the per-packet caller
+   * passes int32, which V8 keeps unboxed, where a uint32 of 2^31 or more (198.18.0.0 is one)
+   * would be boxed into a new heap number at every call.
    */
-  lookup(proto: number, src: number, sport: number, dst: number, dport: number): number {
+  lookup(hash: number, proto: number, src: number, sport: number, dst: number, dport: number): number {
     const n = this.slotCount;
-    let i = slotOf(hashTuple(proto, src, sport, dst, dport), n);
+    let i = slotOf(hash >>> 0, n);
     for (;;) {
       const tagged = this.slots[i]!;
       if (tagged === EMPTY) return -1;
@@ -185,29 +189,32 @@ export class ConnTable {
     });
   }
 
+  /** The flow hash of a stored key: the hash its packets arrive with. */
   private keyHash(tagged: number): number {
     const e = tagged >> 1;
     const p = this.proto[e]!;
     if ((tagged & 1) === KeyKind.IN) {
-      return hashTuple(p, this.caddr[e]!, this.cport[e]!, this.vaddr[e]!, this.vport[e]!);
+      return flowHash(this.k0, this.k1, p, this.caddr[e]! | 0, this.cport[e]!, this.vaddr[e]! | 0, this.vport[e]!);
     }
     return this.flags[e]! & ConnFlag.OUT_TO_LIP
-      ? hashTuple(p, this.daddr[e]!, this.dport[e]!, this.laddr[e]!, this.lport[e]!)
-      : hashTuple(p, this.daddr[e]!, this.dport[e]!, this.caddr[e]!, this.cport[e]!);
+      ? flowHash(this.k0, this.k1, p, this.daddr[e]! | 0, this.dport[e]!, this.laddr[e]! | 0, this.lport[e]!)
+      : flowHash(this.k0, this.k1, p, this.daddr[e]! | 0, this.dport[e]!, this.caddr[e]! | 0, this.cport[e]!);
   }
 
   private keyEquals(tagged: number, proto: number, src: number, sport: number, dst: number,
                     dport: number): boolean {
     const e = tagged >> 1;
     if (this.proto[e] !== proto) return false;
+    src |= 0; // either form in, int32 compared (see lookup)
+    dst |= 0;
     if ((tagged & 1) === KeyKind.IN) {
-      return this.caddr[e] === src && this.cport[e] === sport && this.vaddr[e] === dst &&
+      return (this.caddr[e]! | 0) === src && this.cport[e] === sport && (this.vaddr[e]! | 0) === dst &&
         this.vport[e] === dport;
     }
-    if (this.daddr[e] !== src || this.dport[e] !== sport) return false;
+    if ((this.daddr[e]! | 0) !== src || this.dport[e] !== sport) return false;
     return this.flags[e]! & ConnFlag.OUT_TO_LIP
-      ? this.laddr[e] === dst && this.lport[e] === dport
-      : this.caddr[e] === dst && this.cport[e] === dport;
+      ? (this.laddr[e]! | 0) === dst && this.lport[e] === dport
+      : (this.caddr[e]! | 0) === dst && this.cport[e] === dport;
   }
 
   private place(tagged: number): void {

@@ -6,7 +6,7 @@
 
 import type { ArpResolver } from '../arp/resolver.js';
 import { ConnFlag, type ConnTable, KeyKind } from '../conntable/conn-table.js';
-import type { NativeLayout } from '../native/types.js';
+import { Action, FragBits, FrameKind, Meta, Verdict } from '../native/layout.generated.js';
 import type { RouteTable } from '../net/routes.js';
 import type { Clock, SchedPacket } from '../sched/types.js';
 import { ConnFactory } from './conn-factory.js';
@@ -15,9 +15,8 @@ import { DropReason, type DropCounters, type DropReasonValue } from './drop-reas
 import { Forwarders, type PacketHandler } from './forwarders.js';
 import { FragCache } from './frag-cache.js';
 import type { HoldQueue } from './hold-queue.js';
-import { MetaIndex } from './meta-reader.js';
 import { PROTO_TCP, PROTO_UDP, type RuntimeDest, type ServiceTable } from './service-table.js';
-import { req, VerdictWriter } from './verdict-writer.js';
+import { VerdictWriter } from './verdict-writer.js';
 
 const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
@@ -25,7 +24,6 @@ const PROTO_ICMP = 1;
 const ICMP_ECHO_REQUEST = 8;
 
 export interface ClassifierDeps {
-  layout: NativeLayout;
   meta: Uint32Array;
   verdict: Uint32Array;
   conns: ConnTable;
@@ -47,20 +45,17 @@ export interface ClassifierDeps {
 export class Classifier {
   readonly replies = { timeExceeded: 0, fragNeeded: 0, echo: 0 };
   readonly factory: ConnFactory;
-  readonly frags = new FragCache();
-  private readonly m: MetaIndex;
+  readonly frags: FragCache;
   private readonly w: VerdictWriter;
   private readonly forwarders: Forwarders;
   private readonly packet: SchedPacket = { proto: 0, srcAddr: 0, srcPort: 0, dstAddr: 0, dstPort: 0 };
   private nowSec = 0;
-  private readonly actionEchoReply: number;
 
   constructor(private readonly d: ClassifierDeps, private services: ServiceTable) {
-    this.m = new MetaIndex(d.layout);
-    this.w = new VerdictWriter(d.layout, d.verdict);
-    this.forwarders = new Forwarders({ ...d, writer: this.w, metaIndex: this.m, replies: this.replies });
+    this.w = new VerdictWriter(d.verdict);
+    this.frags = new FragCache(d.conns.hashKey);
+    this.forwarders = new Forwarders({ ...d, writer: this.w, replies: this.replies });
     this.factory = new ConnFactory(d, services);
-    this.actionEchoReply = req(d.layout.action, 'ICMP_ECHO_REPLY');
   }
 
   /** Swaps in a new service table between batches (connections keep their real servers by id). */
@@ -79,13 +74,12 @@ export class Classifier {
     this.nowSec = Math.floor((nowMs - this.d.epochMs) / 1000);
     this.forwarders.nowMs = nowMs;
     const meta = this.d.meta;
-    const m = this.m;
     for (let i = 0; i < count; i++) {
-      const mb = i * m.words;
-      const vb = i * this.w.words;
-      if (meta[mb + m.ERROR] !== 0) this.drop(vb, DropReason.PARSE_ERROR);
-      else if (meta[mb + m.KIND] === m.kindIpv4) this.ipv4(mb, vb);
-      else if (meta[mb + m.KIND] === m.kindArp) this.arp(mb, vb);
+      const mb = i * Meta.WORDS;
+      const vb = i * Verdict.WORDS;
+      if (meta[mb + Meta.ERROR] !== 0) this.drop(vb, DropReason.PARSE_ERROR);
+      else if (meta[mb + Meta.KIND] === FrameKind.IPV4) this.ipv4(mb, vb);
+      else if (meta[mb + Meta.KIND] === FrameKind.ARP) this.arp(mb, vb);
       else this.drop(vb, DropReason.NOT_IPV4);
     }
   }
@@ -97,39 +91,37 @@ export class Classifier {
 
   private arp(mb: number, vb: number): void {
     const meta = this.d.meta;
-    const m = this.m;
-    const sender = meta[mb + m.SRC_IP]!;
-    const target = meta[mb + m.DST_IP]!;
-    this.d.arp.learn(sender, meta[mb + m.SRC_MAC_HI]!, meta[mb + m.SRC_MAC_LO]!);
+    const sender = meta[mb + Meta.SRC_IP]!;
+    const target = meta[mb + Meta.DST_IP]!;
+    this.d.arp.learn(sender, meta[mb + Meta.SRC_MAC_HI]!, meta[mb + Meta.SRC_MAC_LO]!);
     // Answer who-has for our addresses; a gratuitous ARP (sender == target) gets no answer.
-    if (meta[mb + m.ARP_OP] === 1 && sender !== target && this.services.owns(target)) {
-      this.d.verdict[vb + this.w.ACTION] = this.w.actionArpReply;
-      this.d.verdict[vb + this.w.PORT] = this.d.lanPort;
+    if (meta[mb + Meta.ARP_OP] === 1 && sender !== target && this.services.owns(target)) {
+      this.w.answer(vb, Action.ARP_REPLY, this.d.lanPort);
     } else {
       this.drop(vb, DropReason.ARP_CONSUMED);
     }
   }
 
   private ipv4(mb: number, vb: number): void {
-    const proto = this.d.meta[mb + this.m.PROTO]!;
+    const proto = this.d.meta[mb + Meta.PROTO]!;
     if (proto === PROTO_TCP || proto === PROTO_UDP) this.transport(proto, mb, vb);
     else if (proto === PROTO_ICMP) this.icmp(mb, vb);
-    else this.drop(vb, this.services.owns(this.d.meta[mb + this.m.DST_IP]!) ? DropReason.UNSUPPORTED_PROTO : DropReason.NOT_OURS);
+    else this.drop(vb, this.services.owns(this.d.meta[mb + Meta.DST_IP]!) ? DropReason.UNSUPPORTED_PROTO : DropReason.NOT_OURS);
   }
 
   private transport(proto: number, mb: number, vb: number): void {
     const meta = this.d.meta;
-    const m = this.m;
-    const src = meta[mb + m.SRC_IP]!;
-    const dst = meta[mb + m.DST_IP]!;
-    const frag = meta[mb + m.FRAG]!;
-    if (frag & m.fragNonFirst) {
+    const src = meta[mb + Meta.SRC_IP]!;
+    const dst = meta[mb + Meta.DST_IP]!;
+    const frag = meta[mb + Meta.FRAG]!;
+    if (frag & FragBits.NONFIRST) {
       this.laterFragment(proto, src, dst, mb, vb);
       return;
     }
-    const sport = meta[mb + m.SRC_PORT]!;
-    const dport = meta[mb + m.DST_PORT]!;
-    let hit = this.d.conns.lookup(proto, src, sport, dst, dport);
+    const sport = meta[mb + Meta.SRC_PORT]!;
+    const dport = meta[mb + Meta.DST_PORT]!;
+    // int32 arguments: no heap number per packet (see ConnTable.lookup).
+    let hit = this.d.conns.lookup(meta[mb + Meta.HASH]! | 0, proto, src | 0, sport, dst | 0, dport);
     if (hit < 0) {
       const svc = this.services.find(proto, dst, dport);
       if (!svc) {
@@ -137,7 +129,7 @@ export class Classifier {
         return;
       }
       // IPVS schedules TCP only on a SYN without RST; anything else has no connection to join.
-      if (proto === PROTO_TCP && (meta[mb + m.TCP_FLAGS]! & (TCP_SYN | TCP_RST)) !== TCP_SYN) {
+      if (proto === PROTO_TCP && (meta[mb + Meta.TCP_FLAGS]! & (TCP_SYN | TCP_RST)) !== TCP_SYN) {
         this.drop(vb, DropReason.NO_CONN);
         return;
       }
@@ -149,12 +141,12 @@ export class Classifier {
       hit = (e << 1) | KeyKind.IN;
     }
     this.forward(hit, mb, vb, true);
-    if (frag & m.fragMore) this.frags.remember(proto, src, dst, meta[mb + m.IP_ID]!, hit, this.nowSec);
+    if (frag & FragBits.MF) this.frags.remember(proto, src, dst, meta[mb + Meta.IP_ID]!, hit, this.nowSec);
   }
 
   /** Non-first fragments carry no ports: they follow their first fragment, or are orphans. */
   private laterFragment(proto: number, src: number, dst: number, mb: number, vb: number): void {
-    const hit = this.frags.find(proto, src, dst, this.d.meta[mb + this.m.IP_ID]!, this.nowSec);
+    const hit = this.frags.find(proto, src, dst, this.d.meta[mb + Meta.IP_ID]!, this.nowSec);
     const c = this.d.conns;
     const e = hit >> 1;
     const stillOurs = hit >= 0 && c.proto[e] === proto &&
@@ -173,7 +165,7 @@ export class Classifier {
     const id = c.dest[e]!;
     const sid = c.service[e]!;
     const dest = this.services.destById[id]!;
-    const len = this.d.meta[mb + this.m.LEN]!;
+    const len = this.d.meta[mb + Meta.LEN]!;
     const { destCounters, serviceCounters } = this.services.registry;
     let handlers: PacketHandler[];
     if ((hit & 1) === KeyKind.IN) {
@@ -193,24 +185,23 @@ export class Classifier {
   /** ICMP errors follow the connection of the packet they quote; other ICMP is not ours. */
   private icmp(mb: number, vb: number): void {
     const meta = this.d.meta;
-    const m = this.m;
-    const type = meta[mb + m.ICMP]! >>> 8;
-    const innerProto = meta[mb + m.INNER_PROTO]!;
+    const type = meta[mb + Meta.ICMP]! >>> 8;
+    const innerProto = meta[mb + Meta.INNER_PROTO]!;
     if (type !== 3 && type !== 11 && type !== 12) {
-      const owned = this.services.owns(meta[mb + m.DST_IP]!);
+      const owned = this.services.owns(meta[mb + Meta.DST_IP]!);
       if (owned && type === ICMP_ECHO_REQUEST) {
-        this.d.verdict[vb + this.w.ACTION] = this.actionEchoReply;
-        this.d.verdict[vb + this.w.PORT] = this.d.lanPort;
+        this.w.answer(vb, Action.ICMP_ECHO_REPLY, this.d.lanPort);
         this.replies.echo++;
       } else {
         this.drop(vb, owned ? DropReason.ICMP_OTHER : DropReason.NOT_OURS);
       }
       return;
     }
-    // The quoted packet travelled the other way: look it up with its ends swapped.
+    // The quoted packet travelled the other way: look it up with its ends swapped (parse hashed
+    // that swapped tuple).
     const hit = innerProto === PROTO_TCP || innerProto === PROTO_UDP
-      ? this.d.conns.lookup(innerProto, meta[mb + m.INNER_DST_IP]!, meta[mb + m.INNER_DST_PORT]!,
-        meta[mb + m.INNER_SRC_IP]!, meta[mb + m.INNER_SRC_PORT]!)
+      ? this.d.conns.lookup(meta[mb + Meta.HASH]! | 0, innerProto, meta[mb + Meta.INNER_DST_IP]! | 0,
+        meta[mb + Meta.INNER_DST_PORT]!, meta[mb + Meta.INNER_SRC_IP]! | 0, meta[mb + Meta.INNER_SRC_PORT]!)
       : -1;
     if (hit < 0) {
       this.drop(vb, DropReason.ICMP_UNKNOWN);
@@ -218,8 +209,8 @@ export class Classifier {
     }
     const e = hit >> 1;
     const dest = this.services.destById[this.d.conns.dest[e]!]!;
-    if ((hit & 1) === KeyKind.IN) this.forwarders.icmpIn(e, dest, mb, vb);
-    else this.forwarders.icmpOut(e, dest, mb, vb);
+    const handlers = (hit & 1) === KeyKind.IN ? this.forwarders.icmpInbound : this.forwarders.icmpOutbound;
+    handlers[this.d.conns.method[e]!]!(e, dest, mb, vb);
   }
 
   private fill(proto: number, src: number, sport: number, dst: number, dport: number): SchedPacket {
@@ -238,7 +229,7 @@ export class Classifier {
     const states = this.d.states;
     const proto = conns.proto[e]!;
     const before = conns.state[e]!;
-    const after = states.next(proto, before, direction, this.d.meta[mb + this.m.TCP_FLAGS]!);
+    const after = states.next(proto, before, direction, this.d.meta[mb + Meta.TCP_FLAGS]!);
     if (after !== before) {
       conns.state[e] = after;
       const wasActive = states.active(proto, before);

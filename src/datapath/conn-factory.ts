@@ -15,7 +15,8 @@ import type { RouteTable } from '../net/routes.js';
 import type { Clock, SchedPacket } from '../sched/types.js';
 import type { ConnStateModel } from './conn-state-model.js';
 import { DropReason, type DropReasonValue } from './drop-reasons.js';
-import { ConnMethod, type RuntimeDest, type RuntimeService, type ServiceTable } from './service-table.js';
+import { Method } from '../native/layout.generated.js';
+import type { RuntimeDest, RuntimeService, ServiceTable } from './service-table.js';
 
 export interface ConnFactoryDeps {
   conns: ConnTable;
@@ -88,7 +89,7 @@ export class ConnFactory {
   }
 
   private insert(svc: RuntimeService, dest: RuntimeDest, p: SchedPacket, nowSec: number): number {
-    const routed = dest.method === ConnMethod.NAT || dest.method === ConnMethod.FNAT;
+    const routed = dest.method === Method.NAT || dest.method === Method.FNAT;
     let nhop = 0;
     if (routed) {
       const hop = this.d.routes.nextHop(p.srcAddr);
@@ -100,7 +101,7 @@ export class ConnFactory {
     const local = this.local;
     local.laddr = 0;
     local.lport = 0;
-    if (dest.method === ConnMethod.FNAT) {
+    if (dest.method === Method.FNAT) {
       if (!svc.localPorts || !svc.localPorts.allocate(local)) return this.fail(DropReason.NO_LOCAL_PORT);
       flags |= ConnFlag.OUT_TO_LIP;
     }

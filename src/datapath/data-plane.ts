@@ -6,8 +6,8 @@
 import { buildArpRequest, buildGratuitousArp } from '../arp/arp-frames.js';
 import { ArpResolver, type ArpEntry } from '../arp/resolver.js';
 import { ConnTable } from '../conntable/conn-table.js';
-import { loadAddon } from '../native/binding.js';
-import type { NativeEngine, NativeLayout, PortCounters, PortInfo, XdpStatus } from '../native/types.js';
+import { Limits, Method, Verdict } from '../native/layout.generated.js';
+import type { NativeEngine, PortCounters, PortInfo, XdpStatus } from '../native/types.js';
 import { formatIpv4, formatMac } from '../net/addr.js';
 import { RouteTable, type Route } from '../net/routes.js';
 import type { Clock } from '../sched/types.js';
@@ -16,7 +16,7 @@ import type { ConnStateModel } from './conn-state-model.js';
 import { DropCounters, DropReason } from './drop-reasons.js';
 import { HoldQueue } from './hold-queue.js';
 import { ipvsStateModel } from './ipvs-state-model.js';
-import { ConnMethod, type ServiceTable } from './service-table.js';
+import type { ServiceTable } from './service-table.js';
 
 /** Held frames older than this are dropped (Linux drops unresolved queues after ~3 s too). */
 const HOLD_MAX_AGE_MS = 3000;
@@ -48,7 +48,6 @@ export class DataPlane {
   private readonly engine: NativeEngine;
   private readonly port: number;
   private readonly clock: Clock;
-  private readonly layout: NativeLayout;
   private readonly classifier: Classifier;
   private readonly routes: RouteTable;
   private services: ServiceTable;
@@ -65,12 +64,11 @@ export class DataPlane {
     this.port = o.port;
     this.clock = o.clock;
     this.services = o.table;
-    this.layout = loadAddon().layout;
     this.portInfo = o.engine.portInfo(o.port);
     this.startedAt = o.clock.now();
     const localIp = o.localIp ?? this.portInfo.ipv4 >>> 0;
-    this.conns = new ConnTable(o.connCapacity ?? DEFAULT_CONN_CAPACITY, 0);
-    this.hold = new HoldQueue({ slots: this.layout.holdSlots, verdictWords: this.layout.verdict.WORDS!, perAddress: 16 });
+    this.conns = new ConnTable(o.connCapacity ?? DEFAULT_CONN_CAPACITY, 0, o.engine.hashKey);
+    this.hold = new HoldQueue({ slots: Limits.HOLD_SLOTS, verdictWords: Verdict.WORDS, perAddress: 16 });
     this.arp = new ArpResolver({
       clock: o.clock,
       sendRequest: (ip, hi, lo) =>
@@ -80,7 +78,7 @@ export class DataPlane {
     const routes = new RouteTable([...o.routes]);
     this.routes = routes;
     this.classifier = new Classifier({
-      layout: this.layout, meta: o.engine.meta, verdict: o.engine.verdict, conns: this.conns,
+      meta: o.engine.meta, verdict: o.engine.verdict, conns: this.conns,
       states: o.states ?? ipvsStateModel, arp: this.arp, hold: this.hold, drops: this.drops, routes, clock: o.clock,
       lanPort: o.port, localIp, mtu: this.portInfo.mtu, epochMs: this.startedAt,
     }, o.table);
@@ -151,7 +149,7 @@ export class DataPlane {
    */
   private resolveDests(table: ServiceTable, routes: RouteTable): void {
     for (const dest of table.dests) {
-      const hop = dest.method === ConnMethod.DR || dest.method === ConnMethod.TUN ? dest.addr : routes.nextHop(dest.addr);
+      const hop = dest.method === Method.DR || dest.method === Method.TUN ? dest.addr : routes.nextHop(dest.addr);
       if (hop < 0) throw new Error(`director: no route to real server ${formatIpv4(dest.addr)}`);
       const neighbour = this.arp.want(hop);
       if (!neighbour) throw new Error('director: too many next hops for the neighbour table');
@@ -162,7 +160,7 @@ export class DataPlane {
   /** An XDP port's program steers only what the director handles; everything else stays the kernel's. */
   private steerXdp(table: ServiceTable): void {
     if (this.portInfo.kind !== 'xdp') return;
-    const natSources = table.dests.filter((d) => d.method === ConnMethod.NAT).map((d) => d.addr);
+    const natSources = table.dests.filter((d) => d.method === Method.NAT).map((d) => d.addr);
     this.engine.setXdpAddresses(this.port, { owned: [...table.ownedAddresses], natSources });
   }
 
@@ -184,16 +182,15 @@ export class DataPlane {
       for (let k = 0; k < slots.length; k++) this.drops.add(DropReason.UNRESOLVED);
       return;
     }
-    const v = this.layout.verdict;
-    const words = v.WORDS!;
+    const words = Verdict.WORDS;
     const pending = this.hold.pending;
     const out = this.engine.heldVerdict;
     slots.forEach((slot, k) => {
       const base = k * words;
       out.set(pending.subarray(slot * words, (slot + 1) * words), base);
-      out[base + v.DST_MAC_HI!] = entry.macHi;
-      out[base + v.DST_MAC_LO!] = entry.macLo;
-      out[base + v.SLOT!] = slot;
+      out[base + Verdict.DST_MAC_HI] = entry.macHi;
+      out[base + Verdict.DST_MAC_LO] = entry.macLo;
+      out[base + Verdict.SLOT] = slot;
     });
     if (slots.length) this.engine.transmitHeld(slots.length);
   }

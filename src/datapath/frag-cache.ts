@@ -2,8 +2,9 @@
 // like any packet and remembered by (proto, src, dst, IP id); later fragments of the same
 // datagram follow its connection. A bounded, direct-mapped cache of typed arrays: a collision
 // evicts the older datagram, entries live FRAG_TTL_S (Linux's ipfrag_time), nothing allocates.
+// Slots come from the keyed flow hash, so nobody can aim fragments at another datagram's slot.
 
-import { hashTuple } from '../conntable/conn-table.js';
+import { flowHash, type FlowHashKey } from '../native/flow-hash.js';
 
 const SLOTS = 4096;
 const FRAG_TTL_S = 30;
@@ -14,6 +15,13 @@ export class FragCache {
   private readonly key = new Uint32Array(SLOTS);   // proto << 16 | IP id
   private readonly entry = new Int32Array(SLOTS).fill(-1);  // tagged conn (entry << 1 | key kind)
   private readonly expires = new Uint32Array(SLOTS);
+  private readonly k0: number;
+  private readonly k1: number;
+
+  constructor(hashKey: FlowHashKey) {
+    this.k0 = hashKey[0]! | 0; // int32: passed to flowHash unboxed
+    this.k1 = hashKey[1]! | 0;
+  }
 
   remember(proto: number, src: number, dst: number, ipId: number, tagged: number, nowSec: number): void {
     const i = this.slot(proto, src, dst, ipId);
@@ -36,7 +44,7 @@ export class FragCache {
   }
 
   private slot(proto: number, src: number, dst: number, ipId: number): number {
-    return hashTuple(proto, src, ipId, dst, 0) & (SLOTS - 1);
+    return flowHash(this.k0, this.k1, proto, src, ipId, dst, 0) & (SLOTS - 1);
   }
 
   private matches(i: number, proto: number, src: number, dst: number, ipId: number): boolean {

@@ -4,9 +4,9 @@
 // The data path swaps a whole new table in between two batches.
 
 import type { DirectorConfig, ForwardMethod, RealServerConfig, VirtualServerConfig } from '../config/model.js';
-import { hashTuple } from '../conntable/conn-table.js';
 import { LocalPortAllocator } from '../fullnat/lport-allocator.js';
 import { parseNetmask } from '../ipvs/persistence.js';
+import { Method, type MethodValue } from '../native/layout.generated.js';
 import { parseIpv4 } from '../net/addr.js';
 import { getScheduler } from '../sched/registry.js';
 import type { Clock, Dest, SchedFlag, SchedService, Scheduler } from '../sched/types.js';
@@ -15,12 +15,11 @@ import { IdentityRegistry, type DestState } from './identities.js';
 export const PROTO_TCP = 6;
 export const PROTO_UDP = 17;
 
-/** How a connection is forwarded; stored per connection, indexes the in/out handler tables. */
-export const ConnMethod = { DR: 0, NAT: 1, TUN: 2, FNAT: 3 } as const;
-export type ConnMethodValue = (typeof ConnMethod)[keyof typeof ConnMethod];
+/** How a connection is forwarded (records.h Method); stored per connection, indexes the handler tables. */
+export type ConnMethodValue = Exclude<MethodValue, typeof Method.COUNT>;
 
-const METHOD_BY_NAME: Record<ForwardMethod, ConnMethodValue> = {
-  dr: ConnMethod.DR, nat: ConnMethod.NAT, tun: ConnMethod.TUN, fnat: ConnMethod.FNAT,
+export const METHOD_BY_NAME: Readonly<Record<ForwardMethod, ConnMethodValue>> = {
+  dr: Method.DR, nat: Method.NAT, tun: Method.TUN, fnat: Method.FNAT,
 };
 
 /**
@@ -91,6 +90,19 @@ interface ServicePlan {
 
 const EMPTY = -1;
 
+/**
+ * Slot hash of the service and owned-address tables (a murmur3 finaliser). Unkeyed on purpose:
+ * they hold only configured VIPs, so nobody outside picks the keys, and a probe for any address
+ * walks at most the longest run of configured entries (tables stay at most a quarter full).
+ */
+function slotHash(proto: number, addr: number, port: number): number {
+  let h = Math.imul(addr ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) ^ ((port << 8) | proto);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16); // int32, masked by the callers: no heap number on return
+}
+
 export class ServiceTable {
   /** Services in config order. */
   readonly services: readonly RuntimeService[];
@@ -127,14 +139,14 @@ export class ServiceTable {
     this.slotMask = tableSize(services.length) - 1;
     this.slots = new Int32Array(this.slotMask + 1).fill(EMPTY);
     services.forEach((svc, position) => {
-      let i = hashTuple(svc.proto, svc.vip, svc.vport, 0, 0) & this.slotMask;
+      let i = slotHash(svc.proto, svc.vip, svc.vport) & this.slotMask;
       while (this.slots[i] !== EMPTY) i = (i + 1) & this.slotMask;
       this.slots[i] = position;
     });
     this.ownedSlots = new Uint32Array(tableSize(owned.size));
     const ownedMask = this.ownedSlots.length - 1;
     for (const addr of owned) {
-      let i = hashTuple(0, addr, 0, 0, 0) & ownedMask;
+      let i = slotHash(0, addr, 0) & ownedMask;
       while (this.ownedSlots[i] !== 0) i = (i + 1) & ownedMask;
       this.ownedSlots[i] = addr;
     }
@@ -166,7 +178,7 @@ export class ServiceTable {
   /** True for a VIP or local address of this director. No allocation: hot path. */
   owns(addr: number): boolean {
     const mask = this.ownedSlots.length - 1;
-    let i = hashTuple(0, addr, 0, 0, 0) & mask;
+    let i = slotHash(0, addr, 0) & mask;
     for (;;) {
       const a = this.ownedSlots[i];
       if (a === 0 || a === undefined) return false;
@@ -177,7 +189,7 @@ export class ServiceTable {
 
   /** The service for a packet to addr:port, or undefined. No allocation: hot path. */
   find(proto: number, addr: number, port: number): RuntimeService | undefined {
-    let i = hashTuple(proto, addr, port, 0, 0) & this.slotMask;
+    let i = slotHash(proto, addr, port) & this.slotMask;
     for (;;) {
       const svc = this.services[this.slots[i] ?? EMPTY];
       if (svc === undefined) return undefined;

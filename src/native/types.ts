@@ -1,23 +1,6 @@
 // The shape of the native addon as TypeScript sees it: one engine that owns ports, parses each
 // received batch into shared metadata records and applies the verdicts TypeScript writes back.
 
-/** Index/enum tables exported by the addon (native/addon/layout.cc), mirrored from records.h. */
-export interface NativeLayout {
-  meta: Record<string, number>;       // word indices, plus WORDS
-  verdict: Record<string, number>;    // word indices, plus WORDS
-  action: Record<string, number>;
-  method: Record<string, number>;
-  frameKind: Record<string, number>;
-  parseError: Record<string, number>;
-  fragBits: Record<string, number>;
-  offloadBits: Record<string, number>;
-  /** core::RewriteError (the `error` of rewrite()'s result). */
-  rewriteError: Record<string, number>;
-  batchMax: number;
-  holdSlots: number;
-  holdSlotBytes: number;
-}
-
 export type PortKind = 'packet' | 'tap' | 'memory' | 'xdp';
 
 export interface PortInfo {
@@ -112,14 +95,24 @@ export interface OutFrame {
   vnet: Buffer;
 }
 
+export interface EngineOptions {
+  /**
+   * The flow hash key parse puts meta HASH under (two 32-bit words); default: random, from the
+   * system's entropy. Give one only to reproduce a run.
+   */
+  hashKey?: Uint32Array;
+}
+
 export interface NativeEngine {
-  /** Metadata of the current batch: batchMax records of layout.meta.WORDS words. */
+  /** The flow hash key (see EngineOptions), a new copy on every read: the connection table must hash with it. */
+  readonly hashKey: Uint32Array;
+  /** Metadata of the current batch: Limits.BATCH_MAX records of Meta.WORDS words. */
   readonly meta: Uint32Array;
   /** Verdicts of the current batch, written by the batch handler. */
   readonly verdict: Uint32Array;
-  /** Verdicts for transmitHeld(): holdSlots records (SLOT names the held frame). */
+  /** Verdicts for transmitHeld(): Limits.HOLD_SLOTS records (SLOT names the held frame). */
   readonly heldVerdict: Uint32Array;
-  /** Metadata of each hold slot as parsed when it was held (holdSlots records). */
+  /** Metadata of each hold slot as parsed when it was held (Limits.HOLD_SLOTS records). */
   readonly heldMeta: Uint32Array;
 
   /** AF_PACKET socket bound to an existing interface, TPACKET_V3 RX ring, PACKET_VNET_HDR. */
@@ -216,14 +209,24 @@ export interface NativeDecapsulator {
 }
 
 export interface NativeAddon {
-  layout: NativeLayout;
+  /**
+   * The tables of native/core/records.h as compiled into the addon; the loader checks that they
+   * equal src/native/layout.generated.ts, which is what TypeScript code uses.
+   */
+  layout: unknown;
   /** Whether the addon was built with AF_XDP support (libxdp and libbpf present). */
   xdpBuilt: boolean;
-  Engine: new () => NativeEngine;
+  /** Throws a TypeError for bad options. */
+  Engine: new (options?: EngineOptions) => NativeEngine;
   /** Throws (Error naming the cause) if the socket, filter or TUN device cannot be set up. */
   Decapsulator: new (options: DecapsulatorOptions) => NativeDecapsulator;
-  /** Pure core: parse one frame into a metadata record (golden-packet tests, offline tools). */
-  parse(frame: Uint8Array, vnet?: Uint8Array): Uint32Array;
+  /**
+   * Pure core: parse one frame into a metadata record (golden-packet tests, offline tools), its
+   * HASH under hashKey (default all zero).
+   */
+  parse(frame: Uint8Array, vnet?: Uint8Array, hashKey?: Uint32Array): Uint32Array;
+  /** Pure core: the flow hash (src/native/flow-hash.ts computes the same). */
+  flowHash(hashKey: Uint32Array, proto: number, src: number, sport: number, dst: number, dport: number): number;
   /**
    * Pure core: apply one verdict to a copy of the frame as if sent on a port with this MAC and
    * MTU; returns the frames that would leave (more than one when a GSO frame is segmented).

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { Cleanup } from '../../src/lab/cleanup.js';
 import { addAddress, linkInfo, neighbours } from '../../src/lab/netns.js';
-import { loadAddon, M, V, Action, Method, FrameKind, OffloadBits } from '../../src/native/binding.js';
+import { loadAddon } from '../../src/native/binding.js';
+import { Action, FrameKind, Meta as M, Method, OffloadBits, Verdict as V } from '../../src/native/layout.generated.js';
 import type { NativeEngine } from '../../src/native/types.js';
 import { macHiLo, udpFrame, ipToU32 } from '../support/packets.js';
 import { netnsUnavailable, skipWith } from '../support/netns.js';

@@ -14,6 +14,7 @@ import { Cleanup } from '../../src/lab/cleanup.js';
 import { countHttp, HTTP_PORT, ping, runClient } from '../../src/lab/services.js';
 import { formatIpv4, parseIpv4 } from '../../src/net/addr.js';
 import { loadAddon } from '../../src/native/binding.js';
+import { FrameKind, Limits, Meta } from '../../src/native/layout.generated.js';
 import type { NativeEngine } from '../../src/native/types.js';
 import { buildLine, nsPath, waitUntil, type Line } from '../support/native-lab.js';
 import { skipWith, withLab, netnsUnavailable } from '../support/netns.js';
@@ -31,10 +32,9 @@ function burst(ns: string, ip: string, count: number): void {
 
 /** Destinations of the IPv4 frames of a batch (ARP frames also reach the port, from its tap). */
 function dstIps(engine: NativeEngine, count: number): number[] {
-  const { meta: m, frameKind } = loadAddon().layout;
   const out: number[] = [];
   for (let i = 0; i < count; i++) {
-    if (engine.meta[i * m.WORDS! + m.KIND!] === frameKind.IPV4) out.push(engine.meta[i * m.WORDS! + m.DST_IP!]! >>> 0);
+    if (engine.meta[i * Meta.WORDS + Meta.KIND] === FrameKind.IPV4) out.push(engine.meta[i * Meta.WORDS + Meta.DST_IP]! >>> 0);
   }
   return out;
 }
@@ -93,7 +93,7 @@ describe('AF_XDP port on a veth (needs root: creates network namespaces, attache
     burst(line.a, OWNED, 300);  // blocks this event loop: the frames wait in the RX ring
     await waitUntil('300 frames to the owned address', () => seen.filter((a) => a === parseIpv4(OWNED)).length >= 300);
     const max = Math.max(...batches);
-    assert.ok(max > 1 && max <= loadAddon().layout.batchMax, `batches ${JSON.stringify(batches)}`);
+    assert.ok(max > 1 && max <= Limits.BATCH_MAX, `batches ${JSON.stringify(batches)}`);
     assert.ok(batches.length < 300, `${batches.length} batches for 300 frames`);
   });
 

@@ -2,8 +2,9 @@
 // core, the hold pool, bad input answered with errors or counted drops, and the layout checks.
 
 import assert from 'node:assert/strict';
-import { assertLayout, loadAddon, M, V, Action, Method, OffloadBits, Limits } from '../../src/native/binding.js';
-import type { NativeEngine, NativeLayout } from '../../src/native/types.js';
+import { assertLayout, loadAddon } from '../../src/native/binding.js';
+import { Action, LAYOUT, Limits, Meta as M, Method, OffloadBits, Verdict as V } from '../../src/native/layout.generated.js';
+import type { NativeEngine } from '../../src/native/types.js';
 import {
   arpRequest, decodeFrame, macHiLo, makePartial, parseVnet, udpFrame, ipToU32,
 } from '../support/packets.js';
@@ -44,28 +45,26 @@ describe('native engine (memory ports)', () => {
   afterEach(() => engine.close());
 
   describe('layout', () => {
-    it('exports every name TypeScript uses, with distinct word indices inside the record', () => {
-      const layout = loadAddon().layout;
-      assertLayout(layout);
-      assert.equal(M.SRC_IP, layout.meta.SRC_IP);
-      assert.equal(V.ACTION, layout.verdict.ACTION);
-      assert.equal(Action.FORWARD, layout.action.FORWARD);
-      assert.equal(Limits.batchMax, layout.batchMax);
-      assert.equal(engine.meta.length, layout.batchMax * M.WORDS);
-      assert.equal(engine.verdict.length, layout.batchMax * V.WORDS);
-      assert.equal(engine.heldVerdict.length, layout.holdSlots * V.WORDS);
-      assert.equal(engine.heldMeta.length, layout.holdSlots * M.WORDS);
+    it('was built from the records.h TypeScript was generated from, and sizes its buffers by it', () => {
+      assertLayout(loadAddon().layout);
+      assert.deepEqual(loadAddon().layout, LAYOUT);
+      assert.equal(engine.meta.length, Limits.BATCH_MAX * M.WORDS);
+      assert.equal(engine.verdict.length, Limits.BATCH_MAX * V.WORDS);
+      assert.equal(engine.heldVerdict.length, Limits.HOLD_SLOTS * V.WORDS);
+      assert.equal(engine.heldMeta.length, Limits.HOLD_SLOTS * M.WORDS);
     });
 
-    it('rejects a layout with overlapping or missing words', () => {
-      const good = loadAddon().layout;
-      const overlap: NativeLayout = { ...good, meta: { ...good.meta, DST_IP: good.meta.SRC_IP! } };
-      assert.throws(() => assertLayout(overlap), /share word/);
-      const missing: NativeLayout = { ...good, verdict: { ...good.verdict } };
-      delete missing.verdict.SLOT;
-      assert.throws(() => assertLayout(missing), /lacks SLOT/);
-      const outside: NativeLayout = { ...good, meta: { ...good.meta, HASH: 99 } };
-      assert.throws(() => assertLayout(outside), /outside/);
+    it('rejects the layout of a stale build: a moved word, a missing or extra name, a missing table', () => {
+      const stale = (edit: (l: Record<string, Record<string, number>>) => void): unknown => {
+        const copy = JSON.parse(JSON.stringify(LAYOUT)) as Record<string, Record<string, number>>;
+        edit(copy);
+        return copy;
+      };
+      assert.throws(() => assertLayout(stale((l) => { l.Meta!.HASH = 99; })), new RegExp(`Meta\\.HASH is 99 in the addon and ${M.HASH} in TypeScript`));
+      assert.throws(() => assertLayout(stale((l) => { delete l.Verdict!.SLOT; })), /Verdict\.SLOT is undefined in the addon/);
+      assert.throws(() => assertLayout(stale((l) => { l.Action!.REDIRECT = 9; })), /Action\.REDIRECT is 9 in the addon and undefined/);
+      assert.throws(() => assertLayout(stale((l) => { delete l.Limits; })), /table Limits is only on one side/);
+      assert.throws(() => assertLayout(undefined), /no layout export/);
     });
   });
 
@@ -101,9 +100,9 @@ describe('native engine (memory ports)', () => {
         sizes.push(count);
         for (let i = 0; i < count; i++) forwardDr(engine.verdict, i, pout);
       });
-      const n = Limits.batchMax * 2 + 17;
+      const n = Limits.BATCH_MAX * 2 + 17;
       engine.inject(pin, Array.from({ length: n }, (_, i) => clientFrame(i)));
-      assert.deepEqual(sizes, [Limits.batchMax, Limits.batchMax, 17]);
+      assert.deepEqual(sizes, [Limits.BATCH_MAX, Limits.BATCH_MAX, 17]);
       assert.equal(engine.drain(pout).length, n);
       const c = engine.counters(pin);
       assert.equal(c.rxFrames, n);
@@ -174,9 +173,9 @@ describe('native engine (memory ports)', () => {
 
     it('rejects held verdicts naming a bad slot, sending nothing', () => {
       engine.heldVerdict.fill(0);
-      engine.heldVerdict[V.SLOT] = Limits.holdSlots;
+      engine.heldVerdict[V.SLOT] = Limits.HOLD_SLOTS;
       assert.throws(() => engine.transmitHeld(1), RangeError);
-      assert.throws(() => engine.transmitHeld(Limits.holdSlots + 1), RangeError);
+      assert.throws(() => engine.transmitHeld(Limits.HOLD_SLOTS + 1), RangeError);
       engine.transmitHeld(0);
     });
 
@@ -254,7 +253,7 @@ describe('native engine (memory ports)', () => {
       engine.close();
       assert.throws(() => engine.inject(pin, [clientFrame()]), /closed/);
       assert.throws(() => engine.addMemoryPort('y', MAC_IN, 1500), /closed/);
-      assert.equal(engine.meta.length, Limits.batchMax * M.WORDS, 'record buffers stay valid');
+      assert.equal(engine.meta.length, Limits.BATCH_MAX * M.WORDS, 'record buffers stay valid');
     });
   });
 

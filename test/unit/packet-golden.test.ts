@@ -2,7 +2,8 @@
 // the expected output frames with the test builders (which compute every checksum from
 // scratch), and compares bytes. Incremental updates (RFC 1624) must land on the same bytes.
 import assert from 'node:assert/strict';
-import { Action, FrameKind, loadAddon, M, Method, ParseError, V } from '../../src/native/binding.js';
+import { loadAddon } from '../../src/native/binding.js';
+import { Action, Direction, FrameKind, Meta as M, Method, ParseError, Verdict as V } from '../../src/native/layout.generated.js';
 import {
   arpReply, arpRequest, decodeFrame, icmpEchoFrame, icmpErrorFrame, ipipFrame, ipPacketOf, ipToU32, macHiLo, makePartial,
   tcpFrame, udpFrame, TCP_FLAGS, ethernet, ETH_IPV4, ipv4, udp, PROTO, vnetHeader,
@@ -19,7 +20,7 @@ const LIP = '198.19.1.1';
 const PAYLOAD = Buffer.from('GET / HTTP/1.0\r\n\r\n');
 
 type VerdictSpec = {
-  action: keyof typeof Action; method?: keyof typeof Method; mac?: string;
+  action: keyof typeof Action; method?: keyof typeof Method; direction?: keyof typeof Direction; mac?: string;
   srcIp?: string; srcPort?: number; dstIp?: string; dstPort?: number; tunSrc?: string; tunDst?: string; mtu?: number;
 };
 
@@ -35,6 +36,7 @@ function verdict(s: VerdictSpec): Uint32Array {
   const v = new Uint32Array(V.WORDS);
   v[V.ACTION] = Action[s.action];
   if (s.method) v[V.METHOD] = Method[s.method];
+  if (s.direction) v[V.DIRECTION] = Direction[s.direction];
   if (s.mac) {
     const { hi, lo } = macHiLo(s.mac);
     v[V.DST_MAC_HI] = hi;
@@ -68,37 +70,37 @@ const ROWS: GoldenRow[] = [
   {
     name: 'NAT in: destination to the real server with port mapping, TTL - 1',
     input: () => ({ frame: seg(fromRouter, CLIENT, 40000, VIP, 80) }),
-    verdict: { action: 'FORWARD', method: 'NAT_IN', mac: RS_MAC, dstIp: RS, dstPort: 8080 },
+    verdict: { action: 'FORWARD', method: 'NAT', mac: RS_MAC, dstIp: RS, dstPort: 8080 },
     expected: () => [{ frame: seg(toRs, CLIENT, 40000, RS, 8080, 63) }],
   },
   {
     name: 'NAT out: source back to VIP:vport',
     input: () => ({ frame: seg(fromRs, RS, 8080, CLIENT, 40000) }),
-    verdict: { action: 'FORWARD', method: 'NAT_OUT', mac: ROUTER_MAC, srcIp: VIP, srcPort: 80 },
+    verdict: { action: 'FORWARD', method: 'NAT', direction: 'OUT', mac: ROUTER_MAC, srcIp: VIP, srcPort: 80 },
     expected: () => [{ frame: seg(toRouter, VIP, 80, CLIENT, 40000, 63) }],
   },
   {
     name: 'FULLNAT in: LIP:lport to the real server',
     input: () => ({ frame: seg(fromRouter, CLIENT, 40000, VIP, 80) }),
-    verdict: { action: 'FORWARD', method: 'FNAT_IN', mac: RS_MAC, srcIp: LIP, srcPort: 5000, dstIp: RS, dstPort: 8080 },
+    verdict: { action: 'FORWARD', method: 'FNAT', mac: RS_MAC, srcIp: LIP, srcPort: 5000, dstIp: RS, dstPort: 8080 },
     expected: () => [{ frame: seg(toRs, LIP, 5000, RS, 8080, 63) }],
   },
   {
     name: 'FULLNAT out: reversed exactly',
     input: () => ({ frame: seg(fromRs, RS, 8080, LIP, 5000) }),
-    verdict: { action: 'FORWARD', method: 'FNAT_OUT', mac: ROUTER_MAC, srcIp: VIP, srcPort: 80, dstIp: CLIENT, dstPort: 40000 },
+    verdict: { action: 'FORWARD', method: 'FNAT', direction: 'OUT', mac: ROUTER_MAC, srcIp: VIP, srcPort: 80, dstIp: CLIENT, dstPort: 40000 },
     expected: () => [{ frame: seg(toRouter, VIP, 80, CLIENT, 40000, 63) }],
   },
   {
     name: 'NAT in, UDP with a zero checksum: it stays zero',
     input: () => ({ frame: udpFrame({ eth: fromRouter, ip: { src: CLIENT, dst: VIP }, udp: { srcPort: 5353, dstPort: 53, payload: PAYLOAD, checksum: false } }) }),
-    verdict: { action: 'FORWARD', method: 'NAT_IN', mac: RS_MAC, dstIp: RS, dstPort: 53 },
+    verdict: { action: 'FORWARD', method: 'NAT', mac: RS_MAC, dstIp: RS, dstPort: 53 },
     expected: () => [{ frame: udpFrame({ eth: toRs, ip: { src: CLIENT, dst: RS, ttl: 63 }, udp: { srcPort: 5353, dstPort: 53, payload: PAYLOAD, checksum: false } }) }],
   },
   {
     name: 'NAT in, CHECKSUM_PARTIAL: only the pseudo-header seed follows the address',
     input: () => makePartial(seg(fromRouter, CLIENT, 40000, VIP, 80)),
-    verdict: { action: 'FORWARD', method: 'NAT_IN', mac: RS_MAC, dstIp: RS, dstPort: 8080 },
+    verdict: { action: 'FORWARD', method: 'NAT', mac: RS_MAC, dstIp: RS, dstPort: 8080 },
     expected: () => [makePartial(seg(toRs, CLIENT, 40000, RS, 8080, 63))],
   },
   {
@@ -146,7 +148,7 @@ const ROWS: GoldenRow[] = [
       eth: fromRs, ip: { src: RS, dst: CLIENT },
       error: { type: 3, code: 3, quote: ipv4({ src: CLIENT, dst: RS, ttl: 63 }, PROTO.UDP, udp(CLIENT, RS, { srcPort: 5353, dstPort: 53, payload: PAYLOAD })) },
     }) }),
-    verdict: { action: 'FORWARD', method: 'ICMP_NAT_OUT', mac: ROUTER_MAC, srcIp: VIP, srcPort: 53 },
+    verdict: { action: 'FORWARD', method: 'NAT', direction: 'OUT', mac: ROUTER_MAC, srcIp: VIP, srcPort: 53 },
     expected: () => [{ frame: icmpErrorFrame({
       eth: toRouter, ip: { src: VIP, dst: CLIENT, ttl: 63 },
       error: { type: 3, code: 3, quote: ipv4({ src: CLIENT, dst: VIP, ttl: 63 }, PROTO.UDP, udp(CLIENT, VIP, { srcPort: 5353, dstPort: 53, payload: PAYLOAD })) },

@@ -1,7 +1,8 @@
-// Connection-table measurements in a fresh process (run compiled from dist/): insert and lookup
-// cost (`cost N`) and resident memory per connection (`memory N`), through ConnTable.insert.
+// Connection-table measurements in a fresh process (run compiled from dist/): insert, lookup and
+// expiry cost (`cost N`) and resident memory per connection (`memory N`), through ConnTable.
 // Prints one JSON line.
 import { ConnFlag, ConnTable, type NewConn } from '../../src/conntable/conn-table.js';
+import { flowHash, randomFlowHashKey } from '../../src/native/flow-hash.js';
 
 const VIP = 0xc6120064;
 const RS = 0xc612020b;
@@ -26,16 +27,26 @@ function fill(table: ConnTable, n: number, twoKeys: boolean): number {
   return Number(process.hrtime.bigint() - t0) / n;
 }
 
-/** Mean ns per lookup over `count` lookups in a scattered order; hits or misses. */
+/**
+ * Mean ns per lookup over `count` lookups in a scattered order; hits or misses. Each packet's
+ * flow hash is computed beforehand, as parse does in the addon (meta HASH).
+ */
 function lookups(table: ConnTable, n: number, count: number, hit: boolean): number {
-  let sink = 0;
+  const k0 = table.hashKey[0]!, k1 = table.hashKey[1]!;
+  const order = new Uint32Array(count);
+  const hashes = new Uint32Array(count);
   let x = 12345;
-  const t0 = process.hrtime.bigint();
   for (let k = 0; k < count; k++) {
     x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    const i = hit ? x % n : n + (x % n);
-    const [a, p] = client(i);
-    sink += table.lookup(17, a, p, VIP, 9);
+    order[k] = hit ? x % n : n + (x % n);
+    const [a, p] = client(order[k]!);
+    hashes[k] = flowHash(k0, k1, 17, a, p, VIP, 9);
+  }
+  let sink = 0;
+  const t0 = process.hrtime.bigint();
+  for (let k = 0; k < count; k++) {
+    const [a, p] = client(order[k]!);
+    sink += table.lookup(hashes[k]!, 17, a, p, VIP, 9);
   }
   const ns = Number(process.hrtime.bigint() - t0) / count;
   if (sink === 0.5) console.log(sink);
@@ -44,15 +55,23 @@ function lookups(table: ConnTable, n: number, count: number, hit: boolean): numb
 
 function cost(n: number): void {
   const out: Record<string, number> = { entries: n };
-  for (let k = 0; k < 3; k++) fill(new ConnTable(20_000, 0), 20_000, k % 2 === 1); // JIT warm-up
+  const key = randomFlowHashKey();
+  for (let k = 0; k < 3; k++) { // JIT warm-up
+    const warm = new ConnTable(20_000, 0, key);
+    fill(warm, 20_000, k % 2 === 1);
+    warm.expire(301, () => {});
+  }
   for (const twoKeys of [false, true]) {
-    const table = new ConnTable(n, 0);
+    const table = new ConnTable(n, 0, key);
     const label = twoKeys ? 'nat' : 'dr';
     out[`${label}InsertNs`] = fill(table, n, twoKeys);
     const count = Math.max(n, 1_000_000);
     lookups(table, n, count / 4, true); // warm the JIT and the caches alike for both kinds
     out[`${label}HitNs`] = lookups(table, n, count, true);
     out[`${label}MissNs`] = lookups(table, n, count, false);
+    const t0 = process.hrtime.bigint();
+    if (table.expire(301, () => {}) !== n) throw new Error('expiry left entries behind');
+    out[`${label}ExpireNs`] = Number(process.hrtime.bigint() - t0) / n;
   }
   console.log(JSON.stringify(out));
 }
@@ -62,7 +81,7 @@ function memory(n: number): void {
   gc?.();
   const before = process.memoryUsage();
   const t0 = Date.now();
-  const table = new ConnTable(n, 0);
+  const table = new ConnTable(n, 0, randomFlowHashKey());
   fill(table, n, true);
   gc?.();
   const after = process.memoryUsage();

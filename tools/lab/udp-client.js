@@ -17,20 +17,24 @@ const waitMs = intArg(args, 'wait', 1000);
 const size = intArg(args, 'size', 32);
 const timeoutMs = intArg(args, 'timeout', 30000);
 
+// Every socket stays open until the run ends: a closed one's port could be drawn again by a
+// later socket, whose datagram would then join the earlier flow instead of being a new one.
+const open = [];
+
 function once(i) {
   return new Promise((resolve) => {
     const sock = dgram.createSocket('udp4');
+    open.push(sock);
     const payload = Buffer.alloc(size, 0x61 + (i % 26));
-    const timer = setTimeout(() => { sock.close(); resolve(null); }, waitMs);
+    const timer = setTimeout(() => resolve(null), waitMs);
     sock.on('message', (msg, rinfo) => {
       clearTimeout(timer);
-      sock.close();
       if (rinfo.address !== host || rinfo.port !== port) { resolve(`wrongSource ${rinfo.address}:${rinfo.port}`); return; }
       const text = msg.toString('latin1');
       const sp = text.indexOf(' ');
       resolve(sp > 0 && msg.length - sp - 1 === size ? text.slice(0, sp) : '?');
     });
-    sock.on('error', () => { clearTimeout(timer); sock.close(); resolve(null); });
+    sock.on('error', () => { clearTimeout(timer); resolve(null); });
     sock.send(payload, port, host);
   });
 }
@@ -43,6 +47,7 @@ async function main() {
     const n = await once(i);
     if (n !== null) { counts[n] = (counts[n] || 0) + 1; replies++; }
   }
+  for (const sock of open) sock.close();
   const wrong = Object.keys(counts).filter((k) => k.startsWith('wrongSource'));
   const ok = replies >= expect && !counts['?'] && wrong.length === 0;
   process.stdout.write(JSON.stringify({ mode: 'udp', ok, sent: total, replies, counts, ms: Date.now() - t0 }) + '\n');

@@ -1,11 +1,13 @@
 // The addon's entry point: exports layout, the pure parse/rewrite/flowHash functions, Engine,
-// Decapsulator and the health checks' sockets. The only native folder that includes napi.h.
+// Decapsulator, the health checks' sockets and the namespace helpers (sysctl files, offloads).
+// The only native folder that includes napi.h.
 #include <napi.h>
 
 #include "addon/check_sockets.h"
 #include "addon/decapsulator.h"
 #include "addon/engine.h"
 #include "addon/layout.h"
+#include "addon/netns_exports.h"
 #include "addon/pure.h"
 
 namespace director::addon {
@@ -19,6 +21,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("Decapsulator", Decapsulator::define(env));
   exports.Set("openCheckSocket", Napi::Function::New(env, open_check_socket_export, "openCheckSocket"));
   exports.Set("icmpEcho", Napi::Function::New(env, icmp_echo_export, "icmpEcho"));
+  add_netns_exports(env, exports);
 #ifdef DIRECTOR_WITH_XDP
   exports.Set("xdpBuilt", Napi::Boolean::New(env, true));
 #else

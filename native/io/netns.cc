@@ -12,6 +12,14 @@
 
 namespace director::io {
 
+namespace {
+
+std::string failed(const char* what, const std::string& path) {
+  return std::string("cannot ") + what + " " + path + ": " + strerror(errno);
+}
+
+}  // namespace
+
 NetnsScope::NetnsScope(const std::string& path) {
   if (path.empty()) return;
   saved_fd_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -42,6 +50,26 @@ NetnsScope::~NetnsScope() {
     abort();
   }
   close(saved_fd_);
+}
+
+bool write_file_in_netns(const std::string& netns_path, const std::string& path,
+                         const std::string& text, std::string& error) {
+  NetnsScope scope(netns_path);
+  if (!scope.ok()) {
+    error = scope.error();
+    return false;
+  }
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = failed("open", path);
+    return false;
+  }
+  // A sysctl takes its value in one write; a short write would leave half a value.
+  ssize_t n = write(fd, text.data(), text.size());
+  bool ok = n == static_cast<ssize_t>(text.size());
+  if (!ok) error = n < 0 ? failed("write", path) : "short write to " + path;
+  close(fd);
+  return ok;
 }
 
 }  // namespace director::io

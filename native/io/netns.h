@@ -23,4 +23,11 @@ class NetnsScope {
   std::string error_;
 };
 
+// Writes a file as a process inside the namespace at netns_path (empty: this one) would. Only
+// views that follow the opening thread's namespace differ: /proc/sys/net/... and
+// /proc/thread-self/net/...; sysfs keeps the namespace it was mounted in. A sysctl's refusal of
+// a value (EINVAL, EPERM) comes back in error.
+bool write_file_in_netns(const std::string& netns_path, const std::string& path,
+                         const std::string& text, std::string& error);
+
 }  // namespace director::io

@@ -10,7 +10,7 @@ import { flowHash } from './flow-hash.js';
 import { LAYOUT } from './layout.generated.js';
 import type { NativeAddon } from './types.js';
 
-export type { NativeAddon, NativeEngine, NativeDecapsulator } from './types.js';
+export type { NativeAddon, NativeEngine, NativeDecapsulator, OffloadState } from './types.js';
 
 const ADDON_FILE = path.join('build', 'Release', 'director_native.node');
 const REBUILD = 'the addon was built from other sources than this TypeScript; rebuild with `npm run build`';

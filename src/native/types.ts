@@ -208,6 +208,20 @@ export interface NativeDecapsulator {
   close(): void;
 }
 
+/** Checksum and segmentation offloads of an interface, named as `ethtool -K` names them. */
+export interface OffloadState {
+  rx: boolean;
+  tx: boolean;
+  tso: boolean;
+  gso: boolean;
+  gro: boolean;
+}
+
+/** Where a namespace helper acts: the namespace at this path (e.g. "/run/netns/NAME"), or ours. */
+export interface NetnsOption {
+  netns?: string;
+}
+
 export interface NativeAddon {
   /**
    * The tables of native/core/records.h as compiled into the addon; the loader checks that they
@@ -237,6 +251,10 @@ export interface NativeAddon {
   openCheckSocket(type: 'tcp' | 'udp', source: CheckSocketSource): number;
   /** Sends one ICMP echo and calls back once with the verdict (reply, ICMP error or timeout); throws if it cannot send. */
   icmpEcho(options: IcmpEchoOptions, callback: (result: IcmpEchoResult) => void): void;
+  /** Writes text to a file in one write() from inside the namespace (a sysctl); throws the kernel's refusal. */
+  writeNetnsFile(path: string, text: string, options?: NetnsOption): void;
+  /** Switches the offloads named in want (rx, tx, tso, gso, gro in that order); returns the state after ({} only reads). */
+  setOffloads(ifname: string, want: Partial<OffloadState>, options?: NetnsOption): OffloadState;
 }
 
 export interface CheckSocketSource {

@@ -58,7 +58,7 @@ export async function labUp(o: LabRunOptions): Promise<void> {
     let pid = 0;
     if (o.director) {
       const director = startProcess(lab, configFile, cleanup, { detached: true, logFile: path.join(workDir, 'director.log') });
-      await waitForVip(lab, 15_000, director);
+      await waitForVip(lab, director);
       pid = director.process?.pid ?? 0;
     }
     writeState({ prefix: lab.prefix, createdAt: new Date().toISOString(), workDir, configFile, directorPid: pid, lab });
@@ -124,7 +124,7 @@ export async function labDemo(o: LabRunOptions): Promise<boolean> {
     director = await startDirector(lab, o, cleanup);
     const d = director;
     cleanup.first(() => d.stop()); // Ctrl-C: the signal handler runs the cleanup, not this finally
-    const mac = await waitForVip(lab, 15_000, director);
+    const mac = await waitForVip(lab, director);
     say(`director (${director.kind}) owns ${lab.vip} after ${seconds(t)} s; ARP for the VIP answers ${mac} (director lan0 ${lab.directors[0]?.mac})`);
     const ok = await drive(lab, o);
     await stopAndReport(director);

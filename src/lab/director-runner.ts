@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { DirectorConfig } from '../config/model.js';
 import type { Cleanup } from './cleanup.js';
-import { spawnInNamespace, runInNamespace, type NsProcess } from './process.js';
+import { arpQuery } from './arp-probe.js';
+import { spawnInNamespace, type NsProcess } from './process.js';
 import { repoRoot } from './services.js';
 import type { LabHandle, LabHost } from './topology.js';
 
@@ -83,26 +84,21 @@ export function latestStats(output: string): unknown {
   return null;
 }
 
-/** The MAC that answers ARP for address on the router's LAN side, or null if nobody does. */
-export async function arpFromRouter(lab: LabHandle, address: string, waitSeconds = 1): Promise<string | null> {
-  const r = await runInNamespace(lab.router.ns, ['arping', '-c', '1', '-w', String(waitSeconds), '-I', lab.router.ifname, address],
-    (waitSeconds + 4) * 1000);
-  if (r.status.code !== 0 && r.status.code !== 1) {
-    throw new Error(`arping could not run (${r.status.code ?? r.status.signal}): ${r.stderr.trim()} (Debian: apt-get install -y iputils-arping)`);
-  }
-  const m = /\[([0-9A-Fa-f:]{17})\]/.exec(r.stdout);
-  return m?.[1] === undefined ? null : m[1].toLowerCase();
-}
-
-/** Waits until the VIP answers ARP (the director is up and owns it); throws after timeoutMs. */
-export async function waitForVip(lab: LabHandle, timeoutMs = 10_000, director?: LabDirector): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const mac = await arpFromRouter(lab, lab.vip, 1);
-    if (mac !== null) return mac;
-    if (director?.process !== undefined && !director.process.running) {
-      throw new Error(`director exited before owning the VIP: ${(director.process.stderr || director.process.stdout).trim()}`);
-    }
-  }
-  throw new Error(`nobody answered ARP for the VIP ${lab.vip} within ${timeoutMs} ms`);
+/**
+ * Waits until the VIP answers ARP (the director is up and owns it); throws after timeoutMs, or
+ * as soon as a director process exits. The bound only limits a failure: a director on a busy
+ * machine may take seconds to start, and an answer ends the wait at once.
+ */
+export async function waitForVip(lab: LabHandle, director?: LabDirector, timeoutMs = 30_000): Promise<string> {
+  const child = director?.process;
+  const mac = await arpQuery({
+    ns: lab.router.ns, ifname: lab.router.ifname, address: lab.vip, timeoutMs,
+    check: () => {
+      if (child !== undefined && !child.running) {
+        throw new Error(`director exited before owning the VIP: ${(child.stderr || child.stdout).trim()}`);
+      }
+    },
+  });
+  if (mac === null) throw new Error(`nobody answered ARP for the VIP ${lab.vip} within ${timeoutMs} ms`);
+  return mac;
 }

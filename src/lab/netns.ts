@@ -1,7 +1,9 @@
-// Typed wrappers over iproute2 and sysctl for lab namespaces: every call is an argv list passed
-// to execFile (never a shell string), and every device is made inside a namespace, never the host's.
+// Typed wrappers over iproute2 for lab namespaces, and over the addon for what iproute2 does not
+// do (sysctls, offloads), so a lab needs no other tool: every command is an argv list passed to
+// execFile (never a shell string), and every device is made inside a namespace, never the host's.
 
 import { execFile } from 'node:child_process';
+import { loadAddon, type OffloadState } from '../native/binding.js';
 
 /** A failed command, with its argv and stderr so the message says what went wrong. */
 export class CommandError extends Error {
@@ -11,8 +13,11 @@ export class CommandError extends Error {
   }
 }
 
-/** Runs a program with an argv list and a time bound; resolves with stdout. */
-export function run(file: string, args: string[], timeoutMs = 10_000): Promise<string> {
+/**
+ * Runs a program with an argv list and a time bound; resolves with stdout. The bound only ends a
+ * hung command: `ip` waits for the kernel's rtnl lock, which a busy machine may hold for seconds.
+ */
+export function run(file: string, args: string[], timeoutMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: timeoutMs, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
       if (err) {
@@ -88,18 +93,33 @@ export async function addRoute(ns: string, dest: string, via: string | null, dev
   await ipIn(ns, args);
 }
 
+/** The path of a named namespace, as the addon's netns options take it. */
+export function netnsPath(ns: string): string {
+  return `/run/netns/${ns}`;
+}
+
+function sysctlFile(key: string): string {
+  return `/proc/sys/${key.replace(/\./g, '/')}`;
+}
+
+/**
+ * Writes a sysctl of a namespace. /proc/sys/net shows the namespace of the thread that opens it,
+ * so the addon opens it from inside ns (a setns around the open): no process to spawn, and the
+ * kernel's own error (ENOENT for an unknown key, EINVAL for a bad value) comes back.
+ */
 export async function sysctl(ns: string, key: string, value: string | number): Promise<void> {
-  await run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', `${key}=${value}`]);
+  loadAddon().writeNetnsFile(sysctlFile(key), String(value), { netns: netnsPath(ns) });
 }
 
-export async function readSysctl(ns: string, key: string): Promise<string> {
-  return (await run('ip', ['netns', 'exec', ns, 'sysctl', '-n', key])).trim();
-}
-
-/** Turns checksum/segmentation offloads of a device on or off (needs ethtool). */
-export async function setOffloads(ns: string, dev: string, on: boolean): Promise<void> {
-  const v = on ? 'on' : 'off';
-  await run('ip', ['netns', 'exec', ns, 'ethtool', '-K', dev, 'rx', v, 'tx', v, 'tso', v, 'gso', v, 'gro', v]);
+/**
+ * Switches checksum/segmentation offloads of a device (as `ethtool -K` would, through the same
+ * ioctls); throws if the kernel did not end up where asked (a dependency kept a feature).
+ */
+export async function setOffloads(ns: string, dev: string, want: Partial<OffloadState>): Promise<OffloadState> {
+  const now = loadAddon().setOffloads(dev, want, { netns: netnsPath(ns) });
+  const missed = (Object.keys(want) as Array<keyof OffloadState>).filter((k) => want[k] !== now[k]);
+  if (missed.length > 0) throw new Error(`${dev} in ${ns}: offloads ${missed.join(', ')} stayed ${JSON.stringify(now)}`);
+  return now;
 }
 
 export interface LinkInfo {

@@ -16,6 +16,12 @@ export interface ExitStatus {
   signal: NodeJS.Signals | null;
 }
 
+/**
+ * How long a program started in a lab may take to print that it is ready. Only a failure waits
+ * this long; a node program on a loaded 2-core machine can need several seconds to start.
+ */
+export const READY_TIMEOUT_MS = 30_000;
+
 /** Attached children still running: killed when this process exits, so none outlives a lab. */
 const running = new Set<NsProcess>();
 
@@ -60,7 +66,7 @@ export class NsProcess {
   }
 
   /** Resolves when stdout matches re; rejects if the process exits first or time runs out. */
-  waitFor(re: RegExp, timeoutMs = 5000): Promise<RegExpMatchArray> {
+  waitFor(re: RegExp, timeoutMs = READY_TIMEOUT_MS): Promise<RegExpMatchArray> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new Error(`${this.argv.join(' ')} in ${this.ns}: no ${re} within ${timeoutMs} ms; stderr: ${this.err.trim()}`));

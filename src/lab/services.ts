@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import type { Cleanup } from './cleanup.js';
-import { spawnInNamespace, runInNamespace, type NsProcess } from './process.js';
+import { READY_TIMEOUT_MS, spawnInNamespace, runInNamespace, type NsProcess } from './process.js';
 import type { LabHandle, LabHost } from './topology.js';
 
 export const HTTP_PORT = 80;
@@ -53,7 +53,7 @@ export async function startRealServers(lab: LabHandle, cleanup: Cleanup, o: Serv
     // Output goes to files: the ready line is looked for there.
     await Promise.all(started.map((p) => waitForLog(logOf(o.logDir as string, p), /^ready /m, p)));
   } else {
-    await Promise.all(started.map((p) => p.waitFor(/^ready /m, 5000)));
+    await Promise.all(started.map((p) => p.waitFor(/^ready /m)));
   }
   if (lab.mode === 'tun') started.push(...await startDecapsulators(lab, cleanup, o));
   return started;
@@ -77,7 +77,7 @@ async function startDecapsulators(lab: LabHandle, cleanup: Cleanup, o: ServerOpt
     if (o.detached !== true) cleanup.process(p);
     return p;
   });
-  if (o.detached !== true) await Promise.all(procs.map((p) => p.waitFor(/decapsulating IPIP/, 10_000)));
+  if (o.detached !== true) await Promise.all(procs.map((p) => p.waitFor(/decapsulating IPIP/)));
   else await Promise.all(lab.realServers.map((rs, i) => waitForLog(path.join(base, `${rs.name}-decap.log`), /decapsulating IPIP/, procs[i]!)));
   return procs;
 }
@@ -89,7 +89,7 @@ function logOf(dir: string, p: NsProcess): string {
 }
 
 /** A detached process writes to a file: wait for a line there, failing fast if it exits. */
-async function waitForLog(file: string, re: RegExp, p: NsProcess, timeoutMs = 10_000): Promise<void> {
+async function waitForLog(file: string, re: RegExp, p: NsProcess, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
@@ -128,12 +128,4 @@ Promise<ClientResult & { counts: Record<string, number> }> {
   const r = await runClient(lab.client.ns, 'http-client.js', ['count', '--target', `${target}:${HTTP_PORT}`,
     '--connections', String(connections), '--parallel', String(parallel), '--timeout', '30000']);
   return { ...r, counts: (r.result.counts as Record<string, number> | undefined) ?? {} };
-}
-
-/** One ICMP echo from ns to address: true on a reply, false on none; throws when ping cannot run. */
-export async function ping(ns: string, address: string, waitSeconds = 1): Promise<boolean> {
-  const r = await runInNamespace(ns, ['ping', '-c', '1', '-W', String(waitSeconds), '-q', address], (waitSeconds + 4) * 1000);
-  if (r.status.code === 0) return true;
-  if (r.status.code === 1) return false;
-  throw new Error(`ping in ${ns} could not run (${r.status.code ?? r.status.signal}): ${r.stderr.trim()} (Debian: apt-get install -y iputils-ping)`);
 }

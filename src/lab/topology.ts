@@ -185,8 +185,9 @@ async function setUpRealServer(prefix: string, role: string, address: string, mo
 }
 
 async function turnOffOffloads(prefix: string, dirNames: string[], rsNames: string[]): Promise<void> {
-  await nl.setOffloads(ns(prefix, 'client'), 'eth0', false);
-  await nl.setOffloads(ns(prefix, 'router'), 'cli0', false);
-  await nl.setOffloads(ns(prefix, 'router'), 'lan0', false);
-  for (const n of [...dirNames, ...rsNames]) await nl.setOffloads(ns(prefix, n), 'lan0', false);
+  const off = { rx: false, tx: false, tso: false, gso: false, gro: false };
+  await nl.setOffloads(ns(prefix, 'client'), 'eth0', off);
+  await nl.setOffloads(ns(prefix, 'router'), 'cli0', off);
+  await nl.setOffloads(ns(prefix, 'router'), 'lan0', off);
+  for (const n of [...dirNames, ...rsNames]) await nl.setOffloads(ns(prefix, n), 'lan0', off);
 }

@@ -1,7 +1,7 @@
 // The narrow view of the system preflight reads through: files under /proc and /sys, directory
-// listings and interface addresses, for the current network namespace or a named one (through
-// `ip netns exec`, which also remounts /sys for that namespace). Only "does not exist" is an
-// answer; every other failure to read throws, so no check passes on what it could not see.
+// listings and interface addresses, for the current network namespace or a named one (node run
+// through `ip netns exec`, which also remounts /sys for that namespace). Only "does not exist" is
+// an answer; every other failure to read throws, so no check passes on what it could not see.
 
 import * as fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -39,29 +39,33 @@ export function localReader(): SystemReader {
 }
 
 /**
+ * Prints a file, or a directory's entries one a line; run by node inside the namespace. A missing
+ * path says "ENOENT: PATH" on stderr, which nothing else prints (`ip netns exec` failing does not).
+ */
+const READ_IN_NS = "const fs = require('node:fs'); const [what, p] = process.argv.slice(1); " +
+  "try { process.stdout.write(what === 'dir' ? fs.readdirSync(p).join('\\n') : fs.readFileSync(p)); } " +
+  "catch (e) { process.stderr.write(`${e.code ?? e.message}: ${p}`); process.exit(1); }";
+
+/**
  * Reads the named namespace. /proc/sys/net and /sys/class/net show the namespace of the reading
- * process, so reads run `cat`/`ls` inside it; /proc/self stays ours (our capabilities).
+ * process, so reads run node inside it (the director needs no tool beyond ip and node); /proc/self
+ * stays ours (our capabilities).
  */
 export function netnsReader(ns: string): SystemReader {
   const local = localReader();
-  const inNs = (path: string, argv: string[]): string | null => {
+  const inNs = (what: 'file' | 'dir', path: string): string | null => {
     try {
-      return run(['ip', 'netns', 'exec', ns, ...argv]);
+      return run(['ip', 'netns', 'exec', ns, process.execPath, '-e', READ_IN_NS, what, path]);
     } catch (err) {
-      if (saysMissing(err, path)) return null;
+      if (err instanceof ReadError && err.message.endsWith(`ENOENT: ${path}`)) return null;
       throw err;
     }
   };
   return {
-    readFile: (path) => (path.startsWith('/proc/self/') ? local.readFile(path) : inNs(path, ['cat', path])),
-    listDir: (path) => inNs(path, ['ls', '-1', path])?.split('\n').filter((l) => l !== '').sort() ?? null,
+    readFile: (path) => (path.startsWith('/proc/self/') ? local.readFile(path) : inNs('file', path)),
+    listDir: (path) => inNs('dir', path)?.split('\n').filter((l) => l !== '').sort() ?? null,
     addresses: () => parseIpAddrJson(run(['ip', '-n', ns, '-j', '-4', 'addr', 'show'])),
   };
-}
-
-/** cat ("PATH: No such file") and ls ("'PATH': No such file") name a missing path; `ip netns exec` failing does not. */
-function saysMissing(err: unknown, path: string): boolean {
-  return err instanceof ReadError && (err.message.includes(`${path}: No such file`) || err.message.includes(`${path}': No such file`));
 }
 
 function unlessMissing<T>(path: string, read: () => T): T | null {

@@ -4,11 +4,11 @@
 
 import assert from 'node:assert/strict';
 import { deleteNeighbour, neighbours, setNeighbour } from '../../src/lab/netns.js';
-import { arpFromRouter } from '../../src/lab/director-runner.js';
 import type { NsProcess } from '../../src/lab/process.js';
 import { countHttp, runClient, UDP_PORT, HTTP_PORT } from '../../src/lab/services.js';
-import { withDirector, type DirectorKind } from '../support/director.js';
+import { arpFromRouter, withDirector, type DirectorKind } from '../support/director.js';
 import { withLab, type LabFixture } from '../support/netns.js';
+import { waitUntil } from '../support/wait.js';
 
 const BLOB = 20_000_000;
 
@@ -18,7 +18,6 @@ function udpServer(fx: LabFixture, name: string): NsProcess {
   return p;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const rxLines = (p: NsProcess): number => (p.stdout.match(/^rx /gm) ?? []).length;
 
 interface Drops { drops?: Record<string, number> }
@@ -54,8 +53,9 @@ function drSuite(kind: DirectorKind): void {
       const { lab } = fx;
       const rs1 = lab.realServers[0]!;
       const server = udpServer(fx, 'rs1');
+      // A reply ends each wait at once; waiting for one that must not come takes the whole 300 ms.
       const probe = (expect: number): ReturnType<typeof runClient> => runClient(lab.client.ns, 'udp-client.js',
-        ['--target', `${rs1.address}:${UDP_PORT}`, '--count', '5', '--expect', String(expect), '--wait', '300']);
+        ['--target', `${rs1.address}:${UDP_PORT}`, '--count', '5', '--expect', String(expect), '--wait', expect > 0 ? '10000' : '300']);
       // Control: the probe reaches rs1 when the router uses rs1's own MAC.
       const before = rxLines(server);
       assert.ok((await probe(5)).ok);
@@ -68,9 +68,8 @@ function drSuite(kind: DirectorKind): void {
         const r = await probe(0);
         assert.equal(r.result.replies, 0, JSON.stringify(r.result));
         assert.equal(rxLines(server) - steered, 0, 'rs1 saw nothing');
-        // A director process reports stats once a second: allow it a moment.
-        for (let i = 0; i < 30 && notOurs(dir.director.stats()) - dropsBefore < 5; i++) await sleep(100);
-        assert.ok(notOurs(dir.director.stats()) - dropsBefore >= 5, JSON.stringify(dir.director.stats()));
+        // A director process reports its counters once a second: wait for the report.
+        await waitUntil('5 not_ours drops in the director stats', () => notOurs(dir.director.stats()) - dropsBefore >= 5);
       } finally {
         await deleteNeighbour(lab.router.ns, lab.router.ifname, rs1.address);
       }

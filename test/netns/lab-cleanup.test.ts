@@ -8,7 +8,8 @@ import { creatorPid, makePrefix, removeByPrefix, sweepStale } from '../../src/la
 import { addNamespace, listNamespaces, namespacePids } from '../../src/lab/netns.js';
 import { spawnInNamespace } from '../../src/lab/process.js';
 import { readState } from '../../src/lab/state.js';
-import { netnsUnavailable, skipWith, TEST_FAMILY } from '../support/netns.js';
+import { TEST_FAMILY } from '../support/netns.js';
+import { needsRoot } from '../support/prerequisites.js';
 
 async function withPrefix(prefix: string): Promise<string[]> {
   return (await listNamespaces()).filter((n) => n.startsWith(`${prefix}-`));
@@ -37,11 +38,8 @@ async function quietly(f: () => Promise<number>): Promise<{ code: number; out: s
 }
 
 describe('lab cleanup (needs root: creates network namespaces)', function () {
-  this.timeout(60_000);
-  before(function () {
-    const why = netnsUnavailable();
-    if (why !== null) skipWith(this, why);
-  });
+  this.timeout(150_000);
+  needsRoot();
 
   it('makes prefixes that name their creator and differ between runs', function () {
     const a = makePrefix('dt', 12345);
@@ -71,7 +69,7 @@ describe('lab cleanup (needs root: creates network namespaces)', function () {
     const child = spawnInNamespace(null, [process.execPath, '--import', 'tsx', path.join(__dirname, '..', 'support', 'netns-child.ts')]);
     let prefix = '';
     try {
-      prefix = (await child.waitFor(/^built (\S+)$/m, 30_000))[1] ?? '';
+      prefix = (await child.waitFor(/^built (\S+)$/m, 90_000))[1] ?? '';
       assert.ok((await withPrefix(prefix)).length >= 5);
       const serverPids = await namespacePids(`${prefix}-rs1`);
       assert.equal(serverPids.length, 1, 'the HTTP server runs in rs1');

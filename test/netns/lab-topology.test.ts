@@ -1,11 +1,16 @@
 // The lab itself, with no director: plain routing must work and teardown must leave nothing.
 
 import assert from 'node:assert/strict';
-import { ipIn, listNamespaces, neighbours, readSysctl } from '../../src/lab/netns.js';
-import { countHttp, ping, runClient, UDP_PORT } from '../../src/lab/services.js';
-import { withLab } from '../support/netns.js';
+import { ipIn, listNamespaces, setOffloads } from '../../src/lab/netns.js';
+import { countHttp, runClient, UDP_PORT } from '../../src/lab/services.js';
+import { arpFromRouter } from '../support/director.js';
+import { readSysctl, withLab } from '../support/netns.js';
+import { ping } from '../support/ping.js';
+import { needsRoot, requireTools } from '../support/prerequisites.js';
 
 describe('lab topology (needs root: creates network namespaces)', function () {
+  this.timeout(60_000);
+  before(function () { requireTools(this, 'python3'); });
   const fx = withLab({ mode: 'dr', servers: 3, udp: true });
   let prefix = '';
 
@@ -41,10 +46,8 @@ describe('lab topology (needs root: creates network namespaces)', function () {
     const { lab } = fx;
     assert.equal(await readSysctl(lab.realServers[0]!.ns, 'net.ipv4.conf.lan0.arp_ignore'), '1');
     assert.equal(await readSysctl(lab.realServers[0]!.ns, 'net.ipv4.conf.all.arp_announce'), '2');
-    // With no director running nobody owns the VIP, so the router's ARP must fail.
-    assert.equal(await ping(lab.router.ns, lab.vip), false);
-    const vipEntries = (await neighbours(lab.router.ns, 'lan0')).filter((n) => n.address === lab.vip);
-    assert.ok(vipEntries.every((n) => n.mac === null), JSON.stringify(vipEntries));
+    // With no director running nobody owns the VIP: a who-has for it stays unanswered.
+    assert.equal(await arpFromRouter(lab, lab.vip, 1000), null);
   });
 
   it('forwards in the router but not in the director namespace', async function () {
@@ -53,7 +56,6 @@ describe('lab topology (needs root: creates network namespaces)', function () {
   });
 
   it('teardown leaves no namespace of the prefix behind', async function () {
-    this.timeout(30_000);
     await fx.cleanup.run();
     const left = (await listNamespaces()).filter((n) => n.startsWith(`${prefix}-`));
     assert.deepEqual(left, []);
@@ -62,6 +64,9 @@ describe('lab topology (needs root: creates network namespaces)', function () {
 });
 
 describe('lab topology per mode (needs root: creates network namespaces)', function () {
+  this.timeout(60_000);
+  needsRoot();
+  before(function () { requireTools(this, 'python3'); });
   async function routeVia(ns: string, to: string): Promise<string> {
     const out = await ipIn(ns, ['-j', 'route', 'get', to]);
     return (JSON.parse(out) as Array<{ gateway?: string }>)[0]?.gateway ?? 'on-link';
@@ -85,6 +90,17 @@ describe('lab topology per mode (needs root: creates network namespaces)', funct
       assert.equal(await routeVia(lab.realServers[1]!.ns, lab.client.address), '198.19.0.1');
       assert.deepEqual(lab.directors.map((d) => d.address), ['198.19.0.2', '198.19.0.3']);
       assert.ok(await ping(lab.directors[1]!.ns, lab.directors[0]!.address));
+    });
+  });
+
+  describe('offloads off', function () {
+    const fx = withLab({ mode: 'dr', servers: 1, offloads: false, startServers: false });
+    it('turns rx, tx, tso, gso and gro off on every lab interface (no ethtool needed)', async function () {
+      const { lab } = fx;
+      const ends = [lab.client, lab.routerClientSide, lab.router, ...lab.directors, ...lab.realServers];
+      const off = { rx: false, tx: false, tso: false, gso: false, gro: false };
+      // An empty request changes nothing and reads the state back.
+      for (const h of ends) assert.deepEqual(await setOffloads(h.ns, h.ifname, {}), off, `${h.name} ${h.ifname}`);
     });
   });
 

@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { UDP_PORT } from '../../src/lab/services.js';
+import { requireTools } from '../support/prerequisites.js';
 import { udpProbe } from '../support/probes.js';
 import { demoSuite, routedSuite, statsOf, type RoutedContext } from '../support/routed-e2e.js';
 
@@ -18,6 +19,7 @@ routedSuite('nat', (ctx) => {
   // TTL 2 reaches the director with TTL 1, which the director's own forwarding step would take
   // to 0. TTL 3 is the control: it reaches the director with 2 and the real server with 1.
   it('answers a datagram arriving with TTL 1 with ICMP time exceeded from the director address', async function () {
+    requireTools(this, 'python3');
     const { lab } = ctx.fx;
     const rxBefore = udpRx(ctx);
     const sentBefore = timeExceededSent(ctx);
@@ -30,6 +32,7 @@ routedSuite('nat', (ctx) => {
   });
 
   it('forwards a datagram arriving with TTL 2 (control for the TTL 1 case)', async function () {
+    requireTools(this, 'python3');
     const { lab } = ctx.fx;
     const r = await udpProbe(lab.client.ns, lab.vip, UDP_PORT, { size: 32, ttl: 3 });
     assert.equal(r.icmp, null, JSON.stringify(r));

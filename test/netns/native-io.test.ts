@@ -10,8 +10,9 @@ import { loadAddon } from '../../src/native/binding.js';
 import { Action, FrameKind, Meta as M, Method, OffloadBits, Verdict as V } from '../../src/native/layout.generated.js';
 import type { NativeEngine } from '../../src/native/types.js';
 import { macHiLo, udpFrame, ipToU32 } from '../support/packets.js';
-import { netnsUnavailable, skipWith } from '../support/netns.js';
-import { buildLine, nodeIn, nsPath, pinNeighbours, waitUntil, type Line } from '../support/native-lab.js';
+import { needsRoot } from '../support/prerequisites.js';
+import { buildLine, nodeIn, nsPath, pinNeighbours, type Line } from '../support/native-lab.js';
+import { waitUntil } from '../support/wait.js';
 
 type Handler = (port: number, count: number) => void;
 
@@ -51,7 +52,7 @@ function markerFrame(line: Line, dstMac: string, srcMac: string, port: number, i
 
 function nativeIoSuite(ring: 'block' | 'frame'): void {
 describe(`native I/O on veth and TAP, ${ring} ring (needs root: creates network namespaces)`, function () {
-  this.timeout(30_000);
+  this.timeout(90_000);
   const cleanup = new Cleanup();
   let line: Line;
   let d: NativeEngine;         // the "director" in D, ports on d0 and d1
@@ -60,10 +61,9 @@ describe(`native I/O on veth and TAP, ${ring} ring (needs root: creates network 
   let onD: Handler = () => undefined;
   let onA: Handler = () => undefined;
 
+  needsRoot();
   before(async function () {
     this.timeout(60_000);
-    const why = netnsUnavailable();
-    if (why !== null) skipWith(this, why);
     line = await buildLine(cleanup);
     const { Engine } = loadAddon();
     d = new Engine();
@@ -192,8 +192,8 @@ describe(`native I/O on veth and TAP, ${ring} ring (needs root: creates network 
     const rx = nodeIn(cleanup, line.b, TCP_RX, [line.ipB]);
     await rx.waitFor(/ready/);
     const tx = nodeIn(cleanup, line.a, TCP_TX, [line.ipB, String(4 << 20)]);
-    const [, sent] = await tx.waitFor(/sent \d+ (\w+)/, 20_000);
-    const [, bytes, got] = await rx.waitFor(/done (\d+) (\w+)/, 20_000);
+    const [, sent] = await tx.waitFor(/sent \d+ (\w+)/, 60_000);
+    const [, bytes, got] = await rx.waitFor(/done (\d+) (\w+)/, 60_000);
     assert.equal(Number(bytes), 4 << 20);
     assert.equal(got, sent);
     console.log(`      largest frame ${maxLen} bytes, ${gso} GSO frames, rxTruncated ${d.counters(d0).rxTruncated}`);

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
+import { needsRoot } from '../support/prerequisites.js';
 
 const NS = `drpf${process.pid}`;
 
@@ -16,6 +17,7 @@ describe('director run preflight in a namespace (needs root: creates a network n
   let dir: string;
   let conf: string;
 
+  needsRoot();
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), `director-pf-${process.pid}-`));
     conf = path.join(dir, 'k.conf');

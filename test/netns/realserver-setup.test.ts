@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { needsRoot } from '../support/prerequisites.js';
 
 const NS = `drrs${process.pid}`;
 const VIP = '198.19.0.100';
@@ -32,6 +33,7 @@ describe('realserver setup in a namespace (needs root: creates a network namespa
   let stateDir: string;
   let env: NodeJS.ProcessEnv;
 
+  needsRoot();
   before(() => {
     stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `director-rs-state-${process.pid}-`));
     env = { ...process.env, DIRECTOR_STATE_DIR: stateDir };

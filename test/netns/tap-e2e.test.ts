@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { Director } from '../../src/director.js';
-import { arpFromRouter } from '../../src/lab/director-runner.js';
 import { labKeepalivedConf } from '../../src/lab/keepalived.js';
 import { linkInfo, linkUp, setMaster } from '../../src/lab/netns.js';
 import { countHttp, runClient, HTTP_PORT } from '../../src/lab/services.js';
+import { arpFromRouter } from '../support/director.js';
 import { withLab } from '../support/netns.js';
 
 const TAP = 'dtap0';
@@ -45,9 +45,11 @@ describe('TAP attachment, DR end to end (needs root: creates network namespaces)
 
   it('carries 20 MB up and down through the VIP intact', async function () {
     const target = `${fx.lab.vip}:${HTTP_PORT}`;
-    const down = await runClient(fx.lab.client.ns, 'http-client.js', ['download', '--target', target, '--bytes', '20000000']);
+    const transfer = (kind: string): ReturnType<typeof runClient> => runClient(fx.lab.client.ns, 'http-client.js',
+      [kind, '--target', target, '--bytes', '20000000', '--timeout', '60000'], 70_000);
+    const down = await transfer('download');
     assert.ok(down.ok, JSON.stringify(down.result));
-    const up = await runClient(fx.lab.client.ns, 'http-client.js', ['upload', '--target', target, '--bytes', '20000000']);
+    const up = await transfer('upload');
     assert.ok(up.ok, JSON.stringify(up.result));
     const drops = director.stats().drops;
     assert.equal(drops.parse_error ?? 0, 0);

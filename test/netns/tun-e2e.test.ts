@@ -9,6 +9,7 @@ import { startCapture } from '../support/capture.js';
 import {
   decodeFrame, l4ChecksumOk, l4FieldOffset, partialSeedOk, PROTO, verifyIpv4Checksum, VNET_F_NEEDS_CSUM, vnetHeader,
 } from '../support/packets.js';
+import { requireTools } from '../support/prerequisites.js';
 import { udpProbe } from '../support/probes.js';
 import { demoSuite, routedSuite, statsOf, type RoutedContext } from '../support/routed-e2e.js';
 
@@ -23,9 +24,10 @@ const fragNeededSent = ({ dir }: RoutedContext): number =>
 
 routedSuite('tun', (ctx) => {
   it("delivers IPIP to the real server: outer director -> real server (proto 4), inner client -> VIP", async function () {
+    requireTools(this, 'tcpdump');
     const { lab, cleanup } = ctx.fx;
     const [d, rs1] = [lab.directors[0]!, lab.realServers[0]!];
-    const cap = await startCapture(cleanup, rs1.ns, rs1.ifname, 'ip proto 4', { maxPackets: 200, maxSeconds: 15 });
+    const cap = await startCapture(cleanup, rs1.ns, rs1.ifname, 'ip proto 4', { maxPackets: 200 });
     // rr: 6 UDP flows and 3 HTTP connections give rs1 two and one, whatever came before.
     const u = await runClient(lab.client.ns, 'udp-client.js', ['--target', `${lab.vip}:${UDP_PORT}`, '--count', '6']);
     assert.ok(u.ok, JSON.stringify(u.result));
@@ -56,6 +58,7 @@ routedSuite('tun', (ctx) => {
   });
 
   it('answers a DF datagram that would not fit after encapsulation with frag-needed, MTU 1480', async function () {
+    requireTools(this, 'python3');
     const { lab } = ctx.fx;
     // The TCP transfers above already taught the client the VIP's path MTU: forget it, so the
     // 1500-byte datagram really leaves the client.
@@ -72,6 +75,7 @@ routedSuite('tun', (ctx) => {
   });
 
   it('forwards a DF datagram that fits after encapsulation (control: 1452 bytes of payload)', async function () {
+    requireTools(this, 'python3');
     const { lab } = ctx.fx;
     const r = await udpProbe(lab.client.ns, lab.vip, UDP_PORT, { size: 1452, df: true });
     assert.equal(r.icmp, null, JSON.stringify(r));

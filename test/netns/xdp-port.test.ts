@@ -11,13 +11,16 @@ import { waitForVip, type LabDirector } from '../../src/lab/director-runner.js';
 import { labKeepalivedConf } from '../../src/lab/keepalived.js';
 import { addAddress, ipIn } from '../../src/lab/netns.js';
 import { Cleanup } from '../../src/lab/cleanup.js';
-import { countHttp, HTTP_PORT, ping, runClient } from '../../src/lab/services.js';
+import { countHttp, HTTP_PORT, runClient } from '../../src/lab/services.js';
 import { formatIpv4, parseIpv4 } from '../../src/net/addr.js';
 import { loadAddon } from '../../src/native/binding.js';
 import { FrameKind, Limits, Meta } from '../../src/native/layout.generated.js';
 import type { NativeEngine } from '../../src/native/types.js';
-import { buildLine, nsPath, waitUntil, type Line } from '../support/native-lab.js';
-import { skipWith, withLab, netnsUnavailable } from '../support/netns.js';
+import { buildLine, nsPath, type Line } from '../support/native-lab.js';
+import { withLab } from '../support/netns.js';
+import { ping } from '../support/ping.js';
+import { needsRoot, requireTools, requireXdp } from '../support/prerequisites.js';
+import { waitUntil } from '../support/wait.js';
 
 const OWNED = '198.19.0.100';
 const D0_IP = '198.19.0.2';
@@ -27,7 +30,7 @@ const BLOB = 20_000_000;
 function burst(ns: string, ip: string, count: number): void {
   const src = `const s=require('dgram').createSocket('udp4');let n=0;const b=Buffer.alloc(32,7);` +
     `const go=()=>{if(n++<${count})s.send(b,9,'${ip}',go);else s.close();};go();`;
-  execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e', src], { timeout: 10_000 });
+  execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e', src], { timeout: 30_000 });
 }
 
 /** Destinations of the IPv4 frames of a batch (ARP frames also reach the port, from its tap). */
@@ -44,12 +47,6 @@ function drConfig(vip: string, rs: string): ReturnType<typeof parseKeepalivedCon
     ` real_server ${rs} 80 {\n weight 1\n }\n}\n`, 'xdp-test.conf');
 }
 
-function needXdp(ctx: Mocha.Context): void {
-  const why = netnsUnavailable();
-  if (why !== null) skipWith(ctx, why);
-  if (!loadAddon().xdpBuilt) skipWith(ctx, 'AF_XDP support was not built (libxdp-dev/libbpf-dev missing at npm install)');
-}
-
 describe('AF_XDP port on a veth (needs root: creates network namespaces, attaches XDP)', function () {
   this.timeout(60_000);
   const cleanup = new Cleanup();
@@ -59,8 +56,10 @@ describe('AF_XDP port on a veth (needs root: creates network namespaces, attache
   const batches: number[] = [];
   const seen: number[] = [];
 
+  needsRoot();
   before(async function () {
-    needXdp(this);
+    requireXdp(this);
+    requireTools(this, 'python3');
     line = await buildLine(cleanup);
     await addAddress(line.d, 'd0', `${D0_IP}/24`);
     engine = new (loadAddon().Engine)();
@@ -105,7 +104,7 @@ describe('AF_XDP port on a veth (needs root: creates network namespaces, attache
 
   it('leaves other traffic to the kernel: ping to the interface address works, the port sees none of it', async function () {
     seen.length = 0;
-    assert.ok(await ping(line.a, D0_IP, 2), 'ping to d0 while the XDP port is attached');
+    assert.ok(await ping(line.a, D0_IP), 'ping to d0 while the XDP port is attached');
     burst(line.a, D0_IP, 20);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(seen.filter((a) => a === parseIpv4(D0_IP)).length, 0);
@@ -141,12 +140,16 @@ describe('AF_XDP port on a veth (needs root: creates network namespaces, attache
 
 describe('DR end to end with the director on AF_XDP (needs root: creates network namespaces)', function () {
   this.timeout(120_000);
+  needsRoot();
+  before(function () {
+    requireXdp(this);
+    requireTools(this, 'python3');
+  });
   const fx = withLab({ mode: 'dr', servers: 3, udp: true });
   let director: Director | null = null;
 
   before(async function () {
-    this.timeout(30_000);
-    needXdp(this);
+    this.timeout(60_000);
     const lab = fx.lab;
     const host = lab.directors[0]!;
     const config = parseKeepalivedConfig(labKeepalivedConf(lab, {}), 'lab.conf');
@@ -154,7 +157,7 @@ describe('DR end to end with the director on AF_XDP (needs root: creates network
     director = d;
     fx.cleanup.first(() => d.stop());
     const handle: LabDirector = { kind: 'embedded', host, stats: () => d.stats(), stop: async () => { await d.stop(); return ''; } };
-    await waitForVip(lab, 15_000, handle);
+    await waitForVip(lab, handle);
   });
 
   it('runs on an xdp port', function () {
@@ -168,7 +171,7 @@ describe('DR end to end with the director on AF_XDP (needs root: creates network
   });
 
   it("keeps the director host reachable: the router pings the director's own address", async function () {
-    assert.ok(await ping(fx.lab.router.ns, fx.lab.directors[0]!.address, 2));
+    assert.ok(await ping(fx.lab.router.ns, fx.lab.directors[0]!.address));
   });
 
   it('carries a 20 MB download through the VIP intact, byte for byte', async function () {

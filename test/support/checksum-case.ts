@@ -11,17 +11,18 @@
 // Everything else keeps its offloads, so the director still receives partial and GSO frames.
 
 import assert from 'node:assert/strict';
-import { run } from '../../src/lab/netns.js';
+import { setOffloads } from '../../src/lab/netns.js';
 import { HTTP_PORT, runClient, UDP_PORT } from '../../src/lab/services.js';
 import { startCapture, tsharkChecksums, type Capture } from './capture.js';
 import { decodeFrame, l4ChecksumOk, verifyIpv4Checksum } from './packets.js';
+import { requireTools } from './prerequisites.js';
 import type { RoutedContext, RoutedMode } from './routed-e2e.js';
 
 const BYTES = 1_000_000;
 
 async function directorTxChecksum(ctx: RoutedContext, on: boolean): Promise<void> {
   const d = ctx.fx.lab.directors[0]!;
-  await run('ip', ['netns', 'exec', d.ns, 'ethtool', '-K', d.ifname, 'tx', on ? 'on' : 'off']);
+  await setOffloads(d.ns, d.ifname, { tx: on });
 }
 
 /** Our own reading of every IPv4 TCP/UDP frame: header and innermost L4 checksums from scratch. */
@@ -56,6 +57,9 @@ async function verdictOf(where: string, cap: Capture): Promise<void> {
  */
 export function checksumCase(ctx: RoutedContext, mode: RoutedMode): void {
   it('transmits checksums that tshark and a recomputation accept at the receivers', async function () {
+    requireTools(this, 'tcpdump', 'tshark');
+    // Six transfers and three tshark passes: minutes on a loaded machine, seconds on an idle one.
+    this.timeout(300_000);
     const { lab, cleanup } = ctx.fx;
     const dirMac = lab.directors[0]!.mac;
     const rs1 = lab.realServers[0]!;

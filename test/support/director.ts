@@ -1,14 +1,15 @@
 // Mocha helpers that run a director inside a lab built by withLab: embedded through the Director
 // API (default) or as bin/director in the director namespace; stopped before the lab goes away.
 
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
+import { arpQuery } from '../../src/lab/arp-probe.js';
 import { startEmbedded, startProcess, waitForVip, type LabDirector } from '../../src/lab/director-runner.js';
 import { labKeepalivedConf, type LabConfigOptions } from '../../src/lab/keepalived.js';
-import { repoRoot } from '../../src/lab/services.js';
-import { skipWith, type LabFixture } from './netns.js';
+import type { LabHandle } from '../../src/lab/topology.js';
+import type { LabFixture } from './netns.js';
 
 export type DirectorKind = 'embedded' | 'process';
 
@@ -18,29 +19,12 @@ export interface DirectorFixture {
   readonly vipMac: string;
 }
 
-/**
- * Why a director of this kind cannot run here, or null. Only a missing entry point is a reason
- * to skip; one that exists but fails to load is a failure the test must show.
- */
-export function directorUnavailable(kind: DirectorKind): string | null {
-  const root = repoRoot();
-  const needed = kind === 'process'
-    ? [path.join('bin', 'director')]
-    : [path.join('src', 'director.ts')];
-  for (const f of needed) {
-    if (!existsSync(path.join(root, f))) return `${f} does not exist yet`;
-  }
-  return null;
-}
-
 /** Registers a before() hook (after withLab's) that starts a director and waits until it owns the VIP. */
 export function withDirector(fx: LabFixture, kind: DirectorKind = 'embedded', o: LabConfigOptions = {}): DirectorFixture {
   let director: LabDirector | null = null;
   let vipMac = '';
   before(async function () {
-    this.timeout(30_000);
-    const why = directorUnavailable(kind);
-    if (why !== null) skipWith(this, why);
+    this.timeout(60_000);
     const lab = fx.lab;
     const text = labKeepalivedConf(lab, o);
     if (kind === 'embedded') {
@@ -53,7 +37,7 @@ export function withDirector(fx: LabFixture, kind: DirectorKind = 'embedded', o:
     }
     const d = director;
     fx.cleanup.first(() => d.stop());
-    vipMac = await waitForVip(lab, 15_000, d);
+    vipMac = await waitForVip(lab, d);
   });
   return {
     get director(): LabDirector {
@@ -62,4 +46,9 @@ export function withDirector(fx: LabFixture, kind: DirectorKind = 'embedded', o:
     },
     get vipMac(): string { return vipMac; },
   };
+}
+
+/** The MAC that answers ARP for address on the router's LAN side within waitMs, or null. */
+export function arpFromRouter(lab: LabHandle, address: string, waitMs = 5000): Promise<string | null> {
+  return arpQuery({ ns: lab.router.ns, ifname: lab.router.ifname, address, timeoutMs: waitMs });
 }

@@ -1,5 +1,5 @@
 // A three-namespace line for native I/O tests (A --veth-- D --veth-- B), made and removed per
-// run with a unique prefix, plus small helpers to wait for conditions and run scripts inside.
+// run with a unique prefix, plus a helper to run scripts inside.
 
 import { Cleanup, makePrefix, sweepStale } from '../../src/lab/cleanup.js';
 import { addAddress, addNamespace, addVethPair, ipIn, linkInfo, linkUp, sysctl } from '../../src/lab/netns.js';
@@ -45,15 +45,6 @@ export async function pinNeighbours(line: Line): Promise<void> {
 
 export function nsPath(ns: string): string {
   return `/run/netns/${ns}`;
-}
-
-/** Resolves when check() is true; rejects after timeoutMs (generous: a loaded 2-core machine is slow) naming what was awaited. */
-export async function waitUntil(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Runs a node script (source text) inside ns, registered for cleanup. */

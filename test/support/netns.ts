@@ -1,33 +1,15 @@
 // Mocha helpers for netns tests: build a lab in before(), tear it down in after() even when a
-// test or the build failed, and skip with a printed reason when not root.
+// test or the build failed; the root check comes first (prerequisites.ts).
 
 import { Cleanup, makePrefix, sweepStale } from '../../src/lab/cleanup.js';
 import { buildLab, type LabHandle, type LabOptions } from '../../src/lab/topology.js';
 import { startRealServers } from '../../src/lab/services.js';
+import { run } from '../../src/lab/netns.js';
 import type { NsProcess } from '../../src/lab/process.js';
+import { needsRoot } from './prerequisites.js';
 
 /** Namespaces of test runs start with this family; lab up uses "dl". */
 export const TEST_FAMILY = 'dt';
-
-/** Why netns tests cannot run here, or null when they can. */
-export function netnsUnavailable(): string | null {
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    return 'needs root to create network namespaces (run as root, as CI does)';
-  }
-  return null;
-}
-
-/** Skips the current test or hook with a reason the summary reporter prints. */
-export function skipWith(ctx: Mocha.Context, reason: string): never {
-  const tag = (t: Mocha.Runnable): void => { (t as Mocha.Runnable & { skipReason?: string }).skipReason = reason; };
-  const tagSuite = (s: Mocha.Suite): void => { s.tests.forEach(tag); s.suites.forEach(tagSuite); };
-  const self = ctx.test as (Mocha.Runnable & { type?: string }) | undefined;
-  // In a before() hook the whole suite is skipped: every test in it gets the reason.
-  if (self?.type === 'hook' && self.parent !== undefined) tagSuite(self.parent);
-  else if (self !== undefined) tag(self);
-  console.log(`    skipped: ${reason}`);
-  ctx.skip();
-}
 
 export interface LabFixture {
   /** The lab; throws if read before before() finished. */
@@ -49,10 +31,9 @@ export function withLab(options: WithLabOptions): LabFixture {
   const cleanup = new Cleanup();
   let lab: LabHandle | null = null;
   const servers: NsProcess[] = [];
+  needsRoot();
   before(async function () {
     this.timeout(60_000);
-    const why = netnsUnavailable();
-    if (why !== null) skipWith(this, why);
     await sweepStale(TEST_FAMILY);
     const { startServers, udp, ...labOptions } = options;
     lab = await buildLab({ ...labOptions, prefix: makePrefix(TEST_FAMILY), cleanup });
@@ -70,4 +51,14 @@ export function withLab(options: WithLabOptions): LabFixture {
     cleanup,
     servers,
   };
+}
+
+/** A file as a process inside ns reads it (/proc/sys/net and /proc/net follow the reader's namespace). */
+export function readInNamespace(ns: string, file: string): Promise<string> {
+  return run('ip', ['netns', 'exec', ns, 'cat', file]);
+}
+
+/** A sysctl of ns, trimmed. */
+export async function readSysctl(ns: string, key: string): Promise<string> {
+  return (await readInNamespace(ns, `/proc/sys/${key.replace(/\./g, '/')}`)).trim();
 }

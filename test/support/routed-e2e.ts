@@ -3,16 +3,15 @@
 // mode's own test file adds its specific cases to the same suite through `extra`.
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import type { ForwardMethod } from '../../src/config/model.js';
 import type { LabDirector } from '../../src/lab/director-runner.js';
 import { DEFAULT_LIPS } from '../../src/lab/keepalived.js';
-import { listNamespaces } from '../../src/lab/netns.js';
-import { spawnInNamespace } from '../../src/lab/process.js';
-import { countHttp, HTTP_PORT, repoRoot, runClient, UDP_PORT } from '../../src/lab/services.js';
+import { countHttp, HTTP_PORT, runClient, UDP_PORT } from '../../src/lab/services.js';
 import { checksumCase } from './checksum-case.js';
-import { directorUnavailable, withDirector, type DirectorFixture } from './director.js';
-import { netnsUnavailable, skipWith, withLab, type LabFixture } from './netns.js';
+import { assertDemoSpread, runDemo } from './demo.js';
+import { withDirector, type DirectorFixture } from './director.js';
+import { withLab, type LabFixture } from './netns.js';
+import { needsRoot } from './prerequisites.js';
 
 export const BLOB = 20_000_000;
 
@@ -107,25 +106,11 @@ function transfer(fx: LabFixture, kind: 'download' | 'upload', seed: number): Re
 /** `director lab demo --mode NAME` through bin/director spreads 30 connections 10/10/10 and cleans up. */
 export function demoSuite(mode: string): void {
   describe(`director lab demo --mode ${mode} (needs root: creates network namespaces)`, function () {
-    this.timeout(60_000);
-    before(function () {
-      const why = netnsUnavailable() ?? directorUnavailable('process');
-      if (why !== null) skipWith(this, why);
-    });
+    this.timeout(150_000);
+    needsRoot();
 
     it('prints 10/10/10 for HTTP and UDP and removes the lab', async function () {
-      const p = spawnInNamespace(null, [process.execPath, path.join(repoRoot(), 'bin', 'director'), 'lab', 'demo',
-        '--mode', mode, '--connections', '30']);
-      const timer = setTimeout(() => { void p.stop(1000); }, 50_000);
-      const status = await p.exited;
-      clearTimeout(timer);
-      assert.equal(status.code, 0, p.stdout + p.stderr);
-      for (const rs of ['rs1', 'rs2', 'rs3']) assert.match(p.stdout, new RegExp(`^  ${rs}\\s+10 `, 'm'));
-      assert.match(p.stdout, /UDP echo .*\{"rs1":10,"rs2":10,"rs3":10\}/);
-      assert.match(p.stdout, /lab removed in/);
-      const prefix = /lab (\S+) built/.exec(p.stdout)?.[1] ?? '';
-      assert.notEqual(prefix, '');
-      assert.deepEqual((await listNamespaces()).filter((n) => n.startsWith(`${prefix}-`)), []);
+      await assertDemoSpread(await runDemo(['--mode', mode, '--connections', '30'], 120_000), 10);
     });
   });
 }

@@ -1,7 +1,7 @@
 // Health checks end to end in a network namespace: an embedded director (a TAP device there for
 // the data side, the netns option for the checks) runs TCP_CHECK, HTTP_GET, AGENT_CHECK and
 // MISC_CHECK through its runner inside the namespace against real servers there; a TCP server
-// that stops is marked Down within fall * delay_loop, and back Up with a slow-start ramp in the
+// that stops is marked Down after fall failed checks, and back Up with a slow-start ramp in the
 // weights. (That a Down server gets no new connections is test/unit/datapath-ipvs.)
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
@@ -10,6 +10,8 @@ import { Director } from '../../src/director.js';
 import type { RealServerHealth } from '../../src/health/stats.js';
 import { addNamespace, deleteNamespace, ipIn } from '../../src/lab/netns.js';
 import { spawnInNamespace, type NsProcess } from '../../src/lab/process.js';
+import { needsRoot } from '../support/prerequisites.js';
+import { waitUntil } from '../support/wait.js';
 
 const NS = `hc${process.pid}`;
 const BODY = 'ok\n';
@@ -24,6 +26,8 @@ http.createServer((req, res) => { res.end(req.url === '/healthz' ? ${JSON.string
 if (agentReply) net.createServer((s) => s.end(agentReply + '\\n')).listen(9999, addr, () => console.log('ready agent'));
 `;
 
+// Timeouts are far above what the checks need, so a loaded machine never fails a healthy server
+// (refused connections, the case under test, fail at once whatever the timeout).
 const CONFIG = `virtual_server 198.19.0.100 80 {
   protocol TCP
   lb_algo wlc
@@ -33,7 +37,7 @@ const CONFIG = `virtual_server 198.19.0.100 80 {
   real_server 198.19.0.11 80 {
     weight 100
     TCP_CHECK {
-      connect_timeout 1
+      connect_timeout 5
       retry 1
       delay_before_retry 0.5
       warmup 0
@@ -46,12 +50,12 @@ const CONFIG = `virtual_server 198.19.0.100 80 {
         path /healthz
         digest ${DIGEST}
       }
-      connect_timeout 1
+      connect_timeout 5
       warmup 0
     }
     AGENT_CHECK {
       connect_port 9999
-      connect_timeout 1
+      connect_timeout 5
       delay_loop 0.2
       warmup 0
     }
@@ -60,13 +64,11 @@ const CONFIG = `virtual_server 198.19.0.100 80 {
     weight 100
     MISC_CHECK {
       misc_path "ip -4 addr show dev lo | grep -q 198.19.0.13"
-      misc_timeout 2
+      misc_timeout 10
       warmup 0
     }
   }
 }`;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function serve(addr: string, agentReply?: string): NsProcess {
   return spawnInNamespace(NS, [process.execPath, '-e', SERVER, addr, ...(agentReply ? [agentReply] : [])]);
@@ -80,22 +82,13 @@ function health(d: Director): RealServerHealth[] {
   });
 }
 
-/** Polls until cond holds (bounded); returns the ms it took. */
-async function waitFor(what: string, cond: () => boolean, limitMs: number): Promise<number> {
-  const started = Date.now();
-  while (!cond()) {
-    if (Date.now() - started > limitMs) throw new Error(`not within ${limitMs} ms: ${what}`);
-    await sleep(50);
-  }
-  return Date.now() - started;
-}
-
 describe('health checks in a namespace (needs root: creates network namespaces)', function () {
   this.timeout(60_000);
   const servers: NsProcess[] = [];
   const log: string[] = [];
   let director: Director;
 
+  needsRoot();
   before(async () => {
     await addNamespace(NS);
     for (const a of ['198.19.0.11', '198.19.0.12', '198.19.0.13']) await ipIn(NS, ['addr', 'add', `${a}/32`, 'dev', 'lo']);
@@ -117,7 +110,7 @@ describe('health checks in a namespace (needs root: creates network namespaces)'
   });
 
   it('TCP, HTTP (digest), agent and a MISC script run inside the namespace pass', async () => {
-    await waitFor('three checks ran', () => health(director).every((rs) => rs.checks.every((c) => c.ok !== null)), 10_000);
+    await waitUntil('three checks ran', () => health(director).every((rs) => rs.checks.every((c) => c.ok !== null)));
     const rs = health(director);
     assert.deepEqual(rs.map((r) => r.state), ['up', 'up', 'up'], JSON.stringify(rs));
     assert.deepEqual(rs.flatMap((r) => r.checks.map((c) => [c.kind, c.ok])), [['tcp', true], ['http', true], ['agent', true], ['misc', true]]);
@@ -125,15 +118,23 @@ describe('health checks in a namespace (needs root: creates network namespaces)'
   });
 
   it('the agent\'s "50%" moves its server\'s weight toward 50, smoothed', async () => {
-    await waitFor('agent feedback applied', () => Math.abs(health(director)[1]!.weight - 50) < 10, 15_000);
+    await waitUntil('agent feedback applied', () => Math.abs(health(director)[1]!.weight - 50) < 10);
     assert.ok(log.some((l) => /^Setting weight of service 198.19.0.12:80 in VS 198.19.0.100:80 to \d+ \(load feedback\)$/.test(l)), log.join('\n'));
   });
 
-  it('a stopped TCP server is Down within fall * delay_loop, at weight 0', async () => {
+  it('a stopped TCP server goes Down after fall (2) failed checks, at weight 0', async () => {
     await servers[0]!.stop(1000);
-    const tookMs = await waitFor('198.19.0.11 Down', () => health(director)[0]!.state === 'down', 5000);
-    console.log(`      Down after ${tookMs} ms (fall 2 x delay_loop 1 s)`);
-    assert.ok(tookMs <= 2 * 1000 + 500, `took ${tookMs} ms`);
+    // Results reach the manager on this event loop, the second one delay_before_retry (0.5 s)
+    // after the first: a 10 ms poll sees the pending failure between them, however busy the
+    // machine. How long it took is printed, never judged (the dampener's timing is unit-tested).
+    let pendingWhileUp = 0;
+    const tookMs = await waitUntil('198.19.0.11 Down', () => {
+      const rs = health(director)[0]!;
+      if (rs.state === 'up') pendingWhileUp = Math.max(pendingWhileUp, rs.checks[0]!.pending);
+      return rs.state === 'down';
+    });
+    console.log(`      Down after ${tookMs} ms (delay_loop 1 s, then one retry after 0.5 s)`);
+    assert.equal(pendingWhileUp, 1, 'the first failure left it Up with one pending, the second took it Down');
     const rs1 = health(director)[0]!;
     assert.deepEqual([rs1.weight, rs1.available], [0, false]);
     assert.ok(log.some((l) => l.startsWith('TCP check on service 198.19.0.11:80 failed. (connect to 198.19.0.11:80: ECONNREFUSED')), log.join('\n'));
@@ -144,13 +145,13 @@ describe('health checks in a namespace (needs root: creates network namespaces)'
   it('back Up after a restart, with a slow-start ramp visible in the weights', async () => {
     servers[0] = serve('198.19.0.11');
     await servers[0].waitFor(/ready http/);
-    await waitFor('198.19.0.11 Up', () => health(director)[0]!.state === 'up', 5000);
+    // Every weight from the moment it is Up until the ramp ends at the configured 100.
     const weights: number[] = [];
-    const until = Date.now() + 4500;
-    while (Date.now() < until) {
-      weights.push(health(director)[0]!.weight);
-      await sleep(250);
-    }
+    await waitUntil('198.19.0.11 Up and ramped to weight 100', () => {
+      const rs = health(director)[0]!;
+      if (rs.state === 'up') weights.push(rs.weight);
+      return rs.state === 'up' && rs.weight === 100;
+    });
     console.log(`      weights after Up: ${[...new Set(weights)].join(' -> ')}`);
     assert.ok(weights[0]! > 0 && weights[0]! < 100, `ramp starts low: ${weights.join(' ')}`);
     assert.ok(new Set(weights).size >= 3, `several steps: ${weights.join(' ')}`);

@@ -37,14 +37,16 @@ export async function startCapture(cleanup: Cleanup, ns: string, ifname: string,
   // block up to a second, and a stop would lose it); -U writes each packet as it comes, so stopping early loses nothing; -Z root: tcpdump would
   // otherwise drop to a user who cannot write into our private temporary directory; -B: 32 MiB of
   // kernel buffer, as immediate mode with the default drops packets in a burst.
-  const p = spawnInNamespace(ns, ['timeout', String(o.maxSeconds ?? 20), 'tcpdump', '-Z', 'root', '-i', ifname, '-nn', '--immediate-mode', '-U', '-B', '32768', '-s', String(o.snaplen ?? 0),
+  // maxSeconds only bounds a capture nobody stops (stop() ends every one); a loaded machine may
+  // need long for the traffic in between.
+  const p = spawnInNamespace(ns, ['timeout', String(o.maxSeconds ?? 180), 'tcpdump', '-Z', 'root', '-i', ifname, '-nn', '--immediate-mode', '-U', '-B', '32768', '-s', String(o.snaplen ?? 0),
     '-c', String(o.maxPackets ?? 1000), '-w', file, filter]);
   cleanup.process(p);
   await waitListening(p);
   return { file, stop: async () => { await p.stop(1000); return readPcap(readFileSync(file)); } };
 }
 
-async function waitListening(p: NsProcess, timeoutMs = 5000): Promise<void> {
+async function waitListening(p: NsProcess, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!/listening on/.test(p.stderr)) {
     if (!p.running) throw new Error(`tcpdump in ${p.ns} exited: ${p.stderr.trim()} (${NEEDS})`);
@@ -93,7 +95,7 @@ export async function tsharkChecksums(file: string): Promise<TsharkVerdict> {
   try {
     out = await run('tshark', ['-n', '-r', file, '-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE',
       '-o', 'udp.check_checksum:TRUE', '-T', 'fields', '-E', 'separator=/t', '-e', 'frame.number',
-      ...STATUS_FIELDS.flatMap((f) => ['-e', `${f}.checksum.status`])], 60_000);
+      ...STATUS_FIELDS.flatMap((f) => ['-e', `${f}.checksum.status`])], 180_000);
   } catch (e) {
     throw new Error(`tshark could not read ${file}: ${(e as Error).message} (${NEEDS})`);
   }

@@ -10,8 +10,8 @@ async function main(): Promise<void> {
   const lab = await buildLab({ prefix: makePrefix('dt'), mode: 'dr', servers: 1, cleanup });
   await startRealServers(lab, cleanup);
   process.stdout.write(`built ${lab.prefix}\n`);
-  // Bounded: if nobody interrupts us, clean up and leave after 20 s.
-  setTimeout(() => { void cleanup.run().then(() => process.exit(3)); }, 20_000);
+  // Bounded: if nobody interrupts us, clean up and leave after 60 s (the test interrupts at once).
+  setTimeout(() => { void cleanup.run().then(() => process.exit(3)); }, 60_000);
 }
 
 main().catch((e: Error) => { process.stderr.write(`${e.message}\n`); process.exit(1); });

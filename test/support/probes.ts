@@ -85,7 +85,9 @@ export interface ProbeResult {
 
 /** Sends the probe from ns to host:port and reports the reply or ICMP error it got back. */
 export async function udpProbe(ns: string, host: string, port: number, o: UdpProbe): Promise<ProbeResult> {
-  const waitMs = o.waitMs ?? 1500;
+  // Every probe expects an answer (a reply or an ICMP error), which ends it at once: the wait
+  // only bounds a failure, so it is generous for a loaded machine.
+  const waitMs = o.waitMs ?? 10_000;
   const r = await runInNamespace(ns, ['python3', '-c', PROBE, host, String(port), String(o.size),
     String(o.ttl ?? 0), o.df === true ? '1' : '0', String(waitMs)], waitMs + 10_000);
   const line = r.stdout.trim().split('\n').pop() ?? '';

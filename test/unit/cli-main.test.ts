@@ -12,6 +12,7 @@ import { loadAddon } from '../../src/native/binding.js';
 import type { CliIo } from '../../src/cli/io.js';
 import type { DirectorOptions, DirectorStats } from '../../src/director.js';
 import type { SystemReader } from '../../src/preflight/reader.js';
+import { waitUntil } from '../support/wait.js';
 
 interface Captured extends CliIo {
   stdout: string[];
@@ -273,7 +274,8 @@ describe('cli: commands, help and exit statuses', () => {
     it('prints stats every --stats-interval seconds', async () => {
       const io = capture();
       const done = execute(runCommandWith(fakeDeps({ ...healthyReader, listDir: () => ['tun'] })), ['--config', path.join(dir, 'good.conf'), '--tap', 'dtap0', '--stats-interval', '0.02'], io);
-      await new Promise((r) => setTimeout(r, 90));
+      // Three intervals' worth of lines, however late a loaded machine runs the timer.
+      await waitUntil('three stats lines', () => io.stdout.filter((l) => l.startsWith('stats: ')).length >= 3);
       io.signal();
       assert.equal(await done, 0);
       assert.ok(io.stdout.filter((l) => l.startsWith('stats: ')).length >= 3, io.stdout.join('\n'));

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Lab UDP client: sends --count datagrams to --target IP:PORT, each from a fresh socket (a new
 // source port, so a balancer sees a new flow), waits for each echo, prints per-server counts as
-// one JSON line. --expect N (default: count) replies or it exits non-zero; --wait MS per reply.
+// one JSON line. --expect N (default: count) replies or it exits non-zero; --wait MS per reply
+// (default 5000: a reply ends the wait at once, so only a lost one costs the whole wait).
 // A reply from another address than the target counts as "wrongSource" and fails the run (a
 // connected socket, as real clients use, would never see it).
 'use strict';
@@ -13,7 +14,7 @@ const [host, portText] = String(args.target || '').split(':');
 const port = Number(portText || 5353);
 const total = intArg(args, 'count', 30);
 const expect = intArg(args, 'expect', total);
-const waitMs = intArg(args, 'wait', 1000);
+const waitMs = intArg(args, 'wait', 5000);
 const size = intArg(args, 'size', 32);
 const timeoutMs = intArg(args, 'timeout', 30000);
 

@@ -70,7 +70,7 @@ export function requireTools(ctx: Mocha.Context, ...tools: Tool[]): void {
   const absent = tools.filter((t) => !onPath(t));
   if (absent.length === 0) return;
   const pkgs = [...new Set(absent.map((t) => PACKAGES[t]))].join(' ');
-  missing(ctx, `needs ${absent.join(', ')} on PATH (Debian: apt-get install -y ${pkgs}; .ci/run installs it)`);
+  missing(ctx, `needs ${absent.join(', ')} on PATH (Debian: apt-get install -y ${pkgs}; .ci/run installs ${absent.length > 1 ? 'them' : 'it'})`);
 }
 
 /** pkg-config finds both libraries the AF_XDP port links against. */

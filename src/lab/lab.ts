@@ -78,7 +78,7 @@ function labOf(topology: LabHandle, cleanup: Cleanup): Lab {
     topology,
     keepalivedConf: labKeepalivedConf(topology),
     attachment: { interface: director.ifname, netns: director.ns, localAddress: director.address },
-    waitForVip: (timeoutMs = 15_000) => waitForVip(topology, timeoutMs),
+    waitForVip: (timeoutMs = 30_000) => waitForVip(topology, undefined, timeoutMs),
     async countHttp(connections) {
       const r = await countHttp(topology, topology.vip, connections);
       if (!r.ok) throw new Error(`HTTP through ${topology.vip}: ${JSON.stringify(r.result)}`);

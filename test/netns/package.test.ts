@@ -11,7 +11,8 @@ import path from 'node:path';
 import { makePrefix, removeByPrefix } from '../../src/lab/cleanup.js';
 import { listNamespaces } from '../../src/lab/netns.js';
 import { repoRoot } from '../../src/lab/services.js';
-import { netnsUnavailable, skipWith, TEST_FAMILY } from '../support/netns.js';
+import { TEST_FAMILY } from '../support/netns.js';
+import { needsRoot } from '../support/prerequisites.js';
 
 const PACKAGE = 'lvs-director';
 
@@ -56,9 +57,8 @@ describe('lvs-director packed, installed into another project and used by name (
   this.timeout(600_000);
   let work = '';
   const prefix = makePrefix(TEST_FAMILY);
+  needsRoot();
   before(function () {
-    const why = netnsUnavailable();
-    if (why !== null) skipWith(this, why);
     work = mkdtempSync(path.join(os.tmpdir(), 'director-pack-'));
   });
   after(async function () {

@@ -3,6 +3,8 @@
 // source port, so a balancer sees a new flow), waits for each echo, prints per-server counts as
 // one JSON line. --expect N (default: count) replies or it exits non-zero; --wait MS per reply
 // (default 5000: a reply ends the wait at once, so only a lost one costs the whole wait).
+// --first-port P: source ports P, P+1, ... instead of the kernel's (below the ephemeral range
+// they cannot meet flows of earlier runs, which a balancer still remembers).
 // A reply from another address than the target counts as "wrongSource" and fails the run (a
 // connected socket, as real clients use, would never see it).
 'use strict';
@@ -17,15 +19,25 @@ const expect = intArg(args, 'expect', total);
 const waitMs = intArg(args, 'wait', 5000);
 const size = intArg(args, 'size', 32);
 const timeoutMs = intArg(args, 'timeout', 30000);
+const firstPort = intArg(args, 'first-port', 0);
 
 // Every socket stays open until the run ends: a closed one's port could be drawn again by a
 // later socket, whose datagram would then join the earlier flow instead of being a new one.
 const open = [];
 
-function once(i) {
-  return new Promise((resolve) => {
+/** A socket bound to its own source port (the kernel's choice, or firstPort + i). */
+function bound(i) {
+  return new Promise((resolve, reject) => {
     const sock = dgram.createSocket('udp4');
     open.push(sock);
+    sock.once('error', reject);
+    sock.bind(firstPort === 0 ? 0 : firstPort + i, () => { sock.removeListener('error', reject); resolve(sock); });
+  });
+}
+
+async function once(i) {
+  const sock = await bound(i);
+  return new Promise((resolve) => {
     const payload = Buffer.alloc(size, 0x61 + (i % 26));
     const timer = setTimeout(() => resolve(null), waitMs);
     sock.on('message', (msg, rinfo) => {
@@ -57,4 +69,7 @@ async function main() {
 
 if (!host || !Number.isInteger(port)) { process.stderr.write('--target IP:PORT is required\n'); process.exit(2); }
 setTimeout(() => { process.stdout.write(JSON.stringify({ mode: 'udp', ok: false, error: 'timeout' }) + '\n'); process.exit(1); }, timeoutMs).unref();
-main();
+main().catch((e) => {
+  process.stdout.write(JSON.stringify({ mode: 'udp', ok: false, error: e.message }) + '\n');
+  process.exit(1);
+});

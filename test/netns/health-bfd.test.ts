@@ -11,8 +11,7 @@ import { Cleanup } from '../../src/lab/cleanup.js';
 import { ipIn } from '../../src/lab/netns.js';
 import { spawnInNamespace, type NsProcess } from '../../src/lab/process.js';
 import { buildCheckLab, startCheckDirector } from '../support/check-lab.js';
-import { netnsUnavailable, skipWith } from '../support/netns.js';
-import { requireTool } from '../support/tools.js';
+import { needsRoot, requireTools } from '../support/prerequisites.js';
 
 const WAIT_MS = 30_000;
 
@@ -81,10 +80,9 @@ describe('BFD_CHECK against keepalived\'s BFD (needs root: creates network names
     return p;
   }
 
+  needsRoot();
   before(async function () {
-    const why = netnsUnavailable();
-    if (why !== null) skipWith(this, why);
-    requireTool(this, 'keepalived', 'keepalived');
+    requireTools(this, 'keepalived');
     ({ dir, rs, tmp } = await buildCheckLab(cleanup, ['198.19.0.11']));
     fs.writeFileSync(path.join(tmp, 'peer.conf'), PEER_CONF);
     peer = startPeer();

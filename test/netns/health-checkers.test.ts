@@ -14,8 +14,7 @@ import { Cleanup } from '../../src/lab/cleanup.js';
 import { sysctl } from '../../src/lab/netns.js';
 import { spawnInNamespace, type NsProcess } from '../../src/lab/process.js';
 import { buildCheckLab, startCheckDirector } from '../support/check-lab.js';
-import { netnsUnavailable, skipWith } from '../support/netns.js';
-import { requireTool } from '../support/tools.js';
+import { needsRoot, requireTools } from '../support/prerequisites.js';
 
 /** Real server address, the server process's name for it (null: not a process), and how to flip it. */
 const SERVERS = [
@@ -134,10 +133,9 @@ describe('every checker against real servers in a namespace (needs root: creates
     for (const name of names) await servers!.waitFor(new RegExp(`(^|\\n)${word} ${name}\\n(?![\\s\\S]*(up|down) ${name}\\n)`), WAIT_MS);
   }
 
+  needsRoot();
   before(async function () {
-    const why = netnsUnavailable();
-    if (why !== null) skipWith(this, why);
-    requireTool(this, 'openssl', 'openssl');
+    requireTools(this, 'openssl');
     ({ dir, rs, tmp } = await buildCheckLab(cleanup, SERVERS.map((s) => s.address)));
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
       '-keyout', path.join(tmp, 'key.pem'), '-out', path.join(tmp, 'cert.pem'), '-days', '2', '-subj', '/CN=www.example.test'],

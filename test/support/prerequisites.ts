@@ -14,6 +14,8 @@ const PACKAGES = {
   tshark: 'tshark',
   python3: 'python3',
   'pkg-config': 'pkg-config',
+  openssl: 'openssl',
+  keepalived: 'keepalived',
 } as const;
 
 export type Tool = keyof typeof PACKAGES;

@@ -4,7 +4,8 @@
 
 import { buildArpRequest } from '../arp/arp-frames.js';
 import { formatMac, parseIpv4 } from '../net/addr.js';
-import { FrameKind, loadAddon, M, ParseError } from '../native/binding.js';
+import { loadAddon } from '../native/binding.js';
+import { FrameKind, Meta as M, ParseError } from '../native/layout.generated.js';
 import { netnsPath } from './netns.js';
 
 /** ARP operation 2: a reply (1 is a request). */

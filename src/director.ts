@@ -3,9 +3,12 @@
 // each part what it needs: the data plane gets the engine, port and table; the weight governor
 // the table; the health manager (when the config has checkers) the table, the governor and an
 // executor. It resolves with a running director; the CLI's `run` is a thin shell around it.
+// reload() (a Reloader over those parts) is the one way a running director's config changes.
 
 import type { DirectorConfig } from './config/model.js';
 import { WeightGovernor } from './control/governor.js';
+import type { ReloadResult } from './control/reload-changes.js';
+import { Reloader } from './control/reloader.js';
 import { DataPlane } from './datapath/data-plane.js';
 import { ServiceTable } from './datapath/service-table.js';
 import { collectStats, type DirectorStats } from './director-stats.js';
@@ -13,12 +16,13 @@ import { createExecutor } from './health/executor.js';
 import { HealthManager } from './health/manager.js';
 import { realServerHealth } from './health/stats.js';
 import { parseIpv4 } from './net/addr.js';
-import { readRoutes } from './net/routes.js';
+import { readRoutes, readRoutesAsync } from './net/routes.js';
 import { loadAddon } from './native/binding.js';
 import type { NativeEngine } from './native/types.js';
 import type { Clock } from './sched/types.js';
 
 export type { DirectorStats } from './director-stats.js';
+export type { ReloadChange, ReloadResult } from './control/reload-changes.js';
 
 export interface DirectorOptions {
   config: DirectorConfig;
@@ -45,23 +49,43 @@ export interface DirectorOptions {
   localAddress?: string;
   /** Connection table size; default 1,048,576. */
   connCapacity?: number;
-  /** Receives one line per event (attach, health changes, weight changes). */
+  /**
+   * IPVS expire_nodest_conn, for this config and every one reloaded: when set, a packet of a
+   * connection whose real server was removed expires the connection instead of it draining.
+   * Default: the config's global_defs `expire_nodest_conn`.
+   */
+  expireNodestConn?: boolean;
+  /** Receives one line per event (attach, health changes, weight changes, reload changes). */
   log?: (line: string) => void;
 }
 
 /** Expiry, ARP refresh, hold timeouts and slow-start ramps advance this often. */
 const TICK_MS = 1000;
 
+interface Parts {
+  plane: DataPlane;
+  governor: WeightGovernor;
+  health: HealthManager | null;
+  clock: Clock;
+  options: DirectorOptions;
+  log: (line: string) => void;
+}
+
 export class Director {
   private readonly timer: NodeJS.Timeout;
   private stopping: Promise<void> | null = null;
+  private readonly reloader: Reloader;
+  private health: HealthManager | null;
 
-  private constructor(
-    private readonly plane: DataPlane,
-    private readonly governor: WeightGovernor,
-    private readonly health: HealthManager | null,
-    private readonly clock: Clock,
-  ) {
+  private constructor(private readonly parts: Parts) {
+    const { plane, governor, clock, options, log } = parts;
+    this.health = parts.health;
+    this.reloader = new Reloader({
+      plane, governor, clock, log,
+      routes: () => readRoutesAsync(options.netns),
+      adoptHealth: (table) => this.adoptHealth(table),
+      effective: (config) => effectiveConfig(config, options),
+    });
     this.timer = setInterval(() => {
       plane.tick();
       governor.tick();
@@ -75,20 +99,33 @@ export class Director {
   static async start(options: DirectorOptions): Promise<Director> {
     const log = options.log ?? (() => {});
     const clock: Clock = { now: () => performance.now() };
-    const table = ServiceTable.build(options.config, clock);
+    const table = ServiceTable.build(effectiveConfig(options.config, options), clock);
     const plane = openPlane(options, table, clock, log);
     const governor = new WeightGovernor({ table, clock, log });
     const health = startHealth(options, table, governor, clock, log);
     const info = plane.portInfo;
     log(`director: attached to ${info.name} (${info.mac}, ${info.kind}), ${table.services.length} services`);
-    return new Director(plane, governor, health, clock);
+    return new Director({ plane, governor, health, clock, options, log });
   }
 
   /** Counters and state as one JSON-able object, read at call time (also after stop()). */
   stats(): DirectorStats {
-    const now = this.clock.now();
-    const { health, governor } = this;
-    return collectStats(this.plane, now, health ? (dest) => realServerHealth(health, governor, dest, now) : undefined);
+    const { plane, governor, clock } = this.parts;
+    const now = clock.now();
+    const health = this.health;
+    return collectStats(plane, now, health ? (dest) => realServerHealth(health, governor, dest, now) : undefined);
+  }
+
+  /**
+   * Applies config as a diff to the running director. It is checked whole first (services,
+   * FULLNAT groups, room for the ids, a route to every real server, re-read now): if anything
+   * is wrong the result says why (ok false, also logged) and nothing changed. Otherwise
+   * unchanged services and real servers keep their connections, counters, health and slow
+   * start; added ones join; removed ones drain; every change is logged and returned. Calls are
+   * applied one at a time, in order: a second waits for the first.
+   */
+  reload(config: DirectorConfig): Promise<ReloadResult> {
+    return this.reloader.reload(config);
   }
 
   /** Stops checks, timers and the engine; calling it again returns the same promise. */
@@ -99,9 +136,22 @@ export class Director {
 
   private async shutdown(): Promise<void> {
     clearInterval(this.timer);
+    await this.reloader.close();
     await this.health?.stop();
-    this.plane.close();
+    this.parts.plane.close();
   }
+
+  /** Health follows the table: a manager is started the first time a config has checkers. */
+  private adoptHealth(table: ServiceTable): void {
+    if (this.health !== null) this.health.adopt(table);
+    else this.health = startHealth(this.parts.options, table, this.parts.governor, this.parts.clock, this.parts.log);
+  }
+}
+
+/** The config as run: the expireNodestConn option, when given, wins over global_defs. */
+function effectiveConfig(config: DirectorConfig, o: DirectorOptions): DirectorConfig {
+  if (o.expireNodestConn === undefined) return config;
+  return { ...config, globalDefs: { ...config.globalDefs, expireNodestConn: o.expireNodestConn } };
 }
 
 function openPlane(o: DirectorOptions, table: ServiceTable, clock: Clock, log: (line: string) => void): DataPlane {

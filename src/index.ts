@@ -1,7 +1,7 @@
 // The package's public API (`import { Director } from 'lvs-director'`): the embeddable director,
 // the keepalived.conf loader, the network-namespace lab, and the types they take and return.
 
-export { Director, type DirectorOptions, type DirectorStats } from './director.js';
+export { Director, type DirectorOptions, type DirectorStats, type ReloadChange, type ReloadResult } from './director.js';
 export type { RealServerStats, ServiceStats } from './director-stats.js';
 export { loadKeepalivedConfig, parseKeepalivedConfig } from './config/load.js';
 export {

@@ -74,6 +74,10 @@ export class ArpResolver {
     this.ready = new Uint8Array(capacity);
   }
 
+  /** How many more neighbours want() can take. */
+  get room(): number {
+    return this.ready.length - this.byId.length;
+  }
 
   get(ip: number): ArpEntry | undefined {
     return this.entries.get(ip);

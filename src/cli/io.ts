@@ -6,6 +6,11 @@ export interface CliIo {
   err(line: string): void;
   /** Resolves when SIGINT or SIGTERM arrives (tests resolve it themselves). */
   waitForSignal(): Promise<string>;
+  /**
+   * Calls handler on every SIGHUP until the returned function is called; while subscribed, a
+   * HUP no longer ends the process. Absent: the command has no reload.
+   */
+  onHangup?(handler: () => void): () => void;
 }
 
 export const processIo: CliIo = {
@@ -21,6 +26,11 @@ export const processIo: CliIo = {
       process.on('SIGINT', handler);
       process.on('SIGTERM', handler);
     }),
+  onHangup: (handler) => {
+    const listener = (): void => handler();
+    process.on('SIGHUP', listener);
+    return () => void process.off('SIGHUP', listener);
+  },
 };
 
 /** Exit statuses: 0 ok, 1 failure (bad config, failed check), 2 usage error. */

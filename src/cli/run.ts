@@ -1,7 +1,10 @@
 // `director run`: load the config, run the preflight checks, start a Director and keep it running
-// until SIGINT/SIGTERM, printing stats at an interval.
+// until SIGINT/SIGTERM, printing stats at an interval; SIGHUP re-reads the config file and
+// reloads it (a config that fails is logged and the running one stays).
 
+import { loadKeepalivedConfig } from '../config/load.js';
 import type { DirectorConfig } from '../config/model.js';
+import { rejectionLine, type ReloadResult } from '../control/reload-changes.js';
 import { isIPv4 } from '../net/addr.js';
 import type { DirectorOptions, DirectorStats } from '../director.js';
 import { formatFinding, hasErrors, runPreflight } from '../preflight/preflight.js';
@@ -15,6 +18,7 @@ import { EXIT_FAIL, EXIT_OK, type CliIo } from './io.js';
 export interface RunnableDirector {
   stop(): Promise<void>;
   stats(): DirectorStats;
+  reload(config: DirectorConfig): Promise<ReloadResult>;
 }
 
 export interface RunDeps {
@@ -59,7 +63,9 @@ export function runCommandWith(deps: RunDeps): Command {
       summary: 'run a director from a keepalived.conf',
       synopsis: '--config FILE (--interface IF | --tap NAME) [options]',
       about: `Loads a keepalived.conf, checks the system (capabilities, interface, ip_forward, rp_filter, VIPs
-the kernel would own), then runs the director in the foreground until SIGINT or SIGTERM.`,
+the kernel would own), then runs the director in the foreground until SIGINT or SIGTERM. SIGHUP
+re-reads the config file and applies the changes without dropping connections; a config that
+does not load or apply is logged and the running one stays.`,
       options: OPTIONS,
       footer: 'exit status: 0 stopped cleanly, 1 config error, preflight error or start failure, 2 usage error',
     },
@@ -91,7 +97,24 @@ async function run(v: RunValues, io: CliIo, deps: RunDeps): Promise<number> {
   if (v.io !== undefined) options.io = v.io;
   if (v['rx-ring'] !== undefined) options.rxRing = v['rx-ring'];
   if (v['local-address'] !== undefined) options.localAddress = v['local-address'];
-  return runDirector(() => deps.startDirector(options), statsInterval, io);
+  return runDirector(() => deps.startDirector(options), v.config, statsInterval, io);
+}
+
+/**
+ * Loads file and reloads director with it: a file that does not load is refused like a config
+ * the director refuses (logged, the running one stays). What SIGHUP does.
+ */
+export async function reloadConfigFile(director: RunnableDirector, file: string, io: CliIo): Promise<ReloadResult> {
+  let config: DirectorConfig;
+  try {
+    config = loadKeepalivedConfig(file);
+  } catch (err) {
+    const error = (err as Error).message;
+    io.out(rejectionLine(error));
+    return { ok: false, changes: [], error };
+  }
+  for (const w of config.warnings) io.err(`warning: ${w.message}`);
+  return director.reload(config);
 }
 
 function preflightPasses(config: DirectorConfig, v: RunValues, io: CliIo, deps: RunDeps): boolean {
@@ -105,20 +128,35 @@ function preflightPasses(config: DirectorConfig, v: RunValues, io: CliIo, deps: 
   return false;
 }
 
-async function runDirector(start: () => Promise<RunnableDirector>, statsInterval: number, io: CliIo): Promise<number> {
-  let director: RunnableDirector;
+async function runDirector(start: () => Promise<RunnableDirector>, file: string, statsInterval: number, io: CliIo): Promise<number> {
+  // Listening from the start: a HUP while starting is applied once the director runs, not fatal.
+  let director: RunnableDirector | null = null;
+  let hangups = 0;
+  const reload = (d: RunnableDirector): void => {
+    reloadConfigFile(d, file, io).catch((err: Error) => io.err(`error: reload failed: ${err.message}`));
+  };
+  const onHup = (): void => {
+    io.out(`director: SIGHUP, reloading ${file}`);
+    if (director === null) hangups++;
+    else reload(director);
+  };
+  const unsubscribe = io.onHangup?.(onHup) ?? (() => {});
   try {
     director = await start();
   } catch (err) {
+    unsubscribe();
     io.err(`error: director failed to start: ${(err as Error).message}`);
     return EXIT_FAIL;
   }
-  const printStats = () => io.out(`stats: ${JSON.stringify(director.stats())}`);
+  const running = director;
+  if (hangups > 0) reload(running);
+  const printStats = () => io.out(`stats: ${JSON.stringify(running.stats())}`);
   const timer = statsInterval > 0 ? setInterval(printStats, statsInterval * 1000) : null;
   const signal = await io.waitForSignal();
+  unsubscribe();
   if (timer) clearInterval(timer);
   io.out(`director: ${signal}, stopping`);
-  await director.stop();
+  await running.stop();
   printStats();
   return EXIT_OK;
 }

@@ -52,6 +52,8 @@ const HANDLERS: Record<string, Handler> = {
   vrrp_garp_lower_prio_repeat: (g, s) => { g.garp.lowerPrioRepeat = v.uint(s, oneArg(s, 'COUNT'), 0, MAX_REPEAT); },
   vrrp_lower_prio_no_advert: (g, s) => { g.vrrpLowerPrioNoAdvert = v.optionalBool(s); },
   vrrp_higher_prio_send_advert: (g, s) => { g.vrrpHigherPrioSendAdvert = v.optionalBool(s); },
+  // A director extension: IPVS sets this with sysctl net.ipv4.vs.expire_nodest_conn.
+  expire_nodest_conn: (g, s) => { g.expireNodestConn = v.optionalBool(s); },
 };
 
 function oneArg(s: Statement, shape: string): string {

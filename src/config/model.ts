@@ -294,6 +294,12 @@ export interface GlobalDefsConfig {
   vrrpLowerPrioNoAdvert: boolean;
   /** vrrp_higher_prio_send_advert: a master sends one advert before yielding. */
   vrrpHigherPrioSendAdvert: boolean;
+  /**
+   * director extension `expire_nodest_conn` (IPVS's sysctl of that name): a packet of a
+   * connection whose real server was removed expires the connection (the packet is dropped,
+   * or scheduled afresh when it may start a connection) instead of the connection draining.
+   */
+  expireNodestConn: boolean;
 }
 
 /** Gratuitous ARP timing (garp_master_* / garp_lower_prio_*), seconds. */
@@ -401,7 +407,7 @@ export function defaultGarp(): GarpConfig {
 export function defaultGlobalDefs(): GlobalDefsConfig {
   return {
     vrrpVersion: 2, scriptUser: null, enableScriptSecurity: false, lvsSyncDaemon: null, garp: defaultGarp(),
-    vrrpLowerPrioNoAdvert: false, vrrpHigherPrioSendAdvert: false,
+    vrrpLowerPrioNoAdvert: false, vrrpHigherPrioSendAdvert: false, expireNodestConn: false,
   };
 }
 

@@ -181,6 +181,12 @@ export class ConnTable {
     this.live--;
   }
 
+  /** Frees an entry before its deadline (the caller has released what it held). */
+  evict(e: number): void {
+    this.wheel.cancel(e);
+    this.remove(e);
+  }
+
   /** Expires every entry whose deadline passed; onExpire runs before each entry is freed. */
   expire(nowSeconds: number, onExpire: (entry: number) => void): number {
     return this.wheel.advance(nowSeconds, (e) => {

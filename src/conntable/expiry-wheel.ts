@@ -86,6 +86,11 @@ export class ExpiryWheel {
     this.heads[slot] = entry;
   }
 
+  /** Takes an entry off the wheel (it is expired by its owner now, not by the wheel). */
+  cancel(entry: number): void {
+    this.unlink(entry);
+  }
+
   private unlink(entry: number): void {
     const p = this.prev[entry]!;
     const n = this.next[entry]!;

@@ -8,7 +8,7 @@ import type { ArpResolver } from '../arp/resolver.js';
 import { ConnFlag, type ConnTable, KeyKind } from '../conntable/conn-table.js';
 import { Action, FragBits, FrameKind, Meta, Verdict } from '../native/layout.generated.js';
 import type { RouteTable } from '../net/routes.js';
-import type { Clock, SchedPacket } from '../sched/types.js';
+import { DestFlags, type Clock, type SchedPacket } from '../sched/types.js';
 import { ConnFactory } from './conn-factory.js';
 import { FlowDirection, type ConnStateModel, type FlowDirectionValue } from './conn-state-model.js';
 import { DropReason, type DropCounters, type DropReasonValue } from './drop-reasons.js';
@@ -122,6 +122,17 @@ export class Classifier {
     const dport = meta[mb + Meta.DST_PORT]!;
     // int32 arguments: no heap number per packet (see ConnTable.lookup).
     let hit = this.d.conns.lookup(meta[mb + Meta.HASH]! | 0, proto, src | 0, sport, dst | 0, dport);
+    if (hit >= 0 && (hit & 1) === KeyKind.IN && this.services.expireNodestConn && this.destGone(hit >> 1)) {
+      // IPVS expire_nodest_conn: the connection ends now; a packet that may open one is
+      // scheduled afresh (as current kernels do), anything else is dropped.
+      this.factory.release(hit >> 1);
+      this.d.conns.evict(hit >> 1);
+      hit = -1;
+      if (proto === PROTO_TCP && (meta[mb + Meta.TCP_FLAGS]! & (TCP_SYN | TCP_RST)) !== TCP_SYN) {
+        this.drop(vb, DropReason.DEST_GONE);
+        return;
+      }
+    }
     if (hit < 0) {
       const svc = this.services.find(proto, dst, dport);
       if (!svc) {
@@ -142,6 +153,12 @@ export class Classifier {
     }
     this.forward(hit, mb, vb, true);
     if (frag & FragBits.MF) this.frags.remember(proto, src, dst, meta[mb + Meta.IP_ID]!, hit, this.nowSec);
+  }
+
+  /** True when a connection's real server is no longer available (removed, or failed without inhibit_on_failure). */
+  private destGone(e: number): boolean {
+    const dest = this.services.destById[this.d.conns.dest[e]!];
+    return dest === undefined || (dest.flags & DestFlags.AVAILABLE) === 0;
   }
 
   /** Non-first fragments carry no ports: they follow their first fragment, or are orphans. */

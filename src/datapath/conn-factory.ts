@@ -76,7 +76,8 @@ export class ConnFactory {
       detachConn(tpl);
       this.templateOf[e] = undefined;
     }
-    if (c.flags[e]! & ConnFlag.OUT_TO_LIP) this.services.serviceById[c.service[e]!]?.localPorts?.release(c.laddr[e]!, c.lport[e]!);
+    // By address, not by the service's group: a reload may have moved the address to another group.
+    if (c.flags[e]! & ConnFlag.OUT_TO_LIP) this.services.releaseLocalPort(c.laddr[e]!, c.lport[e]!);
   }
 
   /** Once a second: persistence templates whose time is up. */

@@ -16,7 +16,8 @@ import type { ConnStateModel } from './conn-state-model.js';
 import { DropCounters, DropReason } from './drop-reasons.js';
 import { HoldQueue } from './hold-queue.js';
 import { ipvsStateModel } from './ipvs-state-model.js';
-import type { ServiceTable } from './service-table.js';
+import { flagsAfterThresholdChange } from '../ipvs/thresholds.js';
+import type { ConnMethodValue, ServiceTable, TablePlan } from './service-table.js';
 
 /** Held frames older than this are dropped (Linux drops unresolved queues after ~3 s too). */
 const HOLD_MAX_AGE_MS = 3000;
@@ -110,18 +111,60 @@ export class DataPlane {
   }
 
   /**
-   * Swaps in a table built from the one in force (ServiceTable.build with it as previous).
-   * Batches run on this thread, so the swap falls between two of them; connections keep their
-   * real servers by id, and those of removed ones drain.
+   * Checks that plan can run on this port before anything changes: every real server has a
+   * next hop (under routes, when given: the routes it would run with) and the neighbour table
+   * has room for the new ones. On an XDP port it also widens the steering to the addresses of
+   * both tables, so nothing is lost at the swap. Throws, having changed nothing else.
    */
-  install(table: ServiceTable): void {
+  prepare(plan: TablePlan, routes?: readonly Route[]): void {
+    const table = routes ? new RouteTable(routes) : this.routes;
+    const fresh = new Set<number>();
+    for (const d of plan.dests) {
+      const hop = nextHopOf(d.method, d.addr, table);
+      if (hop < 0) throw new Error(`no route to real server ${formatIpv4(d.addr)} (${d.key})`);
+      if (this.arp.get(hop) === undefined) fresh.add(hop);
+    }
+    if (fresh.size > this.arp.room) {
+      throw new Error(`${fresh.size} new next hops, but the neighbour table has room for ${this.arp.room}`);
+    }
+    if (this.portInfo.kind !== 'xdp') return;
+    const owned = new Set([...this.services.ownedAddresses, ...plan.ownedAddresses]);
+    const nat = (dests: Iterable<{ method: ConnMethodValue; addr: number }>) => [...dests].filter((d) => d.method === Method.NAT).map((d) => d.addr);
+    try {
+      this.engine.setXdpAddresses(this.port, { owned: [...owned], natSources: [...new Set([...nat(this.services.dests), ...nat(plan.dests)])] });
+    } catch (err) {
+      this.steerXdp(this.services);
+      throw err;
+    }
+  }
+
+  /**
+   * Swaps in a table built from the one in force (ServiceTable.build with it as previous), with
+   * the routes it was prepared with. Batches run on this thread, so the swap falls between two
+   * of them; connections keep their real servers by id (and their forwarding method), those of
+   * removed ones drain. New thresholds apply at once; new VIPs are announced.
+   */
+  install(table: ServiceTable, routes?: readonly Route[]): void {
     if (table.registry !== this.services.registry) throw new Error('director: a new service table must be built from the one in force');
+    if (routes) this.routes.replace(routes);
     this.resolveDests(table, this.routes);
-    this.steerXdp(table);
-    const announced = this.services.ownedAddresses;
+    const before = this.services;
+    for (const dest of table.dests) {
+      const was = before.destById[dest.id]?.config;
+      const now = dest.config;
+      if (was === undefined || (was.upperThreshold === now.upperThreshold && was.lowerThreshold === now.lowerThreshold)) continue;
+      dest.flags = flagsAfterThresholdChange(dest, { upper: was.upperThreshold, lower: was.lowerThreshold },
+        { upper: now.upperThreshold, lower: now.lowerThreshold });
+    }
     this.services = table;
     this.classifier.setServices(table);
-    this.announce([...table.ownedAddresses].filter((a) => !announced.has(a)));
+    try {
+      this.steerXdp(table);
+    } catch {
+      // Only narrows what prepare() widened (old and new addresses): the wider set stays, which
+      // costs the kernel the frames of addresses the director no longer serves, nothing more.
+    }
+    this.announce([...table.ownedAddresses].filter((a) => !before.ownedAddresses.has(a)));
   }
 
   /** The once-a-second work: expiry, ARP refresh, hold timeouts, drained ids. */
@@ -149,7 +192,7 @@ export class DataPlane {
    */
   private resolveDests(table: ServiceTable, routes: RouteTable): void {
     for (const dest of table.dests) {
-      const hop = dest.method === Method.DR || dest.method === Method.TUN ? dest.addr : routes.nextHop(dest.addr);
+      const hop = nextHopOf(dest.method, dest.addr, routes);
       if (hop < 0) throw new Error(`director: no route to real server ${formatIpv4(dest.addr)}`);
       const neighbour = this.arp.want(hop);
       if (!neighbour) throw new Error('director: too many next hops for the neighbour table');
@@ -194,4 +237,9 @@ export class DataPlane {
     });
     if (slots.length) this.engine.transmitHeld(slots.length);
   }
+}
+
+/** DR and TUN reach a real server on the segment itself (as IPVS requires); NAT and FULLNAT by route. */
+function nextHopOf(method: ConnMethodValue, addr: number, routes: RouteTable): number {
+  return method === Method.DR || method === Method.TUN ? addr : routes.nextHop(addr);
 }

@@ -34,6 +34,12 @@ export const DropReason = {
    * connection: echo replies, timestamps, redirects and the like.
    */
   ICMP_OTHER: 14,
+  /**
+   * With expire_nodest_conn: a packet of a connection whose real server is gone (removed by a
+   * reload, or by a failed check without inhibit_on_failure), which expired the connection and
+   * cannot start a new one (a TCP segment without SYN).
+   */
+  DEST_GONE: 15,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];

@@ -215,7 +215,8 @@ export class IdentityRegistry {
     }
   }
 
-  private checkRoom(services: readonly ServiceIdentity[]): void {
+  /** Throws, changing nothing, when assign(services) would not fit the ids into 16 bits. */
+  checkRoom(services: readonly ServiceIdentity[]): void {
     const newServices = services.filter((s) => this.serviceIds.idOf(s.key) === undefined).length;
     const newDests = services.flatMap((s) => s.dests).filter((d) => this.destIds.idOf(d.key) === undefined).length;
     if (this.serviceIds.inUse + newServices > MAX_IDS) {

@@ -1,10 +1,12 @@
 // The immutable table of virtual services and real servers the data path runs on, built by the
-// control plane from a validated config and the table it replaces: the same identity keeps its
-// id (and with it its connections, counts, weight and counters), a removed real server drains.
-// The data path swaps a whole new table in between two batches.
+// control plane from a validated config and the table it replaces, in two steps: plan() checks
+// the config against the running table and changes nothing, so a reload can still refuse it;
+// commit() gives identities their ids. The same identity keeps its id (and with it its
+// connections, counts, weight and counters), a removed real server drains. The data path swaps
+// a whole new table in between two batches.
 
 import type { DirectorConfig, ForwardMethod, RealServerConfig, VirtualServerConfig } from '../config/model.js';
-import { LocalPortAllocator } from '../fullnat/lport-allocator.js';
+import { LocalAddressPorts, LocalPortAllocator } from '../fullnat/lport-allocator.js';
 import { parseNetmask } from '../ipvs/persistence.js';
 import { Method, type MethodValue } from '../native/layout.generated.js';
 import { parseIpv4 } from '../net/addr.js';
@@ -85,7 +87,21 @@ interface ServicePlan {
   readonly scheduler: Scheduler;
   readonly localPorts: LocalPortAllocator | null;
   readonly persistNetmask: number;
-  readonly dests: ReadonlyArray<{ rs: RealServerConfig; key: string; addr: number }>;
+  readonly dests: readonly PlannedDest[];
+}
+
+/** A real server of a plan, before it has an id. */
+export interface PlannedDest {
+  readonly rs: RealServerConfig;
+  readonly key: string;
+  readonly addr: number;
+  readonly method: ConnMethodValue;
+}
+
+/** FULLNAT local addresses of a plan: the groups, and every address's ports (kept ones shared with the old table). */
+interface LocalPlan {
+  readonly allocators: ReadonlyMap<string, LocalPortAllocator>;
+  readonly ports: ReadonlyMap<number, LocalAddressPorts>;
 }
 
 const EMPTY = -1;
@@ -103,7 +119,67 @@ function slotHash(proto: number, addr: number, port: number): number {
   return h ^ (h >>> 16); // int32, masked by the callers: no heap number on return
 }
 
+/**
+ * A config checked against the table it would replace, with nothing changed yet: what the data
+ * plane checks before a reload goes ahead (every real server reachable), then commit().
+ */
+export class TablePlan {
+  private committed = false;
+
+  constructor(
+    private readonly config: DirectorConfig,
+    private readonly clock: Clock,
+    private readonly registry: IdentityRegistry,
+    private readonly previous: ServiceTable | undefined,
+    private readonly services: readonly ServicePlan[],
+    private readonly locals: LocalPlan,
+  ) {}
+
+  /** Every real server of the new config. */
+  get dests(): PlannedDest[] {
+    return this.services.flatMap((s) => s.dests);
+  }
+
+  /** VIPs and local addresses of the new config (the old table's draining ones are not included). */
+  get ownedAddresses(): Set<number> {
+    return new Set([...this.services.map((s) => s.vip), ...this.locals.ports.keys()]);
+  }
+
+  /**
+   * Gives the plan's services and real servers their ids (those they had, or new ones) and
+   * builds the table; real servers that left start draining. Once only.
+   */
+  commit(): ServiceTable {
+    if (this.committed) throw new Error('director: a table plan is committed once');
+    this.committed = true;
+    const { registry, clock, previous, services: plans } = this;
+    const ids = registry.assign(plans.map((p) => ({ key: p.key, dests: p.dests.map((d) => ({ key: d.key, weight: d.rs.weight })) })));
+    const services = plans.map((plan, i) => {
+      const sid = ids.services[i] ?? EMPTY;
+      const dests = plan.dests.map((d, j) => new RuntimeDest(ids.dests[i]?.[j] ?? EMPTY, sid, d.addr, d.rs.port, d.method, d.rs, registry.dests));
+      return runtimeService(plan, sid, dests, clock, previous?.serviceById[sid]);
+    });
+    const drainingDests = [...registry.draining].flatMap((id) => previous?.destById[id] ?? []);
+    const drainingServices = [...registry.drainingServices()].flatMap((id) => previous?.serviceById[id] ?? []);
+    return new ServiceTable({
+      registry, clock, services, drainingServices, drainingDests, locals: this.locals,
+      expireNodestConn: this.config.globalDefs.expireNodestConn,
+    });
+  }
+}
+
+interface TableParts {
+  registry: IdentityRegistry;
+  clock: Clock;
+  services: RuntimeService[];
+  drainingServices: RuntimeService[];
+  drainingDests: RuntimeDest[];
+  locals: LocalPlan;
+  expireNodestConn: boolean;
+}
+
 export class ServiceTable {
+  readonly registry: IdentityRegistry;
   /** Services in config order. */
   readonly services: readonly RuntimeService[];
   /** Real servers of every service, in config order. */
@@ -114,31 +190,38 @@ export class ServiceTable {
   readonly serviceById: readonly RuntimeService[];
   /** Addresses the director answers ARP for (VIPs, draining ones too, and local addresses). */
   readonly ownedAddresses: ReadonlySet<number>;
+  /** One allocator per local_address_group: services sharing a group share its ports. */
+  readonly allocators: ReadonlyMap<string, LocalPortAllocator>;
+  /**
+   * Every FULLNAT local address's ports: the groups' addresses, and addresses no group lists any
+   * more while connections still hold ports on them.
+   */
+  readonly localAddresses: ReadonlyMap<number, LocalAddressPorts>;
+  /** IPVS expire_nodest_conn: a packet of a connection whose real server is gone expires it. */
+  readonly expireNodestConn: boolean;
+  private readonly clock: Clock;
   private readonly slots: Int32Array;
   private readonly slotMask: number;
   /** ownedAddresses as an open-addressing set (0 = empty): the hot path must not box numbers. */
   private readonly ownedSlots: Uint32Array;
 
-  private constructor(
-    readonly registry: IdentityRegistry,
-    private readonly clock: Clock,
-    services: RuntimeService[],
-    drainingServices: RuntimeService[],
-    drainingDests: RuntimeDest[],
-    /** One allocator per local_address_group: services sharing a group share its ports. */
-    readonly allocators: ReadonlyMap<string, LocalPortAllocator>,
-  ) {
-    this.services = services;
-    this.dests = services.flatMap((s) => s.sched.dests);
-    this.destById = byId([...this.dests, ...drainingDests]);
-    this.serviceById = byId([...services, ...drainingServices]);
-    const owned = new Set<number>();
-    for (const alloc of allocators.values()) for (const lip of alloc.addresses) owned.add(lip);
+  /** Tables come from ServiceTable.plan(...).commit() (or build()), never from here. */
+  constructor(p: TableParts) {
+    this.registry = p.registry;
+    this.clock = p.clock;
+    this.services = p.services;
+    this.allocators = p.locals.allocators;
+    this.localAddresses = p.locals.ports;
+    this.expireNodestConn = p.expireNodestConn;
+    this.dests = p.services.flatMap((s) => s.sched.dests);
+    this.destById = byId([...this.dests, ...p.drainingDests]);
+    this.serviceById = byId([...p.services, ...p.drainingServices]);
+    const owned = new Set<number>(this.localAddresses.keys());
     for (const svc of this.serviceById) owned.add(svc.vip);
     this.ownedAddresses = owned;
-    this.slotMask = tableSize(services.length) - 1;
+    this.slotMask = tableSize(p.services.length) - 1;
     this.slots = new Int32Array(this.slotMask + 1).fill(EMPTY);
-    services.forEach((svc, position) => {
+    p.services.forEach((svc, position) => {
       let i = slotHash(svc.proto, svc.vip, svc.vport) & this.slotMask;
       while (this.slots[i] !== EMPTY) i = (i + 1) & this.slotMask;
       this.slots[i] = position;
@@ -153,26 +236,24 @@ export class ServiceTable {
   }
 
   /**
-   * Builds the table for config. With the table it replaces: the same identities keep their ids
-   * and state, an unchanged scheduler keeps its state (told about the new list, as IPVS's
-   * upd_dest), local address groups that did not change keep their ports, and real servers that
-   * left drain. Throws, changing nothing, on a config it cannot run.
+   * Checks config against the table it would replace (previous) without changing anything:
+   * every service resolvable, nothing configured twice, FULLNAT groups in place, room for the
+   * ids. Throws on a config it cannot run. With previous, the committed table keeps the same
+   * identities' ids and state, an unchanged scheduler keeps its state (told about the new list,
+   * as IPVS's upd_dest), local addresses keep their ports, and real servers that left drain.
    */
-  static build(config: DirectorConfig, clock: Clock, previous?: ServiceTable): ServiceTable {
+  static plan(config: DirectorConfig, clock: Clock, previous?: ServiceTable): TablePlan {
     const registry = previous?.registry ?? new IdentityRegistry();
-    const allocators = localAllocators(config, previous);
-    const plans = config.virtualServers.map((vs) => planService(vs, allocators));
+    const locals = localPlan(config, previous);
+    const plans = config.virtualServers.map((vs) => planService(vs, locals.allocators));
     checkUnique(plans);
-    const ids = registry.assign(plans.map((p) => ({ key: p.key, dests: p.dests.map((d) => ({ key: d.key, weight: d.rs.weight })) })));
-    const services = plans.map((plan, i) => {
-      const sid = ids.services[i] ?? EMPTY;
-      const dests = plan.dests.map((d, j) => new RuntimeDest(
-        ids.dests[i]?.[j] ?? EMPTY, sid, d.addr, d.rs.port, METHOD_BY_NAME[d.rs.method], d.rs, registry.dests));
-      return runtimeService(plan, sid, dests, clock, previous?.serviceById[sid]);
-    });
-    const drainingDests = [...registry.draining].flatMap((id) => previous?.destById[id] ?? []);
-    const drainingServices = [...registry.drainingServices()].flatMap((id) => previous?.serviceById[id] ?? []);
-    return new ServiceTable(registry, clock, services, drainingServices, drainingDests, allocators);
+    registry.checkRoom(plans.map((p) => ({ key: p.key, dests: p.dests.map((d) => ({ key: d.key, weight: d.rs.weight })) })));
+    return new TablePlan(config, clock, registry, previous, plans, locals);
+  }
+
+  /** plan() and commit() in one: for a first table, or where nothing else must be checked. */
+  static build(config: DirectorConfig, clock: Clock, previous?: ServiceTable): ServiceTable {
+    return ServiceTable.plan(config, clock, previous).commit();
   }
 
   /** True for a VIP or local address of this director. No allocation: hot path. */
@@ -210,6 +291,11 @@ export class ServiceTable {
   reap(): void {
     this.registry.reap();
   }
+
+  /** Returns a FULLNAT (local address, port) pair, whichever group handed it out. */
+  releaseLocalPort(laddr: number, lport: number): void {
+    this.localAddresses.get(laddr)?.release(lport);
+  }
 }
 
 function serviceKey(vs: VirtualServerConfig): string {
@@ -226,7 +312,7 @@ function planService(vs: VirtualServerConfig, allocators: ReadonlyMap<string, Lo
   return {
     vs, key, proto: vs.protocol === 'tcp' ? PROTO_TCP : PROTO_UDP, vip: parseIpv4(vs.vip),
     scheduler: getScheduler(vs.scheduler), localPorts: localPorts ?? null, persistNetmask: parseNetmask(vs.persistenceGranularity),
-    dests: vs.realServers.map((rs) => ({ rs, key: `${key} ${rs.address}:${rs.port}`, addr: parseIpv4(rs.address) })),
+    dests: vs.realServers.map((rs) => ({ rs, key: `${key} ${rs.address}:${rs.port}`, addr: parseIpv4(rs.address), method: METHOD_BY_NAME[rs.method] })),
   };
 }
 
@@ -254,16 +340,34 @@ function sameFlags(a: VirtualServerConfig, b: VirtualServerConfig): boolean {
   return a.schedFlags.length === b.schedFlags.length && a.schedFlags.every((f) => b.schedFlags.includes(f));
 }
 
-/** One allocator per local address group; a group with the same addresses as before keeps its ports. */
-function localAllocators(config: DirectorConfig, previous?: ServiceTable): Map<string, LocalPortAllocator> {
-  const out = new Map<string, LocalPortAllocator>();
+/**
+ * One allocator per local address group; a group with the same addresses as before is kept (its
+ * round-robin position too). Ports belong to the address: every group listing it, before and
+ * after a reload, shares one LocalAddressPorts, so no pair is handed out twice; an address no
+ * group lists any more stays while connections hold ports on it (their replies come to it).
+ */
+function localPlan(config: DirectorConfig, previous?: ServiceTable): LocalPlan {
+  const ports = new Map<number, LocalAddressPorts>();
+  const portsOf = (addr: number): LocalAddressPorts => {
+    const p = ports.get(addr) ?? previous?.localAddresses.get(addr) ?? new LocalAddressPorts(addr);
+    ports.set(addr, p);
+    return p;
+  };
+  const allocators = new Map<string, LocalPortAllocator>();
   for (const [name, group] of Object.entries(config.localAddressGroups)) {
     const lips = group.map(parseIpv4);
     const old = previous?.allocators.get(name);
-    const same = old !== undefined && old.addresses.length === lips.length && old.addresses.every((a, i) => a === lips[i]);
-    out.set(name, same ? old : new LocalPortAllocator(lips));
+    if (old !== undefined && old.addresses.length === lips.length && old.addresses.every((a, i) => a === lips[i])) {
+      for (const p of old.portsByAddress) ports.set(p.addr, p);
+      allocators.set(name, old);
+    } else {
+      allocators.set(name, new LocalPortAllocator(lips, portsOf));
+    }
   }
-  return out;
+  for (const p of previous?.localAddresses.values() ?? []) {
+    if (!ports.has(p.addr) && p.inUse > 0) ports.set(p.addr, p);
+  }
+  return { allocators, ports };
 }
 
 function byId<T extends { readonly id: number }>(items: readonly T[]): T[] {

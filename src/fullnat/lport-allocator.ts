@@ -1,6 +1,8 @@
 // FULLNAT local (LIP, port) allocation: one bitmap of ports per local address, handed out
-// round-robin over the addresses so load spreads, never a pair that is in use, and a clean
-// failure (the caller counts a drop) when every address is exhausted.
+// round-robin over a group's addresses so load spreads, never a pair that is in use, and a
+// clean failure (the caller counts a drop) when every address is exhausted. The ports of one
+// address live in one object that every group listing the address shares and that a rebuilt
+// service table takes over, so no two connections ever hold the same pair.
 
 const PORT_MIN = 1024;
 const PORT_MAX = 65535;
@@ -10,23 +12,72 @@ export interface LocalEndpoint {
   lport: number;
 }
 
-export class LocalPortAllocator {
-  private readonly used: Uint32Array[];
-  private readonly cursor: Uint32Array;
-  private readonly inUse: Uint32Array;
-  private next = 0;
-  private readonly perAddress = PORT_MAX - PORT_MIN + 1;
+/** The ports in use on one local address. */
+export class LocalAddressPorts {
+  private readonly used = new Uint32Array(65536 / 32);
+  private cursor = PORT_MIN;
+  private count = 0;
+  private static readonly CAPACITY = PORT_MAX - PORT_MIN + 1;
 
-  constructor(readonly addresses: readonly number[]) {
-    if (addresses.length === 0) throw new Error('FULLNAT needs at least one local address');
-    this.used = addresses.map(() => new Uint32Array(65536 / 32));
-    this.cursor = new Uint32Array(addresses.length).fill(PORT_MIN);
-    this.inUse = new Uint32Array(addresses.length);
+  constructor(readonly addr: number) {}
+
+  get inUse(): number {
+    return this.count;
   }
 
-  /** Ports in use on each address. */
+  /** A free port, marked in use, or -1 when every one is taken. */
+  take(): number {
+    if (this.count >= LocalAddressPorts.CAPACITY) return -1;
+    const bits = this.used;
+    let port = this.cursor;
+    for (;;) {
+      const word = bits[port >>> 5]!;
+      if (word === 0xffffffff) port = ((port >>> 5) + 1) << 5;
+      else if ((word & (1 << (port & 31))) === 0) break;
+      else port++;
+      if (port > PORT_MAX) port = PORT_MIN;
+    }
+    this.cursor = port === PORT_MAX ? PORT_MIN : port + 1;
+    bits[port >>> 5] = bits[port >>> 5]! | (1 << (port & 31));
+    this.count++;
+    return port;
+  }
+
+  /** Returns a port; releasing one not in use is ignored. */
+  release(port: number): void {
+    if (port < PORT_MIN || port > PORT_MAX) return;
+    const bits = this.used;
+    const word = port >>> 5;
+    const bit = 1 << (port & 31);
+    if ((bits[word]! & bit) === 0) return;
+    bits[word] = bits[word]! & ~bit;
+    this.count--;
+  }
+}
+
+export class LocalPortAllocator {
+  readonly addresses: readonly number[];
+  private readonly ports: readonly LocalAddressPorts[];
+  private next = 0;
+
+  /**
+   * A group over these addresses. portsOf gives the shared ports object of an address (the one
+   * other groups and the previous table hold); without it each address starts with none in use.
+   */
+  constructor(addresses: readonly number[], portsOf: (addr: number) => LocalAddressPorts = (a) => new LocalAddressPorts(a)) {
+    if (addresses.length === 0) throw new Error('FULLNAT needs at least one local address');
+    this.addresses = addresses;
+    this.ports = addresses.map(portsOf);
+  }
+
+  /** Ports in use on each address (all users of the address, not only this group). */
   get usage(): readonly number[] {
-    return Array.from(this.inUse);
+    return this.ports.map((p) => p.inUse);
+  }
+
+  /** The ports objects of its addresses, in order. */
+  get portsByAddress(): readonly LocalAddressPorts[] {
+    return this.ports;
   }
 
   /**
@@ -34,14 +85,13 @@ export class LocalPortAllocator {
    * caller's reusable object so the data path allocates nothing.
    */
   allocate(out: LocalEndpoint): boolean {
-    const n = this.addresses.length;
+    const n = this.ports.length;
     for (let tried = 0; tried < n; tried++) {
-      const a = this.next;
+      const p = this.ports[this.next]!;
       this.next = (this.next + 1) % n;
-      if (this.inUse[a]! >= this.perAddress) continue;
-      const port = this.findFree(a);
-      this.mark(a, port);
-      out.laddr = this.addresses[a]!;
+      const port = p.take();
+      if (port < 0) continue;
+      out.laddr = p.addr;
       out.lport = port;
       return true;
     }
@@ -50,38 +100,6 @@ export class LocalPortAllocator {
 
   /** Returns a pair to the pool; releasing a pair not in use is ignored. */
   release(laddr: number, lport: number): void {
-    const a = this.addresses.indexOf(laddr);
-    if (a < 0 || lport < PORT_MIN) return;
-    const bits = this.used[a]!;
-    const word = lport >>> 5;
-    const bit = 1 << (lport & 31);
-    if ((bits[word]! & bit) === 0) return;
-    bits[word] = bits[word]! & ~bit;
-    this.inUse[a] = this.inUse[a]! - 1;
-  }
-
-  /** Next free port at or after the address's cursor, wrapping; the caller knows one exists. */
-  private findFree(a: number): number {
-    const bits = this.used[a]!;
-    let port = this.cursor[a]!;
-    for (;;) {
-      const word = bits[port >>> 5]!;
-      if (word === 0xffffffff) {
-        port = ((port >>> 5) + 1) << 5;
-      } else if ((word & (1 << (port & 31))) === 0) {
-        break;
-      } else {
-        port++;
-      }
-      if (port > PORT_MAX) port = PORT_MIN;
-    }
-    this.cursor[a] = port === PORT_MAX ? PORT_MIN : port + 1;
-    return port;
-  }
-
-  private mark(a: number, port: number): void {
-    const bits = this.used[a]!;
-    bits[port >>> 5] = bits[port >>> 5]! | (1 << (port & 31));
-    this.inUse[a] = this.inUse[a]! + 1;
+    this.ports[this.addresses.indexOf(laddr)]?.release(lport);
   }
 }

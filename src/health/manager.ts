@@ -2,14 +2,15 @@
 // delay_before_retry while a flip is pending, a random warmup before the first), passes each
 // result through the shared dampener, and tells the weight governor when a real server's health
 // changes (Up only while all its checkers are up) or it reports load. A check that could not
-// run changes nothing. Logs like keepalived.
+// run changes nothing. Adopts a rebuilt table, keeping what runs for unchanged (real server,
+// checker) pairs. Logs like keepalived.
 
 import type { HealthCheckConfig } from '../config/model.js';
 import { describeDest, type WeightGovernor } from '../control/governor.js';
 import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/service-table.js';
 import type { Clock } from '../sched/types.js';
 import { createDampener, type Dampener } from './dampener.js';
-import { specOf, type CheckExecutor, type CheckOutcome, type CheckSpec } from './types.js';
+import { checkerText, specOf, type CheckExecutor, type CheckOutcome, type CheckSpec } from './types.js';
 
 /** How often due checks are looked for; delays are honoured to this resolution. */
 const POLL_MS = 100;
@@ -31,8 +32,11 @@ export interface HealthManagerOptions {
 }
 
 export interface CheckSlot {
-  readonly dest: RuntimeDest;
-  readonly svc: RuntimeService;
+  /** The real server's identity and the checker's config (line numbers aside). */
+  readonly key: string;
+  /** Views of the table in force (a rebuild hands in new ones for the same identity). */
+  dest: RuntimeDest;
+  svc: RuntimeService;
   readonly config: HealthCheckConfig;
   readonly spec: CheckSpec;
   readonly dampener: Dampener;
@@ -40,32 +44,68 @@ export interface CheckSlot {
   running: boolean;
   /** The last outcome (ok null: it could not run), or null before the first. */
   last: CheckOutcome | null;
+  /** Dropped by a reload: a result still in flight is ignored. */
+  retired: boolean;
 }
 
 export class HealthManager {
-  private readonly slots: CheckSlot[] = [];
-  private readonly byDest = new Map<number, CheckSlot[]>();
+  private slots: CheckSlot[] = [];
+  private byDest = new Map<number, CheckSlot[]>();
   private readonly inflight = new Set<Promise<void>>();
   private readonly governor: WeightGovernor;
   private readonly log: (line: string) => void;
+  private readonly random: () => number;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
 
   constructor(private readonly opts: HealthManagerOptions) {
     this.log = opts.log ?? (() => {});
     this.governor = opts.governor;
-    const now = opts.clock.now();
-    const random = opts.random ?? Math.random;
-    for (const svc of opts.table.services) {
+    this.random = opts.random ?? Math.random;
+    this.adopt(opts.table);
+  }
+
+  /**
+   * Takes over a table (the governor has adopted it already). A (real server, checker) pair
+   * found before keeps its slot: dampener, schedule, a check in flight. New pairs start after
+   * their warmup, Down first with alpha; pairs that left stop, and a result still in flight for
+   * them is ignored. A real server whose checkers changed is Up only while all it has now are
+   * (with none left, always Up, as keepalived treats a server without checkers).
+   */
+  adopt(table: ServiceTable): void {
+    const now = this.opts.clock.now();
+    const old = new Map(this.slots.map((slot) => [slot.key, slot]));
+    const slots: CheckSlot[] = [];
+    const byDest = new Map<number, CheckSlot[]>();
+    const changed: Array<{ dest: RuntimeDest; alpha: boolean }> = [];
+    for (const svc of table.services) {
       for (const dest of svc.sched.dests) {
-        const rs = dest.config;
-        const alpha = rs.alpha === true;
-        const slots = (rs.checks ?? []).map((config) => this.slot(dest, svc, config, alpha, now + random() * config.timing.warmup * 1000));
-        if (slots.length === 0) continue;
-        this.slots.push(...slots);
-        this.byDest.set(dest.id, slots);
-        if (alpha) this.governor.setHealth(dest.id, false, 'alpha: waiting for a successful check');
+        const alpha = dest.config.alpha === true;
+        let fresh = 0;
+        const mine = slotKeys(dest).map(({ key, config }) => {
+          const kept = old.get(key);
+          if (kept === undefined) {
+            fresh++;
+            return this.slot(key, dest, svc, config, alpha, now + this.random() * config.timing.warmup * 1000);
+          }
+          old.delete(key);
+          kept.dest = dest;
+          kept.svc = svc;
+          return kept;
+        });
+        const before = this.byDest.get(dest.id)?.length;
+        if (fresh > 0 || before !== mine.length) changed.push({ dest, alpha: alpha && fresh > 0 });
+        if (mine.length === 0) continue;
+        slots.push(...mine);
+        byDest.set(dest.id, mine);
       }
+    }
+    for (const slot of old.values()) slot.retired = true;
+    this.slots = slots;
+    this.byDest = byDest;
+    for (const { dest, alpha } of changed) {
+      const up = this.checksOf(dest.id).every((slot) => slot.dampener.snapshot().up);
+      this.governor.setHealth(dest.id, up, up ? 'checkers changed' : alpha ? 'alpha: waiting for a successful check' : 'checkers changed');
     }
   }
 
@@ -106,12 +146,12 @@ export class HealthManager {
     return this.byDest.get(destId) ?? [];
   }
 
-  private slot(dest: RuntimeDest, svc: RuntimeService, config: HealthCheckConfig, alpha: boolean, nextAt: number): CheckSlot {
+  private slot(key: string, dest: RuntimeDest, svc: RuntimeService, config: HealthCheckConfig, alpha: boolean, nextAt: number): CheckSlot {
     const t = config.timing;
     const dampener = createDampener({
       fall: t.retry + 1, rise: t.rise, intervalMs: t.delayLoop * 1000, retryMs: t.delayBeforeRetry * 1000, startDown: alpha,
     }, this.opts.clock);
-    return { dest, svc, config, spec: specOf(config), dampener, nextAt, running: false, last: null };
+    return { key, dest, svc, config, spec: specOf(config), dampener, nextAt, running: false, last: null, retired: false };
   }
 
   private launch(slot: CheckSlot): void {
@@ -125,7 +165,7 @@ export class HealthManager {
 
   private onResult(slot: CheckSlot, r: CheckOutcome): void {
     slot.running = false;
-    if (this.stopped) return;
+    if (this.stopped || slot.retired) return;
     const before = slot.last;
     slot.last = r;
     if (r.ok === null) {
@@ -146,4 +186,18 @@ export class HealthManager {
   private label(slot: CheckSlot): string {
     return `${KIND_LABEL[slot.config.kind]} check on service ${describeDest(slot.dest)}`;
   }
+}
+
+/**
+ * A real server's checkers with their keys: its identity and the checker's config without line
+ * numbers (an edit elsewhere in the file moves them), numbered when one is given twice.
+ */
+function slotKeys(dest: RuntimeDest): Array<{ key: string; config: HealthCheckConfig }> {
+  const seen = new Map<string, number>();
+  return (dest.config.checks ?? []).map((config) => {
+    const base = `${dest.id} ${checkerText(config)}`;
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    return { key: `${base} #${n}`, config };
+  });
 }

@@ -64,6 +64,11 @@ export function specOf(check: HealthCheckConfig): CheckSpec {
   return spec;
 }
 
+/** A checker's config as text without its line number: the same checker after an edit elsewhere in the file. */
+export function checkerText(check: HealthCheckConfig): string {
+  return JSON.stringify(check, (k, v: unknown) => (k === 'line' ? undefined : v));
+}
+
 export function failed(detail: string, startedAt: number): CheckResult {
   return { ok: false, detail, latencyMs: Math.round(performance.now() - startedAt) };
 }

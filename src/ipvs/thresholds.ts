@@ -28,3 +28,14 @@ export function flagsAfterUnbind(d: Dest, t: Thresholds): number {
   if (t.upper !== 0) return total * 4 < t.upper * 3 ? clear : d.flags;
   return clear;
 }
+
+/**
+ * Flags after the thresholds themselves changed (a reload, an edit), applied at once: OVERLOAD
+ * set when the connections already reach a new upper threshold, cleared when the upper threshold
+ * went away or up (as IPVS's __ip_vs_update_dest), otherwise left to the next bind or unbind.
+ */
+export function flagsAfterThresholdChange(d: Dest, before: Thresholds, after: Thresholds): number {
+  if (after.upper !== 0 && totalConns(d) >= after.upper) return d.flags | DestFlags.OVERLOAD;
+  if (after.upper === 0 || after.upper > before.upper) return d.flags & ~DestFlags.OVERLOAD;
+  return d.flags;
+}

@@ -2,7 +2,7 @@
 // through (a gateway, or the address itself when on-link), by longest prefix match over the
 // IPv4 routes of the namespace the director runs in.
 
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { formatIpv4, parseIpv4, prefixToMask } from './addr.js';
 
 export interface Route {
@@ -14,11 +14,29 @@ export interface Route {
   dev: string;
 }
 
+function ipRouteArgs(netns?: string): string[] {
+  return [...(netns ? ['-n', netns] : []), '-j', '-4', 'route', 'show', 'table', 'main'];
+}
+
 /** Reads the main table's IPv4 routes (in netns when given) as `ip -j` prints them. */
 export function readRoutes(netns?: string): Route[] {
-  const args = [...(netns ? ['-n', netns] : []), '-j', '-4', 'route', 'show', 'table', 'main'];
-  const text = execFileSync('ip', args, { encoding: 'utf8' });
-  return parseRoutes(JSON.parse(text) as unknown[]);
+  return parseRoutes(JSON.parse(execFileSync('ip', ipRouteArgs(netns), { encoding: 'utf8' })) as unknown[]);
+}
+
+/** readRoutes without blocking the event loop (and with it the data path): for reloads. */
+export function readRoutesAsync(netns?: string): Promise<Route[]> {
+  return new Promise((resolve, reject) => {
+    execFile('ip', ipRouteArgs(netns), { encoding: 'utf8' }, (err, text) => {
+      if (err) reject(new Error(`cannot read routes: ${err.message.trim()}`));
+      else {
+        try {
+          resolve(parseRoutes(JSON.parse(text) as unknown[]));
+        } catch (e) {
+          reject(new Error(`cannot read routes: ${(e as Error).message}`));
+        }
+      }
+    });
+  });
 }
 
 export function parseRoutes(json: unknown[]): Route[] {
@@ -35,9 +53,14 @@ export function parseRoutes(json: unknown[]): Route[] {
 }
 
 export class RouteTable {
-  private readonly routes: Route[];
+  private routes: Route[] = [];
 
-  constructor(routes: Route[]) {
+  constructor(routes: readonly Route[]) {
+    this.replace(routes);
+  }
+
+  /** Takes the routes in force now (a reload re-reads them); every holder of the table sees them. */
+  replace(routes: readonly Route[]): void {
     // Longest prefix first, so the first match wins.
     this.routes = [...routes].sort((a, b) => b.prefixLen - a.prefixLen);
   }

@@ -6,6 +6,8 @@
 // comes Up (or is added); every tick: if (ss.tick(now)) scheduler.update(...). setTarget() when
 // the configured or load-feedback weight changes mid-ramp; cancel() when it goes Down again.
 // Resolution is that of integer weights: use weights of 10 or more (e.g. 100) for a fine ramp.
+// Ramps are keyed by the real server's stable id, so the view a rebuilt table gives of the same
+// server continues its ramp.
 import type { Dest } from './types.js';
 
 export interface SlowStartConfig {
@@ -52,7 +54,7 @@ export function rampWeight(target: number, k: number, n: number): number {
 export function createSlowStart(cfg: SlowStartConfig): SlowStart {
   if (!(cfg.rampMs >= 0)) throw new Error(`slow start ramp must be >= 0 ms, got ${cfg.rampMs}`);
   const n = cfg.rampMs > 0 ? stepCount(cfg) : 0;
-  const ramps = new Map<Dest, Ramp>();
+  const ramps = new Map<number, Ramp>();
   const stepAt = (r: Ramp, k: number): number => r.since + (cfg.rampMs * k) / n;
 
   function apply(r: Ramp): boolean {
@@ -69,19 +71,20 @@ export function createSlowStart(cfg: SlowStartConfig): SlowStart {
         return;
       }
       const r: Ramp = { dest, target, since: now, step: 0 };
-      ramps.set(dest, r);
+      ramps.set(dest.id, r);
       apply(r);
     },
     setTarget(dest, target) {
-      const r = ramps.get(dest);
+      const r = ramps.get(dest.id);
       if (r === undefined) dest.weight = target;
       else {
+        r.dest = dest;
         r.target = target;
         apply(r);
       }
     },
     cancel(dest) {
-      ramps.delete(dest);
+      ramps.delete(dest.id);
     },
     tick(now) {
       let changed = false;
@@ -91,10 +94,10 @@ export function createSlowStart(cfg: SlowStartConfig): SlowStart {
         if (k === r.step) continue;
         r.step = k;
         changed = apply(r) || changed;
-        if (k >= n) ramps.delete(r.dest);
+        if (k >= n) ramps.delete(r.dest.id);
       }
       return changed;
     },
-    isRamping: (dest) => ramps.has(dest),
+    isRamping: (dest) => ramps.has(dest.id),
   };
 }

@@ -10,6 +10,7 @@ import { execute } from '../../src/cli/command.js';
 import { runCommandWith, type RunDeps, type RunnableDirector } from '../../src/cli/run.js';
 import { loadAddon } from '../../src/native/binding.js';
 import type { CliIo } from '../../src/cli/io.js';
+import type { DirectorConfig } from '../../src/config/model.js';
 import type { DirectorOptions, DirectorStats } from '../../src/director.js';
 import type { SystemReader } from '../../src/preflight/reader.js';
 import { waitUntil } from '../support/wait.js';
@@ -18,11 +19,14 @@ interface Captured extends CliIo {
   stdout: string[];
   stderr: string[];
   signal: () => void;
+  /** Sends a SIGHUP to whoever listens; false when nobody does. */
+  hangup: () => boolean;
 }
 
 function capture(): Captured {
   let fire: (s: string) => void = () => {};
   const waiting = new Promise<string>((resolve) => (fire = resolve));
+  const listeners = new Set<() => void>();
   const io: Captured = {
     stdout: [],
     stderr: [],
@@ -30,6 +34,14 @@ function capture(): Captured {
     err: (l) => void io.stderr.push(l),
     waitForSignal: () => waiting,
     signal: () => fire('SIGTERM'),
+    onHangup: (handler) => {
+      listeners.add(handler);
+      return () => void listeners.delete(handler);
+    },
+    hangup: () => {
+      listeners.forEach((l) => l());
+      return listeners.size > 0;
+    },
   };
   return io;
 }
@@ -229,20 +241,38 @@ describe('cli: commands, help and exit statuses', () => {
       listDir: () => ['eth0', 'lo'],
       addresses: () => [],
     };
-    function fakeDeps(reader: SystemReader, failStart = false): RunDeps & { made: DirectorOptions[]; calls: string[] } {
+    interface FakeDeps extends RunDeps {
+      made: DirectorOptions[];
+      calls: string[];
+      reloaded: DirectorConfig[];
+      /** Resolves the pending start (when started with holdStart). */
+      release: () => void;
+    }
+    function fakeDeps(reader: SystemReader, failStart = false, holdStart = false): FakeDeps {
       const made: DirectorOptions[] = [];
       const calls: string[] = [];
+      const reloaded: DirectorConfig[] = [];
+      let release = (): void => {};
+      const held = holdStart ? new Promise<void>((r) => (release = r)) : Promise.resolve();
       return {
         made,
         calls,
+        reloaded,
+        release: () => release(),
         reader: () => reader,
         startDirector: async (options): Promise<RunnableDirector> => {
           made.push(options);
           calls.push('start');
+          await held;
           if (failStart) throw new Error('no such device');
           return {
             stop: async () => void calls.push('stop'),
             stats: () => ({ connections: 7 } as unknown as DirectorStats),
+            reload: async (config) => {
+              calls.push('reload');
+              reloaded.push(config);
+              return { ok: true, changes: [] };
+            },
           };
         },
       };
@@ -279,6 +309,42 @@ describe('cli: commands, help and exit statuses', () => {
       io.signal();
       assert.equal(await done, 0);
       assert.ok(io.stdout.filter((l) => l.startsWith('stats: ')).length >= 3, io.stdout.join('\n'));
+    });
+
+    it('SIGHUP re-reads the config file and reloads it; a file that does not load changes nothing', async () => {
+      const file = path.join(dir, 'reload.conf');
+      fs.writeFileSync(file, GOOD);
+      const io = capture();
+      const deps = fakeDeps(healthyReader);
+      const done = execute(runCommandWith(deps), ['--config', file, '--interface', 'eth0'], io);
+      await new Promise((r) => setImmediate(r));
+      fs.writeFileSync(file, GOOD.replace('weight 2', 'weight 5'));
+      assert.ok(io.hangup(), 'run listens for SIGHUP');
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(deps.reloaded.map((c) => c.virtualServers[0]!.realServers[0]!.weight), [5]);
+      fs.writeFileSync(file, 'virtual_server 198.19.0.100 80 {\n lb_algo nope\n}\n');
+      io.hangup();
+      await new Promise((r) => setImmediate(r));
+      assert.equal(deps.reloaded.length, 1, 'a config that does not load never reaches the director');
+      assert.equal(io.stdout.at(-1), `reload: configuration rejected, the running one stays in force: ${file}:2: lb_algo: 'nope' is not one of rr, wrr, lc, wlc, sed, nq, lblc, lblcr, dh, sh, mh, fo, ovf, twos`);
+      io.signal();
+      assert.equal(await done, 0);
+      assert.deepEqual(deps.calls, ['start', 'reload', 'stop']);
+      assert.equal(io.hangup(), false, 'no longer listening once stopped');
+    });
+
+    it('a SIGHUP while the director starts is applied once it runs', async () => {
+      const io = capture();
+      const deps = fakeDeps(healthyReader, false, true);
+      const done = execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0'], io);
+      await new Promise((r) => setImmediate(r));
+      assert.ok(io.hangup());
+      assert.deepEqual(deps.calls, ['start']);
+      deps.release();
+      await new Promise((r) => setTimeout(r, 10));
+      io.signal();
+      assert.equal(await done, 0);
+      assert.deepEqual(deps.calls, ['start', 'reload', 'stop']);
     });
 
     it('a preflight error means nothing is started: exit 1', async () => {

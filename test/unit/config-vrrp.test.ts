@@ -98,6 +98,7 @@ describe('keepalived.conf: VRRP', () => {
       garp: { masterDelay: 10, masterRepeat: 5, masterRefresh: 0, masterRefreshRepeat: 1, lowerPrioDelay: 10, lowerPrioRepeat: 5 },
       vrrpLowerPrioNoAdvert: false,
       vrrpHigherPrioSendAdvert: false,
+      expireNodestConn: false,
     });
   });
 
@@ -163,6 +164,12 @@ describe('keepalived.conf: VRRP defaults and corrections', () => {
     assert.deepEqual([load(inst(' state MASTER')).vrrp.instances[0]!.priority, load(inst(' priority 255')).vrrp.instances[0]!.state], [255, 'MASTER']);
     const d = load(inst('')).vrrp.instances[0]!;
     assert.deepEqual([d.state, d.priority, d.version, d.advertInt, d.preempt, d.authPass, d.garp.masterRepeat], ['BACKUP', 100, 2, 1, true, null, 5]);
+  });
+
+  it('global_defs expire_nodest_conn (a director extension): bare or true is on, false off, anything else an error', () => {
+    const g = (v: string) => load(`global_defs {\n expire_nodest_conn${v}\n}\n`).globalDefs.expireNodestConn;
+    assert.deepEqual([g(''), g(' true'), g(' false'), load('').globalDefs.expireNodestConn], [true, true, false, false]);
+    assert.throws(() => g(' maybe'), /f\.conf:2: expire_nodest_conn: /);
   });
 
   it('global vrrp_version 3 applies to instances without their own', () => {

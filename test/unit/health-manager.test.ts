@@ -8,28 +8,8 @@ import { WeightGovernor } from '../../src/control/governor.js';
 import { ServiceTable } from '../../src/datapath/service-table.js';
 import { HealthManager } from '../../src/health/manager.js';
 import { realServerHealth } from '../../src/health/stats.js';
-import type { CheckExecutor, CheckOutcome, CheckResult, CheckSpec } from '../../src/health/types.js';
-
-/** Answers from a table keyed by "kind host:port" (default ok); records every run. */
-class FakeExecutor implements CheckExecutor {
-  readonly answers = new Map<string, CheckOutcome>();
-  readonly runs: Array<{ at: number; key: string }> = [];
-  closed = false;
-  constructor(private readonly clock: { now(): number }) {}
-  static key(spec: CheckSpec): string {
-    if (spec.kind === 'misc' || spec.kind === 'file') return `${spec.kind} ${spec.path}`;
-    if (spec.kind === 'bfd') return `bfd ${spec.neighbor}`;
-    return spec.kind === 'ping' ? `ping ${spec.connectIp}` : `${spec.kind} ${spec.connectIp}:${spec.connectPort}`;
-  }
-  async run(spec: CheckSpec): Promise<CheckOutcome> {
-    const key = FakeExecutor.key(spec);
-    this.runs.push({ at: this.clock.now(), key });
-    return this.answers.get(key) ?? { ok: true, detail: 'fake ok', latencyMs: 1 };
-  }
-  async close(): Promise<void> {
-    this.closed = true;
-  }
-}
+import type { CheckResult } from '../../src/health/types.js';
+import { FakeExecutor } from '../support/fake-executor.js';
 
 const DOWN: CheckResult = { ok: false, detail: 'connect to 198.19.0.11:80: ECONNREFUSED', latencyMs: 0 };
 

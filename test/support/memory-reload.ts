@@ -2,6 +2,7 @@
 // governor, health manager over a fake executor, reloader), on a fake clock without timers, for
 // reload tests: configs are keepalived.conf text, and state() prints what runs, seesaw-style.
 import { parseKeepalivedConfig } from '../../src/config/load.js';
+import type { DirectorConfig } from '../../src/config/model.js';
 import { WeightGovernor } from '../../src/control/governor.js';
 import type { ReloadResult } from '../../src/control/reload-changes.js';
 import { Reloader } from '../../src/control/reloader.js';
@@ -11,6 +12,7 @@ import { realServerHealth } from '../../src/health/stats.js';
 import { formatIpv4 } from '../../src/net/addr.js';
 import type { Route } from '../../src/net/routes.js';
 import { FakeExecutor } from './fake-executor.js';
+import { decodeFrame } from './packets.js';
 import { FakeClock, memoryLabFor, ROUTES, type MemoryLab } from './memory-plane.js';
 
 export interface ReloadLab {
@@ -23,6 +25,8 @@ export interface ReloadLab {
   /** The routes the next reload reads. */
   routes: Route[];
   reload(text: string): Promise<ReloadResult>;
+  /** reload() of a config object (one a loader would refuse, say). */
+  reloadConfig(config: DirectorConfig): Promise<ReloadResult>;
   /** Moves the clock on in 100 ms steps as the director's timers would: health polls, ticks each second. */
   advance(ms: number): Promise<void>;
   /** Stats with health, as Director.stats() gives them. */
@@ -44,6 +48,7 @@ export async function reloadLab(text: string): Promise<ReloadLab> {
   const lab: ReloadLab = {
     mem, governor, health, executor, log, routes: [...ROUTES],
     reload: (t) => reloader.reload(parseKeepalivedConfig(t, 'lab.conf')),
+    reloadConfig: (c) => reloader.reload(c),
     advance: async (ms) => {
       const until = clock.ms + ms;
       while (clock.ms < until) {
@@ -65,6 +70,22 @@ export async function reloadLab(text: string): Promise<ReloadLab> {
     plane: mem.plane, governor, clock, log: push, routes: async () => lab.routes, adoptHealth: (t) => health.adopt(t),
   });
   return lab;
+}
+
+/** Runs body on a fresh lab for text, closing it whatever happens. */
+export async function withReloadLab(text: string, body: (lab: ReloadLab) => Promise<void>): Promise<void> {
+  const lab = await reloadLab(text);
+  try {
+    await body(lab);
+  } finally {
+    lab.close();
+  }
+}
+
+/** Injects frames; returns the IP frames the director sent (ARP it answered or announced aside). */
+export async function sendFrames(lab: ReloadLab, ...frames: Buffer[]): Promise<Buffer[]> {
+  lab.mem.inject(...frames);
+  return (await lab.mem.settle()).filter((f) => decodeFrame(f).ip !== undefined);
 }
 
 function stateLines(lab: ReloadLab): string[] {

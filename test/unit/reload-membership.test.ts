@@ -5,27 +5,16 @@
 import { strict as assert } from 'node:assert';
 import { DestFlags } from '../../src/sched/types.js';
 import { ROUTER_IP, ROUTER_MAC, RS, SPARE_RS } from '../support/memory-plane.js';
-import { reloadLab, type ReloadLab } from '../support/memory-reload.js';
+import { sendFrames, withReloadLab as withLab, type ReloadLab } from '../support/memory-reload.js';
 import { conf, datagram, segment, servers, type VsSpec } from '../support/reload-conf.js';
 import { arpRequest, decodeFrame, TCP_FLAGS } from '../support/packets.js';
 
 const { SYN, ACK, RST } = TCP_FLAGS;
 const [RS1, RS2, RS3] = RS as [string, string, string];
 
-async function withLab(text: string, body: (lab: ReloadLab) => Promise<void>): Promise<void> {
-  const lab = await reloadLab(text);
-  try {
-    await body(lab);
-  } finally {
-    lab.close();
-  }
-}
 
-/** Injects frames and returns where they went (the lab answers ARP on the way). */
-async function send(lab: ReloadLab, ...frames: Buffer[]): Promise<string[]> {
-  lab.mem.inject(...frames);
-  return servers(await lab.mem.settle());
-}
+/** Injects frames and returns where they went. */
+const send = async (lab: ReloadLab, ...frames: Buffer[]): Promise<string[]> => servers(await sendFrames(lab, ...frames));
 
 const weights = (w: number[], body = ''): VsSpec => ({
   sched: 'wrr', body, rs: w.map((weight, i) => ({ addr: [RS1, RS2, RS3, SPARE_RS][i]!, body: `weight ${weight}` })),

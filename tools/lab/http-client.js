@@ -2,12 +2,15 @@
 // Lab client: drives HTTP through a VIP and prints one JSON line with what happened.
 //   count    --target IP:PORT [--connections 30] [--parallel 1]   GET / with Connection: close,
 //            counts answers per server name, and the source addresses the servers saw (x-peer)
-//   download --target IP:PORT --bytes N [--seed 1]   verifies the body byte for byte
+//   download --target IP:PORT --bytes N [--seed 1]   verifies the body byte for byte;
+//            [--rate BYTES_PER_S] reads no faster (a long stream), [--hold FILE --hold-at N]
+//            stops reading after N bytes until FILE exists (the stream stays open until then)
 //   upload   --target IP:PORT --bytes N [--seed 1]   checks the server's sha256 and length
 // Always bounded by --timeout MS (default 30000); exits non-zero on any error.
 'use strict';
 const http = require('node:http');
 const crypto = require('node:crypto');
+const fs = require('node:fs');
 const { Pattern, parseArgs, intArg } = require('./pattern.js');
 
 const args = parseArgs(process.argv.slice(2));
@@ -67,15 +70,34 @@ async function count() {
 
 function download() {
   const bytes = intArg(args, 'bytes', 1 << 20);
+  const rate = intArg(args, 'rate', 0);
+  const holdAt = args.hold === undefined ? Infinity : intArg(args, 'hold-at', 0);
+  let held = false;
   const pattern = new Pattern(seed);
   const t0 = Date.now();
   let got = 0;
   const req = request('GET', `/blob?bytes=${bytes}&seed=${seed}`, (res) => {
     if (res.statusCode !== 200) fail(`status ${res.statusCode}`);
+    // Reading pauses while either says so: TCP flow control then holds the server back.
+    const paused = { rate: false, hold: false };
+    const pause = (why, until) => {
+      paused[why] = true;
+      res.pause();
+      until(() => {
+        paused[why] = false;
+        if (!paused.rate && !paused.hold) res.resume();
+      });
+    };
     res.on('data', (d) => {
       const bad = pattern.check(d);
       if (bad >= 0) fail(`byte ${got + bad} differs`, { bytes: got + bad });
       got += d.length;
+      const early = rate > 0 ? t0 + (got * 1000) / rate - Date.now() : 0;
+      if (early > 0) pause('rate', (go) => setTimeout(go, early));
+      if (!held && got >= holdAt) {
+        held = true;
+        pause('hold', (go) => waitForFile(args.hold, go));
+      }
     });
     res.on('end', () => {
       if (got !== bytes) fail(`got ${got} of ${bytes} bytes`, { bytes: got });
@@ -87,6 +109,12 @@ function download() {
   });
   req.on('timeout', () => req.destroy(new Error('request timed out')));
   req.on('error', (e) => fail(e.message, { bytes: got })).end();
+}
+
+/** Calls go once file exists (checked every 50 ms; the overall --timeout bounds the wait). */
+function waitForFile(file, go) {
+  if (fs.existsSync(file)) go();
+  else setTimeout(() => waitForFile(file, go), 50);
 }
 
 function upload() {

@@ -81,7 +81,7 @@ export class Director {
     const { plane, governor, clock, options, log } = parts;
     this.health = parts.health;
     this.reloader = new Reloader({
-      plane, governor, clock, log,
+      config: options.config, plane, governor, clock, log,
       routes: () => readRoutesAsync(options.netns),
       adoptHealth: (table) => this.adoptHealth(table),
       effective: (config) => effectiveConfig(config, options),
@@ -89,6 +89,7 @@ export class Director {
     this.timer = setInterval(() => {
       plane.tick();
       governor.tick();
+      void this.reloader.settleDrained();
     }, TICK_MS);
   }
 

@@ -2,16 +2,21 @@
 // whole against the table in force (services, FULLNAT groups, room for ids, a next hop for every
 // real server under routes read now) before anything changes; then the table is committed and
 // swapped in, and the weight governor and health follow it. One reload at a time, in order.
+// Once a removed service or local address has drained, the same config is built again to let
+// its address go.
 
 import type { DirectorConfig } from '../config/model.js';
 import type { DataPlane } from '../datapath/data-plane.js';
 import { ServiceTable, type TablePlan } from '../datapath/service-table.js';
+import { formatIpv4 } from '../net/addr.js';
 import type { Route } from '../net/routes.js';
 import type { Clock } from '../sched/types.js';
 import type { WeightGovernor } from './governor.js';
 import { describeChanges, rejectionLine, type ReloadResult } from './reload-changes.js';
 
 export interface ReloaderOptions {
+  /** The config the running table was built from. */
+  config: DirectorConfig;
   plane: DataPlane;
   governor: WeightGovernor;
   clock: Clock;
@@ -29,9 +34,12 @@ export class Reloader {
   private last: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly log: (line: string) => void;
+  /** The config in force (as given, before effective()). */
+  private config: DirectorConfig;
 
   constructor(private readonly o: ReloaderOptions) {
     this.log = o.log ?? (() => {});
+    this.config = o.config;
   }
 
   /**
@@ -45,6 +53,16 @@ export class Reloader {
     return result;
   }
 
+  /**
+   * Lets go of what has drained since the last change (a removed service's VIP, a local address
+   * no group lists): the config in force, built anew. Cheap when nothing has (call it each tick).
+   */
+  settleDrained(): Promise<unknown> {
+    if (this.closed || !this.o.plane.table.hasDrained()) return this.last;
+    this.last = this.last.then(() => this.rebuild()).catch((err: Error) => this.log(`reload: letting drained addresses go failed: ${err.message}`));
+    return this.last;
+  }
+
   /** Refuses every reload from now on (the director is stopping); one under way finishes first. */
   close(): Promise<unknown> {
     this.closed = true;
@@ -52,7 +70,7 @@ export class Reloader {
   }
 
   private async apply(config: DirectorConfig): Promise<ReloadResult> {
-    const { plane, governor } = this.o;
+    const { plane } = this.o;
     let plan: TablePlan;
     let routes: readonly Route[];
     try {
@@ -66,16 +84,36 @@ export class Reloader {
       this.log(rejectionLine(error));
       return { ok: false, changes: [], error };
     }
-    // Nothing below can refuse: the table, the governor and health change together, between
-    // batches. The changes are logged first, so what health does with them follows in the log.
-    const before = plane.table;
+    const changes = this.swap(plan, routes);
+    this.config = config;
+    this.log(`reload: ${changes.length ? `${changes.length} changes applied` : 'no changes'}`);
+    return { ok: true, changes };
+  }
+
+  /**
+   * Commits a prepared plan and makes every part run it. Nothing here can refuse: the table,
+   * the governor and health change together, between batches. The changes are logged first,
+   * so what health does with them follows in the log.
+   */
+  private swap(plan: TablePlan, routes?: readonly Route[]): ReturnType<typeof describeChanges> {
+    const before = this.o.plane.table;
     const table = plan.commit();
     const changes = describeChanges(before, table);
     for (const change of changes) this.log(change.message);
-    plane.install(table, routes);
-    governor.adopt(table);
+    this.o.plane.install(table, routes);
+    this.o.governor.adopt(table);
     this.o.adoptHealth(table);
-    this.log(`reload: ${changes.length ? `${changes.length} changes applied` : 'no changes'}`);
-    return { ok: true, changes };
+    return changes;
+  }
+
+  private rebuild(): void {
+    const { plane } = this.o;
+    if (this.closed || !plane.table.hasDrained()) return;
+    const before = plane.table.ownedAddresses;
+    const plan = ServiceTable.plan(this.o.effective?.(this.config) ?? this.config, this.o.clock, plane.table);
+    plane.prepare(plan);
+    this.swap(plan);
+    const gone = [...before].filter((a) => !plane.table.ownedAddresses.has(a)).map(formatIpv4);
+    this.log(`drained: ${gone.length ? `no longer answering for ${gone.join(', ')}` : 'nothing left to drain'}`);
   }
 }

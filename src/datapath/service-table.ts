@@ -292,6 +292,19 @@ export class ServiceTable {
     this.registry.reap();
   }
 
+  /**
+   * True once something this table keeps only for draining connections has none left: a
+   * removed service (and its VIP), a local address no group lists. A table built anew from the
+   * same config lets it go.
+   */
+  hasDrained(): boolean {
+    const held = this.registry.drainingServices();
+    const live = new Set(this.services.map((s) => s.id));
+    if (this.serviceById.some((s) => !live.has(s.id) && !held.has(s.id))) return true;
+    const listed = new Set([...this.allocators.values()].flatMap((a) => a.addresses));
+    return [...this.localAddresses.values()].some((p) => p.inUse === 0 && !listed.has(p.addr));
+  }
+
   /** Returns a FULLNAT (local address, port) pair, whichever group handed it out. */
   releaseLocalPort(laddr: number, lport: number): void {
     this.localAddresses.get(laddr)?.release(lport);

@@ -40,7 +40,8 @@ export async function reloadLab(text: string): Promise<ReloadLab> {
   const clock = new FakeClock();
   const log: string[] = [];
   const push = (line: string): void => void log.push(line);
-  const mem = await memoryLabFor(parseKeepalivedConfig(text, 'lab.conf'), clock);
+  const config = parseKeepalivedConfig(text, 'lab.conf');
+  const mem = await memoryLabFor(config, clock);
   await mem.settle();
   const governor = new WeightGovernor({ table: mem.table, clock, log: push });
   const executor = new FakeExecutor(clock);
@@ -58,6 +59,7 @@ export async function reloadLab(text: string): Promise<ReloadLab> {
         if (clock.ms % 1000 === 0) {
           mem.plane.tick();
           governor.tick();
+          await reloader.settleDrained();
         }
       }
       await mem.settle();
@@ -67,7 +69,7 @@ export async function reloadLab(text: string): Promise<ReloadLab> {
     close: () => mem.plane.close(),
   };
   const reloader = new Reloader({
-    plane: mem.plane, governor, clock, log: push, routes: async () => lab.routes, adoptHealth: (t) => health.adopt(t),
+    config, plane: mem.plane, governor, clock, log: push, routes: async () => lab.routes, adoptHealth: (t) => health.adopt(t),
   });
   return lab;
 }

@@ -194,7 +194,7 @@ describe('reload: virtual servers and their VIPs', () => {
     });
   });
 
-  it('a removed service with a connection keeps its VIP while it drains; new connections to it find no service', async () => {
+  it('a removed service with a connection keeps its VIP while it drains, then lets it go; new connections to it find no service', async () => {
     await withLab(conf([{ rs: [RS1] }, second]), async (lab) => {
       assert.deepEqual(await send(lab, segment(40000, SYN, '198.19.0.101')), ['rs3']);
       const result = await lab.reload(conf({ rs: [RS1] }));
@@ -206,6 +206,11 @@ describe('reload: virtual servers and their VIPs', () => {
       assert.deepEqual(await send(lab, segment(40000, ACK, '198.19.0.101'), segment(40001, SYN, '198.19.0.101')), ['rs3']);
       assert.equal(lab.stats().drops.no_service, 1);
       assert.deepEqual(lab.stats().services.map((s) => s.vip), ['198.19.0.100'], 'listed no more');
+      assert.deepEqual(await send(lab, segment(40000, RST, '198.19.0.101')), ['rs3']);
+      await lab.advance(11_000);
+      assert.deepEqual(lab.log.slice(-1), ['drained: no longer answering for 198.19.0.101'], 'let go once drained, without a reload');
+      assert.equal(lab.state().at(-1), 'owned 198.19.0.100');
+      assert.equal(await answered(lab, '198.19.0.101'), false);
     });
   });
 });

@@ -2,7 +2,7 @@
 // until SIGINT/SIGTERM, printing stats at an interval; SIGHUP re-reads the config file and
 // reloads it (a config that fails is logged and the running one stays).
 
-import { loadKeepalivedConfig } from '../config/load.js';
+import { loadKeepalivedConfig, type LoadOptions } from '../config/load.js';
 import type { DirectorConfig } from '../config/model.js';
 import { rejectionLine, type ReloadResult } from '../control/reload-changes.js';
 import { isIPv4 } from '../net/addr.js';
@@ -87,27 +87,68 @@ function checkCombinations(v: RunValues): void {
 async function run(v: RunValues, io: CliIo, deps: RunDeps): Promise<number> {
   checkCombinations(v);
   const statsInterval = secondsOption('stats-interval', v['stats-interval'], 0);
-  const config = loadConfigReporting(v.config, io, { allowUnchecked: v['allow-unchecked'] });
-  if (!config) return EXIT_FAIL;
-  if (!preflightPasses(config, v, io, deps)) return EXIT_FAIL;
-  const options: DirectorOptions = { config, log: (line) => io.out(line) };
-  if (v.interface !== undefined) options.interface = v.interface;
-  if (v.tap !== undefined) options.tap = v.tap;
-  if (v.netns !== undefined) options.netns = v.netns;
-  if (v.io !== undefined) options.io = v.io;
-  if (v['rx-ring'] !== undefined) options.rxRing = v['rx-ring'];
-  if (v['local-address'] !== undefined) options.localAddress = v['local-address'];
-  return runDirector(() => deps.startDirector(options), v.config, statsInterval, io);
+  const load: LoadOptions = { allowUnchecked: v['allow-unchecked'] };
+  const hangups = new Hangups(v.config, load, io);
+  try {
+    const config = loadConfigReporting(v.config, io, load);
+    if (!config) return EXIT_FAIL;
+    if (!preflightPasses(config, v, io, deps)) return EXIT_FAIL;
+    const options: DirectorOptions = { config, log: (line) => io.out(line) };
+    if (v.interface !== undefined) options.interface = v.interface;
+    if (v.tap !== undefined) options.tap = v.tap;
+    if (v.netns !== undefined) options.netns = v.netns;
+    if (v.io !== undefined) options.io = v.io;
+    if (v['rx-ring'] !== undefined) options.rxRing = v['rx-ring'];
+    if (v['local-address'] !== undefined) options.localAddress = v['local-address'];
+    return await runDirector(() => deps.startDirector(options), hangups, statsInterval, io);
+  } finally {
+    hangups.stop();
+  }
 }
 
 /**
- * Loads file and reloads director with it: a file that does not load is refused like a config
- * the director refuses (logged, the running one stays). What SIGHUP does.
+ * SIGHUP for as long as `run` runs, from before the config is read: a HUP before the director
+ * is up is remembered and applied once it is; none ends the process.
  */
-export async function reloadConfigFile(director: RunnableDirector, file: string, io: CliIo): Promise<ReloadResult> {
+class Hangups {
+  private director: RunnableDirector | null = null;
+  private pending = false;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly file: string, private readonly load: LoadOptions, private readonly io: CliIo) {
+    this.unsubscribe = io.onHangup?.(() => this.hangup()) ?? (() => {});
+  }
+
+  running(director: RunnableDirector): void {
+    this.director = director;
+    if (this.pending) this.reload(director);
+    this.pending = false;
+  }
+
+  stop(): void {
+    this.unsubscribe();
+  }
+
+  private hangup(): void {
+    this.io.out(`director: SIGHUP, reloading ${this.file}`);
+    if (this.director === null) this.pending = true;
+    else this.reload(this.director);
+  }
+
+  private reload(director: RunnableDirector): void {
+    reloadConfigFile(director, this.file, this.io, this.load).catch((err: Error) => this.io.err(`error: reload failed: ${err.message}`));
+  }
+}
+
+/**
+ * Loads file (with the options the director was started with) and reloads director with it: a
+ * file that does not load is refused like a config the director refuses (logged, the running one
+ * stays). What SIGHUP does.
+ */
+export async function reloadConfigFile(director: RunnableDirector, file: string, io: CliIo, options: LoadOptions = {}): Promise<ReloadResult> {
   let config: DirectorConfig;
   try {
-    config = loadKeepalivedConfig(file);
+    config = loadKeepalivedConfig(file, options);
   } catch (err) {
     const error = (err as Error).message;
     io.out(rejectionLine(error));
@@ -128,35 +169,22 @@ function preflightPasses(config: DirectorConfig, v: RunValues, io: CliIo, deps: 
   return false;
 }
 
-async function runDirector(start: () => Promise<RunnableDirector>, file: string, statsInterval: number, io: CliIo): Promise<number> {
-  // Listening from the start: a HUP while starting is applied once the director runs, not fatal.
-  let director: RunnableDirector | null = null;
-  let hangups = 0;
-  const reload = (d: RunnableDirector): void => {
-    reloadConfigFile(d, file, io).catch((err: Error) => io.err(`error: reload failed: ${err.message}`));
-  };
-  const onHup = (): void => {
-    io.out(`director: SIGHUP, reloading ${file}`);
-    if (director === null) hangups++;
-    else reload(director);
-  };
-  const unsubscribe = io.onHangup?.(onHup) ?? (() => {});
+async function runDirector(start: () => Promise<RunnableDirector>, hangups: Hangups, statsInterval: number, io: CliIo): Promise<number> {
+  let director: RunnableDirector;
   try {
     director = await start();
   } catch (err) {
-    unsubscribe();
     io.err(`error: director failed to start: ${(err as Error).message}`);
     return EXIT_FAIL;
   }
-  const running = director;
-  if (hangups > 0) reload(running);
-  const printStats = () => io.out(`stats: ${JSON.stringify(running.stats())}`);
+  hangups.running(director);
+  const printStats = () => io.out(`stats: ${JSON.stringify(director.stats())}`);
   const timer = statsInterval > 0 ? setInterval(printStats, statsInterval * 1000) : null;
   const signal = await io.waitForSignal();
-  unsubscribe();
+  hangups.stop();
   if (timer) clearInterval(timer);
   io.out(`director: ${signal}, stopping`);
-  await running.stop();
+  await director.stop();
   printStats();
   return EXIT_OK;
 }

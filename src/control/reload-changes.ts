@@ -78,7 +78,8 @@ function globalChanges(before: ServiceTable, after: ServiceTable): ReloadChange[
 
 function addedService(svc: RuntimeService): ReloadChange[] {
   const service = serviceName(svc);
-  const detail = `${svc.scheduler.name}, ${svc.sched.dests.length} real servers`;
+  const n = svc.sched.dests.length;
+  const detail = `${svc.scheduler.name}, ${n === 1 ? '1 real server' : `${n} real servers`}`;
   return [
     { action: 'added', service, details: [detail], message: `Adding Virtual Server ${service} (${detail})` },
     ...svc.sched.dests.map((d) => addedDest(svc, d)),
@@ -88,7 +89,7 @@ function addedService(svc: RuntimeService): ReloadChange[] {
 function removedService(svc: RuntimeService, after: ServiceTable): ReloadChange[] {
   const service = serviceName(svc);
   const draining = svc.sched.dests.reduce((n, d) => n + d.activeConns + d.inactConns, 0);
-  const detail = draining > 0 ? `${draining} connections draining` : 'no connections';
+  const detail = draining > 0 ? `${connections(draining)} draining` : 'no connections';
   return [
     { action: 'removed', service, details: [detail], message: `Removing Virtual Server ${service} (${detail})` },
     ...svc.sched.dests.map((d) => removedDest(svc, d, after)),
@@ -112,6 +113,10 @@ function changedService(was: RuntimeService, svc: RuntimeService, after: Service
   return out;
 }
 
+function connections(n: number): string {
+  return n === 1 ? '1 connection' : `${n} connections`;
+}
+
 function addedDest(svc: RuntimeService, dest: RuntimeDest): ReloadChange {
   const rs = dest.config;
   const details = [`weight ${rs.weight}`, METHOD_LABEL[rs.method]];
@@ -125,7 +130,7 @@ function addedDest(svc: RuntimeService, dest: RuntimeDest): ReloadChange {
 function removedDest(svc: RuntimeService, dest: RuntimeDest, after: ServiceTable): ReloadChange {
   const conns = dest.activeConns + dest.inactConns;
   const detail = conns === 0 ? 'no connections'
-    : after.expireNodestConn ? `${conns} connections expire at their next packet` : `draining ${conns} connections`;
+    : after.expireNodestConn ? `expiring ${connections(conns)} at the next packet` : `draining ${connections(conns)}`;
   const realServer = destName(dest);
   const service = serviceName(svc);
   return { action: 'removed', service, realServer, details: [detail], message: `Removing service ${realServer} from VS ${service} (${detail})` };

@@ -87,7 +87,7 @@ describe('reload: real servers join and leave', () => {
       const id = lab.mem.plane.table.dests[0]!.id;
       const result = await lab.reload(conf({ rs: [RS2, RS3] }));
       assert.deepEqual(result.changes.map((c) => c.message), [
-        'Removing service 198.19.0.11:80 from VS TCP 198.19.0.100:80 (draining 1 connections)',
+        'Removing service 198.19.0.11:80 from VS TCP 198.19.0.100:80 (draining 1 connection)',
       ]);
       assert.deepEqual(lab.state(), [
         'TCP 198.19.0.100:80 rr',
@@ -113,8 +113,8 @@ describe('reload: real servers join and leave', () => {
       assert.deepEqual(await send(lab, segment(40000, SYN), segment(40001, SYN), datagram(5000, 53)), ['rs1', 'rs2', 'rs1']);
       const result = await lab.reload(conf([{ rs: [RS2] }, { ...udp, rs: [RS2] }], 'expire_nodest_conn'));
       assert.deepEqual(result.changes.map((c) => c.message), [
-        'Removing service 198.19.0.11:80 from VS TCP 198.19.0.100:80 (1 connections expire at their next packet)',
-        'Removing service 198.19.0.11:53 from VS UDP 198.19.0.100:53 (1 connections expire at their next packet)',
+        'Removing service 198.19.0.11:80 from VS TCP 198.19.0.100:80 (expiring 1 connection at the next packet)',
+        'Removing service 198.19.0.11:53 from VS UDP 198.19.0.100:53 (expiring 1 connection at the next packet)',
       ]);
       assert.deepEqual(await send(lab, segment(40000, ACK)), [], 'dropped, and the connection is gone');
       assert.equal(lab.stats().drops.dest_gone, 1);
@@ -173,7 +173,7 @@ describe('reload: virtual servers and their VIPs', () => {
       assert.equal(await answered(lab, '198.19.0.101'), false);
       const result = await lab.reload(conf([{ rs: [RS1] }, second]));
       assert.deepEqual(result.changes.map((c) => c.message), [
-        'Adding Virtual Server TCP 198.19.0.101:80 (rr, 1 real servers)',
+        'Adding Virtual Server TCP 198.19.0.101:80 (rr, 1 real server)',
         'Adding service 198.19.0.13:80 to VS TCP 198.19.0.101:80 (weight 1, DR)',
       ]);
       const garp = (await lab.mem.settle()).map(decodeFrame).filter((f) => f.arp !== undefined && f.arp.senderIp === f.arp.targetIp);
@@ -199,8 +199,8 @@ describe('reload: virtual servers and their VIPs', () => {
       assert.deepEqual(await send(lab, segment(40000, SYN, '198.19.0.101')), ['rs3']);
       const result = await lab.reload(conf({ rs: [RS1] }));
       assert.deepEqual(result.changes.map((c) => c.message), [
-        'Removing Virtual Server TCP 198.19.0.101:80 (1 connections draining)',
-        'Removing service 198.19.0.13:80 from VS TCP 198.19.0.101:80 (draining 1 connections)',
+        'Removing Virtual Server TCP 198.19.0.101:80 (1 connection draining)',
+        'Removing service 198.19.0.13:80 from VS TCP 198.19.0.101:80 (draining 1 connection)',
       ]);
       assert.equal(await answered(lab, '198.19.0.101'), true);
       assert.deepEqual(await send(lab, segment(40000, ACK, '198.19.0.101'), segment(40001, SYN, '198.19.0.101')), ['rs3']);

@@ -69,7 +69,7 @@ for (const mode of ['dr', 'nat'] as const) {
       });
       director = d;
       fx.cleanup.first(() => d.stop());
-      await waitForVip(fx.lab, 15_000);
+      await waitForVip(fx.lab);
     });
 
     it('a bad reload (syntax error, unknown scheduler, real server without a route) changes nothing', async () => {
@@ -164,7 +164,7 @@ describe('director run reloads --config on SIGHUP (needs root: creates network n
     file = path.join(tempDir(fx), 'keepalived.conf');
     writeFileSync(file, labConf(fx, servers(3)));
     proc = startProcess(fx.lab, file, fx.cleanup);
-    await waitForVip(fx.lab, 15_000, proc);
+    await waitForVip(fx.lab, proc);
   });
 
   it('applies a changed file; refuses a broken one and runs on with the last good one', async () => {

@@ -5,10 +5,12 @@
 // executor. It resolves with a running director; the CLI's `run` is a thin shell around it.
 // reload() (a Reloader over those parts) is the one way a running director's config changes.
 
+import type { Registry } from 'prom-client';
 import type { DirectorConfig } from './config/model.js';
 import { WeightGovernor } from './control/governor.js';
 import type { ReloadResult } from './control/reload-changes.js';
 import { Reloader } from './control/reloader.js';
+import { RateSampler } from './control/rates.js';
 import { DataPlane } from './datapath/data-plane.js';
 import { ServiceTable } from './datapath/service-table.js';
 import { collectStats, type DirectorStats } from './director-stats.js';
@@ -17,12 +19,15 @@ import { HealthManager } from './health/manager.js';
 import { realServerHealth } from './health/stats.js';
 import { parseIpv4 } from './net/addr.js';
 import { readRoutes, readRoutesAsync } from './net/routes.js';
+import { loggerFrom, type LogCallback, type Logger } from './log/logger.js';
+import { createMetricsRegistry } from './metrics/prometheus.js';
 import { loadAddon } from './native/binding.js';
 import type { NativeEngine } from './native/types.js';
 import type { Clock } from './sched/types.js';
 
 export type { DirectorStats } from './director-stats.js';
 export type { ReloadChange, ReloadResult } from './control/reload-changes.js';
+export { METRICS_CONTENT_TYPE } from './metrics/prometheus.js';
 
 export interface DirectorOptions {
   config: DirectorConfig;
@@ -55,8 +60,11 @@ export interface DirectorOptions {
    * Default: the config's global_defs `expire_nodest_conn`.
    */
   expireNodestConn?: boolean;
-  /** Receives one line per event (attach, health changes, weight changes, reload changes). */
-  log?: (line: string) => void;
+  /**
+   * Where log lines go: a pino logger (or anything with its debug/info/warn/error(fields, msg)),
+   * or a callback given each message and its entry (level, time, fields). Default: nowhere.
+   */
+  log?: Logger | LogCallback;
 }
 
 /** Expiry, ARP refresh, hold timeouts and slow-start ramps advance this often. */
@@ -68,7 +76,7 @@ interface Parts {
   health: HealthManager | null;
   clock: Clock;
   options: DirectorOptions;
-  log: (line: string) => void;
+  log: Logger;
 }
 
 export class Director {
@@ -76,6 +84,9 @@ export class Director {
   private stopping: Promise<void> | null = null;
   private readonly reloader: Reloader;
   private health: HealthManager | null;
+  /** IPVS rate estimators per service and real server (metrics, adm --rate). */
+  private readonly rates: RateSampler;
+  private metricsRegistry: Registry | null = null;
 
   private constructor(private readonly parts: Parts) {
     const { plane, governor, clock, options, log } = parts;
@@ -86,9 +97,12 @@ export class Director {
       adoptHealth: (table) => this.adoptHealth(table),
       effective: (config) => effectiveConfig(config, options),
     });
+    this.rates = new RateSampler(clock);
+    this.rates.sample(plane.table);
     this.timer = setInterval(() => {
       plane.tick();
       governor.tick();
+      this.rates.sample(plane.table);
       void this.reloader.settleDrained();
     }, TICK_MS);
   }
@@ -98,14 +112,15 @@ export class Director {
    * error it rejects with everything it opened closed again.
    */
   static async start(options: DirectorOptions): Promise<Director> {
-    const log = options.log ?? (() => {});
+    const log = loggerFrom(options.log);
     const clock: Clock = { now: () => performance.now() };
     const table = ServiceTable.build(effectiveConfig(options.config, options), clock);
     const plane = openPlane(options, table, clock, log);
     const governor = new WeightGovernor({ table, clock, log });
     const health = startHealth(options, table, governor, clock, log);
     const info = plane.portInfo;
-    log(`director: attached to ${info.name} (${info.mac}, ${info.kind}), ${table.services.length} services`);
+    log.info({ event: 'start', port: info.name, mac: info.mac, kind: info.kind, services: table.services.length },
+      `director: attached to ${info.name} (${info.mac}, ${info.kind}), ${table.services.length} services`);
     return new Director({ plane, governor, health, clock, options, log });
   }
 
@@ -127,6 +142,18 @@ export class Director {
    */
   reload(config: DirectorConfig): Promise<ReloadResult> {
     return this.reloader.reload(config);
+  }
+
+  /**
+   * The metrics in Prometheus text format (content type METRICS_CONTENT_TYPE), read from the
+   * counters at call time: serve it from your own HTTP server, as `director run --metrics` does.
+   */
+  metrics(): Promise<string> {
+    this.metricsRegistry ??= createMetricsRegistry({
+      plane: this.parts.plane, rates: this.rates,
+      up: (dest) => this.health?.checksOf(dest.id).every((s) => s.dampener.snapshot().up) ?? true,
+    });
+    return this.metricsRegistry.metrics();
   }
 
   /** Stops checks, timers and the engine; calling it again returns the same promise. */
@@ -155,7 +182,7 @@ function effectiveConfig(config: DirectorConfig, o: DirectorOptions): DirectorCo
   return { ...config, globalDefs: { ...config.globalDefs, expireNodestConn: o.expireNodestConn } };
 }
 
-function openPlane(o: DirectorOptions, table: ServiceTable, clock: Clock, log: (line: string) => void): DataPlane {
+function openPlane(o: DirectorOptions, table: ServiceTable, clock: Clock, log: Logger): DataPlane {
   const where = attachmentOf(o);
   const routes = readRoutes(o.netns);
   const engine = new (loadAddon().Engine)();
@@ -180,7 +207,7 @@ function attachmentOf(o: DirectorOptions): Attachment {
   throw new Error('director: give exactly one of interface and tap');
 }
 
-function attach(engine: NativeEngine, where: Attachment, o: DirectorOptions, log: (line: string) => void): number {
+function attach(engine: NativeEngine, where: Attachment, o: DirectorOptions, log: Logger): number {
   const netns = o.netns ? { netns: `/run/netns/${o.netns}` } : {};
   if ('tap' in where) return engine.addTapPort(where.tap, netns);
   const ifname = where.interface;
@@ -191,18 +218,19 @@ function attach(engine: NativeEngine, where: Attachment, o: DirectorOptions, log
     return engine.addXdpPort(ifname, netns);
   } catch (err) {
     if (io === 'xdp') throw err;
-    log(`director: AF_XDP unavailable, using AF_PACKET: ${(err as Error).message}`);
+    log.warn({ port: ifname, reason: (err as Error).message }, `director: AF_XDP unavailable, using AF_PACKET: ${(err as Error).message}`);
     return engine.addPacketPort(ifname, packetOptions);
   }
 }
 
 /** The health manager over the table's checkers, started; null when the config has none. */
 function startHealth(o: DirectorOptions, table: ServiceTable, governor: WeightGovernor, clock: Clock,
-                     log: (line: string) => void): HealthManager | null {
+                     log: Logger): HealthManager | null {
   if (!table.dests.some((d) => (d.config.checks?.length ?? 0) > 0)) return null;
   const executor = createExecutor({ ...(o.netns ? { netns: o.netns } : {}), log });
   const manager = new HealthManager({ table, governor, executor, clock, log });
   manager.start();
-  log(`health: ${manager.checkCount} checks${o.netns ? ` (run in namespace ${o.netns})` : ''}`);
+  log.info({ checks: manager.checkCount, ...(o.netns ? { netns: o.netns } : {}) },
+    `health: ${manager.checkCount} checks${o.netns ? ` (run in namespace ${o.netns})` : ''}`);
   return manager;
 }

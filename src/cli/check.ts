@@ -3,7 +3,7 @@
 import { loadKeepalivedConfig, type LoadOptions } from '../config/load.js';
 import { ConfigError, type DirectorConfig } from '../config/model.js';
 import { defineCommand } from './command.js';
-import { EXIT_FAIL, EXIT_OK, type CliIo } from './io.js';
+import { EXIT_FAIL, EXIT_OK } from './io.js';
 import { summarize } from './summary.js';
 
 export const checkCommand = defineCommand(
@@ -21,7 +21,8 @@ cannot honour, e.g. fwmark): they run without it, warned as UNCHECKED` },
     footer: 'exit status: 0 valid, 1 invalid (the error names file, line and keyword), 2 usage error',
   },
   async (v, io) => {
-    const config = loadConfigReporting(v.config, io, { allowUnchecked: v['allow-unchecked'] });
+    const config = loadConfig(v.config, (level, message) => io.err(`${level === 'warn' ? 'warning' : 'error'}: ${message}`),
+      { allowUnchecked: v['allow-unchecked'] });
     if (!config) return EXIT_FAIL;
     for (const line of summarize(config)) io.out(line);
     io.out(`config ok: ${v.config}`);
@@ -29,15 +30,16 @@ cannot honour, e.g. fwmark): they run without it, warned as UNCHECKED` },
   },
 );
 
-/** Loads a config, printing warnings and any error to stderr; null on error. */
-export function loadConfigReporting(file: string, io: CliIo, options: LoadOptions = {}): DirectorConfig | null {
+/** Loads a config, reporting its warnings and any error; null on error. */
+export function loadConfig(file: string, report: (level: 'warn' | 'error', message: string) => void,
+  options: LoadOptions = {}): DirectorConfig | null {
   try {
     const config = loadKeepalivedConfig(file, options);
-    for (const w of config.warnings) io.err(`warning: ${w.message}`);
+    for (const w of config.warnings) report('warn', w.message);
     return config;
   } catch (err) {
     if (err instanceof ConfigError) {
-      io.err(`error: ${err.message}`);
+      report('error', err.message);
       return null;
     }
     throw err;

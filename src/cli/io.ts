@@ -4,6 +4,8 @@
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
+  /** Whether err() writes to a terminal (logs are human lines there, JSON lines elsewhere). */
+  errIsTTY?: boolean;
   /** Resolves when SIGINT or SIGTERM arrives (tests resolve it themselves). */
   waitForSignal(): Promise<string>;
   /**
@@ -16,6 +18,7 @@ export interface CliIo {
 export const processIo: CliIo = {
   out: (line) => void process.stdout.write(line + '\n'),
   err: (line) => void process.stderr.write(line + '\n'),
+  errIsTTY: process.stderr.isTTY === true,
   waitForSignal: () =>
     new Promise((resolve) => {
       const handler = (sig: string) => {

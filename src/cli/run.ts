@@ -1,16 +1,20 @@
 // `director run`: load the config, run the preflight checks, start a Director and keep it running
-// until SIGINT/SIGTERM, printing stats at an interval; SIGHUP re-reads the config file and
-// reloads it (a config that fails is logged and the running one stays).
+// until SIGINT/SIGTERM, serving metrics when asked and printing stats at an interval; SIGHUP
+// re-reads the config file and reloads it (a config that fails is logged and the running one
+// stays). Logs go to stderr (levels, timestamps; human or JSON lines), stats lines to stdout.
 
 import { loadKeepalivedConfig, type LoadOptions } from '../config/load.js';
 import type { DirectorConfig } from '../config/model.js';
 import { rejectionLine, type ReloadResult } from '../control/reload-changes.js';
 import { isIPv4 } from '../net/addr.js';
 import type { DirectorOptions, DirectorStats } from '../director.js';
-import { formatFinding, hasErrors, runPreflight } from '../preflight/preflight.js';
+import { autoFormat, createLogger, LOG_LEVELS, type Logger } from '../log/logger.js';
+import { parseMetricsAddress, serveMetrics, type MetricsAddress, type MetricsServer } from '../metrics/http.js';
+import { METRICS_CONTENT_TYPE } from '../metrics/prometheus.js';
+import { hasErrors, runPreflight } from '../preflight/preflight.js';
 import { localReader, netnsReader, type SystemReader } from '../preflight/reader.js';
 import { secondsOption, UsageError, type Values } from './args.js';
-import { loadConfigReporting } from './check.js';
+import { loadConfig } from './check.js';
 import { defineCommand, type Command } from './command.js';
 import { EXIT_FAIL, EXIT_OK, type CliIo } from './io.js';
 
@@ -19,6 +23,7 @@ export interface RunnableDirector {
   stop(): Promise<void>;
   stats(): DirectorStats;
   reload(config: DirectorConfig): Promise<ReloadResult>;
+  metrics(): Promise<string>;
 }
 
 export interface RunDeps {
@@ -48,9 +53,16 @@ frame (TPACKET_V2: every frame at once, lowest latency, 34 MiB of ring)`,
   },
   netns: { value: 'NS', help: 'the interface or TAP lives in network namespace NS (/run/netns/NS)' },
   'local-address': { value: 'IP', help: "the director's own address on the segment (default: the interface's)" },
-  'stats-interval': { value: 'S', help: 'print stats as one JSON line every S seconds (default 0 = never)' },
+  'stats-interval': { value: 'S', help: 'print stats as one JSON line on stdout every S seconds (default 0 = never)' },
   'allow-unchecked': { help: `run real servers whose checker director cannot run (an option it cannot
 honour, e.g. fwmark) without it, warned as UNCHECKED, instead of refusing` },
+  metrics: {
+    value: '[ADDR:]PORT',
+    help: `serve Prometheus metrics at http://ADDR:PORT/metrics (default off; PORT alone
+listens on 127.0.0.1)`,
+  },
+  'log-format': { choices: ['human', 'json'], help: 'log lines on stderr: human, or one JSON object each (default: human on a terminal)' },
+  'log-level': { choices: LOG_LEVELS, help: 'least important level logged (default info)' },
 } as const;
 
 type RunValues = Values<typeof OPTIONS>;
@@ -84,23 +96,36 @@ function checkCombinations(v: RunValues): void {
   if (v['rx-ring'] !== undefined && v.interface === undefined) throw new UsageError("option '--rx-ring' needs --interface");
 }
 
+function metricsOption(text: string | undefined): MetricsAddress | null {
+  if (text === undefined) return null;
+  try {
+    return parseMetricsAddress(text);
+  } catch (err) {
+    throw new UsageError(`option '--metrics' ${(err as Error).message}`);
+  }
+}
+
 async function run(v: RunValues, io: CliIo, deps: RunDeps): Promise<number> {
   checkCombinations(v);
   const statsInterval = secondsOption('stats-interval', v['stats-interval'], 0);
+  const metrics = metricsOption(v.metrics);
+  const log = createLogger({
+    format: v['log-format'] ?? autoFormat(io.errIsTTY), level: v['log-level'] ?? 'info', write: (line) => io.err(line),
+  });
   const load: LoadOptions = { allowUnchecked: v['allow-unchecked'] };
-  const hangups = new Hangups(v.config, load, io);
+  const hangups = new Hangups(v.config, load, log, io);
   try {
-    const config = loadConfigReporting(v.config, io, load);
+    const config = loadConfig(v.config, (level, message) => log[level]({ event: 'config', file: v.config }, message), load);
     if (!config) return EXIT_FAIL;
-    if (!preflightPasses(config, v, io, deps)) return EXIT_FAIL;
-    const options: DirectorOptions = { config, log: (line) => io.out(line) };
+    if (!preflightPasses(config, v, log, deps)) return EXIT_FAIL;
+    const options: DirectorOptions = { config, log };
     if (v.interface !== undefined) options.interface = v.interface;
     if (v.tap !== undefined) options.tap = v.tap;
     if (v.netns !== undefined) options.netns = v.netns;
     if (v.io !== undefined) options.io = v.io;
     if (v['rx-ring'] !== undefined) options.rxRing = v['rx-ring'];
     if (v['local-address'] !== undefined) options.localAddress = v['local-address'];
-    return await runDirector(() => deps.startDirector(options), hangups, statsInterval, io);
+    return await runDirector(() => deps.startDirector(options), { statsInterval, metrics, log, hangups }, io);
   } finally {
     hangups.stop();
   }
@@ -115,7 +140,7 @@ class Hangups {
   private pending = false;
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly file: string, private readonly load: LoadOptions, private readonly io: CliIo) {
+  constructor(private readonly file: string, private readonly load: LoadOptions, private readonly log: Logger, io: CliIo) {
     this.unsubscribe = io.onHangup?.(() => this.hangup()) ?? (() => {});
   }
 
@@ -130,13 +155,14 @@ class Hangups {
   }
 
   private hangup(): void {
-    this.io.out(`director: SIGHUP, reloading ${this.file}`);
+    this.log.info({ event: 'reload', signal: 'SIGHUP', file: this.file }, `director: SIGHUP, reloading ${this.file}`);
     if (this.director === null) this.pending = true;
     else this.reload(this.director);
   }
 
   private reload(director: RunnableDirector): void {
-    reloadConfigFile(director, this.file, this.io, this.load).catch((err: Error) => this.io.err(`error: reload failed: ${err.message}`));
+    reloadConfigFile(director, this.file, this.log, this.load)
+      .catch((err: Error) => this.log.error({ event: 'reload' }, `reload failed: ${err.message}`));
   }
 }
 
@@ -145,46 +171,71 @@ class Hangups {
  * file that does not load is refused like a config the director refuses (logged, the running one
  * stays). What SIGHUP does.
  */
-export async function reloadConfigFile(director: RunnableDirector, file: string, io: CliIo, options: LoadOptions = {}): Promise<ReloadResult> {
+export async function reloadConfigFile(director: RunnableDirector, file: string, log: Logger, options: LoadOptions = {}): Promise<ReloadResult> {
   let config: DirectorConfig;
   try {
     config = loadKeepalivedConfig(file, options);
   } catch (err) {
     const error = (err as Error).message;
-    io.out(rejectionLine(error));
+    log.warn({ event: 'reload', ok: false, error }, rejectionLine(error));
     return { ok: false, changes: [], error };
   }
-  for (const w of config.warnings) io.err(`warning: ${w.message}`);
+  for (const w of config.warnings) log.warn({ event: 'config', file }, w.message);
   return director.reload(config);
 }
 
-function preflightPasses(config: DirectorConfig, v: RunValues, io: CliIo, deps: RunDeps): boolean {
+function preflightPasses(config: DirectorConfig, v: RunValues, log: Logger, deps: RunDeps): boolean {
   const target: { config: DirectorConfig; interface?: string; tap?: string } = { config };
   if (v.interface !== undefined) target.interface = v.interface;
   if (v.tap !== undefined) target.tap = v.tap;
   const findings = runPreflight(target, deps.reader(v.netns));
-  for (const f of findings) io.err(formatFinding(f));
+  for (const f of findings) log[f.level === 'error' ? 'error' : 'warn']({ event: 'preflight', check: f.check }, f.message);
   if (!hasErrors(findings)) return true;
-  io.err('director not started: fix the errors above');
+  log.error({ event: 'preflight' }, 'director not started: fix the errors above');
   return false;
 }
 
-async function runDirector(start: () => Promise<RunnableDirector>, hangups: Hangups, statsInterval: number, io: CliIo): Promise<number> {
+interface RunSettings {
+  statsInterval: number;
+  metrics: MetricsAddress | null;
+  log: Logger;
+  hangups: Hangups;
+}
+
+async function runDirector(start: () => Promise<RunnableDirector>, s: RunSettings, io: CliIo): Promise<number> {
   let director: RunnableDirector;
   try {
     director = await start();
   } catch (err) {
-    io.err(`error: director failed to start: ${(err as Error).message}`);
+    s.log.error({ event: 'start' }, `director failed to start: ${(err as Error).message}`);
     return EXIT_FAIL;
   }
-  hangups.running(director);
+  const server = s.metrics && await startMetrics(director, s.metrics, s.log);
+  if (server === false) {
+    await director.stop();
+    return EXIT_FAIL;
+  }
+  s.hangups.running(director);
   const printStats = () => io.out(`stats: ${JSON.stringify(director.stats())}`);
-  const timer = statsInterval > 0 ? setInterval(printStats, statsInterval * 1000) : null;
+  const timer = s.statsInterval > 0 ? setInterval(printStats, s.statsInterval * 1000) : null;
   const signal = await io.waitForSignal();
-  hangups.stop();
+  s.hangups.stop();
   if (timer) clearInterval(timer);
-  io.out(`director: ${signal}, stopping`);
+  s.log.info({ event: 'stop', signal }, `director: ${signal}, stopping`);
+  await server?.close();
   await director.stop();
   printStats();
   return EXIT_OK;
+}
+
+/** The metrics endpoint, or false (logged) when it cannot listen: a director asked for metrics does not run blind. */
+async function startMetrics(director: RunnableDirector, addr: MetricsAddress, log: Logger): Promise<MetricsServer | false> {
+  try {
+    const server = await serveMetrics(addr, () => director.metrics(), METRICS_CONTENT_TYPE);
+    log.info({ event: 'metrics', address: server.address }, `metrics: http://${server.address}/metrics`);
+    return server;
+  } catch (err) {
+    log.error({ event: 'metrics' }, `cannot serve metrics on ${addr.host} port ${addr.port}: ${(err as Error).message}`);
+    return false;
+  }
 }

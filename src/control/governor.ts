@@ -8,13 +8,14 @@ import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/serv
 import { feedbackStep, newFeedbackState, type FeedbackConfig, type FeedbackReport, type FeedbackState } from '../sched/load-feedback.js';
 import { createSlowStart, type SlowStart } from '../sched/slow-start.js';
 import { DestFlags, type Clock } from '../sched/types.js';
+import { silentLogger, type Logger } from '../log/logger.js';
 import { formatIpv4 } from '../net/addr.js';
 
 export interface GovernorOptions {
   /** The running table: its real servers are governed, its schedulers told of changes. */
   table: ServiceTable;
   clock: Clock;
-  log?: (line: string) => void;
+  log?: Logger;
   /** Smoothing of load reports (EWMA factor and hysteresis band). */
   feedback?: FeedbackConfig;
 }
@@ -54,14 +55,19 @@ export function describeService(svc: RuntimeService): string {
   return `${formatIpv4(svc.vip)}:${svc.vport}`;
 }
 
+/** The structured fields of a state-change line about one real server. */
+function stateFields(event: string, dest: RuntimeDest, svc: RuntimeService, extra: Record<string, unknown>): Record<string, unknown> {
+  return { event, protocol: svc.config.protocol, vs: describeService(svc), server: describeDest(dest), weight: dest.weight, ...extra };
+}
+
 export class WeightGovernor {
   private readonly dests = new Map<number, DestControl>();
   private services = new Map<number, ServiceControl>();
   private table: ServiceTable;
-  private readonly log: (line: string) => void;
+  private readonly log: Logger;
 
   constructor(private readonly opts: GovernorOptions) {
-    this.log = opts.log ?? (() => {});
+    this.log = opts.log ?? silentLogger;
     this.table = opts.table;
     for (const svc of opts.table.services) {
       const service = serviceControl(svc);
@@ -119,13 +125,15 @@ export class WeightGovernor {
       dest.weight = 0;
       if (!c.inhibit) dest.flags &= ~DestFlags.AVAILABLE;
       const verb = c.inhibit ? 'Disabling service' : 'Removing service';
-      this.log(`${verb} ${describeDest(dest)} from VS ${describeService(svc)}${suffix}`);
+      this.log.info(stateFields('health', dest, svc, { state: 'down', ...(reason ? { reason } : {}) }),
+        `${verb} ${describeDest(dest)} from VS ${describeService(svc)}${suffix}`);
     } else {
       dest.flags |= DestFlags.AVAILABLE;
       ramp.begin(dest, c.feedback.applied, this.opts.clock.now());
       const ramping = ramp.isRamping(dest) ? `, slow start over ${svc.config.slowStart} s` : '';
       const verb = c.inhibit ? 'Enabling service' : 'Adding service';
-      this.log(`${verb} ${describeDest(dest)} to VS ${describeService(svc)} (weight ${dest.weight}${ramping})${suffix}`);
+      this.log.info(stateFields('health', dest, svc, { state: 'up', ...(reason ? { reason } : {}) }),
+        `${verb} ${describeDest(dest)} to VS ${describeService(svc)} (weight ${dest.weight}${ramping})${suffix}`);
     }
     this.table.destsChanged(svc);
   }
@@ -142,7 +150,8 @@ export class WeightGovernor {
     if (!c.up) return;
     c.service.ramp.setTarget(c.dest, target);
     if (c.dest.weight === before) return;
-    this.log(`Setting weight of service ${describeDest(c.dest)} in VS ${describeService(c.service.svc)} to ${c.dest.weight} (load feedback)`);
+    this.log.info(stateFields('weight', c.dest, c.service.svc, { cause: 'load feedback' }),
+      `Setting weight of service ${describeDest(c.dest)} in VS ${describeService(c.service.svc)} to ${c.dest.weight} (load feedback)`);
     this.table.destsChanged(c.service.svc);
   }
 

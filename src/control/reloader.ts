@@ -9,6 +9,7 @@ import type { DirectorConfig } from '../config/model.js';
 import type { DataPlane } from '../datapath/data-plane.js';
 import { ServiceTable, type TablePlan } from '../datapath/service-table.js';
 import { formatIpv4 } from '../net/addr.js';
+import { silentLogger, type Logger } from '../log/logger.js';
 import type { Route } from '../net/routes.js';
 import type { Clock } from '../sched/types.js';
 import type { WeightGovernor } from './governor.js';
@@ -26,19 +27,19 @@ export interface ReloaderOptions {
   adoptHealth: (table: ServiceTable) => void;
   /** The config as it will run (director options may override some of it); default as given. */
   effective?: (config: DirectorConfig) => DirectorConfig;
-  log?: (line: string) => void;
+  log?: Logger;
 }
 
 export class Reloader {
   /** The reload running or last run: the next one waits for it. */
   private last: Promise<unknown> = Promise.resolve();
   private closed = false;
-  private readonly log: (line: string) => void;
+  private readonly log: Logger;
   /** The config in force (as given, before effective()). */
   private config: DirectorConfig;
 
   constructor(private readonly o: ReloaderOptions) {
-    this.log = o.log ?? (() => {});
+    this.log = o.log ?? silentLogger;
     this.config = o.config;
   }
 
@@ -59,7 +60,7 @@ export class Reloader {
    */
   settleDrained(): Promise<unknown> {
     if (this.closed || !this.o.plane.table.hasDrained()) return this.last;
-    this.last = this.last.then(() => this.rebuild()).catch((err: Error) => this.log(`reload: letting drained addresses go failed: ${err.message}`));
+    this.last = this.last.then(() => this.rebuild()).catch((err: Error) => this.log.error({ event: 'reload' }, `reload: letting drained addresses go failed: ${err.message}`));
     return this.last;
   }
 
@@ -81,12 +82,12 @@ export class Reloader {
       plane.prepare(plan, routes);
     } catch (err) {
       const error = (err as Error).message;
-      this.log(rejectionLine(error));
+      this.log.warn({ event: 'reload', ok: false, error }, rejectionLine(error));
       return { ok: false, changes: [], error };
     }
     const changes = this.swap(plan, routes);
     this.config = config;
-    this.log(`reload: ${changes.length ? `${changes.length} changes applied` : 'no changes'}`);
+    this.log.info({ event: 'reload', ok: true, changes: changes.length }, `reload: ${changes.length ? `${changes.length} changes applied` : 'no changes'}`);
     return { ok: true, changes };
   }
 
@@ -99,7 +100,7 @@ export class Reloader {
     const before = this.o.plane.table;
     const table = plan.commit();
     const changes = describeChanges(before, table);
-    for (const change of changes) this.log(change.message);
+    for (const change of changes) this.log.info({ event: 'reload', change: change.message }, change.message);
     this.o.plane.install(table, routes);
     this.o.governor.adopt(table);
     this.o.adoptHealth(table);
@@ -114,6 +115,6 @@ export class Reloader {
     plane.prepare(plan);
     this.swap(plan);
     const gone = [...before].filter((a) => !plane.table.ownedAddresses.has(a)).map(formatIpv4);
-    this.log(`drained: ${gone.length ? `no longer answering for ${gone.join(', ')}` : 'nothing left to drain'}`);
+    this.log.info({ event: 'drained', released: gone }, `drained: ${gone.length ? `no longer answering for ${gone.join(', ')}` : 'nothing left to drain'}`);
   }
 }

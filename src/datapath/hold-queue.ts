@@ -25,6 +25,11 @@ export class HoldQueue {
     return this.options.slots - this.free.length;
   }
 
+  /** Frames it can keep at once. */
+  get capacity(): number {
+    return this.options.slots;
+  }
+
   /** Reserves a slot for a frame waiting on addr; -1 when the queue or the address is full. */
   hold(addr: number, nowMs: number): number {
     let list = this.waiting.get(addr);

@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
+import { silentLogger, type Logger } from '../log/logger.js';
 import { runCheck } from './checkers.js';
 import type { RunnerAnswer } from './runner.js';
 import { checkDeadlineMs, notRun, type CheckExecutor, type CheckOutcome, type CheckSpec } from './types.js';
@@ -42,7 +43,7 @@ interface Pending {
 export interface ChildExecutorOptions {
   /** Network namespace to run in (a name under /run/netns); none: this namespace. */
   netns?: string;
-  log?: (line: string) => void;
+  log?: Logger;
 }
 
 export class ChildExecutor implements CheckExecutor {
@@ -51,10 +52,10 @@ export class ChildExecutor implements CheckExecutor {
   private nextId = 1;
   private lastStart = -Infinity;
   private closed = false;
-  private readonly log: (line: string) => void;
+  private readonly log: Logger;
 
   constructor(private readonly opts: ChildExecutorOptions = {}) {
-    this.log = opts.log ?? (() => {});
+    this.log = opts.log ?? silentLogger;
   }
 
   run(spec: CheckSpec): Promise<CheckOutcome> {
@@ -91,8 +92,8 @@ export class ChildExecutor implements CheckExecutor {
     this.child = child;
     child.stdin!.on('error', () => {});
     readline.createInterface({ input: child.stdout! }).on('line', (line) => this.onLine(line));
-    readline.createInterface({ input: child.stderr! }).on('line', (line) => this.log(`health runner: ${line}`));
-    child.once('error', (err) => this.log(`health runner: cannot start ${argv.join(' ')}: ${err.message}`));
+    readline.createInterface({ input: child.stderr! }).on('line', (line) => this.runnerLog('warn', `health runner: ${line}`));
+    child.once('error', (err) => this.runnerLog('error', `health runner: cannot start ${argv.join(' ')}: ${err.message}`));
     child.once('close', (code, signal) => this.onExit(child, code ?? signal));
     return child;
   }
@@ -102,17 +103,21 @@ export class ChildExecutor implements CheckExecutor {
     try {
       answer = JSON.parse(line) as RunnerAnswer;
     } catch {
-      this.log(`health runner: unreadable line: ${line.slice(0, 120)}`);
+      this.runnerLog('warn', `health runner: unreadable line: ${line.slice(0, 120)}`);
       return;
     }
     if (typeof answer.id === 'number' && answer.result) this.settle(answer.id, answer.result);
-    else this.log(`health runner: ${line.slice(0, 120)}`);
+    else this.runnerLog('warn', `health runner: ${line.slice(0, 120)}`);
   }
 
   private onExit(child: ChildProcess, how: number | string | null): void {
     if (this.child === child) this.child = null;
-    if (!this.closed) this.log(`health runner exited (${String(how)}); restarting on the next check`);
+    if (!this.closed) this.runnerLog('warn', `health runner exited (${String(how)}); restarting on the next check`);
     for (const [id, p] of this.pending) this.settle(id, notRun(`checker process exited (${String(how)})`, p.started));
+  }
+
+  private runnerLog(level: 'warn' | 'error', msg: string): void {
+    this.log[level]({ component: 'health runner' }, msg);
   }
 
   private settle(id: number, result: CheckOutcome): void {

@@ -8,6 +8,7 @@
 import type { HealthCheckConfig } from '../config/model.js';
 import { describeDest, type WeightGovernor } from '../control/governor.js';
 import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/service-table.js';
+import { silentLogger, type Logger } from '../log/logger.js';
 import type { Clock } from '../sched/types.js';
 import { createDampener, type Dampener } from './dampener.js';
 import { checkerText, specOf, type CheckExecutor, type CheckOutcome, type CheckSpec } from './types.js';
@@ -26,7 +27,7 @@ export interface HealthManagerOptions {
   governor: WeightGovernor;
   executor: CheckExecutor;
   clock: Clock;
-  log?: (line: string) => void;
+  log?: Logger;
   /** For the warmup delay; tests inject a fixed one. */
   random?: () => number;
 }
@@ -53,13 +54,13 @@ export class HealthManager {
   private byDest = new Map<number, CheckSlot[]>();
   private readonly inflight = new Set<Promise<void>>();
   private readonly governor: WeightGovernor;
-  private readonly log: (line: string) => void;
+  private readonly log: Logger;
   private readonly random: () => number;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
 
   constructor(private readonly opts: HealthManagerOptions) {
-    this.log = opts.log ?? (() => {});
+    this.log = opts.log ?? silentLogger;
     this.governor = opts.governor;
     this.random = opts.random ?? Math.random;
     this.adopt(opts.table);
@@ -170,17 +171,23 @@ export class HealthManager {
     slot.last = r;
     if (r.ok === null) {
       slot.nextAt = this.opts.clock.now() + slot.dampener.nextInMs();
-      if (before?.ok !== null) this.log(`${this.label(slot)} could not run (${r.detail}); health unchanged`);
+      if (before?.ok !== null) {
+        this.log.warn(this.fields(slot, 'not run', r.detail), `${this.label(slot)} could not run (${r.detail}); health unchanged`);
+      }
       return;
     }
     const verdict = slot.dampener.observe(r.ok);
     slot.nextAt = this.opts.clock.now() + verdict.nextInMs;
     if (r.ok && r.load !== undefined) this.governor.report(slot.dest.id, r.load);
     if (!verdict.changed) return;
-    if (verdict.up) this.log(`${this.label(slot)} succeeded. (${r.detail})`);
-    else this.log(`${this.label(slot)} failed. (${r.detail}; ${slot.config.timing.retry} retries)`);
+    if (verdict.up) this.log.info(this.fields(slot, 'up', r.detail), `${this.label(slot)} succeeded. (${r.detail})`);
+    else this.log.warn(this.fields(slot, 'down', r.detail), `${this.label(slot)} failed. (${r.detail}; ${slot.config.timing.retry} retries)`);
     const up = this.checksOf(slot.dest.id).every((s) => s.dampener.snapshot().up);
     this.governor.setHealth(slot.dest.id, up);
+  }
+
+  private fields(slot: CheckSlot, result: string, detail: string): Record<string, unknown> {
+    return { event: 'check', check: slot.config.kind, server: describeDest(slot.dest), result, detail };
   }
 
   private label(slot: CheckSlot): string {

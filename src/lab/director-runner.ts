@@ -51,14 +51,18 @@ export interface ProcessOptions {
   detached?: boolean;
   logFile?: string;
   index?: number;
+  /** More `director run` options (--metrics ...). */
+  args?: string[];
 }
 
 /** Starts `bin/director run --config FILE --interface IF` inside the director namespace. */
 export function startProcess(lab: LabHandle, configFile: string, cleanup: Cleanup, o: ProcessOptions = {}): LabDirector {
   const host = lab.directors[o.index ?? 0];
   if (host === undefined) throw new Error(`lab ${lab.prefix} has no director ${(o.index ?? 0) + 1}`);
-  // Stats every second as "stats: {json}" lines: the lab reads the latest one.
-  const argv = [process.execPath, directorBin(), 'run', '--config', configFile, '--interface', host.ifname, '--stats-interval', '1'];
+  // Stats every second as "stats: {json}" lines on stdout: the lab reads the latest one. Its log
+  // (stderr) is for people reading the lab's output: human lines.
+  const argv = [process.execPath, directorBin(), 'run', '--config', configFile, '--interface', host.ifname, '--stats-interval', '1',
+    '--log-format', 'human', ...(o.args ?? [])];
   const p = spawnInNamespace(host.ns, argv, {
     detached: o.detached === true,
     ...(o.logFile === undefined ? {} : { logFile: o.logFile }),

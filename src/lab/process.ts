@@ -65,14 +65,17 @@ export class NsProcess {
     for (const f of w) f();
   }
 
-  /** Resolves when stdout matches re; rejects if the process exits first or time runs out. */
-  waitFor(re: RegExp, timeoutMs = READY_TIMEOUT_MS): Promise<RegExpMatchArray> {
+  /**
+   * Resolves when stdout (or stderr: a director's log) matches re; rejects if the process exits
+   * first or time runs out.
+   */
+  waitFor(re: RegExp, timeoutMs = READY_TIMEOUT_MS, from: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpMatchArray> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new Error(`${this.argv.join(' ')} in ${this.ns}: no ${re} within ${timeoutMs} ms; stderr: ${this.err.trim()}`));
       }, timeoutMs);
       const check = (): void => {
-        const m = this.out.match(re);
+        const m = (from === 'stdout' ? this.out : this.err).match(re);
         if (m) { clearTimeout(timer); resolve(m); return; }
         if (this.status !== null) {
           clearTimeout(timer);

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { reloadConfigFile } from '../../src/cli/run.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
+import { loggerFrom } from '../../src/log/logger.js';
 import type { Director } from '../../src/director.js';
 import { loadDirectorClass, startProcess, waitForVip, type LabDirector } from '../../src/lab/director-runner.js';
 import { countHttp, runClient } from '../../src/lab/services.js';
@@ -76,7 +76,7 @@ for (const mode of ['dr', 'nat'] as const) {
       const d = director!;
       const file = path.join(dir, 'keepalived.conf');
       const good = labConf(fx, first());
-      const io: CliIo = { out: (l) => log.push(l), err: (l) => log.push(l), waitForSignal: () => new Promise(() => {}) };
+      const logger = loggerFrom((msg) => log.push(msg));
       const running = (): string => JSON.stringify({ services: d.stats().services, connections: d.stats().connections });
       const before = running();
       const bad: Array<[string, string, RegExp]> = [
@@ -87,7 +87,7 @@ for (const mode of ['dr', 'nat'] as const) {
       ];
       for (const [what, text, why] of bad) {
         writeFileSync(file, text);
-        const r = await reloadConfigFile(d, file, io);
+        const r = await reloadConfigFile(d, file, logger);
         assert.equal(r.ok, false, what);
         assert.match(r.error ?? '', why, what);
         assert.equal(running(), before, `${what}: services, real servers and counters as before`);
@@ -172,12 +172,12 @@ describe('director run reloads --config on SIGHUP (needs root: creates network n
     assert.deepEqual((await countHttp(fx.lab, fx.lab.vip, 9)).counts, { rs1: 3, rs2: 3, rs3: 3 });
     writeFileSync(file, labConf(fx, servers(2)));
     process.kill(p.pid, 'SIGHUP');
-    await p.waitFor(/^reload: 1 changes applied$/m, 15_000);
-    assert.match(p.stdout, /^Removing service 198\.19\.0\.13:80 from VS TCP 198\.19\.0\.100:80 \((draining \d+|no) connections?\)$/m);
+    await p.waitFor(/ reload: 1 changes applied /, 15_000, 'stderr');
+    assert.match(p.stderr, / Removing service 198\.19\.0\.13:80 from VS TCP 198\.19\.0\.100:80 \((draining \d+|no) connections?\) /);
     assert.deepEqual((await countHttp(fx.lab, fx.lab.vip, 8)).counts, { rs1: 4, rs2: 4 });
     writeFileSync(file, 'virtual_server 198.19.0.100 80 {\n');
     process.kill(p.pid, 'SIGHUP');
-    await p.waitFor(/^reload: configuration rejected, the running one stays in force: .*keepalived\.conf:1: virtual_server: block opened here is never closed/m, 15_000);
+    await p.waitFor(/ reload: configuration rejected, the running one stays in force: .*keepalived\.conf:1: virtual_server: block opened here is never closed/, 15_000, 'stderr');
     assert.ok(p.running, 'a HUP never ends the daemon');
     assert.deepEqual((await countHttp(fx.lab, fx.lab.vip, 8)).counts, { rs1: 4, rs2: 4 });
   });

@@ -9,6 +9,7 @@ import { Reloader } from '../../src/control/reloader.js';
 import { collectStats, type DirectorStats } from '../../src/director-stats.js';
 import { HealthManager } from '../../src/health/manager.js';
 import { realServerHealth } from '../../src/health/stats.js';
+import { loggerFrom } from '../../src/log/logger.js';
 import { formatIpv4 } from '../../src/net/addr.js';
 import type { Route } from '../../src/net/routes.js';
 import { FakeExecutor } from './fake-executor.js';
@@ -39,7 +40,7 @@ export interface ReloadLab {
 export async function reloadLab(text: string): Promise<ReloadLab> {
   const clock = new FakeClock();
   const log: string[] = [];
-  const push = (line: string): void => void log.push(line);
+  const push = loggerFrom((line) => void log.push(line));
   const config = parseKeepalivedConfig(text, 'lab.conf');
   const mem = await memoryLabFor(config, clock);
   await mem.settle();

@@ -46,6 +46,11 @@ function capture(): Captured {
   return io;
 }
 
+/** What run logged on stderr, one JSON object a line (capture() is no terminal). */
+function logLines(io: Captured): Array<Record<string, string>> {
+  return io.stderr.map((l) => JSON.parse(l) as Record<string, string>);
+}
+
 const GOOD = `virtual_server 198.19.0.100 80 {
   lb_algo rr
   lb_kind DR
@@ -106,7 +111,8 @@ describe('cli: commands, help and exit statuses', () => {
 
   /** Every command and subcommand, with the options its help must list (README's list). */
   const COMMANDS: Array<[string, string[]]> = [
-    ['run', ['config', 'interface', 'tap', 'io', 'rx-ring', 'netns', 'local-address', 'stats-interval', 'allow-unchecked']],
+    ['run', ['config', 'interface', 'tap', 'io', 'rx-ring', 'netns', 'local-address', 'stats-interval', 'allow-unchecked', 'metrics',
+      'log-format', 'log-level']],
     ['check', ['config', 'allow-unchecked']],
     ['realserver setup', ['vip', 'mode', 'interface', 'check']],
     ['realserver teardown', ['vip']],
@@ -201,6 +207,10 @@ describe('cli: commands, help and exit statuses', () => {
     [['run', '--config', 'x.conf', '--interface', 'eth0', '--rx-ring', 'fast'], /'--rx-ring' must be block or frame, got 'fast'/],
     [['run', '--config', 'x.conf', '--tap', 't', '--rx-ring', 'frame'], /'--rx-ring' needs --interface/],
     [['run', '--config', 'x.conf', '--tap', 't', 'extra'], /unexpected argument 'extra'/],
+    [['run', '--config', 'x.conf', '--tap', 't', '--metrics', 'localhost:9100'], /'--metrics' must be PORT, ADDR:PORT or \[ADDR6\]:PORT .*got 'localhost:9100'/],
+    [['run', '--config', 'x.conf', '--tap', 't', '--metrics', '70000'], /'--metrics' must be PORT/],
+    [['run', '--config', 'x.conf', '--tap', 't', '--log-format', 'xml'], /'--log-format' must be human or json, got 'xml'/],
+    [['run', '--config', 'x.conf', '--tap', 't', '--log-level', 'loud'], /'--log-level' must be debug, info, warn or error/],
     [['realserver', 'setup', '--vip', '198.19.0.100', '--mode', 'nat'], /'--mode' must be dr or tun, got 'nat'/],
     [['realserver', 'setup', '--vip', '300.1.1.1', '--mode', 'dr'], /'--vip' must be an IPv4 address/],
     [['realserver', 'setup', '--vip', '198.19.0.100', '--mode', 'tun'], /--mode tun needs --interface/],
@@ -273,6 +283,7 @@ describe('cli: commands, help and exit statuses', () => {
               reloaded.push(config);
               return { ok: true, changes: [] };
             },
+            metrics: async () => 'director_connections 7\n',
           };
         },
       };
@@ -288,7 +299,43 @@ describe('cli: commands, help and exit statuses', () => {
       assert.deepEqual(deps.calls, ['start', 'stop']);
       const opts = deps.made[0]!;
       assert.deepEqual([opts.interface, opts.tap, opts.localAddress, opts.config.virtualServers.length], ['eth0', undefined, '198.19.0.2', 1]);
-      assert.deepEqual(io.stdout, ['director: SIGTERM, stopping', 'stats: {"connections":7}']);
+      // Stats alone on stdout; the log (JSON: this io is no terminal) on stderr.
+      assert.deepEqual(io.stdout, ['stats: {"connections":7}']);
+      const stop = logLines(io).find((l) => l.event === 'stop');
+      assert.deepEqual(stop && [stop.level, stop.msg, stop.signal], ['info', 'director: SIGTERM, stopping', 'SIGTERM']);
+    });
+
+    it('logs human lines with --log-format human (and on a terminal by default), JSON otherwise', async () => {
+      for (const [extra, tty, human] of [[['--log-format', 'human'], false, true], [[], true, true], [[], false, false],
+        [['--log-format', 'json'], true, false]] as const) {
+        const io = { ...capture(), errIsTTY: tty };
+        const done = execute(runCommandWith(fakeDeps(healthyReader)), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', ...extra], io);
+        await new Promise((r) => setImmediate(r));
+        io.signal();
+        assert.equal(await done, 0);
+        const last = io.stderr.at(-1) ?? '';
+        if (human) assert.match(last, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO  director: SIGTERM, stopping event=stop signal=SIGTERM$/);
+        else assert.equal(JSON.parse(last).msg, 'director: SIGTERM, stopping');
+      }
+    });
+
+    it('--log-level warn leaves info lines out', async () => {
+      const io = capture();
+      const done = execute(runCommandWith(fakeDeps(healthyReader)), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--log-level', 'warn'], io);
+      await new Promise((r) => setImmediate(r));
+      io.signal();
+      assert.equal(await done, 0);
+      assert.deepEqual(logLines(io).filter((l) => l.level === 'info'), []);
+    });
+
+    it('a --metrics address it cannot bind stops the director again: exit 1', async () => {
+      const io = capture();
+      const deps = fakeDeps(healthyReader);
+      // 198.18.0.77 is on no interface of this host: listen() fails at once, nothing is sent.
+      const code = await execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--metrics', '198.18.0.77:9100'], io);
+      assert.equal(code, 1);
+      assert.deepEqual(deps.calls, ['start', 'stop']);
+      assert.match(logLines(io).at(-1)?.msg ?? '', /^cannot serve metrics on 198\.18\.0\.77 port 9100: .*EADDRNOTAVAIL/);
     });
 
     it('passes --io and --rx-ring through to the director', async () => {
@@ -352,9 +399,9 @@ describe('cli: commands, help and exit statuses', () => {
       const deps = fakeDeps({ ...healthyReader, readFile: (p) => (p === '/proc/sys/net/ipv4/ip_forward' ? '1' : healthyReader.readFile(p)) });
       assert.equal(await execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0'], io), 1);
       assert.deepEqual(deps.made, []);
-      assert.deepEqual(io.stderr.slice(-2), [
-        'error: net.ipv4.ip_forward=1: the kernel would also forward VIP traffic; turn it off: sysctl -w net.ipv4.ip_forward=0',
-        'director not started: fix the errors above',
+      assert.deepEqual(logLines(io).slice(-2).map((l) => [l.level, l.msg]), [
+        ['error', 'net.ipv4.ip_forward=1: the kernel would also forward VIP traffic; turn it off: sysctl -w net.ipv4.ip_forward=0'],
+        ['error', 'director not started: fix the errors above'],
       ]);
     });
 
@@ -363,6 +410,7 @@ describe('cli: commands, help and exit statuses', () => {
       const deps = fakeDeps(healthyReader);
       assert.equal(await execute(runCommandWith(deps), ['--config', path.join(dir, 'bad.conf'), '--interface', 'eth0'], io), 1);
       assert.deepEqual(deps.made, []);
+      assert.deepEqual(logLines(io).map((l) => [l.level, l.event]), [['error', 'config']]);
     });
 
     it('a start failure is reported (the director released what it opened): exit 1', async () => {
@@ -370,7 +418,7 @@ describe('cli: commands, help and exit statuses', () => {
       const deps = fakeDeps(healthyReader, true);
       assert.equal(await execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0'], io), 1);
       assert.deepEqual(deps.calls, ['start']);
-      assert.equal(io.stderr.at(-1), 'error: director failed to start: no such device');
+      assert.deepEqual([logLines(io).at(-1)?.level, logLines(io).at(-1)?.msg], ['error', 'director failed to start: no such device']);
     });
   });
 });

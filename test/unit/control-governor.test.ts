@@ -2,6 +2,7 @@
 // inhibit_on_failure, slow-start shares after Down->Up, load feedback smoothing without
 // oscillation, feedback remembered while Down, scheduler rebuilds per change.
 import { strict as assert } from 'node:assert';
+import { loggerFrom } from '../../src/log/logger.js';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { WeightGovernor } from '../../src/control/governor.js';
 import { ServiceTable, type RuntimeService } from '../../src/datapath/service-table.js';
@@ -39,7 +40,7 @@ function rig(vsExtra = '', rsExtra = ''): Rig {
     r.changes++;
     destsChanged(svc);
   };
-  r.gov = new WeightGovernor({ table, clock, log: (l) => r.log.push(l) });
+  r.gov = new WeightGovernor({ table, clock, log: loggerFrom((l) => r.log.push(l)) });
   return r;
 }
 

@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
+import { loggerFrom } from '../../src/log/logger.js';
 import { judgeAgentReply } from '../../src/health/agent-check.js';
 import { runCheck } from '../../src/health/checkers.js';
 import { ChildExecutor, runnerArgv } from '../../src/health/executor.js';
@@ -108,7 +109,7 @@ describe('health runner protocol (JSON lines)', () => {
   it('the child executor runs checks in a runner process and stops it', async function () {
     this.timeout(20_000);
     const log: string[] = [];
-    const ex = new ChildExecutor({ log: (l) => log.push(l) });
+    const ex = new ChildExecutor({ log: loggerFrom((l) => log.push(l)) });
     const [a, b] = await Promise.all([ex.run(misc('exit 0')), ex.run(misc('exit 3', 5, true))]);
     assert.equal(a.ok, true, JSON.stringify(log));
     assert.deepEqual(b.ok === true ? b.load : b, { kind: 'weight', weight: 1 });
@@ -120,7 +121,7 @@ describe('health runner protocol (JSON lines)', () => {
   it('a runner that dies: its checks did not run (not failed), and it comes back', async function () {
     this.timeout(30_000);
     const log: string[] = [];
-    const ex = new ChildExecutor({ log: (l) => log.push(l) });
+    const ex = new ChildExecutor({ log: loggerFrom((l) => log.push(l)) });
     try {
       assert.equal((await ex.run(misc('exit 0'))).ok, true, JSON.stringify(log));
       const inFlight = ex.run(misc('sleep 20'));

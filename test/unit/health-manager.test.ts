@@ -3,6 +3,7 @@
 // all checkers must pass, alpha, load reports, checks that could not run change nothing,
 // keepalived-style log lines, stats, stop.
 import { strict as assert } from 'node:assert';
+import { loggerFrom } from '../../src/log/logger.js';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { WeightGovernor } from '../../src/control/governor.js';
 import { ServiceTable } from '../../src/datapath/service-table.js';
@@ -32,8 +33,8 @@ function rig(rsChecks: string, vsExtra = '', random = 0): {
   const table = ServiceTable.build(config, clock);
   const ex = new FakeExecutor(clock);
   const log: string[] = [];
-  const gov = new WeightGovernor({ table, clock, log: (l) => log.push(l) });
-  const m = new HealthManager({ table, governor: gov, executor: ex, clock, log: (l) => log.push(l), random: () => random });
+  const gov = new WeightGovernor({ table, clock, log: loggerFrom((l) => log.push(l)) });
+  const m = new HealthManager({ table, governor: gov, executor: ex, clock, log: loggerFrom((l) => log.push(l)), random: () => random });
   return { m, ex, clock, log, table, gov };
 }
 

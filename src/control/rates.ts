@@ -1,0 +1,86 @@
+// The director's rate estimators: one IPVS estimator (ip_vs_est.c, 2 s samples) per listed
+// service and real server, keyed by stable id, fed from the traffic counters. Estimators are
+// created as identities appear and dropped when they are reaped; an id reused by another
+// identity starts a fresh one.
+
+import type { TrafficCounters } from '../datapath/identities.js';
+import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/service-table.js';
+import { RateEstimator, type CounterReading, type RateReading } from '../ipvs/rate-estimator.js';
+import type { Clock } from '../sched/types.js';
+import { listedDests, listedServices } from './listed.js';
+
+interface Tracked {
+  /** The identity the estimator belongs to: protocol, VIP, port (and address, port for a real server). */
+  readonly identity: readonly number[];
+  readonly estimator: RateEstimator;
+}
+
+const ZERO: RateReading = { cps: 0, inPps: 0, outPps: 0, inBps: 0, outBps: 0 };
+
+export class RateSampler {
+  private readonly services = new Map<number, Tracked>();
+  private readonly dests = new Map<number, Tracked>();
+  /** Reused for every reading (estimators copy what they keep). */
+  private readonly reading: CounterReading = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
+
+  constructor(private readonly clock: Clock) {}
+
+  /**
+   * Feeds every listed identity's counters to its estimator (which takes a sample only when one
+   * is due, on its own 2 s grid) and forgets identities that left. Call it at least every 2 s.
+   */
+  sample(table: ServiceTable): void {
+    const { serviceCounters, destCounters } = table.registry;
+    const services = listedServices(table);
+    const seenServices = new Set<number>();
+    for (const svc of services) {
+      seenServices.add(svc.id);
+      this.feed(this.services, svc.id, serviceIdentity(svc), serviceCounters);
+    }
+    const seenDests = new Set<number>();
+    for (const dest of listedDests(table)) {
+      const svc = table.serviceById[dest.service];
+      if (svc === undefined) continue;
+      seenDests.add(dest.id);
+      this.feed(this.dests, dest.id, [...serviceIdentity(svc), dest.addr, dest.port], destCounters);
+    }
+    forgetAbsent(this.services, seenServices);
+    forgetAbsent(this.dests, seenDests);
+  }
+
+  /** A service's rates; zero before its first sample. */
+  serviceRate(svc: RuntimeService): RateReading {
+    return this.services.get(svc.id)?.estimator.read() ?? ZERO;
+  }
+
+  destRate(dest: RuntimeDest): RateReading {
+    return this.dests.get(dest.id)?.estimator.read() ?? ZERO;
+  }
+
+  private feed(map: Map<number, Tracked>, id: number, identity: readonly number[], counters: TrafficCounters): void {
+    const r = this.reading;
+    r.conns = counters.conns[id] ?? 0;
+    r.inPkts = counters.inPkts[id] ?? 0;
+    r.outPkts = counters.outPkts[id] ?? 0;
+    r.inBytes = counters.inBytes[id] ?? 0;
+    r.outBytes = counters.outBytes[id] ?? 0;
+    const tracked = map.get(id);
+    if (tracked !== undefined && sameIdentity(tracked.identity, identity)) {
+      tracked.estimator.update(r);
+      return;
+    }
+    map.set(id, { identity, estimator: new RateEstimator(this.clock, r) });
+  }
+}
+
+function serviceIdentity(svc: RuntimeService): number[] {
+  return [svc.proto, svc.vip, svc.vport];
+}
+
+function sameIdentity(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function forgetAbsent(map: Map<number, Tracked>, seen: ReadonlySet<number>): void {
+  for (const id of map.keys()) if (!seen.has(id)) map.delete(id);
+}

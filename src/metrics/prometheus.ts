@@ -1,0 +1,182 @@
+// The director's Prometheus metrics: a prom-client registry whose every family is filled at
+// scrape time by a collect callback reading the data plane's typed arrays, the rate estimators
+// and the health view; nothing is counted per packet here. Real servers removed from the config
+// stay (draining 1) until their id is reaped, then their series vanish.
+
+import { Counter, Gauge, Registry } from 'prom-client';
+import { isDraining, listedDests, listedServices } from '../control/listed.js';
+import type { RateSampler } from '../control/rates.js';
+import type { DataPlane } from '../datapath/data-plane.js';
+import { DropReason } from '../datapath/drop-reasons.js';
+import type { TrafficCounters } from '../datapath/identities.js';
+import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/service-table.js';
+import type { RateReading } from '../ipvs/rate-estimator.js';
+import type { PortCounters } from '../native/types.js';
+import { formatIpv4 } from '../net/addr.js';
+
+export interface MetricsSource {
+  readonly plane: DataPlane;
+  readonly rates: RateSampler;
+  /** Whether a real server's health checks pass (true when it has none). */
+  up(dest: RuntimeDest): boolean;
+}
+
+/** The content type of the text the registry renders: Prometheus text exposition format 0.0.4. */
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+type Labels = Record<string, string | number>;
+type Emit = (labels: Labels, value: number) => void;
+type Fill = (emit: Emit) => void;
+
+const METHOD_NAMES = ['dr', 'nat', 'tun', 'fnat'];
+const SERVICE_LABELS = ['protocol', 'vip', 'port'];
+const DEST_LABELS = [...SERVICE_LABELS, 'server_address', 'server_port', 'method'];
+const DIRECTIONS = ['in', 'out'] as const;
+
+/** A registry of its own (never prom-client's global one): several directors in one process never collide. */
+export function createMetricsRegistry(source: MetricsSource): Registry {
+  const registry = new Registry();
+  const add = (kind: 'counter' | 'gauge', name: string, help: string, labelNames: string[], fill: Fill): void =>
+    family(registry, kind, name, help, labelNames, fill);
+  const table = (): ServiceTable => source.plane.table;
+  serviceFamilies(add, table, source.rates);
+  destFamilies(add, table, source);
+  planeFamilies(add, source.plane);
+  portFamilies(add, source.plane);
+  return registry;
+}
+
+type Add = (kind: 'counter' | 'gauge', name: string, help: string, labelNames: string[], fill: Fill) => void;
+
+/**
+ * One metric family whose values collect() sets at scrape time: reset first, so series of
+ * identities no longer listed disappear.
+ */
+function family(registry: Registry, kind: 'counter' | 'gauge', name: string, help: string, labelNames: string[], fill: Fill): void {
+  const config = { name, help, labelNames, registers: [registry] };
+  if (kind === 'counter') {
+    const metric: Counter = new Counter({ ...config, collect() { metric.reset(); fill((labels, v) => metric.inc(labels, v)); } });
+  } else {
+    const metric: Gauge = new Gauge({ ...config, collect() { metric.reset(); fill((labels, v) => metric.set(labels, v)); } });
+  }
+}
+
+function serviceLabels(svc: RuntimeService): Labels {
+  return { protocol: svc.config.protocol, vip: formatIpv4(svc.vip), port: svc.vport };
+}
+
+function destLabels(table: ServiceTable, dest: RuntimeDest): Labels | null {
+  const svc = table.serviceById[dest.service];
+  if (svc === undefined) return null;
+  return { ...serviceLabels(svc), server_address: formatIpv4(dest.addr), server_port: dest.port, method: METHOD_NAMES[dest.method] ?? '?' };
+}
+
+/** Traffic counters and estimator rates of one kind of identity (service or real server). */
+function trafficFamilies<T extends { id: number }>(add: Add, prefix: string, what: string, labelNames: string[],
+  each: (visit: (item: T, labels: Labels) => void) => void, counters: () => TrafficCounters, rate: (item: T) => RateReading): void {
+  const per = (value: (item: T, c: TrafficCounters) => number): Fill => (emit) => {
+    const c = counters();
+    each((item, labels) => emit(labels, value(item, c)));
+  };
+  const both = (value: (item: T, c: TrafficCounters, d: 'in' | 'out') => number): Fill => (emit) => {
+    const c = counters();
+    each((item, labels) => { for (const d of DIRECTIONS) emit({ ...labels, direction: d }, value(item, c, d)); });
+  };
+  const dirLabels = [...labelNames, 'direction'];
+  add('counter', `${prefix}_connections_total`, `Connections scheduled to the ${what}`, labelNames, per((i, c) => c.conns[i.id] ?? 0));
+  add('counter', `${prefix}_packets_total`, `Packets through the ${what}: in from clients, out from real servers (NAT, FULLNAT)`,
+    dirLabels, both((i, c, d) => (d === 'in' ? c.inPkts : c.outPkts)[i.id] ?? 0));
+  add('counter', `${prefix}_bytes_total`, `Bytes through the ${what}, by direction`,
+    dirLabels, both((i, c, d) => (d === 'in' ? c.inBytes : c.outBytes)[i.id] ?? 0));
+  add('gauge', `${prefix}_connection_rate`, `Connections per second to the ${what} (IPVS estimator, 2 s samples)`,
+    labelNames, per((i) => rate(i).cps));
+  add('gauge', `${prefix}_packet_rate`, `Packets per second through the ${what} (IPVS estimator)`,
+    dirLabels, both((i, _c, d) => (d === 'in' ? rate(i).inPps : rate(i).outPps)));
+  add('gauge', `${prefix}_byte_rate`, `Bytes per second through the ${what} (IPVS estimator)`,
+    dirLabels, both((i, _c, d) => (d === 'in' ? rate(i).inBps : rate(i).outBps)));
+}
+
+function serviceFamilies(add: Add, table: () => ServiceTable, rates: RateSampler): void {
+  const each = (visit: (svc: RuntimeService, labels: Labels) => void): void => {
+    for (const svc of listedServices(table())) visit(svc, serviceLabels(svc));
+  };
+  trafficFamilies(add, 'director_service', 'virtual service', SERVICE_LABELS, each,
+    () => table().registry.serviceCounters, (svc) => rates.serviceRate(svc));
+  const connSum = (field: 'activeConns' | 'inactConns'): Fill => (emit) => {
+    const sums = new Map<number, number>();
+    for (const d of listedDests(table())) sums.set(d.service, (sums.get(d.service) ?? 0) + d[field]);
+    each((svc, labels) => emit(labels, sums.get(svc.id) ?? 0));
+  };
+  add('gauge', 'director_service_active_connections', 'Established connections of the service (sum over its real servers)',
+    SERVICE_LABELS, connSum('activeConns'));
+  add('gauge', 'director_service_inactive_connections', 'Connections of the service in any other state', SERVICE_LABELS, connSum('inactConns'));
+  add('gauge', 'director_service_local_ports_in_use', 'FULLNAT: local address and port pairs in use by the service\'s group',
+    SERVICE_LABELS, (emit) => each((svc, labels) => {
+      if (svc.localPorts) emit(labels, svc.localPorts.usage.reduce((a, b) => a + b, 0));
+    }));
+}
+
+function destFamilies(add: Add, table: () => ServiceTable, source: MetricsSource): void {
+  const each = (visit: (dest: RuntimeDest, labels: Labels) => void): void => {
+    const t = table();
+    for (const dest of listedDests(t)) {
+      const labels = destLabels(t, dest);
+      if (labels !== null) visit(dest, labels);
+    }
+  };
+  const gauge = (name: string, help: string, value: (d: RuntimeDest) => number): void =>
+    add('gauge', name, help, DEST_LABELS, (emit) => each((d, labels) => emit(labels, value(d))));
+  trafficFamilies(add, 'director_real_server', 'real server', DEST_LABELS, each,
+    () => table().registry.destCounters, (d) => source.rates.destRate(d));
+  gauge('director_real_server_active_connections', 'Established connections (ipvsadm ActiveConn)', (d) => d.activeConns);
+  gauge('director_real_server_inactive_connections', 'Connections in any other state (ipvsadm InActConn)', (d) => d.inactConns);
+  gauge('director_real_server_up', '1 while its health checks pass (always 1 without checks), 0 while down', (d) => (source.up(d) ? 1 : 0));
+  gauge('director_real_server_weight', 'Current weight (after health, slow start and load feedback)', (d) => d.weight);
+  gauge('director_real_server_configured_weight', 'Weight in the configuration', (d) => d.configWeight);
+  gauge('director_real_server_draining', '1 when removed from the configuration and finishing its connections',
+    (d) => (isDraining(table(), d) ? 1 : 0));
+}
+
+function planeFamilies(add: Add, plane: DataPlane): void {
+  const one = (kind: 'counter' | 'gauge', name: string, help: string, value: () => number): void =>
+    add(kind, name, help, [], (emit) => emit({}, value()));
+  add('counter', 'director_drops_total', 'Frames not forwarded, by reason (docs/datapath.md)', ['reason'], (emit) => {
+    for (const [name, code] of Object.entries(DropReason)) emit({ reason: name.toLowerCase() }, plane.drops.counts[code] ?? 0);
+  });
+  one('gauge', 'director_connections', 'Entries in the connection table', () => plane.conns.size);
+  one('gauge', 'director_connection_table_capacity', 'Size of the connection table', () => plane.conns.capacity);
+  one('counter', 'director_arp_requests_sent_total', "ARP requests the director's resolver sent", () => plane.arp.counters.requestsSent);
+  one('counter', 'director_arp_replies_learned_total', 'ARP replies the resolver learned a next hop from', () => plane.arp.counters.repliesLearned);
+  one('counter', 'director_arp_failures_total', 'Next hops that did not answer ARP', () => plane.arp.counters.failures);
+  one('gauge', 'director_hold_queue_frames', "Frames waiting for a next hop's MAC", () => plane.hold.held);
+  one('gauge', 'director_hold_queue_capacity', 'Frames the hold queue can keep', () => plane.hold.capacity);
+  add('counter', 'director_icmp_sent_total', 'ICMP the director answered with itself, by type', ['type'], (emit) => {
+    const r = plane.replies;
+    emit({ type: 'time_exceeded' }, r.timeExceeded);
+    emit({ type: 'frag_needed' }, r.fragNeeded);
+    emit({ type: 'echo_reply' }, r.echo);
+  });
+}
+
+/** The attached port's counters, one family each, labelled with the port and its kind. */
+const PORT_COUNTERS: ReadonlyArray<[keyof PortCounters, string, string]> = [
+  ['rxFrames', 'rx_frames', 'Frames received'],
+  ['rxBytes', 'rx_bytes', 'Bytes received'],
+  ['rxBatches', 'rx_batches', 'Receive batches handed to the classifier'],
+  ['rxParseErrors', 'rx_parse_errors', 'Frames the parser rejected'],
+  ['rxRingDrops', 'rx_ring_drops', 'Frames the kernel dropped because the receive ring was full'],
+  ['rxTruncated', 'rx_truncated', 'Frames cut short by the ring (dropped)'],
+  ['rxErrors', 'rx_errors', 'Receive errors (read, poll)'],
+  ['txFrames', 'tx_frames', 'Frames sent'],
+  ['txBytes', 'tx_bytes', 'Bytes sent'],
+  ['txErrors', 'tx_errors', 'Frames the kernel refused or that found the socket full'],
+  ['verdictErrors', 'verdict_errors', 'Verdicts that could not be applied'],
+];
+
+function portFamilies(add: Add, plane: DataPlane): void {
+  for (const [field, name, help] of PORT_COUNTERS) {
+    add('counter', `director_port_${name}_total`, help, ['port', 'kind'], (emit) => {
+      emit({ port: plane.portInfo.name, kind: plane.portInfo.kind }, plane.portCounters[field]);
+    });
+  }
+}

@@ -54,7 +54,7 @@ describe('metrics endpoint scraped while traffic flows (needs root: creates netw
     director = startProcess(lab, path.join(dir, 'keepalived.conf'), fx.cleanup, { args: ['--metrics', String(PORT)] });
     const d = director;
     fx.cleanup.first(() => d.stop());
-    await waitForVip(lab, 30_000, d);
+    await waitForVip(lab, d);
   });
 
   const scrape = async (): Promise<Exposition> => {

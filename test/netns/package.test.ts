@@ -90,6 +90,10 @@ describe('lvs-director packed, installed into another project and used by name (
     assert.deepEqual(result.http, { rs1: 10, rs2: 10, rs3: 10 });
     assert.deepEqual(result.udp, { rs1: 10, rs2: 10, rs3: 10 });
     assert.deepEqual(result.conns, ['tcp 198.19.0.100:80 30', 'udp 198.19.0.100:5353 30']);
+    assert.deepEqual(result.metrics, [
+      'director_service_connections_total{protocol="tcp",vip="198.19.0.100",port="80"} 30',
+      'director_service_connections_total{protocol="udp",vip="198.19.0.100",port="5353"} 30',
+    ]);
     assert.equal(result.vipMac, result.directorMac, 'the embedded director answers ARP for the VIP');
     assert.deepEqual((await listNamespaces()).filter((n) => n.startsWith(`${prefix}-`)), []);
   });

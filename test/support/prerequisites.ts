@@ -16,6 +16,7 @@ const PACKAGES = {
   'pkg-config': 'pkg-config',
   openssl: 'openssl',
   keepalived: 'keepalived',
+  'systemd-analyze': 'systemd',
 } as const;
 
 export type Tool = keyof typeof PACKAGES;

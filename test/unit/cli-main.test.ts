@@ -373,7 +373,9 @@ describe('cli: commands, help and exit statuses', () => {
       io.hangup();
       await new Promise((r) => setImmediate(r));
       assert.equal(deps.reloaded.length, 1, 'a config that does not load never reaches the director');
-      assert.equal(io.stdout.at(-1), `reload: configuration rejected, the running one stays in force: ${file}:2: lb_algo: 'nope' is not one of rr, wrr, lc, wlc, sed, nq, lblc, lblcr, dh, sh, mh, fo, ovf, twos`);
+      assert.deepEqual(logLines(io).slice(-1).map((l) => [l.level, l.msg]), [
+        ['warn', `reload: configuration rejected, the running one stays in force: ${file}:2: lb_algo: 'nope' is not one of rr, wrr, lc, wlc, sed, nq, lblc, lblcr, dh, sh, mh, fo, ovf, twos`],
+      ]);
       io.signal();
       assert.equal(await done, 0);
       assert.deepEqual(deps.calls, ['start', 'reload', 'stop']);

@@ -33,6 +33,10 @@ describe('director run preflight in a namespace (needs root: creates a network n
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /** stderr is no terminal here, so run logs JSON lines: each line's level and message. */
+  const logged = (lines: string[]): Array<[string, string]> =>
+    lines.map((l) => JSON.parse(l) as { level: string; msg: string }).map((e) => [e.level, e.msg]);
+
   async function run(args: string[]): Promise<{ code: number; stderr: string[] }> {
     const stderr: string[] = [];
     const io: CliIo = { out: () => {}, err: (l) => void stderr.push(l), waitForSignal: () => new Promise(() => {}) };
@@ -42,16 +46,16 @@ describe('director run preflight in a namespace (needs root: creates a network n
   it('reports ip_forward and the kernel-owned VIP in that namespace, exit 1', async () => {
     const r = await run(['--interface', 'dir0']);
     assert.equal(r.code, 1);
-    assert.deepEqual(r.stderr, [
-      'error: net.ipv4.ip_forward=1: the kernel would also forward VIP traffic; turn it off: sysctl -w net.ipv4.ip_forward=0',
-      'error: 198.19.0.100 is configured on dir0, so the kernel would answer for it instead of director; remove it: ip addr del 198.19.0.100/24 dev dir0',
-      'director not started: fix the errors above',
+    assert.deepEqual(logged(r.stderr), [
+      ['error', 'net.ipv4.ip_forward=1: the kernel would also forward VIP traffic; turn it off: sysctl -w net.ipv4.ip_forward=0'],
+      ['error', '198.19.0.100 is configured on dir0, so the kernel would answer for it instead of director; remove it: ip addr del 198.19.0.100/24 dev dir0'],
+      ['error', 'director not started: fix the errors above'],
     ]);
   });
 
   it('lists the interfaces of that namespace when the interface is missing', async () => {
     const r = await run(['--interface', 'eth7']);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr[0], "error: interface 'eth7' does not exist; pass --interface with one of: dir0, dir0p");
+    assert.deepEqual(logged(r.stderr)[0], ['error', "interface 'eth7' does not exist; pass --interface with one of: dir0, dir0p"]);
   });
 });

@@ -62,8 +62,9 @@ RewriteError routed(Ctx& c, bool src, bool dst) {
     set_addr(c, ip, End::DST, v[verdict::DST_IP]);
     set_port(c, ip, End::DST, static_cast<uint16_t>(v[verdict::DST_PORT]));
   }
+  VnetHdr vnet = complete_partial_tcp(c, ip) ? VnetHdr{} : c.vnet;
   set_next_hop(c, c.frame);
-  if (!emit(c, c.vnet, nullptr, 0, c.frame, c.len)) return RewriteError::TOO_MANY_SEGMENTS;
+  if (!emit(c, vnet, nullptr, 0, c.frame, c.len)) return RewriteError::TOO_MANY_SEGMENTS;
   return RewriteError::OK;
 }
 

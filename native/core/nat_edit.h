@@ -18,7 +18,8 @@ bool dec_ttl(const Ctx& c, const Ip4& ip);
 
 // NAT and FULLNAT in either direction differ only in which endpoints change (src: SRC_IP and
 // SRC_PORT, dst: DST_IP and DST_PORT): the routed rewrite they share. An ICMP error goes to
-// icmp_nat; any other packet gets checks, edits, TTL, next hop, one frame out.
+// icmp_nat; any other packet gets checks, edits, TTL, next hop, one frame out (a partial TCP
+// checksum completed, see complete_partial_tcp).
 RewriteError routed(Ctx& c, bool src, bool dst);
 
 // Destination unreachable, time exceeded or parameter problem: a message quoting a packet.

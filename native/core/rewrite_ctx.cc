@@ -69,6 +69,19 @@ uint8_t* l4_check_field(const Ctx& c, const Ip4& ip, csum::Field& kind) {
   return nullptr;  // ICMP: no pseudo-header, no ports
 }
 
+bool complete_partial_tcp(const Ctx& c, const Ip4& ip) {
+  if (!ip.partial || ip.proto != IP_TCP) return false;
+  uint8_t* tcp = c.frame + ip.l4;
+  uint32_t len = ip.end - ip.l4;
+  uint32_t payload = len - (tcp[12] >> 4) * 4u;
+  // As the kernel's virtio header check: a GSO frame of one segment or less is not segmented.
+  if (c.vnet.gso_type != 0 && payload > c.vnet.gso_size) return false;
+  const uint8_t* h = c.frame + ip.l3;
+  wr16(tcp + 16, 0);
+  wr16(tcp + 16, csum::compute(tcp, len, csum::pseudo(rd32(h + 12), rd32(h + 16), IP_TCP, len)));
+  return true;
+}
+
 uint8_t* scratch(Ctx& c, uint32_t n) {
   if (n > RewriteOut::SCRATCH_BYTES - c.scratch_used) return nullptr;
   uint8_t* p = c.out.scratch + c.scratch_used;

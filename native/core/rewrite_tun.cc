@@ -1,6 +1,7 @@
 // TUN (IPIP): the inner IP packet stays where it is in the frame (the body); a new Ethernet +
 // outer IPv4 header goes in scratch (the head). Partial checksums stay partial, their vnet
-// csum_start moved past the outer header; TCPv4 GSO super-frames are segmented (tun_gso.cc).
+// csum_start moved past the outer header (TCP ones are completed, see complete_partial_tcp);
+// TCPv4 GSO super-frames are segmented (tun_gso.cc).
 #include "core/bytes.h"
 #include "core/tun_head.h"
 
@@ -22,7 +23,7 @@ RewriteError forward_tun(Ctx& c) {
   if (!head) return RewriteError::TOO_MANY_SEGMENTS;
   uint32_t head_len = write_tun_head(c, inner, ip.l3, inner_total, rd16(inner + 4), head);
   VnetHdr vnet{};
-  if (ip.partial) {
+  if (ip.partial && !complete_partial_tcp(c, ip)) {
     vnet.flags = 1;
     vnet.csum_start = static_cast<uint16_t>(c.vnet.csum_start + OUTER_IP_LEN);
     vnet.csum_offset = c.vnet.csum_offset;

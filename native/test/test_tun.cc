@@ -1,6 +1,6 @@
 // Golden tests of TUN (IPIP): outer header fields as IPVS sets them, the inner packet untouched,
-// partial checksums kept partial with csum_start moved, and GSO TCPv4 super-frames segmented
-// into frames that each equal a from-scratch build of that segment.
+// partial UDP checksums kept partial with csum_start moved, partial TCP ones completed, and GSO
+// TCPv4 super-frames segmented into frames that each equal a from-scratch build of that segment.
 #include <cstring>
 
 #include "builders.h"
@@ -83,20 +83,33 @@ TEST(tun_without_df_gets_a_varying_nonzero_id_and_no_df) {
   CHECK(ids[0] != ids[1]);
 }
 
-TEST(tun_keeps_partial_checksums_partial_with_csum_start_moved) {
-  t::Tcp tcp;
-  tcp.payload = t::pattern(700);
+TEST(tun_keeps_partial_udp_checksums_partial_with_csum_start_moved) {
+  t::Udp udp;
+  udp.payload = t::pattern(700);
   t::Ip ip{CLIENT, VIP};
   ip.df = true;
-  Bytes plain = t::tcp_frame({}, ip, tcp);
+  Bytes plain = t::udp_frame({}, ip, udp);
   t::Partial p = t::make_partial(plain);
   CHECK_EQ(apply(p.frame, p.vnet, tun()), 0u);
   const core::VnetHdr& v = out.frames[0].vnet;
   CHECK_EQ(v.flags, 1);
   CHECK_EQ(v.csum_start, p.vnet.csum_start + 20);
-  CHECK_EQ(v.csum_offset, 16);
+  CHECK_EQ(v.csum_offset, 6);
   Bytes done = t::complete(t::flat(out.frames[0]), v);
   CHECK(done == expect_ipip(t::ip_packet(plain), 0, 0));
+}
+
+TEST(tun_completes_partial_tcp_checksums) {
+  t::Tcp tcp;
+  tcp.payload = t::pattern(701);  // odd length: the sum's padding byte
+  t::Ip ip{CLIENT, VIP};
+  ip.df = true;
+  Bytes plain = t::tcp_frame({}, ip, tcp);
+  t::Partial p = t::make_partial(plain);
+  CHECK_EQ(apply(p.frame, p.vnet, tun()), 0u);
+  core::VnetHdr none{};
+  CHECK(std::memcmp(&out.frames[0].vnet, &none, sizeof none) == 0);
+  CHECK(t::flat(out.frames[0]) == expect_ipip(t::ip_packet(plain), 0, 0));
 }
 
 TEST(tun_refuses_what_does_not_fit_or_lacks_addresses) {

@@ -6,7 +6,7 @@ import { loadAddon } from '../../src/native/binding.js';
 import { Action, Direction, FrameKind, Meta as M, Method, ParseError, Verdict as V } from '../../src/native/layout.generated.js';
 import {
   arpReply, arpRequest, decodeFrame, icmpEchoFrame, icmpErrorFrame, ipipFrame, ipPacketOf, ipToU32, macHiLo, makePartial,
-  tcpFrame, udpFrame, TCP_FLAGS, ethernet, ETH_IPV4, ipv4, udp, PROTO, vnetHeader,
+  tcpFrame, udpFrame, TCP_FLAGS, ethernet, ETH_IPV4, ipv4, udp, PROTO, vnetHeader, gsoTcpFrame,
 } from '../support/packets.js';
 
 const DIR_MAC = '02:00:00:00:0d:01';
@@ -17,6 +17,7 @@ const CLIENT = '198.18.1.10';
 const VIP = '198.19.0.100';
 const RS = '198.19.0.11';
 const LIP = '198.19.1.1';
+const LIP2 = '198.19.1.2';
 const PAYLOAD = Buffer.from('GET / HTTP/1.0\r\n\r\n');
 
 type VerdictSpec = {
@@ -54,6 +55,18 @@ function verdict(s: VerdictSpec): Uint32Array {
 
 const seg = (eth: { src: string; dst: string }, src: string, sport: number, dst: string, dport: number, ttl = 64, df = false) =>
   tcpFrame({ eth, ip: { src, dst, ttl, df }, tcp: { srcPort: sport, dstPort: dport, flags: TCP_FLAGS.ACK | TCP_FLAGS.PSH, seq: 7, ack: 9, payload: PAYLOAD } });
+const dgram = (eth: { src: string; dst: string }, src: string, sport: number, dst: string, dport: number, ttl = 64) =>
+  udpFrame({ eth, ip: { src, dst, ttl }, udp: { srcPort: sport, dstPort: dport, payload: PAYLOAD } });
+/**
+ * The pure ACK (timestamps option) a real server sent in a FULLNAT upload, as captured in the
+ * netns checksum case under CPU load: it arrived partial; rewritten, its TCP checksum is zero,
+ * which the director's kernel, left to complete it in software, wrote as 0xffff.
+ */
+const capturedAck = (eth: { src: string; dst: string }, src: string, sport: number, dst: string, dport: number, ttl: number) =>
+  tcpFrame({ eth, ip: { src, dst, ttl, id: 0x55e9, df: true }, tcp: {
+    srcPort: sport, dstPort: dport, flags: TCP_FLAGS.ACK, seq: 0xa68b436a, ack: 0xcad2b206, window: 0x01fe,
+    options: Buffer.from('0101080a7224688d761f86dc', 'hex'),
+  } });
 const fromRouter = { src: ROUTER_MAC, dst: DIR_MAC };
 const fromRs = { src: RS_MAC, dst: DIR_MAC };
 const toRs = { src: DIR_MAC, dst: RS_MAC };
@@ -98,10 +111,32 @@ const ROWS: GoldenRow[] = [
     expected: () => [{ frame: udpFrame({ eth: toRs, ip: { src: CLIENT, dst: RS, ttl: 63 }, udp: { srcPort: 5353, dstPort: 53, payload: PAYLOAD, checksum: false } }) }],
   },
   {
-    name: 'NAT in, CHECKSUM_PARTIAL: only the pseudo-header seed follows the address',
+    name: 'NAT in, CHECKSUM_PARTIAL UDP: only the pseudo-header seed follows the address',
+    input: () => makePartial(dgram(fromRouter, CLIENT, 5353, VIP, 53)),
+    verdict: { action: 'FORWARD', method: 'NAT', mac: RS_MAC, dstIp: RS, dstPort: 5354 },
+    expected: () => [makePartial(dgram(toRs, CLIENT, 5353, RS, 5354, 63))],
+  },
+  {
+    name: 'NAT in, CHECKSUM_PARTIAL TCP: completed here, plain vnet header (nothing left to the kernel)',
     input: () => makePartial(seg(fromRouter, CLIENT, 40000, VIP, 80)),
     verdict: { action: 'FORWARD', method: 'NAT', mac: RS_MAC, dstIp: RS, dstPort: 8080 },
-    expected: () => [makePartial(seg(toRs, CLIENT, 40000, RS, 8080, 63))],
+    expected: () => [{ frame: seg(toRs, CLIENT, 40000, RS, 8080, 63), vnet: vnetHeader({}) }],
+  },
+  {
+    name: 'FULLNAT out, the partial ACK of the failing capture: its zero TCP checksum leaves as 0x0000, not 0xffff',
+    input: () => makePartial(capturedAck(fromRs, RS, 80, LIP2, 1055, 64)),
+    verdict: { action: 'FORWARD', method: 'FNAT', direction: 'OUT', mac: ROUTER_MAC, srcIp: VIP, srcPort: 80, dstIp: CLIENT, dstPort: 43102 },
+    expected: () => {
+      const frame = capturedAck(toRouter, VIP, 80, CLIENT, 43102, 63);
+      assert.equal(frame.readUInt16BE(50), 0, 'the row must cover a zero TCP checksum');
+      return [{ frame, vnet: vnetHeader({}) }];
+    },
+  },
+  {
+    name: 'NAT in, GSO vnet header over one segment: the kernel would not segment it, so completed here',
+    input: () => gsoTcpFrame({ eth: fromRouter, ip: { src: CLIENT, dst: VIP }, tcp: { srcPort: 40000, dstPort: 80, payload: PAYLOAD } }, 1448),
+    verdict: { action: 'FORWARD', method: 'NAT', mac: RS_MAC, dstIp: RS, dstPort: 8080 },
+    expected: () => [{ frame: tcpFrame({ eth: toRs, ip: { src: CLIENT, dst: RS, ttl: 63 }, tcp: { srcPort: 40000, dstPort: 8080, payload: PAYLOAD } }), vnet: vnetHeader({}) }],
   },
   {
     name: 'TUN: IPIP head from the director, DF/TTL copied, inner packet untouched',

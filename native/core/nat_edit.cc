@@ -64,7 +64,9 @@ RewriteError routed(Ctx& c, bool src, bool dst) {
   }
   VnetHdr vnet = complete_partial_tcp(c, ip) ? VnetHdr{} : c.vnet;
   set_next_hop(c, c.frame);
-  if (!emit(c, vnet, nullptr, 0, c.frame, c.len)) return RewriteError::TOO_MANY_SEGMENTS;
+  // The datagram without any Ethernet padding or trailer, as a router forwards it: a checksum the
+  // kernel completes covers every byte sent, and GSO counts them all as segment payload.
+  if (!emit(c, vnet, nullptr, 0, c.frame, ip.end)) return RewriteError::TOO_MANY_SEGMENTS;
   return RewriteError::OK;
 }
 

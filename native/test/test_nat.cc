@@ -183,6 +183,32 @@ TEST(partial_tcp_whose_checksum_is_zero_leaves_complete_as_0000) {
   CHECK(std::memcmp(&out.frames[0].vnet, &plain, sizeof plain) == 0);  // nothing left to the kernel
 }
 
+TEST(nat_sends_the_datagram_without_the_ethernet_trailer) {
+  // Bytes past the IP total length (padding to 60, a trailer) must not leave: the kernel would
+  // sum them into a partial checksum it completes. A partial UDP frame and a padded plain ACK.
+  t::Udp udp;
+  udp.payload = t::pattern(11);
+  t::Tcp ack;
+  t::Ip in{CLIENT, VIP}, want_ip{CLIENT, RS};
+  want_ip.ttl = 63;
+  t::Partial p = t::make_partial(t::udp_frame({}, in, udp));
+  Bytes padded = t::tcp_frame({}, in, ack);
+  udp.dport = ack.dport = 8080;
+  t::Partial want_udp = t::make_partial(t::udp_frame(kOut, want_ip, udp));
+  Bytes want_ack = t::tcp_frame(kOut, want_ip, ack);
+  core::VnetHdr plain{};
+  const struct { Bytes& in; const core::VnetHdr& vnet; const Bytes& want; } rows[] = {
+      {p.frame, p.vnet, want_udp.frame}, {padded, plain, want_ack}};
+  t::Verdict v = t::forward(Method::NAT_IN).set(verdict::DST_IP, t::ip(RS)).set(verdict::DST_PORT, 8080);
+  for (const auto& r : rows) {
+    r.in.insert(r.in.end(), 6, 0xa5);
+    CHECK_EQ(apply(r.in, r.vnet, v), 0u);
+    Bytes got = t::flat(out.frames[0]);
+    CHECK(got == r.want);
+    CHECK(t::l4_ok(t::complete(got, out.frames[0].vnet), 14));
+  }
+}
+
 TEST(nat_refuses_expired_ttl_bad_verdicts_and_oversize) {
   core::VnetHdr plain{};
   Bytes f = build(Kind::TCP, {CLIENT, VIP, 1, 80, 1}, {}, nullptr);

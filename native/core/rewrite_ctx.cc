@@ -76,9 +76,9 @@ bool complete_partial_tcp(const Ctx& c, const Ip4& ip) {
   uint32_t payload = len - (tcp[12] >> 4) * 4u;
   // As the kernel's virtio header check: a GSO frame of one segment or less is not segmented.
   if (c.vnet.gso_type != 0 && payload > c.vnet.gso_size) return false;
-  const uint8_t* h = c.frame + ip.l3;
-  wr16(tcp + 16, 0);
-  wr16(tcp + 16, csum::compute(tcp, len, csum::pseudo(rd32(h + 12), rd32(h + 16), IP_TCP, len)));
+  // As the kernel completes it: the sum from csum_start over the seeded field, so a seed that
+  // was wrong stays exactly as wrong; only a zero result keeps its TCP form, 0x0000.
+  wr16(tcp + 16, csum::compute(tcp, len));
   return true;
 }
 

@@ -41,8 +41,10 @@ uint8_t* l4_check_field(const Ctx& c, const Ip4& ip, csum::Field& kind);
 // Completes the TCP checksum of a CHECKSUM_PARTIAL frame that the kernel would otherwise finish
 // in software on an egress without checksum offload: that completion writes a zero TCP checksum
 // as 0xffff (a UDP rule it applies to every protocol), which RFC 1624 rules out and capture
-// tools call bad. True when done; the frame must then leave with a plain vnet header. False for
-// UDP (0xffff is its zero) and for GSO frames the kernel segments (each segment comes out right).
+// tools call bad. Done the kernel's way otherwise (the sum over the seeded segment, so a wrong
+// seed stays exactly as wrong). True when done; the frame must then leave with a plain vnet
+// header. False for UDP (0xffff is its zero) and for GSO frames the kernel segments (each
+// segment comes out right).
 bool complete_partial_tcp(const Ctx& c, const Ip4& ip);
 
 // Bytes from the per-call scratch area (nullptr when exhausted).

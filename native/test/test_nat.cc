@@ -199,7 +199,7 @@ TEST(nat_sends_the_datagram_without_the_ethernet_trailer) {
   core::VnetHdr plain{};
   const struct { Bytes& in; const core::VnetHdr& vnet; const Bytes& want; } rows[] = {
       {p.frame, p.vnet, want_udp.frame}, {padded, plain, want_ack}};
-  t::Verdict v = t::forward(Method::NAT_IN).set(verdict::DST_IP, t::ip(RS)).set(verdict::DST_PORT, 8080);
+  t::Verdict v = t::forward(Method::NAT).set(verdict::DST_IP, t::ip(RS)).set(verdict::DST_PORT, 8080);
   for (const auto& r : rows) {
     r.in.insert(r.in.end(), 6, 0xa5);
     CHECK_EQ(apply(r.in, r.vnet, v), 0u);
@@ -207,6 +207,24 @@ TEST(nat_sends_the_datagram_without_the_ethernet_trailer) {
     CHECK(got == r.want);
     CHECK(t::l4_ok(t::complete(got, out.frames[0].vnet), 14));
   }
+}
+
+TEST(completing_a_partial_tcp_checksum_keeps_a_wrong_seed_wrong) {
+  // The core completes as the kernel would, from the seed: a sender's wrong seed is not laundered.
+  t::Tcp tcp;
+  tcp.payload = t::pattern(300);
+  t::Partial p = t::make_partial(t::tcp_frame({}, {CLIENT, VIP}, tcp));
+  t::wr16(p.frame, 14 + 20 + 16, t::rd16(p.frame, 14 + 20 + 16) ^ 0x0100u);
+  t::Verdict v = t::forward(Method::NAT).set(verdict::DST_IP, t::ip(RS)).set(verdict::DST_PORT, 8080);
+  CHECK_EQ(apply(p.frame, p.vnet, v), 0u);
+  Bytes got = t::flat(out.frames[0]);
+  tcp.dport = 8080;
+  t::Ip want_ip{CLIENT, RS};
+  want_ip.ttl = 63;
+  Bytes want = t::tcp_frame(kOut, want_ip, tcp);
+  CHECK(!t::l4_ok(got, 14));
+  t::wr16(got, 14 + 20 + 16, t::rd16(want, 14 + 20 + 16));
+  CHECK(got == want);  // only the checksum differs
 }
 
 TEST(nat_refuses_expired_ttl_bad_verdicts_and_oversize) {

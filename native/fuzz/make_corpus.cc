@@ -1,60 +1,133 @@
-// Writes the seed corpus for parse_rewrite_fuzz: golden frames from the test builders, each
-// paired with every action/method verdict, so the fuzzer starts past the IP header checksum.
-// Usage: make_corpus DIR
+// Writes the seed corpus of the packet-core harnesses, one folder per harness, at build time:
+// golden frames from native/test's builders (every checksum computed from scratch, so the fuzzer
+// starts past the IP header checksum), each paired with every choice the harness makes from
+// its ACTION/METHOD word, a realistic verdict and egress. Usage: make_corpus DIR
+#include <sys/stat.h>
+
 #include <cstdio>
-#include <cstring>
 #include <string>
 
 #include "../test/builders.h"
+#include "fuzz_case.h"
 
 using namespace director;
 using t::Bytes;
 
-static void write(const std::string& dir, int n, const core::VnetHdr& vnet, const t::Verdict& v, const Bytes& f) {
-  std::string path = dir + "/seed-" + std::to_string(n);
-  FILE* out = std::fopen(path.c_str(), "wb");
-  if (!out) return;
-  std::fwrite(&vnet, sizeof vnet, 1, out);
-  std::fwrite(v.w, sizeof v.w, 1, out);
-  std::fwrite(f.data(), 1, f.size(), out);
-  std::fclose(out);
+namespace {
+
+struct Seed {
+  Bytes frame;
+  core::VnetHdr vnet;
+};
+
+t::Tcp tcp_with(size_t payload, uint8_t flags = 0x18) {
+  t::Tcp s;
+  s.payload = t::pattern(payload);
+  s.flags = flags;
+  return s;
 }
 
-int main(int argc, char** argv) {
-  if (argc != 2) return 2;
-  t::Tcp small;
-  small.payload = t::pattern(40);
-  t::Tcp big;
-  big.payload = t::pattern(3000);
+void add_partial(std::vector<Seed>& s, const Bytes& frame, uint8_t gso_type = 0, uint16_t gso_size = 0) {
+  t::Partial p = t::make_partial(frame);
+  p.vnet.gso_type = gso_type;
+  p.vnet.gso_size = gso_size;
+  s.push_back({p.frame, p.vnet});
+}
+
+std::vector<Seed> ip_seeds() {
+  std::vector<Seed> s;
   t::Ip df;
   df.df = true;
-  Bytes quoted = t::ip_packet(t::tcp_frame({}, {"198.19.0.100", "198.18.1.10"}, {80, 40000}));
-  std::vector<std::pair<Bytes, core::VnetHdr>> frames = {
-      {t::tcp_frame({}, df, small), {}},
-      {t::udp_frame({"02:00:00:00:00:02", "02:00:00:00:00:01", 3}, {}, {}), {}},
-      {t::icmp_frame({}, {}, t::icmp_echo(8, 1, 2, t::pattern(16))), {}},
-      {t::icmp_frame({}, {}, t::icmp_error(3, 4, 1400, quoted, 40)), {}},
-      {t::arp_frame({}, 1, "02:00:00:00:00:05", "198.19.0.1", "00:00:00:00:00:00", "198.19.0.100"), {}},
-  };
-  t::Partial p = t::make_partial(t::tcp_frame({}, df, big));
-  frames.push_back({p.frame, p.vnet});
-  p.vnet.gso_type = 1;
-  p.vnet.gso_size = 1000;
-  frames.push_back({p.frame, p.vnet});
-  int n = 0;
-  for (const auto& [f, vnet] : frames) {
-    for (uint32_t a = 0; a < uint32_t(Action::COUNT); ++a) {
-      for (uint32_t k = 0; k < uint32_t(Method::COUNT) * 2; ++k) {
-        t::Verdict v = t::forward(Method(k / 2), Direction(k % 2));
-        v.set(verdict::ACTION, a).set(verdict::SRC_IP, t::ip("198.19.1.1")).set(verdict::SRC_PORT, 2000);
-        v.set(verdict::DST_IP, t::ip("198.19.0.11")).set(verdict::DST_PORT, 8080);
-        v.set(verdict::TUN_SRC, t::ip("198.19.0.2")).set(verdict::TUN_DST, t::ip("198.19.0.11"));
-        v.set(verdict::RESERVED_15, 1500);  // the harness's egress MTU
-        write(argv[1], n++, vnet, v, f);
-        if (a != uint32_t(Action::FORWARD)) break;
-      }
+  t::Ip opts;
+  opts.options = {0x94, 0x04, 0, 0};  // router alert
+  t::Tcp mss = tcp_with(40, 0x02);
+  mss.options = {2, 4, 0x05, 0xb4};
+  t::Udp nosum;
+  nosum.checksum = false;
+  s.push_back({t::tcp_frame({}, df, tcp_with(40)), {}});
+  s.push_back({t::tcp_frame({"02:00:00:00:00:02", "02:00:00:00:00:01", 7}, {}, tcp_with(10)), {}});
+  s.push_back({t::tcp_frame({}, opts, mss), {}});
+  s.push_back({t::udp_frame({"02:00:00:00:00:02", "02:00:00:00:00:01", 3}, {}, {}), {}});
+  s.push_back({t::udp_frame({}, {}, nosum), {}});
+  Bytes padded = t::tcp_frame({}, {}, tcp_with(0, 0x10));
+  padded.resize(60, 0);
+  s.push_back({padded, {}});
+  t::Ip first;
+  first.mf = true;
+  s.push_back({t::ethernet({}, 0x0800, t::ipv4(first, 17, t::udp_datagram(first, {}))), {}});
+  t::Ip later;
+  later.frag_off = 1480;
+  s.push_back({t::ethernet({}, 0x0800, t::ipv4(later, 6, t::pattern(64))), {}});
+  s.push_back({t::ethernet({}, 0x0800, t::ipv4({"198.19.0.2", "198.19.0.11"}, 4, t::ip_packet(s[0].frame))), {}});
+  add_partial(s, t::tcp_frame({}, df, tcp_with(200)));
+  add_partial(s, t::udp_frame({}, {}, {}));
+  add_partial(s, t::tcp_frame({}, df, tcp_with(3000, 0x80 | 0x18 | 0x01)), 1, 1000);
+  add_partial(s, t::tcp_frame({"02:00:00:00:00:02", "02:00:00:00:00:01", 9}, df, tcp_with(1500)), 1, 536);
+  return s;
+}
+
+std::vector<Seed> icmp_seeds() {
+  std::vector<Seed> s;
+  Bytes tcp = t::ip_packet(t::tcp_frame({}, {"198.19.0.100", "198.18.1.10"}, {80, 40000}));
+  t::Udp dns;
+  dns.sport = 53;
+  dns.dport = 40000;
+  dns.payload = t::pattern(30);
+  Bytes udp = t::ip_packet(t::udp_frame({}, {"198.19.0.11", "198.18.1.10"}, dns));
+  t::Udp nosum = dns;
+  nosum.checksum = false;
+  Bytes udp0 = t::ip_packet(t::udp_frame({}, {"198.19.0.11", "198.18.1.10"}, nosum));
+  s.push_back({t::icmp_frame({}, {}, t::icmp_echo(8, 1, 2, t::pattern(16))), {}});
+  s.push_back({t::icmp_frame({}, {}, t::icmp_error(3, 4, 1400, tcp, 40)), {}});
+  s.push_back({t::icmp_frame({}, {}, t::icmp_error(11, 0, 0, udp)), {}});
+  s.push_back({t::icmp_frame({}, {"198.19.0.1", "198.19.0.11"}, t::icmp_error(3, 3, 0, udp0, 60)), {}});
+  s.push_back({t::icmp_frame({}, {}, t::icmp_error(12, 0, 0, tcp, 24)), {}});
+  return s;
+}
+
+void write_dir(const std::string& dir, const std::vector<Seed>& seeds, uint32_t choices, int& n) {
+  ::mkdir(dir.c_str(), 0755);
+  for (const Seed& s : seeds) {
+    for (uint32_t choice = 0; choice < choices; ++choice) {
+      t::Verdict v = t::forward(Method::DR);
+      v.set(verdict::ACTION, choice).set(verdict::METHOD, choice);
+      v.set(verdict::SRC_IP, t::ip("198.19.1.1")).set(verdict::SRC_PORT, 2000);
+      v.set(verdict::DST_IP, t::ip("198.19.0.11")).set(verdict::DST_PORT, 8080);
+      v.set(verdict::TUN_SRC, t::ip("198.19.0.2")).set(verdict::TUN_DST, t::ip("198.19.0.11"));
+      v.set(verdict::SLOT, 0x9e3779b9u).set(verdict::REASON, 0x7f4a7c15u);  // the flow hash key
+      Bytes input = fuzz::encode(s.vnet, v.w, 1500, t::ip("198.19.0.2"), s.frame);
+      std::string path = dir + "/seed-" + std::to_string(n++);
+      FILE* out = std::fopen(path.c_str(), "wb");
+      if (!out) return;
+      std::fwrite(input.data(), 1, input.size(), out);
+      std::fclose(out);
     }
   }
-  std::printf("%d seeds\n", n);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: make_corpus DIR\n");
+    return 2;
+  }
+  std::string dir = argv[1];
+  ::mkdir(dir.c_str(), 0755);
+  std::vector<Seed> ip = ip_seeds(), icmp = icmp_seeds(), all = ip;
+  all.insert(all.end(), icmp.begin(), icmp.end());
+  Seed arp{t::arp_frame({}, 1, "02:00:00:00:00:05", "198.19.0.1", "00:00:00:00:00:00", "198.19.0.100"), {}};
+  all.push_back(arp);
+  std::vector<Seed> replies = icmp;
+  replies.push_back(arp);
+  replies.push_back(ip[0]);
+  replies.push_back(ip[3]);
+  int n = 0;
+  write_dir(dir + "/parse", all, 1, n);
+  write_dir(dir + "/nat", all, 5, n);       // fuzz_nat's five ways: DR, NAT and FULLNAT in and out
+  write_dir(dir + "/tun", ip, 1, n);
+  write_dir(dir + "/icmp_nat", icmp, 4, n);  // NAT and FULLNAT, in and out
+  write_dir(dir + "/reply", replies, 4, n);  // ARP, echo, frag-needed, time-exceeded
+  std::printf("%d seeds in %s\n", n, dir.c_str());
   return 0;
 }

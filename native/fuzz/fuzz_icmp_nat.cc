@@ -1,0 +1,93 @@
+// libFuzzer harness: ICMP errors about NAT/FULLNAT connections, both ways (IN toward the real
+// server, OUT toward the client), which NAT and FNAT verdicts route to the quoted-packet rewrite.
+// Properties, on success:
+//  - one frame out, the whole frame, same length, an empty vnet header;
+//  - exactly these bytes differ, besides checksum fields: MACs, outer TTL - 1; where the method
+//    changes the source (NAT OUT, FNAT), outer source := SRC_IP and quoted destination :=
+//    SRC_IP (quoted destination port := SRC_PORT); where it changes the destination (NAT IN,
+//    FNAT), outer destination := DST_IP and quoted source := DST_IP (quoted source port :=
+//    DST_PORT); quoted ports only when both are quoted and the port is 1..65535;
+//  - the outer IP header and the whole ICMP message verify from scratch;
+//  - the quoted IP header keeps its residue (it verifies after exactly when it did before);
+//  - the quoted TCP/UDP checksum field moves with the quoted addresses and ports: the sum of
+//    what the quote carries of that checksum (addresses, ports, field) keeps its residue, and a
+//    quoted UDP zero checksum stays zero.
+// On any error: nothing out and the frame untouched.
+#include <cstring>
+
+#include "fuzz_case.h"
+#include "oracle.h"
+
+using namespace director;
+using fuzz::oracle::Bytes;
+namespace o = fuzz::oracle;
+
+namespace {
+
+void quoted_port(Bytes& want, const o::Quote& q, size_t at, uint32_t port) {
+  if (q.ports && port != 0 && port <= 0xffff) o::put16(want, q.at + q.ihl + at, port);
+}
+
+Bytes expected(const fuzz::Case& c, const fuzz::Way& w, const o::Ip& ip, const o::Quote& q, const Bytes& got) {
+  Bytes want = c.orig;
+  fuzz::next_hop(want, c);
+  want[ip.l3 + 8] = uint8_t(want[ip.l3 + 8] - 1);
+  if (w.src) {
+    o::put32(want, ip.l3 + 12, c.v[verdict::SRC_IP]);
+    o::put32(want, q.at + 16, c.v[verdict::SRC_IP]);
+    quoted_port(want, q, 2, c.v[verdict::SRC_PORT]);
+  }
+  if (w.dst) {
+    o::put32(want, ip.l3 + 16, c.v[verdict::DST_IP]);
+    o::put32(want, q.at + 12, c.v[verdict::DST_IP]);
+    quoted_port(want, q, 0, c.v[verdict::DST_PORT]);
+  }
+  fuzz::same_field(want, got, ip.l3 + 10);
+  fuzz::same_field(want, got, ip.l4() + 2);
+  fuzz::same_field(want, got, q.at + 10);
+  if (q.check) fuzz::same_field(want, got, q.check);
+  return want;
+}
+
+void check_ok(const fuzz::Case& c, const fuzz::Way& w) {
+  const fuzz::RewriteOut& out = fuzz::out();
+  PROPERTY(out.count == 1);
+  const fuzz::OutFrame& f = out.frames[0];
+  PROPERTY(f.head_len == 0 && f.body == c.frame.get() && f.body_len == c.len);
+  fuzz::VnetHdr none{};
+  PROPERTY(std::memcmp(&f.vnet, &none, sizeof none) == 0);
+  Bytes got = fuzz::flat(f);
+  o::Ip ip;
+  o::Quote q;
+  PROPERTY(o::find_ip(c.orig, ip) && o::find_quote(c.orig, ip, q));
+  PROPERTY(got == expected(c, w, ip, q, got));
+  PROPERTY(o::verifies(&got[ip.l3], ip.ihl));
+  PROPERTY(o::verifies(&got[ip.l4()], ip.end - ip.l4()));
+  PROPERTY(o::residue(&got[q.at], q.ihl) == o::residue(&c.orig[q.at], q.ihl));
+  if (q.check && q.proto == o::UDP && o::be16(&c.orig[q.check]) == 0) {
+    PROPERTY(o::be16(&got[q.check]) == 0);
+  } else if (q.check) {
+    PROPERTY(o::quote_residue(got, q) == o::quote_residue(c.orig, q));
+  }
+  if (c.vnet.gso_type == 0 && c.egress.mtu != 0) PROPERTY(ip.total <= c.egress.mtu);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  fuzz::Case c;
+  if (!fuzz::decode(data, size, c)) return 0;
+  const fuzz::Way w = fuzz::pick(c.v[verdict::METHOD], fuzz::kNatWays);
+  fuzz::forward(c, w);
+  fuzz::run(c);
+  o::Ip ip;
+  if (o::find_ip(c.orig, ip) && !o::is_icmp_error(c.orig, ip)) {
+    return 0;  // any other IPv4 packet takes the routed rewrite: fuzz_nat
+  }
+  if (fuzz::out().error == 0) {
+    check_ok(c, w);
+  } else {
+    PROPERTY(fuzz::unchanged(c));
+  }
+  return 0;
+}

@@ -1,0 +1,112 @@
+// libFuzzer harness: the routed rewrites in both directions, DR, NAT in/out and FULLNAT in/out,
+// on any frame (fragments, VLAN, IP options, CHECKSUM_PARTIAL and GSO vnet headers included).
+// Properties, on success:
+//  - one frame out; DR: the whole frame, the vnet header passed through unchanged; NAT/FULLNAT:
+//    the IP datagram without Ethernet padding or trailer, the vnet header passed through
+//    unless the core completed a partial TCP checksum (then an empty one, see below);
+//  - DR: only the MACs differ; NAT/FULLNAT: exactly MACs, TTL - 1, the verdict's addresses and
+//    (TCP/UDP first fragments) ports differ, besides the checksum fields;
+//  - the IP header checksum verifies from scratch;
+//  - the TCP/UDP checksum keeps its residue (oracle.h): full checksums stay correct (or exactly
+//    as wrong); a UDP zero checksum stays zero and a non-zero one never becomes zero;
+//    CHECKSUM_PARTIAL seeds keep their residue against the new pseudo-header, so the kernel's
+//    completion of the output is correct exactly when the input's would have been; a partial
+//    TCP frame the kernel would not segment leaves completed, correct exactly when its seed
+//    was, and never as 0xffff (the kernel's software completion writes a zero that way);
+//  - not larger than the egress MTU unless GSO.
+// On any error: nothing out and the frame untouched.
+#include <cstring>
+
+#include "fuzz_case.h"
+#include "oracle.h"
+
+using namespace director;
+using fuzz::oracle::Bytes;
+namespace o = fuzz::oracle;
+
+namespace {
+
+constexpr fuzz::Way kWays[] = {{Method::DR, Direction::IN, false, false}, fuzz::kNatWays[0],
+                               fuzz::kNatWays[1], fuzz::kNatWays[2], fuzz::kNatWays[3]};
+
+// The expected output of a NAT-family rewrite, checksum fields taken from `got`.
+Bytes expected(const fuzz::Case& c, const o::Ip& ip, bool src, bool dst, const Bytes& got) {
+  Bytes want(c.orig.begin(), c.orig.begin() + long(ip.end));
+  fuzz::next_hop(want, c);
+  want[ip.l3 + 8] = uint8_t(want[ip.l3 + 8] - 1);
+  if (src) o::put32(want, ip.l3 + 12, c.v[verdict::SRC_IP]);
+  if (dst) o::put32(want, ip.l3 + 16, c.v[verdict::DST_IP]);
+  if (size_t check = ip.l4_check()) {
+    if (src) o::put16(want, ip.l4(), c.v[verdict::SRC_PORT]);
+    if (dst) o::put16(want, ip.l4() + 2, c.v[verdict::DST_PORT]);
+    fuzz::same_field(want, got, check);
+  }
+  fuzz::same_field(want, got, ip.l3 + 10);
+  return want;
+}
+
+void check_l4(const fuzz::Case& c, const o::Ip& ip, const Bytes& got, bool completed) {
+  size_t check = ip.l4_check();
+  if (!check) return;
+  if (completed) {
+    PROPERTY(o::be16(&got[check]) != 0xffff);  // a zero result is written 0x0000 (RFC 1624)
+    PROPERTY(o::l4_residue(got, ip) == o::completed_residue(c.orig, ip));
+    return;
+  }
+  if (c.vnet.flags & 1) {
+    PROPERTY(o::seed_residue(got, ip) == o::seed_residue(c.orig, ip));
+    return;
+  }
+  uint16_t before = o::be16(&c.orig[check]), after = o::be16(&got[check]);
+  if (ip.proto == o::UDP && before == 0) {
+    PROPERTY(after == 0);
+    return;
+  }
+  if (ip.proto == o::UDP) PROPERTY(after != 0);
+  PROPERTY(o::l4_residue(got, ip) == o::l4_residue(c.orig, ip));
+}
+
+void check_ok(const fuzz::Case& c, const fuzz::Way& w) {
+  const fuzz::RewriteOut& out = fuzz::out();
+  PROPERTY(out.count == 1);
+  const fuzz::OutFrame& f = out.frames[0];
+  PROPERTY(f.head_len == 0 && f.body == c.frame.get());
+  Bytes got = fuzz::flat(f);
+  if (w.method == Method::DR) {
+    PROPERTY(f.body_len == c.len && std::memcmp(&f.vnet, &c.vnet, sizeof c.vnet) == 0);
+    Bytes want = c.orig;
+    fuzz::next_hop(want, c);
+    PROPERTY(got == want);
+    return;
+  }
+  o::Ip ip;
+  PROPERTY(o::find_ip(c.orig, ip));
+  PROPERTY(f.body_len == ip.end);  // the datagram, without Ethernet padding or trailer
+  bool completed = o::core_completes(c.orig, ip, c.vnet.flags & 1, c.vnet.gso_type, c.vnet.gso_size);
+  fuzz::VnetHdr none{};
+  PROPERTY(std::memcmp(&f.vnet, completed ? &none : &c.vnet, sizeof c.vnet) == 0);
+  PROPERTY(got == expected(c, ip, w.src, w.dst, got));
+  PROPERTY(o::verifies(&got[ip.l3], ip.ihl));
+  check_l4(c, ip, got, completed);
+  if (c.vnet.gso_type == 0 && c.egress.mtu != 0) PROPERTY(ip.total <= c.egress.mtu);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  fuzz::Case c;
+  if (!fuzz::decode(data, size, c)) return 0;
+  const fuzz::Way w = fuzz::pick(c.v[verdict::METHOD], kWays);
+  fuzz::forward(c, w);
+  fuzz::run(c);
+  o::Ip ip;
+  if (w.method != Method::DR && o::find_ip(c.orig, ip) && o::is_icmp_error(c.orig, ip)) {
+    return 0;  // NAT and FULLNAT hand ICMP errors to the quoted-packet rewrite: fuzz_icmp_nat
+  }
+  if (fuzz::out().error == 0) {
+    check_ok(c, w);
+  } else {
+    PROPERTY(fuzz::unchanged(c));
+  }
+  return 0;
+}

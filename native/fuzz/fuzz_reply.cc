@@ -1,0 +1,120 @@
+// libFuzzer harness: the frames the director answers with itself, ARP reply, ICMP echo reply,
+// and the ICMP errors it originates (fragmentation needed, time exceeded). Properties, on
+// success, one frame out with an empty vnet header, and:
+//  - ARP reply: same length; Ethernet to the requester from the egress MAC; opcode 2; sender :=
+//    egress MAC + the asked address; target := the requester's MAC + address; nothing else;
+//  - echo reply: the IP packet without Ethernet padding; MACs turned around (source := egress);
+//    addresses swapped, TTL 64, type 0; IP header verifies from scratch; the ICMP checksum keeps
+//    its residue (a correct request gets a correct reply); nothing else changes;
+//  - frag-needed / time-exceeded: head (Ethernet back to the sender + IPv4 + ICMP header) and a
+//    body quoting the offending IP packet from its start; total = 28 + quote, at most 576 and
+//    the egress MTU, quoting all of the packet when it fits; from the egress address to the
+//    sender; both checksums verify from scratch; type/code and the MTU as asked; never about an
+//    ICMP error, a non-first fragment or a non-unicast address. The input frame is unchanged.
+#include <cstring>
+
+#include "fuzz_case.h"
+#include "oracle.h"
+
+using namespace director;
+using fuzz::oracle::Bytes;
+namespace o = fuzz::oracle;
+
+namespace {
+
+constexpr Action kActions[] = {Action::ARP_REPLY, Action::ICMP_ECHO_REPLY, Action::ICMP_FRAG_NEEDED,
+                               Action::ICMP_TIME_EXCEEDED};
+
+void turn_around(Bytes& want, const Bytes& orig, const fuzz::Case& c) {
+  std::memcpy(want.data(), orig.data() + 6, 6);
+  std::memcpy(want.data() + 6, c.egress.mac, 6);
+}
+
+void check_arp(const fuzz::Case& c, const Bytes& got) {
+  PROPERTY(got.size() == c.len);
+  size_t a = (o::be16(&c.orig[12]) == 0x8100) ? 18 : 14;
+  Bytes want = c.orig;
+  std::memcpy(want.data(), &c.orig[a + 8], 6);
+  std::memcpy(want.data() + 6, c.egress.mac, 6);
+  o::put16(want, a + 6, 2);
+  std::memcpy(&want[a + 8], c.egress.mac, 6);
+  std::memcpy(&want[a + 14], &c.orig[a + 24], 4);
+  std::memcpy(&want[a + 18], &c.orig[a + 8], 6);
+  std::memcpy(&want[a + 24], &c.orig[a + 14], 4);
+  PROPERTY(got == want);
+}
+
+void check_echo(const fuzz::Case& c, const Bytes& got) {
+  o::Ip ip;
+  PROPERTY(o::find_ip(c.orig, ip) && got.size() == ip.end);
+  Bytes want(c.orig.begin(), c.orig.begin() + long(ip.end));
+  turn_around(want, c.orig, c);
+  std::memcpy(&want[ip.l3 + 12], &c.orig[ip.l3 + 16], 4);
+  std::memcpy(&want[ip.l3 + 16], &c.orig[ip.l3 + 12], 4);
+  want[ip.l3 + 8] = 64;
+  want[ip.l4()] = 0;
+  fuzz::same_field(want, got, ip.l3 + 10);
+  fuzz::same_field(want, got, ip.l4() + 2);
+  PROPERTY(got == want);
+  PROPERTY(o::verifies(&got[ip.l3], ip.ihl));
+  PROPERTY(o::residue(&got[ip.l4()], ip.end - ip.l4()) == o::residue(&c.orig[ip.l4()], ip.end - ip.l4()));
+}
+
+bool unicast(uint32_t a) { return a != 0 && a != 0xffffffffu && (a >> 24) != 127 && (a >> 24) < 224; }
+
+void check_icmp_error(const fuzz::Case& c, Action a, const fuzz::OutFrame& f) {
+  o::Ip ip;
+  PROPERTY(o::find_ip(c.orig, ip) && !ip.nonfirst());
+  const uint8_t* h = &c.orig[ip.l3];
+  PROPERTY(unicast(o::be32(h + 12)) && unicast(o::be32(h + 16)));
+  if (ip.proto == o::ICMP) {
+    uint8_t type = c.orig[ip.l4()];
+    PROPERTY(type != 3 && type != 4 && type != 5 && type != 11 && type != 12);
+  }
+  uint32_t limit = (c.egress.mtu != 0 && c.egress.mtu < 576) ? c.egress.mtu : 576;
+  PROPERTY(f.head_len == ip.l3 + 28 && f.body == c.frame.get() + ip.l3);
+  PROPERTY(f.body_len == (ip.total < limit - 28 ? ip.total : limit - 28));
+  Bytes got = fuzz::flat(f);
+  Bytes want_l2(c.orig.begin(), c.orig.begin() + long(ip.l3));
+  turn_around(want_l2, c.orig, c);
+  PROPERTY(std::memcmp(got.data(), want_l2.data(), ip.l3) == 0);
+  const uint8_t* r = &got[ip.l3];
+  PROPERTY(r[0] == 0x45 && r[9] == 1 && o::be16(r + 2) == 28 + f.body_len && o::be16(r + 2) <= limit);
+  PROPERTY(o::be32(r + 12) == c.egress.ip && o::be32(r + 16) == o::be32(h + 12));
+  PROPERTY(o::verifies(r, 20) && o::verifies(r + 20, 8 + f.body_len));
+  uint32_t mtu = c.v[verdict::MTU] ? c.v[verdict::MTU] : c.egress.mtu;
+  if (a == Action::ICMP_FRAG_NEEDED) PROPERTY(r[20] == 3 && r[21] == 4 && o::be32(r + 24) == mtu);
+  else PROPERTY(r[20] == 11 && r[21] == 0 && o::be32(r + 24) == 0);
+}
+
+void check_ok(const fuzz::Case& c, Action a) {
+  const fuzz::RewriteOut& out = fuzz::out();
+  PROPERTY(out.count == 1);
+  const fuzz::OutFrame& f = out.frames[0];
+  fuzz::VnetHdr none{};
+  PROPERTY(std::memcmp(&f.vnet, &none, sizeof none) == 0);
+  if (a == Action::ARP_REPLY || a == Action::ICMP_ECHO_REPLY) {
+    PROPERTY(f.head_len == 0 && f.body == c.frame.get());
+    if (a == Action::ARP_REPLY) check_arp(c, fuzz::flat(f));
+    else check_echo(c, fuzz::flat(f));
+    return;
+  }
+  PROPERTY(fuzz::unchanged(c));
+  check_icmp_error(c, a, f);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  fuzz::Case c;
+  if (!fuzz::decode(data, size, c)) return 0;
+  Action a = fuzz::pick(c.v[verdict::ACTION], kActions);
+  c.v[verdict::ACTION] = uint32_t(a);
+  fuzz::run(c);
+  if (fuzz::out().error == 0) {
+    check_ok(c, a);
+  } else {
+    PROPERTY(fuzz::unchanged(c));
+  }
+  return 0;
+}

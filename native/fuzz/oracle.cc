@@ -1,0 +1,108 @@
+// The harnesses' independent view of a frame (oracle.h); sums come from native/test's reference.
+#include "oracle.h"
+
+#include "../test/builders.h"
+
+namespace fuzz::oracle {
+
+uint16_t be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
+uint32_t be32(const uint8_t* p) { return uint32_t(be16(p)) << 16 | be16(p + 2); }
+
+void put16(Bytes& b, size_t at, uint32_t v) {
+  b[at] = uint8_t(v >> 8);
+  b[at + 1] = uint8_t(v);
+}
+
+void put32(Bytes& b, size_t at, uint32_t v) {
+  put16(b, at, v >> 16);
+  put16(b, at + 2, v);
+}
+
+uint16_t residue(const uint8_t* p, size_t n, uint64_t extra) {
+  // ref_checksum is ~fold(sum); folding extra first keeps it within its 32-bit argument.
+  while (extra >> 16) extra = (extra & 0xffff) + (extra >> 16);
+  return uint16_t(uint16_t(~t::ref_checksum(p, n, uint32_t(extra))) % 0xffff);
+}
+
+bool verifies(const uint8_t* p, size_t n, uint64_t extra) {
+  while (extra >> 16) extra = (extra & 0xffff) + (extra >> 16);
+  return t::ref_checksum(p, n, uint32_t(extra)) == 0;
+}
+
+size_t Ip::l4_check() const {
+  if (nonfirst()) return 0;
+  if (proto == TCP && end >= l4() + 20) return l4() + 16;
+  if (proto == UDP && end >= l4() + 8) return l4() + 6;
+  return 0;
+}
+
+bool find_ip(const Bytes& f, Ip& ip) {
+  if (f.size() < 14) return false;
+  ip.l3 = (f.size() >= 18 && be16(&f[12]) == 0x8100) ? 18 : 14;
+  if (be16(&f[ip.l3 - 2]) != 0x0800 || f.size() < ip.l3 + 20) return false;
+  const uint8_t* h = &f[ip.l3];
+  ip.ihl = (h[0] & 0x0f) * 4u;
+  ip.total = be16(h + 2);
+  if ((h[0] >> 4) != 4 || ip.ihl < 20 || ip.total < ip.ihl || ip.l3 + ip.total > f.size()) return false;
+  ip.end = ip.l3 + ip.total;
+  ip.proto = h[9];
+  ip.frag = be16(h + 6);
+  return true;
+}
+
+uint64_t pseudo(const Bytes& f, const Ip& ip) {
+  return t::ref_pseudo(&f[ip.l3], uint32_t(ip.total - ip.ihl));
+}
+
+uint16_t l4_residue(const Bytes& f, const Ip& ip) {
+  return residue(&f[ip.l4()], ip.end - ip.l4(), pseudo(f, ip));
+}
+
+uint16_t seed_residue(const Bytes& f, const Ip& ip) {
+  uint16_t seed = be16(&f[ip.l4_check()]);
+  uint16_t ps = residue(nullptr, 0, pseudo(f, ip));
+  return residue(nullptr, 0, uint64_t(seed) + uint16_t(~ps));
+}
+
+bool core_completes(const Bytes& f, const Ip& ip, bool partial, uint8_t gso_type, uint16_t gso_size) {
+  if (!partial || ip.proto != TCP || ip.l4_check() == 0) return false;
+  size_t payload = ip.end - ip.l4() - (f[ip.l4() + 12] >> 4) * 4u;
+  return gso_type == 0 || payload <= gso_size;
+}
+
+uint16_t completed_residue(const Bytes& f, const Ip& ip) {
+  uint16_t r = seed_residue(f, ip);
+  return r == 0 ? 0 : uint16_t(0xffff - r);
+}
+
+bool is_icmp_error(const Bytes& f, const Ip& ip) {
+  if (ip.proto != ICMP || ip.nonfirst() || ip.end < ip.l4() + 8) return false;
+  uint8_t type = f[ip.l4()];
+  return type == 3 || type == 11 || type == 12;
+}
+
+bool find_quote(const Bytes& f, const Ip& ip, Quote& q) {
+  if (!is_icmp_error(f, ip)) return false;
+  q.at = ip.l4() + 8;
+  q.n = ip.end - q.at;
+  if (q.n < 20 || (f[q.at] >> 4) != 4) return false;
+  q.ihl = (f[q.at] & 0x0f) * 4u;
+  if (q.ihl < 20 || q.ihl > q.n) return false;
+  q.proto = f[q.at + 9];
+  bool first = (be16(&f[q.at + 6]) & 0x1fff) == 0;
+  bool l4 = first && (q.proto == TCP || q.proto == UDP);
+  q.ports = l4 && q.n >= q.ihl + 4;
+  size_t field = q.proto == UDP ? 6 : 16;
+  q.check = (l4 && q.n >= q.ihl + field + 2) ? q.at + q.ihl + field : 0;
+  return true;
+}
+
+uint16_t quote_residue(const Bytes& f, const Quote& q) {
+  uint64_t s = 0;
+  for (size_t i = 12; i < 20; i += 2) s += be16(&f[q.at + i]);
+  if (q.ports) s += be16(&f[q.at + q.ihl]) + be16(&f[q.at + q.ihl + 2]);
+  if (q.check) s += be16(&f[q.check]);
+  return residue(nullptr, 0, s);
+}
+
+}  // namespace fuzz::oracle

@@ -18,6 +18,11 @@ export interface Statement {
 
 /** Include nesting deeper than this is treated as a cycle. */
 const MAX_INCLUDE_DEPTH = 16;
+/**
+ * Blocks nested deeper than this are refused (keepalived's own deepest is 4: virtual_server,
+ * real_server, HTTP_GET, url), so hostile nesting meets a positioned error, not the stack limit.
+ */
+const MAX_BLOCK_DEPTH = 32;
 
 interface ParseContext {
   warnings: ConfigWarning[];
@@ -44,7 +49,8 @@ function readFileStatements(file: string, ctx: ParseContext, from: Statement | n
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code ?? String(err);
     if (from) throw new ConfigError(from.file, from.line, 'include', `cannot read '${file}' (${reason})`);
-    throw new ConfigError(file, 0, 'file', `cannot read the configuration file (${reason})`);
+    // Line 1: the position every message carries, here the file as a whole.
+    throw new ConfigError(file, 1, 'file', `cannot read the configuration file (${reason})`);
   }
   if (from && ctx.stack.includes(real)) {
     throw new ConfigError(from.file, from.line, 'include', `'${file}' includes itself (cycle)`);
@@ -86,12 +92,11 @@ class Cursor {
 
 function parseTokens(tokens: Token[], file: string, ctx: ParseContext): Statement[] {
   const cursor = new Cursor(tokens);
-  const out = parseBlockBody(cursor, file, ctx, null);
-  return out;
+  return parseBlockBody(cursor, file, ctx, null, 0);
 }
 
 /** Parses statements until the matching '}' (opener given) or the end of the tokens. */
-function parseBlockBody(cursor: Cursor, file: string, ctx: ParseContext, opener: Statement | null): Statement[] {
+function parseBlockBody(cursor: Cursor, file: string, ctx: ParseContext, opener: Statement | null, depth: number): Statement[] {
   const out: Statement[] = [];
   for (;;) {
     cursor.skipEol();
@@ -105,13 +110,13 @@ function parseBlockBody(cursor: Cursor, file: string, ctx: ParseContext, opener:
       throw new ConfigError(file, tok.line, '}', "unexpected '}' with no open block");
     }
     if (tok.kind === 'open') throw new ConfigError(file, tok.line, '{', "'{' without a keyword before it");
-    const stmt = parseStatement(tok, cursor, file, ctx);
+    const stmt = parseStatement(tok, cursor, file, ctx, depth);
     if (stmt.keyword === 'include' && !stmt.block) out.push(...includeStatements(stmt, ctx));
     else out.push(stmt);
   }
 }
 
-function parseStatement(first: Token, cursor: Cursor, file: string, ctx: ParseContext): Statement {
+function parseStatement(first: Token, cursor: Cursor, file: string, ctx: ParseContext, depth: number): Statement {
   const stmt: Statement = { keyword: first.text, args: [], file, line: first.line, block: null };
   for (let tok = cursor.peek(); tok && tok.kind === 'word'; tok = cursor.peek()) {
     stmt.args.push(tok.text);
@@ -121,8 +126,9 @@ function parseStatement(first: Token, cursor: Cursor, file: string, ctx: ParseCo
   let look = cursor.pos;
   if (cursor.tokens[look]?.kind === 'eol') look++;
   if (cursor.tokens[look]?.kind === 'open') {
+    if (depth >= MAX_BLOCK_DEPTH) throw new ConfigError(file, stmt.line, stmt.keyword, `blocks nested deeper than ${MAX_BLOCK_DEPTH}`);
     cursor.pos = look + 1;
-    stmt.block = parseBlockBody(cursor, file, ctx, stmt);
+    stmt.block = parseBlockBody(cursor, file, ctx, stmt, depth + 1);
   }
   return stmt;
 }

@@ -47,15 +47,17 @@ const block: fc.Arbitrary<string> = fc.letrec<{ block: string }>((tie) => ({
     .map(([k, args, body]) => `${k} ${args.join(' ')}${body === undefined ? '' : ` {\n${body.join('\n')}\n}`}`),
 })).block;
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'director-config-fuzz-'));
-const FILE = path.join(dir, 'keepalived.conf');
+/** A fresh folder per run holding the files include patterns may match. */
+let dir = '';
+let FILE = '';
 
-before(() => {
+function writeIncludes(): void {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'director-config-fuzz-'));
+  FILE = path.join(dir, 'keepalived.conf');
   fs.writeFileSync(path.join(dir, 'a.conf'), 'virtual_server 198.19.0.100 80 {\n real_server 198.19.0.11 80\n}\n');
   fs.writeFileSync(path.join(dir, 'b.conf'), 'weight 3\n');
   fs.writeFileSync(path.join(dir, 'self.conf'), 'include self.conf\n');
-});
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+}
 
 function positioned(where: { file: string; line: number }, message: string, text: string): void {
   assert.ok(Number.isInteger(where.line) && where.line >= 1, `line ${where.line}: ${message.slice(0, 200)}`);
@@ -78,6 +80,9 @@ function loadsOrRejects(text: string): void {
 }
 
 describe('keepalived.conf reader under fuzzing (fast-check)', () => {
+  before(writeIncludes);
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
   it('random text: a config or a positioned ConfigError', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), loadsOrRejects), runs(1500));
   });
@@ -89,38 +94,37 @@ describe('keepalived.conf reader under fuzzing (fast-check)', () => {
   it('nested blocks, includes among them', () => {
     fc.assert(fc.property(fc.array(block, { maxLength: 6 }), (blocks) => loadsOrRejects(blocks.join('\n'))), runs(1500));
   });
-});
+  describe('keepalived.conf reader: what fuzzing found', () => {
+    it('5000 nested blocks: a ConfigError at the block too deep, not a stack overflow', () => {
+      const text = 'virtual_server 198.19.0.100 80 {\n'.repeat(5000) + '}\n'.repeat(5000);
+      assert.throws(() => parseKeepalivedConfig(text, FILE), (e: unknown) =>
+        e instanceof ConfigError && e.message === `${FILE}:33: virtual_server: blocks nested deeper than 32`);
+    });
 
-describe('keepalived.conf reader: what fuzzing found', () => {
-  it('5000 nested blocks: a ConfigError at the block too deep, not a stack overflow', () => {
-    const text = 'virtual_server 198.19.0.100 80 {\n'.repeat(5000) + '}\n'.repeat(5000);
-    assert.throws(() => parseKeepalivedConfig(text, FILE), (e: unknown) =>
-      e instanceof ConfigError && e.message === `${FILE}:33: virtual_server: blocks nested deeper than 32`);
-  });
+    it('a 50 MB word is refused at its line without being echoed', () => {
+      const text = `global_defs {\n}\n${'x'.repeat(50 << 20)}\n`;
+      assert.throws(() => parseKeepalivedConfig(text, FILE), (e: unknown) =>
+        e instanceof ConfigError && e.message === `${FILE}:3: syntax: a word of 52428800 characters (at most 4096)`);
+    });
 
-  it('a 50 MB word is refused at its line without being echoed', () => {
-    const text = `global_defs {\n}\n${'x'.repeat(50 << 20)}\n`;
-    assert.throws(() => parseKeepalivedConfig(text, FILE), (e: unknown) =>
-      e instanceof ConfigError && e.message === `${FILE}:3: syntax: a word of 52428800 characters (at most 4096)`);
-  });
+    it('an unterminated quote echoes only the start of what follows it', () => {
+      const text = `router_id "${'y'.repeat(100000)}`;
+      assert.throws(() => parseKeepalivedConfig(text, FILE), (e: unknown) =>
+        e instanceof ConfigError && e.message === `${FILE}:1: syntax: unterminated quote: "${'y'.repeat(40)}... (100001 characters)`);
+    });
 
-  it('an unterminated quote echoes only the start of what follows it', () => {
-    const text = `router_id "${'y'.repeat(100000)}`;
-    assert.throws(() => parseKeepalivedConfig(text, FILE), (e: unknown) =>
-      e instanceof ConfigError && e.message === `${FILE}:1: syntax: unterminated quote: "${'y'.repeat(40)}... (100001 characters)`);
-  });
+    it('a UTF-8 byte order mark before the first keyword is ignored', () => {
+      const text = '\uFEFFvirtual_server 198.19.0.100 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 198.19.0.11 80\n}\n';
+      fs.writeFileSync(path.join(dir, 'bom.conf'), text);
+      const config = loadKeepalivedConfig(path.join(dir, 'bom.conf'));
+      assert.equal(config.virtualServers.length, 1);
+      assert.deepEqual(config.warnings, []);
+    });
 
-  it('a UTF-8 byte order mark before the first keyword is ignored', () => {
-    const text = '\uFEFFvirtual_server 198.19.0.100 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 198.19.0.11 80\n}\n';
-    fs.writeFileSync(path.join(dir, 'bom.conf'), text);
-    const config = loadKeepalivedConfig(path.join(dir, 'bom.conf'));
-    assert.equal(config.virtualServers.length, 1);
-    assert.deepEqual(config.warnings, []);
-  });
-
-  it('a missing file is reported at line 1', () => {
-    const missing = path.join(dir, 'nowhere.conf');
-    assert.throws(() => loadKeepalivedConfig(missing), (e: unknown) =>
-      e instanceof ConfigError && e.line === 1 && e.message === `${missing}:1: file: cannot read the configuration file (ENOENT)`);
+    it('a missing file is reported at line 1', () => {
+      const missing = path.join(dir, 'nowhere.conf');
+      assert.throws(() => loadKeepalivedConfig(missing), (e: unknown) =>
+        e instanceof ConfigError && e.line === 1 && e.message === `${missing}:1: file: cannot read the configuration file (ENOENT)`);
+    });
   });
 });

@@ -10,11 +10,14 @@ export function hasWildcard(component: string): boolean {
   return /[*?[]/.test(component);
 }
 
-/** Expands a pattern to the regular files it names, sorted; relative patterns start at baseDir. */
+/**
+ * Expands a pattern to the regular files it names, sorted. A relative pattern starts at baseDir
+ * (itself relative to the working directory when the main file was named so); only the pattern's
+ * own components are globs, never baseDir's.
+ */
 export function expandInclude(pattern: string, baseDir: string): string[] {
-  const absolute = path.isAbsolute(pattern) ? pattern : path.join(baseDir, pattern);
-  const parts = absolute.split('/').filter((p) => p !== '');
-  let candidates = ['/'];
+  const parts = pattern.split('/').filter((p) => p !== '');
+  let candidates = [path.isAbsolute(pattern) ? '/' : baseDir];
   for (const [i, part] of parts.entries()) {
     const last = i === parts.length - 1;
     const next: string[] = [];

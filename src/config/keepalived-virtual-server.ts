@@ -107,10 +107,7 @@ function vsKeyword(d: Draft, s: Statement, warnings: ConfigWarning[]): void {
       vs.delayLoop = v.seconds(s, s.args[0] as string, 86400);
       return;
     case 'persistence_timeout':
-      v.expectArgs(s, 0, 1, '[SECONDS]');
-      vs.persistenceTimeout = s.args[0] === undefined
-        ? v.DEFAULT_PERSISTENCE_SECONDS
-        : v.uint(s, s.args[0], 1, v.MAX_PERSISTENCE_SECONDS);
+      vs.persistenceTimeout = persistenceTimeout(s, warnings);
       return;
     case 'persistence_granularity':
       v.expectArgs(s, 1, 1, 'NETMASK');
@@ -140,6 +137,17 @@ function vsKeyword(d: Draft, s: Statement, warnings: ConfigWarning[]): void {
       if (isSchedFlag(s.keyword) || s.keyword === 'flag-1' || s.keyword === 'flag-2') d.flagStmts.push(s);
       else ignored(s, UNSUPPORTED_VS, warnings);
   }
+}
+
+/** keepalived logs `persistence_timeout 0` as invalid and goes on without persistence; so do we. */
+function persistenceTimeout(s: Statement, warnings: ConfigWarning[]): number {
+  v.expectArgs(s, 0, 1, '[SECONDS]');
+  if (s.args[0] === undefined) return v.DEFAULT_PERSISTENCE_SECONDS;
+  if (/^0+$/.test(s.args[0])) {
+    warn(s, `0 is not a timeout (1..${v.MAX_PERSISTENCE_SECONDS}), persistence off (as keepalived goes on)`, warnings);
+    return 0;
+  }
+  return v.uint(s, s.args[0], 1, v.MAX_PERSISTENCE_SECONDS);
 }
 
 /** keepalived reports the defaults it picks for a missing lb_algo and lb_kind; so do we. */

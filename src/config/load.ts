@@ -5,6 +5,7 @@ import type { ConfigWarning, DirectorConfig } from './model.js';
 import { parseFile, parseText } from './keepalived-parser.js';
 import { convertTopLevel, type LoadOptions } from './keepalived-config.js';
 import { validateConfig } from './keepalived-validate.js';
+import { sortWarnings } from './keepalived-warning-order.js';
 
 export type { LoadOptions };
 
@@ -22,5 +23,6 @@ export function parseKeepalivedConfig(text: string, file = 'keepalived.conf', op
 function finish(statements: ReturnType<typeof parseFile>, warnings: ConfigWarning[], options: LoadOptions): DirectorConfig {
   const converted = convertTopLevel(statements, warnings, options);
   validateConfig(converted);
+  sortWarnings(statements, warnings);
   return converted.config;
 }

@@ -109,6 +109,18 @@ virtual_server 198.19.0.100 80 {
     ]);
   });
 
+  it('persistence_timeout 0 is a warning and leaves persistence off, as keepalived goes on', () => {
+    const c = parseKeepalivedConfig(vs(` lb_algo rr\n lb_kind DR\n persistence_timeout 0\n${RS}`), 'f.conf');
+    assert.equal(c.virtualServers[0]!.persistenceTimeout, 0);
+    assert.deepEqual(c.warnings.map((w) => w.message), ['f.conf:5: 0 is not a timeout (1..2678400), persistence off (as keepalived goes on)']);
+  });
+
+  it('warnings are in line order whichever part of the loader found them', () => {
+    // Found in this order: global_defs first, then the rest top-down, then the validator (protocol).
+    const c = parseKeepalivedConfig(`zap 1\nvirtual_server 198.19.0.100 80 {\n lb_algo rr\n lb_kind DR\n real_server 198.19.0.11 80 {\n  wobble\n }\n}\nglobal_defs {\n wibble\n}\n`, 'f.conf');
+    assert.deepEqual(c.warnings.map((w) => `${w.line} ${w.keyword}`), ['1 zap', '2 virtual_server', '6 wobble', '10 wibble']);
+  });
+
   it('drops a virtual server with no real server, as keepalived does', () => {
     const c = parseKeepalivedConfig(vs(' lb_algo rr\n lb_kind DR'), 'f.conf');
     assert.equal(c.virtualServers.length, 0);

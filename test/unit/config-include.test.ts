@@ -80,6 +80,36 @@ describe('keepalived.conf: include', () => {
       e instanceof ConfigError && e.message === `${missing}:1: file: cannot read the configuration file (ENOENT)`);
   });
 
+  it('a config named by a relative path includes relative to its own directory (plain and glob)', () => {
+    write('conf.d/10-a.conf', service('198.19.0.101'));
+    write('other/rs.conf', service('198.19.0.102'));
+    write('keepalived.conf', 'include conf.d/*.conf\ninclude other/rs.conf\n');
+    const rel = path.relative(process.cwd(), path.join(dir, 'keepalived.conf'));
+    assert.ok(!path.isAbsolute(rel));
+    const c = loadKeepalivedConfig(rel);
+    assert.deepEqual(c.virtualServers.map((v) => v.vip), ['198.19.0.101', '198.19.0.102']);
+  });
+
+  it('glob characters in the including file\'s directory are not globs', () => {
+    fs.mkdirSync(path.join(dir, '[x]'));
+    write('[x]/a.conf', service('198.19.0.104'));
+    const main = write('[x]/keepalived.conf', 'include a.conf\n');
+    assert.deepEqual(loadKeepalivedConfig(main).virtualServers.map((v) => v.vip), ['198.19.0.104']);
+  });
+
+  it('warnings come in reading order: includes where they stand, then the lines after them', () => {
+    write('conf.d/a.conf', 'zap_a 1\n');
+    const main = write('keepalived.conf', `zap_1 1\nvirtual_server 198.19.0.100 80 {\n real_server 198.19.0.11 80\n}\ninclude conf.d/a.conf\nzap_2 2\n`);
+    assert.deepEqual(loadKeepalivedConfig(main).warnings.map((w) => w.message.replace(`${dir}/`, '')), [
+      'keepalived.conf:1: unknown keyword zap_1, ignored',
+      'keepalived.conf:2: no lb_algo set, using wlc (the IPVS and keepalived default)',
+      'keepalived.conf:2: no lb_kind set, using NAT (the keepalived default)',
+      'keepalived.conf:2: no protocol set, using UDP (as keepalived does); add "protocol TCP" for TCP services',
+      'conf.d/a.conf:1: unknown keyword zap_a, ignored',
+      'keepalived.conf:6: unknown keyword zap_2, ignored',
+    ]);
+  });
+
   it('glob components: * ? [..] [!..], hidden files need an explicit dot', () => {
     assert.ok(globToRegExp('*.conf').test('a.conf'));
     assert.ok(!globToRegExp('*.conf').test('a.confx'));

@@ -83,9 +83,9 @@ describe('keepalived.conf: VRRP', () => {
 
   it('loads every VRRP keyword; says only that VRRP and sync are checked, not run yet', () => {
     assert.deepEqual(c.warnings.map((w) => w.message), [
+      'k.conf:5: lvs_sync_daemon is checked but connection sync does not run yet',
       'k.conf:17: vrrp_instance VI_1 is checked but VRRP does not run yet: this director answers for its VIPs as if MASTER',
       'k.conf:50: vrrp_instance VI_2 is checked but VRRP does not run yet: this director answers for its VIPs as if MASTER',
-      'k.conf:5: lvs_sync_daemon is checked but connection sync does not run yet',
     ]);
   });
 

@@ -13,7 +13,7 @@ import * as v from './keepalived-values.js';
 import type { CheckDraft } from './keepalived-checkers.js';
 
 /** Keywords keepalived knows inside checker blocks that director does not act on (warned). */
-export const UNSUPPORTED_IN_CHECK = new Set(['log_all_failures', 'user', 'regex_stack', 'digest_check', 'protocol']);
+export const UNSUPPORTED_IN_CHECK = new Set(['log_all_failures', 'regex_stack', 'digest_check', 'protocol']);
 
 /** keepalived's DNS_CHECK types and their codes. */
 export const DNS_TYPES: Readonly<Record<string, number>> = {
@@ -298,6 +298,11 @@ export function miscKeyword(d: CheckDraft, k: Statement): boolean {
     case 'misc_dynamic':
       v.expectArgs(k, 0);
       d.misc.dynamic = true;
+      return true;
+    case 'user':
+      v.expectArgs(k, 1, 2, 'USER [GROUP]');
+      d.misc.user = k.args[0] as string;
+      d.misc.group = k.args[1] ?? null;
       return true;
     default:
       return false;

@@ -4,7 +4,7 @@
 // looks at keepalived inheritance rules. A checker director cannot run is refused: a real server
 // is never silently left unchecked (unless --allow-unchecked says so, loudly).
 
-import { ConfigError, type CheckSource, type ConfigWarning, type HealthCheckConfig, type HttpProtocol, type HttpUrlConfig, type RealServerConfig } from './model.js';
+import { ConfigError, type CheckSource, type ConfigWarning, type HealthCheckConfig, type HttpProtocol, type HttpUrlConfig, type RealServerConfig, type ScriptRunAs } from './model.js';
 import type { Statement } from './keepalived-parser.js';
 import { ignored, warn } from './keepalived-keywords.js';
 import {
@@ -40,6 +40,8 @@ export interface CheckerContext {
   allowUnchecked: boolean;
   trackFiles: ReadonlyMap<string, TrackFileConfig>;
   bfdInstances: ReadonlyMap<string, BfdInstanceConfig>;
+  /** The global part of every script's ScriptRunAs (script_user, enable_script_security). */
+  scripts: Pick<ScriptRunAs, 'defaultUser' | 'secure'>;
   warnings: ConfigWarning[];
 }
 
@@ -52,7 +54,7 @@ export interface CheckDraft {
   connectPort: number;
   source: CheckSource | null;
   http: { urls: HttpUrlConfig[]; virtualhost: string | null; protocol: HttpProtocol; sni: boolean; sniName: string | null };
-  misc: { path: string | null; timeout: number; dynamic: boolean };
+  misc: { path: string | null; timeout: number; dynamic: boolean; user: string | null; group: string | null };
   dns: { type: string; name: string };
   udp: { payload: string | null; requireReply: boolean; data: string; mask: string; minLength: number; maxLength: number };
   smtp: { heloName: string };
@@ -100,7 +102,7 @@ export function parseChecker(s: Statement, warnings: ConfigWarning[]): CheckDraf
   const d: CheckDraft = {
     kind: CHECKER_KINDS[s.keyword] ?? 'tcp', stmt: s, own: {}, connectIp: null, connectPort: 0, source: null,
     http: { urls: [], virtualhost: null, protocol: '1.0', sni: false, sniName: null },
-    misc: { path: null, timeout: 0, dynamic: false },
+    misc: { path: null, timeout: 0, dynamic: false, user: null, group: null },
     dns: { type: 'SOA', name: '.' },
     udp: { payload: null, requireReply: false, data: '', mask: '', minLength: 0, maxLength: 255 },
     smtp: { heloName: DEFAULT_HELO },
@@ -191,7 +193,8 @@ function resolve(d: CheckDraft, rs: RealServerConfig, h: HealthDefaults, vsDelay
   if (d.kind === 'misc') {
     // keepalived: no misc_timeout (or 0) means the delay_loop.
     const timeout = d.misc.timeout || base.timing.delayLoop;
-    return { kind: 'misc', ...base, path: d.misc.path!, timeout, dynamic: d.misc.dynamic };
+    const runAs = { user: d.misc.user, group: d.misc.group, ...ctx.scripts };
+    return { kind: 'misc', ...base, path: d.misc.path!, timeout, dynamic: d.misc.dynamic, runAs };
   }
   if (d.kind === 'file') return { kind: 'file', ...base, ...trackFile(d, rs, ctx) };
   if (d.kind === 'bfd') {

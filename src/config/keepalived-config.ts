@@ -48,6 +48,7 @@ export function convertTopLevel(statements: Statement[], warnings: ConfigWarning
   const checkers: CheckerContext = {
     allowUnchecked: options.allowUnchecked === true, trackFiles: collectTrackFiles(statements),
     bfdInstances: collectBfdInstances(statements, warnings), warnings,
+    scripts: { defaultUser: globals.scriptUser, secure: globals.enableScriptSecurity },
   };
   for (const stmt of statements) topStatement(stmt, out, vrrp, checkers);
   out.config.vrrp = settleVrrp(vrrp.instances, vrrp.scripts, vrrp.syncGroups, globals, syncStmt, warnings);

@@ -1,16 +1,23 @@
 // Converts `global_defs { ... }` into GlobalDefsConfig: one handler per keyword director acts on,
 // in one table, so a new global keyword is one entry; the rest keepalived knows are warned about.
 
-import { defaultGlobalDefs, type ConfigWarning, type GlobalDefsConfig, type LvsSyncDaemonConfig } from './model.js';
+import { defaultGlobalDefs, type ConfigWarning, type GlobalDefsConfig, type LvsSyncDaemonConfig, type LvsTimeoutsConfig } from './model.js';
 import type { Statement } from './keepalived-parser.js';
 import { ignored, warn } from './keepalived-keywords.js';
 import * as v from './keepalived-values.js';
 
+/**
+ * keepalived's e-mail notification keywords: accepted without a word (director sends no mail;
+ * docs/configuration.md says so), so a production global_defs loads clean.
+ */
+export const NOTIFICATION_KEYWORDS: ReadonlySet<string> = new Set([
+  'notification_email', 'notification_email_from', 'smtp_server', 'smtp_helo_name', 'smtp_connect_timeout',
+  'smtp_alert', 'smtp_alert_vrrp', 'smtp_alert_checker', 'no_email_faults',
+]);
+
 /** global_defs keywords keepalived knows that director does not act on (yet). */
 const UNSUPPORTED_GLOBAL = new Set([
-  'router_id', 'notification_email', 'notification_email_from', 'smtp_server', 'smtp_helo_name',
-  'smtp_connect_timeout', 'smtp_alert', 'smtp_alert_vrrp', 'smtp_alert_checker', 'enable_traps',
-  'lvs_timeouts', 'lvs_flush', 'lvs_flush_on_stop', 'vrrp_mcast_group4', 'vrrp_mcast_group6',
+  'enable_traps', 'lvs_flush', 'lvs_flush_on_stop', 'vrrp_mcast_group4', 'vrrp_mcast_group6',
   'vrrp_strict', 'vrrp_skip_check_adv_addr', 'vrrp_check_unicast_src', 'vrrp_iptables',
   'vrrp_garp_interval', 'vrrp_gna_interval', 'vrrp_min_garp', 'vrrp_down_timer_adverts',
   'vrrp_priority', 'checker_priority', 'vrrp_no_swap', 'checker_no_swap', 'enable_snmp_vrrp',
@@ -24,10 +31,14 @@ const SYNC_DEFAULT_GROUP = '224.0.0.81';
 const MAX_SYNC_LEN = 65535 - 20 - 8;
 const MAX_REPEAT = 1_000_000;
 const MAX_DELAY = 86400;
+/** LVS_MAX_TIMEOUT: 31 days, the bound of ipvsadm --set and keepalived's lvs_timeouts. */
+const MAX_LVS_TIMEOUT = 86400 * 31;
 
 type Handler = (g: GlobalDefsConfig, s: Statement, warnings: ConfigWarning[]) => void;
 
 const HANDLERS: Record<string, Handler> = {
+  router_id: (g, s) => { g.routerId = oneArg(s, 'NAME'); },
+  lvs_timeouts: (g, s) => { g.lvsTimeouts = lvsTimeouts(s, g.lvsTimeouts); },
   vrrp_version: (g, s) => {
     const n = v.uint(s, oneArg(s, '2|3'), 2, 3);
     g.vrrpVersion = n === 2 ? 2 : 3;
@@ -78,7 +89,7 @@ export function convertGlobalDefs(blocks: Statement[], warnings: ConfigWarning[]
       if (handler) {
         handler(g, s, warnings);
         said.set(s.keyword, s);
-      } else {
+      } else if (!NOTIFICATION_KEYWORDS.has(s.keyword)) {
         ignored(s, UNSUPPORTED_GLOBAL, warnings);
       }
     }
@@ -87,6 +98,26 @@ export function convertGlobalDefs(blocks: Statement[], warnings: ConfigWarning[]
   if (!said.has('vrrp_garp_lower_prio_delay')) g.garp.lowerPrioDelay = g.garp.masterDelay;
   if (!said.has('vrrp_garp_lower_prio_repeat')) g.garp.lowerPrioRepeat = g.garp.masterRepeat;
   return { globals: g, syncStmt: said.get('lvs_sync_daemon') ?? null };
+}
+
+/**
+ * `lvs_timeouts [tcp SECS] [tcpfin SECS] [udp SECS]`, at least one; a value not given stays as it
+ * was (0 too, as ipvsadm --set). A second lvs_timeouts line adds to the first, as in keepalived.
+ */
+function lvsTimeouts(s: Statement, before: LvsTimeoutsConfig | null): LvsTimeoutsConfig {
+  const shape = '[tcp SECS] [tcpfin SECS] [udp SECS]';
+  if (s.args.length === 0) v.fail(s, `expects at least one timeout (lvs_timeouts ${shape})`);
+  const out = before ? { ...before } : { tcp: 0, tcpFin: 0, udp: 0 };
+  const fields: Record<string, keyof LvsTimeoutsConfig> = { tcp: 'tcp', tcpfin: 'tcpFin', udp: 'udp' };
+  for (let i = 0; i < s.args.length; i += 2) {
+    const word = s.args[i] as string;
+    const field = Object.hasOwn(fields, word) ? fields[word] : undefined;
+    if (field === undefined) v.fail(s, `unknown option '${word}' (lvs_timeouts ${shape})`);
+    const value = s.args[i + 1];
+    if (value === undefined) v.fail(s, `${word} needs a number of seconds`);
+    out[field] = v.uint(s, value, 0, MAX_LVS_TIMEOUT);
+  }
+  return out;
 }
 
 /** Options after the interface; keepalived's older positional INSTANCE [SYNCID] also works. */

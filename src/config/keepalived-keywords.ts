@@ -13,18 +13,21 @@ export const UNSUPPORTED_TOP = new Set([
 
 /** virtual_server keywords keepalived knows that director does not act on yet. */
 export const UNSUPPORTED_VS = new Set([
-  'persistence_engine', 'ha_suspend', 'smtp_alert', 'snmp_name', 'omega',
+  'persistence_engine', 'ha_suspend', 'snmp_name', 'omega',
   'quorum_up', 'quorum_down', 'quorum', 'hysteresis', 'sorry_server', 'sorry_server_inhibit',
   'sorry_server_lvs_method', 'ops', 'hashed', 'flag-3', 'net_mask',
 ]);
 
 /** real_server keywords keepalived knows that director does not act on yet. */
 export const UNSUPPORTED_RS = new Set([
-  'notify_up', 'notify_down', 'smtp_alert', 'snmp_name', 'track_file', 'track_bfd',
+  'snmp_name', 'track_file', 'track_bfd',
 ]);
 
 /** Adds the warning for a keyword that is ignored, saying whether keepalived knows it. */
 export function ignored(stmt: Statement, known: ReadonlySet<string>, warnings: ConfigWarning[]): void {
+  // keepalived's per-block switch for its e-mail alerts: accepted quietly wherever it stands, as
+  // the global notification keywords are (director sends no mail; the docs say so).
+  if (stmt.keyword === 'smtp_alert') return;
   const what = known.has(stmt.keyword)
     ? `keyword ${stmt.keyword} not supported yet, ignored`
     : `unknown keyword ${stmt.keyword}, ignored`;

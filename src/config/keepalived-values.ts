@@ -1,7 +1,7 @@
 // Reads and checks the values of keepalived.conf keywords; each failure is a ConfigError naming
 // file, line, keyword and what is allowed.
 
-import { ConfigError, type ForwardMethod, type Protocol } from './model.js';
+import { ConfigError, type ForwardMethod, type Protocol, type ScriptCommand } from './model.js';
 import type { Statement } from './keepalived-parser.js';
 import { ipv4Problem } from '../net/addr.js';
 
@@ -110,4 +110,14 @@ export function optionalBool(stmt: Statement): boolean {
 export function interfaceName(stmt: Statement, text: string): string {
   if (!/^[^\s/:]{1,15}$/.test(text)) fail(stmt, `'${text}' is not an interface name (1 to 15 characters, no '/' or ':')`);
   return text;
+}
+
+/** `"COMMAND ARGS" [USER [GROUP]]`: a command with arguments must be quoted, as in keepalived. */
+export function scriptCommand(s: Statement): ScriptCommand {
+  if (s.args.length === 0 || s.args.length > 3) {
+    fail(s, `expects a script and at most a user and group (${s.keyword} "/path/to/script ARGS" [USER [GROUP]])`);
+  }
+  const command = s.args[0] as string;
+  if (command.trim() === '') fail(s, 'the script is empty');
+  return { command, user: s.args[1] ?? null, group: s.args[2] ?? null };
 }

@@ -204,6 +204,7 @@ function convertRealServer(s: Statement, d: Draft, ctx: CheckerContext): RealSer
   const checkers: CheckDraft[] = [];
   for (const k of s.block ?? []) {
     if (isCheckerKeyword(k.keyword)) checkers.push(parseChecker(k, warnings));
+    else if (k.keyword === 'notify_up' || k.keyword === 'notify_down') notifyKeyword(rs, k, ctx);
     else if (!healthKeyword(health, k, 'rs')) rsKeyword(rs, k, warnings);
   }
   checkThresholds(s, rs);
@@ -233,6 +234,17 @@ function rsKeyword(rs: RealServerConfig, k: Statement, warnings: ConfigWarning[]
     default:
       ignored(k, UNSUPPORTED_RS, warnings);
   }
+}
+
+/** notify_up / notify_down "COMMAND ARGS" [USER [GROUP]]; a second one is ignored, as keepalived does. */
+function notifyKeyword(rs: RealServerConfig, k: Statement, ctx: CheckerContext): void {
+  const field = k.keyword === 'notify_up' ? 'notifyUp' : 'notifyDown';
+  const script = v.scriptCommand(k);
+  if (rs[field] !== undefined) {
+    warn(k, `${k.keyword} script already given, this one ignored (as keepalived does)`, ctx.warnings);
+    return;
+  }
+  rs[field] = { ...script, ...ctx.scripts };
 }
 
 function checkThresholds(s: Statement, rs: RealServerConfig): void {

@@ -2,7 +2,7 @@
 // keywords instances and sync groups share (notify_master, notify_backup, notify_fault,
 // notify_stop, notify), keeping keepalived's defaults.
 
-import type { ConfigWarning, NotifyConfig, ScriptCommand, VrrpScriptConfig, VrrpSyncGroupConfig } from './model.js';
+import type { ConfigWarning, NotifyConfig, VrrpScriptConfig, VrrpSyncGroupConfig } from './model.js';
 import type { Statement } from './keepalived-parser.js';
 import { ignored } from './keepalived-keywords.js';
 import * as v from './keepalived-values.js';
@@ -29,18 +29,8 @@ const NOTIFY_KEYWORDS: Record<string, keyof NotifyConfig> = {
 export function notifyKeyword(n: NotifyConfig, s: Statement): boolean {
   const slot = NOTIFY_KEYWORDS[s.keyword];
   if (slot === undefined) return false;
-  n[slot] = scriptCommand(s);
+  n[slot] = v.scriptCommand(s);
   return true;
-}
-
-/** `"COMMAND ARGS" [USER [GROUP]]`: a command with arguments must be quoted, as in keepalived. */
-function scriptCommand(s: Statement): ScriptCommand {
-  if (s.args.length === 0 || s.args.length > 3) {
-    v.fail(s, `expects a script and at most a user and group (${s.keyword} "/path/to/script ARGS" [USER [GROUP]])`);
-  }
-  const command = s.args[0] as string;
-  if (command.trim() === '') v.fail(s, 'the script is empty');
-  return { command, user: s.args[1] ?? null, group: s.args[2] ?? null };
 }
 
 export function convertVrrpScript(stmt: Statement, warnings: ConfigWarning[]): VrrpScriptConfig {

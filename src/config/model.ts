@@ -27,6 +27,30 @@ export interface RealServerConfig {
   alpha?: boolean;
   /** Why checkers of this server were dropped under --allow-unchecked (it may now be always up). */
   unchecked?: string[];
+  /** notify_up: run when the server's checkers bring it Up (keepalived: no arguments added). */
+  notifyUp?: ScriptConfig;
+  /** notify_down: run when its checkers take it Down. */
+  notifyDown?: ScriptConfig;
+}
+
+/**
+ * Who runs a script and under which rules: the script's own user, else global_defs script_user,
+ * else keepalived_script when that user exists, else root (keepalived's order). The global part
+ * travels with each script so that a script runs from its config alone (in a runner process too).
+ */
+export interface ScriptRunAs {
+  /** The script's own user and group (null: the default above). */
+  user: string | null;
+  group: string | null;
+  /** global_defs script_user USER [GROUP]. */
+  defaultUser: { user: string; group: string | null } | null;
+  /** global_defs enable_script_security: refuse scripts run as root that non-root users can change. */
+  secure: boolean;
+}
+
+/** A script to run (a command line for /bin/sh -c) and who runs it. */
+export interface ScriptConfig extends ScriptRunAs {
+  command: string;
 }
 
 /** When a checker runs and how its results are dampened (keepalived semantics, resolved). */
@@ -197,6 +221,8 @@ export interface MiscCheckConfig extends CheckBase {
   kind: 'misc';
   /** Command line, run with /bin/sh -c. */
   path: string;
+  /** Who runs it (MISC_CHECK `user USER [GROUP]`, else global_defs script_user ...), under which rules. */
+  runAs: ScriptRunAs;
   /** Seconds before the script is killed and the check fails (misc_timeout, default delay_loop). */
   timeout: number;
   /** misc_dynamic: exit codes 2..255 set the weight to code - 2. */
@@ -280,8 +306,22 @@ export interface LvsSyncDaemonConfig {
   line: number;
 }
 
+/**
+ * lvs_timeouts, seconds: TCP ESTABLISHED, TCP FIN_WAIT and UDP connection timeouts (ipvsadm
+ * --set's three); 0 leaves that one as the running director has it.
+ */
+export interface LvsTimeoutsConfig {
+  tcp: number;
+  tcpFin: number;
+  udp: number;
+}
+
 /** global_defs: one field per keyword director acts on; each sub-area may grow its own group. */
 export interface GlobalDefsConfig {
+  /** router_id: this director's name in logs and notifications; null: not given (keepalived: the host name). */
+  routerId: string | null;
+  /** lvs_timeouts: applied to the connection table at start and on every reload; null: not given. */
+  lvsTimeouts: LvsTimeoutsConfig | null;
   /** vrrp_version: 2 (default, as keepalived) or 3. */
   vrrpVersion: 2 | 3;
   /** script_user USER [GROUP]: who runs notify and track scripts by default. */
@@ -406,7 +446,7 @@ export function defaultGarp(): GarpConfig {
 /** global_defs as keepalived starts before reading the file. */
 export function defaultGlobalDefs(): GlobalDefsConfig {
   return {
-    vrrpVersion: 2, scriptUser: null, enableScriptSecurity: false, lvsSyncDaemon: null, garp: defaultGarp(),
+    routerId: null, lvsTimeouts: null, vrrpVersion: 2, scriptUser: null, enableScriptSecurity: false, lvsSyncDaemon: null, garp: defaultGarp(),
     vrrpLowerPrioNoAdvert: false, vrrpHigherPrioSendAdvert: false, expireNodestConn: false,
   };
 }

@@ -1,8 +1,8 @@
 // The health manager: runs every real server's checkers on their own schedule (delay_loop,
 // delay_before_retry while a flip is pending, a random warmup before the first), passes each
 // result through the shared dampener, and tells the weight governor when a real server's health
-// changes (Up only while all its checkers are up) or it reports load. A check that could not
-// run changes nothing. Adopts a rebuilt table, keeping what runs for unchanged (real server,
+// changes (Up only while all its checkers are up) or it reports load, and its notifier when it
+// flips. A check that could not run changes nothing. Adopts a rebuilt table, keeping what runs for unchanged (real server,
 // checker) pairs. Logs like keepalived.
 
 import type { HealthCheckConfig } from '../config/model.js';
@@ -11,6 +11,7 @@ import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/serv
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { Clock } from '../sched/types.js';
 import { createDampener, type Dampener } from './dampener.js';
+import { RealServerNotifier } from './rs-notify.js';
 import { checkerText, specOf, type CheckExecutor, type CheckOutcome, type CheckSpec } from './types.js';
 
 /** How often due checks are looked for; delays are honoured to this resolution. */
@@ -30,6 +31,8 @@ export interface HealthManagerOptions {
   log?: Logger;
   /** For the warmup delay; tests inject a fixed one. */
   random?: () => number;
+  /** Runs notify_up/notify_down; default: one that logs to `log`. */
+  notifier?: RealServerNotifier;
 }
 
 export interface CheckSlot {
@@ -56,6 +59,7 @@ export class HealthManager {
   private readonly governor: WeightGovernor;
   private readonly log: Logger;
   private readonly random: () => number;
+  private readonly notifier: RealServerNotifier;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
 
@@ -63,6 +67,7 @@ export class HealthManager {
     this.log = opts.log ?? silentLogger;
     this.governor = opts.governor;
     this.random = opts.random ?? Math.random;
+    this.notifier = opts.notifier ?? new RealServerNotifier(this.log);
     this.adopt(opts.table);
   }
 
@@ -179,11 +184,13 @@ export class HealthManager {
     const verdict = slot.dampener.observe(r.ok);
     slot.nextAt = this.opts.clock.now() + verdict.nextInMs;
     if (r.ok && r.load !== undefined) this.governor.report(slot.dest.id, r.load);
-    if (!verdict.changed) return;
-    if (verdict.up) this.log.info(this.fields(slot, 'up', r.detail), `${this.label(slot)} succeeded. (${r.detail})`);
-    else this.log.warn(this.fields(slot, 'down', r.detail), `${this.label(slot)} failed. (${r.detail}; ${slot.config.timing.retry} retries)`);
     const up = this.checksOf(slot.dest.id).every((s) => s.dampener.snapshot().up);
-    this.governor.setHealth(slot.dest.id, up);
+    if (verdict.changed) {
+      if (verdict.up) this.log.info(this.fields(slot, 'up', r.detail), `${this.label(slot)} succeeded. (${r.detail})`);
+      else this.log.warn(this.fields(slot, 'down', r.detail), `${this.label(slot)} failed. (${r.detail}; ${slot.config.timing.retry} retries)`);
+      this.governor.setHealth(slot.dest.id, up);
+    }
+    this.notifier.observe(slot.dest, slot.svc, up);
   }
 
   private fields(slot: CheckSlot, result: string, detail: string): Record<string, unknown> {

@@ -6,7 +6,7 @@
 import * as readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { runCheck } from './checkers.js';
-import { killGroup, runningScripts } from './misc-check.js';
+import { killAllScripts } from '../script/runner.js';
 import type { CheckOutcome, CheckSpec } from './types.js';
 
 export interface RunnerRequest {
@@ -52,7 +52,7 @@ function parseRequest(line: string): RunnerRequest | null {
 
 function main(): void {
   process.stdin.once('end', () => {
-    for (const pid of runningScripts) killGroup(pid, 'SIGKILL');
+    killAllScripts('SIGKILL');
     process.exit(0);
   });
   void serveChecks(process.stdin, process.stdout);

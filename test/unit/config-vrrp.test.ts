@@ -91,6 +91,8 @@ describe('keepalived.conf: VRRP', () => {
 
   it('global_defs: version, script user, security, lvs_sync_daemon, garp defaults', () => {
     assert.deepEqual(c.globalDefs, {
+      routerId: null,
+      lvsTimeouts: null,
       vrrpVersion: 2,
       scriptUser: { user: 'keepalived_script', group: 'users' },
       enableScriptSecurity: true,

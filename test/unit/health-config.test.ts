@@ -46,6 +46,7 @@ virtual_server 198.19.0.100 80 {
             misc_path "/usr/local/bin/check_load 198.19.0.13"
             misc_timeout 5
             misc_dynamic
+            user nobody nogroup
         }
     }
 }
@@ -57,7 +58,6 @@ describe('keepalived.conf: health checkers', () => {
 
   it('loads a real config with no warning about its checkers', () => {
     assert.deepEqual(c.warnings.map((w) => w.message), [
-      'k.conf:3: keyword router_id not supported yet, ignored',
       'k.conf:32: nb_get_retry is deprecated, use retry (as keepalived says)',
     ]);
     assert.ok(!c.warnings.some((w) => /CHECK|HTTP_GET/.test(w.keyword)));
@@ -85,6 +85,7 @@ describe('keepalived.conf: health checkers', () => {
     const m = d!.checks![0] as MiscCheckConfig;
     assert.deepEqual([m.path, m.timeout, m.dynamic, m.timing.delayLoop, m.timing.retry, m.timing.warmup],
       ['/usr/local/bin/check_load 198.19.0.13', 5, true, 3, 2, 3]);
+    assert.deepEqual(m.runAs, { user: 'nobody', group: 'nogroup', defaultUser: null, secure: false });
   });
 
   it('kind defaults: MISC_CHECK retry 0, misc_timeout = delay_loop; TCP retry 1, 1 s; connect_timeout 5', () => {

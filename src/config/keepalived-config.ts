@@ -3,7 +3,7 @@
 // warnings for the rest.
 
 import type { ConfigWarning, DirectorConfig, VrrpScriptConfig, VrrpSyncGroupConfig } from './model.js';
-import type { Statement } from './keepalived-parser.js';
+import type { ParseOptions, Statement } from './keepalived-parser.js';
 import { UNSUPPORTED_TOP, ignored, warn } from './keepalived-keywords.js';
 import { convertVirtualServer, type VirtualServerSource } from './keepalived-virtual-server.js';
 import { convertGlobalDefs } from './keepalived-global.js';
@@ -16,7 +16,7 @@ import { collectTrackFiles, TRACK_FILE_KEYWORDS } from './keepalived-track-file.
 import { collectBfdInstances } from './keepalived-bfd.js';
 import type { CheckerContext } from './keepalived-checkers.js';
 
-export interface LoadOptions {
+export interface LoadOptions extends ParseOptions {
   /** Run real servers whose checker director cannot run without it (warned) instead of refusing the config. */
   allowUnchecked?: boolean;
 }

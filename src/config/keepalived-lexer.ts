@@ -1,12 +1,17 @@
-// Turns keepalived.conf text into tokens with line numbers, following keepalived's own rules for
-// comments ('#' or '!' anywhere outside quotes), escapes ('\#', '\!'), quotes and line continuation.
+// Turns the logical lines of a keepalived.conf (as the reader gives them) into tokens with file and
+// line, following keepalived's own rules for comments ('#' or '!' anywhere outside quotes), escapes
+// ('\#', '\!'), quotes, and director's line continuation (a trailing '\' within one file).
 
-export type TokenKind = 'word' | 'open' | 'close' | 'eol';
+import type { SourceItem } from './keepalived-reader.js';
+
+/** 'end': the end of a file, so that a block cannot run from one file into the next. */
+export type TokenKind = 'word' | 'open' | 'close' | 'eol' | 'end';
 
 export interface Token {
   kind: TokenKind;
-  /** The word without quotes; '{', '}' or '' for eol. */
+  /** The word without quotes; '{', '}' or '' for eol and end. */
   text: string;
+  file: string;
   /** 1-based line of the token's first character. */
   line: number;
   /** True when the word was written in double quotes (so '{' inside is a word, not a block). */
@@ -16,42 +21,41 @@ export interface Token {
 /** A lexical error (unterminated quote), positioned; the loader turns it into a ConfigError. */
 export class LexError extends Error {
   constructor(
+    readonly file: string,
     readonly line: number,
     readonly detail: string,
   ) {
-    super(`line ${line}: ${detail}`);
+    super(`${file}:${line}: ${detail}`);
     this.name = 'LexError';
   }
 }
 
-/** Longest word accepted (PATH_MAX): longer ones are refused, never echoed whole in a message. */
-export const MAX_WORD_CHARS = 4096;
-/** How much of an unterminated quoted string its error message shows. */
-const QUOTE_ECHO_CHARS = 40;
-
-/** Splits text into words, braces and end-of-line markers (one 'eol' per logical line). */
-export function tokenize(text: string): Token[] {
+/** Splits lines into words, braces and end-of-line markers (one 'eol' per logical line). */
+export function tokenize(items: readonly SourceItem[]): Token[] {
   const tokens: Token[] = [];
-  // A UTF-8 byte order mark (editors on Windows write one) is not part of the first keyword.
-  const lines = (text.startsWith('\uFEFF') ? text.slice(1) : text).split(/\r?\n/);
   let pending = '';
   let pendingLine = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i] ?? '';
-    // A line ending in an unescaped backslash continues on the next (keepalived does the same).
-    if (/(^|[^\\])\\$/.test(raw) && i + 1 < lines.length) {
-      if (pending === '') pendingLine = i + 1;
-      pending += raw.slice(0, -1) + ' ';
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (item.kind === 'end') {
+      tokens.push({ kind: 'end', text: '', file: item.file, line: item.line, quoted: false });
       continue;
     }
-    const startLine = pending === '' ? i + 1 : pendingLine;
-    tokenizeLine(pending + raw, startLine, tokens);
+    const next = items[i + 1];
+    // A line ending in an unescaped backslash continues on the next line of the same file.
+    if (/(^|[^\\])\\$/.test(item.text) && next?.kind === 'line' && next.file === item.file) {
+      if (pending === '') pendingLine = item.line;
+      pending += item.text.slice(0, -1) + ' ';
+      continue;
+    }
+    const startLine = pending === '' ? item.line : pendingLine;
+    tokenizeLine(pending + item.text, item.file, startLine, tokens);
     pending = '';
   }
   return tokens;
 }
 
-function tokenizeLine(line: string, lineNo: number, out: Token[]): void {
+function tokenizeLine(line: string, file: string, lineNo: number, out: Token[]): void {
   let pos = 0;
   let emitted = false;
   while (pos < line.length) {
@@ -62,31 +66,29 @@ function tokenizeLine(line: string, lineNo: number, out: Token[]): void {
     }
     if (ch === '#' || ch === '!') break;
     if (ch === '{' || ch === '}') {
-      out.push({ kind: ch === '{' ? 'open' : 'close', text: ch, line: lineNo, quoted: false });
+      out.push({ kind: ch === '{' ? 'open' : 'close', text: ch, file, line: lineNo, quoted: false });
       emitted = true;
       pos++;
       continue;
     }
-    const word = readWord(line, pos, lineNo);
-    out.push({ kind: 'word', text: word.text, line: lineNo, quoted: word.quoted });
+    const word = readWord(line, pos, file, lineNo);
+    out.push({ kind: 'word', text: word.text, file, line: lineNo, quoted: word.quoted });
     emitted = true;
     pos = word.end;
   }
-  if (emitted) out.push({ kind: 'eol', text: '', line: lineNo, quoted: false });
+  if (emitted) out.push({ kind: 'eol', text: '', file, line: lineNo, quoted: false });
 }
 
 /** Reads one word starting at pos: a run of non-blank, non-brace characters, or a quoted string. */
-function readWord(line: string, start: number, lineNo: number): { text: string; end: number; quoted: boolean } {
+function readWord(line: string, start: number, file: string, lineNo: number): { text: string; end: number; quoted: boolean } {
   if (line[start] === '"') {
     const close = line.indexOf('"', start + 1);
-    if (close < 0) throw new LexError(lineNo, `unterminated quote: ${shorten(line.slice(start))}`);
-    checkLength(close - start - 1, lineNo);
+    if (close < 0) throw new LexError(file, lineNo, `unterminated quote: ${line.slice(start)}`);
     return { text: line.slice(start + 1, close), end: close + 1, quoted: true };
   }
   let text = '';
   let pos = start;
   while (pos < line.length) {
-    if (pos - start > MAX_WORD_CHARS) checkLength(wordEnd(line, pos) - start, lineNo);
     const ch = line[pos] as string;
     if (ch === ' ' || ch === '\t' || ch === '{' || ch === '}' || ch === '#' || ch === '!') break;
     if (ch === '"') break;
@@ -99,19 +101,4 @@ function readWord(line: string, start: number, lineNo: number): { text: string; 
     pos++;
   }
   return { text, end: pos, quoted: false };
-}
-
-/** End of an unquoted word that starts before pos (only its length matters, for the message). */
-function wordEnd(line: string, pos: number): number {
-  const rest = line.slice(pos).search(/[ \t{}#!"]/);
-  return rest < 0 ? line.length : pos + rest;
-}
-
-function checkLength(chars: number, lineNo: number): void {
-  if (chars > MAX_WORD_CHARS) throw new LexError(lineNo, `a word of ${chars} characters (at most ${MAX_WORD_CHARS})`);
-}
-
-function shorten(text: string): string {
-  const keep = QUOTE_ECHO_CHARS + 1; // the quote and what follows it
-  return text.length <= keep ? text : `${text.slice(0, keep)}... (${text.length} characters)`;
 }

@@ -11,13 +11,13 @@ export type { LoadOptions };
 
 export function loadKeepalivedConfig(file: string, options: LoadOptions = {}): DirectorConfig {
   const warnings: ConfigWarning[] = [];
-  return finish(parseFile(file, warnings), warnings, options);
+  return finish(parseFile(file, warnings, options), warnings, options);
 }
 
 /** Same as loadKeepalivedConfig for text in memory; `file` names it in messages and anchors includes. */
 export function parseKeepalivedConfig(text: string, file = 'keepalived.conf', options: LoadOptions = {}): DirectorConfig {
   const warnings: ConfigWarning[] = [];
-  return finish(parseText(text, file, warnings), warnings, options);
+  return finish(parseText(text, file, warnings, options), warnings, options);
 }
 
 function finish(statements: ReturnType<typeof parseFile>, warnings: ConfigWarning[], options: LoadOptions): DirectorConfig {

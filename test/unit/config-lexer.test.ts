@@ -1,6 +1,11 @@
 // Tokenizer tests: keepalived's comment, quote, escape and continuation rules.
 import { strict as assert } from 'node:assert';
-import { tokenize, LexError } from '../../src/config/keepalived-lexer.js';
+import { tokenize as tokenizeItems, LexError } from '../../src/config/keepalived-lexer.js';
+
+/** The lexer over the lines of one file, as the reader hands them over. */
+function tokenize(text: string) {
+  return tokenizeItems(text.split('\n').map((t, i) => ({ kind: 'line' as const, text: t, file: 'f.conf', line: i + 1 })));
+}
 
 function words(text: string): string[] {
   return tokenize(text).map((t) => (t.kind === 'eol' ? '\\n' : t.text));

@@ -16,6 +16,8 @@ export interface OptionDef {
   /** The only values accepted; shown in help as a|b|c. */
   readonly choices?: readonly string[];
   readonly required?: boolean;
+  /** A one-letter alias (-f for --config, as keepalived's -f). */
+  readonly short?: string;
   /** What it does, for --help: one or more lines (wrapped by hand). */
   readonly help: string;
 }
@@ -64,6 +66,11 @@ function optionText(name: string, def: OptionDef): string {
   return takesValue(def) ? `--${name} ${placeholder(def)}` : `--${name}`;
 }
 
+/** The option as help lists it: with its one-letter alias in front when it has one. */
+function helpOptionText(name: string, def: OptionDef): string {
+  return def.short !== undefined ? `-${def.short}, ${optionText(name, def)}` : optionText(name, def);
+}
+
 /** Help lines stay within this many columns where the words allow. */
 const WIDTH = 100;
 
@@ -89,7 +96,7 @@ export function synopsisLines(def: CommandDef, lead: string): string[] {
 
 /** The full --help text: usage, description, one entry per option, footer. */
 export function helpText(def: CommandDef): string {
-  const rows: Array<[string, string]> = Object.entries(def.options).map(([name, o]) => [optionText(name, o), o.help]);
+  const rows: Array<[string, string]> = Object.entries(def.options).map(([name, o]) => [helpOptionText(name, o), o.help]);
   rows.push(['-h, --help', 'this text']);
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
   const options = rows.map(([left, help]) => `  ${left.padEnd(width)}${help.split('\n').join(`\n  ${' '.repeat(width)}`)}`);
@@ -102,7 +109,9 @@ type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
 
 function tokenize(argv: readonly string[], defs: OptionDefs): Token[] {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
-  for (const [name, def] of Object.entries(defs)) options[name] = { type: takesValue(def) ? 'string' : 'boolean' };
+  for (const [name, def] of Object.entries(defs)) {
+    options[name] = { type: takesValue(def) ? 'string' : 'boolean', ...(def.short !== undefined ? { short: def.short } : {}) };
+  }
   // Not strict: every token comes back, so the errors below can name the command's own terms.
   return parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true }).tokens;
 }

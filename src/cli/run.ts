@@ -38,7 +38,8 @@ export const defaultRunDeps: RunDeps = {
 };
 
 const OPTIONS = {
-  config: { value: 'FILE', required: true, help: 'keepalived.conf to run' },
+  config: { value: 'FILE', short: 'f', required: true, help: 'keepalived.conf to run' },
+  'config-id': { value: 'ID', short: 'i', help: "keepalived's -i: selects the '@ID' lines (default: the host name up to its first dot)" },
   interface: { value: 'IF', help: 'attach to this existing interface with AF_PACKET (production)' },
   tap: { value: 'NAME', help: 'or create and attach a TAP device of this name (labs)' },
   io: {
@@ -113,6 +114,7 @@ async function run(v: RunValues, io: CliIo, deps: RunDeps): Promise<number> {
     format: v['log-format'] ?? autoFormat(io.errIsTTY), level: v['log-level'] ?? 'info', write: (line) => io.err(line),
   });
   const load: LoadOptions = { allowUnchecked: v['allow-unchecked'] };
+  if (v['config-id'] !== undefined) load.configId = v['config-id'];
   const hangups = new Hangups(v.config, load, log, io);
   try {
     const config = loadConfig(v.config, (level, message) => log[level]({ event: 'config', file: v.config }, message), load);

@@ -1,7 +1,9 @@
-// Formats a loaded configuration the way `director check` prints it: counts, then each service
-// and its real servers in ipvsadm -Ln order.
+// Formats a loaded configuration the way `director check` prints it: counts, then each service,
+// its real servers in ipvsadm -Ln order and each server's checkers (or that it has none), as
+// text lines or as one JSON document for scripts.
 
-import type { DirectorConfig, VirtualServerConfig } from '../config/model.js';
+import { CHECKER_KINDS } from '../config/keepalived-checkers.js';
+import type { ConfigError, ConfigWarning, DirectorConfig, HealthCheckConfig, RealServerConfig, VirtualServerConfig } from '../config/model.js';
 
 export function summarize(config: DirectorConfig): string[] {
   const rsCount = config.virtualServers.reduce((n, vs) => n + vs.realServers.length, 0);
@@ -25,9 +27,71 @@ function service(vs: VirtualServerConfig): string[] {
     vs.slowStart ? `slowstart ${vs.slowStart}s` : '',
   ].filter((s) => s !== '');
   const head = `${vs.protocol.toUpperCase()} ${vs.vip}:${vs.port} ${vs.scheduler}${extras.length ? ' ' + extras.join(' ') : ''}`;
-  const rs = vs.realServers.map((r) => {
+  const rs = vs.realServers.flatMap((r) => {
     const th = r.upperThreshold ? ` uthreshold ${r.upperThreshold} lthreshold ${r.lowerThreshold}` : '';
-    return `  -> ${r.address}:${r.port} ${r.method.toUpperCase()} weight ${r.weight}${th}`;
+    return [`  -> ${r.address}:${r.port} ${r.method.toUpperCase()} weight ${r.weight}${th}`, ...checkLines(r)];
   });
   return [head, ...rs];
+}
+
+/** One line per checker; a server without one is said to be always up, as keepalived runs it. */
+function checkLines(rs: RealServerConfig): string[] {
+  const checks = (rs.checks ?? []).map((c) => `       check ${describeCheck(c)}`);
+  const unchecked = (rs.unchecked ?? []).map((why) => `       UNCHECKED ${why}`);
+  if (checks.length === 0 && unchecked.length === 0) return ['       no checker: always up'];
+  return [...checks, ...unchecked];
+}
+
+const KEYWORD_OF = new Map(Object.entries(CHECKER_KINDS).map(([keyword, kind]) => [kind, keyword]));
+
+/** The checker's keepalived keyword and what it probes, e.g. `HTTP_GET 198.19.0.11:80 /health`. */
+export function describeCheck(c: HealthCheckConfig): string {
+  const keyword = KEYWORD_OF.get(c.kind) ?? c.kind;
+  switch (c.kind) {
+    case 'http':
+    case 'ssl':
+      return `${keyword} ${c.connectIp}:${c.connectPort} ${c.urls.map((u) => u.path).join(' ')}`;
+    case 'dns':
+      return `${keyword} ${c.connectIp}:${c.connectPort} ${c.type} ${c.name}`;
+    case 'ping':
+      return `${keyword} ${c.connectIp}`;
+    case 'file':
+      return `${keyword} ${c.trackFile} (${c.path})`;
+    case 'bfd':
+      return `${keyword} ${c.name} (${c.neighbor})`;
+    case 'misc':
+      return `${keyword} ${c.path}`;
+    default:
+      return `${keyword} ${c.connectIp}:${c.connectPort}`;
+  }
+}
+
+/** `director check --json`: what a script needs to decide, every field always present. */
+export interface CheckReport {
+  file: string;
+  ok: boolean;
+  /** The error that stopped the load, or the reason the config is refused (no service, --strict). */
+  error: { file: string; line: number; keyword: string; message: string } | null;
+  warnings: ConfigWarning[];
+  services: Array<{
+    protocol: string; vip: string; port: number; scheduler: string; method: string; persistenceTimeout: number; line: number;
+    realServers: Array<{ address: string; port: number; method: string; weight: number; line: number; checkers: string[]; unchecked: string[] }>;
+  }>;
+}
+
+export function checkReport(file: string, config: DirectorConfig | null, error: ConfigError | null): CheckReport {
+  return {
+    file,
+    ok: error === null,
+    error: error === null ? null : { file: error.file, line: error.line, keyword: error.keyword, message: error.message },
+    warnings: config?.warnings ?? [],
+    services: (config?.virtualServers ?? []).map((vs) => ({
+      protocol: vs.protocol, vip: vs.vip, port: vs.port, scheduler: vs.scheduler, method: vs.method,
+      persistenceTimeout: vs.persistenceTimeout, line: vs.line,
+      realServers: vs.realServers.map((r) => ({
+        address: r.address, port: r.port, method: r.method, weight: r.weight, line: r.line,
+        checkers: (r.checks ?? []).map(describeCheck), unchecked: r.unchecked ?? [],
+      })),
+    })),
+  };
 }

@@ -459,7 +459,8 @@ export class ConfigError extends Error {
     readonly keyword: string,
     readonly detail: string,
   ) {
-    super(`${file}:${line}: ${keyword}: ${detail}`);
+    // Line 0: about the file as a whole (it cannot be read), so no line is named.
+    super(`${file}${line > 0 ? `:${line}` : ''}: ${keyword}: ${detail}`);
     this.name = 'ConfigError';
   }
 }

@@ -111,9 +111,9 @@ describe('cli: commands, help and exit statuses', () => {
 
   /** Every command and subcommand, with the options its help must list (README's list). */
   const COMMANDS: Array<[string, string[]]> = [
-    ['run', ['config', 'interface', 'tap', 'io', 'rx-ring', 'netns', 'local-address', 'stats-interval', 'allow-unchecked', 'metrics',
-      'log-format', 'log-level']],
-    ['check', ['config', 'allow-unchecked']],
+    ['run', ['config', 'config-id', 'interface', 'tap', 'io', 'rx-ring', 'netns', 'local-address', 'stats-interval', 'allow-unchecked',
+      'metrics', 'log-format', 'log-level']],
+    ['check', ['config', 'config-id', 'strict', 'json', 'allow-unchecked']],
     ['realserver setup', ['vip', 'mode', 'interface', 'check']],
     ['realserver teardown', ['vip']],
     ['lab up', ['mode', 'servers', 'prefix', 'offloads', 'no-director', 'json']],
@@ -128,7 +128,7 @@ describe('cli: commands, help and exit statuses', () => {
         assert.equal(await main([...name.split(' '), flag], io), 0);
         const text = io.stdout.join('\n');
         assert.ok(text.startsWith(`usage: director ${name}`), text);
-        const listed = [...text.matchAll(/^ {2}(?:-h, )?--([a-z-]+)/gm)].map((m) => m[1]);
+        const listed = [...text.matchAll(/^ {2}(?:-[a-z], )?--([a-z-]+)/gm)].map((m) => m[1]);
         assert.deepEqual(listed, [...options, 'help']);
         assert.deepEqual(io.stderr, []);
       });
@@ -169,7 +169,7 @@ describe('cli: commands, help and exit statuses', () => {
   it("docs/running.md's option table lists exactly director run's options", async () => {
     const io = capture();
     await main(['run', '--help'], io);
-    const fromHelp = [...io.stdout.join('\n').matchAll(/^ {2}--([a-z-]+)/gm)].map((m) => m[1]);
+    const fromHelp = [...io.stdout.join('\n').matchAll(/^ {2}(?:-[a-z], )?--([a-z-]+)/gm)].map((m) => m[1]).filter((o) => o !== 'help');
     const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'running.md'), 'utf8');
     const fromDoc = [...doc.matchAll(/^\| `--([a-z-]+)[^`]*` \|/gm)].map((m) => m[1]);
     assert.deepEqual(fromDoc, fromHelp);
@@ -180,7 +180,6 @@ describe('cli: commands, help and exit statuses', () => {
     [[], /^director: missing command; see director --help\nusage: director COMMAND/],
     [['lab'], /^director lab: missing subcommand \(up, demo, down, status\); see director lab --help\nusage: director lab up /],
     [['realserver'], /^director realserver: missing subcommand \(setup, teardown\).*\nusage: director realserver setup /],
-    [['check'], /^director check: missing required option '--config'; see director check --help\nusage: director check --config FILE \[--allow-unchecked\]$/],
     [['run'], /^director run: missing required option '--config'; see director run --help\nusage: director run --config FILE/],
     [['realserver', 'setup'], /^director realserver setup: missing required option '--vip'.*\nusage: director realserver setup --vip VIP/],
     [['realserver', 'setup', '--vip', '198.19.0.100'], /^director realserver setup: missing required option '--mode'/],
@@ -233,7 +232,9 @@ describe('cli: commands, help and exit statuses', () => {
       '1 virtual server(s), 2 real server(s), 0 local address group(s), 0 warning(s)',
       'TCP 198.19.0.100:80 rr',
       '  -> 198.19.0.11:80 DR weight 2',
+      '       no checker: always up',
       '  -> 198.19.0.12:80 DR weight 1',
+      '       check TCP_CHECK 198.19.0.12:80',
       `config ok: ${file}`,
     ]);
   });

@@ -189,7 +189,7 @@ function openPlane(o: DirectorOptions, table: ServiceTable, clock: Clock, log: L
   try {
     const port = attach(engine, where, o, log);
     return new DataPlane({
-      engine, port, table, routes, clock,
+      engine, port, table, routes, clock, timeouts: o.config.globalDefs.lvsTimeouts,
       ...(o.localAddress !== undefined ? { localIp: parseIpv4(o.localAddress) } : {}),
       ...(o.connCapacity !== undefined ? { connCapacity: o.connCapacity } : {}),
     });

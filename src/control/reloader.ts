@@ -86,6 +86,7 @@ export class Reloader {
       return { ok: false, changes: [], error };
     }
     const changes = this.swap(plan, routes);
+    this.applyTimeouts(config);
     this.config = config;
     this.log.info({ event: 'reload', ok: true, changes: changes.length }, `reload: ${changes.length ? `${changes.length} changes applied` : 'no changes'}`);
     return { ok: true, changes };
@@ -105,6 +106,20 @@ export class Reloader {
     this.o.governor.adopt(table);
     this.o.adoptHealth(table);
     return changes;
+  }
+
+  /**
+   * The new config's lvs_timeouts, as keepalived sets them at every load; a config without
+   * them leaves the timeouts as they are (so do keepalived and ipvsadm --set 0).
+   */
+  private applyTimeouts(config: DirectorConfig): void {
+    const wanted = config.globalDefs.lvsTimeouts;
+    if (wanted === null) return;
+    const t = this.o.plane.timeouts;
+    const before = `${t.tcp} ${t.tcpFin} ${t.udp}`;
+    t.apply(wanted);
+    const after = `${t.tcp} ${t.tcpFin} ${t.udp}`;
+    if (after !== before) this.log(`Changing timeouts (tcp tcpfin udp): ${before} -> ${after} (connections at their next packet)`);
   }
 
   private rebuild(): void {

@@ -15,7 +15,7 @@ import { Classifier } from './classifier.js';
 import type { ConnStateModel } from './conn-state-model.js';
 import { DropCounters, DropReason } from './drop-reasons.js';
 import { HoldQueue } from './hold-queue.js';
-import { ipvsStateModel } from './ipvs-state-model.js';
+import { ConnTimeouts, ipvsStateModel, type ConnTimeoutValues } from './ipvs-state-model.js';
 import { flagsAfterThresholdChange } from '../ipvs/thresholds.js';
 import type { ConnMethodValue, ServiceTable, TablePlan } from './service-table.js';
 
@@ -36,10 +36,14 @@ export interface DataPlaneOptions {
   /** Connection table size; default 1,048,576. */
   connCapacity?: number;
   states?: ConnStateModel;
+  /** lvs_timeouts / ipvsadm --set values to start with (0 keeps the kernel's default). */
+  timeouts?: ConnTimeoutValues | null;
 }
 
 export class DataPlane {
   readonly drops = new DropCounters();
+  /** The timeouts ipvsadm --set and lvs_timeouts change, read by the default state model at each packet. */
+  readonly timeouts = new ConnTimeouts();
   readonly conns: ConnTable;
   readonly arp: ArpResolver;
   readonly hold: HoldQueue;
@@ -68,6 +72,7 @@ export class DataPlane {
     this.portInfo = o.engine.portInfo(o.port);
     this.startedAt = o.clock.now();
     const localIp = o.localIp ?? this.portInfo.ipv4 >>> 0;
+    if (o.timeouts) this.timeouts.apply(o.timeouts);
     this.conns = new ConnTable(o.connCapacity ?? DEFAULT_CONN_CAPACITY, 0, o.engine.hashKey);
     this.hold = new HoldQueue({ slots: Limits.HOLD_SLOTS, verdictWords: Verdict.WORDS, perAddress: 16 });
     this.arp = new ArpResolver({
@@ -80,7 +85,7 @@ export class DataPlane {
     this.routes = routes;
     this.classifier = new Classifier({
       meta: o.engine.meta, verdict: o.engine.verdict, conns: this.conns,
-      states: o.states ?? ipvsStateModel, arp: this.arp, hold: this.hold, drops: this.drops, routes, clock: o.clock,
+      states: o.states ?? ipvsStateModel(this.timeouts), arp: this.arp, hold: this.hold, drops: this.drops, routes, clock: o.clock,
       lanPort: o.port, localIp, mtu: this.portInfo.mtu, epochMs: this.startedAt,
     }, o.table);
     o.engine.onBatch((port, count) => this.classifier.handle(port, count));

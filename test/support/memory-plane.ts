@@ -85,7 +85,7 @@ export async function memoryLabFor(config: DirectorConfig, clock = new FakeClock
   const port = engine.addMemoryPort('mem0', DIRECTOR_MAC, 1500, { ipv4: parseIpv4(DIRECTOR_IP) });
   let plane: DataPlane;
   try {
-    plane = new DataPlane({ engine, port, table, routes, clock });
+    plane = new DataPlane({ engine, port, table, routes, clock, timeouts: config.globalDefs.lvsTimeouts });
   } catch (err) {
     engine.close();
     throw err;

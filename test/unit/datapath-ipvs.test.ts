@@ -1,9 +1,10 @@
 // IPVS's per-connection rules through the real data path (memory port): persistence with a
 // netmask, connection thresholds with the 3/4 rule, the TCP state machine deciding active and
-// inactive counts, quiescent (weight 0) servers, and servers the weight governor takes Down.
+// inactive counts, lvs_timeouts, quiescent (weight 0) servers, and servers the weight governor takes Down.
 import assert from 'node:assert/strict';
+import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { WeightGovernor } from '../../src/control/governor.js';
-import { CLIENT, DIRECTOR_MAC, FakeClock, memoryLab, ROUTER_MAC, RS_MAC, service, VIP } from '../support/memory-plane.js';
+import { CLIENT, DIRECTOR_MAC, FakeClock, labConfig, memoryLab, memoryLabFor, ROUTER_MAC, RS_MAC, service, VIP } from '../support/memory-plane.js';
 import { decodeFrame, tcpFrame, TCP_FLAGS } from '../support/packets.js';
 
 function segment(src: string, cport: number, flags: number): Buffer {
@@ -72,6 +73,45 @@ describe('data path, IPVS connection rules', () => {
       assert.equal((await lab.settle()).length, 3, 'every segment of the connection forwarded');
     } finally {
       lab.plane.close();
+    }
+  });
+
+  it("global_defs lvs_timeouts set ESTABLISHED's and FIN_WAIT's timeouts (0 keeps the default); the plane can change them later", async () => {
+    const config = labConfig(service('dr'));
+    config.globalDefs = parseKeepalivedConfig('global_defs {\n lvs_timeouts tcp 100 tcpfin 5 udp 0\n}\n').globalDefs;
+    const lab = await memoryLabFor(config);
+    const plain = await memoryLab(service('dr'));
+    try {
+      const counts = (l: typeof lab) => {
+        l.plane.tick();
+        const rs = l.stats().services[0]!.realServers[0]!;
+        return [rs.activeConns, rs.inactConns];
+      };
+      assert.deepEqual({ ...lab.plane.timeouts }, { tcp: 100, tcpFin: 5, udp: 300 });
+      for (const l of [lab, plain]) {
+        await l.settle();
+        l.inject(segment(CLIENT, 38000, TCP_FLAGS.SYN), segment(CLIENT, 38000, TCP_FLAGS.ACK));
+        l.inject(segment(CLIENT, 38001, TCP_FLAGS.SYN), segment(CLIENT, 38001, TCP_FLAGS.ACK), segment(CLIENT, 38001, TCP_FLAGS.FIN | TCP_FLAGS.ACK));
+        await l.settle();
+      }
+      // rr gave 38000 to rs1 and 38001 to rs2: watch rs1 (ESTABLISHED) and rs2 (FIN_WAIT) apart.
+      const fin = (l: typeof lab) => l.stats().services[0]!.realServers[1]!.inactConns;
+      lab.clock.ms += 6_000;
+      plain.clock.ms += 6_000;
+      assert.deepEqual([counts(lab), fin(lab)], [[1, 0], 0], 'FIN_WAIT gone after tcpfin 5 s');
+      assert.deepEqual([counts(plain), fin(plain)], [[1, 0], 1], "FIN_WAIT kept for the kernel's 120 s");
+      lab.clock.ms += 95_000;
+      plain.clock.ms += 95_000;
+      assert.deepEqual(counts(lab), [0, 0], 'ESTABLISHED gone after tcp 100 s');
+      assert.deepEqual(counts(plain), [1, 0], "ESTABLISHED kept for the kernel's 900 s");
+      plain.plane.timeouts.apply({ tcp: 50, tcpFin: 0, udp: 0 });
+      plain.inject(segment(CLIENT, 38000, TCP_FLAGS.ACK));
+      await plain.settle();
+      plain.clock.ms += 51_000;
+      assert.deepEqual(counts(plain), [0, 0], 'a change applies from the next packet on, as ipvsadm --set');
+    } finally {
+      lab.plane.close();
+      plain.plane.close();
     }
   });
 

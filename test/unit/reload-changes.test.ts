@@ -17,6 +17,18 @@ const messages = (r: { changes: Array<{ message: string }> }): string[] => r.cha
 const TCP_CHECK = 'TCP_CHECK {\n   connect_timeout 1\n   warmup 0\n  }';
 
 describe('reload: settings of running services', () => {
+  it("global_defs lvs_timeouts are set again by every reload that has them; one without leaves them", async () => {
+    await withLab(conf({ rs: [RS1] }, 'lvs_timeouts tcp 100'), async (lab) => {
+      const timeouts = () => ({ ...lab.mem.plane.timeouts });
+      assert.deepEqual(timeouts(), { tcp: 100, tcpFin: 120, udp: 300 });
+      await lab.reload(conf({ rs: [RS1] }, 'lvs_timeouts tcpfin 30 udp 60'));
+      assert.deepEqual(timeouts(), { tcp: 100, tcpFin: 30, udp: 60 });
+      assert.ok(lab.log.includes('Changing timeouts (tcp tcpfin udp): 100 120 300 -> 100 30 60 (connections at their next packet)'), lab.log.join('\n'));
+      await lab.reload(conf({ rs: [RS1] }));
+      assert.deepEqual(timeouts(), { tcp: 100, tcpFin: 30, udp: 60 });
+    });
+  });
+
   it('a changed scheduler starts fresh for new connections; existing ones stay where they are', async () => {
     const rs = [{ addr: RS1, body: 'weight 1' }, { addr: RS2, body: 'weight 3' }];
     await withLab(conf({ sched: 'rr', rs }), async (lab) => {

@@ -1,9 +1,9 @@
 // Formats a loaded configuration the way `director check` prints it: counts, then each service,
-// its real servers in ipvsadm -Ln order and each server's checkers (or that it has none), as
-// text lines or as one JSON document for scripts.
+// its real servers in ipvsadm -Ln order and each server's checkers (or that it has none) and
+// notify scripts, as text lines or as one JSON document for scripts.
 
 import { CHECKER_KINDS } from '../config/keepalived-checkers.js';
-import type { ConfigError, ConfigWarning, DirectorConfig, HealthCheckConfig, RealServerConfig, VirtualServerConfig } from '../config/model.js';
+import type { ConfigError, ConfigWarning, DirectorConfig, HealthCheckConfig, RealServerConfig, ScriptConfig, VirtualServerConfig } from '../config/model.js';
 
 export function summarize(config: DirectorConfig): string[] {
   const rsCount = config.virtualServers.reduce((n, vs) => n + vs.realServers.length, 0);
@@ -38,8 +38,11 @@ function service(vs: VirtualServerConfig): string[] {
 function checkLines(rs: RealServerConfig): string[] {
   const checks = (rs.checks ?? []).map((c) => `       check ${describeCheck(c)}`);
   const unchecked = (rs.unchecked ?? []).map((why) => `       UNCHECKED ${why}`);
-  if (checks.length === 0 && unchecked.length === 0) return ['       no checker: always up'];
-  return [...checks, ...unchecked];
+  const scripts: Array<[string, ScriptConfig | undefined]> = [['notify_up', rs.notifyUp], ['notify_down', rs.notifyDown]];
+  const notify = scripts.flatMap(([name, script]) =>
+    (script ? [`       ${name} ${script.command}${script.user !== null ? ` (as ${script.user})` : ''}`] : []));
+  if (checks.length === 0 && unchecked.length === 0) return ['       no checker: always up', ...notify];
+  return [...checks, ...unchecked, ...notify];
 }
 
 const KEYWORD_OF = new Map(Object.entries(CHECKER_KINDS).map(([keyword, kind]) => [kind, keyword]));

@@ -1,10 +1,14 @@
 // Health checks end to end in a network namespace: an embedded director (a TAP device there for
 // the data side, the netns option for the checks) runs TCP_CHECK, HTTP_GET, AGENT_CHECK and
 // MISC_CHECK through its runner inside the namespace against real servers there; a TCP server
-// that stops is marked Down after fall failed checks, and back Up with a slow-start ramp in the
-// weights. (That a Down server gets no new connections is test/unit/datapath-ipvs.)
+// that stops is marked Down after fall failed checks (its notify_down script runs, as the user it
+// names), and back Up with a slow-start ramp in the weights (its notify_up runs). (That a Down
+// server gets no new connections is test/unit/datapath-ipvs.)
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { Director } from '../../src/director.js';
 import type { RealServerHealth } from '../../src/health/stats.js';
@@ -16,6 +20,9 @@ import { waitUntil } from '../support/wait.js';
 const NS = `hc${process.pid}`;
 const BODY = 'ok\n';
 const DIGEST = createHash('md5').update(BODY).digest('hex');
+/** Where the notify scripts write (a sticky, world-writable folder, so that nobody may). */
+const NOTIFY_DIR = path.join(os.tmpdir(), `director-hc-notify-${process.pid}`);
+const NOTIFIED = path.join(NOTIFY_DIR, 'events');
 
 /** A tiny HTTP server (and optional agent) for one address, as a node -e script. */
 const SERVER = `
@@ -36,6 +43,8 @@ const CONFIG = `virtual_server 198.19.0.100 80 {
   slowstart 3
   real_server 198.19.0.11 80 {
     weight 100
+    notify_down "/bin/sh -c 'echo down $(id -un) >> ${NOTIFIED}'" nobody
+    notify_up "/bin/sh -c 'echo up $(id -un) >> ${NOTIFIED}'" nobody
     TCP_CHECK {
       connect_timeout 5
       retry 1
@@ -90,6 +99,8 @@ describe('health checks in a namespace (needs root: creates network namespaces)'
 
   needsRoot();
   before(async () => {
+    fs.mkdirSync(NOTIFY_DIR);
+    fs.chmodSync(NOTIFY_DIR, 0o1777);
     await addNamespace(NS);
     for (const a of ['198.19.0.11', '198.19.0.12', '198.19.0.13']) await ipIn(NS, ['addr', 'add', `${a}/32`, 'dev', 'lo']);
     servers.push(serve('198.19.0.11'), serve('198.19.0.12', '50%'));
@@ -107,6 +118,7 @@ describe('health checks in a namespace (needs root: creates network namespaces)'
     await director?.stop();
     await Promise.all(servers.map((s) => s.stop(1000)));
     await deleteNamespace(NS);
+    fs.rmSync(NOTIFY_DIR, { recursive: true, force: true });
   });
 
   it('TCP, HTTP (digest), agent and a MISC script run inside the namespace pass', async () => {
@@ -140,6 +152,9 @@ describe('health checks in a namespace (needs root: creates network namespaces)'
     assert.ok(log.some((l) => l.startsWith('TCP check on service 198.19.0.11:80 failed. (connect to 198.19.0.11:80: ECONNREFUSED')), log.join('\n'));
     assert.ok(log.includes('Removing service 198.19.0.11:80 from VS 198.19.0.100:80'));
     assert.equal(director.stats().services[0]!.realServers[0]!.weight, 0, 'the running table has it at weight 0');
+    // The log line comes once the script has exited, so its output is complete by then.
+    await waitUntil('notify_down ran', () => log.some((l) => /^notify_down of 198\.19\.0\.11:80 in VS 198\.19\.0\.100:80: .* ran$/.test(l)));
+    assert.equal(fs.readFileSync(NOTIFIED, 'utf8'), 'down nobody\n', 'notify_down ran once, as nobody');
   });
 
   it('back Up after a restart, with a slow-start ramp visible in the weights', async () => {
@@ -158,5 +173,7 @@ describe('health checks in a namespace (needs root: creates network namespaces)'
     for (let i = 1; i < weights.length; i++) assert.ok(weights[i]! >= weights[i - 1]!, 'never falls while ramping');
     assert.equal(weights.at(-1), 100);
     assert.ok(log.some((l) => /^Adding service 198.19.0.11:80 to VS 198.19.0.100:80 \(weight \d+, slow start over 3 s\)$/.test(l)), log.join('\n'));
+    await waitUntil('notify_up ran', () => log.some((l) => /^notify_up of 198\.19\.0\.11:80 in VS 198\.19\.0\.100:80: .* ran$/.test(l)));
+    assert.equal(fs.readFileSync(NOTIFIED, 'utf8'), 'down nobody\nup nobody\n', 'one notify per flip');
   });
 });

@@ -30,6 +30,11 @@ export class LexError extends Error {
   }
 }
 
+/** Longest word accepted (PATH_MAX): longer ones are refused, never echoed whole in a message. */
+export const MAX_WORD_CHARS = 4096;
+/** How much of an unterminated quoted string its error message shows. */
+const QUOTE_ECHO_CHARS = 40;
+
 /** Splits lines into words, braces and end-of-line markers (one 'eol' per logical line). */
 export function tokenize(items: readonly SourceItem[]): Token[] {
   const tokens: Token[] = [];
@@ -83,12 +88,14 @@ function tokenizeLine(line: string, file: string, lineNo: number, out: Token[]):
 function readWord(line: string, start: number, file: string, lineNo: number): { text: string; end: number; quoted: boolean } {
   if (line[start] === '"') {
     const close = line.indexOf('"', start + 1);
-    if (close < 0) throw new LexError(file, lineNo, `unterminated quote: ${line.slice(start)}`);
+    if (close < 0) throw new LexError(file, lineNo, `unterminated quote: ${shorten(line.slice(start))}`);
+    checkLength(close - start - 1, file, lineNo);
     return { text: line.slice(start + 1, close), end: close + 1, quoted: true };
   }
   let text = '';
   let pos = start;
   while (pos < line.length) {
+    if (pos - start > MAX_WORD_CHARS) checkLength(wordEnd(line, pos) - start, file, lineNo);
     const ch = line[pos] as string;
     if (ch === ' ' || ch === '\t' || ch === '{' || ch === '}' || ch === '#' || ch === '!') break;
     if (ch === '"') break;
@@ -101,4 +108,19 @@ function readWord(line: string, start: number, file: string, lineNo: number): { 
     pos++;
   }
   return { text, end: pos, quoted: false };
+}
+
+/** End of an unquoted word that starts before pos (only its length matters, for the message). */
+function wordEnd(line: string, pos: number): number {
+  const rest = line.slice(pos).search(/[ \t{}#!"]/);
+  return rest < 0 ? line.length : pos + rest;
+}
+
+function checkLength(chars: number, file: string, lineNo: number): void {
+  if (chars > MAX_WORD_CHARS) throw new LexError(file, lineNo, `a word of ${chars} characters (at most ${MAX_WORD_CHARS})`);
+}
+
+function shorten(text: string): string {
+  const keep = QUOTE_ECHO_CHARS + 1; // the quote and what follows it
+  return text.length <= keep ? text : `${text.slice(0, keep)}... (${text.length} characters)`;
 }

@@ -21,6 +21,12 @@ export interface ParseOptions {
   configId?: string;
 }
 
+/**
+ * Blocks nested deeper than this are refused (keepalived's own deepest is 4: virtual_server,
+ * real_server, HTTP_GET, url), so hostile nesting meets a positioned error, not the stack limit.
+ */
+const MAX_BLOCK_DEPTH = 32;
+
 /** keepalived's default config id: the node name up to its first dot. */
 function defaultConfigId(): string {
   return os.hostname().split('.')[0] ?? '';
@@ -51,7 +57,7 @@ function parseItems(items: SourceItem[]): Statement[] {
     if (err instanceof LexError) throw new ConfigError(err.file, err.line, 'syntax', err.detail);
     throw err;
   }
-  return parseBlockBody(new Cursor(tokens), null);
+  return parseBlockBody(new Cursor(tokens), null, 0);
 }
 
 /** A cursor over the tokens. */
@@ -70,7 +76,7 @@ class Cursor {
 }
 
 /** Parses statements until the matching '}' (opener given), or the end of the opener's file. */
-function parseBlockBody(cursor: Cursor, opener: Statement | null): Statement[] {
+function parseBlockBody(cursor: Cursor, opener: Statement | null, depth: number): Statement[] {
   const out: Statement[] = [];
   for (;;) {
     cursor.skipEol();
@@ -85,11 +91,11 @@ function parseBlockBody(cursor: Cursor, opener: Statement | null): Statement[] {
       throw new ConfigError(tok.file, tok.line, '}', "unexpected '}' with no open block");
     }
     if (tok.kind === 'open') throw new ConfigError(tok.file, tok.line, '{', "'{' without a keyword before it");
-    out.push(parseStatement(tok, cursor));
+    out.push(parseStatement(tok, cursor, depth));
   }
 }
 
-function parseStatement(first: Token, cursor: Cursor): Statement {
+function parseStatement(first: Token, cursor: Cursor, depth: number): Statement {
   const stmt: Statement = { keyword: first.text, args: [], file: first.file, line: first.line, block: null };
   for (let tok = cursor.peek(); tok && tok.kind === 'word'; tok = cursor.peek()) {
     stmt.args.push(tok.text);
@@ -100,8 +106,9 @@ function parseStatement(first: Token, cursor: Cursor): Statement {
   if (cursor.tokens[look]?.kind === 'eol') look++;
   const open = cursor.tokens[look];
   if (open?.kind === 'open' && open.file === stmt.file) {
+    if (depth >= MAX_BLOCK_DEPTH) throw new ConfigError(stmt.file, stmt.line, stmt.keyword, `blocks nested deeper than ${MAX_BLOCK_DEPTH}`);
     cursor.pos = look + 1;
-    stmt.block = parseBlockBody(cursor, stmt);
+    stmt.block = parseBlockBody(cursor, stmt, depth + 1);
   }
   return stmt;
 }

@@ -10,6 +10,7 @@ import { ConfigError } from './model.js';
 import { Definitions, SubstitutionError } from './keepalived-definitions.js';
 import { parseReplication, ReplicationError } from './keepalived-replicate.js';
 import { expandInclude, hasWildcard } from './keepalived-include.js';
+import { MAX_WORD_CHARS } from './keepalived-lexer.js';
 
 /** A logical line, or the end of a file (so that the parser keeps blocks within their file). */
 export type SourceItem =
@@ -153,6 +154,7 @@ export class ConfigReader {
     }
     const args = (include[1] ?? '').trim().split(/[ \t]+/).filter((a) => a !== '').map(unquote);
     if (args.length !== 1) throw new ConfigError(file, line, 'include', 'expects exactly one file name or glob pattern');
+    if (args[0]!.length > MAX_WORD_CHARS) throw new ConfigError(file, line, 'include', `a pattern of ${args[0]!.length} characters (at most ${MAX_WORD_CHARS})`);
     this.include(args[0]!, file, line);
   }
 
@@ -175,12 +177,14 @@ export class ConfigReader {
     } catch (err) {
       const reason = (err as NodeJS.ErrnoException).code ?? String(err);
       if (from) throw new ConfigError(from.file, from.line, 'include', `cannot read '${file}' (${reason})`);
-      throw new ConfigError(file, 0, 'file', `cannot read the configuration file (${reason})`);
+      // Line 1: the position every message carries, here the file as a whole.
+      throw new ConfigError(file, 1, 'file', `cannot read the configuration file (${reason})`);
     }
     const files = this.stack.filter((s) => s.real !== null);
     if (from && files.some((s) => s.real === real)) throw new ConfigError(from.file, from.line, 'include', `'${file}' includes itself (cycle)`);
     if (files.length >= MAX_INCLUDE_DEPTH) throw new ConfigError(from?.file ?? file, from?.line ?? 0, 'include', `nesting deeper than ${MAX_INCLUDE_DEPTH}`);
-    const lines = text.split(/\r?\n/);
+    // A UTF-8 byte order mark (editors on Windows write one) is not part of the first keyword.
+    const lines = (text.startsWith('\uFEFF') ? text.slice(1) : text).split(/\r?\n/);
     let i = 0;
     this.stack.push({ file, real, next: () => (i < lines.length ? { text: lines[i]!, line: ++i } : null) });
   }

@@ -91,7 +91,7 @@ describe('cli: director check', () => {
       assert.ok(io.stdout.includes(`config ok: ${DEFAULT_CONFIG}`) || io.stderr.some((l) => l.startsWith('error: ')), io.stderr.join('\n'));
     } else {
       assert.equal(status, 1);
-      assert.deepEqual(io.stderr, [`error: ${DEFAULT_CONFIG}: file: cannot read the configuration file (ENOENT)`]);
+      assert.deepEqual(io.stderr, [`error: ${DEFAULT_CONFIG}:1: file: cannot read the configuration file (ENOENT)`]);
     }
   });
 

@@ -77,7 +77,7 @@ describe('keepalived.conf: include', () => {
   it('a missing top-level file is a clear error', () => {
     const missing = path.join(dir, 'nope.conf');
     assert.throws(() => loadKeepalivedConfig(missing), (e: unknown) =>
-      e instanceof ConfigError && e.message === `${missing}: file: cannot read the configuration file (ENOENT)`);
+      e instanceof ConfigError && e.message === `${missing}:1: file: cannot read the configuration file (ENOENT)`);
   });
 
   it('a config named by a relative path includes relative to its own directory (plain and glob)', () => {

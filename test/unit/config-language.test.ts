@@ -197,6 +197,15 @@ virtual_server $VIP 80 {
     assert.deepEqual(vips('lb2'), ['198.19.0.102']);
   });
 
+  it('a byte order mark is ignored in every file, included ones too; a huge include pattern is not echoed', () => {
+    fs.writeFileSync(path.join(dir, 'vs.conf'), '\uFEFFvirtual_server 198.19.0.100 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 198.19.0.11 80\n}\n');
+    fs.writeFileSync(path.join(dir, 'keepalived.conf'), '\uFEFFinclude vs.conf\n');
+    const c = loadKeepalivedConfig(path.join(dir, 'keepalived.conf'));
+    assert.deepEqual([c.virtualServers.length, c.warnings], [1, []]);
+    assert.throws(() => parseKeepalivedConfig(`\ninclude ${'p'.repeat(5000)}`, 'f.conf'),
+      (e: unknown) => e instanceof ConfigError && e.message === 'f.conf:2: include: a pattern of 5000 characters (at most 4096)');
+  });
+
   it('a block cannot run out of its file: the included file is named', () => {
     fs.writeFileSync(path.join(dir, 'open.conf'), 'virtual_server 198.19.0.100 80 {\n');
     fs.writeFileSync(path.join(dir, 'keepalived.conf'), 'include open.conf\n}\n');

@@ -65,6 +65,17 @@ describe('docs: keepalived.conf examples', () => {
     assert.deepEqual(c.warnings, []);
   });
 
+  it("configuration.md: the config language example gives each node its weights (-i lb1 or any other)", () => {
+    const text = blockAfter('docs/configuration.md', "## keepalived's config language");
+    const weights = (configId: string) => {
+      const c = parseKeepalivedConfig(text, 'keepalived.conf', { configId });
+      assert.deepEqual(c.warnings, []);
+      return c.virtualServers[0]?.realServers.map((r) => `${r.address} ${r.weight}`);
+    };
+    assert.deepEqual(weights('lb1'), ['198.19.0.11 2', '198.19.0.12 2', '198.19.0.13 2', '198.19.0.14 2']);
+    assert.deepEqual(weights('lb2'), ['198.19.0.11 1', '198.19.0.12 1', '198.19.0.13 1', '198.19.0.14 1']);
+  });
+
   it('forwarding.md: the DR, NAT and FULLNAT examples load without warnings, each with its method', () => {
     const blocks = configBlocks('docs/forwarding.md');
     const loaded = blocks.map((b) => parseKeepalivedConfig(b));

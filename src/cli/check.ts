@@ -17,7 +17,7 @@ export const checkCommand = defineCommand(
     about: `Parses and validates a keepalived.conf (and the files it includes) without starting anything.
 Prints warnings (unknown or not yet supported keywords, keepalived defaults applied) to stderr and
 a summary of services, real servers and their checkers to stdout. A file that yields no
-virtual_server is an error.`,
+virtual_server and no vrrp_instance is an error.`,
     options: {
       config: { value: 'FILE', short: 'f', help: `keepalived.conf to check (default ${DEFAULT_CONFIG}, as keepalived)` },
       'config-id': { value: 'ID', short: 'i', help: `keepalived's -i: selects the '@ID' lines (default: the host name up to
@@ -58,8 +58,9 @@ function judge(file: string, options: LoadOptions, strict: boolean): { config: D
     if (err instanceof ConfigError) return { config: null, error: err };
     throw err;
   }
-  if (config.virtualServers.length === 0) {
-    return { config, error: new ConfigError(file, 0, 'virtual_server', 'no virtual_server: the configuration balances nothing') };
+  // A VRRP-only file moves VIPs (the high-availability part); one with neither does nothing.
+  if (config.virtualServers.length === 0 && config.vrrp.instances.length === 0) {
+    return { config, error: new ConfigError(file, 0, 'virtual_server', 'no virtual_server and no vrrp_instance: the configuration does nothing') };
   }
   const n = config.warnings.length;
   if (strict && n > 0) return { config, error: new ConfigError(file, 0, 'strict', `${n} warning(s), which --strict makes errors`) };

@@ -1,6 +1,6 @@
 // `director check` as a migrating user runs it: -f and keepalived's default file, the summary of
 // every service, real server and checker, --strict, --json, --config-id, and a file that yields
-// no service refused.
+// nothing (no service, no VRRP instance) refused.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -95,12 +95,16 @@ describe('cli: director check', () => {
     }
   });
 
-  it('a file that yields no virtual_server is an error', async () => {
+  it('a file that yields no virtual_server and no vrrp_instance is an error (a dropped service is not "config ok")', async () => {
     const io = capture();
-    const conf = file('empty.conf', 'global_defs {\n router_id lb1\n}\n');
+    const conf = file('empty.conf', 'global_defs {\n router_id lb1\n}\nvirtual_server fwmark 1 {\n lb_kind DR\n}\n');
     assert.equal(await main(['check', '--config', conf], io), 1);
-    assert.deepEqual(io.stderr, [`error: ${conf}: virtual_server: no virtual_server: the configuration balances nothing`]);
+    assert.equal(io.stderr.at(-1), `error: ${conf}: virtual_server: no virtual_server and no vrrp_instance: the configuration does nothing`);
     assert.deepEqual(io.stdout, []);
+    const vrrpOnly = file('vrrp.conf', 'vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 51\n priority 100\n virtual_ipaddress {\n  198.19.0.100\n }\n}\n');
+    const ok = capture();
+    assert.equal(await main(['check', '--config', vrrpOnly], ok), 0, ok.stderr.join('\n'));
+    assert.equal(ok.stdout.at(-1), `config ok: ${vrrpOnly}`);
   });
 
   it('--strict turns warnings into errors; without it they are printed and the exit is 0', async () => {

@@ -119,7 +119,7 @@ export class Reloader {
     const before = `${t.tcp} ${t.tcpFin} ${t.udp}`;
     t.apply(wanted);
     const after = `${t.tcp} ${t.tcpFin} ${t.udp}`;
-    if (after !== before) this.log(`Changing timeouts (tcp tcpfin udp): ${before} -> ${after} (connections at their next packet)`);
+    if (after !== before) this.log.info({ event: 'reload', timeouts: after }, `Changing timeouts (tcp tcpfin udp): ${before} -> ${after} (connections at their next packet)`);
   }
 
   private rebuild(): void {

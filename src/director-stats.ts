@@ -8,6 +8,7 @@ import { METHOD_BY_NAME, type RuntimeDest, type RuntimeService } from './datapat
 import type { RealServerHealth } from './health/stats.js';
 import { formatIpv4, formatMac } from './net/addr.js';
 import type { PortCounters, PortKind, XdpStatus } from './native/types.js';
+import type { VrrpStats } from './vrrp/vrrp-runtime.js';
 
 /** Configuration names by Method value. */
 const METHOD_NAMES = new Map<number, string>(Object.entries(METHOD_BY_NAME).map(([name, method]) => [method, name]));
@@ -53,6 +54,8 @@ export interface DirectorStats {
   heldFrames: number;
   /** ICMP errors the director answered with itself. */
   icmpSent: { timeExceeded: number; fragNeeded: number; echoReplies: number };
+  /** VRRP instances' states and advert counters, when the config has vrrp_instances. */
+  vrrp?: VrrpStats;
 }
 
 /** A real server's health, when the director runs health checks. */

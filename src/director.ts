@@ -2,7 +2,8 @@
 // attaches the native engine to one port, builds the service table from the config, and hands
 // each part what it needs: the data plane gets the engine, port and table; the weight governor
 // the table; the health manager (when the config has checkers) the table, the governor and an
-// executor. It resolves with a running director; the CLI's `run` is a thin shell around it.
+// executor; VRRP (when the config has vrrp_instances) the plane's VIP gate and a raw socket on
+// the same interface. It resolves with a running director; the CLI's `run` is a thin shell around it.
 // reload() (a Reloader over those parts) is the one way a running director's config changes.
 
 import type { Registry } from 'prom-client';
@@ -24,6 +25,7 @@ import { createMetricsRegistry } from './metrics/prometheus.js';
 import { loadAddon } from './native/binding.js';
 import type { NativeEngine } from './native/types.js';
 import type { Clock } from './sched/types.js';
+import { vrrpAddresses, VrrpRuntime } from './vrrp/vrrp-runtime.js';
 
 export type { DirectorStats } from './director-stats.js';
 export type { ReloadChange, ReloadResult } from './control/reload-changes.js';
@@ -77,6 +79,7 @@ interface Parts {
   clock: Clock;
   options: DirectorOptions;
   log: Logger;
+  vrrp: VrrpRuntime | null;
 }
 
 export class Director {
@@ -121,15 +124,24 @@ export class Director {
     const info = plane.portInfo;
     log.info({ event: 'start', port: info.name, mac: info.mac, kind: info.kind, services: table.services.length },
       `director: attached to ${info.name} (${info.mac}, ${info.kind}), ${table.services.length} services`);
-    return new Director({ plane, governor, health, clock, options, log });
+    let vrrp: VrrpRuntime | null;
+    try {
+      vrrp = startVrrp(options, plane, clock, log);
+    } catch (err) {
+      await health?.stop();
+      plane.close();
+      throw err;
+    }
+    return new Director({ plane, governor, health, clock, options, log, vrrp });
   }
 
   /** Counters and state as one JSON-able object, read at call time (also after stop()). */
   stats(): DirectorStats {
-    const { plane, governor, clock } = this.parts;
+    const { plane, governor, clock, vrrp } = this.parts;
     const now = clock.now();
     const health = this.health;
-    return collectStats(plane, now, health ? (dest) => realServerHealth(health, governor, dest, now) : undefined);
+    const stats = collectStats(plane, now, health ? (dest) => realServerHealth(health, governor, dest, now) : undefined);
+    return vrrp ? { ...stats, vrrp: vrrp.stats() } : stats;
   }
 
   /**
@@ -138,9 +150,11 @@ export class Director {
    * is wrong the result says why (ok false, also logged) and nothing changed. Otherwise
    * unchanged services and real servers keep their connections, counters, health and slow
    * start; added ones join; removed ones drain; every change is logged and returned. Calls are
-   * applied one at a time, in order: a second waits for the first.
+   * applied one at a time, in order: a second waits for the first. VRRP keeps the instances it
+   * started with (a change is logged: it takes a restart).
    */
   reload(config: DirectorConfig): Promise<ReloadResult> {
+    if (vrrpChanged(this.parts.options.config, config)) this.parts.log.warn({ event: 'vrrp' }, 'vrrp: vrrp_instance changes take effect on restart');
     return this.reloader.reload(config);
   }
 
@@ -162,7 +176,9 @@ export class Director {
     return this.stopping;
   }
 
+  /** A master resigns first (priority-0 advert), so its backup takes over within a skew time. */
   private async shutdown(): Promise<void> {
+    this.parts.vrrp?.stop();
     clearInterval(this.timer);
     await this.reloader.close();
     await this.health?.stop();
@@ -174,6 +190,12 @@ export class Director {
     if (this.health !== null) this.health.adopt(table);
     else this.health = startHealth(this.parts.options, table, this.parts.governor, this.parts.clock, this.parts.log);
   }
+}
+
+/** Whether the VRRP blocks differ (line numbers aside: moving a block changes nothing). */
+function vrrpChanged(running: DirectorConfig, next: DirectorConfig): boolean {
+  const text = (c: DirectorConfig): string => JSON.stringify(c.vrrp, (key, value: unknown) => (key === 'line' ? undefined : value));
+  return text(running) !== text(next);
 }
 
 /** The config as run: the expireNodestConn option, when given, wins over global_defs. */
@@ -189,7 +211,7 @@ function openPlane(o: DirectorOptions, table: ServiceTable, clock: Clock, log: L
   try {
     const port = attach(engine, where, o, log);
     return new DataPlane({
-      engine, port, table, routes, clock, timeouts: o.config.globalDefs.lvsTimeouts,
+      engine, port, table, routes, clock, timeouts: o.config.globalDefs.lvsTimeouts, vrrpAddresses: vrrpAddresses(o.config),
       ...(o.localAddress !== undefined ? { localIp: parseIpv4(o.localAddress) } : {}),
       ...(o.connCapacity !== undefined ? { connCapacity: o.connCapacity } : {}),
     });
@@ -233,4 +255,23 @@ function startHealth(o: DirectorOptions, table: ServiceTable, governor: WeightGo
   log.info({ checks: manager.checkCount, ...(o.netns ? { netns: o.netns } : {}) },
     `health: ${manager.checkCount} checks${o.netns ? ` (run in namespace ${o.netns})` : ''}`);
   return manager;
+}
+
+/** The VRRP runtime on the director's interface, started; null when the config has no vrrp_instance. */
+function startVrrp(o: DirectorOptions, plane: DataPlane, clock: Clock, log: Logger): VrrpRuntime | null {
+  if (o.config.vrrp.instances.length === 0) return null;
+  if (o.interface === undefined) throw new Error('director: VRRP needs an interface attachment (--interface), not a TAP device');
+  const socket = new (loadAddon().VrrpSocket)({ interface: o.interface, ...(o.netns ? { netns: `/run/netns/${o.netns}` } : {}) });
+  const localIp = o.localAddress !== undefined ? parseIpv4(o.localAddress) : plane.portInfo.ipv4 >>> 0;
+  try {
+    const vrrp = new VrrpRuntime({
+      config: o.config, interface: o.interface, ...(o.netns ? { netns: o.netns } : {}), localIp, socket, gate: plane.gate,
+      sendGratuitousArp: (addr) => plane.sendGratuitousArp(addr), clock, log: (line) => log.info({ event: 'vrrp' }, line),
+    });
+    vrrp.start();
+    return vrrp;
+  } catch (err) {
+    socket.close();
+    throw err;
+  }
 }

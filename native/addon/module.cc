@@ -1,6 +1,6 @@
 // The addon's entry point: exports layout, the pure parse/rewrite/flowHash functions, Engine,
-// Decapsulator, the health checks' sockets and the namespace helpers (sysctl files, offloads).
-// The only native folder that includes napi.h.
+// Decapsulator, VrrpSocket, the health checks' sockets and the namespace helpers (sysctl files,
+// offloads). The only native folder that includes napi.h.
 #include <napi.h>
 
 #include "addon/check_sockets.h"
@@ -9,6 +9,7 @@
 #include "addon/layout.h"
 #include "addon/netns_exports.h"
 #include "addon/pure.h"
+#include "addon/vrrp_socket.h"
 
 namespace director::addon {
 
@@ -19,6 +20,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("flowHash", Napi::Function::New(env, flow_hash_export, "flowHash"));
   exports.Set("Engine", Engine::define(env));
   exports.Set("Decapsulator", Decapsulator::define(env));
+  exports.Set("VrrpSocket", VrrpSocket::define(env));
   exports.Set("openCheckSocket", Napi::Function::New(env, open_check_socket_export, "openCheckSocket"));
   exports.Set("icmpEcho", Napi::Function::New(env, icmp_echo_export, "icmpEcho"));
   add_netns_exports(env, exports);

@@ -52,18 +52,15 @@ export function convertTopLevel(statements: Statement[], warnings: ConfigWarning
   };
   for (const stmt of statements) topStatement(stmt, out, vrrp, checkers);
   out.config.vrrp = settleVrrp(vrrp.instances, vrrp.scripts, vrrp.syncGroups, globals, syncStmt, warnings);
-  notRunYet(vrrp, syncStmt, warnings);
+  notRunYet(syncStmt, warnings);
   return out;
 }
 
 /**
- * VRRP and connection sync are read and checked, but the engine does not run them yet: say so,
- * since two directors with one config would both answer for the VIPs. Goes when they are wired.
+ * Connection sync is read and checked, but the engine does not run it yet: say so. Goes when it
+ * is wired.
  */
-function notRunYet(vrrp: VrrpDrafts, syncStmt: Statement | null, warnings: ConfigWarning[]): void {
-  for (const d of vrrp.instances) {
-    warn(d.stmt, `vrrp_instance ${d.config.name} is checked but VRRP does not run yet: this director answers for its VIPs as if MASTER`, warnings);
-  }
+function notRunYet(syncStmt: Statement | null, warnings: ConfigWarning[]): void {
   if (syncStmt) warn(syncStmt, 'lvs_sync_daemon is checked but connection sync does not run yet', warnings);
 }
 

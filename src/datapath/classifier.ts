@@ -17,6 +17,7 @@ import { FragCache } from './frag-cache.js';
 import type { HoldQueue } from './hold-queue.js';
 import { PROTO_TCP, PROTO_UDP, type RuntimeDest, type ServiceTable } from './service-table.js';
 import { VerdictWriter } from './verdict-writer.js';
+import type { VipGate } from './vip-gate.js';
 
 const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
@@ -33,6 +34,8 @@ export interface ClassifierDeps {
   drops: DropCounters;
   routes: RouteTable;
   clock: Clock;
+  /** Which owned addresses are answered now (VRRP). */
+  gate: VipGate;
   /** The port real servers, clients' next hops and everything else are reached on. */
   lanPort: number;
   /** The director's own address on that port (TUN outer source); 0 if none. */
@@ -95,7 +98,7 @@ export class Classifier {
     const target = meta[mb + Meta.DST_IP]!;
     this.d.arp.learn(sender, meta[mb + Meta.SRC_MAC_HI]!, meta[mb + Meta.SRC_MAC_LO]!);
     // Answer who-has for our addresses; a gratuitous ARP (sender == target) gets no answer.
-    if (meta[mb + Meta.ARP_OP] === 1 && sender !== target && this.services.owns(target)) {
+    if (meta[mb + Meta.ARP_OP] === 1 && sender !== target && this.d.gate.answers(target, this.services)) {
       this.w.answer(vb, Action.ARP_REPLY, this.d.lanPort);
     } else {
       this.drop(vb, DropReason.ARP_CONSUMED);
@@ -206,7 +209,7 @@ export class Classifier {
     const innerProto = meta[mb + Meta.INNER_PROTO]!;
     if (type !== 3 && type !== 11 && type !== 12) {
       const owned = this.services.owns(meta[mb + Meta.DST_IP]!);
-      if (owned && type === ICMP_ECHO_REQUEST) {
+      if (owned && type === ICMP_ECHO_REQUEST && this.d.gate.answers(meta[mb + Meta.DST_IP]!, this.services)) {
         this.w.answer(vb, Action.ICMP_ECHO_REPLY, this.d.lanPort);
         this.replies.echo++;
       } else {

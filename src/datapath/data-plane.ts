@@ -18,6 +18,7 @@ import { HoldQueue } from './hold-queue.js';
 import { ConnTimeouts, ipvsStateModel, type ConnTimeoutValues } from './ipvs-state-model.js';
 import { flagsAfterThresholdChange } from '../ipvs/thresholds.js';
 import type { ConnMethodValue, ServiceTable, TablePlan } from './service-table.js';
+import { VipGate } from './vip-gate.js';
 
 /** Held frames older than this are dropped (Linux drops unresolved queues after ~3 s too). */
 const HOLD_MAX_AGE_MS = 3000;
@@ -38,6 +39,8 @@ export interface DataPlaneOptions {
   states?: ConnStateModel;
   /** lvs_timeouts / ipvsadm --set values to start with (0 keeps the kernel's default). */
   timeouts?: ConnTimeoutValues | null;
+  /** Addresses VRRP decides: answered only while their instance is MASTER (see gate). */
+  vrrpAddresses?: Iterable<number>;
 }
 
 export class DataPlane {
@@ -48,6 +51,8 @@ export class DataPlane {
   readonly arp: ArpResolver;
   readonly hold: HoldQueue;
   readonly portInfo: PortInfo;
+  /** Which owned addresses are answered now: VRRP opens and closes it. */
+  readonly gate: VipGate;
   /** Clock time the plane started at (stats' uptime, connection-table second 0). */
   readonly startedAt: number;
   private readonly engine: NativeEngine;
@@ -71,6 +76,7 @@ export class DataPlane {
     this.services = o.table;
     this.portInfo = o.engine.portInfo(o.port);
     this.startedAt = o.clock.now();
+    this.gate = new VipGate(o.vrrpAddresses);
     const localIp = o.localIp ?? this.portInfo.ipv4 >>> 0;
     if (o.timeouts) this.timeouts.apply(o.timeouts);
     this.conns = new ConnTable(o.connCapacity ?? DEFAULT_CONN_CAPACITY, 0, o.engine.hashKey);
@@ -85,7 +91,7 @@ export class DataPlane {
     this.routes = routes;
     this.classifier = new Classifier({
       meta: o.engine.meta, verdict: o.engine.verdict, conns: this.conns,
-      states: o.states ?? ipvsStateModel(this.timeouts), arp: this.arp, hold: this.hold, drops: this.drops, routes, clock: o.clock,
+      states: o.states ?? ipvsStateModel(this.timeouts), arp: this.arp, hold: this.hold, drops: this.drops, routes, clock: o.clock, gate: this.gate,
       lanPort: o.port, localIp, mtu: this.portInfo.mtu, epochMs: this.startedAt,
     }, o.table);
     o.engine.onBatch((port, count) => this.classifier.handle(port, count));
@@ -212,9 +218,17 @@ export class DataPlane {
     this.engine.setXdpAddresses(this.port, { owned: [...table.ownedAddresses], natSources });
   }
 
-  /** Gratuitous ARP for every owned address, so neighbours learn the director's MAC now. */
+  /**
+   * Gratuitous ARP for every owned address, so neighbours learn the director's MAC now; those
+   * VRRP decides are announced by their instance when it becomes MASTER.
+   */
   private announce(addresses: Iterable<number>): void {
-    for (const addr of addresses) this.engine.send(this.port, buildGratuitousArp(this.portInfo.mac, addr));
+    for (const addr of addresses) if (!this.gate.decides(addr)) this.sendGratuitousArp(addr);
+  }
+
+  /** One gratuitous ARP for addr from this port (VRRP's takeover sets use it too). */
+  sendGratuitousArp(addr: number): void {
+    if (this.final === null) this.engine.send(this.port, buildGratuitousArp(this.portInfo.mac, addr));
   }
 
   /** A next hop resolved or failed: release or drop the frames held for it. */

@@ -35,3 +35,34 @@ export function labKeepalivedConf(lab: LabHandle, o: LabConfigOptions = {}): str
   if (o.udp !== false) lines.push(...virtualServer(lab, UDP_PORT, 'UDP', o));
   return lines.join('\n') + '\n';
 }
+
+export interface LabVrrpOptions {
+  /** The host the instance runs on: its LAN interface is the one named. */
+  ifname: string;
+  priority: number;
+  /** Seconds; below 1 needs VRRPv3 (set then automatically, as keepalived requires). */
+  advertInt?: number;
+  vrid?: number;
+  state?: 'MASTER' | 'BACKUP';
+  nopreempt?: boolean;
+}
+
+/**
+ * A vrrp_instance for the lab's VIP: the same block drives a director (which answers ARP for the
+ * VIP while MASTER) and keepalived (which adds the VIP to its kernel while MASTER).
+ */
+export function labVrrpInstance(lab: LabHandle, o: LabVrrpOptions): string {
+  const advertInt = o.advertInt ?? 1;
+  const lines = [
+    'vrrp_instance VI_LAB {',
+    `    state ${o.state ?? 'BACKUP'}`,
+    `    interface ${o.ifname}`,
+    `    virtual_router_id ${o.vrid ?? 51}`,
+    `    priority ${o.priority}`,
+    `    advert_int ${advertInt}`,
+  ];
+  if (advertInt < 1 || !Number.isInteger(advertInt)) lines.push('    version 3');
+  if (o.nopreempt === true) lines.push('    nopreempt');
+  lines.push('    virtual_ipaddress {', `        ${lab.vip}/24`, '    }', '}');
+  return lines.join('\n') + '\n';
+}

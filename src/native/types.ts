@@ -222,6 +222,26 @@ export interface NetnsOption {
   netns?: string;
 }
 
+/** Options of the VRRP socket: the interface adverts are sent and heard on. */
+export interface VrrpSocketOptions {
+  interface: string;
+  /** Open the socket inside this network namespace (e.g. "/run/netns/NAME"). */
+  netns?: string;
+}
+
+/**
+ * A raw IPv4 socket for protocol 112 bound to one interface, member of 224.0.0.18 there (our
+ * own multicast not looped back). Packets are whole IPv4 packets, header included, both ways.
+ */
+export interface NativeVrrpSocket {
+  /** Calls back with each advert's IPv4 packet, or with the text of a receive error. */
+  start(onPacket: (packet: Buffer | string) => void): void;
+  /** Sends one IPv4 packet (the header as built, IP_HDRINCL) to dst (host order); throws on failure. */
+  send(packet: Uint8Array, dst: number): void;
+  /** Stops receiving and closes the socket; closing twice is fine. */
+  close(): void;
+}
+
 export interface NativeAddon {
   /**
    * The tables of native/core/records.h as compiled into the addon; the loader checks that they
@@ -234,6 +254,8 @@ export interface NativeAddon {
   Engine: new (options?: EngineOptions) => NativeEngine;
   /** Throws (Error naming the cause) if the socket, filter or TUN device cannot be set up. */
   Decapsulator: new (options: DecapsulatorOptions) => NativeDecapsulator;
+  /** Throws (Error naming the cause) if the interface or the socket cannot be set up. */
+  VrrpSocket: new (options: VrrpSocketOptions) => NativeVrrpSocket;
   /**
    * Pure core: parse one frame into a metadata record (golden-packet tests, offline tools), its
    * HASH under hashKey (default all zero).

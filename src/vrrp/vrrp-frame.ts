@@ -1,6 +1,6 @@
-// Whole Ethernet + IPv4 frames carrying VRRP adverts: built the way keepalived's adverts leave
-// a Linux host (no VMAC), and read back down to a decoded advert with the IP facts the receive
-// checks need (source, destination, TTL).
+// VRRP adverts as whole Ethernet + IPv4 frames (or the IPv4 packet alone, for the raw socket):
+// built the way keepalived's adverts leave a Linux host (no VMAC), and read back down to a
+// decoded advert with the IP facts the receive checks need (source, destination, TTL).
 //
 // What keepalived sends without use_vmac (captured from 2.2.7, test/fixtures/keepalived-vrrp.json):
 // Ethernet source = the interface's own MAC (not 00-00-5E-00-01-VRID), destination the group's
@@ -44,12 +44,20 @@ function isMulticast(ip: number): boolean {
 export function buildVrrpFrame(spec: VrrpFrameSpec): Buffer {
   const dstIp = spec.dstIp ?? VRRP_GROUP;
   if (!isMulticast(dstIp) && spec.dstMac === undefined) throw new Error('a unicast VRRP advert needs the peer MAC');
-  const vrrp = encodeVrrp(spec.advert, { src: spec.srcIp, dst: dstIp });
-  const frame = Buffer.alloc(ETH_HEADER_BYTES + IPV4_HEADER_BYTES + vrrp.length);
+  const ip = buildVrrpIpv4(spec);
+  const frame = Buffer.alloc(ETH_HEADER_BYTES + ip.length);
   macToBytes(isMulticast(dstIp) ? multicastMac(dstIp) : (spec.dstMac as string)).copy(frame, 0);
   macToBytes(spec.srcMac).copy(frame, 6);
   frame.writeUInt16BE(ETH_P_IP, 12);
-  const ip = frame.subarray(ETH_HEADER_BYTES);
+  ip.copy(frame, ETH_HEADER_BYTES);
+  return frame;
+}
+
+/** The IPv4 packet of an advert (what a raw socket with IP_HDRINCL sends). */
+export function buildVrrpIpv4(spec: Omit<VrrpFrameSpec, 'srcMac' | 'dstMac'>): Buffer {
+  const dstIp = spec.dstIp ?? VRRP_GROUP;
+  const vrrp = encodeVrrp(spec.advert, { src: spec.srcIp, dst: dstIp });
+  const ip = Buffer.alloc(IPV4_HEADER_BYTES + vrrp.length);
   ip[0] = 0x45;
   ip[1] = IP_TOS_NETWORK_CONTROL;
   ip.writeUInt16BE(IPV4_HEADER_BYTES + vrrp.length, 2);
@@ -60,7 +68,7 @@ export function buildVrrpFrame(spec: VrrpFrameSpec): Buffer {
   ip.writeUInt32BE(dstIp >>> 0, 16);
   ip.writeUInt16BE(internetChecksum(ip, 0, IPV4_HEADER_BYTES), 10);
   vrrp.copy(ip, IPV4_HEADER_BYTES);
-  return frame;
+  return ip;
 }
 
 /** Why an IPv4 packet is not a readable VRRP advert. */

@@ -1,0 +1,215 @@
+// VRRP running in the director: one VrrpRouter per vrrp_instance, all on one raw socket on the
+// director's interface, their state machines driven by real timers, adverts heard checked and
+// dispatched by VRID, tracked interfaces and vrrp_scripts fed in, sync groups joined. Each state
+// change opens or closes the data plane's VIP gate at once, and runs the notify scripts.
+
+import type { DirectorConfig, NotifyConfig } from '../config/model.js';
+import type { VipGate } from '../datapath/vip-gate.js';
+import { formatIpv4, parseIpv4 } from '../net/addr.js';
+import type { NativeVrrpSocket } from '../native/types.js';
+import type { Clock } from '../sched/types.js';
+import { readVrrpIpv4 } from './vrrp-frame.js';
+import { checkAdvert, DROP_REASONS, dropReasonIndex } from './vrrp-receive.js';
+import { VrrpRouter } from './vrrp-router.js';
+import { ScriptRunner } from './vrrp-scripts.js';
+import { VrrpSyncGroup } from './vrrp-sync-group.js';
+import { LinkWatcher, TrackScript } from './vrrp-track.js';
+import type { VrrpEvent, VrrpState } from './vrrp-types.js';
+
+/** keepalived puts no limit on notify scripts; a hung one is killed after this. */
+const NOTIFY_TIMEOUT_MS = 30_000;
+
+export interface VrrpRuntimeOptions {
+  config: DirectorConfig;
+  /** The interface the director is attached to: every vrrp_instance must name it. */
+  interface: string;
+  netns?: string;
+  /** The director's address on the interface (advert source unless unicast_src_ip). */
+  localIp: number;
+  socket: NativeVrrpSocket;
+  gate: VipGate;
+  sendGratuitousArp(addr: number): void;
+  clock: Clock;
+  log: (line: string) => void;
+}
+
+export interface VrrpInstanceStats {
+  name: string;
+  vrid: number;
+  state: VrrpState;
+  priority: number;
+  /** The master heard while BACKUP, null otherwise. */
+  master: string | null;
+  addresses: string[];
+}
+
+export interface VrrpStats {
+  instances: VrrpInstanceStats[];
+  advertsSent: number;
+  advertsReceived: number;
+  sendErrors: number;
+  /** Adverts dropped, by reason (keepalived's receive checks). */
+  drops: Record<string, number>;
+}
+
+/** Every address some vrrp_instance of config decides (the gate's closed set at start). */
+export function vrrpAddresses(config: DirectorConfig): number[] {
+  return config.vrrp.instances.flatMap((i) => i.virtualAddresses.map((v) => parseIpv4(v.address)));
+}
+
+export class VrrpRuntime {
+  private readonly routers: VrrpRouter[];
+  private readonly byVrid = new Map<number, VrrpRouter>();
+  private readonly ownIps: ReadonlySet<number>;
+  private readonly timers = new Map<VrrpRouter, NodeJS.Timeout>();
+  private readonly scripts: ScriptRunner;
+  private readonly links: LinkWatcher;
+  private readonly trackScripts: TrackScript[];
+  private readonly drops = new Uint32Array(DROP_REASONS.length);
+  private readonly counts = { advertsSent: 0, advertsReceived: 0, sendErrors: 0 };
+  private stopped = false;
+
+  constructor(private readonly o: VrrpRuntimeOptions) {
+    const { config } = o;
+    this.scripts = new ScriptRunner({ ...(o.netns !== undefined ? { netns: o.netns } : {}), globals: config.globalDefs });
+    const wire = { sendIpv4: (p: Uint8Array, dst: number) => this.send(p, dst), sendGratuitousArp: o.sendGratuitousArp };
+    this.routers = config.vrrp.instances.map((c) => {
+      if (c.interface !== o.interface) {
+        throw new Error(`vrrp_instance ${c.name}: interface ${c.interface} is not the one this director is attached to (${o.interface})`);
+      }
+      const r = new VrrpRouter(c, config.globalDefs, o.localIp, o.clock, wire, (e) => this.onEvent(e));
+      this.byVrid.set(c.vrid, r);
+      return r;
+    });
+    this.ownIps = new Set(this.routers.map((r) => r.primaryIp));
+    this.joinGroups();
+    const tracked = new Set(this.routers.flatMap((r) => r.instance.spec.trackers.map((t) => t.name)));
+    const report = (name: string, up: boolean): void => this.track(name, up);
+    const ifNames = [...tracked].filter((n) => n.startsWith('if:')).map((n) => n.slice(3));
+    this.links = new LinkWatcher(ifNames, o.netns, report, o.log);
+    this.trackScripts = config.vrrp.scripts.filter((s) => tracked.has(`script:${s.name}`))
+      .map((s) => new TrackScript(s, this.scripts, o.clock, report, o.log));
+  }
+
+  /** Starts receiving, the trackers and every instance (which then waits for its trackers). */
+  start(): void {
+    this.o.socket.start((packet) => this.receive(packet));
+    this.links.start();
+    for (const t of this.trackScripts) t.start();
+    this.each((r) => r.instance.step({ kind: 'start' }));
+  }
+
+  /** Clean stop: a master resigns with a priority-0 advert and stops answering for its VIPs. */
+  stop(): void {
+    if (this.stopped) return;
+    this.each((r) => r.instance.step({ kind: 'stop' }));
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.links.stop();
+    for (const t of this.trackScripts) t.stop();
+    this.o.socket.close();
+  }
+
+  stats(): VrrpStats {
+    const drops: Record<string, number> = {};
+    DROP_REASONS.forEach((reason, i) => { if (this.drops[i]) drops[reason] = this.drops[i] as number; });
+    return {
+      instances: this.routers.map((r) => ({
+        name: r.config.name, vrid: r.config.vrid, state: r.instance.state, priority: r.instance.effectivePriority,
+        master: r.instance.master ? formatIpv4(r.instance.master.ip) : null, addresses: r.addresses.map(formatIpv4),
+      })),
+      ...this.counts,
+      drops,
+    };
+  }
+
+  private joinGroups(): void {
+    for (const g of this.o.config.vrrp.syncGroups) {
+      const group = new VrrpSyncGroup(g.name, (e) => this.onEvent(e));
+      for (const name of g.instances) this.routers.find((r) => r.config.name === name)?.instance.joinGroup(group);
+    }
+  }
+
+  /** Runs a step on every instance, then re-arms every timer (a sync group moves its members too). */
+  private each(step: (r: VrrpRouter) => void): void {
+    for (const r of this.routers) step(r);
+    this.rearm();
+  }
+
+  private rearm(): void {
+    if (this.stopped) return;
+    for (const r of this.routers) {
+      const old = this.timers.get(r);
+      if (old) clearTimeout(old);
+      const at = r.instance.nextDeadline();
+      if (at === null) {
+        this.timers.delete(r);
+        continue;
+      }
+      const delay = Math.max(0, Math.ceil(at - this.o.clock.now()));
+      this.timers.set(r, setTimeout(() => {
+        this.timers.delete(r);
+        r.instance.step({ kind: 'timer' });
+        this.rearm();
+      }, delay));
+    }
+  }
+
+  private send(packet: Uint8Array, dst: number): void {
+    if (this.stopped) return;
+    try {
+      this.o.socket.send(packet, dst);
+      this.counts.advertsSent++;
+    } catch (err) {
+      // Counted and logged once per burst: a master keeps advertising while the link is down.
+      if (this.counts.sendErrors++ === 0) this.o.log(`vrrp: ${(err as Error).message}`);
+    }
+  }
+
+  private receive(packet: Buffer | string): void {
+    if (typeof packet === 'string') return this.o.log(`vrrp: ${packet}`);
+    const read = readVrrpIpv4(packet);
+    if (!read.ok) return this.drop(read.reason);
+    const p = read.packet;
+    if (this.ownIps.has(p.src)) return; // our own advert, from a second instance's socket path
+    const router = this.byVrid.get(p.advert.vrid);
+    if (router === undefined) return this.drop('vrid');
+    const verdict = checkAdvert(p, router.expectation);
+    if (!verdict.ok) return this.drop(verdict.reason);
+    this.counts.advertsReceived++;
+    const a = verdict.advert;
+    const intervalCs = a.version === 2 ? a.intervalSeconds * 100 : a.intervalCs;
+    router.instance.step({ kind: 'advert', advert: { priority: a.priority, src: p.src, intervalCs } });
+    this.rearm();
+  }
+
+  private drop(reason: Parameters<typeof dropReasonIndex>[0]): void {
+    const i = dropReasonIndex(reason);
+    if (i >= 0) this.drops[i] = (this.drops[i] ?? 0) + 1;
+  }
+
+  private track(name: string, up: boolean): void {
+    if (!this.stopped) this.each((r) => r.instance.step({ kind: 'tracker', name, up }));
+  }
+
+  /** The VIP gate moves first (leaving MASTER stops the answers at once), then logs and scripts. */
+  private onEvent(e: VrrpEvent): void {
+    if (e.kind === 'instance') {
+      const router = this.routers.find((r) => r.config.name === e.name);
+      if (router) this.o.gate.setMaster(e.name, e.state === 'MASTER' ? router.addresses : []);
+      this.o.log(`vrrp: ${e.name} ${e.previous} -> ${e.state} (priority ${e.priority})`);
+      if (router) this.notify(router.config.notify, ['INSTANCE', e.name, e.state, String(e.priority)], e.state);
+    } else {
+      this.o.log(`vrrp: sync group ${e.name} ${e.previous} -> ${e.state}`);
+      const group = this.o.config.vrrp.syncGroups.find((g) => g.name === e.name);
+      if (group) this.notify(group.notify, ['GROUP', e.name, e.state], e.state);
+    }
+  }
+
+  private notify(n: NotifyConfig, args: string[], state: VrrpState): void {
+    const specific = { MASTER: n.master, BACKUP: n.backup, FAULT: n.fault, STOP: n.stop, INIT: null }[state];
+    const runs = [...(specific ? [this.scripts.run(specific, [], NOTIFY_TIMEOUT_MS)] : []),
+      ...(n.any ? [this.scripts.run(n.any, args, NOTIFY_TIMEOUT_MS)] : [])];
+    for (const run of runs) void run.then((r) => { if (!r.ok) this.o.log(`vrrp: notify ${r.detail}`); });
+  }
+}

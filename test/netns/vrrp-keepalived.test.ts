@@ -1,0 +1,115 @@
+// VRRP interop with keepalived 2.2.7 on one LAN (needs root: creates network namespaces): the
+// director on dir1 and keepalived on dir2 run one virtual router for the lab's VIP; they elect
+// one master, either takes over from the other, the higher priority preempts back, and the
+// router's neighbour entry for the VIP follows the master (the new master's gratuitous ARP).
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseKeepalivedConfig } from '../../src/config/load.js';
+import { Director } from '../../src/director.js';
+import { arpFromRouter } from '../../src/lab/director-runner.js';
+import { labKeepalivedConf, labVrrpInstance } from '../../src/lab/keepalived.js';
+import { neighbours } from '../../src/lab/netns.js';
+import { runInNamespace } from '../../src/lab/process.js';
+import { KeepalivedPeer } from '../support/keepalived-peer.js';
+import { withLab } from '../support/netns.js';
+import { requireTool } from '../support/tools.js';
+
+describe('VRRP with keepalived as the peer (needs root: creates network namespaces)', function () {
+  this.timeout(120_000);
+  const fx = withLab({ mode: 'dr', servers: 1, directors: 2, startServers: false });
+  let peer: KeepalivedPeer;
+  let director: Director | null = null;
+  const log: string[] = [];
+
+  const lab = (): typeof fx.lab => fx.lab;
+  const ourMac = (): string => lab().directors[0]!.mac;
+  const peerMac = (): string => lab().directors[1]!.mac;
+  const peerConf = (priority: number): string => labVrrpInstance(lab(), { ifname: lab().directors[1]!.ifname, priority });
+  const ourState = (): string | undefined => director?.stats().vrrp?.instances[0]?.state;
+
+  async function startDirector(priority: number): Promise<void> {
+    const host = lab().directors[0]!;
+    const text = labKeepalivedConf(lab(), { udp: false }) + labVrrpInstance(lab(), { ifname: host.ifname, priority });
+    director = await Director.start({
+      config: parseKeepalivedConfig(text, 'dir1.conf'), interface: host.ifname, netns: host.ns,
+      localAddress: host.address, log: (l) => log.push(l),
+    });
+    fx.cleanup.first(async () => { await director?.stop(); });
+  }
+
+  /** The router's own entry for the VIP (no new ARP request: only a gratuitous ARP moves it). */
+  async function routerEntry(): Promise<string | null> {
+    return (await neighbours(lab().router.ns, lab().router.ifname)).find((n) => n.address === lab().vip)?.mac ?? null;
+  }
+
+  async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; director log: ${log.join(' | ')}; keepalived: ${peer.log.slice(-800)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  before(async function () {
+    requireTool(this, 'keepalived', 'keepalived');
+    requireTool(this, 'arping', 'iputils-arping');
+    const dir = mkdtempSync(path.join(os.tmpdir(), `director-vrrp-${lab().prefix}-`));
+    fx.cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
+    peer = new KeepalivedPeer(lab().directors[1]!.ns, dir, fx.cleanup);
+    fx.cleanup.first(() => peer.stop());
+  });
+
+  it('keepalived at 150 is master; the director at 100 stays backup and never answers ARP for the VIP', async () => {
+    await peer.start(peerConf(150));
+    await waitFor('keepalived MASTER', () => peer.state === 'MASTER');
+    await startDirector(100);
+    await waitFor('director BACKUP', () => ourState() === 'BACKUP');
+    // Longer than a master-down interval (3 s + skew): a backup that heard nothing would take over.
+    const heard = director!.stats().vrrp!.advertsReceived;
+    await waitFor('4 adverts heard', () => director!.stats().vrrp!.advertsReceived >= heard + 4);
+    assert.equal(ourState(), 'BACKUP');
+    assert.equal(director!.stats().vrrp!.instances[0]!.master, lab().directors[1]!.address);
+    assert.equal(await arpFromRouter(lab(), lab().vip), peerMac(), 'only keepalived answers for the VIP');
+  });
+
+  it('keepalived stops cleanly (priority 0): the director takes over and the router learns its MAC from its gratuitous ARP', async () => {
+    // The router resolves the VIP once, the usual way; from then on only gratuitous ARP moves it.
+    const ping = await runInNamespace(lab().router.ns, ['ping', '-c', '1', '-W', '2', lab().vip], 10_000);
+    assert.equal(ping.status.code, 0, ping.stdout + ping.stderr);
+    assert.equal(await routerEntry(), peerMac());
+    await new Promise((r) => setTimeout(r, 1100)); // Linux ignores an ARP update within locktime (1 s) of the last one
+    const t0 = Date.now();
+    await peer.stop();
+    await waitFor('director MASTER', () => ourState() === 'MASTER', 5000);
+    await waitFor('router entry on the director', async () => (await routerEntry()) === ourMac(), 5000);
+    console.log(`      director master ${Date.now() - t0} ms after keepalived's SIGTERM`);
+    assert.equal(await arpFromRouter(lab(), lab().vip), ourMac());
+  });
+
+  it('keepalived returns at 150 and preempts; the director yields and stops answering', async () => {
+    await new Promise((r) => setTimeout(r, 1100));
+    await peer.start(peerConf(150));
+    await waitFor('keepalived MASTER', () => peer.state === 'MASTER');
+    await waitFor('director BACKUP', () => ourState() === 'BACKUP', 5000);
+    await waitFor('router entry on keepalived', async () => (await routerEntry()) === peerMac(), 5000);
+    assert.equal(await arpFromRouter(lab(), lab().vip), peerMac());
+  });
+
+  it('keepalived at 50 yields to the director at 100 (the director preempts); the director\'s clean stop hands back', async () => {
+    await new Promise((r) => setTimeout(r, 1100));
+    await peer.start(peerConf(50));
+    await waitFor('keepalived BACKUP', () => peer.state === 'BACKUP');
+    await waitFor('director MASTER', () => ourState() === 'MASTER');
+    await waitFor('router entry on the director', async () => (await routerEntry()) === ourMac(), 5000);
+    assert.equal(await arpFromRouter(lab(), lab().vip), ourMac());
+    await new Promise((r) => setTimeout(r, 1100));
+    const t0 = Date.now();
+    await director!.stop();
+    await waitFor('keepalived MASTER', () => peer.state === 'MASTER', 5000);
+    console.log(`      keepalived master ${Date.now() - t0} ms after the director's clean stop`);
+    await waitFor('router entry on keepalived', async () => (await routerEntry()) === peerMac(), 5000);
+  });
+});

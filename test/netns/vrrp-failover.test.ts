@@ -1,0 +1,75 @@
+// Two directors on one LAN (needs root: creates network namespaces): they elect one master, the
+// backup takes over when the master is SIGKILLed (within master-down: 3 adverts + skew) or stops
+// cleanly (within one skew time, after its priority-0 advert), the returning higher priority
+// preempts back, and the router's neighbour entry for the VIP follows the master each time.
+
+import assert from 'node:assert/strict';
+import { HaPair, waitFor } from '../../src/lab/ha.js';
+import { neighbours } from '../../src/lab/netns.js';
+import { runInNamespace } from '../../src/lab/process.js';
+import { withLab } from '../support/netns.js';
+
+describe('VRRP between two directors (needs root: creates network namespaces)', function () {
+  this.timeout(120_000);
+  const fx = withLab({ mode: 'dr', servers: 1, directors: 2, startServers: false });
+  let ha: HaPair;
+
+  const mac = (index: number): string => fx.lab.directors[index]!.mac;
+  async function routerEntry(): Promise<string | null> {
+    return (await neighbours(fx.lab.router.ns, fx.lab.router.ifname)).find((n) => n.address === fx.lab.vip)?.mac ?? null;
+  }
+  async function waitEntry(index: number): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while ((await routerEntry()) !== mac(index)) {
+      if (Date.now() > deadline) throw new Error(`the router's entry for the VIP is ${await routerEntry()}, not dir${index + 1}'s ${mac(index)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  /** Linux ignores an ARP update within locktime (1 s) of the last: let the entry age past it. */
+  const pastLocktime = (): Promise<void> => new Promise((r) => setTimeout(r, 1100));
+
+  before(function () {
+    ha = new HaPair(fx.lab, fx.cleanup, { udp: false });
+  });
+
+  it('elects dir1 (150) master and dir2 (100) backup; the router resolves the VIP to dir1', async () => {
+    const [d1, d2] = [ha.start(0), ha.start(1)];
+    await waitFor('dir1 MASTER', () => d1.state() === 'MASTER', 15_000);
+    await waitFor('dir2 BACKUP', () => d2.state() === 'BACKUP', 15_000);
+    const ping = await runInNamespace(fx.lab.router.ns, ['ping', '-c', '1', '-W', '2', fx.lab.vip], 10_000);
+    assert.equal(ping.status.code, 0, ping.stdout + ping.stderr);
+    assert.equal(await routerEntry(), mac(0));
+    assert.equal(d2.entered('MASTER'), 0, 'dir2 never became master');
+  });
+
+  it('SIGKILL of dir1: dir2 takes over within master-down (< 4 s) and the router follows its gratuitous ARP', async () => {
+    await pastLocktime();
+    const t0 = Date.now();
+    await ha.crash(0);
+    await waitFor('dir2 MASTER', () => ha.directors[1]!.state() === 'MASTER', 6000);
+    const ms = Date.now() - t0;
+    console.log(`      takeover ${ms} ms after SIGKILL`);
+    assert.ok(ms < 4000, `took ${ms} ms`);
+    await waitEntry(1);
+  });
+
+  it('dir1 comes back and preempts: dir2 yields, the router follows dir1 again', async () => {
+    await pastLocktime();
+    const d1 = ha.start(0);
+    await waitFor('dir1 MASTER', () => d1.state() === 'MASTER', 15_000);
+    await waitFor('dir2 BACKUP', () => ha.directors[1]!.state() === 'BACKUP', 5000);
+    await waitEntry(0);
+  });
+
+  it('clean stop of dir1 (priority 0 advert): dir2 takes over within a skew time (< 1 s)', async () => {
+    await pastLocktime();
+    const t0 = Date.now();
+    const stopped = ha.stop(0);
+    await waitFor('dir2 MASTER', () => ha.directors[1]!.state() === 'MASTER', 5000);
+    const ms = Date.now() - t0;
+    await stopped;
+    console.log(`      takeover ${ms} ms after SIGTERM`);
+    assert.ok(ms < 1000, `took ${ms} ms`);
+    await waitEntry(1);
+  });
+});

@@ -28,6 +28,7 @@ const DEMO_OPTIONS = {
   connections: { value: 'N', help: 'HTTP connections through the VIP, 1..100000 (default 30)' },
   prefix: { ...PREFIX, help: `${PREFIX.help} (default: a new one)` }, offloads: OFFLOADS,
   process: { help: 'run the director as bin/director in the director namespace instead of embedded' },
+  ha: { help: 'two directors running VRRP for the VIP; the master is killed (SIGKILL) during a long download' },
 } as const;
 
 const DOWN_OPTIONS = { prefix: { ...PREFIX, help: 'remove only this lab (default: every lab, and those of crashed runs)' } } as const;
@@ -49,6 +50,7 @@ function labOptions(v: LabValues): LabRunOptions {
     process: v.process === true,
     json: v.json === true,
     director: v['no-director'] !== true,
+    ha: v.ha === true,
   };
 }
 
@@ -80,9 +82,11 @@ leaves them running: it prints the lab's map and commands to try. Needs root.`,
       summary: 'build a lab, push traffic through the VIP, print the spread and stats, remove it',
       about: `Builds a lab, runs a director in it, sends HTTP connections and UDP datagrams from the client
 through the VIP, prints how they spread over the real servers and the director's counters, and
-removes everything (also on Ctrl-C). Needs root.`,
+removes everything (also on Ctrl-C). With --ha: two directors run VRRP for the VIP, the demo shows
+which is master, kills it during a long download and shows the takeover and the download's fate.
+Needs root.`,
       options: DEMO_OPTIONS,
-      footer: 'exit status: 0 every connection answered, 1 a failure, 2 usage error',
+      footer: 'exit status: 0 every connection answered (--ha: the download completed intact), 1 a failure, 2 usage error',
     }, (v, io) => asRoot('demo', v, io, labDemo)),
     down: defineCommand({
       name: 'lab down',

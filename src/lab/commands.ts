@@ -8,6 +8,7 @@ import type { ForwardMethod } from '../config/model.js';
 import { parseKeepalivedConfig } from '../config/load.js';
 import { Cleanup, makePrefix, removeByPrefix, sweepStale } from './cleanup.js';
 import { startEmbedded, startProcess, waitForVip, type LabDirector } from './director-runner.js';
+import { haDemo } from './ha-demo.js';
 import { labKeepalivedConf } from './keepalived.js';
 import { listNamespaces } from './netns.js';
 import { countsTable, describeLab, howToReach, statsSummary } from './report.js';
@@ -28,6 +29,8 @@ export interface LabRunOptions {
   json: boolean;
   /** up: start a director (default) or leave dir1 empty for one started by hand. */
   director: boolean;
+  /** demo: two directors running VRRP, the master killed during a transfer. */
+  ha: boolean;
 }
 
 const say = (s: string): void => { process.stdout.write(s + '\n'); };
@@ -39,10 +42,10 @@ export async function checkPrefixFree(prefix: string): Promise<void> {
   if (taken.length > 0) throw new Error(`namespaces of prefix ${prefix} exist already (${taken.join(', ')}); run: director lab down --prefix ${prefix}`);
 }
 
-async function build(o: LabRunOptions, cleanup: Cleanup): Promise<LabHandle> {
+async function build(o: LabRunOptions, cleanup: Cleanup, directors = 1): Promise<LabHandle> {
   const prefix = o.prefix ?? makePrefix(LAB_FAMILY);
   await checkPrefixFree(prefix);
-  return buildLab({ prefix, mode: o.mode, servers: o.servers, offloads: o.offloads, cleanup });
+  return buildLab({ prefix, mode: o.mode, servers: o.servers, offloads: o.offloads, directors, cleanup });
 }
 
 export async function labUp(o: LabRunOptions): Promise<void> {
@@ -112,6 +115,7 @@ async function startDirector(lab: LabHandle, o: LabRunOptions, cleanup: Cleanup)
 }
 
 export async function labDemo(o: LabRunOptions): Promise<boolean> {
+  if (o.ha) return haDemo((cleanup) => build(o, cleanup, 2));
   const cleanup = new Cleanup();
   let director: LabDirector | null = null;
   try {

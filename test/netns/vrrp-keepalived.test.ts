@@ -11,9 +11,9 @@ import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { Director } from '../../src/director.js';
 import { arpFromRouter } from '../../src/lab/director-runner.js';
 import { labKeepalivedConf, labVrrpInstance } from '../../src/lab/keepalived.js';
+import { KeepalivedPeer } from '../../src/lab/keepalived-peer.js';
 import { neighbours } from '../../src/lab/netns.js';
 import { runInNamespace } from '../../src/lab/process.js';
-import { KeepalivedPeer } from '../support/keepalived-peer.js';
 import { withLab } from '../support/netns.js';
 import { requireTool } from '../support/tools.js';
 

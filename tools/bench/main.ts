@@ -10,6 +10,7 @@ import { runPpsBench } from './pps.js';
 import { runProfileBench } from './profile.js';
 import { reportFile, useReportFile } from './report.js';
 import { runSchedBench } from './sched.js';
+import { runTakeoverBench } from './takeover.js';
 
 const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
   sched: runSchedBench,
@@ -19,6 +20,7 @@ const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
   memory: runMemoryBench,
   classify: runClassifyBench,
   profile: runProfileBench,
+  takeover: runTakeoverBench,
 };
 
 async function main(): Promise<void> {

@@ -5,6 +5,7 @@ import { defaultGlobalDefs, type DirectorConfig, type ForwardMethod, type Virtua
 import { DataPlane } from '../../src/datapath/data-plane.js';
 import { ServiceTable } from '../../src/datapath/service-table.js';
 import { collectStats, type DirectorStats } from '../../src/director-stats.js';
+import { vrrpAddresses } from '../../src/vrrp/vrrp-runtime.js';
 import { loadAddon } from '../../src/native/binding.js';
 import { parseIpv4 } from '../../src/net/addr.js';
 import type { Route } from '../../src/net/routes.js';
@@ -85,7 +86,7 @@ export async function memoryLabFor(config: DirectorConfig, clock = new FakeClock
   const port = engine.addMemoryPort('mem0', DIRECTOR_MAC, 1500, { ipv4: parseIpv4(DIRECTOR_IP) });
   let plane: DataPlane;
   try {
-    plane = new DataPlane({ engine, port, table, routes, clock, timeouts: config.globalDefs.lvsTimeouts });
+    plane = new DataPlane({ engine, port, table, routes, clock, timeouts: config.globalDefs.lvsTimeouts, vrrpAddresses: vrrpAddresses(config) });
   } catch (err) {
     engine.close();
     throw err;

@@ -37,6 +37,35 @@ describe('preflight (fake reader, no root needed)', () => {
     assert.deepEqual(runPreflight({ config, interface: 'eth0' }, fake(healthy)), []);
   });
 
+  it('passes a config with VRRP (instance, script, sync group) with no findings and no config warning', () => {
+    const withVrrp = parseKeepalivedConfig(`vrrp_script chk { script "true" }
+vrrp_instance VI_1 {
+ interface eth0
+ virtual_router_id 51
+ priority 100
+ virtual_ipaddress { 198.19.0.100/24 }
+ track_script { chk }
+}
+vrrp_instance VI_2 {
+ interface eth0
+ virtual_router_id 52
+ priority 100
+ virtual_ipaddress { 198.19.0.101/24 }
+}
+vrrp_sync_group G {
+ group {
+  VI_1
+  VI_2
+ }
+}
+virtual_server 198.19.0.100 80 { lb_algo rr
+ lb_kind DR
+ protocol TCP
+ real_server 198.19.0.11 80 }`);
+    assert.deepEqual(withVrrp.warnings, []);
+    assert.deepEqual(runPreflight({ config: withVrrp, interface: 'eth0' }, fake(healthy)), []);
+  });
+
   const table: Array<[string, Record<string, string>, InterfaceAddress[], string[]]> = [
     ['missing capabilities', { '/proc/self/status': NO_NET_CAPS }, [],
       ['error: missing CAP_NET_RAW and CAP_NET_ADMIN: run director as root (or give node these capabilities with setcap cap_net_raw,cap_net_admin+ep)']],

@@ -5,6 +5,9 @@
 // resigns with priority 0 on stop.
 
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { VipGate } from '../../src/datapath/vip-gate.js';
 import { parseIpv4 } from '../../src/net/addr.js';
@@ -140,6 +143,41 @@ describe('VrrpRuntime over a fake socket (real timers, 0.1 s adverts)', function
     } finally {
       clearInterval(speaker);
       rt.stop();
+    }
+  });
+
+  it('a failing vrrp_script (weight 0) holds the instance in FAULT; notify and notify_master run with keepalived\'s arguments', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'director-vrrp-unit-'));
+    const flag = path.join(dir, 'healthy');
+    const notified = path.join(dir, 'notify.log');
+    const script = path.join(dir, 'notify.sh');
+    writeFileSync(script, `#!/bin/sh\necho "$@" >> ${notified}\n`, { mode: 0o755 });
+    const conf = `vrrp_script chk {\n script "test -f ${flag}"\n interval 0.2\n}\n` +
+      CONF.replace('    advert_int 0.1', `    advert_int 0.1\n    track_script {\n        chk\n    }\n    notify ${script}\n    notify_master "${script} became-master"`);
+    const socket = new FakeSocket();
+    const gate = new VipGate([parseIpv4(VIP)]);
+    const rt = new VrrpRuntime({
+      config: parseKeepalivedConfig(conf, 'k.conf'), interface: 'lan0', localIp: parseIpv4(DIRECTOR_IP), socket, gate,
+      sendGratuitousArp: () => {}, clock: { now: () => performance.now() }, log: () => {},
+    });
+    const state = (): string => rt.stats().instances[0]!.state;
+    const lines = (): string[] => (existsSync(notified) ? readFileSync(notified, 'utf8').trim().split('\n') : []);
+    try {
+      rt.start();
+      await until('FAULT', () => state() === 'FAULT');
+      writeFileSync(flag, '');
+      await until('MASTER', () => state() === 'MASTER');
+      await until('three notify lines and notify_master', () => lines().length >= 4);
+      // Each script is its own process: under load their lines may land in any order.
+      assert.deepEqual(lines().filter((l) => l.startsWith('INSTANCE')).sort(), ['INSTANCE VI_1 BACKUP 100', 'INSTANCE VI_1 FAULT 100', 'INSTANCE VI_1 MASTER 100']);
+      assert.ok(lines().includes('became-master'), lines().join('\n'));
+      rmSync(flag);
+      await until('FAULT again', () => state() === 'FAULT');
+      assert.equal(socket.priorities().at(-1), 0, 'MASTER to FAULT resigns with priority 0');
+      assert.equal(gate.answers(parseIpv4(VIP), { owns: () => false } as unknown as Parameters<VipGate['answers']>[1]), false);
+    } finally {
+      rt.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,13 +1,15 @@
 // Two directors on one LAN (needs root: creates network namespaces): they elect one master, the
-// backup takes over when the master is SIGKILLed (within master-down: 3 adverts + skew) or stops
-// cleanly (within one skew time, after its priority-0 advert), the returning higher priority
-// preempts back, and the router's neighbour entry for the VIP follows the master each time.
+// backup takes over when the master is SIGKILLed (after master-down: 3 adverts + skew) or stops
+// cleanly (after one skew time, thanks to its priority-0 advert), the returning higher priority
+// preempts back, and the router's neighbour entry for the VIP follows the master each time. The
+// takeover times themselves are measured by `npm run bench -- takeover`, not asserted here.
 
 import assert from 'node:assert/strict';
 import { HaPair, waitFor } from '../../src/lab/ha.js';
 import { neighbours } from '../../src/lab/netns.js';
-import { runInNamespace } from '../../src/lab/process.js';
 import { withLab } from '../support/netns.js';
+import { ping } from '../support/ping.js';
+import { requireTools } from '../support/prerequisites.js';
 
 describe('VRRP between two directors (needs root: creates network namespaces)', function () {
   this.timeout(120_000);
@@ -19,7 +21,7 @@ describe('VRRP between two directors (needs root: creates network namespaces)', 
     return (await neighbours(fx.lab.router.ns, fx.lab.router.ifname)).find((n) => n.address === fx.lab.vip)?.mac ?? null;
   }
   async function waitEntry(index: number): Promise<void> {
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 15_000;
     while ((await routerEntry()) !== mac(index)) {
       if (Date.now() > deadline) throw new Error(`the router's entry for the VIP is ${await routerEntry()}, not dir${index + 1}'s ${mac(index)}`);
       await new Promise((r) => setTimeout(r, 20));
@@ -29,6 +31,7 @@ describe('VRRP between two directors (needs root: creates network namespaces)', 
   const pastLocktime = (): Promise<void> => new Promise((r) => setTimeout(r, 1100));
 
   before(function () {
+    requireTools(this, 'python3');
     ha = new HaPair(fx.lab, fx.cleanup, { udp: false });
   });
 
@@ -36,20 +39,17 @@ describe('VRRP between two directors (needs root: creates network namespaces)', 
     const [d1, d2] = [ha.start(0), ha.start(1)];
     await waitFor('dir1 MASTER', () => d1.state() === 'MASTER', 15_000);
     await waitFor('dir2 BACKUP', () => d2.state() === 'BACKUP', 15_000);
-    const ping = await runInNamespace(fx.lab.router.ns, ['ping', '-c', '1', '-W', '2', fx.lab.vip], 10_000);
-    assert.equal(ping.status.code, 0, ping.stdout + ping.stderr);
+    assert.ok(await ping(fx.lab.router.ns, fx.lab.vip), 'the VIP answers an echo');
     assert.equal(await routerEntry(), mac(0));
     assert.equal(d2.entered('MASTER'), 0, 'dir2 never became master');
   });
 
-  it('SIGKILL of dir1: dir2 takes over within master-down (< 4 s) and the router follows its gratuitous ARP', async () => {
+  it('SIGKILL of dir1: dir2 takes over after master-down and the router follows its gratuitous ARP', async () => {
     await pastLocktime();
     const t0 = Date.now();
     await ha.crash(0);
-    await waitFor('dir2 MASTER', () => ha.directors[1]!.state() === 'MASTER', 6000);
-    const ms = Date.now() - t0;
-    console.log(`      takeover ${ms} ms after SIGKILL`);
-    assert.ok(ms < 4000, `took ${ms} ms`);
+    await waitFor('dir2 MASTER', () => ha.directors[1]!.state() === 'MASTER', 30_000);
+    console.log(`      takeover ${Date.now() - t0} ms after SIGKILL`);
     await waitEntry(1);
   });
 
@@ -61,15 +61,17 @@ describe('VRRP between two directors (needs root: creates network namespaces)', 
     await waitEntry(0);
   });
 
-  it('clean stop of dir1 (priority 0 advert): dir2 takes over within a skew time (< 1 s)', async () => {
+  it('clean stop of dir1: dir2 takes over on its priority-0 advert, before any master-down could run out', async () => {
     await pastLocktime();
     const t0 = Date.now();
     const stopped = ha.stop(0);
-    await waitFor('dir2 MASTER', () => ha.directors[1]!.state() === 'MASTER', 5000);
+    await waitFor('dir2 MASTER', () => ha.directors[1]!.state() === 'MASTER', 30_000);
     const ms = Date.now() - t0;
     await stopped;
     console.log(`      takeover ${ms} ms after SIGTERM`);
-    assert.ok(ms < 1000, `took ${ms} ms`);
+    // Without the priority-0 advert dir2 would wait master-down (3.61 s) less at most one
+    // interval since the last advert: 2.61 s at the least. The skew time alone is 0.61 s.
+    assert.ok(ms < 2600, `took ${ms} ms: as long as a master-down, so the priority-0 advert was not heard`);
     await waitEntry(1);
   });
 });

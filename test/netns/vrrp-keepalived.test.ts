@@ -9,13 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { Director } from '../../src/director.js';
-import { arpFromRouter } from '../../src/lab/director-runner.js';
 import { labKeepalivedConf, labVrrpInstance } from '../../src/lab/keepalived.js';
 import { KeepalivedPeer } from '../../src/lab/keepalived-peer.js';
 import { neighbours } from '../../src/lab/netns.js';
-import { runInNamespace } from '../../src/lab/process.js';
 import { withLab } from '../support/netns.js';
-import { requireTool } from '../support/tools.js';
+import { arpFromRouter } from '../support/director.js';
+import { ping } from '../support/ping.js';
+import { requireTools } from '../support/prerequisites.js';
 
 describe('VRRP with keepalived as the peer (needs root: creates network namespaces)', function () {
   this.timeout(120_000);
@@ -45,7 +45,7 @@ describe('VRRP with keepalived as the peer (needs root: creates network namespac
     return (await neighbours(lab().router.ns, lab().router.ifname)).find((n) => n.address === lab().vip)?.mac ?? null;
   }
 
-  async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!(await check())) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; director log: ${log.join(' | ')}; keepalived: ${peer.log.slice(-800)}`);
@@ -54,8 +54,7 @@ describe('VRRP with keepalived as the peer (needs root: creates network namespac
   }
 
   before(async function () {
-    requireTool(this, 'keepalived', 'keepalived');
-    requireTool(this, 'arping', 'iputils-arping');
+    requireTools(this, 'keepalived', 'python3');
     const dir = mkdtempSync(path.join(os.tmpdir(), `director-vrrp-${lab().prefix}-`));
     fx.cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
     peer = new KeepalivedPeer(lab().directors[1]!.ns, dir, fx.cleanup);
@@ -77,14 +76,13 @@ describe('VRRP with keepalived as the peer (needs root: creates network namespac
 
   it('keepalived stops cleanly (priority 0): the director takes over and the router learns its MAC from its gratuitous ARP', async () => {
     // The router resolves the VIP once, the usual way; from then on only gratuitous ARP moves it.
-    const ping = await runInNamespace(lab().router.ns, ['ping', '-c', '1', '-W', '2', lab().vip], 10_000);
-    assert.equal(ping.status.code, 0, ping.stdout + ping.stderr);
+    assert.ok(await ping(lab().router.ns, lab().vip), 'the VIP answers an echo');
     assert.equal(await routerEntry(), peerMac());
     await new Promise((r) => setTimeout(r, 1100)); // Linux ignores an ARP update within locktime (1 s) of the last one
     const t0 = Date.now();
     await peer.stop();
-    await waitFor('director MASTER', () => ourState() === 'MASTER', 5000);
-    await waitFor('router entry on the director', async () => (await routerEntry()) === ourMac(), 5000);
+    await waitFor('director MASTER', () => ourState() === 'MASTER');
+    await waitFor('router entry on the director', async () => (await routerEntry()) === ourMac());
     console.log(`      director master ${Date.now() - t0} ms after keepalived's SIGTERM`);
     assert.equal(await arpFromRouter(lab(), lab().vip), ourMac());
   });
@@ -93,8 +91,8 @@ describe('VRRP with keepalived as the peer (needs root: creates network namespac
     await new Promise((r) => setTimeout(r, 1100));
     await peer.start(peerConf(150));
     await waitFor('keepalived MASTER', () => peer.state === 'MASTER');
-    await waitFor('director BACKUP', () => ourState() === 'BACKUP', 5000);
-    await waitFor('router entry on keepalived', async () => (await routerEntry()) === peerMac(), 5000);
+    await waitFor('director BACKUP', () => ourState() === 'BACKUP');
+    await waitFor('router entry on keepalived', async () => (await routerEntry()) === peerMac());
     assert.equal(await arpFromRouter(lab(), lab().vip), peerMac());
   });
 
@@ -103,13 +101,13 @@ describe('VRRP with keepalived as the peer (needs root: creates network namespac
     await peer.start(peerConf(50));
     await waitFor('keepalived BACKUP', () => peer.state === 'BACKUP');
     await waitFor('director MASTER', () => ourState() === 'MASTER');
-    await waitFor('router entry on the director', async () => (await routerEntry()) === ourMac(), 5000);
+    await waitFor('router entry on the director', async () => (await routerEntry()) === ourMac());
     assert.equal(await arpFromRouter(lab(), lab().vip), ourMac());
     await new Promise((r) => setTimeout(r, 1100));
     const t0 = Date.now();
     await director!.stop();
-    await waitFor('keepalived MASTER', () => peer.state === 'MASTER', 5000);
+    await waitFor('keepalived MASTER', () => peer.state === 'MASTER');
     console.log(`      keepalived master ${Date.now() - t0} ms after the director's clean stop`);
-    await waitFor('router entry on keepalived', async () => (await routerEntry()) === peerMac(), 5000);
+    await waitFor('router entry on keepalived', async () => (await routerEntry()) === peerMac());
   });
 });

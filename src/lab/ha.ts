@@ -15,6 +15,11 @@ export interface HaOptions extends LabConfigOptions {
   priorities?: [number, number];
   /** Advert interval, seconds (default 1; below 1 uses VRRPv3). */
   advertInt?: number;
+  /**
+   * keepalived's vrrp_higher_prio_send_advert: a master yielding to a better one sends one more
+   * advert, so the winner hears a lower master and re-announces the VIP (after a partition).
+   */
+  higherPrioSendAdvert?: boolean;
 }
 
 export interface HaDirector {
@@ -40,7 +45,8 @@ export class HaPair {
     const host = this.lab.directors[index];
     if (host === undefined) throw new Error(`lab ${this.lab.prefix} has no director ${index + 1}`);
     const priority = (this.o.priorities ?? [150, 100])[index] ?? 100;
-    const text = labKeepalivedConf(this.lab, this.o) +
+    const globals = this.o.higherPrioSendAdvert === true ? 'global_defs {\n    vrrp_higher_prio_send_advert\n}\n' : '';
+    const text = globals + labKeepalivedConf(this.lab, this.o) +
       labVrrpInstance(this.lab, { ifname: host.ifname, priority, ...(this.o.advertInt !== undefined ? { advertInt: this.o.advertInt } : {}) });
     const file = path.join(this.dir, `dir${index + 1}.conf`);
     writeFileSync(file, text);

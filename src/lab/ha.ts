@@ -53,8 +53,9 @@ export class HaPair {
     const director = startProcess(this.lab, file, this.cleanup, { index });
     const d: HaDirector = {
       index, director,
-      state: () => lastState(director.process?.stdout ?? ''),
-      entered: (state) => (director.process?.stdout ?? '').split(`-> ${state} (`).length - 1,
+      // Log lines go to stderr (stats lines to stdout).
+      state: () => lastState(director.process?.stderr ?? ''),
+      entered: (state) => (director.process?.stderr ?? '').split(`-> ${state} (`).length - 1,
     };
     this.directors[index] = d;
     this.cleanup.first(() => director.stop());

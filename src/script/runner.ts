@@ -108,7 +108,8 @@ function environment(extra: Readonly<Record<string, string>> | undefined): NodeJ
   return env;
 }
 
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+/** Signals a script's whole process group; one already gone is fine. */
+export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (pid === undefined) return;
   try {
     process.kill(-pid, signal);

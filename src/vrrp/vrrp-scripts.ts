@@ -3,8 +3,8 @@
 // SIGKILL, as keepalived does) once it outlives its timeout. A script never blocks the runtime.
 
 import { spawn } from 'node:child_process';
-import { killGroup } from '../health/misc-check.js';
 import type { GlobalDefsConfig, ScriptCommand } from '../config/model.js';
+import { killGroup } from '../script/runner.js';
 
 const KILL_GRACE_MS = 2000;
 

@@ -187,6 +187,15 @@ export class ConnTable {
     this.remove(e);
   }
 
+  /** The entries in use, in index order (a dump: walks the free list once, O(capacity)). */
+  liveEntries(): number[] {
+    const free = new Uint8Array(this.capacity);
+    for (let e = this.freeHead; e !== EMPTY; e = this.wheel.next[e]!) free[e] = 1;
+    const out: number[] = [];
+    for (let e = 0; e < this.capacity; e++) if (free[e] === 0) out.push(e);
+    return out;
+  }
+
   /** Expires every entry whose deadline passed; onExpire runs before each entry is freed. */
   expire(nowSeconds: number, onExpire: (entry: number) => void): number {
     return this.wheel.advance(nowSeconds, (e) => {

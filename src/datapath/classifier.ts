@@ -43,6 +43,20 @@ export interface ClassifierDeps {
   mtu: number;
   /** Clock value (ms) that connection-table second 0 stands for. */
   epochMs: number;
+  /**
+   * IPVS sloppy_tcp: a TCP segment without a connection (other than a RST) is scheduled as if it
+   * opened one, so flows a restart or a failover left without state go on (sh or mh pick the
+   * same real server again; others may not).
+   */
+  sloppyTcp?: boolean;
+}
+
+/** Told about connections as packets meet them (connection sync's master side). */
+export interface ConnObserver {
+  /** Entry e was just created by a packet. */
+  created(e: number): void;
+  /** One more client-side packet of entry e, its state already stepped. */
+  inbound(e: number): void;
 }
 
 export class Classifier {
@@ -53,12 +67,19 @@ export class Classifier {
   private readonly forwarders: Forwarders;
   private readonly packet: SchedPacket = { proto: 0, srcAddr: 0, srcPort: 0, dstAddr: 0, dstPort: 0 };
   private nowSec = 0;
+  /** Connection sync's master side while this node sends; null otherwise. */
+  observer: ConnObserver | null = null;
+  /** The TCP flags a segment needs to be scheduled without a connection (SYN, or any but RST when sloppy). */
+  private readonly opensMask: number;
+  private readonly opensWant: number;
 
   constructor(private readonly d: ClassifierDeps, private services: ServiceTable) {
     this.w = new VerdictWriter(d.verdict);
     this.frags = new FragCache(d.conns.hashKey);
     this.forwarders = new Forwarders({ ...d, writer: this.w, replies: this.replies });
     this.factory = new ConnFactory(d, services);
+    this.opensMask = d.sloppyTcp === true ? TCP_RST : TCP_SYN | TCP_RST;
+    this.opensWant = d.sloppyTcp === true ? 0 : TCP_SYN;
   }
 
   /** Swaps in a new service table between batches (connections keep their real servers by id). */
@@ -142,8 +163,9 @@ export class Classifier {
         this.drop(vb, this.services.owns(dst) ? DropReason.NO_SERVICE : DropReason.NOT_OURS);
         return;
       }
-      // IPVS schedules TCP only on a SYN without RST; anything else has no connection to join.
-      if (proto === PROTO_TCP && (meta[mb + Meta.TCP_FLAGS]! & (TCP_SYN | TCP_RST)) !== TCP_SYN) {
+      // IPVS schedules TCP only on a SYN without RST (with sloppy_tcp: anything but a RST);
+      // anything else has no connection to join.
+      if (proto === PROTO_TCP && (meta[mb + Meta.TCP_FLAGS]! & this.opensMask) !== this.opensWant) {
         this.drop(vb, DropReason.NO_CONN);
         return;
       }
@@ -153,6 +175,7 @@ export class Classifier {
         return;
       }
       hit = (e << 1) | KeyKind.IN;
+      if (this.observer !== null) this.observer.created(e);
     }
     this.forward(hit, mb, vb, true);
     if (frag & FragBits.MF) this.frags.remember(proto, src, dst, meta[mb + Meta.IP_ID]!, hit, this.nowSec);
@@ -189,7 +212,10 @@ export class Classifier {
     const { destCounters, serviceCounters } = this.services.registry;
     let handlers: PacketHandler[];
     if ((hit & 1) === KeyKind.IN) {
-      if (stepState) this.step(e, dest, mb, c.flags[e]! & ConnFlag.HAS_OUT ? FlowDirection.INPUT : FlowDirection.INPUT_ONLY);
+      if (stepState) {
+        this.step(e, dest, mb, c.flags[e]! & ConnFlag.HAS_OUT ? FlowDirection.INPUT : FlowDirection.INPUT_ONLY);
+        if (this.observer !== null) this.observer.inbound(e);
+      }
       destCounters.addIn(id, len);
       serviceCounters.addIn(sid, len);
       handlers = this.forwarders.inbound;

@@ -1,7 +1,8 @@
 // Creates connections as IPVS does: persistence templates first (a client network sticks to its
 // real server), then the scheduler; binds the real server (counts, threshold flags), picks the
 // next hop toward the client for methods whose replies come back through us, and a FULLNAT
-// local address and port. Also the reverse, when a connection expires.
+// local address and port. Also the reverse, when a connection expires; and connections learnt
+// from a sync peer or a state file, which arrive with their real server, state and expiry.
 
 import type { ArpResolver } from '../arp/resolver.js';
 import { ConnFlag, type ConnTable } from '../conntable/conn-table.js';
@@ -26,13 +27,21 @@ export interface ConnFactoryDeps {
   clock: Clock;
 }
 
+/** What a connection starts with besides its packet and real server. */
+export interface LearntConn extends LocalEndpoint {
+  state: number;
+  /** Absolute expiry, connection-table seconds. */
+  expires: number;
+}
+
 export class ConnFactory {
   /** Why the last create() returned -1. */
   failure: DropReasonValue = DropReason.NO_DEST;
   private readonly templates: TemplateTable = createTemplateTable();
   /** The persistence template each connection was created under (sparse). */
-  private readonly templateOf: (Template | undefined)[] = [];
-  private readonly local: LocalEndpoint = { laddr: 0, lport: 0 };
+  private readonly controlledBy: (Template | undefined)[] = [];
+  /** Reused for every scheduled connection: the data path allocates nothing per packet. */
+  private readonly scratch: LearntConn = { laddr: 0, lport: 0, state: 0, expires: 0 };
 
   /** services: the running table; the classifier swaps in a new one between batches. */
   constructor(private readonly d: ConnFactoryDeps, public services: ServiceTable) {}
@@ -57,7 +66,7 @@ export class ConnFactory {
     if (e < 0) return e;
     if (tpl) {
       attachConn(tpl);
-      this.templateOf[e] = tpl;
+      this.controlledBy[e] = tpl;
     }
     return e;
   }
@@ -71,10 +80,10 @@ export class ConnFactory {
       else dest.inactConns--;
       dest.flags = flagsAfterUnbind(dest, thresholdsOf(dest));
     }
-    const tpl = this.templateOf[e];
+    const tpl = this.controlledBy[e];
     if (tpl) {
       detachConn(tpl);
-      this.templateOf[e] = undefined;
+      this.controlledBy[e] = undefined;
     }
     // By address, not by the service's group: a reload may have moved the address to another group.
     if (c.flags[e]! & ConnFlag.OUT_TO_LIP) this.services.releaseLocalPort(c.laddr[e]!, c.lport[e]!);
@@ -85,39 +94,95 @@ export class ConnFactory {
     expireTemplates(this.templates, this.d.clock.now());
   }
 
+  /** The persistence template connection e was created under, if any. */
+  templateOf(e: number): Template | undefined {
+    return this.controlledBy[e];
+  }
+
+  /** Every persistence template alive (a state file's dump). */
+  *liveTemplates(): IterableIterator<Template> {
+    for (const inner of this.templates.byService.values()) yield* inner.values();
+  }
+
+  /**
+   * Inserts a connection learnt from a peer or a state file, with its real server, state, expiry
+   * and (FULLNAT) the local pair, which must be reserved already; under the template of its
+   * client network when one exists. Returns the entry, or -1 with the reason in `failure`.
+   */
+  adopt(svc: RuntimeService, dest: RuntimeDest, p: SchedPacket, learnt: LearntConn): number {
+    const e = this.place(svc, dest, p, learnt);
+    if (e < 0) return e;
+    const key = templateKey(p.proto, p.srcAddr, svc.persistNetmask, p.dstAddr, p.dstPort);
+    const tpl = svc.config.persistenceTimeout > 0 ? this.templates.byService.get(key.service)?.get(key.client) : undefined;
+    if (tpl) {
+      attachConn(tpl);
+      this.controlledBy[e] = tpl;
+    }
+    return e;
+  }
+
+  /** A template learnt from a peer or a state file: created, or its real server and timer renewed. */
+  adoptTemplate(svc: RuntimeService, dest: RuntimeDest, clientNet: number, proto: number, leftMs: number): void {
+    const key = templateKey(proto, clientNet, svc.persistNetmask, svc.vip, svc.vport);
+    const now = this.d.clock.now();
+    const tpl = this.templates.byService.get(key.service)?.get(key.client);
+    if (tpl && tpl.dest.id === dest.id) {
+      tpl.expires = Math.max(tpl.expires, now + leftMs);
+      return;
+    }
+    const made = createTemplate(this.templates, key, dest, now, svc.config.persistenceTimeout * 1000);
+    made.expires = now + leftMs;
+  }
+
+  /** A learnt state for an existing connection: counts move between active and inactive, the timer restarts. */
+  learnState(e: number, state: number, expires: number): void {
+    const c = this.d.conns;
+    const states = this.d.states;
+    const proto = c.proto[e]!;
+    const before = c.state[e]!;
+    const dest = this.services.destById[c.dest[e]!];
+    if (dest && states.active(proto, before) !== states.active(proto, state)) {
+      dest.activeConns += states.active(proto, state) ? 1 : -1;
+      dest.inactConns += states.active(proto, state) ? -1 : 1;
+    }
+    c.state[e] = state;
+    c.wheel.touch(e, expires);
+  }
+
   private schedule(svc: RuntimeService, p: SchedPacket): RuntimeDest | null {
     return svc.scheduler.schedule(svc.schedState, svc.sched, p, this.d.clock) as RuntimeDest | null;
   }
 
+  /** A scheduled connection: a FULLNAT pair is allocated here, it starts in the initial state. */
   private insert(svc: RuntimeService, dest: RuntimeDest, p: SchedPacket, nowSec: number): number {
+    const n = this.scratch;
+    n.laddr = 0;
+    n.lport = 0;
+    if (dest.method === Method.FNAT && (!svc.localPorts || !svc.localPorts.allocate(n))) return this.fail(DropReason.NO_LOCAL_PORT);
+    n.state = this.d.states.initial(p.proto);
+    n.expires = nowSec + this.d.states.timeout(p.proto, n.state);
+    return this.place(svc, dest, p, n);
+  }
+
+  /** Inserts and binds a connection; a FULLNAT pair it holds is given back when it fails. */
+  private place(svc: RuntimeService, dest: RuntimeDest, p: SchedPacket, n: LearntConn): number {
     const routed = dest.method === Method.NAT || dest.method === Method.FNAT;
     let nhop = 0;
     if (routed) {
       const hop = this.d.routes.nextHop(p.srcAddr);
       const neighbour = hop < 0 ? undefined : this.d.arp.want(hop);
-      if (!neighbour) return this.fail(DropReason.NO_ROUTE);
+      if (!neighbour) return this.failHolding(svc, n, DropReason.NO_ROUTE);
       nhop = neighbour.id;
     }
-    let flags = routed ? ConnFlag.HAS_OUT : 0;
-    const local = this.local;
-    local.laddr = 0;
-    local.lport = 0;
-    if (dest.method === Method.FNAT) {
-      if (!svc.localPorts || !svc.localPorts.allocate(local)) return this.fail(DropReason.NO_LOCAL_PORT);
-      flags |= ConnFlag.OUT_TO_LIP;
-    }
+    const flags = (routed ? ConnFlag.HAS_OUT : 0) | (dest.method === Method.FNAT ? ConnFlag.OUT_TO_LIP : 0);
     const proto = p.proto;
-    const state = this.d.states.initial(proto);
     const e = this.d.conns.insert({
       proto, caddr: p.srcAddr, cport: p.srcPort, vaddr: p.dstAddr, vport: p.dstPort, daddr: dest.addr,
-      dport: dest.port, laddr: local.laddr, lport: local.lport, method: dest.method, flags, service: svc.id,
-      dest: dest.id, nhop, state, expires: nowSec + this.d.states.timeout(proto, state),
+      dport: dest.port, laddr: n.laddr, lport: n.lport, method: dest.method, flags, service: svc.id,
+      dest: dest.id, nhop, state: n.state, expires: n.expires,
     });
-    if (e < 0) {
-      if (local.laddr) svc.localPorts!.release(local.laddr, local.lport);
-      return this.fail(DropReason.TABLE_FULL);
-    }
-    if (this.d.states.active(proto, state)) dest.activeConns++;
+    if (e < 0) return this.failHolding(svc, n, DropReason.TABLE_FULL);
+    if (this.d.states.active(proto, n.state)) dest.activeConns++;
     else dest.inactConns++;
     dest.flags = flagsAfterBind(dest, thresholdsOf(dest));
     const { destCounters, serviceCounters } = this.services.registry;
@@ -126,6 +191,10 @@ export class ConnFactory {
     return e;
   }
 
+  private failHolding(svc: RuntimeService, n: LearntConn, reason: DropReasonValue): number {
+    if (n.laddr) svc.localPorts?.release(n.laddr, n.lport);
+    return this.fail(reason);
+  }
 
   private fail(reason: DropReasonValue): number {
     this.failure = reason;

@@ -11,7 +11,8 @@ import type { NativeEngine, PortCounters, PortInfo, XdpStatus } from '../native/
 import { formatIpv4, formatMac } from '../net/addr.js';
 import { RouteTable, type Route } from '../net/routes.js';
 import type { Clock } from '../sched/types.js';
-import { Classifier } from './classifier.js';
+import { Classifier, type ConnObserver } from './classifier.js';
+import type { ConnFactory } from './conn-factory.js';
 import type { ConnStateModel } from './conn-state-model.js';
 import { DropCounters, DropReason } from './drop-reasons.js';
 import { HoldQueue } from './hold-queue.js';
@@ -41,6 +42,8 @@ export interface DataPlaneOptions {
   timeouts?: ConnTimeoutValues | null;
   /** Addresses VRRP decides: answered only while their instance is MASTER (see gate). */
   vrrpAddresses?: Iterable<number>;
+  /** IPVS sloppy_tcp (see ClassifierDeps). */
+  sloppyTcp?: boolean;
 }
 
 export class DataPlane {
@@ -53,6 +56,7 @@ export class DataPlane {
   readonly portInfo: PortInfo;
   /** Which owned addresses are answered now: VRRP opens and closes it. */
   readonly gate: VipGate;
+  readonly states: ConnStateModel;
   /** Clock time the plane started at (stats' uptime, connection-table second 0). */
   readonly startedAt: number;
   private readonly engine: NativeEngine;
@@ -75,6 +79,7 @@ export class DataPlane {
     this.clock = o.clock;
     this.services = o.table;
     this.portInfo = o.engine.portInfo(o.port);
+    this.states = o.states ?? ipvsStateModel(this.timeouts);
     this.startedAt = o.clock.now();
     this.gate = new VipGate(o.vrrpAddresses);
     const localIp = o.localIp ?? this.portInfo.ipv4 >>> 0;
@@ -91,8 +96,8 @@ export class DataPlane {
     this.routes = routes;
     this.classifier = new Classifier({
       meta: o.engine.meta, verdict: o.engine.verdict, conns: this.conns,
-      states: o.states ?? ipvsStateModel(this.timeouts), arp: this.arp, hold: this.hold, drops: this.drops, routes, clock: o.clock, gate: this.gate,
-      lanPort: o.port, localIp, mtu: this.portInfo.mtu, epochMs: this.startedAt,
+      states: this.states, arp: this.arp, hold: this.hold, drops: this.drops, routes, clock: o.clock, gate: this.gate,
+      lanPort: o.port, localIp, mtu: this.portInfo.mtu, epochMs: this.startedAt, sloppyTcp: o.sloppyTcp === true,
     }, o.table);
     o.engine.onBatch((port, count) => this.classifier.handle(port, count));
     this.resolveDests(o.table, routes);
@@ -104,6 +109,21 @@ export class DataPlane {
   /** The service table in force. */
   get table(): ServiceTable {
     return this.services;
+  }
+
+  /** Creates connections, binds them to real servers and learns them from peers. */
+  get factory(): ConnFactory {
+    return this.classifier.factory;
+  }
+
+  /** Connection-table time now, in whole seconds. */
+  seconds(): number {
+    return this.classifier.seconds();
+  }
+
+  /** Installs (or with null removes) what is told about connections as packets meet them. */
+  observe(observer: ConnObserver | null): void {
+    this.classifier.observer = observer;
   }
 
   /** ICMP the director answered with itself. */

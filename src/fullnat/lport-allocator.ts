@@ -43,6 +43,17 @@ export class LocalAddressPorts {
     return port;
   }
 
+  /** Marks a given port in use; false when it is taken or not a local port. */
+  reserve(port: number): boolean {
+    if (port < PORT_MIN || port > PORT_MAX) return false;
+    const word = port >>> 5;
+    const bit = 1 << (port & 31);
+    if (this.used[word]! & bit) return false;
+    this.used[word] = this.used[word]! | bit;
+    this.count++;
+    return true;
+  }
+
   /** Returns a port; releasing one not in use is ignored. */
   release(port: number): void {
     if (port < PORT_MIN || port > PORT_MAX) return;
@@ -96,6 +107,11 @@ export class LocalPortAllocator {
       return true;
     }
     return false;
+  }
+
+  /** Marks a given pair in use (one a sync peer or a state file holds); false when taken or not ours. */
+  reserve(laddr: number, lport: number): boolean {
+    return this.ports[this.addresses.indexOf(laddr)]?.reserve(lport) ?? false;
   }
 
   /** Returns a pair to the pool; releasing a pair not in use is ignored. */

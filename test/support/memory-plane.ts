@@ -75,18 +75,20 @@ export function labConfig(vs: VirtualServerConfig | VirtualServerConfig[]): Dire
 }
 
 /** Starts a data plane for vs on a memory port; its real servers resolve once settle() runs. */
-export function memoryLab(vs: VirtualServerConfig | VirtualServerConfig[], clock = new FakeClock()): Promise<MemoryLab> {
-  return memoryLabFor(labConfig(vs), clock);
+export function memoryLab(vs: VirtualServerConfig | VirtualServerConfig[], clock = new FakeClock(),
+                          o: { sloppyTcp?: boolean } = {}): Promise<MemoryLab> {
+  return memoryLabFor(labConfig(vs), clock, ROUTES, o);
 }
 
 /** memoryLab for a whole config (a keepalived.conf, say), over routes (default ROUTES). */
-export async function memoryLabFor(config: DirectorConfig, clock = new FakeClock(), routes: readonly Route[] = ROUTES): Promise<MemoryLab> {
+export async function memoryLabFor(config: DirectorConfig, clock = new FakeClock(), routes: readonly Route[] = ROUTES,
+                                   o: { sloppyTcp?: boolean } = {}): Promise<MemoryLab> {
   const table = ServiceTable.build(config, clock);
   const engine = new (loadAddon().Engine)();
   const port = engine.addMemoryPort('mem0', DIRECTOR_MAC, 1500, { ipv4: parseIpv4(DIRECTOR_IP) });
   let plane: DataPlane;
   try {
-    plane = new DataPlane({ engine, port, table, routes, clock, timeouts: config.globalDefs.lvsTimeouts, vrrpAddresses: vrrpAddresses(config) });
+    plane = new DataPlane({ engine, port, table, routes, clock, timeouts: config.globalDefs.lvsTimeouts, vrrpAddresses: vrrpAddresses(config), ...o });
   } catch (err) {
     engine.close();
     throw err;

@@ -1,0 +1,50 @@
+// Translates between the connection table (entries, persistence templates) and IPVS sync
+// entries, both ways: what a master sends and a state file holds, and what a backup or a
+// restarted director learns from them. Real servers travel by identity (service VIP:port and
+// real server address:port), never by position or id, so peers with the same config agree.
+
+import type { ConnTable } from '../conntable/conn-table.js';
+import type { Template } from '../ipvs/persistence.js';
+import { Method } from '../native/layout.generated.js';
+import { ConnFlag, type SyncConn } from './ipvs-sync-codec.js';
+
+/** The IP_VS_CONN_F_* forwarding bits of a method; FULLNAT travels as MASQ plus its option. */
+function fwdFlags(method: number): number {
+  if (method === Method.DR) return ConnFlag.DROUTE | ConnFlag.NOOUTPUT;
+  if (method === Method.TUN) return ConnFlag.TUNNEL | ConnFlag.NOOUTPUT;
+  return ConnFlag.MASQ;
+}
+
+/** Connection entry e as a sync entry, with the given timeout (seconds). */
+export function connToSync(c: ConnTable, e: number, timeoutSeconds: number): SyncConn {
+  const method = c.method[e]!;
+  const out: SyncConn = {
+    protocol: c.proto[e]!, flags: fwdFlags(method), state: c.state[e]!, cport: c.cport[e]!,
+    vport: c.vport[e]!, dport: c.dport[e]!, fwmark: 0, timeoutSeconds, caddr: c.caddr[e]!, vaddr: c.vaddr[e]!,
+    daddr: c.daddr[e]!,
+  };
+  if (method === Method.FNAT) out.fullnat = { laddr: c.laddr[e]!, lport: c.lport[e]! };
+  return out;
+}
+
+/**
+ * A persistence template as IPVS syncs it: flag TEMPLATE, the client network as caddr, client
+ * port 0, the service's VIP:port and the real server it sticks to.
+ */
+export function templateToSync(t: Template, timeoutSeconds: number): SyncConn {
+  const clientNet = Math.floor(t.key.client / 256);
+  return {
+    protocol: t.key.client & 0xff, flags: ConnFlag.TEMPLATE, state: 0, cport: 0,
+    vport: t.key.service % 65536, dport: t.dest.port, fwmark: 0, timeoutSeconds,
+    caddr: clientNet, vaddr: Math.floor(t.key.service / 65536), daddr: t.dest.addr,
+  };
+}
+
+export function isTemplate(s: SyncConn): boolean {
+  return (s.flags & ConnFlag.TEMPLATE) !== 0;
+}
+
+/** Why a learnt entry was not applied (counted per reason by whoever applies them). */
+export type AdoptSkip =
+  | 'no-service' | 'no-dest' | 'not-persistent' | 'fullnat-missing' | 'local-port-taken' | 'conflict' | 'no-route'
+  | 'table-full' | 'expired';

@@ -8,6 +8,7 @@ import { METHOD_BY_NAME, type RuntimeDest, type RuntimeService } from './datapat
 import type { RealServerHealth } from './health/stats.js';
 import { formatIpv4, formatMac } from './net/addr.js';
 import type { PortCounters, PortKind, XdpStatus } from './native/types.js';
+import type { ConnSyncStats } from './sync/conn-sync.js';
 import type { VrrpStats } from './vrrp/vrrp-runtime.js';
 
 /** Configuration names by Method value. */
@@ -56,6 +57,8 @@ export interface DirectorStats {
   icmpSent: { timeExceeded: number; fragNeeded: number; echoReplies: number };
   /** VRRP instances' states and advert counters, when the config has vrrp_instances. */
   vrrp?: VrrpStats;
+  /** Connection sync, when lvs_sync_daemon is configured. */
+  sync?: ConnSyncStats;
 }
 
 /** A real server's health, when the director runs health checks. */

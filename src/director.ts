@@ -5,6 +5,7 @@
 // executor; VRRP (when the config has vrrp_instances) the plane's VIP gate and a raw socket on
 // the same interface. It resolves with a running director; the CLI's `run` is a thin shell around it.
 // reload() (a Reloader over those parts) is the one way a running director's config changes.
+// High availability (connection sync, the restart state file) sits beside them (director-ha).
 
 import type { Registry } from 'prom-client';
 import type { DirectorConfig } from './config/model.js';
@@ -25,13 +26,18 @@ import { createMetricsRegistry } from './metrics/prometheus.js';
 import { loadAddon } from './native/binding.js';
 import type { NativeEngine } from './native/types.js';
 import type { Clock } from './sched/types.js';
+import type { ConnSync, SyncRole } from './sync/conn-sync.js';
+import { restoreState, saveState, startSync, type HaOptions } from './sync/director-ha.js';
 import { vrrpAddresses, VrrpRuntime } from './vrrp/vrrp-runtime.js';
+import type { VrrpState } from './vrrp/vrrp-types.js';
 
 export type { DirectorStats } from './director-stats.js';
 export type { ReloadChange, ReloadResult } from './control/reload-changes.js';
 export { METRICS_CONTENT_TYPE } from './metrics/prometheus.js';
 
-export interface DirectorOptions {
+export type { SyncRole } from './sync/conn-sync.js';
+
+export interface DirectorOptions extends HaOptions {
   config: DirectorConfig;
   /** Attach with AF_PACKET (or AF_XDP, see io) to this existing interface (production default). */
   interface?: string;
@@ -62,6 +68,8 @@ export interface DirectorOptions {
    * Default: the config's global_defs `expire_nodest_conn`.
    */
   expireNodestConn?: boolean;
+  /** IPVS sloppy_tcp: a TCP segment of no known connection (but a RST) is scheduled as a new one. */
+  sloppyTcp?: boolean;
   /**
    * Where log lines go: a pino logger (or anything with its debug/info/warn/error(fields, msg)),
    * or a callback given each message and its entry (level, time, fields). Default: nowhere.
@@ -90,6 +98,7 @@ export class Director {
   /** IPVS rate estimators per service and real server (metrics, adm --rate). */
   private readonly rates: RateSampler;
   private metricsRegistry: Registry | null = null;
+  private ha: { sync: ConnSync | null; options: HaOptions; log: Logger } | null = null;
 
   private constructor(private readonly parts: Parts) {
     const { plane, governor, clock, options, log } = parts;
@@ -119,6 +128,11 @@ export class Director {
     const clock: Clock = { now: () => performance.now() };
     const table = ServiceTable.build(effectiveConfig(options.config, options), clock);
     const plane = openPlane(options, table, clock, log);
+    restoreState(plane, options, log);
+    const sync = await startSync(options.config, plane, clock, options, log).catch((err: unknown) => {
+      plane.close();
+      throw err;
+    });
     const governor = new WeightGovernor({ table, clock, log });
     const health = startHealth(options, table, governor, clock, log);
     const info = plane.portInfo;
@@ -126,13 +140,27 @@ export class Director {
       `director: attached to ${info.name} (${info.mac}, ${info.kind}), ${table.services.length} services`);
     let vrrp: VrrpRuntime | null;
     try {
-      vrrp = startVrrp(options, plane, clock, log);
+      vrrp = startVrrp(options, plane, clock, log, syncFollower(options, sync));
     } catch (err) {
       await health?.stop();
+      await sync?.close();
       plane.close();
       throw err;
     }
-    return new Director({ plane, governor, health, clock, options, log, vrrp });
+    const director = new Director({ plane, governor, health, clock, options, log, vrrp });
+    director.ha = { sync, options, log };
+    return director;
+  }
+
+  /**
+   * Connection sync's role (lvs_sync_daemon): master sends the table's changes, backup applies
+   * a master's, none does neither. VRRP calls it on every state change of the lvs_sync_daemon
+   * instance (unless a syncRole option pinned it); throws without sync.
+   */
+  setSyncRole(role: SyncRole): void {
+    const sync = this.ha?.sync;
+    if (!sync) throw new Error('director: connection sync is not configured (global_defs lvs_sync_daemon)');
+    sync.setRole(role);
   }
 
   /** Counters and state as one JSON-able object, read at call time (also after stop()). */
@@ -141,7 +169,8 @@ export class Director {
     const now = clock.now();
     const health = this.health;
     const stats = collectStats(plane, now, health ? (dest) => realServerHealth(health, governor, dest, now) : undefined);
-    return vrrp ? { ...stats, vrrp: vrrp.stats() } : stats;
+    const sync = this.ha?.sync;
+    return { ...stats, ...(vrrp ? { vrrp: vrrp.stats() } : {}), ...(sync ? { sync: sync.stats() } : {}) };
   }
 
   /**
@@ -183,6 +212,10 @@ export class Director {
     await this.reloader.close();
     await this.health?.stop();
     this.parts.plane.close();
+    if (this.ha) {
+      saveState(this.parts.plane, this.parts.clock, this.ha.options, this.ha.log);
+      await this.ha.sync?.close();
+    }
   }
 
   /** Health follows the table: a manager is started the first time a config has checkers. */
@@ -214,6 +247,7 @@ function openPlane(o: DirectorOptions, table: ServiceTable, clock: Clock, log: L
       engine, port, table, routes, clock, timeouts: o.config.globalDefs.lvsTimeouts, vrrpAddresses: vrrpAddresses(o.config),
       ...(o.localAddress !== undefined ? { localIp: parseIpv4(o.localAddress) } : {}),
       ...(o.connCapacity !== undefined ? { connCapacity: o.connCapacity } : {}),
+      sloppyTcp: o.sloppyTcp === true,
     });
   } catch (err) {
     engine.close();
@@ -258,7 +292,20 @@ function startHealth(o: DirectorOptions, table: ServiceTable, governor: WeightGo
 }
 
 /** The VRRP runtime on the director's interface, started; null when the config has no vrrp_instance. */
-function startVrrp(o: DirectorOptions, plane: DataPlane, clock: Clock, log: Logger): VrrpRuntime | null {
+/**
+ * keepalived's lvs_sync_daemon follows its VRRP instance: MASTER sends, any other state
+ * receives. Nothing to follow without sync, or when a syncRole option pins the role.
+ */
+function syncFollower(o: DirectorOptions, sync: ConnSync | null): ((name: string, state: VrrpState) => void) | undefined {
+  const daemon = o.config.globalDefs.lvsSyncDaemon;
+  if (sync === null || daemon === null || o.syncRole !== undefined) return undefined;
+  return (name, state) => {
+    if (name === daemon.instance) sync.setRole(state === 'MASTER' ? 'master' : 'backup');
+  };
+}
+
+function startVrrp(o: DirectorOptions, plane: DataPlane, clock: Clock, log: Logger,
+                   onInstanceState?: (name: string, state: VrrpState) => void): VrrpRuntime | null {
   if (o.config.vrrp.instances.length === 0) return null;
   if (o.interface === undefined) throw new Error('director: VRRP needs an interface attachment (--interface), not a TAP device');
   const socket = new (loadAddon().VrrpSocket)({ interface: o.interface, ...(o.netns ? { netns: `/run/netns/${o.netns}` } : {}) });
@@ -267,6 +314,7 @@ function startVrrp(o: DirectorOptions, plane: DataPlane, clock: Clock, log: Logg
     const vrrp = new VrrpRuntime({
       config: o.config, interface: o.interface, ...(o.netns ? { netns: o.netns } : {}), localIp, socket, gate: plane.gate,
       sendGratuitousArp: (addr) => plane.sendGratuitousArp(addr), clock, log: (line) => log.info({ event: 'vrrp' }, line),
+      ...(onInstanceState ? { onInstanceState } : {}),
     });
     vrrp.start();
     return vrrp;

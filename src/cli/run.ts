@@ -55,6 +55,17 @@ frame (TPACKET_V2: every frame at once, lowest latency, 34 MiB of ring)`,
   netns: { value: 'NS', help: 'the interface or TAP lives in network namespace NS (/run/netns/NS)' },
   'local-address': { value: 'IP', help: "the director's own address on the segment (default: the interface's)" },
   'stats-interval': { value: 'S', help: 'print stats as one JSON line on stdout every S seconds (default 0 = never)' },
+  'state-file': { value: 'FILE', help: `lossless restart: write the connection table to FILE on SIGTERM/SIGINT, and
+load it on start when written at most --state-max-age seconds ago` },
+  'state-max-age': { value: 'S', help: 'oldest state file loaded, in seconds (default 60)' },
+  'sloppy-tcp': { help: `IPVS sloppy_tcp: schedule a TCP segment of no known connection (not a RST) as
+a new connection (with sh or mh: the same real server again)` },
+  'sync-role': {
+    choices: ['master', 'backup', 'none'],
+    help: `connection sync (global_defs lvs_sync_daemon): send (master), receive (backup)
+or neither; default: the lvs_sync_daemon instance's configured state`,
+  },
+  'sync-peer': { value: 'IP[,IP]', help: 'send sync messages unicast to these addresses instead of the multicast group' },
   'allow-unchecked': { help: `run real servers whose checker director cannot run (an option it cannot
 honour, e.g. fwmark) without it, warned as UNCHECKED, instead of refusing` },
   metrics: {
@@ -127,6 +138,7 @@ async function run(v: RunValues, io: CliIo, deps: RunDeps): Promise<number> {
     if (v.io !== undefined) options.io = v.io;
     if (v['rx-ring'] !== undefined) options.rxRing = v['rx-ring'];
     if (v['local-address'] !== undefined) options.localAddress = v['local-address'];
+    Object.assign(options, haOptions(v, config));
     return await runDirector(() => deps.startDirector(options), { statsInterval, metrics, log, hangups }, io);
   } finally {
     hangups.stop();
@@ -184,6 +196,24 @@ export async function reloadConfigFile(director: RunnableDirector, file: string,
   }
   for (const w of config.warnings) log.warn({ event: 'config', file }, w.message);
   return director.reload(config);
+}
+
+/** The state file, sloppy_tcp and sync options, checked. */
+function haOptions(v: RunValues, config: DirectorConfig): Partial<DirectorOptions> {
+  const o: Partial<DirectorOptions> = {};
+  if (v['state-file'] !== undefined) o.stateFile = v['state-file'];
+  if (v['state-max-age'] !== undefined) o.stateMaxAge = secondsOption('state-max-age', v['state-max-age'], 60);
+  if (v['sloppy-tcp']) o.sloppyTcp = true;
+  const syncing = v['sync-role'] !== undefined || v['sync-peer'] !== undefined;
+  if (syncing && !config.globalDefs.lvsSyncDaemon) throw new UsageError('--sync-role and --sync-peer need lvs_sync_daemon in global_defs');
+  if (v['sync-role'] !== undefined) o.syncRole = v['sync-role'];
+  if (v['sync-peer'] !== undefined) {
+    const peers = v['sync-peer'].split(',');
+    const bad = peers.find((p) => !isIPv4(p));
+    if (bad !== undefined) throw new UsageError(`option '--sync-peer' takes IPv4 addresses, got '${bad}'`);
+    o.syncPeers = peers;
+  }
+  return o;
 }
 
 function preflightPasses(config: DirectorConfig, v: RunValues, log: Logger, deps: RunDeps): boolean {

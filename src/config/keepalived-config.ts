@@ -52,16 +52,7 @@ export function convertTopLevel(statements: Statement[], warnings: ConfigWarning
   };
   for (const stmt of statements) topStatement(stmt, out, vrrp, checkers);
   out.config.vrrp = settleVrrp(vrrp.instances, vrrp.scripts, vrrp.syncGroups, globals, syncStmt, warnings);
-  notRunYet(syncStmt, warnings);
   return out;
-}
-
-/**
- * Connection sync is read and checked, but the engine does not run it yet: say so. Goes when it
- * is wired.
- */
-function notRunYet(syncStmt: Statement | null, warnings: ConfigWarning[]): void {
-  if (syncStmt) warn(syncStmt, 'lvs_sync_daemon is checked but connection sync does not run yet', warnings);
 }
 
 function topStatement(stmt: Statement, out: ConvertedConfig, vrrp: VrrpDrafts, checkers: CheckerContext): void {

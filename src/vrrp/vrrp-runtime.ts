@@ -31,6 +31,8 @@ export interface VrrpRuntimeOptions {
   sendGratuitousArp(addr: number): void;
   clock: Clock;
   log: (line: string) => void;
+  /** Hears every instance's state change (connection sync follows its instance's). */
+  onInstanceState?: (name: string, state: VrrpState) => void;
 }
 
 export interface VrrpInstanceStats {
@@ -199,6 +201,7 @@ export class VrrpRuntime {
       if (router) this.o.gate.setMaster(e.name, e.state === 'MASTER' ? router.addresses : []);
       this.o.log(`vrrp: ${e.name} ${e.previous} -> ${e.state} (priority ${e.priority})`);
       if (router) this.notify(router.config.notify, ['INSTANCE', e.name, e.state, String(e.priority)], e.state);
+      this.o.onInstanceState?.(e.name, e.state);
     } else {
       this.o.log(`vrrp: sync group ${e.name} ${e.previous} -> ${e.state}`);
       const group = this.o.config.vrrp.syncGroups.find((g) => g.name === e.name);

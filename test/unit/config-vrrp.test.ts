@@ -81,10 +81,8 @@ function messages(c: { warnings: Array<{ message: string }> }): string[] {
 describe('keepalived.conf: VRRP', () => {
   const c = parseKeepalivedConfig(FULL, 'k.conf');
 
-  it('loads every VRRP keyword without a warning; says only that sync is checked, not run yet', () => {
-    assert.deepEqual(c.warnings.map((w) => w.message), [
-      'k.conf:5: lvs_sync_daemon is checked but connection sync does not run yet',
-    ]);
+  it('loads every VRRP keyword (and lvs_sync_daemon, which runs) without a warning', () => {
+    assert.deepEqual(c.warnings.map((w) => w.message), []);
   });
 
   it('global_defs: version, script user, security, lvs_sync_daemon, garp defaults', () => {

@@ -1,0 +1,100 @@
+// What a director adds over its data plane for high availability: connection sync as
+// global_defs' lvs_sync_daemon says (its socket, sync id, message size and first role), and the
+// state file a lossless restart reads on start and writes on a clean stop.
+
+import { readFileSync, statSync } from 'node:fs';
+import type { DirectorConfig, LvsSyncDaemonConfig } from '../config/model.js';
+import type { DataPlane } from '../datapath/data-plane.js';
+import type { Logger } from '../log/logger.js';
+import type { Clock } from '../sched/types.js';
+import { ConnSync, dumpTable, tableAdopter, type SyncRole } from './conn-sync.js';
+import { DEFAULT_STATE_MAX_AGE_MS, loadStateFile, writeStateFile } from './state-file.js';
+import { openUdpSync, type SyncTransport } from './sync-transport.js';
+
+export interface HaOptions {
+  /** The first sync role; default: the lvs_sync_daemon instance's configured state (MASTER: master), else backup. */
+  syncRole?: SyncRole;
+  /** Carry sync messages over this instead of the UDP socket (embedding, tests). */
+  syncTransport?: SyncTransport;
+  /** Send sync messages unicast to these addresses instead of the multicast group. */
+  syncPeers?: string[];
+  /** The state file: loaded on start when fresh enough, written on a clean stop. */
+  stateFile?: string;
+  /** Oldest state file loaded, seconds (default 60). */
+  stateMaxAge?: number;
+  /** Network namespace the director's interface lives in (sync's socket must be there too). */
+  netns?: string;
+}
+
+/** IPv4 and UDP headers: the room a message leaves in the interface MTU (IPVS sync_maxlen). */
+const IP_UDP_HEADERS = 28;
+
+/** Starts connection sync when the config has lvs_sync_daemon; null when it has none. */
+export async function startSync(config: DirectorConfig, plane: DataPlane, clock: Clock, o: HaOptions,
+                                log: Logger): Promise<ConnSync | null> {
+  const sd = config.globalDefs.lvsSyncDaemon;
+  if (!sd) return null;
+  const transport = o.syncTransport ?? await openUdp(sd, o);
+  const sync = new ConnSync({ plane, transport, clock, log: (line) => log.info({ event: 'sync' }, line), syncId: sd.syncId ?? 0, maxLen: sd.maxLen ?? mtuOf(sd.interface) - IP_UDP_HEADERS });
+  const where = o.syncTransport ? 'a given transport' : (o.syncPeers?.length ? `unicast to ${o.syncPeers.join(', ')}` : `${sd.group}:${sd.port}`);
+  log.info({ event: 'sync', interface: sd.interface }, `sync: lvs_sync_daemon on ${sd.interface}, ${where}`);
+  sync.setRole(o.syncRole ?? firstRole(config, sd));
+  return sync;
+}
+
+/** keepalived decides by the instance's VRRP state; until VRRP drives it, its configured state. */
+function firstRole(config: DirectorConfig, sd: LvsSyncDaemonConfig): SyncRole {
+  const inst = config.vrrp.instances.find((i) => i.name === sd.instance);
+  return inst?.state === 'MASTER' ? 'master' : 'backup';
+}
+
+async function openUdp(sd: LvsSyncDaemonConfig, o: HaOptions): Promise<SyncTransport> {
+  if (o.netns !== undefined && !inNamespace(o.netns)) {
+    throw new Error(`connection sync: this process is not in network namespace ${o.netns}, where ${sd.interface} is; ` +
+      'run it there (ip netns exec) or give a sync transport');
+  }
+  return openUdpSync({ interface: sd.interface, port: sd.port, group: sd.group, ttl: sd.ttl, peers: o.syncPeers ?? [], receive: true });
+}
+
+/** True when this process already lives in the named namespace (same inode as /run/netns/NAME). */
+function inNamespace(name: string): boolean {
+  try {
+    return statSync('/proc/self/ns/net').ino === statSync(`/run/netns/${name}`).ino;
+  } catch {
+    return false;
+  }
+}
+
+function mtuOf(ifname: string): number {
+  try {
+    return Number(readFileSync(`/sys/class/net/${ifname}/mtu`, 'utf8').trim()) || 1500;
+  } catch {
+    return 1500;
+  }
+}
+
+/** Loads the state file, when one is named, and logs what came of it. */
+export function restoreState(plane: DataPlane, o: HaOptions, log: Logger): void {
+  if (o.stateFile === undefined) return;
+  const maxAgeMs = (o.stateMaxAge ?? DEFAULT_STATE_MAX_AGE_MS / 1000) * 1000;
+  const r = loadStateFile(o.stateFile, tableAdopter(plane), Date.now(), maxAgeMs);
+  if (r.refused !== null) {
+    log.warn({ event: 'state', file: o.stateFile }, `state: not loaded: ${r.refused}`);
+    return;
+  }
+  const skipped = Object.entries(r.drops).map(([k, n]) => `${k} ${n}`).join(', ');
+  log.info({ event: 'state', file: o.stateFile, conns: r.conns, templates: r.templates }, `state: loaded ${r.conns} connections and ${r.templates} templates from ${o.stateFile} ` +
+    `(written ${(r.ageMs / 1000).toFixed(1)} s ago)${skipped ? `; skipped: ${skipped}` : ''}`);
+}
+
+/** Writes the state file, when one is named (the engine has stopped: the table no longer changes). */
+export function saveState(plane: DataPlane, clock: Clock, o: HaOptions, log: Logger): void {
+  if (o.stateFile === undefined) return;
+  try {
+    const entries = dumpTable(plane, clock);
+    writeStateFile(o.stateFile, entries, Date.now());
+    log.info({ event: 'state', file: o.stateFile, entries: entries.length }, `state: wrote ${entries.length} connections and templates to ${o.stateFile}`);
+  } catch (err) {
+    log.error({ event: 'state', file: o.stateFile }, `state: could not write ${o.stateFile}: ${(err as Error).message}`);
+  }
+}

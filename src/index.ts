@@ -1,8 +1,12 @@
 // The package's public API (`import { Director } from 'lvs-director'`): the embeddable director,
 // the keepalived.conf loader, the network-namespace lab, and the types they take and return.
 
-export { Director, METRICS_CONTENT_TYPE, type DirectorOptions, type DirectorStats, type ReloadChange, type ReloadResult } from './director.js';
+export {
+  Director, METRICS_CONTENT_TYPE, type DirectorOptions, type DirectorStats, type ReloadChange, type ReloadResult, type SyncRole,
+} from './director.js';
 export type { LogCallback, LogEntry, LogFields, Logger } from './log/logger.js';
+export type { SyncTransport } from './sync/sync-transport.js';
+export type { ConnSyncStats } from './sync/conn-sync.js';
 export type { RealServerStats, ServiceStats } from './director-stats.js';
 export { loadKeepalivedConfig, parseKeepalivedConfig } from './config/load.js';
 export {

@@ -8,30 +8,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { directorUnavailable } from '../support/director.js';
-import { activeByServer, haConfig, heldDownload, startDirector, statsOf, until } from '../support/ha-lab.js';
+import { activeByServer, haConfig, heldDownload, startDirector, until, untilStalled } from '../support/ha-lab.js';
 import { skipWith, withLab } from '../support/netns.js';
 import type { NsProcess } from '../../src/lab/process.js';
 
-// Far more than the client's receive buffer and the server's send buffer hold (tcp_rmem and
-// tcp_wmem maxima 6 and 4 MiB): at the hold the window closes, so the restart falls into a
-// stalled stream and the client's window update is the first segment the new director sees.
+// Far more than the buffers hold once the client stops reading (receive buffers autotune to the
+// reading rate): at the hold the window closes (untilStalled waits for it), so the restart falls
+// into a stalled stream and the client's window update is the first segment the new director sees.
 const BYTES = 32_000_000;
-
-/** Waits until a director's stats show the stream stopped: the same outBytes in three stats lines a second apart. */
-async function untilStalled(p: NsProcess): Promise<void> {
-  let last = -1;
-  let same = 0;
-  let lines = 0;
-  await until('the stream to stall at the hold', () => {
-    const seen = p.stdout.split('\n').filter((l) => l.startsWith('stats: ')).length;
-    if (seen === lines) return false;
-    lines = seen;
-    const out = statsOf(p).services?.[0]?.outBytes ?? 0;
-    same = out === last && out > 1_000_000 ? same + 1 : 0;
-    last = out;
-    return same >= 2;
-  }, 30_000);
-}
 
 describe('lossless restart, NAT: --state-file and --sloppy-tcp (needs root: creates network namespaces)', function () {
   this.timeout(120_000);

@@ -56,6 +56,22 @@ export async function until(what: string, cond: () => boolean, timeoutMs = 20_00
   }
 }
 
+/** Waits until a NAT or FULLNAT director's streams stopped: the same outBytes in three stats lines a second apart. */
+export async function untilStalled(p: NsProcess, timeoutMs = 30_000): Promise<void> {
+  let last = -1;
+  let same = 0;
+  let lines = 0;
+  await until('the streams to stall at the hold', () => {
+    const seen = p.stdout.split('\n').filter((l) => l.startsWith('stats: ')).length;
+    if (seen === lines) return false;
+    lines = seen;
+    const out = (statsOf(p).services ?? []).reduce((n, s) => n + s.outBytes, 0);
+    same = out === last && out > 1_000_000 ? same + 1 : 0;
+    last = out;
+    return same >= 2;
+  }, timeoutMs);
+}
+
 async function ip(ns: string, args: string[]): Promise<void> {
   const r = await runInNamespace(ns, ['ip', ...args]);
   if (r.status.code !== 0) throw new Error(`ip ${args.join(' ')} in ${ns}: ${r.stderr.trim()}`);

@@ -8,6 +8,7 @@ import { runHttpBench } from './http.js';
 import { progress, type BenchOptions } from './options.js';
 import { runPpsBench } from './pps.js';
 import { runProfileBench } from './profile.js';
+import { runRestartBench } from './restart.js';
 import { reportFile, useReportFile } from './report.js';
 import { runSchedBench } from './sched.js';
 import { runTakeoverBench } from './takeover.js';
@@ -21,6 +22,7 @@ const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
   classify: runClassifyBench,
   profile: runProfileBench,
   takeover: runTakeoverBench,
+  restart: runRestartBench,
 };
 
 async function main(): Promise<void> {

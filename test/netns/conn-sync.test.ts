@@ -10,9 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ForwardMethod } from '../../src/config/model.js';
 import type { NsProcess } from '../../src/lab/process.js';
-import { directorUnavailable } from '../support/director.js';
 import { activeByServer, haConfig, heldDownload, startDirector, statsOf, steerTo, SYNC_ID, until } from '../support/ha-lab.js';
-import { skipWith, withLab } from '../support/netns.js';
+import { withLab } from '../support/netns.js';
 
 const BYTES = 8_000_000;
 
@@ -26,8 +25,6 @@ for (const mode of ['dr', 'nat', 'fnat'] as ForwardMethod[]) {
 
     before(async function () {
       this.timeout(60_000);
-      const why = directorUnavailable('process');
-      if (why !== null) skipWith(this, why);
       dir = mkdtempSync(path.join(os.tmpdir(), `director-sync-${fx.lab.prefix}-`));
       fx.cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
       const config = haConfig(fx.lab, dir, { sync: true });

@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { directorUnavailable } from '../support/director.js';
 import { activeByServer, haConfig, heldDownload, startDirector, until, untilStalled } from '../support/ha-lab.js';
-import { skipWith, withLab } from '../support/netns.js';
+import { withLab } from '../support/netns.js';
 import type { NsProcess } from '../../src/lab/process.js';
 
 // Far more than the buffers hold once the client stops reading (receive buffers autotune to the
@@ -24,8 +23,6 @@ describe('lossless restart, NAT: --state-file and --sloppy-tcp (needs root: crea
   let run = 0;
 
   before(function () {
-    const why = directorUnavailable('process');
-    if (why !== null) skipWith(this, why);
     dir = mkdtempSync(path.join(os.tmpdir(), `director-restart-${fx.lab.prefix}-`));
     fx.cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
   });

@@ -16,7 +16,7 @@ import { machineLine, writeSection } from './report.js';
 const FLOWS = 10;
 const BYTES = 24_000_000;
 /** A flow the new director cannot carry stalls: one not done this long after the release failed. */
-const AFTER_RELEASE_MS = 30_000;
+const AFTER_RELEASE_MS = 60_000;
 
 interface Variant {
   name: string;

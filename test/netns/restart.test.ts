@@ -27,7 +27,7 @@ describe('lossless restart, NAT: --state-file and --sloppy-tcp (needs root: crea
     fx.cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
   });
 
-  /** Starts a director, holds a download open across a restart with `args`, returns the download's result and both directors' output. */
+  /** Starts a director, holds a download open across a restart with `args`, returns the download's result and both directors' logs. */
   async function acrossRestart(config: string, args: string[], timeoutMs: number) {
     const hold = path.join(dir, `release-${++run}`);
     const first = await startDirector(fx.lab, 0, config, args, fx.cleanup);
@@ -39,7 +39,8 @@ describe('lossless restart, NAT: --state-file and --sloppy-tcp (needs root: crea
     writeFileSync(hold, '');
     const r = await download;
     await second.stop(5000);
-    return { r, first: first.stdout, second: second.stdout };
+    // The state lines are log lines: stderr.
+    return { r, first: first.stderr, second: second.stderr };
   }
 
   it('with --state-file: the table is written on SIGTERM, read on start, and the stream completes', async () => {

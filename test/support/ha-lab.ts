@@ -29,7 +29,7 @@ export async function startDirector(lab: LabHandle, index: number, config: strin
   const p = spawnInNamespace(host.ns, [process.execPath, directorBin(), 'run', '--config', config, '--interface', host.ifname,
     '--stats-interval', '1', ...extra]);
   cleanup.process(p);
-  await p.waitFor(/director: attached/, 20_000);
+  await p.waitFor(/director: attached/, 20_000, 'stderr');
   return p;
 }
 

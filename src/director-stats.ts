@@ -3,6 +3,7 @@
 // by reason, port counters, ARP and hold queue, and each real server's health when checked.
 
 import type { DataPlane } from './datapath/data-plane.js';
+import type { FloodStats } from './datapath/flood-guard.js';
 import type { TrafficCounters } from './datapath/identities.js';
 import { METHOD_BY_NAME, type RuntimeDest, type RuntimeService } from './datapath/service-table.js';
 import type { RealServerHealth } from './health/stats.js';
@@ -49,6 +50,8 @@ export interface DirectorStats {
   connections: number;
   services: ServiceStats[];
   drops: Record<string, number>;
+  /** SYN flood defences: the detector's view and the unconfirmed-connection budget. */
+  flood: FloodStats;
   /** The attached port: which kind it turned out to be (io 'auto'), and its counters. */
   port: PortCounters & { name: string; mac: string; kind: PortKind; xdp?: XdpStatus };
   arp: { requestsSent: number; repliesLearned: number; failures: number };
@@ -74,6 +77,7 @@ export function collectStats(plane: DataPlane, now: number, health?: HealthLooku
     connections: plane.conns.size,
     services: plane.table.services.map((svc) => serviceStats(plane, svc, registry.serviceCounters, registry.destCounters, health)),
     drops: plane.drops.toJSON(),
+    flood: plane.guard.stats(now),
     port: { name: info.name, mac: info.mac, kind: info.kind, ...plane.portCounters, ...(xdp ? { xdp } : {}) },
     arp: { ...plane.arp.counters },
     heldFrames: plane.hold.held,

@@ -60,7 +60,7 @@ export interface DirectorOptions extends HaOptions {
   netns?: string;
   /** The director's own address on the segment (ARP sender, TUN outer source); default the interface's. */
   localAddress?: string;
-  /** Connection table size; default 1,048,576. */
+  /** Connection table size; default the config's conn_table_size, else 1,048,576. */
   connCapacity?: number;
   /**
    * IPVS expire_nodest_conn, for this config and every one reloaded: when set, a packet of a
@@ -243,10 +243,12 @@ function openPlane(o: DirectorOptions, table: ServiceTable, clock: Clock, log: L
   const engine = new (loadAddon().Engine)();
   try {
     const port = attach(engine, where, o, log);
+    const capacity = o.connCapacity ?? o.config.globalDefs.connTableSize;
     return new DataPlane({
       engine, port, table, routes, clock, timeouts: o.config.globalDefs.lvsTimeouts, vrrpAddresses: vrrpAddresses(o.config),
+      flood: o.config.globalDefs.flood,
       ...(o.localAddress !== undefined ? { localIp: parseIpv4(o.localAddress) } : {}),
-      ...(o.connCapacity !== undefined ? { connCapacity: o.connCapacity } : {}),
+      ...(capacity !== null ? { connCapacity: capacity } : {}),
       sloppyTcp: o.sloppyTcp === true,
     });
   } catch (err) {

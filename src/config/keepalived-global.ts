@@ -33,6 +33,10 @@ const MAX_REPEAT = 1_000_000;
 const MAX_DELAY = 86400;
 /** LVS_MAX_TIMEOUT: 31 days, the bound of ipvsadm --set and keepalived's lvs_timeouts. */
 const MAX_LVS_TIMEOUT = 86400 * 31;
+const MAX_CONN_TABLE = 1 << 26;
+const MAX_RATE = 1_000_000_000;
+/** SYN_RECV's own timeout: fast aging never lengthens a life. */
+const MAX_SYN_TIMEOUT = 60;
 
 type Handler = (g: GlobalDefsConfig, s: Statement, warnings: ConfigWarning[]) => void;
 
@@ -65,6 +69,13 @@ const HANDLERS: Record<string, Handler> = {
   vrrp_higher_prio_send_advert: (g, s) => { g.vrrpHigherPrioSendAdvert = v.optionalBool(s); },
   // A director extension: IPVS sets this with sysctl net.ipv4.vs.expire_nodest_conn.
   expire_nodest_conn: (g, s) => { g.expireNodestConn = v.optionalBool(s); },
+  // Director extensions: the connection table and its SYN flood defences (docs/security.md).
+  conn_table_size: (g, s) => { g.connTableSize = v.uint(s, oneArg(s, 'ENTRIES'), 1, MAX_CONN_TABLE); },
+  syn_flood_rate: (g, s) => { g.flood.connRate = v.uint(s, oneArg(s, 'CONNECTIONS/S'), 0, MAX_RATE); },
+  syn_flood_timeout: (g, s) => { g.flood.synTimeout = v.uint(s, oneArg(s, 'SECONDS'), 1, MAX_SYN_TIMEOUT); },
+  unconfirmed_limit: (g, s) => { g.flood.maxUnconfirmed = v.uint(s, oneArg(s, 'CONNECTIONS'), 0, MAX_CONN_TABLE); },
+  drop_entry: (g, s) => { g.flood.dropEntry = v.optionalBool(s); },
+  drop_packet: (g, s) => { g.flood.dropPacket = v.optionalBool(s); },
 };
 
 function oneArg(s: Statement, shape: string): string {

@@ -340,6 +340,29 @@ export interface GlobalDefsConfig {
    * or scheduled afresh when it may start a connection) instead of the connection draining.
    */
   expireNodestConn: boolean;
+  /** conn_table_size: connection table capacity; null = the director's default (1,048,576). */
+  connTableSize: number | null;
+  /** SYN flood defences (director extensions, docs/security.md). */
+  flood: FloodConfig;
+}
+
+/** SYN flood defences: see docs/security.md. */
+export interface FloodConfig {
+  /** syn_flood_rate: new connections per second above which the director is under flood; 0 = never. */
+  connRate: number;
+  /** unconfirmed_limit: most TCP connections never yet ESTABLISHED; 0 = half the table. */
+  maxUnconfirmed: number;
+  /** syn_flood_timeout: seconds an unconfirmed connection lives while under flood (not SYN_RECV's 60). */
+  synTimeout: number;
+  /** drop_entry: a new connection over the budget evicts the oldest unconfirmed one instead of being refused. */
+  dropEntry: boolean;
+  /** drop_packet: under flood, refuse the new connections of each second beyond connRate. */
+  dropPacket: boolean;
+}
+
+/** The flood defences' defaults: detector at 10,000 new connections/s, half the table unconfirmed at most. */
+export function defaultFloodConfig(): FloodConfig {
+  return { connRate: 10_000, maxUnconfirmed: 0, synTimeout: 3, dropEntry: false, dropPacket: false };
 }
 
 /** Gratuitous ARP timing (garp_master_* / garp_lower_prio_*), seconds. */
@@ -447,7 +470,8 @@ export function defaultGarp(): GarpConfig {
 export function defaultGlobalDefs(): GlobalDefsConfig {
   return {
     routerId: null, lvsTimeouts: null, vrrpVersion: 2, scriptUser: null, enableScriptSecurity: false, lvsSyncDaemon: null, garp: defaultGarp(),
-    vrrpLowerPrioNoAdvert: false, vrrpHigherPrioSendAdvert: false, expireNodestConn: false,
+    vrrpLowerPrioNoAdvert: false, vrrpHigherPrioSendAdvert: false, expireNodestConn: false, connTableSize: null,
+    flood: defaultFloodConfig(),
   };
 }
 

@@ -16,6 +16,8 @@ export const ConnFlag = {
   HAS_OUT: 1,
   /** The out key matches replies addressed to the LIP (FULLNAT) rather than the client. */
   OUT_TO_LIP: 2,
+  /** TCP: has been ESTABLISHED at least once (out of the flood guard's unconfirmed budget). */
+  CONFIRMED: 4,
 } as const;
 
 export interface NewConn {
@@ -181,7 +183,7 @@ export class ConnTable {
     this.live--;
   }
 
-  /** Frees an entry before its deadline (the caller has released what it held). */
+  /** Frees an entry before its deadline (expire_nodest_conn, the flood guard's drop_entry); the caller has released what it held. */
   evict(e: number): void {
     this.wheel.cancel(e);
     this.remove(e);

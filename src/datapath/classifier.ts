@@ -12,6 +12,7 @@ import { DestFlags, type Clock, type SchedPacket } from '../sched/types.js';
 import { ConnFactory } from './conn-factory.js';
 import { FlowDirection, type ConnStateModel, type FlowDirectionValue } from './conn-state-model.js';
 import { DropReason, type DropCounters, type DropReasonValue } from './drop-reasons.js';
+import type { FloodGuard } from './flood-guard.js';
 import { Forwarders, type PacketHandler } from './forwarders.js';
 import { FragCache } from './frag-cache.js';
 import type { HoldQueue } from './hold-queue.js';
@@ -36,6 +37,7 @@ export interface ClassifierDeps {
   clock: Clock;
   /** Which owned addresses are answered now (VRRP). */
   gate: VipGate;
+  guard: FloodGuard;
   /** The port real servers, clients' next hops and everything else are reached on. */
   lanPort: number;
   /** The director's own address on that port (TUN outer source); 0 if none. */
@@ -72,6 +74,7 @@ export class Classifier {
   /** The TCP flags a segment needs to be scheduled without a connection (SYN, or any but RST when sloppy). */
   private readonly opensMask: number;
   private readonly opensWant: number;
+  private nowMs = 0;
 
   constructor(private readonly d: ClassifierDeps, private services: ServiceTable) {
     this.w = new VerdictWriter(d.verdict);
@@ -95,6 +98,7 @@ export class Classifier {
 
   handle(_port: number, count: number): void {
     const nowMs = this.d.clock.now();
+    this.nowMs = nowMs;
     this.nowSec = Math.floor((nowMs - this.d.epochMs) / 1000);
     this.forwarders.nowMs = nowMs;
     const meta = this.d.meta;
@@ -167,6 +171,11 @@ export class Classifier {
       // anything else has no connection to join.
       if (proto === PROTO_TCP && (meta[mb + Meta.TCP_FLAGS]! & this.opensMask) !== this.opensWant) {
         this.drop(vb, DropReason.NO_CONN);
+        return;
+      }
+      const refused = this.d.guard.admit(proto, this.nowMs);
+      if (refused !== -1) {
+        this.drop(vb, refused);
         return;
       }
       const e = this.factory.create(svc, this.fill(proto, src, sport, dst, dport), this.nowSec);
@@ -279,11 +288,13 @@ export class Classifier {
     if (after !== before) {
       conns.state[e] = after;
       const wasActive = states.active(proto, before);
-      if (wasActive !== states.active(proto, after)) {
+      const isActive = states.active(proto, after);
+      if (wasActive !== isActive) {
         dest.activeConns += wasActive ? -1 : 1;
         dest.inactConns += wasActive ? 1 : -1;
+        if (isActive) this.d.guard.established(e);
       }
     }
-    conns.wheel.touch(e, this.nowSec + states.timeout(proto, after));
+    conns.wheel.touch(e, this.nowSec + this.d.guard.timeout(e, states.timeout(proto, after)));
   }
 }

@@ -16,6 +16,7 @@ import type { RouteTable } from '../net/routes.js';
 import type { Clock, SchedPacket } from '../sched/types.js';
 import type { ConnStateModel } from './conn-state-model.js';
 import { DropReason, type DropReasonValue } from './drop-reasons.js';
+import type { FloodGuard } from './flood-guard.js';
 import { Method } from '../native/layout.generated.js';
 import type { RuntimeDest, RuntimeService, ServiceTable } from './service-table.js';
 
@@ -25,6 +26,7 @@ export interface ConnFactoryDeps {
   arp: ArpResolver;
   routes: RouteTable;
   clock: Clock;
+  guard: FloodGuard;
 }
 
 /** What a connection starts with besides its packet and real server. */
@@ -71,9 +73,10 @@ export class ConnFactory {
     return e;
   }
 
-  /** Unbinds an expiring connection: counts, threshold flags, template, local port. */
+  /** Unbinds an expiring (or evicted) connection: counts, threshold flags, template, local port, flood budget. */
   release(e: number): void {
     const c = this.d.conns;
+    this.d.guard.released(e);
     const dest = this.services.destById[c.dest[e]!];
     if (dest) {
       if (this.d.states.active(c.proto[e]!, c.state[e]!)) dest.activeConns--;
@@ -182,8 +185,14 @@ export class ConnFactory {
       dest: dest.id, nhop, state: n.state, expires: n.expires,
     });
     if (e < 0) return this.failHolding(svc, n, DropReason.TABLE_FULL);
-    if (this.d.states.active(proto, n.state)) dest.activeConns++;
-    else dest.inactConns++;
+    this.d.guard.created(e);
+    // A connection taken over established (sync, a state file) is a real client's: confirmed.
+    if (this.d.states.active(proto, n.state)) {
+      dest.activeConns++;
+      this.d.guard.established(e);
+    } else {
+      dest.inactConns++;
+    }
     dest.flags = flagsAfterBind(dest, thresholdsOf(dest));
     const { destCounters, serviceCounters } = this.services.registry;
     destCounters.addConn(dest.id);

@@ -11,10 +11,12 @@ import type { NativeEngine, PortCounters, PortInfo, XdpStatus } from '../native/
 import { formatIpv4, formatMac } from '../net/addr.js';
 import { RouteTable, type Route } from '../net/routes.js';
 import type { Clock } from '../sched/types.js';
+import { defaultFloodConfig, type FloodConfig } from '../config/model.js';
 import { Classifier, type ConnObserver } from './classifier.js';
 import type { ConnFactory } from './conn-factory.js';
 import type { ConnStateModel } from './conn-state-model.js';
 import { DropCounters, DropReason } from './drop-reasons.js';
+import { FloodGuard } from './flood-guard.js';
 import { HoldQueue } from './hold-queue.js';
 import { ConnTimeouts, ipvsStateModel, type ConnTimeoutValues } from './ipvs-state-model.js';
 import { flagsAfterThresholdChange } from '../ipvs/thresholds.js';
@@ -37,6 +39,8 @@ export interface DataPlaneOptions {
   localIp?: number;
   /** Connection table size; default 1,048,576. */
   connCapacity?: number;
+  /** SYN flood defences; default defaultFloodConfig(). */
+  flood?: FloodConfig;
   states?: ConnStateModel;
   /** lvs_timeouts / ipvsadm --set values to start with (0 keeps the kernel's default). */
   timeouts?: ConnTimeoutValues | null;
@@ -53,6 +57,7 @@ export class DataPlane {
   readonly conns: ConnTable;
   readonly arp: ArpResolver;
   readonly hold: HoldQueue;
+  readonly guard: FloodGuard;
   readonly portInfo: PortInfo;
   /** Which owned addresses are answered now: VRRP opens and closes it. */
   readonly gate: VipGate;
@@ -85,6 +90,13 @@ export class DataPlane {
     const localIp = o.localIp ?? this.portInfo.ipv4 >>> 0;
     if (o.timeouts) this.timeouts.apply(o.timeouts);
     this.conns = new ConnTable(o.connCapacity ?? DEFAULT_CONN_CAPACITY, 0, o.engine.hashKey);
+    this.guard = new FloodGuard({
+      conns: this.conns, options: o.flood ?? defaultFloodConfig(),
+      evict: (e) => {
+        this.classifier.factory.release(e);
+        this.conns.evict(e);
+      },
+    });
     this.hold = new HoldQueue({ slots: Limits.HOLD_SLOTS, verdictWords: Verdict.WORDS, perAddress: 16 });
     this.arp = new ArpResolver({
       clock: o.clock,
@@ -97,6 +109,7 @@ export class DataPlane {
     this.classifier = new Classifier({
       meta: o.engine.meta, verdict: o.engine.verdict, conns: this.conns,
       states: this.states, arp: this.arp, hold: this.hold, drops: this.drops, routes, clock: o.clock, gate: this.gate,
+      guard: this.guard,
       lanPort: o.port, localIp, mtu: this.portInfo.mtu, epochMs: this.startedAt, sloppyTcp: o.sloppyTcp === true,
     }, o.table);
     o.engine.onBatch((port, count) => this.classifier.handle(port, count));

@@ -40,6 +40,10 @@ export const DropReason = {
    * cannot start a new one (a TCP segment without SYN).
    */
   DEST_GONE: 15,
+  /** A new TCP connection refused: the budget of unconfirmed (never established) ones is full. */
+  UNCONFIRMED_FULL: 16,
+  /** drop_packet: a new connection beyond the flood rate in this second, while under flood. */
+  FLOOD_RATE: 17,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];

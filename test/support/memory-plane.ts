@@ -2,7 +2,7 @@
 // driven frame by frame, with a fake clock and neighbours that answer its ARP requests. It is
 // composed as Director.start() composes it, minus the timers: tests call tick() themselves.
 import { defaultGlobalDefs, type DirectorConfig, type ForwardMethod, type VirtualServerConfig } from '../../src/config/model.js';
-import { DataPlane } from '../../src/datapath/data-plane.js';
+import { DataPlane, type DataPlaneOptions } from '../../src/datapath/data-plane.js';
 import { ServiceTable } from '../../src/datapath/service-table.js';
 import { collectStats, type DirectorStats } from '../../src/director-stats.js';
 import { vrrpAddresses } from '../../src/vrrp/vrrp-runtime.js';
@@ -74,21 +74,24 @@ export function labConfig(vs: VirtualServerConfig | VirtualServerConfig[]): Dire
   };
 }
 
+/** What a test may set of the plane beyond its services: table size, flood defences. */
+export type PlaneOptions = Pick<DataPlaneOptions, 'connCapacity' | 'flood' | 'sloppyTcp'>;
+
 /** Starts a data plane for vs on a memory port; its real servers resolve once settle() runs. */
 export function memoryLab(vs: VirtualServerConfig | VirtualServerConfig[], clock = new FakeClock(),
-                          o: { sloppyTcp?: boolean } = {}): Promise<MemoryLab> {
-  return memoryLabFor(labConfig(vs), clock, ROUTES, o);
+                          options: PlaneOptions = {}): Promise<MemoryLab> {
+  return memoryLabFor(labConfig(vs), clock, ROUTES, options);
 }
 
 /** memoryLab for a whole config (a keepalived.conf, say), over routes (default ROUTES). */
 export async function memoryLabFor(config: DirectorConfig, clock = new FakeClock(), routes: readonly Route[] = ROUTES,
-                                   o: { sloppyTcp?: boolean } = {}): Promise<MemoryLab> {
+                                   options: PlaneOptions = {}): Promise<MemoryLab> {
   const table = ServiceTable.build(config, clock);
   const engine = new (loadAddon().Engine)();
   const port = engine.addMemoryPort('mem0', DIRECTOR_MAC, 1500, { ipv4: parseIpv4(DIRECTOR_IP) });
   let plane: DataPlane;
   try {
-    plane = new DataPlane({ engine, port, table, routes, clock, timeouts: config.globalDefs.lvsTimeouts, vrrpAddresses: vrrpAddresses(config), ...o });
+    plane = new DataPlane({ engine, port, table, routes, clock, timeouts: config.globalDefs.lvsTimeouts, vrrpAddresses: vrrpAddresses(config), ...options });
   } catch (err) {
     engine.close();
     throw err;

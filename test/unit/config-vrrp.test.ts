@@ -3,7 +3,7 @@
 // corrections keepalived makes with a warning.
 import { strict as assert } from 'node:assert';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
-import { ConfigError } from '../../src/config/model.js';
+import { ConfigError, defaultFloodConfig } from '../../src/config/model.js';
 
 const FULL = `global_defs {
   vrrp_version 2
@@ -97,6 +97,8 @@ describe('keepalived.conf: VRRP', () => {
       vrrpLowerPrioNoAdvert: false,
       vrrpHigherPrioSendAdvert: false,
       expireNodestConn: false,
+      connTableSize: null,
+      flood: defaultFloodConfig(),
     });
   });
 

@@ -115,7 +115,8 @@ export class FloodGuard {
   private count(nowMs: number): void {
     this.roll(nowMs);
     this.current++;
-    if (this.current === this.options.connRate + 1) this.floodSeconds++;
+    const rate = this.options.connRate;
+    if (rate > 0 && this.current === rate + 1) this.floodSeconds++;
   }
 
   /** Starts a new quantum once a second has passed; a quiet gap of more than one leaves nothing. */

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Lab client that holds --connections N keep-alive HTTP connections to --target IP:PORT open
+// and sends one GET on each every --interval MS, so each is an established flow that carries
+// traffic all along. It prints "ready" once all N are open, and on SIGTERM (or after --seconds,
+// at most 300) one JSON line: requests made and failed, and how many distinct connections
+// carried them (more than N means one was lost and reopened).
+'use strict';
+const http = require('node:http');
+const { parseArgs, intArg } = require('./pattern.js');
+
+const args = parseArgs(process.argv.slice(2));
+const [host, portText] = String(args.target || '').split(':');
+const port = Number(portText || 80);
+const total = intArg(args, 'connections', 10);
+const intervalMs = intArg(args, 'interval', 200);
+const seconds = Math.min(intArg(args, 'seconds', 60), 300);
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: total, maxFreeSockets: total });
+const sockets = new Set();
+const errors = [];
+let requests = 0;
+let stopping = false;
+
+function get() {
+  return new Promise((resolve) => {
+    const req = http.request({ host, port, path: '/', agent, timeout: 5000 }, (res) => {
+      res.resume().on('end', () => { requests++; resolve(); });
+    });
+    req.on('socket', (s) => sockets.add(s));
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('error', (e) => { errors.push(e.message); resolve(); });
+    req.end();
+  });
+}
+
+function finish() {
+  stopping = true;
+  agent.destroy();
+  const ok = errors.length === 0 && sockets.size === total && requests > 0;
+  process.stdout.write(JSON.stringify({ ok, connections: total, requests, failed: errors.length,
+    firstError: errors[0], distinctConnections: sockets.size }) + '\n');
+  process.exit(ok ? 0 : 1);
+}
+
+async function main() {
+  await Promise.all(Array.from({ length: total }, get));
+  process.stdout.write(`ready ${sockets.size}\n`);
+  while (!stopping) {
+    const round = Promise.all(Array.from({ length: total }, get));
+    await Promise.all([round, new Promise((r) => setTimeout(r, intervalMs))]);
+  }
+}
+
+if (!host || !Number.isInteger(port)) {
+  process.stdout.write(JSON.stringify({ ok: false, error: '--target IP:PORT is required' }) + '\n');
+  process.exit(2);
+}
+process.on('SIGTERM', finish);
+setTimeout(finish, seconds * 1000).unref();
+main();

@@ -6,7 +6,8 @@
 //            [--rate BYTES_PER_S] reads no faster (a long stream), [--hold FILE --hold-at N]
 //            stops reading after N bytes until FILE exists (the stream stays open until then)
 //   upload   --target IP:PORT --bytes N [--seed 1]   checks the server's sha256 and length
-// Always bounded by --timeout MS (default 30000); exits non-zero on any error.
+// Always bounded by --timeout MS (default 30000); each request by --request-timeout MS (default
+// the same), so count can report how many of its requests failed; exits non-zero on any error.
 'use strict';
 const http = require('node:http');
 const crypto = require('node:crypto');
@@ -18,6 +19,7 @@ const mode = args._[0];
 const [host, portText] = String(args.target || '').split(':');
 const port = Number(portText || 80);
 const timeoutMs = intArg(args, 'timeout', 30000);
+const requestTimeoutMs = intArg(args, 'request-timeout', timeoutMs);
 const seed = intArg(args, 'seed', 1);
 const CHUNK = 64 * 1024;
 
@@ -27,7 +29,7 @@ function fail(msg, extra = {}) {
 }
 
 function request(method, path, onResponse) {
-  return http.request({ host, port, method, path, agent: false, headers: { connection: 'close' }, timeout: timeoutMs }, onResponse);
+  return http.request({ host, port, method, path, agent: false, headers: { connection: 'close' }, timeout: requestTimeoutMs }, onResponse);
 }
 
 function getName() {

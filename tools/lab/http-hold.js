@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Lab client that holds --connections N keep-alive HTTP connections to --target IP:PORT open
-// and sends one GET on each every --interval MS, so each is an established flow that carries
-// traffic all along. It prints "ready" once all N are open, and on SIGTERM (or after --seconds,
-// at most 300) one JSON line: requests made and failed, and how many distinct connections
-// carried them (more than N means one was lost and reopened).
+// and sends one GET on each every --interval MS (each may take --request-timeout MS, default
+// 5000), so each is an established flow that carries traffic all along. It prints "ready" once
+// all N are open, and on SIGTERM (or after --seconds, at most 300) one JSON line: requests made
+// and failed, and how many distinct connections carried them (more than N: one was lost).
 'use strict';
 const http = require('node:http');
 const { parseArgs, intArg } = require('./pattern.js');
@@ -14,21 +14,24 @@ const port = Number(portText || 80);
 const total = intArg(args, 'connections', 10);
 const intervalMs = intArg(args, 'interval', 200);
 const seconds = Math.min(intArg(args, 'seconds', 60), 300);
+// Long enough for TCP to recover lost frames by retransmission: a request that still fails lost its connection.
+const requestTimeoutMs = intArg(args, 'request-timeout', 5000);
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: total, maxFreeSockets: total });
 const sockets = new Set();
 const errors = [];
 let requests = 0;
 let stopping = false;
+const t0 = Date.now();
 
 function get() {
   return new Promise((resolve) => {
-    const req = http.request({ host, port, path: '/', agent, timeout: 5000 }, (res) => {
+    const req = http.request({ host, port, path: '/', agent, timeout: requestTimeoutMs }, (res) => {
       res.resume().on('end', () => { requests++; resolve(); });
     });
     req.on('socket', (s) => sockets.add(s));
     req.on('timeout', () => req.destroy(new Error('request timed out')));
-    req.on('error', (e) => { errors.push(e.message); resolve(); });
+    req.on('error', (e) => { errors.push(`${e.message} at ${Date.now() - t0} ms`); resolve(); });
     req.end();
   });
 }

@@ -46,6 +46,8 @@ inline constexpr LayoutEntry kLayout[] = {
     {"Meta", "GSO_SIZE", static_cast<uint32_t>(meta::GSO_SIZE)},
     {"Meta", "HASH", static_cast<uint32_t>(meta::HASH)},
     {"Meta", "PAYLOAD_OFF", static_cast<uint32_t>(meta::PAYLOAD_OFF)},
+    {"Meta", "TCP_SEQ", static_cast<uint32_t>(meta::TCP_SEQ)},
+    {"Meta", "TCP_ACK", static_cast<uint32_t>(meta::TCP_ACK)},
     {"Meta", "WORDS", static_cast<uint32_t>(meta::WORDS)},
     {"FrameKind", "OTHER", static_cast<uint32_t>(FrameKind::OTHER)},
     {"FrameKind", "ARP", static_cast<uint32_t>(FrameKind::ARP)},

@@ -89,6 +89,8 @@ uint32_t parse_l4(const uint8_t* f, uint32_t l4, uint32_t end, uint32_t proto, u
     header = thl;
     m[meta::SRC_PORT] = rd16(p);
     m[meta::DST_PORT] = rd16(p + 2);
+    m[meta::TCP_SEQ] = rd32(p + 4);
+    m[meta::TCP_ACK] = rd32(p + 8);
     m[meta::TCP_FLAGS] = p[13];
   } else if (proto == IP_UDP) {
     if (n < 8) return err(ParseError::TRUNCATED_L4);

@@ -52,6 +52,9 @@ enum Word : uint32_t {
                     // looked up by: (proto, src, src port, dst, dst port), for an ICMP error the
                     // quoted packet's tuple reversed; 0 unless KIND == IPV4 and ERROR == 0
   PAYLOAD_OFF,      // offset of the L4 payload (end of the TCP/UDP/ICMP header), 0 if no L4
+  TCP_SEQ,          // TCP sequence number (0 unless a TCP header was parsed)
+  TCP_ACK,          // TCP acknowledgment number (the flood guard checks a client's against the
+                    // real server's SYN-ACK before it trusts a NAT/FULLNAT connection)
   WORDS             // record size in uint32 words
 };
 }  // namespace meta

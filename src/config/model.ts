@@ -350,7 +350,7 @@ export interface GlobalDefsConfig {
 export interface FloodConfig {
   /** syn_flood_rate: new connections per second above which the director is under flood; 0 = never. */
   connRate: number;
-  /** unconfirmed_limit: most TCP connections never yet ESTABLISHED; 0 = half the table. */
+  /** unconfirmed_limit: most TCP connections not yet confirmed as a real client's (docs/security.md); 0 = half the table. */
   maxUnconfirmed: number;
   /** syn_flood_timeout: seconds an unconfirmed connection lives while under flood (not SYN_RECV's 60). */
   synTimeout: number;

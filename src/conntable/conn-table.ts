@@ -16,8 +16,10 @@ export const ConnFlag = {
   HAS_OUT: 1,
   /** The out key matches replies addressed to the LIP (FULLNAT) rather than the client. */
   OUT_TO_LIP: 2,
-  /** TCP: has been ESTABLISHED at least once (out of the flood guard's unconfirmed budget). */
+  /** TCP: a real client's (out of the flood guard's unconfirmed budget; see FloodGuard.observe). */
   CONFIRMED: 4,
+  /** NAT/FULLNAT TCP: the real server's SYN-ACK went by; the flood guard holds its sequence number. */
+  SERVER_ISN: 8,
 } as const;
 
 export interface NewConn {

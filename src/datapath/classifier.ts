@@ -288,12 +288,15 @@ export class Classifier {
     if (after !== before) {
       conns.state[e] = after;
       const wasActive = states.active(proto, before);
-      const isActive = states.active(proto, after);
-      if (wasActive !== isActive) {
+      if (wasActive !== states.active(proto, after)) {
         dest.activeConns += wasActive ? -1 : 1;
         dest.inactConns += wasActive ? 1 : -1;
-        if (isActive) this.d.guard.established(e);
       }
+    }
+    if (proto === PROTO_TCP && !(conns.flags[e]! & ConnFlag.CONFIRMED)) {
+      const meta = this.d.meta;
+      this.d.guard.observe(e, direction === FlowDirection.OUTPUT, meta[mb + Meta.TCP_FLAGS]!, meta[mb + Meta.TCP_SEQ]!,
+        meta[mb + Meta.TCP_ACK]!, states.active(proto, after));
     }
     conns.wheel.touch(e, this.nowSec + this.d.guard.timeout(e, states.timeout(proto, after)));
   }

@@ -40,7 +40,7 @@ export const DropReason = {
    * cannot start a new one (a TCP segment without SYN).
    */
   DEST_GONE: 15,
-  /** A new TCP connection refused: the budget of unconfirmed (never established) ones is full. */
+  /** A new TCP connection refused: the budget of unconfirmed ones (not yet shown to be a real client's) is full. */
   UNCONFIRMED_FULL: 16,
   /** drop_packet: a new connection beyond the flood rate in this second, while under flood. */
   FLOOD_RATE: 17,

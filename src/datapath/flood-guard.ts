@@ -1,8 +1,9 @@
 // Keeps a flood of new connections from taking the connection table: a new-connection rate
 // detector in one-second quanta (as katran's is_under_flood), a budget of unconfirmed TCP
-// connections (never ESTABLISHED) that no flood can exceed, fast aging of those while under
-// flood, and IPVS's drop_entry (evict the oldest unconfirmed) and drop_packet (refuse new
-// connections above the rate) defences as options. Established connections are never touched.
+// connections (not yet shown to be a real client's) that no flood can exceed, fast aging of
+// those while under flood, and IPVS's drop_entry (evict the oldest unconfirmed) and drop_packet
+// (refuse new connections above the rate) defences as options. Confirmed connections are never
+// touched.
 
 import type { FloodConfig } from '../config/model.js';
 import { ConnFlag, type ConnTable } from '../conntable/conn-table.js';
@@ -31,6 +32,13 @@ export interface FloodGuardDeps {
 }
 
 const QUANTUM_MS = 1000;
+const SYN_ACK = 0x12;
+/**
+ * How far past the real server's ISN + 1 a client's ACK may be and still prove it saw the
+ * SYN-ACK (a lost handshake ACK is made good by a later segment that also acknowledges data):
+ * a blind guess passes with odds 1 in 65,536.
+ */
+const ACK_WINDOW = 65_536;
 
 export class FloodGuard {
   readonly options: FloodConfig;
@@ -41,6 +49,8 @@ export class FloodGuard {
   private previous = 0;
   private floodSeconds = 0;
   private evicted = 0;
+  /** The real server's ISN per connection, valid with ConnFlag.SERVER_ISN. */
+  private readonly serverIsn: Uint32Array;
   /** drop_entry only: unconfirmed connections oldest first, as (entry, birth stamp) pairs. */
   private readonly fifo: EvictionQueue | null;
 
@@ -49,6 +59,7 @@ export class FloodGuard {
     const capacity = d.conns.capacity;
     const limit = this.options.maxUnconfirmed || Math.max(1, Math.floor(capacity / 2));
     this.unconfirmedLimit = Math.min(limit, capacity);
+    this.serverIsn = new Uint32Array(capacity);
     this.fifo = this.options.dropEntry ? new EvictionQueue(capacity, this.unconfirmedLimit) : null;
   }
 
@@ -80,11 +91,25 @@ export class FloodGuard {
     this.fifo?.push(entry);
   }
 
-  /** A TCP connection reached ESTABLISHED: it leaves the budget for good. */
-  established(entry: number): void {
+  /**
+   * One packet of an unconfirmed TCP connection, after its state step: the real server's SYN-ACK
+   * is remembered; a connection that is ESTABLISHED is confirmed (leaves the budget for good) if
+   * its replies bypass us (DR, TUN: nothing to check), or if the client acknowledges the real
+   * server's SYN-ACK, which a spoofing client never saw (NAT, FULLNAT).
+   */
+  observe(entry: number, fromServer: boolean, tcpFlags: number, seq: number, ack: number, established: boolean): void {
     const flags = this.d.conns.flags;
-    if (flags[entry]! & ConnFlag.CONFIRMED) return;
-    flags[entry]! |= ConnFlag.CONFIRMED;
+    const f = flags[entry]!;
+    if (fromServer) {
+      if ((tcpFlags & SYN_ACK) === SYN_ACK) {
+        this.serverIsn[entry] = seq;
+        flags[entry] = f | ConnFlag.SERVER_ISN;
+      }
+      return;
+    }
+    if (!established) return;
+    if (f & ConnFlag.HAS_OUT && !(f & ConnFlag.SERVER_ISN && ((ack - this.serverIsn[entry]! - 1) >>> 0) < ACK_WINDOW)) return;
+    flags[entry] = f | ConnFlag.CONFIRMED;
     this.unconfirmed--;
     this.fifo?.forget(entry);
   }

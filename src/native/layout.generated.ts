@@ -66,8 +66,12 @@ export const Meta = {
   HASH: 30,
   /** offset of the L4 payload (end of the TCP/UDP/ICMP header), 0 if no L4 */
   PAYLOAD_OFF: 31,
+  /** TCP sequence number (0 unless a TCP header was parsed) */
+  TCP_SEQ: 32,
+  /** TCP acknowledgment number (the flood guard checks a client's against the real server's SYN-ACK before it trusts a NAT/FULLNAT connection) */
+  TCP_ACK: 33,
   /** record size in uint32 words */
-  WORDS: 32,
+  WORDS: 34,
 } as const;
 
 /** enum class FrameKind (records.h): What parse found at layer 3 (meta::KIND). */

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { defaultFloodConfig, type FloodConfig } from '../../src/config/model.js';
-import { CLIENT, DIRECTOR_MAC, FakeClock, memoryLab, ROUTER_MAC, RS_MAC, service, VIP, type MemoryLab } from '../support/memory-plane.js';
+import { CLIENT, DIRECTOR_MAC, FakeClock, memoryLab, ROUTER_MAC, RS, RS_MAC, service, VIP, type MemoryLab } from '../support/memory-plane.js';
 import { decodeFrame, tcpFrame, TCP_FLAGS, udpFrame } from '../support/packets.js';
 
 function segment(src: string, sport: number, flags: number): Buffer {
@@ -140,6 +140,43 @@ describe('SYN flood defences (data path over a memory port)', () => {
       assert.equal(s.drops.flood_rate, 70 + 30);
       assert.equal(s.flood.floodSeconds, 2);
       assert.equal(s.flood.newConnRate, 120);
+    } finally {
+      lab.plane.close();
+    }
+  });
+
+  it('NAT: confirms only a client that acknowledges the real server\'s SYN-ACK', async () => {
+    const lab = await memoryLab(service('nat'), new FakeClock(), { connCapacity: 64, flood: options({ maxUnconfirmed: 16 }) });
+    const fromClient = (src: string, sport: number, flags: number, ack = 0): Buffer => tcpFrame({
+      eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src, dst: VIP }, tcp: { srcPort: sport, dstPort: 80, flags, seq: 1, ack },
+    });
+    /** The SYN, and the real server's SYN-ACK (ISN 5000) back through the director. */
+    const handshake = async (src: string, sport: number): Promise<void> => {
+      lab.inject(fromClient(src, sport, TCP_FLAGS.SYN));
+      const [syn] = await lab.settle();
+      const rs = RS.indexOf(decodeFrame(syn!).ip!.dst);
+      lab.inject(tcpFrame({ eth: { src: RS_MAC[rs], dst: DIRECTOR_MAC }, ip: { src: RS[rs]!, dst: src },
+        tcp: { srcPort: 8080, dstPort: sport, flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK, seq: 5000, ack: 2 } }));
+      assert.equal((await lab.settle()).length, 1, 'the SYN-ACK goes back to the client');
+    };
+    try {
+      await lab.settle();
+      await handshake(CLIENT, 20001);
+      lab.inject(fromClient(CLIENT, 20001, TCP_FLAGS.ACK, 5001));
+      assert.equal((await lab.settle()).length, 1);
+      await handshake(floodSource(1), 20002);
+      lab.inject(fromClient(floodSource(1), 20002, TCP_FLAGS.ACK, 777_777));
+      // No SYN-ACK seen at all: a blind SYN then ACK.
+      lab.inject(fromClient(floodSource(2), 20003, TCP_FLAGS.SYN), fromClient(floodSource(2), 20003, TCP_FLAGS.ACK, 5001));
+      assert.equal((await lab.settle()).length, 3);
+      let s = lab.stats();
+      assert.equal(s.services[0]!.realServers.reduce((a, r) => a + r.activeConns, 0), 3, 'all three ESTABLISHED for IPVS');
+      assert.equal(s.flood.unconfirmed, 2, 'only the client that saw the SYN-ACK is confirmed');
+      // A later segment acknowledging the SYN-ACK (and some data) confirms after all.
+      lab.inject(fromClient(floodSource(1), 20002, TCP_FLAGS.ACK | TCP_FLAGS.PSH, 5001 + 1000));
+      await lab.settle();
+      s = lab.stats();
+      assert.equal(s.flood.unconfirmed, 1);
     } finally {
       lab.plane.close();
     }

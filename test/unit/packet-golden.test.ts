@@ -230,6 +230,12 @@ describe('golden parse records through the addon', () => {
       },
     },
     {
+      name: 'TCP: sequence and acknowledgment numbers, full 32 bits',
+      frame: () => tcpFrame({ eth: fromRouter, ip: { src: CLIENT, dst: VIP },
+        tcp: { srcPort: 40000, dstPort: 80, flags: TCP_FLAGS.ACK, seq: 0xfedcba98, ack: 0x80000001 } }),
+      check: (m) => assert.deepEqual([m[M.TCP_SEQ], m[M.TCP_ACK]], [0xfedcba98, 0x80000001]),
+    },
+    {
       name: '802.1Q tag: VLAN id + 1 and shifted offsets',
       frame: () => ethernet({ ...fromRouter, vlan: 7 }, ETH_IPV4, ipPacketOf(seg(fromRouter, CLIENT, 1, VIP, 80))),
       check: (m) => assert.deepEqual([m[M.VLAN], m[M.L3_OFF], m[M.L4_OFF]], [8, 18, 38]),

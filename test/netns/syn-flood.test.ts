@@ -11,6 +11,7 @@ import { spawnInNamespace } from '../../src/lab/process.js';
 import { HTTP_PORT, labTool, runClient } from '../../src/lab/services.js';
 import { withDirector } from '../support/director.js';
 import { withLab } from '../support/netns.js';
+import { waitUntil } from '../support/wait.js';
 
 const TABLE = 16_384;
 const BUDGET = 8192;
@@ -46,17 +47,6 @@ function floodSuite(mode: 'dr' | 'nat' | 'fnat'): void {
     });
     const stats = (): Stats => dir.director.stats() as Stats;
 
-    /** Samples stats every 50 ms until stop() or `until` holds; keeps the largest table seen. */
-    async function waitFor(until: (s: Stats) => boolean, what: string, timeoutMs: number): Promise<Stats> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const s = stats();
-        if (until(s)) return s;
-        if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms: ${JSON.stringify(s)}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-
     function start(tool: string, args: string[]): NsProcess {
       const p = spawnInNamespace(fx.lab.client.ns, [process.execPath, labTool(tool), ...args]);
       fx.cleanup.first(() => p.stop());
@@ -73,7 +63,7 @@ function floodSuite(mode: 'dr' | 'nat' | 'fnat'): void {
       const flood = start('syn-flood.js', ['--interface', lab.client.ifname, '--dst-mac', lab.routerClientSide.mac,
         '--sources', SPOOFED, '--target', target, '--rate', String(FLOOD_PPS), '--seconds', String(FLOOD_SECONDS),
         '--count', String(FLOOD_PPS * FLOOD_SECONDS)]);
-      await waitFor((s) => s.flood.underFlood && s.flood.evicted > 0, 'flood detected with the budget full', 30_000);
+      await waitUntil('the flood detected with the budget full', () => stats().flood.underFlood && stats().flood.evicted > 0);
 
       let peak = 0;
       let sampling = true;

@@ -189,7 +189,7 @@ export class ConnFactory {
     // A connection taken over established (sync, a state file) is a real client's: confirmed.
     if (this.d.states.active(proto, n.state)) {
       dest.activeConns++;
-      this.d.guard.established(e);
+      this.d.guard.takenOver(e);
     } else {
       dest.inactConns++;
     }

@@ -109,7 +109,16 @@ export class FloodGuard {
     }
     if (!established) return;
     if (f & ConnFlag.HAS_OUT && !(f & ConnFlag.SERVER_ISN && ((ack - this.serverIsn[entry]! - 1) >>> 0) < ACK_WINDOW)) return;
-    flags[entry] = f | ConnFlag.CONFIRMED;
+    this.confirm(entry);
+  }
+
+  /** A connection taken over ESTABLISHED (connection sync, a state file): a real client's. */
+  takenOver(entry: number): void {
+    if (this.d.conns.proto[entry] === PROTO_TCP && !(this.d.conns.flags[entry]! & ConnFlag.CONFIRMED)) this.confirm(entry);
+  }
+
+  private confirm(entry: number): void {
+    this.d.conns.flags[entry]! |= ConnFlag.CONFIRMED;
     this.unconfirmed--;
     this.fifo?.forget(entry);
   }

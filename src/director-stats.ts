@@ -4,7 +4,7 @@
 
 import type { DataPlane } from './datapath/data-plane.js';
 import type { FloodStats } from './datapath/flood-guard.js';
-import type { TrafficCounters } from './datapath/identities.js';
+import type { TrafficCounters, TrafficReading } from './datapath/identities.js';
 import { METHOD_BY_NAME, type RuntimeDest, type RuntimeService } from './datapath/service-table.js';
 import type { RealServerHealth } from './health/stats.js';
 import { formatIpv4, formatMac } from './net/addr.js';
@@ -15,13 +15,8 @@ import type { VrrpStats } from './vrrp/vrrp-runtime.js';
 /** Configuration names by Method value. */
 const METHOD_NAMES = new Map<number, string>(Object.entries(METHOD_BY_NAME).map(([name, method]) => [method, name]));
 
-export interface Traffic {
-  conns: number;
-  inPkts: number;
-  inBytes: number;
-  outPkts: number;
-  outBytes: number;
-}
+/** Counts since the last `adm -Z`, as ipvsadm -L --stats shows them. */
+export type Traffic = TrafficReading;
 
 export interface RealServerStats extends Traffic {
   address: string;
@@ -106,10 +101,7 @@ function serviceStats(plane: DataPlane, svc: RuntimeService, counters: TrafficCo
 }
 
 function traffic(c: TrafficCounters, id: number): Traffic {
-  return {
-    conns: c.conns[id] ?? 0, inPkts: c.inPkts[id] ?? 0, inBytes: c.inBytes[id] ?? 0,
-    outPkts: c.outPkts[id] ?? 0, outBytes: c.outBytes[id] ?? 0,
-  };
+  return c.sinceZero(id);
 }
 
 function macOf(plane: DataPlane, d: RuntimeDest): string | null {

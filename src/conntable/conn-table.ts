@@ -183,6 +183,13 @@ export class ConnTable {
     this.wheel.next[e] = this.freeHead;
     this.freeHead = e;
     this.live--;
+    // Protocol 0 marks a free entry, so a listing can walk entries without the index.
+    this.proto[e] = 0;
+  }
+
+  /** Whether entry e holds a connection (listings walk entries 0..capacity-1 with it). */
+  isLive(e: number): boolean {
+    return this.proto[e] !== 0;
   }
 
   /** Frees an entry before its deadline (expire_nodest_conn, the flood guard's drop_entry); the caller has released what it held. */

@@ -39,7 +39,8 @@ export interface LearntConn extends LocalEndpoint {
 export class ConnFactory {
   /** Why the last create() returned -1. */
   failure: DropReasonValue = DropReason.NO_DEST;
-  private readonly templates: TemplateTable = createTemplateTable();
+  /** Persistence templates (listings read them; only this factory changes them). */
+  readonly templates: TemplateTable = createTemplateTable();
   /** The persistence template each connection was created under (sparse). */
   private readonly controlledBy: (Template | undefined)[] = [];
   /** Reused for every scheduled connection: the data path allocates nothing per packet. */

@@ -6,6 +6,7 @@
 import { buildArpRequest, buildGratuitousArp } from '../arp/arp-frames.js';
 import { ArpResolver, type ArpEntry } from '../arp/resolver.js';
 import { ConnTable } from '../conntable/conn-table.js';
+import type { TemplateTable } from '../ipvs/persistence.js';
 import { Limits, Method, Verdict } from '../native/layout.generated.js';
 import type { NativeEngine, PortCounters, PortInfo, XdpStatus } from '../native/types.js';
 import { formatIpv4, formatMac } from '../net/addr.js';
@@ -66,7 +67,7 @@ export class DataPlane {
   readonly startedAt: number;
   private readonly engine: NativeEngine;
   private readonly port: number;
-  private readonly clock: Clock;
+  readonly clock: Clock;
   private readonly classifier: Classifier;
   private readonly routes: RouteTable;
   private services: ServiceTable;
@@ -142,6 +143,16 @@ export class DataPlane {
   /** ICMP the director answered with itself. */
   get replies(): { readonly timeExceeded: number; readonly fragNeeded: number; readonly echo: number } {
     return this.classifier.replies;
+  }
+
+  /** Persistence templates in force (`adm -L -c` lists them). */
+  get templates(): TemplateTable {
+    return this.classifier.factory.templates;
+  }
+
+  /** Connection-table time now (the unit of its deadlines), in whole seconds. */
+  get seconds(): number {
+    return this.classifier.seconds();
   }
 
   get portCounters(): PortCounters {

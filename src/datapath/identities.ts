@@ -8,13 +8,35 @@ import { DestFlags } from '../sched/types.js';
 /** Connections store service and real server ids in 16 bits. */
 export const MAX_IDS = 0x10000;
 
-/** Traffic counters per id, struct of arrays: the data path adds, stats read at query time. */
+/** One id's traffic: connections scheduled, packets and bytes each way. */
+export interface TrafficReading {
+  conns: number;
+  inPkts: number;
+  inBytes: number;
+  outPkts: number;
+  outBytes: number;
+}
+
+const TRAFFIC_FIELDS = ['conns', 'inPkts', 'inBytes', 'outPkts', 'outBytes'] as const;
+type TrafficArrays = Record<(typeof TRAFFIC_FIELDS)[number], Float64Array>;
+
+function trafficArrays(): TrafficArrays {
+  return { conns: new Float64Array(0), inPkts: new Float64Array(0), inBytes: new Float64Array(0), outPkts: new Float64Array(0), outBytes: new Float64Array(0) };
+}
+
+/**
+ * Traffic counters per id, struct of arrays: the data path adds, stats read at query time. As
+ * IPVS keeps a zero point per stats object, `adm -Z` moves a zero point rather than the counter,
+ * so totals stay monotonic for whoever needs them (rate estimation, metrics).
+ */
 export class TrafficCounters {
   conns = new Float64Array(0);
   inPkts = new Float64Array(0);
   inBytes = new Float64Array(0);
   outPkts = new Float64Array(0);
   outBytes = new Float64Array(0);
+  /** Each counter's total at its id's last zeroing. */
+  private base = trafficArrays();
 
   /** One packet from the client side (hot path: no allocation). */
   addIn(id: number, bytes: number): void {
@@ -38,10 +60,38 @@ export class TrafficCounters {
     this.inBytes = grown(this.inBytes, n);
     this.outPkts = grown(this.outPkts, n);
     this.outBytes = grown(this.outBytes, n);
+    for (const f of TRAFFIC_FIELDS) this.base[f] = grown(this.base[f], n);
   }
 
+  /** A new identity on this id: totals and zero point from 0. */
   clear(id: number): void {
-    for (const a of [this.conns, this.inPkts, this.inBytes, this.outPkts, this.outBytes]) a[id] = 0;
+    for (const f of TRAFFIC_FIELDS) {
+      this[f][id] = 0;
+      this.base[f][id] = 0;
+    }
+  }
+
+  /** `adm -Z`: counting starts again from now for sinceZero(). */
+  zero(id: number): void {
+    for (const f of TRAFFIC_FIELDS) this.base[f][id] = this[f][id] ?? 0;
+  }
+
+  /** Totals since the id was taken (monotonic). */
+  total(id: number): TrafficReading {
+    return {
+      conns: this.conns[id] ?? 0, inPkts: this.inPkts[id] ?? 0, inBytes: this.inBytes[id] ?? 0,
+      outPkts: this.outPkts[id] ?? 0, outBytes: this.outBytes[id] ?? 0,
+    };
+  }
+
+  /** What ipvsadm -L --stats shows: counts since the last zeroing. */
+  sinceZero(id: number): TrafficReading {
+    const b = this.base;
+    return {
+      conns: (this.conns[id] ?? 0) - (b.conns[id] ?? 0), inPkts: (this.inPkts[id] ?? 0) - (b.inPkts[id] ?? 0),
+      inBytes: (this.inBytes[id] ?? 0) - (b.inBytes[id] ?? 0), outPkts: (this.outPkts[id] ?? 0) - (b.outPkts[id] ?? 0),
+      outBytes: (this.outBytes[id] ?? 0) - (b.outBytes[id] ?? 0),
+    };
   }
 }
 

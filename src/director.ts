@@ -8,6 +8,9 @@
 // High availability (connection sync, the restart state file) sits beside them (director-ha).
 
 import type { Registry } from 'prom-client';
+import type { ServiceKey } from './adm/commands.js';
+import { AdmEditError } from './adm/edit-config.js';
+import type { AdmConnection, AdmSnapshot, AdmTimeouts } from './adm/model.js';
 import type { DirectorConfig } from './config/model.js';
 import { WeightGovernor } from './control/governor.js';
 import type { ReloadResult } from './control/reload-changes.js';
@@ -26,6 +29,8 @@ import { createMetricsRegistry } from './metrics/prometheus.js';
 import { loadAddon } from './native/binding.js';
 import type { NativeEngine } from './native/types.js';
 import type { Clock } from './sched/types.js';
+import { buildSnapshot, zeroStats } from './stats/adm-snapshot.js';
+import { connectionPages, type PageLimits } from './stats/connections.js';
 import type { ConnSync, SyncRole } from './sync/conn-sync.js';
 import { restoreState, saveState, startSync, type HaOptions } from './sync/director-ha.js';
 import { vrrpAddresses, VrrpRuntime } from './vrrp/vrrp-runtime.js';
@@ -197,6 +202,33 @@ export class Director {
       up: (dest) => this.health?.checksOf(dest.id).every((s) => s.dampener.snapshot().up) ?? true,
     });
     return this.metricsRegistry.metrics();
+  }
+
+  /** Services, real servers, counters since the last zero(), rates, timeouts: what `adm -L` and `-S` show. */
+  snapshot(): AdmSnapshot {
+    return buildSnapshot(this.parts.plane, this.rates);
+  }
+
+  /**
+   * The connections and persistence templates (`adm -L -c`), a page at a time; each page is
+   * bounded work, so a caller that yields between pages never holds up the data path.
+   */
+  connections(limits?: PageLimits): Generator<AdmConnection[]> {
+    return connectionPages(this.parts.plane, limits);
+  }
+
+  /** `adm -Z`: counters and rates of one service and its real servers, or of all, from zero again. */
+  zero(service: ServiceKey | null = null): void {
+    const table = this.parts.plane.table;
+    const services = service === null ? table.services : table.services.filter((s) =>
+      s.config.protocol === service.protocol && s.config.vip === service.address && s.vport === service.port);
+    if (services.length === 0 && service !== null) throw new AdmEditError('No such service');
+    zeroStats(table, this.rates, services);
+  }
+
+  /** `adm --set`: TCP ESTABLISHED, FIN_WAIT and UDP timeouts (0 keeps one); connections take them at their next packet. */
+  setTimeouts(timeouts: AdmTimeouts): void {
+    this.parts.plane.timeouts.apply(timeouts);
   }
 
   /** Stops checks, timers and the engine; calling it again returns the same promise. */

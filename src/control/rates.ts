@@ -1,11 +1,11 @@
 // The director's rate estimators: one IPVS estimator (ip_vs_est.c, 2 s samples) per listed
 // service and real server, keyed by stable id, fed from the traffic counters. Estimators are
 // created as identities appear and dropped when they are reaped; an id reused by another
-// identity starts a fresh one.
+// identity starts a fresh one. Metrics, `adm --rate` and `director top` all read these.
 
 import type { TrafficCounters } from '../datapath/identities.js';
 import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/service-table.js';
-import { RateEstimator, type CounterReading, type RateReading } from '../ipvs/rate-estimator.js';
+import { RateEstimator, type RateReading } from '../ipvs/rate-estimator.js';
 import type { Clock } from '../sched/types.js';
 import { listedDests, listedServices } from './listed.js';
 
@@ -20,8 +20,6 @@ const ZERO: RateReading = { cps: 0, inPps: 0, outPps: 0, inBps: 0, outBps: 0 };
 export class RateSampler {
   private readonly services = new Map<number, Tracked>();
   private readonly dests = new Map<number, Tracked>();
-  /** Reused for every reading (estimators copy what they keep). */
-  private readonly reading: CounterReading = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
 
   constructor(private readonly clock: Clock) {}
 
@@ -57,13 +55,18 @@ export class RateSampler {
     return this.dests.get(dest.id)?.estimator.read() ?? ZERO;
   }
 
+  /** `adm -Z` (ip_vs_zero_estimator): the service's rates to 0, growth counted from its totals now. */
+  zeroService(svc: RuntimeService, counters: TrafficCounters): void {
+    this.services.get(svc.id)?.estimator.zero(counters.total(svc.id));
+  }
+
+  zeroDest(dest: RuntimeDest, counters: TrafficCounters): void {
+    this.dests.get(dest.id)?.estimator.zero(counters.total(dest.id));
+  }
+
+  /** Estimators take the monotonic totals, so `adm -Z` (a moved zero point) is no drop for them. */
   private feed(map: Map<number, Tracked>, id: number, identity: readonly number[], counters: TrafficCounters): void {
-    const r = this.reading;
-    r.conns = counters.conns[id] ?? 0;
-    r.inPkts = counters.inPkts[id] ?? 0;
-    r.outPkts = counters.outPkts[id] ?? 0;
-    r.inBytes = counters.inBytes[id] ?? 0;
-    r.outBytes = counters.outBytes[id] ?? 0;
+    const r = counters.total(id);
     const tracked = map.get(id);
     if (tracked !== undefined && sameIdentity(tracked.identity, identity)) {
       tracked.estimator.update(r);

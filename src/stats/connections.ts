@@ -1,0 +1,88 @@
+// `adm -L -c` read from a running director a page at a time: connections straight from the
+// connection table's typed arrays, then persistence templates (state NONE, client port 0), as
+// IPVS lists both. Each step of the generator does bounded work, so a caller that yields to the
+// event loop between pages never holds up the data path, however large the table.
+
+import type { AdmConnection, AdmEndpoint } from '../adm/model.js';
+import type { Protocol } from '../config/model.js';
+import { ConnFlag } from '../conntable/conn-table.js';
+import type { DataPlane } from '../datapath/data-plane.js';
+import { PROTO_TCP } from '../datapath/service-table.js';
+import { TCP_STATE_NAMES } from '../ipvs/tcp-state.js';
+import type { Template } from '../ipvs/persistence.js';
+import { formatIpv4 } from '../net/addr.js';
+
+export interface PageLimits {
+  /** Rows per page at most. */
+  rows: number;
+  /** Table entries looked at per page at most (a sparse table gives short or empty pages). */
+  scan: number;
+}
+
+export const DEFAULT_PAGE_LIMITS: PageLimits = { rows: 1000, scan: 65536 };
+
+function endpoint(addr: number, port: number): AdmEndpoint {
+  return { address: formatIpv4(addr), port };
+}
+
+function protocolOf(proto: number): Protocol {
+  return proto === PROTO_TCP ? 'tcp' : 'udp';
+}
+
+/**
+ * Pages of rows until the table has been walked once. A connection that lives through the whole
+ * walk appears exactly once (entries do not move); one made or ended meanwhile may or may not.
+ */
+export function* connectionPages(plane: DataPlane, limits: PageLimits = DEFAULT_PAGE_LIMITS): Generator<AdmConnection[]> {
+  const c = plane.conns;
+  let e = 0;
+  while (e < c.capacity) {
+    const page: AdmConnection[] = [];
+    const end = Math.min(c.capacity, e + limits.scan);
+    const now = plane.seconds;
+    for (; e < end && page.length < limits.rows; e++) if (c.isLive(e)) page.push(connectionRow(plane, e, now));
+    yield page;
+  }
+  yield* templatePages(plane, limits.rows);
+}
+
+function connectionRow(plane: DataPlane, e: number, now: number): AdmConnection {
+  const c = plane.conns;
+  const proto = c.proto[e]!;
+  return {
+    protocol: protocolOf(proto),
+    expires: Math.max(0, c.wheel.deadline[e]! - now),
+    state: proto === PROTO_TCP ? TCP_STATE_NAMES[c.state[e]!] ?? 'CLOSE' : 'UDP',
+    client: endpoint(c.caddr[e]!, c.cport[e]!),
+    virtual: endpoint(c.vaddr[e]!, c.vport[e]!),
+    destination: endpoint(c.daddr[e]!, c.dport[e]!),
+    local: c.flags[e]! & ConnFlag.OUT_TO_LIP ? endpoint(c.laddr[e]!, c.lport[e]!) : null,
+  };
+}
+
+/** Templates by walking the template maps live (a Map iterator survives changes between pages). */
+function* templatePages(plane: DataPlane, rows: number): Generator<AdmConnection[]> {
+  let page: AdmConnection[] = [];
+  for (const inner of plane.templates.byService.values()) {
+    for (const tpl of inner.values()) {
+      page.push(templateRow(plane, tpl));
+      if (page.length < rows) continue;
+      yield page;
+      page = [];
+    }
+  }
+  yield page;
+}
+
+function templateRow(plane: DataPlane, tpl: Template): AdmConnection {
+  const { service, client } = tpl.key;
+  return {
+    protocol: protocolOf(client % 256),
+    expires: Math.max(0, Math.ceil((tpl.expires - plane.clock.now()) / 1000)),
+    state: 'NONE',
+    client: endpoint(Math.floor(client / 256), 0),
+    virtual: endpoint(Math.floor(service / 65536), service % 65536),
+    destination: endpoint(tpl.dest.addr, tpl.dest.port),
+    local: null,
+  };
+}

@@ -1,0 +1,145 @@
+// Reads the adm edits of an `edit` request from untrusted JSON: every field checked for type and
+// range as `adm`'s parser checks the command line, so the daemon applies only what `director adm`
+// itself could have sent. A bad field is a 'bad-args' error naming where it is.
+
+import type { ServerKey, ServerSettings, ServiceKey, ServiceSettings } from '../adm/commands.js';
+import type { AdmEdit } from '../adm/edit-config.js';
+import type { AdmTimeouts } from '../adm/model.js';
+import { parseGroupName, parseSchedFlags } from '../adm/values.js';
+import { MAX_PERSISTENCE_SECONDS } from '../config/keepalived-values.js';
+import type { ForwardMethod, Protocol } from '../config/model.js';
+import { isKnownScheduler } from '../config/schedulers.js';
+import { parseNetmask } from '../ipvs/persistence.js';
+import { isIPv4 } from '../net/addr.js';
+import { ControlError } from './protocol.js';
+
+const INT_MAX = 2147483647;
+const METHODS: readonly ForwardMethod[] = ['dr', 'nat', 'tun', 'fnat'];
+const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp'];
+
+function bad(at: string, what: string): never {
+  throw new ControlError('bad-args', `${at}: ${what}`);
+}
+
+function record(v: unknown, at: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(at, 'must be an object');
+  return v as Record<string, unknown>;
+}
+
+function int(v: unknown, at: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(at, `must be an integer ${min}..${max}`);
+  return v;
+}
+
+function oneOf<T extends string>(v: unknown, at: string, choices: readonly T[]): T {
+  if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) bad(at, `must be one of ${choices.join(', ')}`);
+  return v as T;
+}
+
+function ipv4(v: unknown, at: string): string {
+  if (typeof v !== 'string' || !isIPv4(v)) bad(at, 'must be an IPv4 dotted quad');
+  return v;
+}
+
+/** A value that adm's own parser checks, checked with the same function. */
+function checked<T>(at: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    return bad(at, (err as Error).message);
+  }
+}
+
+function groupName(v: unknown, at: string): string {
+  if (typeof v !== 'string') bad(at, 'must be a group name');
+  return checked(at, () => parseGroupName(v));
+}
+
+function serviceKey(v: unknown, at: string): ServiceKey {
+  const o = record(v, at);
+  return { protocol: oneOf(o.protocol, `${at}.protocol`, PROTOCOLS), address: ipv4(o.address, `${at}.address`), port: int(o.port, `${at}.port`, 0, 65535) };
+}
+
+function serverKey(v: unknown, at: string): ServerKey {
+  const o = record(v, at);
+  return { address: ipv4(o.address, `${at}.address`), port: int(o.port, `${at}.port`, 0, 65535) };
+}
+
+function serviceSettings(v: unknown, at: string, service: ServiceKey): ServiceSettings {
+  const o = record(v, at);
+  const scheduler = typeof o.scheduler === 'string' && isKnownScheduler(o.scheduler) ? o.scheduler : bad(`${at}.scheduler`, 'not a scheduler director knows');
+  if (!Array.isArray(o.schedFlags) || o.schedFlags.some((f) => typeof f !== 'string')) bad(`${at}.schedFlags`, 'must be an array of flag names');
+  const flags = o.schedFlags as string[];
+  const persistence = int(o.persistence, `${at}.persistence`, 0, MAX_PERSISTENCE_SECONDS);
+  if (persistence === 0 && service.port === 0) bad(at, 'Zero port specified for non-persistent service');
+  const netmask = ipv4(o.netmask, `${at}.netmask`);
+  checked(`${at}.netmask`, () => parseNetmask(netmask));
+  const group = o.laddrGroup === null ? null : groupName(o.laddrGroup, `${at}.laddrGroup`);
+  return {
+    scheduler,
+    schedFlags: flags.length === 0 ? [] : checked(`${at}.schedFlags`, () => parseSchedFlags(flags.join(','), scheduler)),
+    persistence,
+    netmask,
+    laddrGroup: group,
+  };
+}
+
+function serverSettings(v: unknown, at: string): ServerSettings {
+  const o = record(v, at);
+  const s: ServerSettings = {
+    method: oneOf(o.method, `${at}.method`, METHODS),
+    weight: int(o.weight, `${at}.weight`, 0, 65535),
+    upperThreshold: int(o.upperThreshold, `${at}.upperThreshold`, 0, INT_MAX),
+    lowerThreshold: int(o.lowerThreshold, `${at}.lowerThreshold`, 0, INT_MAX),
+  };
+  if (s.lowerThreshold > s.upperThreshold) bad(at, 'lower threshold is higher than upper threshold');
+  return s;
+}
+
+function timeouts(v: unknown, at: string): AdmTimeouts {
+  const o = record(v, at);
+  const t = (k: string): number => int(o[k], `${at}.${k}`, 0, MAX_PERSISTENCE_SECONDS);
+  return { tcp: t('tcp'), tcpFin: t('tcpFin'), udp: t('udp') };
+}
+
+function addresses(v: unknown, at: string): string[] {
+  if (!Array.isArray(v) || v.length === 0 || v.length > 65536) bad(at, 'must be an array of 1..65536 addresses');
+  return v.map((a, i) => ipv4(a, `${at}[${i}]`));
+}
+
+function edit(v: unknown, at: string): AdmEdit {
+  const o = record(v, at);
+  const kind = o.kind;
+  switch (kind) {
+    case 'add-service':
+    case 'edit-service': {
+      const service = serviceKey(o.service, `${at}.service`);
+      return { kind, service, settings: serviceSettings(o.settings, `${at}.settings`, service) };
+    }
+    case 'delete-service':
+      return { kind, service: serviceKey(o.service, `${at}.service`) };
+    case 'add-server':
+    case 'edit-server':
+      return { kind, service: serviceKey(o.service, `${at}.service`), server: serverKey(o.server, `${at}.server`), settings: serverSettings(o.settings, `${at}.settings`) };
+    case 'delete-server':
+      return { kind, service: serviceKey(o.service, `${at}.service`), server: serverKey(o.server, `${at}.server`) };
+    case 'clear':
+      return { kind };
+    case 'zero':
+      return { kind, service: o.service === null ? null : serviceKey(o.service, `${at}.service`) };
+    case 'set-timeouts':
+      return { kind, timeouts: timeouts(o.timeouts, `${at}.timeouts`) };
+    case 'add-laddr':
+    case 'delete-laddr':
+      return { kind, group: groupName(o.group, `${at}.group`), addresses: addresses(o.addresses, `${at}.addresses`) };
+    default:
+      return bad(`${at}.kind`, `'${String(kind).slice(0, 40)}' is not an edit (add-service, edit-service, delete-service, add-server, edit-server, delete-server, clear, zero, set-timeouts, add-laddr, delete-laddr)`);
+  }
+}
+
+/** The `edits` argument: a non-empty array of edits, applied all or nothing. */
+export function decodeEdits(args: Record<string, unknown>): AdmEdit[] {
+  const list = args.edits;
+  if (!Array.isArray(list) || list.length === 0) bad('edits', 'must be a non-empty array of edits');
+  return list.map((e, i) => edit(e, `edits[${i}]`));
+}

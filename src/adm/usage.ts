@@ -75,5 +75,10 @@ Options:
   --nosort                            disable sorting output of service/server entries
   --sort                              does nothing, for backwards compatibility
   --numeric      -n                   numeric output of addresses and ports
+
+Which director (not ipvsadm options; anywhere on the line):
+  --control PATH                      its control socket (default /run/director/director.sock,
+                                      or /run/director/NS.sock inside network namespace NS)
+  --netns NS                          the director run with --netns NS (/run/director/NS.sock)
 `;
 }

@@ -19,6 +19,16 @@ export function defineCommand<const O extends OptionDefs>(def: CommandDef<O>,
   return { def, run: (values, io) => run(values as Values<O>, io) };
 }
 
+/**
+ * A command that reads its own command line: `adm` speaks ipvsadm's (combined short options, -p's
+ * optional value), which an option table cannot express.
+ */
+export interface RawCommand {
+  readonly name: string;
+  readonly summary: string;
+  runArgv(argv: readonly string[], io: CliIo): Promise<number>;
+}
+
 /** Commands under one name: `director lab up`, `director realserver setup`. */
 export interface CommandGroup {
   readonly name: string;

@@ -13,9 +13,18 @@ export interface CliIo {
    * HUP no longer ends the process. Absent: the command has no reload.
    */
   onHangup?(handler: () => void): () => void;
+  /** All of standard input (`adm -R` reads its rules there); absent where there is none. */
+  readInput?(): Promise<string>;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export const processIo: CliIo = {
+  readInput: readStdin,
   out: (line) => void process.stdout.write(line + '\n'),
   err: (line) => void process.stderr.write(line + '\n'),
   errIsTTY: process.stderr.isTTY === true,

@@ -1,19 +1,23 @@
 // The `director` command: finds the command (or group and subcommand) a command line names and
 // runs it through the one parser; answers --help and --version itself.
 
+import { admCommand } from './adm.js';
 import { checkCommand } from './check.js';
-import { execute, executeGroup, usageError, type Command, type CommandGroup } from './command.js';
+import { execute, executeGroup, usageError, type Command, type CommandGroup, type RawCommand } from './command.js';
 import { EXIT_OK, processIo, type CliIo } from './io.js';
 import { labCommands } from './lab.js';
 import { realserverCommands } from './realserver.js';
+import { reloadCommand } from './reload.js';
 import { runCommand } from './run.js';
 import { versionLines } from './version.js';
 
-type Entry = Command | CommandGroup;
+type Entry = Command | CommandGroup | RawCommand;
 
 const ENTRIES: Readonly<Record<string, Entry>> = {
   run: runCommand,
   check: checkCommand,
+  adm: admCommand,
+  reload: reloadCommand,
   realserver: realserverCommands(),
   lab: labCommands,
 };
@@ -22,13 +26,17 @@ function isGroup(entry: Entry): entry is CommandGroup {
   return 'commands' in entry;
 }
 
-function summaryOf(entry: Entry): string {
-  return isGroup(entry) ? entry.summary : entry.def.summary;
+function isRaw(entry: Entry): entry is RawCommand {
+  return 'runArgv' in entry;
 }
 
-/** Every command with its full name: 'run', 'lab up', ... */
+function summaryOf(entry: Entry): string {
+  return isGroup(entry) || isRaw(entry) ? entry.summary : entry.def.summary;
+}
+
+/** Every command with an option table, with its full name: 'run', 'lab up', ... */
 function allCommands(): Command[] {
-  return Object.values(ENTRIES).flatMap((e) => (isGroup(e) ? Object.values(e.commands) : [e]));
+  return Object.values(ENTRIES).flatMap((e) => (isGroup(e) ? Object.values(e.commands) : isRaw(e) ? [] : [e]));
 }
 
 /** The commands that take --option: named in the error when it is given to another one. */
@@ -68,6 +76,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       : `unknown ${name.startsWith('-') ? 'option' : 'command'} '${name}' (commands: ${Object.keys(ENTRIES).join(', ')})`;
     return usageError('', message, ['usage: director COMMAND [options]', '       director --version'], io);
   }
+  if (isRaw(entry)) return entry.runArgv(rest, io);
   return isGroup(entry) ? executeGroup(entry, rest, io, optionOwners) : execute(entry, rest, io, optionOwners);
 }
 

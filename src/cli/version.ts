@@ -10,7 +10,7 @@ interface PackageInfo {
 }
 
 /** The package.json above this file: two levels from src/cli (tsx), three from dist/src/cli. */
-function packageInfo(): PackageInfo {
+export function packageInfo(): PackageInfo {
   for (const up of [2, 3]) {
     const file = path.join(__dirname, ...Array<string>(up).fill('..'), 'package.json');
     if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as PackageInfo;

@@ -9,7 +9,7 @@
 
 import type { Registry } from 'prom-client';
 import type { ServiceKey } from './adm/commands.js';
-import { AdmEditError } from './adm/edit-config.js';
+import { AdmEditError, planEdits, type AdmEdit } from './adm/edit-config.js';
 import type { AdmConnection, AdmSnapshot, AdmTimeouts } from './adm/model.js';
 import type { DirectorConfig } from './config/model.js';
 import { WeightGovernor } from './control/governor.js';
@@ -17,7 +17,7 @@ import type { ReloadResult } from './control/reload-changes.js';
 import { Reloader } from './control/reloader.js';
 import { RateSampler } from './control/rates.js';
 import { DataPlane } from './datapath/data-plane.js';
-import { ServiceTable } from './datapath/service-table.js';
+import { ServiceTable, type RuntimeService } from './datapath/service-table.js';
 import { collectStats, type DirectorStats } from './director-stats.js';
 import { createExecutor } from './health/executor.js';
 import { HealthManager } from './health/manager.js';
@@ -220,8 +220,7 @@ export class Director {
   /** `adm -Z`: counters and rates of one service and its real servers, or of all, from zero again. */
   zero(service: ServiceKey | null = null): void {
     const table = this.parts.plane.table;
-    const services = service === null ? table.services : table.services.filter((s) =>
-      s.config.protocol === service.protocol && s.config.vip === service.address && s.vport === service.port);
+    const services = service === null ? table.services : table.services.filter((s) => isService(s, service));
     if (services.length === 0 && service !== null) throw new AdmEditError('No such service');
     zeroStats(table, this.rates, services);
   }
@@ -229,6 +228,28 @@ export class Director {
   /** `adm --set`: TCP ESTABLISHED, FIN_WAIT and UDP timeouts (0 keeps one); connections take them at their next packet. */
   setTimeouts(timeouts: AdmTimeouts): void {
     this.parts.plane.timeouts.apply(timeouts);
+  }
+
+  /**
+   * `adm` edits, all or nothing: the table edits are made to the config in force and applied as
+   * a reload (connections untouched, removed servers drain), queued with reloads so none comes
+   * between; --set and -Z follow once that is in force. Throws AdmEditError in libipvs's words,
+   * or with the reason the reload gives; nothing changed then.
+   */
+  async edit(edits: readonly AdmEdit[]): Promise<void> {
+    let timeouts: AdmTimeouts[] = [];
+    let zeros: Array<ServiceKey | null> = [];
+    const result = await this.reloader.reloadWith((current) => {
+      const plan = planEdits(current, edits);
+      ({ timeouts, zeros } = plan);
+      return plan.config === current ? null : plan.config;
+    });
+    if (!result.ok) throw new AdmEditError(result.error ?? 'the director refused the change');
+    for (const t of timeouts) this.setTimeouts(t);
+    // A -Z target deleted later in the same edits has nothing left to zero.
+    for (const service of zeros) {
+      if (service === null || this.parts.plane.table.services.some((s) => isService(s, service))) this.zero(service);
+    }
   }
 
   /** Stops checks, timers and the engine; calling it again returns the same promise. */
@@ -267,6 +288,10 @@ function vrrpChanged(running: DirectorConfig, next: DirectorConfig): boolean {
 function effectiveConfig(config: DirectorConfig, o: DirectorOptions): DirectorConfig {
   if (o.expireNodestConn === undefined) return config;
   return { ...config, globalDefs: { ...config.globalDefs, expireNodestConn: o.expireNodestConn } };
+}
+
+function isService(svc: RuntimeService, key: ServiceKey): boolean {
+  return svc.config.protocol === key.protocol && svc.config.vip === key.address && svc.vport === key.port;
 }
 
 function openPlane(o: DirectorOptions, table: ServiceTable, clock: Clock, log: Logger): DataPlane {

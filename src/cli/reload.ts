@@ -1,6 +1,7 @@
 // `director reload`: asks a running director, over its control socket, to read its keepalived.conf
 // again (or another file) and apply it as a diff; prints what changed or why nothing did.
 
+import path from 'node:path';
 import { ControlClient } from '../control/client.js';
 import { controlSocketPath } from '../control/socket-path.js';
 import { defineCommand } from './command.js';
@@ -37,7 +38,7 @@ validate changes nothing; the reason is printed and the exit status is 1.`,
       return EXIT_FAIL;
     }
     try {
-      const answer = (await client.request('reload', v.config === undefined ? {} : { config: v.config })) as ReloadAnswer;
+      const answer = (await client.request('reload', v.config === undefined ? {} : { config: path.resolve(v.config) })) as ReloadAnswer;
       for (const line of answer.changes) io.out(line);
       io.out(`reload: ${answer.file}: ${answer.changes.length === 0 ? 'no changes' : `${answer.changes.length} changes applied`}`);
       return EXIT_OK;

@@ -3,9 +3,11 @@
 // re-reads the config file and reloads it (a config that fails is logged and the running one
 // stays). Logs go to stderr (levels, timestamps; human or JSON lines), stats lines to stdout.
 
-import { loadKeepalivedConfig, type LoadOptions } from '../config/load.js';
+import path from 'node:path';
+import type { LoadOptions } from '../config/load.js';
 import type { DirectorConfig } from '../config/model.js';
-import { rejectionLine, type ReloadResult } from '../control/reload-changes.js';
+import { ControlServer } from '../control/server.js';
+import { controlSocketPath } from '../control/socket-path.js';
 import { isIPv4 } from '../net/addr.js';
 import type { DirectorOptions, DirectorStats } from '../director.js';
 import { autoFormat, createLogger, LOG_LEVELS, type Logger } from '../log/logger.js';
@@ -17,12 +19,12 @@ import { secondsOption, UsageError, type Values } from './args.js';
 import { loadConfig } from './check.js';
 import { defineCommand, type Command } from './command.js';
 import { EXIT_FAIL, EXIT_OK, type CliIo } from './io.js';
+import { reloadConfigFile, serveControl, type ControlledDirector, type ControlPlan } from './run-control.js';
 
-/** The part of a running Director the CLI uses. */
-export interface RunnableDirector {
+/** The part of a running Director the CLI uses: stats, stop, and what the control socket drives. */
+export interface RunnableDirector extends ControlledDirector {
   stop(): Promise<void>;
   stats(): DirectorStats;
-  reload(config: DirectorConfig): Promise<ReloadResult>;
   metrics(): Promise<string>;
 }
 
@@ -75,6 +77,11 @@ listens on 127.0.0.1)`,
   },
   'log-format': { choices: ['human', 'json'], help: 'log lines on stderr: human, or one JSON object each (default: human on a terminal)' },
   'log-level': { choices: LOG_LEVELS, help: 'least important level logged (default info)' },
+  control: {
+    value: 'PATH',
+    help: `control socket for director adm and reload (default /run/director/director.sock;
+/run/director/NS.sock with --netns NS or when run inside named network namespace NS)`,
+  },
 } as const;
 
 type RunValues = Values<typeof OPTIONS>;
@@ -139,7 +146,12 @@ async function run(v: RunValues, io: CliIo, deps: RunDeps): Promise<number> {
     if (v['rx-ring'] !== undefined) options.rxRing = v['rx-ring'];
     if (v['local-address'] !== undefined) options.localAddress = v['local-address'];
     Object.assign(options, haOptions(v, config));
-    return await runDirector(() => deps.startDirector(options), { statsInterval, metrics, log, hangups }, io);
+    const control: ControlPlan = {
+      path: controlSocketPath({ control: v.control, netns: v.netns }),
+      configFile: path.resolve(v.config),
+      loadOptions: load,
+    };
+    return await runDirector(() => deps.startDirector(options), { statsInterval, metrics, log, hangups, control }, io);
   } finally {
     hangups.stop();
   }
@@ -180,24 +192,6 @@ class Hangups {
   }
 }
 
-/**
- * Loads file (with the options the director was started with) and reloads director with it: a
- * file that does not load is refused like a config the director refuses (logged, the running one
- * stays). What SIGHUP does.
- */
-export async function reloadConfigFile(director: RunnableDirector, file: string, log: Logger, options: LoadOptions = {}): Promise<ReloadResult> {
-  let config: DirectorConfig;
-  try {
-    config = loadKeepalivedConfig(file, options);
-  } catch (err) {
-    const error = (err as Error).message;
-    log.warn({ event: 'reload', ok: false, error }, rejectionLine(error));
-    return { ok: false, changes: [], error };
-  }
-  for (const w of config.warnings) log.warn({ event: 'config', file }, w.message);
-  return director.reload(config);
-}
-
 /** The state file, sloppy_tcp and sync options, checked. */
 function haOptions(v: RunValues, config: DirectorConfig): Partial<DirectorOptions> {
   const o: Partial<DirectorOptions> = {};
@@ -232,10 +226,19 @@ interface RunSettings {
   metrics: MetricsAddress | null;
   log: Logger;
   hangups: Hangups;
+  control: ControlPlan;
 }
 
+/** Claims the control socket, starts the director, serves metrics and the socket, runs until a signal. */
 async function runDirector(start: () => Promise<RunnableDirector>, s: RunSettings, io: CliIo): Promise<number> {
   let director: RunnableDirector;
+  let control: ControlServer;
+  try {
+    await ControlServer.claim(s.control.path);
+  } catch (err) {
+    s.log.error({ event: 'control', path: s.control.path }, `director not started: ${(err as Error).message}`);
+    return EXIT_FAIL;
+  }
   try {
     director = await start();
   } catch (err) {
@@ -248,6 +251,15 @@ async function runDirector(start: () => Promise<RunnableDirector>, s: RunSetting
     return EXIT_FAIL;
   }
   s.hangups.running(director);
+  try {
+    control = await serveControl(s.control, director, s.log);
+  } catch (err) {
+    s.log.error({ event: 'control', path: s.control.path }, `control socket ${s.control.path}: ${(err as Error).message}`);
+    await server?.close();
+    await director.stop();
+    return EXIT_FAIL;
+  }
+  s.log.info({ event: 'control', path: s.control.path }, `director: control socket ${s.control.path}`);
   const printStats = () => io.out(`stats: ${JSON.stringify(director.stats())}`);
   const timer = s.statsInterval > 0 ? setInterval(printStats, s.statsInterval * 1000) : null;
   const signal = await io.waitForSignal();
@@ -255,6 +267,7 @@ async function runDirector(start: () => Promise<RunnableDirector>, s: RunSetting
   if (timer) clearInterval(timer);
   s.log.info({ event: 'stop', signal }, `director: ${signal}, stopping`);
   await server?.close();
+  await control.close();
   await director.stop();
   printStats();
   return EXIT_OK;

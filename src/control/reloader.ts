@@ -49,7 +49,19 @@ export class Reloader {
    * logged on its own line. A second call waits for the first.
    */
   reload(config: DirectorConfig): Promise<ReloadResult> {
-    const result = this.last.then(() => this.apply(config));
+    return this.reloadWith(() => config);
+  }
+
+  /**
+   * A reload of what change makes of the config in force, once every reload before it is done,
+   * so none comes between reading that config and applying what was made of it (adm edits).
+   * change returns null for no change; when it throws, the promise rejects and nothing changed.
+   */
+  reloadWith(change: (current: DirectorConfig) => DirectorConfig | null): Promise<ReloadResult> {
+    const result = this.last.then(() => {
+      const config = change(this.config);
+      return config === null ? { ok: true, changes: [] } : this.apply(config);
+    });
     this.last = result.catch(() => undefined);
     return result;
   }

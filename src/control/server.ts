@@ -6,6 +6,7 @@
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { silentLogger, type Logger } from '../log/logger.js';
 import { errorLine } from './protocol.js';
 import { Session, type ControlOps } from './session.js';
 
@@ -18,7 +19,7 @@ export interface ControlServerOptions {
   maxRequestBytes?: number;
   /** A client silent (or not reading) this long is dropped. Default 10 s. */
   timeoutMs?: number;
-  log?: (line: string) => void;
+  log?: Logger;
 }
 
 /** Another director answers on the socket path. */
@@ -40,13 +41,22 @@ export class ControlServer {
     private readonly inode: number,
   ) {}
 
+  /**
+   * Checks that the socket path can be ours (its directory made, a stale file removed) and
+   * throws ControlSocketInUseError when another director answers there: what a daemon checks
+   * before it starts anything.
+   */
+  static async claim(socketPath: string): Promise<void> {
+    prepareDirectory(socketPath);
+    await removeStale(socketPath);
+  }
+
   /** Binds the socket (replacing a stale one) and starts accepting clients. */
   static async listen(o: ControlServerOptions): Promise<ControlServer> {
-    const log = o.log ?? (() => {});
+    const log = o.log ?? silentLogger;
     const limits = { maxRequestBytes: o.maxRequestBytes ?? 8 << 20, timeoutMs: o.timeoutMs ?? 10_000 };
     const maxClients = o.maxClients ?? 16;
-    prepareDirectory(o.path);
-    await removeStale(o.path);
+    await ControlServer.claim(o.path);
     const clients = new Set<net.Socket>();
     const server = net.createServer({ allowHalfOpen: true }, (socket) => {
       if (clients.size >= maxClients) {
@@ -59,7 +69,7 @@ export class ControlServer {
       socket.once('close', () => clients.delete(socket));
       new Session(socket, o.ops, limits, log);
     });
-    server.on('error', (err) => log(`control: ${err.message}`));
+    server.on('error', (err) => log.error({ event: 'control' }, `control: ${err.message}`));
     await bind(server, o.path);
     return new ControlServer(o.path, server, clients, lstatSync(o.path).ino);
   }

@@ -4,6 +4,7 @@
 // Nothing a client sends or fails to read can throw out of here.
 
 import type { Socket } from 'node:net';
+import type { Logger } from '../log/logger.js';
 import { LineSplitter } from './lines.js';
 import { ControlError, decodeRequest, errorLine, okLine, type ErrorBody, type Request } from './protocol.js';
 
@@ -38,7 +39,7 @@ export class Session {
     private readonly socket: Socket,
     private readonly ops: ControlOps,
     private readonly limits: SessionLimits,
-    private readonly log: (line: string) => void,
+    private readonly log: Logger,
   ) {
     this.splitter = new LineSplitter(limits.maxRequestBytes);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -127,7 +128,7 @@ export class Session {
 
   private errorBody(request: Request, err: unknown): ErrorBody {
     if (err instanceof ControlError) return { code: err.code, message: err.message };
-    this.log(`control: op ${request.op} failed: ${(err as Error)?.stack ?? String(err)}`);
+    this.log.error({ event: 'control', op: request.op, error: (err as Error)?.stack ?? String(err) }, `control: op ${request.op} failed`);
     return { code: 'internal', message: `${request.op} failed: ${(err as Error)?.message ?? String(err)}` };
   }
 

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { reloadConfigFile } from '../../src/cli/run.js';
+import { reloadConfigFile } from '../../src/cli/run-control.js';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { loggerFrom } from '../../src/log/logger.js';
 import type { Director } from '../../src/director.js';

@@ -28,6 +28,8 @@ export interface ReloadLab {
   reload(text: string): Promise<ReloadResult>;
   /** reload() of a config object (one a loader would refuse, say). */
   reloadConfig(config: DirectorConfig): Promise<ReloadResult>;
+  /** The reloader's reloadWith(): a change made to the config in force (what adm edits are). */
+  reloadWith(change: (current: DirectorConfig) => DirectorConfig | null): Promise<ReloadResult>;
   /** Moves the clock on in 100 ms steps as the director's timers would: health polls, ticks each second. */
   advance(ms: number): Promise<void>;
   /** Stats with health, as Director.stats() gives them. */
@@ -51,6 +53,7 @@ export async function reloadLab(text: string): Promise<ReloadLab> {
     mem, governor, health, executor, log, routes: [...ROUTES],
     reload: (t) => reloader.reload(parseKeepalivedConfig(t, 'lab.conf')),
     reloadConfig: (c) => reloader.reload(c),
+    reloadWith: (change) => reloader.reloadWith(change),
     advance: async (ms) => {
       const until = clock.ms + ms;
       while (clock.ms < until) {

@@ -14,6 +14,17 @@ import type { DirectorConfig } from '../../src/config/model.js';
 import type { DirectorOptions, DirectorStats } from '../../src/director.js';
 import type { SystemReader } from '../../src/preflight/reader.js';
 import { waitUntil } from '../support/wait.js';
+import { listServices } from '../../src/adm/list-services.js';
+import { NO_NAMES } from '../../src/adm/names.js';
+import type { ListFormat } from '../../src/adm/commands.js';
+import { SNAPSHOT } from '../fixtures/adm/data.js';
+
+/** The fake director's stats: what run prints. */
+const FAKE_STATS = { uptimeSeconds: 3, connections: 7, services: [], drops: {} } as unknown as DirectorStats;
+
+const LIST_NUMERIC: ListFormat = {
+  numeric: true, stats: false, rate: false, thresholds: false, persistentConn: false, tunInfo: false, exact: false, nosort: false, laddrInfo: false,
+};
 
 interface Captured extends CliIo {
   stdout: string[];
@@ -112,7 +123,8 @@ describe('cli: commands, help and exit statuses', () => {
   /** Every command and subcommand, with the options its help must list (README's list). */
   const COMMANDS: Array<[string, string[]]> = [
     ['run', ['config', 'config-id', 'interface', 'tap', 'io', 'rx-ring', 'netns', 'local-address', 'stats-interval', 'state-file',
-      'state-max-age', 'sloppy-tcp', 'sync-role', 'sync-peer', 'allow-unchecked', 'metrics', 'log-format', 'log-level']],
+      'state-max-age', 'sloppy-tcp', 'sync-role', 'sync-peer', 'allow-unchecked', 'metrics', 'log-format', 'log-level', 'control']],
+    ['reload', ['control', 'netns', 'config']],
     ['check', ['config', 'config-id', 'strict', 'json', 'allow-unchecked']],
     ['realserver setup', ['vip', 'mode', 'interface', 'check']],
     ['realserver teardown', ['vip']],
@@ -146,7 +158,7 @@ describe('cli: commands, help and exit statuses', () => {
   it('director --help lists every command', async () => {
     const io = capture();
     await main(['--help'], io);
-    for (const c of ['run', 'check', 'realserver', 'lab']) assert.match(io.stdout.join('\n'), new RegExp(`^ {2}${c} +\\S`, 'm'));
+    for (const c of ['run', 'check', 'adm', 'reload', 'realserver', 'lab']) assert.match(io.stdout.join('\n'), new RegExp(`^ {2}${c} +\\S`, 'm'));
   });
 
   it('director --version prints the version and whether AF_XDP is built', async () => {
@@ -247,6 +259,7 @@ describe('cli: commands, help and exit statuses', () => {
   });
 
   describe('run (fake director, fake system)', () => {
+    const control = (): string => path.join(dir, 'control.sock');
     const healthyReader: SystemReader = {
       readFile: (p) => ({ '/proc/self/status': 'CapEff:\t000001ffffffffff\n', '/sys/class/net/eth0/ifindex': '2' } as Record<string, string>)[p] ?? null,
       listDir: () => ['eth0', 'lo'],
@@ -278,11 +291,14 @@ describe('cli: commands, help and exit statuses', () => {
           if (failStart) throw new Error('no such device');
           return {
             stop: async () => void calls.push('stop'),
-            stats: () => ({ connections: 7 } as unknown as DirectorStats),
+            stats: () => FAKE_STATS,
+            snapshot: () => SNAPSHOT,
+            connections: () => [[]],
+            edit: async (edits) => void calls.push(`edit ${edits.map((e) => e.kind).join(',')}`),
             reload: async (config) => {
               calls.push('reload');
               reloaded.push(config);
-              return { ok: true, changes: [] };
+              return { ok: true, changes: [{ action: 'changed', details: [], message: 'a change' }] };
             },
             metrics: async () => 'director_connections 7\n',
           };
@@ -293,7 +309,7 @@ describe('cli: commands, help and exit statuses', () => {
     it('loads the config, passes preflight, starts, prints stats on signal and stops: exit 0', async () => {
       const io = capture();
       const deps = fakeDeps(healthyReader);
-      const done = execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--local-address', '198.19.0.2'], io);
+      const done = execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--local-address', '198.19.0.2', '--control', control()], io);
       await new Promise((r) => setImmediate(r));
       io.signal();
       assert.equal(await done, 0);
@@ -301,7 +317,7 @@ describe('cli: commands, help and exit statuses', () => {
       const opts = deps.made[0]!;
       assert.deepEqual([opts.interface, opts.tap, opts.localAddress, opts.config.virtualServers.length], ['eth0', undefined, '198.19.0.2', 1]);
       // Stats alone on stdout; the log (JSON: this io is no terminal) on stderr.
-      assert.deepEqual(io.stdout, ['stats: {"connections":7}']);
+      assert.deepEqual(io.stdout, [`stats: ${JSON.stringify(FAKE_STATS)}`]);
       const stop = logLines(io).find((l) => l.event === 'stop');
       assert.deepEqual(stop && [stop.level, stop.msg, stop.signal], ['info', 'director: SIGTERM, stopping', 'SIGTERM']);
     });
@@ -310,7 +326,7 @@ describe('cli: commands, help and exit statuses', () => {
       for (const [extra, tty, human] of [[['--log-format', 'human'], false, true], [[], true, true], [[], false, false],
         [['--log-format', 'json'], true, false]] as const) {
         const io = { ...capture(), errIsTTY: tty };
-        const done = execute(runCommandWith(fakeDeps(healthyReader)), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', ...extra], io);
+        const done = execute(runCommandWith(fakeDeps(healthyReader)), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--control', control(), ...extra], io);
         await new Promise((r) => setImmediate(r));
         io.signal();
         assert.equal(await done, 0);
@@ -322,7 +338,7 @@ describe('cli: commands, help and exit statuses', () => {
 
     it('--log-level warn leaves info lines out', async () => {
       const io = capture();
-      const done = execute(runCommandWith(fakeDeps(healthyReader)), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--log-level', 'warn'], io);
+      const done = execute(runCommandWith(fakeDeps(healthyReader)), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--control', control(), '--log-level', 'warn'], io);
       await new Promise((r) => setImmediate(r));
       io.signal();
       assert.equal(await done, 0);
@@ -333,16 +349,43 @@ describe('cli: commands, help and exit statuses', () => {
       const io = capture();
       const deps = fakeDeps(healthyReader);
       // 198.18.0.77 is on no interface of this host: listen() fails at once, nothing is sent.
-      const code = await execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--metrics', '198.18.0.77:9100'], io);
+      const code = await execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--control', control(), '--metrics', '198.18.0.77:9100'], io);
       assert.equal(code, 1);
       assert.deepEqual(deps.calls, ['start', 'stop']);
       assert.match(logLines(io).at(-1)?.msg ?? '', /^cannot serve metrics on 198\.18\.0\.77 port 9100: .*EADDRNOTAVAIL/);
     });
 
+    it('serves adm and reload on its control socket while it runs, and removes the socket when it stops', async () => {
+      const io = capture();
+      const deps = fakeDeps(healthyReader);
+      const done = execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--control', control()], io);
+      await waitUntil('the control socket served', () => logLines(io).some((l) => l.event === 'control'));
+      assert.equal(fs.statSync(control()).mode & 0o777, 0o600);
+      const list = capture();
+      assert.equal(await main(['adm', '-L', '-n', '--control', control()], list), 0, list.stderr.join('\n'));
+      assert.equal(list.stdout.join('\n') + '\n', listServices(SNAPSHOT, null, LIST_NUMERIC, NO_NAMES));
+      const add = capture();
+      assert.equal(await main(['adm', '-A', '-t', '198.19.0.100:81', '--control', control()], add), 0, add.stderr.join('\n'));
+      const reload = capture();
+      assert.equal(await main(['reload', '--control', control()], reload), 0, reload.stderr.join('\n'));
+      assert.deepEqual(reload.stdout, ['a change', `reload: ${path.join(dir, 'good.conf')}: 1 changes applied`]);
+      const second = capture();
+      assert.equal(await execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--control', control()], second), 1);
+      assert.match(second.stderr.join('\n'), /director not started: another director is running/);
+      io.signal();
+      assert.equal(await done, 0);
+      assert.deepEqual(deps.calls, ['start', 'edit add-service', 'reload', 'stop']);
+      assert.equal(deps.reloaded[0]?.virtualServers.length, 1, 'reload read the --config file again');
+      assert.throws(() => fs.statSync(control()), /ENOENT/);
+      const gone = capture();
+      assert.equal(await main(['adm', '-L', '--control', control()], gone), 1);
+      assert.match(gone.stderr.join('\n'), /no director is running with control socket/);
+    });
+
     it('passes --io and --rx-ring through to the director', async () => {
       const io = capture();
       const deps = fakeDeps(healthyReader);
-      const done = execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--io', 'auto', '--rx-ring', 'frame'], io);
+      const done = execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--io', 'auto', '--rx-ring', 'frame', '--control', control()], io);
       await new Promise((r) => setImmediate(r));
       io.signal();
       assert.equal(await done, 0);
@@ -351,7 +394,7 @@ describe('cli: commands, help and exit statuses', () => {
 
     it('prints stats every --stats-interval seconds', async () => {
       const io = capture();
-      const done = execute(runCommandWith(fakeDeps({ ...healthyReader, listDir: () => ['tun'] })), ['--config', path.join(dir, 'good.conf'), '--tap', 'dtap0', '--stats-interval', '0.02'], io);
+      const done = execute(runCommandWith(fakeDeps({ ...healthyReader, listDir: () => ['tun'] })), ['--config', path.join(dir, 'good.conf'), '--tap', 'dtap0', '--stats-interval', '0.02', '--control', control()], io);
       // Three intervals' worth of lines, however late a loaded machine runs the timer.
       await waitUntil('three stats lines', () => io.stdout.filter((l) => l.startsWith('stats: ')).length >= 3);
       io.signal();
@@ -364,15 +407,15 @@ describe('cli: commands, help and exit statuses', () => {
       fs.writeFileSync(file, GOOD);
       const io = capture();
       const deps = fakeDeps(healthyReader);
-      const done = execute(runCommandWith(deps), ['--config', file, '--interface', 'eth0'], io);
-      await new Promise((r) => setImmediate(r));
+      const done = execute(runCommandWith(deps), ['--config', file, '--interface', 'eth0', '--control', control()], io);
+      await waitUntil('the director running', () => io.stdout.some((l) => l.startsWith('director: control socket')));
       fs.writeFileSync(file, GOOD.replace('weight 2', 'weight 5'));
       assert.ok(io.hangup(), 'run listens for SIGHUP');
-      await new Promise((r) => setImmediate(r));
+      await waitUntil('the reload', () => deps.reloaded.length === 1);
       assert.deepEqual(deps.reloaded.map((c) => c.virtualServers[0]!.realServers[0]!.weight), [5]);
       fs.writeFileSync(file, 'virtual_server 198.19.0.100 80 {\n lb_algo nope\n}\n');
       io.hangup();
-      await new Promise((r) => setImmediate(r));
+      await waitUntil('the rejection', () => io.stdout.at(-1)?.startsWith('reload: configuration rejected') === true);
       assert.equal(deps.reloaded.length, 1, 'a config that does not load never reaches the director');
       assert.deepEqual(logLines(io).slice(-1).map((l) => [l.level, l.msg]), [
         ['warn', `reload: configuration rejected, the running one stays in force: ${file}:2: lb_algo: 'nope' is not one of rr, wrr, lc, wlc, sed, nq, lblc, lblcr, dh, sh, mh, fo, ovf, twos`],
@@ -386,12 +429,12 @@ describe('cli: commands, help and exit statuses', () => {
     it('a SIGHUP while the director starts is applied once it runs', async () => {
       const io = capture();
       const deps = fakeDeps(healthyReader, false, true);
-      const done = execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0'], io);
-      await new Promise((r) => setImmediate(r));
+      const done = execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--control', control()], io);
+      await waitUntil('the director starting', () => deps.calls.length > 0);
       assert.ok(io.hangup());
       assert.deepEqual(deps.calls, ['start']);
       deps.release();
-      await new Promise((r) => setTimeout(r, 10));
+      await waitUntil('the reload once it runs', () => deps.calls.includes('reload'));
       io.signal();
       assert.equal(await done, 0);
       assert.deepEqual(deps.calls, ['start', 'reload', 'stop']);
@@ -400,7 +443,7 @@ describe('cli: commands, help and exit statuses', () => {
     it('a preflight error means nothing is started: exit 1', async () => {
       const io = capture();
       const deps = fakeDeps({ ...healthyReader, readFile: (p) => (p === '/proc/sys/net/ipv4/ip_forward' ? '1' : healthyReader.readFile(p)) });
-      assert.equal(await execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0'], io), 1);
+      assert.equal(await execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--control', control()], io), 1);
       assert.deepEqual(deps.made, []);
       assert.deepEqual(logLines(io).slice(-2).map((l) => [l.level, l.msg]), [
         ['error', 'net.ipv4.ip_forward=1: the kernel would also forward VIP traffic; turn it off: sysctl -w net.ipv4.ip_forward=0'],
@@ -411,7 +454,7 @@ describe('cli: commands, help and exit statuses', () => {
     it('a config error means nothing is started: exit 1', async () => {
       const io = capture();
       const deps = fakeDeps(healthyReader);
-      assert.equal(await execute(runCommandWith(deps), ['--config', path.join(dir, 'bad.conf'), '--interface', 'eth0'], io), 1);
+      assert.equal(await execute(runCommandWith(deps), ['--config', path.join(dir, 'bad.conf'), '--interface', 'eth0', '--control', control()], io), 1);
       assert.deepEqual(deps.made, []);
       assert.deepEqual(logLines(io).map((l) => [l.level, l.event]), [['error', 'config']]);
     });
@@ -419,7 +462,7 @@ describe('cli: commands, help and exit statuses', () => {
     it('a start failure is reported (the director released what it opened): exit 1', async () => {
       const io = capture();
       const deps = fakeDeps(healthyReader, true);
-      assert.equal(await execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0'], io), 1);
+      assert.equal(await execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--control', control()], io), 1);
       assert.deepEqual(deps.calls, ['start']);
       assert.deepEqual([logLines(io).at(-1)?.level, logLines(io).at(-1)?.msg], ['error', 'director failed to start: no such device']);
     });

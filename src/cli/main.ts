@@ -9,6 +9,7 @@ import { labCommands } from './lab.js';
 import { realserverCommands } from './realserver.js';
 import { reloadCommand } from './reload.js';
 import { runCommand } from './run.js';
+import { topCommand } from './top.js';
 import { versionLines } from './version.js';
 
 type Entry = Command | CommandGroup | RawCommand;
@@ -18,6 +19,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
   check: checkCommand,
   adm: admCommand,
   reload: reloadCommand,
+  top: topCommand,
   realserver: realserverCommands(),
   lab: labCommands,
 };

@@ -18,8 +18,9 @@ import { listServices } from '../../src/adm/list-services.js';
 import { NO_NAMES } from '../../src/adm/names.js';
 import type { ListFormat } from '../../src/adm/commands.js';
 import { SNAPSHOT } from '../fixtures/adm/data.js';
+import { topLines } from '../../src/top/screen.js';
 
-/** The fake director's stats: what run prints. */
+/** The fake director's stats: what run prints, and what top joins to the snapshot. */
 const FAKE_STATS = { uptimeSeconds: 3, connections: 7, services: [], drops: {} } as unknown as DirectorStats;
 
 const LIST_NUMERIC: ListFormat = {
@@ -125,6 +126,7 @@ describe('cli: commands, help and exit statuses', () => {
     ['run', ['config', 'config-id', 'interface', 'tap', 'io', 'rx-ring', 'netns', 'local-address', 'stats-interval', 'state-file',
       'state-max-age', 'sloppy-tcp', 'sync-role', 'sync-peer', 'allow-unchecked', 'metrics', 'log-format', 'log-level', 'control']],
     ['reload', ['control', 'netns', 'config']],
+    ['top', ['control', 'netns', 'interval', 'once']],
     ['check', ['config', 'config-id', 'strict', 'json', 'allow-unchecked']],
     ['realserver setup', ['vip', 'mode', 'interface', 'check']],
     ['realserver teardown', ['vip']],
@@ -158,7 +160,7 @@ describe('cli: commands, help and exit statuses', () => {
   it('director --help lists every command', async () => {
     const io = capture();
     await main(['--help'], io);
-    for (const c of ['run', 'check', 'adm', 'reload', 'realserver', 'lab']) assert.match(io.stdout.join('\n'), new RegExp(`^ {2}${c} +\\S`, 'm'));
+    for (const c of ['run', 'check', 'adm', 'reload', 'top', 'realserver', 'lab']) assert.match(io.stdout.join('\n'), new RegExp(`^ {2}${c} +\\S`, 'm'));
   });
 
   it('director --version prints the version and whether AF_XDP is built', async () => {
@@ -216,6 +218,8 @@ describe('cli: commands, help and exit statuses', () => {
     [['run', '--config', 'x.conf', '--interface', 'a', '--tap', 'b'], /give exactly one of/],
     [['run', '--config', 'x.conf', '--tap', 't', '--stats-interval', 'soon'], /'--stats-interval' must be a number of seconds/],
     [['run', '--config', 'x.conf', '--interface', 'eth0', '--rx-ring', 'fast'], /'--rx-ring' must be block or frame, got 'fast'/],
+    [['top', '--interval', 'soon'], /'--interval' must be a number of seconds, got 'soon'/],
+    [['top', '--interval', '0.05'], /'--interval' must be at least 0.1 seconds, got '0.05'/],
     [['run', '--config', 'x.conf', '--tap', 't', '--rx-ring', 'frame'], /'--rx-ring' needs --interface/],
     [['run', '--config', 'x.conf', '--tap', 't', 'extra'], /unexpected argument 'extra'/],
     [['run', '--config', 'x.conf', '--tap', 't', '--metrics', 'localhost:9100'], /'--metrics' must be PORT, ADDR:PORT or \[ADDR6\]:PORT .*got 'localhost:9100'/],
@@ -364,6 +368,12 @@ describe('cli: commands, help and exit statuses', () => {
       const list = capture();
       assert.equal(await main(['adm', '-L', '-n', '--control', control()], list), 0, list.stderr.join('\n'));
       assert.equal(list.stdout.join('\n') + '\n', listServices(SNAPSHOT, null, LIST_NUMERIC, NO_NAMES));
+      const top = capture();
+      assert.equal(await main(['top', '--control', control()], top), 0, top.stderr.join('\n'));
+      assert.match(top.stdout[0] ?? '', new RegExp(`^director top  ${control()}  version \\S+  pid ${process.pid} `));
+      assert.deepEqual(top.stdout.slice(4), topLines({
+        socketPath: control(), daemon: { version: '', pid: 0 }, snapshot: SNAPSHOT, stats: FAKE_STATS, at: new Date(),
+      }).slice(4), 'not a terminal: one snapshot, the fixture table');
       const add = capture();
       assert.equal(await main(['adm', '-A', '-t', '198.19.0.100:81', '--control', control()], add), 0, add.stderr.join('\n'));
       const reload = capture();

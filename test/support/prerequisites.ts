@@ -17,6 +17,7 @@ const PACKAGES = {
   openssl: 'openssl',
   keepalived: 'keepalived',
   'systemd-analyze': 'systemd',
+  tmux: 'tmux',
 } as const;
 
 export type Tool = keyof typeof PACKAGES;

@@ -156,8 +156,11 @@ export class TablePlan {
     const ids = registry.assign(plans.map((p) => ({ key: p.key, dests: p.dests.map((d) => ({ key: d.key, weight: d.rs.weight })) })));
     const services = plans.map((plan, i) => {
       const sid = ids.services[i] ?? EMPTY;
-      const dests = plan.dests.map((d, j) => new RuntimeDest(ids.dests[i]?.[j] ?? EMPTY, sid, d.addr, d.rs.port, d.method, d.rs, registry.dests));
-      return runtimeService(plan, sid, dests, clock, previous?.serviceById[sid]);
+      const destIds = plan.dests.map((_, j) => ids.dests[i]?.[j] ?? EMPTY);
+      const before = previous?.serviceById[sid];
+      if (before !== undefined && untouched(before, plan, destIds)) return before;
+      const dests = plan.dests.map((d, j) => new RuntimeDest(destIds[j] ?? EMPTY, sid, d.addr, d.rs.port, d.method, d.rs, registry.dests));
+      return runtimeService(plan, sid, dests, clock, before);
     });
     const drainingDests = [...registry.draining].flatMap((id) => previous?.destById[id] ?? []);
     const drainingServices = [...registry.drainingServices()].flatMap((id) => previous?.serviceById[id] ?? []);
@@ -347,6 +350,17 @@ function runtimeService(plan: ServicePlan, id: number, dests: RuntimeDest[], clo
     id, proto: plan.proto, vip: plan.vip, vport: vs.port, config: vs, scheduler: plan.scheduler, schedState, sched,
     localPorts: plan.localPorts, persistNetmask: plan.persistNetmask,
   };
+}
+
+/**
+ * The very config object, local ports and real servers it ran with (a table built again once
+ * something drained): kept whole, so its scheduler goes on where it was instead of being told
+ * of a change there was none (IPVS schedulers hear only of real changes; wrr's would restart).
+ */
+function untouched(before: RuntimeService, plan: ServicePlan, destIds: readonly number[]): boolean {
+  const dests = before.sched.dests;
+  return before.config === plan.vs && before.localPorts === plan.localPorts
+    && dests.length === destIds.length && dests.every((d, i) => d.id === destIds[i]);
 }
 
 function sameFlags(a: VirtualServerConfig, b: VirtualServerConfig): boolean {

@@ -213,4 +213,18 @@ describe('reload: virtual servers and their VIPs', () => {
       assert.equal(await answered(lab, '198.19.0.101'), false);
     });
   });
+
+  it('letting a drained VIP go leaves the other services alone: their scheduler goes on where it was', async () => {
+    // wrr, whose position IPVS restarts whenever it is told of a change (rr keeps its place anyway).
+    await withLab(conf([{ sched: 'wrr', rs: [RS1, RS2, RS3] }, second]), async (lab) => {
+      const syn = async (port: number, vip = '198.19.0.100'): Promise<string[]> => servers(await sendFrames(lab, segment(port, SYN, vip)));
+      assert.deepEqual(await syn(40000, '198.19.0.101'), ['rs3']);
+      await lab.reload(conf({ sched: 'wrr', rs: [RS1, RS2, RS3] }));
+      assert.deepEqual([...await syn(41000), ...await syn(41001)], ['rs1', 'rs2']);
+      await sendFrames(lab, segment(40000, ACK, '198.19.0.101'), segment(40000, RST, '198.19.0.101'));
+      await lab.advance(11_000);
+      assert.deepEqual(lab.log.slice(-1), ['drained: no longer answering for 198.19.0.101']);
+      assert.deepEqual([...await syn(41002), ...await syn(41003)], ['rs3', 'rs1'], 'wrr carries on after rs2');
+    });
+  });
 });

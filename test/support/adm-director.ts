@@ -74,7 +74,8 @@ export function withAdmDirector(fx: LabFixture): AdmDirector {
     const started = startProcess(lab, path.join(dir, 'empty.conf'), fx.cleanup);
     director = started;
     fx.cleanup.first(() => started.stop());
-    const [, announced] = await started.process!.waitFor(/control socket (\S+)/, 20_000);
+    // The log (stderr, human lines in a lab) announces the socket: event=control path=PATH.
+    const [, announced] = await started.process!.waitFor(/ event=control path=(\S+)/, 20_000, 'stderr');
     assert.equal(announced, socketPath, 'the default socket of a director run inside netns NS is /run/director/NS.sock');
   });
   const admRefused = async (argv: string[], input = ''): Promise<{ code: number; stderr: string; stdout: string }> => {

@@ -418,14 +418,14 @@ describe('cli: commands, help and exit statuses', () => {
       const io = capture();
       const deps = fakeDeps(healthyReader);
       const done = execute(runCommandWith(deps), ['--config', file, '--interface', 'eth0', '--control', control()], io);
-      await waitUntil('the director running', () => io.stdout.some((l) => l.startsWith('director: control socket')));
+      await waitUntil('the director running', () => logLines(io).some((l) => l.event === 'control'));
       fs.writeFileSync(file, GOOD.replace('weight 2', 'weight 5'));
       assert.ok(io.hangup(), 'run listens for SIGHUP');
       await waitUntil('the reload', () => deps.reloaded.length === 1);
       assert.deepEqual(deps.reloaded.map((c) => c.virtualServers[0]!.realServers[0]!.weight), [5]);
       fs.writeFileSync(file, 'virtual_server 198.19.0.100 80 {\n lb_algo nope\n}\n');
       io.hangup();
-      await waitUntil('the rejection', () => io.stdout.at(-1)?.startsWith('reload: configuration rejected') === true);
+      await waitUntil('the rejection', () => logLines(io).at(-1)?.msg?.startsWith('reload: configuration rejected') === true);
       assert.equal(deps.reloaded.length, 1, 'a config that does not load never reaches the director');
       assert.deepEqual(logLines(io).slice(-1).map((l) => [l.level, l.msg]), [
         ['warn', `reload: configuration rejected, the running one stays in force: ${file}:2: lb_algo: 'nope' is not one of rr, wrr, lc, wlc, sed, nq, lblc, lblcr, dh, sh, mh, fo, ovf, twos`],

@@ -245,6 +245,7 @@ export class Director {
       return plan.config === current ? null : plan.config;
     });
     if (!result.ok) throw new AdmEditError(result.error ?? 'the director refused the change');
+    this.parts.log.info({ event: 'adm', edits: edits.map((e) => e.kind) }, `adm: ${edits.map((e) => e.kind).join(', ')} applied`);
     for (const t of timeouts) this.setTimeouts(t);
     // A -Z target deleted later in the same edits has nothing left to zero.
     for (const service of zeros) {

@@ -48,6 +48,8 @@ describe('director adm against a running director in a netns lab (needs root: cr
 
   it('builds a complete DR service with -A and -a; traffic spreads over the three servers', async () => {
     await adm('-A', '-t', `${vip}:80`, '-s', 'wrr');
+    // Each edit is one log line on the director's stderr (human lines in a lab).
+    await d.director.process!.waitFor(/ INFO {2}adm: add-service applied event=adm edits=\["add-service"\]$/m, 10_000, 'stderr');
     for (const a of rs) await adm('-a', '-t', `${vip}:80`, '-r', a, '-g', '-w', '1');
     await adm('-A', '-u', `${vip}:${UDP_PORT}`, '-s', 'rr');
     for (const a of rs) await adm('-a', '-u', `${vip}:${UDP_PORT}`, '-r', a, '-g');

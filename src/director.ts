@@ -225,28 +225,29 @@ export class Director {
     zeroStats(table, this.rates, services);
   }
 
-  /** `adm --set`: TCP ESTABLISHED, FIN_WAIT and UDP timeouts (0 keeps one); connections take them at their next packet. */
-  setTimeouts(timeouts: AdmTimeouts): void {
-    this.parts.plane.timeouts.apply(timeouts);
+  /**
+   * `adm --set`: TCP ESTABLISHED, FIN_WAIT and UDP timeouts (0 keeps one), made the lvs_timeouts
+   * of the config in force; connections take them at their next packet.
+   */
+  setTimeouts(timeouts: AdmTimeouts): Promise<void> {
+    return this.edit([{ kind: 'set-timeouts', timeouts }]);
   }
 
   /**
    * `adm` edits, all or nothing: the table edits are made to the config in force and applied as
    * a reload (connections untouched, removed servers drain), queued with reloads so none comes
-   * between; --set and -Z follow once that is in force. Throws AdmEditError in libipvs's words,
+   * between (--set is the config's lvs_timeouts); -Z follows once that is in force. Throws AdmEditError in libipvs's words,
    * or with the reason the reload gives; nothing changed then.
    */
   async edit(edits: readonly AdmEdit[]): Promise<void> {
-    let timeouts: AdmTimeouts[] = [];
     let zeros: Array<ServiceKey | null> = [];
     const result = await this.reloader.reloadWith((current) => {
       const plan = planEdits(current, edits);
-      ({ timeouts, zeros } = plan);
+      ({ zeros } = plan);
       return plan.config === current ? null : plan.config;
     });
     if (!result.ok) throw new AdmEditError(result.error ?? 'the director refused the change');
     this.parts.log.info({ event: 'adm', edits: edits.map((e) => e.kind) }, `adm: ${edits.map((e) => e.kind).join(', ')} applied`);
-    for (const t of timeouts) this.setTimeouts(t);
     // A -Z target deleted later in the same edits has nothing left to zero.
     for (const service of zeros) {
       if (service === null || this.parts.plane.table.services.some((s) => isService(s, service))) this.zero(service);

@@ -24,8 +24,6 @@ export class AdmEditError extends Error {
 export interface EditPlan {
   /** The configuration after every edit (the same object when nothing in it changed). */
   config: DirectorConfig;
-  /** --set values in order, for after the configuration is in force. */
-  timeouts: AdmTimeouts[];
   /** -Z targets in order (null: every service), each checked to exist where it stood. */
   zeros: Array<ServiceKey | null>;
 }
@@ -33,11 +31,10 @@ export interface EditPlan {
 /** Applies the edits in order to a copy of config; throws AdmEditError (nothing changed) on the first refusal. */
 export function planEdits(config: DirectorConfig, edits: readonly AdmEdit[]): EditPlan {
   const next = structuredClone(config);
-  const plan: EditPlan = { config: next, timeouts: [], zeros: [] };
+  const plan: EditPlan = { config: next, zeros: [] };
   let changed = false;
   for (const edit of edits) {
-    if (edit.kind === 'set-timeouts') plan.timeouts.push(edit.timeouts);
-    else if (edit.kind === 'zero') plan.zeros.push(zeroTarget(next, edit.service));
+    if (edit.kind === 'zero') plan.zeros.push(zeroTarget(next, edit.service));
     else {
       applyEdit(next, edit);
       changed = true;
@@ -47,13 +44,22 @@ export function planEdits(config: DirectorConfig, edits: readonly AdmEdit[]): Ed
   return plan;
 }
 
+/**
+ * --set is global_defs' lvs_timeouts of the config in force (a 0 keeps that value), so the
+ * reload applies it like keepalived's own, and a later reload of the edited config keeps it.
+ */
+function setTimeouts(config: DirectorConfig, t: AdmTimeouts): void {
+  const cur = config.globalDefs.lvsTimeouts ?? { tcp: 0, tcpFin: 0, udp: 0 };
+  config.globalDefs.lvsTimeouts = { tcp: t.tcp || cur.tcp, tcpFin: t.tcpFin || cur.tcpFin, udp: t.udp || cur.udp };
+}
+
 /** -Z -t names a service that must exist at that point of the edits. */
 function zeroTarget(config: DirectorConfig, service: ServiceKey | null): ServiceKey | null {
   if (service !== null) findService(config, service);
   return service;
 }
 
-type ConfigEdit = Exclude<AdmEdit, { kind: 'zero' | 'set-timeouts' }>;
+type ConfigEdit = Exclude<AdmEdit, { kind: 'zero' }>;
 
 function applyEdit(config: DirectorConfig, edit: ConfigEdit): void {
   switch (edit.kind) {
@@ -75,6 +81,8 @@ function applyEdit(config: DirectorConfig, edit: ConfigEdit): void {
       vs.realServers.splice(vs.realServers.indexOf(findServer(vs, edit.server)), 1);
       return;
     }
+    case 'set-timeouts':
+      return setTimeouts(config, edit.timeouts);
     case 'clear':
       config.virtualServers = [];
       config.localAddressGroups = {};

@@ -42,15 +42,22 @@ describe('adm edits: a complete DR service built on an empty configuration', () 
       [['198.19.0.11', 80, 'dr', 2, 0, 0], ['198.19.0.12', 80, 'dr', 1, 0, 0], ['198.19.0.13', 80, 'dr', 1, 100, 50]]);
   });
 
-  it('never changes the configuration it is given, and gives it back untouched when only -Z/--set are asked', () => {
+  it('never changes the configuration it is given, and gives it back untouched when only -Z is asked', () => {
     const before = apply(empty(), '-A -t 198.19.0.100:80 -s rr', '-a -t 198.19.0.100:80 -r 198.19.0.11');
     const frozen = structuredClone(before);
     apply(before, '-e -t 198.19.0.100:80 -r 198.19.0.11 -w 0', '-D -t 198.19.0.100:80');
     assert.deepEqual(before, frozen);
-    const plan = planEdits(before, [edit('-Z -t 198.19.0.100:80'), edit('--set 60 0 20'), edit('-Z')]);
+    const plan = planEdits(before, [edit('-Z -t 198.19.0.100:80'), edit('-Z')]);
     assert.equal(plan.config, before);
-    assert.deepEqual(plan.timeouts, [{ tcp: 60, tcpFin: 0, udp: 20 }]);
     assert.deepEqual(plan.zeros, [{ protocol: 'tcp', address: '198.19.0.100', port: 80 }, null]);
+  });
+
+  it('--set is the lvs_timeouts of the config: a 0 keeps what the config (or the kernel default) has', () => {
+    const before = apply(empty(), '-A -t 198.19.0.100:80 -s rr');
+    const set = planEdits(before, [edit('--set 60 0 20')]).config;
+    assert.deepEqual(set.globalDefs.lvsTimeouts, { tcp: 60, tcpFin: 0, udp: 20 });
+    assert.equal(before.globalDefs.lvsTimeouts, null);
+    assert.deepEqual(planEdits(set, [edit('--set 0 30 0')]).config.globalDefs.lvsTimeouts, { tcp: 60, tcpFin: 30, udp: 20 });
   });
 });
 

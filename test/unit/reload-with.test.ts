@@ -50,13 +50,23 @@ describe('reload: a change made to the config in force (adm edits)', () => {
     });
   });
 
-  it('an edit that changes no config (-Z, --set alone) reloads nothing and logs nothing', async () => {
+  it('an edit that changes no config (-Z alone) reloads nothing and logs nothing', async () => {
     await withLab(conf({ rs: [RS1] }), async (lab) => {
       const table = lab.mem.plane.table;
-      const result = await lab.reloadWith(edits({ kind: 'zero', service: null }, { kind: 'set-timeouts', timeouts: { tcp: 0, tcpFin: 0, udp: 9 } }));
+      const result = await lab.reloadWith(edits({ kind: 'zero', service: null }));
       assert.deepEqual(result, { ok: true, changes: [] });
       assert.equal(lab.mem.plane.table, table, 'the same table runs');
       assert.deepEqual(lab.log, []);
+    });
+  });
+
+  it('--set alone is the lvs_timeouts of the config: applied by the reload, no service changed', async () => {
+    await withLab(conf({ rs: [RS1] }), async (lab) => {
+      const result = await lab.reloadWith(edits({ kind: 'set-timeouts', timeouts: { tcp: 0, tcpFin: 0, udp: 9 } }));
+      assert.deepEqual(result, { ok: true, changes: [] });
+      const t = lab.mem.plane.timeouts;
+      assert.deepEqual([t.tcp, t.tcpFin, t.udp], [900, 120, 9]);
+      assert.ok(lab.log.some((l) => l.includes('Changing timeouts (tcp tcpfin udp): 900 120 300 -> 900 120 9')), lab.log.join('\n'));
     });
   });
 });

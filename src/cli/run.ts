@@ -232,7 +232,6 @@ interface RunSettings {
 /** Claims the control socket, starts the director, serves metrics and the socket, runs until a signal. */
 async function runDirector(start: () => Promise<RunnableDirector>, s: RunSettings, io: CliIo): Promise<number> {
   let director: RunnableDirector;
-  let control: ControlServer;
   try {
     await ControlServer.claim(s.control.path);
   } catch (err) {
@@ -245,32 +244,38 @@ async function runDirector(start: () => Promise<RunnableDirector>, s: RunSetting
     s.log.error({ event: 'start' }, `director failed to start: ${(err as Error).message}`);
     return EXIT_FAIL;
   }
-  const server = s.metrics && await startMetrics(director, s.metrics, s.log);
-  if (server === false) {
+  const servers = await serve(director, s);
+  if (servers === null) {
     await director.stop();
     return EXIT_FAIL;
   }
   s.hangups.running(director);
-  try {
-    control = await serveControl(s.control, director, s.log);
-  } catch (err) {
-    s.log.error({ event: 'control', path: s.control.path }, `control socket ${s.control.path}: ${(err as Error).message}`);
-    await server?.close();
-    await director.stop();
-    return EXIT_FAIL;
-  }
-  s.log.info({ event: 'control', path: s.control.path }, `director: control socket ${s.control.path}`);
   const printStats = () => io.out(`stats: ${JSON.stringify(director.stats())}`);
   const timer = s.statsInterval > 0 ? setInterval(printStats, s.statsInterval * 1000) : null;
   const signal = await io.waitForSignal();
   s.hangups.stop();
   if (timer) clearInterval(timer);
   s.log.info({ event: 'stop', signal }, `director: ${signal}, stopping`);
-  await server?.close();
-  await control.close();
+  await servers.metrics?.close();
+  await servers.control.close();
   await director.stop();
   printStats();
   return EXIT_OK;
+}
+
+/** Metrics (when asked) and the control socket of a started director; null (logged) when either cannot be served. */
+async function serve(director: RunnableDirector, s: RunSettings): Promise<{ metrics: MetricsServer | null; control: ControlServer } | null> {
+  const metrics = s.metrics && await startMetrics(director, s.metrics, s.log);
+  if (metrics === false) return null;
+  try {
+    const control = await serveControl(s.control, director, s.log);
+    s.log.info({ event: 'control', path: s.control.path }, `director: control socket ${s.control.path}`);
+    return { metrics, control };
+  } catch (err) {
+    s.log.error({ event: 'control', path: s.control.path }, `control socket ${s.control.path}: ${(err as Error).message}`);
+    await metrics?.close();
+    return null;
+  }
 }
 
 /** The metrics endpoint, or false (logged) when it cannot listen: a director asked for metrics does not run blind. */

@@ -150,11 +150,6 @@ export class DataPlane {
     return this.classifier.factory.templates;
   }
 
-  /** Connection-table time now (the unit of its deadlines), in whole seconds. */
-  get seconds(): number {
-    return this.classifier.seconds();
-  }
-
   get portCounters(): PortCounters {
     return this.final?.counters ?? this.engine.counters(this.port);
   }

@@ -39,7 +39,7 @@ export function* connectionPages(plane: DataPlane, limits: PageLimits = DEFAULT_
   while (e < c.capacity) {
     const page: AdmConnection[] = [];
     const end = Math.min(c.capacity, e + limits.scan);
-    const now = plane.seconds;
+    const now = plane.seconds();
     for (; e < end && page.length < limits.rows; e++) if (c.isLive(e)) page.push(connectionRow(plane, e, now));
     yield page;
   }

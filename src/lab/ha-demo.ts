@@ -1,6 +1,7 @@
 // `director lab demo --ha`: two directors in one lab run VRRP for the VIP; the demo shows which is
-// master, starts a long paced download through the VIP, SIGKILLs the master halfway, shows the
-// backup taking over and whether the download completed intact, then removes everything.
+// master, starts a long paced download through the VIP, waits for connection sync to give the
+// backup that connection, SIGKILLs the master mid-transfer, shows the backup taking over and
+// whether the download completed intact, then removes everything.
 
 import { Cleanup } from './cleanup.js';
 import { latestStats } from './director-runner.js';
@@ -12,7 +13,7 @@ import type { LabHandle } from './topology.js';
 /** A stream long enough to be cut by a takeover: 24 MB read at 3 MB/s, about 8 s. */
 const STREAM_BYTES = 24_000_000;
 const STREAM_RATE = 3_000_000;
-/** The master is killed this long after the stream has a connection on it. */
+/** The master is killed once the stream has run this long and the backup holds its connection. */
 const KILL_AFTER_MS = 2000;
 
 const say = (s: string): void => { process.stdout.write(s + '\n'); };
@@ -24,9 +25,10 @@ function describePair(ha: HaPair): string {
   }).join('\n');
 }
 
-function connections(d: HaDirector): number {
-  const s = latestStats(d.director.process?.stdout ?? '') as { connections?: number } | null;
-  return s?.connections ?? 0;
+interface DemoStats { connections?: number; sync?: { received: { conns: number } } }
+
+function stats(d: HaDirector): DemoStats {
+  return (latestStats(d.director.process?.stdout ?? '') ?? {}) as DemoStats;
 }
 
 /** Builds the pair and runs the failover; true when the download survived intact. */
@@ -40,15 +42,19 @@ export async function haDemo(build: (cleanup: Cleanup) => Promise<LabHandle>): P
     const ha = new HaPair(lab, cleanup, { scheduler: 'sh', udp: false });
     ha.start(0);
     ha.start(1);
-    await waitFor('a master', () => ha.master() !== null && ha.directors.every((d) => d.state() !== null && d.state() !== 'INIT'), 20_000);
+    // dir2 may win the first election while dir1 is still starting; dir1 (150) then preempts.
+    await waitFor('dir1 MASTER and dir2 BACKUP', () => ha.directors[0]!.state() === 'MASTER' && ha.directors[1]!.state() === 'BACKUP', 20_000);
     const master = ha.master()!;
-    say(`\nVRRP (VRID 51, advert_int 1): dir1 priority 150, dir2 priority 100\n${describePair(ha)}`);
+    say(`\nVRRP (VRID 51, advert_int 1): dir1 priority 150, dir2 priority 100; connection sync: lvs_sync_daemon lan0 VI_LAB\n${describePair(ha)}`);
     say(`\ndownload of ${STREAM_BYTES / 1e6} MB at ${STREAM_RATE / 1e6} MB/s from ${lab.client.address} through ${lab.vip}:${HTTP_PORT}`);
     const download = runClient(lab.client.ns, 'http-client.js', ['download', '--target', `${lab.vip}:${HTTP_PORT}`,
       '--bytes', String(STREAM_BYTES), '--rate', String(STREAM_RATE), '--seed', '11', '--timeout', '30000'], 40_000);
-    await waitFor('the stream on the master', () => connections(master) > 0, 10_000);
-    await new Promise((r) => setTimeout(r, KILL_AFTER_MS));
+    const started = Date.now();
+    await waitFor('the stream on the master', () => (stats(master).connections ?? 0) > 0, 10_000);
     const other = ha.directors.find((d) => d !== master)!;
+    await waitFor(`dir${other.index + 1} to receive the connection by sync`, () => (stats(other).sync?.received.conns ?? 0) > 0, 10_000);
+    say(`dir${other.index + 1} holds ${stats(other).connections ?? 0} connection(s) synced from dir${master.index + 1} (lvs_sync_daemon)`);
+    await new Promise((r) => setTimeout(r, Math.max(0, started + KILL_AFTER_MS - Date.now())));
     const t0 = Date.now();
     await ha.crash(master.index);
     say(`\nSIGKILL dir${master.index + 1} (the master) mid-transfer`);

@@ -1,13 +1,14 @@
 // A high-availability pair in a lab: two directors (dir1, dir2) as bin/director processes with the
-// same services and one vrrp_instance for the VIP at different priorities; their VRRP states read
-// from the state changes they log, and a crash (SIGKILL) or clean stop (SIGTERM) of either.
+// same services, one vrrp_instance for the VIP at different priorities and connection sync
+// following it; their VRRP states read from the state changes they log, and a crash (SIGKILL) or
+// clean stop (SIGTERM) of either.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Cleanup } from './cleanup.js';
 import { startProcess, type LabDirector } from './director-runner.js';
-import { labKeepalivedConf, labVrrpInstance, type LabConfigOptions } from './keepalived.js';
+import { LAB_VRRP_INSTANCE, labKeepalivedConf, labVrrpInstance, type LabConfigOptions } from './keepalived.js';
 import type { LabHandle } from './topology.js';
 
 export interface HaOptions extends LabConfigOptions {
@@ -20,6 +21,12 @@ export interface HaOptions extends LabConfigOptions {
    * advert, so the winner hears a lower master and re-announces the VIP (after a partition).
    */
   higherPrioSendAdvert?: boolean;
+  /**
+   * lvs_sync_daemon on the LAN interface for the instance (default true): the master sends its
+   * connections, the backup holds them. Its socket lives in the director's namespace, which a
+   * `director run` process inside it provides.
+   */
+  sync?: boolean;
 }
 
 export interface HaDirector {
@@ -45,8 +52,10 @@ export class HaPair {
     const host = this.lab.directors[index];
     if (host === undefined) throw new Error(`lab ${this.lab.prefix} has no director ${index + 1}`);
     const priority = (this.o.priorities ?? [150, 100])[index] ?? 100;
-    const globals = this.o.higherPrioSendAdvert === true ? 'global_defs {\n    vrrp_higher_prio_send_advert\n}\n' : '';
-    const text = globals + labKeepalivedConf(this.lab, this.o) +
+    const globalDefs = [...(this.o.globalDefs ?? []),
+      ...(this.o.sync !== false ? [`lvs_sync_daemon ${host.ifname} ${LAB_VRRP_INSTANCE}`] : []),
+      ...(this.o.higherPrioSendAdvert === true ? ['vrrp_higher_prio_send_advert'] : [])];
+    const text = labKeepalivedConf(this.lab, { ...this.o, globalDefs }) +
       labVrrpInstance(this.lab, { ifname: host.ifname, priority, ...(this.o.advertInt !== undefined ? { advertInt: this.o.advertInt } : {}) });
     const file = path.join(this.dir, `dir${index + 1}.conf`);
     writeFileSync(file, text);

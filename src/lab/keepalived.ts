@@ -50,6 +50,9 @@ export interface LabVrrpOptions {
   nopreempt?: boolean;
 }
 
+/** The lab's vrrp_instance: lvs_sync_daemon names it for connection sync to follow. */
+export const LAB_VRRP_INSTANCE = 'VI_LAB';
+
 /**
  * A vrrp_instance for the lab's VIP: the same block drives a director (which answers ARP for the
  * VIP while MASTER) and keepalived (which adds the VIP to its kernel while MASTER).
@@ -57,7 +60,7 @@ export interface LabVrrpOptions {
 export function labVrrpInstance(lab: LabHandle, o: LabVrrpOptions): string {
   const advertInt = o.advertInt ?? 1;
   const lines = [
-    'vrrp_instance VI_LAB {',
+    `vrrp_instance ${LAB_VRRP_INSTANCE} {`,
     `    state ${o.state ?? 'BACKUP'}`,
     `    interface ${o.ifname}`,
     `    virtual_router_id ${o.vrid ?? 51}`,

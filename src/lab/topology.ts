@@ -91,7 +91,11 @@ export async function buildLab(o: LabOptions): Promise<LabHandle> {
   await setUpLan(lanNs);
   await setUpClientAndRouter(p);
   await Promise.all(dirNames.map((d, i) => setUpDirector(p, d, ADDR.directors[i] as string)));
-  await Promise.all(rsNames.map((r, i) => setUpRealServer(p, r, realServerAddress(i), o.mode)));
+  // NAT replies must pass the director that holds the connection: with two directors (a VRRP
+  // pair) that is whichever owns the VIP, so the real servers route back through the VIP, and
+  // the master's gratuitous ARP moves their gateway with it (keepalived setups do the same).
+  const natGateway = directors === 2 ? ADDR.vip : ADDR.directors[0];
+  await Promise.all(rsNames.map((r, i) => setUpRealServer(p, r, realServerAddress(i), o.mode, natGateway)));
   if (o.offloads === false) await turnOffOffloads(p, dirNames, rsNames);
 
   const host = async (name: string, ifname: string, address: string): Promise<LabHost> =>
@@ -164,7 +168,7 @@ async function setUpDirector(prefix: string, role: string, address: string): Pro
   await nl.addRoute(d, ADDR.clientNet, ADDR.routerLanSide);
 }
 
-async function setUpRealServer(prefix: string, role: string, address: string, mode: ForwardMethod): Promise<void> {
+async function setUpRealServer(prefix: string, role: string, address: string, mode: ForwardMethod, natGateway: string): Promise<void> {
   const r = ns(prefix, role);
   await plugIntoLan(prefix, r, role);
   await nl.addAddress(r, 'lan0', `${address}/24`);
@@ -179,7 +183,7 @@ async function setUpRealServer(prefix: string, role: string, address: string, mo
   }
   // NAT: replies must pass the director; DR/TUN: straight to the router; FULLNAT: replies go to
   // the local addresses (LIPs), which sit behind the director.
-  const clientGateway = mode === 'nat' ? ADDR.directors[0] : ADDR.routerLanSide;
+  const clientGateway = mode === 'nat' ? natGateway : ADDR.routerLanSide;
   await nl.addRoute(r, ADDR.clientNet, clientGateway);
   if (mode === 'fnat') await nl.addRoute(r, ADDR.lipNet, ADDR.directors[0]);
 }

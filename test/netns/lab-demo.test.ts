@@ -16,6 +16,14 @@ describe('director lab demo (needs root: creates network namespaces)', function 
     assert.match(out, /TCP 198\.19\.0\.100:80 rr\s+9/);
   });
 
+  it('--ha: the master is SIGKILLed mid-download, the synced backup takes over and the download completes intact', async function () {
+    const out = await runDemo(['--ha'], 120_000);
+    assert.match(out, /dir1 198\.19\.0\.2 MASTER\n {2}dir2 198\.19\.0\.3 BACKUP/);
+    assert.match(out, /dir2 holds \d+ connection\(s\) synced from dir1/);
+    assert.match(out, /dir1 198\.19\.0\.2 killed\n {2}dir2 198\.19\.0\.3 MASTER/);
+    assert.match(out, /download complete and intact: 24000000 bytes checked byte for byte/);
+  });
+
   it('cleans up when interrupted (Ctrl-C) while the director runs', async function () {
     const p = startDemo(['--connections', '100000']);
     try {

@@ -82,7 +82,7 @@ leaves them running: it prints the lab's map and commands to try. Needs root.`,
       summary: 'build a lab, push traffic through the VIP, print the spread and stats, remove it',
       about: `Builds a lab, runs a director in it, sends HTTP connections and UDP datagrams from the client
 through the VIP, prints how they spread over the real servers and the director's counters, and
-removes everything (also on Ctrl-C). With --ha: two directors run VRRP for the VIP, the demo shows
+removes everything (also on Ctrl-C). With --ha: two directors run VRRP for the VIP and sync connections, the demo shows
 which is master, kills it during a long download and shows the takeover and the download's fate.
 Needs root.`,
       options: DEMO_OPTIONS,

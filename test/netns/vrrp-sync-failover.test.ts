@@ -52,8 +52,10 @@ for (const mode of ['dr', 'nat'] as ForwardMethod[]) {
     it('the backup takes over with the master\'s connection: the download completes byte for byte, no reset', async () => {
       // sh: whichever director schedules a client picks the same real server (not needed with sync, but as in the demo).
       const ha = new HaPair(fx.lab, fx.cleanup, { scheduler: 'sh', udp: false });
-      const [d1, d2] = [ha.start(0), ha.start(1)];
-      await waitFor('dir1 MASTER and dir2 BACKUP', () => d1.state() === 'MASTER' && d2.state() === 'BACKUP', 30_000);
+      const d1 = ha.start(0);
+      await waitFor('dir1 MASTER', () => d1.state() === 'MASTER', 30_000);
+      const d2 = ha.start(1);
+      await waitFor('dir2 BACKUP', () => d2.state() === 'BACKUP', 30_000);
       let settled = false;
       const download = runClient(fx.lab.client.ns, 'http-client.js', ['download', '--target', `${fx.lab.vip}:${HTTP_PORT}`,
         '--bytes', String(BYTES), '--rate', String(RATE), '--seed', '5', '--timeout', '40000'], 50_000)

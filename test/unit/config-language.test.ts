@@ -31,8 +31,8 @@ describe('keepalived.conf language: definitions', () => {
   });
 
   it('substitution is done at use time and recursively (the man page example)', () => {
-    assert.deepEqual(texts('$ADDRESS_BASE=10.2.${ADDRESS_BASE_SUB}\n$ADDRESS_BASE_SUB=0\n${ADDRESS_BASE}.100/32\n$ADDRESS_BASE_SUB=10\n${ADDRESS_BASE}.100/32'),
-      ['10.2.0.100/32', '10.2.10.100/32']);
+    assert.deepEqual(texts('$ADDRESS_BASE=198.19.${ADDRESS_BASE_SUB}\n$ADDRESS_BASE_SUB=0\n${ADDRESS_BASE}.100/32\n$ADDRESS_BASE_SUB=10\n${ADDRESS_BASE}.100/32'),
+      ['198.19.0.100/32', '198.19.10.100/32']);
   });
 
   it('a definition is $NAME=VALUE at the start of a line: no blank before "=", empty values allowed, comments cut', () => {
@@ -106,7 +106,7 @@ describe('keepalived.conf language: conditional lines (@ID, @^ID)', () => {
 
 describe('keepalived.conf language: ~SEQ and ~LST', () => {
   it('~SEQ(VAR, START, END) and the defaults of END alone', () => {
-    assert.deepEqual(texts('~SEQ(SUBNET, 0, 3) ip_address 10.0.${SUBNET}.1'), ['ip_address 10.0.0.1', 'ip_address 10.0.1.1', 'ip_address 10.0.2.1', 'ip_address 10.0.3.1']);
+    assert.deepEqual(texts('~SEQ(SUBNET, 0, 3) ip_address 198.19.${SUBNET}.1'), ['ip_address 198.19.0.1', 'ip_address 198.19.1.1', 'ip_address 198.19.2.1', 'ip_address 198.19.3.1']);
     assert.deepEqual(texts('~SEQ(N, 3) n$N'), ['n1', 'n2', 'n3']);
     assert.deepEqual(texts('~SEQ(N, -2) n$N'), ['n-1', 'n-2']);
     assert.deepEqual(texts('~SEQ(N, 10, -5, 0) n$N'), ['n10', 'n5', 'n0']);
@@ -123,11 +123,11 @@ describe('keepalived.conf language: ~SEQ and ~LST', () => {
   });
 
   it('~LST of one variable, of several in {}, nested, and with ~SEQ (the man page examples)', () => {
-    assert.deepEqual(texts('~LST({IP, IP1}, {10,1},{20,4},{5,6},{12,8}) 192.168.${IP}.${IP1}'), ['192.168.10.1', '192.168.20.4', '192.168.5.6', '192.168.12.8']);
-    assert.deepEqual(texts('~LST(IP, 1, 2) ~LST(IP1, 5,6,7) 192.169.${IP}.${IP1}'),
-      ['192.169.1.5', '192.169.1.6', '192.169.1.7', '192.169.2.5', '192.169.2.6', '192.169.2.7']);
-    assert.deepEqual(texts('~LST({IP, IP1}, {10,1},{20,4}) ~SEQ(IP2,168,2,172) 192.${IP2}.${IP}.${IP1}'),
-      ['192.168.10.1', '192.170.10.1', '192.172.10.1', '192.168.20.4', '192.170.20.4', '192.172.20.4']);
+    assert.deepEqual(texts('~LST({IP, IP1}, {10,1},{20,4},{5,6},{12,8}) 198.19.${IP}.${IP1}'), ['198.19.10.1', '198.19.20.4', '198.19.5.6', '198.19.12.8']);
+    assert.deepEqual(texts('~LST(IP, 1, 2) ~LST(IP1, 5,6,7) 198.18.${IP}.${IP1}'),
+      ['198.18.1.5', '198.18.1.6', '198.18.1.7', '198.18.2.5', '198.18.2.6', '198.18.2.7']);
+    assert.deepEqual(texts('~LST({IP, IP1}, {10,1},{20,4}) ~SEQ(IP2,18,1,19) 198.${IP2}.${IP}.${IP1}'),
+      ['198.18.10.1', '198.19.10.1', '198.18.20.4', '198.19.20.4']);
     assert.deepEqual(texts('~LST({A, B}, {1}, {2, 3}) [${A}|${B}]'), ['[1|]', '[2|3]']);
   });
 

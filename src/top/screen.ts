@@ -29,14 +29,37 @@ const COLUMNS: ReadonlyArray<readonly [title: string, width: number, align: 'lef
   ['Forward', 8, 'left'], ['Weight', 9, 'left'], ['Health', 8, 'left'], ['ActConn', 8, 'right'], ['InActConn', 10, 'right'],
   ['Conn/s', 8, 'right'], ['InPkt/s', 9, 'right'], ['OutPkt/s', 9, 'right'], ['InByte/s', 10, 'right'], ['OutByte/s', 10, 'right'],
 ];
+/** The columns ipvsadm -L itself has (and health): never dropped for width, unlike the rates after them. */
+const KEPT_COLUMNS = 5;
 const FIRST_WIDTH = 32;
 
-function row(first: string, cells: readonly string[]): string {
-  const rest = COLUMNS.map(([, width, align], i) => {
+/** How wide the first column is and how many of COLUMNS are shown. */
+interface Layout {
+  firstWidth: number;
+  columns: number;
+}
+
+const WIDE: Layout = { firstWidth: FIRST_WIDTH, columns: COLUMNS.length };
+
+function row(layout: Layout, first: string, cells: readonly string[]): string {
+  const rest = COLUMNS.slice(0, layout.columns).map(([, width, align], i) => {
     const cell = cells[i] ?? '';
     return align === 'left' ? ` ${cell.padEnd(width - 1)}` : cell.padStart(width);
   });
-  return `${first.padEnd(FIRST_WIDTH)}${rest.join('')}`.trimEnd();
+  return `${first.padEnd(layout.firstWidth)}${rest.join('')}`.trimEnd();
+}
+
+/**
+ * The widest layout that fits a terminal: the full one when it fits; else the first column only as
+ * wide as its longest cell, and rate columns dropped from the right (bytes before packets before
+ * conn/s) until the line fits, so an 80-column terminal still shows every ipvsadm column and Conn/s.
+ */
+function layoutFor(firstCells: readonly string[], columns: number): Layout {
+  const width = (l: Layout): number => l.firstWidth + COLUMNS.slice(0, l.columns).reduce((n, [, w]) => n + w, 0);
+  if (width(WIDE) <= columns) return WIDE;
+  const layout = { firstWidth: Math.max(...firstCells.map((c) => c.length)), columns: COLUMNS.length };
+  while (layout.columns > KEPT_COLUMNS && width(layout) > columns) layout.columns--;
+  return layout;
 }
 
 /** A rate in the width of a column: whole numbers, then K, M, G with one decimal. */
@@ -68,17 +91,19 @@ function serviceFlags(svc: AdmService): string[] {
   ];
 }
 
-function serviceLine(svc: AdmService): string {
+const serviceFirst = (svc: AdmService): string => `${svc.protocol.toUpperCase()}  ${svc.address}:${svc.port} ${svc.scheduler}`;
+const serverFirst = (rs: AdmRealServer): string => `  -> ${rs.address}:${rs.port}`;
+
+function serviceLine(layout: Layout, svc: AdmService): string {
   const active = svc.realServers.reduce((n, rs) => n + rs.activeConns, 0);
   const inactive = svc.realServers.reduce((n, rs) => n + rs.inactConns, 0);
-  const line = row(`${svc.protocol.toUpperCase()}  ${svc.address}:${svc.port} ${svc.scheduler}`,
-    ['', '', '', String(active), String(inactive), ...rateCells(svc.rates)]);
+  const line = row(layout, serviceFirst(svc), ['', '', '', String(active), String(inactive), ...rateCells(svc.rates)]);
   const flags = serviceFlags(svc);
   return flags.length === 0 ? line : `${line}  ${flags.join(' ')}`;
 }
 
-function serverLine(rs: AdmRealServer, stats: RealServerStats | undefined): string {
-  return row(`  -> ${rs.address}:${rs.port}`, [
+function serverLine(layout: Layout, rs: AdmRealServer, stats: RealServerStats | undefined): string {
+  return row(layout, serverFirst(rs), [
     FORWARD[rs.method], `${rs.effectiveWeight}/${rs.weight}`, healthOf(stats),
     String(rs.activeConns), String(rs.inactConns), ...rateCells(rs.rates),
   ]);
@@ -107,23 +132,28 @@ function summary(v: TopView): string[] {
   ];
 }
 
-/** Every line of one screen, not yet cut to a size. */
-export function topLines(v: TopView): string[] {
-  const lines = [...summary(v), row('Prot LocalAddress:Port Sched', COLUMNS.map(([title]) => title)), row('  -> RemoteAddress:Port', [])];
-  for (const svc of sortServices(v.snapshot.services)) {
-    lines.push(serviceLine(svc));
+const HEADER = 'Prot LocalAddress:Port Sched';
+const SERVER_HEADER = '  -> RemoteAddress:Port';
+
+/** Every line of one screen, with the columns that fit this many terminal columns, not yet cut to a size. */
+export function topLines(v: TopView, columns = Infinity): string[] {
+  const services = sortServices(v.snapshot.services);
+  const layout = layoutFor([HEADER, SERVER_HEADER, ...services.map(serviceFirst), ...services.flatMap((s) => s.realServers.map(serverFirst))], columns);
+  const lines = [...summary(v), row(layout, HEADER, COLUMNS.map(([title]) => title)), row(layout, SERVER_HEADER, [])];
+  for (const svc of services) {
+    lines.push(serviceLine(layout, svc));
     const stats = statsOf(v.stats, svc);
     for (const rs of sortServers(svc.realServers)) {
-      lines.push(serverLine(rs, stats?.realServers.find((s) => s.address === rs.address && s.port === rs.port)));
+      lines.push(serverLine(layout, rs, stats?.realServers.find((s) => s.address === rs.address && s.port === rs.port)));
     }
   }
   if (v.snapshot.services.length === 0) lines.push('(no services: add one with director adm -A)');
   return lines;
 }
 
-/** The screen for a terminal of this size: lines cut to its width, and to its height with a note of what is hidden. */
+/** The screen for a terminal of this size: the columns that fit, lines cut to its width, and to its height with a note of what is hidden. */
 export function topScreen(v: TopView, size: ScreenSize): string[] {
-  const all = topLines(v).map((l) => l.slice(0, size.columns).trimEnd());
+  const all = topLines(v, size.columns).map((l) => l.slice(0, size.columns).trimEnd());
   if (all.length <= size.rows) return all;
   const shown = all.slice(0, Math.max(0, size.rows - 1));
   return [...shown, `... ${all.length - shown.length} more lines: enlarge the terminal`.slice(0, size.columns)];

@@ -60,6 +60,19 @@ describe('director top: the screen', () => {
     assert.deepEqual(topScreen(VIEW, { columns: 200, rows: 50 }), SCREEN.split('\n'));
   });
 
+  it('fits an 80-column terminal: every ipvsadm column and Conn/s, the other rates dropped from the right', () => {
+    const narrow = topScreen(VIEW, { columns: 80, rows: 50 });
+    assert.ok(narrow.every((l) => l.length <= 80), narrow.join('\n'));
+    assert.deepEqual(narrow.slice(4, 8), [
+      'Prot LocalAddress:Port Sched Forward Weight   Health  ActConn InActConn  Conn/s',
+      '  -> RemoteAddress:Port',
+      'TCP  198.19.0.100:80 rr                                   123        12    1500',
+      '  -> 198.19.0.11:80          Route   2/2      up          120         7     750',
+    ]);
+    const wider = topScreen(VIEW, { columns: 100, rows: 50 });
+    assert.match(wider[4]!, /Conn\/s  InPkt\/s OutPkt\/s$/);
+  });
+
   it('says how to start when the director has no service', () => {
     const empty = topLines({ ...VIEW, snapshot: { ...SNAPSHOT, services: [] }, stats: { ...STATS, services: [] } });
     assert.equal(empty.at(-1), '(no services: add one with director adm -A)');

@@ -9,6 +9,7 @@ import { labCommands } from './lab.js';
 import { realserverCommands } from './realserver.js';
 import { reloadCommand } from './reload.js';
 import { runCommand } from './run.js';
+import { simulateCommand } from './simulate.js';
 import { topCommand } from './top.js';
 import { versionLines } from './version.js';
 
@@ -20,6 +21,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
   adm: admCommand,
   reload: reloadCommand,
   top: topCommand,
+  simulate: simulateCommand,
   realserver: realserverCommands(),
   lab: labCommands,
 };

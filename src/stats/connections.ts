@@ -46,7 +46,8 @@ export function* connectionPages(plane: DataPlane, limits: PageLimits = DEFAULT_
   yield* templatePages(plane, limits.rows);
 }
 
-function connectionRow(plane: DataPlane, e: number, now: number): AdmConnection {
+/** One connection-table entry as adm -L -c lists it. */
+export function connectionRow(plane: DataPlane, e: number, now: number): AdmConnection {
   const c = plane.conns;
   const proto = c.proto[e]!;
   return {

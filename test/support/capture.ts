@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Cleanup } from '../../src/lab/cleanup.js';
 import { run } from '../../src/lab/netns.js';
 import { spawnInNamespace, type NsProcess } from '../../src/lab/process.js';
+import { readPcap } from '../../src/simulate/pcap.js';
 
 const NEEDS = 'Debian: apt-get install -y tcpdump tshark';
 
@@ -43,7 +44,7 @@ export async function startCapture(cleanup: Cleanup, ns: string, ifname: string,
     '-c', String(o.maxPackets ?? 1000), '-w', file, filter]);
   cleanup.process(p);
   await waitListening(p);
-  return { file, stop: async () => { await p.stop(1000); return readPcap(readFileSync(file)); } };
+  return { file, stop: async () => { await p.stop(1000); return capturedFrames(readFileSync(file)); } };
 }
 
 async function waitListening(p: NsProcess, timeoutMs = 30_000): Promise<void> {
@@ -55,27 +56,13 @@ async function waitListening(p: NsProcess, timeoutMs = 30_000): Promise<void> {
   }
 }
 
-/** The records of a classic pcap file with Ethernet link type (either byte order, µs or ns stamps). */
-export function readPcap(b: Buffer): Captured {
-  if (b.length < 24) throw new Error(`pcap: ${b.length} bytes is no pcap file`);
-  const magic = b.readUInt32LE(0);
-  const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
-  if (!le && b.readUInt32BE(0) !== 0xa1b2c3d4 && b.readUInt32BE(0) !== 0xa1b23c4d) {
-    throw new Error(`pcap: bad magic 0x${magic.toString(16)}`);
-  }
-  const u32 = (at: number): number => (le ? b.readUInt32LE(at) : b.readUInt32BE(at));
-  if (u32(20) !== 1) throw new Error(`pcap: link type ${u32(20)}, expected Ethernet (1)`);
-  const frames: Buffer[] = [];
-  const wireLengths: number[] = [];
-  for (let at = 24; at + 16 <= b.length;) {
-    const caplen = u32(at + 8);
-    const wirelen = u32(at + 12);
-    if (at + 16 + caplen > b.length) break; // a record cut short by the stop: ignore it
-    if (caplen === wirelen) frames.push(b.subarray(at + 16, at + 16 + caplen));
-    wireLengths.push(wirelen);
-    at += 16 + caplen;
-  }
-  return { frames, wireLengths };
+/** The frames of a pcap file: whole ones (cut by the snap length left out) and every wire length. */
+function capturedFrames(b: Buffer): Captured {
+  const { records } = readPcap(b);
+  return {
+    frames: records.filter((r) => r.frame.length === r.wireLength).map((r) => r.frame),
+    wireLengths: records.map((r) => r.wireLength),
+  };
 }
 
 export interface TsharkVerdict {

@@ -4,6 +4,7 @@
 
 import type { DataPlane } from './datapath/data-plane.js';
 import type { FloodStats } from './datapath/flood-guard.js';
+import type { SourceRateStats } from './datapath/source-rate.js';
 import type { TrafficCounters, TrafficReading } from './datapath/identities.js';
 import { METHOD_BY_NAME, type RuntimeDest, type RuntimeService } from './datapath/service-table.js';
 import type { RealServerHealth } from './health/stats.js';
@@ -40,6 +41,15 @@ export interface ServiceStats extends Traffic {
   realServers: RealServerStats[];
 }
 
+export interface LimitsStats {
+  connTable: { size: number; capacity: number };
+  holdQueue: { held: number; capacity: number; perAddress: number };
+  /** Datagrams forgotten while alive for a newer one in their slot (their later fragments are dropped as `fragment`). */
+  fragCache: { slots: number; evicted: number };
+  /** source_conn_rate; null when sources are not limited. */
+  sourceRate: SourceRateStats | null;
+}
+
 export interface DirectorStats {
   uptimeSeconds: number;
   connections: number;
@@ -53,6 +63,8 @@ export interface DirectorStats {
   heldFrames: number;
   /** ICMP errors the director answered with itself. */
   icmpSent: { timeExceeded: number; fragNeeded: number; echoReplies: number };
+  /** The resource caps in force and what hit them (docs/security.md#limits); refusals are in drops. */
+  limits: LimitsStats;
   /** VRRP instances' states and advert counters, when the config has vrrp_instances. */
   vrrp?: VrrpStats;
   /** Connection sync, when lvs_sync_daemon is configured. */
@@ -77,6 +89,12 @@ export function collectStats(plane: DataPlane, now: number, health?: HealthLooku
     arp: { ...plane.arp.counters },
     heldFrames: plane.hold.held,
     icmpSent: { timeExceeded: replies.timeExceeded, fragNeeded: replies.fragNeeded, echoReplies: replies.echo },
+    limits: {
+      connTable: { size: plane.conns.size, capacity: plane.conns.capacity },
+      holdQueue: { held: plane.hold.held, capacity: plane.hold.capacity, perAddress: plane.hold.perAddress },
+      fragCache: { slots: plane.frags.slots, evicted: plane.frags.evicted },
+      sourceRate: plane.sourceRate?.stats() ?? null,
+    },
   };
 }
 

@@ -305,7 +305,7 @@ function openPlane(o: DirectorOptions, table: ServiceTable, clock: Clock, log: L
     const capacity = o.connCapacity ?? o.config.globalDefs.connTableSize;
     return new DataPlane({
       engine, port, table, routes, clock, timeouts: o.config.globalDefs.lvsTimeouts, vrrpAddresses: vrrpAddresses(o.config),
-      flood: o.config.globalDefs.flood,
+      flood: o.config.globalDefs.flood, limits: o.config.globalDefs.limits,
       ...(o.localAddress !== undefined ? { localIp: parseIpv4(o.localAddress) } : {}),
       ...(capacity !== null ? { connCapacity: capacity } : {}),
       sloppyTcp: o.sloppyTcp === true,

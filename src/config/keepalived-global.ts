@@ -5,6 +5,7 @@ import { defaultGlobalDefs, type ConfigWarning, type GlobalDefsConfig, type LvsS
 import type { Statement } from './keepalived-parser.js';
 import { ignored, warn } from './keepalived-keywords.js';
 import * as v from './keepalived-values.js';
+import { Limits } from '../native/layout.generated.js';
 
 /**
  * keepalived's e-mail notification keywords: accepted without a word (director sends no mail;
@@ -35,6 +36,10 @@ const MAX_DELAY = 86400;
 const MAX_LVS_TIMEOUT = 86400 * 31;
 const MAX_CONN_TABLE = 1 << 26;
 const MAX_RATE = 1_000_000_000;
+/** 2^20 fragment slots of 20 bytes: 20 MiB, far beyond what a 30 s fragment life needs. */
+const MAX_FRAG_CACHE = 1 << 20;
+/** 2^24 buckets per row, two rows of 8 bytes each: 256 MiB at most. */
+const MAX_SOURCE_TABLE = 1 << 24;
 /** SYN_RECV's own timeout: fast aging never lengthens a life. */
 const MAX_SYN_TIMEOUT = 60;
 
@@ -67,6 +72,13 @@ const HANDLERS: Record<string, Handler> = {
   vrrp_garp_lower_prio_repeat: (g, s) => { g.garp.lowerPrioRepeat = v.uint(s, oneArg(s, 'COUNT'), 0, MAX_REPEAT); },
   vrrp_lower_prio_no_advert: (g, s) => { g.vrrpLowerPrioNoAdvert = v.optionalBool(s); },
   vrrp_higher_prio_send_advert: (g, s) => { g.vrrpHigherPrioSendAdvert = v.optionalBool(s); },
+  // Director extensions: resource caps (docs/security.md#limits).
+  hold_queue_size: (g, s) => { g.limits.holdQueue = v.uint(s, oneArg(s, 'FRAMES'), 1, Limits.HOLD_SLOTS); },
+  hold_queue_per_address: (g, s) => { g.limits.holdPerAddress = v.uint(s, oneArg(s, 'FRAMES'), 1, Limits.HOLD_SLOTS); },
+  frag_cache_size: (g, s) => { g.limits.fragCache = v.uint(s, oneArg(s, 'DATAGRAMS'), 1, MAX_FRAG_CACHE); },
+  source_conn_rate: (g, s) => { g.limits.sourceConnRate = v.uint(s, oneArg(s, 'CONNECTIONS/S'), 0, MAX_RATE); },
+  source_conn_burst: (g, s) => { g.limits.sourceConnBurst = v.uint(s, oneArg(s, 'CONNECTIONS'), 0, MAX_RATE); },
+  source_table_size: (g, s) => { g.limits.sourceTable = v.uint(s, oneArg(s, 'BUCKETS'), 1, MAX_SOURCE_TABLE); },
   // A director extension: IPVS sets this with sysctl net.ipv4.vs.expire_nodest_conn.
   expire_nodest_conn: (g, s) => { g.expireNodestConn = v.optionalBool(s); },
   // Director extensions: the connection table and its SYN flood defences (docs/security.md).

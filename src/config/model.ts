@@ -1,5 +1,7 @@
 // The validated configuration the rest of director runs on, whatever file format it came from.
 
+import { Limits } from '../native/layout.generated.js';
+
 export type Protocol = 'tcp' | 'udp';
 
 /** LVS forwarding methods (keepalived lb_kind DR | NAT | TUN | FNAT). */
@@ -334,6 +336,8 @@ export interface GlobalDefsConfig {
   vrrpLowerPrioNoAdvert: boolean;
   /** vrrp_higher_prio_send_advert: a master sends one advert before yielding. */
   vrrpHigherPrioSendAdvert: boolean;
+  /** Caps on the hold queue, fragment cache and per-source new connections (docs/security.md#limits). */
+  limits: LimitsConfig;
   /**
    * director extension `expire_nodest_conn` (IPVS's sysctl of that name): a packet of a
    * connection whose real server was removed expires the connection (the packet is dropped,
@@ -363,6 +367,27 @@ export interface FloodConfig {
 /** The flood defences' defaults: detector at 10,000 new connections/s, half the table unconfirmed at most. */
 export function defaultFloodConfig(): FloodConfig {
   return { connRate: 10_000, maxUnconfirmed: 0, synTimeout: 3, dropEntry: false, dropPacket: false };
+}
+
+/** Resource caps beside conn_table_size and the flood defences: see docs/security.md#limits. */
+export interface LimitsConfig {
+  /** hold_queue_size: frames that may wait for a next hop's MAC at once (at most the addon's pool). */
+  holdQueue: number;
+  /** hold_queue_per_address: frames that may wait on one next hop. */
+  holdPerAddress: number;
+  /** frag_cache_size: first fragments remembered at once (direct-mapped: a collision evicts the older). */
+  fragCache: number;
+  /** source_conn_rate: new connections per second per client address; 0 = unlimited. */
+  sourceConnRate: number;
+  /** source_conn_burst: connections a source may open at once above its rate; 0 = the rate (at least 1). */
+  sourceConnBurst: number;
+  /** source_table_size: buckets per row of the per-source rate sketch. */
+  sourceTable: number;
+}
+
+/** The caps' defaults: the whole hold pool (16 frames per next hop), 4,096 fragments, no per-source limit. */
+export function defaultLimits(): LimitsConfig {
+  return { holdQueue: Limits.HOLD_SLOTS, holdPerAddress: 16, fragCache: 4096, sourceConnRate: 0, sourceConnBurst: 0, sourceTable: 65_536 };
 }
 
 /** Gratuitous ARP timing (garp_master_* / garp_lower_prio_*), seconds. */
@@ -470,6 +495,7 @@ export function defaultGarp(): GarpConfig {
 export function defaultGlobalDefs(): GlobalDefsConfig {
   return {
     routerId: null, lvsTimeouts: null, vrrpVersion: 2, scriptUser: null, enableScriptSecurity: false, lvsSyncDaemon: null, garp: defaultGarp(),
+    limits: defaultLimits(),
     vrrpLowerPrioNoAdvert: false, vrrpHigherPrioSendAdvert: false, expireNodestConn: false, connTableSize: null,
     flood: defaultFloodConfig(),
   };

@@ -14,9 +14,10 @@ import { FlowDirection, type ConnStateModel, type FlowDirectionValue } from './c
 import { DropReason, type DropCounters, type DropReasonValue } from './drop-reasons.js';
 import type { FloodGuard } from './flood-guard.js';
 import { Forwarders, type PacketHandler } from './forwarders.js';
-import { FragCache } from './frag-cache.js';
+import type { FragCache } from './frag-cache.js';
 import type { HoldQueue } from './hold-queue.js';
 import { PROTO_TCP, PROTO_UDP, type RuntimeDest, type ServiceTable } from './service-table.js';
+import type { SourceRateLimiter } from './source-rate.js';
 import { VerdictWriter } from './verdict-writer.js';
 import type { VipGate } from './vip-gate.js';
 
@@ -38,6 +39,10 @@ export interface ClassifierDeps {
   /** Which owned addresses are answered now (VRRP). */
   gate: VipGate;
   guard: FloodGuard;
+  /** First fragments, for their later fragments (frag_cache_size). */
+  frags: FragCache;
+  /** source_conn_rate: null when sources are not limited. */
+  sourceRate: SourceRateLimiter | null;
   /** The port real servers, clients' next hops and everything else are reached on. */
   lanPort: number;
   /** The director's own address on that port (TUN outer source); 0 if none. */
@@ -64,7 +69,7 @@ export interface ConnObserver {
 export class Classifier {
   readonly replies = { timeExceeded: 0, fragNeeded: 0, echo: 0 };
   readonly factory: ConnFactory;
-  readonly frags: FragCache;
+  private readonly frags: FragCache;
   private readonly w: VerdictWriter;
   private readonly forwarders: Forwarders;
   private readonly packet: SchedPacket = { proto: 0, srcAddr: 0, srcPort: 0, dstAddr: 0, dstPort: 0 };
@@ -78,7 +83,7 @@ export class Classifier {
 
   constructor(private readonly d: ClassifierDeps, private services: ServiceTable) {
     this.w = new VerdictWriter(d.verdict);
-    this.frags = new FragCache(d.conns.hashKey);
+    this.frags = d.frags;
     this.forwarders = new Forwarders({ ...d, writer: this.w, replies: this.replies });
     this.factory = new ConnFactory(d, services);
     this.opensMask = d.sloppyTcp === true ? TCP_RST : TCP_SYN | TCP_RST;
@@ -171,6 +176,11 @@ export class Classifier {
       // anything else has no connection to join.
       if (proto === PROTO_TCP && (meta[mb + Meta.TCP_FLAGS]! & this.opensMask) !== this.opensWant) {
         this.drop(vb, DropReason.NO_CONN);
+        return;
+      }
+      // Before the flood guard: a source over its rate neither counts as an attempt nor takes budget.
+      if (this.d.sourceRate !== null && !this.d.sourceRate.admit(src, this.nowMs)) {
+        this.drop(vb, DropReason.SOURCE_RATE);
         return;
       }
       const refused = this.d.guard.admit(proto, this.nowMs);

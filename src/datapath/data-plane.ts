@@ -12,16 +12,18 @@ import type { NativeEngine, PortCounters, PortInfo, XdpStatus } from '../native/
 import { formatIpv4, formatMac } from '../net/addr.js';
 import { RouteTable, type Route } from '../net/routes.js';
 import type { Clock } from '../sched/types.js';
-import { defaultFloodConfig, type FloodConfig } from '../config/model.js';
+import { defaultFloodConfig, defaultLimits, type FloodConfig, type LimitsConfig } from '../config/model.js';
 import { Classifier, type ConnObserver } from './classifier.js';
 import type { ConnFactory } from './conn-factory.js';
 import type { ConnStateModel } from './conn-state-model.js';
 import { DropCounters, DropReason } from './drop-reasons.js';
 import { FloodGuard } from './flood-guard.js';
+import { FragCache } from './frag-cache.js';
 import { HoldQueue } from './hold-queue.js';
 import { ConnTimeouts, ipvsStateModel, type ConnTimeoutValues } from './ipvs-state-model.js';
 import { flagsAfterThresholdChange } from '../ipvs/thresholds.js';
 import type { ConnMethodValue, ServiceTable, TablePlan } from './service-table.js';
+import { SourceRateLimiter } from './source-rate.js';
 import { VipGate } from './vip-gate.js';
 
 /** Held frames older than this are dropped (Linux drops unresolved queues after ~3 s too). */
@@ -42,6 +44,8 @@ export interface DataPlaneOptions {
   connCapacity?: number;
   /** SYN flood defences; default defaultFloodConfig(). */
   flood?: FloodConfig;
+  /** Hold queue, fragment cache and per-source rate caps; default defaultLimits(). */
+  limits?: LimitsConfig;
   states?: ConnStateModel;
   /** lvs_timeouts / ipvsadm --set values to start with (0 keeps the kernel's default). */
   timeouts?: ConnTimeoutValues | null;
@@ -59,6 +63,9 @@ export class DataPlane {
   readonly arp: ArpResolver;
   readonly hold: HoldQueue;
   readonly guard: FloodGuard;
+  readonly frags: FragCache;
+  /** source_conn_rate's limiter; null when sources are not limited. */
+  readonly sourceRate: SourceRateLimiter | null;
   readonly portInfo: PortInfo;
   /** Which owned addresses are answered now: VRRP opens and closes it. */
   readonly gate: VipGate;
@@ -98,7 +105,16 @@ export class DataPlane {
         this.conns.evict(e);
       },
     });
-    this.hold = new HoldQueue({ slots: Limits.HOLD_SLOTS, verdictWords: Verdict.WORDS, perAddress: 16 });
+    const limits = o.limits ?? defaultLimits();
+    this.hold = new HoldQueue({
+      slots: Math.min(limits.holdQueue, Limits.HOLD_SLOTS), verdictWords: Verdict.WORDS, perAddress: limits.holdPerAddress,
+    });
+    this.frags = new FragCache(o.engine.hashKey, limits.fragCache);
+    this.sourceRate = limits.sourceConnRate > 0
+      ? new SourceRateLimiter({
+        rate: limits.sourceConnRate, burst: limits.sourceConnBurst || Math.max(1, limits.sourceConnRate), slots: limits.sourceTable,
+      }, o.engine.hashKey)
+      : null;
     this.arp = new ArpResolver({
       clock: o.clock,
       sendRequest: (ip, hi, lo) =>
@@ -110,7 +126,7 @@ export class DataPlane {
     this.classifier = new Classifier({
       meta: o.engine.meta, verdict: o.engine.verdict, conns: this.conns,
       states: this.states, arp: this.arp, hold: this.hold, drops: this.drops, routes, clock: o.clock, gate: this.gate,
-      guard: this.guard,
+      guard: this.guard, frags: this.frags, sourceRate: this.sourceRate,
       lanPort: o.port, localIp, mtu: this.portInfo.mtu, epochMs: this.startedAt, sloppyTcp: o.sloppyTcp === true,
     }, o.table);
     o.engine.onBatch((port, count) => this.classifier.handle(port, count));

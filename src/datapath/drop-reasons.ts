@@ -17,7 +17,7 @@ export const DropReason = {
   TABLE_FULL: 6,
   /** A later fragment whose first fragment was not seen (or was forgotten): an orphan. */
   FRAGMENT: 7,
-  /** The next hop's MAC could not be resolved (hold queue full, timeout or ARP failure). */
+  /** The next hop's MAC could not be resolved (timeout or ARP failure). */
   UNRESOLVED: 8,
   /** ARP that asks for none of our addresses, or replies we only learn from. */
   ARP_CONSUMED: 9,
@@ -44,6 +44,10 @@ export const DropReason = {
   UNCONFIRMED_FULL: 16,
   /** drop_packet: a new connection beyond the flood rate in this second, while under flood. */
   FLOOD_RATE: 17,
+  /** source_conn_rate: a new connection from a client address over its rate. */
+  SOURCE_RATE: 18,
+  /** A frame for a next hop still being resolved found the hold queue (hold_queue_size) or its next hop's share full. */
+  HOLD_FULL: 19,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];

@@ -166,7 +166,7 @@ export class Forwarders {
     if (arp.ready[nhop] === 1) return;
     const slot = this.d.hold.hold(nhop, this.nowMs);
     if (slot < 0) {
-      this.drop(vb, DropReason.UNRESOLVED);
+      this.drop(vb, DropReason.HOLD_FULL);
       return;
     }
     const pending = this.d.hold.pending;

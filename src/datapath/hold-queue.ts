@@ -30,6 +30,11 @@ export class HoldQueue {
     return this.options.slots;
   }
 
+  /** Frames it keeps at most for one address. */
+  get perAddress(): number {
+    return this.options.perAddress;
+  }
+
   /** Reserves a slot for a frame waiting on addr; -1 when the queue or the address is full. */
   hold(addr: number, nowMs: number): number {
     let list = this.waiting.get(addr);

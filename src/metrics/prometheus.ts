@@ -150,6 +150,10 @@ function planeFamilies(add: Add, plane: DataPlane): void {
   one('counter', 'director_arp_failures_total', 'Next hops that did not answer ARP', () => plane.arp.counters.failures);
   one('gauge', 'director_hold_queue_frames', "Frames waiting for a next hop's MAC", () => plane.hold.held);
   one('gauge', 'director_hold_queue_capacity', 'Frames the hold queue can keep', () => plane.hold.capacity);
+  one('gauge', 'director_frag_cache_slots', 'First fragments the fragment cache can remember (frag_cache_size)', () => plane.frags.slots);
+  one('counter', 'director_frag_cache_evictions_total', 'Live datagrams the fragment cache forgot for a newer one', () => plane.frags.evicted);
+  one('gauge', 'director_source_conn_rate', 'New connections per second allowed per source (source_conn_rate; 0 = unlimited)',
+    () => plane.sourceRate?.options.rate ?? 0);
   add('counter', 'director_icmp_sent_total', 'ICMP the director answered with itself, by type', ['type'], (emit) => {
     const r = plane.replies;
     emit({ type: 'time_exceeded' }, r.timeExceeded);

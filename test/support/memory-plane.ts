@@ -74,8 +74,8 @@ export function labConfig(vs: VirtualServerConfig | VirtualServerConfig[]): Dire
   };
 }
 
-/** What a test may set of the plane beyond its services: table size, flood defences. */
-export type PlaneOptions = Pick<DataPlaneOptions, 'connCapacity' | 'flood' | 'sloppyTcp'>;
+/** What a test may set of the plane beyond its services: table size, flood defences, resource caps. */
+export type PlaneOptions = Pick<DataPlaneOptions, 'connCapacity' | 'flood' | 'limits' | 'sloppyTcp'>;
 
 /** Starts a data plane for vs on a memory port; its real servers resolve once settle() runs. */
 export function memoryLab(vs: VirtualServerConfig | VirtualServerConfig[], clock = new FakeClock(),

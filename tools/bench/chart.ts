@@ -47,3 +47,43 @@ export function writeChart(name: string, title: string, unit: string, bars: Bar[
   writeFileSync(path.join(ROOT, 'docs', `${name}.svg`), barChartSvg(title, unit, bars, digits));
   return `![${title}](docs/${name}.svg)`;
 }
+
+export interface LineSeries {
+  label: string;
+  colour: string;
+  /** [x, y] points in x order. */
+  points: ReadonlyArray<readonly [number, number]>;
+}
+
+/** Lines over a shared x axis as standalone SVG; y from 0 to a round top, a legend row under the title. */
+export function lineChartSvg(title: string, xUnit: string, yUnit: string, series: readonly LineSeries[]): string {
+  const w = 720, h = 340, l = 70, r = 20, t = 56, b = 46;
+  const xs = series.flatMap((s) => s.points.map((p) => p[0]));
+  const ys = series.flatMap((s) => s.points.map((p) => p[1]));
+  const xMax = Math.max(1e-9, ...xs);
+  const step = 10 ** Math.floor(Math.log10(Math.max(1e-9, ...ys)));
+  const yMax = Math.ceil((Math.max(1e-9, ...ys) * 1.1) / step) * step;
+  const x = (v: number): number => l + ((w - l - r) * v) / xMax;
+  const y = (v: number): number => t + (h - t - b) * (1 - v / yMax);
+  const grid = [0, 0.25, 0.5, 0.75, 1].map((f) => `<line x1="${l}" x2="${w - r}" y1="${y(f * yMax).toFixed(1)}" y2="${y(f * yMax).toFixed(1)}" stroke="#ddd"/>` +
+    `<text x="${l - 6}" y="${(y(f * yMax) + 4).toFixed(1)}" text-anchor="end">${+(f * yMax).toPrecision(3)}</text>`).join('');
+  const xTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => `<text x="${x(f * xMax).toFixed(1)}" y="${h - b + 16}" text-anchor="middle">${+(f * xMax).toPrecision(3)}</text>`).join('');
+  const lines = series.map((s) => `<path d="${s.points.map((p, i) => `${i ? 'L' : 'M'}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(' ')}" fill="none" stroke="${s.colour}" stroke-width="2"/>`).join('\n');
+  const legend = series.map((s, i) => `<rect x="${l + i * 200}" y="32" width="14" height="4" fill="${s.colour}"/><text x="${l + i * 200 + 20}" y="38">${esc(s.label)}</text>`).join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">
+<rect width="${w}" height="${h}" fill="#fff"/>
+<text x="${w / 2}" y="20" text-anchor="middle" font-size="14">${esc(title)}</text>
+${legend}
+${grid}${xTicks}
+${lines}
+<text x="${(l + w - r) / 2}" y="${h - 10}" text-anchor="middle" fill="#555">${esc(xUnit)}</text>
+<text x="14" y="${(t + h - b) / 2}" text-anchor="middle" fill="#555" transform="rotate(-90 14 ${(t + h - b) / 2})">${esc(yUnit)}</text>
+</svg>
+`;
+}
+
+/** Writes docs/NAME.svg (a line chart) and returns the Markdown image line for BENCHMARKS.md. */
+export function writeLineChart(name: string, title: string, xUnit: string, yUnit: string, series: readonly LineSeries[]): string {
+  writeFileSync(path.join(ROOT, 'docs', `${name}.svg`), lineChartSvg(title, xUnit, yUnit, series));
+  return `![${title}](docs/${name}.svg)`;
+}

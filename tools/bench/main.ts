@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ensureDist, TMP } from './cbuild.js';
 import { runClassifyBench } from './classify.js';
 import { runConntableBench, runMemoryBench } from './conntable.js';
+import { runHashfloodBench } from './hashflood.js';
 import { runHttpBench } from './http.js';
 import { progress, type BenchOptions } from './options.js';
 import { runPpsBench } from './pps.js';
@@ -11,6 +12,7 @@ import { runProfileBench } from './profile.js';
 import { runRestartBench } from './restart.js';
 import { reportFile, useReportFile } from './report.js';
 import { runSchedBench } from './sched.js';
+import { runSoakBench } from './soak.js';
 import { runTakeoverBench } from './takeover.js';
 
 const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
@@ -23,6 +25,8 @@ const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
   profile: runProfileBench,
   takeover: runTakeoverBench,
   restart: runRestartBench,
+  hashflood: runHashfloodBench,
+  soak: runSoakBench,
 };
 
 async function main(): Promise<void> {

@@ -6,6 +6,9 @@
 //            [--rate BYTES_PER_S] reads no faster (a long stream), [--hold FILE --hold-at N]
 //            stops reading after N bytes until FILE exists (the stream stays open until then)
 //   upload   --target IP:PORT --bytes N [--seed 1]   checks the server's sha256 and length
+//   rate     --target IP:PORT --per-second R --seconds S   opens R new connections a second
+//            (GET /, Connection: close) for S seconds at a steady pace, whatever the answers
+//            take; prints a progress line every 10 s and a last line with the totals
 // Always bounded by --timeout MS (default 30000); each request by --request-timeout MS (default
 // the same), so count can report how many of its requests failed; exits non-zero on any error.
 'use strict';
@@ -152,9 +155,48 @@ function upload() {
   pump();
 }
 
+/** A constant rate of new connections (soak): started on a fixed schedule, not one after another. */
+function rate() {
+  const perSecond = intArg(args, 'per-second', 10);
+  const seconds = intArg(args, 'seconds', 10);
+  const TICK_MS = 100;
+  const t0 = Date.now();
+  const totals = { started: 0, succeeded: 0, failed: 0, inFlight: 0 };
+  const errors = {};
+  const line = (extra) => process.stdout.write(JSON.stringify({ mode, ...totals, errors, seconds: (Date.now() - t0) / 1000, ...extra }) + '\n');
+  const one = () => {
+    totals.started++;
+    totals.inFlight++;
+    getName().then(() => { totals.succeeded++; }, (e) => {
+      totals.failed++;
+      errors[e.message] = (errors[e.message] || 0) + 1;
+    }).finally(() => {
+      totals.inFlight--;
+      if (totals.inFlight === 0 && Date.now() - t0 >= seconds * 1000) finish();
+    });
+  };
+  const finish = () => {
+    line({ ok: totals.failed === 0 });
+    process.exit(totals.failed === 0 ? 0 : 1);
+  };
+  let tick = 0;
+  const timer = setInterval(() => {
+    tick++;
+    // Due by now: perSecond per second since the start, whatever earlier ticks managed.
+    const due = Math.min(Math.floor((tick * TICK_MS * perSecond) / 1000), seconds * perSecond);
+    while (totals.started < due) one();
+    if (tick % (10_000 / TICK_MS) === 0) line({ progress: true });
+    if (tick * TICK_MS >= seconds * 1000) {
+      clearInterval(timer);
+      if (totals.inFlight === 0) finish();
+    }
+  }, TICK_MS);
+}
+
 if (!host || !Number.isInteger(port)) fail('--target IP:PORT is required');
 setTimeout(() => fail(`timed out after ${timeoutMs} ms`), timeoutMs).unref();
 if (mode === 'count') count().catch((e) => fail(e.message));
 else if (mode === 'download') download();
 else if (mode === 'upload') upload();
-else fail('mode must be count, download or upload');
+else if (mode === 'rate') rate();
+else fail('mode must be count, download, upload or rate');

@@ -1,6 +1,6 @@
 // Writes one benchmark case's results into BENCHMARKS.md between its own markers, leaving
 // every other case's section alone, and describes the machine the numbers came from.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -26,6 +26,7 @@ export function writeSection(name: string, markdown: string): void {
   const open = `<!-- bench:${name} -->`;
   const close = `<!-- /bench:${name} -->`;
   const block = `${open}\n${markdown.trimEnd()}\n${close}`;
+  mkdirSync(path.dirname(FILE), { recursive: true });
   let text = existsSync(FILE) ? readFileSync(FILE, 'utf8') : HEADER;
   const a = text.indexOf(open);
   const b = text.indexOf(close);

@@ -4,7 +4,7 @@
 // LONG_FLOWS rate-limited downloads going nearly all along; every SAMPLE_S seconds the
 // director's RSS (/proc/PID/status VmRSS), open descriptors (/proc/PID/fd) and connection table
 // size are sampled. Verdict: the least-squares slope of RSS over the last 8 minutes.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ForwardMethod } from '../../src/config/model.js';
@@ -13,6 +13,7 @@ import { spawnInNamespace, type NsProcess } from '../../src/lab/process.js';
 import { HTTP_PORT, labTool, startRealServers } from '../../src/lab/services.js';
 import { buildLab } from '../../src/lab/topology.js';
 import { haConfig, startDirector, statsOf } from '../../test/support/ha-lab.js';
+import { TMP } from './cbuild.js';
 import { writeLineChart } from './chart.js';
 import { progress, today, type BenchOptions } from './options.js';
 import { machineLine, writeSection } from './report.js';
@@ -24,6 +25,7 @@ const FLOW_BYTES_PER_S = 25_000;
 const SAMPLE_S = 10;
 /** The verdict looks at the samples after this warm-up (the table fills for TIME_WAIT's life first). */
 const WARM_S = 120;
+const QUICK_WARM_S = 10;
 
 interface Sample {
   t: number;
@@ -96,8 +98,8 @@ function slope(points: ReadonlyArray<readonly [number, number]>): number {
   return sxx > 0 ? sxy / sxx : NaN;
 }
 
-function summary(r: SoakResult): { row: string; verdict: string } {
-  const late = r.samples.filter((s) => s.t >= WARM_S);
+function summary(r: SoakResult, warm: number): { row: string; verdict: string } {
+  const late = r.samples.filter((s) => s.t >= warm);
   const perMin = slope(late.map((s) => [s.t / 60, s.rssKiB])); // KiB per minute
   const mean = late.reduce((a, s) => a + s.rssKiB, 0) / Math.max(1, late.length);
   const fds = late.map((s) => s.fds);
@@ -116,7 +118,8 @@ function summary(r: SoakResult): { row: string; verdict: string } {
 }
 
 export async function runSoakBench(o: BenchOptions): Promise<void> {
-  const seconds = o.quick ? 150 : 600;
+  const seconds = o.quick ? 40 : 600;
+  const warm = o.quick ? QUICK_WARM_S : WARM_S;
   const cleanup = new Cleanup();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'director-bench-soak-'));
   const load0 = os.loadavg();
@@ -129,11 +132,14 @@ export async function runSoakBench(o: BenchOptions): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const load1 = os.loadavg();
+  // The raw samples first: the run is long, and a report that fails to format loses nothing.
+  mkdirSync(TMP, { recursive: true });
+  writeFileSync(path.join(TMP, 'soak-samples.json'), JSON.stringify({ seconds, load0, load1, results }));
   const colours = ['#c0392b', '#2471a3'];
   // A quick run's report goes to a scratch file; its chart would overwrite the full run's.
   const chart = o.quick ? '(chart: full runs only)' : writeLineChart('soak-rss', `director RSS under constant load (${RATE} new conn/s + ${LONG_FLOWS} long flows)`,
     'seconds', 'RSS, MiB', results.map((r, i) => ({ label: r.mode.toUpperCase(), colour: colours[i]!, points: r.samples.map((s) => [s.t, s.rssKiB / 1024] as const) })));
-  const rows = results.map((r) => summary(r).row);
+  const rows = results.map((r) => summary(r, warm).row);
   const curve = results[0]!.samples.map((s, i) => {
     const cells = results.map((r) => {
       const x = r.samples[i];
@@ -151,7 +157,7 @@ export async function runSoakBench(o: BenchOptions): Promise<void> {
     `opens ${RATE} new connections a second (\`http-client.js rate\`: GET /, Connection: close, on a fixed schedule) and keeps`,
     `${LONG_FLOWS} downloads of ${FLOW_BYTES_PER_S / 1000} kB/s open until about 20 s before the end (their bytes checked). Every ${SAMPLE_S} s: the`,
     "director's VmRSS, its open descriptors (/proc/PID/fd) and its connection table size (stats line). Verdict: the least-squares",
-    `slope of RSS over the samples after the first ${WARM_S} s (the table fills for TIME_WAIT's life first); flat when the growth it`,
+    `slope of RSS over the samples after the first ${warm} s (the table fills for TIME_WAIT's life first); flat when the growth it`,
     'implies over that window is under 2% of the RSS and the descriptor count moves by at most 2.',
     '',
     chart,
@@ -169,5 +175,5 @@ export async function runSoakBench(o: BenchOptions): Promise<void> {
     '</details>',
   ].join('\n');
   writeSection('soak', md);
-  progress(`section soak written: ${results.map((r) => `${r.mode} ${summary(r).verdict}`).join(', ')}`);
+  progress(`section soak written: ${results.map((r) => `${r.mode} ${summary(r, warm).verdict}`).join(', ')}`);
 }

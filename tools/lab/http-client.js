@@ -182,11 +182,12 @@ function rate() {
   let tick = 0;
   const timer = setInterval(() => {
     tick++;
-    // Due by now: perSecond per second since the start, whatever earlier ticks managed.
-    const due = Math.min(Math.floor((tick * TICK_MS * perSecond) / 1000), seconds * perSecond);
+    // Due by now: perSecond per second since the start, however late this tick runs.
+    const elapsed = Date.now() - t0;
+    const due = Math.min(Math.floor((elapsed * perSecond) / 1000), seconds * perSecond);
     while (totals.started < due) one();
     if (tick % (10_000 / TICK_MS) === 0) line({ progress: true });
-    if (tick * TICK_MS >= seconds * 1000) {
+    if (elapsed >= seconds * 1000) {
       clearInterval(timer);
       if (totals.inFlight === 0) finish();
     }

@@ -3,7 +3,7 @@
 // corrections keepalived makes with a warning.
 import { strict as assert } from 'node:assert';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
-import { ConfigError, defaultFloodConfig } from '../../src/config/model.js';
+import { ConfigError, defaultFloodConfig, defaultLimits } from '../../src/config/model.js';
 
 const FULL = `global_defs {
   vrrp_version 2
@@ -96,6 +96,7 @@ describe('keepalived.conf: VRRP', () => {
       garp: { masterDelay: 10, masterRepeat: 5, masterRefresh: 0, masterRefreshRepeat: 1, lowerPrioDelay: 10, lowerPrioRepeat: 5 },
       vrrpLowerPrioNoAdvert: false,
       vrrpHigherPrioSendAdvert: false,
+      limits: defaultLimits(),
       expireNodestConn: false,
       connTableSize: null,
       flood: defaultFloodConfig(),

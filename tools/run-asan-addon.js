@@ -16,9 +16,19 @@ const stage = path.join(root, 'native', 'build', 'asan-pkg');
 const COPIED = ['binding.gyp', 'package.json', 'tsconfig.json', '.mocharc.json', 'native/core', 'native/io',
   'native/addon', 'tools/build-addon.js', 'tools/probe-xdp.js', 'tools/list-sources.js', 'src', 'test', 'bin',
   'docs', 'README.md'];
-/** The tests that load the addon: engine (memory ports), golden rewrites, CLI, netns I/O ports. */
-const DEFAULT_TESTS = ['test/unit/native-engine.test.ts', 'test/unit/packet-golden.test.ts',
-  'test/unit/cli-main.test.ts', 'test/netns/native-io.test.ts', 'test/netns/ipip-decap.test.ts'];
+/**
+ * The tests that load the addon: every unit test that uses it (directly, or through a data plane
+ * on a memory port or a reloaded director), found by what it imports, plus the netns I/O ports
+ * and the decapsulator. A new such test is included without a word here.
+ */
+const ADDON_USER = /loadAddon|memory-plane|memory-reload|reload-conf|native\/binding/;
+const NETNS_TESTS = ['test/netns/native-io.test.ts', 'test/netns/ipip-decap.test.ts'];
+
+function defaultTests() {
+  const unit = fs.readdirSync(path.join(root, 'test', 'unit')).filter((f) => f.endsWith('.test.ts')).sort()
+    .map((f) => `test/unit/${f}`).filter((f) => ADDON_USER.test(fs.readFileSync(path.join(root, f), 'utf8')));
+  return [...unit, ...NETNS_TESTS];
+}
 /** A stack frame inside director's native code (source path or the addon's file name). */
 const OWN_FRAME = /native\/(addon|io|core)\/|director_native\.node/;
 
@@ -56,7 +66,7 @@ function leakReports(logDir) {
 }
 
 function main() {
-  const tests = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT_TESTS;
+  const tests = process.argv.slice(2).length ? process.argv.slice(2) : defaultTests();
   stageTree();
   buildAddon();
   const logDir = path.join(stage, 'asan-logs');

@@ -3,6 +3,7 @@
 
 import { admCommand } from './adm.js';
 import { checkCommand } from './check.js';
+import { drainCommand } from './drain.js';
 import { execute, executeGroup, usageError, type Command, type CommandGroup, type RawCommand } from './command.js';
 import { EXIT_OK, processIo, type CliIo } from './io.js';
 import { labCommands } from './lab.js';
@@ -20,6 +21,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
   check: checkCommand,
   adm: admCommand,
   reload: reloadCommand,
+  drain: drainCommand,
   top: topCommand,
   simulate: simulateCommand,
   realserver: realserverCommands(),

@@ -48,11 +48,16 @@ export interface ControlPlan {
   loadOptions: LoadOptions;
 }
 
-/** Serves the socket for a started director; reload without a file reloads plan.configFile. */
-export function serveControl(plan: ControlPlan, director: ControlledDirector, log: Logger): Promise<ControlServer> {
+/**
+ * Serves the socket for a started director; reload without a file reloads plan.configFile; drain
+ * (when given) withdraws, waits and then stops the daemon.
+ */
+export function serveControl(plan: ControlPlan, director: ControlledDirector, log: Logger,
+  drain?: (timeoutMs: number) => Promise<unknown>): Promise<ControlServer> {
   const ops = controlOps(director, {
     version: packageInfo().version,
     reload: (file) => reloadAnswer(director, file ?? plan.configFile, plan.loadOptions, log),
+    ...(drain !== undefined ? { drain } : {}),
   });
   return ControlServer.listen({ path: plan.path, ops, log });
 }

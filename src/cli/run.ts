@@ -20,6 +20,9 @@ import { loadConfig } from './check.js';
 import { defineCommand, type Command } from './command.js';
 import { EXIT_FAIL, EXIT_OK, type CliIo } from './io.js';
 import { reloadConfigFile, serveControl, type ControlledDirector, type ControlPlan } from './run-control.js';
+import { RouteAnnouncer } from '../announce/announcer.js';
+import { Bird, DEFAULT_BIRDC_SOCKET } from '../announce/bird.js';
+import { drain, type DrainResult } from '../announce/drain.js';
 
 /** The part of a running Director the CLI uses: stats, stop, and what the control socket drives. */
 export interface RunnableDirector extends ControlledDirector {
@@ -75,6 +78,13 @@ honour, e.g. fwmark) without it, warned as UNCHECKED, instead of refusing` },
     help: `serve Prometheus metrics at http://ADDR:PORT/metrics (default off; PORT alone
 listens on 127.0.0.1)`,
   },
+  'bird-routes': {
+    value: 'FILE',
+    help: `announce the VIPs to routers through bird2: write their routes to FILE (which
+bird.conf includes) and reload bird; each VIP is withdrawn while no real server can take a
+connection, and all are on drain and stop`,
+  },
+  birdc: { value: 'SOCKET', help: `bird's control socket for --bird-routes (default ${DEFAULT_BIRDC_SOCKET})` },
   'log-format': { choices: ['human', 'json'], help: 'log lines on stderr: human, or one JSON object each (default: human on a terminal)' },
   'log-level': { choices: LOG_LEVELS, help: 'least important level logged (default info)' },
   control: {
@@ -113,6 +123,7 @@ function checkCombinations(v: RunValues): void {
   }
   if (v.io !== undefined && v.interface === undefined) throw new UsageError("option '--io' needs --interface");
   if (v['rx-ring'] !== undefined && v.interface === undefined) throw new UsageError("option '--rx-ring' needs --interface");
+  if (v.birdc !== undefined && v['bird-routes'] === undefined) throw new UsageError("option '--birdc' needs --bird-routes");
 }
 
 function metricsOption(text: string | undefined): MetricsAddress | null {
@@ -151,7 +162,10 @@ async function run(v: RunValues, io: CliIo, deps: RunDeps): Promise<number> {
       configFile: path.resolve(v.config),
       loadOptions: load,
     };
-    return await runDirector(() => deps.startDirector(options), { statsInterval, metrics, log, hangups, control }, io);
+    const bird = v['bird-routes'] === undefined ? null
+      : new Bird({ routesFile: path.resolve(v['bird-routes']), socket: v.birdc ?? DEFAULT_BIRDC_SOCKET });
+    const announcer = bird === null ? null : new RouteAnnouncer(bird, log);
+    return await runDirector(() => deps.startDirector(options), { statsInterval, metrics, log, hangups, control, announcer }, io);
   } finally {
     hangups.stop();
   }
@@ -227,7 +241,11 @@ interface RunSettings {
   log: Logger;
   hangups: Hangups;
   control: ControlPlan;
+  announcer: RouteAnnouncer | null;
 }
+
+/** How often the announced routes are brought in line with the real servers' state. */
+const ANNOUNCE_INTERVAL_MS = 1000;
 
 /** Claims the control socket, starts the director, serves metrics and the socket, runs until a signal. */
 async function runDirector(start: () => Promise<RunnableDirector>, s: RunSettings, io: CliIo): Promise<number> {
@@ -244,18 +262,32 @@ async function runDirector(start: () => Promise<RunnableDirector>, s: RunSetting
     s.log.error({ event: 'start' }, `director failed to start: ${(err as Error).message}`);
     return EXIT_FAIL;
   }
-  const servers = await serve(director, s);
+  let drained: (result: DrainResult) => void = () => {};
+  const draining = new Promise<DrainResult>((resolve) => { drained = resolve; });
+  const drainAndStop = async (timeoutMs: number): Promise<DrainResult> => {
+    s.log.info({ event: 'drain', timeoutMs }, `director: draining (at most ${timeoutMs / 1000} s)`);
+    const result = await drain({ snapshot: () => director.snapshot(), announcer: s.announcer, timeoutMs });
+    s.log.info({ event: 'drain', ...result }, `director: drained, ${result.active} connections left after ${result.seconds.toFixed(1)} s`);
+    // The answer goes out first; the daemon stops on the next turn.
+    setImmediate(() => drained(result));
+    return result;
+  };
+  const servers = await serve(director, s, drainAndStop);
   if (servers === null) {
     await director.stop();
     return EXIT_FAIL;
   }
   s.hangups.running(director);
+  const announcing = s.announcer === null ? null : keepAnnounced(s.announcer, director);
   const printStats = () => io.out(`stats: ${JSON.stringify(director.stats())}`);
   const timer = s.statsInterval > 0 ? setInterval(printStats, s.statsInterval * 1000) : null;
-  const signal = await io.waitForSignal();
+  const signal = await Promise.race([io.waitForSignal(), draining.then(() => 'drain')]);
   s.hangups.stop();
   if (timer) clearInterval(timer);
+  if (announcing) clearInterval(announcing);
   s.log.info({ event: 'stop', signal }, `director: ${signal}, stopping`);
+  // Routes go first, so routers move the flows elsewhere before this director stops forwarding.
+  await s.announcer?.withdrawAll().catch(() => undefined);
   await servers.metrics?.close();
   await servers.control.close();
   await director.stop();
@@ -263,12 +295,19 @@ async function runDirector(start: () => Promise<RunnableDirector>, s: RunSetting
   return EXIT_OK;
 }
 
+/** Announces the serviceable VIPs now and re-checks them every second. */
+function keepAnnounced(announcer: RouteAnnouncer, director: RunnableDirector): NodeJS.Timeout {
+  void announcer.update(director.snapshot());
+  return setInterval(() => void announcer.update(director.snapshot()), ANNOUNCE_INTERVAL_MS);
+}
+
 /** Metrics (when asked) and the control socket of a started director; null (logged) when either cannot be served. */
-async function serve(director: RunnableDirector, s: RunSettings): Promise<{ metrics: MetricsServer | null; control: ControlServer } | null> {
+async function serve(director: RunnableDirector, s: RunSettings, drainAndStop: (timeoutMs: number) => Promise<DrainResult>):
+Promise<{ metrics: MetricsServer | null; control: ControlServer } | null> {
   const metrics = s.metrics && await startMetrics(director, s.metrics, s.log);
   if (metrics === false) return null;
   try {
-    const control = await serveControl(s.control, director, s.log);
+    const control = await serveControl(s.control, director, s.log, drainAndStop);
     s.log.info({ event: 'control', path: s.control.path }, `director: control socket ${s.control.path}`);
     return { metrics, control };
   } catch (err) {

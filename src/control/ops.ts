@@ -1,6 +1,6 @@
 // The operations the control socket offers, as thin views of a running director's methods:
 // hello, snapshot (adm -L, -S, -G), stats, connections (adm -L -c, streamed), edit (every adm
-// command that changes something, all or nothing) and, in the daemon, reload.
+// command that changes something, all or nothing) and, in the daemon, reload and drain.
 
 import type { AdmEdit } from '../adm/edit-config.js';
 import { ADM_MODEL_VERSION, type AdmConnection, type AdmSnapshot } from '../adm/model.js';
@@ -22,7 +22,12 @@ export interface OpsOptions {
   version: string;
   /** Reloads the configuration file (or `file` instead); resolves with what to tell the caller. */
   reload?: (file: string | null) => Promise<unknown>;
+  /** Withdraws the routes, waits for connections to end (at most timeoutMs), then stops the daemon. */
+  drain?: (timeoutMs: number) => Promise<unknown>;
 }
+
+/** How long a drain waits for connections when the caller does not say. */
+export const DEFAULT_DRAIN_SECONDS = 60;
 
 /** An operation the director turned down keeps its message; the old state stays in force. */
 async function refusedOnError<T>(work: () => Promise<T>): Promise<T> {
@@ -57,6 +62,14 @@ export function controlOps(target: ControlTarget, o: OpsOptions): ControlOps {
       const file = args.config;
       if (file !== undefined && (typeof file !== 'string' || file === '')) throw new ControlError('bad-args', 'config: must be a file name');
       return refusedOnError(() => reload(file ?? null));
+    };
+  }
+  const drain = o.drain;
+  if (drain !== undefined) {
+    ops.drain = (args) => {
+      const timeout = args.timeout ?? DEFAULT_DRAIN_SECONDS;
+      if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0) throw new ControlError('bad-args', 'timeout: must be a number of seconds, 0 or more');
+      return refusedOnError(() => drain(timeout * 1000));
     };
   }
   return ops;

@@ -29,6 +29,8 @@ const DEMO_OPTIONS = {
   prefix: { ...PREFIX, help: `${PREFIX.help} (default: a new one)` }, offloads: OFFLOADS,
   process: { help: 'run the director as bin/director in the director namespace instead of embedded' },
   ha: { help: 'two directors running VRRP for the VIP; the master is killed (SIGKILL) during a long download' },
+  ecmp: { value: 'N', help: `N directors (2 or 3) announce the VIP with bird2 to a router that spreads flows by ECMP;
+one is drained away under load (DR only; needs bird2)` },
 } as const;
 
 const DOWN_OPTIONS = { prefix: { ...PREFIX, help: 'remove only this lab (default: every lab, and those of crashed runs)' } } as const;
@@ -38,6 +40,8 @@ type LabValues = Partial<Values<typeof UP_OPTIONS> & Values<typeof DEMO_OPTIONS>
 const MODES: Record<string, ForwardMethod> = { dr: 'dr', nat: 'nat', tun: 'tun', fnat: 'fnat', fullnat: 'fnat' };
 
 function labOptions(v: LabValues): LabRunOptions {
+  if (v.ecmp !== undefined && v.ha === true) throw new UsageError('give at most one of --ha and --ecmp');
+  if (v.ecmp !== undefined && (v.mode ?? 'dr') !== 'dr') throw new UsageError('--ecmp runs DR only: real servers answer clients directly, whichever director forwarded');
   if (v.prefix !== undefined && !LAB_PREFIX.test(v.prefix)) {
     throw new UsageError(`option '--prefix' must be 1-12 of a-z, 0-9, _ starting with a letter, got '${v.prefix}'`);
   }
@@ -51,6 +55,7 @@ function labOptions(v: LabValues): LabRunOptions {
     json: v.json === true,
     director: v['no-director'] !== true,
     ha: v.ha === true,
+    ecmp: v.ecmp === undefined ? 0 : intOption('ecmp', v.ecmp, 2, 3, 0),
   };
 }
 
@@ -84,9 +89,10 @@ leaves them running: it prints the lab's map and commands to try. Needs root.`,
 through the VIP, prints how they spread over the real servers and the director's counters, and
 removes everything (also on Ctrl-C). With --ha: two directors run VRRP for the VIP and sync connections, the demo shows
 which is master, kills it during a long download and shows the takeover and the download's fate.
-Needs root.`,
+With --ecmp N: N directors announce the VIP through bird2 to an ECMP router; the demo shows the
+spread over directors and real servers, then drains one away under load. Needs root.`,
       options: DEMO_OPTIONS,
-      footer: 'exit status: 0 every connection answered (--ha: the download completed intact), 1 a failure, 2 usage error',
+      footer: 'exit status: 0 every connection answered (--ha: the download completed intact; --ecmp: no held flow broke), 1 a failure, 2 usage error',
     }, (v, io) => asRoot('demo', v, io, labDemo)),
     down: defineCommand({
       name: 'lab down',

@@ -8,6 +8,7 @@ import type { ForwardMethod } from '../config/model.js';
 import { parseKeepalivedConfig } from '../config/load.js';
 import { Cleanup, makePrefix, removeByPrefix, sweepStale } from './cleanup.js';
 import { startEmbedded, startProcess, waitForVip, type LabDirector } from './director-runner.js';
+import { ecmpDemo } from './ecmp-demo.js';
 import { haDemo } from './ha-demo.js';
 import { labKeepalivedConf } from './keepalived.js';
 import { listNamespaces } from './netns.js';
@@ -31,6 +32,8 @@ export interface LabRunOptions {
   director: boolean;
   /** demo: two directors running VRRP, the master killed during a transfer. */
   ha: boolean;
+  /** demo: this many directors (2 or 3) behind ECMP with bird2; 0 for none. */
+  ecmp: number;
 }
 
 const say = (s: string): void => { process.stdout.write(s + '\n'); };
@@ -116,6 +119,7 @@ async function startDirector(lab: LabHandle, o: LabRunOptions, cleanup: Cleanup)
 
 export async function labDemo(o: LabRunOptions): Promise<boolean> {
   if (o.ha) return haDemo((cleanup) => build(o, cleanup, 2));
+  if (o.ecmp > 0) return ecmpDemo((cleanup) => build(o, cleanup, o.ecmp), o.connections);
   const cleanup = new Cleanup();
   let director: LabDirector | null = null;
   try {

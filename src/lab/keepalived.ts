@@ -6,6 +6,8 @@ import { HTTP_PORT, UDP_PORT } from './services.js';
 
 export interface LabConfigOptions {
   scheduler?: string;
+  /** Scheduler flags as keepalived writes them (mh-port, sh-fallback, ...). */
+  schedFlags?: string[];
   udp?: boolean;
   /** FULLNAT local addresses (LIPs) from the lab's 198.19.1.0/24. */
   lips?: string[];
@@ -21,6 +23,7 @@ function virtualServer(lab: LabHandle, port: number, protocol: 'TCP' | 'UDP', o:
     `virtual_server ${lab.vip} ${port} {`,
     '    delay_loop 6',
     `    lb_algo ${o.scheduler ?? 'rr'}`,
+    ...(o.schedFlags ?? []).map((f) => `    ${f}`),
     `    lb_kind ${KIND[lab.mode]}`,
     `    protocol ${protocol}`,
   ];

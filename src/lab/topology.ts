@@ -1,7 +1,7 @@
 // The lab of DESIGN.md's address plan: a client behind a router namespace, a LAN bridge in its
-// own namespace, one or two director namespaces and N real servers set up for a forwarding method.
+// own namespace, one to three director namespaces and N real servers set up for a forwarding method.
 //
-//   client 198.18.1.10 -- router 198.18.1.1 | 198.19.0.1 -- [br0 in lan] -- director .2 (.3)
+//   client 198.18.1.10 -- router 198.18.1.1 | 198.19.0.1 -- [br0 in lan] -- director .2 (.3, .4)
 //                                                                      \-- rs1 .11, rs2 .12, ...
 
 import type { ForwardMethod } from '../config/model.js';
@@ -14,7 +14,7 @@ export const ADDR = {
   routerClientSide: '198.18.1.1',
   routerLanSide: '198.19.0.1',
   lanNet: '198.19.0.0/24',
-  directors: ['198.19.0.2', '198.19.0.3'],
+  directors: ['198.19.0.2', '198.19.0.3', '198.19.0.4'],
   vip: '198.19.0.100',
   firstRealServer: 11,
   lipNet: '198.19.1.0/24',
@@ -28,7 +28,7 @@ export interface LabOptions {
   mode: ForwardMethod;
   /** Real servers, 1..MAX_SERVERS; default 3. */
   servers?: number;
-  /** Director namespaces, 1 or 2; default 1. */
+  /** Director namespaces, 1 to 3 (2: a VRRP pair; 3: ECMP); default 1. */
   directors?: number;
   /** Leave checksum/segmentation offloads as the kernel sets them (default) or turn them off. */
   offloads?: boolean;
@@ -71,7 +71,7 @@ function validate(o: LabOptions): { servers: number; directors: number } {
   if (!Number.isInteger(servers) || servers < 1 || servers > MAX_SERVERS) {
     throw new Error(`lab: servers must be 1..${MAX_SERVERS}, got ${servers}`);
   }
-  if (directors !== 1 && directors !== 2) throw new Error(`lab: directors must be 1 or 2, got ${directors}`);
+  if (![1, 2, 3].includes(directors)) throw new Error(`lab: directors must be 1, 2 or 3, got ${directors}`);
   if (!['dr', 'nat', 'tun', 'fnat'].includes(o.mode)) throw new Error(`lab: mode must be dr|nat|tun|fnat, got ${o.mode}`);
   return { servers, directors };
 }
@@ -94,7 +94,7 @@ export async function buildLab(o: LabOptions): Promise<LabHandle> {
   // NAT replies must pass the director that holds the connection: with two directors (a VRRP
   // pair) that is whichever owns the VIP, so the real servers route back through the VIP, and
   // the master's gratuitous ARP moves their gateway with it (keepalived setups do the same).
-  const natGateway = directors === 2 ? ADDR.vip : ADDR.directors[0];
+  const natGateway = directors >= 2 ? ADDR.vip : ADDR.directors[0];
   await Promise.all(rsNames.map((r, i) => setUpRealServer(p, r, realServerAddress(i), o.mode, natGateway)));
   if (o.offloads === false) await turnOffOffloads(p, dirNames, rsNames);
 

@@ -109,7 +109,7 @@ describe('lab topology per mode (needs root: creates network namespaces)', funct
     const { Cleanup } = await import('../../src/lab/cleanup.js');
     const cleanup = new Cleanup();
     await assert.rejects(buildLab({ prefix: 'dtbad', mode: 'dr', servers: 0, cleanup }), /servers must be 1\.\.40/);
-    await assert.rejects(buildLab({ prefix: 'dtbad', mode: 'dr', directors: 3, cleanup }), /directors must be 1 or 2/);
+    await assert.rejects(buildLab({ prefix: 'dtbad', mode: 'dr', directors: 4, cleanup }), /directors must be 1, 2 or 3/);
     assert.deepEqual(cleanup.pending, [], 'nothing was created');
   });
 });

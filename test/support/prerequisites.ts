@@ -18,6 +18,8 @@ const PACKAGES = {
   keepalived: 'keepalived',
   'systemd-analyze': 'systemd',
   tmux: 'tmux',
+  bird: 'bird2',
+  birdc: 'bird2',
 } as const;
 
 export type Tool = keyof typeof PACKAGES;

@@ -1,0 +1,120 @@
+// Directors behind ECMP in a lab: the router namespace runs bird2 with a BGP session to each
+// director namespace and installs the VIP as one multipath route (layer-4 hash:
+// fib_multipath_hash_policy=1); each director namespace runs its own bird2, into which a
+// `director run --bird-routes` process announces the VIP. All directors run the same services
+// with Maglev hashing (mh, over address and port), so a flow gets the same real server whichever
+// director it reaches.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { birdRoutesFile } from '../announce/bird.js';
+import type { Cleanup } from './cleanup.js';
+import { startProcess, type LabDirector } from './director-runner.js';
+import { labKeepalivedConf } from './keepalived.js';
+import { ipIn, run, sysctl } from './netns.js';
+import { spawnInNamespace, type NsProcess } from './process.js';
+import type { LabHandle, LabHost } from './topology.js';
+
+/** Private AS numbers: the router's, and the one all directors share. */
+const ROUTER_AS = 64512;
+const DIRECTOR_AS = 64513;
+/** What every director runs: Maglev over address and port, so one client's flows spread over the real servers too. */
+export const ECMP_SERVICE = { scheduler: 'mh', schedFlags: ['mh-port'] } as const;
+/** Short BGP timers, so a lab sees sessions come up and routes move within seconds. */
+const BGP_TIMERS = 'hold time 3; keepalive time 1; connect retry time 1;';
+
+export interface EcmpDirector {
+  host: LabHost;
+  director: LabDirector;
+  bird: NsProcess;
+  /** bird's control socket in this lab. */
+  birdSocket: string;
+}
+
+export interface EcmpOptions {
+  /** director run --sloppy-tcp: a flow moved to another director goes on (mh picks the same real server). */
+  sloppyTcp?: boolean;
+  /** More `director run` options for every director. */
+  args?: string[];
+}
+
+/** The router's bird.conf: one BGP session per director, equal routes merged into one multipath kernel route. */
+export function routerBirdConf(lab: LabHandle): string {
+  return [
+    `router id ${lab.router.address};`,
+    'log stderr { warning, error, fatal };',
+    'protocol device {}',
+    'protocol kernel { ipv4 { import none; export all; }; merge paths on; }',
+    `template bgp director { local ${lab.router.address} as ${ROUTER_AS}; ${BGP_TIMERS} ipv4 { import all; export none; }; }`,
+    ...lab.directors.map((d) => `protocol bgp ${d.name} from director { neighbor ${d.address} as ${DIRECTOR_AS}; }`),
+    '',
+  ].join('\n');
+}
+
+/** A director's bird.conf: the routes file director writes, exported to the router with itself as next hop. */
+export function directorBirdConf(lab: LabHandle, host: LabHost, routesFile: string): string {
+  return [
+    `router id ${host.address};`,
+    'log stderr { warning, error, fatal };',
+    'protocol device {}',
+    `include "${routesFile}";`,
+    `protocol bgp upstream { local ${host.address} as ${DIRECTOR_AS}; neighbor ${lab.router.address} as ${ROUTER_AS}; ${BGP_TIMERS}`,
+    '  ipv4 { import none; export where proto = "director_vips"; next hop self; };',
+    '}',
+    '',
+  ].join('\n');
+}
+
+export class EcmpLab {
+  readonly directors: EcmpDirector[] = [];
+  private readonly dir: string;
+
+  constructor(readonly lab: LabHandle, private readonly cleanup: Cleanup, private readonly o: EcmpOptions = {}) {
+    this.dir = mkdtempSync(path.join(os.tmpdir(), `director-ecmp-${lab.prefix}-`));
+    cleanup.atEnd(() => rmSync(this.dir, { recursive: true, force: true }));
+  }
+
+  /** Starts the router's bird and, on every director namespace, bird and a director announcing the VIP. */
+  async start(): Promise<void> {
+    await sysctl(this.lab.router.ns, 'net.ipv4.fib_multipath_hash_policy', 1);
+    await this.bird(this.lab.router.ns, 'router', routerBirdConf(this.lab));
+    const config = this.file('keepalived.conf', labKeepalivedConf(this.lab, { ...ECMP_SERVICE, schedFlags: [...ECMP_SERVICE.schedFlags] }));
+    for (const [index, host] of this.lab.directors.entries()) {
+      const routes = this.file(`${host.name}-routes.conf`, birdRoutesFile([]));
+      const birdSocket = path.join(this.dir, `${host.name}.ctl`);
+      const bird = await this.bird(host.ns, host.name, directorBirdConf(this.lab, host, routes));
+      const director = startProcess(this.lab, config, this.cleanup, {
+        index, args: ['--bird-routes', routes, '--birdc', birdSocket, ...(this.o.sloppyTcp === true ? ['--sloppy-tcp'] : []), ...(this.o.args ?? [])],
+      });
+      this.cleanup.first(() => director.stop());
+      this.directors.push({ host, director, bird, birdSocket });
+    }
+  }
+
+  /** The next hops of the router's route to the VIP (directors' addresses), in the kernel's order. */
+  async nextHops(): Promise<string[]> {
+    const route = await ipIn(this.lab.router.ns, ['route', 'show', `${this.lab.vip}/32`]);
+    return [...route.matchAll(/via (\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1] as string);
+  }
+
+  /** Starts bird in ns and resolves once its control socket answers; rejects with bird's words if it exits. */
+  private async bird(ns: string, name: string, conf: string): Promise<NsProcess> {
+    const file = this.file(`${name}-bird.conf`, conf);
+    const socket = path.join(this.dir, `${name}.ctl`);
+    const p = spawnInNamespace(ns, ['bird', '-f', '-c', file, '-s', socket, '-P', path.join(this.dir, `${name}.pid`)]);
+    this.cleanup.process(p);
+    for (let ready = false; !ready;) {
+      if (!p.running) throw new Error(`bird in ${ns} exited: ${p.stderr.trim()}`);
+      ready = await run('birdc', ['-s', socket, 'show', 'status'], 5000).then(() => true, () => false);
+      if (!ready) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return p;
+  }
+
+  private file(name: string, content: string): string {
+    const p = path.join(this.dir, name);
+    writeFileSync(p, content);
+    return p;
+  }
+}

@@ -1,0 +1,140 @@
+// Three directors behind a router that spreads flows by ECMP (needs root: creates network
+// namespaces and runs bird2 in them). Each director announces the VIP to the router's bird2 over
+// BGP (`director run --bird-routes`); the router installs one multipath route with a layer-4
+// hash. Checked: flows spread over all three; every director gives a flow the real server that
+// Maglev gives it offline (`director simulate`), so the choice does not depend on the director;
+// and a director that drains away withdraws its route and the held flows it carried move on:
+// none broken with mh + sloppy_tcp, while without sloppy_tcp the moved ones break (measured).
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { main } from '../../src/cli/main.js';
+import { ECMP_SERVICE, EcmpLab } from '../../src/lab/ecmp.js';
+import { labKeepalivedConf } from '../../src/lab/keepalived.js';
+import type { NsProcess } from '../../src/lab/process.js';
+import { spawnInNamespace } from '../../src/lab/process.js';
+import { countHttp, HTTP_PORT, labTool } from '../../src/lab/services.js';
+import { capture } from '../support/adm-director.js';
+import { withLab, type LabFixture } from '../support/netns.js';
+import { requireTools } from '../support/prerequisites.js';
+import { waitUntil } from '../support/wait.js';
+
+const HELD = 30;
+
+interface Stats { services: Array<{ port: number; conns: number; realServers: Array<{ activeConns: number }> }> }
+
+function httpConns(ecmp: EcmpLab, index: number): number {
+  const s = ecmp.directors[index]!.director.stats() as Stats | null;
+  return s?.services.find((v) => v.port === HTTP_PORT)?.conns ?? 0;
+}
+
+function httpActive(ecmp: EcmpLab, index: number): number {
+  const s = ecmp.directors[index]!.director.stats() as Stats | null;
+  return s?.services.find((v) => v.port === HTTP_PORT)?.realServers.reduce((n, rs) => n + rs.activeConns, 0) ?? 0;
+}
+
+/** `director adm -L -c -n` of a director: the real server of each HTTP client port. */
+async function connectionsOf(ns: string): Promise<Map<number, string>> {
+  const io = capture();
+  assert.equal(await main(['adm', '-L', '-c', '-n', '--netns', ns], io), 0, io.stderr.join('\n'));
+  const chosen = new Map<number, string>();
+  for (const line of io.stdout.join('\n').split('\n')) {
+    const m = /^TCP\s+\S+\s+\S+\s+[\d.]+:(\d+)\s+[\d.]+:80\s+([\d.]+):80/.exec(line);
+    if (m !== null) chosen.set(Number(m[1]), m[2] as string);
+  }
+  return chosen;
+}
+
+function ecmpLab(fx: LabFixture, sloppyTcp: boolean): () => EcmpLab {
+  let ecmp: EcmpLab | null = null;
+  before(async function () {
+    this.timeout(120_000);
+    requireTools(this, 'bird', 'birdc');
+    ecmp = new EcmpLab(fx.lab, fx.cleanup, { sloppyTcp });
+    await ecmp.start();
+    const e = ecmp;
+    await waitUntil('the router holds the VIP via all three directors', async () => (await e.nextHops()).length === 3, 90_000);
+  });
+  return () => {
+    if (ecmp === null) throw new Error('ECMP lab not started');
+    return ecmp;
+  };
+}
+
+/** Holds HELD keep-alive connections, drains director 3 away, and returns the client's verdict. */
+async function drainOneUnderLoad(fx: LabFixture, ecmp: EcmpLab): Promise<{ held: Record<string, number>; moved: number; verdict: { requests: number; failed: number; distinctConnections: number } }> {
+  const { lab } = fx;
+  const hold: NsProcess = spawnInNamespace(lab.client.ns, [process.execPath, labTool('http-hold.js'), '--target', `${lab.vip}:${HTTP_PORT}`,
+    '--connections', String(HELD), '--interval', '200', '--request-timeout', '3000', '--seconds', '120']);
+  fx.cleanup.first(() => hold.stop());
+  await hold.waitFor(/^ready \d+$/m, 30_000);
+  await waitUntil('every held connection counted by some director', () => [0, 1, 2].reduce((n, i) => n + httpActive(ecmp, i), 0) >= HELD, 30_000);
+  const held = Object.fromEntries(ecmp.directors.map((d, i) => [d.host.name, httpActive(ecmp, i)]));
+  const moved = httpActive(ecmp, 2);
+  const before = [0, 1].map((i) => httpConns(ecmp, i));
+  const io = capture();
+  assert.equal(await main(['drain', '--netns', ecmp.directors[2]!.host.ns, '--timeout', '0'], io), 0, io.stderr.join('\n'));
+  assert.match(io.stdout.join('\n'), new RegExp(`withdrawn: ${lab.vip.replace(/\./g, '\\.')}`));
+  await waitUntil('the router left with two next hops', async () => (await ecmp.nextHops()).length === 2, 30_000);
+  await ecmp.directors[2]!.director.process!.exited;
+  // Requests go on every 200 ms: a moved flow becomes a connection on another director, at once
+  // (sloppy_tcp) or, broken, as the client's new connection after its request timeout.
+  await waitUntil('the moved flows met the other directors', () => [0, 1].reduce((n, i) => n + httpConns(ecmp, i) - before[i]!, 0) >= moved, 30_000);
+  await hold.stop();
+  const verdict = JSON.parse(hold.stdout.trim().split('\n').at(-1)!) as { requests: number; failed: number; distinctConnections: number };
+  return { held, moved, verdict };
+}
+
+describe('ECMP: three directors announce the VIP through bird2, mh + sloppy_tcp (needs root: creates network namespaces, runs bird2)', function () {
+  this.timeout(240_000);
+  const fx = withLab({ mode: 'dr', servers: 3, directors: 3 });
+  const lab = ecmpLab(fx, true);
+
+  it('spreads 90 connections over the three directors, each choosing the real server mh gives the flow offline', async function () {
+    const ecmp = lab();
+    const r = await countHttp(fx.lab, fx.lab.vip, 90);
+    assert.ok(r.ok, JSON.stringify(r.result));
+    await waitUntil('the directors report 90 connections', () => [0, 1, 2].reduce((n, i) => n + httpConns(ecmp, i), 0) >= 90, 30_000);
+    const perDirector = [0, 1, 2].map((i) => httpConns(ecmp, i));
+    console.log(`      connections per director: ${perDirector.join(' / ')}`);
+    assert.ok(perDirector.every((n) => n >= 10), `each director carries a share: ${perDirector.join(' / ')}`);
+
+    const live = new Map<number, string>();
+    for (const d of ecmp.directors) for (const [port, rs] of await connectionsOf(d.host.ns)) live.set(port, rs);
+    assert.ok(live.size >= 90, `the directors list the connections (${live.size})`);
+    const tmp = mkdtempSync(path.join(os.tmpdir(), `director-ecmp-sim-${fx.lab.prefix}-`));
+    fx.cleanup.atEnd(() => rmSync(tmp, { recursive: true, force: true }));
+    writeFileSync(path.join(tmp, 'lab.conf'), labKeepalivedConf(fx.lab, { ...ECMP_SERVICE, schedFlags: [...ECMP_SERVICE.schedFlags] }));
+    writeFileSync(path.join(tmp, 'flows.txt'), [...live.keys()].map((p) => `tcp ${fx.lab.client.address}:${p} ${fx.lab.vip}:${HTTP_PORT}`).join('\n'));
+    const io = capture();
+    assert.equal(await main(['simulate', '-f', path.join(tmp, 'lab.conf'), '--flows', path.join(tmp, 'flows.txt'), '--json'], io), 0, io.stderr.join('\n'));
+    const offline = new Map((JSON.parse(io.stdout.join('\n')) as { flows: Array<{ client: { port: number }; destination: { address: string } }> })
+      .flows.map((f) => [f.client.port, f.destination.address]));
+    assert.deepEqual([...live].sort(), [...offline].sort(), 'every director chose what mh chooses offline');
+    assert.ok(new Set(live.values()).size > 1, 'mh-port spreads one client\'s flows over several real servers');
+  });
+
+  it('a director drained away: route withdrawn, its held flows move to the others and go on (0 broken)', async function () {
+    const { held, moved, verdict } = await drainOneUnderLoad(fx, lab());
+    console.log(`      held per director ${JSON.stringify(held)}; moved ${moved}; client: ${JSON.stringify(verdict)}`);
+    assert.ok(moved > 0, 'the drained director carried some of the held flows');
+    assert.equal(verdict.failed, 0, JSON.stringify(verdict));
+    assert.equal(verdict.distinctConnections, HELD, 'no connection was lost and reopened');
+  });
+});
+
+describe('ECMP without sloppy_tcp: consistent hashing alone (needs root: creates network namespaces, runs bird2)', function () {
+  this.timeout(240_000);
+  const fx = withLab({ mode: 'dr', servers: 3, directors: 3 });
+  const lab = ecmpLab(fx, false);
+
+  it('a director drained away: the flows that change director break, the others go on', async function () {
+    const { held, moved, verdict } = await drainOneUnderLoad(fx, lab());
+    const broken = verdict.distinctConnections - HELD;
+    console.log(`      held per director ${JSON.stringify(held)}; moved at least ${moved}; broken ${broken} of ${HELD}; client: ${JSON.stringify(verdict)}`);
+    assert.ok(broken >= moved, `at least the drained director's ${moved} flows broke (${broken})`);
+    assert.ok(broken < HELD, 'flows that stayed on their director went on');
+  });
+});

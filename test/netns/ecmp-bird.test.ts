@@ -7,7 +7,7 @@
 // none broken with mh + sloppy_tcp, while without sloppy_tcp the moved ones break (measured).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli/main.js';
@@ -15,7 +15,9 @@ import { ECMP_SERVICE, EcmpLab } from '../../src/lab/ecmp.js';
 import { labKeepalivedConf } from '../../src/lab/keepalived.js';
 import type { NsProcess } from '../../src/lab/process.js';
 import { spawnInNamespace } from '../../src/lab/process.js';
-import { countHttp, HTTP_PORT, labTool } from '../../src/lab/services.js';
+import { countHttp, HTTP_PORT, labTool, repoRoot } from '../../src/lab/services.js';
+import { run } from '../../src/lab/netns.js';
+import { birdRoutesFile } from '../../src/announce/bird.js';
 import { capture } from '../support/adm-director.js';
 import { withLab, type LabFixture } from '../support/netns.js';
 import { requireTools } from '../support/prerequisites.js';
@@ -122,6 +124,24 @@ describe('ECMP: three directors announce the VIP through bird2, mh + sloppy_tcp 
     assert.ok(moved > 0, 'the drained director carried some of the held flows');
     assert.equal(verdict.failed, 0, JSON.stringify(verdict));
     assert.equal(verdict.distinctConnections, HELD, 'no connection was lost and reopened');
+  });
+});
+
+describe("the bird2 templates in packaging/bird parse (bird -p)", () => {
+  it('director.conf (its include pointed at a routes file director wrote) and router.conf', async function () {
+    requireTools(this, 'bird');
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'director-bird-templates-'));
+    try {
+      const routes = path.join(tmp, 'director-vips.conf');
+      writeFileSync(routes, birdRoutesFile(['198.19.0.100']));
+      const director = readFileSync(path.join(repoRoot(), 'packaging', 'bird', 'director.conf'), 'utf8').replaceAll('/etc/bird/director-vips.conf', routes);
+      assert.ok(director.includes(routes), 'the template includes the routes file');
+      writeFileSync(path.join(tmp, 'director.conf'), director);
+      await run('bird', ['-p', '-c', path.join(tmp, 'director.conf')]);
+      await run('bird', ['-p', '-c', path.join(repoRoot(), 'packaging', 'bird', 'router.conf')]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
 

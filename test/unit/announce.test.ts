@@ -9,6 +9,8 @@ import { birdRoutesFile } from '../../src/announce/bird.js';
 import { activeConnections, drain } from '../../src/announce/drain.js';
 import { controlOps } from '../../src/control/ops.js';
 import { silentLogger } from '../../src/log/logger.js';
+import { main } from '../../src/cli/main.js';
+import { capture } from '../support/adm-director.js';
 import { SNAPSHOT } from '../fixtures/adm/data.js';
 
 const rs = (effectiveWeight: number, activeConns = 0): AdmRealServer =>
@@ -74,6 +76,22 @@ protocol static director_vips {
 }
 `);
     assert.match(birdRoutesFile([], 42), /protocol static director_vips \{\n {2}ipv4;\n\}\n$/);
+  });
+});
+
+describe('director drain and lab demo --ecmp: usage', () => {
+  it('refuses what cannot work, before touching anything', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['lab', 'demo', '--ecmp', '3', '--mode', 'nat'], /--ecmp runs DR only/],
+      [['lab', 'demo', '--ecmp', '2', '--ha'], /at most one of --ha and --ecmp/],
+      [['lab', 'demo', '--ecmp', '4'], /ecmp/],
+      [['drain', '--timeout', 'soon'], /'--timeout' must be a number of seconds/],
+    ];
+    for (const [argv, message] of cases) {
+      const io = capture();
+      assert.equal(await main(argv, io), 2, argv.join(' '));
+      assert.match(io.stderr.join('\n'), message);
+    }
   });
 });
 

@@ -131,7 +131,7 @@ describe('cli: commands, help and exit statuses', () => {
     ['realserver setup', ['vip', 'mode', 'interface', 'check']],
     ['realserver teardown', ['vip']],
     ['lab up', ['mode', 'servers', 'prefix', 'offloads', 'no-director', 'json']],
-    ['lab demo', ['mode', 'servers', 'connections', 'prefix', 'offloads', 'process', 'ha']],
+    ['lab demo', ['mode', 'servers', 'connections', 'prefix', 'offloads', 'process', 'ha', 'ecmp']],
     ['lab down', ['prefix']],
     ['lab status', []],
   ];

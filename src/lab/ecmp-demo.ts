@@ -20,7 +20,7 @@ const say = (s: string): void => { process.stdout.write(s + '\n'); };
 interface DemoStats { services?: Array<{ port: number; conns: number; realServers: Array<{ address: string; activeConns: number; conns: number }> }> }
 
 function http(ecmp: EcmpLab, index: number): NonNullable<DemoStats['services']>[number] | undefined {
-  const s = (latestStats(ecmp.directors[index]!.director.process?.stdout ?? '') ?? {}) as DemoStats;
+  const s = (latestStats(ecmp.directors[index]!.director?.process?.stdout ?? '') ?? {}) as DemoStats;
   return s.services?.find((v) => v.port === HTTP_PORT);
 }
 
@@ -73,7 +73,7 @@ export async function ecmpDemo(build: (cleanup: Cleanup) => Promise<LabHandle>, 
     while ((await hops()).length !== n - 1 && Date.now() - t0 < 30_000) await new Promise((res) => setTimeout(res, 100));
     say(`director drain ${last.host.name}: ${drain.trim().split('\n').join('; ')}`);
     say(`  the router: ${lab.vip} via ${(await hops()).join(', ')} after ${Date.now() - t0} ms; ${moved} flows move to the others`);
-    await last.director.process?.exited;
+    await last.director?.process?.exited;
     const others = ecmp.directors.slice(0, n - 1);
     const moveStart = others.map((_, i) => conns(ecmp, i));
     await waitFor('the moved flows on the other directors', () => others.reduce((s, _, i) => s + conns(ecmp, i) - moveStart[i]!, 0) >= moved, 10_000).catch(() => undefined);

@@ -26,13 +26,18 @@ const BGP_TIMERS = 'hold time 3; keepalive time 1; connect retry time 1;';
 
 export interface EcmpDirector {
   host: LabHost;
-  director: LabDirector;
+  /** Its `director run` process; null until started (a director that joins later). */
+  director: LabDirector | null;
   bird: NsProcess;
+  /** The routes file its director writes and its bird includes. */
+  routes: string;
   /** bird's control socket in this lab. */
   birdSocket: string;
 }
 
 export interface EcmpOptions {
+  /** Directors to start at once (the first N; default all): the others join with startDirector(). */
+  running?: number;
   /** director run --sloppy-tcp: a flow moved to another director goes on (mh picks the same real server). */
   sloppyTcp?: boolean;
   /** More `director run` options for every director. */
@@ -69,27 +74,37 @@ export function directorBirdConf(lab: LabHandle, host: LabHost, routesFile: stri
 export class EcmpLab {
   readonly directors: EcmpDirector[] = [];
   private readonly dir: string;
+  private config = '';
 
   constructor(readonly lab: LabHandle, private readonly cleanup: Cleanup, private readonly o: EcmpOptions = {}) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), `director-ecmp-${lab.prefix}-`));
     cleanup.atEnd(() => rmSync(this.dir, { recursive: true, force: true }));
   }
 
-  /** Starts the router's bird and, on every director namespace, bird and a director announcing the VIP. */
+  /** Starts the router's bird and, on every director namespace, bird; and the first directors announcing the VIP. */
   async start(): Promise<void> {
     await sysctl(this.lab.router.ns, 'net.ipv4.fib_multipath_hash_policy', 1);
     await this.bird(this.lab.router.ns, 'router', routerBirdConf(this.lab));
-    const config = this.file('keepalived.conf', labKeepalivedConf(this.lab, { ...ECMP_SERVICE, schedFlags: [...ECMP_SERVICE.schedFlags] }));
-    for (const [index, host] of this.lab.directors.entries()) {
+    this.config = this.file('keepalived.conf', labKeepalivedConf(this.lab, { ...ECMP_SERVICE, schedFlags: [...ECMP_SERVICE.schedFlags] }));
+    for (const host of this.lab.directors) {
       const routes = this.file(`${host.name}-routes.conf`, birdRoutesFile([]));
       const birdSocket = path.join(this.dir, `${host.name}.ctl`);
       const bird = await this.bird(host.ns, host.name, directorBirdConf(this.lab, host, routes));
-      const director = startProcess(this.lab, config, this.cleanup, {
-        index, args: ['--bird-routes', routes, '--birdc', birdSocket, ...(this.o.sloppyTcp === true ? ['--sloppy-tcp'] : []), ...(this.o.args ?? [])],
-      });
-      this.cleanup.first(() => director.stop());
-      this.directors.push({ host, director, bird, birdSocket });
+      this.directors.push({ host, director: null, bird, birdSocket, routes });
     }
+    for (let index = 0; index < (this.o.running ?? this.lab.directors.length); index++) this.startDirector(index);
+  }
+
+  /** Starts director index (it announces the VIP once its real servers are up): a director joining. */
+  startDirector(index: number): LabDirector {
+    const d = this.directors[index];
+    if (d === undefined) throw new Error(`the ECMP lab has no director ${index + 1}`);
+    const director = startProcess(this.lab, this.config, this.cleanup, {
+      index, args: ['--bird-routes', d.routes, '--birdc', d.birdSocket, ...(this.o.sloppyTcp === true ? ['--sloppy-tcp'] : []), ...(this.o.args ?? [])],
+    });
+    this.cleanup.first(() => director.stop());
+    d.director = director;
+    return director;
   }
 
   /** The next hops of the router's route to the VIP (directors' addresses), in the kernel's order. */

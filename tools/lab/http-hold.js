@@ -2,8 +2,9 @@
 // Lab client that holds --connections N keep-alive HTTP connections to --target IP:PORT open
 // and sends one GET on each every --interval MS (each may take --request-timeout MS, default
 // 5000), so each is an established flow that carries traffic all along. It prints "ready" once
-// all N are open, and on SIGTERM (or after --seconds, at most 300) one JSON line: requests made
-// and failed, and how many distinct connections carried them (more than N: one was lost).
+// all N are open, "round K" after each round of N requests (one that waited out a failure
+// included), and on SIGTERM (or after --seconds, at most 300) one JSON line: requests made and
+// failed, and how many distinct connections carried them (more than N: one was lost).
 'use strict';
 const http = require('node:http');
 const { parseArgs, intArg } = require('./pattern.js');
@@ -48,9 +49,10 @@ function finish() {
 async function main() {
   await Promise.all(Array.from({ length: total }, get));
   process.stdout.write(`ready ${sockets.size}\n`);
-  while (!stopping) {
+  for (let rounds = 1; !stopping; rounds++) {
     const round = Promise.all(Array.from({ length: total }, get));
     await Promise.all([round, new Promise((r) => setTimeout(r, intervalMs))]);
+    if (!stopping) process.stdout.write(`round ${rounds}\n`);
   }
 }
 

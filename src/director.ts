@@ -33,7 +33,7 @@ import { buildSnapshot, zeroStats } from './stats/adm-snapshot.js';
 import { connectionPages, type PageLimits } from './stats/connections.js';
 import type { ConnSync, SyncRole } from './sync/conn-sync.js';
 import { restoreState, saveState, startSync, type HaOptions } from './sync/director-ha.js';
-import { vrrpAddresses, VrrpRuntime } from './vrrp/vrrp-runtime.js';
+import { vrrpAddresses, VrrpRuntime, type TableSyncHooks } from './vrrp/vrrp-runtime.js';
 import type { VrrpState } from './vrrp/vrrp-types.js';
 
 export type { DirectorStats } from './director-stats.js';
@@ -145,7 +145,7 @@ export class Director {
       `director: attached to ${info.name} (${info.mac}, ${info.kind}), ${table.services.length} services`);
     let vrrp: VrrpRuntime | null;
     try {
-      vrrp = startVrrp(options, plane, clock, log, syncFollower(options, sync));
+      vrrp = startVrrp(options, plane, clock, log, syncFollower(options, sync), tableSync(options, sync));
     } catch (err) {
       await health?.stop();
       await sync?.close();
@@ -365,8 +365,24 @@ function syncFollower(o: DirectorOptions, sync: ConnSync | null): ((name: string
   };
 }
 
+/**
+ * Sync-aware preemption: the instance sync follows waits for the master's table before it
+ * preempts (preempt_sync_wait). Not when the sync role is pinned: that node does not take a
+ * master's table by becoming a backup.
+ */
+function tableSync(o: DirectorOptions, sync: ConnSync | null): TableSyncHooks | undefined {
+  const daemon = o.config.globalDefs.lvsSyncDaemon;
+  if (sync === null || daemon === null || daemon.instance === null || o.syncRole !== undefined) return undefined;
+  return {
+    instance: daemon.instance,
+    request: (masterIp, ready) => sync.requestTable(masterIp, ready),
+    cancel: () => sync.cancelTableRequest(),
+    pending: () => sync.tablePending(),
+  };
+}
+
 function startVrrp(o: DirectorOptions, plane: DataPlane, clock: Clock, log: Logger,
-                   onInstanceState?: (name: string, state: VrrpState) => void): VrrpRuntime | null {
+                   onInstanceState?: (name: string, state: VrrpState) => void, tables?: TableSyncHooks): VrrpRuntime | null {
   if (o.config.vrrp.instances.length === 0) return null;
   if (o.interface === undefined) throw new Error('director: VRRP needs an interface attachment (--interface), not a TAP device');
   const socket = new (loadAddon().VrrpSocket)({ interface: o.interface, ...(o.netns ? { netns: `/run/netns/${o.netns}` } : {}) });
@@ -375,7 +391,8 @@ function startVrrp(o: DirectorOptions, plane: DataPlane, clock: Clock, log: Logg
     const vrrp = new VrrpRuntime({
       config: o.config, interface: o.interface, ...(o.netns ? { netns: o.netns } : {}), localIp, socket, gate: plane.gate,
       sendGratuitousArp: (addr) => plane.sendGratuitousArp(addr), clock, log: (line) => log.info({ event: 'vrrp' }, line),
-      ...(onInstanceState ? { onInstanceState } : {}),
+      warn: (line) => log.warn({ event: 'vrrp' }, line),
+      ...(onInstanceState ? { onInstanceState } : {}), ...(tables ? { tableSync: tables } : {}),
     });
     vrrp.start();
     return vrrp;

@@ -41,13 +41,19 @@ export interface InstanceDraft {
   said: Map<string, Statement>;
 }
 
+/**
+ * Seconds a preempting backup waits for the master's connection table: a dump of a large table
+ * over a LAN takes well under a second, and the wait only bounds a master that never answers.
+ */
+export const DEFAULT_PREEMPT_SYNC_WAIT = 5;
+
 export function convertVrrpInstance(stmt: Statement, globals: GlobalDefsConfig, warnings: ConfigWarning[]): InstanceDraft {
   const name = v.name(stmt);
   if (!stmt.block) v.fail(stmt, "expects a block '{ ... }' after the instance name");
   const d: InstanceDraft = {
     config: {
       name, state: 'BACKUP', interface: '', vrid: 0, priority: 100, version: globals.vrrpVersion, advertInt: 1,
-      preempt: true, preemptDelay: 0, virtualAddresses: [], authPass: null, unicastSrcIp: null, unicastPeers: [],
+      preempt: true, preemptDelay: 0, preemptSyncWait: DEFAULT_PREEMPT_SYNC_WAIT, virtualAddresses: [], authPass: null, unicastSrcIp: null, unicastPeers: [],
       trackInterfaces: [], trackScripts: [], dontTrackPrimary: false, notify: emptyNotify(),
       garp: { ...globals.garp }, line: stmt.line,
     },
@@ -86,6 +92,7 @@ function basicKeyword(d: InstanceDraft, s: Statement, warnings: ConfigWarning[])
     case 'version': c.version = v.uint(s, oneArg(s, '2|3'), 2, 3) === 2 ? 2 : 3; d.versionSaid = s; return true;
     case 'nopreempt': c.preempt = !v.optionalBool(s); return true;
     case 'preempt_delay': c.preemptDelay = delaySeconds(s); return true;
+    case 'preempt_sync_wait': c.preemptSyncWait = delaySeconds(s); return true;
     case 'dont_track_primary': c.dontTrackPrimary = v.optionalBool(s); return true;
     case 'unicast_src_ip': c.unicastSrcIp = v.ipv4(s, oneArg(s, 'IP')); return true;
     case 'authentication': authentication(d, s, warnings); return true;

@@ -433,6 +433,12 @@ export interface VrrpInstanceConfig {
   preempt: boolean;
   /** Seconds, 0 = none. */
   preemptDelay: number;
+  /**
+   * director's preempt_sync_wait, seconds (default 5): how long a backup about to preempt a live
+   * lower-priority master waits for that master's connection table (lvs_sync_daemon on this
+   * instance); 0 preempts at once, as keepalived.
+   */
+  preemptSyncWait: number;
   virtualAddresses: VirtualAddressConfig[];
   /** v2 PASS authentication: the password (at most 8 bytes), or null for none. */
   authPass: string | null;

@@ -1,14 +1,17 @@
 // Connection sync on a running data plane: the role this node plays (master sends, backup
 // receives, none does neither), switched by one call that VRRP or an operator makes, and the
-// sender and receiver behind it. Also the table dump a state file and a full resync use.
+// sender and receiver behind it; the bulk table dump a preempting backup asks for (a master
+// answers, a backup asks and applies). Also the table dump a state file uses.
 
 import type { DataPlane } from '../datapath/data-plane.js';
+import { readBlock, readControl } from './dump-wire.js';
 import type { Clock } from '../sched/types.js';
 import type { SyncConn } from './ipvs-sync-codec.js';
 import { DEFAULT_SYNC_SYSCTLS, type SyncSysctls } from './ipvs-sync-policy.js';
 import { connToSync, templateToSync } from './sync-entries.js';
 import { SyncReceiver, type SyncReceiverCounters } from './sync-receiver.js';
 import { SyncSender, type SyncSenderCounters } from './sync-sender.js';
+import { DumpRequester, dumpMessages, newDumpCounters, type DumpCounters } from './table-dump.js';
 import type { SyncTransport } from './sync-transport.js';
 import { TableAdopter } from './table-adopter.js';
 
@@ -32,8 +35,10 @@ export interface ConnSyncStats {
   syncId: number;
   sent: SyncSenderCounters;
   received: SyncReceiverCounters;
-  /** Messages that arrived while this node was not a backup. */
+  /** Messages that arrived while this node was not a backup (and dump requests while not a master). */
   ignored: number;
+  /** Table dumps served (master) and asked for (a backup about to preempt). */
+  dump: DumpCounters;
 }
 
 export class ConnSync {
@@ -41,6 +46,8 @@ export class ConnSync {
   private ignored = 0;
   private readonly sender: SyncSender;
   private readonly receiver: SyncReceiver;
+  private readonly dumps = newDumpCounters();
+  private readonly requester: DumpRequester;
 
   constructor(private readonly o: ConnSyncOptions) {
     const plane = o.plane;
@@ -50,10 +57,58 @@ export class ConnSync {
       syncId: o.syncId, maxLen: o.maxLen,
     });
     this.receiver = new SyncReceiver(tableAdopter(plane), o.syncId === 0 ? null : o.syncId);
-    o.transport.onMessage((message) => {
-      if (this.current === 'backup') this.receiver.receive(message);
-      else this.ignored++;
+    this.requester = new DumpRequester({
+      syncId: o.syncId, sendTo: (m, to) => o.transport.sendTo(m, to), now: () => o.clock.now(),
+      log: (line) => o.log?.(line), counters: this.dumps,
     });
+    o.transport.onMessage((message, from) => this.onMessage(message, from));
+  }
+
+  private onMessage(message: Buffer, from: string): void {
+    const control = readControl(message);
+    if (control?.kind === 'request') return this.serveDump(control.nonce, message[1] ?? 0, from);
+    if (control?.kind === 'end') return this.requester.heard(control, from);
+    if (this.current !== 'backup') {
+      this.ignored++;
+      return;
+    }
+    const m = this.receiver.receive(message);
+    const part = readBlock(message, m.end);
+    if (part !== null) this.requester.heard(part, from);
+  }
+
+  /** A master answers a dump request with its whole table, unicast to the asker. */
+  private serveDump(nonce: number, syncId: number, to: string): void {
+    if (this.current !== 'master' || (this.o.syncId !== 0 && syncId !== 0 && syncId !== this.o.syncId)) {
+      this.ignored++;
+      return;
+    }
+    this.sender.flush();
+    const entries = dumpTable(this.o.plane, this.o.clock);
+    const messages = dumpMessages(entries, this.o.syncId, this.o.maxLen, nonce);
+    for (const m of messages) this.o.transport.sendTo(m, to);
+    this.dumps.served++;
+    this.dumps.servedEntries += entries.length;
+    this.dumps.servedParts += messages.length - 1;
+    this.o.log?.(`sync: sent the table to ${to}: ${entries.length} entries in ${messages.length - 1} messages`);
+  }
+
+  /**
+   * Sync-aware preemption: asks the master at masterIp for its whole table (again every second
+   * until one arrives whole) and calls ready() then. Only a backup applies what arrives.
+   */
+  requestTable(masterIp: number, ready: () => void): void {
+    this.requester.request(masterIp, ready);
+  }
+
+  /** Stops asking (the preemption went ahead, or is no longer wanted). */
+  cancelTableRequest(): void {
+    this.requester.cancel();
+  }
+
+  /** Why the asked-for table is not complete yet. */
+  tablePending(): string {
+    return this.requester.pending();
   }
 
   get role(): SyncRole {
@@ -67,6 +122,7 @@ export class ConnSync {
   setRole(role: SyncRole): void {
     if (!SYNC_ROLES.includes(role)) throw new Error(`sync role must be master, backup or none, got ${String(role)}`);
     if (role === this.current) return;
+    if (role !== 'backup') this.requester.cancel();
     if (this.current === 'master') {
       this.o.plane.observe(null);
       this.sender.flush();
@@ -88,12 +144,13 @@ export class ConnSync {
     const r = this.receiver.counters;
     return {
       role: this.current, syncId: this.o.syncId, sent: { ...this.sender.counters },
-      received: { ...r, drops: { ...r.drops } }, ignored: this.ignored,
+      received: { ...r, drops: { ...r.drops } }, ignored: this.ignored, dump: { ...this.dumps },
     };
   }
 
   /** Sends what is pending and closes the transport. */
   async close(): Promise<void> {
+    this.requester.cancel();
     if (this.current === 'master') this.sender.flush();
     this.o.plane.observe(null);
     this.sender.close();

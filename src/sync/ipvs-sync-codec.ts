@@ -15,7 +15,7 @@
 // the local address. Its data starts with the tag "dr" so another implementation's optional
 // parameter of the same number is not mistaken for it.
 
-const SYNC_PROTO_VERSION = 1;
+export const SYNC_PROTO_VERSION = 1;
 export const MESSAGE_HEADER_BYTES = 8;
 const V4_ENTRY_BYTES = 36;
 const V6_ENTRY_BYTES = 72;
@@ -175,18 +175,21 @@ export interface DecodedMessage {
   skipped: EntrySkip[];
   /** Set when decoding stopped early; entries before it are kept, as the kernel applies them. */
   error: MessageError | null;
+  /** Where the entries end (bytes the kernel never reads may follow: director's dump block); 0 when decoding stopped early. */
+  end: number;
 }
 
 /** Reads a version 1 message, with the kernel's checks and tolerance. */
 export function decodeMessage(buf: Uint8Array): DecodedMessage {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
-  const out: DecodedMessage = { syncId: b[1] ?? 0, conns: [], skipped: [], error: null };
+  const out: DecodedMessage = { syncId: b[1] ?? 0, conns: [], skipped: [], error: null, end: 0 };
   if (b.length < 4) return { ...out, error: 'short' };
   if (b.readUInt16BE(2) !== b.length) return { ...out, error: 'size' };
   if (b.length < MESSAGE_HEADER_BYTES || b[0] !== 0 || b[5] !== SYNC_PROTO_VERSION || b.readUInt16BE(6) !== 0) {
     return { ...out, error: 'not-v1' };
   }
   let next = MESSAGE_HEADER_BYTES;
+  let end = MESSAGE_HEADER_BYTES;
   for (let i = 0; i < (b[4] ?? 0); i++) {
     const at = next;
     if (at + V4_ENTRY_BYTES > b.length) return { ...out, error: 'entry-overrun' };
@@ -198,8 +201,10 @@ export function decodeMessage(buf: Uint8Array): DecodedMessage {
     if (entry === 'bad-option' || entry === 'entry-overrun' || entry === 'entry-type') return { ...out, error: entry };
     if (typeof entry === 'string') out.skipped.push(entry);
     else out.conns.push(entry);
+    end = at + size;
     next = at + align(size);
   }
+  out.end = end;
   return out;
 }
 

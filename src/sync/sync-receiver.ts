@@ -2,7 +2,7 @@
 // counted drop, never an exception), keeps those of its sync id, and hands every entry to the
 // adopter, which inserts or refreshes the connection or template; counts what happened by reason.
 
-import { decodeMessage, type EntrySkip, type MessageError, type SyncConn } from './ipvs-sync-codec.js';
+import { decodeMessage, type DecodedMessage, type EntrySkip, type MessageError, type SyncConn } from './ipvs-sync-codec.js';
 import { isTemplate, type AdoptSkip } from './sync-entries.js';
 
 /** Puts learnt entries into the tables; both return null when applied, else why not. */
@@ -27,18 +27,19 @@ export class SyncReceiver {
   /** syncId: accept only this id (IPVS: a backup with a sync id ignores other masters'); null: any. */
   constructor(private readonly adopter: ConnAdopter, private readonly syncId: number | null) {}
 
-  /** Applies one received message. */
-  receive(message: Uint8Array): void {
+  /** Applies one received message; returns it decoded. */
+  receive(message: Uint8Array): DecodedMessage {
     this.counters.messages++;
     const m = decodeMessage(message);
     const headerBad = m.error === 'short' || m.error === 'size' || m.error === 'not-v1';
     if (!headerBad && this.syncId !== null && m.syncId !== this.syncId) {
       this.drop('other-sync-id');
-      return;
+      return m;
     }
     for (const skip of m.skipped) this.drop(skip);
     for (const entry of m.conns) this.apply(entry);
     if (m.error !== null) this.drop(m.error);
+    return m;
   }
 
   private apply(entry: SyncConn): void {

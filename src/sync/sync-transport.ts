@@ -9,6 +9,8 @@ import { networkInterfaces } from 'node:os';
 export interface SyncTransport {
   /** Sends one message to the backups (the group, or every unicast peer). */
   send(message: Buffer): void;
+  /** Sends one message to one address's sync port (a table dump and its request). */
+  sendTo(message: Buffer, address: string): void;
   /** Installs the handler of every message received (from any source). */
   onMessage(handler: (message: Buffer, from: string) => void): void;
   close(): Promise<void>;
@@ -59,6 +61,7 @@ export async function openUdpSync(o: UdpSyncOptions): Promise<SyncTransport> {
   const targets = unicast ? [...(o.peers ?? [])] : [o.group];
   return {
     send: (message) => { for (const t of targets) socket.send(message, o.port, t); },
+    sendTo: (message, address) => socket.send(message, o.port, address),
     onMessage: (h) => { handler = h; },
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };

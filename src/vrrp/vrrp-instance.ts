@@ -1,7 +1,9 @@
 // One VRRP instance (vrrp_instance) as a step function over an injected clock and transport:
 // INIT, BACKUP, MASTER, FAULT and STOP with RFC 3768/5798 timers and keepalived's choices
 // (preempt_delay, priority-0 resignation, equal-priority tie broken by the higher address, the
-// backup learning the master's v3 interval, tracker weights and faults, sync groups, GARP sets).
+// backup learning the master's v3 interval, tracker weights and faults, sync groups, GARP sets)
+// and director's sync-aware preemption (a backup about to take over from a live lower-priority
+// master first asks it for its connection table and holds, boundedly, until it has it).
 // No socket and no sleep: the owner calls step() with inputs and again at nextDeadline().
 
 import type { Clock } from '../sched/types.js';
@@ -10,7 +12,7 @@ import { PRIORITY_OWNER, PRIORITY_STOP } from './vrrp-packet.js';
 import type { SyncMember, VrrpSyncGroup } from './vrrp-sync-group.js';
 import { csToUs, initialMasterWaitUs, masterDownUs, skewUs } from './vrrp-timers.js';
 import { TrackerSet } from './vrrp-trackers.js';
-import type { HeardAdvert, VrrpInput, VrrpInstanceSpec, VrrpNotify, VrrpState, VrrpTransport } from './vrrp-types.js';
+import type { HeardAdvert, PreemptEvent, VrrpInput, VrrpInstanceSpec, VrrpNotify, VrrpState, VrrpTransport } from './vrrp-types.js';
 
 export class VrrpInstance implements SyncMember {
   state: VrrpState = 'INIT';
@@ -27,6 +29,10 @@ export class VrrpInstance implements SyncMember {
   private readonly trackers: TrackerSet;
   private readonly garp: GarpSchedule;
   private group: VrrpSyncGroup | null = null;
+  /** The lower-priority master last heard (and ignored) as BACKUP: what a preemption takes over from. */
+  private lowerMaster: { ip: number; heardUs: number } | null = null;
+  /** A preemption held until the connection table arrives (preemptHoldMs), µs. */
+  private hold: { masterIp: number; sinceUs: number; untilUs: number } | null = null;
 
   constructor(
     readonly spec: VrrpInstanceSpec,
@@ -85,6 +91,9 @@ export class VrrpInstance implements SyncMember {
         return this.onTracker(input.name, input.up);
       case 'stop':
         return this.stop();
+      case 'table-ready':
+        if (this.state === 'BACKUP' && this.hold !== null) this.preempt('ready');
+        return;
     }
   }
 
@@ -130,9 +139,41 @@ export class VrrpInstance implements SyncMember {
     if (this.state === 'MASTER') {
       this.advertise(this.priority);
     } else if (this.state === 'BACKUP') {
+      if (this.hold !== null) return this.preempt(now >= this.hold.untilUs ? 'timeout' : 'master-down');
+      if (this.preemptsLiveMaster(now)) return this.startHold(now);
       this.wantMaster = true;
       this.gotoMaster();
     }
+  }
+
+  /**
+   * The master-down timer ran out while a lower-priority master is still advertising: this is a
+   * preemption, not a takeover from a dead master, and it waits for the table when asked to.
+   */
+  private preemptsLiveMaster(now: number): boolean {
+    return this.spec.preemptHoldMs > 0 && this.lowerMaster !== null && now - this.lowerMaster.heardUs < this.masterDown();
+  }
+
+  /** Asks the live master for its table; preempts on table-ready, at the bound, or when it falls silent. */
+  private startHold(now: number): void {
+    const lower = this.lowerMaster!;
+    this.hold = { masterIp: lower.ip, sinceUs: now, untilUs: now + this.spec.preemptHoldMs * 1000 };
+    this.transport.requestTable(lower.ip);
+    this.emitPreempt('hold');
+    this.deadlineUs = Math.min(this.hold.untilUs, lower.heardUs + this.masterDown());
+  }
+
+  private preempt(phase: 'ready' | 'timeout' | 'master-down'): void {
+    this.endHold(phase);
+    this.wantMaster = true;
+    this.gotoMaster();
+  }
+
+  private endHold(phase: PreemptEvent['phase']): void {
+    if (this.hold === null) return;
+    this.emitPreempt(phase);
+    this.hold = null;
+    this.lowerMaster = null;
   }
 
   private gotoMaster(): void {
@@ -147,6 +188,7 @@ export class VrrpInstance implements SyncMember {
 
   /** Advert first, so the old master drops the VIPs before our gratuitous ARPs (keepalived). */
   private becomeMaster(): void {
+    this.endHold('dropped');
     const previous = this.state;
     this.state = 'MASTER';
     this.masterIntervalCs = this.spec.intervalCs;
@@ -167,6 +209,7 @@ export class VrrpInstance implements SyncMember {
     this.state = 'BACKUP';
     this.masterIntervalCs = this.spec.intervalCs;
     this.preemptAtUs = null;
+    this.lowerMaster = null;
     this.deadlineUs = this.nowUs() + waitUs;
     this.emit(previous);
     this.group?.memberBackup(this);
@@ -181,12 +224,21 @@ export class VrrpInstance implements SyncMember {
   private backupHeard(a: HeardAdvert): void {
     const now = this.nowUs();
     if (a.priority === PRIORITY_STOP) {
-      // The master resigned: take over after one skew time only.
+      // The master resigned (its pending sync sent first): take over after one skew time only.
+      this.endHold('master-down');
+      this.lowerMaster = null;
       this.deadlineUs = now + skewUs(this.spec.version, this.skewPriority(), this.masterIntervalCs);
       return;
     }
     const delaying = this.spec.preemptDelayMs > 0 && (this.preemptAtUs === null || this.preemptAtUs > now);
-    if (this.spec.preempt && a.priority < this.priority && !delaying) return; // ignored: our timer runs on
+    if (this.spec.preempt && a.priority < this.priority && !delaying) {
+      // Ignored: our timer runs on. Remembered: it is alive, so expiry means preempting it.
+      this.lowerMaster = { ip: a.src, heardUs: now };
+      if (this.hold !== null && this.hold.masterIp === a.src) this.deadlineUs = Math.min(this.hold.untilUs, now + this.masterDown());
+      return;
+    }
+    this.endHold('dropped');
+    this.lowerMaster = null;
     if (this.spec.version === 3) this.masterIntervalCs = a.intervalCs;
     this.master = { ip: a.src, priority: a.priority };
     this.wantMaster = false;
@@ -243,6 +295,7 @@ export class VrrpInstance implements SyncMember {
 
   private enterFault(): void {
     if (this.state === 'FAULT') return;
+    this.endHold('dropped');
     const previous = this.state;
     if (previous === 'MASTER') this.leaveMaster(true);
     this.state = 'FAULT';
@@ -278,12 +331,19 @@ export class VrrpInstance implements SyncMember {
   }
 
   private stop(): void {
+    this.endHold('dropped');
     const previous = this.state;
     if (previous === 'MASTER') this.leaveMaster(true);
     this.state = 'STOP';
     this.deadlineUs = null;
     this.garp.cancel();
     this.emit(previous);
+  }
+
+  private emitPreempt(phase: PreemptEvent['phase']): void {
+    const hold = this.hold!;
+    const heldMs = phase === 'hold' ? 0 : (this.nowUs() - hold.sinceUs) / 1000;
+    this.notify({ kind: 'preempt', name: this.spec.name, phase, masterIp: hold.masterIp, heldMs, waitMs: this.spec.preemptHoldMs });
   }
 
   private emit(previous: VrrpState): void {

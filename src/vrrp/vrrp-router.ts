@@ -16,6 +16,8 @@ import type { VrrpNotify, VrrpTransport } from './vrrp-types.js';
 export interface RouterWire {
   sendIpv4(packet: Uint8Array, dst: number): void;
   sendGratuitousArp(addr: number): void;
+  /** Asks the master at masterIp for its connection table on behalf of instance (sync-aware preemption). */
+  requestTable(instance: string, masterIp: number): void;
 }
 
 export class VrrpRouter {
@@ -28,8 +30,9 @@ export class VrrpRouter {
   private readonly destinations: readonly number[];
   private ipId = 0;
 
+  /** tableSync: connection sync follows this instance, so its preemptions wait for the master's table. */
   constructor(readonly config: VrrpInstanceConfig, globals: GlobalDefsConfig, localIp: number, clock: Clock,
-              private readonly wire: RouterWire, notify: VrrpNotify) {
+              private readonly wire: RouterWire, notify: VrrpNotify, tableSync: boolean) {
     this.primaryIp = config.unicastSrcIp !== null ? parseIpv4(config.unicastSrcIp) : localIp;
     if (this.primaryIp === 0) {
       throw new Error(`vrrp_instance ${config.name}: interface ${config.interface} has no IPv4 address to send adverts from (set unicast_src_ip)`);
@@ -37,7 +40,7 @@ export class VrrpRouter {
     this.addresses = config.virtualAddresses.map((v) => parseIpv4(v.address));
     const peers = config.unicastPeers.map(parseIpv4);
     this.destinations = peers.length > 0 ? peers : [VRRP_GROUP];
-    const spec = instanceSpec(config, globals, this.primaryIp);
+    const spec = instanceSpec(config, globals, this.primaryIp, tableSync);
     this.expectation = {
       vrid: config.vrid, version: config.version,
       authType: config.authPass === null ? AuthType.NONE : AuthType.PASS,
@@ -60,6 +63,7 @@ export class VrrpRouter {
       sendGratuitousArps: (rounds) => {
         for (let r = 0; r < rounds; r++) for (const addr of this.addresses) this.wire.sendGratuitousArp(addr);
       },
+      requestTable: (masterIp) => this.wire.requestTable(this.config.name, masterIp),
     };
   }
 

@@ -14,7 +14,7 @@ import { VrrpRouter } from './vrrp-router.js';
 import { ScriptRunner } from './vrrp-scripts.js';
 import { VrrpSyncGroup } from './vrrp-sync-group.js';
 import { LinkWatcher, TrackScript } from './vrrp-track.js';
-import type { VrrpEvent, VrrpState } from './vrrp-types.js';
+import type { PreemptEvent, VrrpEvent, VrrpState } from './vrrp-types.js';
 
 /** keepalived puts no limit on notify scripts; a hung one is killed after this. */
 const NOTIFY_TIMEOUT_MS = 30_000;
@@ -31,8 +31,24 @@ export interface VrrpRuntimeOptions {
   sendGratuitousArp(addr: number): void;
   clock: Clock;
   log: (line: string) => void;
+  /** Warnings (a preemption that went ahead without the table); default: log. */
+  warn?: (line: string) => void;
   /** Hears every instance's state change (connection sync follows its instance's). */
   onInstanceState?: (name: string, state: VrrpState) => void;
+  /** Connection sync's table dump, for the instance sync follows: its preemptions wait for the table. */
+  tableSync?: TableSyncHooks;
+}
+
+/** What sync-aware preemption asks of connection sync. */
+export interface TableSyncHooks {
+  /** The vrrp_instance connection sync follows. */
+  instance: string;
+  /** Ask the master at masterIp for its table; call ready() once it is complete. */
+  request(masterIp: number, ready: () => void): void;
+  /** The hold is over (preempted, or no longer wanted): stop asking. */
+  cancel(): void;
+  /** Why the table is not complete yet, for the warning when the wait runs out. */
+  pending(): string;
 }
 
 export interface VrrpInstanceStats {
@@ -74,12 +90,15 @@ export class VrrpRuntime {
   constructor(private readonly o: VrrpRuntimeOptions) {
     const { config } = o;
     this.scripts = new ScriptRunner({ ...(o.netns !== undefined ? { netns: o.netns } : {}), globals: config.globalDefs });
-    const wire = { sendIpv4: (p: Uint8Array, dst: number) => this.send(p, dst), sendGratuitousArp: o.sendGratuitousArp };
+    const wire = {
+      sendIpv4: (p: Uint8Array, dst: number) => this.send(p, dst), sendGratuitousArp: o.sendGratuitousArp,
+      requestTable: (instance: string, masterIp: number) => this.requestTable(instance, masterIp),
+    };
     this.routers = config.vrrp.instances.map((c) => {
       if (c.interface !== o.interface) {
         throw new Error(`vrrp_instance ${c.name}: interface ${c.interface} is not the one this director is attached to (${o.interface})`);
       }
-      const r = new VrrpRouter(c, config.globalDefs, o.localIp, o.clock, wire, (e) => this.onEvent(e));
+      const r = new VrrpRouter(c, config.globalDefs, o.localIp, o.clock, wire, (e) => this.onEvent(e), o.tableSync?.instance === c.name);
       this.byVrid.set(c.vrid, r);
       return r;
     });
@@ -194,8 +213,34 @@ export class VrrpRuntime {
     if (!this.stopped) this.each((r) => r.instance.step({ kind: 'tracker', name, up }));
   }
 
+  private requestTable(instance: string, masterIp: number): void {
+    const sync = this.o.tableSync;
+    const router = this.routers.find((r) => r.config.name === instance);
+    if (sync === undefined || router === undefined || sync.instance !== instance) return;
+    sync.request(masterIp, () => {
+      if (this.stopped) return;
+      router.instance.step({ kind: 'table-ready' });
+      this.rearm();
+    });
+  }
+
+  private onPreempt(e: PreemptEvent): void {
+    const master = formatIpv4(e.masterIp);
+    const held = `${Math.round(e.heldMs)} ms`;
+    const pending = e.phase === 'timeout' ? this.o.tableSync?.pending() ?? 'no connection sync' : '';
+    if (e.phase !== 'hold') this.o.tableSync?.cancel();
+    switch (e.phase) {
+      case 'hold': return this.o.log(`vrrp: ${e.name} holds its preemption of master ${master} until it has the connection table (at most ${e.waitMs} ms)`);
+      case 'ready': return this.o.log(`vrrp: ${e.name} has the connection table of ${master} after ${held}: preempting`);
+      case 'timeout': return (this.o.warn ?? this.o.log)(`vrrp: ${e.name} preempts master ${master} without its connection table after ${held} (preempt_sync_wait): ${pending}`);
+      case 'master-down': return this.o.log(`vrrp: ${e.name} master ${master} went down after ${held} of waiting for its table: taking over`);
+      case 'dropped': return this.o.log(`vrrp: ${e.name} no longer preempts ${master} (held ${held})`);
+    }
+  }
+
   /** The VIP gate moves first (leaving MASTER stops the answers at once), then logs and scripts. */
   private onEvent(e: VrrpEvent): void {
+    if (e.kind === 'preempt') return this.onPreempt(e);
     if (e.kind === 'instance') {
       const router = this.routers.find((r) => r.config.name === e.name);
       if (router) this.o.gate.setMaster(e.name, e.state === 'MASTER' ? router.addresses : []);

@@ -5,8 +5,11 @@
 import type { GlobalDefsConfig, VrrpInstanceConfig } from '../config/model.js';
 import type { TrackerSpec, VrrpInstanceSpec } from './vrrp-types.js';
 
-/** `primaryIp`: the advert source, unicast_src_ip or the interface's address (host order). */
-export function instanceSpec(c: VrrpInstanceConfig, globals: GlobalDefsConfig, primaryIp: number): VrrpInstanceSpec {
+/**
+ * `primaryIp`: the advert source, unicast_src_ip or the interface's address (host order);
+ * `tableSync`: connection sync follows this instance, so a preemption can wait for the table.
+ */
+export function instanceSpec(c: VrrpInstanceConfig, globals: GlobalDefsConfig, primaryIp: number, tableSync = false): VrrpInstanceSpec {
   const trackers: TrackerSpec[] = [
     ...c.trackInterfaces.map((t) => ({ name: `if:${t.name}`, weight: t.weight, reverse: t.reverse })),
     ...c.trackScripts.map((t) => ({ name: `script:${t.name}`, weight: t.weight, reverse: t.reverse })),
@@ -34,5 +37,6 @@ export function instanceSpec(c: VrrpInstanceConfig, globals: GlobalDefsConfig, p
     },
     lowerPrioNoAdvert: globals.vrrpLowerPrioNoAdvert,
     higherPrioSendAdvert: globals.vrrpHigherPrioSendAdvert,
+    preemptHoldMs: tableSync ? Math.round(c.preemptSyncWait * 1000) : 0,
   };
 }

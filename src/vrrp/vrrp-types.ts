@@ -52,6 +52,12 @@ export interface VrrpInstanceSpec {
   lowerPrioNoAdvert: boolean;
   /** keepalived vrrp_higher_prio_send_advert: as master, send one advert before yielding. */
   higherPrioSendAdvert: boolean;
+  /**
+   * Sync-aware preemption (director's preempt_sync_wait), ms: before taking over from a live
+   * lower-priority master, ask it for its connection table (transport.requestTable) and wait at
+   * most this long for step({ kind: 'table-ready' }). 0: preempt at once, as keepalived.
+   */
+  preemptHoldMs: number;
 }
 
 /** The side effects of one instance; the engine sends through its port, tests record. */
@@ -60,12 +66,33 @@ export interface VrrpTransport {
   sendAdvert(priority: number): void;
   /** `rounds` rounds of gratuitous ARP, each one per virtual address, in config order. */
   sendGratuitousArps(rounds: number): void;
+  /** Asks the lower-priority master at masterIp for its connection table (sync-aware preemption). */
+  requestTable(masterIp: number): void;
 }
 
 /** State changes, for the engine (which VIPs it answers) and notify scripts (run later). */
 export type VrrpEvent =
   | { kind: 'instance'; name: string; state: VrrpState; previous: VrrpState; priority: number }
-  | { kind: 'group'; name: string; state: VrrpState; previous: VrrpState };
+  | { kind: 'group'; name: string; state: VrrpState; previous: VrrpState }
+  | PreemptEvent;
+
+/**
+ * Sync-aware preemption: `hold` when a backup that would preempt asks the master for its table
+ * first; the hold ends with `ready` (the table arrived: preempting), `timeout` (preempting
+ * without it), `master-down` (the master went silent: taking over at once, as without a hold)
+ * or `dropped` (a better master appeared, or this instance left BACKUP: no preemption).
+ */
+export interface PreemptEvent {
+  kind: 'preempt';
+  name: string;
+  phase: 'hold' | 'ready' | 'timeout' | 'master-down' | 'dropped';
+  /** The master held off, host order. */
+  masterIp: number;
+  /** How long the hold lasted (0 for `hold`), ms. */
+  heldMs: number;
+  /** The hold's bound (preemptHoldMs). */
+  waitMs: number;
+}
 
 export type VrrpNotify = (event: VrrpEvent) => void;
 
@@ -86,4 +113,6 @@ export type VrrpInput =
   /** A tracked interface or (dampened) script result changed. */
   | { kind: 'tracker'; name: string; up: boolean }
   /** Clean stop: a master resigns with a priority-0 advert first. */
-  | { kind: 'stop' };
+  | { kind: 'stop' }
+  /** The connection table asked for by requestTable is complete: a held preemption goes ahead. */
+  | { kind: 'table-ready' };

@@ -114,7 +114,7 @@ describe('keepalived.conf: VRRP', () => {
     const i = c.vrrp.instances[0]!;
     assert.deepEqual({ ...i, trackInterfaces: [], trackScripts: [], virtualAddresses: [] }, {
       name: 'VI_1', state: 'BACKUP', interface: 'eth0', vrid: 51, priority: 150, version: 2, advertInt: 1,
-      preempt: false, preemptDelay: 0, virtualAddresses: [], authPass: 's3cret', unicastSrcIp: '198.19.0.2',
+      preempt: false, preemptDelay: 0, preemptSyncWait: 5, virtualAddresses: [], authPass: 's3cret', unicastSrcIp: '198.19.0.2',
       unicastPeers: ['198.19.0.3'], trackInterfaces: [], trackScripts: [], dontTrackPrimary: false,
       notify: {
         master: { command: '/etc/keepalived/master.sh VI_1', user: 'root', group: null },

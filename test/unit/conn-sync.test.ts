@@ -221,3 +221,105 @@ describe('connection sync: the backup side', () => {
     }
   });
 });
+
+describe('connection sync: the table dump a preempting backup asks for', () => {
+  const MASTER_IP = '198.19.0.2';
+  const BACKUP_IP = '198.19.0.3';
+
+  /** 100 connections on the master; those with two packets were never sent by ordinary sync. */
+  async function loaded(): Promise<Awaited<ReturnType<typeof pair>>> {
+    const p = await pair(service('dr'));
+    const frames = [];
+    for (let i = 0; i < 100; i++) {
+      frames.push(segment(42000 + i, TCP_FLAGS.SYN), segment(42000 + i, TCP_FLAGS.ACK));
+      if (i % 2 === 0) frames.push(segment(42000 + i, TCP_FLAGS.ACK));
+    }
+    await send(p.master, ...frames);
+    p.master.transport.take();
+    return p;
+  }
+
+  /** The backup's request reaches the master; returns what the master sent back to the backup. */
+  function answer(master: Node, backup: Node): Buffer[] {
+    const asked = backup.transport.sentTo.splice(0);
+    for (const r of asked) {
+      assert.equal(r.to, MASTER_IP);
+      master.transport.deliver(r.message, BACKUP_IP);
+    }
+    return master.transport.sentTo.splice(0).map((s) => {
+      assert.equal(s.to, BACKUP_IP, 'the dump goes to the asker only');
+      return s.message;
+    });
+  }
+
+  it('the master answers with its whole table in v1 messages and an end; the backup applies it and is ready', async () => {
+    const { master, backup, close } = await loaded();
+    try {
+      let ready = 0;
+      backup.sync.requestTable(parseIpv4(MASTER_IP), () => ready++);
+      const dump = answer(master, backup);
+      // A kernel reads the parts as ordinary messages (the block after the entries is never read)
+      // and the end as a message without entries.
+      const decoded = dump.map((m) => decodeMessage(m));
+      assert.ok(decoded.every((d) => d.error === null && d.syncId === SYNC_ID));
+      assert.equal(decoded.reduce((n, d) => n + d.conns.length, 0), 100);
+      assert.equal(decoded.at(-1)!.conns.length, 0);
+      assert.ok(dump.every((m) => m.length <= 1472));
+      for (const m of dump) backup.transport.deliver(m, MASTER_IP);
+      assert.equal(ready, 1);
+      assert.deepEqual(conns(backup), conns(master));
+      assert.equal(Object.values(conns(backup)).reduce((n, [active]) => n + active, 0), 100);
+      const s = backup.sync.stats().dump;
+      assert.deepEqual([s.requests, s.complete, s.incomplete, s.lastEntries], [1, 1, 0, 100]);
+      assert.deepEqual([master.sync.stats().dump.served, master.sync.stats().dump.servedEntries], [1, 100]);
+      assert.equal(master.sync.stats().dump.servedParts, dump.length - 1);
+    } finally {
+      close();
+    }
+  });
+
+  it('a lost part is noticed at the end: the backup asks again and is ready only with a whole dump', async () => {
+    const { master, backup, close } = await loaded();
+    try {
+      let ready = 0;
+      backup.sync.requestTable(parseIpv4(MASTER_IP), () => ready++);
+      const first = answer(master, backup);
+      assert.ok(first.length >= 3, `${first.length} messages`);
+      for (const m of first.filter((_, i) => i !== 1)) backup.transport.deliver(m, MASTER_IP);
+      assert.equal(ready, 0);
+      assert.match(backup.sync.tablePending(), /1 dumps arrived with parts missing/);
+      // Parts of the first answer arriving late no longer count; the second answer does.
+      backup.transport.deliver(first[1]!, MASTER_IP);
+      backup.transport.deliver(first.at(-1)!, MASTER_IP);
+      assert.equal(ready, 0);
+      for (const m of answer(master, backup)) backup.transport.deliver(m, MASTER_IP);
+      assert.equal(ready, 1);
+      assert.deepEqual(conns(backup), conns(master));
+      assert.deepEqual([backup.sync.stats().dump.requests, backup.sync.stats().dump.incomplete], [2, 1]);
+    } finally {
+      close();
+    }
+  });
+
+  it('only a master answers; a dump from another address, or after a cancel, releases nothing', async () => {
+    const { master, backup, close } = await loaded();
+    try {
+      let ready = 0;
+      backup.sync.requestTable(parseIpv4(MASTER_IP), () => ready++);
+      master.sync.setRole('none');
+      assert.deepEqual(answer(master, backup), []);
+      assert.equal(master.sync.stats().ignored, 1);
+      assert.match(backup.sync.tablePending(), /no answer/);
+      master.sync.setRole('master');
+      backup.sync.requestTable(parseIpv4(MASTER_IP), () => ready++);
+      const dump = answer(master, backup);
+      for (const m of dump) backup.transport.deliver(m, '198.19.0.99');
+      assert.equal(ready, 0);
+      backup.sync.cancelTableRequest();
+      for (const m of dump) backup.transport.deliver(m, MASTER_IP);
+      assert.equal(ready, 0);
+    } finally {
+      close();
+    }
+  });
+});

@@ -128,7 +128,7 @@ describe('IPVS sync codec properties (fast-check)', () => {
     fc.assert(fc.property(message, (m) => {
       const bytes = layoutMessage(m);
       const d = decodeMessage(bytes);
-      assert.deepEqual(d, { syncId: m.syncId, conns: m.conns, skipped: [], error: null });
+      assert.deepEqual(d, { syncId: m.syncId, conns: m.conns, skipped: [], error: null, end: bytes.length });
       assert.deepEqual(encodeMessage({ syncId: d.syncId, conns: d.conns }), bytes);
     }), runs(1000));
   });

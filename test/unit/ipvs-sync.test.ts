@@ -70,7 +70,7 @@ describe('IPVS sync v1: bytes from the C layout', () => {
   });
 
   it('decodes them back, field for field', () => {
-    assert.deepEqual(decodeMessage(Buffer.from(three, 'hex')), { syncId: 1, conns: [seqConn, template, fullnat], skipped: [], error: null });
+    assert.deepEqual(decodeMessage(Buffer.from(three, 'hex')), { syncId: 1, conns: [seqConn, template, fullnat], skipped: [], error: null, end: three.length / 2 });
   });
 
   it('persistence engine data and name (ipvsadm --pe sip)', () => {
@@ -133,13 +133,13 @@ describe('IPVS sync v1: receiving as the kernel does', () => {
     v6.writeUInt16BE(72, 2);
     const b = Buffer.concat([Buffer.from('0007000002010000', 'hex'), v6, v4]);
     b.writeUInt16BE(b.length, 2);
-    assert.deepEqual(decodeMessage(b), { syncId: 7, conns: [drConn], skipped: ['ipv6'], error: null });
+    assert.deepEqual(decodeMessage(b), { syncId: 7, conns: [drConn], skipped: ['ipv6'], error: null, end: b.length });
   });
 
   it('entries before a broken one are kept (the kernel has applied them)', () => {
     const b = encodeMessage({ syncId: 7, conns: [drConn, drConn] });
     b.writeUInt16BE(0x1024, 8 + 36 + 2);
-    assert.deepEqual(decodeMessage(b), { syncId: 7, conns: [drConn], skipped: [], error: 'entry-version' });
+    assert.deepEqual(decodeMessage(b), { syncId: 7, conns: [drConn], skipped: [], error: 'entry-version', end: 0 });
   });
 });
 

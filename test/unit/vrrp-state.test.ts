@@ -10,7 +10,7 @@ import { instanceSpec } from '../../src/vrrp/vrrp-spec.js';
 import { VrrpInstance } from '../../src/vrrp/vrrp-instance.js';
 import { VrrpSyncGroup } from '../../src/vrrp/vrrp-sync-group.js';
 import { initialMasterWaitUs, masterDownUs, skewUs } from '../../src/vrrp/vrrp-timers.js';
-import type { VrrpEvent, VrrpInstanceSpec } from '../../src/vrrp/vrrp-types.js';
+import type { VrrpEvent, VrrpInstanceSpec, VrrpState } from '../../src/vrrp/vrrp-types.js';
 
 const GARP_DEFAULTS = { masterRepeat: 5, masterDelayMs: 5000, masterRefreshMs: 0, masterRefreshRepeat: 1, lowerPrioRepeat: 5, lowerPrioDelayMs: 5000 };
 
@@ -18,7 +18,7 @@ function spec(name: string, over: Partial<VrrpInstanceSpec> = {}): VrrpInstanceS
   return {
     name, version: 2, vrid: 51, priority: 100, intervalCs: 100, initialState: 'BACKUP', preempt: true,
     preemptDelayMs: 0, primaryIp: parseIpv4('198.19.0.2'), trackers: [], garp: GARP_DEFAULTS,
-    lowerPrioNoAdvert: false, higherPrioSendAdvert: false, ...over,
+    lowerPrioNoAdvert: false, higherPrioSendAdvert: false, preemptHoldMs: 0, ...over,
   };
 }
 
@@ -29,6 +29,8 @@ class Lan {
   now = 0;
   readonly sent: Sent[] = [];
   readonly events: Array<VrrpEvent & { t: number }> = [];
+  /** Connection tables asked for (sync-aware preemption): when, by whom, of which master. */
+  readonly tableRequests: Array<{ t: number; from: string; master: number }> = [];
   readonly nodes: VrrpInstance[] = [];
   /** Nodes whose adverts do not reach the LAN (crashed or cut off). */
   readonly silent = new Set<VrrpInstance>();
@@ -42,6 +44,7 @@ class Lan {
         this.queue.push({ from: node, priority });
       },
       sendGratuitousArps: (rounds) => { this.sent.push({ t: this.now, from: s.name, what: 'garp', value: rounds }); },
+      requestTable: (master) => { this.tableRequests.push({ t: this.now, from: s.name, master }); },
     }, (e) => this.events.push({ ...e, t: this.now }));
     if (group) node.joinGroup(group);
     this.nodes.push(node);
@@ -85,7 +88,17 @@ class Lan {
 
   /** Time of the first event that put `name` in `state` at or after `from`. */
   when(name: string, state: string, from = 0): number | undefined {
-    return this.events.find((e) => e.name === name && e.state === state && e.t >= from)?.t;
+    return this.states().find((e) => e.name === name && e.state === state && e.t >= from)?.t;
+  }
+
+  /** The state changes among the events. */
+  states(): Array<Extract<VrrpEvent, { state: VrrpState }> & { t: number }> {
+    return this.events.filter((e): e is Extract<VrrpEvent, { state: VrrpState }> & { t: number } => e.kind !== 'preempt');
+  }
+
+  /** The sync-aware preemption events of one instance: [time, phase, ms held]. */
+  preempts(name: string): Array<[number, string, number]> {
+    return this.events.flatMap((e) => (e.kind === 'preempt' && e.name === name ? [[e.t, e.phase, e.heldMs] as [number, string, number]] : []));
   }
 }
 
@@ -130,7 +143,7 @@ describe('VRRP state machine: one router', () => {
     lan.runUntil(8609.375);
     assert.deepEqual(lan.sent.filter((s) => s.what === 'garp').map((s) => [s.t, s.value]), [[3609.375, 5], [8609.375, 5]]);
     assert.deepEqual(lan.sent.filter((s) => s.what === 'advert').map((s) => s.t), [3609.375, 4609.375, 5609.375, 6609.375, 7609.375, 8609.375]);
-    assert.deepEqual(lan.events.map((e) => [e.t, e.state]), [[0, 'BACKUP'], [3609.375, 'MASTER']]);
+    assert.deepEqual(lan.states().map((e) => [e.t, e.state]), [[0, 'BACKUP'], [3609.375, 'MASTER']]);
   });
 
   it('state MASTER (not owner) waits a whole master-down like BACKUP; the owner takes over at once', () => {
@@ -317,6 +330,109 @@ describe('VRRP state machine: two routers', () => {
   });
 });
 
+describe('VRRP state machine: sync-aware preemption (preemptHoldMs)', () => {
+  const ipA = parseIpv4('198.19.0.2');
+  const ipB = parseIpv4('198.19.0.3');
+  const HOLD = 5000;
+
+  /**
+   * B (100) is master since A (150) crashed at 10 s; A comes back at 20 s with a hold. Without
+   * one it would preempt at 23 414.062 (its master-down: 3 s + 106/256 s).
+   */
+  function returning(): { lan: Lan; a2: VrrpInstance; b: VrrpInstance } {
+    const lan = new Lan();
+    const a = lan.add(spec('A', { priority: 150, initialState: 'MASTER', primaryIp: ipA }));
+    const b = lan.add(spec('B', { priority: 100, primaryIp: ipB, preemptHoldMs: HOLD }));
+    lan.step(a, { kind: 'start' });
+    lan.step(b, { kind: 'start' });
+    lan.runUntil(10_000);
+    lan.silent.add(a);
+    lan.runUntil(20_000);
+    assert.equal(b.state, 'MASTER');
+    const a2 = lan.add(spec('A2', { priority: 150, primaryIp: ipA, preemptHoldMs: HOLD }));
+    lan.step(a2, { kind: 'start' });
+    return { lan, a2, b };
+  }
+
+  it('held: at its master-down the returning node asks the live master for its table and stays BACKUP', () => {
+    const { lan, a2, b } = returning();
+    lan.runUntil(23_414.062);
+    assert.deepEqual(lan.tableRequests, [{ t: 23_414.062, from: 'A2', master: ipB }]);
+    assert.deepEqual(lan.preempts('A2'), [[23_414.062, 'hold', 0]]);
+    lan.runUntil(28_000);
+    assert.deepEqual([a2.state, b.state], ['BACKUP', 'MASTER']);
+    assert.equal(lan.when('A2', 'MASTER'), undefined);
+  });
+
+  it('released when the table is complete: preempts at that instant, the lower master yields', () => {
+    const { lan, a2, b } = returning();
+    lan.runUntil(23_900);
+    lan.step(a2, { kind: 'table-ready' });
+    assert.deepEqual([a2.state, b.state], ['MASTER', 'BACKUP']);
+    assert.equal(lan.when('A2', 'MASTER'), 23_900);
+    assert.deepEqual(lan.preempts('A2'), [[23_414.062, 'hold', 0], [23_900, 'ready', 485.938]]);
+    // Advert first, then the gratuitous ARP set, as any takeover.
+    assert.deepEqual(lan.sent.filter((x) => x.from === 'A2').slice(0, 2).map((x) => [x.what, x.value]), [['advert', 150], ['garp', 5]]);
+  });
+
+  it('released by the bound: preempts preemptHoldMs after the hold started, logged as a timeout', () => {
+    const { lan, a2 } = returning();
+    lan.runUntil(40_000);
+    assert.equal(lan.when('A2', 'MASTER'), 23_414.062 + HOLD);
+    assert.deepEqual(lan.preempts('A2'), [[23_414.062, 'hold', 0], [28_414.062, 'timeout', HOLD]]);
+    assert.equal(a2.state, 'MASTER');
+    lan.step(a2, { kind: 'table-ready' }); // late: nothing to release
+    assert.equal(lan.preempts('A2').length, 2);
+  });
+
+  it('master down during the hold: takes over at the normal master-down time, not at the bound', () => {
+    const { lan, a2, b } = returning();
+    lan.runUntil(24_000);
+    const lastB = lan.sent.filter((x) => x.from === 'B' && x.what === 'advert').at(-1)!.t;
+    lan.silent.add(b);
+    lan.runUntil(40_000);
+    assert.ok(Math.abs(lan.when('A2', 'MASTER')! - (lastB + 3414.062)) < 1e-6, `A2 master at ${lan.when('A2', 'MASTER')}, B's last advert ${lastB}`);
+    assert.deepEqual(lan.preempts('A2').map(([, phase]) => phase), ['hold', 'master-down']);
+    assert.equal(a2.state, 'MASTER');
+  });
+
+  it('master-down path without a live master is never held: a crash takeover asks for nothing', () => {
+    const lan = new Lan();
+    const a = lan.add(spec('A', { priority: 150, initialState: 'MASTER', primaryIp: ipA }));
+    const b = lan.add(spec('B', { priority: 100, primaryIp: ipB, preemptHoldMs: HOLD }));
+    lan.step(a, { kind: 'start' });
+    lan.step(b, { kind: 'start' });
+    lan.runUntil(10_000);
+    const lastA = lan.sent.filter((x) => x.from === 'A' && x.what === 'advert').at(-1)!.t;
+    lan.silent.add(a);
+    lan.runUntil(20_000);
+    assert.equal(lan.when('B', 'MASTER'), lastA + 3609.375);
+    assert.deepEqual(lan.tableRequests, []);
+    assert.deepEqual(lan.preempts('B'), []);
+  });
+
+  it('a resigning master (priority 0) ends the hold: takeover after the skew only', () => {
+    const { lan, a2, b } = returning();
+    lan.runUntil(24_000);
+    lan.step(b, { kind: 'stop' });
+    lan.runUntil(30_000);
+    assert.equal(lan.when('A2', 'MASTER'), 24_000 + 414.062);
+    assert.deepEqual(lan.preempts('A2').map(([, phase]) => phase), ['hold', 'master-down']);
+    assert.equal(a2.state, 'MASTER');
+  });
+
+  it('a better master appearing during the hold drops it: no preemption', () => {
+    const { lan, a2, b } = returning();
+    lan.runUntil(24_000);
+    const top = lan.add(spec('TOP', { priority: 200, primaryIp: parseIpv4('198.19.0.9'), initialState: 'MASTER' }));
+    lan.step(top, { kind: 'start' });
+    lan.runUntil(40_000);
+    assert.deepEqual([top.state, a2.state, b.state], ['MASTER', 'BACKUP', 'BACKUP']);
+    assert.deepEqual(lan.preempts('A2').map(([, phase]) => phase), ['hold', 'dropped']);
+    assert.equal(lan.when('A2', 'MASTER'), undefined);
+  });
+});
+
 describe('VRRP state machine: trackers, faults and sync groups', () => {
   const ipA = parseIpv4('198.19.0.2');
   const ipB = parseIpv4('198.19.0.3');
@@ -440,7 +556,7 @@ vrrp_instance V {
     const s = instanceSpec(c.vrrp.instances[0]!, c.globalDefs, parseIpv4('198.19.0.2'));
     assert.deepEqual(s, {
       name: 'V', version: 2, vrid: 51, priority: 150, intervalCs: 200, initialState: 'BACKUP', preempt: true,
-      preemptDelayMs: 2500, primaryIp: parseIpv4('198.19.0.2'),
+      preemptDelayMs: 2500, preemptHoldMs: 0, primaryIp: parseIpv4('198.19.0.2'),
       trackers: [
         { name: 'if:eth0', weight: 0, reverse: false },
         { name: 'if:eth1', weight: 10, reverse: false },
@@ -449,6 +565,16 @@ vrrp_instance V {
       garp: { masterRepeat: 5, masterDelayMs: 5000, masterRefreshMs: 60_000, masterRefreshRepeat: 1, lowerPrioRepeat: 5, lowerPrioDelayMs: 5000 },
       lowerPrioNoAdvert: false, higherPrioSendAdvert: false,
     });
+  });
+
+  it('preempt_sync_wait (default 5 s) holds preemption only where connection sync follows the instance', () => {
+    const c = parseKeepalivedConfig(conf, 'k.conf');
+    assert.equal(instanceSpec(c.vrrp.instances[0]!, c.globalDefs, 1, true).preemptHoldMs, 5000);
+    const said = parseKeepalivedConfig(conf.replace(' preempt_delay 2.5', ' preempt_sync_wait 1.5'), 'k.conf');
+    assert.equal(instanceSpec(said.vrrp.instances[0]!, said.globalDefs, 1, true).preemptHoldMs, 1500);
+    assert.equal(instanceSpec(said.vrrp.instances[0]!, said.globalDefs, 1, false).preemptHoldMs, 0);
+    const off = parseKeepalivedConfig(conf.replace(' preempt_delay 2.5', ' preempt_sync_wait 0'), 'k.conf');
+    assert.equal(instanceSpec(off.vrrp.instances[0]!, off.globalDefs, 1, true).preemptHoldMs, 0);
   });
 
   it('dont_track_primary leaves the interface out', () => {

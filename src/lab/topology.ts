@@ -89,13 +89,16 @@ export async function buildLab(o: LabOptions): Promise<LabHandle> {
 
   const lanNs = ns(p, 'lan');
   await setUpLan(lanNs);
-  await setUpClientAndRouter(p);
-  await Promise.all(dirNames.map((d, i) => setUpDirector(p, d, ADDR.directors[i] as string)));
   // NAT replies must pass the director that holds the connection: with two directors (a VRRP
   // pair) that is whichever owns the VIP, so the real servers route back through the VIP, and
   // the master's gratuitous ARP moves their gateway with it (keepalived setups do the same).
   const natGateway = directors >= 2 ? ADDR.vip : ADDR.directors[0];
-  await Promise.all(rsNames.map((r, i) => setUpRealServer(p, r, realServerAddress(i), o.mode, natGateway)));
+  // FULLNAT's local addresses live behind the master of a VRRP pair too: the real servers and
+  // the router route them via the VIP. Otherwise (one director, ECMP) via dir1.
+  const lipGateway = directors === 2 ? ADDR.vip : ADDR.directors[0];
+  await setUpClientAndRouter(p, lipGateway);
+  await Promise.all(dirNames.map((d, i) => setUpDirector(p, d, ADDR.directors[i] as string)));
+  await Promise.all(rsNames.map((r, i) => setUpRealServer(p, r, realServerAddress(i), o.mode, natGateway, lipGateway)));
   if (o.offloads === false) await turnOffOffloads(p, dirNames, rsNames);
 
   const host = async (name: string, ifname: string, address: string): Promise<LabHost> =>
@@ -139,7 +142,7 @@ async function plugIntoLan(prefix: string, hostNs: string, port: string, hostIf 
   await nl.linkUp(hostNs, hostIf);
 }
 
-async function setUpClientAndRouter(prefix: string): Promise<void> {
+async function setUpClientAndRouter(prefix: string, lipGateway: string): Promise<void> {
   const client = ns(prefix, 'client');
   const router = ns(prefix, 'router');
   await nl.addVethPair(client, 'eth0', router, 'cli0');
@@ -155,8 +158,8 @@ async function setUpClientAndRouter(prefix: string): Promise<void> {
   // DR replies come from the real servers with the VIP as source on a path the router never
   // saw the request take; strict reverse-path filtering would drop nothing here, but be explicit.
   for (const dev of ['all', 'default', 'cli0', 'lan0']) await nl.sysctl(router, `net.ipv4.conf.${dev}.rp_filter`, 0);
-  // FULLNAT local addresses live behind the director.
-  await nl.addRoute(router, ADDR.lipNet, ADDR.directors[0]);
+  // FULLNAT local addresses live behind the director (the master of a pair: via the VIP).
+  await nl.addRoute(router, ADDR.lipNet, lipGateway);
 }
 
 async function setUpDirector(prefix: string, role: string, address: string): Promise<void> {
@@ -168,7 +171,8 @@ async function setUpDirector(prefix: string, role: string, address: string): Pro
   await nl.addRoute(d, ADDR.clientNet, ADDR.routerLanSide);
 }
 
-async function setUpRealServer(prefix: string, role: string, address: string, mode: ForwardMethod, natGateway: string): Promise<void> {
+async function setUpRealServer(prefix: string, role: string, address: string, mode: ForwardMethod, natGateway: string,
+                               lipGateway: string): Promise<void> {
   const r = ns(prefix, role);
   await plugIntoLan(prefix, r, role);
   await nl.addAddress(r, 'lan0', `${address}/24`);
@@ -185,7 +189,7 @@ async function setUpRealServer(prefix: string, role: string, address: string, mo
   // the local addresses (LIPs), which sit behind the director.
   const clientGateway = mode === 'nat' ? natGateway : ADDR.routerLanSide;
   await nl.addRoute(r, ADDR.clientNet, clientGateway);
-  if (mode === 'fnat') await nl.addRoute(r, ADDR.lipNet, ADDR.directors[0]);
+  if (mode === 'fnat') await nl.addRoute(r, ADDR.lipNet, lipGateway);
 }
 
 async function turnOffOffloads(prefix: string, dirNames: string[], rsNames: string[]): Promise<void> {

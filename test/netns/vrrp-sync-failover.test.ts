@@ -3,16 +3,22 @@
 // master SIGKILLed mid-stream once the backup holds the connection, and the backup's takeover
 // carries the stream on; then the old master comes back (higher priority, preempt on), asks the
 // new master for its table, gets it, and only then preempts, carrying the same stream on again:
-// no reset, every byte checked by the client. Nothing is moved by hand: the router's (and in NAT
+// no reset, every byte checked by the client. A second download sits idle (its client stops
+// reading) across the failback: no packet of it passes while the old master is back as backup,
+// so ordinary sync never re-sends it there; only the dump does, and it completes once released. Nothing is moved by hand: the router's (and in NAT
 // the real servers', whose gateway is the VIP) neighbour entry for the VIP follows each new
 // master's gratuitous ARP.
 
 import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { ForwardMethod } from '../../src/config/model.js';
 import { latestStats } from '../../src/lab/director-runner.js';
 import { HaPair, waitFor, type HaDirector } from '../../src/lab/ha.js';
 import { HTTP_PORT, runClient } from '../../src/lab/services.js';
 import type { DirectorStats } from '../../src/director.js';
+import { heldDownload } from '../support/ha-lab.js';
 import { withLab } from '../support/netns.js';
 
 /**
@@ -49,7 +55,7 @@ function movedInLines(d: HaDirector, lines: number): () => boolean {
   };
 }
 
-for (const mode of ['dr', 'nat'] as ForwardMethod[]) {
+for (const mode of ['dr', 'nat', 'tun', 'fnat'] as ForwardMethod[]) {
   describe(`VRRP + connection sync, ${mode.toUpperCase()}: SIGKILL of the master mid-download (needs root)`, function () {
     this.timeout(120_000);
     const fx = withLab({ mode, servers: 2, directors: 2 });
@@ -61,11 +67,14 @@ for (const mode of ['dr', 'nat'] as ForwardMethod[]) {
       await waitFor('dir1 MASTER', () => d1.state() === 'MASTER', 30_000);
       const d2 = ha.start(1);
       await waitFor('dir2 BACKUP', () => d2.state() === 'BACKUP', 30_000);
+      const holdFile = path.join(os.tmpdir(), `director-vsf-${fx.lab.prefix}-release`);
+      fx.cleanup.atEnd(() => rmSync(holdFile, { force: true }));
+      const idle = heldDownload(fx.lab, holdFile, { bytes: 4_000_000, holdAt: 1_000_000, seed: 6, timeoutMs: 90_000 });
       let settled = false;
       const download = runClient(fx.lab.client.ns, 'http-client.js', ['download', '--target', `${fx.lab.vip}:${HTTP_PORT}`,
         '--bytes', String(BYTES), '--rate', String(RATE), '--seed', '5', '--timeout', '60000'], 70_000)
         .finally(() => { settled = true; });
-      await waitFor('dir2 to receive the connection by sync', () => (statsOf(d2).sync?.received.conns ?? 0) >= 1, 20_000);
+      await waitFor('dir2 to receive both connections by sync', () => (statsOf(d2).sync?.received.conns ?? 0) >= 2, 20_000);
       assert.equal(statsOf(d2).sync?.role, 'backup');
       await waitFor('the stream to move through the master', movedInLines(d1, KILL_AFTER_LINES), 20_000);
       assert.equal(settled, false, 'the download is still running when the master dies');
@@ -91,11 +100,16 @@ for (const mode of ['dr', 'nat'] as ForwardMethod[]) {
       const held = /vrrp: VI_LAB has the connection table of \S+ after (\d+) ms: preempting/.exec(log1);
       assert.ok(dumped && held, `dir1 preempted with the table: ${log1.split('\n').filter((l) => /vrrp:|sync:/.test(l)).join(' | ')}`);
       assert.equal(dumped[1], fx.lab.directors[1]!.address, 'the dump came from dir2');
-      assert.ok(Number(dumped[2]) >= 1, 'the dump held the stream\'s connection');
+      assert.ok(Number(dumped[2]) >= 2, 'the dump held both connections');
       assert.ok(log1.indexOf(dumped[0]) < log1.indexOf('-> MASTER ('), 'the dump was complete before dir1 became MASTER');
       await waitFor('dir2 to yield', () => d2.state() === 'BACKUP', 10_000);
       await waitFor('dir2\'s stats to count the dump it served', () => (statsOf(d2).sync?.dump?.served ?? 0) >= 1, 10_000);
 
+      // The idle download goes on through dir1, which knows it only from the dump.
+      writeFileSync(holdFile, '');
+      const ri = await idle;
+      assert.ok(ri.ok, `the idle download failed after the failback: ${JSON.stringify(ri.result)}`);
+      assert.equal(ri.result.bytes, 4_000_000);
       const r = await download;
       console.log(`      takeover ${takeover} ms after SIGKILL; failback ${failback} ms after dir1's restart, preemption held ${held[1]} ms, ` +
         `dump ${dumped[2]} entries in ${dumped[3]} messages, ${dumped[4]} ms; download ${JSON.stringify(r.result)}`);

@@ -103,6 +103,19 @@ const MINIMAL: SyncConn = { protocol: 6, flags: 0, state: 0, cport: 0, vport: 0,
  * Packs entries into messages of at most maxLen bytes (the kernel's sync_maxlen, from the MTU),
  * as ip_vs_sync_conn fills its buffer: an entry that does not fit sends the buffer first.
  */
+/** Every entry packed into as few messages as maxLen allows, in order (a dump, a state file). */
+export function packAll(entries: readonly SyncConn[], syncId: number, maxLen: number): Buffer[] {
+  const batcher = new SyncBatcher(syncId, maxLen);
+  const messages: Buffer[] = [];
+  for (const e of entries) {
+    const full = batcher.add(e, 0);
+    if (full) messages.push(full);
+  }
+  const last = batcher.flush();
+  if (last) messages.push(last);
+  return messages;
+}
+
 export class SyncBatcher {
   private conns: SyncConn[] = [];
   private bytes = MESSAGE_HEADER_BYTES;

@@ -13,7 +13,7 @@
 
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { decodeMessage, type SyncConn } from './ipvs-sync-codec.js';
-import { SyncBatcher } from './ipvs-sync-policy.js';
+import { packAll } from './ipvs-sync-policy.js';
 import { isTemplate } from './sync-entries.js';
 import type { ConnAdopter, ReceiveDrop } from './sync-receiver.js';
 
@@ -27,14 +27,7 @@ export const DEFAULT_STATE_MAX_AGE_MS = 60_000;
 /** Writes entries (templates first) atomically: a reader never sees half a file. */
 export function writeStateFile(path: string, entries: readonly SyncConn[], wallMs: number): void {
   const ordered = [...entries.filter(isTemplate), ...entries.filter((e) => !isTemplate(e))];
-  const batcher = new SyncBatcher(0, MESSAGE_MAX);
-  const messages: Buffer[] = [];
-  for (const e of ordered) {
-    const full = batcher.add(e, 0);
-    if (full) messages.push(full);
-  }
-  const last = batcher.flush();
-  if (last) messages.push(last);
+  const messages = packAll(ordered, 0, MESSAGE_MAX);
   const header = Buffer.alloc(HEADER_BYTES);
   MAGIC.copy(header, 0);
   header.writeUInt16BE(STATE_FORMAT_VERSION, 8);

@@ -5,7 +5,7 @@
 import { formatIpv4 } from '../net/addr.js';
 import { DUMP_BLOCK_BYTES, controlMessage, withPart, type DumpBlock } from './dump-wire.js';
 import type { SyncConn } from './ipvs-sync-codec.js';
-import { SyncBatcher } from './ipvs-sync-policy.js';
+import { packAll } from './ipvs-sync-policy.js';
 
 /** A request or a dump whose end was lost is asked again after this. */
 export const DUMP_RETRY_MS = 1000;
@@ -33,15 +33,7 @@ export function newDumpCounters(): DumpCounters {
  * included), each with a part block, then the end block. Returns the messages in sending order.
  */
 export function dumpMessages(entries: readonly SyncConn[], syncId: number, maxLen: number, nonce: number): Buffer[] {
-  const batcher = new SyncBatcher(syncId, maxLen - DUMP_BLOCK_BYTES);
-  const bodies: Buffer[] = [];
-  for (const e of entries) {
-    const full = batcher.add(e, 0);
-    if (full) bodies.push(full);
-  }
-  const last = batcher.flush();
-  if (last) bodies.push(last);
-  const parts = bodies.map((m, i) => withPart(m, nonce, i));
+  const parts = packAll(entries, syncId, maxLen - DUMP_BLOCK_BYTES).map((m, i) => withPart(m, nonce, i));
   return [...parts, controlMessage(syncId, { kind: 'end', nonce, parts: parts.length, entries: entries.length })];
 }
 

@@ -1,10 +1,13 @@
 // VRRP interop with keepalived 2.2.7 on one LAN (needs root: creates network namespaces): the
 // director on dir1 and keepalived on dir2 run one virtual router for the lab's VIP; they elect
 // one master, either takes over from the other, the higher priority preempts back, and the
-// router's neighbour entry for the VIP follows the master (the new master's gratuitous ARP).
+// router's neighbour entry for the VIP follows the master (the new master's gratuitous ARP). A
+// director with connection sync returning beside a keepalived master asks it for its table
+// (director's extension), gets no answer, and preempts after preempt_sync_wait with a warning.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
@@ -12,6 +15,7 @@ import { Director } from '../../src/director.js';
 import { labKeepalivedConf, labVrrpInstance } from '../../src/lab/keepalived.js';
 import { KeepalivedPeer } from '../../src/lab/keepalived-peer.js';
 import { neighbours } from '../../src/lab/netns.js';
+import { startDirector as startDirectorProcess } from '../support/ha-lab.js';
 import { withLab } from '../support/netns.js';
 import { arpFromRouter } from '../support/director.js';
 import { ping } from '../support/ping.js';
@@ -109,5 +113,28 @@ describe('VRRP with keepalived as the peer (needs root: creates network namespac
     await waitFor('keepalived MASTER', () => peer.state === 'MASTER');
     console.log(`      keepalived master ${Date.now() - t0} ms after the director's clean stop`);
     await waitFor('router entry on keepalived', async () => (await routerEntry()) === peerMac());
+  });
+
+  it('a director with sync returning at 150 beside keepalived master at 50: no table answer, preempts after preempt_sync_wait with a warning', async () => {
+    await waitFor('keepalived MASTER', () => peer.state === 'MASTER');
+    const host = lab().directors[0]!;
+    const dir = mkdtempSync(path.join(os.tmpdir(), `director-vrrp-sync-${lab().prefix}-`));
+    fx.cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'dir1-sync.conf');
+    writeFileSync(file, labKeepalivedConf(lab(), { udp: false, globalDefs: [`lvs_sync_daemon ${host.ifname} VI_LAB`] }) +
+      labVrrpInstance(lab(), { ifname: host.ifname, priority: 150 }).replace('    advert_int 1\n', '    advert_int 1\n    preempt_sync_wait 1\n'));
+    const p = await startDirectorProcess(lab(), 0, file, ['--log-format', 'human'], fx.cleanup);
+    const keepalivedIp = lab().directors[1]!.address;
+    await waitFor('the director MASTER', () => / -> MASTER \(/.test(p.stderr), 30_000);
+    const warned = /vrrp: VI_LAB preempts master (\S+) without its connection table after (\d+) ms \(preempt_sync_wait\): ([^\n]*)/.exec(p.stderr);
+    assert.ok(warned, `no timeout warning: ${p.stderr.split('\n').filter((l) => /vrrp:|sync:/.test(l)).join(' | ')}`);
+    console.log(`      held ${warned[2]} ms: ${warned[3]}`);
+    assert.equal(warned[1], keepalivedIp);
+    assert.ok(Number(warned[2]) >= 1000, 'held the whole preempt_sync_wait');
+    assert.match(warned[3] ?? '', /no answer/);
+    assert.ok(p.stderr.indexOf(warned[0]) < p.stderr.indexOf(' -> MASTER ('), 'warned before becoming MASTER');
+    await waitFor('keepalived BACKUP', () => peer.state === 'BACKUP');
+    await waitFor('router entry on the director', async () => (await routerEntry()) === ourMac());
+    await p.stop(3000);
   });
 });

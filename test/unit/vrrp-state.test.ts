@@ -335,17 +335,23 @@ describe('VRRP state machine: sync-aware preemption (preemptHoldMs)', () => {
   const ipB = parseIpv4('198.19.0.3');
   const HOLD = 5000;
 
-  /**
-   * B (100) is master since A (150) crashed at 10 s; A comes back at 20 s with a hold. Without
-   * one it would preempt at 23 414.062 (its master-down: 3 s + 106/256 s).
-   */
-  function returning(): { lan: Lan; a2: VrrpInstance; b: VrrpInstance } {
+  /** A (150) master, B (100) backup with a hold, settled at 10 s. */
+  function holdingPair(): { lan: Lan; a: VrrpInstance; b: VrrpInstance } {
     const lan = new Lan();
     const a = lan.add(spec('A', { priority: 150, initialState: 'MASTER', primaryIp: ipA }));
     const b = lan.add(spec('B', { priority: 100, primaryIp: ipB, preemptHoldMs: HOLD }));
     lan.step(a, { kind: 'start' });
     lan.step(b, { kind: 'start' });
     lan.runUntil(10_000);
+    return { lan, a, b };
+  }
+
+  /**
+   * B (100) is master since A (150) crashed at 10 s; A comes back at 20 s with a hold. Without
+   * one it would preempt at 23 414.062 (its master-down: 3 s + 106/256 s).
+   */
+  function returning(): { lan: Lan; a2: VrrpInstance; b: VrrpInstance } {
+    const { lan, a, b } = holdingPair();
     lan.silent.add(a);
     lan.runUntil(20_000);
     assert.equal(b.state, 'MASTER');
@@ -397,12 +403,7 @@ describe('VRRP state machine: sync-aware preemption (preemptHoldMs)', () => {
   });
 
   it('master-down path without a live master is never held: a crash takeover asks for nothing', () => {
-    const lan = new Lan();
-    const a = lan.add(spec('A', { priority: 150, initialState: 'MASTER', primaryIp: ipA }));
-    const b = lan.add(spec('B', { priority: 100, primaryIp: ipB, preemptHoldMs: HOLD }));
-    lan.step(a, { kind: 'start' });
-    lan.step(b, { kind: 'start' });
-    lan.runUntil(10_000);
+    const { lan, a } = holdingPair();
     const lastA = lan.sent.filter((x) => x.from === 'A' && x.what === 'advert').at(-1)!.t;
     lan.silent.add(a);
     lan.runUntil(20_000);

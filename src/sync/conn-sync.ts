@@ -11,7 +11,7 @@ import { DEFAULT_SYNC_SYSCTLS, type SyncSysctls } from './ipvs-sync-policy.js';
 import { connToSync, templateToSync } from './sync-entries.js';
 import { SyncReceiver, type SyncReceiverCounters } from './sync-receiver.js';
 import { SyncSender, type SyncSenderCounters } from './sync-sender.js';
-import { DumpRequester, dumpMessages, newDumpCounters, type DumpCounters } from './table-dump.js';
+import { DUMP_MIN_GAP_MS, DumpRequester, dumpMessages, newDumpCounters, type DumpCounters } from './table-dump.js';
 import type { SyncTransport } from './sync-transport.js';
 import { TableAdopter } from './table-adopter.js';
 
@@ -48,6 +48,7 @@ export class ConnSync {
   private readonly receiver: SyncReceiver;
   private readonly dumps = newDumpCounters();
   private readonly requester: DumpRequester;
+  private lastDumpAt = -Infinity;
 
   constructor(private readonly o: ConnSyncOptions) {
     const plane = o.plane;
@@ -83,6 +84,12 @@ export class ConnSync {
       this.ignored++;
       return;
     }
+    const now = this.o.clock.now();
+    if (now - this.lastDumpAt < DUMP_MIN_GAP_MS) {
+      this.dumps.limited++;
+      return;
+    }
+    this.lastDumpAt = now;
     this.sender.flush();
     const entries = dumpTable(this.o.plane, this.o.clock);
     const messages = dumpMessages(entries, this.o.syncId, this.o.maxLen, nonce);

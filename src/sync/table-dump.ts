@@ -9,10 +9,17 @@ import { packAll } from './ipvs-sync-policy.js';
 
 /** A request or a dump whose end was lost is asked again after this. */
 export const DUMP_RETRY_MS = 1000;
+/**
+ * A master serves at most one dump per this: a request is a small unauthenticated datagram (as
+ * all of IPVS sync is) and a dump many, so a flood of requests must not become a flood of dumps.
+ */
+export const DUMP_MIN_GAP_MS = 250;
 
 export interface DumpCounters {
   /** Requests answered as master, and the entries and parts sent in answer. */
   served: number;
+  /** Requests not answered because a dump had just been served (DUMP_MIN_GAP_MS). */
+  limited: number;
   servedEntries: number;
   servedParts: number;
   /** Requests sent, dumps received whole, dumps that arrived with parts missing (asked again). */
@@ -25,7 +32,7 @@ export interface DumpCounters {
 }
 
 export function newDumpCounters(): DumpCounters {
-  return { served: 0, servedEntries: 0, servedParts: 0, requests: 0, complete: 0, incomplete: 0, lastEntries: 0, lastMs: 0 };
+  return { served: 0, limited: 0, servedEntries: 0, servedParts: 0, requests: 0, complete: 0, incomplete: 0, lastEntries: 0, lastMs: 0 };
 }
 
 /**

@@ -10,6 +10,7 @@ import { ConnFlag, decodeMessage, encodeMessage, type SyncConn } from '../../src
 import {
   CLIENT, DIRECTOR_MAC, LIPS, memoryLab, ROUTER_MAC, RS, RS_MAC, service, VIP, type MemoryLab,
 } from '../support/memory-plane.js';
+import { controlMessage } from '../../src/sync/dump-wire.js';
 import { MemorySyncTransport } from '../support/memory-sync.js';
 import { decodeFrame, TCP_FLAGS, tcpFrame } from '../support/packets.js';
 
@@ -239,8 +240,9 @@ describe('connection sync: the table dump a preempting backup asks for', () => {
     return p;
   }
 
-  /** The backup's request reaches the master; returns what the master sent back to the backup. */
+  /** The backup's request reaches the master (a second after its last dump); returns what the master sent back. */
   function answer(master: Node, backup: Node): Buffer[] {
+    master.lab.clock.ms += 1000;
     const asked = backup.transport.sentTo.splice(0);
     for (const r of asked) {
       assert.equal(r.to, MASTER_IP);
@@ -267,6 +269,10 @@ describe('connection sync: the table dump a preempting backup asks for', () => {
       assert.ok(dump.every((m) => m.length <= 1472));
       for (const m of dump) backup.transport.deliver(m, MASTER_IP);
       assert.equal(ready, 1);
+      // A flood of requests is not a flood of dumps: at most one per DUMP_MIN_GAP_MS.
+      for (let i = 0; i < 50; i++) master.transport.deliver(controlMessage(SYNC_ID, { kind: 'request', nonce: i }), BACKUP_IP);
+      assert.equal(master.sync.stats().dump.limited, 50);
+      assert.deepEqual(master.transport.sentTo, []);
       assert.deepEqual(conns(backup), conns(master));
       assert.equal(Object.values(conns(backup)).reduce((n, [active]) => n + active, 0), 100);
       const s = backup.sync.stats().dump;

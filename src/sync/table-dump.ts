@@ -77,7 +77,7 @@ export class DumpRequester {
   pending(): string {
     const a = this.active;
     if (a === null) return 'no table dump was asked for';
-    return `no complete table dump from ${a.master} after ${a.asked} requests` +
+    return `no complete table dump from ${a.master} after ${a.asked} request${a.asked === 1 ? '' : 's'}` +
       (this.d.counters.incomplete > 0 ? ` (${this.d.counters.incomplete} dumps arrived with parts missing)` : ' (no answer: a keepalived or IPVS master does not answer them)');
   }
 

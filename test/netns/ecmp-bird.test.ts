@@ -128,6 +128,8 @@ async function drainOneUnderLoad(fx: LabFixture, ecmp: EcmpLab): Promise<{ held:
   await hold.waitFor(/^ready \d+$/m, 30_000);
   await freshReports(ecmp, [0, 1, 2]);
   const held = Object.fromEntries(ecmp.directors.map((d, i) => [d.host.name, httpActive(ecmp, i) - baseline[i]!]));
+  assert.equal((await ecmp.nextHops()).length, 3, 'the router spreads over three directors');
+  assert.ok((held.dir3 ?? 0) > 0, `ECMP gave dir3 some of the held flows: ${JSON.stringify(held)}`);
   const io = capture();
   assert.equal(await main(['drain', '--netns', ecmp.directors[2]!.host.ns, '--timeout', '0'], io), 0, io.stderr.join('\n'));
   assert.match(io.stdout.join('\n'), new RegExp(`withdrawn: ${lab.vip.replace(/\./g, '\\.')}`));

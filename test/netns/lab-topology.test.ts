@@ -84,9 +84,10 @@ describe('lab topology per mode (needs root: creates network namespaces)', funct
 
   describe('fnat with two directors', function () {
     const fx = withLab({ mode: 'fnat', servers: 2, directors: 2, startServers: false });
-    it('routes the local addresses (LIPs) through the first director and builds a second director', async function () {
+    it('routes the local addresses (LIPs) through the VIP (the VRRP master) and builds a second director', async function () {
       const { lab } = fx;
-      assert.equal(await routeVia(lab.realServers[1]!.ns, '198.19.1.1'), '198.19.0.2');
+      assert.equal(await routeVia(lab.realServers[1]!.ns, '198.19.1.1'), lab.vip);
+      assert.equal(await routeVia(lab.router.ns, '198.19.1.1'), lab.vip);
       assert.equal(await routeVia(lab.realServers[1]!.ns, lab.client.address), '198.19.0.1');
       assert.deepEqual(lab.directors.map((d) => d.address), ['198.19.0.2', '198.19.0.3']);
       assert.ok(await ping(lab.directors[1]!.ns, lab.directors[0]!.address));

@@ -21,6 +21,7 @@ import { ServiceTable, type RuntimeService } from './datapath/service-table.js';
 import { collectStats, type DirectorStats } from './director-stats.js';
 import { createExecutor } from './health/executor.js';
 import { HealthManager } from './health/manager.js';
+import { QuorumNotifier } from './health/quorum-notify.js';
 import { realServerHealth } from './health/stats.js';
 import { parseIpv4 } from './net/addr.js';
 import { readRoutes, readRoutesAsync } from './net/routes.js';
@@ -93,6 +94,7 @@ interface Parts {
   options: DirectorOptions;
   log: Logger;
   vrrp: VrrpRuntime | null;
+  quorum: QuorumNotifier;
 }
 
 export class Director {
@@ -138,8 +140,10 @@ export class Director {
       plane.close();
       throw err;
     });
-    const governor = new WeightGovernor({ table, clock, log });
+    const quorum = new QuorumNotifier(log);
+    const governor = new WeightGovernor({ table, clock, log, onQuorum: (svc, t) => quorum.observe(svc, t) });
     const health = startHealth(options, table, governor, clock, log);
+    governor.settleQuorum();
     const info = plane.portInfo;
     log.info({ event: 'start', port: info.name, mac: info.mac, kind: info.kind, services: table.services.length },
       `director: attached to ${info.name} (${info.mac}, ${info.kind}), ${table.services.length} services`);
@@ -152,7 +156,7 @@ export class Director {
       plane.close();
       throw err;
     }
-    const director = new Director({ plane, governor, health, clock, options, log, vrrp });
+    const director = new Director({ plane, governor, health, clock, options, log, vrrp, quorum });
     director.ha = { sync, options, log };
     return director;
   }
@@ -265,12 +269,21 @@ export class Director {
     this.parts.vrrp?.stop();
     clearInterval(this.timer);
     await this.reloader.close();
+    this.stopQuorum();
     await this.health?.stop();
+    await this.parts.quorum.settled();
     this.parts.plane.close();
     if (this.ha) {
       saveState(this.parts.plane, this.parts.clock, this.ha.options, this.ha.log);
       await this.ha.sync?.close();
     }
+  }
+
+  /** keepalived's shutdown: omega services run notify_down of their alive servers, then quorum_down. */
+  private stopQuorum(): void {
+    const { plane, governor, quorum } = this.parts;
+    for (const svc of plane.table.services) quorum.stopping(svc, svc.sched.dests.filter((d) => governor.view(d.id).up));
+    governor.stopQuorum();
   }
 
   /** Health follows the table: a manager is started the first time a config has checkers. */

@@ -31,7 +31,29 @@ function service(vs: VirtualServerConfig): string[] {
     const th = r.upperThreshold ? ` uthreshold ${r.upperThreshold} lthreshold ${r.lowerThreshold}` : '';
     return [`  -> ${r.address}:${r.port} ${r.method.toUpperCase()} weight ${r.weight}${th}`, ...checkLines(r)];
   });
-  return [head, ...rs];
+  return [head, ...rs, ...availabilityLines(vs)];
+}
+
+/** sorry_server, quorum and its scripts, omega and ha_suspend, when said. */
+function availabilityLines(vs: VirtualServerConfig): string[] {
+  const lines: string[] = [];
+  const sorry = vs.sorryServer;
+  if (sorry) lines.push(`  sorry_server ${sorry.address}:${sorry.port} ${sorry.method.toUpperCase()}${sorry.inhibit ? ' inhibit' : ''}`);
+  const q = quorumOf(vs);
+  if (vs.quorum || sorry) lines.push(`  quorum ${q.quorum} hysteresis ${q.hysteresis}`);
+  const scripts: Array<[string, ScriptConfig | null | undefined]> = [['quorum_up', vs.quorum?.up], ['quorum_down', vs.quorum?.down]];
+  lines.push(...scripts.flatMap(([name, script]) => (script ? [`       ${name} ${scriptText(script)}`] : [])));
+  const flags = [vs.omega ? 'omega' : '', vs.haSuspend ? 'ha_suspend' : ''].filter((f) => f !== '');
+  if (flags.length) lines.push(`  ${flags.join(' ')}`);
+  return lines;
+}
+
+function quorumOf(vs: VirtualServerConfig): { quorum: number; hysteresis: number } {
+  return { quorum: vs.quorum?.quorum ?? 1, hysteresis: vs.quorum?.hysteresis ?? 0 };
+}
+
+function scriptText(script: ScriptConfig): string {
+  return `${script.command}${script.user !== null ? ` (as ${script.user})` : ''}`;
 }
 
 /** One line per checker; a server without one is said to be always up, as keepalived runs it. */
@@ -40,7 +62,7 @@ function checkLines(rs: RealServerConfig): string[] {
   const unchecked = (rs.unchecked ?? []).map((why) => `       UNCHECKED ${why}`);
   const scripts: Array<[string, ScriptConfig | undefined]> = [['notify_up', rs.notifyUp], ['notify_down', rs.notifyDown]];
   const notify = scripts.flatMap(([name, script]) =>
-    (script ? [`       ${name} ${script.command}${script.user !== null ? ` (as ${script.user})` : ''}`] : []));
+    (script ? [`       ${name} ${scriptText(script)}`] : []));
   if (checks.length === 0 && unchecked.length === 0) return ['       no checker: always up', ...notify];
   return [...checks, ...unchecked, ...notify];
 }
@@ -79,6 +101,10 @@ export interface CheckReport {
   services: Array<{
     protocol: string; vip: string; port: number; scheduler: string; method: string; persistenceTimeout: number; line: number;
     realServers: Array<{ address: string; port: number; method: string; weight: number; line: number; checkers: string[]; unchecked: string[] }>;
+    sorryServer: { address: string; port: number; method: string; inhibit: boolean } | null;
+    quorum: { quorum: number; hysteresis: number; up: string | null; down: string | null };
+    omega: boolean;
+    haSuspend: boolean;
   }>;
 }
 
@@ -95,6 +121,12 @@ export function checkReport(file: string, config: DirectorConfig | null, error: 
         address: r.address, port: r.port, method: r.method, weight: r.weight, line: r.line,
         checkers: (r.checks ?? []).map(describeCheck), unchecked: r.unchecked ?? [],
       })),
+      sorryServer: vs.sorryServer
+        ? { address: vs.sorryServer.address, port: vs.sorryServer.port, method: vs.sorryServer.method, inhibit: vs.sorryServer.inhibit }
+        : null,
+      quorum: { ...quorumOf(vs), up: vs.quorum?.up?.command ?? null, down: vs.quorum?.down?.command ?? null },
+      omega: vs.omega === true,
+      haSuspend: vs.haSuspend === true,
     })),
   };
 }

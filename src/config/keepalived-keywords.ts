@@ -13,9 +13,7 @@ export const UNSUPPORTED_TOP = new Set([
 
 /** virtual_server keywords keepalived knows that director does not act on yet. */
 export const UNSUPPORTED_VS = new Set([
-  'persistence_engine', 'ha_suspend', 'snmp_name', 'omega',
-  'quorum_up', 'quorum_down', 'quorum', 'hysteresis', 'sorry_server', 'sorry_server_inhibit',
-  'sorry_server_lvs_method', 'ops', 'hashed', 'flag-3', 'net_mask',
+  'persistence_engine', 'snmp_name', 'ops', 'hashed', 'flag-3', 'net_mask',
 ]);
 
 /** real_server keywords keepalived knows that director does not act on yet. */

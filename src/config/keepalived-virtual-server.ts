@@ -8,6 +8,7 @@ import { UNSUPPORTED_RS, UNSUPPORTED_VS, ignored, warn } from './keepalived-keyw
 import * as v from './keepalived-values.js';
 import { convertCheckers, isCheckerKeyword, parseChecker, type CheckDraft, type CheckerContext } from './keepalived-checkers.js';
 import { healthKeyword, mergeDefaults, type HealthDefaults } from './keepalived-health-timing.js';
+import { availabilityKeyword, finishAvailability, newAvailabilityDraft, type AvailabilityDraft } from './keepalived-vs-availability.js';
 import { DEFAULT_SCHEDULER, FLAG_SCHEDULER, genericFlag, isKnownScheduler, isSchedFlag, SCHEDULER_NAMES } from './schedulers.js';
 
 /** keepalived's delay_loop default (KEEPALIVED_DEFAULT_DELAY). */
@@ -34,6 +35,7 @@ interface Draft {
   rsStmts: Statement[];
   /** Health keywords said at virtual_server level (inherited by checkers). */
   health: HealthDefaults;
+  availability: AvailabilityDraft;
 }
 
 /** Converts a virtual_server statement; returns null (with a warning) for forms not supported yet. */
@@ -50,10 +52,13 @@ export function convertVirtualServer(
   v.expectArgs(stmt, 1, 2, 'IP PORT');
   if (!stmt.block) v.fail(stmt, "expects a block '{ ... }' after the address and port");
   const draft = newDraft(stmt);
-  for (const s of stmt.block) vsKeyword(draft, s, warnings);
+  for (const s of stmt.block) {
+    if (!availabilityKeyword(draft.availability, s, checkers.scripts, warnings)) vsKeyword(draft, s, warnings);
+  }
   resolveFlags(draft, warnings);
   defaultsSaid(draft, warnings);
   draft.vs.realServers = draft.rsStmts.map((s) => convertRealServer(s, draft, checkers));
+  finishAvailability(draft.availability, draft.vs, warnings);
   return { vs: draft.vs, source: draft.source };
 }
 
@@ -82,6 +87,7 @@ function newDraft(stmt: Statement): Draft {
     flagStmts: [],
     rsStmts: [],
     health: {},
+    availability: newAvailabilityDraft(),
   };
 }
 

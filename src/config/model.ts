@@ -33,6 +33,8 @@ export interface RealServerConfig {
   notifyUp?: ScriptConfig;
   /** notify_down: run when its checkers take it Down. */
   notifyDown?: ScriptConfig;
+  /** The service's sorry_server (built from VirtualServerConfig.sorryServer), not one of its real servers. */
+  sorry?: boolean;
 }
 
 /**
@@ -263,6 +265,38 @@ export interface VirtualServerConfig {
   slowStart: number;
   realServers: RealServerConfig[];
   line: number;
+  /** sorry_server: in the pool instead of the real servers while the quorum is down. */
+  sorryServer?: SorryServerConfig;
+  /** quorum, hysteresis, quorum_up, quorum_down; absent: keepalived's quorum 1, hysteresis 0, no scripts. */
+  quorum?: QuorumConfig;
+  /** omega: quorum_down and notify_down scripts also run when the director stops. */
+  omega?: boolean;
+  /** ha_suspend: checkers pause while VRRP does not hold the VIP here. */
+  haSuspend?: boolean;
+}
+
+/** keepalived sorry_server IP [PORT], sorry_server_inhibit, sorry_server_lvs_method. */
+export interface SorryServerConfig {
+  address: string;
+  /** The virtual server's port unless given (and always it for DR and TUN). */
+  port: number;
+  /** sorry_server_lvs_method, default the virtual server's lb_kind. */
+  method: ForwardMethod;
+  /** sorry_server_inhibit: kept in the pool at weight 0 while not in use instead of removed. */
+  inhibit: boolean;
+  line: number;
+}
+
+/**
+ * A virtual server's quorum: the sum of the weights of its alive real servers needed to run it
+ * without the sorry server. Lost below quorum - hysteresis (or at 0), gained at quorum + hysteresis.
+ */
+export interface QuorumConfig {
+  quorum: number;
+  hysteresis: number;
+  /** quorum_up / quorum_down scripts. */
+  up: ScriptConfig | null;
+  down: ScriptConfig | null;
 }
 
 export interface ConfigWarning {

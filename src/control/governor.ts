@@ -2,7 +2,8 @@
 // of its configured weight, its dampened health, its slow-start ramp and its smoothed load
 // feedback, writes them into the running service table and has the scheduler of each service
 // that changed rebuild. Keyed by the real servers' stable ids. Health and load arrive as events;
-// ramps advance on tick() (about once a second).
+// ramps advance on tick() (about once a second). Each service's quorum follows its alive
+// weight (control/quorum.ts): while it is down, a sorry server replaces the real servers.
 
 import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/service-table.js';
 import { feedbackStep, newFeedbackState, type FeedbackConfig, type FeedbackReport, type FeedbackState } from '../sched/load-feedback.js';
@@ -10,6 +11,7 @@ import { createSlowStart, type SlowStart } from '../sched/slow-start.js';
 import { DestFlags, type Clock } from '../sched/types.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { formatIpv4 } from '../net/addr.js';
+import { newQuorumState, quorumRule, quorumStep, transitionLine, type QuorumState, type QuorumTransition } from './quorum.js';
 
 export interface GovernorOptions {
   /** The running table: its real servers are governed, its schedulers told of changes. */
@@ -18,6 +20,8 @@ export interface GovernorOptions {
   log?: Logger;
   /** Smoothing of load reports (EWMA factor and hysteresis band). */
   feedback?: FeedbackConfig;
+  /** Told when a service gains or loses its quorum (quorum_up / quorum_down scripts). */
+  onQuorum?: (svc: RuntimeService, transition: QuorumTransition) => void;
 }
 
 /** A service's slow-start ramp, kept across rebuilds while its slowstart setting stays. */
@@ -63,6 +67,8 @@ function stateFields(event: string, dest: RuntimeDest, svc: RuntimeService, extr
 export class WeightGovernor {
   private readonly dests = new Map<number, DestControl>();
   private services = new Map<number, ServiceControl>();
+  /** Per service id, kept across rebuilds: evaluated from settleQuorum() on. */
+  private readonly quorums = new Map<number, QuorumState>();
   private table: ServiceTable;
   private readonly log: Logger;
 
@@ -72,7 +78,10 @@ export class WeightGovernor {
     for (const svc of opts.table.services) {
       const service = serviceControl(svc);
       this.services.set(svc.id, service);
-      for (const dest of svc.sched.dests) this.dests.set(dest.id, destControl(dest, service));
+      for (const dest of svc.sched.dests) {
+        this.dests.set(dest.id, destControl(dest, service));
+        if (dest.sorry) poolState(dest, true, false);
+      }
     }
   }
 
@@ -104,9 +113,32 @@ export class WeightGovernor {
       c.service.ramp.cancel(c.dest);
       this.dests.delete(id);
     }
+    this.endQuorums(new Set(services.keys()), 'removed');
     this.services = services;
     this.table = table;
     for (const svc of moved) table.destsChanged(svc);
+  }
+
+  /**
+   * Evaluates every service's quorum (the first time: "Starting with quorum up/down"), once
+   * health has adopted the table (alpha servers are Down by then, as in keepalived's start).
+   */
+  settleQuorum(): void {
+    for (const svc of this.table.services) this.evaluate(svc, true);
+  }
+
+  /**
+   * The director stops: every service whose quorum is up loses it, as keepalived's shutdown
+   * reports (its scripts run only with omega: the listener decides).
+   */
+  stopQuorum(): void {
+    this.endQuorums(new Set(), 'stopping');
+  }
+
+  /** One service's quorum as last decided (stats), or null before its first evaluation. */
+  quorumOf(serviceId: number): Readonly<QuorumState> | null {
+    const q = this.quorums.get(serviceId);
+    return q?.started ? q : null;
   }
 
   /**
@@ -120,6 +152,13 @@ export class WeightGovernor {
     c.up = up;
     const { dest, service: { svc, ramp } } = c;
     const suffix = reason ? ` (${reason})` : '';
+    if (this.sorryInUse(svc)) {
+      // keepalived changes the pool only while it has the quorum: the sorry server holds it now.
+      this.log.info(stateFields('health', dest, svc, { state: up ? 'up' : 'down', pool: 'sorry server', ...(reason ? { reason } : {}) }),
+        `${up ? 'Adding' : 'Removing'} service ${describeDest(dest)} ${up ? 'to' : 'from'} VS ${describeService(svc)} (sorry server in use: not in the pool)${suffix}`);
+      this.evaluate(svc, false);
+      return;
+    }
     if (!up) {
       ramp.cancel(dest);
       dest.weight = 0;
@@ -136,6 +175,7 @@ export class WeightGovernor {
         `${verb} ${describeDest(dest)} to VS ${describeService(svc)} (weight ${dest.weight}${ramping})${suffix}`);
     }
     this.table.destsChanged(svc);
+    this.evaluate(svc, false);
   }
 
   /**
@@ -147,7 +187,9 @@ export class WeightGovernor {
     const c = this.control(destId);
     const before = c.dest.weight;
     const target = feedbackStep(c.feedback, report, this.opts.feedback);
-    if (!c.up) return;
+    // keepalived's quorum counts the weight a server asks for (its effective weight).
+    if (target !== before) this.evaluate(c.service.svc, false);
+    if (!c.up || this.sorryInUse(c.service.svc)) return;
     c.service.ramp.setTarget(c.dest, target);
     if (c.dest.weight === before) return;
     this.log.info(stateFields('weight', c.dest, c.service.svc, { cause: 'load feedback' }),
@@ -176,7 +218,9 @@ export class WeightGovernor {
     const c = destControl(dest, service);
     this.dests.set(dest.id, c);
     const { weight, flags } = dest;
-    service.ramp.begin(dest, dest.configWeight, now);
+    const sorry = this.sorryInUse(service.svc);
+    if (dest.sorry || sorry) poolState(dest, !dest.sorry, sorry);
+    else service.ramp.begin(dest, dest.configWeight, now);
     return dest.weight !== weight || dest.flags !== flags;
   }
 
@@ -192,7 +236,10 @@ export class WeightGovernor {
     c.dest = dest;
     c.service = service;
     c.inhibit = dest.config.inhibitOnFailure === true;
-    if (!c.up) {
+    const sorry = this.sorryInUse(service.svc);
+    if (dest.sorry || sorry) {
+      poolState(dest, !dest.sorry, sorry);
+    } else if (!c.up) {
       dest.weight = 0;
       dest.flags = c.inhibit ? dest.flags | DestFlags.AVAILABLE : dest.flags & ~DestFlags.AVAILABLE;
     } else if (restart) {
@@ -203,11 +250,104 @@ export class WeightGovernor {
     return dest.weight !== weight || dest.flags !== flags;
   }
 
+  private sorryInUse(svc: RuntimeService): boolean {
+    return this.quorums.get(svc.id)?.sorryInUse === true && svc.sched.dests.some((d) => d.sorry);
+  }
+
+  /**
+   * Re-evaluates a service's quorum (from settleQuorum() on, or at once when settling), tells
+   * the listener of a transition and swaps the pool when the sorry server comes in or goes.
+   */
+  private evaluate(svc: RuntimeService, settling: boolean): void {
+    let state = this.quorums.get(svc.id);
+    if (state === undefined) {
+      if (!settling) return;
+      state = newQuorumState();
+      this.quorums.set(svc.id, state);
+    }
+    if (!state.started && !settling) return;
+    let weight = 0;
+    for (const dest of svc.sched.dests) {
+      const c = this.dests.get(dest.id);
+      if (c !== undefined && c.up && !dest.sorry) weight += c.feedback.applied;
+    }
+    const sorry = svc.sched.dests.find((d) => d.sorry);
+    const wasInUse = state.sorryInUse;
+    const rule = quorumRule(svc.config);
+    const t = quorumStep(state, weight, rule, sorry !== undefined);
+    // A service without quorum settings or sorry server has a quorum nobody asked about: not logged.
+    if (t !== null && (svc.config.quorum !== undefined || sorry !== undefined)) {
+      this.log.info({ event: 'quorum', protocol: svc.config.protocol, vs: describeService(svc), up: t.up, weight, threshold: t.threshold },
+        transitionLine(t, rule, describeService(svc)));
+    }
+    if (state.sorryInUse !== wasInUse) this.swapPool(svc, sorry, state.sorryInUse);
+    if (t !== null) this.opts.onQuorum?.(svc, t);
+  }
+
+  /**
+   * keepalived's perform_quorum_state: the alive servers leave (or rejoin) the pool, the sorry
+   * server comes (or goes; a reload may have removed it from the config while in use).
+   */
+  private swapPool(svc: RuntimeService, sorry: RuntimeDest | undefined, inUse: boolean): void {
+    const vs = describeService(svc);
+    this.log.info({ event: 'quorum', vs, pool: inUse ? 'sorry server' : 'real servers' },
+      `${inUse ? 'Removing alive servers from' : 'Adding alive servers to'} the pool for VS ${vs}`);
+    const now = this.opts.clock.now();
+    for (const dest of svc.sched.dests) {
+      const c = this.dests.get(dest.id);
+      if (c === undefined || dest.sorry) continue;
+      if (inUse || !c.up) {
+        c.service.ramp.cancel(dest);
+        poolState(dest, true, false);
+      } else {
+        dest.flags |= DestFlags.AVAILABLE;
+        c.service.ramp.begin(dest, c.feedback.applied, now);
+      }
+    }
+    if (sorry !== undefined) {
+      poolState(sorry, false, inUse);
+      const verb = inUse ? (sorry.config.inhibitOnFailure ? 'Enabling' : 'Adding') : (sorry.config.inhibitOnFailure ? 'Disabling' : 'Removing');
+      this.log.info(stateFields('sorry', sorry, svc, { state: inUse ? 'in use' : 'idle' }),
+        `${verb} sorry server ${describeDest(sorry)} ${inUse ? 'to' : 'from'} VS ${vs}`);
+    }
+    this.table.destsChanged(svc);
+  }
+
+  /** Services that left (or all, when the director stops) lose a quorum they had. */
+  private endQuorums(kept: ReadonlySet<number>, why: 'removed' | 'stopping'): void {
+    for (const [id, state] of this.quorums) {
+      if (kept.has(id)) continue;
+      this.quorums.delete(id);
+      const svc = this.services.get(id)?.svc;
+      if (svc === undefined || !state.up) continue;
+      const rule = quorumRule(svc.config);
+      const t: QuorumTransition = { up: false, init: false, threshold: rule.quorum - rule.hysteresis, weight: state.weight, ending: why };
+      if (svc.config.quorum !== undefined || svc.config.sorryServer !== undefined) this.log.info({ event: 'quorum', vs: describeService(svc), up: false, ending: why }, transitionLine(t, rule, describeService(svc)));
+      this.opts.onQuorum?.(svc, t);
+    }
+  }
+
   private control(destId: number): DestControl {
     const c = this.dests.get(destId);
     if (c === undefined) throw new Error(`governor: no real server with id ${destId}`);
     return c;
   }
+}
+
+/**
+ * Where a destination stands in its pool: a real server out of it (weight 0, AVAILABLE only
+ * with inhibit_on_failure), or the sorry server in use (its weight) or idle (weight 0, AVAILABLE
+ * only with sorry_server_inhibit).
+ */
+function poolState(dest: RuntimeDest, realServer: boolean, sorryInUse: boolean): void {
+  const inhibit = dest.config.inhibitOnFailure === true;
+  if (!realServer && sorryInUse) {
+    dest.weight = dest.configWeight;
+    dest.flags |= DestFlags.AVAILABLE;
+    return;
+  }
+  dest.weight = 0;
+  dest.flags = inhibit ? dest.flags | DestFlags.AVAILABLE : dest.flags & ~DestFlags.AVAILABLE;
 }
 
 function serviceControl(svc: RuntimeService): ServiceControl {

@@ -117,6 +117,8 @@ export class Reloader {
     this.o.plane.install(table, routes);
     this.o.governor.adopt(table);
     this.o.adoptHealth(table);
+    // Quorums once health has the table: a new server with alpha counts as Down, as in keepalived.
+    this.o.governor.settleQuorum();
     return changes;
   }
 

@@ -5,7 +5,7 @@
 // connections, counts, weight and counters), a removed real server drains. The data path swaps
 // a whole new table in between two batches.
 
-import type { DirectorConfig, ForwardMethod, RealServerConfig, VirtualServerConfig } from '../config/model.js';
+import type { DirectorConfig, ForwardMethod, RealServerConfig, SorryServerConfig, VirtualServerConfig } from '../config/model.js';
 import { LocalAddressPorts, LocalPortAllocator } from '../fullnat/lport-allocator.js';
 import { parseNetmask } from '../ipvs/persistence.js';
 import { Method, type MethodValue } from '../native/layout.generated.js';
@@ -55,6 +55,8 @@ export class RuntimeDest implements Dest {
   get nhop(): number { return this.state.nhop[this.id] ?? -1; }
   set nhop(n: number) { this.state.nhop[this.id] = n; }
   get configWeight(): number { return this.config.weight; }
+  /** The service's sorry_server: in the pool only while the quorum is down (the weight governor decides). */
+  get sorry(): boolean { return this.config.sorry === true; }
 }
 
 /** The scheduler's view of a service, with the run-time real servers. */
@@ -153,7 +155,7 @@ export class TablePlan {
     if (this.committed) throw new Error('director: a table plan is committed once');
     this.committed = true;
     const { registry, clock, previous, services: plans } = this;
-    const ids = registry.assign(plans.map((p) => ({ key: p.key, dests: p.dests.map((d) => ({ key: d.key, weight: d.rs.weight })) })));
+    const ids = registry.assign(plans.map(identitiesOf));
     const services = plans.map((plan, i) => {
       const sid = ids.services[i] ?? EMPTY;
       const destIds = plan.dests.map((_, j) => ids.dests[i]?.[j] ?? EMPTY);
@@ -250,7 +252,7 @@ export class ServiceTable {
     const locals = localPlan(config, previous);
     const plans = config.virtualServers.map((vs) => planService(vs, locals.allocators));
     checkUnique(plans);
-    registry.checkRoom(plans.map((p) => ({ key: p.key, dests: p.dests.map((d) => ({ key: d.key, weight: d.rs.weight })) })));
+    registry.checkRoom(plans.map(identitiesOf));
     return new TablePlan(config, clock, registry, previous, plans, locals);
   }
 
@@ -314,13 +316,22 @@ export class ServiceTable {
   }
 }
 
+/**
+ * A plan's identities and the weights new ones start with: a new sorry server starts at 0, so
+ * no packet goes to it before the weight governor has decided whether the quorum needs it.
+ */
+function identitiesOf(p: ServicePlan): { key: string; dests: Array<{ key: string; weight: number }> } {
+  return { key: p.key, dests: p.dests.map((d) => ({ key: d.key, weight: d.rs.sorry === true ? 0 : d.rs.weight })) };
+}
+
 function serviceKey(vs: VirtualServerConfig): string {
   return `${vs.protocol} ${vs.vip}:${vs.port}`;
 }
 
 function planService(vs: VirtualServerConfig, allocators: ReadonlyMap<string, LocalPortAllocator>): ServicePlan {
   const key = serviceKey(vs);
-  const usesFnat = vs.realServers.some((rs) => rs.method === 'fnat');
+  const servers = vs.sorryServer ? [...vs.realServers, sorryRealServer(vs.sorryServer)] : vs.realServers;
+  const usesFnat = servers.some((rs) => rs.method === 'fnat');
   const localPorts = usesFnat ? allocators.get(vs.laddrGroup ?? '') : undefined;
   if (usesFnat && !localPorts) {
     throw new Error(`line ${vs.line}: virtual_server ${vs.vip} ${vs.port}: FNAT needs laddr_group_name naming a local_address_group`);
@@ -328,7 +339,20 @@ function planService(vs: VirtualServerConfig, allocators: ReadonlyMap<string, Lo
   return {
     vs, key, proto: vs.protocol === 'tcp' ? PROTO_TCP : PROTO_UDP, vip: parseIpv4(vs.vip),
     scheduler: getScheduler(vs.scheduler), localPorts: localPorts ?? null, persistNetmask: parseNetmask(vs.persistenceGranularity),
-    dests: vs.realServers.map((rs) => ({ rs, key: `${key} ${rs.address}:${rs.port}`, addr: parseIpv4(rs.address), method: METHOD_BY_NAME[rs.method] })),
+    dests: servers.map((rs) => ({ rs, key: destKey(key, rs), addr: parseIpv4(rs.address), method: METHOD_BY_NAME[rs.method] })),
+  };
+}
+
+/** A sorry server has an identity of its own, even at the address of one of the real servers (keepalived allows that). */
+function destKey(serviceKey: string, rs: RealServerConfig): string {
+  return `${serviceKey} ${rs.sorry === true ? 'sorry ' : ''}${rs.address}:${rs.port}`;
+}
+
+/** The sorry server as the last destination of its service: weight 1 (keepalived's), no checkers. */
+function sorryRealServer(s: SorryServerConfig): RealServerConfig {
+  return {
+    address: s.address, port: s.port, weight: 1, method: s.method, upperThreshold: 0, lowerThreshold: 0, line: s.line,
+    inhibitOnFailure: s.inhibit, sorry: true,
   };
 }
 

@@ -84,12 +84,12 @@ virtual_server 198.19.0.100 80 {
  protocol TCP
  lb_algo rr
  lb_kind NAT
- sorry_server 198.19.0.50 80
+ persistence_engine sip
  real_server 198.19.0.11 80 { SSL_GET { url { path / } } }
 }`);
     assert.deepEqual(list, [
       'f.conf:1: keyword static_ipaddress not supported yet, ignored',
-      'f.conf:6: keyword sorry_server not supported yet, ignored',
+      'f.conf:6: keyword persistence_engine not supported yet, ignored',
     ]);
   });
 

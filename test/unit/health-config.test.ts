@@ -157,7 +157,6 @@ describe('keepalived.conf: health checkers', () => {
  }
 }`, 'f.conf');
     assert.deepEqual(c.warnings.map((x) => x.message), [
-      'f.conf:5: keyword sorry_server not supported yet, ignored',
       'f.conf:9: unknown keyword zap, ignored',
       'f.conf:10: keyword log_all_failures not supported, ignored',
       'f.conf:16: more than one load report (misc_dynamic or AGENT_CHECK) for this real server: their weights will fight',

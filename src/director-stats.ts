@@ -29,6 +29,18 @@ export interface RealServerStats extends Traffic {
   mac: string | null;
   /** Health checks' view, when the service has checkers. */
   health?: RealServerHealth;
+  /** The service's sorry_server (weight 0 while not in use). */
+  sorry?: true;
+}
+
+/** A service's quorum (keepalived's), when it has quorum settings or a sorry server. */
+export interface QuorumStats {
+  up: boolean;
+  /** Weight of the alive real servers. */
+  weight: number;
+  quorum: number;
+  hysteresis: number;
+  sorryInUse: boolean;
 }
 
 export interface ServiceStats extends Traffic {
@@ -38,6 +50,7 @@ export interface ServiceStats extends Traffic {
   scheduler: string;
   /** FULLNAT: local (LIP, port) pairs in use. */
   localPortsInUse?: number;
+  quorum?: QuorumStats;
   realServers: RealServerStats[];
 }
 
@@ -74,7 +87,10 @@ export interface DirectorStats {
 /** A real server's health, when the director runs health checks. */
 export type HealthLookup = (dest: RuntimeDest) => RealServerHealth;
 
-export function collectStats(plane: DataPlane, now: number, health?: HealthLookup): DirectorStats {
+/** A service's quorum, or undefined when it has none to show. */
+export type QuorumLookup = (svc: RuntimeService) => QuorumStats | undefined;
+
+export function collectStats(plane: DataPlane, now: number, health?: HealthLookup, quorum?: QuorumLookup): DirectorStats {
   const { registry } = plane.table;
   const info = plane.portInfo;
   const xdp = plane.xdpStatus;
@@ -82,7 +98,7 @@ export function collectStats(plane: DataPlane, now: number, health?: HealthLooku
   return {
     uptimeSeconds: Math.round((now - plane.startedAt) / 1000),
     connections: plane.conns.size,
-    services: plane.table.services.map((svc) => serviceStats(plane, svc, registry.serviceCounters, registry.destCounters, health)),
+    services: plane.table.services.map((svc) => serviceStats(plane, svc, registry.serviceCounters, registry.destCounters, health, quorum?.(svc))),
     drops: plane.drops.toJSON(),
     flood: plane.guard.stats(now),
     port: { name: info.name, mac: info.mac, kind: info.kind, ...plane.portCounters, ...(xdp ? { xdp } : {}) },
@@ -99,7 +115,7 @@ export function collectStats(plane: DataPlane, now: number, health?: HealthLooku
 }
 
 function serviceStats(plane: DataPlane, svc: RuntimeService, counters: TrafficCounters, destCounters: TrafficCounters,
-                      health: HealthLookup | undefined): ServiceStats {
+                      health: HealthLookup | undefined, quorum: QuorumStats | undefined): ServiceStats {
   return {
     vip: formatIpv4(svc.vip),
     port: svc.vport,
@@ -107,12 +123,13 @@ function serviceStats(plane: DataPlane, svc: RuntimeService, counters: TrafficCo
     scheduler: svc.scheduler.name,
     ...traffic(counters, svc.id),
     ...(svc.localPorts ? { localPortsInUse: svc.localPorts.usage.reduce((a, b) => a + b, 0) } : {}),
+    ...(quorum ? { quorum } : {}),
     realServers: svc.sched.dests.map((d) => {
       const h = health?.(d);
       return {
         address: formatIpv4(d.addr), port: d.port, method: METHOD_NAMES.get(d.method) ?? '?', weight: d.weight,
         activeConns: d.activeConns, inactConns: d.inactConns, ...traffic(destCounters, d.id), mac: macOf(plane, d),
-        ...(h ? { health: h } : {}),
+        ...(h ? { health: h } : {}), ...(d.sorry ? { sorry: true as const } : {}),
       };
     }),
   };

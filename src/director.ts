@@ -18,7 +18,8 @@ import { Reloader } from './control/reloader.js';
 import { RateSampler } from './control/rates.js';
 import { DataPlane } from './datapath/data-plane.js';
 import { ServiceTable, type RuntimeService } from './datapath/service-table.js';
-import { collectStats, type DirectorStats } from './director-stats.js';
+import { collectStats, type DirectorStats, type QuorumStats } from './director-stats.js';
+import { quorumRule } from './control/quorum.js';
 import { createExecutor } from './health/executor.js';
 import { HealthManager } from './health/manager.js';
 import { QuorumNotifier } from './health/quorum-notify.js';
@@ -177,7 +178,8 @@ export class Director {
     const { plane, governor, clock, vrrp } = this.parts;
     const now = clock.now();
     const health = this.health;
-    const stats = collectStats(plane, now, health ? (dest) => realServerHealth(health, governor, dest, now) : undefined);
+    const stats = collectStats(plane, now, health ? (dest) => realServerHealth(health, governor, dest, now) : undefined,
+      (svc) => quorumStats(governor, svc));
     const sync = this.ha?.sync;
     return { ...stats, ...(vrrp ? { vrrp: vrrp.stats() } : {}), ...(sync ? { sync: sync.stats() } : {}) };
   }
@@ -291,6 +293,14 @@ export class Director {
     if (this.health !== null) this.health.adopt(table);
     else this.health = startHealth(this.parts.options, table, this.parts.governor, this.parts.clock, this.parts.log);
   }
+}
+
+/** A service's quorum for stats(), when its config says anything about it. */
+function quorumStats(governor: WeightGovernor, svc: RuntimeService): QuorumStats | undefined {
+  const q = governor.quorumOf(svc.id);
+  if (q === null || (svc.config.quorum === undefined && svc.config.sorryServer === undefined)) return undefined;
+  const rule = quorumRule(svc.config);
+  return { up: q.up, weight: q.weight, quorum: rule.quorum, hysteresis: rule.hysteresis, sorryInUse: q.sorryInUse };
 }
 
 /** Whether the VRRP blocks differ (line numbers aside: moving a block changes nothing). */

@@ -222,7 +222,8 @@ export class ServiceTable {
     this.destById = byId([...this.dests, ...p.drainingDests]);
     this.serviceById = byId([...p.services, ...p.drainingServices]);
     const owned = new Set<number>(this.localAddresses.keys());
-    for (const svc of this.serviceById) owned.add(svc.vip);
+    // serviceById is sparse (ids of removed services that drained are holes): forEach skips them.
+    this.serviceById.forEach((svc) => owned.add(svc.vip));
     this.ownedAddresses = owned;
     this.slotMask = tableSize(p.services.length) - 1;
     this.slots = new Int32Array(this.slotMask + 1).fill(EMPTY);

@@ -9,6 +9,7 @@ import { parseSchedFlags } from '../adm/values.js';
 import type { DataPlane } from '../datapath/data-plane.js';
 import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/service-table.js';
 import { formatIpv4 } from '../net/addr.js';
+import { DestFlags } from '../sched/types.js';
 import type { RateSampler } from '../control/rates.js';
 
 export function buildSnapshot(plane: DataPlane, rates: RateSampler): AdmSnapshot {
@@ -35,8 +36,16 @@ function serviceOf(table: ServiceTable, svc: RuntimeService, rates: RateSampler)
     laddrGroup: vs.laddrGroup,
     stats: table.registry.serviceCounters.sinceZero(svc.id),
     rates: rates.serviceRate(svc),
-    realServers: svc.sched.dests.map((d) => realServerOf(table, d, rates)),
+    realServers: svc.sched.dests.filter(listed).map((d) => realServerOf(table, d, rates)),
   };
+}
+
+/**
+ * The sorry server is in the IPVS table only while in use, or always with sorry_server_inhibit
+ * (at weight 0): ipvsadm -L under keepalived shows it so; so does adm.
+ */
+function listed(d: RuntimeDest): boolean {
+  return !d.sorry || (d.flags & DestFlags.AVAILABLE) !== 0;
 }
 
 function realServerOf(table: ServiceTable, d: RuntimeDest, rates: RateSampler): AdmRealServer {

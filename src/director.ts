@@ -22,6 +22,7 @@ import { collectStats, type DirectorStats, type QuorumStats } from './director-s
 import { quorumRule } from './control/quorum.js';
 import { createExecutor } from './health/executor.js';
 import { HealthManager } from './health/manager.js';
+import { HaSuspendTracker } from './health/ha-suspend.js';
 import { QuorumNotifier } from './health/quorum-notify.js';
 import { realServerHealth } from './health/stats.js';
 import { parseIpv4 } from './net/addr.js';
@@ -96,6 +97,8 @@ interface Parts {
   log: Logger;
   vrrp: VrrpRuntime | null;
   quorum: QuorumNotifier;
+  /** ha_suspend: which VIPs VRRP does not hold here (their ha_suspend checkers pause). */
+  suspension: HaSuspendTracker;
 }
 
 export class Director {
@@ -143,21 +146,29 @@ export class Director {
     });
     const quorum = new QuorumNotifier(log);
     const governor = new WeightGovernor({ table, clock, log, onQuorum: (svc, t) => quorum.observe(svc, t) });
-    const health = startHealth(options, table, governor, clock, log);
+    // The checks to pause follow VRRP; the manager in force then (adoptHealth may start one later).
+    const live: { director: Director | null } = { director: null };
+    const suspension = new HaSuspendTracker(options.config.vrrp.instances, (away) => live.director?.health?.suspendVips(away));
+    const health = startHealth(options, table, governor, clock, log, suspension.away());
     governor.settleQuorum();
     const info = plane.portInfo;
     log.info({ event: 'start', port: info.name, mac: info.mac, kind: info.kind, services: table.services.length },
       `director: attached to ${info.name} (${info.mac}, ${info.kind}), ${table.services.length} services`);
     let vrrp: VrrpRuntime | null;
     try {
-      vrrp = startVrrp(options, plane, clock, log, syncFollower(options, sync), tableSync(options, sync));
+      const follow = syncFollower(options, sync);
+      vrrp = startVrrp(options, plane, clock, log, (name, state) => {
+        follow?.(name, state);
+        suspension.instanceState(name, state);
+      }, tableSync(options, sync));
     } catch (err) {
       await health?.stop();
       await sync?.close();
       plane.close();
       throw err;
     }
-    const director = new Director({ plane, governor, health, clock, options, log, vrrp, quorum });
+    const director = new Director({ plane, governor, health, clock, options, log, vrrp, quorum, suspension });
+    live.director = director;
     director.ha = { sync, options, log };
     return director;
   }
@@ -291,7 +302,7 @@ export class Director {
   /** Health follows the table: a manager is started the first time a config has checkers. */
   private adoptHealth(table: ServiceTable): void {
     if (this.health !== null) this.health.adopt(table);
-    else this.health = startHealth(this.parts.options, table, this.parts.governor, this.parts.clock, this.parts.log);
+    else this.health = startHealth(this.parts.options, table, this.parts.governor, this.parts.clock, this.parts.log, this.parts.suspension.away());
   }
 }
 
@@ -365,10 +376,11 @@ function attach(engine: NativeEngine, where: Attachment, o: DirectorOptions, log
 
 /** The health manager over the table's checkers, started; null when the config has none. */
 function startHealth(o: DirectorOptions, table: ServiceTable, governor: WeightGovernor, clock: Clock,
-                     log: Logger): HealthManager | null {
+                     log: Logger, away: ReadonlySet<number>): HealthManager | null {
   if (!table.dests.some((d) => (d.config.checks?.length ?? 0) > 0)) return null;
   const executor = createExecutor({ ...(o.netns ? { netns: o.netns } : {}), log });
   const manager = new HealthManager({ table, governor, executor, clock, log });
+  manager.suspendVips(away);
   manager.start();
   log.info({ checks: manager.checkCount, ...(o.netns ? { netns: o.netns } : {}) },
     `health: ${manager.checkCount} checks${o.netns ? ` (run in namespace ${o.netns})` : ''}`);

@@ -3,10 +3,10 @@
 // result through the shared dampener, and tells the weight governor when a real server's health
 // changes (Up only while all its checkers are up) or it reports load, and its notifier when it
 // flips. A check that could not run changes nothing. Adopts a rebuilt table, keeping what runs for unchanged (real server,
-// checker) pairs. Logs like keepalived.
+// checker) pairs. The checkers of an ha_suspend service pause while its VIP is away. Logs like keepalived.
 
 import type { HealthCheckConfig } from '../config/model.js';
-import { describeDest, type WeightGovernor } from '../control/governor.js';
+import { describeDest, describeService, type WeightGovernor } from '../control/governor.js';
 import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/service-table.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { Clock } from '../sched/types.js';
@@ -50,6 +50,8 @@ export interface CheckSlot {
   last: CheckOutcome | null;
   /** Dropped by a reload: a result still in flight is ignored. */
   retired: boolean;
+  /** ha_suspend with the VIP away: no check is started (the state stays as it was). */
+  suspended: boolean;
 }
 
 export class HealthManager {
@@ -62,6 +64,8 @@ export class HealthManager {
   private readonly notifier: RealServerNotifier;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** VIPs whose ha_suspend services' checkers pause (keepalived: the address is not here). */
+  private awayVips: ReadonlySet<number> = new Set();
 
   constructor(private readonly opts: HealthManagerOptions) {
     this.log = opts.log ?? silentLogger;
@@ -109,9 +113,29 @@ export class HealthManager {
     for (const slot of old.values()) slot.retired = true;
     this.slots = slots;
     this.byDest = byDest;
+    this.applySuspension();
     for (const { dest, alpha } of changed) {
       const up = this.checksOf(dest.id).every((slot) => slot.dampener.snapshot().up);
       this.governor.setHealth(dest.id, up, up ? 'checkers changed' : alpha ? 'alpha: waiting for a successful check' : 'checkers changed');
+    }
+  }
+
+  /**
+   * ha_suspend: the checkers of services with ha_suspend whose VIP is in vips pause, the others
+   * run; each change is logged as keepalived does ("Suspending/Activating healthchecker ...").
+   */
+  suspendVips(vips: ReadonlySet<number>): void {
+    this.awayVips = vips;
+    this.applySuspension();
+  }
+
+  private applySuspension(): void {
+    for (const slot of this.slots) {
+      const suspended = slot.svc.config.haSuspend === true && this.awayVips.has(slot.svc.vip);
+      if (suspended === slot.suspended) continue;
+      slot.suspended = suspended;
+      this.log.info({ event: 'check', check: slot.config.kind, server: describeDest(slot.dest), suspended },
+        `${suspended ? 'Suspending' : 'Activating'} healthchecker for service ${describeDest(slot.dest)} for VS ${describeService(slot.svc)}`);
     }
   }
 
@@ -138,7 +162,7 @@ export class HealthManager {
     if (this.stopped) return;
     const now = this.opts.clock.now();
     for (const slot of this.slots) {
-      if (!slot.running && now >= slot.nextAt) this.launch(slot);
+      if (!slot.running && !slot.suspended && now >= slot.nextAt) this.launch(slot);
     }
   }
 
@@ -157,7 +181,7 @@ export class HealthManager {
     const dampener = createDampener({
       fall: t.retry + 1, rise: t.rise, intervalMs: t.delayLoop * 1000, retryMs: t.delayBeforeRetry * 1000, startDown: alpha,
     }, this.opts.clock);
-    return { key, dest, svc, config, spec: specOf(config), dampener, nextAt, running: false, last: null, retired: false };
+    return { key, dest, svc, config, spec: specOf(config), dampener, nextAt, running: false, last: null, retired: false, suspended: false };
   }
 
   private launch(slot: CheckSlot): void {

@@ -5,6 +5,7 @@ import { loadKeepalivedConfig, type LoadOptions } from '../config/load.js';
 import { ConfigError, type DirectorConfig } from '../config/model.js';
 import { defineCommand } from './command.js';
 import { EXIT_FAIL, EXIT_OK } from './io.js';
+import { auditScripts } from '../script/audit.js';
 import { checkReport, summarize } from './summary.js';
 
 /** keepalived's default configuration file, used when no -f is given. */
@@ -15,7 +16,8 @@ export const checkCommand = defineCommand(
     name: 'check',
     summary: 'parse and validate a keepalived.conf without running it',
     about: `Parses and validates a keepalived.conf (and the files it includes) without starting anything.
-Prints warnings (unknown or not yet supported keywords, keepalived defaults applied) to stderr and
+Prints warnings (unknown or not yet supported keywords, keepalived defaults applied, scripts this
+host would not run or that run as root unsafely, as keepalived's script security says) to stderr and
 a summary of services, real servers and their checkers to stdout. A file that yields no
 virtual_server and no vrrp_instance is an error.`,
     options: {
@@ -24,6 +26,8 @@ virtual_server and no vrrp_instance is an error.`,
 its first dot)` },
       strict: { help: 'warnings are errors: any warning makes the exit status 1' },
       json: { help: 'print one JSON object (ok, error, warnings, services with real servers and checkers) on stdout, nothing on stderr' },
+      'skip-scripts': { help: `do not check the scripts on this host (user, path, script security): for a config
+checked on another machine than the one that will run it` },
       'allow-unchecked': { help: `accept real servers whose checker director cannot run (an option it
 cannot honour, e.g. fwmark): they run without it, warned as UNCHECKED` },
     },
@@ -33,7 +37,7 @@ cannot honour, e.g. fwmark): they run without it, warned as UNCHECKED` },
     const file = v.config ?? DEFAULT_CONFIG;
     const options: LoadOptions = { allowUnchecked: v['allow-unchecked'] };
     if (v['config-id'] !== undefined) options.configId = v['config-id'];
-    const { config, error } = judge(file, options, v.strict);
+    const { config, error } = judge(file, options, v.strict, !v['skip-scripts']);
     if (v.json) {
       io.out(JSON.stringify(checkReport(file, config, error), null, 2));
       return error === null ? EXIT_OK : EXIT_FAIL;
@@ -50,7 +54,7 @@ cannot honour, e.g. fwmark): they run without it, warned as UNCHECKED` },
 );
 
 /** The loaded config (null when it does not load) and why it is refused, if it is. */
-function judge(file: string, options: LoadOptions, strict: boolean): { config: DirectorConfig | null; error: ConfigError | null } {
+function judge(file: string, options: LoadOptions, strict: boolean, scripts: boolean): { config: DirectorConfig | null; error: ConfigError | null } {
   let config: DirectorConfig;
   try {
     config = loadKeepalivedConfig(file, options);
@@ -62,6 +66,8 @@ function judge(file: string, options: LoadOptions, strict: boolean): { config: D
   if (config.virtualServers.length === 0 && config.vrrp.instances.length === 0) {
     return { config, error: new ConfigError(file, 0, 'virtual_server', 'no virtual_server and no vrrp_instance: the configuration does nothing') };
   }
+  // keepalived checks its scripts on the host at start (and disables those it refuses): so does check.
+  if (scripts) config.warnings.push(...auditScripts(config, file));
   const n = config.warnings.length;
   if (strict && n > 0) return { config, error: new ConfigError(file, 0, 'strict', `${n} warning(s), which --strict makes errors`) };
   return { config, error: null };

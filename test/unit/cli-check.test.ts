@@ -32,7 +32,7 @@ const CHECKED = `virtual_server 198.19.0.100 443 {
    url { path /health }
    url { path /ready }
   }
-  MISC_CHECK { misc_path "/usr/local/bin/probe 198.19.0.11" }
+  MISC_CHECK { misc_path "/bin/true 198.19.0.11" }
  }
  real_server 198.19.0.12 8443 {
   PING_CHECK { }
@@ -72,7 +72,7 @@ describe('cli: director check', () => {
       'TCP 198.19.0.100:443 wrr persistent 300s mask 255.255.255.255',
       '  -> 198.19.0.11:8443 NAT weight 3',
       '       check SSL_GET 198.19.0.11:8443 /health /ready',
-      '       check MISC_CHECK /usr/local/bin/probe 198.19.0.11',
+      '       check MISC_CHECK /bin/true 198.19.0.11',
       '  -> 198.19.0.12:8443 NAT weight 1',
       '       check PING_CHECK 198.19.0.12',
       '       check DNS_CHECK 198.19.0.12:53 A example.test',
@@ -118,6 +118,40 @@ describe('cli: director check', () => {
     assert.deepEqual(strict.stderr, [loose.stderr[0], `error: ${conf}: strict: 1 warning(s), which --strict makes errors`]);
     assert.deepEqual(strict.stdout, []);
     assert.equal(await main(['check', '-f', file('ok.conf', CHECKED), '--strict'], capture()), 0);
+  });
+
+  it("scripts this host would not run are warnings, as keepalived's start-up checks say; --skip-scripts leaves them", async () => {
+    // A world-writable folder with a script in it: unsafe for root (the director runs checks as root here).
+    const open = path.join(dir, 'open');
+    fs.mkdirSync(open);
+    fs.chmodSync(open, 0o777);
+    const script = path.join(open, 'probe.sh');
+    fs.writeFileSync(script, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const body = (globals: string) => `global_defs {\n${globals}\n}
+virtual_server 198.19.0.100 80 {
+ protocol TCP
+ lb_algo rr
+ lb_kind DR
+ quorum_up /nonexistent/quorum-up
+ real_server 198.19.0.11 80 {
+  notify_down "/bin/true down" no_such_user_here
+  MISC_CHECK { misc_path ${script} }
+ }
+}
+`;
+    const loose = capture();
+    const conf = file('s.conf', body(' router_id lb1'));
+    assert.equal(await main(['check', '-f', conf], loose), 0);
+    const lines = loose.stderr.map((l) => l.replace(dir, 'DIR'));
+    assert.equal(lines.length, 3, lines.join('\n'));
+    assert.match(lines[0]!, /^warning: DIR\/s\.conf:4: quorum_up '\/nonexistent\/quorum-up' of VS 198\.19\.0\.100:80 will not run as .*: '\/nonexistent\/quorum-up' cannot be accessed \(ENOENT\) \(keepalived disables it too\)$/);
+    assert.equal(lines[1], "warning: DIR/s.conf:9: notify_down '/bin/true down' of real server 198.19.0.11:80 in VS 198.19.0.100:80 will not run: script user 'no_such_user_here' does not exist (keepalived disables it too)");
+    assert.match(lines[2]!, /^warning: DIR\/s\.conf:11: MISC_CHECK '.*probe\.sh' of real server .*: SECURITY: runs as root though .*open is writable by anyone; enable_script_security would refuse it$/);
+    const secure = capture();
+    assert.equal(await main(['check', '-f', file('t.conf', body(' enable_script_security\n script_user root')), '--strict'], secure), 1);
+    assert.ok(secure.stderr.some((l) => /MISC_CHECK .* will not run as root: unsafe permissions: .*open is writable by anyone \(enable_script_security\)/.test(l)), secure.stderr.join('\n'));
+    const skipped = capture();
+    assert.equal(await main(['check', '-f', conf, '--skip-scripts', '--strict'], skipped), 0, skipped.stderr.join('\n'));
   });
 
   it('--json: one document on stdout, nothing on stderr, for a good and a bad file', async () => {

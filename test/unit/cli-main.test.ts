@@ -127,7 +127,7 @@ describe('cli: commands, help and exit statuses', () => {
       'state-max-age', 'sloppy-tcp', 'sync-role', 'sync-peer', 'allow-unchecked', 'metrics', 'bird-routes', 'birdc', 'log-format', 'log-level', 'control']],
     ['reload', ['control', 'netns', 'config']],
     ['top', ['control', 'netns', 'interval', 'once']],
-    ['check', ['config', 'config-id', 'strict', 'json', 'allow-unchecked']],
+    ['check', ['config', 'config-id', 'strict', 'json', 'skip-scripts', 'allow-unchecked']],
     ['realserver setup', ['vip', 'mode', 'interface', 'check']],
     ['realserver teardown', ['vip']],
     ['lab up', ['mode', 'servers', 'prefix', 'offloads', 'no-director', 'json']],

@@ -3,7 +3,8 @@
 // from the client through the director: the pool answers while it is up; once both pool servers
 // stop, their checks take them out, the quorum is lost, quorum_down runs and every answer comes
 // from the sorry server (listed by adm only now); when rs1 comes back the quorum is gained,
-// quorum_up runs and the sorry server gives the traffic back. The scripts write marker lines.
+// quorum_up runs and the sorry server gives the traffic back; with omega, stopping the director
+// runs quorum_down once more. The scripts write marker lines.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -40,6 +41,7 @@ describe('sorry server and quorum scripts, NAT (needs root: creates network name
   sorry_server ${rs3.address} 80
   quorum_up "/bin/sh -c 'echo up >> ${markers}'"
   quorum_down "/bin/sh -c 'echo down >> ${markers}'"
+  omega
   real_server ${rs1.address} 80 {
     ${check}
   }
@@ -98,5 +100,11 @@ describe('sorry server and quorum scripts, NAT (needs root: creates network name
     assert.deepEqual(lines(), ['up', 'down', 'up']);
     assert.equal(quorum()?.sorryInUse, false);
     assert.ok(!listed().includes(`${fx.lab.realServers[2]!.address} 1`), 'the sorry server left the listing');
+  });
+
+  it('omega: stopping the director runs quorum_down (the quorum was up)', async () => {
+    await director!.stop();
+    assert.deepEqual(lines(), ['up', 'down', 'up', 'down']);
+    assert.ok(log.some((l) => l.includes(`Shutting down VS ${fx.lab.vip}:80: quorum down`)), log.join('\n'));
   });
 });

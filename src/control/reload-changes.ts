@@ -122,9 +122,10 @@ function addedDest(svc: RuntimeService, dest: RuntimeDest): ReloadChange {
   const details = [`weight ${rs.weight}`, METHOD_LABEL[rs.method]];
   if (svc.config.slowStart > 0) details.push(`slow start over ${svc.config.slowStart} s`);
   if (rs.alpha === true && (rs.checks?.length ?? 0) > 0) details.push('alpha: down until a check succeeds');
+  if (dest.sorry) details.push('in the pool while the quorum is down');
   const realServer = destName(dest);
   const service = serviceName(svc);
-  return { action: 'added', service, realServer, details, message: `Adding service ${realServer} to VS ${service} (${details.join(', ')})` };
+  return { action: 'added', service, realServer, details, message: `Adding ${what(dest)} ${realServer} to VS ${service} (${details.join(', ')})` };
 }
 
 function removedDest(svc: RuntimeService, dest: RuntimeDest, after: ServiceTable): ReloadChange {
@@ -133,7 +134,12 @@ function removedDest(svc: RuntimeService, dest: RuntimeDest, after: ServiceTable
     : after.expireNodestConn ? `expiring ${connections(conns)} at the next packet` : `draining ${connections(conns)}`;
   const realServer = destName(dest);
   const service = serviceName(svc);
-  return { action: 'removed', service, realServer, details: [detail], message: `Removing service ${realServer} from VS ${service} (${detail})` };
+  return { action: 'removed', service, realServer, details: [detail], message: `Removing ${what(dest)} ${realServer} from VS ${service} (${detail})` };
+}
+
+/** keepalived's words: a real server is a "service", the sorry server says what it is. */
+function what(dest: RuntimeDest): string {
+  return dest.sorry ? 'sorry server' : 'service';
 }
 
 function changedDest(svc: RuntimeService, before: RuntimeDest, dest: RuntimeDest): ReloadChange[] {

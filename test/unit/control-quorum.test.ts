@@ -7,6 +7,7 @@ import { strict as assert } from 'node:assert';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { WeightGovernor } from '../../src/control/governor.js';
 import type { QuorumTransition } from '../../src/control/quorum.js';
+import { describeChanges } from '../../src/control/reload-changes.js';
 import { ServiceTable, type RuntimeService } from '../../src/datapath/service-table.js';
 import { QuorumNotifier } from '../../src/health/quorum-notify.js';
 import { loggerFrom } from '../../src/log/logger.js';
@@ -198,6 +199,18 @@ describe('quorum and sorry server (keepalived semantics)', () => {
       { what: 'a lower quorum in a reload: gained', act: (l) => l.reload(conf(`quorum 2\n sorry_server ${SORRY} 80`)),
         pool: [`${A} 0-`, `${B} 1`, `${C} 1`, 'sorry 0-'], quorum: 'up 2', transitions: ['up 2/2'] },
     ]);
+  });
+
+  it('a reload names the sorry server it adds or removes as such', () => {
+    const lab = new Lab(conf(''));
+    const before = lab.table;
+    lab.reload(conf(`sorry_server ${SORRY} 80`));
+    assert.deepEqual(describeChanges(before, lab.table).map((c) => c.message),
+      ['Adding sorry server 198.19.0.50:80 to VS TCP 198.19.0.100:80 (weight 1, NAT, in the pool while the quorum is down)']);
+    const withSorry = lab.table;
+    lab.reload(conf(''));
+    assert.deepEqual(describeChanges(withSorry, lab.table).map((c) => c.message),
+      ['Removing sorry server 198.19.0.50:80 from VS TCP 198.19.0.100:80 (no connections)']);
   });
 
   it('a removed service and a stopping director lose the quorum they had', () => {

@@ -24,6 +24,7 @@ import { createExecutor } from './health/executor.js';
 import { HealthManager } from './health/manager.js';
 import { HaSuspendTracker } from './health/ha-suspend.js';
 import { QuorumNotifier } from './health/quorum-notify.js';
+import { RealServerNotifier } from './health/rs-notify.js';
 import { realServerHealth } from './health/stats.js';
 import { parseIpv4 } from './net/addr.js';
 import { readRoutes, readRoutesAsync } from './net/routes.js';
@@ -97,6 +98,8 @@ interface Parts {
   log: Logger;
   vrrp: VrrpRuntime | null;
   quorum: QuorumNotifier;
+  /** notify_up / notify_down of real servers: health's, and a reload's removals. */
+  notifier: RealServerNotifier;
   /** ha_suspend: which VIPs VRRP does not hold here (their ha_suspend checkers pause). */
   suspension: HaSuspendTracker;
 }
@@ -145,11 +148,14 @@ export class Director {
       throw err;
     });
     const quorum = new QuorumNotifier(log);
-    const governor = new WeightGovernor({ table, clock, log, onQuorum: (svc, t) => quorum.observe(svc, t) });
+    const notifier = new RealServerNotifier(log);
+    const governor = new WeightGovernor({
+      table, clock, log, onQuorum: (svc, t) => quorum.observe(svc, t), onRemoved: (dest, svc) => notifier.removed(dest, svc),
+    });
     // The checks to pause follow VRRP; the manager in force then (adoptHealth may start one later).
     const live: { director: Director | null } = { director: null };
     const suspension = new HaSuspendTracker(options.config.vrrp.instances, (away) => live.director?.health?.suspendVips(away));
-    const health = startHealth(options, table, governor, clock, log, suspension.away());
+    const health = startHealth(options, table, governor, clock, log, { away: suspension.away(), notifier });
     governor.settleQuorum();
     const info = plane.portInfo;
     log.info({ event: 'start', port: info.name, mac: info.mac, kind: info.kind, services: table.services.length },
@@ -167,7 +173,7 @@ export class Director {
       plane.close();
       throw err;
     }
-    const director = new Director({ plane, governor, health, clock, options, log, vrrp, quorum, suspension });
+    const director = new Director({ plane, governor, health, clock, options, log, vrrp, quorum, suspension, notifier });
     live.director = director;
     director.ha = { sync, options, log };
     return director;
@@ -284,7 +290,8 @@ export class Director {
     await this.reloader.close();
     this.stopQuorum();
     await this.health?.stop();
-    await this.parts.quorum.settled();
+    // Only the shutdown scripts (killed after 1 s) are waited for: others may run 300 s.
+    await this.parts.quorum.shutdownSettled();
     this.parts.plane.close();
     if (this.ha) {
       saveState(this.parts.plane, this.parts.clock, this.ha.options, this.ha.log);
@@ -302,7 +309,10 @@ export class Director {
   /** Health follows the table: a manager is started the first time a config has checkers. */
   private adoptHealth(table: ServiceTable): void {
     if (this.health !== null) this.health.adopt(table);
-    else this.health = startHealth(this.parts.options, table, this.parts.governor, this.parts.clock, this.parts.log, this.parts.suspension.away());
+    else {
+      const { options, governor, clock, log, suspension, notifier } = this.parts;
+      this.health = startHealth(options, table, governor, clock, log, { away: suspension.away(), notifier });
+    }
   }
 }
 
@@ -376,11 +386,11 @@ function attach(engine: NativeEngine, where: Attachment, o: DirectorOptions, log
 
 /** The health manager over the table's checkers, started; null when the config has none. */
 function startHealth(o: DirectorOptions, table: ServiceTable, governor: WeightGovernor, clock: Clock,
-                     log: Logger, away: ReadonlySet<number>): HealthManager | null {
+                     log: Logger, hooks: { away: ReadonlySet<number>; notifier: RealServerNotifier }): HealthManager | null {
   if (!table.dests.some((d) => (d.config.checks?.length ?? 0) > 0)) return null;
   const executor = createExecutor({ ...(o.netns ? { netns: o.netns } : {}), log });
-  const manager = new HealthManager({ table, governor, executor, clock, log });
-  manager.suspendVips(away);
+  const manager = new HealthManager({ table, governor, executor, clock, log, notifier: hooks.notifier });
+  manager.suspendVips(hooks.away);
   manager.start();
   log.info({ checks: manager.checkCount, ...(o.netns ? { netns: o.netns } : {}) },
     `health: ${manager.checkCount} checks${o.netns ? ` (run in namespace ${o.netns})` : ''}`);

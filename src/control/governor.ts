@@ -22,6 +22,8 @@ export interface GovernorOptions {
   feedback?: FeedbackConfig;
   /** Told when a service gains or loses its quorum (quorum_up / quorum_down scripts). */
   onQuorum?: (svc: RuntimeService, transition: QuorumTransition) => void;
+  /** Told of a real server a rebuilt table no longer has while it was alive (its notify_down). */
+  onRemoved?: (dest: RuntimeDest, svc: RuntimeService) => void;
 }
 
 /** A service's slow-start ramp, kept across rebuilds while its slowstart setting stays. */
@@ -112,6 +114,7 @@ export class WeightGovernor {
       if (live.has(id)) continue;
       c.service.ramp.cancel(c.dest);
       this.dests.delete(id);
+      if (c.up && !c.dest.sorry) this.opts.onRemoved?.(c.dest, c.service.svc);
     }
     this.endQuorums(new Set(services.keys()), 'removed');
     this.services = services;

@@ -17,9 +17,12 @@ export const STOP_SCRIPT_TIMEOUT_S = 1;
 
 export class QuorumNotifier {
   private readonly launcher: NotifyLauncher;
+  /** The scripts of a stopping director, apart: the stop waits for them (and only them). */
+  private readonly atShutdown: NotifyLauncher;
 
   constructor(log: Logger, run: ScriptRun = runScript) {
     this.launcher = new NotifyLauncher(log, 'quorum', run);
+    this.atShutdown = new NotifyLauncher(log, 'quorum', run);
   }
 
   /** The weight governor's quorum listener. */
@@ -28,8 +31,9 @@ export class QuorumNotifier {
     if (stopping && svc.config.omega !== true) return;
     const script = t.up ? svc.config.quorum?.up : svc.config.quorum?.down;
     if (script === null || script === undefined) return;
-    void this.launcher.start(`${t.up ? 'quorum_up' : 'quorum_down'} of VS ${describeService(svc)}`, script,
-      stopping ? STOP_SCRIPT_TIMEOUT_S : NOTIFY_TIMEOUT_S);
+    const what = `${t.up ? 'quorum_up' : 'quorum_down'} of VS ${describeService(svc)}`;
+    if (stopping) void this.atShutdown.start(what, script, STOP_SCRIPT_TIMEOUT_S);
+    else void this.launcher.start(what, script, NOTIFY_TIMEOUT_S);
   }
 
   /** The director stops: an omega service's alive real servers run their notify_down. */
@@ -38,12 +42,19 @@ export class QuorumNotifier {
     for (const dest of alive) {
       const script = dest.config.notifyDown;
       if (script !== undefined && !dest.sorry) {
-        void this.launcher.start(`notify_down of ${describeDest(dest)} in VS ${describeService(svc)} (shutting down)`, script, STOP_SCRIPT_TIMEOUT_S);
+        void this.atShutdown.start(`notify_down of ${describeDest(dest)} in VS ${describeService(svc)} (shutting down)`, script, STOP_SCRIPT_TIMEOUT_S);
       }
     }
   }
 
-  settled(): Promise<void> {
-    return this.launcher.settled();
+  /** Every script started so far has ended (tests). */
+  async settled(): Promise<void> {
+    await this.launcher.settled();
+    await this.atShutdown.settled();
+  }
+
+  /** The shutdown scripts have ended (each is killed after STOP_SCRIPT_TIMEOUT_S). */
+  shutdownSettled(): Promise<void> {
+    return this.atShutdown.settled();
   }
 }

@@ -2,6 +2,7 @@
 // checkers flip it Up or Down (as configured, no arguments added), and once when its first
 // results confirm it Down (an alpha server, or one that fails from the start). Scripts run through
 // the shared script runner; how each ended is logged, and a script never delays health checks.
+// A reload that removes an alive server runs its notify_down too (keepalived's clear_service_rs).
 
 import { describeDest, describeService } from '../control/governor.js';
 import type { RuntimeDest, RuntimeService } from '../datapath/service-table.js';
@@ -30,6 +31,13 @@ export class RealServerNotifier {
     this.notified.set(dest.id, up);
     const script = up ? dest.config.notifyUp : dest.config.notifyDown;
     if (script !== undefined) void this.launcher.start(`${up ? 'notify_up' : 'notify_down'} of ${describeDest(dest)} in VS ${describeService(svc)}`, script, NOTIFY_TIMEOUT_S);
+  }
+
+  /** A reload removed the server while it was alive: its notify_down runs, as keepalived's does. */
+  removed(dest: RuntimeDest, svc: RuntimeService): void {
+    this.notified.delete(dest.id);
+    const script = dest.config.notifyDown;
+    if (script !== undefined) void this.launcher.start(`notify_down of ${describeDest(dest)} in VS ${describeService(svc)} (removed)`, script, NOTIFY_TIMEOUT_S);
   }
 
   /** Resolves when the scripts started so far have ended (tests, and a stop that waits). */

@@ -10,6 +10,7 @@ import type { QuorumTransition } from '../../src/control/quorum.js';
 import { describeChanges } from '../../src/control/reload-changes.js';
 import { ServiceTable, type RuntimeService } from '../../src/datapath/service-table.js';
 import { QuorumNotifier } from '../../src/health/quorum-notify.js';
+import { RealServerNotifier } from '../../src/health/rs-notify.js';
 import { loggerFrom } from '../../src/log/logger.js';
 import type { ScriptJob, ScriptOutcome } from '../../src/script/runner.js';
 import { DestFlags } from '../../src/sched/types.js';
@@ -275,6 +276,33 @@ describe('quorum and sorry server: config', () => {
   it('a sorry server at a real server\'s address has an identity of its own', () => {
     const table = ServiceTable.build(vs(`sorry_server ${A} 80`), { now: () => 0 });
     assert.deepEqual(table.services[0]!.sched.dests.map((d) => [d.config.address, d.sorry]), [[A, false], [A, true]]);
+  });
+});
+
+describe('a reload that removes alive real servers', () => {
+  it("runs their notify_down (keepalived's clear_service_rs), not a Down one's, nor the sorry server's", async () => {
+    const text = (servers: string) => `virtual_server 198.19.0.100 80 {
+ protocol TCP
+ lb_algo rr
+ lb_kind NAT
+ sorry_server ${SORRY} 80
+${servers}
+}`;
+    const rs = (address: string) => ` real_server ${address} 80 {\n  notify_down "/bin/down ${address}"\n }`;
+    const clock = { now: () => 0 };
+    let table = ServiceTable.build(parseKeepalivedConfig(text([A, B, C].map(rs).join('\n'))), clock);
+    const jobs: string[] = [];
+    const notifier = new RealServerNotifier(loggerFrom(() => {}), async (job: ScriptJob): Promise<ScriptOutcome> => {
+      jobs.push(job.script.command);
+      return { kind: 'exited', code: 0, output: '' };
+    });
+    const gov = new WeightGovernor({ table, clock, onRemoved: (dest, svc) => notifier.removed(dest, svc) });
+    gov.settleQuorum();
+    gov.setHealth(table.services[0]!.sched.dests[1]!.id, false); // B Down
+    table = ServiceTable.build(parseKeepalivedConfig(text(rs(C))), clock, table);
+    gov.adopt(table);
+    await notifier.settled();
+    assert.deepEqual(jobs, [`/bin/down ${A}`]);
   });
 });
 

@@ -191,7 +191,7 @@ export class WeightGovernor {
     const before = c.dest.weight;
     const target = feedbackStep(c.feedback, report, this.opts.feedback);
     // keepalived's quorum counts the weight a server asks for (its effective weight).
-    if (target !== before) this.evaluate(c.service.svc, false);
+    this.evaluate(c.service.svc, false);
     if (!c.up || this.sorryInUse(c.service.svc)) return;
     c.service.ramp.setTarget(c.dest, target);
     if (c.dest.weight === before) return;

@@ -8,7 +8,7 @@
 // High availability (connection sync, the restart state file) sits beside them (director-ha).
 
 import type { Registry } from 'prom-client';
-import type { ServiceKey } from './adm/commands.js';
+import { isServiceKey, type ServiceKey } from './adm/commands.js';
 import { AdmEditError, planEdits, type AdmEdit } from './adm/edit-config.js';
 import type { AdmConnection, AdmSnapshot, AdmTimeouts } from './adm/model.js';
 import type { DirectorConfig } from './config/model.js';
@@ -337,7 +337,8 @@ function effectiveConfig(config: DirectorConfig, o: DirectorOptions): DirectorCo
 }
 
 function isService(svc: RuntimeService, key: ServiceKey): boolean {
-  return svc.config.protocol === key.protocol && svc.config.vip === key.address && svc.vport === key.port;
+  const c = svc.config;
+  return isServiceKey({ protocol: c.protocol, address: c.vip, port: svc.vport, ...(c.fwmark ? { fwmark: c.fwmark } : {}) }, key);
 }
 
 function openPlane(o: DirectorOptions, table: ServiceTable, clock: Clock, log: Logger): DataPlane {

@@ -18,6 +18,14 @@ export interface ServiceKey {
   protocol: Protocol;
   address: string;
   port: number;
+  /** -f MARK: a firewall mark service (address 0.0.0.0, port 0; the protocol means nothing). */
+  fwmark?: number;
+}
+
+/** Whether a service (config or snapshot fields) is the one key names: by mark, or by protocol, address and port. */
+export function isServiceKey(svc: { protocol: Protocol; address: string; port: number; fwmark?: number }, key: ServiceKey): boolean {
+  if (svc.fwmark || key.fwmark) return svc.fwmark === key.fwmark;
+  return svc.protocol === key.protocol && svc.address === key.address && svc.port === key.port;
 }
 
 /** A real server (-r ADDRESS[:PORT]). */
@@ -37,6 +45,8 @@ export interface ServiceSettings {
   persistence: number;
   netmask: string;
   laddrGroup: string | null;
+  /** -o: one-packet scheduling; absent: off. */
+  ops?: boolean;
 }
 
 /** A real server's settings as -a/-e give them; -e replaces all of them (weight 1, -g, ...). */

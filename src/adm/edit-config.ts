@@ -4,7 +4,7 @@
 // than the configuration, are collected to run after the new configuration is in force.
 
 import type { DirectorConfig, RealServerConfig, VirtualServerConfig } from '../config/model.js';
-import type { AdmCommand, ServerKey, ServerSettings, ServiceKey, ServiceSettings } from './commands.js';
+import { isServiceKey, type AdmCommand, type ServerKey, type ServerSettings, type ServiceKey, type ServiceSettings } from './commands.js';
 import type { AdmTimeouts } from './model.js';
 
 /** A command that changes something: what `adm` sends to a running director (and -R input holds). */
@@ -95,7 +95,7 @@ function applyEdit(config: DirectorConfig, edit: ConfigEdit): void {
 }
 
 function sameService(vs: VirtualServerConfig, key: ServiceKey): boolean {
-  return vs.protocol === key.protocol && vs.vip === key.address && vs.port === key.port;
+  return isServiceKey({ protocol: vs.protocol, address: vs.vip, port: vs.port, ...(vs.fwmark ? { fwmark: vs.fwmark } : {}) }, key);
 }
 
 function findService(config: DirectorConfig, key: ServiceKey): VirtualServerConfig {
@@ -119,11 +119,16 @@ function findServer(vs: VirtualServerConfig, key: ServerKey): RealServerConfig {
 
 function addService(config: DirectorConfig, key: ServiceKey, settings: ServiceSettings): void {
   if (config.virtualServers.some((v) => sameService(v, key))) throw new AdmEditError('Service already exists');
-  const clash = localAddressGroupOf(config, key.address);
+  // A mark only the kernel's firewall could set would leave the service without a packet.
+  if (key.fwmark && config.fwmarkMatches?.[key.fwmark] === undefined) {
+    throw new AdmEditError(`fwmark ${key.fwmark} has no fwmark_match in the configuration (director marks packets itself)`);
+  }
+  const clash = key.fwmark ? null : localAddressGroupOf(config, key.address);
   if (clash !== null) throw new AdmEditError(`${key.address} is a local address of group ${clash}, it cannot be a virtual service`);
   const vs: VirtualServerConfig = {
     vip: key.address, port: key.port, protocol: key.protocol, scheduler: '', schedFlags: [], method: 'dr',
     delayLoop: 60, persistenceTimeout: 0, persistenceGranularity: '', laddrGroup: null, slowStart: 0, realServers: [], line: 0,
+    ...(key.fwmark ? { fwmark: key.fwmark } : {}),
   };
   setServiceSettings(config, vs, settings);
   config.virtualServers.push(vs);
@@ -142,6 +147,8 @@ function setServiceSettings(config: DirectorConfig, vs: VirtualServerConfig, s: 
   vs.persistenceTimeout = s.persistence;
   vs.persistenceGranularity = s.netmask;
   vs.laddrGroup = s.laddrGroup;
+  if (s.ops === true) vs.ops = true;
+  else delete vs.ops;
 }
 
 function addServer(vs: VirtualServerConfig, key: ServerKey, settings: ServerSettings): void {

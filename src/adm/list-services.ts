@@ -3,7 +3,7 @@
 // --thresholds, --persistent-conn, --tun-info (in that precedence) or the default one.
 
 import type { ForwardMethod } from '../config/model.js';
-import type { ListFormat, ServiceKey } from './commands.js';
+import { isServiceKey, type ListFormat, type ServiceKey } from './commands.js';
 import { HOST_NETMASK, type AdmRealServer, type AdmService, type AdmSnapshot } from './model.js';
 import type { Names } from './names.js';
 import { addressPort, largeNumber, left, right, sortServers, sortServices } from './text.js';
@@ -31,8 +31,7 @@ export function listServices(snapshot: AdmSnapshot, service: ServiceKey | null, 
     out += `IP Virtual Server version ${IPVS_VERSION} (size=${snapshot.connTableCapacity})\n`;
     services = format.nosort ? snapshot.services : sortServices(snapshot.services);
   } else {
-    const found = snapshot.services.find((s) =>
-      s.protocol === service.protocol && s.address === service.address && s.port === service.port);
+    const found = snapshot.services.find((s) => isServiceKey(s, service));
     if (found === undefined) throw new Error('No such service');
     services = [found];
   }
@@ -66,9 +65,9 @@ function title(layout: Layout): string {
 }
 
 function serviceBlock(svc: AdmService, layout: Layout, format: ListFormat, names: Names): string {
-  const where = addressPort(svc.address, svc.port, svc.protocol, format.numeric, names);
   // ipvsadm cuts an IPv4 service column at 33 characters and a server column at 28.
-  const name = `${left(svc.protocol.toUpperCase(), 4)} ${where}`.slice(0, 33);
+  const name = svc.fwmark ? `FWM  ${svc.fwmark}`
+    : `${left(svc.protocol.toUpperCase(), 4)} ${addressPort(svc.address, svc.port, svc.protocol, format.numeric, names)}`.slice(0, 33);
   let out: string;
   if (layout === 'stats' || layout === 'rate') {
     const n = layout === 'stats' ? counterValues(svc.stats) : rateValues(svc.rates);
@@ -91,6 +90,7 @@ function serviceFlags(svc: AdmService): string {
     flags += ` persistent ${svc.persistence}`;
     if (svc.netmask !== HOST_NETMASK) flags += ` mask ${svc.netmask}`;
   }
+  if (svc.ops === true) flags += ' ops';
   if (svc.laddrGroup !== null) flags += ` laddr-group ${svc.laddrGroup}`;
   return flags;
 }

@@ -78,6 +78,10 @@ export interface AdmService {
   netmask: string;
   /** FULLNAT: the local address group its FULLNAT real servers take source addresses from. */
   laddrGroup: string | null;
+  /** A firewall mark service (`FWM  N`): address 0.0.0.0, port 0; absent for a VIP:port one. */
+  fwmark?: number;
+  /** One-packet scheduling (ipvsadm -o, shown as `ops`); absent: off. */
+  ops?: boolean;
   stats: AdmCounters;
   rates: AdmRates;
   /** In the order they were added (the order schedulers break ties in); `-L` sorts them. */

@@ -7,7 +7,7 @@ export type OptionId =
   | 'numeric' | 'connection' | 'service-address' | 'scheduler' | 'persistent' | 'netmask'
   | 'real-server' | 'forwarding-method' | 'weight' | 'u-threshold' | 'l-threshold' | 'timeout'
   | 'stats' | 'rate' | 'thresholds' | 'persistent-conn' | 'nosort' | 'exact' | 'sched-flags'
-  | 'tun-info' | 'tun-type' | 'laddr-group' | 'laddr' | 'laddr-info';
+  | 'tun-info' | 'tun-type' | 'laddr-group' | 'laddr' | 'laddr-info' | 'ops';
 
 /** Command names as ipvsadm's messages spell them (its `-C` is "flush"). */
 export type CommandName =
@@ -57,6 +57,7 @@ export const OPTIONS: readonly OptionDef[] = [
 
   opt('tcp-service', 't', 'service-address', 'required', 'tcp'),
   opt('udp-service', 'u', 'service-address', 'required', 'udp'),
+  opt('fwmark-service', 'f', 'service-address', 'required', 'fwmark'),
   opt('scheduler', 's', 'scheduler', 'required'),
   opt('persistent', 'p', 'persistent', 'optional'),
   opt('netmask', 'M', 'netmask', 'required'),
@@ -86,10 +87,9 @@ export const OPTIONS: readonly OptionDef[] = [
   opt('laddr', 'z', 'laddr', 'required'),
   opt('laddr-info', undefined, 'laddr-info', 'none'),
 
-  refused('fwmark-service', 'f', 'required', 'director matches services by address and port, not firewall marks'),
   refused('sctp-service', undefined, 'required', 'SCTP is not supported'),
   refused('ipv6', '6', 'none', NO_IPV6),
-  refused('ops', 'o', 'none', 'one-packet scheduling is not supported'),
+  opt('ops', 'o', 'ops', 'none'),
   refused('pe', undefined, 'required', 'persistence engines are not supported'),
   refused('start-daemon', undefined, 'required', NO_SYNC),
   refused('stop-daemon', undefined, 'required', NO_SYNC),
@@ -111,7 +111,7 @@ export const OPTION_ORDER: readonly OptionId[] = [
   'numeric', 'connection', 'service-address', 'scheduler', 'persistent', 'netmask', 'real-server',
   'forwarding-method', 'weight', 'u-threshold', 'l-threshold', 'timeout', 'stats', 'rate',
   'thresholds', 'persistent-conn', 'nosort', 'exact', 'sched-flags', 'tun-info', 'tun-type', 'laddr-group',
-  'laddr', 'laddr-info',
+  'laddr', 'laddr-info', 'ops',
 ];
 
 /** ipvsadm's commands_v_options: required options, optional ones, and a set only one of may appear. */
@@ -124,7 +124,7 @@ export interface CommandRule {
 const rule = (required: OptionId[], optional: OptionId[] = [], oneOf: OptionId[] = []): CommandRule =>
   ({ required, optional, oneOf });
 
-const SERVICE_SETTINGS: OptionId[] = ['scheduler', 'persistent', 'netmask', 'sched-flags', 'laddr-group'];
+const SERVICE_SETTINGS: OptionId[] = ['scheduler', 'persistent', 'netmask', 'sched-flags', 'laddr-group', 'ops'];
 const SERVER_SETTINGS: OptionId[] = ['forwarding-method', 'weight', 'u-threshold', 'l-threshold', 'tun-type'];
 const LIST_FORMATS: OptionId[] = [
   'numeric', 'stats', 'rate', 'thresholds', 'persistent-conn', 'nosort', 'exact', 'tun-info', 'laddr-info',

@@ -112,8 +112,16 @@ function value(given: Given, id: OptionId): string | null {
   return given.get(id)?.value ?? null;
 }
 
+/** ipvsadm's fwmark is a 32-bit number; 0 is no mark. */
+const MAX_FWMARK = 4294967295;
+
 function serviceKey(given: Given, names: Names): ServiceKey {
   const token = given.get('service-address') as OptionToken;
+  if (token.def.role === 'option' && token.def.value === 'fwmark') {
+    const fwmark = numberIn(token.value ?? '', 1, MAX_FWMARK);
+    if (fwmark === null) throw new AdmUsageError('illegal virtual server fwmark specified');
+    return { protocol: 'tcp', address: '0.0.0.0', port: 0, fwmark };
+  }
   const protocol = (token.def.role === 'option' ? token.def.value : 'tcp') as Protocol;
   const endpoint = parseEndpoint(token.value ?? '', protocol, names);
   if (endpoint === null) throw new AdmUsageError('illegal virtual server address[:port] specified');
@@ -126,7 +134,7 @@ function serviceSettings(given: Given, service: ServiceKey): ServiceSettings {
     throw new AdmUsageError(`Scheduler not found: '${scheduler}' (one of ${SCHEDULER_NAMES.join(', ')})`);
   }
   const persistence = given.has('persistent') ? persistenceOf(value(given, 'persistent')) : 0;
-  if (persistence === 0 && service.port === 0) {
+  if (persistence === 0 && service.port === 0 && !service.fwmark) {
     throw new AdmUsageError('Zero port specified for non-persistent service');
   }
   const netmask = value(given, 'netmask');
@@ -138,6 +146,7 @@ function serviceSettings(given: Given, service: ServiceKey): ServiceSettings {
     persistence,
     netmask: netmask === null ? HOST_NETMASK : parseNetmask(netmask),
     laddrGroup: group === null ? null : parseGroupName(group),
+    ...(given.has('ops') ? { ops: true } : {}),
   };
 }
 

@@ -23,7 +23,7 @@ export function saveRules(snapshot: AdmSnapshot, numeric: boolean, names: Names)
   }
   for (const svc of sortServices(snapshot.services)) {
     const flag = svc.protocol === 'tcp' ? '-t' : '-u';
-    const name = `${flag} ${addressPort(svc.address, svc.port, svc.protocol, numeric, names)}`;
+    const name = svc.fwmark ? `-f ${svc.fwmark}` : `${flag} ${addressPort(svc.address, svc.port, svc.protocol, numeric, names)}`;
     out += `-A ${name} -s ${svc.scheduler}${serviceOptions(svc)}\n`;
     for (const rs of sortServers(svc.realServers)) {
       out += `-a ${name} -r ${addressPort(rs.address, rs.port, svc.protocol, numeric, names)}${serverOptions(rs)}\n`;
@@ -38,6 +38,7 @@ function serviceOptions(svc: AdmService): string {
     out += ` -p ${svc.persistence}`;
     if (svc.netmask !== HOST_NETMASK) out += ` -M ${svc.netmask}`;
   }
+  if (svc.ops === true) out += ' -o';
   if (svc.schedFlags.length > 0) out += ` -b ${svc.schedFlags.join(',')}`;
   if (svc.laddrGroup !== null) out += ` --laddr-group ${svc.laddrGroup}`;
   return out;

@@ -41,10 +41,11 @@ export function addressPort(address: string, port: number, protocol: Protocol, n
 /** IPVS protocol numbers order services: TCP (6) before UDP (17). */
 const PROTOCOL_RANK: Record<Protocol, number> = { tcp: 6, udp: 17 };
 
-/** ipvsadm's ipvs_cmp_services: protocol, then address, then port. */
+/** ipvsadm's ipvs_cmp_services: mark (address services, mark 0, first), protocol, address, port. */
 export function sortServices(services: readonly AdmService[]): AdmService[] {
   return [...services].sort((a, b) =>
-    PROTOCOL_RANK[a.protocol] - PROTOCOL_RANK[b.protocol]
+    (a.fwmark ?? 0) - (b.fwmark ?? 0)
+    || PROTOCOL_RANK[a.protocol] - PROTOCOL_RANK[b.protocol]
     || parseIpv4(a.address) - parseIpv4(b.address)
     || a.port - b.port);
 }

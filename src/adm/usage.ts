@@ -10,7 +10,7 @@ export function versionText(directorVersion: string): string {
 export function usageText(): string {
   const p = 'director adm';
   return `Usage:
-  ${p} -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [-b sched-flags] [--laddr-group name]
+  ${p} -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [-b sched-flags] [-o] [--laddr-group name]
   ${p} -D virtual-service
   ${p} -C
   ${p} -R
@@ -46,6 +46,8 @@ Commands (long or short):
 virtual-service:
   --tcp-service|-t  service-address   service-address is host[:port]
   --udp-service|-u  service-address   service-address is host[:port]
+  --fwmark-service|-f fwmark          fwmark is an integer greater than zero, defined by
+                                      a fwmark_match block of the configuration
 
 Options:
   --scheduler    -s scheduler         one of ${SCHEDULER_NAMES.join('|')},
@@ -53,6 +55,7 @@ Options:
   --persistent   -p [timeout]         persistent service (default 360 seconds)
   --netmask      -M netmask           persistent granularity mask
   --sched-flags  -b flags             scheduler flags (comma-separated)
+  --ops          -o                   one-packet scheduling (UDP: each datagram scheduled alone)
   --laddr-group  name                 FULLNAT local address group of the service
   --real-server  -r server-address    server-address is host (and port)
   --gatewaying   -g                   gatewaying (direct routing) (default)

@@ -3,7 +3,7 @@
 // notify scripts, as text lines or as one JSON document for scripts.
 
 import { CHECKER_KINDS } from '../config/keepalived-checkers.js';
-import type { ConfigError, ConfigWarning, DirectorConfig, HealthCheckConfig, RealServerConfig, ScriptConfig, VirtualServerConfig } from '../config/model.js';
+import { serviceName, type ConfigError, type ConfigWarning, type DirectorConfig, type HealthCheckConfig, type RealServerConfig, type ScriptConfig, type VirtualServerConfig } from '../config/model.js';
 
 export function summarize(config: DirectorConfig): string[] {
   const rsCount = config.virtualServers.reduce((n, vs) => n + vs.realServers.length, 0);
@@ -16,6 +16,10 @@ export function summarize(config: DirectorConfig): string[] {
   for (const [name, addrs] of Object.entries(config.localAddressGroups)) {
     lines.push(`local_address_group ${name}: ${addrs.join(' ')}`);
   }
+  for (const [mark, matches] of Object.entries(config.fwmarkMatches ?? {})) {
+    const each = matches.map((m) => `${m.protocol ?? 'any'} ${m.address}/${m.prefix} ${m.portMin === m.portMax ? m.portMin : `${m.portMin}-${m.portMax}`}`);
+    lines.push(`fwmark_match ${mark}: ${each.join(', ')}`);
+  }
   return lines;
 }
 
@@ -25,8 +29,10 @@ function service(vs: VirtualServerConfig): string[] {
     vs.persistenceTimeout ? `persistent ${vs.persistenceTimeout}s mask ${vs.persistenceGranularity}` : '',
     vs.laddrGroup ? `laddr ${vs.laddrGroup}` : '',
     vs.slowStart ? `slowstart ${vs.slowStart}s` : '',
+    vs.ops ? 'ops' : '',
+    vs.group !== undefined ? `group ${vs.group}` : '',
   ].filter((s) => s !== '');
-  const head = `${vs.protocol.toUpperCase()} ${vs.vip}:${vs.port} ${vs.scheduler}${extras.length ? ' ' + extras.join(' ') : ''}`;
+  const head = `${serviceName(vs)} ${vs.scheduler}${extras.length ? ' ' + extras.join(' ') : ''}`;
   const rs = vs.realServers.flatMap((r) => {
     const th = r.upperThreshold ? ` uthreshold ${r.upperThreshold} lthreshold ${r.lowerThreshold}` : '';
     return [`  -> ${r.address}:${r.port} ${r.method.toUpperCase()} weight ${r.weight}${th}`, ...checkLines(r)];

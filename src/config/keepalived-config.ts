@@ -6,6 +6,7 @@ import type { ConfigWarning, DirectorConfig, VrrpScriptConfig, VrrpSyncGroupConf
 import type { ParseOptions, Statement } from './keepalived-parser.js';
 import { UNSUPPORTED_TOP, ignored, warn } from './keepalived-keywords.js';
 import { convertVirtualServer, type VirtualServerSource } from './keepalived-virtual-server.js';
+import { expandGroupService, parseFwmarkMatch, parseServiceGroup, undefinedMark, unusedGroups, type ServiceGroup } from './keepalived-service-group.js';
 import { convertGlobalDefs } from './keepalived-global.js';
 import { convertVrrpInstance, type InstanceDraft } from './keepalived-vrrp-instance.js';
 import { convertSyncGroup, convertVrrpScript } from './keepalived-vrrp-script.js';
@@ -50,12 +51,21 @@ export function convertTopLevel(statements: Statement[], warnings: ConfigWarning
     bfdInstances: collectBfdInstances(statements, warnings), warnings,
     scripts: { defaultUser: globals.scriptUser, secure: globals.enableScriptSecurity },
   };
-  for (const stmt of statements) topStatement(stmt, out, vrrp, checkers);
+  const services: ServiceDrafts = { groups: new Map(), marks: new Map() };
+  for (const stmt of statements) topStatement(stmt, out, vrrp, checkers, services);
+  expandServices(out, services);
   out.config.vrrp = settleVrrp(vrrp.instances, vrrp.scripts, vrrp.syncGroups, globals, syncStmt, warnings);
   return out;
 }
 
-function topStatement(stmt: Statement, out: ConvertedConfig, vrrp: VrrpDrafts, checkers: CheckerContext): void {
+/** virtual_server_group and fwmark_match blocks, which virtual servers may name before them. */
+interface ServiceDrafts {
+  groups: Map<string, ServiceGroup>;
+  /** Each fwmark_match's statement, by mark. */
+  marks: Map<number, Statement>;
+}
+
+function topStatement(stmt: Statement, out: ConvertedConfig, vrrp: VrrpDrafts, checkers: CheckerContext, services: ServiceDrafts): void {
   const { warnings, globalDefs } = out.config;
   if (TRACK_FILE_KEYWORDS.has(stmt.keyword) || stmt.keyword === 'bfd_instance') return;
   switch (stmt.keyword) {
@@ -72,9 +82,19 @@ function topStatement(stmt: Statement, out: ConvertedConfig, vrrp: VrrpDrafts, c
       return;
     case 'virtual_server': {
       const converted = convertVirtualServer(stmt, checkers);
-      if (!converted) return;
       out.config.virtualServers.push(converted.vs);
       out.sources.push(converted.source);
+      return;
+    }
+    case 'virtual_server_group': {
+      const group = parseServiceGroup(stmt, services.groups);
+      services.groups.set(group.name, group);
+      return;
+    }
+    case 'fwmark_match': {
+      const { mark, matches } = parseFwmarkMatch(stmt, services.marks);
+      services.marks.set(mark, stmt);
+      (out.config.fwmarkMatches ??= {})[mark] = matches;
       return;
     }
     case 'local_address_group':
@@ -83,6 +103,30 @@ function topStatement(stmt: Statement, out: ConvertedConfig, vrrp: VrrpDrafts, c
     default:
       ignored(stmt, UNSUPPORTED_TOP, warnings);
   }
+}
+
+/**
+ * Group services become one service per member; a mark service needs its fwmark_match. Where
+ * the file said them is kept: errors about a member name the virtual_server's line.
+ */
+function expandServices(out: ConvertedConfig, drafts: ServiceDrafts): void {
+  const marks = new Set(drafts.marks.keys());
+  const used = new Set<string>();
+  const services: typeof out.config.virtualServers = [];
+  const sources: VirtualServerSource[] = [];
+  out.config.virtualServers.forEach((vs, i) => {
+    const source = out.sources[i] as VirtualServerSource;
+    if (vs.fwmark !== undefined && !marks.has(vs.fwmark)) v.fail(source.stmt, undefinedMark(vs.fwmark));
+    const members = vs.group === undefined ? [{ vs, source }] : expandGroupService(vs, source, drafts.groups, marks);
+    if (vs.group !== undefined) used.add(vs.group);
+    for (const m of members) {
+      services.push(m.vs);
+      sources.push(m.source);
+    }
+  });
+  unusedGroups(drafts.groups, used, out.config.warnings);
+  out.config.virtualServers = services;
+  out.sources = sources;
 }
 
 /**

@@ -6,14 +6,14 @@ import type { Statement } from './keepalived-parser.js';
 
 /** Top-level blocks of keepalived.conf (static routes, SSL ...) that director does not run yet. */
 export const UNSUPPORTED_TOP = new Set([
-  'static_ipaddress', 'static_routes', 'static_rules', 'virtual_server_group',
+  'static_ipaddress', 'static_routes', 'static_rules',
   'linkbeat_interfaces', 'SSL', 'garp_group', 'net_namespace',
   'net_namespace_ipvs', 'namespace_with_ipsets', 'instance', 'use_pid_dir', 'vrrp_track_process',
 ]);
 
 /** virtual_server keywords keepalived knows that director does not act on yet. */
 export const UNSUPPORTED_VS = new Set([
-  'persistence_engine', 'snmp_name', 'ops', 'hashed', 'flag-3', 'net_mask',
+  'persistence_engine', 'snmp_name', 'hashed', 'flag-3', 'net_mask',
 ]);
 
 /** real_server keywords keepalived knows that director does not act on yet. */

@@ -1,7 +1,7 @@
 // Checks that span more than one keyword of a converted keepalived.conf: duplicates, FULLNAT local
 // address groups, empty services, keepalived's implied protocol and persistence.
 
-import { ConfigError, type ConfigWarning, type VirtualServerConfig } from './model.js';
+import { ConfigError, serviceName, type ConfigWarning, type VirtualServerConfig } from './model.js';
 import type { ConvertedConfig } from './keepalived-config.js';
 import type { VirtualServerSource } from './keepalived-virtual-server.js';
 import { warn } from './keepalived-keywords.js';
@@ -15,7 +15,7 @@ export function validateConfig(converted: ConvertedConfig): void {
   config.virtualServers.forEach((vs, i) => {
     const source = converted.sources[i] as VirtualServerSource;
     if (vs.realServers.length === 0) {
-      warn(source.stmt, `virtual_server ${vs.vip} ${vs.port} has no real_server, ignored (as keepalived does)`, config.warnings);
+      warn(source.stmt, `virtual_server ${said(vs)} has no real_server, ignored (as keepalived does)`, config.warnings);
       return;
     }
     impliedSettings(vs, source, config.warnings);
@@ -35,7 +35,8 @@ function impliedSettings(vs: VirtualServerConfig, source: VirtualServerSource, w
   if (!source.protocolSet) {
     warn(source.stmt, 'no protocol set, using UDP (as keepalived does); add "protocol TCP" for TCP services', warnings);
   }
-  if (vs.port === 0 && vs.persistenceTimeout === 0) {
+  // A mark service has no port: every port its marks match is its own (IPVS needs no persistence there).
+  if (vs.port === 0 && vs.fwmark === undefined && vs.persistenceTimeout === 0) {
     warn(source.stmt, `port 0 (all ports) is only valid for persistent services, persistence_timeout set to ${DEFAULT_PERSISTENCE_SECONDS} (as keepalived does)`, warnings);
     vs.persistenceTimeout = DEFAULT_PERSISTENCE_SECONDS;
   }
@@ -67,7 +68,7 @@ function checkLocalAddresses(vs: VirtualServerConfig, source: VirtualServerSourc
   }
   if (vs.laddrGroup === null) {
     throw new ConfigError(stmt.file, stmt.line, 'laddr_group_name',
-      `virtual_server ${vs.vip} ${vs.port} uses FNAT and needs laddr_group_name naming a local_address_group`);
+      `virtual_server ${said(vs)} uses FNAT and needs laddr_group_name naming a local_address_group`);
   }
   if (!Object.hasOwn(converted.config.localAddressGroups, vs.laddrGroup)) {
     const known = Object.keys(converted.config.localAddressGroups);
@@ -80,12 +81,14 @@ function checkLocalAddresses(vs: VirtualServerConfig, source: VirtualServerSourc
 function checkDuplicateServices(list: VirtualServerConfig[], sources: VirtualServerSource[]): void {
   const seen = new Map<string, VirtualServerSource>();
   list.forEach((vs, i) => {
-    const key = `${vs.protocol} ${vs.vip}:${vs.port}`;
+    const key = serviceName(vs);
     const source = sources[i] as VirtualServerSource;
     const first = seen.get(key);
     if (first) {
+      const what = vs.fwmark ? `fwmark ${vs.fwmark}` : `${vs.vip} ${vs.port} ${vs.protocol.toUpperCase()}`;
+      const via = vs.group !== undefined ? ` (member of virtual_server_group '${vs.group}')` : '';
       throw new ConfigError(source.stmt.file, source.stmt.line, 'virtual_server',
-        `${vs.vip} ${vs.port} ${vs.protocol.toUpperCase()} is already defined at ${first.stmt.file}:${first.stmt.line}`);
+        `${what}${via} is already defined at ${first.stmt.file}:${first.stmt.line}`);
     }
     seen.set(key, source);
   });
@@ -101,4 +104,10 @@ function checkLocalAddressesAreNotVips(list: VirtualServerConfig[], converted: C
       throw new ConfigError(stmt.file, stmt.line, 'local_address_group', `${clash} in group '${group}' is also a virtual server address`);
     }
   }
+}
+
+/** A service as keepalived.conf writes it after `virtual_server`. */
+function said(vs: VirtualServerConfig): string {
+  if (vs.group !== undefined) return `group ${vs.group} (${vs.fwmark ? `fwmark ${vs.fwmark}` : `${vs.vip} ${vs.port}`})`;
+  return vs.fwmark ? `fwmark ${vs.fwmark}` : `${vs.vip} ${vs.port}`;
 }

@@ -9,6 +9,7 @@ import * as v from './keepalived-values.js';
 import { convertCheckers, isCheckerKeyword, parseChecker, type CheckDraft, type CheckerContext } from './keepalived-checkers.js';
 import { healthKeyword, mergeDefaults, type HealthDefaults } from './keepalived-health-timing.js';
 import { availabilityKeyword, finishAvailability, newAvailabilityDraft, type AvailabilityDraft } from './keepalived-vs-availability.js';
+import { MAX_FWMARK } from './keepalived-service-group.js';
 import { DEFAULT_SCHEDULER, FLAG_SCHEDULER, genericFlag, isKnownScheduler, isSchedFlag, SCHEDULER_NAMES } from './schedulers.js';
 
 /** keepalived's delay_loop default (KEEPALIVED_DEFAULT_DELAY). */
@@ -16,6 +17,8 @@ export const DEFAULT_DELAY_LOOP = 60;
 const MAX_WEIGHT = 65535;
 const MAX_THRESHOLD = 4294967295;
 const MAX_SLOWSTART = 86400;
+/** The address of a mark service, and of a group's block before its members are known (IPVS's 0.0.0.0). */
+const ANY_ADDRESS = '0.0.0.0';
 
 /** What the validator needs to know beyond the config itself: where things were said. */
 export interface VirtualServerSource {
@@ -33,39 +36,55 @@ interface Draft {
   defaultWeight: number;
   flagStmts: Statement[];
   rsStmts: Statement[];
+  /** Where `ops` was said, if it was (it needs the protocol, which may come after it). */
+  opsStmt: Statement | null;
   /** Health keywords said at virtual_server level (inherited by checkers). */
   health: HealthDefaults;
   availability: AvailabilityDraft;
 }
 
-/** Converts a virtual_server statement; returns null (with a warning) for forms not supported yet. */
+/**
+ * Converts a virtual_server statement: `IP PORT`, `fwmark N` or `group NAME` (whose members
+ * keepalived-service-group.ts expands once every group is read).
+ */
 export function convertVirtualServer(
   stmt: Statement,
   checkers: CheckerContext,
-): { vs: VirtualServerConfig; source: VirtualServerSource } | null {
+): { vs: VirtualServerConfig; source: VirtualServerSource } {
   const warnings = checkers.warnings;
-  const first = stmt.args[0];
-  if (first === 'group' || first === 'fwmark') {
-    warn(stmt, `virtual_server ${first} not supported yet, ignored`, warnings);
-    return null;
-  }
-  v.expectArgs(stmt, 1, 2, 'IP PORT');
+  const draft = newDraft(stmt, serviceAddress(stmt));
   if (!stmt.block) v.fail(stmt, "expects a block '{ ... }' after the address and port");
-  const draft = newDraft(stmt);
   for (const s of stmt.block) {
     if (!availabilityKeyword(draft.availability, s, checkers.scripts, warnings)) vsKeyword(draft, s, warnings);
   }
   resolveFlags(draft, warnings);
+  resolveOps(draft, warnings);
   defaultsSaid(draft, warnings);
   draft.vs.realServers = draft.rsStmts.map((s) => convertRealServer(s, draft, checkers));
   finishAvailability(draft.availability, draft.vs, warnings);
   return { vs: draft.vs, source: draft.source };
 }
 
-function newDraft(stmt: Statement): Draft {
+/** What follows `virtual_server`: the address and port, the mark, or the group. */
+type ServiceAddress = Pick<VirtualServerConfig, 'vip' | 'port' | 'fwmark' | 'group'>;
+
+function serviceAddress(stmt: Statement): ServiceAddress {
+  const first = stmt.args[0];
+  if (first === 'fwmark') {
+    v.expectArgs(stmt, 2, 2, 'fwmark MARK');
+    return { vip: ANY_ADDRESS, port: 0, fwmark: v.uint(stmt, stmt.args[1] as string, 1, MAX_FWMARK) };
+  }
+  if (first === 'group') {
+    v.expectArgs(stmt, 2, 2, 'group NAME');
+    return { vip: ANY_ADDRESS, port: 0, group: stmt.args[1] as string };
+  }
+  v.expectArgs(stmt, 1, 2, 'IP PORT');
+  return { vip: v.ipv4(stmt, first as string), port: v.port(stmt, stmt.args[1], true) };
+}
+
+function newDraft(stmt: Statement, address: ServiceAddress): Draft {
   const vs: VirtualServerConfig = {
-    vip: v.ipv4(stmt, stmt.args[0] as string),
-    port: v.port(stmt, stmt.args[1], true),
+    ...address,
     protocol: 'udp',
     scheduler: DEFAULT_SCHEDULER,
     schedFlags: [],
@@ -86,6 +105,7 @@ function newDraft(stmt: Statement): Draft {
     defaultWeight: 1,
     flagStmts: [],
     rsStmts: [],
+    opsStmt: null,
     health: {},
     availability: newAvailabilityDraft(),
   };
@@ -138,6 +158,10 @@ function vsKeyword(d: Draft, s: Statement, warnings: ConfigWarning[]): void {
     case 'real_server':
       d.rsStmts.push(s);
       return;
+    case 'ops':
+      v.expectArgs(s, 0);
+      d.opsStmt = s;
+      return;
     default:
       if (healthKeyword(d.health, s, 'vs')) return;
       if (isSchedFlag(s.keyword) || s.keyword === 'flag-1' || s.keyword === 'flag-2') d.flagStmts.push(s);
@@ -154,6 +178,19 @@ function persistenceTimeout(s: Statement, warnings: ConfigWarning[]): number {
     return 0;
   }
   return v.uint(s, s.args[0], 1, v.MAX_PERSISTENCE_SECONDS);
+}
+
+/**
+ * IPVS schedules one packet at a time only for UDP (ip_vs_schedule ignores the flag for TCP);
+ * said here rather than kept as a flag that would do nothing.
+ */
+function resolveOps(d: Draft, warnings: ConfigWarning[]): void {
+  if (d.opsStmt === null) return;
+  if (d.vs.protocol !== 'udp' && d.vs.fwmark === undefined) {
+    warn(d.opsStmt, 'ops applies to UDP only (IPVS ignores it for TCP), ignored', warnings);
+    return;
+  }
+  d.vs.ops = true;
 }
 
 /** keepalived reports the defaults it picks for a missing lb_algo and lb_kind; so do we. */
@@ -214,7 +251,8 @@ function convertRealServer(s: Statement, d: Draft, ctx: CheckerContext): RealSer
     else if (!healthKeyword(health, k, 'rs')) rsKeyword(rs, k, warnings);
   }
   checkThresholds(s, rs);
-  samePortUnlessMapped(s, rs, d.vs.port, warnings);
+  // A group's members set their own ports (keepalived-service-group.ts).
+  if (d.vs.group === undefined) samePortUnlessMapped(s, rs, d.vs.port, warnings);
   convertCheckers(rs, checkers, mergeDefaults(d.health, health), d.vs.delayLoop, ctx);
   return rs;
 }
@@ -263,6 +301,7 @@ function checkThresholds(s: Statement, rs: RealServerConfig): void {
 function samePortUnlessMapped(s: Statement, rs: RealServerConfig, vsPort: number, warnings: ConfigWarning[]): void {
   const mapsPorts: readonly ForwardMethod[] = ['nat', 'fnat'];
   if (mapsPorts.includes(rs.method) || rs.port === vsPort) return;
-  warn(s, `port ${rs.port} ignored: ${rs.method.toUpperCase()} keeps the virtual port ${vsPort}`, warnings);
+  const kept = vsPort === 0 ? "the packet's port" : `the virtual port ${vsPort}`;
+  warn(s, `port ${rs.port} ignored: ${rs.method.toUpperCase()} keeps ${kept}`, warnings);
   rs.port = vsPort;
 }

@@ -273,6 +273,19 @@ export interface VirtualServerConfig {
   omega?: boolean;
   /** ha_suspend: checkers pause while VRRP does not hold the VIP here. */
   haSuspend?: boolean;
+  /**
+   * Firewall mark service (keepalived `virtual_server fwmark N`, ipvsadm -f N); 0 or absent: a
+   * VIP:port service. A mark service has vip 0.0.0.0 and port 0; packets get the mark from the
+   * config's fwmark_match lists (docs/configuration.md), as a kernel LVS gets it from iptables.
+   */
+  fwmark?: number;
+  /**
+   * The virtual_server_group this service is one member of: all members share persistence
+   * templates (a client sticks to one real server across the group's addresses and ports).
+   */
+  group?: string;
+  /** One-packet scheduling (keepalived `ops`, ipvsadm -o): each UDP datagram scheduled alone, no connection kept. */
+  ops?: boolean;
 }
 
 /** keepalived sorry_server IP [PORT], sorry_server_inhibit, sorry_server_lvs_method. */
@@ -297,6 +310,24 @@ export interface QuorumConfig {
   /** quorum_up / quorum_down scripts. */
   up: ScriptConfig | null;
   down: ScriptConfig | null;
+}
+
+/** One entry of a fwmark_match list: packets that get mark N (director's stand-in for an iptables MARK rule). */
+export interface FwmarkMatchConfig {
+  /** null: TCP and UDP. */
+  protocol: Protocol | null;
+  /** Network address and prefix length (32: one address). */
+  address: string;
+  prefix: number;
+  /** Inclusive destination port range; 0..65535: every port. */
+  portMin: number;
+  portMax: number;
+  line: number;
+}
+
+/** How `director check`, adm and logs name a service: `FWM 7` or `TCP 198.18.1.10:80`. */
+export function serviceName(vs: Pick<VirtualServerConfig, 'protocol' | 'vip' | 'port' | 'fwmark'>): string {
+  return vs.fwmark ? `FWM ${vs.fwmark}` : `${vs.protocol.toUpperCase()} ${vs.vip}:${vs.port}`;
 }
 
 export interface ConfigWarning {
@@ -521,6 +552,8 @@ export interface DirectorConfig {
   virtualServers: VirtualServerConfig[];
   /** local_address_group NAME { IP ... } (FULLNAT). */
   localAddressGroups: Record<string, string[]>;
+  /** fwmark_match N { ... }: which packets carry mark N (for `virtual_server fwmark N`); absent: none. */
+  fwmarkMatches?: Record<number, FwmarkMatchConfig[]>;
   globalDefs: GlobalDefsConfig;
   vrrp: VrrpConfig;
   warnings: ConfigWarning[];

@@ -3,7 +3,7 @@
 // one keepalived-like log line. Pure: reads the two tables, changes nothing.
 
 import { CHECKER_KINDS } from '../config/keepalived-checkers.js';
-import type { HealthCheckConfig, RealServerConfig, VirtualServerConfig } from '../config/model.js';
+import { serviceName, type HealthCheckConfig, type RealServerConfig, type VirtualServerConfig } from '../config/model.js';
 import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/service-table.js';
 import { checkerText } from '../health/types.js';
 import { formatIpv4 } from '../net/addr.js';
@@ -32,8 +32,8 @@ const METHOD_LABEL = { dr: 'DR', nat: 'NAT', tun: 'TUN', fnat: 'FNAT' } as const
 /** Each checker kind by its keepalived.conf block keyword. */
 const CHECK_LABEL = Object.fromEntries(Object.entries(CHECKER_KINDS).map(([keyword, kind]) => [kind, keyword])) as Record<HealthCheckConfig['kind'], string>;
 
-function serviceName(svc: RuntimeService): string {
-  return `${svc.config.protocol.toUpperCase()} ${formatIpv4(svc.vip)}:${svc.vport}`;
+function serviceLabel(svc: RuntimeService): string {
+  return serviceName(svc.config);
 }
 
 function destName(dest: RuntimeDest): string {
@@ -77,7 +77,7 @@ function globalChanges(before: ServiceTable, after: ServiceTable): ReloadChange[
 }
 
 function addedService(svc: RuntimeService): ReloadChange[] {
-  const service = serviceName(svc);
+  const service = serviceLabel(svc);
   const n = svc.sched.dests.length;
   const detail = `${svc.scheduler.name}, ${n === 1 ? '1 real server' : `${n} real servers`}`;
   return [
@@ -87,7 +87,7 @@ function addedService(svc: RuntimeService): ReloadChange[] {
 }
 
 function removedService(svc: RuntimeService, after: ServiceTable): ReloadChange[] {
-  const service = serviceName(svc);
+  const service = serviceLabel(svc);
   const draining = svc.sched.dests.reduce((n, d) => n + d.activeConns + d.inactConns, 0);
   const detail = draining > 0 ? `${connections(draining)} draining` : 'no connections';
   return [
@@ -97,7 +97,7 @@ function removedService(svc: RuntimeService, after: ServiceTable): ReloadChange[
 }
 
 function changedService(was: RuntimeService, svc: RuntimeService, after: ServiceTable): ReloadChange[] {
-  const service = serviceName(svc);
+  const service = serviceLabel(svc);
   const details = serviceDetails(was, svc);
   const out: ReloadChange[] = details.length === 0 ? [] : [{
     action: 'changed', service, details, message: `Changing Virtual Server ${service}: ${details.join(', ')}`,
@@ -124,7 +124,7 @@ function addedDest(svc: RuntimeService, dest: RuntimeDest): ReloadChange {
   if (rs.alpha === true && (rs.checks?.length ?? 0) > 0) details.push('alpha: down until a check succeeds');
   if (dest.sorry) details.push('in the pool while the quorum is down');
   const realServer = destName(dest);
-  const service = serviceName(svc);
+  const service = serviceLabel(svc);
   return { action: 'added', service, realServer, details, message: `Adding ${what(dest)} ${realServer} to VS ${service} (${details.join(', ')})` };
 }
 
@@ -133,7 +133,7 @@ function removedDest(svc: RuntimeService, dest: RuntimeDest, after: ServiceTable
   const detail = conns === 0 ? 'no connections'
     : after.expireNodestConn ? `expiring ${connections(conns)} at the next packet` : `draining ${connections(conns)}`;
   const realServer = destName(dest);
-  const service = serviceName(svc);
+  const service = serviceLabel(svc);
   return { action: 'removed', service, realServer, details: [detail], message: `Removing ${what(dest)} ${realServer} from VS ${service} (${detail})` };
 }
 
@@ -146,7 +146,7 @@ function changedDest(svc: RuntimeService, before: RuntimeDest, dest: RuntimeDest
   const details = destDetails(before.config, dest.config);
   if (details.length === 0) return [];
   const realServer = destName(dest);
-  const service = serviceName(svc);
+  const service = serviceLabel(svc);
   return [{ action: 'changed', service, realServer, details, message: `Changing service ${realServer} in VS ${service}: ${details.join(', ')}` }];
 }
 

@@ -57,7 +57,9 @@ function groupName(v: unknown, at: string): string {
 
 function serviceKey(v: unknown, at: string): ServiceKey {
   const o = record(v, at);
-  return { protocol: oneOf(o.protocol, `${at}.protocol`, PROTOCOLS), address: ipv4(o.address, `${at}.address`), port: int(o.port, `${at}.port`, 0, 65535) };
+  const key: ServiceKey = { protocol: oneOf(o.protocol, `${at}.protocol`, PROTOCOLS), address: ipv4(o.address, `${at}.address`), port: int(o.port, `${at}.port`, 0, 65535) };
+  if (o.fwmark !== undefined) key.fwmark = int(o.fwmark, `${at}.fwmark`, 1, 4294967295);
+  return key;
 }
 
 function serverKey(v: unknown, at: string): ServerKey {
@@ -71,7 +73,7 @@ function serviceSettings(v: unknown, at: string, service: ServiceKey): ServiceSe
   if (!Array.isArray(o.schedFlags) || o.schedFlags.some((f) => typeof f !== 'string')) bad(`${at}.schedFlags`, 'must be an array of flag names');
   const flags = o.schedFlags as string[];
   const persistence = int(o.persistence, `${at}.persistence`, 0, MAX_PERSISTENCE_SECONDS);
-  if (persistence === 0 && service.port === 0) bad(at, 'Zero port specified for non-persistent service');
+  if (persistence === 0 && service.port === 0 && !service.fwmark) bad(at, 'Zero port specified for non-persistent service');
   const netmask = ipv4(o.netmask, `${at}.netmask`);
   checked(`${at}.netmask`, () => parseNetmask(netmask));
   const group = o.laddrGroup === null ? null : groupName(o.laddrGroup, `${at}.laddrGroup`);
@@ -81,6 +83,7 @@ function serviceSettings(v: unknown, at: string, service: ServiceKey): ServiceSe
     persistence,
     netmask,
     laddrGroup: group,
+    ...(o.ops === true ? { ops: true } : {}),
   };
 }
 

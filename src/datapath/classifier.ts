@@ -194,10 +194,33 @@ export class Classifier {
         return;
       }
       hit = (e << 1) | KeyKind.IN;
+      if (svc.ops && proto === PROTO_UDP) {
+        this.onePacket(e, mb, vb);
+        return;
+      }
       if (this.observer !== null) this.observer.created(e);
     }
     this.forward(hit, mb, vb, true);
     if (frag & FragBits.MF) this.frags.remember(proto, src, dst, meta[mb + Meta.IP_ID]!, hit, this.nowSec);
+  }
+
+  /**
+   * One-packet scheduling (IPVS IP_VS_CONN_F_ONE_PACKET): the datagram goes out through the
+   * entry just made, which then goes at once, so the next datagram is scheduled afresh. Not
+   * synced (IPVS does not sync them either). A first fragment keeps it one second for the
+   * fragments that follow it (IPVS sees whole datagrams, reassembled before it).
+   */
+  private onePacket(e: number, mb: number, vb: number): void {
+    const hit = (e << 1) | KeyKind.IN;
+    this.forward(hit, mb, vb, true);
+    const meta = this.d.meta;
+    if (meta[mb + Meta.FRAG]! & FragBits.MF) {
+      this.frags.remember(PROTO_UDP, meta[mb + Meta.SRC_IP]!, meta[mb + Meta.DST_IP]!, meta[mb + Meta.IP_ID]!, hit, this.nowSec);
+      this.d.conns.wheel.touch(e, this.nowSec + 1);
+      return;
+    }
+    this.factory.release(e);
+    this.d.conns.evict(e);
   }
 
   /** True when a connection's real server is no longer available (removed, or failed without inhibit_on_failure). */

@@ -9,11 +9,11 @@ import { ConnFlag, type ConnTable } from '../conntable/conn-table.js';
 import type { LocalEndpoint } from '../fullnat/lport-allocator.js';
 import {
   attachConn, createTemplate, createTemplateTable, detachConn, expireTemplates, lookupTemplate,
-  templateKey, type Template, type TemplateTable,
+  scopedTemplateKey, type Template, type TemplateKey, type TemplateTable,
 } from '../ipvs/persistence.js';
 import { flagsAfterBind, flagsAfterUnbind, type Thresholds } from '../ipvs/thresholds.js';
 import type { RouteTable } from '../net/routes.js';
-import type { Clock, SchedPacket } from '../sched/types.js';
+import { DestFlags, type Clock, type SchedPacket } from '../sched/types.js';
 import type { ConnStateModel } from './conn-state-model.js';
 import { DropReason, type DropReasonValue } from './drop-reasons.js';
 import type { FloodGuard } from './flood-guard.js';
@@ -56,10 +56,14 @@ export class ConnFactory {
     let tpl: Template | null = null;
     let dest: RuntimeDest | null = null;
     if (persistent) {
-      const key = templateKey(p.proto, p.srcAddr, svc.persistNetmask, p.dstAddr, p.dstPort);
+      const key = keyOf(svc, p.proto, p.srcAddr);
       tpl = lookupTemplate(this.templates, key, nowMs, { expireQuiescent: false });
-      // A template outlives table rebuilds: take its real server as this table has it.
-      dest = tpl ? this.services.destById[tpl.dest.id] ?? null : this.schedule(svc, p);
+      dest = tpl ? this.templateDest(svc, tpl) : null;
+      // A group template whose server this member lacks (an adm edit of one member) starts over.
+      if (dest === null) {
+        tpl = null;
+        dest = this.schedule(svc, p);
+      }
       if (dest && !tpl) tpl = createTemplate(this.templates, key, dest, nowMs, svc.config.persistenceTimeout * 1000);
     } else {
       dest = this.schedule(svc, p);
@@ -72,6 +76,20 @@ export class ConnFactory {
       this.controlledBy[e] = tpl;
     }
     return e;
+  }
+
+  /**
+   * A template's real server as svc has it in this table: a template outlives table rebuilds,
+   * and a group's template serves every member, each with its own copy of the server (same
+   * address, its own id); null when svc has no available one.
+   */
+  private templateDest(svc: RuntimeService, tpl: Template): RuntimeDest | null {
+    const d = this.services.destById[tpl.dest.id];
+    if (d === undefined || d.service === svc.id) return d ?? null;
+    for (const mine of svc.sched.dests) {
+      if (mine.addr === d.addr && (mine.flags & DestFlags.AVAILABLE) !== 0) return mine;
+    }
+    return null;
   }
 
   /** Unbinds an expiring (or evicted) connection: counts, threshold flags, template, local port, flood budget. */
@@ -116,7 +134,7 @@ export class ConnFactory {
   adopt(svc: RuntimeService, dest: RuntimeDest, p: SchedPacket, learnt: LearntConn): number {
     const e = this.place(svc, dest, p, learnt);
     if (e < 0) return e;
-    const key = templateKey(p.proto, p.srcAddr, svc.persistNetmask, p.dstAddr, p.dstPort);
+    const key = keyOf(svc, p.proto, p.srcAddr);
     const tpl = svc.config.persistenceTimeout > 0 ? this.templates.byService.get(key.service)?.get(key.client) : undefined;
     if (tpl) {
       attachConn(tpl);
@@ -127,7 +145,7 @@ export class ConnFactory {
 
   /** A template learnt from a peer or a state file: created, or its real server and timer renewed. */
   adoptTemplate(svc: RuntimeService, dest: RuntimeDest, clientNet: number, proto: number, leftMs: number): void {
-    const key = templateKey(proto, clientNet, svc.persistNetmask, svc.vip, svc.vport);
+    const key = keyOf(svc, proto, clientNet);
     const now = this.d.clock.now();
     const tpl = this.templates.byService.get(key.service)?.get(key.client);
     if (tpl && tpl.dest.id === dest.id) {
@@ -182,7 +200,8 @@ export class ConnFactory {
     const proto = p.proto;
     const e = this.d.conns.insert({
       proto, caddr: p.srcAddr, cport: p.srcPort, vaddr: p.dstAddr, vport: p.dstPort, daddr: dest.addr,
-      dport: dest.port, laddr: n.laddr, lport: n.lport, method: dest.method, flags, service: svc.id,
+      // Port 0: the packet's port (a mark service's real servers, as IPVS).
+      dport: dest.port || p.dstPort, laddr: n.laddr, lport: n.lport, method: dest.method, flags, service: svc.id,
       dest: dest.id, nhop, state: n.state, expires: n.expires,
     });
     if (e < 0) return this.failHolding(svc, n, DropReason.TABLE_FULL);
@@ -210,6 +229,11 @@ export class ConnFactory {
     this.failure = reason;
     return -1;
   }
+}
+
+/** A template's key in svc's persistence scope (RuntimeService.persistScope). */
+function keyOf(svc: RuntimeService, proto: number, clientAddr: number): TemplateKey {
+  return scopedTemplateKey(proto, clientAddr, svc.persistNetmask, svc.persistScope, svc.persistAnyProto);
 }
 
 function thresholdsOf(dest: RuntimeDest): Thresholds {

@@ -203,6 +203,18 @@ export class IdentityRegistry {
   private liveDests = new Set<number>();
   private liveServices = new Set<number>();
   private readonly drainingDests = new Set<number>();
+  /** virtual_server_group name -> its persistence scope number, kept for the registry's life. */
+  private readonly groupScopes = new Map<string, number>();
+
+  /**
+   * A number for group's persistence scope, the same in every table: templates made under one
+   * table go on matching in the next. Never reused (a name count, not a packet count).
+   */
+  groupScope(group: string): number {
+    let n = this.groupScopes.get(group);
+    if (n === undefined) this.groupScopes.set(group, (n = this.groupScopes.size));
+    return n;
+  }
 
   /** Real servers no longer configured that connections or templates still point at. */
   get draining(): ReadonlySet<number> {

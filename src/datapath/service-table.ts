@@ -5,13 +5,14 @@
 // connections, counts, weight and counters), a removed real server drains. The data path swaps
 // a whole new table in between two batches.
 
-import type { DirectorConfig, ForwardMethod, RealServerConfig, SorryServerConfig, VirtualServerConfig } from '../config/model.js';
+import { serviceName, type DirectorConfig, type ForwardMethod, type FwmarkMatchConfig, type RealServerConfig, type SorryServerConfig, type VirtualServerConfig } from '../config/model.js';
 import { LocalAddressPorts, LocalPortAllocator } from '../fullnat/lport-allocator.js';
 import { parseNetmask } from '../ipvs/persistence.js';
 import { Method, type MethodValue } from '../native/layout.generated.js';
 import { parseIpv4 } from '../net/addr.js';
 import { getScheduler } from '../sched/registry.js';
 import type { Clock, Dest, SchedFlag, SchedService, Scheduler } from '../sched/types.js';
+import { FwmarkMatcher, markedAddresses } from './fwmark-matcher.js';
 import { IdentityRegistry, type DestState } from './identities.js';
 
 export const PROTO_TCP = 6;
@@ -78,7 +79,23 @@ export interface RuntimeService {
   readonly localPorts: LocalPortAllocator | null;
   /** Persistence granularity (-M) as a mask: clients in one such network share a template. */
   readonly persistNetmask: number;
+  /** Firewall mark service (ipvsadm -f): 0 for a VIP:port one. */
+  readonly fwmark: number;
+  /**
+   * What a persistence template is keyed on besides the client: vip * 65536 + port for a
+   * VIP:port service (port 0 for a catch-all one, as IPVS), PERSIST_MARK + mark for a mark
+   * service, PERSIST_GROUP + a number per virtual_server_group shared by all its members.
+   */
+  readonly persistScope: number;
+  /** Templates of mark and group scopes ignore the protocol (IPVS keys fwmark templates on IPPROTO_IP). */
+  readonly persistAnyProto: boolean;
+  /** One-packet scheduling (ipvsadm -o): a UDP datagram is scheduled alone and keeps no connection. */
+  readonly ops: boolean;
 }
+
+/** Persistence scopes past every vaddr * 65536 + vport (< 2^48): marks, then groups. */
+export const PERSIST_MARK = 2 ** 48;
+export const PERSIST_GROUP = 2 ** 49;
 
 /** A virtual server checked and resolved, before it has ids. */
 interface ServicePlan {
@@ -142,9 +159,9 @@ export class TablePlan {
     return this.services.flatMap((s) => s.dests);
   }
 
-  /** VIPs and local addresses of the new config (the old table's draining ones are not included). */
+  /** VIPs, marked addresses and local addresses of the new config (the old table's draining ones are not included). */
   get ownedAddresses(): Set<number> {
-    return new Set([...this.services.map((s) => s.vip), ...this.locals.ports.keys()]);
+    return new Set([...serviceAddresses(this.config).map(parseIpv4), ...this.locals.ports.keys()]);
   }
 
   /**
@@ -162,13 +179,14 @@ export class TablePlan {
       const before = previous?.serviceById[sid];
       if (before !== undefined && untouched(before, plan, destIds)) return before;
       const dests = plan.dests.map((d, j) => new RuntimeDest(destIds[j] ?? EMPTY, sid, d.addr, d.rs.port, d.method, d.rs, registry.dests));
-      return runtimeService(plan, sid, dests, clock, before);
+      return runtimeService(plan, sid, dests, clock, registry, before);
     });
     const drainingDests = [...registry.draining].flatMap((id) => previous?.destById[id] ?? []);
     const drainingServices = [...registry.drainingServices()].flatMap((id) => previous?.serviceById[id] ?? []);
     return new ServiceTable({
       registry, clock, services, drainingServices, drainingDests, locals: this.locals,
       expireNodestConn: this.config.globalDefs.expireNodestConn,
+      fwmarkMatches: this.config.fwmarkMatches ?? {},
     });
   }
 }
@@ -181,6 +199,7 @@ interface TableParts {
   drainingDests: RuntimeDest[];
   locals: LocalPlan;
   expireNodestConn: boolean;
+  fwmarkMatches: Readonly<Record<number, readonly FwmarkMatchConfig[]>>;
 }
 
 export class ServiceTable {
@@ -209,6 +228,11 @@ export class ServiceTable {
   private readonly slotMask: number;
   /** ownedAddresses as an open-addressing set (0 = empty): the hot path must not box numbers. */
   private readonly ownedSlots: Uint32Array;
+  /** Which packets carry which mark (fwmark_match), consulted only when a mark service exists. */
+  private readonly marker: FwmarkMatcher;
+  private readonly byMark = new Map<number, RuntimeService>();
+  /** Catch-all (port 0) services exist: a miss on VIP:port tries VIP:0, as IPVS does. */
+  private readonly hasCatchAll: boolean;
 
   /** Tables come from ServiceTable.plan(...).commit() (or build()), never from here. */
   constructor(p: TableParts) {
@@ -221,13 +245,19 @@ export class ServiceTable {
     this.dests = p.services.flatMap((s) => s.sched.dests);
     this.destById = byId([...this.dests, ...p.drainingDests]);
     this.serviceById = byId([...p.services, ...p.drainingServices]);
+    this.marker = new FwmarkMatcher(p.fwmarkMatches);
     const owned = new Set<number>(this.localAddresses.keys());
-    // serviceById is sparse (ids of removed services that drained are holes): forEach skips them.
-    this.serviceById.forEach((svc) => owned.add(svc.vip));
+    // serviceById is sparse (ids of removed services that drained are holes): forEach and filter skip them.
+    this.serviceById.forEach((svc) => { if (svc.fwmark === 0) owned.add(svc.vip); });
+    const marks = this.serviceById.filter((svc) => svc.fwmark !== 0).map((svc) => svc.fwmark);
+    for (const addr of markedAddresses(p.fwmarkMatches, marks)) owned.add(parseIpv4(addr));
     this.ownedAddresses = owned;
+    for (const svc of p.services) if (svc.fwmark !== 0) this.byMark.set(svc.fwmark, svc);
+    this.hasCatchAll = p.services.some((svc) => svc.fwmark === 0 && svc.vport === 0);
     this.slotMask = tableSize(p.services.length) - 1;
     this.slots = new Int32Array(this.slotMask + 1).fill(EMPTY);
     p.services.forEach((svc, position) => {
+      if (svc.fwmark !== 0) return;
       let i = slotHash(svc.proto, svc.vip, svc.vport) & this.slotMask;
       while (this.slots[i] !== EMPTY) i = (i + 1) & this.slotMask;
       this.slots[i] = position;
@@ -274,8 +304,27 @@ export class ServiceTable {
     }
   }
 
-  /** The service for a packet to addr:port, or undefined. No allocation: hot path. */
+  /**
+   * The service for a packet to addr:port, or undefined, in ip_vs_service_find's order: a mark
+   * service when the packet carries a mark, then VIP:port, then a catch-all VIP:0. No
+   * allocation: hot path.
+   */
   find(proto: number, addr: number, port: number): RuntimeService | undefined {
+    if (this.byMark.size > 0) {
+      const mark = this.marker.mark(proto, addr, port);
+      const svc = mark === 0 ? undefined : this.byMark.get(mark);
+      if (svc !== undefined) return svc;
+    }
+    const exact = this.findExact(proto, addr, port);
+    return exact === undefined && this.hasCatchAll && port !== 0 ? this.findExact(proto, addr, 0) : exact;
+  }
+
+  /** The mark service for mark (ipvsadm -f), or undefined. */
+  findMark(mark: number): RuntimeService | undefined {
+    return this.byMark.get(mark);
+  }
+
+  private findExact(proto: number, addr: number, port: number): RuntimeService | undefined {
     let i = slotHash(proto, addr, port) & this.slotMask;
     for (;;) {
       const svc = this.services[this.slots[i] ?? EMPTY];
@@ -326,7 +375,14 @@ function identitiesOf(p: ServicePlan): { key: string; dests: Array<{ key: string
 }
 
 function serviceKey(vs: VirtualServerConfig): string {
-  return `${vs.protocol} ${vs.vip}:${vs.port}`;
+  return vs.fwmark ? `fwm ${vs.fwmark}` : `${vs.protocol} ${vs.vip}:${vs.port}`;
+}
+
+/** The addresses a config's services own: VIPs, and every address a mark service's matches cover. */
+export function serviceAddresses(config: DirectorConfig): string[] {
+  const marks = config.virtualServers.flatMap((vs) => (vs.fwmark ? [vs.fwmark] : []));
+  const vips = config.virtualServers.flatMap((vs) => (vs.fwmark ? [] : [vs.vip]));
+  return [...new Set([...vips, ...markedAddresses(config.fwmarkMatches ?? {}, marks)])];
 }
 
 function planService(vs: VirtualServerConfig, allocators: ReadonlyMap<string, LocalPortAllocator>): ServicePlan {
@@ -335,7 +391,7 @@ function planService(vs: VirtualServerConfig, allocators: ReadonlyMap<string, Lo
   const usesFnat = servers.some((rs) => rs.method === 'fnat');
   const localPorts = usesFnat ? allocators.get(vs.laddrGroup ?? '') : undefined;
   if (usesFnat && !localPorts) {
-    throw new Error(`line ${vs.line}: virtual_server ${vs.vip} ${vs.port}: FNAT needs laddr_group_name naming a local_address_group`);
+    throw new Error(`line ${vs.line}: virtual_server ${serviceName(vs)}: FNAT needs laddr_group_name naming a local_address_group`);
   }
   return {
     vs, key, proto: vs.protocol === 'tcp' ? PROTO_TCP : PROTO_UDP, vip: parseIpv4(vs.vip),
@@ -366,14 +422,20 @@ function checkUnique(plans: readonly ServicePlan[]): void {
   }
 }
 
-function runtimeService(plan: ServicePlan, id: number, dests: RuntimeDest[], clock: Clock, before?: RuntimeService): RuntimeService {
+function runtimeService(
+  plan: ServicePlan, id: number, dests: RuntimeDest[], clock: Clock, registry: IdentityRegistry, before?: RuntimeService,
+): RuntimeService {
   const vs = plan.vs;
   const sched: RuntimeSchedService = { dests, schedFlags: new Set(vs.schedFlags as SchedFlag[]), schedOptions: {} };
   const same = before !== undefined && before.scheduler === plan.scheduler && sameFlags(before.config, vs);
   const schedState = same ? plan.scheduler.update(before.schedState, sched, clock) : plan.scheduler.init(sched, clock);
+  const fwmark = vs.fwmark ?? 0;
+  const persistScope = vs.group !== undefined ? PERSIST_GROUP + registry.groupScope(vs.group)
+    : fwmark !== 0 ? PERSIST_MARK + fwmark : (plan.vip >>> 0) * 65536 + vs.port;
   return {
     id, proto: plan.proto, vip: plan.vip, vport: vs.port, config: vs, scheduler: plan.scheduler, schedState, sched,
-    localPorts: plan.localPorts, persistNetmask: plan.persistNetmask,
+    localPorts: plan.localPorts, persistNetmask: plan.persistNetmask, fwmark, persistScope,
+    persistAnyProto: persistScope >= PERSIST_MARK, ops: vs.ops === true,
   };
 }
 

@@ -62,6 +62,15 @@ export function templateKey(proto: number, clientAddr: number, netmask: number, 
   return { service: (vaddr >>> 0) * 65536 + (vport & 0xffff), client: net * 256 + (proto & 0xff) };
 }
 
+/**
+ * The key of a template in a persistence scope that is not one VIP:port (a mark service, a
+ * virtual_server_group: see RuntimeService.persistScope); anyProto: TCP and UDP share it.
+ */
+export function scopedTemplateKey(proto: number, clientAddr: number, netmask: number, scope: number, anyProto: boolean): TemplateKey {
+  const net = (clientAddr & netmask) >>> 0;
+  return { service: scope, client: net * 256 + (anyProto ? 0 : proto & 0xff) };
+}
+
 export function createTemplateTable(): TemplateTable {
   return { byService: new Map(), wheel: new Map(), count: 0 };
 }

@@ -3,6 +3,7 @@
 
 import type { DirectorConfig } from '../config/model.js';
 import { ReadError, type SystemReader } from './reader.js';
+import { serviceAddresses } from '../datapath/service-table.js';
 import {
   checkCapabilities, checkInterface, checkIpForward, checkOwnedAddresses, checkRpFilter, checkTapDevice,
   type Finding,
@@ -44,11 +45,10 @@ function guarded(check: string, what: string, run: () => Finding[]): Finding[] {
   }
 }
 
-/** Addresses director answers for: the VIPs and the FULLNAT local addresses in use. */
+/** Addresses director answers for: the VIPs, marked addresses and the FULLNAT local addresses in use. */
 export function ownedAddresses(config: DirectorConfig): string[] {
-  const set = new Set<string>();
+  const set = new Set<string>(serviceAddresses(config));
   for (const vs of config.virtualServers) {
-    set.add(vs.vip);
     const fnat = vs.realServers.some((rs) => rs.method === 'fnat');
     if (fnat && vs.laddrGroup) for (const lip of config.localAddressGroups[vs.laddrGroup] ?? []) set.add(lip);
   }

@@ -34,6 +34,8 @@ function serviceOf(table: ServiceTable, svc: RuntimeService, rates: RateSampler)
     persistence: vs.persistenceTimeout,
     netmask: vs.persistenceGranularity,
     laddrGroup: vs.laddrGroup,
+    ...(vs.fwmark ? { fwmark: vs.fwmark } : {}),
+    ...(vs.ops === true ? { ops: true } : {}),
     stats: table.registry.serviceCounters.sinceZero(svc.id),
     rates: rates.serviceRate(svc),
     realServers: svc.sched.dests.filter(listed).map((d) => realServerOf(table, d, rates)),

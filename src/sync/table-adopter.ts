@@ -68,6 +68,7 @@ export class TableAdopter implements ConnAdopter {
 function resolve(services: ServiceTable, s: SyncConn): { svc: RuntimeService; dest: RuntimeDest } | AdoptSkip {
   const svc = services.find(s.protocol, s.vaddr, s.vport);
   if (!svc) return 'no-service';
-  const dest = svc.sched.dests.find((d) => d.addr === s.daddr && d.port === s.dport);
+  // A real server with port 0 (a mark service's) takes the packet's port.
+  const dest = svc.sched.dests.find((d) => d.addr === s.daddr && (d.port || s.vport) === s.dport);
   return dest ? { svc, dest } : 'no-dest';
 }

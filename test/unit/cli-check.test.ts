@@ -97,7 +97,7 @@ describe('cli: director check', () => {
 
   it('a file that yields no virtual_server and no vrrp_instance is an error (a dropped service is not "config ok")', async () => {
     const io = capture();
-    const conf = file('empty.conf', 'global_defs {\n router_id lb1\n}\nvirtual_server fwmark 1 {\n lb_kind DR\n}\n');
+    const conf = file('empty.conf', 'global_defs {\n router_id lb1\n}\nvirtual_server 198.19.0.100 80 {\n lb_kind DR\n}\n');
     assert.equal(await main(['check', '--config', conf], io), 1);
     assert.equal(io.stderr.at(-1), `error: ${conf}: virtual_server: no virtual_server and no vrrp_instance: the configuration does nothing`);
     assert.deepEqual(io.stdout, []);

@@ -133,15 +133,6 @@ virtual_server 198.19.0.100 80 {
     assert.deepEqual(c.warnings.map((w) => w.message), ['f.conf:5: port 8080 ignored: DR keeps the virtual port 80']);
   });
 
-  it('virtual_server fwmark and group are ignored with a warning', () => {
-    const c = parseKeepalivedConfig('virtual_server fwmark 1 {\n real_server 198.19.0.11 80\n}\nvirtual_server group G {\n}', 'f.conf');
-    assert.equal(c.virtualServers.length, 0);
-    assert.deepEqual(c.warnings.map((w) => w.message), [
-      'f.conf:1: virtual_server fwmark not supported yet, ignored',
-      'f.conf:4: virtual_server group not supported yet, ignored',
-    ]);
-  });
-
   it('laddr_group_name without FNAT is ignored with a warning', () => {
     const c = parseKeepalivedConfig(`local_address_group g { 198.19.1.1 }\n${vs(` lb_algo rr\n lb_kind NAT\n laddr_group_name g\n${RS}`)}`, 'f.conf');
     assert.deepEqual(c.warnings.map((w) => w.message), ['f.conf:6: laddr_group_name ignored: no real server of this virtual_server uses FNAT']);

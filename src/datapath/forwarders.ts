@@ -55,7 +55,7 @@ export class Forwarders {
     const tun: PacketHandler = (e, dest, mb, vb) => this.tunIn(e, dest, mb, vb);
     this.inbound[Method.DR] = dr;
     this.inbound[Method.TUN] = tun;
-    this.inbound[Method.NAT] = (_e, dest, mb, vb) => { if (!this.ttlExpired(mb, vb)) this.natIn(dest, vb); };
+    this.inbound[Method.NAT] = (e, dest, mb, vb) => { if (!this.ttlExpired(mb, vb)) this.natIn(e, dest, vb); };
     this.inbound[Method.FNAT] = (e, dest, mb, vb) => { if (!this.ttlExpired(mb, vb)) this.fnatIn(e, dest, vb); };
     // DR and TUN replies bypass the director: such connections have no out key.
     const never: PacketHandler = (_e, _dest, _mb, vb) => this.drop(vb, DropReason.NOT_OURS);
@@ -65,7 +65,7 @@ export class Forwarders {
     this.outbound[Method.FNAT] = (e, _dest, mb, vb) => { if (!this.ttlExpired(mb, vb)) this.fnatOut(e, vb); };
     this.icmpInbound[Method.DR] = dr;
     this.icmpInbound[Method.TUN] = tun;
-    this.icmpInbound[Method.NAT] = (_e, dest, _mb, vb) => this.natIn(dest, vb);
+    this.icmpInbound[Method.NAT] = (e, dest, _mb, vb) => this.natIn(e, dest, vb);
     this.icmpInbound[Method.FNAT] = (e, dest, _mb, vb) => this.fnatIn(e, dest, vb);
     this.icmpOutbound[Method.DR] = never;
     this.icmpOutbound[Method.TUN] = never;
@@ -88,9 +88,9 @@ export class Forwarders {
     this.toNeighbour(vb, Method.TUN, Direction.IN, dest.nhop);
   }
 
-  /** NAT in: the real server becomes the destination. */
-  private natIn(dest: RuntimeDest, vb: number): void {
-    this.setDst(vb, dest.addr, dest.port);
+  /** NAT in: the real server becomes the destination (its port as the connection has it: a port-0 server keeps the packet's). */
+  private natIn(e: number, dest: RuntimeDest, vb: number): void {
+    this.setDst(vb, dest.addr, this.d.conns.dport[e]!);
     this.toNeighbour(vb, Method.NAT, Direction.IN, dest.nhop);
   }
 
@@ -105,7 +105,7 @@ export class Forwarders {
   private fnatIn(e: number, dest: RuntimeDest, vb: number): void {
     const c = this.d.conns;
     this.setSrc(vb, c.laddr[e]!, c.lport[e]!);
-    this.setDst(vb, dest.addr, dest.port);
+    this.setDst(vb, dest.addr, c.dport[e]!);
     this.toNeighbour(vb, Method.FNAT, Direction.IN, dest.nhop);
   }
 

@@ -7,7 +7,7 @@ import type { AdmConnection, AdmEndpoint } from '../adm/model.js';
 import type { Protocol } from '../config/model.js';
 import { ConnFlag } from '../conntable/conn-table.js';
 import type { DataPlane } from '../datapath/data-plane.js';
-import { PROTO_TCP } from '../datapath/service-table.js';
+import { PERSIST_GROUP, PERSIST_MARK, PROTO_TCP, type RuntimeDest, type RuntimeService } from '../datapath/service-table.js';
 import { TCP_STATE_NAMES } from '../ipvs/tcp-state.js';
 import type { Template } from '../ipvs/persistence.js';
 import { formatIpv4 } from '../net/addr.js';
@@ -23,6 +23,16 @@ export const DEFAULT_PAGE_LIMITS: PageLimits = { rows: 1000, scan: 65536 };
 
 function endpoint(addr: number, port: number): AdmEndpoint {
   return { address: formatIpv4(addr), port };
+}
+
+/** The service whose copy of the real server a template names (templates hold run-time servers). */
+function serviceOf(plane: DataPlane, tpl: Template): RuntimeService | undefined {
+  return plane.table.serviceById[(tpl.dest as RuntimeDest).service];
+}
+
+function groupMember(plane: DataPlane, tpl: Template): AdmEndpoint {
+  const svc = serviceOf(plane, tpl);
+  return svc === undefined ? endpoint(0, 0) : endpoint(svc.vip, svc.vport);
 }
 
 function protocolOf(proto: number): Protocol {
@@ -78,11 +88,15 @@ function* templatePages(plane: DataPlane, rows: number): Generator<AdmConnection
 function templateRow(plane: DataPlane, tpl: Template): AdmConnection {
   const { service, client } = tpl.key;
   return {
-    protocol: protocolOf(client % 256),
+    // Mark and group templates hold for TCP and UDP alike (0): the listing names the service's.
+    protocol: client % 256 !== 0 ? protocolOf(client % 256) : serviceOf(plane, tpl)?.config.protocol ?? 'tcp',
     expires: Math.max(0, Math.ceil((tpl.expires - plane.clock.now()) / 1000)),
     state: 'NONE',
     client: endpoint(Math.floor(client / 256), 0),
-    virtual: endpoint(Math.floor(service / 65536), service % 65536),
+    // A mark template shows the mark as its address, port 0, as /proc/net/ip_vs_conn does; a
+    // group's, the member whose real server it names.
+    virtual: service >= PERSIST_GROUP ? groupMember(plane, tpl)
+      : service >= PERSIST_MARK ? endpoint(service - PERSIST_MARK, 0) : endpoint(Math.floor(service / 65536), service % 65536),
     destination: endpoint(tpl.dest.addr, tpl.dest.port),
     local: null,
   };

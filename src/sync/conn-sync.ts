@@ -176,7 +176,10 @@ export function dumpTable(plane: DataPlane, clock: Clock): SyncConn[] {
   const nowSec = plane.seconds();
   const nowMs = clock.now();
   const out: SyncConn[] = [];
-  for (const t of plane.factory.liveTemplates()) out.push(templateToSync(t, Math.max(1, Math.ceil((t.expires - nowMs) / 1000))));
+  for (const t of plane.factory.liveTemplates()) {
+    const entry = templateToSync(t, Math.max(1, Math.ceil((t.expires - nowMs) / 1000)));
+    if (entry !== null) out.push(entry);
+  }
   for (const e of c.liveEntries()) out.push(connToSync(c, e, Math.max(1, c.wheel.deadline[e]! - nowSec)));
   return out;
 }

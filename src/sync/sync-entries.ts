@@ -3,6 +3,7 @@
 // restarted director learns from them. Real servers travel by identity (service VIP:port and
 // real server address:port), never by position or id, so peers with the same config agree.
 
+import { PERSIST_GROUP, PERSIST_MARK } from '../datapath/service-table.js';
 import type { ConnTable } from '../conntable/conn-table.js';
 import type { Template } from '../ipvs/persistence.js';
 import { Method } from '../native/layout.generated.js';
@@ -29,14 +30,19 @@ export function connToSync(c: ConnTable, e: number, timeoutSeconds: number): Syn
 
 /**
  * A persistence template as IPVS syncs it: flag TEMPLATE, the client network as caddr, client
- * port 0, the service's VIP:port and the real server it sticks to.
+ * port 0, the service's VIP:port (a mark service's: 0.0.0.0:0 and its fwmark) and the real
+ * server it sticks to. null for a virtual_server_group's template: IPVS has no such scope to
+ * sync, so a peer learns the group's connections but schedules the client's next one anew.
  */
-export function templateToSync(t: Template, timeoutSeconds: number): SyncConn {
+export function templateToSync(t: Template, timeoutSeconds: number): SyncConn | null {
   const clientNet = Math.floor(t.key.client / 256);
+  const scope = t.key.service;
+  if (scope >= PERSIST_GROUP) return null;
+  const mark = scope >= PERSIST_MARK ? scope - PERSIST_MARK : 0;
   return {
     protocol: t.key.client & 0xff, flags: ConnFlag.TEMPLATE, state: 0, cport: 0,
-    vport: t.key.service % 65536, dport: t.dest.port, fwmark: 0, timeoutSeconds,
-    caddr: clientNet, vaddr: Math.floor(t.key.service / 65536), daddr: t.dest.addr,
+    vport: mark ? 0 : scope % 65536, dport: t.dest.port, fwmark: mark, timeoutSeconds,
+    caddr: clientNet, vaddr: mark ? 0 : Math.floor(scope / 65536), daddr: t.dest.addr,
   };
 }
 

@@ -106,8 +106,9 @@ export class SyncSender {
     // IPVS syncs a template with each connection it controls; a template has no packet count
     // of its own here, so it goes out every time its connection does (the kernel's behaviour
     // with the default sync_period).
-    if (tpl !== undefined) {
-      this.add(templateToSync(tpl, Math.ceil(tpl.timeoutMs / 1000)), now);
+    const entry = tpl === undefined ? null : templateToSync(tpl, Math.ceil(tpl.timeoutMs / 1000));
+    if (entry !== null) {
+      this.add(entry, now);
       this.counters.templates++;
     }
   }

@@ -66,7 +66,7 @@ export class TableAdopter implements ConnAdopter {
 
 /** The service (protocol, VIP, port) and real server (address, port) an entry names, here. */
 function resolve(services: ServiceTable, s: SyncConn): { svc: RuntimeService; dest: RuntimeDest } | AdoptSkip {
-  const svc = services.find(s.protocol, s.vaddr, s.vport);
+  const svc = s.fwmark !== 0 ? services.findMark(s.fwmark) : services.find(s.protocol, s.vaddr, s.vport);
   if (!svc) return 'no-service';
   // A real server with port 0 (a mark service's) takes the packet's port.
   const dest = svc.sched.dests.find((d) => d.addr === s.daddr && (d.port || s.vport) === s.dport);

@@ -251,8 +251,10 @@ function convertRealServer(s: Statement, d: Draft, ctx: CheckerContext): RealSer
     else if (!healthKeyword(health, k, 'rs')) rsKeyword(rs, k, warnings);
   }
   checkThresholds(s, rs);
-  // A group's members set their own ports (keepalived-service-group.ts).
-  if (d.vs.group === undefined) samePortUnlessMapped(s, rs, d.vs.port, warnings);
+  // A group's members set their own ports (keepalived-service-group.ts). A mark service's DR or
+  // TUN server keeps the port it is written with (its checkers' default port, keepalived's
+  // samples write one): the packet is not rewritten, it arrives on its own port.
+  if (d.vs.group === undefined && d.vs.fwmark === undefined) samePortUnlessMapped(s, rs, d.vs.port, warnings);
   convertCheckers(rs, checkers, mergeDefaults(d.health, health), d.vs.delayLoop, ctx);
   return rs;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Lab client: drives HTTP through a VIP and prints one JSON line with what happened.
-//   count    --target IP:PORT [--connections 30] [--parallel 1]   GET / with Connection: close,
-//            counts answers per server name, and the source addresses the servers saw (x-peer)
+//   count    --target IP:PORT [--connections 30] [--parallel 1] [--source IP]   GET / with
+//            Connection: close from IP (one of the client's addresses), counts answers per server
+//            name, and the source addresses the servers saw (x-peer)
 //   download --target IP:PORT --bytes N [--seed 1]   verifies the body byte for byte;
 //            [--rate BYTES_PER_S] reads no faster (a long stream), [--hold FILE --hold-at N]
 //            stops reading after N bytes until FILE exists (the stream stays open until then)
@@ -32,7 +33,8 @@ function fail(msg, extra = {}) {
 }
 
 function request(method, path, onResponse) {
-  return http.request({ host, port, method, path, agent: false, headers: { connection: 'close' }, timeout: requestTimeoutMs }, onResponse);
+  const from = args.source === undefined ? {} : { localAddress: String(args.source) };
+  return http.request({ host, port, method, path, agent: false, headers: { connection: 'close' }, timeout: requestTimeoutMs, ...from }, onResponse);
 }
 
 function getName() {

@@ -9,7 +9,7 @@ import { ConnFlag, type ConnTable } from '../conntable/conn-table.js';
 import type { LocalEndpoint } from '../fullnat/lport-allocator.js';
 import {
   attachConn, createTemplate, createTemplateTable, detachConn, expireTemplates, lookupTemplate,
-  scopedTemplateKey, type Template, type TemplateKey, type TemplateTable,
+  templateKey, type Template, type TemplateKey, type TemplateTable,
 } from '../ipvs/persistence.js';
 import { flagsAfterBind, flagsAfterUnbind, type Thresholds } from '../ipvs/thresholds.js';
 import type { RouteTable } from '../net/routes.js';
@@ -233,7 +233,7 @@ export class ConnFactory {
 
 /** A template's key in svc's persistence scope (RuntimeService.persistScope). */
 function keyOf(svc: RuntimeService, proto: number, clientAddr: number): TemplateKey {
-  return scopedTemplateKey(proto, clientAddr, svc.persistNetmask, svc.persistScope, svc.persistAnyProto);
+  return templateKey(proto, clientAddr, svc.persistNetmask, svc.persistScope, svc.persistAnyProto);
 }
 
 function thresholdsOf(dest: RuntimeDest): Thresholds {

@@ -3,7 +3,7 @@
 //
 // API for the connection table / data path (all times in ms from the injected clock):
 //   const t = createTemplateTable();
-//   const key = templateKey(proto, clientAddr, netmask, vaddr, vport)  // two exact numbers, one small object
+//   const key = templateKey(proto, clientAddr, netmask, scope, anyProto)  // two exact numbers, one small object
 //   let tpl = lookupTemplate(t, key, now, policy)   // valid template or null (touches its timer)
 //   if (tpl === null) { dest = scheduler.schedule(...); tpl = createTemplate(t, key, dest, now, timeoutMs) }
 //   attachConn(tpl) when a connection is created under it; detachConn(tpl) when that conn expires
@@ -16,7 +16,7 @@
 import { DestFlags, type Dest } from '../sched/types.js';
 
 export interface TemplateKey {
-  /** vaddr * 65536 + vport (48 bits, exact). */
+  /** The persistence scope: vaddr * 65536 + vport (48 bits), or a mark's or group's above 2^48 (exact). */
   service: number;
   /** clientNet * 256 + proto (40 bits, exact). */
   client: number;
@@ -57,16 +57,12 @@ export function parseNetmask(mask: string): number {
   return m;
 }
 
-export function templateKey(proto: number, clientAddr: number, netmask: number, vaddr: number, vport: number): TemplateKey {
-  const net = (clientAddr & netmask) >>> 0;
-  return { service: (vaddr >>> 0) * 65536 + (vport & 0xffff), client: net * 256 + (proto & 0xff) };
-}
-
 /**
- * The key of a template in a persistence scope that is not one VIP:port (a mark service, a
- * virtual_server_group: see RuntimeService.persistScope); anyProto: TCP and UDP share it.
+ * The key of a template: the client network (and protocol unless anyProto) in a persistence
+ * scope, vaddr * 65536 + vport for one VIP:port service, or a mark's or a
+ * virtual_server_group's scope (RuntimeService.persistScope), where TCP and UDP share it.
  */
-export function scopedTemplateKey(proto: number, clientAddr: number, netmask: number, scope: number, anyProto: boolean): TemplateKey {
+export function templateKey(proto: number, clientAddr: number, netmask: number, scope: number, anyProto: boolean): TemplateKey {
   const net = (clientAddr & netmask) >>> 0;
   return { service: scope, client: net * 256 + (anyProto ? 0 : proto & 0xff) };
 }

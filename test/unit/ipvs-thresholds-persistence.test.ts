@@ -47,17 +47,20 @@ describe('ipvs persistence', () => {
   const VIP = 0xc6130064;
   it('netmask groups clients: /24 shares a template, another /24 does not', () => {
     const m = parseNetmask('255.255.255.0');
-    assert.deepEqual(templateKey(6, 0xc6120105, m, VIP, 80), templateKey(6, 0xc61201fe, m, VIP, 80));
-    assert.notDeepEqual(templateKey(6, 0xc6120105, m, VIP, 80), templateKey(6, 0xc6120205, m, VIP, 80));
+    assert.deepEqual(templateKey(6, 0xc6120105, m, VIP * 65536 + 80, false), templateKey(6, 0xc61201fe, m, VIP * 65536 + 80, false));
+    assert.notDeepEqual(templateKey(6, 0xc6120105, m, VIP * 65536 + 80, false), templateKey(6, 0xc6120205, m, VIP * 65536 + 80, false));
     const host = parseNetmask('255.255.255.255');
-    assert.notDeepEqual(templateKey(6, 0xc6120105, host, VIP, 80), templateKey(6, 0xc6120106, host, VIP, 80));
+    assert.notDeepEqual(templateKey(6, 0xc6120105, host, VIP * 65536 + 80, false), templateKey(6, 0xc6120106, host, VIP * 65536 + 80, false));
+    // A mark or group scope (anyProto) holds a client's TCP and UDP alike; a VIP:port one does not.
+    assert.deepEqual(templateKey(6, 0xc6120105, host, 2 ** 48 + 7, true), templateKey(17, 0xc6120105, host, 2 ** 48 + 7, true));
+    assert.notDeepEqual(templateKey(6, 0xc6120105, host, VIP * 65536 + 80, false), templateKey(17, 0xc6120105, host, VIP * 65536 + 80, false));
     assert.throws(() => parseNetmask('255.0.255.0'), /not contiguous/);
     assert.throws(() => parseNetmask('255.255.255'), /not a dotted quad/);
   });
   it('template life: counted in persistConns, refreshed on use, held by its connections', () => {
     const t = createTemplateTable();
     const d = dest(0, 1);
-    const key = templateKey(6, 0xc6120105, parseNetmask('255.255.255.0'), VIP, 80);
+    const key = templateKey(6, 0xc6120105, parseNetmask('255.255.255.0'), VIP * 65536 + 80, false);
     const policy = { expireQuiescent: false };
     const tpl = createTemplate(t, key, d, 0, 300_000);
     assert.equal(d.persistConns, 1);
@@ -75,7 +78,7 @@ describe('ipvs persistence', () => {
   it('a template to a removed dest (or quiesced, by policy) stops matching but stays counted', () => {
     const t = createTemplateTable();
     const d = dest(0, 1);
-    const key = templateKey(6, 1, 0xffffffff, VIP, 80);
+    const key = templateKey(6, 1, 0xffffffff, VIP * 65536 + 80, false);
     createTemplate(t, key, d, 0, 1000);
     d.weight = 0;
     assert.notEqual(lookupTemplate(t, key, 10, { expireQuiescent: false }), null);

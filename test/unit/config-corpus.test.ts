@@ -1,6 +1,6 @@
 // The keepalived.conf corpus (test/fixtures/keepalived-corpus, production layouts: conf.d
-// includes, definitions and replication, conditional lines per node, scripts, FULLNAT, a broken
-// include) through `director check`, compared line by line with each case's golden output.
+// includes, definitions and replication, conditional lines per node, scripts, FULLNAT, service
+// groups and fwmark services, a broken include) through `director check`, compared line by line with each case's golden output.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,7 +23,7 @@ describe('keepalived.conf corpus: director check against golden output', () => {
   const cases = fs.readdirSync(CORPUS).filter((d) => fs.statSync(path.join(CORPUS, d)).isDirectory()).sort();
 
   it('holds the layouts it is meant to (a corpus that shrinks is a failure)', () => {
-    assert.deepEqual(cases, ['broken', 'conditional', 'conf-d', 'definitions', 'fullnat', 'scripts']);
+    assert.deepEqual(cases, ['broken', 'conditional', 'conf-d', 'definitions', 'fullnat', 'groups', 'scripts']);
   });
 
   for (const name of cases) {

@@ -48,6 +48,8 @@ export interface ServiceStats extends Traffic {
   port: number;
   protocol: string;
   scheduler: string;
+  /** A firewall-mark service's mark (vip 0.0.0.0, port 0); absent for a VIP:port one. */
+  fwmark?: number;
   /** FULLNAT: local (LIP, port) pairs in use. */
   localPortsInUse?: number;
   quorum?: QuorumStats;
@@ -121,6 +123,7 @@ function serviceStats(plane: DataPlane, svc: RuntimeService, counters: TrafficCo
     port: svc.vport,
     protocol: svc.config.protocol,
     scheduler: svc.scheduler.name,
+    ...(svc.fwmark !== 0 ? { fwmark: svc.fwmark } : {}),
     ...traffic(counters, svc.id),
     ...(svc.localPorts ? { localPortsInUse: svc.localPorts.usage.reduce((a, b) => a + b, 0) } : {}),
     ...(quorum ? { quorum } : {}),

@@ -61,7 +61,9 @@ function family(registry: Registry, kind: 'counter' | 'gauge', name: string, hel
   }
 }
 
+/** A mark service (all of them at 0.0.0.0:0) is told apart by protocol "fwm" and its mark as port. */
 function serviceLabels(svc: RuntimeService): Labels {
+  if (svc.fwmark !== 0) return { protocol: 'fwm', vip: '0.0.0.0', port: svc.fwmark };
   return { protocol: svc.config.protocol, vip: formatIpv4(svc.vip), port: svc.vport };
 }
 

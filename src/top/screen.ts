@@ -87,11 +87,13 @@ function serviceFlags(svc: AdmService): string[] {
   return [
     ...svc.schedFlags,
     ...(svc.persistence > 0 ? [`persistent ${svc.persistence}`] : []),
+    ...(svc.ops === true ? ['ops'] : []),
     ...(svc.laddrGroup !== null ? [`laddr-group ${svc.laddrGroup}`] : []),
   ];
 }
 
-const serviceFirst = (svc: AdmService): string => `${svc.protocol.toUpperCase()}  ${svc.address}:${svc.port} ${svc.scheduler}`;
+const serviceFirst = (svc: AdmService): string =>
+  `${svc.fwmark ? `FWM  ${svc.fwmark}` : `${svc.protocol.toUpperCase()}  ${svc.address}:${svc.port}`} ${svc.scheduler}`;
 const serverFirst = (rs: AdmRealServer): string => `  -> ${rs.address}:${rs.port}`;
 
 function serviceLine(layout: Layout, svc: AdmService): string {
@@ -110,7 +112,8 @@ function serverLine(layout: Layout, rs: AdmRealServer, stats: RealServerStats | 
 }
 
 function statsOf(stats: DirectorStats, svc: AdmService): ServiceStats | undefined {
-  return stats.services.find((s) => s.protocol === svc.protocol && s.vip === svc.address && s.port === svc.port);
+  if (svc.fwmark) return stats.services.find((s) => s.fwmark === svc.fwmark);
+  return stats.services.find((s) => s.fwmark === undefined && s.protocol === svc.protocol && s.vip === svc.address && s.port === svc.port);
 }
 
 function uptime(seconds: number): string {

@@ -2,6 +2,7 @@
 // same data path as `director run` on an in-memory port: which real server gets each flow, how
 // the flows spread, and (with --out) the frames the director would send. No root, no devices.
 
+import { serviceAddresses } from '../datapath/service-table.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { DirectorConfig } from '../config/model.js';
 import { ipv4Problem, parseIpv4, parseMac } from '../net/addr.js';
@@ -35,7 +36,7 @@ function mac(text: string): string {
 
 /** A capture's director: the destination MAC of its first IPv4 frame to a virtual server's address. */
 function macFromCapture(records: readonly PcapRecord[], config: DirectorConfig): string | null {
-  const vips = new Set(config.virtualServers.map((vs) => parseIpv4(vs.vip)));
+  const vips = new Set(serviceAddresses(config).map(parseIpv4));
   const first = records.find((r) => r.frame.length >= 34 && r.frame.readUInt16BE(12) === 0x0800 && vips.has(r.frame.readUInt32BE(30)));
   return first === undefined ? null : [...first.frame.subarray(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }

@@ -2,6 +2,9 @@
 // over each service's real servers (every configured server listed, those that got none too),
 // as text in ipvsadm's words or as one JSON object.
 
+import { FwmarkMatcher } from '../datapath/fwmark-matcher.js';
+import { PROTO_TCP, PROTO_UDP } from '../datapath/service-table.js';
+import { parseIpv4 } from '../net/addr.js';
 import type { DirectorConfig } from '../config/model.js';
 import { endpointText, type FlowChoice } from './simulation.js';
 
@@ -36,8 +39,13 @@ export interface SimulationReport {
 
 /** Flows per real server of every configured service (a flow to an unconfigured server is listed too). */
 export function distribution(config: DirectorConfig, choices: readonly FlowChoice[]): ServiceShare[] {
+  // A flow a mark service's fwmark_match marks is that service's, whatever VIP:port it went to.
+  const marker = new FwmarkMatcher(config.fwmarkMatches ?? {});
+  const marks = new Set(config.virtualServers.flatMap((vs) => (vs.fwmark ? [vs.fwmark] : [])));
+  const markOf = (c: FlowChoice): number => marker.mark(c.protocol === 'tcp' ? PROTO_TCP : PROTO_UDP, parseIpv4(c.virtual.address), c.virtual.port);
   return config.virtualServers.map((vs) => {
-    const mine = choices.filter((c) => c.protocol === vs.protocol && c.virtual.address === vs.vip && c.virtual.port === vs.port);
+    const mine = vs.fwmark ? choices.filter((c) => markOf(c) === vs.fwmark)
+      : choices.filter((c) => c.protocol === vs.protocol && c.virtual.address === vs.vip && c.virtual.port === vs.port && !marks.has(markOf(c)));
     const count = (address: string, port: number): number =>
       mine.filter((c) => c.destination.address === address && c.destination.port === port).length;
     const servers: ServerShare[] = vs.realServers.map((rs) => ({

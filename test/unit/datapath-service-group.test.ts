@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { CLIENT, DIRECTOR_MAC, memoryLabFor, ROUTER_MAC, RS, RS_MAC, type MemoryLab } from '../support/memory-plane.js';
+import { withReloadLab, sendFrames } from '../support/memory-reload.js';
 import { arpRequest, decodeFrame, tcpFrame, TCP_FLAGS, udpFrame } from '../support/packets.js';
 
 const REALS = (port = '') => RS.map((a) => `  real_server ${a} ${port} {\n  }`).join('\n');
@@ -137,6 +138,20 @@ ${REALS()}
     } finally {
       lab.plane.close();
     }
+  });
+
+  it("a reload that adds a member keeps the group's templates: a client goes on to its server on the new member", async () => {
+    await withReloadLab(GROUP_DR, async (lab) => {
+      const first = (await sendFrames(lab, syn('198.18.1.20', '198.19.0.100', 40000, 80))).map(server);
+      const other = (await sendFrames(lab, syn('198.18.1.21', '198.19.0.100', 40001, 80))).map(server);
+      assert.notDeepEqual(first, other);
+      const r = await lab.reload(GROUP_DR.replace('198.19.0.100 443', '198.19.0.100 443\n  198.19.0.100 8443'));
+      assert.ok(r.ok, JSON.stringify(r));
+      assert.ok(r.changes.some((c) => JSON.stringify(c).includes('TCP 198.19.0.100:8443')), JSON.stringify(r.changes));
+      // In the other order: a fresh rr on the new member alone would give .21 the first server.
+      const after = (await sendFrames(lab, syn('198.18.1.21', '198.19.0.100', 40003, 8443), syn('198.18.1.20', '198.19.0.100', 40002, 8443))).map(server);
+      assert.deepEqual(after, [...other, ...first]);
+    });
   });
 
   for (const ops of [true, false]) {

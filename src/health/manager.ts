@@ -41,6 +41,11 @@ export interface CheckSlot {
   /** Views of the table in force (a rebuild hands in new ones for the same identity). */
   dest: RuntimeDest;
   svc: RuntimeService;
+  /**
+   * The same real server in the other members of its virtual_server_group: one check serves
+   * them all, as keepalived checks a group's real server once (notify scripts run once too).
+   */
+  others: RuntimeDest[];
   readonly config: HealthCheckConfig;
   readonly spec: CheckSpec;
   readonly dampener: Dampener;
@@ -85,6 +90,7 @@ export class HealthManager {
   adopt(table: ServiceTable): void {
     const now = this.opts.clock.now();
     const old = new Map(this.slots.map((slot) => [slot.key, slot]));
+    const made = new Map<string, CheckSlot>();
     const slots: CheckSlot[] = [];
     const byDest = new Map<number, CheckSlot[]>();
     const changed: Array<{ dest: RuntimeDest; alpha: boolean }> = [];
@@ -92,21 +98,29 @@ export class HealthManager {
       for (const dest of svc.sched.dests) {
         const alpha = dest.config.alpha === true;
         let fresh = 0;
-        const mine = slotKeys(dest).map(({ key, config }) => {
-          const kept = old.get(key);
-          if (kept === undefined) {
-            fresh++;
-            return this.slot(key, dest, svc, config, alpha, now + this.random() * config.timing.warmup * 1000);
+        const mine = slotKeys(dest, svc).map(({ key, config }) => {
+          const shared = made.get(key);
+          if (shared !== undefined) {
+            shared.others.push(dest);
+            return shared;
           }
-          old.delete(key);
-          kept.dest = dest;
-          kept.svc = svc;
-          return kept;
+          let slot = old.get(key);
+          if (slot === undefined) {
+            fresh++;
+            slot = this.slot(key, dest, svc, config, alpha, now + this.random() * config.timing.warmup * 1000);
+          } else {
+            old.delete(key);
+            slot.dest = dest;
+            slot.svc = svc;
+            slot.others = [];
+          }
+          made.set(key, slot);
+          slots.push(slot);
+          return slot;
         });
         const before = this.byDest.get(dest.id)?.length;
         if (fresh > 0 || before !== mine.length) changed.push({ dest, alpha: alpha && fresh > 0 });
         if (mine.length === 0) continue;
-        slots.push(...mine);
         byDest.set(dest.id, mine);
       }
     }
@@ -181,7 +195,7 @@ export class HealthManager {
     const dampener = createDampener({
       fall: t.retry + 1, rise: t.rise, intervalMs: t.delayLoop * 1000, retryMs: t.delayBeforeRetry * 1000, startDown: alpha,
     }, this.opts.clock);
-    return { key, dest, svc, config, spec: specOf(config), dampener, nextAt, running: false, last: null, retired: false, suspended: false };
+    return { key, dest, svc, config, spec: specOf(config), dampener, nextAt, running: false, last: null, retired: false, suspended: false, others: [] };
   }
 
   private launch(slot: CheckSlot): void {
@@ -207,12 +221,13 @@ export class HealthManager {
     }
     const verdict = slot.dampener.observe(r.ok);
     slot.nextAt = this.opts.clock.now() + verdict.nextInMs;
-    if (r.ok && r.load !== undefined) this.governor.report(slot.dest.id, r.load);
+    const dests = slot.others.length === 0 ? [slot.dest] : [slot.dest, ...slot.others];
+    if (r.ok && r.load !== undefined) for (const d of dests) this.governor.report(d.id, r.load);
     const up = this.checksOf(slot.dest.id).every((s) => s.dampener.snapshot().up);
     if (verdict.changed) {
       if (verdict.up) this.log.info(this.fields(slot, 'up', r.detail), `${this.label(slot)} succeeded. (${r.detail})`);
       else this.log.warn(this.fields(slot, 'down', r.detail), `${this.label(slot)} failed. (${r.detail}; ${slot.config.timing.retry} retries)`);
-      this.governor.setHealth(slot.dest.id, up);
+      for (const d of dests) this.governor.setHealth(d.id, this.checksOf(d.id).every((s) => s.dampener.snapshot().up));
     }
     this.notifier.observe(slot.dest, slot.svc, up);
   }
@@ -228,12 +243,16 @@ export class HealthManager {
 
 /**
  * A real server's checkers with their keys: its identity and the checker's config without line
- * numbers (an edit elsewhere in the file moves them), numbered when one is given twice.
+ * numbers (an edit elsewhere in the file moves them), numbered when one is given twice. In a
+ * virtual_server_group the identity is the group and the server's address: every member's copy
+ * of the server has the same key, so they share one check.
  */
-function slotKeys(dest: RuntimeDest): Array<{ key: string; config: HealthCheckConfig }> {
+function slotKeys(dest: RuntimeDest, svc: RuntimeService): Array<{ key: string; config: HealthCheckConfig }> {
   const seen = new Map<string, number>();
+  const group = svc.config.group;
+  const who = group === undefined ? String(dest.id) : `group ${group} ${dest.config.address}`;
   return (dest.config.checks ?? []).map((config) => {
-    const base = `${dest.id} ${checkerText(config)}`;
+    const base = `${who} ${checkerText(config)}`;
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     return { key: `${base} #${n}`, config };

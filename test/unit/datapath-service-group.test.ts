@@ -3,6 +3,7 @@
 // (mark first, as ip_vs_service_find), a catch-all VIP:0 service, and one-packet scheduling.
 import assert from 'node:assert/strict';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
+import { DestFlags } from '../../src/sched/types.js';
 import { CLIENT, DIRECTOR_MAC, memoryLabFor, ROUTER_MAC, RS, RS_MAC, type MemoryLab } from '../support/memory-plane.js';
 import { withReloadLab, sendFrames } from '../support/memory-reload.js';
 import { arpRequest, decodeFrame, tcpFrame, TCP_FLAGS, udpFrame } from '../support/packets.js';
@@ -151,6 +152,20 @@ ${REALS()}
       // In the other order: a fresh rr on the new member alone would give .21 the first server.
       const after = (await sendFrames(lab, syn('198.18.1.21', '198.19.0.100', 40003, 8443), syn('198.18.1.20', '198.19.0.100', 40002, 8443))).map(server);
       assert.deepEqual(after, [...other, ...first]);
+    });
+  });
+
+  it("a group's real server is checked once for all members, and its result applies to every member", async () => {
+    const checked = GROUP_DR.replace(/real_server (\S+)  \{\n  \}/g, 'real_server $1 80 {\n    TCP_CHECK {\n      delay_loop 1\n      retry 0\n    }\n  }');
+    await withReloadLab(checked, async (lab) => {
+      assert.equal(lab.health.checkCount, 3, 'one TCP_CHECK per real server, not one per member (5 members)');
+      lab.executor.answers.set(`tcp ${RS[0]}:80`, { ok: false, detail: 'refused', latencyMs: 1 });
+      await lab.advance(3000);
+      const rs0 = lab.mem.table.services.map((svc) => svc.sched.dests[0]!);
+      assert.equal(rs0.length, 5);
+      for (const d of rs0) assert.equal(d.flags & DestFlags.AVAILABLE, 0, `${RS[0]} down in every member`);
+      const runs = lab.executor.runs.filter((r) => r.key === `tcp ${RS[0]}:80`).length;
+      assert.ok(runs >= 2 && runs <= 5, `checked about once a second, not five times (${runs} runs in 3 s)`);
     });
   });
 

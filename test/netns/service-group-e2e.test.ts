@@ -5,7 +5,11 @@
 
 import assert from 'node:assert/strict';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
-import { startEmbedded, waitForVip, type LabDirector } from '../../src/lab/director-runner.js';
+import { NO_NAMES } from '../../src/adm/names.js';
+import { parseAdm } from '../../src/adm/parse.js';
+import { renderReadCommand, type ReadCommand } from '../../src/adm/render.js';
+import { Director } from '../../src/director.js';
+import { waitForVip } from '../../src/lab/director-runner.js';
 import { addAddress } from '../../src/lab/netns.js';
 import { spawnInNamespace } from '../../src/lab/process.js';
 import { labTool, runClient } from '../../src/lab/services.js';
@@ -19,7 +23,7 @@ const MARKED = '198.19.0.120';
 describe('virtual_server_group and fwmark end to end, DR (needs root: creates network namespaces)', function () {
   this.timeout(120_000);
   const fx = withLab({ mode: 'dr', servers: 3 });
-  let director: LabDirector | null = null;
+  let director: Director | null = null;
 
   before(async function () {
     this.timeout(60_000);
@@ -56,10 +60,11 @@ ${reals}
 }
 `, 'group.conf');
     assert.deepEqual(config.warnings.map((w) => w.message), []);
-    const d = await startEmbedded(lab, config);
+    const host = lab.directors[0]!;
+    const d = await Director.start({ config, interface: host.ifname, netns: host.ns, localAddress: host.address });
     director = d;
     fx.cleanup.first(() => d.stop());
-    await waitForVip(lab, d);
+    await waitForVip(lab);
   });
 
   async function count(source: string, target: string, connections: number): Promise<Record<string, number>> {
@@ -90,5 +95,11 @@ ${reals}
   it('a fwmark service receives the traffic its fwmark_match marks and spreads it with rr', async function () {
     const counts = await count(CLIENTS[0]!, `${MARKED}:80`, 30);
     assert.deepEqual(counts, { rs1: 10, rs2: 10, rs3: 10 });
+  });
+
+  it('adm -L shows the group as its members and the mark service as FWM, as ipvsadm does', function () {
+    const listing = renderReadCommand(parseAdm(['-L', '-n'], NO_NAMES) as ReadCommand, director!.snapshot(), [], NO_NAMES);
+    const services = listing.split('\n').filter((l) => /^(TCP|UDP|FWM) /.test(l));
+    assert.deepEqual(services, [`TCP  ${fx.lab.vip}:80 rr persistent 300`, `TCP  ${fx.lab.vip}:443 rr persistent 300`, 'FWM  9 rr']);
   });
 });

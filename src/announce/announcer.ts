@@ -16,7 +16,8 @@ export interface RouteDaemon {
 
 /** The VIPs of snapshot that can take a new connection now, in address order. */
 export function serviceableVips(snapshot: AdmSnapshot): string[] {
-  const vips = new Set(snapshot.services.filter((s) => s.realServers.some((rs) => rs.effectiveWeight > 0)).map((s) => s.address));
+  // A mark service has no address of its own (0.0.0.0): its fwmark_match addresses are not announced.
+  const vips = new Set(snapshot.services.filter((s) => !s.fwmark && s.realServers.some((rs) => rs.effectiveWeight > 0)).map((s) => s.address));
   return [...vips].sort((a, b) => ipOrder(a) - ipOrder(b));
 }
 

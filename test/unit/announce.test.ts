@@ -39,6 +39,10 @@ describe('route announcement', () => {
     )), ['198.19.0.100', '198.19.0.101']);
   });
 
+  it('never announces a firewall-mark service (0.0.0.0, no address of its own)', () => {
+    assert.deepEqual(serviceableVips(snap({ ...svc('0.0.0.0', 0, [rs(1)]), fwmark: 7 }, svc('198.19.0.100', 80, [rs(1)]))), ['198.19.0.100']);
+  });
+
   it('follows the real servers: announce, no call while unchanged, withdraw a VIP that cannot serve, retry a failure', async () => {
     const daemon = new FakeDaemon();
     const a = new RouteAnnouncer(daemon, silentLogger);

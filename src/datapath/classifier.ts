@@ -47,6 +47,8 @@ export interface ClassifierDeps {
   lanPort: number;
   /** The director's own address on that port (TUN outer source); 0 if none. */
   localIp: number;
+  /** The port's MAC as parse splits it (hi: first two bytes, lo: last four). */
+  portMac: { hi: number; lo: number };
   mtu: number;
   /** Clock value (ms) that connection-table second 0 stands for. */
   epochMs: number;
@@ -111,10 +113,25 @@ export class Classifier {
       const mb = i * Meta.WORDS;
       const vb = i * Verdict.WORDS;
       if (meta[mb + Meta.ERROR] !== 0) this.drop(vb, DropReason.PARSE_ERROR);
-      else if (meta[mb + Meta.KIND] === FrameKind.IPV4) this.ipv4(mb, vb);
+      else if (meta[mb + Meta.KIND] === FrameKind.IPV4) {
+        if (this.toOtherHost(mb)) this.drop(vb, DropReason.OTHER_HOST);
+        else this.ipv4(mb, vb);
+      }
       else if (meta[mb + Meta.KIND] === FrameKind.ARP) this.arp(mb, vb);
       else this.drop(vb, DropReason.NOT_IPV4);
     }
+  }
+
+  /**
+   * True for a frame unicast to another host's MAC: an AF_PACKET socket (and a bridge flooding
+   * an unknown MAC) hands those over too, and forwarding one would relay traffic that was never
+   * sent to the director (the kernel forwards only frames addressed to it, PACKET_HOST).
+   * Broadcast and multicast frames go on to the address checks.
+   */
+  private toOtherHost(mb: number): boolean {
+    const hi = this.d.meta[mb + Meta.DST_MAC_HI]!;
+    if (hi & 0x100) return false;
+    return hi !== this.d.portMac.hi || this.d.meta[mb + Meta.DST_MAC_LO]! !== this.d.portMac.lo;
   }
 
   private drop(vb: number, reason: DropReasonValue): void {

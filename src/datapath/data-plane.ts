@@ -9,7 +9,7 @@ import { ConnTable } from '../conntable/conn-table.js';
 import type { TemplateTable } from '../ipvs/persistence.js';
 import { Limits, Method, Verdict } from '../native/layout.generated.js';
 import type { NativeEngine, PortCounters, PortInfo, XdpStatus } from '../native/types.js';
-import { formatIpv4, formatMac } from '../net/addr.js';
+import { formatIpv4, formatMac, parseMac } from '../net/addr.js';
 import { RouteTable, type Route } from '../net/routes.js';
 import type { Clock } from '../sched/types.js';
 import { defaultFloodConfig, defaultLimits, type FloodConfig, type LimitsConfig } from '../config/model.js';
@@ -127,7 +127,7 @@ export class DataPlane {
       meta: o.engine.meta, verdict: o.engine.verdict, conns: this.conns,
       states: this.states, arp: this.arp, hold: this.hold, drops: this.drops, routes, clock: o.clock, gate: this.gate,
       guard: this.guard, frags: this.frags, sourceRate: this.sourceRate,
-      lanPort: o.port, localIp, mtu: this.portInfo.mtu, epochMs: this.startedAt, sloppyTcp: o.sloppyTcp === true,
+      lanPort: o.port, localIp, portMac: parseMac(this.portInfo.mac), mtu: this.portInfo.mtu, epochMs: this.startedAt, sloppyTcp: o.sloppyTcp === true,
     }, o.table);
     o.engine.onBatch((port, count) => this.classifier.handle(port, count));
     this.resolveDests(o.table, routes);

@@ -48,6 +48,8 @@ export const DropReason = {
   SOURCE_RATE: 18,
   /** A frame for a next hop still being resolved found the hold queue (hold_queue_size) or its next hop's share full. */
   HOLD_FULL: 19,
+  /** IPv4 unicast to another host's MAC (seen on a flooding bridge or shared segment): never forwarded. */
+  OTHER_HOST: 20,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];

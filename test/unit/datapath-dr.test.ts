@@ -141,6 +141,26 @@ describe('data path, DR over a memory port', () => {
     }
   });
 
+  it("forwards no frame unicast to another host's MAC, even to a VIP service (a flooding bridge hands those over)", async () => {
+    const { plane, stats, inject, drain, settle } = await started(service('dr'));
+    try {
+      await settle();
+      const elsewhere = (dst: string) => tcpFrame({
+        eth: { src: ROUTER_MAC, dst }, ip: { src: '198.18.1.10', dst: VIP },
+        tcp: { srcPort: 42010, dstPort: 80, flags: TCP_FLAGS.SYN, seq: 1 },
+      });
+      inject(elsewhere('02:00:00:00:ee:01'), elsewhere(RS_MAC[0]!));
+      assert.equal(drain().length, 0);
+      assert.equal(stats().drops.other_host, 2);
+      assert.equal(stats().connections, 0, 'no connection was made for them');
+      // Control: the same SYN to the director's own MAC makes its connection.
+      inject(syn(42010));
+      assert.equal(stats().connections, 1);
+    } finally {
+      plane.close();
+    }
+  });
+
   it('balances UDP and expires idle connections after the IPVS udp timeout', async () => {
     const clock = new FakeClock();
     const { plane, stats, inject, drain, settle } = await started(service('dr', { protocol: 'udp', port: 53 }), clock);

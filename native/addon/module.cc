@@ -1,6 +1,6 @@
 // The addon's entry point: exports layout, the pure parse/rewrite/flowHash functions, Engine,
-// Decapsulator, VrrpSocket, the health checks' sockets and the namespace helpers (sysctl files,
-// offloads). The only native folder that includes napi.h.
+// Decapsulator, VrrpSocket, the health checks' sockets, the namespace helpers (sysctl files,
+// offloads) and dropPrivileges. The only native folder that includes napi.h.
 #include <napi.h>
 
 #include "addon/check_sockets.h"
@@ -8,6 +8,7 @@
 #include "addon/engine.h"
 #include "addon/layout.h"
 #include "addon/netns_exports.h"
+#include "addon/privileges_export.h"
 #include "addon/pure.h"
 #include "addon/vrrp_socket.h"
 
@@ -23,6 +24,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("VrrpSocket", VrrpSocket::define(env));
   exports.Set("openCheckSocket", Napi::Function::New(env, open_check_socket_export, "openCheckSocket"));
   exports.Set("icmpEcho", Napi::Function::New(env, icmp_echo_export, "icmpEcho"));
+  exports.Set("dropPrivileges", Napi::Function::New(env, drop_privileges_export, "dropPrivileges"));
   add_netns_exports(env, exports);
 #ifdef DIRECTOR_WITH_XDP
   exports.Set("xdpBuilt", Napi::Boolean::New(env, true));

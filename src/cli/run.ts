@@ -14,6 +14,9 @@ import { autoFormat, createLogger, LOG_LEVELS, type Logger } from '../log/logger
 import { parseMetricsAddress, serveMetrics, type MetricsAddress, type MetricsServer } from '../metrics/http.js';
 import { METRICS_CONTENT_TYPE } from '../metrics/prometheus.js';
 import { hasErrors, runPreflight } from '../preflight/preflight.js';
+import { describePrivileges, dropPrivileges, type DropRequest, type PrivilegeReport } from '../privilege/drop.js';
+import { keptCapabilities } from '../privilege/plan.js';
+import { UserDb } from '../script/users.js';
 import { localReader, netnsReader, type SystemReader } from '../preflight/reader.js';
 import { secondsOption, UsageError, type Values } from './args.js';
 import { loadConfig } from './check.js';
@@ -34,9 +37,12 @@ export interface RunnableDirector extends ControlledDirector {
 export interface RunDeps {
   startDirector(options: DirectorOptions): Promise<RunnableDirector>;
   reader(netns: string | undefined): SystemReader;
+  /** Drops the daemon's privileges after setup; absent: kept (tests with a fake director). */
+  dropPrivileges?(request: DropRequest): PrivilegeReport;
 }
 
 export const defaultRunDeps: RunDeps = {
+  dropPrivileges,
   // Loaded on use, so check/realserver work on hosts without the native addon.
   startDirector: async (options) => (await import('../director.js')).Director.start(options),
   reader: (netns) => (netns ? netnsReader(netns) : localReader()),
@@ -87,6 +93,13 @@ connection, and all are on drain and stop`,
   birdc: { value: 'SOCKET', help: `bird's control socket for --bird-routes (default ${DEFAULT_BIRDC_SOCKET})` },
   'log-format': { choices: ['human', 'json'], help: 'log lines on stderr: human, or one JSON object each (default: human on a terminal)' },
   'log-level': { choices: LOG_LEVELS, help: 'least important level logged (default info)' },
+  user: {
+    value: 'NAME[:GROUP]',
+    help: `after setup, run as this user (and its group, or GROUP) with only the capabilities
+it still needs (logged at start, shown in stats); without it the daemon stays uid 0
+with only those capabilities`,
+  },
+  'keep-privileges': { help: 'keep every privilege the daemon started with (no drop after setup)' },
   control: {
     value: 'PATH',
     help: `control socket for director adm and reload (default /run/director/director.sock;
@@ -124,6 +137,10 @@ function checkCombinations(v: RunValues): void {
   if (v.io !== undefined && v.interface === undefined) throw new UsageError("option '--io' needs --interface");
   if (v['rx-ring'] !== undefined && v.interface === undefined) throw new UsageError("option '--rx-ring' needs --interface");
   if (v.birdc !== undefined && v['bird-routes'] === undefined) throw new UsageError("option '--birdc' needs --bird-routes");
+  if (v.user !== undefined && v['keep-privileges']) throw new UsageError("options '--user' and '--keep-privileges' exclude each other");
+  if (v.user !== undefined && v.netns !== undefined) {
+    throw new UsageError("option '--user' cannot be used with --netns (health checks enter the namespace with ip netns exec, which needs root): run director inside the namespace instead");
+  }
 }
 
 function metricsOption(text: string | undefined): MetricsAddress | null {
@@ -165,7 +182,8 @@ async function run(v: RunValues, io: CliIo, deps: RunDeps): Promise<number> {
     const bird = v['bird-routes'] === undefined ? null
       : new Bird({ routesFile: path.resolve(v['bird-routes']), socket: v.birdc ?? DEFAULT_BIRDC_SOCKET });
     const announcer = bird === null ? null : new RouteAnnouncer(bird, log);
-    return await runDirector(() => deps.startDirector(options), { statsInterval, metrics, log, hangups, control, announcer }, io);
+    const privileges = privilegePlan(v, config, deps);
+    return await runDirector(() => deps.startDirector(options), { statsInterval, metrics, log, hangups, control, announcer, privileges }, io);
   } finally {
     hangups.stop();
   }
@@ -242,6 +260,54 @@ interface RunSettings {
   hangups: Hangups;
   control: ControlPlan;
   announcer: RouteAnnouncer | null;
+  /** The drop after setup, or why there is none; null: not handled here (a fake director). */
+  privileges: { drop: () => PrivilegeReport } | { kept: string } | null;
+}
+
+/** What happens to the daemon's privileges once it is set up (see docs/security.md#least-privilege). */
+function privilegePlan(v: RunValues, config: DirectorConfig, deps: RunDeps): RunSettings['privileges'] {
+  const drop = deps.dropPrivileges;
+  if (drop === undefined) return null;
+  if (v['keep-privileges']) return { kept: '--keep-privileges' };
+  if (v.netns !== undefined) return { kept: '--netns: health checks enter the namespace with ip netns exec, which needs root' };
+  if (v['bird-routes'] !== undefined && v.user === undefined) {
+    return { kept: "--bird-routes without --user: birdc reaches bird's control socket with root's file access; give --user NAME:GROUP with bird's group to drop them" };
+  }
+  const kept = keptCapabilities({ config, ...(v.io !== undefined ? { io: v.io } : {}) });
+  return { drop: () => drop({ kept, users: new UserDb(), ...(v.user !== undefined ? { user: v.user } : {}) }) };
+}
+
+/** Drops privileges (when planned); false (logged) when that failed: the daemon must not run on in an unknown state. */
+function settlePrivileges(s: RunSettings, shown: { privileges: PrivilegeReport | { kept: string } | null }): boolean {
+  if (s.privileges === null) return true;
+  if ('kept' in s.privileges) {
+    shown.privileges = { kept: s.privileges.kept };
+    s.log.warn({ event: 'privileges', kept: s.privileges.kept }, `privileges kept: ${s.privileges.kept}`);
+    return true;
+  }
+  try {
+    const report = s.privileges.drop();
+    shown.privileges = report;
+    s.log.info({ event: 'privileges', user: report.user, uid: report.uid, gid: report.gid, capabilities: report.capabilities },
+      describePrivileges(report));
+    return true;
+  } catch (err) {
+    s.log.error({ event: 'privileges' }, `director stopped: ${(err as Error).message}`);
+    return false;
+  }
+}
+
+/** The director as the control socket and the stats lines show it: its stats plus its privileges. */
+function withPrivileges(d: RunnableDirector, shown: { privileges: unknown }): RunnableDirector {
+  return {
+    snapshot: () => d.snapshot(),
+    stats: () => (shown.privileges === null ? d.stats() : { ...d.stats(), privileges: shown.privileges }),
+    connections: (limits) => d.connections(limits),
+    edit: (edits) => d.edit(edits),
+    reload: (config) => d.reload(config),
+    stop: () => d.stop(),
+    metrics: () => d.metrics(),
+  };
 }
 
 /** How often the announced routes are brought in line with the real servers' state. */
@@ -256,8 +322,9 @@ async function runDirector(start: () => Promise<RunnableDirector>, s: RunSetting
     s.log.error({ event: 'control', path: s.control.path }, `director not started: ${(err as Error).message}`);
     return EXIT_FAIL;
   }
+  const shown: { privileges: PrivilegeReport | { kept: string } | null } = { privileges: null };
   try {
-    director = await start();
+    director = withPrivileges(await start(), shown);
   } catch (err) {
     s.log.error({ event: 'start' }, `director failed to start: ${(err as Error).message}`);
     return EXIT_FAIL;
@@ -274,6 +341,13 @@ async function runDirector(start: () => Promise<RunnableDirector>, s: RunSetting
   };
   const servers = await serve(director, s, drainAndStop);
   if (servers === null) {
+    await director.stop();
+    return EXIT_FAIL;
+  }
+  // Everything that needs privilege is open now: sockets, rings, XDP, metrics, control socket.
+  if (!settlePrivileges(s, shown)) {
+    await servers.metrics?.close();
+    await servers.control.close();
     await director.stop();
     return EXIT_FAIL;
   }

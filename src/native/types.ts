@@ -273,6 +273,12 @@ export interface NativeAddon {
   openCheckSocket(type: 'tcp' | 'udp', source: CheckSocketSource): number;
   /** Sends one ICMP echo and calls back once with the verdict (reply, ICMP error or timeout); throws if it cannot send. */
   icmpEcho(options: IcmpEchoOptions, callback: (result: IcmpEchoResult) => void): void;
+  /**
+   * Drops privileges on every thread for good: only the capabilities numbered in keep stay
+   * (bounding set too; securebits NOROOT and NO_CAP_AMBIENT_RAISE, locked; no_new_privs unless
+   * noNewPrivs is false); with uid, switches uid, gid and groups. Throws an Error naming the step.
+   */
+  dropPrivileges(options: { keep: number[]; uid?: number; gid?: number; groups?: number[]; noNewPrivs?: boolean }): void;
   /** Writes text to a file in one write() from inside the namespace (a sysctl); throws the kernel's refusal. */
   writeNetnsFile(path: string, text: string, options?: NetnsOption): void;
   /** Switches the offloads named in want (rx, tx, tso, gso, gro in that order); returns the state after ({} only reads). */

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import type { GlobalDefsConfig, ScriptCommand } from '../config/model.js';
 import { killGroup } from '../script/runner.js';
+import { UserDb } from '../script/users.js';
 
 const KILL_GRACE_MS = 2000;
 
@@ -26,9 +27,11 @@ export class ScriptRunner {
 
   /** Runs command with args appended (each quoted for the shell); ok when it exits 0 in time. */
   run(cmd: ScriptCommand, args: readonly string[], timeoutMs: number): Promise<ScriptResult> {
-    const argv = this.argv(cmd, args);
+    const plan = this.plan(cmd, args);
+    if ('error' in plan) return Promise.resolve({ ok: false, detail: `cannot run ${cmd.command}: ${plan.error}` });
+    const { argv, ids } = plan;
     return new Promise((resolve) => {
-      const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: 'ignore' });
+      const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: 'ignore', ...ids });
       const pid = child.pid;
       if (pid !== undefined) this.running.add(pid);
       let timedOut = false;
@@ -57,14 +60,28 @@ export class ScriptRunner {
     this.running.clear();
   }
 
-  private argv(cmd: ScriptCommand, args: readonly string[]): string[] {
+  /**
+   * The command line, and the ids the child takes before it runs (in this namespace). In another
+   * namespace: runuser after entering it (entering needs root, the script must not have it).
+   * Here the ids are set by the spawn itself, with the CAP_SETUID/CAP_SETGID the daemon keeps
+   * after dropping its privileges: a runuser it started would hold no capability to switch.
+   */
+  private plan(cmd: ScriptCommand, args: readonly string[]): { argv: string[]; ids?: { uid: number; gid: number } } | { error: string } {
     const line = [cmd.command, ...args.map(shellQuote)].join(' ');
     const user = cmd.user ?? this.o.globals.scriptUser?.user ?? null;
     const group = cmd.user !== null ? cmd.group : this.o.globals.scriptUser?.group ?? null;
-    // runuser after entering the namespace: entering it needs root, the script must not have it.
-    const asUser = user === null ? [] : ['runuser', '-u', user, ...(group === null ? [] : ['-g', group]), '--'];
-    const ns = this.o.netns === undefined ? [] : ['ip', 'netns', 'exec', this.o.netns];
-    return [...ns, ...asUser, '/bin/sh', '-c', line];
+    if (this.o.netns !== undefined) {
+      const asUser = user === null ? [] : ['runuser', '-u', user, ...(group === null ? [] : ['-g', group]), '--'];
+      return { argv: ['ip', 'netns', 'exec', this.o.netns, ...asUser, '/bin/sh', '-c', line] };
+    }
+    const argv = ['/bin/sh', '-c', line];
+    if (user === null) return { argv };
+    const db = new UserDb();
+    const account = db.user(user);
+    if (account === null) return { error: `script user '${user}' does not exist` };
+    const gid = group === null ? account.gid : db.groupId(group);
+    if (gid === null) return { error: `script group '${group}' does not exist` };
+    return { argv, ids: { uid: account.uid, gid } };
   }
 }
 

@@ -124,7 +124,7 @@ describe('cli: commands, help and exit statuses', () => {
   /** Every command and subcommand, with the options its help must list (README's list). */
   const COMMANDS: Array<[string, string[]]> = [
     ['run', ['config', 'config-id', 'interface', 'tap', 'io', 'rx-ring', 'netns', 'local-address', 'stats-interval', 'state-file',
-      'state-max-age', 'sloppy-tcp', 'sync-role', 'sync-peer', 'allow-unchecked', 'metrics', 'bird-routes', 'birdc', 'log-format', 'log-level', 'control']],
+      'state-max-age', 'sloppy-tcp', 'sync-role', 'sync-peer', 'allow-unchecked', 'metrics', 'bird-routes', 'birdc', 'log-format', 'log-level', 'user', 'keep-privileges', 'control']],
     ['reload', ['control', 'netns', 'config']],
     ['top', ['control', 'netns', 'interval', 'once']],
     ['check', ['config', 'config-id', 'strict', 'json', 'skip-scripts', 'allow-unchecked']],
@@ -324,6 +324,66 @@ describe('cli: commands, help and exit statuses', () => {
       assert.deepEqual(io.stdout, [`stats: ${JSON.stringify(FAKE_STATS)}`]);
       const stop = logLines(io).find((l) => l.event === 'stop');
       assert.deepEqual(stop && [stop.level, stop.msg, stop.signal], ['info', 'director: SIGTERM, stopping', 'SIGTERM']);
+    });
+
+    describe('privileges after setup', () => {
+      const report = { user: 'nobody', uid: 65534, gid: 65534, capabilities: ['net_bind_service', 'net_raw'], kept: [], threads: 7 };
+      function dropping(fail = false): FakeDeps {
+        const deps = fakeDeps(healthyReader);
+        deps.dropPrivileges = (r) => {
+          // Everything privileged is open by now: the control socket listens.
+          deps.calls.push(`drop ${r.user ?? '-'} ${r.kept.map((k) => k.name).join(',')} socket=${fs.existsSync(control())}`);
+          if (fail) throw new Error('thread 12 still holds sys_admin after dropping privileges');
+          return { ...report, kept: r.kept };
+        };
+        return deps;
+      }
+
+      it('drops them once the director, metrics and control socket are up; logged, and in stats', async () => {
+        const io = capture();
+        const deps = dropping();
+        const done = execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--control', control(), '--user', 'nobody'], io);
+        await waitUntil('the drop', () => deps.calls.length >= 2);
+        io.signal();
+        assert.equal(await done, 0);
+        assert.deepEqual(deps.calls, ['start', 'drop nobody net_bind_service,net_raw socket=true', 'stop']);
+        const line = logLines(io).find((l) => l.event === 'privileges');
+        assert.equal(line?.msg?.startsWith('privileges dropped: running as nobody (uid 65534, gid 65534), capabilities kept: net_bind_service, net_raw'), true, line?.msg);
+        const stats = JSON.parse(io.stdout[0]!.slice('stats: '.length));
+        assert.deepEqual([stats.privileges.user, stats.privileges.capabilities], ['nobody', ['net_bind_service', 'net_raw']]);
+      });
+
+      it('stops with exit 1 when the drop fails: no director runs in an unknown state of privilege', async () => {
+        const io = capture();
+        const deps = dropping(true);
+        const code = await execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--control', control()], io);
+        assert.equal(code, 1);
+        assert.deepEqual(deps.calls, ['start', 'drop - net_bind_service,net_raw socket=true', 'stop']);
+        assert.match(logLines(io).find((l) => l.event === 'privileges')?.msg ?? '', /director stopped: thread 12 still holds sys_admin/);
+        assert.equal(fs.existsSync(control()), false, 'the control socket went away');
+      });
+
+      it('keeps them with --keep-privileges or --netns, and says so', async () => {
+        for (const [extra, why] of [[['--keep-privileges'], '--keep-privileges'], [['--netns', 'ns1'], '--netns: health checks']] as const) {
+          const io = capture();
+          const deps = dropping();
+          const done = execute(runCommandWith(deps), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--control', control(), ...extra], io);
+          await waitUntil('started', () => logLines(io).some((l) => l.event === 'privileges'));
+          io.signal();
+          assert.equal(await done, 0);
+          assert.deepEqual(deps.calls, ['start', 'stop']);
+          assert.ok(logLines(io).find((l) => l.event === 'privileges')?.msg?.startsWith(`privileges kept: ${why}`));
+        }
+      });
+
+      it('refuses --user with --netns or --keep-privileges (usage, exit 2)', async () => {
+        for (const extra of [['--netns', 'ns1'], ['--keep-privileges']]) {
+          const io = capture();
+          const code = await execute(runCommandWith(dropping()), ['--config', path.join(dir, 'good.conf'), '--interface', 'eth0', '--control', control(), '--user', 'nobody', ...extra], io);
+          assert.equal(code, 2);
+          assert.match(io.stderr.join('\n'), /--user/);
+        }
+      });
     });
 
     it('logs human lines with --log-format human (and on a terminal by default), JSON otherwise', async () => {

@@ -278,7 +278,7 @@ function privilegePlan(v: RunValues, config: DirectorConfig, deps: RunDeps): Run
 }
 
 /** Drops privileges (when planned); false (logged) when that failed: the daemon must not run on in an unknown state. */
-function settlePrivileges(s: RunSettings, shown: { privileges: PrivilegeReport | { kept: string } | null }): boolean {
+function settlePrivileges(s: RunSettings, shown: DaemonView): boolean {
   if (s.privileges === null) return true;
   if ('kept' in s.privileges) {
     shown.privileges = { kept: s.privileges.kept };
@@ -297,11 +297,24 @@ function settlePrivileges(s: RunSettings, shown: { privileges: PrivilegeReport |
   }
 }
 
-/** The director as the control socket and the stats lines show it: its stats plus its privileges. */
-function withPrivileges(d: RunnableDirector, shown: { privileges: unknown }): RunnableDirector {
+/** What the daemon adds to the director's stats: its privileges, and what its control socket turned down. */
+interface DaemonView {
+  privileges: PrivilegeReport | { kept: string } | null;
+  control: ControlServer | null;
+}
+
+/** The director as the control socket and the stats lines show it: its stats plus the daemon's view. */
+function withDaemonStats(d: RunnableDirector, shown: DaemonView): RunnableDirector {
+  const stats = (): DirectorStats => {
+    const base = d.stats();
+    const extra: Record<string, unknown> = {};
+    if (shown.privileges !== null) extra.privileges = shown.privileges;
+    if (shown.control !== null) extra.control = { rejected: shown.control.rejections.toJSON() };
+    return Object.keys(extra).length === 0 ? base : { ...base, ...extra };
+  };
   return {
     snapshot: () => d.snapshot(),
-    stats: () => (shown.privileges === null ? d.stats() : { ...d.stats(), privileges: shown.privileges }),
+    stats,
     connections: (limits) => d.connections(limits),
     edit: (edits) => d.edit(edits),
     reload: (config) => d.reload(config),
@@ -322,9 +335,9 @@ async function runDirector(start: () => Promise<RunnableDirector>, s: RunSetting
     s.log.error({ event: 'control', path: s.control.path }, `director not started: ${(err as Error).message}`);
     return EXIT_FAIL;
   }
-  const shown: { privileges: PrivilegeReport | { kept: string } | null } = { privileges: null };
+  const shown: DaemonView = { privileges: null, control: null };
   try {
-    director = withPrivileges(await start(), shown);
+    director = withDaemonStats(await start(), shown);
   } catch (err) {
     s.log.error({ event: 'start' }, `director failed to start: ${(err as Error).message}`);
     return EXIT_FAIL;
@@ -344,6 +357,7 @@ async function runDirector(start: () => Promise<RunnableDirector>, s: RunSetting
     await director.stop();
     return EXIT_FAIL;
   }
+  shown.control = servers.control;
   // Everything that needs privilege is open now: sockets, rings, XDP, metrics, control socket.
   if (!settlePrivileges(s, shown)) {
     await servers.metrics?.close();

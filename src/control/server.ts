@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { errorLine } from './protocol.js';
+import { ControlRejections } from './rejections.js';
 import { Session, type ControlOps } from './session.js';
 
 export interface ControlServerOptions {
@@ -35,6 +36,8 @@ export class ControlServer {
 
   private constructor(
     readonly path: string,
+    /** What the socket turned down, by reason. */
+    readonly rejections: ControlRejections,
     private readonly server: net.Server,
     private readonly clients: ReadonlySet<net.Socket>,
     /** The inode we bound: close() removes the file only while it is still ours. */
@@ -58,8 +61,10 @@ export class ControlServer {
     const maxClients = o.maxClients ?? 16;
     await ControlServer.claim(o.path);
     const clients = new Set<net.Socket>();
+    const rejections = new ControlRejections();
     const server = net.createServer({ allowHalfOpen: true }, (socket) => {
       if (clients.size >= maxClients) {
+        rejections.add('busy');
         socket.on('error', () => {});
         socket.end(errorLine(null, { code: 'busy', message: `${maxClients} control clients connected already, try again` }));
         setTimeout(() => socket.destroy(), limits.timeoutMs).unref();
@@ -67,11 +72,11 @@ export class ControlServer {
       }
       clients.add(socket);
       socket.once('close', () => clients.delete(socket));
-      new Session(socket, o.ops, limits, log);
+      new Session(socket, o.ops, limits, log, rejections);
     });
     server.on('error', (err) => log.error({ event: 'control' }, `control: ${err.message}`));
     await bind(server, o.path);
-    return new ControlServer(o.path, server, clients, lstatSync(o.path).ino);
+    return new ControlServer(o.path, rejections, server, clients, lstatSync(o.path).ino);
   }
 
   /** Clients connected now. */

@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { LineSplitter } from './lines.js';
 import { ControlError, decodeRequest, errorLine, okLine, type ErrorBody, type Request } from './protocol.js';
+import type { ControlRejections } from './rejections.js';
 
 /** What an op returns to answer in several lines: each page is one `more: true` result; null sends nothing. */
 export class Streamed {
@@ -40,6 +41,7 @@ export class Session {
     private readonly ops: ControlOps,
     private readonly limits: SessionLimits,
     private readonly log: Logger,
+    private readonly rejections: ControlRejections,
   ) {
     this.splitter = new LineSplitter(limits.maxRequestBytes);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -82,6 +84,7 @@ export class Session {
         if (this.queue.length < MAX_QUEUED && !this.overflowed) this.socket.resume();
       }
       if (this.overflowed) {
+        this.rejections.add('too-large');
         this.shutDown(errorLine(null, { code: 'too-large', message: `request line longer than ${this.limits.maxRequestBytes} bytes` }));
       } else if (this.inputEnded) {
         this.shutDown(null);
@@ -95,12 +98,12 @@ export class Session {
   private async answer(line: Buffer): Promise<void> {
     const request = decodeRequest(line);
     if (!('op' in request)) {
-      await this.send(errorLine(request.id, request.error));
+      await this.refuse(request.id, request.error);
       return;
     }
     const handler = Object.hasOwn(this.ops, request.op) ? this.ops[request.op] : undefined;
     if (handler === undefined) {
-      await this.send(errorLine(request.id, { code: 'unknown-op', message: `unknown op '${request.op}' (ops: ${Object.keys(this.ops).join(', ')})` }));
+      await this.refuse(request.id, { code: 'unknown-op', message: `unknown op '${request.op}' (ops: ${Object.keys(this.ops).join(', ')})` });
       return;
     }
     try {
@@ -108,8 +111,14 @@ export class Session {
       if (result instanceof Streamed) await this.stream(request, result);
       else await this.send(okLine(request.id, result ?? null));
     } catch (err) {
-      await this.send(errorLine(request.id, this.errorBody(request, err)));
+      await this.refuse(request.id, this.errorBody(request, err));
     }
+  }
+
+  /** An error line, counted under its code. */
+  private refuse(id: Request['id'], body: ErrorBody): Promise<void> {
+    this.rejections.add(body.code);
+    return this.send(errorLine(id, body));
   }
 
   private async stream(request: Request, result: Streamed): Promise<void> {
@@ -176,12 +185,14 @@ export class Session {
 
   private expire(): void {
     if (this.working && this.socket.writableNeedDrain) {
+      this.rejections.add('unread');
       this.closed = true;
       this.socket.destroy();
       return;
     }
     if (this.working) return;
     const what = this.splitter.pending > 0 ? `half a request (${this.splitter.pending} bytes, no newline)` : 'no request';
+    this.rejections.add('timeout');
     this.shutDown(errorLine(null, { code: 'timeout', message: `${what} for ${this.limits.timeoutMs} ms, closing` }));
   }
 

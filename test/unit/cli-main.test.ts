@@ -321,7 +321,8 @@ describe('cli: commands, help and exit statuses', () => {
       const opts = deps.made[0]!;
       assert.deepEqual([opts.interface, opts.tap, opts.localAddress, opts.config.virtualServers.length], ['eth0', undefined, '198.19.0.2', 1]);
       // Stats alone on stdout; the log (JSON: this io is no terminal) on stderr.
-      assert.deepEqual(io.stdout, [`stats: ${JSON.stringify(FAKE_STATS)}`]);
+      // The daemon adds what its control socket turned down (nothing here).
+      assert.deepEqual(io.stdout, [`stats: ${JSON.stringify({ ...FAKE_STATS, control: { rejected: {} } })}`]);
       const stop = logLines(io).find((l) => l.event === 'stop');
       assert.deepEqual(stop && [stop.level, stop.msg, stop.signal], ['info', 'director: SIGTERM, stopping', 'SIGTERM']);
     });

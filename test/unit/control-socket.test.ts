@@ -12,52 +12,11 @@ import path from 'node:path';
 import type { AdmEdit } from '../../src/adm/edit-config.js';
 import type { AdmConnection } from '../../src/adm/model.js';
 import { ControlClient } from '../../src/control/client.js';
-import { controlOps, type ControlTarget } from '../../src/control/ops.js';
+import { controlOps } from '../../src/control/ops.js';
 import { ControlError } from '../../src/control/protocol.js';
 import { ControlServer, ControlSocketInUseError } from '../../src/control/server.js';
 import { SNAPSHOT } from '../fixtures/adm/data.js';
-
-function connection(i: number): AdmConnection {
-  return {
-    protocol: 'tcp', expires: 900, state: 'ESTABLISHED', client: { address: '198.18.1.10', port: 1024 + i },
-    virtual: { address: '198.19.0.100', port: 80 }, destination: { address: '198.19.0.11', port: 80 }, local: null,
-  };
-}
-
-/** A director stand-in: a fixed snapshot, `pages` pages of connections, edits recorded. */
-class FakeDirector implements ControlTarget {
-  edits: AdmEdit[][] = [];
-  pagesServed = 0;
-  constructor(private readonly pages = 3, private readonly rows = 100) {}
-  snapshot() { return SNAPSHOT; }
-  stats() { return { uptimeSeconds: 1 }; }
-  *connections(): Generator<AdmConnection[]> {
-    for (let p = 0; p < this.pages; p++) {
-      this.pagesServed++;
-      yield p % 2 === 1 ? [] : Array.from({ length: this.rows }, (_, i) => connection(p * this.rows + i));
-    }
-  }
-  async edit(edits: readonly AdmEdit[]): Promise<void> {
-    if (edits.some((e) => e.kind === 'delete-service')) throw new Error('No such service');
-    this.edits.push([...edits]);
-  }
-}
-
-/** Raw exchange: writes bytes (optionally ending our side), collects every line until the server closes. */
-function exchange(socketPath: string, data: Buffer | string, o: { end?: boolean; waitMs?: number } = {}): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(socketPath);
-    let got = '';
-    const timer = setTimeout(() => { s.destroy(); resolve(lines(got)); }, o.waitMs ?? 5000);
-    s.on('data', (d) => { got += d.toString('utf8'); });
-    s.on('error', reject);
-    s.on('close', () => { clearTimeout(timer); resolve(lines(got)); });
-    s.on('connect', () => {
-      s.write(data);
-      if (o.end !== false) s.end();
-    });
-  });
-}
+import { exchange, FakeDirector, parsed } from '../support/control-stand-in.js';
 
 async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -65,15 +24,6 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-function lines(text: string): string[] {
-  return text.split('\n').filter((l) => l !== '');
-}
-
-function parsed(line: string | undefined): { id: unknown; ok: boolean; error?: { code: string; message: string }; result?: unknown } {
-  assert.ok(line !== undefined, 'a reply line');
-  return JSON.parse(line) as ReturnType<typeof parsed>;
 }
 
 /** Deterministic bytes (xorshift), so a failure can be replayed. */

@@ -235,6 +235,12 @@ bool drop_privileges(const PrivilegePlan& plan, std::string& error) {
                             SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED)
                          : 0;
   g.no_new_privs = plan.no_new_privs;
+  if (g.uid_change && (permitted_now() & id_caps) != id_caps) {
+    error = plan.switch_user ? "switching user needs CAP_SETUID and CAP_SETGID"
+                             : std::to_string(blocking) + " thread(s) block every signal and only a uid round trip can strip them, "
+                               "which needs CAP_SETUID and CAP_SETGID (or use --keep-privileges)";
+    return false;
+  }
   if (!broadcast(kDrop, error)) return false;
   if (!g.uid_change) return true;
   // glibc applies these to every thread, the ones blocking our signal included (its setxid

@@ -1,4 +1,4 @@
-// The systemd units in packaging/: what they grant (two capabilities, CAP_BPF only through the
+// The systemd units in packaging/: what they grant (two capabilities and the three that drop them, CAP_BPF only through the
 // XDP drop-in), reload by SIGHUP, restart on failure, the real-server units' setup and teardown,
 // command lines the CLI accepts, and `systemd-analyze verify` without a warning.
 import { strict as assert } from 'node:assert';
@@ -43,10 +43,11 @@ function directorArgv(line: string, vars: Record<string, string>): string[] {
 }
 
 describe('systemd units (packaging/)', () => {
-  it('director.service: CAP_NET_RAW and CAP_NET_ADMIN only, HUP reloads, restarts on failure, hardened', () => {
+  it('director.service: CAP_NET_RAW and CAP_NET_ADMIN, and what dropping them takes; HUP reloads, restarts on failure, hardened', () => {
     const u = unit('director.service');
-    assert.deepEqual(words(u, 'CapabilityBoundingSet').sort(), ['CAP_NET_ADMIN', 'CAP_NET_RAW']);
-    assert.deepEqual(words(u, 'AmbientCapabilities').sort(), ['CAP_NET_ADMIN', 'CAP_NET_RAW']);
+    const caps = ['CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID'];
+    assert.deepEqual(words(u, 'CapabilityBoundingSet').sort(), caps);
+    assert.deepEqual(words(u, 'AmbientCapabilities').sort(), caps);
     assert.equal(one(u, 'ExecReload'), '/bin/kill -HUP $MAINPID');
     assert.equal(one(u, 'Restart'), 'on-failure');
     assert.equal(one(u, 'RuntimeDirectory'), 'director');

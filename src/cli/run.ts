@@ -12,6 +12,7 @@ import { isIPv4 } from '../net/addr.js';
 import type { DirectorOptions, DirectorStats } from '../director.js';
 import { autoFormat, createLogger, LOG_LEVELS, type Logger } from '../log/logger.js';
 import { parseMetricsAddress, serveMetrics, type MetricsAddress, type MetricsServer } from '../metrics/http.js';
+import { daemonMetricsText } from '../metrics/daemon-text.js';
 import { METRICS_CONTENT_TYPE } from '../metrics/prometheus.js';
 import { hasErrors, runPreflight } from '../preflight/preflight.js';
 import { describePrivileges, dropPrivileges, type DropRequest, type PrivilegeReport } from '../privilege/drop.js';
@@ -319,7 +320,13 @@ function withDaemonStats(d: RunnableDirector, shown: DaemonView): RunnableDirect
     edit: (edits) => d.edit(edits),
     reload: (config) => d.reload(config),
     stop: () => d.stop(),
-    metrics: () => d.metrics(),
+    metrics: async () => {
+      const text = await d.metrics();
+      const p = shown.privileges;
+      const privileges = p !== null && 'uid' in p ? { uid: p.uid, gid: p.gid, capabilities: p.capabilities } : null;
+      const rejected = shown.control?.rejections.toJSON() ?? {};
+      return text + daemonMetricsText({ privileges, rejected });
+    },
   };
 }
 

@@ -1,13 +1,15 @@
 // The capabilities `director run` keeps after setup, and why: a function of the config and the
-// I/O method; plus --user resolution and /proc mask decoding.
+// I/O method; plus --user resolution, /proc mask decoding and the daemon's own metrics.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
+import { daemonMetricsText } from '../../src/metrics/daemon-text.js';
 import { resolveUser } from '../../src/privilege/drop.js';
 import { capabilityNamesOf, capabilityNumbers, keptCapabilities, runsScripts } from '../../src/privilege/plan.js';
 import { UserDb } from '../../src/script/users.js';
+import { parseExposition, valueOf } from '../support/prom-text.js';
 
 const SERVICE = `virtual_server 198.19.0.100 80 {
     lb_kind DR
@@ -84,5 +86,18 @@ describe('--user NAME[:GROUP]', () => {
   it('says which name does not exist', () => {
     assert.throws(() => resolveUser('nosuch', db), /--user nosuch: no user 'nosuch'/);
     assert.throws(() => resolveUser('director:nosuch', db), /no group 'nosuch'/);
+  });
+});
+
+describe("the daemon's own metrics", () => {
+  it('show the capabilities held, the uid, and control socket rejections by reason, as valid exposition text', () => {
+    const text = daemonMetricsText({ privileges: { uid: 65534, gid: 65534, capabilities: ['net_bind_service', 'net_raw'] }, rejected: { 'bad-request': 3, timeout: 1 } });
+    const m = parseExposition(text);
+    assert.equal(valueOf(m, 'director_capability', { capability: 'net_raw' }), 1);
+    assert.equal(valueOf(m, 'director_capability', { capability: 'net_bind_service' }), 1);
+    assert.equal(valueOf(m, 'director_process_uid', {}), 65534);
+    assert.equal(valueOf(m, 'director_control_rejected_total', { reason: 'bad-request' }), 3);
+    assert.equal(valueOf(m, 'director_control_rejected_total', { reason: 'timeout' }), 1);
+    assert.doesNotMatch(daemonMetricsText({ privileges: null, rejected: {} }), /director_capability|director_process_uid/);
   });
 });

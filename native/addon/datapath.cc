@@ -11,7 +11,9 @@ bool answers_sender(uint32_t action) {
   return action == static_cast<uint32_t>(Action::ARP_REPLY) ||
          action == static_cast<uint32_t>(Action::ICMP_FRAG_NEEDED) ||
          action == static_cast<uint32_t>(Action::ICMP_TIME_EXCEEDED) ||
-         action == static_cast<uint32_t>(Action::ICMP_ECHO_REPLY);
+         action == static_cast<uint32_t>(Action::ICMP_ECHO_REPLY) ||
+         action == static_cast<uint32_t>(Action::SYNPROXY_SYNACK) ||
+         action == static_cast<uint32_t>(Action::SYNPROXY_ACK);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "core/nat_edit.h"
 
 #include "core/bytes.h"
+#include "core/tcp_seq.h"
 
 namespace director::core::rw {
 
@@ -62,6 +63,7 @@ RewriteError routed(Ctx& c, bool src, bool dst) {
     set_addr(c, ip, End::DST, v[verdict::DST_IP]);
     set_port(c, ip, End::DST, static_cast<uint16_t>(v[verdict::DST_PORT]));
   }
+  translate_seq(c, ip);
   VnetHdr vnet = complete_partial_tcp(c, ip) ? VnetHdr{} : c.vnet;
   set_next_hop(c, c.frame);
   // The datagram without any Ethernet padding or trailer, as a router forwards it: a checksum the

@@ -1,5 +1,6 @@
 // Parses one Ethernet frame into a fixed metadata record (records.h), bounds-checked at every
 // layer: a malformed frame gets an error code and the fields of the failing layer onward stay 0.
+#include <algorithm>
 #include <cstring>
 
 #include "core/bytes.h"
@@ -77,6 +78,27 @@ uint32_t parse_icmp(const uint8_t* p, uint32_t n, uint32_t* m) {
 }
 
 // L4 header at f[l4..end) where end is the IP packet's end (Ethernet padding excluded).
+// The tcp_opt bits of a SYN's options; a malformed list ends the walk, keeping what came before.
+uint32_t syn_options(const uint8_t* o, uint32_t n) {
+  uint32_t bits = 0;
+  for (uint32_t i = 0; i < n;) {
+    uint8_t kind = o[i];
+    if (kind == 0) break;   // end of options
+    if (kind == 1) {        // no-op padding
+      ++i;
+      continue;
+    }
+    if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n) break;
+    uint8_t len = o[i + 1];
+    if (kind == 2 && len == 4) bits = (bits & ~tcp_opt::MSS_MASK) | rd16(o + i + 2);
+    if (kind == 3 && len == 3) bits |= tcp_opt::WSCALE | (std::min<uint32_t>(o[i + 2], 14) << tcp_opt::WSCALE_SHIFT);
+    if (kind == 4 && len == 2) bits |= tcp_opt::SACK_PERM;
+    if (kind == 8 && len == 10) bits |= tcp_opt::TIMESTAMP;
+    i += len;
+  }
+  return bits;
+}
+
 uint32_t parse_l4(const uint8_t* f, uint32_t l4, uint32_t end, uint32_t proto, uint32_t* m) {
   const uint8_t* p = f + l4;
   uint32_t n = end - l4;
@@ -92,6 +114,8 @@ uint32_t parse_l4(const uint8_t* f, uint32_t l4, uint32_t end, uint32_t proto, u
     m[meta::TCP_SEQ] = rd32(p + 4);
     m[meta::TCP_ACK] = rd32(p + 8);
     m[meta::TCP_FLAGS] = p[13];
+    m[meta::TCP_WIN] = rd16(p + 14);
+    if (p[13] & 0x02) m[meta::TCP_OPTS] = syn_options(p + 20, thl - 20);
   } else if (proto == IP_UDP) {
     if (n < 8) return err(ParseError::TRUNCATED_L4);
     m[meta::SRC_PORT] = rd16(p);

@@ -55,6 +55,9 @@ enum Word : uint32_t {
   TCP_SEQ,          // TCP sequence number (0 unless a TCP header was parsed)
   TCP_ACK,          // TCP acknowledgment number (the flood guard checks a client's against the
                     // real server's SYN-ACK before it trusts a NAT/FULLNAT connection)
+  TCP_WIN,          // TCP window field, unscaled (0 unless a TCP header was parsed)
+  TCP_OPTS,         // TcpOpt bits of a SYN's options (0 unless SYN is set): the SYN proxy keeps
+                    // what its cookie can carry and passes it on to the real server
   WORDS             // record size in uint32 words
 };
 }  // namespace meta
@@ -86,6 +89,16 @@ constexpr uint32_t MF = 2;        // more fragments
 constexpr uint32_t NONFIRST = 4;  // fragment offset != 0 (no L4 header in this frame)
 }  // namespace frag_bits
 
+// The options of a SYN (meta::TCP_OPTS), and the options a SYN proxy verdict writes
+// (verdict::TCP_OPTS: only MSS and SACK_PERM).
+namespace tcp_opt {
+constexpr uint32_t MSS_MASK = 0xffff;     // MSS value; 0 = no MSS option
+constexpr uint32_t SACK_PERM = 0x10000;   // SACK permitted
+constexpr uint32_t WSCALE = 0x20000;      // window scale present (shift in bits 18..21)
+constexpr uint32_t WSCALE_SHIFT = 18;
+constexpr uint32_t TIMESTAMP = 0x400000;  // timestamps present
+}  // namespace tcp_opt
+
 // Offload state from the vnet header (meta::OFFLOAD).
 namespace offload_bits {
 constexpr uint32_t CSUM_PARTIAL = 1;  // L4 checksum holds only the pseudo-header sum
@@ -115,6 +128,12 @@ enum Word : uint32_t {
   SLOT,         // HOLD: slot in the hold pool
   REASON,       // DROP: a DropReason index JS counts by (C++ ignores it)
   RESERVED_15,
+  SEQ_MODE,     // SeqMode: FORWARD of a SYN-proxied TCP connection translates sequence numbers
+  SEQ_DELTA,    // SeqMode::TRANSLATE: proxy ISN - real server ISN; OUT: seq += delta;
+                // IN: ack and SACK edges -= delta
+  ISN,          // SYNPROXY_SYNACK: the sequence number (the SYN cookie) of the SYN-ACK
+  TCP_OPTS,     // SYNPROXY_SYNACK, SYNPROXY_SYN: tcp_opt MSS and SACK_PERM bits to write
+  WINDOW,       // SYNPROXY_SYNACK, SYNPROXY_ACK: the window field to write
   WORDS
 };
 }  // namespace verdict
@@ -128,6 +147,14 @@ enum class Action : uint32_t {
   ICMP_FRAG_NEEDED = 4,   // answer the sender with ICMP type 3 code 4 carrying MTU (issue 3)
   ICMP_TIME_EXCEEDED = 5, // answer the sender with ICMP type 11 code 0
   ICMP_ECHO_REPLY = 6,    // answer an echo request to an owned address (ping VIP), back out the ingress port
+  // SYN proxy (docs/security.md). Each builds one fresh TCP segment with full checksums.
+  SYNPROXY_SYNACK = 7,    // answer a client's SYN with SYN-ACK seq ISN, ack seq+1, TCP_OPTS, WINDOW,
+                          // back to its sender's MAC on PORT
+  SYNPROXY_SYN = 8,       // a client's cookie-proven ACK becomes the SYN to the real server:
+                          // SRC_IP:SRC_PORT -> DST_IP:DST_PORT, seq = its seq - 1, TCP_OPTS; to
+                          // DST_MAC on PORT (its payload, if any, is not sent)
+  SYNPROXY_ACK = 9,       // the real server's SYN-ACK becomes the handshake's last ACK, back to the
+                          // real server (seq = its ack, ack = its seq + 1, WINDOW)
   COUNT
 };
 
@@ -138,6 +165,13 @@ enum class Method : uint32_t {
   NAT = 1,   // IN: destination := DST_IP:DST_PORT; OUT: source := SRC_IP:SRC_PORT; TTL - 1
   TUN = 2,   // IN only: IPIP encapsulation TUN_SRC -> TUN_DST
   FNAT = 3,  // IN and OUT: source := SRC_IP:SRC_PORT, destination := DST_IP:DST_PORT; TTL - 1
+  COUNT
+};
+
+// Whether a FORWARD verdict translates TCP sequence numbers (verdict::SEQ_MODE).
+enum class SeqMode : uint32_t {
+  NONE = 0,
+  TRANSLATE = 1,  // a SYN-proxied connection: see verdict::SEQ_DELTA
   COUNT
 };
 

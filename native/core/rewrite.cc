@@ -39,6 +39,9 @@ constexpr Handler kActions[] = {
     rw::icmp_frag_needed,     // Action::ICMP_FRAG_NEEDED
     rw::icmp_time_exceeded,   // Action::ICMP_TIME_EXCEEDED
     rw::icmp_echo_reply,      // Action::ICMP_ECHO_REPLY
+    rw::synproxy_synack,      // Action::SYNPROXY_SYNACK
+    rw::synproxy_syn,         // Action::SYNPROXY_SYN
+    rw::synproxy_ack,         // Action::SYNPROXY_ACK
 };
 static_assert(sizeof(kActions) / sizeof(kActions[0]) == static_cast<uint32_t>(Action::COUNT),
               "one handler per Action");

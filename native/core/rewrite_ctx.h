@@ -72,5 +72,8 @@ RewriteError forward_tun(Ctx& c);        // rewrite_tun.cc
 RewriteError icmp_frag_needed(Ctx& c);   // icmp_reply.cc
 RewriteError icmp_time_exceeded(Ctx& c);
 RewriteError icmp_echo_reply(Ctx& c);    // rewrite_echo.cc
+RewriteError synproxy_synack(Ctx& c);    // rewrite_synproxy.cc
+RewriteError synproxy_syn(Ctx& c);
+RewriteError synproxy_ack(Ctx& c);
 
 }  // namespace director::core::rw

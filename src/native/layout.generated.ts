@@ -70,8 +70,12 @@ export const Meta = {
   TCP_SEQ: 32,
   /** TCP acknowledgment number (the flood guard checks a client's against the real server's SYN-ACK before it trusts a NAT/FULLNAT connection) */
   TCP_ACK: 33,
+  /** TCP window field, unscaled (0 unless a TCP header was parsed) */
+  TCP_WIN: 34,
+  /** TcpOpt bits of a SYN's options (0 unless SYN is set): the SYN proxy keeps what its cookie can carry and passes it on to the real server */
+  TCP_OPTS: 35,
   /** record size in uint32 words */
-  WORDS: 34,
+  WORDS: 36,
 } as const;
 
 /** enum class FrameKind (records.h): What parse found at layer 3 (meta::KIND). */
@@ -114,6 +118,19 @@ export const FragBits = {
   MF: 2,
   /** fragment offset != 0 (no L4 header in this frame) */
   NONFIRST: 4,
+} as const;
+
+/** namespace tcp_opt (records.h): The options of a SYN (meta::TCP_OPTS), and the options a SYN proxy verdict writes (verdict::TCP_OPTS: only MSS and SACK_PERM). */
+export const TcpOpt = {
+  /** MSS value; 0 = no MSS option */
+  MSS_MASK: 65535,
+  /** SACK permitted */
+  SACK_PERM: 65536,
+  /** window scale present (shift in bits 18..21) */
+  WSCALE: 131072,
+  WSCALE_SHIFT: 18,
+  /** timestamps present */
+  TIMESTAMP: 4194304,
 } as const;
 
 /** namespace offload_bits (records.h): Offload state from the vnet header (meta::OFFLOAD). */
@@ -162,7 +179,17 @@ export const Verdict = {
   /** DROP: a DropReason index JS counts by (C++ ignores it) */
   REASON: 14,
   RESERVED_15: 15,
-  WORDS: 16,
+  /** SeqMode: FORWARD of a SYN-proxied TCP connection translates sequence numbers */
+  SEQ_MODE: 16,
+  /** SeqMode::TRANSLATE: proxy ISN - real server ISN; OUT: seq += delta; IN: ack and SACK edges -= delta */
+  SEQ_DELTA: 17,
+  /** SYNPROXY_SYNACK: the sequence number (the SYN cookie) of the SYN-ACK */
+  ISN: 18,
+  /** SYNPROXY_SYNACK, SYNPROXY_SYN: tcp_opt MSS and SACK_PERM bits to write */
+  TCP_OPTS: 19,
+  /** SYNPROXY_SYNACK, SYNPROXY_ACK: the window field to write */
+  WINDOW: 20,
+  WORDS: 21,
 } as const;
 
 /** enum class Action (records.h): What to do with a frame (verdict::ACTION). */
@@ -179,9 +206,15 @@ export const Action = {
   ICMP_FRAG_NEEDED: 4,
   /** answer the sender with ICMP type 11 code 0 */
   ICMP_TIME_EXCEEDED: 5,
-  /** answer an echo request to an owned address (ping VIP), back out the ingress port */
+  /** answer an echo request to an owned address (ping VIP), back out the ingress port SYN proxy (docs/security.md). Each builds one fresh TCP segment with full checksums. */
   ICMP_ECHO_REPLY: 6,
-  COUNT: 7,
+  /** answer a client's SYN with SYN-ACK seq ISN, ack seq+1, TCP_OPTS, WINDOW, back to its sender's MAC on PORT */
+  SYNPROXY_SYNACK: 7,
+  /** a client's cookie-proven ACK becomes the SYN to the real server: SRC_IP:SRC_PORT -> DST_IP:DST_PORT, seq = its seq - 1, TCP_OPTS; to DST_MAC on PORT (its payload, if any, is not sent) */
+  SYNPROXY_SYN: 8,
+  /** the real server's SYN-ACK becomes the handshake's last ACK, back to the real server (seq = its ack, ack = its seq + 1, WINDOW) */
+  SYNPROXY_ACK: 9,
+  COUNT: 10,
 } as const;
 export type ActionValue = (typeof Action)[keyof typeof Action];
 
@@ -198,6 +231,15 @@ export const Method = {
   COUNT: 4,
 } as const;
 export type MethodValue = (typeof Method)[keyof typeof Method];
+
+/** enum class SeqMode (records.h): Whether a FORWARD verdict translates TCP sequence numbers (verdict::SEQ_MODE). */
+export const SeqMode = {
+  NONE: 0,
+  /** a SYN-proxied connection: see verdict::SEQ_DELTA */
+  TRANSLATE: 1,
+  COUNT: 2,
+} as const;
+export type SeqModeValue = (typeof SeqMode)[keyof typeof SeqMode];
 
 /** enum class Direction (records.h): Which side of its connection a FORWARD frame came from (verdict::DIRECTION). For NAT and FNAT, an ICMP error about the connection has its quoted packet rewritten too, the mirror image of the outer header (as IPVS's ip_vs_nat_icmp). */
 export const Direction = {
@@ -234,4 +276,4 @@ export const Limits = {
 } as const;
 
 /** Every table above by name: what the addon's `layout` export must equal. */
-export const LAYOUT = { Meta, FrameKind, ParseError, FragBits, OffloadBits, Verdict, Action, Method, Direction, RewriteError, Limits } as const;
+export const LAYOUT = { Meta, FrameKind, ParseError, FragBits, TcpOpt, OffloadBits, Verdict, Action, Method, SeqMode, Direction, RewriteError, Limits } as const;

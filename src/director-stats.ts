@@ -5,6 +5,7 @@
 import type { DataPlane } from './datapath/data-plane.js';
 import type { FloodStats } from './datapath/flood-guard.js';
 import type { SourceRateStats } from './datapath/source-rate.js';
+import type { SynProxyStats } from './datapath/syn-proxy.js';
 import type { TrafficCounters, TrafficReading } from './datapath/identities.js';
 import { METHOD_BY_NAME, type RuntimeDest, type RuntimeService } from './datapath/service-table.js';
 import type { RealServerHealth } from './health/stats.js';
@@ -72,6 +73,8 @@ export interface DirectorStats {
   drops: Record<string, number>;
   /** SYN flood defences: the detector's view and the unconfirmed-connection budget. */
   flood: FloodStats;
+  /** SYN proxy (services with syn_proxy): cookies answered and proven, handshakes finished; its drops are in drops. */
+  synProxy: SynProxyStats;
   /** The attached port: which kind it turned out to be (io 'auto'), and its counters. */
   port: PortCounters & { name: string; mac: string; kind: PortKind; xdp?: XdpStatus };
   arp: { requestsSent: number; repliesLearned: number; failures: number };
@@ -103,6 +106,7 @@ export function collectStats(plane: DataPlane, now: number, health?: HealthLooku
     services: plane.table.services.map((svc) => serviceStats(plane, svc, registry.serviceCounters, registry.destCounters, health, quorum?.(svc))),
     drops: plane.drops.toJSON(),
     flood: plane.guard.stats(now),
+    synProxy: plane.proxy.stats(),
     port: { name: info.name, mac: info.mac, kind: info.kind, ...plane.portCounters, ...(xdp ? { xdp } : {}) },
     arp: { ...plane.arp.counters },
     heldFrames: plane.hold.held,

@@ -131,7 +131,8 @@ enum Word : uint32_t {
   SEQ_MODE,     // SeqMode: FORWARD of a SYN-proxied TCP connection translates sequence numbers
   SEQ_DELTA,    // SeqMode::TRANSLATE: proxy ISN - real server ISN; OUT: seq += delta;
                 // IN: ack and SACK edges -= delta
-  ISN,          // SYNPROXY_SYNACK: the sequence number (the SYN cookie) of the SYN-ACK
+  ISN,          // SYNPROXY_SYNACK: the sequence number (the SYN cookie) of the SYN-ACK;
+                // SYNPROXY_SYN: the client's ISN, the SYN's sequence number
   TCP_OPTS,     // SYNPROXY_SYNACK, SYNPROXY_SYN: tcp_opt MSS and SACK_PERM bits to write
   WINDOW,       // SYNPROXY_SYNACK, SYNPROXY_ACK: the window field to write
   WORDS
@@ -150,9 +151,10 @@ enum class Action : uint32_t {
   // SYN proxy (docs/security.md). Each builds one fresh TCP segment with full checksums.
   SYNPROXY_SYNACK = 7,    // answer a client's SYN with SYN-ACK seq ISN, ack seq+1, TCP_OPTS, WINDOW,
                           // back to its sender's MAC on PORT
-  SYNPROXY_SYN = 8,       // a client's cookie-proven ACK becomes the SYN to the real server:
-                          // SRC_IP:SRC_PORT -> DST_IP:DST_PORT, seq = its seq - 1, TCP_OPTS; to
-                          // DST_MAC on PORT (its payload, if any, is not sent)
+  SYNPROXY_SYN = 8,       // a client's ACK (cookie-proven, or a later one while the real server
+                          // has not answered) becomes the SYN to the real server:
+                          // SRC_IP:SRC_PORT -> DST_IP:DST_PORT, seq ISN, TCP_OPTS; to DST_MAC
+                          // on PORT (its payload, if any, is not sent)
   SYNPROXY_ACK = 9,       // the real server's SYN-ACK becomes the handshake's last ACK, back to the
                           // real server (seq = its ack, ack = its seq + 1, WINDOW)
   COUNT

@@ -104,11 +104,11 @@ RewriteError synproxy_syn(Ctx& c) {
     return RewriteError::BAD_VERDICT;
   }
   const uint8_t* tcp = c.frame + ip.l4;
-  if ((tcp[13] & (kSyn | kAck | kRst)) != kAck) return RewriteError::NOT_APPLICABLE;
+  if ((tcp[13] & (kSyn | kAck | kRst)) != kAck) return RewriteError::NOT_APPLICABLE;  // a client's
   uint8_t mac[6];
   wr_mac(mac, v[verdict::DST_MAC_HI], v[verdict::DST_MAC_LO]);
   Segment s{v[verdict::SRC_IP], v[verdict::DST_IP], static_cast<uint16_t>(v[verdict::SRC_PORT]),
-            static_cast<uint16_t>(v[verdict::DST_PORT]), rd32(tcp + 4) - 1, 0, kSyn, rd16(tcp + 14),
+            static_cast<uint16_t>(v[verdict::DST_PORT]), v[verdict::ISN], 0, kSyn, rd16(tcp + 14),
             v[verdict::TCP_OPTS]};
   return send(c, ip, mac, s);
 }

@@ -127,7 +127,7 @@ function addService(config: DirectorConfig, key: ServiceKey, settings: ServiceSe
   if (clash !== null) throw new AdmEditError(`${key.address} is a local address of group ${clash}, it cannot be a virtual service`);
   const vs: VirtualServerConfig = {
     vip: key.address, port: key.port, protocol: key.protocol, scheduler: '', schedFlags: [], method: 'dr',
-    delayLoop: 60, persistenceTimeout: 0, persistenceGranularity: '', laddrGroup: null, slowStart: 0, realServers: [], line: 0,
+    delayLoop: 60, persistenceTimeout: 0, persistenceGranularity: '', laddrGroup: null, slowStart: 0, synProxy: false, realServers: [], line: 0,
     ...(key.fwmark ? { fwmark: key.fwmark } : {}),
   };
   setServiceSettings(config, vs, settings);

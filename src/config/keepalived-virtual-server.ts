@@ -28,6 +28,19 @@ export interface VirtualServerSource {
   laddrStmt: Statement | null;
 }
 
+/**
+ * The SYN proxy answers handshakes itself and translates sequence numbers both ways, so every
+ * segment must pass the director: TCP only, and NAT or FULLNAT real servers only (DR and TUN
+ * replies go straight to the client, as DPVS requires too).
+ */
+function checkSynProxy(stmt: Statement, vs: VirtualServerConfig): void {
+  if (vs.protocol !== 'tcp') v.fail(stmt, `syn_proxy needs protocol TCP (this virtual_server is ${vs.protocol.toUpperCase()})`);
+  const direct = vs.realServers.find((rs) => rs.method === 'dr' || rs.method === 'tun');
+  if (direct) {
+    v.fail(stmt, `syn_proxy needs NAT or FNAT real servers: ${direct.address}:${direct.port} is ${direct.method.toUpperCase()}, whose replies bypass the director`);
+  }
+}
+
 interface Draft {
   vs: VirtualServerConfig;
   source: VirtualServerSource;
@@ -41,6 +54,8 @@ interface Draft {
   /** Health keywords said at virtual_server level (inherited by checkers). */
   health: HealthDefaults;
   availability: AvailabilityDraft;
+  /** Where syn_proxy was said (its checks need the real servers). */
+  synProxyStmt: Statement | null;
 }
 
 /**
@@ -62,6 +77,7 @@ export function convertVirtualServer(
   defaultsSaid(draft, warnings);
   draft.vs.realServers = draft.rsStmts.map((s) => convertRealServer(s, draft, checkers));
   finishAvailability(draft.availability, draft.vs, warnings);
+  if (draft.synProxyStmt) checkSynProxy(draft.synProxyStmt, draft.vs);
   return { vs: draft.vs, source: draft.source };
 }
 
@@ -94,6 +110,7 @@ function newDraft(stmt: Statement, address: ServiceAddress): Draft {
     persistenceGranularity: '255.255.255.255',
     laddrGroup: null,
     slowStart: 0,
+    synProxy: false,
     realServers: [],
     line: stmt.line,
   };
@@ -108,6 +125,7 @@ function newDraft(stmt: Statement, address: ServiceAddress): Draft {
     opsStmt: null,
     health: {},
     availability: newAvailabilityDraft(),
+    synProxyStmt: null,
   };
 }
 
@@ -161,6 +179,10 @@ function vsKeyword(d: Draft, s: Statement, warnings: ConfigWarning[]): void {
     case 'ops':
       v.expectArgs(s, 0);
       d.opsStmt = s;
+      return;
+    case 'syn_proxy':
+      vs.synProxy = v.optionalBool(s);
+      d.synProxyStmt = vs.synProxy ? s : null;
       return;
     default:
       if (healthKeyword(d.health, s, 'vs')) return;

@@ -263,6 +263,8 @@ export interface VirtualServerConfig {
   laddrGroup: string | null;
   /** Slow start ramp in seconds (0 = off). */
   slowStart: number;
+  /** syn_proxy (director extension, docs/security.md): handshakes answered with SYN cookies. */
+  synProxy: boolean;
   realServers: RealServerConfig[];
   line: number;
   /** sorry_server: in the pool instead of the real servers while the quorum is down. */

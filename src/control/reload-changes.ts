@@ -160,6 +160,7 @@ const SERVICE_FIELDS: ReadonlyArray<[string, (vs: VirtualServerConfig) => string
   ['persistence_granularity', (vs) => vs.persistenceGranularity],
   ['laddr_group_name', (vs) => vs.laddrGroup ?? '(none)'],
   ['slowstart', (vs) => String(vs.slowStart)],
+  ['syn_proxy', (vs) => (vs.synProxy ? 'on' : 'off')],
 ];
 
 function serviceDetails(was: RuntimeService, svc: RuntimeService): string[] {

@@ -16,13 +16,15 @@ import type { FloodGuard } from './flood-guard.js';
 import { Forwarders, type PacketHandler } from './forwarders.js';
 import type { FragCache } from './frag-cache.js';
 import type { HoldQueue } from './hold-queue.js';
-import { PROTO_TCP, PROTO_UDP, type RuntimeDest, type ServiceTable } from './service-table.js';
+import { PROTO_TCP, PROTO_UDP, type RuntimeDest, type RuntimeService, type ServiceTable } from './service-table.js';
 import type { SourceRateLimiter } from './source-rate.js';
+import { ProxyState, SynProxy } from './syn-proxy.js';
 import { VerdictWriter } from './verdict-writer.js';
 import type { VipGate } from './vip-gate.js';
 
 const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
+const TCP_ACK = 0x10;
 const PROTO_ICMP = 1;
 const ICMP_ECHO_REQUEST = 8;
 
@@ -43,6 +45,8 @@ export interface ClassifierDeps {
   frags: FragCache;
   /** source_conn_rate: null when sources are not limited. */
   sourceRate: SourceRateLimiter | null;
+  /** Told when a proxied connection's real server answered: release its parked segments. */
+  onProxyAnswered: (entry: number) => void;
   /** The port real servers, clients' next hops and everything else are reached on. */
   lanPort: number;
   /** The director's own address on that port (TUN outer source); 0 if none. */
@@ -72,6 +76,8 @@ export class Classifier {
   readonly replies = { timeExceeded: 0, fragNeeded: 0, echo: 0 };
   readonly factory: ConnFactory;
   private readonly frags: FragCache;
+  /** SYN proxy state of the services that have syn_proxy on. */
+  readonly proxy: SynProxy;
   private readonly w: VerdictWriter;
   private readonly forwarders: Forwarders;
   private readonly packet: SchedPacket = { proto: 0, srcAddr: 0, srcPort: 0, dstAddr: 0, dstPort: 0 };
@@ -87,7 +93,8 @@ export class Classifier {
     this.w = new VerdictWriter(d.verdict);
     this.frags = d.frags;
     this.forwarders = new Forwarders({ ...d, writer: this.w, replies: this.replies });
-    this.factory = new ConnFactory(d, services);
+    this.proxy = new SynProxy({ meta: d.meta, writer: this.w, hold: d.hold, capacity: d.conns.capacity, mss: d.mtu - 40 });
+    this.factory = new ConnFactory({ ...d, proxy: this.proxy }, services);
     this.opensMask = d.sloppyTcp === true ? TCP_RST : TCP_SYN | TCP_RST;
     this.opensWant = d.sloppyTcp === true ? 0 : TCP_SYN;
   }
@@ -189,6 +196,10 @@ export class Classifier {
         this.drop(vb, this.services.owns(dst) ? DropReason.NO_SERVICE : DropReason.NOT_OURS);
         return;
       }
+      if (proto === PROTO_TCP && svc.config.synProxy) {
+        this.proxyOpen(svc, mb, vb);
+        return;
+      }
       // IPVS schedules TCP only on a SYN without RST (with sloppy_tcp: anything but a RST);
       // anything else has no connection to join.
       if (proto === PROTO_TCP && (meta[mb + Meta.TCP_FLAGS]! & this.opensMask) !== this.opensWant) {
@@ -284,7 +295,84 @@ export class Classifier {
       serviceCounters.addOut(sid, len);
       handlers = this.forwarders.outbound;
     }
+    if (this.proxy.state[e] !== ProxyState.NONE && this.proxied(hit, dest, mb, vb, handlers)) return;
     handlers[c.method[e]!]!(e, dest, mb, vb);
+  }
+
+  /**
+   * No connection, a TCP segment to a SYN-proxied service: a SYN gets a cookie SYN-ACK and
+   * nothing is kept; an ACK that echoes a good cookie creates the connection (a proven client's)
+   * and becomes the SYN to its real server; anything else is dropped.
+   */
+  private proxyOpen(svc: RuntimeService, mb: number, vb: number): void {
+    const meta = this.d.meta;
+    const flags = meta[mb + Meta.TCP_FLAGS]! & (TCP_SYN | TCP_ACK | TCP_RST);
+    const proxy = this.proxy;
+    if (flags === TCP_SYN) {
+      proxy.answerSyn(mb, vb, this.d.lanPort, this.nowSec);
+      return;
+    }
+    if (flags !== TCP_ACK) {
+      this.drop(vb, DropReason.SYNPROXY_NO_CONN);
+      return;
+    }
+    if (!proxy.proves(mb, this.nowSec)) {
+      this.drop(vb, DropReason.SYNPROXY_BAD_COOKIE);
+      return;
+    }
+    const refused = this.d.guard.admit(PROTO_TCP, this.nowMs);
+    if (refused !== -1) {
+      this.drop(vb, refused);
+      return;
+    }
+    const packet = this.fill(PROTO_TCP, meta[mb + Meta.SRC_IP]!, meta[mb + Meta.SRC_PORT]!, meta[mb + Meta.DST_IP]!, meta[mb + Meta.DST_PORT]!);
+    const e = this.factory.create(svc, packet, this.nowSec);
+    if (e < 0) {
+      this.drop(vb, this.factory.failure);
+      return;
+    }
+    this.d.guard.takenOver(e);
+    proxy.begin(e, mb);
+    const dest = this.services.destById[this.d.conns.dest[e]!]!;
+    // The real server sees a SYN: the connection steps as if this were it.
+    this.step(e, dest, mb, FlowDirection.INPUT_ONLY, TCP_SYN);
+    if (this.observer !== null) this.observer.created(e);
+    this.services.registry.destCounters.addIn(dest.id, meta[mb + Meta.LEN]!);
+    this.services.registry.serviceCounters.addIn(svc.id, meta[mb + Meta.LEN]!);
+    proxy.synToServer(e, vb, false);
+    this.forwarders.proxySyn(e, dest, vb);
+  }
+
+  /**
+   * One packet of a SYN-proxied connection (state stepped, counted). True when its verdict is
+   * written here: the real server's SYN-ACK (answered with the handshake ACK), a segment either
+   * side sent before that (parked, a SYN retry, or dropped). False: forward it with handlers,
+   * translated once both handshakes are done.
+   */
+  private proxied(hit: number, dest: RuntimeDest, mb: number, vb: number, handlers: PacketHandler[]): boolean {
+    const e = hit >> 1;
+    const proxy = this.proxy;
+    if (proxy.state[e] === ProxyState.TRANSLATING) {
+      proxy.translate(e, vb);
+      return false;
+    }
+    if ((hit & 1) !== KeyKind.IN) {
+      const answered = proxy.serverAnswer(e, mb, vb, this.d.lanPort);
+      if (answered === null) this.drop(vb, DropReason.SYNPROXY_HANDSHAKE);
+      else if (answered) this.d.onProxyAnswered(e);
+      else proxy.translate(e, vb);
+      return answered !== false;
+    }
+    // From the client, before the real server answered: held until it does, a few per connection.
+    handlers[this.d.conns.method[e]!]!(e, dest, mb, vb);
+    if (proxy.park(e, vb, this.nowMs)) return true;
+    if (this.d.verdict[vb + Verdict.ACTION] === Action.FORWARD && (this.d.meta[mb + Meta.TCP_FLAGS]! & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_ACK) {
+      proxy.synToServer(e, vb, true);
+      this.forwarders.proxySyn(e, dest, vb);
+    } else {
+      this.drop(vb, DropReason.SYNPROXY_EARLY);
+    }
+    return true;
   }
 
   /** ICMP errors follow the connection of the packet they quote; other ICMP is not ours. */
@@ -329,12 +417,13 @@ export class Classifier {
   }
 
   /** Applies one packet to the connection's state, its counters and its expiry. */
-  private step(e: number, dest: RuntimeDest, mb: number, direction: FlowDirectionValue): void {
+  private step(e: number, dest: RuntimeDest, mb: number, direction: FlowDirectionValue,
+    tcpFlags = this.d.meta[mb + Meta.TCP_FLAGS]!): void {
     const conns = this.d.conns;
     const states = this.d.states;
     const proto = conns.proto[e]!;
     const before = conns.state[e]!;
-    const after = states.next(proto, before, direction, this.d.meta[mb + Meta.TCP_FLAGS]!);
+    const after = states.next(proto, before, direction, tcpFlags);
     if (after !== before) {
       conns.state[e] = after;
       const wasActive = states.active(proto, before);

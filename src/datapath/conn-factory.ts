@@ -27,6 +27,8 @@ export interface ConnFactoryDeps {
   routes: RouteTable;
   clock: Clock;
   guard: FloodGuard;
+  /** Forgets a freed connection's SYN proxy state. */
+  proxy: { released(entry: number): void };
 }
 
 /** What a connection starts with besides its packet and real server. */
@@ -92,10 +94,11 @@ export class ConnFactory {
     return null;
   }
 
-  /** Unbinds an expiring (or evicted) connection: counts, threshold flags, template, local port, flood budget. */
+  /** Unbinds an expiring (or evicted) connection: counts, threshold flags, template, local port, flood budget, SYN proxy state. */
   release(e: number): void {
     const c = this.d.conns;
     this.d.guard.released(e);
+    this.d.proxy.released(e);
     const dest = this.services.destById[c.dest[e]!];
     if (dest) {
       if (this.d.states.active(c.proto[e]!, c.state[e]!)) dest.activeConns--;

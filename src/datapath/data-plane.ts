@@ -24,6 +24,7 @@ import { ConnTimeouts, ipvsStateModel, type ConnTimeoutValues } from './ipvs-sta
 import { flagsAfterThresholdChange } from '../ipvs/thresholds.js';
 import type { ConnMethodValue, ServiceTable, TablePlan } from './service-table.js';
 import { SourceRateLimiter } from './source-rate.js';
+import { heldKey, type SynProxy } from './syn-proxy.js';
 import { VipGate } from './vip-gate.js';
 
 /** Held frames older than this are dropped (Linux drops unresolved queues after ~3 s too). */
@@ -126,7 +127,7 @@ export class DataPlane {
     this.classifier = new Classifier({
       meta: o.engine.meta, verdict: o.engine.verdict, conns: this.conns,
       states: this.states, arp: this.arp, hold: this.hold, drops: this.drops, routes, clock: o.clock, gate: this.gate,
-      guard: this.guard, frags: this.frags, sourceRate: this.sourceRate,
+      guard: this.guard, frags: this.frags, sourceRate: this.sourceRate, onProxyAnswered: (e) => this.onProxyAnswered(e),
       lanPort: o.port, localIp, portMac: parseMac(this.portInfo.mac), mtu: this.portInfo.mtu, epochMs: this.startedAt, sloppyTcp: o.sloppyTcp === true,
     }, o.table);
     o.engine.onBatch((port, count) => this.classifier.handle(port, count));
@@ -159,6 +160,11 @@ export class DataPlane {
   /** ICMP the director answered with itself. */
   get replies(): { readonly timeExceeded: number; readonly fragNeeded: number; readonly echo: number } {
     return this.classifier.replies;
+  }
+
+  /** The SYN proxy of services with syn_proxy on (its state and counters). */
+  get proxy(): SynProxy {
+    return this.classifier.proxy;
   }
 
   /** Persistence templates in force (`adm -L -c` lists them). */
@@ -299,14 +305,33 @@ export class DataPlane {
       for (let k = 0; k < slots.length; k++) this.drops.add(DropReason.UNRESOLVED);
       return;
     }
+    this.transmit(slots, (out, base) => {
+      out[base + Verdict.DST_MAC_HI] = entry.macHi;
+      out[base + Verdict.DST_MAC_LO] = entry.macLo;
+    });
+  }
+
+  /**
+   * A SYN-proxied connection's real server answered (the handshake ACK leaves in this batch):
+   * its parked client segments follow, after the batch, translated by the delta now known.
+   */
+  private onProxyAnswered(e: number): void {
+    const delta = this.proxy.deltaOf(e);
+    setImmediate(() => {
+      if (this.final !== null) return;
+      this.transmit(this.hold.take(heldKey(e)), (out, base) => { out[base + Verdict.SEQ_DELTA] = delta; });
+    });
+  }
+
+  /** Sends held slots with their pending verdicts, each completed by finish. */
+  private transmit(slots: number[], finish: (out: Uint32Array, base: number) => void): void {
     const words = Verdict.WORDS;
     const pending = this.hold.pending;
     const out = this.engine.heldVerdict;
     slots.forEach((slot, k) => {
       const base = k * words;
       out.set(pending.subarray(slot * words, (slot + 1) * words), base);
-      out[base + Verdict.DST_MAC_HI] = entry.macHi;
-      out[base + Verdict.DST_MAC_LO] = entry.macLo;
+      finish(out, base);
       out[base + Verdict.SLOT] = slot;
     });
     if (slots.length) this.engine.transmitHeld(slots.length);

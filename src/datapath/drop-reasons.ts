@@ -50,6 +50,17 @@ export const DropReason = {
   HOLD_FULL: 19,
   /** IPv4 unicast to another host's MAC (seen on a flooding bridge or shared segment): never forwarded. */
   OTHER_HOST: 20,
+  /** SYN proxy: an ACK without a connection that acknowledges no cookie the director made lately. */
+  SYNPROXY_BAD_COOKIE: 21,
+  /**
+   * SYN proxy: a client segment before the real server answered, beyond what the connection may
+   * park (and not an ACK that could carry a SYN retry).
+   */
+  SYNPROXY_EARLY: 22,
+  /** SYN proxy: a real server segment before its handshake, neither the SYN-ACK for our SYN nor a RST. */
+  SYNPROXY_HANDSHAKE: 23,
+  /** SYN proxy: a TCP segment to a proxied service without a connection that is neither SYN nor ACK (RST, ...). */
+  SYNPROXY_NO_CONN: 24,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];

@@ -112,7 +112,10 @@ export class FloodGuard {
     this.confirm(entry);
   }
 
-  /** A connection taken over ESTABLISHED (connection sync, a state file): a real client's. */
+  /**
+   * A connection taken over ESTABLISHED (connection sync, a state file), or created by the SYN
+   * proxy for a client that echoed its cookie: a real client's.
+   */
   takenOver(entry: number): void {
     if (this.d.conns.proto[entry] === PROTO_TCP && !(this.d.conns.flags[entry]! & ConnFlag.CONFIRMED)) this.confirm(entry);
   }

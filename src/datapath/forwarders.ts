@@ -8,7 +8,7 @@
 import type { ArpResolver } from '../arp/resolver.js';
 import type { ConnTable } from '../conntable/conn-table.js';
 import {
-  Action, Direction, type DirectionValue, FragBits, Meta, Method, type MethodValue, Verdict,
+  Action, type ActionValue, Direction, type DirectionValue, FragBits, Meta, Method, type MethodValue, Verdict,
 } from '../native/layout.generated.js';
 import { DropReason, type DropCounters } from './drop-reasons.js';
 import type { HoldQueue } from './hold-queue.js';
@@ -117,6 +117,19 @@ export class Forwarders {
     this.toNeighbour(vb, Method.FNAT, Direction.OUT, c.nhop[e]!);
   }
 
+  /**
+   * The SYN proxy's SYN toward the real server of NAT or FULLNAT connection e (its ISN and
+   * options words written already): from the client (NAT) or the connection's local address
+   * and port (FULLNAT), to the real server.
+   */
+  proxySyn(e: number, dest: RuntimeDest, vb: number): void {
+    const c = this.d.conns;
+    const fnat = c.method[e] === Method.FNAT;
+    this.setSrc(vb, fnat ? c.laddr[e]! : c.caddr[e]!, fnat ? c.lport[e]! : c.cport[e]!);
+    this.setDst(vb, dest.addr, dest.port);
+    this.toNeighbour(vb, c.method[e]! as MethodValue, Direction.IN, dest.nhop, Action.SYNPROXY_SYN);
+  }
+
   private setSrc(vb: number, addr: number, port: number): void {
     const w = this.d.writer;
     w.verdict[vb + Verdict.SRC_IP] = addr;
@@ -159,21 +172,13 @@ export class Forwarders {
    * Finishes a FORWARD verdict toward neighbour nhop: with its MAC when known, else parked
    * until it resolves (the native side copies the frame into the hold slot).
    */
-  private toNeighbour(vb: number, method: MethodValue, direction: DirectionValue, nhop: number): void {
+  private toNeighbour(vb: number, method: MethodValue, direction: DirectionValue, nhop: number, action: ActionValue = Action.FORWARD): void {
     const arp = this.d.arp;
     const w = this.d.writer;
     w.forward(vb, method, direction, this.d.lanPort, arp.macHi[nhop]!, arp.macLo[nhop]!);
+    w.verdict[vb + Verdict.ACTION] = action;
     if (arp.ready[nhop] === 1) return;
-    const slot = this.d.hold.hold(nhop, this.nowMs);
-    if (slot < 0) {
-      this.drop(vb, DropReason.HOLD_FULL);
-      return;
-    }
-    const pending = this.d.hold.pending;
-    const base = slot * Verdict.WORDS;
-    for (let k = 0; k < Verdict.WORDS; k++) pending[base + k] = w.verdict[vb + k]!;
-    w.verdict[vb + Verdict.ACTION] = Action.HOLD;
-    w.verdict[vb + Verdict.SLOT] = slot;
+    if (this.d.hold.park(nhop, this.nowMs, w.verdict, vb) < 0) this.drop(vb, DropReason.HOLD_FULL);
   }
 
   private drop(vb: number, reason: (typeof DropReason)[keyof typeof DropReason]): void {

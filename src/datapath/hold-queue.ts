@@ -1,6 +1,8 @@
 // The bounded queue of frames waiting for a next hop's MAC: which native hold slots wait on
 // which address, the verdict each will get once the MAC is known, and their age.
 
+import { Action, Verdict } from '../native/layout.generated.js';
+
 export interface HoldQueueOptions {
   slots: number;
   verdictWords: number;
@@ -35,10 +37,13 @@ export class HoldQueue {
     return this.options.perAddress;
   }
 
-  /** Reserves a slot for a frame waiting on addr; -1 when the queue or the address is full. */
-  hold(addr: number, nowMs: number): number {
+  /**
+   * Reserves a slot for a frame waiting on addr (at most `limit` per address, default the
+   * queue's perAddress); -1 when the queue or the address is full.
+   */
+  hold(addr: number, nowMs: number, limit = this.options.perAddress): number {
     let list = this.waiting.get(addr);
-    if (list && list.length >= this.options.perAddress) return -1;
+    if (list && list.length >= limit) return -1;
     const slot = this.free.pop();
     if (slot === undefined) return -1;
     if (!list) {
@@ -47,6 +52,21 @@ export class HoldQueue {
     }
     list.push(slot);
     this.heldAt[slot] = nowMs;
+    return slot;
+  }
+
+  /**
+   * Parks the frame whose verdict is at vb in verdict: reserves a slot for addr, keeps the
+   * verdict it will get as pending, and turns vb into a HOLD of that slot. Returns the slot, or
+   * -1 (verdict untouched) as hold() does.
+   */
+  park(addr: number, nowMs: number, verdict: Uint32Array, vb: number, limit = this.options.perAddress): number {
+    const slot = this.hold(addr, nowMs, limit);
+    if (slot < 0) return -1;
+    const words = this.options.verdictWords;
+    this.pending.set(verdict.subarray(vb, vb + words), slot * words);
+    verdict[vb + Verdict.ACTION] = Action.HOLD;
+    verdict[vb + Verdict.SLOT] = slot;
     return slot;
   }
 

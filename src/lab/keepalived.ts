@@ -13,6 +13,8 @@ export interface LabConfigOptions {
   lips?: string[];
   /** Lines for a global_defs block (for example the flood defences' keywords). */
   globalDefs?: string[];
+  /** syn_proxy on the TCP service (NAT and FULLNAT labs only). */
+  synProxy?: boolean;
 }
 
 const KIND = { dr: 'DR', nat: 'NAT', tun: 'TUN', fnat: 'FNAT' } as const;
@@ -28,6 +30,7 @@ function virtualServer(lab: LabHandle, port: number, protocol: 'TCP' | 'UDP', o:
     `    protocol ${protocol}`,
   ];
   if (lab.mode === 'fnat') lines.push('    laddr_group_name lab_lips');
+  if (o.synProxy && protocol === 'TCP') lines.push('    syn_proxy');
   for (const rs of lab.realServers) lines.push(`    real_server ${rs.address} ${port} {`, '        weight 1', '    }');
   lines.push('}');
   return lines;

@@ -162,6 +162,15 @@ function planeFamilies(add: Add, plane: DataPlane): void {
     emit({ type: 'frag_needed' }, r.fragNeeded);
     emit({ type: 'echo_reply' }, r.echo);
   });
+  add('counter', 'director_syn_proxy_total', 'SYN proxy events, by kind (docs/security.md); its drops are in director_drops_total',
+    ['event'], (emit) => {
+      const p = plane.proxy.stats();
+      emit({ event: 'syn_ack' }, p.synAcks);
+      emit({ event: 'cookie_proven' }, p.proven);
+      emit({ event: 'server_answered' }, p.serverAnswered);
+      emit({ event: 'held' }, p.held);
+      emit({ event: 'syn_retry' }, p.synRetries);
+    });
 }
 
 /** The attached port's counters, one family each, labelled with the port and its kind. */

@@ -183,7 +183,7 @@ export const Verdict = {
   SEQ_MODE: 16,
   /** SeqMode::TRANSLATE: proxy ISN - real server ISN; OUT: seq += delta; IN: ack and SACK edges -= delta */
   SEQ_DELTA: 17,
-  /** SYNPROXY_SYNACK: the sequence number (the SYN cookie) of the SYN-ACK */
+  /** SYNPROXY_SYNACK: the sequence number (the SYN cookie) of the SYN-ACK; SYNPROXY_SYN: the client's ISN, the SYN's sequence number */
   ISN: 18,
   /** SYNPROXY_SYNACK, SYNPROXY_SYN: tcp_opt MSS and SACK_PERM bits to write */
   TCP_OPTS: 19,
@@ -210,7 +210,7 @@ export const Action = {
   ICMP_ECHO_REPLY: 6,
   /** answer a client's SYN with SYN-ACK seq ISN, ack seq+1, TCP_OPTS, WINDOW, back to its sender's MAC on PORT */
   SYNPROXY_SYNACK: 7,
-  /** a client's cookie-proven ACK becomes the SYN to the real server: SRC_IP:SRC_PORT -> DST_IP:DST_PORT, seq = its seq - 1, TCP_OPTS; to DST_MAC on PORT (its payload, if any, is not sent) */
+  /** a client's ACK (cookie-proven, or a later one while the real server has not answered) becomes the SYN to the real server: SRC_IP:SRC_PORT -> DST_IP:DST_PORT, seq ISN, TCP_OPTS; to DST_MAC on PORT (its payload, if any, is not sent) */
   SYNPROXY_SYN: 8,
   /** the real server's SYN-ACK becomes the handshake's last ACK, back to the real server (seq = its ack, ack = its seq + 1, WINDOW) */
   SYNPROXY_ACK: 9,

@@ -37,7 +37,7 @@ export function service(method: ForwardMethod, o: Partial<VirtualServerConfig> =
   return {
     vip: VIP, port: 80, protocol: 'tcp', scheduler: 'rr', schedFlags: [], method, delayLoop: 6,
     persistenceTimeout: 0, persistenceGranularity: '255.255.255.255', laddrGroup: method === 'fnat' ? 'lips' : null,
-    slowStart: 0, line: 1,
+    slowStart: 0, synProxy: false, line: 1,
     realServers: RS.map((address, i) => ({
       address, port: method === 'nat' || method === 'fnat' ? 8080 : 80, weight: 1, method, upperThreshold: 0,
       lowerThreshold: 0, line: 2 + i,

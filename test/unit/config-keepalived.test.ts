@@ -72,6 +72,7 @@ const base: Omit<VirtualServerConfig, 'realServers' | 'line'> = {
   persistenceGranularity: '255.255.255.255',
   laddrGroup: null,
   slowStart: 0,
+  synProxy: false,
 };
 
 describe('keepalived.conf: good configs', () => {

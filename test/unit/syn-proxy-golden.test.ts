@@ -1,0 +1,159 @@
+// Golden packets of the SYN proxy through the addon's pure core: the three segments it builds
+// (SYN-ACK with the cookie, SYN to the real server, handshake ACK) and the sequence translation
+// of forwarded segments both ways, NAT and FULLNAT, plain and CHECKSUM_PARTIAL. Expected frames
+// come from the test builders, which compute every checksum from scratch; the translation's
+// RFC 1624 updates must land on the same bytes.
+import assert from 'node:assert/strict';
+import { loadAddon } from '../../src/native/binding.js';
+import { Action, Direction, Method, SeqMode, TcpOpt, Verdict as V } from '../../src/native/layout.generated.js';
+import { ipToU32, macHiLo, makePartial, tcpFrame, TCP_FLAGS, type TcpOptions } from '../support/packets.js';
+
+const DIR_MAC = '02:00:00:00:0d:01';
+const ROUTER_MAC = '02:00:00:00:00:fe';
+const RS_MAC = '02:00:00:00:01:11';
+const CLIENT = '198.18.1.10';
+const VIP = '198.19.0.100';
+const RS = '198.19.0.11';
+const LIP = '198.19.1.1';
+const fromRouter = { src: ROUTER_MAC, dst: DIR_MAC };
+const toRouter = { src: DIR_MAC, dst: ROUTER_MAC };
+const fromRs = { src: RS_MAC, dst: DIR_MAC };
+const toRs = { src: DIR_MAC, dst: RS_MAC };
+const egress = { mac: DIR_MAC, mtu: 1500 };
+const PAYLOAD = Buffer.from('GET /file HTTP/1.1\r\nHost: vip\r\n\r\n');
+
+const COOKIE = 0xfedc_ba98;
+const SERVER_ISN = 0x0000_1000;
+/** cookie ISN - server ISN, as the classifier computes it (mod 2^32). */
+const DELTA = (COOKIE - SERVER_ISN) >>> 0;
+const CLIENT_ISN = 0x1111_0000;
+
+/** MSS 1460, SACK permitted, window scale 7, timestamps: what a Linux client's SYN carries. */
+const LINUX_SYN_OPTIONS = Buffer.from([2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7]);
+/** What the proxy writes: MSS then NOP NOP SACK-permitted. */
+const mssSack = (mss: number) => Buffer.from([2, 4, mss >> 8, mss & 0xff, 1, 1, 4, 2]);
+/** One SACK block (NOP NOP kind 5 length 10). */
+const sack = (left: number, right: number) => {
+  const b = Buffer.from([1, 1, 5, 10, 0, 0, 0, 0, 0, 0, 0, 0]);
+  b.writeUInt32BE(left >>> 0, 4);
+  b.writeUInt32BE(right >>> 0, 8);
+  return b;
+};
+
+interface Words { action: keyof typeof Action; method?: keyof typeof Method; direction?: keyof typeof Direction; mac?: string;
+  src?: [string, number]; dst?: [string, number]; translate?: boolean; isn?: number; opts?: number; window?: number }
+
+function verdict(w: Words): Uint32Array {
+  const v = new Uint32Array(V.WORDS);
+  v[V.ACTION] = Action[w.action];
+  if (w.method) v[V.METHOD] = Method[w.method];
+  if (w.direction) v[V.DIRECTION] = Direction[w.direction];
+  if (w.mac) {
+    const { hi, lo } = macHiLo(w.mac);
+    v[V.DST_MAC_HI] = hi;
+    v[V.DST_MAC_LO] = lo;
+  }
+  if (w.src) [v[V.SRC_IP], v[V.SRC_PORT]] = [ipToU32(w.src[0]), w.src[1]];
+  if (w.dst) [v[V.DST_IP], v[V.DST_PORT]] = [ipToU32(w.dst[0]), w.dst[1]];
+  if (w.translate) [v[V.SEQ_MODE], v[V.SEQ_DELTA]] = [SeqMode.TRANSLATE, DELTA];
+  v[V.ISN] = w.isn ?? 0;
+  v[V.TCP_OPTS] = w.opts ?? 0;
+  v[V.WINDOW] = w.window ?? 0;
+  return v;
+}
+
+const frame = (eth: { src: string; dst: string }, src: string, dst: string, t: TcpOptions, ttl = 64, df = false) =>
+  tcpFrame({ eth, ip: { src, dst, ttl, df, id: df ? 0 : 0x1234 }, tcp: t });
+
+interface Row { name: string; input: () => { frame: Buffer; vnet?: Buffer }; verdict: Words; expected: Buffer }
+
+const ROWS: Row[] = [
+  {
+    name: 'SYN-ACK: the cookie as ISN, ack = ISN + 1, MSS and SACK-permitted only, back to the sender, DF, TTL 64',
+    input: () => ({ frame: frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: CLIENT_ISN, flags: TCP_FLAGS.SYN, options: LINUX_SYN_OPTIONS, window: 64240 }, 63) }),
+    verdict: { action: 'SYNPROXY_SYNACK', isn: COOKIE, opts: 1460 | TcpOpt.SACK_PERM, window: 64240 },
+    expected: frame(toRouter, VIP, CLIENT, { srcPort: 80, dstPort: 40000, seq: COOKIE, ack: CLIENT_ISN + 1, flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK, window: 64240, options: mssSack(1460) }, 64, true),
+  },
+  {
+    name: 'SYN-ACK without SACK: MSS alone (a SYN with data: the data is not answered)',
+    input: () => ({ frame: frame(fromRouter, CLIENT, VIP, { srcPort: 40001, dstPort: 80, seq: 5, flags: TCP_FLAGS.SYN, payload: PAYLOAD }) }),
+    verdict: { action: 'SYNPROXY_SYNACK', isn: COOKIE, opts: 1300, window: 64240 },
+    expected: frame(toRouter, VIP, CLIENT, { srcPort: 80, dstPort: 40001, seq: COOKIE, ack: 6, flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK, window: 64240, options: Buffer.from([2, 4, 0x05, 0x14]) }, 64, true),
+  },
+  {
+    name: 'NAT: the proven ACK (with data) becomes the SYN to the real server, client ISN and cookie options, no data',
+    input: () => ({ frame: frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: CLIENT_ISN + 1, ack: COOKIE + 1, flags: TCP_FLAGS.ACK, window: 502, payload: PAYLOAD }, 63) }),
+    verdict: { action: 'SYNPROXY_SYN', method: 'NAT', direction: 'IN', mac: RS_MAC, src: [CLIENT, 40000], dst: [RS, 8080], isn: CLIENT_ISN, opts: 1440 | TcpOpt.SACK_PERM },
+    expected: frame(toRs, CLIENT, RS, { srcPort: 40000, dstPort: 8080, seq: CLIENT_ISN, ack: 0, flags: TCP_FLAGS.SYN, window: 502, options: mssSack(1440) }, 64, true),
+  },
+  {
+    name: 'FULLNAT: the SYN leaves from the local address and port',
+    input: () => ({ frame: frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: CLIENT_ISN + 1, ack: COOKIE + 1, flags: TCP_FLAGS.ACK, window: 502 }, 63) }),
+    verdict: { action: 'SYNPROXY_SYN', method: 'FNAT', direction: 'IN', mac: RS_MAC, src: [LIP, 1055], dst: [RS, 8080], isn: CLIENT_ISN, opts: 536 },
+    expected: frame(toRs, LIP, RS, { srcPort: 1055, dstPort: 8080, seq: CLIENT_ISN, ack: 0, flags: TCP_FLAGS.SYN, window: 502, options: Buffer.from([2, 4, 0x02, 0x18]) }, 64, true),
+  },
+  {
+    name: "the real server's SYN-ACK becomes the handshake ACK back to it, with the client's window",
+    input: () => ({ frame: frame(fromRs, RS, LIP, { srcPort: 8080, dstPort: 1055, seq: SERVER_ISN, ack: CLIENT_ISN + 1, flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK, options: mssSack(1460) }) }),
+    verdict: { action: 'SYNPROXY_ACK', window: 502 },
+    expected: frame({ src: DIR_MAC, dst: RS_MAC }, LIP, RS, { srcPort: 1055, dstPort: 8080, seq: CLIENT_ISN + 1, ack: SERVER_ISN + 1, flags: TCP_FLAGS.ACK, window: 502 }, 64, true),
+  },
+  {
+    name: 'NAT in, translating: ack and both SACK edges lose the delta, seq untouched',
+    input: () => ({ frame: frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: CLIENT_ISN + 1, ack: COOKIE + 1 + 4000, flags: TCP_FLAGS.ACK, options: sack(COOKIE + 5449, COOKIE + 6897), payload: PAYLOAD }) }),
+    verdict: { action: 'FORWARD', method: 'NAT', direction: 'IN', mac: RS_MAC, dst: [RS, 8080], translate: true },
+    expected: frame(toRs, CLIENT, RS, { srcPort: 40000, dstPort: 8080, seq: CLIENT_ISN + 1, ack: SERVER_ISN + 1 + 4000, flags: TCP_FLAGS.ACK, options: sack(SERVER_ISN + 5449, SERVER_ISN + 6897), payload: PAYLOAD }, 63),
+  },
+  {
+    name: 'NAT out, translating: seq gains the delta, ack untouched',
+    input: () => ({ frame: frame(fromRs, RS, CLIENT, { srcPort: 8080, dstPort: 40000, seq: SERVER_ISN + 1, ack: CLIENT_ISN + 1 + PAYLOAD.length, flags: TCP_FLAGS.ACK | TCP_FLAGS.PSH, payload: PAYLOAD }) }),
+    verdict: { action: 'FORWARD', method: 'NAT', direction: 'OUT', mac: ROUTER_MAC, src: [VIP, 80], translate: true },
+    expected: frame(toRouter, VIP, CLIENT, { srcPort: 80, dstPort: 40000, seq: COOKIE + 1, ack: CLIENT_ISN + 1 + PAYLOAD.length, flags: TCP_FLAGS.ACK | TCP_FLAGS.PSH, payload: PAYLOAD }, 63),
+  },
+  {
+    name: 'FULLNAT in, translating (a FIN without ACK keeps its ack field)',
+    input: () => ({ frame: frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: 77, ack: 12345, flags: TCP_FLAGS.FIN }) }),
+    verdict: { action: 'FORWARD', method: 'FNAT', direction: 'IN', mac: RS_MAC, src: [LIP, 1055], dst: [RS, 8080], translate: true },
+    expected: frame(toRs, LIP, RS, { srcPort: 1055, dstPort: 8080, seq: 77, ack: 12345, flags: TCP_FLAGS.FIN }, 63),
+  },
+  {
+    name: 'FULLNAT out, translating: seq wraps around 2^32',
+    input: () => ({ frame: frame(fromRs, RS, LIP, { srcPort: 8080, dstPort: 1055, seq: 0x0200_0000, ack: 99, flags: TCP_FLAGS.ACK, payload: PAYLOAD }) }),
+    verdict: { action: 'FORWARD', method: 'FNAT', direction: 'OUT', mac: ROUTER_MAC, src: [VIP, 80], dst: [CLIENT, 40000], translate: true },
+    expected: frame(toRouter, VIP, CLIENT, { srcPort: 80, dstPort: 40000, seq: (0x0200_0000 + DELTA) >>> 0, ack: 99, flags: TCP_FLAGS.ACK, payload: PAYLOAD }, 63),
+  },
+  {
+    name: 'NAT in, CHECKSUM_PARTIAL: translated, and the checksum completed over the translated segment',
+    input: () => makePartial(frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: 1, ack: COOKIE + 1, flags: TCP_FLAGS.ACK, payload: PAYLOAD })),
+    verdict: { action: 'FORWARD', method: 'NAT', direction: 'IN', mac: RS_MAC, dst: [RS, 8080], translate: true },
+    expected: frame(toRs, CLIENT, RS, { srcPort: 40000, dstPort: 8080, seq: 1, ack: SERVER_ISN + 1, flags: TCP_FLAGS.ACK, payload: PAYLOAD }, 63),
+  },
+  {
+    name: 'FULLNAT out, CHECKSUM_PARTIAL: translated, and the checksum completed',
+    input: () => makePartial(frame(fromRs, RS, LIP, { srcPort: 8080, dstPort: 1055, seq: SERVER_ISN + 1, ack: 2, flags: TCP_FLAGS.ACK, payload: PAYLOAD })),
+    verdict: { action: 'FORWARD', method: 'FNAT', direction: 'OUT', mac: ROUTER_MAC, src: [VIP, 80], dst: [CLIENT, 40000], translate: true },
+    expected: frame(toRouter, VIP, CLIENT, { srcPort: 80, dstPort: 40000, seq: COOKIE + 1, ack: 2, flags: TCP_FLAGS.ACK, payload: PAYLOAD }, 63),
+  },
+];
+
+describe('SYN proxy golden packets through the addon (pure core)', () => {
+  for (const row of ROWS) {
+    it(row.name, () => {
+      const { frame: input, vnet } = row.input();
+      const out = loadAddon().rewrite(input, verdict(row.verdict), egress, vnet);
+      assert.equal(out.error, 0, `rewrite error ${out.error}`);
+      assert.equal(out.length, 1, 'one frame out');
+      assert.equal(Buffer.from(out[0]!.frame).toString('hex'), row.expected.toString('hex'));
+    });
+  }
+
+  it('refuses the segments on frames they do not fit (a SYN-ACK for an ACK, a SYN for a SYN)', () => {
+    const ack = frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, flags: TCP_FLAGS.ACK });
+    const syn = frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, flags: TCP_FLAGS.SYN });
+    const rewrite = loadAddon().rewrite;
+    assert.equal(rewrite(ack, verdict({ action: 'SYNPROXY_SYNACK', isn: 1 }), egress).length, 0);
+    assert.equal(rewrite(syn, verdict({ action: 'SYNPROXY_SYN', mac: RS_MAC, src: [CLIENT, 40000], dst: [RS, 8080] }), egress).length, 0);
+    assert.equal(rewrite(ack, verdict({ action: 'SYNPROXY_SYN', mac: RS_MAC, dst: [RS, 8080] }), egress).length, 0, 'no source: bad verdict');
+    assert.equal(rewrite(ack, verdict({ action: 'SYNPROXY_ACK' }), egress).length, 0);
+  });
+});

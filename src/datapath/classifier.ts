@@ -301,7 +301,7 @@ export class Classifier {
 
   /**
    * No connection, a TCP segment to a SYN-proxied service: a SYN gets a cookie SYN-ACK and
-   * nothing is kept; an ACK that echoes a good cookie creates the connection (a proven client's)
+   * nothing is kept (the flood detector counts it); an ACK that echoes a good cookie creates the connection (a proven client's)
    * and becomes the SYN to its real server; anything else is dropped.
    */
   private proxyOpen(svc: RuntimeService, mb: number, vb: number): void {
@@ -309,6 +309,7 @@ export class Classifier {
     const flags = meta[mb + Meta.TCP_FLAGS]! & (TCP_SYN | TCP_ACK | TCP_RST);
     const proxy = this.proxy;
     if (flags === TCP_SYN) {
+      this.d.guard.attempt(this.nowMs);
       proxy.answerSyn(mb, vb, this.d.lanPort, this.nowSec);
       return;
     }
@@ -320,11 +321,7 @@ export class Classifier {
       this.drop(vb, DropReason.SYNPROXY_BAD_COOKIE);
       return;
     }
-    const refused = this.d.guard.admit(PROTO_TCP, this.nowMs);
-    if (refused !== -1) {
-      this.drop(vb, refused);
-      return;
-    }
+    // Counted as an attempt at its SYN; a proven client is outside the budget and the rate limit.
     const packet = this.fill(PROTO_TCP, meta[mb + Meta.SRC_IP]!, meta[mb + Meta.SRC_PORT]!, meta[mb + Meta.DST_IP]!, meta[mb + Meta.DST_PORT]!);
     const e = this.factory.create(svc, packet, this.nowSec);
     if (e < 0) {

@@ -84,6 +84,14 @@ export class FloodGuard {
     return -1;
   }
 
+  /**
+   * Counts one new-connection attempt that asks for no entry (a SYN the SYN proxy answers with
+   * a cookie), so the detector sees a flood at a proxied service too.
+   */
+  attempt(nowMs: number): void {
+    this.count(nowMs);
+  }
+
   /** A connection was created (its ConnFlag.CONFIRMED clear). */
   created(entry: number): void {
     if (this.d.conns.proto[entry] !== PROTO_TCP) return;

@@ -50,12 +50,16 @@ function expectedSources(fx: LabFixture, mode: RoutedMode): string[] {
   return mode === 'fnat' ? [...DEFAULT_LIPS] : [fx.lab.client.address];
 }
 
-/** The shared suite of one mode; `extra` registers mode-specific cases on the same lab. */
-export function routedSuite(mode: RoutedMode, extra: (ctx: RoutedContext) => void = () => undefined): void {
-  describe(`${TITLE[mode]} end to end (needs root: creates network namespaces)`, function () {
+/**
+ * The shared suite of one mode; `extra` registers mode-specific cases on the same lab. With
+ * synProxy the lab's TCP service has syn_proxy on (NAT and FULLNAT).
+ */
+export function routedSuite(mode: RoutedMode, extra: (ctx: RoutedContext) => void = () => undefined, o: { synProxy?: boolean } = {}): void {
+  const variant = o.synProxy ? ', syn_proxy on' : '';
+  describe(`${TITLE[mode]} end to end${variant} (needs root: creates network namespaces)`, function () {
     this.timeout(120_000);
     const fx = withLab({ mode, servers: 3, udp: true });
-    const dir = withDirector(fx, 'embedded');
+    const dir = withDirector(fx, 'embedded', { synProxy: o.synProxy === true });
 
     it('spreads 30 HTTP connections over three real servers 10/10/10 with rr', async function () {
       const r = await countHttp(fx.lab, fx.lab.vip, 30);

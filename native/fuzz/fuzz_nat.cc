@@ -5,7 +5,10 @@
 //    the IP datagram without Ethernet padding or trailer, the vnet header passed through
 //    unless the core completed a partial TCP checksum (then an empty one, see below);
 //  - DR: only the MACs differ; NAT/FULLNAT: exactly MACs, TTL - 1, the verdict's addresses and
-//    (TCP/UDP first fragments) ports differ, besides the checksum fields;
+//    (TCP/UDP first fragments) ports differ, besides the checksum fields; with SEQ_MODE
+//    TRANSLATE (half the inputs) on a TCP first fragment also, from the client (IN), the ack
+//    (ACK set) and every SACK edge minus SEQ_DELTA, from the real server (OUT), the sequence
+//    number plus SEQ_DELTA;
 //  - the IP header checksum verifies from scratch;
 //  - the TCP/UDP checksum keeps its residue (oracle.h): full checksums stay correct (or exactly
 //    as wrong); a UDP zero checksum stays zero and a non-zero one never becomes zero;
@@ -29,6 +32,30 @@ namespace {
 constexpr fuzz::Way kWays[] = {{Method::DR, Direction::IN, false, false}, fuzz::kNatWays[0],
                                fuzz::kNatWays[1], fuzz::kNatWays[2], fuzz::kNatWays[3]};
 
+// The SYN proxy's sequence translation of a TCP header at t (tcp_seq.h), on the expected bytes.
+void translated(const fuzz::Case& c, Bytes& want, size_t t) {
+  uint32_t delta = c.v[verdict::SEQ_DELTA];
+  if (c.v[verdict::DIRECTION] == uint32_t(Direction::OUT)) {
+    o::put32(want, t + 4, o::be32(&want[t + 4]) + delta);
+    return;
+  }
+  if (want[t + 13] & 0x10) o::put32(want, t + 8, o::be32(&want[t + 8]) - delta);
+  size_t end = t + (want[t + 12] >> 4) * 4u;
+  for (size_t i = t + 20; i < end;) {
+    if (want[i] == 0) break;
+    if (want[i] == 1) {
+      ++i;
+      continue;
+    }
+    if (i + 1 >= end || want[i + 1] < 2 || i + want[i + 1] > end) break;
+    size_t len = want[i + 1];
+    if (want[i] == 5 && (len - 2) % 8 == 0) {
+      for (size_t at = i + 2; at < i + len; at += 4) o::put32(want, at, o::be32(&want[at]) - delta);
+    }
+    i += len;
+  }
+}
+
 // The expected output of a NAT-family rewrite, checksum fields taken from `got`.
 Bytes expected(const fuzz::Case& c, const o::Ip& ip, bool src, bool dst, const Bytes& got) {
   Bytes want(c.orig.begin(), c.orig.begin() + long(ip.end));
@@ -39,6 +66,8 @@ Bytes expected(const fuzz::Case& c, const o::Ip& ip, bool src, bool dst, const B
   if (size_t check = ip.l4_check()) {
     if (src) o::put16(want, ip.l4(), c.v[verdict::SRC_PORT]);
     if (dst) o::put16(want, ip.l4() + 2, c.v[verdict::DST_PORT]);
+    bool translate = c.v[verdict::SEQ_MODE] == uint32_t(SeqMode::TRANSLATE);
+    if (translate && ip.proto == o::TCP) translated(c, want, ip.l4());
     fuzz::same_field(want, got, check);
   }
   fuzz::same_field(want, got, ip.l3 + 10);
@@ -98,6 +127,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!fuzz::decode(data, size, c)) return 0;
   const fuzz::Way w = fuzz::pick(c.v[verdict::METHOD], kWays);
   fuzz::forward(c, w);
+  c.v[verdict::SEQ_MODE] &= 1;  // NONE or TRANSLATE, half each
   fuzz::run(c);
   o::Ip ip;
   if (w.method != Method::DR && o::find_ip(c.orig, ip) && o::is_icmp_error(c.orig, ip)) {

@@ -22,8 +22,10 @@ const BUDGET = 8192;
  * (NAT and FULLNAT carry each SYN's answer back through it too). A faster flood tests the
  * machine, not the defences: lost frames delay every flow alike. It fills the budget within
  * 3 s (unconfirmed connections live syn_flood_timeout 10 s), and drop_entry takes over.
+ * DIRECTOR_SYN_FLOOD_PPS sets another rate, for the measurements in docs/security.md.
  */
-const FLOOD_PPS = 3000;
+const FLOOD_PPS = Number(process.env.DIRECTOR_SYN_FLOOD_PPS ?? 3000);
+if (!(FLOOD_PPS >= 100 && FLOOD_PPS <= 50_000)) throw new Error('DIRECTOR_SYN_FLOOD_PPS: 100..50000 SYN/s');
 /** Flood bounds: the generator stops by itself at whichever comes first. */
 const FLOOD_SECONDS = 60;
 const HELD = 20;

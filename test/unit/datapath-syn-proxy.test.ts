@@ -38,6 +38,14 @@ for (const mode of ['nat', 'fnat'] as const) {
       return l;
     }
 
+    /** A client's SYN and cookie-proven ACK: the cookie, and the SYN the real server got. */
+    async function handshake({ inject, settle }: Awaited<ReturnType<typeof proxied>>): Promise<{ cookie: number; syn: Seen }> {
+      inject(fromClient(TCP_FLAGS.SYN, CLIENT_ISN, 0, { options: SYN_OPTIONS }));
+      const cookie = seen((await settle())[0]!).tcp.seq;
+      inject(fromClient(TCP_FLAGS.ACK, CLIENT_ISN + 1, cookie + 1));
+      return { cookie, syn: seen((await settle())[0]!) };
+    }
+
     it('answers a SYN with a cookie and no connection, refuses a bad cookie, and opens on a good one', async () => {
       const { plane, inject, settle, stats } = await proxied();
       try {
@@ -74,12 +82,10 @@ for (const mode of ['nat', 'fnat'] as const) {
     });
 
     it('parks early data, finishes the handshake, and translates every segment both ways', async () => {
-      const { plane, inject, settle, stats } = await proxied();
+      const l = await proxied();
+      const { plane, inject, settle, stats } = l;
       try {
-        inject(fromClient(TCP_FLAGS.SYN, CLIENT_ISN, 0, { options: SYN_OPTIONS }));
-        const cookie = seen((await settle())[0]!).tcp.seq;
-        inject(fromClient(TCP_FLAGS.ACK, CLIENT_ISN + 1, cookie + 1));
-        const syn = seen((await settle())[0]!);
+        const { cookie, syn } = await handshake(l);
         // The request follows at once, before the real server answered: parked.
         inject(fromClient(TCP_FLAGS.ACK | TCP_FLAGS.PSH, CLIENT_ISN + 1, cookie + 1, { payload: REQUEST }));
         assert.deepEqual(await settle(), []);
@@ -120,12 +126,10 @@ for (const mode of ['nat', 'fnat'] as const) {
     });
 
     it("passes the real server's refusal on as a RST in the client's window", async () => {
-      const { plane, inject, settle, stats } = await proxied();
+      const l = await proxied();
+      const { plane, inject, settle, stats } = l;
       try {
-        inject(fromClient(TCP_FLAGS.SYN, CLIENT_ISN, 0));
-        const cookie = seen((await settle())[0]!).tcp.seq;
-        inject(fromClient(TCP_FLAGS.ACK, CLIENT_ISN + 1, cookie + 1));
-        const syn = seen((await settle())[0]!);
+        const { cookie, syn } = await handshake(l);
         const fromRs = (flags: number, seq: number) => tcpFrame({
           eth: { src: RS_MAC[0]!, dst: DIRECTOR_MAC }, ip: { src: RS[0]!, dst: syn.src },
           tcp: { srcPort: 8080, dstPort: syn.tcp.srcPort, flags, seq, ack: CLIENT_ISN + 1 },
@@ -142,12 +146,10 @@ for (const mode of ['nat', 'fnat'] as const) {
     });
 
     it('sends the SYN again for a client segment beyond what a connection may park', async () => {
-      const { plane, inject, settle, stats } = await proxied();
+      const l = await proxied();
+      const { plane, inject, settle, stats } = l;
       try {
-        inject(fromClient(TCP_FLAGS.SYN, CLIENT_ISN, 0));
-        const cookie = seen((await settle())[0]!).tcp.seq;
-        inject(fromClient(TCP_FLAGS.ACK, CLIENT_ISN + 1, cookie + 1));
-        await settle();
+        const { cookie } = await handshake(l);
         for (let k = 0; k < 5; k++) inject(fromClient(TCP_FLAGS.ACK, CLIENT_ISN + 1, cookie + 1, { payload: REQUEST }));
         const [retry, ...others] = (await settle()).map(seen);
         assert.equal(others.length, 0);

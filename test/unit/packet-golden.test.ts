@@ -3,27 +3,12 @@
 // scratch), and compares bytes. Incremental updates (RFC 1624) must land on the same bytes.
 import assert from 'node:assert/strict';
 import { loadAddon } from '../../src/native/binding.js';
-import { Action, Direction, FrameKind, Meta as M, Method, ParseError, Verdict as V } from '../../src/native/layout.generated.js';
+import { FrameKind, Meta as M, ParseError, Verdict as V } from '../../src/native/layout.generated.js';
+import { CLIENT, DIR_IP, DIR_MAC, LIP, LIP2, PAYLOAD, ROUTER_MAC, RS, RS_MAC, verdict, VIP, type VerdictSpec } from '../support/golden-verdict.js';
 import {
-  arpReply, arpRequest, decodeFrame, icmpEchoFrame, icmpErrorFrame, ipipFrame, ipPacketOf, ipToU32, macHiLo, makePartial,
+  arpReply, arpRequest, decodeFrame, icmpEchoFrame, icmpErrorFrame, ipipFrame, ipPacketOf, ipToU32, makePartial,
   tcpFrame, udpFrame, TCP_FLAGS, ethernet, ETH_IPV4, ipv4, udp, PROTO, vnetHeader, gsoTcpFrame,
 } from '../support/packets.js';
-
-const DIR_MAC = '02:00:00:00:0d:01';
-const DIR_IP = '198.19.0.2';
-const ROUTER_MAC = '02:00:00:00:00:fe';
-const RS_MAC = '02:00:00:00:01:11';
-const CLIENT = '198.18.1.10';
-const VIP = '198.19.0.100';
-const RS = '198.19.0.11';
-const LIP = '198.19.1.1';
-const LIP2 = '198.19.1.2';
-const PAYLOAD = Buffer.from('GET / HTTP/1.0\r\n\r\n');
-
-type VerdictSpec = {
-  action: keyof typeof Action; method?: keyof typeof Method; direction?: keyof typeof Direction; mac?: string;
-  srcIp?: string; srcPort?: number; dstIp?: string; dstPort?: number; tunSrc?: string; tunDst?: string; mtu?: number;
-};
 
 interface GoldenRow {
   name: string;
@@ -31,26 +16,6 @@ interface GoldenRow {
   verdict: VerdictSpec;
   /** Expected frames; `actual` lends fields the core chooses freely (an ICMP error's IP id). */
   expected: (actual: Buffer[]) => { frame: Buffer; vnet?: Buffer }[];
-}
-
-function verdict(s: VerdictSpec): Uint32Array {
-  const v = new Uint32Array(V.WORDS);
-  v[V.ACTION] = Action[s.action];
-  if (s.method) v[V.METHOD] = Method[s.method];
-  if (s.direction) v[V.DIRECTION] = Direction[s.direction];
-  if (s.mac) {
-    const { hi, lo } = macHiLo(s.mac);
-    v[V.DST_MAC_HI] = hi;
-    v[V.DST_MAC_LO] = lo;
-  }
-  if (s.srcIp) v[V.SRC_IP] = ipToU32(s.srcIp);
-  if (s.srcPort) v[V.SRC_PORT] = s.srcPort;
-  if (s.dstIp) v[V.DST_IP] = ipToU32(s.dstIp);
-  if (s.dstPort) v[V.DST_PORT] = s.dstPort;
-  if (s.tunSrc) v[V.TUN_SRC] = ipToU32(s.tunSrc);
-  if (s.tunDst) v[V.TUN_DST] = ipToU32(s.tunDst);
-  if (s.mtu) v[V.MTU] = s.mtu;
-  return v;
 }
 
 const seg = (eth: { src: string; dst: string }, src: string, sport: number, dst: string, dport: number, ttl = 64, df = false) =>

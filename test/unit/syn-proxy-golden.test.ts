@@ -5,16 +5,10 @@
 // RFC 1624 updates must land on the same bytes.
 import assert from 'node:assert/strict';
 import { loadAddon } from '../../src/native/binding.js';
-import { Action, Direction, Method, SeqMode, TcpOpt, Verdict as V } from '../../src/native/layout.generated.js';
-import { ipToU32, macHiLo, makePartial, tcpFrame, TCP_FLAGS, type TcpOptions } from '../support/packets.js';
+import { TcpOpt } from '../../src/native/layout.generated.js';
+import { CLIENT, DIR_MAC, LIP, ROUTER_MAC, RS, RS_MAC, verdict, VIP, type VerdictSpec } from '../support/golden-verdict.js';
+import { makePartial, tcpFrame, TCP_FLAGS, type TcpOptions } from '../support/packets.js';
 
-const DIR_MAC = '02:00:00:00:0d:01';
-const ROUTER_MAC = '02:00:00:00:00:fe';
-const RS_MAC = '02:00:00:00:01:11';
-const CLIENT = '198.18.1.10';
-const VIP = '198.19.0.100';
-const RS = '198.19.0.11';
-const LIP = '198.19.1.1';
 const fromRouter = { src: ROUTER_MAC, dst: DIR_MAC };
 const toRouter = { src: DIR_MAC, dst: ROUTER_MAC };
 const fromRs = { src: RS_MAC, dst: DIR_MAC };
@@ -40,56 +34,34 @@ const sack = (left: number, right: number) => {
   return b;
 };
 
-interface Words { action: keyof typeof Action; method?: keyof typeof Method; direction?: keyof typeof Direction; mac?: string;
-  src?: [string, number]; dst?: [string, number]; translate?: boolean; isn?: number; opts?: number; window?: number }
-
-function verdict(w: Words): Uint32Array {
-  const v = new Uint32Array(V.WORDS);
-  v[V.ACTION] = Action[w.action];
-  if (w.method) v[V.METHOD] = Method[w.method];
-  if (w.direction) v[V.DIRECTION] = Direction[w.direction];
-  if (w.mac) {
-    const { hi, lo } = macHiLo(w.mac);
-    v[V.DST_MAC_HI] = hi;
-    v[V.DST_MAC_LO] = lo;
-  }
-  if (w.src) [v[V.SRC_IP], v[V.SRC_PORT]] = [ipToU32(w.src[0]), w.src[1]];
-  if (w.dst) [v[V.DST_IP], v[V.DST_PORT]] = [ipToU32(w.dst[0]), w.dst[1]];
-  if (w.translate) [v[V.SEQ_MODE], v[V.SEQ_DELTA]] = [SeqMode.TRANSLATE, DELTA];
-  v[V.ISN] = w.isn ?? 0;
-  v[V.TCP_OPTS] = w.opts ?? 0;
-  v[V.WINDOW] = w.window ?? 0;
-  return v;
-}
-
 const frame = (eth: { src: string; dst: string }, src: string, dst: string, t: TcpOptions, ttl = 64, df = false) =>
   tcpFrame({ eth, ip: { src, dst, ttl, df, id: df ? 0 : 0x1234 }, tcp: t });
 
-interface Row { name: string; input: () => { frame: Buffer; vnet?: Buffer }; verdict: Words; expected: Buffer }
+interface Row { name: string; input: () => { frame: Buffer; vnet?: Buffer }; verdict: VerdictSpec; expected: Buffer }
 
 const ROWS: Row[] = [
   {
     name: 'SYN-ACK: the cookie as ISN, ack = ISN + 1, MSS and SACK-permitted only, back to the sender, DF, TTL 64',
     input: () => ({ frame: frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: CLIENT_ISN, flags: TCP_FLAGS.SYN, options: LINUX_SYN_OPTIONS, window: 64240 }, 63) }),
-    verdict: { action: 'SYNPROXY_SYNACK', isn: COOKIE, opts: 1460 | TcpOpt.SACK_PERM, window: 64240 },
+    verdict: { action: 'SYNPROXY_SYNACK', isn: COOKIE, tcpOpts: 1460 | TcpOpt.SACK_PERM, window: 64240 },
     expected: frame(toRouter, VIP, CLIENT, { srcPort: 80, dstPort: 40000, seq: COOKIE, ack: CLIENT_ISN + 1, flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK, window: 64240, options: mssSack(1460) }, 64, true),
   },
   {
     name: 'SYN-ACK without SACK: MSS alone (a SYN with data: the data is not answered)',
     input: () => ({ frame: frame(fromRouter, CLIENT, VIP, { srcPort: 40001, dstPort: 80, seq: 5, flags: TCP_FLAGS.SYN, payload: PAYLOAD }) }),
-    verdict: { action: 'SYNPROXY_SYNACK', isn: COOKIE, opts: 1300, window: 64240 },
+    verdict: { action: 'SYNPROXY_SYNACK', isn: COOKIE, tcpOpts: 1300, window: 64240 },
     expected: frame(toRouter, VIP, CLIENT, { srcPort: 80, dstPort: 40001, seq: COOKIE, ack: 6, flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK, window: 64240, options: Buffer.from([2, 4, 0x05, 0x14]) }, 64, true),
   },
   {
     name: 'NAT: the proven ACK (with data) becomes the SYN to the real server, client ISN and cookie options, no data',
     input: () => ({ frame: frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: CLIENT_ISN + 1, ack: COOKIE + 1, flags: TCP_FLAGS.ACK, window: 502, payload: PAYLOAD }, 63) }),
-    verdict: { action: 'SYNPROXY_SYN', method: 'NAT', direction: 'IN', mac: RS_MAC, src: [CLIENT, 40000], dst: [RS, 8080], isn: CLIENT_ISN, opts: 1440 | TcpOpt.SACK_PERM },
+    verdict: { action: 'SYNPROXY_SYN', method: 'NAT', direction: 'IN', mac: RS_MAC, srcIp: CLIENT, srcPort: 40000, dstIp: RS, dstPort: 8080, isn: CLIENT_ISN, tcpOpts: 1440 | TcpOpt.SACK_PERM },
     expected: frame(toRs, CLIENT, RS, { srcPort: 40000, dstPort: 8080, seq: CLIENT_ISN, ack: 0, flags: TCP_FLAGS.SYN, window: 502, options: mssSack(1440) }, 64, true),
   },
   {
     name: 'FULLNAT: the SYN leaves from the local address and port',
     input: () => ({ frame: frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: CLIENT_ISN + 1, ack: COOKIE + 1, flags: TCP_FLAGS.ACK, window: 502 }, 63) }),
-    verdict: { action: 'SYNPROXY_SYN', method: 'FNAT', direction: 'IN', mac: RS_MAC, src: [LIP, 1055], dst: [RS, 8080], isn: CLIENT_ISN, opts: 536 },
+    verdict: { action: 'SYNPROXY_SYN', method: 'FNAT', direction: 'IN', mac: RS_MAC, srcIp: LIP, srcPort: 1055, dstIp: RS, dstPort: 8080, isn: CLIENT_ISN, tcpOpts: 536 },
     expected: frame(toRs, LIP, RS, { srcPort: 1055, dstPort: 8080, seq: CLIENT_ISN, ack: 0, flags: TCP_FLAGS.SYN, window: 502, options: Buffer.from([2, 4, 0x02, 0x18]) }, 64, true),
   },
   {
@@ -101,37 +73,37 @@ const ROWS: Row[] = [
   {
     name: 'NAT in, translating: ack and both SACK edges lose the delta, seq untouched',
     input: () => ({ frame: frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: CLIENT_ISN + 1, ack: COOKIE + 1 + 4000, flags: TCP_FLAGS.ACK, options: sack(COOKIE + 5449, COOKIE + 6897), payload: PAYLOAD }) }),
-    verdict: { action: 'FORWARD', method: 'NAT', direction: 'IN', mac: RS_MAC, dst: [RS, 8080], translate: true },
+    verdict: { action: 'FORWARD', method: 'NAT', direction: 'IN', mac: RS_MAC, dstIp: RS, dstPort: 8080, seqDelta: DELTA },
     expected: frame(toRs, CLIENT, RS, { srcPort: 40000, dstPort: 8080, seq: CLIENT_ISN + 1, ack: SERVER_ISN + 1 + 4000, flags: TCP_FLAGS.ACK, options: sack(SERVER_ISN + 5449, SERVER_ISN + 6897), payload: PAYLOAD }, 63),
   },
   {
     name: 'NAT out, translating: seq gains the delta, ack untouched',
     input: () => ({ frame: frame(fromRs, RS, CLIENT, { srcPort: 8080, dstPort: 40000, seq: SERVER_ISN + 1, ack: CLIENT_ISN + 1 + PAYLOAD.length, flags: TCP_FLAGS.ACK | TCP_FLAGS.PSH, payload: PAYLOAD }) }),
-    verdict: { action: 'FORWARD', method: 'NAT', direction: 'OUT', mac: ROUTER_MAC, src: [VIP, 80], translate: true },
+    verdict: { action: 'FORWARD', method: 'NAT', direction: 'OUT', mac: ROUTER_MAC, srcIp: VIP, srcPort: 80, seqDelta: DELTA },
     expected: frame(toRouter, VIP, CLIENT, { srcPort: 80, dstPort: 40000, seq: COOKIE + 1, ack: CLIENT_ISN + 1 + PAYLOAD.length, flags: TCP_FLAGS.ACK | TCP_FLAGS.PSH, payload: PAYLOAD }, 63),
   },
   {
     name: 'FULLNAT in, translating (a FIN without ACK keeps its ack field)',
     input: () => ({ frame: frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: 77, ack: 12345, flags: TCP_FLAGS.FIN }) }),
-    verdict: { action: 'FORWARD', method: 'FNAT', direction: 'IN', mac: RS_MAC, src: [LIP, 1055], dst: [RS, 8080], translate: true },
+    verdict: { action: 'FORWARD', method: 'FNAT', direction: 'IN', mac: RS_MAC, srcIp: LIP, srcPort: 1055, dstIp: RS, dstPort: 8080, seqDelta: DELTA },
     expected: frame(toRs, LIP, RS, { srcPort: 1055, dstPort: 8080, seq: 77, ack: 12345, flags: TCP_FLAGS.FIN }, 63),
   },
   {
     name: 'FULLNAT out, translating: seq wraps around 2^32',
     input: () => ({ frame: frame(fromRs, RS, LIP, { srcPort: 8080, dstPort: 1055, seq: 0x0200_0000, ack: 99, flags: TCP_FLAGS.ACK, payload: PAYLOAD }) }),
-    verdict: { action: 'FORWARD', method: 'FNAT', direction: 'OUT', mac: ROUTER_MAC, src: [VIP, 80], dst: [CLIENT, 40000], translate: true },
+    verdict: { action: 'FORWARD', method: 'FNAT', direction: 'OUT', mac: ROUTER_MAC, srcIp: VIP, srcPort: 80, dstIp: CLIENT, dstPort: 40000, seqDelta: DELTA },
     expected: frame(toRouter, VIP, CLIENT, { srcPort: 80, dstPort: 40000, seq: (0x0200_0000 + DELTA) >>> 0, ack: 99, flags: TCP_FLAGS.ACK, payload: PAYLOAD }, 63),
   },
   {
     name: 'NAT in, CHECKSUM_PARTIAL: translated, and the checksum completed over the translated segment',
     input: () => makePartial(frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: 1, ack: COOKIE + 1, flags: TCP_FLAGS.ACK, payload: PAYLOAD })),
-    verdict: { action: 'FORWARD', method: 'NAT', direction: 'IN', mac: RS_MAC, dst: [RS, 8080], translate: true },
+    verdict: { action: 'FORWARD', method: 'NAT', direction: 'IN', mac: RS_MAC, dstIp: RS, dstPort: 8080, seqDelta: DELTA },
     expected: frame(toRs, CLIENT, RS, { srcPort: 40000, dstPort: 8080, seq: 1, ack: SERVER_ISN + 1, flags: TCP_FLAGS.ACK, payload: PAYLOAD }, 63),
   },
   {
     name: 'FULLNAT out, CHECKSUM_PARTIAL: translated, and the checksum completed',
     input: () => makePartial(frame(fromRs, RS, LIP, { srcPort: 8080, dstPort: 1055, seq: SERVER_ISN + 1, ack: 2, flags: TCP_FLAGS.ACK, payload: PAYLOAD })),
-    verdict: { action: 'FORWARD', method: 'FNAT', direction: 'OUT', mac: ROUTER_MAC, src: [VIP, 80], dst: [CLIENT, 40000], translate: true },
+    verdict: { action: 'FORWARD', method: 'FNAT', direction: 'OUT', mac: ROUTER_MAC, srcIp: VIP, srcPort: 80, dstIp: CLIENT, dstPort: 40000, seqDelta: DELTA },
     expected: frame(toRouter, VIP, CLIENT, { srcPort: 80, dstPort: 40000, seq: COOKIE + 1, ack: 2, flags: TCP_FLAGS.ACK, payload: PAYLOAD }, 63),
   },
 ];
@@ -152,8 +124,8 @@ describe('SYN proxy golden packets through the addon (pure core)', () => {
     const syn = frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, flags: TCP_FLAGS.SYN });
     const rewrite = loadAddon().rewrite;
     assert.equal(rewrite(ack, verdict({ action: 'SYNPROXY_SYNACK', isn: 1 }), egress).length, 0);
-    assert.equal(rewrite(syn, verdict({ action: 'SYNPROXY_SYN', mac: RS_MAC, src: [CLIENT, 40000], dst: [RS, 8080] }), egress).length, 0);
-    assert.equal(rewrite(ack, verdict({ action: 'SYNPROXY_SYN', mac: RS_MAC, dst: [RS, 8080] }), egress).length, 0, 'no source: bad verdict');
+    assert.equal(rewrite(syn, verdict({ action: 'SYNPROXY_SYN', mac: RS_MAC, srcIp: CLIENT, srcPort: 40000, dstIp: RS, dstPort: 8080 }), egress).length, 0);
+    assert.equal(rewrite(ack, verdict({ action: 'SYNPROXY_SYN', mac: RS_MAC, dstIp: RS, dstPort: 8080 }), egress).length, 0, 'no source: bad verdict');
     assert.equal(rewrite(ack, verdict({ action: 'SYNPROXY_ACK' }), egress).length, 0);
   });
 });

@@ -1,0 +1,52 @@
+// The golden-packet tests' shared lab addresses and verdict builder: a verdict record from a
+// readable spec, with the words each action reads (test/unit/packet-golden.test.ts,
+// test/unit/syn-proxy-golden.test.ts).
+import { Action, Direction, Method, SeqMode, Verdict as V } from '../../src/native/layout.generated.js';
+import { ipToU32, macHiLo } from './packets.js';
+
+export const DIR_MAC = '02:00:00:00:0d:01';
+export const DIR_IP = '198.19.0.2';
+export const ROUTER_MAC = '02:00:00:00:00:fe';
+export const RS_MAC = '02:00:00:00:01:11';
+export const CLIENT = '198.18.1.10';
+export const VIP = '198.19.0.100';
+export const RS = '198.19.0.11';
+export const LIP = '198.19.1.1';
+export const LIP2 = '198.19.1.2';
+export const PAYLOAD = Buffer.from('GET / HTTP/1.0\r\n\r\n');
+
+export type VerdictSpec = {
+  action: keyof typeof Action; method?: keyof typeof Method; direction?: keyof typeof Direction; mac?: string;
+  srcIp?: string; srcPort?: number; dstIp?: string; dstPort?: number; tunSrc?: string; tunDst?: string; mtu?: number;
+  /** SYN proxy: SEQ_MODE TRANSLATE with this delta. */
+  seqDelta?: number;
+  /** SYN proxy segments: ISN, TCP_OPTS, WINDOW words. */
+  isn?: number; tcpOpts?: number; window?: number;
+};
+
+export function verdict(s: VerdictSpec): Uint32Array {
+  const v = new Uint32Array(V.WORDS);
+  v[V.ACTION] = Action[s.action];
+  if (s.method) v[V.METHOD] = Method[s.method];
+  if (s.direction) v[V.DIRECTION] = Direction[s.direction];
+  if (s.mac) {
+    const { hi, lo } = macHiLo(s.mac);
+    v[V.DST_MAC_HI] = hi;
+    v[V.DST_MAC_LO] = lo;
+  }
+  if (s.srcIp) v[V.SRC_IP] = ipToU32(s.srcIp);
+  if (s.srcPort) v[V.SRC_PORT] = s.srcPort;
+  if (s.dstIp) v[V.DST_IP] = ipToU32(s.dstIp);
+  if (s.dstPort) v[V.DST_PORT] = s.dstPort;
+  if (s.tunSrc) v[V.TUN_SRC] = ipToU32(s.tunSrc);
+  if (s.tunDst) v[V.TUN_DST] = ipToU32(s.tunDst);
+  if (s.mtu) v[V.MTU] = s.mtu;
+  if (s.seqDelta !== undefined) {
+    v[V.SEQ_MODE] = SeqMode.TRANSLATE;
+    v[V.SEQ_DELTA] = s.seqDelta >>> 0;
+  }
+  v[V.ISN] = (s.isn ?? 0) >>> 0;
+  v[V.TCP_OPTS] = s.tcpOpts ?? 0;
+  v[V.WINDOW] = s.window ?? 0;
+  return v;
+}

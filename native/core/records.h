@@ -90,7 +90,7 @@ constexpr uint32_t NONFIRST = 4;  // fragment offset != 0 (no L4 header in this 
 }  // namespace frag_bits
 
 // The options of a SYN (meta::TCP_OPTS), and the options a SYN proxy verdict writes
-// (verdict::TCP_OPTS: only MSS and SACK_PERM).
+// (verdict::TCP_OPTS: MSS, SACK_PERM and WSCALE with its shift; no timestamps).
 namespace tcp_opt {
 constexpr uint32_t MSS_MASK = 0xffff;     // MSS value; 0 = no MSS option
 constexpr uint32_t SACK_PERM = 0x10000;   // SACK permitted
@@ -133,8 +133,11 @@ enum Word : uint32_t {
                 // IN: ack and SACK edges -= delta
   ISN,          // SYNPROXY_SYNACK: the sequence number (the SYN cookie) of the SYN-ACK;
                 // SYNPROXY_SYN: the client's ISN, the SYN's sequence number
-  TCP_OPTS,     // SYNPROXY_SYNACK, SYNPROXY_SYN: tcp_opt MSS and SACK_PERM bits to write
-  WINDOW,       // SYNPROXY_SYNACK, SYNPROXY_ACK: the window field to write
+  TCP_OPTS,     // SYNPROXY_SYNACK, SYNPROXY_SYN: tcp_opt MSS, SACK_PERM and WSCALE bits to write
+  WINDOW,       // SYNPROXY_SYNACK, SYNPROXY_ACK: the window field to write; FORWARD with
+                // SeqMode::TRANSLATE: how the window field moves between the two sides' scales,
+                // left shift in bits 0..7, then right shift in bits 8..15, capped at 65535
+                // (0: unchanged; never applied to a segment with SYN)
   WORDS
 };
 }  // namespace verdict

@@ -3,6 +3,7 @@
 // that the real server's SYN-ACK becomes back to it. Each is a fresh segment built in scratch
 // from the frame it answers (Ethernet header and VLAN tag kept), with full checksums: nothing
 // of the frame's own checksum state survives, so CHECKSUM_PARTIAL input is fine.
+#include <algorithm>
 #include <cstring>
 
 #include "core/bytes.h"
@@ -21,7 +22,7 @@ struct Segment {
   uint32_t seq, ack;
   uint8_t flags;
   uint16_t window;
-  uint32_t opts;  // tcp_opt MSS and SACK_PERM bits
+  uint32_t opts;  // tcp_opt MSS, SACK_PERM and WSCALE bits
 };
 
 // The frame as a TCP segment the proxy may answer: IPv4, first fragment, a whole TCP header.
@@ -43,12 +44,18 @@ uint32_t write_options(uint8_t* o, uint32_t opts) {
     o[n++] = 4;
     o[n++] = 2;
   }
+  if (opts & tcp_opt::WSCALE) {
+    o[n++] = 1;
+    o[n++] = 3;
+    o[n++] = 3;
+    o[n++] = static_cast<uint8_t>(std::min<uint32_t>((opts >> tcp_opt::WSCALE_SHIFT) & 0xf, 14));
+  }
   return n;
 }
 
 // Builds s behind the frame's own link header, toward mac, and emits it alone.
 RewriteError send(Ctx& c, const Ip4& ip, const uint8_t* mac, const Segment& s) {
-  uint8_t* out = scratch(c, ip.l3 + 20 + 20 + 8);
+  uint8_t* out = scratch(c, ip.l3 + 20 + 20 + 12);
   if (!out) return RewriteError::TOO_MANY_SEGMENTS;
   std::memcpy(out, c.frame, ip.l3);  // Ethernet header and any VLAN tag
   std::memcpy(out, mac, 6);

@@ -6,7 +6,7 @@
 namespace director::core::rw {
 
 namespace {
-constexpr uint8_t kTcpAck = 0x10;
+constexpr uint8_t kTcpSyn = 0x02, kTcpAck = 0x10;
 constexpr uint8_t kOptEnd = 0, kOptNop = 1, kOptSack = 5;
 
 // Replaces the 32-bit word at p, carrying the change into the L4 checksum field (a partial
@@ -37,6 +37,19 @@ void sack_edges(uint8_t* tcp, uint32_t thl, uint32_t delta, uint8_t* check, csum
     i += len;
   }
 }
+// The two sides may scale windows differently (the proxy offered the client its own shift);
+// a SYN's window is never scaled (RFC 7323).
+void rescale_window(const Ctx& c, uint8_t* tcp, uint8_t* check, csum::Field kind) {
+  uint32_t w = c.v[verdict::WINDOW];
+  if (w == 0 || (tcp[13] & kTcpSyn)) return;
+  uint32_t left = w & 0xff, right = (w >> 8) & 0xff;
+  if (left > 14 || right > 14) return;
+  uint16_t from = rd16(tcp + 14);
+  uint32_t to = (static_cast<uint32_t>(from) << left) >> right;
+  if (to > 0xffff) to = 0xffff;
+  wr16(tcp + 14, to);
+  if (check) csum::l4_word(check, kind, from, static_cast<uint16_t>(to));
+}
 }  // namespace
 
 void translate_seq(const Ctx& c, const Ip4& ip) {
@@ -46,6 +59,7 @@ void translate_seq(const Ctx& c, const Ip4& ip) {
   uint32_t delta = c.v[verdict::SEQ_DELTA];
   csum::Field kind = csum::Field::FULL;
   uint8_t* check = l4_check_field(c, ip, kind);
+  rescale_window(c, tcp, check, kind);
   if (c.v[verdict::DIRECTION] == static_cast<uint32_t>(Direction::OUT)) {
     set32(tcp + 4, rd32(tcp + 4) + delta, check, kind);
     return;

@@ -8,7 +8,8 @@
 //    (TCP/UDP first fragments) ports differ, besides the checksum fields; with SEQ_MODE
 //    TRANSLATE (half the inputs) on a TCP first fragment also, from the client (IN), the ack
 //    (ACK set) and every SACK edge minus SEQ_DELTA, from the real server (OUT), the sequence
-//    number plus SEQ_DELTA;
+//    number plus SEQ_DELTA, and (no SYN) the window field << and >> by the WINDOW word's shifts,
+//    capped at 65535;
 //  - the IP header checksum verifies from scratch;
 //  - the TCP/UDP checksum keeps its residue (oracle.h): full checksums stay correct (or exactly
 //    as wrong); a UDP zero checksum stays zero and a non-zero one never becomes zero;
@@ -35,6 +36,11 @@ constexpr fuzz::Way kWays[] = {{Method::DR, Direction::IN, false, false}, fuzz::
 // The SYN proxy's sequence translation of a TCP header at t (tcp_seq.h), on the expected bytes.
 void translated(const fuzz::Case& c, Bytes& want, size_t t) {
   uint32_t delta = c.v[verdict::SEQ_DELTA];
+  uint32_t w = c.v[verdict::WINDOW], left = w & 0xff, right = (w >> 8) & 0xff;
+  if (w != 0 && !(want[t + 13] & 0x02) && left <= 14 && right <= 14) {
+    uint32_t win = (uint32_t(o::be16(&want[t + 14])) << left) >> right;
+    o::put16(want, t + 14, win > 0xffff ? 0xffff : win);
+  }
   if (c.v[verdict::DIRECTION] == uint32_t(Direction::OUT)) {
     o::put32(want, t + 4, o::be32(&want[t + 4]) + delta);
     return;

@@ -350,14 +350,14 @@ export class Classifier {
     const e = hit >> 1;
     const proxy = this.proxy;
     if (proxy.state[e] === ProxyState.TRANSLATING) {
-      proxy.translate(e, vb);
+      proxy.translate(e, vb, (hit & 1) !== KeyKind.IN);
       return false;
     }
     if ((hit & 1) !== KeyKind.IN) {
       const answered = proxy.serverAnswer(e, mb, vb, this.d.lanPort);
       if (answered === null) this.drop(vb, DropReason.SYNPROXY_HANDSHAKE);
       else if (answered) this.d.onProxyAnswered(e);
-      else proxy.translate(e, vb);
+      else proxy.translate(e, vb, true);
       return answered !== false;
     }
     // From the client, before the real server answered: held until it does, a few per connection.

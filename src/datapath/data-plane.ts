@@ -313,13 +313,17 @@ export class DataPlane {
 
   /**
    * A SYN-proxied connection's real server answered (the handshake ACK leaves in this batch):
-   * its parked client segments follow, after the batch, translated by the delta now known.
+   * its parked client segments follow, after the batch, translated by the delta (and window scales) now known.
    */
   private onProxyAnswered(e: number): void {
     const delta = this.proxy.deltaOf(e);
+    const window = this.proxy.inWindowOf(e);
     setImmediate(() => {
       if (this.final !== null) return;
-      this.transmit(this.hold.take(heldKey(e)), (out, base) => { out[base + Verdict.SEQ_DELTA] = delta; });
+      this.transmit(this.hold.take(heldKey(e)), (out, base) => {
+        out[base + Verdict.SEQ_DELTA] = delta;
+        out[base + Verdict.WINDOW] = window;
+      });
     });
   }
 

@@ -1,13 +1,14 @@
 // SYN cookies for the SYN proxy: the ISN of the director's SYN-ACK carries, authenticated under
 // a secret rotated every epoch, what the proxy needs from the client's SYN (an MSS from a
-// table and SACK permitted), so a SYN costs no state and only an ACK that echoes a cookie
-// the director made lately creates a connection.
+// table, SACK permitted and the window scale), so a SYN costs no state and only an ACK that
+// echoes a cookie the director made lately creates a connection.
 //
-// Layout of a cookie (32 bits): bits 31..4 a MAC, HalfSipHash-2-4 under the epoch's 64-bit key
-// over (client, VIP, ports, client ISN, epoch number and the data bits); bit 3 the epoch's
-// parity (which of the two keys); bit 2 SACK permitted; bits 1..0 the MSS index. A cookie is
-// good in the epoch it was made in and the next one: a client's ACK is accepted 1 to 2 epochs
-// after its SYN at most. A guessed ACK passes with odds 1 in 2^28 per try.
+// Layout of a cookie (32 bits): bits 31..8 a MAC, HalfSipHash-2-4 under the epoch's 64-bit key
+// over (client, VIP, ports, client ISN, epoch number and the data bits); bits 7..4 the client's
+// window scale shift + 1 (0: none offered); bit 3 the epoch's parity (which of the two keys);
+// bit 2 SACK permitted; bits 1..0 the MSS index. A cookie is good in the epoch it was made in
+// and the next one: a client's ACK is accepted 1 to 2 epochs after its SYN at most. A guessed
+// ACK passes with odds 1 in 2^24 per try (Linux's cookies carry about as many).
 
 import { randomFillSync } from 'node:crypto';
 
@@ -18,9 +19,12 @@ export const COOKIE_MSS = [536, 1300, 1440, 1460] as const;
 export interface CookieData {
   mss: number;
   sackPermitted: boolean;
+  /** The client's window scale shift (0..14), -1 when it offered none. */
+  wscale: number;
 }
 
-const MAC_MASK = 0xfffffff0;
+const MAC_MASK = 0xffffff00;
+const WSCALE_AT = 4;
 const PARITY_BIT = 8;
 const SACK_BIT = 4;
 const MSS_BITS = 3;
@@ -40,7 +44,7 @@ export class SynCookieJar {
   /** The hash's state, reused: nothing is allocated per cookie. */
   private readonly lanes: Lanes = { v0: 0, v1: 0, v2: 0, v3: 0 };
   /** The data of the last check() that returned true. */
-  readonly data: CookieData = { mss: 0, sackPermitted: false };
+  readonly data: CookieData = { mss: 0, sackPermitted: false, wscale: -1 };
 
   /**
    * epochSeconds: how often the secret changes (a cookie lives one to two epochs).
@@ -52,11 +56,13 @@ export class SynCookieJar {
   ) {}
 
   /** The cookie for a client SYN at nowSec (epoch seconds of any clock that only moves forward). */
-  make(client: number, cport: number, vip: number, vport: number, clientIsn: number, mss: number, sack: boolean, nowSec: number): number {
+  make(client: number, cport: number, vip: number, vport: number, clientIsn: number, mss: number, sack: boolean,
+    wscale: number, nowSec: number): number {
     const epoch = Math.floor(nowSec / this.epochSeconds);
     const p = epoch & 1;
     this.keyFor(epoch);
-    const low = (p ? PARITY_BIT : 0) | (sack ? SACK_BIT : 0) | mssIndex(mss);
+    const ws = wscale < 0 ? 0 : Math.min(wscale, 14) + 1;
+    const low = (ws << WSCALE_AT) | (p ? PARITY_BIT : 0) | (sack ? SACK_BIT : 0) | mssIndex(mss);
     return ((this.mac(p, client, cport, vip, vport, clientIsn, epoch, low) & MAC_MASK) | low) >>> 0;
   }
 
@@ -69,10 +75,11 @@ export class SynCookieJar {
     const p = (cookie & PARITY_BIT) ? 1 : 0;
     const madeIn = (epoch & 1) === p ? epoch : epoch - 1;
     if (this.keyEpoch[p] !== madeIn) return false;
-    const low = cookie & 0xf;
+    const low = cookie & 0xff;
     if ((((this.mac(p, client, cport, vip, vport, clientIsn, madeIn, low) ^ cookie) & MAC_MASK) >>> 0) !== 0) return false;
     this.data.mss = COOKIE_MSS[low & MSS_BITS]!;
     this.data.sackPermitted = (low & SACK_BIT) !== 0;
+    this.data.wscale = (low >> WSCALE_AT) - 1;
     return true;
   }
 

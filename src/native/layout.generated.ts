@@ -120,7 +120,7 @@ export const FragBits = {
   NONFIRST: 4,
 } as const;
 
-/** namespace tcp_opt (records.h): The options of a SYN (meta::TCP_OPTS), and the options a SYN proxy verdict writes (verdict::TCP_OPTS: only MSS and SACK_PERM). */
+/** namespace tcp_opt (records.h): The options of a SYN (meta::TCP_OPTS), and the options a SYN proxy verdict writes (verdict::TCP_OPTS: MSS, SACK_PERM and WSCALE with its shift; no timestamps). */
 export const TcpOpt = {
   /** MSS value; 0 = no MSS option */
   MSS_MASK: 65535,
@@ -185,9 +185,9 @@ export const Verdict = {
   SEQ_DELTA: 17,
   /** SYNPROXY_SYNACK: the sequence number (the SYN cookie) of the SYN-ACK; SYNPROXY_SYN: the client's ISN, the SYN's sequence number */
   ISN: 18,
-  /** SYNPROXY_SYNACK, SYNPROXY_SYN: tcp_opt MSS and SACK_PERM bits to write */
+  /** SYNPROXY_SYNACK, SYNPROXY_SYN: tcp_opt MSS, SACK_PERM and WSCALE bits to write */
   TCP_OPTS: 19,
-  /** SYNPROXY_SYNACK, SYNPROXY_ACK: the window field to write */
+  /** SYNPROXY_SYNACK, SYNPROXY_ACK: the window field to write; FORWARD with SeqMode::TRANSLATE: how the window field moves between the two sides' scales, left shift in bits 0..7, then right shift in bits 8..15, capped at 65535 (0: unchanged; never applied to a segment with SYN) */
   WINDOW: 20,
   WORDS: 21,
 } as const;

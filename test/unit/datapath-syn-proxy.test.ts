@@ -55,7 +55,8 @@ for (const mode of ['nat', 'fnat'] as const) {
         assert.deepEqual([synAck!.src, synAck!.dst, synAck!.tcp.srcPort, synAck!.tcp.dstPort], [VIP, CLIENT, 80, 40000]);
         assert.equal(synAck!.tcp.flags, TCP_FLAGS.SYN | TCP_FLAGS.ACK);
         assert.equal(synAck!.tcp.ack, CLIENT_ISN + 1);
-        assert.deepEqual([...synAck!.tcp.options], [2, 4, 0x05, 0xb4, 1, 1, 4, 2], 'MSS 1460 and SACK permitted; no window scale, no timestamps');
+        assert.deepEqual([...synAck!.tcp.options], [2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, 7],
+          "MSS 1460, SACK permitted, the proxy's window scale 7; no timestamps");
         assert.equal(stats().connections, 0, 'a SYN keeps no state');
         const cookie = synAck!.tcp.seq;
 
@@ -72,7 +73,7 @@ for (const mode of ['nat', 'fnat'] as const) {
         assert.deepEqual([syn!.src, syn!.dst, syn!.tcp.dstPort], [peer[0], RS[0], 8080]);
         assert.equal(syn!.tcp.flags, TCP_FLAGS.SYN);
         assert.equal(syn!.tcp.seq, CLIENT_ISN, "the client's own ISN: its numbers need no translation");
-        assert.deepEqual([...syn!.tcp.options], [2, 4, 0x05, 0xb4, 1, 1, 4, 2], "the client's MSS and SACK, from the cookie");
+        assert.deepEqual([...syn!.tcp.options], [2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, 7], "the client's MSS, SACK and window scale, from the cookie");
         assert.equal(stats().connections, 1);
         assert.deepEqual(stats().synProxy, { synAcks: 1, proven: 1, serverAnswered: 0, held: 0, synRetries: 0 });
         assert.equal(stats().flood.unconfirmed, 0, 'a proven client is confirmed from the start');
@@ -93,7 +94,8 @@ for (const mode of ['nat', 'fnat'] as const) {
 
         inject(tcpFrame({
           eth: { src: RS_MAC[0]!, dst: DIRECTOR_MAC }, ip: { src: RS[0]!, dst: syn.src },
-          tcp: { srcPort: 8080, dstPort: syn.tcp.srcPort, flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK, seq: SERVER_ISN, ack: CLIENT_ISN + 1, window: 29200 },
+          tcp: { srcPort: 8080, dstPort: syn.tcp.srcPort, flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK, seq: SERVER_ISN, ack: CLIENT_ISN + 1, window: 29200,
+            options: Buffer.from([2, 4, 0x05, 0xb4, 1, 3, 3, 9]) },
         }));
         const [ack, request, ...rest] = (await settle()).map(seen);
         assert.equal(rest.length, 0, 'nothing reaches the client: it had its SYN-ACK from the proxy');
@@ -105,9 +107,11 @@ for (const mode of ['nat', 'fnat'] as const) {
 
         inject(tcpFrame({
           eth: { src: RS_MAC[0]!, dst: DIRECTOR_MAC }, ip: { src: RS[0]!, dst: syn.src },
-          tcp: { srcPort: 8080, dstPort: syn.tcp.srcPort, flags: TCP_FLAGS.ACK | TCP_FLAGS.PSH, seq: SERVER_ISN + 1, ack: CLIENT_ISN + 1 + REQUEST.length, payload: REPLY },
+          tcp: { srcPort: 8080, dstPort: syn.tcp.srcPort, flags: TCP_FLAGS.ACK | TCP_FLAGS.PSH, seq: SERVER_ISN + 1, ack: CLIENT_ISN + 1 + REQUEST.length,
+            window: 1000, payload: REPLY },
         }));
         const [reply] = (await settle()).map(seen);
+        assert.equal(reply!.tcp.window, 4000, "the real server's scale 9 told in the proxy's scale 7");
         assert.equal(reply!.dstMac, ROUTER_MAC);
         assert.deepEqual([reply!.src, reply!.dst, reply!.tcp.srcPort, reply!.tcp.dstPort], [VIP, CLIENT, 80, 40000]);
         assert.deepEqual([reply!.tcp.seq, reply!.tcp.ack], [(cookie + 1) >>> 0, CLIENT_ISN + 1 + REQUEST.length]);
@@ -118,8 +122,32 @@ for (const mode of ['nat', 'fnat'] as const) {
         inject(fromClient(TCP_FLAGS.ACK, CLIENT_ISN + 1 + REQUEST.length, (cookie + 1 + REPLY.length) >>> 0, { options: sackBlock }));
         const [dupAck] = (await settle()).map(seen);
         assert.equal(dupAck!.tcp.ack, SERVER_ISN + 1 + REPLY.length);
+        assert.equal(dupAck!.tcp.window, 502, "both sides scale by the client's shift: the client's window passes as it is");
         assert.deepEqual([dupAck!.tcp.options.readUInt32BE(4), dupAck!.tcp.options.readUInt32BE(8)], [SERVER_ISN + 1 + 1000, SERVER_ISN + 1 + 2000]);
         assert.equal(stats().synProxy.serverAnswered, 1);
+      } finally {
+        plane.close();
+      }
+    });
+
+    it('rescales windows when the real server does not scale while the client does', async () => {
+      const l = await proxied();
+      const { plane, inject, settle } = l;
+      try {
+        const { cookie, syn } = await handshake(l);
+        const fromRs = (flags: number, seq: number) => tcpFrame({
+          eth: { src: RS_MAC[0]!, dst: DIRECTOR_MAC }, ip: { src: RS[0]!, dst: syn.src },
+          tcp: { srcPort: 8080, dstPort: syn.tcp.srcPort, flags, seq, ack: CLIENT_ISN + 1, window: 29200 },
+        });
+        inject(fromRs(TCP_FLAGS.SYN | TCP_FLAGS.ACK, SERVER_ISN));
+        const [ack] = (await settle()).map(seen);
+        assert.equal(ack!.tcp.window, 502 << 7, "the client's scaled window, unscaled for the real server");
+        inject(fromRs(TCP_FLAGS.ACK, SERVER_ISN + 1));
+        const [toClient] = (await settle()).map(seen);
+        assert.deepEqual([toClient!.tcp.seq, toClient!.tcp.window], [(cookie + 1) >>> 0, 29200 >> 7], "told in the proxy's scale 7");
+        inject(fromClient(TCP_FLAGS.ACK, CLIENT_ISN + 1, cookie + 1));
+        const [toRs] = (await settle()).map(seen);
+        assert.equal(toRs!.tcp.window, 502 << 7);
       } finally {
         plane.close();
       }

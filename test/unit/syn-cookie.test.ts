@@ -13,13 +13,13 @@ function fixedJar(first: number, epochSeconds = 32): SynCookieJar {
 }
 
 describe('SYN cookies', () => {
-  it('gives back the MSS from the table and SACK permitted', () => {
+  it('gives back the MSS from the table, SACK permitted and the window scale', () => {
     const jar = new SynCookieJar();
-    for (const [mss, sack, want] of [[1460, true, 1460], [1500, false, 1460], [1452, true, 1440], [1300, false, 1300], [1299, true, 536],
-      [0, false, 536], [9000, true, 1460]] as const) {
-      const c = jar.make(CLIENT, 40000, VIP, 80, 12345, mss, sack, 1000);
+    for (const [mss, sack, wscale, want] of [[1460, true, 7, 1460], [1500, false, -1, 1460], [1452, true, 0, 1440],
+      [1300, false, 14, 1300], [1299, true, 2, 536], [0, false, -1, 536], [9000, true, 9, 1460]] as const) {
+      const c = jar.make(CLIENT, 40000, VIP, 80, 12345, mss, sack, wscale, 1000);
       assert.ok(jar.check(CLIENT, 40000, VIP, 80, 12345, c, 1000), `mss ${mss}`);
-      assert.deepEqual(jar.data, { mss: want, sackPermitted: sack });
+      assert.deepEqual(jar.data, { mss: want, sackPermitted: sack, wscale });
     }
   });
 
@@ -32,18 +32,18 @@ describe('SYN cookies', () => {
 
   it('holds for the epoch it was made in and the next, not after', () => {
     const jar = new SynCookieJar(32);
-    const c = jar.make(CLIENT, 40000, VIP, 80, 7, 1460, true, 100); // epoch 3 (96..127)
+    const c = jar.make(CLIENT, 40000, VIP, 80, 7, 1460, true, 7, 100); // epoch 3 (96..127)
     assert.ok(jar.check(CLIENT, 40000, VIP, 80, 7, c, 127));
     assert.ok(jar.check(CLIENT, 40000, VIP, 80, 7, c, 159), 'next epoch');
     // A SYN in epoch 4 draws that epoch's key; epoch 5 reuses the slot of epoch 3's.
-    jar.make(CLIENT, 1, VIP, 80, 1, 1460, true, 130);
-    jar.make(CLIENT, 1, VIP, 80, 1, 1460, true, 165);
+    jar.make(CLIENT, 1, VIP, 80, 1, 1460, true, 7, 130);
+    jar.make(CLIENT, 1, VIP, 80, 1, 1460, true, 7, 165);
     assert.equal(jar.check(CLIENT, 40000, VIP, 80, 7, c, 165), false, 'two epochs later: expired');
   });
 
   it('refuses a cookie two epochs old even when no SYN drew a new key since', () => {
     const jar = new SynCookieJar(32);
-    const c = jar.make(CLIENT, 40000, VIP, 80, 7, 1460, true, 100);
+    const c = jar.make(CLIENT, 40000, VIP, 80, 7, 1460, true, 7, 100);
     assert.equal(jar.check(CLIENT, 40000, VIP, 80, 7, c, 100 + 64), false);
     assert.equal(jar.check(CLIENT, 40000, VIP, 80, 7, c, 100 + 10 * 32), false);
   });
@@ -51,33 +51,33 @@ describe('SYN cookies', () => {
   it("refuses another secret's cookie (another director, or this one after a restart)", () => {
     const a = fixedJar(1);
     const b = fixedJar(101);
-    const c = a.make(CLIENT, 40000, VIP, 80, 7, 1460, true, 100);
-    b.make(CLIENT, 9, VIP, 80, 9, 1460, true, 100); // b has a key for this epoch too
+    const c = a.make(CLIENT, 40000, VIP, 80, 7, 1460, true, 7, 100);
+    b.make(CLIENT, 9, VIP, 80, 9, 1460, true, 7, 100); // b has a key for this epoch too
     assert.ok(a.check(CLIENT, 40000, VIP, 80, 7, c, 100));
     assert.equal(b.check(CLIENT, 40000, VIP, 80, 7, c, 100), false);
-    assert.equal(fixedJar(1).make(CLIENT, 40000, VIP, 80, 7, 1460, true, 100), c, 'the same key makes the same cookie');
+    assert.equal(fixedJar(1).make(CLIENT, 40000, VIP, 80, 7, 1460, true, 7, 100), c, 'the same key makes the same cookie');
   });
 
-  it('binds the cookie to the tuple, the client ISN and the data bits', () => {
+  it('binds the cookie to the tuple, the client ISN and the data bits (MSS, SACK, parity, window scale)', () => {
     const jar = new SynCookieJar();
-    const c = jar.make(CLIENT, 40000, VIP, 80, 7, 1460, true, 100);
+    const c = jar.make(CLIENT, 40000, VIP, 80, 7, 1460, true, 7, 100);
     assert.equal(jar.check(CLIENT + 1, 40000, VIP, 80, 7, c, 100), false);
     assert.equal(jar.check(CLIENT, 40001, VIP, 80, 7, c, 100), false);
     assert.equal(jar.check(CLIENT, 40000, VIP + 1, 80, 7, c, 100), false);
     assert.equal(jar.check(CLIENT, 40000, VIP, 81, 7, c, 100), false);
     assert.equal(jar.check(CLIENT, 40000, VIP, 80, 8, c, 100), false);
-    for (let bit = 0; bit < 3; bit++) assert.equal(jar.check(CLIENT, 40000, VIP, 80, 7, (c ^ (1 << bit)) >>> 0, 100), false, `data bit ${bit} flipped`);
+    for (let bit = 0; bit < 8; bit++) assert.equal(jar.check(CLIENT, 40000, VIP, 80, 7, (c ^ (1 << bit)) >>> 0, 100), false, `data bit ${bit} flipped`);
   });
 
   it('lets no more than chance through of 100,000 guessed ACKs', () => {
     const jar = new SynCookieJar();
-    jar.make(CLIENT, 40000, VIP, 80, 7, 1460, true, 100);
+    jar.make(CLIENT, 40000, VIP, 80, 7, 1460, true, 7, 100);
     let passed = 0;
     let x = 0x12345678;
     for (let i = 0; i < 100_000; i++) {
       x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
       if (jar.check(CLIENT, 40000 + (i & 0xff), VIP, 80, i, x, 100)) passed++;
     }
-    assert.equal(passed, 0, 'odds 1 in 2^28 each');
+    assert.equal(passed, 0, 'odds 1 in 2^24 each');
   });
 });

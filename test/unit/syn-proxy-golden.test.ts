@@ -95,6 +95,38 @@ const ROWS: Row[] = [
     expected: frame(toRouter, VIP, CLIENT, { srcPort: 80, dstPort: 40000, seq: (0x0200_0000 + DELTA) >>> 0, ack: 99, flags: TCP_FLAGS.ACK, payload: PAYLOAD }, 63),
   },
   {
+    name: 'SYN-ACK with window scaling: MSS, SACK-permitted, NOP and window scale 7',
+    input: () => ({ frame: frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: CLIENT_ISN, flags: TCP_FLAGS.SYN, options: LINUX_SYN_OPTIONS }) }),
+    verdict: { action: 'SYNPROXY_SYNACK', isn: COOKIE, tcpOpts: 1460 | TcpOpt.SACK_PERM | TcpOpt.WSCALE | (7 << TcpOpt.WSCALE_SHIFT), window: 64240 },
+    expected: frame(toRouter, VIP, CLIENT, { srcPort: 80, dstPort: 40000, seq: COOKIE, ack: CLIENT_ISN + 1, flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK, window: 64240,
+      options: Buffer.concat([mssSack(1460), Buffer.from([1, 3, 3, 7])]) }, 64, true),
+  },
+  {
+    name: "SYN to the real server with the client's window scale, without SACK",
+    input: () => ({ frame: frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: CLIENT_ISN + 1, ack: COOKIE + 1, flags: TCP_FLAGS.ACK, window: 502 }, 63) }),
+    verdict: { action: 'SYNPROXY_SYN', method: 'NAT', direction: 'IN', mac: RS_MAC, srcIp: CLIENT, srcPort: 40000, dstIp: RS, dstPort: 8080, isn: CLIENT_ISN,
+      tcpOpts: 1460 | TcpOpt.WSCALE | (9 << TcpOpt.WSCALE_SHIFT) },
+    expected: frame(toRs, CLIENT, RS, { srcPort: 40000, dstPort: 8080, seq: CLIENT_ISN, ack: 0, flags: TCP_FLAGS.SYN, window: 502, options: Buffer.from([2, 4, 0x05, 0xb4, 1, 3, 3, 9]) }, 64, true),
+  },
+  {
+    name: "NAT out, translating, the real server's scale 9 told in the client's 7: window x 4",
+    input: () => ({ frame: frame(fromRs, RS, CLIENT, { srcPort: 8080, dstPort: 40000, seq: SERVER_ISN + 1, ack: 5, flags: TCP_FLAGS.ACK, window: 1000, payload: PAYLOAD }) }),
+    verdict: { action: 'FORWARD', method: 'NAT', direction: 'OUT', mac: ROUTER_MAC, srcIp: VIP, srcPort: 80, seqDelta: DELTA, window: 9 | (7 << 8) },
+    expected: frame(toRouter, VIP, CLIENT, { srcPort: 80, dstPort: 40000, seq: COOKIE + 1, ack: 5, flags: TCP_FLAGS.ACK, window: 4000, payload: PAYLOAD }, 63),
+  },
+  {
+    name: 'FULLNAT in, translating, a scaling client to a non-scaling real server: window << 7, capped at 65535',
+    input: () => ({ frame: frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: 9, ack: COOKIE + 1, flags: TCP_FLAGS.ACK, window: 600 }) }),
+    verdict: { action: 'FORWARD', method: 'FNAT', direction: 'IN', mac: RS_MAC, srcIp: LIP, srcPort: 1055, dstIp: RS, dstPort: 8080, seqDelta: DELTA, window: 7 },
+    expected: frame(toRs, LIP, RS, { srcPort: 1055, dstPort: 8080, seq: 9, ack: SERVER_ISN + 1, flags: TCP_FLAGS.ACK, window: 65535 }, 63),
+  },
+  {
+    name: 'a SYN-ACK the real server sends again keeps its (never scaled) window',
+    input: () => ({ frame: frame(fromRs, RS, CLIENT, { srcPort: 8080, dstPort: 40000, seq: SERVER_ISN, ack: 5, flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK, window: 1000 }) }),
+    verdict: { action: 'FORWARD', method: 'NAT', direction: 'OUT', mac: ROUTER_MAC, srcIp: VIP, srcPort: 80, seqDelta: DELTA, window: 9 | (7 << 8) },
+    expected: frame(toRouter, VIP, CLIENT, { srcPort: 80, dstPort: 40000, seq: COOKIE, ack: 5, flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK, window: 1000 }, 63),
+  },
+  {
     name: 'NAT in, CHECKSUM_PARTIAL: translated, and the checksum completed over the translated segment',
     input: () => makePartial(frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: 1, ack: COOKIE + 1, flags: TCP_FLAGS.ACK, payload: PAYLOAD })),
     verdict: { action: 'FORWARD', method: 'NAT', direction: 'IN', mac: RS_MAC, dstIp: RS, dstPort: 8080, seqDelta: DELTA },

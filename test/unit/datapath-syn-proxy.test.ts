@@ -20,6 +20,12 @@ const fromClient = (flags: number, seq: number, ack: number, o: { payload?: Buff
 
 interface Seen { dstMac: string; src: string; dst: string; tcp: DecodedTcp }
 
+/** The first real server's segment back to whoever the proxy's SYN came from, acknowledging it. */
+const fromServer = (syn: Seen, flags: number, seq: number, window?: number) => tcpFrame({
+  eth: { src: RS_MAC[0]!, dst: DIRECTOR_MAC }, ip: { src: RS[0]!, dst: syn.src },
+  tcp: { srcPort: 8080, dstPort: syn.tcp.srcPort, flags, seq, ack: CLIENT_ISN + 1, window },
+});
+
 function seen(f: Buffer): Seen {
   assert.ok(verifyIpv4Checksum(f), 'IPv4 header checksum');
   assert.ok(l4ChecksumOk(f), 'TCP checksum recomputed from scratch');
@@ -135,10 +141,7 @@ for (const mode of ['nat', 'fnat'] as const) {
       const { plane, inject, settle } = l;
       try {
         const { cookie, syn } = await handshake(l);
-        const fromRs = (flags: number, seq: number) => tcpFrame({
-          eth: { src: RS_MAC[0]!, dst: DIRECTOR_MAC }, ip: { src: RS[0]!, dst: syn.src },
-          tcp: { srcPort: 8080, dstPort: syn.tcp.srcPort, flags, seq, ack: CLIENT_ISN + 1, window: 29200 },
-        });
+        const fromRs = (flags: number, seq: number) => fromServer(syn, flags, seq, 29200);
         inject(fromRs(TCP_FLAGS.SYN | TCP_FLAGS.ACK, SERVER_ISN));
         const [ack] = (await settle()).map(seen);
         assert.equal(ack!.tcp.window, 502 << 7, "the client's scaled window, unscaled for the real server");
@@ -158,10 +161,7 @@ for (const mode of ['nat', 'fnat'] as const) {
       const { plane, inject, settle, stats } = l;
       try {
         const { cookie, syn } = await handshake(l);
-        const fromRs = (flags: number, seq: number) => tcpFrame({
-          eth: { src: RS_MAC[0]!, dst: DIRECTOR_MAC }, ip: { src: RS[0]!, dst: syn.src },
-          tcp: { srcPort: 8080, dstPort: syn.tcp.srcPort, flags, seq, ack: CLIENT_ISN + 1 },
-        });
+        const fromRs = (flags: number, seq: number) => fromServer(syn, flags, seq);
         inject(fromRs(TCP_FLAGS.ACK, 5));
         assert.deepEqual(await settle(), []);
         assert.equal(stats().drops.synproxy_handshake, 1, 'neither SYN-ACK nor RST before the handshake');

@@ -9,19 +9,23 @@ namespace {
 constexpr uint8_t kTcpSyn = 0x02, kTcpAck = 0x10;
 constexpr uint8_t kOptEnd = 0, kOptNop = 1, kOptSack = 5;
 
-// Replaces the 32-bit word at p, carrying the change into the L4 checksum field (a partial
-// seed covers no segment bytes, so it stays as it is).
-void set32(uint8_t* p, uint32_t to, uint8_t* check, csum::Field kind) {
-  uint32_t from = rd32(p);
-  wr32(p, to);
+// Replaces the 32 bits at tcp + at, carrying the change into the L4 checksum field (a partial
+// seed covers no segment bytes, so it stays as it is). The checksum sums 16-bit words from the
+// TCP header's start, and a SACK edge may sit at an odd offset (after a single NOP): the
+// update goes word by word over the aligned words the 4 bytes touch.
+void set32(uint8_t* tcp, uint32_t at, uint32_t to, uint8_t* check, csum::Field kind) {
+  uint32_t first = at & ~1u;
+  uint32_t words = (at + 4 + 1 - first) / 2;  // 2, or 3 when at is odd
+  uint16_t before[3];
+  for (uint32_t k = 0; k < words; ++k) before[k] = rd16(tcp + first + 2 * k);
+  wr32(tcp + at, to);
   if (!check) return;
-  csum::l4_word(check, kind, static_cast<uint16_t>(from >> 16), static_cast<uint16_t>(to >> 16));
-  csum::l4_word(check, kind, static_cast<uint16_t>(from), static_cast<uint16_t>(to));
+  for (uint32_t k = 0; k < words; ++k) csum::l4_word(check, kind, before[k], rd16(tcp + first + 2 * k));
 }
 
 // SACK blocks acknowledge the real server's bytes as the client numbers them.
 void sack_edges(uint8_t* tcp, uint32_t thl, uint32_t delta, uint8_t* check, csum::Field kind) {
-  uint8_t* o = tcp + 20;
+  const uint8_t* o = tcp + 20;
   uint32_t n = thl - 20;
   for (uint32_t i = 0; i < n;) {
     if (o[i] == kOptEnd) return;
@@ -32,7 +36,7 @@ void sack_edges(uint8_t* tcp, uint32_t thl, uint32_t delta, uint8_t* check, csum
     if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n) return;
     uint32_t len = o[i + 1];
     if (o[i] == kOptSack && (len - 2) % 8 == 0) {
-      for (uint32_t at = i + 2; at < i + len; at += 4) set32(o + at, rd32(o + at) - delta, check, kind);
+      for (uint32_t at = 20 + i + 2; at < 20 + i + len; at += 4) set32(tcp, at, rd32(tcp + at) - delta, check, kind);
     }
     i += len;
   }
@@ -61,10 +65,10 @@ void translate_seq(const Ctx& c, const Ip4& ip) {
   uint8_t* check = l4_check_field(c, ip, kind);
   rescale_window(c, tcp, check, kind);
   if (c.v[verdict::DIRECTION] == static_cast<uint32_t>(Direction::OUT)) {
-    set32(tcp + 4, rd32(tcp + 4) + delta, check, kind);
+    set32(tcp, 4, rd32(tcp + 4) + delta, check, kind);
     return;
   }
-  if (tcp[13] & kTcpAck) set32(tcp + 8, rd32(tcp + 8) - delta, check, kind);
+  if (tcp[13] & kTcpAck) set32(tcp, 8, rd32(tcp + 8) - delta, check, kind);
   sack_edges(tcp, (tcp[12] >> 4) * 4u, delta, check, kind);
 }
 

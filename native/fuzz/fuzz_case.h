@@ -15,14 +15,15 @@ using director::core::OutFrame;
 using director::core::RewriteOut;
 using director::core::VnetHdr;
 
-// Input layout, all little-endian:
-//   [0, 10)   virtio_net_hdr
-//   [10, 74)  verdict words (ACTION/METHOD/DIRECTION are folded into the harness's own set;
-//             SLOT and REASON, which no rewrite reads, are the flow hash key)
-//   [74, 76)  egress MTU (0 = unknown)
-//   [76, 80)  egress IPv4 address (host order; 0 = none)
-//   [80, ...) the frame
-constexpr size_t kVnetAt = 0, kVerdictAt = 10, kMtuAt = 74, kEgressIpAt = 76, kFrameAt = 80;
+// Input layout, all little-endian (W = verdict::WORDS, 21 now):
+//   [0, 10)            virtio_net_hdr
+//   [10, 10 + 4W)      verdict words (ACTION/METHOD/DIRECTION are folded into the harness's
+//                      own set; SLOT and REASON, which no rewrite reads, are the flow hash key)
+//   [10 + 4W, +2)      egress MTU (0 = unknown)
+//   [12 + 4W, +4)      egress IPv4 address (host order; 0 = none)
+//   [16 + 4W, ...)     the frame
+constexpr size_t kVnetAt = 0, kVerdictAt = 10, kMtuAt = kVerdictAt + 4 * director::verdict::WORDS,
+                 kEgressIpAt = kMtuAt + 2, kFrameAt = kEgressIpAt + 4;
 
 struct Case {
   VnetHdr vnet{};

@@ -37,6 +37,14 @@ const sack = (left: number, right: number) => {
 const frame = (eth: { src: string; dst: string }, src: string, dst: string, t: TcpOptions, ttl = 64, df = false) =>
   tcpFrame({ eth, ip: { src, dst, ttl, df, id: df ? 0 : 0x1234 }, tcp: t });
 
+/** NOP, one SACK block, end of options: the edges start at odd offsets 23 and 27 of the header. */
+const oddSack = (left: number, right: number) => {
+  const b = Buffer.from([1, 5, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  b.writeUInt32BE(left >>> 0, 3);
+  b.writeUInt32BE(right >>> 0, 7);
+  return b;
+};
+
 interface Row { name: string; input: () => { frame: Buffer; vnet?: Buffer }; verdict: VerdictSpec; expected: Buffer }
 
 const ROWS: Row[] = [
@@ -75,6 +83,12 @@ const ROWS: Row[] = [
     input: () => ({ frame: frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: CLIENT_ISN + 1, ack: COOKIE + 1 + 4000, flags: TCP_FLAGS.ACK, options: sack(COOKIE + 5449, COOKIE + 6897), payload: PAYLOAD }) }),
     verdict: { action: 'FORWARD', method: 'NAT', direction: 'IN', mac: RS_MAC, dstIp: RS, dstPort: 8080, seqDelta: DELTA },
     expected: frame(toRs, CLIENT, RS, { srcPort: 40000, dstPort: 8080, seq: CLIENT_ISN + 1, ack: SERVER_ISN + 1 + 4000, flags: TCP_FLAGS.ACK, options: sack(SERVER_ISN + 5449, SERVER_ISN + 6897), payload: PAYLOAD }, 63),
+  },
+  {
+    name: 'NAT in, translating: SACK edges at odd offsets (one NOP before the block) keep the checksum right',
+    input: () => ({ frame: frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: 3, ack: COOKIE + 1, flags: TCP_FLAGS.ACK, options: oddSack(COOKIE + 0x1234_5679, COOKIE + 0x0fed_cba9) }) }),
+    verdict: { action: 'FORWARD', method: 'NAT', direction: 'IN', mac: RS_MAC, dstIp: RS, dstPort: 8080, seqDelta: DELTA },
+    expected: frame(toRs, CLIENT, RS, { srcPort: 40000, dstPort: 8080, seq: 3, ack: SERVER_ISN + 1, flags: TCP_FLAGS.ACK, options: oddSack(SERVER_ISN + 0x1234_5679, SERVER_ISN + 0x0fed_cba9) }, 63),
   },
   {
     name: 'NAT out, translating: seq gains the delta, ack untouched',

@@ -321,7 +321,11 @@ export class Classifier {
       this.drop(vb, DropReason.SYNPROXY_BAD_COOKIE);
       return;
     }
-    // Counted as an attempt at its SYN; a proven client is outside the budget and the rate limit.
+    // A proven (real) address meets source_conn_rate here; the SYN was the flood detector's attempt.
+    if (this.d.sourceRate !== null && !this.d.sourceRate.admit(meta[mb + Meta.SRC_IP]!, this.nowMs)) {
+      this.drop(vb, DropReason.SOURCE_RATE);
+      return;
+    }
     const packet = this.fill(PROTO_TCP, meta[mb + Meta.SRC_IP]!, meta[mb + Meta.SRC_PORT]!, meta[mb + Meta.DST_IP]!, meta[mb + Meta.DST_PORT]!);
     const e = this.factory.create(svc, packet, this.nowSec);
     if (e < 0) {
@@ -331,11 +335,11 @@ export class Classifier {
     this.d.guard.takenOver(e);
     proxy.begin(e, mb);
     const dest = this.services.destById[this.d.conns.dest[e]!]!;
-    // The real server sees a SYN: the connection steps as if this were it.
-    this.step(e, dest, mb, FlowDirection.INPUT_ONLY, TCP_SYN);
+    const { destCounters, serviceCounters } = this.services.registry;
+    this.step(e, dest, mb, FlowDirection.INPUT_ONLY, TCP_SYN); // the real server sees a SYN
     if (this.observer !== null) this.observer.created(e);
-    this.services.registry.destCounters.addIn(dest.id, meta[mb + Meta.LEN]!);
-    this.services.registry.serviceCounters.addIn(svc.id, meta[mb + Meta.LEN]!);
+    destCounters.addIn(dest.id, meta[mb + Meta.LEN]!);
+    serviceCounters.addIn(svc.id, meta[mb + Meta.LEN]!);
     proxy.synToServer(e, vb, false);
     this.forwarders.proxySyn(e, dest, vb);
   }

@@ -4,7 +4,8 @@
 // before the real server answers is parked, then released translated after the handshake ACK;
 // every later segment is translated both ways, checksums right when recomputed from scratch.
 import assert from 'node:assert/strict';
-import { CLIENT, DIRECTOR_MAC, LIPS, memoryLab, ROUTER_MAC, RS, RS_MAC, service, VIP } from '../support/memory-plane.js';
+import { defaultLimits } from '../../src/config/model.js';
+import { CLIENT, DIRECTOR_MAC, FakeClock, LIPS, memoryLab, ROUTER_MAC, RS, RS_MAC, service, VIP } from '../support/memory-plane.js';
 import { decodeFrame, l4ChecksumOk, tcpFrame, TCP_FLAGS, verifyIpv4Checksum, type DecodedTcp } from '../support/packets.js';
 
 const CLIENT_ISN = 0x7000_0000;
@@ -189,6 +190,26 @@ for (const mode of ['nat', 'fnat'] as const) {
     });
   });
 }
+
+describe('SYN proxy and source_conn_rate', () => {
+  it('answers every SYN of a source, and holds its proven connections to the rate', async () => {
+    const l = await memoryLab(service('nat', { synProxy: true }), new FakeClock(),
+      { limits: { ...defaultLimits(), sourceConnRate: 2, sourceConnBurst: 2 } });
+    try {
+      await l.settle();
+      for (let p = 0; p < 3; p++) l.inject(fromClient(TCP_FLAGS.SYN, CLIENT_ISN, 0, { cport: 41000 + p }));
+      const cookies = (await l.settle()).map((f) => seen(f).tcp.seq);
+      assert.equal(cookies.length, 3, 'SYNs cost nothing: no source is limited on a forgeable address');
+      cookies.forEach((cookie, p) => l.inject(fromClient(TCP_FLAGS.ACK, CLIENT_ISN + 1, cookie + 1, { cport: 41000 + p })));
+      const syns = (await l.settle()).map(seen);
+      assert.deepEqual(syns.map((f) => f.tcp.flags), [TCP_FLAGS.SYN, TCP_FLAGS.SYN], 'the burst of 2');
+      assert.equal(l.stats().drops.source_rate, 1);
+      assert.equal(l.stats().connections, 2);
+    } finally {
+      l.plane.close();
+    }
+  });
+});
 
 describe('SYN proxy: a service without it', () => {
   it('still creates a connection per SYN and forwards it', async () => {

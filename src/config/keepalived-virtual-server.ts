@@ -39,6 +39,10 @@ function checkSynProxy(stmt: Statement, vs: VirtualServerConfig): void {
   if (direct) {
     v.fail(stmt, `syn_proxy needs NAT or FNAT real servers: ${direct.address}:${direct.port} is ${direct.method.toUpperCase()}, whose replies bypass the director`);
   }
+  const sorry = vs.sorryServer;
+  if (sorry && (sorry.method === 'dr' || sorry.method === 'tun')) {
+    v.fail(stmt, `syn_proxy needs a NAT or FNAT sorry_server: ${sorry.address}:${sorry.port} is ${sorry.method.toUpperCase()}, whose replies bypass the director`);
+  }
 }
 
 interface Draft {

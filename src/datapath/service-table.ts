@@ -394,7 +394,7 @@ function planService(vs: VirtualServerConfig, allocators: ReadonlyMap<string, Lo
     throw new Error(`line ${vs.line}: virtual_server ${serviceName(vs)}: FNAT needs laddr_group_name naming a local_address_group`);
   }
   // The SYN proxy translates both directions: an ipvsadm edit may not add a DR or TUN real server under it.
-  const direct = vs.synProxy ? vs.realServers.find((rs) => rs.method === 'dr' || rs.method === 'tun') : undefined;
+  const direct = vs.synProxy ? servers.find((rs) => rs.method === 'dr' || rs.method === 'tun') : undefined;
   if (direct) {
     throw new Error(`virtual_server ${vs.vip} ${vs.port}: syn_proxy needs NAT or FNAT real servers (${direct.address}:${direct.port} is ${direct.method.toUpperCase()})`);
   }

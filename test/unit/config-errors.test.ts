@@ -35,6 +35,7 @@ describe('keepalived.conf: errors', () => {
     ['FNAT on one real server only still needs the group', vs(' real_server 198.19.0.11 80 { lvs_method FNAT }'), 'f.conf:1: laddr_group_name: virtual_server 198.19.0.100 80 uses FNAT and needs laddr_group_name naming a local_address_group'],
     ['syn_proxy with DR real servers', vs(` lb_kind DR\n syn_proxy\n${RS}`), 'f.conf:4: syn_proxy: syn_proxy needs NAT or FNAT real servers: 198.19.0.11:80 is DR, whose replies bypass the director'],
     ['syn_proxy with one TUN real server', vs(` lb_kind NAT\n syn_proxy\n${RS}\n real_server 198.19.0.12 80 { lvs_method TUN }`), 'f.conf:4: syn_proxy: syn_proxy needs NAT or FNAT real servers: 198.19.0.12:80 is TUN, whose replies bypass the director'],
+    ['syn_proxy with a DR sorry server', vs(` lb_kind NAT\n syn_proxy\n sorry_server 198.19.0.50 80\n sorry_server_lvs_method DR\n${RS}`), 'f.conf:4: syn_proxy: syn_proxy needs a NAT or FNAT sorry_server: 198.19.0.50:80 is DR, whose replies bypass the director'],
     ['syn_proxy on UDP', 'virtual_server 198.19.0.100 53 {\n protocol UDP\n lb_kind NAT\n syn_proxy\n}', 'f.conf:4: syn_proxy: syn_proxy needs protocol TCP (this virtual_server is UDP)'],
     ['syn_proxy with a value', vs(` lb_kind NAT\n syn_proxy maybe\n${RS}`), "f.conf:4: syn_proxy: 'maybe' is not true or false"],
     ['empty local address group', 'local_address_group g1 {\n}', "f.conf:1: local_address_group: group 'g1' has no addresses"],

@@ -60,6 +60,8 @@ export interface CheckDraft {
   smtp: { heloName: string };
   file: { trackFile: string | null; weight: number | null; reverse: boolean; stmt: Statement | null };
   bfd: { name: string | null };
+  /** SMTP_CHECK's deprecated host blocks: each one more checker with its own connection options. */
+  hosts: CheckDraft[];
   /** Why director cannot run this checker as written, or null. */
   refusal: { stmt: Statement; reason: string } | null;
 }
@@ -71,6 +73,7 @@ export interface CheckDraft {
 export function convertCheckers(
   rs: RealServerConfig, drafts: CheckDraft[], inherited: HealthDefaults, vsDelayLoop: number, ctx: CheckerContext,
 ): void {
+  drafts = drafts.flatMap(withHosts);
   for (const d of drafts) if (d.kind === 'bfd') d.refusal ??= multihopRefusal(bfdInstance(d, ctx));
   const runnable = drafts.filter((d) => d.refusal === null || !refuse(rs, d, drafts.length, ctx));
   const checks = runnable.map((d) => resolve(d, rs, mergeDefaults(inherited, d.own), vsDelayLoop, ctx));
@@ -81,6 +84,28 @@ export function convertCheckers(
   if (reporters.length > 1) {
     warn(reporters[1]!.stmt, 'more than one load report (misc_dynamic or AGENT_CHECK) for this real server: their weights will fight', ctx.warnings);
   }
+}
+
+/**
+ * An SMTP_CHECK with host blocks, as keepalived runs it: one checker per host; the block's own
+ * connection options make one more, and without any the first host takes the block's place.
+ */
+function withHosts(d: CheckDraft): CheckDraft[] {
+  if (d.hosts.length === 0) return [d];
+  const own = d.connectIp !== null || d.connectPort !== 0 || d.source !== null || d.own.connectTimeout !== undefined;
+  return own ? [d, ...d.hosts] : d.hosts;
+}
+
+/** One host block: the SMTP_CHECK's settings with this host's connection options. */
+function parseHost(d: CheckDraft, host: Statement, warnings: ConfigWarning[]): CheckDraft {
+  v.expectArgs(host, 0);
+  const h: CheckDraft = { ...d, stmt: { ...d.stmt, line: host.line }, own: { ...d.own }, connectIp: null, connectPort: 0, source: null, hosts: [] };
+  for (const k of host.block ?? []) {
+    if (connectionKeyword(h, k, warnings)) continue;
+    if (k.keyword === 'connect_timeout' && healthKeyword(h.own, k, 'check')) continue;
+    ignored(k, UNSUPPORTED_IN_CHECK, warnings);
+  }
+  return h;
 }
 
 /** Refuses the config, or (--allow-unchecked) records and warns that the checker is dropped; false = keep it. */
@@ -108,9 +133,17 @@ export function parseChecker(s: Statement, warnings: ConfigWarning[]): CheckDraf
     smtp: { heloName: DEFAULT_HELO },
     file: { trackFile: null, weight: null, reverse: false, stmt: null },
     bfd: { name: null },
+    hosts: [],
     refusal: null,
   };
-  for (const k of s.block ?? []) checkerKeyword(d, k, warnings);
+  const hosts: Statement[] = [];
+  for (const k of s.block ?? []) {
+    if (d.kind === 'smtp' && k.keyword === 'host') hosts.push(k);
+    else checkerKeyword(d, k, warnings);
+  }
+  // Host blocks take the whole block's settings, wherever they stand in it.
+  d.hosts = hosts.map((host) => parseHost(d, host, warnings));
+  if (hosts.length > 0) warn(hosts[0]!, 'The SMTP_CHECK host block is deprecated. Please define additional checkers. (keepalived says the same; each host is checked)', warnings);
   if (d.kind === 'misc' && d.misc.path === null) v.fail(s, 'needs misc_path (the script to run)');
   if ((d.kind === 'http' || d.kind === 'ssl') && d.http.urls.length === 0) v.fail(s, 'needs at least one url { path ... } block');
   if (d.kind === 'agent' && d.connectPort === 0) v.fail(s, 'needs connect_port (the port the agent answers on)');
@@ -139,8 +172,7 @@ function kindKeyword(d: CheckDraft, k: Statement, warnings: ConfigWarning[]): bo
     case 'udp':
       return udpKeyword(d, k);
     case 'smtp':
-      if (k.keyword === 'host') d.refusal ??= { stmt: k, reason: 'SMTP_CHECK host blocks (deprecated in keepalived) are not supported: write one SMTP_CHECK per host' };
-      return k.keyword === 'host' || smtpKeyword(d, k);
+      return smtpKeyword(d, k);
     case 'file':
       return fileKeyword(d, k);
     case 'bfd':

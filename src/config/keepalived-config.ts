@@ -78,7 +78,8 @@ function topStatement(stmt: Statement, out: ConvertedConfig, vrrp: VrrpDrafts, c
       vrrp.scripts.push({ config: convertVrrpScript(stmt, warnings), stmt });
       return;
     case 'vrrp_sync_group':
-      vrrp.syncGroups.push({ config: convertSyncGroup(stmt, warnings), stmt });
+      const group = convertSyncGroup(stmt, warnings);
+      if (group !== null) vrrp.syncGroups.push({ config: group, stmt });
       return;
     case 'virtual_server': {
       const converted = convertVirtualServer(stmt, checkers);

@@ -144,12 +144,14 @@ function lvsTimeouts(s: Statement, before: LvsTimeoutsConfig | null): LvsTimeout
 }
 
 /** Options after the interface; keepalived's older positional INSTANCE [SYNCID] also works. */
+/** lvs_sync_daemon IF INSTANCE with every option at its default. */
+export function defaultSyncDaemon(iface: string, instance: string | null, line: number): LvsSyncDaemonConfig {
+  return { interface: iface, instance, syncId: null, maxLen: null, port: SYNC_DEFAULT_PORT, ttl: 1, group: SYNC_DEFAULT_GROUP, line };
+}
+
 function syncDaemon(s: Statement, warnings: ConfigWarning[]): LvsSyncDaemonConfig {
   if (s.args.length === 0) v.fail(s, 'expects an interface (lvs_sync_daemon IF [INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group IP])');
-  const out: LvsSyncDaemonConfig = {
-    interface: v.interfaceName(s, s.args[0] as string), instance: null, syncId: null, maxLen: null,
-    port: SYNC_DEFAULT_PORT, ttl: 1, group: SYNC_DEFAULT_GROUP, line: s.line,
-  };
+  const out = defaultSyncDaemon(v.interfaceName(s, s.args[0] as string), null, s.line);
   for (let i = 1; i < s.args.length; i++) {
     const word = s.args[i] as string;
     const value = s.args[i + 1];

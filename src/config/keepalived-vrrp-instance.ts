@@ -15,7 +15,7 @@ const UNSUPPORTED_INSTANCE = new Set([
   'use_vmac', 'vmac_xmit_base', 'native_ipv6', 'mcast_src_ip', 'virtual_ipaddress_excluded',
   'virtual_routes', 'virtual_rules', 'track_file', 'track_process', 'track_bfd', 'smtp_alert',
   'strict_mode', 'accept', 'no_accept', 'skip_check_adv_addr', 'check_unicast_src', 'debug',
-  'lvs_sync_daemon_interface', 'garp_extra_if', 'notify_master_rx_lower_pri', 'notify_priority_changes',
+  'garp_extra_if', 'notify_master_rx_lower_pri', 'notify_priority_changes',
   'unicast_ttl', 'unicast_fault_no_peer', 'down_timer_adverts', 'kernel_rx_buf_size', 'promote_secondaries',
   'old_unicast_checksum', 'linkbeat_use_polling', 'ipsets', 'iptables', 'nftables', 'higher_prio_send_advert',
   'lower_prio_no_advert', 'owner_ignore_adverts', 'track_src_ip', 'mcast_dst_ip',
@@ -63,6 +63,11 @@ export function convertVrrpInstance(stmt: Statement, globals: GlobalDefsConfig, 
   // As keepalived: a keyword said twice takes the later value; list blocks add up.
   for (const s of stmt.block) {
     d.said.set(s.keyword, s);
+    // The pre-2.0 form of global lvs_sync_daemon: settled with the globals (keepalived-vrrp-validate.ts).
+    if (s.keyword === 'lvs_sync_daemon_interface') {
+      v.interfaceName(s, oneWord(s, 'IF'));
+      continue;
+    }
     if (!basicKeyword(d, s, warnings) && !listKeyword(d, s, warnings) && !notifyKeyword(d.config.notify, s) && !garpKeyword(d.config.garp, s)) {
       ignored(s, UNSUPPORTED_INSTANCE, warnings);
     }
@@ -204,4 +209,9 @@ function authentication(d: InstanceDraft, s: Statement, warnings: ConfigWarning[
   }
   d.config.authPass = password;
   d.authStmt = pass;
+}
+
+function oneWord(s: Statement, shape: string): string {
+  v.expectArgs(s, 1, 1, shape);
+  return s.args[0] as string;
 }

@@ -4,7 +4,7 @@
 
 import type { ConfigWarning, NotifyConfig, VrrpScriptConfig, VrrpSyncGroupConfig } from './model.js';
 import type { Statement } from './keepalived-parser.js';
-import { ignored } from './keepalived-keywords.js';
+import { ignored, warn } from './keepalived-keywords.js';
 import * as v from './keepalived-values.js';
 
 const UNSUPPORTED_SCRIPT = new Set(['init_fail']);
@@ -67,7 +67,8 @@ function scriptKeyword(out: VrrpScriptConfig, s: Statement, warnings: ConfigWarn
   }
 }
 
-export function convertSyncGroup(stmt: Statement, warnings: ConfigWarning[]): VrrpSyncGroupConfig {
+/** A vrrp_sync_group; null (warned) when it names no instance, which keepalived also ignores. */
+export function convertSyncGroup(stmt: Statement, warnings: ConfigWarning[]): VrrpSyncGroupConfig | null {
   const name = v.name(stmt);
   if (!stmt.block) v.fail(stmt, "expects a block '{ group { ... } }' after the name");
   const out: VrrpSyncGroupConfig = { name, instances: [], notify: emptyNotify(), line: stmt.line };
@@ -83,7 +84,10 @@ export function convertSyncGroup(stmt: Statement, warnings: ConfigWarning[]): Vr
       ignored(s, UNSUPPORTED_GROUP, warnings);
     }
   }
-  if (out.instances.length === 0) v.fail(stmt, 'needs group { INSTANCE ... } with at least one vrrp_instance');
+  if (out.instances.length === 0) {
+    warn(stmt, `vrrp_sync_group ${name} has no group { INSTANCE ... } block with an instance: ignored, as keepalived does`, warnings);
+    return null;
+  }
   return out;
 }
 

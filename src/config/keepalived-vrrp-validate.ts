@@ -6,6 +6,7 @@ import type { ConfigWarning, GlobalDefsConfig, TrackConfig, VrrpConfig, VrrpScri
 import type { Statement } from './keepalived-parser.js';
 import type { InstanceDraft } from './keepalived-vrrp-instance.js';
 import { warn } from './keepalived-keywords.js';
+import { defaultSyncDaemon } from './keepalived-global.js';
 import * as v from './keepalived-values.js';
 
 export interface Sourced<T> {
@@ -38,6 +39,7 @@ export function settleVrrp(
     if (other) v.fail(d.stmt, `virtual_router_id ${d.config.vrid} on ${d.config.interface} is already used by ${other.config.name} (line ${other.stmt.line})`);
     vrids.set(key, d);
   }
+  legacySyncDaemon(globals, instances, warnings);
   settleSyncDaemon(globals, syncStmt, instances);
   return { instances: instances.map((d) => d.config), scripts: scripts.map((s) => s.config), syncGroups: groups.map((g) => g.config) };
 }
@@ -111,10 +113,11 @@ function unweighTrackers(d: InstanceDraft, why: string, warnings: ConfigWarning[
 
 function checkAddresses(d: InstanceDraft, warnings: ConfigWarning[]): void {
   const seen = new Set<string>();
-  for (const a of d.config.virtualAddresses) {
-    if (seen.has(a.address)) v.fail(d.said.get('virtual_ipaddress') ?? d.stmt, `${a.address} is listed twice`);
-    seen.add(a.address);
-  }
+  d.config.virtualAddresses = d.config.virtualAddresses.filter((a) => {
+    if (!seen.has(a.address)) return seen.add(a.address);
+    warn(d.said.get('virtual_ipaddress') ?? d.stmt, `(${d.config.name}): VIP ${a.address} duplicates a VIP - ignoring (as keepalived)`, warnings);
+    return false;
+  });
   if (seen.size > 255) v.fail(d.stmt, `${seen.size} virtual addresses: an advert carries at most 255`);
   if (seen.size === 0) warn(d.stmt, `vrrp_instance ${d.config.name} has no virtual_ipaddress`, warnings);
 }
@@ -132,6 +135,24 @@ function syncGroupMembers(groups: Sourced<VrrpSyncGroupConfig>[], instances: Ins
     if (config.instances.length === 1) warn(stmt, `sync group ${config.name} has only one instance`, warnings);
   }
   return member;
+}
+
+/**
+ * vrrp_instance's lvs_sync_daemon_interface IF (deprecated since keepalived 1.2.19): the first one
+ * is global lvs_sync_daemon IF INSTANCE, unless global_defs gives one; keepalived's words.
+ */
+function legacySyncDaemon(globals: GlobalDefsConfig, instances: InstanceDraft[], warnings: ConfigWarning[]): void {
+  for (const d of instances) {
+    const s = d.said.get('lvs_sync_daemon_interface');
+    if (s === undefined) continue;
+    const name = d.config.name;
+    warn(s, `(${name}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global lvs_sync_daemon`, warnings);
+    if (globals.lvsSyncDaemon) {
+      warn(s, `(${name}) lvs_sync_daemon_interface has already been specified as ${globals.lvsSyncDaemon.interface} - ignoring`, warnings);
+      continue;
+    }
+    globals.lvsSyncDaemon = { ...defaultSyncDaemon(s.args[0] as string, name, s.line), syncId: d.config.vrid };
+  }
 }
 
 function settleSyncDaemon(globals: GlobalDefsConfig, syncStmt: Statement | null, instances: InstanceDraft[]): void {

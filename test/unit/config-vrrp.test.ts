@@ -208,7 +208,6 @@ describe('keepalived.conf: VRRP errors', () => {
     ['state SLAVE', inst(' state SLAVE'), "f.conf:4: state: 'SLAVE' is not MASTER or BACKUP"],
     ['IPv6 VIP', inst(' virtual_ipaddress {\n  2001:db8::1\n }'), "f.conf:5: 2001:db8::1: '2001:db8::1' is not an IPv4 address (IPv6 is not supported yet)"],
     ['prefix 33', inst(' virtual_ipaddress {\n  198.19.0.100/33\n }'), "f.conf:5: 198.19.0.100/33: '33' is not a whole number in 0..32"],
-    ['VIP twice', inst(' virtual_ipaddress {\n  198.19.0.100\n  198.19.0.100/24\n }'), 'f.conf:4: virtual_ipaddress: 198.19.0.100 is listed twice'],
     ['AH authentication', inst(' authentication {\n  auth_type AH\n  auth_pass x\n }'), "f.conf:5: auth_type: 'AH' is not supported (only PASS: IPsec AH is not implemented)"],
     ['auth without password', inst(' authentication {\n  auth_type PASS\n }'), 'f.conf:4: authentication: needs auth_type PASS and auth_pass'],
     ['v3 interval above 40.95', inst(' version 3\n advert_int 41'), 'f.conf:5: advert_int: 41 s is above the VRRPv3 maximum of 40.95 s'],
@@ -224,6 +223,28 @@ describe('keepalived.conf: VRRP errors', () => {
     ['lvs_sync_daemon unknown option', 'global_defs {\n lvs_sync_daemon eth0 V id 1 speed 9\n}', "f.conf:2: lvs_sync_daemon: unknown option 'speed' (expected inst, id, maxlen, port, ttl or group)"],
     ['vrrp_version 4', 'global_defs {\n vrrp_version 4\n}', "f.conf:2: vrrp_version: '4' is not a whole number in 2..3"],
   ];
+  it('warns and goes on where keepalived does: a VIP listed twice, a sync group without a group block', () => {
+    const c = parseKeepalivedConfig(`${inst(' virtual_ipaddress {\n  198.19.0.100\n  198.19.0.100/24 label eth0:1\n }')}\nvrrp_sync_group G {\n V\n}\n`, 'f.conf');
+    assert.deepEqual(c.vrrp.instances[0]?.virtualAddresses.map((a) => a.address), ['198.19.0.100']);
+    assert.deepEqual(c.vrrp.syncGroups, []);
+    assert.deepEqual(c.warnings.map((w) => w.message), [
+      'f.conf:4: (V): VIP 198.19.0.100 duplicates a VIP - ignoring (as keepalived)',
+      'f.conf:9: vrrp_sync_group G has no group { INSTANCE ... } block with an instance: ignored, as keepalived does',
+      'f.conf:10: unknown keyword V, ignored',
+    ]);
+  });
+
+  it("takes vrrp_instance's lvs_sync_daemon_interface (deprecated) as global lvs_sync_daemon IF INSTANCE, unless global_defs has one", () => {
+    const legacy = parseKeepalivedConfig(inst(' lvs_sync_daemon_interface eth1'), 'f.conf');
+    const sd = legacy.globalDefs.lvsSyncDaemon;
+    assert.deepEqual([sd?.interface, sd?.instance, sd?.syncId, sd?.port, sd?.group], ['eth1', 'V', 9, 8848, '224.0.0.81']);
+    assert.deepEqual(legacy.warnings.map((w) => w.message).filter((m) => !/no virtual_ipaddress/.test(m)),
+      ['f.conf:4: (V) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global lvs_sync_daemon']);
+    const both = parseKeepalivedConfig(`global_defs {\n lvs_sync_daemon eth2 V\n}\n${inst(' lvs_sync_daemon_interface eth1')}`, 'f.conf');
+    assert.equal(both.globalDefs.lvsSyncDaemon?.interface, 'eth2');
+    assert.match(both.warnings.at(-1)!.message, /^f\.conf:7: \(V\) lvs_sync_daemon_interface has already been specified as eth2 - ignoring$/);
+  });
+
   for (const [title, text, message] of table) {
     it(title, () => {
       assert.throws(() => parseKeepalivedConfig(text, 'f.conf'), (e: unknown) => {

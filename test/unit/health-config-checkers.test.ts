@@ -147,6 +147,30 @@ describe('keepalived.conf: every keepalived checker', () => {
     assert.equal((dflt as { heloName: string }).heloName, 'smtpchecker.keepalived.org');
   });
 
+  it("SMTP_CHECK host blocks (deprecated, as keepalived runs them): a checker per host, the block's own options one more", () => {
+    const hosts = ' host {\n  connect_ip 198.19.0.21\n }\n host {\n  connect_ip 198.19.0.22\n  connect_port 2525\n  connect_timeout 9\n }';
+    const c = vs(` real_server 198.19.0.11 25 {
+  SMTP_CHECK {
+   helo_name director.example.test
+${hosts}
+  }
+ }
+ real_server 198.19.0.12 25 {
+  SMTP_CHECK {
+   connect_ip 198.19.0.20
+${hosts}
+  }
+ }`);
+    const target = (k: unknown) => {
+      const t = k as { kind: string; connectIp: string; connectPort: number; connectTimeout: number; heloName: string };
+      return [t.kind, t.connectIp, t.connectPort, t.connectTimeout, t.heloName];
+    };
+    assert.deepEqual(checks(c.virtualServers[0]!.realServers[0]).map(target), [
+      ['smtp', '198.19.0.21', 25, 5, 'director.example.test'], ['smtp', '198.19.0.22', 2525, 9, 'director.example.test']]);
+    assert.deepEqual(checks(c.virtualServers[0]!.realServers[1]).map((k) => target(k)[1]), ['198.19.0.20', '198.19.0.21', '198.19.0.22']);
+    assert.ok(c.warnings.some((w) => /f\.conf:9: The SMTP_CHECK host block is deprecated/.test(w.message)), c.warnings.map((w) => w.message).join('\n'));
+  });
+
   it('FILE_CHECK: a track_file defined anywhere (even after); the checker\'s weight wins; polled every second', () => {
     const c = vs(` real_server 198.19.0.11 80 {
   weight 20
@@ -232,7 +256,6 @@ describe('keepalived.conf: a real server is never silently unchecked', () => {
     ['a regex option JavaScript lacks', 'HTTP_GET {\n url {\n path /\n regex a\n regex_options ungreedy\n }\n}',
       'f.conf:10: regex: regex_options ungreedy has no JavaScript equivalent'],
     ['a PCRE-only pattern', 'HTTP_GET {\n url {\n path /\n regex "a++"\n }\n}', "f.conf:10: regex: regex 'a++' is not a JavaScript regular expression"],
-    ['SMTP host blocks', 'SMTP_CHECK {\n host {\n connect_ip 198.19.0.12\n }\n}', 'f.conf:8: host: SMTP_CHECK host blocks'],
   ];
   for (const [title, block, prefix] of refused) {
     it(`refuses ${title} with file:line, naming --allow-unchecked`, () => {

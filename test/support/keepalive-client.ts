@@ -1,6 +1,7 @@
 // One long-lived HTTP/1.1 keep-alive connection from a lab namespace: a GET every 100 ms over the
 // same TCP connection until stopped (SIGTERM) or 120 s pass, then one JSON line saying how many
-// answers came, from which servers, over how many local ports (1: the connection never broke).
+// answers came, from which servers, over how many local ports (1: the connection never broke);
+// a line per answer meanwhile ("first SERVER", then "answer N"), so a test can wait for answers.
 // Tests use it to show that a change to a running director leaves an established flow alone.
 
 import { spawnInNamespace, type NsProcess } from '../../src/lab/process.js';
@@ -29,7 +30,7 @@ function once() {
       out.servers[body] = (out.servers[body] || 0) + 1;
       const lp = req.socket && req.socket.localPort;
       if (lp && !out.localPorts.includes(lp)) out.localPorts.push(lp);
-      if (out.answers === 1) process.stdout.write('first ' + body + '\n');
+      process.stdout.write(out.answers === 1 ? 'first ' + body + '\n' : 'answer ' + out.answers + '\n');
       setTimeout(once, 100);
     });
   });
@@ -50,6 +51,8 @@ export interface KeepAlive {
   process: NsProcess;
   /** The real server that answered first. */
   server: string;
+  /** Answers so far. */
+  answers(): number;
   /** Stops the client and reads its summary. */
   stop(): Promise<KeepAliveSummary>;
 }
@@ -60,9 +63,13 @@ export async function startKeepAlive(ns: string, target: string): Promise<KeepAl
   return {
     process: p,
     server: first[1] ?? '',
+    answers: () => {
+      const all = [...p.stdout.matchAll(/^answer (\d+)$/gm)];
+      return all.length === 0 ? 1 : Number(all[all.length - 1]![1]);
+    },
     stop: async () => {
       await p.stop(5000);
-      const line = p.stdout.trim().split('\n').pop() ?? '';
+      const line = p.stdout.trim().split('\n').pop() ?? '';  // the summary comes last
       return JSON.parse(line) as KeepAliveSummary;
     },
   };

@@ -26,7 +26,7 @@ import { HaSuspendTracker } from './health/ha-suspend.js';
 import { QuorumNotifier } from './health/quorum-notify.js';
 import { RealServerNotifier } from './health/rs-notify.js';
 import { realServerHealth } from './health/stats.js';
-import { parseIpv4 } from './net/addr.js';
+import { formatIpv4, parseIpv4 } from './net/addr.js';
 import { readRoutes, readRoutesAsync } from './net/routes.js';
 import { loggerFrom, type LogCallback, type Logger } from './log/logger.js';
 import { createMetricsRegistry } from './metrics/prometheus.js';
@@ -424,6 +424,7 @@ function tableSync(o: DirectorOptions, sync: ConnSync | null): TableSyncHooks | 
     request: (masterIp, ready) => sync.requestTable(masterIp, ready),
     cancel: () => sync.cancelTableRequest(),
     pending: () => sync.tablePending(),
+    handOver: (masterIp) => sync.handOver(formatIpv4(masterIp)),
   };
 }
 

@@ -5,6 +5,7 @@
 
 import type { DataPlane } from '../datapath/data-plane.js';
 import { readBlock, readControl } from './dump-wire.js';
+import { decodeMessage } from './ipvs-sync-codec.js';
 import type { Clock } from '../sched/types.js';
 import type { SyncConn } from './ipvs-sync-codec.js';
 import { DEFAULT_SYNC_SYSCTLS, type SyncSysctls } from './ipvs-sync-policy.js';
@@ -39,6 +40,8 @@ export interface ConnSyncStats {
   ignored: number;
   /** Table dumps served (master) and asked for (a backup about to preempt). */
   dump: DumpCounters;
+  /** Partition heals: tables handed over when yielding, and the entries a master took from one. */
+  handover: { sent: number; received: SyncReceiverCounters };
 }
 
 export class ConnSync {
@@ -46,6 +49,9 @@ export class ConnSync {
   private ignored = 0;
   private readonly sender: SyncSender;
   private readonly receiver: SyncReceiver;
+  /** A master's receiver for the table a yielding master hands over: adds what it lacks, keeps what it has. */
+  private readonly merger: SyncReceiver;
+  private handedOver = 0;
   private readonly dumps = newDumpCounters();
   private readonly requester: DumpRequester;
   private lastDumpAt = -Infinity;
@@ -58,6 +64,7 @@ export class ConnSync {
       syncId: o.syncId, maxLen: o.maxLen,
     });
     this.receiver = new SyncReceiver(tableAdopter(plane), o.syncId === 0 ? null : o.syncId);
+    this.merger = new SyncReceiver(tableAdopter(plane, 'keep'), o.syncId === 0 ? null : o.syncId);
     this.requester = new DumpRequester({
       syncId: o.syncId, sendTo: (m, to) => o.transport.sendTo(m, to), now: () => o.clock.now(),
       log: (line) => o.log?.(line), counters: this.dumps,
@@ -69,6 +76,11 @@ export class ConnSync {
     const control = readControl(message);
     if (control?.kind === 'request') return this.serveDump(control.nonce, message[1] ?? 0, from);
     if (control?.kind === 'end') return this.requester.heard(control, from);
+    if (this.current === 'master' && isDumpPart(message)) {
+      // A master never asks for a dump: this is a yielding master's table (a partition healed).
+      this.merger.receive(message);
+      return;
+    }
     if (this.current !== 'backup') {
       this.ignored++;
       return;
@@ -106,6 +118,21 @@ export class ConnSync {
    */
   requestTable(masterIp: number, ready: () => void): void {
     this.requester.request(masterIp, ready);
+  }
+
+  /**
+   * This master yields to the master at `to` after a partition: send it the whole table (as a
+   * dump, unasked), so the connections made here while the two were apart go on there. The new
+   * master adds the entries it lacks and keeps its own.
+   */
+  handOver(to: string): void {
+    if (this.current !== 'master') return;
+    this.sender.flush();
+    const entries = dumpTable(this.o.plane, this.o.clock);
+    const messages = dumpMessages(entries, this.o.syncId, this.o.maxLen, 0);
+    for (const m of messages) this.o.transport.sendTo(m, to);
+    this.handedOver++;
+    this.o.log?.(`sync: yielding to ${to}: handed it the table, ${entries.length} entries in ${messages.length - 1} messages`);
   }
 
   /** Stops asking (the preemption went ahead, or is no longer wanted). */
@@ -152,6 +179,7 @@ export class ConnSync {
     return {
       role: this.current, syncId: this.o.syncId, sent: { ...this.sender.counters },
       received: { ...r, drops: { ...r.drops } }, ignored: this.ignored, dump: { ...this.dumps },
+      handover: { sent: this.handedOver, received: { ...this.merger.counters, drops: { ...this.merger.counters.drops } } },
     };
   }
 
@@ -165,9 +193,9 @@ export class ConnSync {
   }
 }
 
-/** An adopter over a data plane's tables (sync backups and state files). */
-export function tableAdopter(plane: DataPlane): TableAdopter {
-  return new TableAdopter({ conns: plane.conns, factory: plane.factory, services: () => plane.table, seconds: () => plane.seconds() });
+/** An adopter over a data plane's tables (sync backups and state files; `keep` for a master merging a handed-over table). */
+export function tableAdopter(plane: DataPlane, existing: 'refresh' | 'keep' = 'refresh'): TableAdopter {
+  return new TableAdopter({ conns: plane.conns, factory: plane.factory, services: () => plane.table, seconds: () => plane.seconds(), existing });
 }
 
 /** Every connection and template with the seconds it has left (templates first). */
@@ -182,4 +210,9 @@ export function dumpTable(plane: DataPlane, clock: Clock): SyncConn[] {
   }
   for (const e of c.liveEntries()) out.push(connToSync(c, e, Math.max(1, c.wheel.deadline[e]! - nowSec)));
   return out;
+}
+
+/** True when a sync message carries a dump part block after its entries. */
+function isDumpPart(message: Buffer): boolean {
+  return readBlock(message, decodeMessage(message).end)?.kind === 'part';
 }

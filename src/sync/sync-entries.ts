@@ -53,4 +53,6 @@ export function isTemplate(s: SyncConn): boolean {
 /** Why a learnt entry was not applied (counted per reason by whoever applies them). */
 export type AdoptSkip =
   | 'no-service' | 'no-dest' | 'not-persistent' | 'fullnat-missing' | 'local-port-taken' | 'conflict' | 'no-route'
-  | 'table-full' | 'expired';
+  | 'table-full' | 'expired'
+  /** A handed-over entry this master already has: its own (newer) state stays. */
+  | 'kept';

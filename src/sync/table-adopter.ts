@@ -23,6 +23,11 @@ export interface TableAdopterDeps {
   services: () => ServiceTable;
   /** Connection-table time, whole seconds. */
   seconds: () => number;
+  /**
+   * An entry the table has already: refresh its state and timer (a backup following its master,
+   * the default), or keep it as it is (a master taking a yielding node's table: its own is newer).
+   */
+  existing?: 'refresh' | 'keep';
 }
 
 export class TableAdopter implements ConnAdopter {
@@ -39,6 +44,7 @@ export class TableAdopter implements ConnAdopter {
     if (hit >= 0) {
       // Its client side matching another connection's reply side would make one key two.
       if ((hit & 1) !== KeyKind.IN) return 'conflict';
+      if (this.d.existing === 'keep') return 'kept';
       this.d.factory.learnState(hit >> 1, s.state, expires);
       return null;
     }

@@ -259,6 +259,7 @@ export class VrrpInstance implements SyncMember {
     }
     if (a.priority === this.priority && !theirsHigher) return; // our own address: nothing to decide
     if (this.spec.higherPrioSendAdvert) this.transport.sendAdvert(this.priority);
+    this.transport.handOver(a.src);
     this.leaveMaster(false);
     if (this.spec.version === 3) this.masterIntervalCs = a.intervalCs;
     this.master = { ip: a.src, priority: a.priority };

@@ -18,6 +18,8 @@ export interface RouterWire {
   sendGratuitousArp(addr: number): void;
   /** Asks the master at masterIp for its connection table on behalf of instance (sync-aware preemption). */
   requestTable(instance: string, masterIp: number): void;
+  /** instance, MASTER until now, yields to masterIp: hand it the connection table. */
+  handOver(instance: string, masterIp: number): void;
 }
 
 export class VrrpRouter {
@@ -64,6 +66,7 @@ export class VrrpRouter {
         for (let r = 0; r < rounds; r++) for (const addr of this.addresses) this.wire.sendGratuitousArp(addr);
       },
       requestTable: (masterIp) => this.wire.requestTable(this.config.name, masterIp),
+      handOver: (masterIp) => this.wire.handOver(this.config.name, masterIp),
     };
   }
 

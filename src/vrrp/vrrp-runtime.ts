@@ -49,6 +49,8 @@ export interface TableSyncHooks {
   cancel(): void;
   /** Why the table is not complete yet, for the warning when the wait runs out. */
   pending(): string;
+  /** This node yields to the master at masterIp: send it the whole table (a partition healed). */
+  handOver(masterIp: number): void;
 }
 
 export interface VrrpInstanceStats {
@@ -93,6 +95,9 @@ export class VrrpRuntime {
     const wire = {
       sendIpv4: (p: Uint8Array, dst: number) => this.send(p, dst), sendGratuitousArp: o.sendGratuitousArp,
       requestTable: (instance: string, masterIp: number) => this.requestTable(instance, masterIp),
+      handOver: (instance: string, masterIp: number) => {
+        if (this.o.tableSync?.instance === instance) this.o.tableSync.handOver(masterIp);
+      },
     };
     this.routers = config.vrrp.instances.map((c) => {
       if (c.interface !== o.interface) {

@@ -68,6 +68,11 @@ export interface VrrpTransport {
   sendGratuitousArps(rounds: number): void;
   /** Asks the lower-priority master at masterIp for its connection table (sync-aware preemption). */
   requestTable(masterIp: number): void;
+  /**
+   * This MASTER yields to a better master at masterIp (a partition healed): hand it this node's
+   * connection table, so the flows opened here meanwhile go on there.
+   */
+  handOver(masterIp: number): void;
 }
 
 /** State changes, for the engine (which VIPs it answers) and notify scripts (run later). */

@@ -4,7 +4,8 @@
 // makes two masters; once it heals the higher priority is the only one answering within one
 // advert interval, and the tables converge: the long download that crossed the partition (carried
 // by dir2 meanwhile, from its synced table) goes on through dir1 with no reset and no byte lost,
-// and both directors hold its connection afterwards.
+// and both directors hold its connection afterwards; a download opened through dir2 during the
+// partition goes on too, from the table dir2 hands dir1 as it yields.
 
 import assert from 'node:assert/strict';
 import { HaPair, waitFor } from '../../src/lab/ha.js';
@@ -17,6 +18,8 @@ import { withLab } from '../support/netns.js';
 /** 40 MB at 2 MB/s: about 20 s, across 5 s of ARP watching, the partition (~3.6 s to two masters) and the heal. */
 const BYTES = 40_000_000;
 const RATE = 2_000_000;
+/** A download opened through dir2 during the partition: it must outlive the heal (about 8 s). */
+const PARTITION_BYTES = 16_000_000;
 const ADVERT_MS = 1000;
 /** Time to schedule and deliver on a busy shared machine, on top of one advert interval. */
 const SLACK_MS = 500;
@@ -36,6 +39,7 @@ describe('VRRP + sync, split brain: one ARP owner, the higher priority after a h
 
     let settled = false;
     let early = '';
+    let partitionDownload: ReturnType<typeof runClient> | null = null;
     const download = runClient(fx.lab.client.ns, 'http-client.js', ['download', '--target', `${fx.lab.vip}:${HTTP_PORT}`,
       '--bytes', String(BYTES), '--rate', String(RATE), '--seed', '9', '--timeout', '60000'], 70_000)
       .then((r) => { early = JSON.stringify(r.result); return r; })
@@ -55,6 +59,12 @@ describe('VRRP + sync, split brain: one ARP owner, the higher priority after a h
       // dir2 carries the stream from its synced table: a stats line shows it forwarding.
       const before = (statsOf(d2.director.process!).services ?? []).reduce((n, s) => n + s.inPkts, 0);
       await waitFor('the stream to pass dir2', () => (statsOf(d2.director.process!).services ?? []).reduce((n, s) => n + s.inPkts, 0) > before, 20_000);
+      // A connection opened through dir2 while the two are apart: dir1 never heard of it until dir2,
+      // yielding, hands its table over.
+      const opened = statsOf(d2.director.process!).connections ?? 0;
+      partitionDownload = runClient(fx.lab.client.ns, 'http-client.js', ['download', '--target', `${fx.lab.vip}:${HTTP_PORT}`,
+        '--bytes', String(PARTITION_BYTES), '--rate', String(RATE), '--seed', '10', '--timeout', '60000'], 70_000);
+      await waitFor('the new connection on dir2', () => (statsOf(d2.director.process!).connections ?? 0) > opened, 20_000);
     } finally {
       await ipIn(fx.lab.lanNs, ['link', 'set', 'dir1', 'master', fx.lab.bridge]);
     }
@@ -83,6 +93,10 @@ describe('VRRP + sync, split brain: one ARP owner, the higher priority after a h
     console.log(`      download ${JSON.stringify(r.result)}`);
     assert.ok(r.ok, `the download failed across the partition: ${JSON.stringify(r.result)}`);
     assert.equal(r.result.bytes, BYTES);
+    const p = await partitionDownload!;
+    console.log(`      download opened during the partition ${JSON.stringify(p.result)}`);
+    assert.ok(p.ok, `the connection opened through dir2 during the partition broke after the heal: ${JSON.stringify(p.result)}`);
+    assert.ok((statsOf(d1.director.process!).sync?.handover?.received.conns ?? 0) >= 1, 'dir1 took it from the table dir2 handed over');
     assert.equal(statsOf(d1.director.process!).drops?.no_conn ?? 0, 0, 'dir1 recognised every segment after the heal');
   });
 });

@@ -329,3 +329,42 @@ describe('connection sync: the table dump a preempting backup asks for', () => {
     }
   });
 });
+
+describe('connection sync: a partition heals, the yielding master hands over its table', () => {
+  const YIELDER_IP = '198.19.0.3';
+  const WINNER_IP = '198.19.0.2';
+
+  it("the new master adds the connections it lacks and keeps its own; nobody else's dump is merged", async () => {
+    // Both were MASTER while apart: 30 flows went through the yielder, 5 through the winner, one (42000) through both.
+    const { master: yielder, backup: winner, close } = await pair(service('dr'));
+    try {
+      winner.sync.setRole('master');
+      const flows = (n: Node, from: number, count: number) => send(n, ...Array.from({ length: count }, (_, i) => [
+        segment(from + i, TCP_FLAGS.SYN), segment(from + i, TCP_FLAGS.ACK), segment(from + i, TCP_FLAGS.ACK)]).flat());
+      await flows(yielder, 42000, 30);
+      await flows(winner, 43000, 5);
+      await send(winner, segment(42000, TCP_FLAGS.SYN));
+      yielder.transport.take();
+      winner.transport.take();
+      const total = (n: Node) => Object.values(conns(n)).reduce((sum, [active, inactive]) => sum + active + inactive, 0);
+      assert.deepEqual([total(yielder), total(winner)], [30, 6]);
+      yielder.sync.handOver(WINNER_IP);
+      const handed = yielder.transport.sentTo.splice(0);
+      assert.ok(handed.length >= 2 && handed.every((h) => h.to === WINNER_IP), 'the table, then the end, to the new master only');
+      for (const h of handed) winner.transport.deliver(h.message, YIELDER_IP);
+      assert.equal(total(winner), 35, '5 of its own, 42000 once, and the 29 it lacked');
+      const merged = winner.sync.stats().handover.received;
+      assert.deepEqual([merged.conns, merged.drops.kept], [29, 1]);
+      assert.equal(Object.values(conns(winner)).reduce((n, [, inactive]) => n + inactive, 0), 1, "its own 42000 stays as it was (SYN_RECV), not the yielder's");
+      assert.equal(yielder.sync.stats().handover.sent, 1);
+      // The ordinary sync stream of another master is still not merged, and a backup hands nothing over.
+      winner.transport.deliver(encodeMessage({ syncId: SYNC_ID, conns: shipped(yielder).slice(0, 1) }), YIELDER_IP);
+      assert.equal(winner.sync.stats().handover.received.messages, handed.length - 1);
+      yielder.sync.setRole('backup');
+      yielder.sync.handOver(WINNER_IP);
+      assert.deepEqual(yielder.transport.sentTo, []);
+    } finally {
+      close();
+    }
+  });
+});

@@ -31,6 +31,8 @@ class Lan {
   readonly events: Array<VrrpEvent & { t: number }> = [];
   /** Connection tables asked for (sync-aware preemption): when, by whom, of which master. */
   readonly tableRequests: Array<{ t: number; from: string; master: number }> = [];
+  /** Tables handed over by a master yielding to a better one: when, by whom, to which master. */
+  readonly handOvers: Array<{ t: number; from: string; master: number }> = [];
   readonly nodes: VrrpInstance[] = [];
   /** Nodes whose adverts do not reach the LAN (crashed or cut off). */
   readonly silent = new Set<VrrpInstance>();
@@ -45,6 +47,7 @@ class Lan {
       },
       sendGratuitousArps: (rounds) => { this.sent.push({ t: this.now, from: s.name, what: 'garp', value: rounds }); },
       requestTable: (master) => { this.tableRequests.push({ t: this.now, from: s.name, master }); },
+      handOver: (master) => { this.handOvers.push({ t: this.now, from: s.name, master }); },
     }, (e) => this.events.push({ ...e, t: this.now }));
     if (group) node.joinGroup(group);
     this.nodes.push(node);
@@ -232,6 +235,20 @@ describe('VRRP state machine: two routers', () => {
     lan.runUntil(20_000);
     assert.equal(b.state, 'MASTER');
     assert.equal(lan.when('B', 'MASTER'), lastAdvert + 3609.375);
+  });
+
+  it('a partition heals: the lower master yields to the higher one and hands it its table; nobody else hands anything', () => {
+    const { lan, a, b } = pair();
+    lan.silent.add(a); // cut off both ways: each is MASTER on its side
+    lan.runUntil(20_000);
+    assert.deepEqual([a.state, b.state], ['MASTER', 'MASTER']);
+    assert.equal(lan.handOvers.length, 0);
+    lan.silent.delete(a);
+    lan.runUntil(22_000);
+    assert.deepEqual([a.state, b.state], ['MASTER', 'BACKUP']);
+    assert.equal(lan.handOvers.length, 1);
+    assert.deepEqual([lan.handOvers[0]!.from, lan.handOvers[0]!.master], ['B', ipA]);
+    assert.equal(lan.handOvers[0]!.t, lan.when('B', 'BACKUP', 20_000), 'handed over as it yields');
   });
 
   it('clean stop: priority 0 advert, the backup takes over after its skew time only', () => {

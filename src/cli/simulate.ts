@@ -5,7 +5,7 @@
 import { serviceAddresses } from '../datapath/service-table.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { DirectorConfig } from '../config/model.js';
-import { ipv4Problem, parseIpv4, parseMac } from '../net/addr.js';
+import { formatMac, ipv4Problem, parseIpv4, parseMac } from '../net/addr.js';
 import { firstPacket, parseFlowList } from '../simulate/flow-list.js';
 import { readPcap, writePcap, type PcapRecord } from '../simulate/pcap.js';
 import { distribution, reportLines, type SimulationReport } from '../simulate/report.js';
@@ -38,7 +38,7 @@ function mac(text: string): string {
 function macFromCapture(records: readonly PcapRecord[], config: DirectorConfig): string | null {
   const vips = new Set(serviceAddresses(config).map(parseIpv4));
   const first = records.find((r) => r.frame.length >= 34 && r.frame.readUInt16BE(12) === 0x0800 && vips.has(r.frame.readUInt32BE(30)));
-  return first === undefined ? null : [...first.frame.subarray(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  return first === undefined ? null : formatMac(first.frame.readUInt16BE(0), first.frame.readUInt32BE(2));
 }
 
 export const simulateCommand = defineCommand(

@@ -9,7 +9,7 @@ import type { DirectorConfig } from '../config/model.js';
 import { DataPlane } from '../datapath/data-plane.js';
 import { ServiceTable } from '../datapath/service-table.js';
 import { buildArp } from '../arp/arp-frames.js';
-import { macToBytes } from '../net/addr.js';
+import { formatMac, macToBytes } from '../net/addr.js';
 import { loadAddon } from '../native/binding.js';
 import type { NativeEngine } from '../native/types.js';
 import type { Route } from '../net/routes.js';
@@ -46,8 +46,7 @@ const METHOD_NAMES = ['dr', 'nat', 'tun', 'fnat'] as const;
 
 /** The MAC a simulated neighbour answers with: 02:5e and the four bytes of its IPv4 address. */
 export function neighbourMac(addr: number): string {
-  const bytes = [0x02, 0x5e, addr >>> 24, (addr >>> 16) & 0xff, (addr >>> 8) & 0xff, addr & 0xff];
-  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+  return formatMac(0x025e, addr >>> 0);
 }
 
 class SimClock {

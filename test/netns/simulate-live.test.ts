@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli/main.js';
+import { formatMac } from '../../src/net/addr.js';
 import { labKeepalivedConf } from '../../src/lab/keepalived.js';
 import { countHttp } from '../../src/lab/services.js';
 import { readPcap, writePcap } from '../../src/simulate/pcap.js';
@@ -19,7 +20,7 @@ import { withLab } from '../support/netns.js';
 import { waitUntil } from '../support/wait.js';
 import { requireTools } from '../support/prerequisites.js';
 
-const macOf = (frame: Buffer, at: number): string => [...frame.subarray(at, at + 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+const macOf = (frame: Buffer, at: number): string => formatMac(frame.readUInt16BE(at), frame.readUInt32BE(at + 2));
 const isSyn = (frame: Buffer): boolean => frame[23] === 6 && (frame[14 + (frame[14]! & 0x0f) * 4 + 13]! & 0x12) === 0x02;
 interface Report { flows: Array<{ client: { port: number }; destination: { address: string } }> }
 

@@ -21,6 +21,11 @@ export interface ScriptJob {
   timeout: number | null;
   /** Extra environment for this run. */
   env?: Readonly<Record<string, string>>;
+  /**
+   * Network namespace (a name under /run/netns) to run in; none: this one. Entering it needs
+   * root, so the switch to the script's user happens after, through setpriv.
+   */
+  netns?: string;
 }
 
 export type ScriptOutcome =
@@ -56,11 +61,12 @@ export function runScript(job: ScriptJob, unsafe: (why: string) => void = () => 
 
 function spawnScript(job: ScriptJob, id: ScriptIdentity): Promise<ScriptOutcome> {
   return new Promise((resolve) => {
-    const [file, args] = commandFor(job.script.command, id);
     const own = ownIds();
+    const switches = id.uid !== own.uid || id.gid !== own.gid || id.groups.length > 0;
+    const [file, args] = commandFor(job.script.command, id, switches, job.netns);
     const child = spawn(file, args, {
       detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: environment(job.env),
-      ...(id.uid !== own.uid || id.gid !== own.gid ? { uid: id.uid, gid: id.gid } : {}),
+      ...(switches && job.netns === undefined && id.groups.length === 0 ? { uid: id.uid, gid: id.gid } : {}),
     });
     const pid = child.pid;
     if (pid !== undefined) running.add(pid);
@@ -94,12 +100,18 @@ function spawnScript(job: ScriptJob, id: ScriptIdentity): Promise<ScriptOutcome>
 }
 
 /**
- * /bin/sh -c COMMAND; with supplementary groups (keepalived's ':GROUP'), which Node cannot set,
- * through setpriv (util-linux), which sets user, group and groups before the shell starts.
+ * /bin/sh -c COMMAND. The spawn itself switches ids where it can (it works with the CAP_SETUID
+ * and CAP_SETGID a daemon keeps after dropping root). setpriv (util-linux) does it instead for
+ * keepalived's ':GROUP' supplementary groups, which Node cannot set, and inside another
+ * namespace, which only root may enter.
  */
-function commandFor(command: string, id: ScriptIdentity): [string, string[]] {
-  if (id.groups.length === 0) return ['/bin/sh', ['-c', command]];
-  return ['setpriv', [`--reuid=${id.uid}`, `--regid=${id.gid}`, `--groups=${id.groups.join(',')}`, '--', '/bin/sh', '-c', command]];
+function commandFor(command: string, id: ScriptIdentity, switches: boolean, netns: string | undefined): [string, string[]] {
+  const shell = ['/bin/sh', '-c', command];
+  const viaSetpriv = switches && (netns !== undefined || id.groups.length > 0);
+  const groups = id.groups.length > 0 ? `--groups=${id.groups.join(',')}` : '--clear-groups';
+  const line = viaSetpriv ? ['setpriv', `--reuid=${id.uid}`, `--regid=${id.gid}`, groups, '--', ...shell] : shell;
+  const full = netns === undefined ? line : ['ip', 'netns', 'exec', netns, ...line];
+  return [full[0]!, full.slice(1)];
 }
 
 function environment(extra: Readonly<Record<string, string>> | undefined): NodeJS.ProcessEnv {

@@ -3,6 +3,7 @@
 // dropped its privileges: a runuser it started would hold no capability); an unknown user or
 // group is a failed run with its reason. Needs root (as CI is): scripts run as user nobody.
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -35,6 +36,32 @@ describe('VRRP script runner (needs root: runs scripts as nobody)', () => {
     const group = await runner.run({ command: '/bin/true', user: 'nobody', group: 'no-such-group' }, [], 10_000);
     assert.deepEqual([user.ok, group.ok], [false, false]);
     assert.match(user.detail, /script user 'no-such-user' does not exist/);
-    assert.match(group.detail, /script group 'no-such-group' does not exist/);
+    assert.match(group.detail, /script user group 'no-such-group' does not exist/);
+  });
+
+  it("runs in the director's network namespace as the script user (setpriv after ip netns exec)", async () => {
+    const ns = `dt-vscript-${process.pid}-${Date.now().toString(36)}`;
+    execFileSync('ip', ['netns', 'add', ns]);
+    try {
+      const out = path.join(dir, 'netns');
+      const runner = new ScriptRunner({ netns: ns, globals: defaultGlobalDefs() });
+      const r = await runner.run({ command: `/bin/sh -c 'echo $(id -u) $(id -G) $(readlink /proc/self/ns/net) "$0" >> ${out}'`, user: 'nobody', group: null }, ['a b'], 10_000);
+      assert.ok(r.ok, r.detail);
+      const inside = execFileSync('ip', ['netns', 'exec', ns, 'readlink', '/proc/self/ns/net'], { encoding: 'utf8' }).trim();
+      const nobodyGid = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'))!.split(':')[3];
+      assert.equal(fs.readFileSync(out, 'utf8').trim(), `65534 ${nobodyGid} ${inside} a b`);
+    } finally {
+      execFileSync('ip', ['netns', 'del', ns]);
+    }
+  });
+
+  it('refuses a root script others can change under enable_script_security, as for every other script', async () => {
+    const script = path.join(dir, 'writable.sh');
+    fs.writeFileSync(script, '#!/bin/sh\nexit 0\n');
+    fs.chmodSync(script, 0o777);
+    const runner = new ScriptRunner({ globals: { ...defaultGlobalDefs(), enableScriptSecurity: true, scriptUser: { user: 'root', group: null } } });
+    const r = await runner.run({ command: script, user: null, group: null }, [], 10_000);
+    assert.equal(r.ok, false);
+    assert.match(r.detail, /not run: /);
   });
 });

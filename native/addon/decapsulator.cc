@@ -12,21 +12,30 @@ namespace {
 // Bounded work per readiness event keeps the event loop fair.
 constexpr uint32_t kFramesPerEvent = 1024;
 
-bool get_addresses(Napi::Value v, std::vector<uint32_t>& out) {
-  if (!v.IsArray() || v.As<Napi::Array>().Length() == 0 ||
-      v.As<Napi::Array>().Length() > io::IpipDecap::MAX_ADDRESSES) {
-    return throw_type(v.Env(), "options.addresses must be an array of 1.." +
-                                   std::to_string(io::IpipDecap::MAX_ADDRESSES) + " IPv4 addresses");
+// Outer destinations to accept, IPv4 and IPv6 mixed as given.
+bool get_addresses(Napi::Value v, std::vector<uint32_t>& out, std::vector<io::IpipDecap::Ipv6Address>& out6) {
+  const uint32_t most = 2 * io::IpipDecap::MAX_ADDRESSES;
+  if (!v.IsArray() || v.As<Napi::Array>().Length() == 0 || v.As<Napi::Array>().Length() > most) {
+    return throw_type(v.Env(), "options.addresses must be an array of 1.." + std::to_string(most) +
+                                   " IPv4 or IPv6 addresses");
   }
   Napi::Array list = v.As<Napi::Array>();
   for (uint32_t i = 0; i < list.Length(); i++) {
     std::string text;
     in_addr addr;
+    io::IpipDecap::Ipv6Address addr6;
     if (!get_string(list.Get(i), "options.addresses[]", text)) return false;
-    if (inet_pton(AF_INET, text.c_str(), &addr) != 1) {
-      return throw_type(v.Env(), "options.addresses: '" + text + "' is not an IPv4 address");
+    if (inet_pton(AF_INET, text.c_str(), &addr) == 1) {
+      out.push_back(ntohl(addr.s_addr));
+    } else if (inet_pton(AF_INET6, text.c_str(), addr6.data()) == 1) {
+      out6.push_back(addr6);
+    } else {
+      return throw_type(v.Env(), "options.addresses: '" + text + "' is not an IPv4 or IPv6 address");
     }
-    out.push_back(ntohl(addr.s_addr));
+  }
+  if (out.size() > io::IpipDecap::MAX_ADDRESSES || out6.size() > io::IpipDecap::MAX_ADDRESSES) {
+    return throw_type(v.Env(), "options.addresses: at most " + std::to_string(io::IpipDecap::MAX_ADDRESSES) +
+                                   " of each family");
   }
   return true;
 }
@@ -54,10 +63,11 @@ bool Decapsulator::open(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
   std::string ifname, tun, netns, error;
   std::vector<uint32_t> local;
+  std::vector<io::IpipDecap::Ipv6Address> local6;
   io::RingOptions ring;
   ring.block_count = 16;
   if (!get_string(o.Get("interface"), "options.interface", ifname) ||
-      !get_string(o.Get("tun"), "options.tun", tun) || !get_addresses(o.Get("addresses"), local) ||
+      !get_string(o.Get("tun"), "options.tun", tun) || !get_addresses(o.Get("addresses"), local, local6) ||
       !get_opt_string(o, "netns", netns) ||
       !get_opt_u32(o, "blockSize", 0, 0xffffffffu, ring.block_size) ||
       !get_opt_u32(o, "blockCount", 0, 0xffffffffu, ring.block_count) ||
@@ -67,7 +77,7 @@ bool Decapsulator::open(const Napi::CallbackInfo& info) {
   std::string bad = io::check_ring_options(ring);
   if (!bad.empty()) return throw_range(env, "Decapsulator: " + bad);
   decap_ = std::make_unique<io::IpipDecap>();
-  if (!decap_->open(ifname, tun, local, ring, netns, error)) {
+  if (!decap_->open(ifname, tun, local, local6, ring, netns, error)) {
     Napi::Error::New(env, "Decapsulator(" + ifname + " -> " + tun + "): " + error).ThrowAsJavaScriptException();
     return false;
   }

@@ -1,8 +1,10 @@
-// Keeps a kernel without the ipip module quiet about IPIP it cannot handle: with no handler for
-// protocol 4 the kernel answers every IPIP packet with ICMP protocol-unreachable, unless a raw
-// socket for that protocol exists. This holds one such socket whose filter accepts nothing, so
-// the user-space decapsulator's packets are not bounced back to the director.
+// Keeps a kernel without the ipip, sit and ip6_tunnel modules quiet about tunnels it cannot
+// handle: with no handler for protocol 4 (IP in IP) or 41 (IPv6 in IP) the kernel answers every
+// such packet with ICMP protocol-unreachable (ICMPv6 parameter problem for an IPv6 outer
+// header), unless a raw socket for that protocol exists. This holds such sockets, whose filters
+// accept nothing, so the user-space decapsulator's packets are not bounced back to the director.
 #pragma once
+#include <array>
 #include <string>
 
 namespace director::io {
@@ -14,12 +16,14 @@ class IpipSilencer {
   IpipSilencer(const IpipSilencer&) = delete;
   IpipSilencer& operator=(const IpipSilencer&) = delete;
 
-  // Opens the socket inside netns (empty: the current namespace).
-  bool open(const std::string& netns, std::string& error);
+  // Opens the sockets inside netns (empty: the current namespace): for IPv4 outer headers
+  // always, for IPv6 outer headers when ipv6 is set.
+  bool open(const std::string& netns, bool ipv6, std::string& error);
   void close();
 
  private:
-  int fd_ = -1;
+  // {IPv4, IPv6} outer header x {protocol 4, protocol 41}.
+  std::array<int, 4> fds_{-1, -1, -1, -1};
 };
 
 }  // namespace director::io

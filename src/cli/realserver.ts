@@ -1,6 +1,7 @@
 // `director realserver setup | teardown`: prepares a real server for DR or TUN (the VIP on lo, ARP
-// suppression, relaxed rp_filter), checks it (--check), and undoes it.
+// suppression, relaxed rp_filter; IPv6 on for an IPv6 VIP), checks it (--check), and undoes it.
 
+import { isIPv6 } from 'node:net';
 import { isIPv4 } from '../net/addr.js';
 import type { RealServerMode } from '../realserver/plan.js';
 import { checkRealServer, setupRealServer, teardownRealServer, type Outcome } from '../realserver/realserver.js';
@@ -21,14 +22,14 @@ export interface RealServerDeps {
 const defaultDeps: RealServerDeps = { system: localSystem, store: () => fileStateStore(), decapsulator: startDecapsulator };
 
 const SETUP_OPTIONS = {
-  vip: { value: 'VIP', required: true, help: 'the virtual IPv4 address this real server serves' },
+  vip: { value: 'VIP', required: true, help: 'the virtual address (IPv4 or IPv6) this real server serves' },
   mode: { choices: ['dr', 'tun'], required: true, help: 'forwarding method of the director in front' },
-  interface: { value: 'IF', help: 'the interface facing the director (tun: where IPIP arrives; needed)' },
+  interface: { value: 'IF', help: 'the interface facing the director (tun: where the tunnelled packets arrive; needed)' },
   check: { help: "change nothing: print one 'missing:' line per item not in place; exit 1 if any" },
 } as const;
 
 const TEARDOWN_OPTIONS = {
-  vip: { value: 'VIP', required: true, help: 'the virtual IPv4 address set up before' },
+  vip: { value: 'VIP', required: true, help: 'the virtual address set up before' },
 } as const;
 
 const EXIT_STATUS = 'exit status: 0 done / all set, 1 something missing or failed, 2 usage error';
@@ -39,15 +40,18 @@ export function realserverCommands(deps: RealServerDeps = defaultDeps): CommandG
     name: 'realserver',
     summary: 'prepare (or check, or undo) a real server for DR or TUN',
     about: `Prepares a real server for a director in DR or TUN mode: the VIP on lo, ARP suppression, relaxed
-rp_filter; in TUN mode also the user-space IPIP decapsulator. Needs root.`,
+rp_filter (an IPv6 VIP: IPv6 on instead); in TUN mode also the user-space tunnel decapsulator
+(IPIP, 6in4, ip6ip6, 4in6). Needs root.`,
     commands: {
       setup: defineCommand(
         {
           name: 'realserver setup',
           summary: 'put the VIP on lo, suppress ARP for it, relax rp_filter (or --check)',
           about: `Puts VIP/32 on lo, sets arp_ignore=1 and arp_announce=2 on all, lo and IF, and relaxes
-rp_filter (2) on all and IF where it is strict. Idempotent. In tun mode it then runs the
-user-space IPIP decapsulator on IF in the foreground until SIGINT or SIGTERM.`,
+rp_filter (2) on all and IF where it is strict. An IPv6 VIP goes on lo as VIP/128 (nodad), with
+disable_ipv6=0 on all, lo and IF; Linux never answers neighbour solicitations for it on IF.
+Idempotent. In tun mode it then runs the user-space decapsulator on IF in the foreground until
+SIGINT or SIGTERM.`,
           options: SETUP_OPTIONS,
           footer: EXIT_STATUS,
         },
@@ -57,7 +61,7 @@ user-space IPIP decapsulator on IF in the foreground until SIGINT or SIGTERM.`,
         {
           name: 'realserver teardown',
           summary: 'undo setup for a VIP',
-          about: `Removes VIP/32 from lo and restores the sysctls setup changed (unless another VIP set up on
+          about: `Removes VIP/32 (or VIP/128) from lo and restores the sysctls setup changed (unless another VIP set up on
 this host still needs them). State: $DIRECTOR_STATE_DIR or /run/director.`,
           options: TEARDOWN_OPTIONS,
           footer: EXIT_STATUS,
@@ -69,15 +73,17 @@ this host still needs them). State: $DIRECTOR_STATE_DIR or /run/director.`,
   };
 }
 
+/** The VIP as ip prints it (IPv6 lowercase and compressed, RFC 5952), so setup and teardown find it on lo. */
 function vipOption(text: string): string {
-  if (!isIPv4(text)) throw new UsageError(`option '--vip' must be an IPv4 address, got '${text}'`);
-  return text;
+  if (isIPv4(text)) return text;
+  if (isIPv6(text)) return new URL(`http://[${text}]/`).hostname.slice(1, -1);
+  throw new UsageError(`option '--vip' must be an IPv4 or IPv6 address, got '${text}'`);
 }
 
 async function setup(v: Values<typeof SETUP_OPTIONS>, io: CliIo, deps: RealServerDeps): Promise<number> {
   const vip = vipOption(v.vip);
   const iface = v.interface;
-  if (v.mode === 'tun' && iface === undefined) throw new UsageError('--mode tun needs --interface (where the IPIP packets arrive)');
+  if (v.mode === 'tun' && iface === undefined) throw new UsageError('--mode tun needs --interface (where the tunnelled packets arrive)');
   const plan = { vip, mode: v.mode as RealServerMode, ...(iface !== undefined ? { interface: iface } : {}) };
   if (v.check) return print(checkRealServer(plan, deps.system()), io);
   const code = print(setupRealServer(plan, deps.system(), deps.store()), io);
@@ -88,7 +94,7 @@ async function setup(v: Values<typeof SETUP_OPTIONS>, io: CliIo, deps: RealServe
 /** TUN mode: the decapsulator runs in the foreground until a signal. */
 async function runDecapsulator(vip: string, iface: string, io: CliIo, start: DecapsulatorFactory): Promise<number> {
   const running = await start({ vip, interface: iface });
-  io.out(`decapsulating IPIP for ${vip} on ${iface}; stop with Ctrl-C`);
+  io.out(`decapsulating IPIP, 6in4, ip6ip6 and 4in6 for ${vip} on ${iface}; stop with Ctrl-C`);
   const signal = await io.waitForSignal();
   await running.stop();
   io.out(`decapsulator: ${signal}, stopped ${JSON.stringify(running.stats())}`);

@@ -90,7 +90,7 @@ function run(argv: string[]): string {
 }
 
 /** Parses `ip -j addr show` output; output that is not that is a ReadError. */
-export function parseIpAddrJson(text: string): InterfaceAddress[] {
+export function parseIpAddrJson(text: string, family: 'inet' | 'inet6' = 'inet'): InterfaceAddress[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -102,8 +102,9 @@ export function parseIpAddrJson(text: string): InterfaceAddress[] {
   for (const link of parsed as Array<{ ifname?: unknown; addr_info?: unknown }>) {
     if (typeof link.ifname !== 'string' || !Array.isArray(link.addr_info)) continue;
     for (const a of link.addr_info as Array<{ family?: unknown; local?: unknown; prefixlen?: unknown }>) {
-      if (a.family !== 'inet' || typeof a.local !== 'string') continue;
-      out.push({ ifname: link.ifname, address: a.local, prefixlen: typeof a.prefixlen === 'number' ? a.prefixlen : 32 });
+      if (a.family !== family || typeof a.local !== 'string') continue;
+      const prefixlen = typeof a.prefixlen === 'number' ? a.prefixlen : family === 'inet' ? 32 : 128;
+      out.push({ ifname: link.ifname, address: a.local, prefixlen });
     }
   }
   return out;

@@ -1,6 +1,8 @@
-// What a real server needs for DR and TUN (the VIP on lo, ARP suppression, relaxed rp_filter),
-// as a list of items that can each be checked and applied idempotently.
+// What a real server needs for DR and TUN (the VIP on lo, ARP suppression, relaxed rp_filter;
+// for an IPv6 VIP, IPv6 turned on), as a list of items that can each be checked and applied
+// idempotently.
 
+import { isIPv6 } from 'node:net';
 import type { RealServerSystem } from './system.js';
 
 export type RealServerMode = 'dr' | 'tun';
@@ -31,7 +33,8 @@ export interface PlanItem {
  */
 export function buildPlan(options: PlanOptions): PlanItem[] {
   const devices = ['all', 'lo', ...(options.interface ? [options.interface] : [])];
-  const items: PlanItem[] = [addressItem(options.vip)];
+  if (isIPv6(options.vip)) return buildPlan6(options.vip, devices);
+  const items: PlanItem[] = [addressItem(vipCidr(options.vip))];
   for (const dev of devices) items.push(sysctlItem(`net.ipv4.conf.${dev}.arp_ignore`, ['1', '2'], '1'));
   for (const dev of devices) items.push(sysctlItem(`net.ipv4.conf.${dev}.arp_announce`, ['2'], '2'));
   for (const dev of devices.filter((d) => d !== 'lo')) {
@@ -40,8 +43,22 @@ export function buildPlan(options: PlanOptions): PlanItem[] {
   return items;
 }
 
-function addressItem(vip: string): PlanItem {
-  const cidr = `${vip}/32`;
+/**
+ * IPv6 needs no neighbour suppression: Linux answers a neighbour solicitation only for addresses
+ * on the interface it arrived on, never for one on lo (unlike ARP). The VIP goes on lo without
+ * duplicate address detection, and IPv6 must be on where the packets arrive. There is no IPv6
+ * rp_filter.
+ */
+function buildPlan6(vip: string, devices: string[]): PlanItem[] {
+  return [addressItem(vipCidr(vip)), ...devices.map((dev) => sysctlItem(`net.ipv6.conf.${dev}.disable_ipv6`, ['0'], '0'))];
+}
+
+/** The VIP as a host route on lo: /32, or /128 for IPv6. */
+export function vipCidr(vip: string): string {
+  return `${vip}/${isIPv6(vip) ? 128 : 32}`;
+}
+
+function addressItem(cidr: string): PlanItem {
   return {
     title: `${cidr} on lo`,
     sysctl: null,

@@ -1,7 +1,7 @@
 // `director realserver setup | --check | teardown`: applies, checks and undoes the real server
 // plan, reporting one line per change or missing item.
 
-import { buildPlan, type PlanOptions } from './plan.js';
+import { buildPlan, vipCidr, type PlanOptions } from './plan.js';
 import type { RealServerSystem } from './system.js';
 import type { StateStore } from './state.js';
 
@@ -49,7 +49,7 @@ export function setupRealServer(options: PlanOptions, sys: RealServerSystem, sto
  */
 export function teardownRealServer(vip: string, sys: RealServerSystem, store: StateStore): Outcome {
   const lines: string[] = [];
-  const cidr = `${vip}/32`;
+  const cidr = vipCidr(vip);
   if (sys.loAddresses().includes(cidr)) {
     sys.delLoAddress(cidr);
     lines.push(`removed: ${cidr} from lo`);

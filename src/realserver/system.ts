@@ -9,7 +9,7 @@ export interface RealServerSystem {
   /** A sysctl's value ('net.ipv4.conf.all.arp_ignore'), trimmed, or null when it does not exist. */
   readSysctl(key: string): string | null;
   writeSysctl(key: string, value: string): void;
-  /** IPv4 addresses on lo as 'a.b.c.d/len'. */
+  /** Addresses on lo as 'a.b.c.d/len' and '2001:db8::1/len'. */
   loAddresses(): string[];
   addLoAddress(cidr: string): void;
   delLoAddress(cidr: string): void;
@@ -35,11 +35,13 @@ export function localSystem(): RealServerSystem {
       fs.writeFileSync(sysctlPath(key), value);
     },
     loAddresses() {
-      const out = execFileSync('ip', ['-j', '-4', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' });
-      return parseIpAddrJson(out).map((a) => `${a.address}/${a.prefixlen}`);
+      const out = execFileSync('ip', ['-j', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' });
+      return [...parseIpAddrJson(out, 'inet'), ...parseIpAddrJson(out, 'inet6')].map((a) => `${a.address}/${a.prefixlen}`);
     },
     addLoAddress(cidr) {
-      execFileSync('ip', ['addr', 'add', cidr, 'dev', 'lo'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      // An IPv6 VIP serves at once: no duplicate address detection holding it tentative.
+      const v6 = cidr.includes(':') ? ['nodad'] : [];
+      execFileSync('ip', ['addr', 'add', cidr, 'dev', 'lo', ...v6], { stdio: ['ignore', 'ignore', 'pipe'] });
     },
     delLoAddress(cidr) {
       execFileSync('ip', ['addr', 'del', cidr, 'dev', 'lo'], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -1,6 +1,6 @@
-// The TUN-mode real server's user-space IPIP decapsulator (IPIP in through AF_PACKET, inner packet
-// into the local stack through a TUN device): kernels without the ipip module (containers, this
-// project's CI) still get LVS-TUN real servers.
+// The TUN-mode real server's user-space decapsulator (IPIP, 6in4, ip6ip6 and 4in6 in through
+// AF_PACKET, the inner packet into the local stack through a TUN device): kernels without the
+// ipip, sit and ip6_tunnel modules (containers, this project's CI) still get LVS-TUN real servers.
 
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -21,11 +21,16 @@ export interface DecapsulatorOptions {
 
 export type DecapsulatorFactory = (options: DecapsulatorOptions) => Promise<RunningDecapsulator>;
 
-/** The interface's own IPv4 addresses: the outer destinations a director tunnels to. */
+/**
+ * The interface's own addresses a director tunnels to: every IPv4 one, and the IPv6 ones of
+ * global scope (a director does not tunnel to a link-local address).
+ */
 export function interfaceAddresses(ifname: string): string[] {
-  const json = JSON.parse(execFileSync('ip', ['-j', '-4', 'addr', 'show', 'dev', ifname], { encoding: 'utf8' })) as
-    { addr_info?: { local?: string }[] }[];
-  return json.flatMap((link) => (link.addr_info ?? []).map((a) => a.local).filter((a): a is string => !!a));
+  const json = JSON.parse(execFileSync('ip', ['-j', 'addr', 'show', 'dev', ifname], { encoding: 'utf8' })) as
+    { addr_info?: { family?: string; local?: string; scope?: string }[] }[];
+  return json.flatMap((link) => (link.addr_info ?? [])
+    .filter((a) => a.family === 'inet' || (a.family === 'inet6' && a.scope === 'global'))
+    .map((a) => a.local).filter((a): a is string => !!a));
 }
 
 /**
@@ -35,12 +40,14 @@ export function interfaceAddresses(ifname: string): string[] {
 export const startDecapsulator: DecapsulatorFactory = async (options) => {
   const addresses = interfaceAddresses(options.interface);
   if (addresses.length === 0) {
-    throw new Error(`interface ${options.interface} has no IPv4 address: the director tunnels to the real server's own address`);
+    throw new Error(`interface ${options.interface} has no IPv4 or global IPv6 address: the director tunnels to the real server's own address`);
   }
   const tun = options.tun ?? `dtun-${options.interface}`.slice(0, 15);
   const decap = new (loadAddon().Decapsulator)({ interface: options.interface, tun, addresses });
   try {
     writeFileSync(`/proc/sys/net/ipv4/conf/${tun}/rp_filter`, '0\n');
+    // Inner IPv6 packets need IPv6 on the device they arrive on, whatever 'default' said.
+    writeFileSync(`/proc/sys/net/ipv6/conf/${tun}/disable_ipv6`, '0\n');
     decap.start();
   } catch (err) {
     decap.close();

@@ -227,7 +227,7 @@ describe('cli: commands, help and exit statuses', () => {
     [['run', '--config', 'x.conf', '--tap', 't', '--log-format', 'xml'], /'--log-format' must be human or json, got 'xml'/],
     [['run', '--config', 'x.conf', '--tap', 't', '--log-level', 'loud'], /'--log-level' must be debug, info, warn or error/],
     [['realserver', 'setup', '--vip', '198.19.0.100', '--mode', 'nat'], /'--mode' must be dr or tun, got 'nat'/],
-    [['realserver', 'setup', '--vip', '198.19.0.300', '--mode', 'dr'], /'--vip' must be an IPv4 address/],
+    [['realserver', 'setup', '--vip', '198.19.0.300', '--mode', 'dr'], /'--vip' must be an IPv4 or IPv6 address/],
     [['realserver', 'setup', '--vip', '198.19.0.100', '--mode', 'tun'], /--mode tun needs --interface/],
   ];
   for (const [argv, stderr] of usage) {

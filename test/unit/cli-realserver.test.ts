@@ -21,6 +21,8 @@ function fakeSystem(): FakeSystem {
     sysctls.set(`net.ipv4.conf.${dev}.arp_ignore`, '0');
     sysctls.set(`net.ipv4.conf.${dev}.arp_announce`, '0');
     sysctls.set(`net.ipv4.conf.${dev}.rp_filter`, dev === 'eth0' ? '1' : '0');
+    // IPv6 switched off on eth0, as some hosts ship it.
+    sysctls.set(`net.ipv6.conf.${dev}.disable_ipv6`, dev === 'eth0' ? '1' : '0');
   }
   const sys: FakeSystem = {
     sysctls,
@@ -114,6 +116,26 @@ describe('realserver: plan, setup, check, teardown (fake system)', () => {
     assert.equal(sys.sysctls.get('net.ipv4.conf.eth0.arp_ignore'), '0');
   });
 
+  it('an IPv6 VIP: VIP/128 on lo and IPv6 on where packets arrive, no ARP or rp_filter items; teardown restores', () => {
+    const sys = fakeSystem();
+    const store = memoryStateStore();
+    const v6 = { vip: '2001:db8::100', mode: 'dr' as const, interface: 'eth0' };
+    assert.deepEqual(buildPlan(v6).map((i) => i.title), [
+      '2001:db8::100/128 on lo',
+      'net.ipv6.conf.all.disable_ipv6=0', 'net.ipv6.conf.lo.disable_ipv6=0', 'net.ipv6.conf.eth0.disable_ipv6=0',
+    ]);
+    assert.deepEqual(checkRealServer(v6, sys).lines, ['missing: 2001:db8::100/128 is not on lo', 'missing: net.ipv6.conf.eth0.disable_ipv6 is 1, want 0']);
+    const before = new Map(sys.sysctls);
+    assert.deepEqual(setupRealServer(v6, sys, store).lines, [
+      'set: 2001:db8::100/128 on lo', 'set: net.ipv6.conf.eth0.disable_ipv6=0 (was 1)', 'ok: set up for 2001:db8::100 (dr)',
+    ]);
+    assert.equal(sys.sysctls.get('net.ipv4.conf.all.arp_ignore'), '0', 'ARP is not touched for an IPv6 VIP');
+    assert.equal(checkRealServer(v6, sys).code, 0);
+    assert.equal(teardownRealServer('2001:db8::100', sys, store).lines[0], 'removed: 2001:db8::100/128 from lo');
+    assert.deepEqual(sys.sysctls, before);
+    assert.deepEqual(sys.lo, ['127.0.0.1/8']);
+  });
+
   it('a missing interface is an error listing the real ones', () => {
     const out = setupRealServer({ ...DR, interface: 'eth9' }, fakeSystem(), memoryStateStore());
     assert.deepEqual(out, { lines: ["error: interface 'eth9' does not exist; one of: eth0"], code: 1 });
@@ -140,6 +162,15 @@ describe('cli: director realserver (fake system)', () => {
     assert.equal(await executeGroup(realserverCommands(deps), [...args, '--check'], io()), 1);
   });
 
+  it('takes an IPv6 VIP in any spelling and works on it as ip prints it', async () => {
+    const sys = fakeSystem();
+    const out = io();
+    const deps = { system: () => sys, store: memoryStateStore };
+    assert.equal(await executeGroup(realserverCommands(deps), ['setup', '--vip', '2001:DB8:0:0::0100', '--mode', 'dr'], out), 0);
+    assert.ok(sys.lo.includes('2001:db8::100/128'), sys.lo.join(' '));
+    assert.match(out.stdout.join('\n'), /ok: set up for 2001:db8::100 \(dr\)/);
+  });
+
   it('tun mode applies ARP suppression, then runs the decapsulator until a signal', async () => {
     const sys = fakeSystem();
     const out = { ...io(), waitForSignal: async () => 'SIGTERM' };
@@ -155,7 +186,7 @@ describe('cli: director realserver (fake system)', () => {
     assert.equal(sys.sysctls.get('net.ipv4.conf.eth0.arp_announce'), '2');
     assert.deepEqual(started, [{ vip: '198.19.0.100', interface: 'eth0' }]);
     assert.equal(stopped, 1);
-    assert.match(out.stdout.join('\n'), /decapsulating IPIP for 198.19.0.100 on eth0/);
+    assert.match(out.stdout.join('\n'), /decapsulating IPIP, 6in4, ip6ip6 and 4in6 for 198.19.0.100 on eth0/);
     assert.match(out.stdout.join('\n'), /SIGTERM, stopped \{"decapsulated":3\}/);
   });
 });

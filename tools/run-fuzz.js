@@ -13,7 +13,7 @@ const path = require('node:path');
 const root = path.join(__dirname, '..');
 const build = path.join(root, 'native', 'build', 'fuzz');
 /** Harness name -> largest input it is given (GSO super-frames need room, the rest stay small). */
-const HARNESSES = { parse: 2048, nat: 4096, tun: 16384, icmp_nat: 2048, reply: 2048 };
+const HARNESSES = { parse: 2048, nat: 4096, tun: 16384, icmp_nat: 2048, reply: 2048, decap: 2048 };
 const CLANG_PACKAGES = 'clang libclang-rt-dev';
 
 function parseArgs(argv) {

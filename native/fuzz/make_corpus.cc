@@ -4,6 +4,7 @@
 // its ACTION/METHOD word, a realistic verdict and egress. Usage: make_corpus DIR
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -105,6 +106,48 @@ void write_dir(const std::string& dir, const std::vector<Seed>& seeds, uint32_t 
   }
 }
 
+// An IPv6 packet; only what the decapsulator reads is filled in (no checksum covers the header).
+Bytes ipv6(uint8_t next, const Bytes& payload, uint8_t dst_last) {
+  Bytes p(40, 0);
+  p[0] = 0x60;
+  p[4] = static_cast<uint8_t>(payload.size() >> 8);
+  p[5] = static_cast<uint8_t>(payload.size());
+  p[6] = next;
+  p[7] = 64;
+  const uint8_t prefix[8] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1};
+  for (int at : {8, 24}) std::copy(prefix, prefix + 8, p.begin() + at);
+  p[23] = 0x02;
+  p[39] = dst_last;
+  p.insert(p.end(), payload.begin(), payload.end());
+  return p;
+}
+
+// fuzz_decap's seeds: raw frames of each tunnel kind to the harness's local addresses.
+std::vector<Bytes> decap_seeds() {
+  Bytes inner4 = t::ip_packet(t::udp_frame({}, {}, {}));
+  Bytes inner6 = ipv6(17, t::pattern(24), 0x99);
+  Bytes limit = {41, 0, 4, 1, 4, 1, 1, 0};  // destination options: encapsulation limit 4, PadN
+  limit.insert(limit.end(), inner6.begin(), inner6.end());
+  return {
+      t::ethernet({}, 0x0800, t::ipv4({"198.19.0.2", "198.19.0.11"}, 4, inner4)),
+      t::ethernet({}, 0x0800, t::ipv4({"198.19.0.2", "198.19.0.11"}, 41, inner6)),
+      t::ethernet({}, 0x86dd, ipv6(41, inner6, 0x11)),
+      t::ethernet({}, 0x86dd, ipv6(60, limit, 0x11)),
+      t::ethernet({}, 0x86dd, ipv6(4, inner4, 0x11)),
+  };
+}
+
+void write_raw(const std::string& dir, const std::vector<Bytes>& frames, int& n) {
+  ::mkdir(dir.c_str(), 0755);
+  for (const Bytes& f : frames) {
+    std::string path = dir + "/seed-" + std::to_string(n++);
+    FILE* out = std::fopen(path.c_str(), "wb");
+    if (!out) return;
+    std::fwrite(f.data(), 1, f.size(), out);
+    std::fclose(out);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -128,6 +171,7 @@ int main(int argc, char** argv) {
   write_dir(dir + "/tun", ip, 1, n);
   write_dir(dir + "/icmp_nat", icmp, 4, n);  // NAT and FULLNAT, in and out
   write_dir(dir + "/reply", replies, 4, n);  // ARP, echo, frag-needed, time-exceeded
+  write_raw(dir + "/decap", decap_seeds(), n);  // frames alone: the decapsulator takes no verdict
   std::printf("%d seeds in %s\n", n, dir.c_str());
   return 0;
 }

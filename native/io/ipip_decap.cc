@@ -3,7 +3,7 @@
 
 #include <linux/filter.h>
 
-#include <cstring>
+#include "core/tunnel_decap.h"
 
 namespace director::io {
 
@@ -15,13 +15,6 @@ constexpr uint16_t kEthIpv6 = 0x86dd;
 constexpr uint8_t kProtoIpip = 4;    // an IPv4 packet follows
 constexpr uint8_t kProtoIpv6 = 41;   // an IPv6 packet follows
 constexpr uint8_t kProtoDstOpts = 60;
-constexpr uint32_t kIpv6Header = 40;
-
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t be32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
-         static_cast<uint32_t>(p[2]) << 8 | p[3];
-}
 
 uint8_t offset(size_t to, size_t from) { return static_cast<uint8_t>(to - from - 1); }
 
@@ -53,12 +46,6 @@ std::vector<sock_filter> build_filter(const std::vector<uint32_t>& local) {
   return f;
 }
 
-// The inner packet's own length field agrees with what the outer header leaves for it.
-bool inner_fits(uint8_t protocol, const uint8_t* inner, uint32_t len) {
-  if (protocol == kProtoIpip) return len >= 20 && (inner[0] >> 4) == 4 && be16(inner + 2) == len;
-  return len >= kIpv6Header && (inner[0] >> 4) == 6 && be16(inner + 4) + kIpv6Header == len;
-}
-
 }  // namespace
 
 IpipDecap::IpipDecap() : tx_(new TxQueue()) {}
@@ -85,82 +72,37 @@ void IpipDecap::close() {
   tun_.close();
 }
 
-bool IpipDecap::is_local(uint32_t addr) const {
-  for (uint32_t a : local_) {
-    if (a == addr) return true;
-  }
-  return false;
-}
-
-bool IpipDecap::is_local6(const uint8_t* addr) const {
-  for (const Ipv6Address& a : local6_) {
-    if (std::memcmp(a.data(), addr, a.size()) == 0) return true;
-  }
-  return false;
-}
-
 DecapCounters& IpipDecap::counters() {
   counters_.ring_drops += rx_.read_drops();
   return counters_;
 }
 
-// Checks the outer headers and queues the inner packet with the vnet offsets moved by the
-// bytes removed (a partial checksum stays partial, now relative to the inner packet).
+// Queues the inner packet with the vnet offsets moved by the bytes removed (a partial checksum
+// stays partial, now relative to the inner packet).
 bool IpipDecap::decapsulate(const RxFrame& f) {
-  if (f.len < kEth) return false;
-  const uint16_t type = be16(f.data + 12);
-  const uint8_t* outer = f.data + kEth;
-  const uint32_t avail = f.len - kEth;
-  uint32_t header = 0, total = 0;
-  uint8_t protocol = 0;
-  if (type == kEthIpv4) {
-    if (avail < 20) return false;
-    protocol = outer[9];
-    if ((outer[0] >> 4) != 4 || (protocol != kProtoIpip && protocol != kProtoIpv6) || !is_local(be32(outer + 16))) {
-      counters_.not_for_us++;
-      return true;
-    }
-    header = (outer[0] & 0x0f) * 4u;
-    total = be16(outer + 2);
-    if (header < 20) return false;
-  } else if (type == kEthIpv6) {
-    if (avail < kIpv6Header || (outer[0] >> 4) != 6) return false;
-    if (!is_local6(outer + 24)) {
-      counters_.not_for_us++;
-      return true;
-    }
-    total = kIpv6Header + be16(outer + 4);
-    header = kIpv6Header;
-    protocol = outer[6];
-    if (protocol == kProtoDstOpts) {
-      // One destination options header (the encapsulation limit) is skipped; nothing deeper.
-      if (total < header + 8 || header + 8 > avail) return false;
-      protocol = outer[header];
-      header += (outer[header + 1] + 1u) * 8u;
-    }
-    if (protocol != kProtoIpip && protocol != kProtoIpv6) {
-      counters_.not_for_us++;
-      return true;
-    }
-  } else {
+  core::TunnelLocals local;
+  local.v4 = local_.data();
+  local.v4_count = local_.size();
+  local.v6 = reinterpret_cast<const uint8_t(*)[16]>(local6_.data());
+  local.v6_count = local6_.size();
+  const core::TunnelInner inner = core::locate_tunnel_inner(f.data, f.len, local);
+  if (inner.verdict == core::TunnelVerdict::kNotForUs) {
     counters_.not_for_us++;
     return true;
   }
-  if (total < header || total > avail) return false;
-  const uint8_t* inner = outer + header;
-  const uint32_t inner_len = total - header;
-  if (!inner_fits(protocol, inner, inner_len)) return false;
+  if (inner.verdict == core::TunnelVerdict::kMalformed) return false;
   core::VnetHdr vnet = f.vnet;
-  const uint32_t cut = kEth + header;
-  const uint32_t inner_header = protocol == kProtoIpip ? 20 : kIpv6Header;
+  const uint32_t cut = inner.offset;
+  const uint32_t inner_header = inner.protocol == kProtoIpip ? 20 : 40;
   if (vnet.flags & 1) {
     if (vnet.csum_start < cut + inner_header) return false;
     vnet.csum_start = static_cast<uint16_t>(vnet.csum_start - cut);
   }
   if (vnet.hdr_len) vnet.hdr_len = vnet.hdr_len > cut ? static_cast<uint16_t>(vnet.hdr_len - cut) : 0;
-  if (!tx_->push(vnet, nullptr, 0, inner, inner_len)) {
+  const uint8_t* packet = f.data + inner.offset;
+  if (!tx_->push(vnet, nullptr, 0, packet, inner.length)) {
     flush();
-    tx_->push(vnet, nullptr, 0, inner, inner_len);
+    tx_->push(vnet, nullptr, 0, packet, inner.length);
   }
   return true;
 }

@@ -52,8 +52,6 @@ class IpipDecap {
  private:
   bool decapsulate(const RxFrame& frame);
   void flush();
-  bool is_local(uint32_t addr) const;
-  bool is_local6(const uint8_t* addr) const;
 
   PacketSocket rx_;
   TapDevice tun_;

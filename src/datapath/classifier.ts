@@ -190,6 +190,14 @@ export class Classifier {
         return;
       }
     }
+    if (hit >= 0 && proto === PROTO_TCP && (hit & 1) === KeyKind.IN
+      && (meta[mb + Meta.TCP_FLAGS]! & (TCP_SYN | TCP_RST)) === TCP_SYN && this.d.states.reusable(proto, this.d.conns.state[hit >> 1]!)) {
+      // IPVS conn_reuse_mode 1: a client reusing the ports of a connection that is closing
+      // gets a new one, scheduled afresh (its old real server may be gone or taken out).
+      this.factory.release(hit >> 1);
+      this.d.conns.evict(hit >> 1);
+      hit = -1;
+    }
     if (hit < 0) {
       const svc = this.services.find(proto, dst, dport);
       if (!svc) {

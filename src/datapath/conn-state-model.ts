@@ -20,4 +20,10 @@ export interface ConnStateModel {
   timeout(proto: number, state: number): number;
   /** Counts in activeconns (else inactconns), as IPVS. */
   active(proto: number, state: number): boolean;
+  /**
+   * A client's new connection attempt (TCP SYN) on the same addresses and ports may replace a
+   * connection in this state: it is closing or closed, so the attempt is scheduled afresh
+   * (IPVS conn_reuse_mode 1, its default: TIME_WAIT and CLOSE).
+   */
+  reusable(proto: number, state: number): boolean;
 }

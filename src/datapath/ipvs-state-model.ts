@@ -40,5 +40,6 @@ export function ipvsStateModel(timeouts: ConnTimeouts = new ConnTimeouts()): Con
       proto === PROTO_TCP ? nextState(state, direction, tcpFlags) : UDP_NORMAL,
     timeout: (proto, state) => (proto === PROTO_TCP ? tcpTimeout(state) : timeouts.udp),
     active: (proto, state) => proto === PROTO_TCP && isActive(state),
+    reusable: (proto, state) => proto === PROTO_TCP && (state === TcpState.TIME_WAIT || state === TcpState.CLOSE),
   };
 }

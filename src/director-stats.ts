@@ -71,6 +71,8 @@ export interface DirectorStats {
   connections: number;
   services: ServiceStats[];
   drops: Record<string, number>;
+  /** The frames in drops.parse_error by the parser's reason (ParseError names, lower case). */
+  parseErrors: Record<string, number>;
   /** SYN flood defences: the detector's view and the unconfirmed-connection budget. */
   flood: FloodStats;
   /** SYN proxy (services with syn_proxy): cookies answered and proven, handshakes finished; its drops are in drops. */
@@ -105,6 +107,7 @@ export function collectStats(plane: DataPlane, now: number, health?: HealthLooku
     connections: plane.conns.size,
     services: plane.table.services.map((svc) => serviceStats(plane, svc, registry.serviceCounters, registry.destCounters, health, quorum?.(svc))),
     drops: plane.drops.toJSON(),
+    parseErrors: plane.drops.parseErrors(),
     flood: plane.guard.stats(now),
     synProxy: plane.proxy.stats(),
     port: { name: info.name, mac: info.mac, kind: info.kind, ...plane.portCounters, ...(xdp ? { xdp } : {}) },

@@ -58,6 +58,25 @@ void l4_addr(uint8_t* p, Field f, uint32_t from, uint32_t to) {
   wr16(p, (f == Field::UDP_FULL && c == 0) ? 0xffff : c);
 }
 
+// ~m + m' summed over n bytes of 16-bit words (RFC 1624 eqn. 3, one term per word).
+static uint64_t change_bytes(const uint8_t* from, const uint8_t* to, uint32_t n) {
+  uint64_t acc = 0;
+  for (uint32_t i = 0; i + 2 <= n; i += 2) acc += static_cast<uint16_t>(~rd16(from + i)) + static_cast<uint64_t>(rd16(to + i));
+  return acc;
+}
+
+void l4_addr6(uint8_t* p, Field f, const uint8_t* from, const uint8_t* to) {
+  uint16_t c = rd16(p);
+  uint64_t change = change_bytes(from, to, 16);
+  if (f == Field::PARTIAL) {
+    wr16(p, fold(c + change));
+    return;
+  }
+  if (f == Field::UDP_FULL && c == 0) return;
+  c = static_cast<uint16_t>(~fold(static_cast<uint16_t>(~c) + change));
+  wr16(p, (f == Field::UDP_FULL && c == 0) ? 0xffff : c);
+}
+
 void l4_word(uint8_t* p, Field f, uint16_t from, uint16_t to) {
   uint16_t c = rd16(p);
   if (f == Field::PARTIAL || (f == Field::UDP_FULL && c == 0)) return;

@@ -33,6 +33,9 @@ enum class Field : uint8_t {
 
 // Applies an address change (part of the pseudo-header) to the field at p.
 void l4_addr(uint8_t* p, Field f, uint32_t from, uint32_t to);
+// The same for an IPv6 address (16 bytes, network order; from and to must not overlap): eight
+// 16-bit word changes of the pseudo-header folded into one update.
+void l4_addr6(uint8_t* p, Field f, const uint8_t* from, const uint8_t* to);
 // Applies a port (or other in-segment 16-bit word) change to the field at p.
 void l4_word(uint8_t* p, Field f, uint16_t from, uint16_t to);
 

@@ -24,6 +24,14 @@ struct Lanes {
     round();
     v0 ^= m;
   }
+
+  uint32_t finish() {
+    v2 ^= 0xff;
+    round();
+    round();
+    round();
+    return v1 ^ v3;
+  }
 };
 
 }  // namespace
@@ -35,11 +43,17 @@ uint32_t flow_hash(const FlowKey& key, uint32_t proto, uint32_t src_ip, uint32_t
   s.absorb(dst_ip);
   s.absorb((src_port & 0xffff) << 16 | (dst_port & 0xffff));
   s.absorb(13u << 24 | (proto & 0xff));  // 13 bytes in all; the last one is proto
-  s.v2 ^= 0xff;
-  s.round();
-  s.round();
-  s.round();
-  return s.v1 ^ s.v3;
+  return s.finish();
+}
+
+uint32_t flow_hash6(const FlowKey& key, uint32_t proto, const uint32_t* src6, uint32_t src_port,
+                    const uint32_t* dst6, uint32_t dst_port) {
+  Lanes s{key.k0, key.k1, 0x6c796765u ^ key.k0, 0x74656462u ^ key.k1};
+  for (int i = 0; i < 4; ++i) s.absorb(src6[i]);
+  for (int i = 0; i < 4; ++i) s.absorb(dst6[i]);
+  s.absorb((src_port & 0xffff) << 16 | (dst_port & 0xffff));
+  s.absorb(37u << 24 | (proto & 0xff));  // 37 bytes in all
+  return s.finish();
 }
 
 }  // namespace director::core

@@ -44,6 +44,7 @@ bool is_icmp_error(const Ctx& c, const Ip4& ip) {
 }
 
 RewriteError routed(Ctx& c, bool src, bool dst) {
+  if (c.meta[meta::KIND] == static_cast<uint32_t>(FrameKind::IPV6)) return routed6(c, src, dst);
   Ip4 ip;
   if (!ip4_view(c, ip)) return RewriteError::NOT_APPLICABLE;
   if (is_icmp_error(c, ip)) return icmp_nat(c, ip, src, dst);

@@ -8,7 +8,7 @@
 // that both agree, and `npm test` that neither is stale. So nothing here is copied by hand, and
 // the header keeps to what tools/records-parser.ts reads: namespaces, uint32_t enums and
 // constexpr uint32_t constants.
-// Addresses are IPv4 in host byte order; ports in host byte order; MACs split into a 16-bit high
+// Addresses are IPv4 in host byte order (IPv6: four words, see meta::SRC_IP6_0); ports in host byte order; MACs split into a 16-bit high
 // part and a 32-bit low part (aa:bb:cc:dd:ee:ff -> hi 0xaabb, lo 0xccddeeff).
 #pragma once
 #include <cstdint>
@@ -58,6 +58,28 @@ enum Word : uint32_t {
   TCP_WIN,          // TCP window field, unscaled (0 unless a TCP header was parsed)
   TCP_OPTS,         // TcpOpt bits of a SYN's options (0 unless SYN is set): the SYN proxy keeps
                     // what its cookie can carry and passes it on to the real server
+  // IPv6 (KIND == IPV6). An address is four words, word 0 holding its first four bytes
+  // (2001:db8::1 -> 0x20010db8, 0, 0, 1); SRC_IP and DST_IP stay 0. PROTO is the upper-layer
+  // protocol after the extension headers (for a non-first fragment, the fragment header's next
+  // header), TTL the hop limit, IP_LEN 40 + payload length, IP_ID a fragment header's
+  // identification, FRAG has DF always set (routers never fragment IPv6). The ICMPv6 fields
+  // reuse ICMP, ICMP_EXTRA and INNER_*; an echo's identifier is in SRC_PORT and DST_PORT.
+  SRC_IP6_0,
+  SRC_IP6_1,
+  SRC_IP6_2,
+  SRC_IP6_3,
+  DST_IP6_0,
+  DST_IP6_1,
+  DST_IP6_2,
+  DST_IP6_3,
+  INNER_SRC_IP6_0,  // ICMPv6 error: the quoted packet's source
+  INNER_SRC_IP6_1,
+  INNER_SRC_IP6_2,
+  INNER_SRC_IP6_3,
+  INNER_DST_IP6_0,  // ICMPv6 error: the quoted packet's destination; neighbour solicitation or
+  INNER_DST_IP6_1,  // advertisement: its target address
+  INNER_DST_IP6_2,
+  INNER_DST_IP6_3,
   WORDS             // record size in uint32 words
 };
 }  // namespace meta
@@ -79,8 +101,21 @@ enum class ParseError : uint32_t {
   BAD_IP_CHECKSUM,
   TRUNCATED_L4,       // TCP/UDP/ICMP header cut short
   BAD_TCP_HEADER_LEN,
+  // IPv6 (the fixed header reuses TRUNCATED_IP, BAD_IP_VERSION and, for a payload length beyond
+  // the frame, BAD_IP_TOTAL_LEN).
+  EXT_TRUNCATED,      // an extension header runs past the packet, or a first fragment does not
+                      // hold the whole header chain (RFC 7112)
+  EXT_ORDER,          // hop-by-hop options anywhere but right after the fixed header
+  EXT_REPEATED,       // an extension header more often than RFC 8200 allows (a loop)
+  EXT_UNSUPPORTED,    // a header the walk does not enter (AH, ESP, Mobility, HIP, Shim6, 253, 254)
+  BAD_FRAG_LEN,       // a fragment with more to come whose data is not a multiple of 8 bytes
+  UDP6_ZERO_CHECKSUM, // UDP over IPv6 with checksum 0 (RFC 8200 forbids it)
   COUNT
 };
+
+// The longest extension header chain parse walks: hop-by-hop, destination options, routing,
+// fragment and destination options again; a longer chain repeats a header (EXT_REPEATED).
+constexpr uint32_t IPV6_MAX_EXT_HEADERS = 5;
 
 // IPv4 fragmentation (meta::FRAG).
 namespace frag_bits {
@@ -138,6 +173,14 @@ enum Word : uint32_t {
                 // SeqMode::TRANSLATE: how the window field moves between the two sides' scales,
                 // left shift in bits 0..7, then right shift in bits 8..15, capped at 65535
                 // (0: unchanged; never applied to a segment with SYN)
+  SRC_IP6_0,    // IPv6 frames: the new source in place of SRC_IP, four words as meta's
+  SRC_IP6_1,
+  SRC_IP6_2,
+  SRC_IP6_3,
+  DST_IP6_0,    // IPv6 frames: the new destination in place of DST_IP
+  DST_IP6_1,
+  DST_IP6_2,
+  DST_IP6_3,
   WORDS
 };
 }  // namespace verdict

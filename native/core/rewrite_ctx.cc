@@ -7,7 +7,7 @@
 namespace director::core::rw {
 
 namespace {
-constexpr uint8_t IP_TCP = 6, IP_UDP = 17, IP_ICMP = 1;
+constexpr uint8_t IP_TCP = 6, IP_UDP = 17, IP_ICMP = 1, IP_ICMPV6 = 58;
 
 // Minimum L4 header the rewrites touch; 0 for protocols they leave alone.
 uint32_t l4_min(uint8_t proto) {
@@ -65,6 +65,12 @@ uint8_t* l4_check_field(const Ctx& c, const Ip4& ip, csum::Field& kind) {
   if (ip.proto == IP_UDP) {
     kind = ip.partial ? csum::Field::PARTIAL : csum::Field::UDP_FULL;
     return c.frame + ip.l4 + 6;
+  }
+  // ICMPv6 sums the pseudo-header (ICMP does not). ip6_view is the only view that sets l4 for
+  // protocol 58, so an IPv4 frame carrying it is never touched here.
+  if (ip.proto == IP_ICMPV6) {
+    kind = csum::Field::FULL;
+    return c.frame + ip.l4 + 2;
   }
   return nullptr;  // ICMP: no pseudo-header, no ports
 }

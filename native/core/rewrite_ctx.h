@@ -19,7 +19,7 @@ struct Ctx {
   uint32_t scratch_used;
 };
 
-// An IPv4 frame's layout as meta describes it, re-checked against the bytes (meta lives in
+// An IP frame's layout as meta describes it (IPv6 too, see ip6_view), re-checked against the bytes (meta lives in
 // memory TypeScript can write, so the rewrite never trusts an offset it has not checked).
 struct Ip4 {
   uint32_t l3;       // IP header offset
@@ -34,6 +34,9 @@ using Handler = RewriteError (*)(Ctx&);
 
 // Fills ip from meta and the frame; false when they disagree or the frame is not usable IPv4.
 bool ip4_view(const Ctx& c, Ip4& ip);
+// The same for IPv6 (nat_edit6.cc): ihl is the fixed header plus the extension headers, proto
+// the upper-layer protocol, l4 0 for a non-first fragment.
+bool ip6_view(const Ctx& c, Ip4& ip);
 
 // The L4 checksum field (nullptr when none is present or covered) and how it reacts to edits.
 uint8_t* l4_check_field(const Ctx& c, const Ip4& ip, csum::Field& kind);

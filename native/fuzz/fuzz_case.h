@@ -15,7 +15,7 @@ using director::core::OutFrame;
 using director::core::RewriteOut;
 using director::core::VnetHdr;
 
-// Input layout, all little-endian (W = verdict::WORDS, 21 now):
+// Input layout, all little-endian (W = verdict::WORDS, 29 now):
 //   [0, 10)            virtio_net_hdr
 //   [10, 10 + 4W)      verdict words (ACTION/METHOD/DIRECTION are folded into the harness's
 //                      own set; SLOT and REASON, which no rewrite reads, are the flow hash key)

@@ -10,7 +10,10 @@
 //    verifies, for an ICMP error the quoted packet's tuple, and the keyed hash of the tuple the
 //    frame is looked up by (the quoted tuple reversed for an ICMP error);
 //  - completeness: an IPv4 frame whose header is sound and verifies is not refused at the IP
-//    layer (only an L4 error may remain).
+//    layer (only an L4 error may remain);
+//  - IPv6: a frame the oracle's own walk of the extension header chain accepts is refused at
+//    most at the upper layer, and its record matches the bytes (addresses, hop limit, length,
+//    upper protocol and offset, ports, hash); a frame the oracle refuses gets an error.
 // Rewrite robustness: with the meta word chosen by the input overwritten, no action or method
 // may crash, read outside the frame (ASan), or emit a frame pointing outside frame or scratch.
 #include <cstring>
@@ -79,6 +82,39 @@ void check_ip_record(const fuzz::Case& c, const uint32_t* m) {
   if (ip.proto == o::TCP) PROPERTY(m[meta::TCP_FLAGS] == c.orig[l4 + 13]);
 }
 
+// An IPv6 record against the oracle's walk: refused only at the upper layer, and when accepted
+// the fields match the bytes.
+void check_ip6(const fuzz::Case& c, const uint32_t* m) {
+  o::Ip6 ip;
+  bool sound = o::find_ip6(c.orig, ip);
+  if (m[meta::KIND] == uint32_t(FrameKind::IPV6) && m[meta::ERROR] == 0) PROPERTY(sound);
+  if (!sound) return;
+  uint32_t e = m[meta::ERROR];
+  PROPERTY(e == 0 || e == uint32_t(ParseError::TRUNCATED_L4) || e == uint32_t(ParseError::BAD_TCP_HEADER_LEN) ||
+           e == uint32_t(ParseError::UDP6_ZERO_CHECKSUM));
+  const uint8_t* h = &c.orig[ip.l3];
+  for (uint32_t i = 0; i < 4; ++i) {
+    PROPERTY(m[meta::SRC_IP6_0 + i] == o::be32(h + 8 + 4 * i) && m[meta::DST_IP6_0 + i] == o::be32(h + 24 + 4 * i));
+  }
+  PROPERTY(m[meta::L3_OFF] == ip.l3);
+  if (e != 0) return;  // an ICMP error clears the words from SRC_PORT on, TTL and IP_LEN among them
+  PROPERTY(m[meta::TTL] == h[7] && m[meta::IP_LEN] == ip.end - ip.l3);
+  PROPERTY(m[meta::PROTO] == ip.proto && ((m[meta::FRAG] & frag_bits::NONFIRST) != 0) == ip.nonfirst);
+  bool transport = ip.proto == o::TCP || ip.proto == o::UDP || ip.proto == 58;
+  uint32_t l4 = m[meta::L4_OFF];
+  PROPERTY(l4 == (transport && !ip.nonfirst ? ip.upper : 0));
+  uint32_t sport = 0, dport = 0;
+  if (l4 != 0 && ip.proto != 58) {
+    sport = o::be16(&c.orig[l4]);
+    dport = o::be16(&c.orig[l4 + 2]);
+    PROPERTY(m[meta::SRC_PORT] == sport && m[meta::DST_PORT] == dport);
+  }
+  if (m[meta::INNER_PROTO] == 0) {
+    PROPERTY(m[meta::HASH] == director::core::flow_hash6(c.key, ip.proto, m + meta::SRC_IP6_0, m[meta::SRC_PORT],
+                                                         m + meta::DST_IP6_0, m[meta::DST_PORT]));
+  }
+}
+
 void check_parse(const fuzz::Case& c) {
   const uint32_t* m = c.meta;
   PROPERTY(m[meta::LEN] == c.len && m[meta::ERROR] < uint32_t(ParseError::COUNT) && m[meta::KIND] <= 3);
@@ -93,6 +129,7 @@ void check_parse(const fuzz::Case& c) {
   } else if (m[meta::KIND] == uint32_t(FrameKind::IPV4)) {
     check_ip_record(c, m);
   }
+  check_ip6(c, m);
   o::Ip ip;
   if (o::find_ip(c.orig, ip) && o::verifies(&c.orig[ip.l3], ip.ihl)) {
     PROPERTY(m[meta::KIND] == uint32_t(FrameKind::IPV4));

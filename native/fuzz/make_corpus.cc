@@ -9,6 +9,7 @@
 #include <string>
 
 #include "../test/builders.h"
+#include "../test/builders6.h"
 #include "fuzz_case.h"
 
 using namespace director;
@@ -67,6 +68,26 @@ std::vector<Seed> ip_seeds() {
   return s;
 }
 
+std::vector<Seed> ip6_seeds() {
+  std::vector<Seed> s;
+  t6::Ip6 i;
+  t::Udp u;
+  u.payload = t::pattern(16);
+  s.push_back({t6::tcp_frame({}, i, tcp_with(40)), {}});
+  s.push_back({t6::tcp_frame({"02:00:00:00:00:02", "02:00:00:00:00:01", 7}, i, tcp_with(10)), {}});
+  s.push_back({t6::udp_frame({}, i, u, {t6::options(0), t6::options(60, 16), t6::routing(), t6::options(60)}), {}});
+  s.push_back({t6::udp_frame({}, i, u, {t6::fragment(0, true, 77)}), {}});
+  s.push_back({t::ethernet({}, 0x86dd, t6::ipv6(i, {t6::fragment(1448, false, 77)}, 17, t::pattern(40))), {}});
+  s.push_back({t6::icmp6_frame({}, i, t6::icmp6(i, 128, 0, 0x00010002, t::pattern(16))), {}});
+  t6::Ip6 back{"2001:db8::100", "2001:db8:1::10"};
+  Bytes quoted = t6::ipv6(back, {}, 6, t6::tcp_segment(back, {80, 40000}));
+  s.push_back({t6::icmp6_frame({}, {"2001:db8:ff::1", "2001:db8::100"}, t6::icmp6(i, 2, 0, 1280, quoted)), {}});
+  t6::Ip6 ns{"2001:db8::1", "ff02::1:ff00:100"};
+  ns.hop = 255;
+  s.push_back({t6::icmp6_frame({"33:33:ff:00:01:00"}, ns, t6::icmp6(ns, 135, 0, 0, t6::addr("2001:db8::100"))), {}});
+  return s;
+}
+
 std::vector<Seed> icmp_seeds() {
   std::vector<Seed> s;
   Bytes tcp = t::ip_packet(t::tcp_frame({}, {"198.19.0.100", "198.18.1.10"}, {80, 40000}));
@@ -96,6 +117,10 @@ void write_dir(const std::string& dir, const std::vector<Seed>& seeds, uint32_t 
       v.set(verdict::DST_IP, t::ip("198.19.0.11")).set(verdict::DST_PORT, 8080);
       v.set(verdict::TUN_SRC, t::ip("198.19.0.2")).set(verdict::TUN_DST, t::ip("198.19.0.11"));
       v.set(verdict::SLOT, 0x9e3779b9u).set(verdict::REASON, 0x7f4a7c15u);  // the flow hash key
+      uint32_t lip6[4], rs6[4];
+      t6::words("2001:db8:f::1", lip6);
+      t6::words("2001:db8::11", rs6);
+      for (uint32_t w = 0; w < 4; ++w) v.set(verdict::SRC_IP6_0 + w, lip6[w]).set(verdict::DST_IP6_0 + w, rs6[w]);
       Bytes input = fuzz::encode(s.vnet, v.w, 1500, t::ip("198.19.0.2"), s.frame);
       std::string path = dir + "/seed-" + std::to_string(n++);
       FILE* out = std::fopen(path.c_str(), "wb");
@@ -157,8 +182,9 @@ int main(int argc, char** argv) {
   }
   std::string dir = argv[1];
   ::mkdir(dir.c_str(), 0755);
-  std::vector<Seed> ip = ip_seeds(), icmp = icmp_seeds(), all = ip;
+  std::vector<Seed> ip = ip_seeds(), icmp = icmp_seeds(), ip6 = ip6_seeds(), all = ip;
   all.insert(all.end(), icmp.begin(), icmp.end());
+  all.insert(all.end(), ip6.begin(), ip6.end());
   Seed arp{t::arp_frame({}, 1, "02:00:00:00:00:05", "198.19.0.1", "00:00:00:00:00:00", "198.19.0.100"), {}};
   all.push_back(arp);
   std::vector<Seed> replies = icmp;

@@ -50,6 +50,42 @@ bool find_ip(const Bytes& f, Ip& ip) {
   return true;
 }
 
+bool find_ip6(const Bytes& f, Ip6& ip) {
+  if (f.size() < 14) return false;
+  ip.l3 = (f.size() >= 18 && be16(&f[12]) == 0x8100) ? 18 : 14;
+  if (be16(&f[ip.l3 - 2]) != 0x86dd || f.size() < ip.l3 + 40) return false;
+  const uint8_t* h = &f[ip.l3];
+  ip.end = ip.l3 + 40 + be16(h + 4);
+  if ((h[0] >> 4) != 6 || ip.end > f.size()) return false;
+  int hop = 0, routing = 0, frag = 0, dest = 0;
+  uint8_t nh = h[6];
+  size_t at = ip.l3 + 40;
+  for (;;) {
+    if (nh == 50 || nh == 51 || nh == 135 || nh == 139 || nh == 140 || nh == 253 || nh == 254) return false;
+    if (nh != 0 && nh != 43 && nh != 44 && nh != 60) break;
+    if (nh == 0 && (at != ip.l3 + 40 || ++hop > 1)) return false;
+    if ((nh == 43 && ++routing > 1) || (nh == 44 && ++frag > 1) || (nh == 60 && ++dest > 2)) return false;
+    if (at + 8 > ip.end) return false;
+    size_t len = nh == 44 ? 8 : (f[at + 1] + 1u) * 8u;
+    if (at + len > ip.end) return false;
+    if (nh == 44) {
+      uint16_t off = be16(&f[at + 2]);
+      if ((off & 1) && (ip.end - at - 8) % 8 != 0) return false;
+      if (off & 0xfff8) {
+        ip.nonfirst = true;
+        ip.upper = at + 8;
+        ip.proto = f[at];
+        return true;
+      }
+    }
+    nh = f[at];
+    at += len;
+  }
+  ip.upper = at;
+  ip.proto = nh;
+  return true;
+}
+
 uint64_t pseudo(const Bytes& f, const Ip& ip) {
   return t::ref_pseudo(&f[ip.l3], uint32_t(ip.total - ip.ihl));
 }

@@ -41,6 +41,19 @@ struct Ip {
 // False unless the frame holds a structurally sound IPv4 packet (lengths inside the frame).
 bool find_ip(const Bytes& f, Ip& ip);
 
+// An IPv6 packet inside an Ethernet frame, its extension header chain walked by the oracle's own
+// reading of RFC 8200 (hop-by-hop first, destination options at most twice, the others once,
+// fragment headers 8 bytes): upper is where the upper layer starts, proto its protocol.
+struct Ip6 {
+  size_t l3 = 0, end = 0, upper = 0;
+  uint8_t proto = 0;
+  bool nonfirst = false;
+};
+// False unless the frame holds an IPv6 packet whose fixed header and extension header chain lie
+// inside it and follow RFC 8200's order and repetition rules, with no header the core does not
+// walk (AH, ESP, Mobility, HIP, Shim6, 253, 254) and no ragged fragment.
+bool find_ip6(const Bytes& f, Ip6& ip);
+
 // Unfolded pseudo-header sum of the packet (its addresses, protocol, total - ihl).
 uint64_t pseudo(const Bytes& f, const Ip& ip);
 // Residue of the TCP/UDP checksum: pseudo-header + segment, the checksum field included.

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "builders.h"
+#include "builders6.h"
 #include "harness.h"
 
 using namespace director;
@@ -62,8 +63,10 @@ const std::vector<Row>& rows() {
       {"ARP request", [] { return t::arp_frame({"ff:ff:ff:ff:ff:ff", "02:00:00:00:00:05"}, 1, "02:00:00:00:00:05", "198.19.0.1", "00:00:00:00:00:00", "198.19.0.100"); },
        {{meta::KIND, 1}, {meta::ARP_OP, 1}, {meta::SRC_IP, t::ip("198.19.0.1")}, {meta::DST_IP, t::ip("198.19.0.100")},
         {meta::SRC_MAC_HI, 0x0200}, {meta::SRC_MAC_LO, 5}, {meta::DST_MAC_HI, 0xffff}, {meta::HASH, 0}}},
-      {"IPv6 (not parsed yet)", [] { Bytes p(40, 0); p[0] = 0x60; return t::ethernet({}, 0x86dd, p); },
-       {{meta::KIND, 3}, {meta::L3_OFF, 14}, {meta::SRC_IP, 0}, {meta::HASH, 0}}},
+      {"IPv6 TCP (more rows in test_ipv6_parse.cc)", [] { return t6::tcp_frame({}, {}, {}); },
+       {{meta::KIND, 3}, {meta::L3_OFF, 14}, {meta::L4_OFF, 54}, {meta::PROTO, 6}, {meta::SRC_IP, 0},
+        {meta::SRC_IP6_0, 0x20010db8}, {meta::SRC_IP6_1, 0x00010000}, {meta::SRC_IP6_3, 0x10},
+        {meta::DST_IP6_0, 0x20010db8}, {meta::DST_IP6_3, 0x100}, {meta::SRC_PORT, 40000}, {meta::DST_PORT, 80}}},
       {"other ethertype", [] { return t::ethernet({}, 0x88cc, Bytes(46, 0)); }, {{meta::KIND, 0}, {meta::L3_OFF, 0}}},
       {"Ethernet padding after a short IP packet", [] { Bytes f = t::udp_frame({}, {}, {}); f.resize(60, 0); return f; },
        {{meta::LEN, 60}, {meta::IP_LEN, 28}, {meta::ERROR, 0}}},
@@ -95,6 +98,13 @@ const std::vector<ErrRow>& error_rows() {
       {"ICMP cut at 7 bytes", [] { return t::ethernet({}, 0x0800, t::ipv4({}, 1, Bytes(7, 0))); }, ParseError::TRUNCATED_L4},
       {"TCP data offset 4", [] { t::Tcp s; s.data_off = 4; return t::tcp_frame({}, {}, s); }, ParseError::BAD_TCP_HEADER_LEN},
       {"TCP data offset beyond packet", [] { t::Tcp s; s.data_off = 15; return t::tcp_frame({}, {}, s); }, ParseError::BAD_TCP_HEADER_LEN},
+      // IPv6: one frame per code here; the whole barrage is in test_ipv6_parse.cc.
+      {"IPv6 routing header cut", [] { return t6::tcp_frame({}, {}, {}, {t6::raw(43, 200, 16)}); }, ParseError::EXT_TRUNCATED},
+      {"IPv6 hop-by-hop after routing", [] { return t6::tcp_frame({}, {}, {}, {t6::routing(), t6::options(0)}); }, ParseError::EXT_ORDER},
+      {"IPv6 two routing headers", [] { return t6::tcp_frame({}, {}, {}, {t6::routing(), t6::routing()}); }, ParseError::EXT_REPEATED},
+      {"IPv6 ESP", [] { return t::ethernet({}, 0x86dd, t6::ipv6({}, {}, 50, t::pattern(16))); }, ParseError::EXT_UNSUPPORTED},
+      {"IPv6 ragged fragment", [] { t::Udp u; u.payload = t::pattern(3); return t6::udp_frame({}, {}, u, {t6::fragment(0, true, 7)}); }, ParseError::BAD_FRAG_LEN},
+      {"IPv6 UDP checksum 0", [] { t::Udp u; u.checksum = false; return t6::udp_frame({}, {}, u); }, ParseError::UDP6_ZERO_CHECKSUM},
   };
   return r;
 }

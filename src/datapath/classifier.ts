@@ -119,7 +119,10 @@ export class Classifier {
     for (let i = 0; i < count; i++) {
       const mb = i * Meta.WORDS;
       const vb = i * Verdict.WORDS;
-      if (meta[mb + Meta.ERROR] !== 0) this.drop(vb, DropReason.PARSE_ERROR);
+      if (meta[mb + Meta.ERROR] !== 0) {
+        this.w.drop(vb, DropReason.PARSE_ERROR);
+        this.d.drops.addParse(meta[mb + Meta.ERROR]!);
+      }
       else if (meta[mb + Meta.KIND] === FrameKind.IPV4) {
         if (this.toOtherHost(mb)) this.drop(vb, DropReason.OTHER_HOST);
         else this.ipv4(mb, vb);

@@ -1,11 +1,15 @@
-// Why the data path sent nothing for a frame: one counter per reason, reported in stats.
+// Why the data path sent nothing for a frame: one counter per reason, reported in stats, and
+// for frames the native parser refused, one counter per ParseError too (which layer broke how:
+// an IPv6 extension header loop, a truncation, a bad length).
+
+import { ParseError } from '../native/layout.generated.js';
 
 export const DropReason = {
-  /** The native parser rejected the frame (its error code is counted natively too). */
+  /** The native parser rejected the frame (counted by ParseError too: DropCounters.parseErrors). */
   PARSE_ERROR: 0,
   /** Not addressed to an address the director owns: passed over, never forwarded. */
   NOT_OURS: 1,
-  /** IPv6 and other non-IPv4 traffic (not served yet). */
+  /** Well-formed IPv6 (not served yet: docs/datapath.md#ipv6) and other non-IPv4 traffic. */
   NOT_IPV4: 2,
   /** To an owned address, but no virtual service on that protocol and port. */
   NO_SERVICE: 3,
@@ -67,11 +71,31 @@ export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];
 
 const NAMES = Object.keys(DropReason) as (keyof typeof DropReason)[];
 
+const PARSE_NAMES = Object.keys(ParseError).filter((name) => name !== 'OK' && name !== 'COUNT') as (keyof typeof ParseError)[];
+
 export class DropCounters {
   readonly counts = new Float64Array(NAMES.length);
+  /** Frames counted as PARSE_ERROR, by ParseError code. */
+  readonly parse = new Float64Array(ParseError.COUNT);
 
   add(reason: DropReasonValue): void {
     this.counts[reason]!++;
+  }
+
+  /** A frame the parser refused with code (meta ERROR): PARSE_ERROR, and the code's own counter. */
+  addParse(code: number): void {
+    this.counts[DropReason.PARSE_ERROR]!++;
+    if (code < this.parse.length) this.parse[code]!++;
+  }
+
+  /** Non-zero parse error counters by lower-case ParseError name (their sum is parse_error). */
+  parseErrors(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const name of PARSE_NAMES) {
+      const n = this.parse[ParseError[name]];
+      if (n) out[name.toLowerCase()] = n;
+    }
+    return out;
   }
 
   /** Non-zero counters by lower-case name, for stats output. */

@@ -11,6 +11,7 @@ import { DropReason } from '../datapath/drop-reasons.js';
 import type { TrafficCounters } from '../datapath/identities.js';
 import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/service-table.js';
 import type { RateReading } from '../ipvs/rate-estimator.js';
+import { ParseError } from '../native/layout.generated.js';
 import type { PortCounters } from '../native/types.js';
 import { formatIpv4 } from '../net/addr.js';
 
@@ -144,6 +145,11 @@ function planeFamilies(add: Add, plane: DataPlane): void {
     add(kind, name, help, [], (emit) => emit({}, value()));
   add('counter', 'director_drops_total', 'Frames not forwarded, by reason (docs/datapath.md)', ['reason'], (emit) => {
     for (const [name, code] of Object.entries(DropReason)) emit({ reason: name.toLowerCase() }, plane.drops.counts[code] ?? 0);
+  });
+  add('counter', 'director_parse_errors_total', 'Frames the parser refused (drops reason parse_error), by parse error', ['error'], (emit) => {
+    for (const [name, code] of Object.entries(ParseError)) {
+      if (name !== 'OK' && name !== 'COUNT') emit({ error: name.toLowerCase() }, plane.drops.parse[code] ?? 0);
+    }
   });
   one('gauge', 'director_connections', 'Entries in the connection table', () => plane.conns.size);
   one('gauge', 'director_connection_table_capacity', 'Size of the connection table', () => plane.conns.capacity);

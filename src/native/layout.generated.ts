@@ -72,10 +72,29 @@ export const Meta = {
   TCP_ACK: 33,
   /** TCP window field, unscaled (0 unless a TCP header was parsed) */
   TCP_WIN: 34,
-  /** TcpOpt bits of a SYN's options (0 unless SYN is set): the SYN proxy keeps what its cookie can carry and passes it on to the real server */
+  /** TcpOpt bits of a SYN's options (0 unless SYN is set): the SYN proxy keeps what its cookie can carry and passes it on to the real server IPv6 (KIND == IPV6). An address is four words, word 0 holding its first four bytes (2001:db8::1 -> 0x20010db8, 0, 0, 1); SRC_IP and DST_IP stay 0. PROTO is the upper-layer protocol after the extension headers (for a non-first fragment, the fragment header's next header), TTL the hop limit, IP_LEN 40 + payload length, IP_ID a fragment header's identification, FRAG has DF always set (routers never fragment IPv6). The ICMPv6 fields reuse ICMP, ICMP_EXTRA and INNER_*; an echo's identifier is in SRC_PORT and DST_PORT. */
   TCP_OPTS: 35,
+  SRC_IP6_0: 36,
+  SRC_IP6_1: 37,
+  SRC_IP6_2: 38,
+  SRC_IP6_3: 39,
+  DST_IP6_0: 40,
+  DST_IP6_1: 41,
+  DST_IP6_2: 42,
+  DST_IP6_3: 43,
+  /** ICMPv6 error: the quoted packet's source */
+  INNER_SRC_IP6_0: 44,
+  INNER_SRC_IP6_1: 45,
+  INNER_SRC_IP6_2: 46,
+  INNER_SRC_IP6_3: 47,
+  /** ICMPv6 error: the quoted packet's destination; neighbour solicitation or */
+  INNER_DST_IP6_0: 48,
+  /** advertisement: its target address */
+  INNER_DST_IP6_1: 49,
+  INNER_DST_IP6_2: 50,
+  INNER_DST_IP6_3: 51,
   /** record size in uint32 words */
-  WORDS: 36,
+  WORDS: 52,
 } as const;
 
 /** enum class FrameKind (records.h): What parse found at layer 3 (meta::KIND). */
@@ -106,9 +125,32 @@ export const ParseError = {
   /** TCP/UDP/ICMP header cut short */
   TRUNCATED_L4: 10,
   BAD_TCP_HEADER_LEN: 11,
-  COUNT: 12,
+  /** an extension header runs past the packet, or a first fragment does not hold the whole header chain (RFC 7112) */
+  EXT_TRUNCATED: 12,
+  /** hop-by-hop options anywhere but right after the fixed header */
+  EXT_ORDER: 13,
+  /** an extension header more often than RFC 8200 allows (a loop) */
+  EXT_REPEATED: 14,
+  /** a header the walk does not enter (AH, ESP, Mobility, HIP, Shim6, 253, 254) */
+  EXT_UNSUPPORTED: 15,
+  /** a fragment with more to come whose data is not a multiple of 8 bytes */
+  BAD_FRAG_LEN: 16,
+  /** UDP over IPv6 with checksum 0 (RFC 8200 forbids it) */
+  UDP6_ZERO_CHECKSUM: 17,
+  COUNT: 18,
 } as const;
 export type ParseErrorValue = (typeof ParseError)[keyof typeof ParseError];
+
+/** constants of namespace director (records.h): Fixed sizes of the boundary. */
+export const Limits = {
+  /** The longest extension header chain parse walks: hop-by-hop, destination options, routing, fragment and destination options again; a longer chain repeats a header (EXT_REPEATED). */
+  IPV6_MAX_EXT_HEADERS: 5,
+  /** The hold pool keeps frames waiting on ARP resolution; bounded by slots, each holding one frame of up to HOLD_SLOT_BYTES (GSO super-frames included). */
+  HOLD_SLOTS: 64,
+  HOLD_SLOT_BYTES: 65600,
+  /** Frames per batch: one JS call handles at most this many. */
+  BATCH_MAX: 256,
+} as const;
 
 /** namespace frag_bits (records.h): IPv4 fragmentation (meta::FRAG). */
 export const FragBits = {
@@ -189,7 +231,17 @@ export const Verdict = {
   TCP_OPTS: 19,
   /** SYNPROXY_SYNACK, SYNPROXY_ACK: the window field to write; FORWARD with SeqMode::TRANSLATE: how the window field moves between the two sides' scales, left shift in bits 0..7, then right shift in bits 8..15, capped at 65535 (0: unchanged; never applied to a segment with SYN) */
   WINDOW: 20,
-  WORDS: 21,
+  /** IPv6 frames: the new source in place of SRC_IP, four words as meta's */
+  SRC_IP6_0: 21,
+  SRC_IP6_1: 22,
+  SRC_IP6_2: 23,
+  SRC_IP6_3: 24,
+  /** IPv6 frames: the new destination in place of DST_IP */
+  DST_IP6_0: 25,
+  DST_IP6_1: 26,
+  DST_IP6_2: 27,
+  DST_IP6_3: 28,
+  WORDS: 29,
 } as const;
 
 /** enum class Action (records.h): What to do with a frame (verdict::ACTION). */
@@ -266,14 +318,5 @@ export const RewriteError = {
 } as const;
 export type RewriteErrorValue = (typeof RewriteError)[keyof typeof RewriteError];
 
-/** constants of namespace director (records.h): Fixed sizes of the boundary. */
-export const Limits = {
-  /** The hold pool keeps frames waiting on ARP resolution; bounded by slots, each holding one frame of up to HOLD_SLOT_BYTES (GSO super-frames included). */
-  HOLD_SLOTS: 64,
-  HOLD_SLOT_BYTES: 65600,
-  /** Frames per batch: one JS call handles at most this many. */
-  BATCH_MAX: 256,
-} as const;
-
 /** Every table above by name: what the addon's `layout` export must equal. */
-export const LAYOUT = { Meta, FrameKind, ParseError, FragBits, TcpOpt, OffloadBits, Verdict, Action, Method, SeqMode, Direction, RewriteError, Limits } as const;
+export const LAYOUT = { Meta, FrameKind, ParseError, Limits, FragBits, TcpOpt, OffloadBits, Verdict, Action, Method, SeqMode, Direction, RewriteError } as const;

@@ -2,6 +2,7 @@
 // readable spec, with the words each action reads (test/unit/packet-golden.test.ts,
 // test/unit/syn-proxy-golden.test.ts).
 import { Action, Direction, Method, SeqMode, Verdict as V } from '../../src/native/layout.generated.js';
+import { ipv6Words, parseIpv6 } from '../../src/net/addr6.js';
 import { ipToU32, macHiLo } from './packets.js';
 
 export const DIR_MAC = '02:00:00:00:0d:01';
@@ -18,6 +19,8 @@ export const PAYLOAD = Buffer.from('GET / HTTP/1.0\r\n\r\n');
 export type VerdictSpec = {
   action: keyof typeof Action; method?: keyof typeof Method; direction?: keyof typeof Direction; mac?: string;
   srcIp?: string; srcPort?: number; dstIp?: string; dstPort?: number; tunSrc?: string; tunDst?: string; mtu?: number;
+  /** IPv6 frames: the new source and destination (SRC_IP6, DST_IP6 words). */
+  srcIp6?: string; dstIp6?: string;
   /** SYN proxy: SEQ_MODE TRANSLATE with this delta. */
   seqDelta?: number;
   /** SYN proxy segments: ISN, TCP_OPTS, WINDOW words. */
@@ -38,6 +41,8 @@ export function verdict(s: VerdictSpec): Uint32Array {
   if (s.srcPort) v[V.SRC_PORT] = s.srcPort;
   if (s.dstIp) v[V.DST_IP] = ipToU32(s.dstIp);
   if (s.dstPort) v[V.DST_PORT] = s.dstPort;
+  if (s.srcIp6) v.set(ipv6Words(parseIpv6(s.srcIp6)), V.SRC_IP6_0);
+  if (s.dstIp6) v.set(ipv6Words(parseIpv6(s.dstIp6)), V.DST_IP6_0);
   if (s.tunSrc) v[V.TUN_SRC] = ipToU32(s.tunSrc);
   if (s.tunDst) v[V.TUN_DST] = ipToU32(s.tunDst);
   if (s.mtu) v[V.MTU] = s.mtu;

@@ -36,17 +36,6 @@ bool l4_ok6(const Ctx& c, const parse::Chain& chain, Ip4& ip) {
   return true;
 }
 
-// The verdict's four address words starting at word0, as 16 network-order bytes; false when all
-// are zero (an address the verdict did not set).
-bool verdict_addr(const Ctx& c, uint32_t word0, uint8_t* out) {
-  uint32_t any = 0;
-  for (uint32_t i = 0; i < 4; ++i) {
-    wr32(out + 4 * i, c.v[word0 + i]);
-    any |= c.v[word0 + i];
-  }
-  return any != 0;
-}
-
 void set_addr6(const Ctx& c, const Ip4& ip, End end, const uint8_t* addr) {
   uint8_t* at = c.frame + ip.l3 + (end == End::SRC ? 8 : 24);
   uint8_t old[16];
@@ -62,6 +51,15 @@ void set_addr6(const Ctx& c, const Ip4& ip, End end, const uint8_t* addr) {
 }
 
 }  // namespace
+
+bool verdict_addr6(const Ctx& c, uint32_t word0, uint8_t* out) {
+  uint32_t any = 0;
+  for (uint32_t i = 0; i < 4; ++i) {
+    wr32(out + 4 * i, c.v[word0 + i]);
+    any |= c.v[word0 + i];
+  }
+  return any != 0;
+}
 
 bool ip6_view(const Ctx& c, Ip4& ip) {
   const uint32_t* m = c.meta;
@@ -99,8 +97,8 @@ RewriteError routed6(Ctx& c, bool src, bool dst) {
   const uint32_t* v = c.v;
   bool ports = ip.l4 != 0 && (ip.proto == IP_TCP || ip.proto == IP_UDP);
   uint8_t new_src[16], new_dst[16];
-  bool have_src = verdict_addr(c, verdict::SRC_IP6_0, new_src);
-  bool have_dst = verdict_addr(c, verdict::DST_IP6_0, new_dst);
+  bool have_src = verdict_addr6(c, verdict::SRC_IP6_0, new_src);
+  bool have_dst = verdict_addr6(c, verdict::DST_IP6_0, new_dst);
   if ((src && (!have_src || (ports && (v[verdict::SRC_PORT] - 1) > 0xfffe))) ||
       (dst && (!have_dst || (ports && (v[verdict::DST_PORT] - 1) > 0xfffe)))) {
     return RewriteError::BAD_VERDICT;  // addresses must be set, ports in 1..65535

@@ -173,11 +173,13 @@ enum Word : uint32_t {
                 // SeqMode::TRANSLATE: how the window field moves between the two sides' scales,
                 // left shift in bits 0..7, then right shift in bits 8..15, capped at 65535
                 // (0: unchanged; never applied to a segment with SYN)
-  SRC_IP6_0,    // IPv6 frames: the new source in place of SRC_IP, four words as meta's
+  SRC_IP6_0,    // IPv6 frames: the new source in place of SRC_IP, four words as meta's;
+                // TUN (ip6ip6): the outer source (the director's address)
   SRC_IP6_1,
   SRC_IP6_2,
   SRC_IP6_3,
-  DST_IP6_0,    // IPv6 frames: the new destination in place of DST_IP
+  DST_IP6_0,    // IPv6 frames: the new destination in place of DST_IP; TUN: the outer
+                // destination (the real server)
   DST_IP6_1,
   DST_IP6_2,
   DST_IP6_3,
@@ -211,7 +213,8 @@ enum class Action : uint32_t {
 enum class Method : uint32_t {
   DR = 0,    // IN only: destination MAC := DST_MAC, source MAC := egress port's MAC
   NAT = 1,   // IN: destination := DST_IP:DST_PORT; OUT: source := SRC_IP:SRC_PORT; TTL - 1
-  TUN = 2,   // IN only: IPIP encapsulation TUN_SRC -> TUN_DST
+  TUN = 2,   // IN only: IPIP encapsulation TUN_SRC -> TUN_DST; an IPv6 frame: ip6ip6
+             // SRC_IP6 -> DST_IP6
   FNAT = 3,  // IN and OUT: source := SRC_IP:SRC_PORT, destination := DST_IP:DST_PORT; TTL - 1
   COUNT
 };

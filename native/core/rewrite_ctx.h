@@ -37,6 +37,9 @@ bool ip4_view(const Ctx& c, Ip4& ip);
 // The same for IPv6 (nat_edit6.cc): ihl is the fixed header plus the extension headers, proto
 // the upper-layer protocol, l4 0 for a non-first fragment.
 bool ip6_view(const Ctx& c, Ip4& ip);
+// The verdict's four IPv6 address words from word0 as 16 network-order bytes; false when all are
+// zero (an address the verdict did not set).
+bool verdict_addr6(const Ctx& c, uint32_t word0, uint8_t* out);
 
 // The L4 checksum field (nullptr when none is present or covered) and how it reacts to edits.
 uint8_t* l4_check_field(const Ctx& c, const Ip4& ip, csum::Field& kind);
@@ -72,6 +75,7 @@ RewriteError nat_in(Ctx& c);             // rewrite_nat.cc
 RewriteError nat_out(Ctx& c);
 RewriteError fnat(Ctx& c);               // rewrite_fnat.cc (both directions)
 RewriteError forward_tun(Ctx& c);        // rewrite_tun.cc
+RewriteError forward_tun6(Ctx& c);       // rewrite_tun6.cc (ip6ip6)
 RewriteError icmp_frag_needed(Ctx& c);   // icmp_reply.cc
 RewriteError icmp_time_exceeded(Ctx& c);
 RewriteError icmp_echo_reply(Ctx& c);    // rewrite_echo.cc

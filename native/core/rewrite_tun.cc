@@ -8,6 +8,7 @@
 namespace director::core::rw {
 
 RewriteError forward_tun(Ctx& c) {
+  if (c.meta[meta::KIND] == static_cast<uint32_t>(FrameKind::IPV6)) return forward_tun6(c);
   Ip4 ip;
   if (!ip4_view(c, ip)) return RewriteError::NOT_APPLICABLE;
   if (c.v[verdict::TUN_SRC] == 0 || c.v[verdict::TUN_DST] == 0) return RewriteError::BAD_VERDICT;

@@ -72,8 +72,8 @@ Bytes ipv6(const Ip6& i, const std::vector<Ext>& chain, uint8_t proto, const Byt
   }
   append(payload, upper);
   Bytes p(40, 0);
-  p[0] = uint8_t(i.version << 4);
-  p[1] = uint8_t(i.flow >> 16 & 0x0f);
+  p[0] = uint8_t(i.version << 4 | i.tclass >> 4);
+  p[1] = uint8_t((i.tclass & 0x0f) << 4 | (i.flow >> 16 & 0x0f));
   t::wr16(p, 2, i.flow);
   t::wr16(p, 4, i.payload_len >= 0 ? uint32_t(i.payload_len) : uint32_t(payload.size()));
   p[6] = chain.empty() ? proto : chain[0].type;

@@ -20,6 +20,7 @@ struct Ip6 {
   const char* src = "2001:db8:1::10";
   const char* dst = "2001:db8::100";
   uint8_t hop = 64;
+  uint8_t tclass = 0;
   uint32_t flow = 0x12345;
   int payload_len = -1, version = 6;  // overrides for malformed frames
 };

@@ -227,3 +227,87 @@ TEST(ipv6_address_update_matches_a_sum_from_scratch) {
     CHECK_EQ(t::ref_checksum(seg.data(), seg.size(), sum_with(to)), 0u);
   }
 }
+
+namespace {
+
+// The ip6ip6 frame IPVS would send for `inner` (an IPv6 packet): outer header from the builder
+// (next header 41, flow label 0, traffic class and hop limit as given), then the inner bytes.
+Bytes ip6ip6(const Bytes& inner, uint8_t tclass, uint8_t hop, int vlan = -1) {
+  t6::Ip6 outer{"2001:db8::2", RS};
+  outer.flow = 0;
+  outer.tclass = tclass;
+  outer.hop = hop;
+  t::Eth e = kOut;
+  e.vlan = vlan;
+  return t::ethernet(e, 0x86dd, t6::ipv6(outer, {}, 41, inner));
+}
+
+t::Verdict tun_verdict() {
+  t::Verdict v = t::forward(Method::TUN);
+  set6(v, verdict::SRC_IP6_0, "2001:db8::2");
+  return set6(v, verdict::DST_IP6_0, RS);
+}
+
+}  // namespace
+
+TEST(ipv6_tun_is_ip6ip6_around_the_untouched_packet) {
+  core::VnetHdr plain{};
+  struct Row {
+    const char* what;
+    Kind kind;
+    uint8_t tclass, want_tclass;
+  } rows[] = {
+      {"tcp", Kind::TCP, 0, 0},
+      {"udp, DSCP and ECT(1) copied", Kind::UDP, 0xb9, 0xb9},
+      {"tcp behind options and routing, CE sent as ECT(0)", Kind::TCP_EXT, 0x2b, 0x2a},
+      {"icmpv6 echo", Kind::ECHO, 0, 0},
+      {"later fragment", Kind::FRAG_NONFIRST, 0, 0},
+  };
+  for (const Row& r : rows) {
+    CONTEXT(r.what);
+    Bytes f = build(r.kind, {CLIENT, VIP, 40000, 80, 33}, {}, nullptr);
+    f[14] = uint8_t(0x60 | r.tclass >> 4);
+    f[15] = uint8_t((r.tclass & 0x0f) << 4 | (f[15] & 0x0f));
+    Bytes inner(f.begin() + 14, f.end());
+    CHECK_EQ(apply(f, plain, tun_verdict()), 0u);
+    CHECK_EQ(out.count, 1u);
+    if (out.count != 1) continue;
+    CHECK(t::flat(out.frames[0]) == ip6ip6(inner, r.want_tclass, 33));
+    CHECK(out.frames[0].body == f.data() + 14);  // the inner packet is not copied
+  }
+}
+
+TEST(ipv6_tun_keeps_partial_udp_partial_and_completes_tcp) {
+  for (Kind k : {Kind::UDP_PARTIAL, Kind::TCP_PARTIAL}) {
+    CONTEXT(kKindNames[size_t(k)]);
+    core::VnetHdr vnet{};
+    Bytes f = build(k, {CLIENT, VIP, 40000, 80, 64}, {}, &vnet);
+    CHECK_EQ(apply(f, vnet, tun_verdict()), 0u);
+    if (out.count != 1) continue;
+    Bytes got = t::flat(out.frames[0]);
+    const core::VnetHdr& ov = out.frames[0].vnet;
+    uint8_t proto = k == Kind::UDP_PARTIAL ? 17 : 6;
+    if (k == Kind::UDP_PARTIAL) {
+      CHECK_EQ(ov.flags, 1);
+      CHECK_EQ(ov.csum_start, vnet.csum_start + 40);
+      CHECK_EQ(ov.csum_offset, vnet.csum_offset);
+    } else {
+      CHECK_EQ(ov.flags, 0);
+    }
+    CHECK(t6::l4_ok(t::complete(got, ov), 54, 94, proto));
+  }
+}
+
+TEST(ipv6_tun_refusals) {
+  core::VnetHdr plain{};
+  Bytes f = build(Kind::TCP, {CLIENT, VIP, 40000, 80, 64}, {}, nullptr);
+  t::Verdict no_outer = t::forward(Method::TUN).set(verdict::TUN_SRC, t::ip("198.19.0.2")).set(verdict::TUN_DST, t::ip("198.19.0.11"));
+  CHECK_EQ(apply(f, plain, no_outer), uint32_t(RewriteError::BAD_VERDICT));
+  CHECK_EQ(apply(f, plain, tun_verdict(), t::egress("02:00:00:00:00:aa", uint32_t(f.size() - 14 + 39))), uint32_t(RewriteError::TOO_BIG));
+  CHECK_EQ(apply(f, plain, tun_verdict().set(verdict::MTU, 100)), uint32_t(RewriteError::TOO_BIG));
+  core::VnetHdr gso{};
+  gso.gso_type = 4;
+  gso.gso_size = 1200;
+  CHECK_EQ(apply(f, gso, tun_verdict()), uint32_t(RewriteError::NOT_APPLICABLE));
+  CHECK_EQ(out.count, 0u);
+}

@@ -135,7 +135,30 @@ const ROWS: Row[] = [
     expected: () => seg(toRouter, VIP, 80, CLIENT, 40000, 63),
     l4: [54, NEXT.TCP],
   },
+  {
+    name: 'TUN: ip6ip6 around the untouched packet (next header 41, hop limit copied, flow label 0)',
+    input: () => seg(fromRouter, CLIENT, 40000, VIP, 80, 57),
+    verdict: { action: 'FORWARD', method: 'TUN', mac: RS_MAC, srcIp6: '2001:db8::2', dstIp6: RS },
+    expected: () => ethernet(toRs, ETH_IPV6, ipv6Outer(ipPacket6(seg(fromRouter, CLIENT, 40000, VIP, 80, 57)), 57)),
+  },
 ];
+
+/** The IPv6 packet inside an untagged frame. */
+function ipPacket6(frame: Buffer): Buffer {
+  return frame.subarray(14, 14 + 40 + frame.readUInt16BE(18));
+}
+
+/** The outer header IPVS puts around an IPv6 packet for TUN: built field by field. */
+function ipv6Outer(inner: Buffer, hop: number): Buffer {
+  const h = Buffer.alloc(40);
+  h[0] = 0x60;
+  h.writeUInt16BE(inner.length, 4);
+  h[6] = 41;
+  h[7] = hop;
+  Buffer.from(parseIpv6('2001:db8::2')).copy(h, 8);
+  Buffer.from(parseIpv6(RS)).copy(h, 24);
+  return Buffer.concat([h, inner]);
+}
 
 describe('IPv6 golden packets through the addon (pure core)', () => {
   const egress = { mac: DIR_MAC, mtu: 1500, ip: 0 };

@@ -231,12 +231,12 @@ export const Verdict = {
   TCP_OPTS: 19,
   /** SYNPROXY_SYNACK, SYNPROXY_ACK: the window field to write; FORWARD with SeqMode::TRANSLATE: how the window field moves between the two sides' scales, left shift in bits 0..7, then right shift in bits 8..15, capped at 65535 (0: unchanged; never applied to a segment with SYN) */
   WINDOW: 20,
-  /** IPv6 frames: the new source in place of SRC_IP, four words as meta's */
+  /** IPv6 frames: the new source in place of SRC_IP, four words as meta's; TUN (ip6ip6): the outer source (the director's address) */
   SRC_IP6_0: 21,
   SRC_IP6_1: 22,
   SRC_IP6_2: 23,
   SRC_IP6_3: 24,
-  /** IPv6 frames: the new destination in place of DST_IP */
+  /** IPv6 frames: the new destination in place of DST_IP; TUN: the outer destination (the real server) */
   DST_IP6_0: 25,
   DST_IP6_1: 26,
   DST_IP6_2: 27,
@@ -276,7 +276,7 @@ export const Method = {
   DR: 0,
   /** IN: destination := DST_IP:DST_PORT; OUT: source := SRC_IP:SRC_PORT; TTL - 1 */
   NAT: 1,
-  /** IN only: IPIP encapsulation TUN_SRC -> TUN_DST */
+  /** IN only: IPIP encapsulation TUN_SRC -> TUN_DST; an IPv6 frame: ip6ip6 SRC_IP6 -> DST_IP6 */
   TUN: 2,
   /** IN and OUT: source := SRC_IP:SRC_PORT, destination := DST_IP:DST_PORT; TTL - 1 */
   FNAT: 3,

@@ -3,7 +3,7 @@
 // notify scripts, as text lines or as one JSON document for scripts.
 
 import { CHECKER_KINDS } from '../config/keepalived-checkers.js';
-import { serviceName, type ConfigError, type ConfigWarning, type DirectorConfig, type HealthCheckConfig, type RealServerConfig, type ScriptConfig, type VirtualServerConfig } from '../config/model.js';
+import { hostPort, serviceName, type ConfigError, type ConfigWarning, type DirectorConfig, type HealthCheckConfig, type RealServerConfig, type ScriptConfig, type VirtualServerConfig } from '../config/model.js';
 
 export function summarize(config: DirectorConfig): string[] {
   const rsCount = config.virtualServers.reduce((n, vs) => n + vs.realServers.length, 0);
@@ -35,7 +35,7 @@ function service(vs: VirtualServerConfig): string[] {
   const head = `${serviceName(vs)} ${vs.scheduler}${extras.length ? ' ' + extras.join(' ') : ''}`;
   const rs = vs.realServers.flatMap((r) => {
     const th = r.upperThreshold ? ` uthreshold ${r.upperThreshold} lthreshold ${r.lowerThreshold}` : '';
-    return [`  -> ${r.address}:${r.port} ${r.method.toUpperCase()} weight ${r.weight}${th}`, ...checkLines(r)];
+    return [`  -> ${hostPort(r.address, r.port)} ${r.method.toUpperCase()} weight ${r.weight}${th}`, ...checkLines(r)];
   });
   return [head, ...rs, ...availabilityLines(vs)];
 }

@@ -18,6 +18,7 @@ export function validateConfig(converted: ConvertedConfig): void {
       warn(source.stmt, `virtual_server ${said(vs)} has no real_server, ignored (as keepalived does)`, config.warnings);
       return;
     }
+    checkFamily(vs, source, config.warnings);
     impliedSettings(vs, source, config.warnings);
     checkRealServers(vs, source);
     checkLocalAddresses(vs, source, converted);
@@ -41,9 +42,46 @@ function impliedSettings(vs: VirtualServerConfig, source: VirtualServerSource, w
     vs.persistenceTimeout = DEFAULT_PERSISTENCE_SECONDS;
   }
   // keepalived: a granularity without a timeout makes the service persistent with the default.
-  if (vs.persistenceGranularity !== '255.255.255.255' && vs.persistenceTimeout === 0) {
+  if (vs.persistenceGranularity !== fullGranularity(vs) && vs.persistenceTimeout === 0) {
     vs.persistenceTimeout = DEFAULT_PERSISTENCE_SECONDS;
   }
+}
+
+/** One address: the whole netmask for IPv4, the whole prefix for IPv6. */
+function fullGranularity(vs: VirtualServerConfig): string {
+  return vs.family === 'inet6' ? '128' : '255.255.255.255';
+}
+
+/**
+ * The service's family (its VIP's, or ip_family on a mark or group service) agrees with
+ * ip_family, its real servers and its persistence granularity (a prefix length for IPv6, a
+ * netmask for IPv4); an IPv6 service is said to be checked but not served yet.
+ */
+function checkFamily(vs: VirtualServerConfig, source: VirtualServerSource, warnings: ConfigWarning[]): void {
+  const fam = source.familyStmt;
+  const byAddress = vs.fwmark === undefined && vs.group === undefined;
+  if (fam && byAddress && (fam.args[0] === 'inet6') !== (vs.family === 'inet6')) {
+    throw new ConfigError(fam.file, fam.line, fam.keyword, `${fam.args[0]} does not match the virtual_server address ${vs.vip}`);
+  }
+  if (fam?.args[0] === 'inet6') vs.family = 'inet6';
+  const v6 = vs.family === 'inet6';
+  for (const rs of vs.realServers) {
+    if (rs.address.includes(':') !== v6) {
+      throw new ConfigError(source.stmt.file, rs.line, 'real_server', v6
+        ? `${rs.address} is IPv4 in an IPv6 virtual_server (IPv6 to IPv4 real servers, as DPVS's NAT64, is not supported)`
+        : `${rs.address} is IPv6 in an IPv4 virtual_server`);
+    }
+  }
+  const g = source.granularityStmt;
+  const prefix = /^\d+$/.test(vs.persistenceGranularity);
+  if (g && prefix !== v6) {
+    throw new ConfigError(g.file, g.line, g.keyword, v6
+      ? `an IPv6 virtual_server takes a prefix length (1..128), not '${g.args[0]}'`
+      : `an IPv4 virtual_server takes a netmask (such as 255.255.255.0), not '${g.args[0]}'`);
+  }
+  if (!v6) return;
+  if (!g) vs.persistenceGranularity = '128';
+  warn(source.stmt, `virtual_server ${said(vs)} is IPv6: checked, but not served yet (director run refuses it; docs/datapath.md#ipv6)`, warnings);
 }
 
 function checkRealServers(vs: VirtualServerConfig, source: VirtualServerSource): void {

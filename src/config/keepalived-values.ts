@@ -3,7 +3,8 @@
 
 import { ConfigError, type ForwardMethod, type Protocol, type ScriptCommand } from './model.js';
 import type { Statement } from './keepalived-parser.js';
-import { ipv4Problem } from '../net/addr.js';
+import { ipv4Problem, isIPv4 } from '../net/addr.js';
+import { formatIpv6, isIPv6, parseIpv6 } from '../net/addr6.js';
 
 /** Longest persistence keepalived accepts (LVS_MAX_TIMEOUT: 31 days). */
 export const MAX_PERSISTENCE_SECONDS = 86400 * 31;
@@ -27,6 +28,13 @@ export function ipv4(stmt: Statement, text: string): string {
   const problem = ipv4Problem(text);
   if (problem !== null) fail(stmt, problem);
   return text;
+}
+
+/** An IPv4 address as written, or an IPv6 address in RFC 5952 text (so equal addresses compare equal). */
+export function address(stmt: Statement, text: string): { text: string; v6: boolean } {
+  if (isIPv4(text)) return { text, v6: false };
+  if (isIPv6(text)) return { text: formatIpv6(parseIpv6(text)), v6: true };
+  return fail(stmt, `'${text}' is not an IPv4 or IPv6 address`);
 }
 
 /** A whole number in [min, max]. */

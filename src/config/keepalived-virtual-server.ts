@@ -26,6 +26,9 @@ export interface VirtualServerSource {
   protocolSet: boolean;
   /** Line of laddr_group_name, for the FULLNAT checks. */
   laddrStmt: Statement | null;
+  /** ip_family and persistence_granularity, checked against the service's family once it is known. */
+  familyStmt?: Statement;
+  granularityStmt?: Statement;
 }
 
 /**
@@ -99,7 +102,8 @@ function serviceAddress(stmt: Statement): ServiceAddress {
     return { vip: ANY_ADDRESS, port: 0, group: stmt.args[1] as string };
   }
   v.expectArgs(stmt, 1, 2, 'IP PORT');
-  return { vip: v.ipv4(stmt, first as string), port: v.port(stmt, stmt.args[1], true) };
+  const vip = v.address(stmt, first as string);
+  return { vip: vip.text, port: v.port(stmt, stmt.args[1], true), ...(vip.v6 ? { family: 'inet6' as const } : {}) };
 }
 
 function newDraft(stmt: Statement, address: ServiceAddress): Draft {
@@ -158,8 +162,10 @@ function vsKeyword(d: Draft, s: Statement, warnings: ConfigWarning[]): void {
       vs.persistenceTimeout = persistenceTimeout(s, warnings);
       return;
     case 'persistence_granularity':
-      v.expectArgs(s, 1, 1, 'NETMASK');
-      vs.persistenceGranularity = v.ipv4(s, s.args[0] as string);
+      v.expectArgs(s, 1, 1, 'NETMASK or PREFIX_LENGTH');
+      // A prefix length for IPv6, a netmask for IPv4: which one fits is checked once the family is known.
+      vs.persistenceGranularity = /^\d+$/.test(s.args[0] as string) ? String(v.uint(s, s.args[0] as string, 1, 128)) : v.ipv4(s, s.args[0] as string);
+      d.source.granularityStmt = s;
       return;
     case 'laddr_group_name':
       vs.laddrGroup = v.name(s);
@@ -174,8 +180,9 @@ function vsKeyword(d: Draft, s: Statement, warnings: ConfigWarning[]): void {
       d.defaultWeight = v.uint(s, s.args[0] as string, 0, MAX_WEIGHT);
       return;
     case 'ip_family':
-      v.expectArgs(s, 1, 1, 'inet');
-      if (s.args[0] !== 'inet') v.fail(s, `'${s.args[0]}' is not supported (only inet: IPv6 is not supported yet)`);
+      v.expectArgs(s, 1, 1, 'inet|inet6');
+      if (s.args[0] !== 'inet' && s.args[0] !== 'inet6') v.fail(s, `'${s.args[0]}' is not an address family (inet or inet6)`);
+      d.source.familyStmt = s;
       return;
     case 'real_server':
       d.rsStmts.push(s);
@@ -260,7 +267,7 @@ function convertRealServer(s: Statement, d: Draft, ctx: CheckerContext): RealSer
   const warnings = ctx.warnings;
   v.expectArgs(s, 1, 2, 'IP PORT');
   const rs: RealServerConfig = {
-    address: v.ipv4(s, s.args[0] as string),
+    address: v.address(s, s.args[0] as string).text,
     // A missing or zero port means the virtual server's port, as ipvsadm does.
     port: v.port(s, s.args[1], true) || d.vs.port,
     weight: d.defaultWeight,

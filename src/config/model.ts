@@ -8,7 +8,7 @@ export type Protocol = 'tcp' | 'udp';
 export type ForwardMethod = 'dr' | 'nat' | 'tun' | 'fnat';
 
 export interface RealServerConfig {
-  /** IPv4 dotted quad. */
+  /** IPv4 dotted quad; in an IPv6 service (`family` inet6) an IPv6 address, RFC 5952 text. */
   address: string;
   port: number;
   /** 0..65535, default 1 (0 = quiescent). */
@@ -257,8 +257,16 @@ export interface VirtualServerConfig {
   delayLoop: number;
   /** Persistence timeout in seconds (0 = not persistent). */
   persistenceTimeout: number;
-  /** Persistence netmask (dotted quad), default 255.255.255.255. */
+  /**
+   * Persistence netmask (dotted quad), default 255.255.255.255; for an IPv6 service the prefix
+   * length as decimal text (1..128), default 128, as keepalived's persistence_granularity.
+   */
   persistenceGranularity: string;
+  /**
+   * 'inet6' for an IPv6 service (its VIP, or ip_family inet6 on a mark or group service; VIP and
+   * real servers in RFC 5952 text); absent for IPv4. Checked, not served yet (docs/datapath.md#ipv6).
+   */
+  family?: 'inet6';
   /** FULLNAT: name of the local_address_group holding the LIPs. */
   laddrGroup: string | null;
   /** Slow start ramp in seconds (0 = off). */
@@ -329,7 +337,12 @@ export interface FwmarkMatchConfig {
 
 /** How `director check`, adm and logs name a service: `FWM 7` or `TCP 198.18.1.10:80`. */
 export function serviceName(vs: Pick<VirtualServerConfig, 'protocol' | 'vip' | 'port' | 'fwmark'>): string {
-  return vs.fwmark ? `FWM ${vs.fwmark}` : `${vs.protocol.toUpperCase()} ${vs.vip}:${vs.port}`;
+  return vs.fwmark ? `FWM ${vs.fwmark}` : `${vs.protocol.toUpperCase()} ${hostPort(vs.vip, vs.port)}`;
+}
+
+/** ADDRESS:PORT as ipvsadm writes it: an IPv6 address in brackets ([2001:db8::1]:80). */
+export function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 export interface ConfigWarning {

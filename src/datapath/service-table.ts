@@ -386,6 +386,9 @@ export function serviceAddresses(config: DirectorConfig): string[] {
 }
 
 function planService(vs: VirtualServerConfig, allocators: ReadonlyMap<string, LocalPortAllocator>): ServicePlan {
+  if (vs.family === 'inet6') {
+    throw new Error(`line ${vs.line}: virtual_server ${serviceName(vs)}: IPv6 services are not served yet (docs/datapath.md#ipv6)`);
+  }
   const key = serviceKey(vs);
   const servers = vs.sorryServer ? [...vs.realServers, sorryRealServer(vs.sorryServer)] : vs.realServers;
   const usesFnat = servers.some((rs) => rs.method === 'fnat');

@@ -64,6 +64,10 @@ RewriteError routed(Ctx& c, bool src, bool dst) {
     set_addr(c, ip, End::DST, v[verdict::DST_IP]);
     set_port(c, ip, End::DST, static_cast<uint16_t>(v[verdict::DST_PORT]));
   }
+  return send_routed(c, ip);
+}
+
+RewriteError send_routed(Ctx& c, const Ip4& ip) {
   translate_seq(c, ip);
   VnetHdr vnet = complete_partial_tcp(c, ip) ? VnetHdr{} : c.vnet;
   set_next_hop(c, c.frame);

@@ -22,6 +22,10 @@ bool dec_ttl(const Ctx& c, const Ip4& ip);
 // checksum completed, see complete_partial_tcp).
 RewriteError routed(Ctx& c, bool src, bool dst);
 
+// The end every routed rewrite shares, after its address and port edits: sequence translation,
+// a partial TCP checksum completed, next-hop MACs, the datagram out without any trailer.
+RewriteError send_routed(Ctx& c, const Ip4& ip);
+
 // routed() for an IPv6 frame (nat_edit6.cc): addresses from the verdict's SRC_IP6 and DST_IP6
 // words, hop limit decremented; ICMPv6 errors are refused (their quote is not mirrored yet).
 RewriteError routed6(Ctx& c, bool src, bool dst);

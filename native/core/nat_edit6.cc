@@ -6,7 +6,6 @@
 #include "core/bytes.h"
 #include "core/nat_edit.h"
 #include "core/parse_parts.h"
-#include "core/tcp_seq.h"
 
 namespace director::core::rw {
 
@@ -115,11 +114,7 @@ RewriteError routed6(Ctx& c, bool src, bool dst) {
     set_addr6(c, ip, End::DST, new_dst);
     set_port(c, ip, End::DST, static_cast<uint16_t>(v[verdict::DST_PORT]));
   }
-  translate_seq(c, ip);
-  VnetHdr vnet = complete_partial_tcp(c, ip) ? VnetHdr{} : c.vnet;
-  set_next_hop(c, c.frame);
-  if (!emit(c, vnet, nullptr, 0, c.frame, ip.end)) return RewriteError::TOO_MANY_SEGMENTS;
-  return RewriteError::OK;
+  return send_routed(c, ip);
 }
 
 }  // namespace director::core::rw

@@ -106,6 +106,14 @@ export interface TcpOptions {
 
 /** A TCP segment with its checksum over the pseudo-header of src -> dst. */
 export function tcp(src: string, dst: string, t: TcpOptions): Buffer {
+  const seg = tcpSegment(t);
+  const seed = pseudoHeaderSum(ipBytes(src), ipBytes(dst), PROTO.TCP, seg.length);
+  seg.writeUInt16BE(internetChecksum(seg, 0, seg.length, seed), 16);
+  return seg;
+}
+
+/** A TCP segment with its checksum field zero, for the caller to sum over its pseudo-header. */
+export function tcpSegment(t: TcpOptions): Buffer {
   const opts = t.options ?? Buffer.alloc(0);
   if (opts.length % 4 !== 0) throw new Error('TCP options must be padded to 4 bytes');
   const h = Buffer.alloc(20 + opts.length);
@@ -118,10 +126,7 @@ export function tcp(src: string, dst: string, t: TcpOptions): Buffer {
   h.writeUInt16BE(t.window ?? 65535, 14);
   h.writeUInt16BE(t.urgent ?? 0, 18);
   Buffer.from(opts).copy(h, 20);
-  const seg = Buffer.concat([h, t.payload ?? Buffer.alloc(0)]);
-  const seed = pseudoHeaderSum(ipBytes(src), ipBytes(dst), PROTO.TCP, seg.length);
-  seg.writeUInt16BE(internetChecksum(seg, 0, seg.length, seed), 16);
-  return seg;
+  return Buffer.concat([h, t.payload ?? Buffer.alloc(0)]);
 }
 
 export interface UdpOptions { srcPort: number; dstPort: number; payload?: Uint8Array; checksum?: boolean }

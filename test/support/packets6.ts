@@ -2,7 +2,7 @@
 // checksum computed from scratch over the IPv6 pseudo-header, for golden tests of the addon.
 import { parseIpv6 } from '../../src/net/addr6.js';
 import { internetChecksum, onesSum, fold } from './packet-checksum.js';
-import { ethernet, TCP_FLAGS, type EthOptions, type TcpOptions, type UdpOptions } from './packets.js';
+import { ethernet, tcpSegment, type EthOptions, type TcpOptions, type UdpOptions } from './packets.js';
 
 export const ETH_IPV6 = 0x86dd;
 export const NEXT = { HOP_BY_HOP: 0, TCP: 6, UDP: 17, ROUTING: 43, FRAGMENT: 44, ESP: 50, AH: 51, ICMPV6: 58, NONE: 59, DEST_OPTS: 60 } as const;
@@ -67,17 +67,7 @@ export function ipv6(ip: Ipv6Options, chain: ExtHeader[], proto: number, upper: 
 }
 
 export function tcp6(src: string, dst: string, t: TcpOptions): Buffer {
-  const opts = t.options ?? Buffer.alloc(0);
-  const h = Buffer.alloc(20 + opts.length);
-  h.writeUInt16BE(t.srcPort, 0);
-  h.writeUInt16BE(t.dstPort, 2);
-  h.writeUInt32BE((t.seq ?? 1000) >>> 0, 4);
-  h.writeUInt32BE((t.ack ?? 0) >>> 0, 8);
-  h[12] = (h.length / 4) << 4;
-  h[13] = t.flags ?? TCP_FLAGS.ACK;
-  h.writeUInt16BE(t.window ?? 65535, 14);
-  Buffer.from(opts).copy(h, 20);
-  const seg = Buffer.concat([h, t.payload ?? Buffer.alloc(0)]);
+  const seg = tcpSegment(t);
   seg.writeUInt16BE(internetChecksum(seg, 0, seg.length, pseudo6(src, dst, NEXT.TCP, seg.length)), 16);
   return seg;
 }

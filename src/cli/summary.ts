@@ -81,9 +81,9 @@ export function describeCheck(c: HealthCheckConfig): string {
   switch (c.kind) {
     case 'http':
     case 'ssl':
-      return `${keyword} ${c.connectIp}:${c.connectPort} ${c.urls.map((u) => u.path).join(' ')}`;
+      return `${keyword} ${hostPort(c.connectIp, c.connectPort)} ${c.urls.map((u) => u.path).join(' ')}`;
     case 'dns':
-      return `${keyword} ${c.connectIp}:${c.connectPort} ${c.type} ${c.name}`;
+      return `${keyword} ${hostPort(c.connectIp, c.connectPort)} ${c.type} ${c.name}`;
     case 'ping':
       return `${keyword} ${c.connectIp}`;
     case 'file':
@@ -93,7 +93,7 @@ export function describeCheck(c: HealthCheckConfig): string {
     case 'misc':
       return `${keyword} ${c.path}`;
     default:
-      return `${keyword} ${c.connectIp}:${c.connectPort}`;
+      return `${keyword} ${hostPort(c.connectIp, c.connectPort)}`;
   }
 }
 

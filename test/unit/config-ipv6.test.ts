@@ -17,7 +17,10 @@ const V6 = `virtual_server 2001:DB8:0:0::100 80 {
  persistence_timeout 600
  persistence_granularity 64
  real_server 2001:db8::11 80
- real_server 2001:0db8::0:12 80 { weight 3 }
+ real_server 2001:0db8::0:12 80 {
+  weight 3
+  TCP_CHECK { connect_timeout 3 }
+ }
 }`;
 
 function load(text: string) {
@@ -72,6 +75,7 @@ describe('keepalived.conf: IPv6 virtual servers', () => {
     const lines = summarize(load(V6));
     assert.ok(lines.includes('TCP [2001:db8::100]:80 sh persistent 600s mask 64'), lines.join('\n'));
     assert.ok(lines.includes('  -> [2001:db8::12]:80 DR weight 3'), lines.join('\n'));
+    assert.ok(lines.includes('       check TCP_CHECK [2001:db8::12]:80'), lines.join('\n'));
   });
 
   it('defaults the persistence granularity to /128, and a prefix alone makes the service persistent', () => {

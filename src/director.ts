@@ -35,7 +35,7 @@ import type { NativeEngine } from './native/types.js';
 import type { Clock } from './sched/types.js';
 import { buildSnapshot, zeroStats } from './stats/adm-snapshot.js';
 import { connectionPages, type PageLimits } from './stats/connections.js';
-import type { ConnSync, SyncRole } from './sync/conn-sync.js';
+import type { ConnSync, SyncRole, TablePull } from './sync/conn-sync.js';
 import { restoreState, saveState, startSync, type HaOptions } from './sync/director-ha.js';
 import { vrrpAddresses, VrrpRuntime, type TableSyncHooks } from './vrrp/vrrp-runtime.js';
 import type { VrrpState } from './vrrp/vrrp-types.js';
@@ -44,7 +44,7 @@ export type { DirectorStats } from './director-stats.js';
 export type { ReloadChange, ReloadResult } from './control/reload-changes.js';
 export { METRICS_CONTENT_TYPE } from './metrics/prometheus.js';
 
-export type { SyncRole } from './sync/conn-sync.js';
+export type { SyncRole, TablePull } from './sync/conn-sync.js';
 
 export interface DirectorOptions extends HaOptions {
   config: DirectorConfig;
@@ -188,6 +188,20 @@ export class Director {
     const sync = this.ha?.sync;
     if (!sync) throw new Error('director: connection sync is not configured (global_defs lvs_sync_daemon)');
     sync.setRole(role);
+  }
+
+  /**
+   * A director joining N peers (sync role master,backup), before its routes are announced: asks
+   * every peer for its connection table and resolves once one arrived whole, or after waitMs.
+   * null without connection sync.
+   */
+  pullPeerTable(waitMs: number): Promise<TablePull> | null {
+    return this.ha?.sync?.pullPeersTable(waitMs) ?? null;
+  }
+
+  /** Before a drain: sends the sync peers the connections this director carries; how many (0 without sync). */
+  shareSyncTable(): number {
+    return this.ha?.sync?.shareOwnTable() ?? 0;
   }
 
   /** Counters and state as one JSON-able object, read at call time (also after stop()). */

@@ -39,6 +39,7 @@ Prints what was withdrawn and how many connections were left.`,
     }
     try {
       const r = (await client.request('drain', { timeout })) as DrainResult;
+      if (r.shared > 0) io.out(`sent the sync peers ${r.shared} connections and templates`);
       io.out(`withdrawn: ${r.withdrawn.length === 0 ? 'none (no routes announced)' : r.withdrawn.join(', ')}`);
       io.out(r.timedOut ? `timed out after ${r.seconds.toFixed(1)} s with ${r.active} connections left; the director stops now`
         : `all connections ended after ${r.seconds.toFixed(1)} s; the director stops now`);

@@ -27,12 +27,15 @@ import { reloadConfigFile, serveControl, type ControlledDirector, type ControlPl
 import { RouteAnnouncer } from '../announce/announcer.js';
 import { Bird, DEFAULT_BIRDC_SOCKET } from '../announce/bird.js';
 import { drain, type DrainResult } from '../announce/drain.js';
+import { awaitPeerTable, DEFAULT_JOIN_SYNC_WAIT_S, type JoiningDirector } from '../announce/join.js';
 
 /** The part of a running Director the CLI uses: stats, stop, and what the control socket drives. */
-export interface RunnableDirector extends ControlledDirector {
+export interface RunnableDirector extends ControlledDirector, JoiningDirector {
   stop(): Promise<void>;
   stats(): DirectorStats;
   metrics(): Promise<string>;
+  /** Before a drain: sends the sync peers the connections this director carries. */
+  shareSyncTable?(): number;
 }
 
 export interface RunDeps {
@@ -73,9 +76,10 @@ load it on start when written at most --state-max-age seconds ago` },
   'sloppy-tcp': { help: `IPVS sloppy_tcp: schedule a TCP segment of no known connection (not a RST) as
 a new connection (with sh or mh: the same real server again)` },
   'sync-role': {
-    choices: ['master', 'backup', 'none'],
-    help: `connection sync (global_defs lvs_sync_daemon): send (master), receive (backup)
-or neither; default: the lvs_sync_daemon instance's configured state`,
+    choices: ['master', 'backup', 'master,backup', 'none'],
+    help: `connection sync (global_defs lvs_sync_daemon): send (master), receive (backup),
+both at once (master,backup: N directors behind ECMP, as ipvsadm --start-daemon master and
+backup together) or neither; default: the lvs_sync_daemon instance's configured state`,
   },
   'sync-peer': { value: 'IP[,IP]', help: 'send sync messages unicast to these addresses instead of the multicast group' },
   'allow-unchecked': { help: `run real servers whose checker director cannot run (an option it cannot
@@ -92,6 +96,11 @@ bird.conf includes) and reload bird; each VIP is withdrawn while no real server 
 connection, and all are on drain and stop`,
   },
   birdc: { value: 'SOCKET', help: `bird's control socket for --bird-routes (default ${DEFAULT_BIRDC_SOCKET})` },
+  'join-sync-wait': {
+    value: 'S',
+    help: `with --bird-routes and a sync role that receives: announce only once a sync peer's
+connection table is in, waiting at most S seconds (default ${DEFAULT_JOIN_SYNC_WAIT_S}; 0: announce at once)`,
+  },
   'log-format': { choices: ['human', 'json'], help: 'log lines on stderr: human, or one JSON object each (default: human on a terminal)' },
   'log-level': { choices: LOG_LEVELS, help: 'least important level logged (default info)' },
   user: {
@@ -138,6 +147,7 @@ function checkCombinations(v: RunValues): void {
   if (v.io !== undefined && v.interface === undefined) throw new UsageError("option '--io' needs --interface");
   if (v['rx-ring'] !== undefined && v.interface === undefined) throw new UsageError("option '--rx-ring' needs --interface");
   if (v.birdc !== undefined && v['bird-routes'] === undefined) throw new UsageError("option '--birdc' needs --bird-routes");
+  if (v['join-sync-wait'] !== undefined && v['bird-routes'] === undefined) throw new UsageError("option '--join-sync-wait' needs --bird-routes");
   if (v.user !== undefined && v['keep-privileges']) throw new UsageError("options '--user' and '--keep-privileges' exclude each other");
   if (v.user !== undefined && v.netns !== undefined) {
     throw new UsageError("option '--user' cannot be used with --netns (health checks enter the namespace with ip netns exec, which needs root): run director inside the namespace instead");
@@ -183,8 +193,9 @@ async function run(v: RunValues, io: CliIo, deps: RunDeps): Promise<number> {
     const bird = v['bird-routes'] === undefined ? null
       : new Bird({ routesFile: path.resolve(v['bird-routes']), socket: v.birdc ?? DEFAULT_BIRDC_SOCKET });
     const announcer = bird === null ? null : new RouteAnnouncer(bird, log);
+    const joinSyncWaitMs = secondsOption('join-sync-wait', v['join-sync-wait'], DEFAULT_JOIN_SYNC_WAIT_S) * 1000;
     const privileges = privilegePlan(v, config, deps);
-    return await runDirector(() => deps.startDirector(options), { statsInterval, metrics, log, hangups, control, announcer, privileges }, io);
+    return await runDirector(() => deps.startDirector(options), { statsInterval, metrics, log, hangups, control, announcer, joinSyncWaitMs, privileges }, io);
   } finally {
     hangups.stop();
   }
@@ -261,6 +272,8 @@ interface RunSettings {
   hangups: Hangups;
   control: ControlPlan;
   announcer: RouteAnnouncer | null;
+  /** The longest the first announcement waits for a sync peer's table. */
+  joinSyncWaitMs: number;
   /** The drop after setup, or why there is none; null: not handled here (a fake director). */
   privileges: { drop: () => PrivilegeReport } | { kept: string } | null;
 }
@@ -320,6 +333,8 @@ function withDaemonStats(d: RunnableDirector, shown: DaemonView): RunnableDirect
     edit: (edits) => d.edit(edits),
     reload: (config) => d.reload(config),
     stop: () => d.stop(),
+    ...(d.pullPeerTable ? { pullPeerTable: (waitMs: number) => d.pullPeerTable!(waitMs) } : {}),
+    ...(d.shareSyncTable ? { shareSyncTable: () => d.shareSyncTable!() } : {}),
     metrics: async () => {
       const text = await d.metrics();
       const p = shown.privileges;
@@ -353,7 +368,10 @@ async function runDirector(start: () => Promise<RunnableDirector>, s: RunSetting
   const draining = new Promise<DrainResult>((resolve) => { drained = resolve; });
   const drainAndStop = async (timeoutMs: number): Promise<DrainResult> => {
     s.log.info({ event: 'drain', timeoutMs }, `director: draining (at most ${timeoutMs / 1000} s)`);
-    const result = await drain({ snapshot: () => director.snapshot(), announcer: s.announcer, timeoutMs });
+    const result = await drain({
+      snapshot: () => director.snapshot(), announcer: s.announcer, timeoutMs,
+      ...(director.shareSyncTable ? { share: () => director.shareSyncTable!() } : {}),
+    });
     s.log.info({ event: 'drain', ...result }, `director: drained, ${result.active} connections left after ${result.seconds.toFixed(1)} s`);
     // The answer goes out first; the daemon stops on the next turn.
     setImmediate(() => drained(result));
@@ -373,10 +391,14 @@ async function runDirector(start: () => Promise<RunnableDirector>, s: RunSetting
     return EXIT_FAIL;
   }
   s.hangups.running(director);
-  const announcing = s.announcer === null ? null : keepAnnounced(s.announcer, director);
   const printStats = () => io.out(`stats: ${JSON.stringify(director.stats())}`);
   const timer = s.statsInterval > 0 ? setInterval(printStats, s.statsInterval * 1000) : null;
-  const signal = await Promise.race([io.waitForSignal(), draining.then(() => 'drain')]);
+  const stopping = Promise.race([io.waitForSignal(), draining.then(() => 'drain')]);
+  // A joining director takes a sync peer's table before ECMP hands it flows (a signal meanwhile
+  // stops it unannounced; a drain makes the announcer announce nothing).
+  const joined = s.announcer === null ? null : await Promise.race([awaitPeerTable(director, s.joinSyncWaitMs, s.log).then(() => true), stopping.then(() => false)]);
+  const announcing = s.announcer === null || joined === false ? null : keepAnnounced(s.announcer, director);
+  const signal = await stopping;
   s.hangups.stop();
   if (timer) clearInterval(timer);
   if (announcing) clearInterval(announcing);

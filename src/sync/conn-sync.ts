@@ -1,14 +1,16 @@
 // Connection sync on a running data plane: the role this node plays (master sends, backup
-// receives, none does neither), switched by one call that VRRP or an operator makes, and the
-// sender and receiver behind it; the bulk table dump a preempting backup asks for (a master
-// answers, a backup asks and applies). Also the table dump a state file uses.
+// receives, master,backup both at once as N directors behind ECMP do, none neither), switched by
+// one call that VRRP or an operator makes, and the sender and receiver behind it; the bulk table
+// dump a preempting backup or a joining director asks for (a sender answers, the asker applies);
+// its own entries pushed to the peers before a drain. Also the table dump a state file uses.
 
 import type { DataPlane } from '../datapath/data-plane.js';
 import { readBlock, readControl } from './dump-wire.js';
 import { decodeMessage } from './ipvs-sync-codec.js';
 import type { Clock } from '../sched/types.js';
 import type { SyncConn } from './ipvs-sync-codec.js';
-import { DEFAULT_SYNC_SYSCTLS, type SyncSysctls } from './ipvs-sync-policy.js';
+import { ConnOwnership, type OwnershipCounters } from './conn-ownership.js';
+import { DEFAULT_SYNC_SYSCTLS, packAll, type SyncSysctls } from './ipvs-sync-policy.js';
 import { connToSync, templateToSync } from './sync-entries.js';
 import { SyncReceiver, type SyncReceiverCounters } from './sync-receiver.js';
 import { SyncSender, type SyncSenderCounters } from './sync-sender.js';
@@ -16,8 +18,15 @@ import { DUMP_MIN_GAP_MS, DumpRequester, dumpMessages, newDumpCounters, type Dum
 import type { SyncTransport } from './sync-transport.js';
 import { TableAdopter } from './table-adopter.js';
 
-export type SyncRole = 'master' | 'backup' | 'none';
-export const SYNC_ROLES: readonly SyncRole[] = ['master', 'backup', 'none'];
+/**
+ * master,backup: IPVS's two daemons at once (`ipvsadm --start-daemon master` and `backup`): every
+ * director of an active-active (ECMP) set sends what it carries and applies what its peers send.
+ */
+export type SyncRole = 'master' | 'backup' | 'master,backup' | 'none';
+export const SYNC_ROLES: readonly SyncRole[] = ['master', 'backup', 'master,backup', 'none'];
+
+const sends = (role: SyncRole): boolean => role === 'master' || role === 'master,backup';
+const receives = (role: SyncRole): boolean => role === 'backup' || role === 'master,backup';
 
 export interface ConnSyncOptions {
   plane: DataPlane;
@@ -38,15 +47,32 @@ export interface ConnSyncStats {
   received: SyncReceiverCounters;
   /** Messages that arrived while this node was not a backup (and dump requests while not a master). */
   ignored: number;
+  /** This node's own messages heard back (multicast loop, itself among the unicast peers): not applied. */
+  own: number;
+  /** master,backup: peers' entries taken over by their packets arriving here, and ours ceded to a peer. */
+  ownership: OwnershipCounters;
+  /** Own entries pushed to the peers before a drain (messages and entries). */
+  shared: { messages: number; entries: number };
   /** Table dumps served (master) and asked for (a backup about to preempt). */
   dump: DumpCounters;
   /** Partition heals: tables handed over when yielding, and the entries a master took from one. */
   handover: { sent: number; received: SyncReceiverCounters };
 }
 
+/** How a joining director's wait for a peer's table ended. */
+export interface TablePull {
+  complete: boolean;
+  ms: number;
+  /** Why it is not complete ('' when it is). */
+  why: string;
+}
+
 export class ConnSync {
   private current: SyncRole = 'none';
   private ignored = 0;
+  private own = 0;
+  private readonly shared = { messages: 0, entries: 0 };
+  private readonly ownership: ConnOwnership;
   private readonly sender: SyncSender;
   private readonly receiver: SyncReceiver;
   /** A master's receiver for the table a yielding master hands over: adds what it lacks, keeps what it has. */
@@ -58,21 +84,28 @@ export class ConnSync {
 
   constructor(private readonly o: ConnSyncOptions) {
     const plane = o.plane;
+    this.ownership = new ConnOwnership(plane.conns.capacity);
     this.sender = new SyncSender({
       conns: plane.conns, states: plane.states, templateOf: (e) => plane.factory.templateOf(e),
       transport: o.transport, clock: o.clock, sysctls: o.sysctls ?? DEFAULT_SYNC_SYSCTLS,
-      syncId: o.syncId, maxLen: o.maxLen,
+      syncId: o.syncId, maxLen: o.maxLen, ownership: this.ownership,
     });
-    this.receiver = new SyncReceiver(tableAdopter(plane), o.syncId === 0 ? null : o.syncId);
+    const learnt = (e: number, inserted: boolean): void => this.ownership.learnt(e, inserted);
+    this.receiver = new SyncReceiver(tableAdopter(plane, 'refresh', learnt), o.syncId === 0 ? null : o.syncId);
     this.merger = new SyncReceiver(tableAdopter(plane, 'keep'), o.syncId === 0 ? null : o.syncId);
     this.requester = new DumpRequester({
       syncId: o.syncId, sendTo: (m, to) => o.transport.sendTo(m, to), now: () => o.clock.now(),
-      log: (line) => o.log?.(line), counters: this.dumps,
+      sendAll: (m) => o.transport.send(m), log: (line) => o.log?.(line), counters: this.dumps,
     });
     o.transport.onMessage((message, from) => this.onMessage(message, from));
   }
 
   private onMessage(message: Buffer, from: string): void {
+    // All N directors share the sync id: their own datagrams are known by the source address.
+    if (from === this.o.transport.local) {
+      this.own++;
+      return;
+    }
     const control = readControl(message);
     if (control?.kind === 'request') return this.serveDump(control.nonce, message[1] ?? 0, from);
     if (control?.kind === 'end') return this.requester.heard(control, from);
@@ -81,7 +114,7 @@ export class ConnSync {
       this.merger.receive(message);
       return;
     }
-    if (this.current !== 'backup') {
+    if (!receives(this.current)) {
       this.ignored++;
       return;
     }
@@ -90,9 +123,9 @@ export class ConnSync {
     if (part !== null) this.requester.heard(part, from);
   }
 
-  /** A master answers a dump request with its whole table, unicast to the asker. */
+  /** A sender answers a dump request with its whole table (peers' entries too), unicast to the asker. */
   private serveDump(nonce: number, syncId: number, to: string): void {
-    if (this.current !== 'master' || (this.o.syncId !== 0 && syncId !== 0 && syncId !== this.o.syncId)) {
+    if (!sends(this.current) || (this.o.syncId !== 0 && syncId !== 0 && syncId !== this.o.syncId)) {
       this.ignored++;
       return;
     }
@@ -118,6 +151,52 @@ export class ConnSync {
    */
   requestTable(masterIp: number, ready: () => void): void {
     this.requester.request(masterIp, ready);
+  }
+
+  /**
+   * A director joining N others (master,backup): asks every peer for its table (again every
+   * second until one arrives whole) and calls ready() then; every peer's entries are applied.
+   */
+  requestPeersTable(ready: () => void): void {
+    this.requester.requestAny(ready);
+  }
+
+  /**
+   * requestPeersTable with a bound: resolves when a peer's dump is in, or after waitMs (0: at
+   * once) with why not (the asking stops then). null when this node does not receive (nothing to wait for).
+   */
+  pullPeersTable(waitMs: number): Promise<TablePull> | null {
+    const since = this.o.clock.now();
+    if (!receives(this.current)) return null;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const why = this.tablePending();
+        this.cancelTableRequest();
+        resolve({ complete: false, ms: Math.round(this.o.clock.now() - since), why });
+      }, waitMs);
+      this.requestPeersTable(() => {
+        clearTimeout(timer);
+        resolve({ complete: true, ms: Math.round(this.o.clock.now() - since), why: '' });
+      });
+    });
+  }
+
+  /**
+   * Before a drain (master,backup): sends the peers every connection this director carries (not
+   * those it only learnt from them) as ordinary sync messages, so the flows ECMP moves to them
+   * find their connections with fresh timers, including those not synced yet. Returns the
+   * number of entries.
+   */
+  shareOwnTable(): number {
+    if (!sends(this.current)) return 0;
+    this.sender.flush();
+    const entries = dumpTable(this.o.plane, this.o.clock, (e) => !this.ownership.isPeers(e));
+    const messages = packAll(entries, this.o.syncId, this.o.maxLen);
+    for (const m of messages) this.o.transport.send(m);
+    this.shared.messages += messages.length;
+    this.shared.entries += entries.length;
+    this.o.log?.(`sync: sent the peers the ${entries.length} connections and templates this director carries, in ${messages.length} messages`);
+    return entries.length;
   }
 
   /**
@@ -154,15 +233,17 @@ export class ConnSync {
    * backup: applies what a master sends; none: neither. Leaving master sends what is pending.
    */
   setRole(role: SyncRole): void {
-    if (!SYNC_ROLES.includes(role)) throw new Error(`sync role must be master, backup or none, got ${String(role)}`);
+    if (!SYNC_ROLES.includes(role)) throw new Error(`sync role must be master, backup, master,backup or none, got ${String(role)}`);
     if (role === this.current) return;
-    if (role !== 'backup') this.requester.cancel();
-    if (this.current === 'master') {
+    if (!receives(role)) this.requester.cancel();
+    if (sends(this.current)) {
       this.o.plane.observe(null);
       this.sender.flush();
     }
-    if (role === 'master') {
+    if (sends(role)) {
       this.sender.reset();
+      // The only sender (VRRP master) speaks for every connection; among N peers, learnt entries stay the peers'.
+      if (role === 'master') this.ownership.reset();
       this.o.plane.observe(this.sender);
     }
     this.o.log?.(`sync: ${this.current} -> ${role} (sync id ${this.o.syncId})`);
@@ -171,14 +252,15 @@ export class ConnSync {
 
   /** Sends what the master side has pending now, instead of up to SYNC_FLUSH_MS later. */
   flush(): void {
-    if (this.current === 'master') this.sender.flush();
+    if (sends(this.current)) this.sender.flush();
   }
 
   stats(): ConnSyncStats {
     const r = this.receiver.counters;
     return {
       role: this.current, syncId: this.o.syncId, sent: { ...this.sender.counters },
-      received: { ...r, drops: { ...r.drops } }, ignored: this.ignored, dump: { ...this.dumps },
+      received: { ...r, drops: { ...r.drops } }, ignored: this.ignored, own: this.own,
+      ownership: { ...this.ownership.counters }, shared: { ...this.shared }, dump: { ...this.dumps },
       handover: { sent: this.handedOver, received: { ...this.merger.counters, drops: { ...this.merger.counters.drops } } },
     };
   }
@@ -186,7 +268,7 @@ export class ConnSync {
   /** Sends what is pending and closes the transport. */
   async close(): Promise<void> {
     this.requester.cancel();
-    if (this.current === 'master') this.sender.flush();
+    if (sends(this.current)) this.sender.flush();
     this.o.plane.observe(null);
     this.sender.close();
     await this.o.transport.close();
@@ -194,12 +276,16 @@ export class ConnSync {
 }
 
 /** An adopter over a data plane's tables (sync backups and state files; `keep` for a master merging a handed-over table). */
-export function tableAdopter(plane: DataPlane, existing: 'refresh' | 'keep' = 'refresh'): TableAdopter {
-  return new TableAdopter({ conns: plane.conns, factory: plane.factory, services: () => plane.table, seconds: () => plane.seconds(), existing });
+export function tableAdopter(plane: DataPlane, existing: 'refresh' | 'keep' = 'refresh',
+                             learnt?: (e: number, inserted: boolean) => void): TableAdopter {
+  return new TableAdopter({
+    conns: plane.conns, factory: plane.factory, services: () => plane.table, seconds: () => plane.seconds(), existing,
+    ...(learnt ? { learnt } : {}),
+  });
 }
 
-/** Every connection and template with the seconds it has left (templates first). */
-export function dumpTable(plane: DataPlane, clock: Clock): SyncConn[] {
+/** Every connection (those `keep` accepts) and template with the seconds it has left (templates first). */
+export function dumpTable(plane: DataPlane, clock: Clock, keep: (e: number) => boolean = () => true): SyncConn[] {
   const c = plane.conns;
   const nowSec = plane.seconds();
   const nowMs = clock.now();
@@ -208,7 +294,7 @@ export function dumpTable(plane: DataPlane, clock: Clock): SyncConn[] {
     const entry = templateToSync(t, Math.max(1, Math.ceil((t.expires - nowMs) / 1000)));
     if (entry !== null) out.push(entry);
   }
-  for (const e of c.liveEntries()) out.push(connToSync(c, e, Math.max(1, c.wheel.deadline[e]! - nowSec)));
+  for (const e of c.liveEntries()) if (keep(e)) out.push(connToSync(c, e, Math.max(1, c.wheel.deadline[e]! - nowSec)));
   return out;
 }
 

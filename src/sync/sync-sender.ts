@@ -8,6 +8,7 @@ import type { ConnTable } from '../conntable/conn-table.js';
 import type { ConnStateModel } from '../datapath/conn-state-model.js';
 import type { Template } from '../ipvs/persistence.js';
 import type { Clock } from '../sched/types.js';
+import type { ConnOwnership } from './conn-ownership.js';
 import { SyncBatcher, syncDecision, type ConnSyncMemo, type SyncSysctls } from './ipvs-sync-policy.js';
 import { connToSync, templateToSync } from './sync-entries.js';
 import type { SyncTransport } from './sync-transport.js';
@@ -23,6 +24,8 @@ export interface SyncSenderDeps {
   syncId: number;
   /** Largest message, bytes (lvs_sync_daemon maxlen, else the interface MTU less IP and UDP headers). */
   maxLen: number;
+  /** Whose each entry is: a peer's is not sent until its packets come here. */
+  ownership: ConnOwnership;
 }
 
 export interface SyncSenderCounters {
@@ -53,6 +56,11 @@ export class SyncSender {
 
   /** A connection was just created in entry e: its memory starts afresh. */
   created(e: number): void {
+    this.d.ownership.created(e);
+    this.forget(e);
+  }
+
+  private forget(e: number): void {
     this.pkts[e] = 0;
     this.oldState[e] = 0;
     this.syncEnd[e] = 0;
@@ -67,8 +75,13 @@ export class SyncSender {
     this.retries.fill(0);
   }
 
-  /** One inbound packet of connection e (hot path: the full decision only when it may send). */
+  /**
+   * One inbound packet of connection e (hot path: the full decision only when it may send). A
+   * peer's entry is taken over by its first packet here and counted afresh, as a connection
+   * created here would be.
+   */
   inbound(e: number): void {
+    if (this.d.ownership.carried(e)) this.forget(e);
     const pkts = ++this.pkts[e]!;
     const sys = this.d.sysctls;
     const state = this.d.conns.state[e]!;

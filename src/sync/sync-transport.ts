@@ -7,6 +7,8 @@ import dgram from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 
 export interface SyncTransport {
+  /** This node's own source address: messages from it are its own (N peers share one sync id). */
+  readonly local?: string;
   /** Sends one message to the backups (the group, or every unicast peer). */
   send(message: Buffer): void;
   /** Sends one message to one address's sync port (a table dump and its request). */
@@ -58,8 +60,10 @@ export async function openUdpSync(o: UdpSyncOptions): Promise<SyncTransport> {
     socket.setMulticastLoopback(false);
     if (o.receive) socket.addMembership(o.group, local);
   }
-  const targets = unicast ? [...(o.peers ?? [])] : [o.group];
+  // One peer list may serve every director of a set: a director is not its own peer.
+  const targets = unicast ? (o.peers ?? []).filter((p) => p !== local) : [o.group];
   return {
+    local,
     send: (message) => { for (const t of targets) socket.send(message, o.port, t); },
     sendTo: (message, address) => socket.send(message, o.port, address),
     onMessage: (h) => { handler = h; },

@@ -28,6 +28,8 @@ export interface TableAdopterDeps {
    * the default), or keep it as it is (a master taking a yielding node's table: its own is newer).
    */
   existing?: 'refresh' | 'keep';
+  /** Told of each connection a peer's entry inserted (inserted) or refreshed. */
+  learnt?: (e: number, inserted: boolean) => void;
 }
 
 export class TableAdopter implements ConnAdopter {
@@ -46,6 +48,7 @@ export class TableAdopter implements ConnAdopter {
       if ((hit & 1) !== KeyKind.IN) return 'conflict';
       if (this.d.existing === 'keep') return 'kept';
       this.d.factory.learnState(hit >> 1, s.state, expires);
+      this.d.learnt?.(hit >> 1, false);
       return null;
     }
     let laddr = 0;
@@ -57,7 +60,10 @@ export class TableAdopter implements ConnAdopter {
     }
     const p: SchedPacket = { proto: s.protocol, srcAddr: s.caddr, srcPort: s.cport, dstAddr: s.vaddr, dstPort: s.vport };
     const e = this.d.factory.adopt(svc, dest, p, { laddr, lport, state: s.state, expires });
-    if (e >= 0) return null;
+    if (e >= 0) {
+      this.d.learnt?.(e, true);
+      return null;
+    }
     return this.d.factory.failure === DropReason.NO_ROUTE ? 'no-route' : 'table-full';
   }
 

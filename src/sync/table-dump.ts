@@ -47,14 +47,20 @@ export function dumpMessages(entries: readonly SyncConn[], syncId: number, maxLe
 export interface DumpRequesterDeps {
   syncId: number;
   sendTo(message: Buffer, address: string): void;
+  /** To every peer at once (the sync group, or each unicast peer): a joining director's request. */
+  sendAll(message: Buffer): void;
   now(): number;
   log(line: string): void;
   counters: DumpCounters;
 }
 
-/** The asking side: one outstanding request at a time, to one master. */
+/**
+ * The asking side: one outstanding request at a time, to one master, or to every peer (a
+ * director joining N others): then the first peer whose part or end arrives is the one whose
+ * dump must arrive whole (the others' entries are applied all the same).
+ */
 export class DumpRequester {
-  private active: { master: string; nonce: number; parts: Set<number>; since: number; asked: number; ready: () => void } | null = null;
+  private active: { master: string | null; anyPeer: boolean; nonce: number; parts: Set<number>; since: number; asked: number; ready: () => void } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private nonce = 0;
 
@@ -63,7 +69,14 @@ export class DumpRequester {
   /** Asks the master at masterIp for its table; ready() once one dump arrived whole. */
   request(masterIp: number, ready: () => void): void {
     this.cancel();
-    this.active = { master: formatIpv4(masterIp), nonce: 0, parts: new Set(), since: this.d.now(), asked: 0, ready };
+    this.active = { master: formatIpv4(masterIp), anyPeer: false, nonce: 0, parts: new Set(), since: this.d.now(), asked: 0, ready };
+    this.ask();
+  }
+
+  /** Asks every peer for its table; ready() once one peer's dump arrived whole. */
+  requestAny(ready: () => void): void {
+    this.cancel();
+    this.active = { master: null, anyPeer: true, nonce: 0, parts: new Set(), since: this.d.now(), asked: 0, ready };
     this.ask();
   }
 
@@ -77,6 +90,7 @@ export class DumpRequester {
   pending(): string {
     const a = this.active;
     if (a === null) return 'no table dump was asked for';
+    if (a.anyPeer && a.master === null) return `no peer answered ${a.asked} request${a.asked === 1 ? '' : 's'} for its table`;
     return `no complete table dump from ${a.master} after ${a.asked} request${a.asked === 1 ? '' : 's'}` +
       (this.d.counters.incomplete > 0 ? ` (${this.d.counters.incomplete} dumps arrived with parts missing)` : ' (no answer: a keepalived or IPVS master does not answer them)');
   }
@@ -84,13 +98,15 @@ export class DumpRequester {
   /** A part or an end from `from`; parts' entries were already applied by the receiver. */
   heard(block: DumpBlock, from: string): void {
     const a = this.active;
-    if (a === null || from !== a.master || block.nonce !== a.nonce) return;
+    if (a === null || block.nonce !== a.nonce) return;
+    if (a.master === null) a.master = from;
+    if (from !== a.master) return;
     if (block.kind === 'part') {
       a.parts.add(block.index);
     } else if (block.kind === 'end') {
       if (a.parts.size === block.parts) return this.done(a, block.entries);
       this.d.counters.incomplete++;
-      this.d.log(`sync: table dump from ${a.master} lost ${block.parts - a.parts.size} of ${block.parts} messages; asking again`);
+      this.d.log(`sync: table dump from ${a.master!} lost ${block.parts - a.parts.size} of ${block.parts} messages; asking again`);
       this.ask();
     }
   }
@@ -101,7 +117,7 @@ export class DumpRequester {
     c.complete++;
     c.lastEntries = entries;
     c.lastMs = ms;
-    this.d.log(`sync: table dump from ${a.master} complete: ${entries} entries in ${a.parts.size} messages, ${ms} ms after the first request`);
+    this.d.log(`sync: table dump from ${a.master!} complete: ${entries} entries in ${a.parts.size} messages, ${ms} ms after the first request`);
     const ready = a.ready;
     this.cancel();
     ready();
@@ -115,7 +131,14 @@ export class DumpRequester {
     a.parts.clear();
     a.asked++;
     this.d.counters.requests++;
-    this.d.sendTo(controlMessage(this.d.syncId, { kind: 'request', nonce: a.nonce }), a.master);
+    const request = controlMessage(this.d.syncId, { kind: 'request', nonce: a.nonce });
+    if (a.anyPeer) {
+      // Whichever peer answers this nonce first is the one to wait for.
+      a.master = null;
+      this.d.sendAll(request);
+    } else {
+      this.d.sendTo(request, a.master!);
+    }
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = setInterval(() => { if (this.active !== null) this.ask(); }, DUMP_RETRY_MS);
     this.timer.unref();

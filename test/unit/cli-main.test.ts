@@ -124,7 +124,7 @@ describe('cli: commands, help and exit statuses', () => {
   /** Every command and subcommand, with the options its help must list (README's list). */
   const COMMANDS: Array<[string, string[]]> = [
     ['run', ['config', 'config-id', 'interface', 'tap', 'io', 'rx-ring', 'netns', 'local-address', 'stats-interval', 'state-file',
-      'state-max-age', 'sloppy-tcp', 'sync-role', 'sync-peer', 'allow-unchecked', 'metrics', 'bird-routes', 'birdc', 'log-format', 'log-level', 'user', 'keep-privileges', 'control']],
+      'state-max-age', 'sloppy-tcp', 'sync-role', 'sync-peer', 'allow-unchecked', 'metrics', 'bird-routes', 'birdc', 'join-sync-wait', 'log-format', 'log-level', 'user', 'keep-privileges', 'control']],
     ['reload', ['control', 'netns', 'config']],
     ['top', ['control', 'netns', 'interval', 'once']],
     ['check', ['config', 'config-id', 'strict', 'json', 'skip-scripts', 'allow-unchecked']],

@@ -3,7 +3,7 @@
 // fib_multipath_hash_policy=1); each director namespace runs its own bird2, into which a
 // `director run --bird-routes` process announces the VIP. All directors run the same services
 // with Maglev hashing (mh, over address and port), so a flow gets the same real server whichever
-// director it reaches.
+// director it reaches; or, with connection sync among them, any scheduler.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -42,7 +42,17 @@ export interface EcmpOptions {
   sloppyTcp?: boolean;
   /** More `director run` options for every director. */
   args?: string[];
+  /** The scheduler every director runs (default ECMP_SERVICE: mh with mh-port). */
+  service?: { scheduler: string; schedFlags: readonly string[] };
+  /**
+   * Connection sync among the directors: lvs_sync_daemon on the LAN interface and
+   * --sync-role master,backup on each, so a flow ECMP moves finds its connection (any scheduler).
+   */
+  sync?: boolean;
 }
+
+/** The sync id the lab's directors share when they sync. */
+export const ECMP_SYNC_ID = 7;
 
 /** The router's bird.conf: one BGP session per director, equal routes merged into one multipath kernel route. */
 export function routerBirdConf(lab: LabHandle): string {
@@ -85,7 +95,12 @@ export class EcmpLab {
   async start(): Promise<void> {
     await sysctl(this.lab.router.ns, 'net.ipv4.fib_multipath_hash_policy', 1);
     await this.bird(this.lab.router.ns, 'router', routerBirdConf(this.lab));
-    this.config = this.file('keepalived.conf', labKeepalivedConf(this.lab, { ...ECMP_SERVICE, schedFlags: [...ECMP_SERVICE.schedFlags] }));
+    const service = this.o.service ?? ECMP_SERVICE;
+    const lan = this.lab.directors[0]!.ifname;
+    this.config = this.file('keepalived.conf', labKeepalivedConf(this.lab, {
+      scheduler: service.scheduler, schedFlags: [...service.schedFlags],
+      ...(this.o.sync === true ? { globalDefs: [`lvs_sync_daemon ${lan} id ${ECMP_SYNC_ID}`] } : {}),
+    }));
     for (const host of this.lab.directors) {
       const routes = this.file(`${host.name}-routes.conf`, birdRoutesFile([]));
       const birdSocket = path.join(this.dir, `${host.name}.ctl`);
@@ -100,7 +115,8 @@ export class EcmpLab {
     const d = this.directors[index];
     if (d === undefined) throw new Error(`the ECMP lab has no director ${index + 1}`);
     const director = startProcess(this.lab, this.config, this.cleanup, {
-      index, args: ['--bird-routes', d.routes, '--birdc', d.birdSocket, ...(this.o.sloppyTcp === true ? ['--sloppy-tcp'] : []), ...(this.o.args ?? [])],
+      index, args: ['--bird-routes', d.routes, '--birdc', d.birdSocket, ...(this.o.sloppyTcp === true ? ['--sloppy-tcp'] : []),
+        ...(this.o.sync === true ? ['--sync-role', 'master,backup'] : []), ...(this.o.args ?? [])],
     });
     this.cleanup.first(() => director.stop());
     d.director = director;

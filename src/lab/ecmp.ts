@@ -94,13 +94,13 @@ export class EcmpLab {
   /** Starts the router's bird and, on every director namespace, bird; and the first directors announcing the VIP. */
   async start(): Promise<void> {
     await sysctl(this.lab.router.ns, 'net.ipv4.fib_multipath_hash_policy', 1);
+    // The router's layer-4 multipath hash takes the hash the client's socket put on the packet
+    // (veth keeps it), and TCP picks a new one after a retransmission timeout: a flow a director
+    // drops would try the others until one knows it, which a router fed from a wire never does.
+    // Without rehashing, a flow keeps its path as it would there.
+    await sysctl(this.lab.client.ns, 'net.core.txrehash', 0);
     await this.bird(this.lab.router.ns, 'router', routerBirdConf(this.lab));
-    const service = this.o.service ?? ECMP_SERVICE;
-    const lan = this.lab.directors[0]!.ifname;
-    this.config = this.file('keepalived.conf', labKeepalivedConf(this.lab, {
-      scheduler: service.scheduler, schedFlags: [...service.schedFlags],
-      ...(this.o.sync === true ? { globalDefs: [`lvs_sync_daemon ${lan} id ${ECMP_SYNC_ID}`] } : {}),
-    }));
+    this.config = this.writeConfig(this.o.service ?? ECMP_SERVICE);
     for (const host of this.lab.directors) {
       const routes = this.file(`${host.name}-routes.conf`, birdRoutesFile([]));
       const birdSocket = path.join(this.dir, `${host.name}.ctl`);
@@ -110,17 +110,32 @@ export class EcmpLab {
     for (let index = 0; index < (this.o.running ?? this.lab.directors.length); index++) this.startDirector(index);
   }
 
-  /** Starts director index (it announces the VIP once its real servers are up): a director joining. */
-  startDirector(index: number): LabDirector {
+  /**
+   * Starts director index (it announces the VIP once its real servers are up): a director
+   * joining; sync: false runs it with --sync-role none in a lab whose directors sync.
+   */
+  startDirector(index: number, o: { sync?: boolean } = {}): LabDirector {
     const d = this.directors[index];
     if (d === undefined) throw new Error(`the ECMP lab has no director ${index + 1}`);
     const director = startProcess(this.lab, this.config, this.cleanup, {
       index, args: ['--bird-routes', d.routes, '--birdc', d.birdSocket, ...(this.o.sloppyTcp === true ? ['--sloppy-tcp'] : []),
-        ...(this.o.sync === true ? ['--sync-role', 'master,backup'] : []), ...(this.o.args ?? [])],
+        ...(this.o.sync === true ? ['--sync-role', o.sync === false ? 'none' : 'master,backup'] : []), ...(this.o.args ?? [])],
     });
     this.cleanup.first(() => director.stop());
     d.director = director;
     return director;
+  }
+
+  /**
+   * Rewrites the directors' config with another scheduler and returns its path: directors
+   * started from now on run it, running ones once reloaded (`director reload`).
+   */
+  writeConfig(service: { scheduler: string; schedFlags: readonly string[] }): string {
+    const lan = this.lab.directors[0]!.ifname;
+    return this.file('keepalived.conf', labKeepalivedConf(this.lab, {
+      scheduler: service.scheduler, schedFlags: [...service.schedFlags],
+      ...(this.o.sync === true ? { globalDefs: [`lvs_sync_daemon ${lan} id ${ECMP_SYNC_ID}`] } : {}),
+    }));
   }
 
   /** The next hops of the router's route to the VIP (directors' addresses), in the kernel's order. */

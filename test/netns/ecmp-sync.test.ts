@@ -1,14 +1,18 @@
 // Connection sync among three directors behind ECMP (needs root: creates network namespaces and
 // runs bird2 in them), with rr, a scheduler that gives a moved flow another real server, and with
-// mh without sloppy_tcp: each director runs lvs_sync_daemon with --sync-role master,backup. Checked: a joining director pulls
-// a peer's table before it announces the VIP, and the held flows ECMP hands it go on from the
-// synced connections (0 broken); a drained director pushes its connections to the others first,
-// and its held flows go on there (0 broken). The same lab without sync breaks flows on both
-// (measured and logged side by side).
+// mh without sloppy_tcp: each director runs lvs_sync_daemon with --sync-role master,backup.
+// Checked: a joining director pulls a peer's table before it announces the VIP, and the held
+// flows ECMP hands it go on from the synced connections (0 broken); a drained director pushes its
+// connections to the others first, and its held flows go on there (0 broken); then the same
+// after the directors reload to mh. A second lab without sync measures the flows that break
+// (logged side by side). The lab turns the client's TCP rehash on timeouts off (src/lab/ecmp.ts):
+// with it, a dropped flow would try other directors until one knows it; the test logs
+// TcpExtTcpTimeoutRehash of the client's namespace to show it stays 0.
 
 import assert from 'node:assert/strict';
 import { main } from '../../src/cli/main.js';
 import type { EcmpLab } from '../../src/lab/ecmp.js';
+import { run } from '../../src/lab/netns.js';
 import { capture } from '../support/adm-director.js';
 import {
   drainOneUnderLoad, ecmpLab, freshReports, HELD, holdFlows, joinOneUnderLoad, twoRounds, verdictOf, type Verdict,
@@ -35,6 +39,39 @@ after(() => {
     `drain: rr without sync ${show('drain-nosync')}, rr with sync ${show('drain-sync-rr')}, mh with sync ${show('drain-sync-mh')}`);
 });
 
+/** The client's TCP retransmission timeouts that gave a flow a new hash (so ECMP may send it elsewhere). */
+async function timeoutRehashes(fx: LabFixture): Promise<number> {
+  const out = await run('ip', ['netns', 'exec', fx.lab.client.ns, 'nstat', '-asz', 'TcpExtTcpTimeoutRehash']);
+  return Number(/TcpExtTcpTimeoutRehash\s+(\d+)/.exec(out)?.[1] ?? 0);
+}
+
+/** A join and a drain under load with sync among all three: none of the held flows breaks. */
+function syncedJoinAndDrain(name: string, fx: LabFixture, lab: () => EcmpLab): void {
+  it(`${name}: a director joins under load: it announces once it holds a peer's table, and the held flows ECMP hands it go on (0 broken)`, async function () {
+    const ecmp = lab();
+    const { verdict } = await joinOneUnderLoad(fx, ecmp);
+    const dir3 = syncOf(ecmp, 2);
+    broken[`join-sync-${name}`] = verdict.failed;
+    console.log(`      dir3 pulled ${dir3.dump.lastEntries} entries before announcing, then took over ${dir3.ownership.takenOver} flows; ` +
+      `broken ${verdict.failed} of ${HELD}; client: ${JSON.stringify(verdict)}`);
+    assert.match(ecmp.directors[2]!.director!.process!.stderr, /announce: holding a sync peer's connection table after \d+ ms: announcing/);
+    assert.ok(dir3.dump.complete >= 1 && dir3.dump.lastEntries > 0, `dir3 held the peers' connections before it announced: ${JSON.stringify(dir3.dump)}`);
+    assert.ok(dir3.ownership.takenOver > 0, 'ECMP handed the new director some held flows');
+    assert.equal(verdict.failed, 0, JSON.stringify(verdict));
+    assert.equal(verdict.distinctConnections, HELD, 'no connection was lost and reopened');
+  });
+
+  it(`${name}: a director drained away under load: it hands its connections over, its held flows go on at the others (0 broken)`, async function () {
+    const { moved, shared, verdict } = await drainSyncedUnderLoad(fx, lab());
+    broken[`drain-sync-${name}`] = verdict.failed;
+    console.log(`      dir3 sent the others ${shared} connections before its route went; they took over ${moved} flows; ` +
+      `broken ${verdict.failed} of ${HELD}; client: ${JSON.stringify(verdict)}`);
+    assert.ok(moved > 0, 'the drained director carried some held flows');
+    assert.equal(verdict.failed, 0, JSON.stringify(verdict));
+    assert.equal(verdict.distinctConnections, HELD, 'no connection was lost and reopened');
+  });
+}
+
 /**
  * Holds HELD flows over the three directors, drains dir3 (which first sends the others its
  * connections), and returns the verdict with how many flows the others took over from it.
@@ -58,44 +95,22 @@ async function drainSyncedUnderLoad(fx: LabFixture, ecmp: EcmpLab): Promise<{ mo
   return { moved, shared: /sent the sync peers (\d+) connections/.exec(out)?.[1] ?? '0', verdict: await verdictOf(hold) };
 }
 
-const SCHEDULERS = [
-  { name: 'rr', service: RR },
-  // Maglev without sloppy_tcp: consistent hashing alone breaks moved flows (ecmp-bird.test.ts); sync keeps them.
-  { name: 'mh', service: { scheduler: 'mh', schedFlags: ['mh-port'] } },
-] as const;
+describe('ECMP with connection sync among three directors, rr then mh (needs root: creates network namespaces, runs bird2)', function () {
+  this.timeout(120_000);
+  const fx = withLab({ mode: 'dr', servers: 3, directors: 3 });
+  const lab = ecmpLab(fx, { service: RR, sync: true });
+  syncedJoinAndDrain('rr', fx, lab);
 
-for (const { name, service } of SCHEDULERS) {
-  describe(`ECMP with connection sync among three directors, ${name} (needs root: creates network namespaces, runs bird2)`, function () {
-    this.timeout(120_000);
-    const fx = withLab({ mode: 'dr', servers: 3, directors: 3 });
-    const lab = ecmpLab(fx, { service, sync: true });
-
-    it('a director joins under load: it announces once it holds a peer\'s table, and the held flows ECMP hands it go on (0 broken)', async function () {
-      const ecmp = lab();
-      const { held, verdict } = await joinOneUnderLoad(fx, ecmp);
-      const dir3 = syncOf(ecmp, 2);
-      const log = ecmp.directors[2]!.director!.process!.stderr;
-      broken[`join-sync-${name}`] = verdict.failed;
-      console.log(`      held on dir1/dir2 ${held.join('/')}; dir3 pulled ${dir3.dump.lastEntries} entries, then took over ${dir3.ownership.takenOver} flows; ` +
-        `broken ${verdict.failed} of ${HELD}; client: ${JSON.stringify(verdict)}`);
-      assert.match(log, /announce: holding a sync peer's connection table after \d+ ms: announcing/);
-      assert.ok(dir3.dump.complete >= 1 && dir3.dump.lastEntries >= HELD, `dir3 had the held flows before it announced: ${JSON.stringify(dir3.dump)}`);
-      assert.ok(dir3.ownership.takenOver > 0, 'ECMP handed the new director some held flows');
-      assert.equal(verdict.failed, 0, JSON.stringify(verdict));
-      assert.equal(verdict.distinctConnections, HELD, 'no connection was lost and reopened');
-    });
-
-    it('a director drained away under load: it hands its connections over, its held flows go on at the others (0 broken)', async function () {
-      const { moved, shared, verdict } = await drainSyncedUnderLoad(fx, lab());
-      broken[`drain-sync-${name}`] = verdict.failed;
-      console.log(`      dir3 sent the others ${shared} connections before its route went; they took over ${moved} flows; ` +
-        `broken ${verdict.failed} of ${HELD}; client: ${JSON.stringify(verdict)}`);
-      assert.ok(moved > 0, 'the drained director carried some held flows');
-      assert.equal(verdict.failed, 0, JSON.stringify(verdict));
-      assert.equal(verdict.distinctConnections, HELD, 'no connection was lost and reopened');
-    });
+  it('the directors reload to mh without sloppy_tcp (consistent hashing alone breaks moved flows: ecmp-bird.test.ts)', async function () {
+    const ecmp = lab();
+    ecmp.writeConfig({ scheduler: 'mh', schedFlags: ['mh-port'] });
+    for (const d of ecmp.directors.slice(0, 2)) {
+      const io = capture();
+      assert.equal(await main(['reload', '--netns', d.host.ns], io), 0, io.stderr.join('\n'));
+    }
   });
-}
+  syncedJoinAndDrain('mh', fx, lab);
+});
 
 describe('ECMP without connection sync, rr: the flows ECMP moves break (needs root: creates network namespaces, runs bird2)', function () {
   this.timeout(120_000);
@@ -103,17 +118,21 @@ describe('ECMP without connection sync, rr: the flows ECMP moves break (needs ro
   const lab = ecmpLab(fx, { service: RR });
 
   it('a director joins under load: the held flows it is handed break', async function () {
+    const rehashed = await timeoutRehashes(fx);
     const { held, verdict } = await joinOneUnderLoad(fx, lab());
     broken['join-nosync'] = verdict.failed;
-    console.log(`      held on dir1/dir2 ${held.join('/')}; broken ${verdict.failed} of ${HELD}; client: ${JSON.stringify(verdict)}`);
+    console.log(`      held on dir1/dir2 ${held.join('/')}; broken ${verdict.failed} of ${HELD}; ` +
+      `retransmission timeouts that rehashed a flow: ${await timeoutRehashes(fx) - rehashed}; client: ${JSON.stringify(verdict)}`);
     assert.ok(verdict.failed > 0, 'flows moved to the new director broke');
     assert.ok(verdict.failed < HELD, 'flows that stayed on their director went on');
   });
 
   it('a director drained away under load: its held flows break', async function () {
+    const rehashed = await timeoutRehashes(fx);
     const { held, verdict } = await drainOneUnderLoad(fx, lab());
     broken['drain-nosync'] = verdict.failed;
-    console.log(`      held per director ${JSON.stringify(held)}; broken ${verdict.failed} of ${HELD}; client: ${JSON.stringify(verdict)}`);
+    console.log(`      held per director ${JSON.stringify(held)}; broken ${verdict.failed} of ${HELD}; ` +
+      `retransmission timeouts that rehashed a flow: ${await timeoutRehashes(fx) - rehashed}; client: ${JSON.stringify(verdict)}`);
     assert.ok(verdict.failed > 0, 'the drained director\'s flows broke');
     assert.ok(verdict.failed < HELD, 'flows that stayed on their director went on');
   });

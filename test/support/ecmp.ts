@@ -91,13 +91,16 @@ export async function verdictOf(hold: NsProcess): Promise<Verdict> {
 }
 
 /** Holds HELD keep-alive connections over dir1 and dir2, starts dir3, and returns the client's verdict once ECMP has handed it flows. */
-export async function joinOneUnderLoad(fx: LabFixture, ecmp: EcmpLab): Promise<{ held: number[]; moved: number; verdict: Verdict }> {
+export async function joinOneUnderLoad(fx: LabFixture, ecmp: EcmpLab, o: { sync?: boolean } = {}): Promise<{ held: number[]; moved: number; verdict: Verdict }> {
   const hold = holdFlows(fx);
   await hold.waitFor(/^ready \d+$/m, 30_000);
   await freshReports(ecmp, [0, 1]);
   const held = [0, 1].map((i) => httpActive(ecmp, i));
-  ecmp.startDirector(2);
-  await waitUntil('the router holds the VIP via three directors', async () => (await ecmp.nextHops()).length === 3, 60_000);
+  const joining = ecmp.startDirector(2, o).process!;
+  await waitUntil('the router holds the VIP via three directors', async () => {
+    if (!joining.running) throw new Error(`dir3 exited: ${joining.stderr.trim()}`);
+    return (await ecmp.nextHops()).length === 3;
+  }, 60_000);
   // A flow ECMP hands dir3 becomes a connection there at its next request (sloppy_tcp), or its
   // request fails after the request timeout and the client reconnects: two whole rounds of
   // requests after the route changed have seen either.

@@ -9,7 +9,7 @@ import { vrrpAddresses } from '../../src/vrrp/vrrp-runtime.js';
 import { loadAddon } from '../../src/native/binding.js';
 import { parseIpv4 } from '../../src/net/addr.js';
 import type { Route } from '../../src/net/routes.js';
-import { arpReply, decodeFrame } from './packets.js';
+import { arpReply, decodeFrame, tcpFrame } from './packets.js';
 
 export const DIRECTOR_MAC = '02:00:00:00:0d:01';
 export const DIRECTOR_IP = '198.19.0.2';
@@ -23,6 +23,12 @@ export const LIPS = ['198.19.1.1', '198.19.1.2'];
 /** A fourth real server that answers ARP too, for tables rebuilt with one more. */
 export const SPARE_RS = '198.19.0.14';
 export const SPARE_RS_MAC = '02:00:00:00:01:14';
+/** A client's TCP segment to the VIP's port 80, as the router hands it to the director. */
+export const clientSegment = (cport: number, flags: number, client = CLIENT): Buffer => tcpFrame({
+  eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: client, dst: VIP },
+  tcp: { srcPort: cport, dstPort: 80, flags, seq: 100 },
+});
+
 const NEIGHBOURS: Record<string, string> = {
   [ROUTER_IP]: ROUTER_MAC, [SPARE_RS]: SPARE_RS_MAC, ...Object.fromEntries(RS.map((ip, i) => [ip, RS_MAC[i]!])),
 };

@@ -1,7 +1,16 @@
 // A sync transport in memory: what a master sends is kept in order; a test delivers it to a
 // backup's handler by hand, so nothing travels on a wire and nothing waits. A bus joins N of
 // them as one sync LAN (N directors syncing with each other).
+import type { ConnSync } from '../../src/sync/conn-sync.js';
 import type { SyncTransport } from '../../src/sync/sync-transport.js';
+import type { MemoryLab } from './memory-plane.js';
+
+/** A director in a sync test: its data plane, its sync and the transport it sends on. */
+export interface SyncNode {
+  lab: MemoryLab;
+  sync: ConnSync;
+  transport: MemorySyncTransport;
+}
 
 export class MemorySyncTransport implements SyncTransport {
   readonly sent: Buffer[] = [];

@@ -8,23 +8,12 @@ import assert from 'node:assert/strict';
 import { parseIpv4 } from '../../src/net/addr.js';
 import { ConnSync } from '../../src/sync/conn-sync.js';
 import { decodeMessage } from '../../src/sync/ipvs-sync-codec.js';
-import { CLIENT, DIRECTOR_MAC, memoryLab, ROUTER_MAC, RS, RS_MAC, service, VIP, type MemoryLab } from '../support/memory-plane.js';
-import { MemorySyncBus, type MemorySyncTransport } from '../support/memory-sync.js';
-import { decodeFrame, TCP_FLAGS, tcpFrame } from '../support/packets.js';
+import { clientSegment as segment, memoryLab, RS, RS_MAC, service } from '../support/memory-plane.js';
+import { MemorySyncBus, type SyncNode as Peer } from '../support/memory-sync.js';
+import { decodeFrame, TCP_FLAGS } from '../support/packets.js';
 
 const SYNC_ID = 7;
 const [IP_A, IP_B, IP_C, IP_D] = ['198.19.0.2', '198.19.0.3', '198.19.0.4', '198.19.0.5'] as const;
-
-const segment = (cport: number, flags: number) => tcpFrame({
-  eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: CLIENT, dst: VIP },
-  tcp: { srcPort: cport, dstPort: 80, flags, seq: 100 },
-});
-
-interface Peer {
-  lab: MemoryLab;
-  sync: ConnSync;
-  transport: MemorySyncTransport;
-}
 
 async function peer(bus: MemorySyncBus, address: string): Promise<Peer> {
   const lab = await memoryLab(service('dr'));

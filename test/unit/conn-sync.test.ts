@@ -7,25 +7,12 @@ import { TcpState } from '../../src/ipvs/tcp-state.js';
 import { parseIpv4 } from '../../src/net/addr.js';
 import { ConnSync } from '../../src/sync/conn-sync.js';
 import { ConnFlag, decodeMessage, encodeMessage, type SyncConn } from '../../src/sync/ipvs-sync-codec.js';
-import {
-  CLIENT, DIRECTOR_MAC, LIPS, memoryLab, ROUTER_MAC, RS, RS_MAC, service, VIP, type MemoryLab,
-} from '../support/memory-plane.js';
+import { CLIENT, clientSegment as segment, LIPS, memoryLab, RS, RS_MAC, service, VIP } from '../support/memory-plane.js';
 import { controlMessage } from '../../src/sync/dump-wire.js';
-import { MemorySyncTransport } from '../support/memory-sync.js';
-import { decodeFrame, TCP_FLAGS, tcpFrame } from '../support/packets.js';
+import { MemorySyncTransport, type SyncNode as Node } from '../support/memory-sync.js';
+import { decodeFrame, TCP_FLAGS } from '../support/packets.js';
 
 const SYNC_ID = 9;
-
-const segment = (cport: number, flags: number, client = CLIENT) => tcpFrame({
-  eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: client, dst: VIP },
-  tcp: { srcPort: cport, dstPort: 80, flags, seq: 100 },
-});
-
-interface Node {
-  lab: MemoryLab;
-  sync: ConnSync;
-  transport: MemorySyncTransport;
-}
 
 async function node(vs: VirtualServerConfig, role: 'master' | 'backup'): Promise<Node> {
   const lab = await memoryLab(vs);

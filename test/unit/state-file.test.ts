@@ -8,12 +8,8 @@ import path from 'node:path';
 import { dumpTable, tableAdopter } from '../../src/sync/conn-sync.js';
 import { decodeMessage } from '../../src/sync/ipvs-sync-codec.js';
 import { loadStateFile, writeStateFile } from '../../src/sync/state-file.js';
-import { CLIENT, DIRECTOR_MAC, memoryLab, ROUTER_MAC, RS_MAC, service, VIP, type MemoryLab } from '../support/memory-plane.js';
-import { decodeFrame, TCP_FLAGS, tcpFrame } from '../support/packets.js';
-
-const segment = (cport: number, flags: number) => tcpFrame({
-  eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: CLIENT, dst: VIP }, tcp: { srcPort: cport, dstPort: 80, flags, seq: 100 },
-});
+import { clientSegment as segment, memoryLab, type MemoryLab, RS_MAC, service } from '../support/memory-plane.js';
+import { decodeFrame, TCP_FLAGS } from '../support/packets.js';
 
 async function send(lab: MemoryLab, ...frames: Buffer[]): Promise<Buffer[]> {
   lab.inject(...frames);

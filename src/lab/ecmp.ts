@@ -5,7 +5,7 @@
 // with Maglev hashing (mh, over address and port), so a flow gets the same real server whichever
 // director it reaches; or, with connection sync among them, any scheduler.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { birdRoutesFile } from '../announce/bird.js';
@@ -97,8 +97,9 @@ export class EcmpLab {
     // The router's layer-4 multipath hash takes the hash the client's socket put on the packet
     // (veth keeps it), and TCP picks a new one after a retransmission timeout: a flow a director
     // drops would try the others until one knows it, which a router fed from a wire never does.
-    // Without rehashing, a flow keeps its path as it would there.
-    await sysctl(this.lab.client.ns, 'net.core.txrehash', 0);
+    // Without rehashing, a flow keeps its path as it would there (kernels before 5.19 have no
+    // switch for it: the lab then runs with rehashing).
+    if (existsSync('/proc/sys/net/core/txrehash')) await sysctl(this.lab.client.ns, 'net.core.txrehash', 0);
     await this.bird(this.lab.router.ns, 'router', routerBirdConf(this.lab));
     this.config = this.writeConfig(this.o.service ?? ECMP_SERVICE);
     for (const host of this.lab.directors) {

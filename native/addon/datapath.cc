@@ -46,14 +46,14 @@ bool Datapath::run(uint32_t in_port, RxBatch& batch, BatchHandler& handler) {
   if (!handler.on_batch(in_port, batch.count)) return false;
   for (uint32_t i = 0; i < batch.count; i++) {
     apply(in_port, batch.frame[i], batch.len[i], batch.vnet[i], meta_ + i * meta::WORDS,
-          verdict_ + i * verdict::WORDS);
+          verdict_ + i * verdict::WORDS, true);
   }
   flush_dirty();
   return true;
 }
 
 void Datapath::apply(uint32_t in_port, uint8_t* frame, uint32_t len, const core::VnetHdr& vnet,
-                     const uint32_t* meta, const uint32_t* v) {
+                     const uint32_t* meta, const uint32_t* v, bool received) {
   Port& in = *ports_[in_port];
   uint32_t action = v[verdict::ACTION];
   if (action == static_cast<uint32_t>(Action::DROP)) return;
@@ -71,10 +71,11 @@ void Datapath::apply(uint32_t in_port, uint8_t* frame, uint32_t len, const core:
     in.stats.verdict_errors++;
     return;
   }
-  enqueue(egress, *out_);
+  // One verdict per frame, so a single output frame is the only reader of the frame's buffer.
+  enqueue(egress, *out_, received && egress == in_port && out_->count == 1);
 }
 
-void Datapath::enqueue(uint32_t port, const core::RewriteOut& out) {
+void Datapath::enqueue(uint32_t port, const core::RewriteOut& out, bool exclusive) {
   Port& p = *ports_[port];
   if (!is_dirty_[port]) {
     is_dirty_[port] = 1;
@@ -86,9 +87,9 @@ void Datapath::enqueue(uint32_t port, const core::RewriteOut& out) {
       p.stats.tx_errors++;
       continue;
     }
-    if (!p.tx.push(f.vnet, f.head, f.head_len, f.body, f.body_len)) {
+    if (!p.tx.push(f.vnet, f.head, f.head_len, f.body, f.body_len, exclusive)) {
       p.flush();  // full mid-batch: the bodies it points at are still valid, send now
-      p.tx.push(f.vnet, f.head, f.head_len, f.body, f.body_len);
+      p.tx.push(f.vnet, f.head, f.head_len, f.body, f.body_len, exclusive);
     }
   }
 }
@@ -107,7 +108,7 @@ void Datapath::transmit_held(const uint32_t* verdicts, uint32_t count) {
     uint32_t slot = v[verdict::SLOT];
     if (!hold_.used(slot)) continue;  // released earlier in this same call
     apply(hold_.in_port(slot), hold_.frame(slot), hold_.len(slot), hold_.vnet(slot),
-          hold_.meta(slot), v);
+          hold_.meta(slot), v, false);
   }
   flush_dirty();
   for (uint32_t i = 0; i < count; i++) {

@@ -37,9 +37,11 @@ class Datapath {
 
  private:
   void parse_batch(Port& in, RxBatch& batch);
+  // received: frame lies in in_port's receive buffer (not a held copy), so a single output
+  // frame going back out in_port may reuse that buffer (see TxQueue::push).
   void apply(uint32_t in_port, uint8_t* frame, uint32_t len, const core::VnetHdr& vnet,
-             const uint32_t* meta, const uint32_t* verdict);
-  void enqueue(uint32_t port, const core::RewriteOut& out);
+             const uint32_t* meta, const uint32_t* verdict, bool received);
+  void enqueue(uint32_t port, const core::RewriteOut& out, bool exclusive);
   void flush_dirty();
 
   Ports& ports_;

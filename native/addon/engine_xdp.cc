@@ -136,6 +136,20 @@ Napi::Value Engine::xdp_status(const Napi::CallbackInfo& info) {
   o.Set("attach", port->attach_mode());
   o.Set("mode", port->bind_mode());
   o.Set("partialChecksums", Napi::Number::New(env, static_cast<double>(port->partial_checksums())));
+  io::XdpSocket::FrameCounts c = port->frame_counts();
+  Napi::Object f = Napi::Object::New(env);
+  auto set = [&](const char* key, uint64_t v) { f.Set(key, Napi::Number::New(env, static_cast<double>(v))); };
+  set("receive", c.receive_frames);
+  set("transmit", c.transmit_frames);
+  set("withKernel", c.with_kernel);
+  set("waitingFill", c.waiting_fill);
+  set("held", c.held);
+  set("sendingInPlace", c.sending_in_place);
+  set("txFree", c.tx_free);
+  set("txInFlight", c.tx_in_flight);
+  set("sentInPlace", c.sent_in_place);
+  set("sentCopied", c.sent_copied);
+  o.Set("frames", f);
   return o;
 }
 

@@ -32,6 +32,7 @@ class XdpPort final : public Port {
   const char* attach_mode() { return socket_.program().mode(); }
   const char* bind_mode() const { return socket_.bind_mode(); }
   uint64_t partial_checksums() const { return partial_; }
+  io::XdpSocket::FrameCounts frame_counts() { return socket_.frame_counts(); }
 
  private:
   uint32_t receive_arp(RxBatch& batch);

@@ -13,7 +13,7 @@ void TxQueue::clear() {
 }
 
 bool TxQueue::push(const core::VnetHdr& vnet, const uint8_t* head, uint32_t head_len,
-                   const uint8_t* body, uint32_t body_len) {
+                   const uint8_t* body, uint32_t body_len, bool exclusive) {
   if (size_ == CAPACITY || head_len > HEAD_BYTES - head_used_) return false;
   uint32_t i = size_;
   vnet_[i] = vnet;
@@ -38,6 +38,9 @@ bool TxQueue::push(const core::VnetHdr& vnet, const uint8_t* head, uint32_t head
   m.msg_hdr.msg_iov = iov;
   m.msg_hdr.msg_iovlen = n;
   lens_[i] = head_len + body_len;
+  body_[i] = body_len > 0 ? body : nullptr;
+  body_len_[i] = body_len;
+  exclusive_[i] = exclusive && body_len > 0;
   size_++;
   return true;
 }

@@ -21,9 +21,11 @@ class TxQueue {
   TxQueue& operator=(const TxQueue&) = delete;
 
   // Queues one frame; the head is copied, the body must stay valid until the queue is flushed.
+  // exclusive: no other queued frame reads the receive buffer the body lies in, so a port that
+  // owns that buffer may write the head in front of the body and send the buffer itself.
   // Returns false (nothing queued) when the queue is full: flush and push again.
   bool push(const core::VnetHdr& vnet, const uint8_t* head, uint32_t head_len,
-            const uint8_t* body, uint32_t body_len);
+            const uint8_t* body, uint32_t body_len, bool exclusive = false);
   // True when head_len bytes could never fit, even in an empty queue.
   static bool too_big(uint32_t head_len) { return head_len > HEAD_BYTES; }
 
@@ -32,6 +34,9 @@ class TxQueue {
   mmsghdr* messages() { return msgs_; }
   // Frame i's total length (vnet header excluded).
   uint32_t frame_len(uint32_t i) const { return lens_[i]; }
+  const uint8_t* body(uint32_t i) const { return body_[i]; }
+  uint32_t body_len(uint32_t i) const { return body_len_[i]; }
+  bool exclusive(uint32_t i) const { return exclusive_[i] != 0; }
   void clear();
 
  private:
@@ -41,6 +46,9 @@ class TxQueue {
   iovec iov_[CAPACITY * 3];
   core::VnetHdr vnet_[CAPACITY];
   uint32_t lens_[CAPACITY];
+  const uint8_t* body_[CAPACITY];
+  uint32_t body_len_[CAPACITY];
+  uint8_t exclusive_[CAPACITY];
   uint8_t heads_[HEAD_BYTES];
 };
 

@@ -86,6 +86,28 @@ export interface XdpStatus {
   mode: 'copy' | 'zerocopy';
   /** Frames that arrived with a partial checksum (local senders); completed before they left. */
   partialChecksums: number;
+  /** Where the UMEM frames are (completions reaped first). At rest withKernel = receive,
+   *  held = sendingInPlace = waitingFill = txInFlight = 0 and txFree = transmit. */
+  frames: XdpFrames;
+}
+
+export interface XdpFrames {
+  /** Receive frames (fill ring, RX ring, the engine, or sent in place) and transmit frames. */
+  receive: number;
+  transmit: number;
+  /** Receive frames on the fill ring or the RX ring. */
+  withKernel: number;
+  /** Receive frames back from the kernel or a batch, waiting for room on the fill ring. */
+  waitingFill: number;
+  /** Receive frames of the batch in progress. */
+  held: number;
+  /** Receive frames forwarded in place, not yet completed. */
+  sendingInPlace: number;
+  txFree: number;
+  txInFlight: number;
+  /** Frames sent from their receive frame, and frames copied into a transmit frame. */
+  sentInPlace: number;
+  sentCopied: number;
 }
 
 /** A frame leaving a memory port, or a rewritten frame from rewrite(). */

@@ -14,6 +14,7 @@ import { reportFile, useReportFile } from './report.js';
 import { runSchedBench } from './sched.js';
 import { runSoakBench } from './soak.js';
 import { runTakeoverBench } from './takeover.js';
+import { runXdpBench } from './xdp.js';
 
 const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
   sched: runSchedBench,
@@ -27,6 +28,7 @@ const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
   restart: runRestartBench,
   hashflood: runHashfloodBench,
   soak: runSoakBench,
+  xdp: runXdpBench,
 };
 
 async function main(): Promise<void> {

@@ -75,6 +75,7 @@ const cXdp: PpsCase = {
     return {
       target: { mac: lab.dutMac, ip: ADDR.vip, flows: FLOWS },
       note: `${m[1]} XDP (copy mode), ${napi ? 'threaded NAPI on the DUT CPU' : 'NAPI not threaded: receive on the generator CPU'}`,
+      pid: p.pid,
       stop: async () => { await setThreadedNapi(lab, false).catch(() => undefined); await p.stop(2000); },
     };
   },

@@ -16,7 +16,7 @@ import { caseEnv, ppsSettings } from './pps.js';
 import { machineLine, writeSection } from './report.js';
 
 /** Offered rate of the CPU-per-packet probe: below both forwarders' no-drop rates here. */
-const CPU_RATE = 150_000;
+const CPU_RATE = 60_000;
 const NAMES = ['c-xdp', 'dr-xdp'] as const;
 
 interface XdpResult {
@@ -60,6 +60,7 @@ async function runOne(env: CaseEnv, sink: Sink, gen: string, c: PpsCase, o: Benc
     const cpu0 = pids.reduce((a, p) => a + taskNs(p), 0);
     const fixed = await probe(ctx, CPU_RATE, o.quick ? 1 : 3);
     const cpu1 = pids.reduce((a, p) => a + taskNs(p), 0);
+    if (fixed.loss > 0.5 && running.stats) progress(`  ${c.name} lost ${(fixed.loss * 100).toFixed(0)}% at ${CPU_RATE / 1e3}k pps; its port: ${JSON.stringify((await running.stats()).port)}`);
     const r = await noDropRate(ctx, { guess, max: s.max, seconds: s.seconds, maxProbes: s.maxProbes, resolution: s.resolution, confirm: s.confirm, log: progress });
     return {
       rate: r.rate, genLimited: r.genLimited, cpuNs: fixed.received > 0 ? (cpu1 - cpu0) / fixed.received : NaN,

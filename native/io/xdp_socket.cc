@@ -160,11 +160,6 @@ uint32_t XdpSocket::receive(uint8_t** data, uint32_t* len, uint32_t max) {
   return n;
 }
 
-bool XdpSocket::rx_ready() const {
-  // The kernel's producer index, read without a system call (what peek would refresh to).
-  return xsk_ && __atomic_load_n(rx_.producer, __ATOMIC_ACQUIRE) != rx_.cached_cons;
-}
-
 void XdpSocket::refill() {
   if (!xsk_) return;
   reap_completions();

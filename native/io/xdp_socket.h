@@ -53,8 +53,6 @@ class XdpSocket {
 
   // Takes up to max received frames (pointers into the UMEM, valid until refill()).
   uint32_t receive(uint8_t** data, uint32_t* len, uint32_t max);
-  // True when the RX ring has frames (no system call).
-  bool rx_ready() const;
   // Gives the frames of the last receive() that were not sent in place, and the receive frames
   // the kernel has finished sending, back to the kernel's fill ring.
   void refill();

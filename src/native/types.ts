@@ -63,7 +63,7 @@ export interface XdpPortOptions {
   queue?: number;
   /** UMEM frame size: 2048 or 4096 (default 4096). */
   frameSize?: number;
-  /** UMEM frames, a power of two (default 8192): half receive, half transmit. */
+  /** UMEM frames, a power of two (default 8192): 7/8 receive (forwarded frames leave from them), 1/8 transmit (built replies, copies). */
   frameCount?: number;
   /** Socket binding: zerocopy needs driver support (not veth); auto tries zerocopy then copy. */
   mode?: 'auto' | 'copy' | 'zerocopy';

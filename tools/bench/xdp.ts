@@ -125,6 +125,11 @@ function writeXdpReport(rounds: Round[], o: BenchOptions): void {
   const rate = spread(paired(rounds, (d, c) => d.rate / c.rate));
   const cpu = spread(paired(rounds, (d, c) => d.cpuNs / c.cpuNs));
   const loads = rounds.flatMap((r) => NAMES.map((n) => r.get(n)).filter(ok).flatMap((x) => x.load));
+  // Where the reference cannot hold the fixed CPU rate without loss, stalls from other work on
+  // the machine decide the no-drop search, not the forwarders: no verdict is given then.
+  const cMedian = median(rounds.map((r) => r.get('c-xdp')).filter(ok).map((x) => x.rate));
+  const resolved = cMedian >= CPU_RATE;
+  const rateVerdict = resolved ? verdict(rate.median, 0.9) : `not resolved: the C reference's median no-drop rate is below ${CPU_RATE / 1e3}k pps (machine load)`;
   const md = [
     `## The AF_XDP port against the C AF_XDP forwarder (\`xdp\`)${o.quick ? ' — QUICK RUN (one short run, not for comparison)' : ''}`,
     '',
@@ -142,10 +147,10 @@ function writeXdpReport(rounds: Round[], o: BenchOptions): void {
     '',
     '| target (issue 13, item 3) | median (min-max) of per-round ratios | |',
     '|---|---|---|',
-    `| director AF_XDP no-drop ≥ 0.9 × C AF_XDP | ${fmtSpread(rate, 2)} | ${verdict(rate.median, 0.9)} |`,
+    `| director AF_XDP no-drop ≥ 0.9 × C AF_XDP | ${fmtSpread(rate, 2)} | ${rateVerdict} |`,
     `| CPU per packet, director / C (lower is better) | ${fmtSpread(cpu, 2)} | |`,
     '',
-    `Median no-drop: C ${(median(rounds.map((r) => r.get('c-xdp')).filter(ok).map((x) => x.rate)) / 1e6).toFixed(3)} Mpps, director ${(median(rounds.map((r) => r.get('dr-xdp')).filter(ok).map((x) => x.rate)) / 1e6).toFixed(3)} Mpps.`,
+    `Median no-drop: C ${(cMedian / 1e6).toFixed(3)} Mpps, director ${(median(rounds.map((r) => r.get('dr-xdp')).filter(ok).map((x) => x.rate)) / 1e6).toFixed(3)} Mpps.`,
   ].join('\n');
   writeSection('xdp', md);
 }

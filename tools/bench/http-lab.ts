@@ -54,7 +54,7 @@ async function tune(ns: string): Promise<void> {
   await sysctl(ns, 'net.ipv4.tcp_max_syn_backlog', 8192);
 }
 
-export async function createHttpLab(cleanup: Cleanup, mode: 'dr' | 'nat'): Promise<HttpLab> {
+export async function createHttpLab(cleanup: Cleanup, mode: 'dr' | 'nat' | 'fnat'): Promise<HttpLab> {
   const lab = await buildLab({ prefix: makePrefix('bnch'), mode, cleanup });
   const dir = path.join(TMP, lab.prefix);
   mkdirSync(dir, { recursive: true });

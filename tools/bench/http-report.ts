@@ -1,17 +1,19 @@
 // Renders the "http" section of BENCHMARKS.md: conn/s and req/s per target with paired ratios,
 // 1 MB throughput, latency at half load, and the issue's CPS targets.
+import { fmtLoad, type LoadSample } from './load.js';
 import { fmtSpread, median, spread, today, verdict, type BenchOptions } from './options.js';
 import { writeChart } from './chart.js';
 import { machineLine, writeSection } from './report.js';
 import { HTTP_TARGETS, type HttpSettings } from './http.js';
 
 type Measure = { rps: number; bytesPerSec: number; errors: number };
-export type HttpResult = Record<'ka' | 'close' | 'large', Measure> | { error: string };
-export type HttpRound = Map<string, HttpResult>;
-export interface LatencyRow { name: string; title: string; rps: number; p50ms: number; p99ms: number; errors: number }
-
 type Kind = 'ka' | 'close' | 'large';
-const good = (r: HttpResult | undefined): r is Record<Kind, Measure> => r !== undefined && !('error' in r);
+type Good = Record<Kind, Measure> & { load: LoadSample };
+export type HttpResult = Good | { error: string };
+export type HttpRound = Map<string, HttpResult>;
+export interface LatencyRow { name: string; title: string; round: number; rps: number; p50ms: number; p99ms: number; errors: number; load: LoadSample }
+
+const good = (r: HttpResult | undefined): r is Good => r !== undefined && !('error' in r);
 
 function values(rounds: HttpRound[], name: string, kind: Kind, field: 'rps' | 'bytesPerSec'): number[] {
   return rounds.map((r) => r.get(name)).filter(good).map((r) => r[kind][field]);
@@ -36,32 +38,76 @@ function errorsOf(rounds: HttpRound[], name: string): string {
   return [...new Set(failed)].map((e) => `failed: ${e}`).concat(sockets ? [`${sockets} wrk socket errors/non-2xx`] : []).join('; ');
 }
 
+function loadOf(rounds: HttpRound[], name: string): string {
+  return fmtLoad(rounds.map((r) => r.get(name)).filter(good).map((r) => r.load));
+}
+
+const present = (rounds: HttpRound[]) => HTTP_TARGETS.filter((t) => rounds.some((r) => r.has(t.name)));
+
 function rateRows(rounds: HttpRound[]): string[] {
-  return HTTP_TARGETS.map((t) => {
+  return present(rounds).map((t) => {
     const ka = spread(values(rounds, t.name, 'ka', 'rps'));
     const cl = spread(values(rounds, t.name, 'close', 'rps'));
     return `| ${t.title} | ${fmtSpread(cl, 0)} | ${f2(paired(rounds, t.name, 'direct', 'close'))} | ${f2(paired(rounds, t.name, 'haproxy', 'close'))} | ` +
-      `${fmtSpread(ka, 0)} | ${f2(paired(rounds, t.name, 'direct', 'ka'))} | ${f2(paired(rounds, t.name, 'haproxy', 'ka'))} | ${errorsOf(rounds, t.name)} |`;
+      `${fmtSpread(ka, 0)} | ${f2(paired(rounds, t.name, 'direct', 'ka'))} | ${f2(paired(rounds, t.name, 'haproxy', 'ka'))} | ${loadOf(rounds, t.name)} | ${errorsOf(rounds, t.name)} |`;
   });
 }
 
 function largeRows(rounds: HttpRound[]): string[] {
-  return HTTP_TARGETS.map((t) => {
+  return present(rounds).map((t) => {
     const b = spread(values(rounds, t.name, 'large', 'bytesPerSec'));
     return `| ${t.title} | ${fmtSpread(b, 0, 1 / 2 ** 20)} | ${fmtSpread(b, 2, 8 / 1e9)} | ${f2(paired(rounds, t.name, 'haproxy', 'large', 'bytesPerSec'))} |`;
   });
 }
 
+/** Per round, this target's p50 (or p99) minus direct's in the same round, in µs. */
+function added(rows: LatencyRow[], name: string, field: 'p50ms' | 'p99ms'): number[] {
+  return rows.filter((r) => r.name === name).flatMap((r) => {
+    const d = rows.find((x) => x.name === 'direct' && x.round === r.round);
+    return d ? [(r[field] - d[field]) * 1000] : [];
+  });
+}
+
+function signedUs(xs: number[]): string {
+  if (xs.length === 0) return 'n/a';
+  const f = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(0)}`;
+  const m = median(xs);
+  return xs.length === 1 ? `${f(m)} µs` : `${f(m)} µs (${f(Math.min(...xs))} to ${f(Math.max(...xs))})`;
+}
+
 function latencyRows(rows: LatencyRow[]): string[] {
-  const direct = rows.find((r) => r.name === 'direct');
-  return rows.map((r) => {
-    const add = (a: number, b: number | undefined): string => (b !== undefined && r.name !== 'direct' ? `${(a - b >= 0 ? '+' : '')}${((a - b) * 1000).toFixed(0)} µs` : '');
-    return `| ${r.title} | ${r.rps.toFixed(0)} | ${r.p50ms.toFixed(3)} | ${r.p99ms.toFixed(3)} | ${add(r.p50ms, direct?.p50ms)} | ${add(r.p99ms, direct?.p99ms)} |`;
+  return HTTP_TARGETS.filter((t) => rows.some((r) => r.name === t.name)).map((t) => {
+    const mine = rows.filter((r) => r.name === t.name);
+    const m = (f: (r: LatencyRow) => number): number => median(mine.map(f));
+    const extra = t.name === 'direct' ? ['', ''] : [signedUs(added(rows, t.name, 'p50ms')), signedUs(added(rows, t.name, 'p99ms'))];
+    return `| ${t.title} | ${m((r) => r.rps).toFixed(0)} | ${m((r) => r.p50ms).toFixed(3)} | ${m((r) => r.p99ms).toFixed(3)} | ${extra[0]} | ${extra[1]} | ${fmtLoad(mine.map((r) => r.load))} |`;
+  });
+}
+
+/** Issue 13's targets for one director target: conn/s, keep-alive and 1 MB against the references. */
+function natTargetRows(rounds: HttpRound[], name: string, label: string): string[] {
+  if (!rounds.some((r) => r.has(name))) return [];
+  const h = paired(rounds, name, 'haproxy', 'close');
+  const k = paired(rounds, name, 'direct', 'ka');
+  const l = paired(rounds, name, 'haproxy', 'large', 'bytesPerSec');
+  return [
+    `| ${label}: conn/s ≥ 1.3 × HAProxy mode tcp | ${f3(h)}× | ${verdict(h, 1.3)} |`,
+    `| ${label}: keep-alive req/s ≥ 0.8 × direct | ${f3(k)}× | ${verdict(k, 0.8)} |`,
+    `| ${label}: 1 MB throughput ≥ 1.0 × HAProxy | ${f3(l)}× | ${verdict(l, 1.0)} |`,
+  ];
+}
+
+function latencyTargetRows(rows: LatencyRow[]): string[] {
+  return (['dr', 'nat', 'fnat'] as const).flatMap((name) => {
+    const xs = added(rows, name, 'p50ms');
+    if (xs.length === 0) return [];
+    const v = median(xs);
+    return [`| ${HTTP_TARGETS.find((t) => t.name === name)!.title}: added p50 at half load ≤ +50 µs | ${signedUs(xs)} | ${Number.isFinite(v) ? (v <= 50 ? 'met' : 'missed') : 'not measured'} |`];
   });
 }
 
 export function writeHttpReport(rounds: HttpRound[], latency: LatencyRow[], offered: number, s: HttpSettings, o: BenchOptions): void {
-  const bars = (kind: Kind) => HTTP_TARGETS.map((t) => { const x = spread(values(rounds, t.name, kind, 'rps')); return { label: t.title, median: x.median / 1000, min: x.min / 1000, max: x.max / 1000 }; });
+  const bars = (kind: Kind) => present(rounds).map((t) => { const x = spread(values(rounds, t.name, kind, 'rps')); return { label: t.title, median: x.median / 1000, min: x.min / 1000, max: x.max / 1000 }; });
   const charts = o.quick ? [] : [
     writeChart('bench-http-close', 'New connections per second (Connection: close)', 'thousand conn/s', bars('close'), 1),
     writeChart('bench-http-keepalive', 'Requests per second (keep-alive)', 'thousand req/s', bars('ka'), 1),
@@ -76,19 +122,27 @@ export function writeHttpReport(rounds: HttpRound[], latency: LatencyRow[], offe
     'conn/s: every request on a new connection (`Connection: close`); req/s: keep-alive. Tuned alike in client,',
     'balancer and real-server namespaces: tcp_tw_reuse=1, ip_local_port_range 1024-65535, somaxconn and SYN',
     'backlog 8192. HAProxy 2.6 `mode tcp`, roundrobin, default threads, in the balancer namespace on its own',
-    'address; the director in the same namespace on the VIP (DR lab), and in a NAT lab built the same way whose',
-    'real servers route the clients\' network through it. All processes at nice -20.',
+    'address; the director in the same namespace on the VIP (DR lab), and in NAT and FULLNAT labs built the same way',
+    '(NAT: the real servers route the clients\' network through the director; FULLNAT: the director\'s local',
+    'addresses). All processes at nice -20.',
     `Median (min-max) of ${s.rounds} round(s); ratios are medians of per-round ratios.`,
     '',
-    '| target | conn/s (close) | × direct | × HAProxy | req/s (keep-alive) | × direct | × HAProxy | notes |',
-    '|---|---|---|---|---|---|---|---|',
+    'The load column is the machine\'s 1-minute load average (range over the rounds, before and after each',
+    'target\'s runs) and the median share of both CPUs busy during them (any process, this benchmark\'s',
+    'own included; steal when the hypervisor took any).',
+    '',
+    '| target | conn/s (close) | × direct | × HAProxy | req/s (keep-alive) | × direct | × HAProxy | load | notes |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rateRows(rounds),
     '',
     ...charts.flatMap((c) => [c, '']),
-    '| target (issue 5) | measured | |',
+    '| target (issues 5 and 13) | measured | |',
     '|---|---|---|',
-    ...(['dr', 'dr-frame', 'dr-xdp'] as const).flatMap((d) => {
-      const port = { dr: 'TPACKET port', 'dr-frame': 'per-frame ring', 'dr-xdp': 'AF_XDP port' }[d];
+    ...natTargetRows(rounds, 'nat', 'NAT (default I/O)'),
+    ...natTargetRows(rounds, 'fnat', 'FULLNAT (default I/O)'),
+    ...latencyTargetRows(latency),
+    ...(['dr', 'dr-block', 'dr-frame', 'dr-xdp'] as const).filter((d) => rounds.some((r) => r.has(d))).flatMap((d) => {
+      const port = { dr: 'default I/O', 'dr-block': 'block ring', 'dr-frame': 'per-frame ring', 'dr-xdp': 'AF_XDP port' }[d];
       const h = paired(rounds, d, 'haproxy', 'close');
       const c = paired(rounds, d, 'direct', 'close');
       const k = paired(rounds, d, 'direct', 'ka');
@@ -108,12 +162,13 @@ export function writeHttpReport(rounds: HttpRound[], latency: LatencyRow[], offe
     '### Latency at half load',
     '',
     `Every target gets the same offered load, ${offered.toFixed(0)} req/s (half the lowest keep-alive rate above),`,
-    `paced by wrk's delay() (${s.connections} connections, each waiting ${((s.connections * 1000) / Math.max(offered, 1)).toFixed(2)} ms before each request); wrk's`,
-    'latency excludes the delay. "Added" is against going straight to one backend.',
+    `paced by wrk's delay() (${s.connections} connections, each waiting ${((s.connections * 1000) / Math.max(offered, 1)).toFixed(2)} ms before each request), ${s.latencySeconds} s`,
+    `after a 1 s warm-up, in each of ${s.rounds} round(s); wrk's latency excludes the delay. "Added" is the median`,
+    '(min to max) over the rounds of the target\'s percentile minus direct\'s in the same round.',
     '',
-    '| target | req/s achieved | p50 ms | p99 ms | added p50 | added p99 |',
-    '|---|---|---|---|---|---|',
-    ...(latency.length ? latencyRows(latency) : ['| not measured | | | | | |']),
+    '| target | req/s achieved | p50 ms | p99 ms | added p50 | added p99 | load |',
+    '|---|---|---|---|---|---|---|',
+    ...(latency.length ? latencyRows(latency) : ['| not measured | | | | | | |']),
   ].join('\n');
   writeSection('http', md);
 }

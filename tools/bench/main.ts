@@ -33,15 +33,22 @@ const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const opts: BenchOptions = { quick: args.includes('--quick') };
-  const asked = args.filter((a) => a !== '--quick');
+  const onlyAt = args.indexOf('--only');
+  const only = onlyAt >= 0 ? (args[onlyAt + 1] ?? '').split(',').filter(Boolean) : undefined;
+  if (only !== undefined && only.length === 0) {
+    console.error('--only needs a comma-separated list of target or case names');
+    process.exit(2);
+  }
+  const opts: BenchOptions = { quick: args.includes('--quick'), ...(only ? { only } : {}) };
+  const asked = args.filter((a, i) => a !== '--quick' && a !== '--only' && !(onlyAt >= 0 && i === onlyAt + 1));
   const names = asked.length > 0 ? asked : Object.keys(CASES);
   const unknown = names.filter((n) => !(n in CASES));
   if (unknown.length > 0) {
     console.error(`unknown benchmark case ${unknown.join(', ')}; valid: ${Object.keys(CASES).join(', ')}`);
     process.exit(2);
   }
-  if (opts.quick) useReportFile(path.join(TMP, 'BENCHMARKS.quick.md'));
+  // A quick or partial run must not overwrite the full run's numbers.
+  if (opts.quick || opts.only) useReportFile(path.join(TMP, opts.quick ? 'BENCHMARKS.quick.md' : 'BENCHMARKS.partial.md'));
   if (names.some((n) => n !== 'sched')) ensureDist(progress);
   const t0 = Date.now();
   for (const n of names) {

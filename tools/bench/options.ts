@@ -3,6 +3,13 @@
 export interface BenchOptions {
   /** One short run per case, marked as quick in the output. */
   quick: boolean;
+  /** Only these targets/cases of a bench (by name); the run then writes to a side file. */
+  only?: readonly string[];
+}
+
+/** The items of a bench the run asked for (all when no --only was given). */
+export function selected<T extends { name: string }>(all: readonly T[], o: BenchOptions): T[] {
+  return o.only ? all.filter((x) => o.only!.includes(x.name)) : [...all];
 }
 
 export function median(xs: readonly number[]): number {

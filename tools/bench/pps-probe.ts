@@ -104,8 +104,8 @@ export interface SearchOptions {
   seconds: number;
   /** Bound on probes per search. */
   maxProbes: number;
-  /** Stop when hi/lo is within this factor. */
-  resolution: number;
+  /** Stop when the highest passing and lowest failing rates are at most this far apart (pps). */
+  step: number;
   /**
    * Probe a failing rate once more before believing it: other work on this shared machine
    * stalls a forwarder now and then, and one stall must not decide the whole search.
@@ -149,7 +149,7 @@ export async function noDropRate(c: ProbeContext, o: SearchOptions): Promise<Sea
       hi = Math.min(hi, rate, p.offered);
     }
     const next = hi === Infinity ? Math.min(rate * 2, o.max) : (lo + hi) / 2;
-    if (hi !== Infinity && hi / Math.max(lo, 1) <= o.resolution) break;
+    if (hi !== Infinity && hi - lo <= o.step) break;
     rate = next;
   }
   return { rate: best ? best.offered : 0, genLimited: best?.genLimited ?? false, probes };

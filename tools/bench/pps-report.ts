@@ -2,16 +2,24 @@
 // paired ratios against the references of the same round, the issue's targets, GC counts.
 import { writeChart } from './chart.js';
 import { machineLine, writeSection } from './report.js';
+import { fmtLoad, type LoadSample } from './load.js';
 import { fmtSpread, median, spread, today, verdict, type BenchOptions } from './options.js';
 import { PPS_CASES, FWD_CPU } from './pps-cases.js';
 import type { GcResult } from './pps-gc.js';
 import type { SearchResult } from './pps-probe.js';
 import type { PpsSettings } from './pps.js';
 
-export type CaseResult = (SearchResult & { note?: string; stats?: Record<string, unknown> }) | { error: string };
+export type CaseResult = (SearchResult & { note?: string; stats?: Record<string, unknown>; load: LoadSample }) | { error: string };
 export type PpsRound = Map<string, CaseResult>;
 
-const ok = (r: CaseResult | undefined): r is SearchResult & { note?: string } => r !== undefined && 'rate' in r && r.rate > 0;
+const ok = (r: CaseResult | undefined): r is SearchResult & { note?: string; load: LoadSample } => r !== undefined && 'rate' in r && r.rate > 0;
+const measured = (r: CaseResult | undefined): r is SearchResult & { load: LoadSample } => r !== undefined && 'rate' in r;
+
+function loadOf(rounds: PpsRound[], name: string): string {
+  return fmtLoad(rounds.map((r) => r.get(name)).filter(measured).map((r) => r.load));
+}
+
+const present = (rounds: PpsRound[]) => PPS_CASES.filter((c) => rounds.some((r) => r.has(c.name)));
 
 function rates(rounds: PpsRound[], name: string): number[] {
   return rounds.map((r) => r.get(name)).filter(ok).map((r) => r.rate);
@@ -45,10 +53,10 @@ function notes(rounds: PpsRound[], name: string): string {
 }
 
 function caseRows(rounds: PpsRound[]): string[] {
-  return PPS_CASES.map((c) => {
+  return present(rounds).map((c) => {
     const s = spread(rates(rounds, c.name));
     const r = (b: string): string => { const v = pairedRatio(rounds, c.name, b); return Number.isFinite(v) ? v.toFixed(2) : 'n/a'; };
-    return `| ${c.title} | ${fmtSpread(s, 3, 1e-6)} | ${s.runs} | ${r('kernel')} | ${r('c-tpacket')} | ${r('c-xdp')} | ${notes(rounds, c.name)} |`;
+    return `| ${c.title} | ${fmtSpread(s, 3, 1e-6)} | ${s.runs} | ${r('kernel')} | ${r('c-tpacket')} | ${r('c-xdp')} | ${loadOf(rounds, c.name)} | ${notes(rounds, c.name)} |`;
   });
 }
 
@@ -88,18 +96,20 @@ function gcLines(gc: GcResult | null): string[] {
 
 export function writePpsReport(rounds: PpsRound[], s: PpsSettings, o: BenchOptions, gc: GcResult | null): void {
   const chart = o.quick ? '' : writeChart('bench-pps', 'No-drop rate, 64-byte UDP, one-armed DUT', 'Mpps',
-    PPS_CASES.map((c) => { const x = spread(rates(rounds, c.name)); return { label: c.title, median: x.median / 1e6, min: x.min / 1e6, max: x.max / 1e6 }; }));
+    present(rounds).map((c) => { const x = spread(rates(rounds, c.name)); return { label: c.title, median: x.median / 1e6, min: x.min / 1e6, max: x.max / 1e6 }; }));
   const md = [
     `## Packet rate, 64-byte UDP, no-drop (\`pps\`)${o.quick ? ' — QUICK RUN (one short run, not for comparison)' : ''}`,
     '',
     `Command: \`npm run bench -- pps${o.quick ? ' --quick' : ''}\`. Date: ${today()}. Machine: ${machineLine()}.`,
     '',
-    `No-drop rate in Mpps (loss ≤ 0.1%, ${s.seconds} s probes, doubling then bisection to within ${((s.resolution - 1) * 100).toFixed(0)}%, at most ${s.maxProbes} probes${s.confirm ? ', a failing rate probed twice before it counts as failed' : ''}),`,
+    `No-drop rate in Mpps (loss ≤ 0.1%, ${s.seconds} s probes, doubling then bisection until passing and failing rates are ${(s.step / 1e6).toFixed(2)} Mpps apart, at most ${s.maxProbes} probes${s.confirm ? ', a failing rate probed twice before it counts as failed' : ''}),`,
     `median (min-max) of ${s.rounds} round(s); every round runs every forwarder one after the other on the same lab.`,
     'Ratios are medians of the per-round ratios (a forwarder against the reference measured minutes apart in the same round).',
+    'Load: the 1-minute load average before and after each search (range over the rounds) and the median share of both',
+    'CPUs busy during it (any process, this benchmark\'s own included; steal when the hypervisor took any).',
     '',
-    '| forwarder | no-drop Mpps | runs | × kernel | × C TPACKET | × C AF_XDP | notes |',
-    '|---|---|---|---|---|---|---|',
+    '| forwarder | no-drop Mpps | runs | × kernel | × C TPACKET | × C AF_XDP | load | notes |',
+    '|---|---|---|---|---|---|---|---|',
     ...caseRows(rounds),
     '',
     chart,

@@ -2,7 +2,8 @@
 // all measured in one run on one lab, round after round (side by side), median of the rounds.
 import { Cleanup } from '../../src/lab/cleanup.js';
 import { buildPrograms, programPath } from './cbuild.js';
-import { progress, type BenchOptions } from './options.js';
+import { fmtLoad, watchLoad, type LoadSample } from './load.js';
+import { progress, selected, type BenchOptions } from './options.js';
 import { PPS_CASES, type CaseEnv, type PpsCase } from './pps-cases.js';
 import { createPpsLab, type PpsLab } from './pps-lab.js';
 import { noDropRate, probe, Sink, type ProbeContext, type SearchResult } from './pps-probe.js';
@@ -13,15 +14,16 @@ export interface PpsSettings {
   rounds: number;
   seconds: number;
   maxProbes: number;
-  resolution: number;
+  /** The search stops when passing and failing rates are this close (pps). */
+  step: number;
   max: number;
   confirm: boolean;
 }
 
 export function ppsSettings(o: BenchOptions): PpsSettings {
   return o.quick
-    ? { rounds: 1, seconds: 0.3, maxProbes: 2, resolution: 1.3, max: 1.6e6, confirm: false }
-    : { rounds: 3, seconds: 2, maxProbes: 12, resolution: 1.06, max: 1.6e6, confirm: true };
+    ? { rounds: 1, seconds: 0.3, maxProbes: 9, step: 20_000, max: 1.6e6, confirm: false }
+    : { rounds: 3, seconds: 2, maxProbes: 14, step: 20_000, max: 1.6e6, confirm: true };
 }
 
 export function caseEnv(lab: PpsLab, built: ReturnType<typeof buildPrograms>): CaseEnv {
@@ -33,16 +35,18 @@ export function caseEnv(lab: PpsLab, built: ReturnType<typeof buildPrograms>): C
 }
 
 /** Runs one case once: start, warm up (ARP, connections), search, stop. */
-async function runCase(env: CaseEnv, sink: Sink, gen: string, c: PpsCase, s: PpsSettings, guess: number): Promise<SearchResult & { note?: string; stats?: Record<string, unknown> }> {
+async function runCase(env: CaseEnv, sink: Sink, gen: string, c: PpsCase, s: PpsSettings, guess: number): Promise<SearchResult & { note?: string; stats?: Record<string, unknown>; load: LoadSample }> {
   const running = await c.start(env);
   try {
     const ctx: ProbeContext = { lab: env.lab, gen, sink, target: running.target };
     const before = await sink.count();
     const warm = await probe(ctx, 20_000, 0.3); // warm-up: resolves neighbours and creates connections
     const seen = warm.sinkAfter.ipip > before.ipip ? `sink saw IPIP ${warm.sinkAfter.last}` : `sink saw UDP ${warm.sinkAfter.last}`;
-    const r = await noDropRate(ctx, { guess, max: s.max, seconds: s.seconds, maxProbes: s.maxProbes, resolution: s.resolution, confirm: s.confirm, log: progress });
+    const done = watchLoad();
+    const r = await noDropRate(ctx, { guess, max: s.max, seconds: s.seconds, maxProbes: s.maxProbes, step: s.step, confirm: s.confirm, log: progress });
+    const load = done();
     const stats = running.stats ? await running.stats() : undefined;
-    return { ...r, note: [running.note, seen].filter(Boolean).join(', '), ...(stats ? { stats } : {}) };
+    return { ...r, load, note: [running.note, seen].filter(Boolean).join(', '), ...(stats ? { stats } : {}) };
   } finally {
     await running.stop();
   }
@@ -64,13 +68,13 @@ export async function runPpsBench(o: BenchOptions): Promise<void> {
     const guesses = new Map<string, number>();
     for (let round = 0; round < s.rounds; round++) {
       const results: PpsRound = new Map();
-      for (const c of PPS_CASES) {
+      for (const c of selected(PPS_CASES, o)) {
         progress(`pps round ${round + 1}/${s.rounds}: ${c.title}`);
         try {
           const r = await runCase(env, sink, gen, c, s, guesses.get(c.name) ?? 250_000);
           results.set(c.name, r);
           if (r.rate > 0) guesses.set(c.name, r.rate);
-          progress(`  ${c.name}: ${(r.rate / 1e6).toFixed(3)} Mpps no-drop${r.genLimited ? ' (generator-limited)' : ''}`);
+          progress(`  ${c.name}: ${(r.rate / 1e6).toFixed(3)} Mpps no-drop${r.genLimited ? ' (generator-limited)' : ''} (${fmtLoad([r.load])})`);
         } catch (e) {
           results.set(c.name, { error: e instanceof Error ? e.message : String(e) });
           progress(`  ${c.name}: failed: ${e instanceof Error ? e.message : String(e)}`);

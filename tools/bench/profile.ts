@@ -69,7 +69,7 @@ export async function runProfileBench(o: BenchOptions): Promise<void> {
       const ctx = { lab, gen, sink, target: running.target };
       await probe(ctx, 20_000, 0.3);
       // Quick runs skip the search and profile at a fixed moderate rate.
-      const r = o.quick ? { rate: 100_000 } : await noDropRate(ctx, { guess: 150_000, max: 1.6e6, seconds: 1, maxProbes: 5, resolution: 1.1, log: progress });
+      const r = o.quick ? { rate: 100_000 } : await noDropRate(ctx, { guess: 150_000, max: 1.6e6, seconds: 1, maxProbes: 5, step: 20_000, log: progress });
       rate = r.rate || 100_000;
       progress(`profile: ${seconds} s of DR at ${(rate / 1e6).toFixed(3)} Mpps with --cpu-prof${perfWorks() ? ' and perf' : ''}`);
       const perf = perfWorks() ? spawn('perf', ['record', '-a', '-g', '-o', perfFile, '--', 'sleep', String(seconds)], { stdio: 'ignore' }) : null;

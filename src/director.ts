@@ -31,7 +31,7 @@ import { readRoutes, readRoutesAsync } from './net/routes.js';
 import { loggerFrom, type LogCallback, type Logger } from './log/logger.js';
 import { createMetricsRegistry } from './metrics/prometheus.js';
 import { loadAddon } from './native/binding.js';
-import type { NativeEngine } from './native/types.js';
+import type { NativeEngine, PacketPortOptions } from './native/types.js';
 import type { Clock } from './sched/types.js';
 import { buildSnapshot, zeroStats } from './stats/adm-snapshot.js';
 import { connectionPages, type PageLimits } from './stats/connections.js';
@@ -58,10 +58,11 @@ export interface DirectorOptions extends HaOptions {
    */
   io?: 'auto' | 'xdp' | 'packet';
   /**
-   * AF_PACKET receive ring: 'block' (default, TPACKET_V3: fewest wakeups under load, frames wait
-   * up to 1 ms at moderate rates) or 'frame' (TPACKET_V2: each frame at once, lowest latency).
+   * AF_PACKET receive ring: 'adaptive' (default: each frame at once while the director keeps up,
+   * a block at a time once frames queue), 'block' (TPACKET_V3: fewest wakeups, frames wait up to
+   * 1 ms at moderate rates) or 'frame' (TPACKET_V2: each frame at once, falls behind sooner).
    */
-  rxRing?: 'block' | 'frame';
+  rxRing?: 'adaptive' | 'block' | 'frame';
   /**
    * Network namespace (name under /run/netns) the interface or TAP lives in; routes are read
    * there and health checks run there.
@@ -388,7 +389,8 @@ function attach(engine: NativeEngine, where: Attachment, o: DirectorOptions, log
   if ('tap' in where) return engine.addTapPort(where.tap, netns);
   const ifname = where.interface;
   const io = o.io ?? 'packet';
-  const packetOptions = { ...netns, ...(o.rxRing ? { ring: o.rxRing } : {}) };
+  const packetOptions: PacketPortOptions = { ring: o.rxRing ?? 'adaptive' };
+  if (o.netns) packetOptions.netns = `/run/netns/${o.netns}`;
   if (io === 'packet') return engine.addPacketPort(ifname, packetOptions);
   try {
     return engine.addXdpPort(ifname, netns);

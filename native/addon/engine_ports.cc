@@ -59,8 +59,8 @@ Napi::Value Engine::add_packet_port(const Napi::CallbackInfo& info) {
   }
   std::string kind = "block";
   if (!get_opt_string(opts, "ring", kind)) return env.Undefined();
-  if (kind != "block" && kind != "frame") {
-    throw_range(env, "addPacketPort: options.ring must be 'block' or 'frame', got '" + kind + "'");
+  if (kind != "block" && kind != "frame" && kind != "adaptive") {
+    throw_range(env, "addPacketPort: options.ring must be 'block', 'frame' or 'adaptive', got '" + kind + "'");
     return env.Undefined();
   }
   ring.per_frame = kind == "frame";
@@ -74,7 +74,7 @@ Napi::Value Engine::add_packet_port(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   auto port = std::make_unique<PacketPort>(ifname);
-  if (!port->open(ring, netns, error)) {
+  if (!port->open(ring, kind == "adaptive", netns, error)) {
     Napi::Error::New(env, "addPacketPort(" + ifname + "): " + error).ThrowAsJavaScriptException();
     return env.Undefined();
   }
@@ -164,6 +164,7 @@ Napi::Value Engine::counters(const Napi::CallbackInfo& info) {
   set("rxBatches", s.rx_batches);
   set("rxParseErrors", s.rx_parse_errors);
   set("rxRingDrops", s.rx_ring_drops);
+  set("rxRingSwitches", s.rx_ring_switches);
   set("rxTruncated", s.rx_truncated);
   set("rxErrors", s.rx_errors);
   set("txFrames", s.tx_frames);

@@ -1,13 +1,43 @@
 // Receive and flush for the three port kinds (see port.h).
 #include "addon/port.h"
 
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
+
+#include "io/ring_fanout.h"
 
 namespace director::addon {
 
-bool PacketPort::open(const io::RingOptions& options, const std::string& netns,
+namespace {
+
+uint64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+bool watch(int epoll_fd, int fd, std::string& error) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = fd;
+  if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0) return true;
+  error = std::string("cannot watch the port's rings: ") + strerror(errno);
+  return false;
+}
+
+}  // namespace
+
+bool PacketPort::open(const io::RingOptions& options, bool adaptive, const std::string& netns,
                       std::string& error) {
-  if (!socket_.open(name, options, netns, error)) return false;
+  if (adaptive) {
+    if (!open_adaptive(options, netns, error)) return false;
+  } else if (!socket_.open(name, options, netns, error)) {
+    return false;
+  }
   const io::IfInfo& info = socket_.info();
   ifindex = info.ifindex;
   memcpy(egress.mac, info.mac, 6);
@@ -16,10 +46,39 @@ bool PacketPort::open(const io::RingOptions& options, const std::string& netns,
   return true;
 }
 
-uint32_t PacketPort::receive(RxBatch& batch) {
-  batch.count = 0;
+bool PacketPort::open_adaptive(const io::RingOptions& options, const std::string& netns,
+                               std::string& error) {
+  io::RingOptions frames = options, blocks = options;
+  frames.per_frame = true;
+  blocks.per_frame = false;
+  blocks.muted = true;
+  uint16_t group = 0;
+  if (!socket_.open(name, frames, netns, error)) return false;
+  if (!io::fanout_create(socket_.fd(), group, error) || !block_.open(name, blocks, netns, error) ||
+      !io::fanout_join(block_.fd(), group, error) || !io::filter_remove(block_.fd(), error)) {
+    error = "adaptive receive ring: " + error;
+    return false;
+  }
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) {
+    error = std::string("cannot create an epoll fd: ") + strerror(errno);
+    return false;
+  }
+  if (!watch(epoll_fd_, socket_.fd(), error) || !watch(epoll_fd_, block_.fd(), error)) return false;
+  adaptive_ = true;
+  return true;
+}
+
+void PacketPort::close() {
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  epoll_fd_ = -1;
+  block_.close();
+  socket_.close();
+}
+
+void PacketPort::fill(io::PacketSocket& ring, RxBatch& batch) {
   io::RxFrame f;
-  while (batch.count < BATCH_MAX && socket_.next(f)) {
+  while (batch.count < BATCH_MAX && ring.next(f)) {
     if (f.truncated) {
       stats.rx_truncated++;  // a cut GSO frame cannot be forwarded whole: counted drop
       continue;
@@ -29,7 +88,36 @@ uint32_t PacketPort::receive(RxBatch& batch) {
     batch.len[i] = f.len;
     batch.vnet[i] = f.vnet;
   }
+}
+
+uint32_t PacketPort::receive(RxBatch& batch) {
+  batch.count = 0;
+  if (!adaptive_) {
+    fill(socket_, batch);
+    return batch.count;
+  }
+  using Mode = io::RingSwitch::Mode;
+  const Mode before = switch_.mode();
+  io::PacketSocket& current = before == Mode::FRAME ? socket_ : block_;
+  fill(before == Mode::FRAME ? block_ : socket_, batch);
+  fill(current, batch);
+  const Mode after = switch_.after_drain(batch.count, monotonic_ns());
+  if (after != before) {
+    std::string error;
+    // Member 0 is the per-frame ring, 1 the block ring. Should steering fail, both rings are
+    // still drained: nothing is lost, only the mode stays.
+    if (io::fanout_steer(socket_.fd(), after == Mode::FRAME ? 0 : 1, error)) {
+      stats.rx_ring_switches++;
+    } else {
+      stats.rx_errors++;
+    }
+  }
   return batch.count;
+}
+
+void PacketPort::release() {
+  socket_.release_consumed();
+  if (adaptive_) block_.release_consumed();
 }
 
 void PacketPort::flush() {

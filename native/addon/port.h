@@ -11,6 +11,7 @@
 #include "core/core.h"
 #include "core/records.h"
 #include "io/packet_socket.h"
+#include "io/ring_switch.h"
 #include "io/tap_device.h"
 #include "io/tx_queue.h"
 
@@ -20,7 +21,7 @@ enum class PortKind { PACKET, TAP, MEMORY, XDP };
 
 struct PortStats {
   uint64_t rx_frames = 0, rx_bytes = 0, rx_batches = 0, rx_parse_errors = 0;
-  uint64_t rx_ring_drops = 0, rx_truncated = 0, rx_errors = 0;
+  uint64_t rx_ring_drops = 0, rx_truncated = 0, rx_errors = 0, rx_ring_switches = 0;
   uint64_t tx_frames = 0, tx_bytes = 0, tx_errors = 0, verdict_errors = 0;
 };
 
@@ -58,19 +59,30 @@ class Port {
   virtual void close() {}
 };
 
+// AF_PACKET port. With one ring (block or per-frame) it is that socket. Adaptive: a per-frame
+// ring (member 0, also the sending socket) and a block ring (member 1) in one fanout group;
+// RingSwitch decides after each drain which of them the kernel fills, and both are always
+// drained (the one left behind first: its frames are older), so a switch loses no frame.
 class PacketPort final : public Port {
  public:
   explicit PacketPort(const std::string& ifname) : Port(PortKind::PACKET, ifname) {}
-  bool open(const io::RingOptions& options, const std::string& netns, std::string& error);
-  int fd() const override { return socket_.fd(); }
+  bool open(const io::RingOptions& options, bool adaptive, const std::string& netns, std::string& error);
+  int fd() const override { return epoll_fd_ >= 0 ? epoll_fd_ : socket_.fd(); }
   uint32_t receive(RxBatch& batch) override;
-  void release() override { socket_.release_consumed(); }
+  void release() override;
   void flush() override;
-  void refresh_stats() override { stats.rx_ring_drops += socket_.read_drops(); }
-  void close() override { socket_.close(); }
+  void refresh_stats() override { stats.rx_ring_drops += socket_.read_drops() + block_.read_drops(); }
+  void close() override;
 
  private:
+  bool open_adaptive(const io::RingOptions& options, const std::string& netns, std::string& error);
+  void fill(io::PacketSocket& ring, RxBatch& batch);
+
   io::PacketSocket socket_;
+  io::PacketSocket block_;  // adaptive only
+  io::RingSwitch switch_;
+  bool adaptive_ = false;
+  int epoll_fd_ = -1;
 };
 
 class TapPort final : public Port {

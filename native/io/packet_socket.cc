@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "io/netns.h"
+#include "io/ring_fanout.h"
 
 namespace director::io {
 
@@ -105,6 +106,7 @@ bool PacketSocket::open(const std::string& ifname, const RingOptions& options,
     return false;
   }
   ring_ = static_cast<uint8_t*>(mem);
+  if (options.muted && !filter_drop_all(fd_, error)) return false;
   sockaddr_ll addr;
   memset(&addr, 0, sizeof(addr));
   addr.sll_family = AF_PACKET;

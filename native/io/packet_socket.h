@@ -22,6 +22,9 @@ struct RingOptions {
   // whole 64 KiB GSO frame, so it costs kFrameSlot bytes per slot.
   bool per_frame = false;
   uint32_t frame_count = 512;
+  // Bound with a filter that accepts nothing (removed once the socket has joined a fanout group),
+  // so it never queues a frame of its own.
+  bool muted = false;
 };
 
 // Bytes per slot of the per-frame ring: a 64 KiB frame, its headers and the vnet header, rounded

@@ -63,9 +63,11 @@ const OPTIONS = {
 cannot attach), or AF_XDP falling back to AF_PACKET (auto)`,
   },
   'rx-ring': {
-    choices: ['block', 'frame'],
-    help: `AF_PACKET receive ring: block (default: TPACKET_V3, fewest wakeups) or
-frame (TPACKET_V2: every frame at once, lowest latency, 34 MiB of ring)`,
+    choices: ['adaptive', 'block', 'frame'],
+    help: `AF_PACKET receive ring: adaptive (default: every frame at once while the
+director keeps up, a block at a time once frames queue; Linux 6.10+), block
+(TPACKET_V3: fewest wakeups, up to 1 ms of delay) or frame (TPACKET_V2: every
+frame at once, falls behind sooner)`,
   },
   netns: { value: 'NS', help: 'the interface or TAP lives in network namespace NS (/run/netns/NS)' },
   'local-address': { value: 'IP', help: "the director's own address on the segment (default: the interface's)" },

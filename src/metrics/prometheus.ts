@@ -186,6 +186,7 @@ const PORT_COUNTERS: ReadonlyArray<[keyof PortCounters, string, string]> = [
   ['rxBatches', 'rx_batches', 'Receive batches handed to the classifier'],
   ['rxParseErrors', 'rx_parse_errors', 'Frames the parser rejected'],
   ['rxRingDrops', 'rx_ring_drops', 'Frames the kernel dropped because the receive ring was full'],
+  ['rxRingSwitches', 'rx_ring_switches', 'Adaptive receive ring: moves between its per-frame and block rings'],
   ['rxTruncated', 'rx_truncated', 'Frames cut short by the ring (dropped)'],
   ['rxErrors', 'rx_errors', 'Receive errors (read, poll)'],
   ['txFrames', 'tx_frames', 'Frames sent'],

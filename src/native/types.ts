@@ -19,6 +19,7 @@ export interface PortCounters {
   rxBatches: number;
   rxParseErrors: number;
   rxRingDrops: number;   // frames the kernel dropped because the ring was full (tp_drops)
+  rxRingSwitches: number; // adaptive ring: times it moved between its per-frame and block rings
   rxTruncated: number;   // frames the ring cut short (larger than a ring block): dropped
   rxErrors: number;      // read/poll errors
   txFrames: number;
@@ -39,9 +40,11 @@ export interface PacketPortOptions {
   /**
    * 'block' (default): TPACKET_V3, frames handed over a block at a time (fewest wakeups under
    * load, up to blockTimeoutMs of delay at moderate rates). 'frame': TPACKET_V2, each frame
-   * handed over as it lands (lowest latency; frameCount slots of 68 KiB each).
+   * handed over as it lands (lowest latency; frameCount slots of 68 KiB each). 'adaptive': both,
+   * in one fanout group, the kernel filling the per-frame ring while the port keeps up and the
+   * block ring once frames queue (Linux 6.10 or later).
    */
-  ring?: 'block' | 'frame';
+  ring?: 'block' | 'frame' | 'adaptive';
   /** Slots of the 'frame' ring (16..8192, default 512). */
   frameCount?: number;
   /** Open the socket inside this network namespace (e.g. "/run/netns/NAME"). */

@@ -217,7 +217,7 @@ describe('cli: commands, help and exit statuses', () => {
     [['run', '--config', 'x.conf'], /give exactly one of --interface IF or --tap NAME/],
     [['run', '--config', 'x.conf', '--interface', 'a', '--tap', 'b'], /give exactly one of/],
     [['run', '--config', 'x.conf', '--tap', 't', '--stats-interval', 'soon'], /'--stats-interval' must be a number of seconds/],
-    [['run', '--config', 'x.conf', '--interface', 'eth0', '--rx-ring', 'fast'], /'--rx-ring' must be block or frame, got 'fast'/],
+    [['run', '--config', 'x.conf', '--interface', 'eth0', '--rx-ring', 'fast'], /'--rx-ring' must be adaptive, block or frame, got 'fast'/],
     [['top', '--interval', 'soon'], /'--interval' must be a number of seconds, got 'soon'/],
     [['top', '--interval', '0.05'], /'--interval' must be at least 0.1 seconds, got '0.05'/],
     [['run', '--config', 'x.conf', '--tap', 't', '--rx-ring', 'frame'], /'--rx-ring' needs --interface/],

@@ -389,15 +389,28 @@ function attach(engine: NativeEngine, where: Attachment, o: DirectorOptions, log
   if ('tap' in where) return engine.addTapPort(where.tap, netns);
   const ifname = where.interface;
   const io = o.io ?? 'packet';
-  const packetOptions: PacketPortOptions = { ring: o.rxRing ?? 'adaptive' };
-  if (o.netns) packetOptions.netns = `/run/netns/${o.netns}`;
-  if (io === 'packet') return engine.addPacketPort(ifname, packetOptions);
+  if (io === 'packet') return addPacket(engine, ifname, o, log);
   try {
     return engine.addXdpPort(ifname, netns);
   } catch (err) {
     if (io === 'xdp') throw err;
     log.warn({ port: ifname, reason: (err as Error).message }, `director: AF_XDP unavailable, using AF_PACKET: ${(err as Error).message}`);
-    return engine.addPacketPort(ifname, packetOptions);
+    return addPacket(engine, ifname, o, log);
+  }
+}
+
+/** The AF_PACKET port; the default adaptive ring falls back to the block ring where the kernel lacks it. */
+function addPacket(engine: NativeEngine, ifname: string, o: DirectorOptions, log: Logger): number {
+  const options: PacketPortOptions = { ring: o.rxRing ?? 'adaptive' };
+  if (o.netns) options.netns = `/run/netns/${o.netns}`;
+  if (o.rxRing !== undefined) return engine.addPacketPort(ifname, options);
+  try {
+    return engine.addPacketPort(ifname, options);
+  } catch (err) {
+    const reason = (err as Error).message;
+    if (!/adaptive receive ring/.test(reason)) throw err;
+    log.warn({ port: ifname, reason }, `director: ${reason}; using the block ring`);
+    return engine.addPacketPort(ifname, { ...options, ring: 'block' });
   }
 }
 

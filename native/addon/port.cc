@@ -53,6 +53,10 @@ bool PacketPort::open_adaptive(const io::RingOptions& options, const std::string
   blocks.per_frame = false;
   blocks.muted = true;
   uint16_t group = 0;
+  if (!io::fanout_supported(error)) {
+    error = "adaptive receive ring: " + error;
+    return false;
+  }
   if (!socket_.open(name, frames, netns, error)) return false;
   if (!io::fanout_create(socket_.fd(), group, error) || !block_.open(name, blocks, netns, error) ||
       !io::fanout_join(block_.fd(), group, error) || !io::filter_remove(block_.fd(), error)) {

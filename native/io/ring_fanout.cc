@@ -4,12 +4,15 @@
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 // The group's own hook replaces its members' (and their PACKET_IGNORE_OUTGOING): without this
-// flag every frame the director sends would come back as input. Linux 6.10 and later.
+// flag every frame the director sends would come back as input. Linux 6.2 and later; older
+// kernels accept the flag and ignore it, so fanout_supported() checks the version instead.
 #ifndef PACKET_FANOUT_FLAG_IGNORE_OUTGOING
 #define PACKET_FANOUT_FLAG_IGNORE_OUTGOING 0x4000
 #endif
@@ -26,6 +29,17 @@ bool fail(const char* what, std::string& error) {
 }
 
 }  // namespace
+
+bool fanout_supported(std::string& error) {
+  utsname u;
+  int major = 0, minor = 0;
+  if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+      (major > 6 || (major == 6 && minor >= 2))) {
+    return true;
+  }
+  error = std::string("needs Linux 6.2 or later (PACKET_FANOUT_FLAG_IGNORE_OUTGOING), this is ") + u.release;
+  return false;
+}
 
 bool fanout_create(int first, uint16_t& id, std::string& error) {
   int arg = (kGroupType | PACKET_FANOUT_FLAG_UNIQUEID) << 16;

@@ -8,6 +8,8 @@
 
 namespace director::io {
 
+// Whether this kernel keeps a group's members from seeing their own transmitted frames.
+bool fanout_supported(std::string& error);
 // Puts the bound socket `first` in a new group of its own (the kernel picks an unused id).
 bool fanout_create(int first, uint16_t& id, std::string& error);
 // Adds the bound socket `other` to group id as its next member (index 1 for the second).

@@ -20,9 +20,10 @@ class RingSwitch {
     // Rate (frames per second, measured over window_ns) under which the block ring's wait costs
     // more than per-frame wakeups do.
     uint32_t low_rate = 50000;
-    uint64_t window_ns = 100'000'000;
-    // Least time on the block ring before going back, so a load near the edge does not flap.
-    uint64_t dwell_ns = 1'000'000'000;
+    uint64_t window_ns = 50'000'000;
+    // Least time on the block ring before going back, so a load near the edge flaps at most
+    // four times a second; a stall that tripped the switch costs at most this much latency.
+    uint64_t dwell_ns = 250'000'000;
   };
 
   RingSwitch() = default;

@@ -123,7 +123,7 @@ describe(`native I/O on veth and TAP, ${ring} ring (needs root: creates network 
         }
       };
       // The port starts on its per-frame ring and every switch flips it: an even count means
-      // per-frame. A quiet second (one frame per 200 ms) brings it back there.
+      // per-frame. A quiet spell (one frame per 200 ms) brings it back there.
       const onFrameRing = async (): Promise<boolean> => {
         if (d.counters(d0).rxRingSwitches % 2 === 0) return true;
         a.send(a0, markerFrame(line, line.macD0, line.macA0, 9996, 0));
@@ -138,7 +138,7 @@ describe(`native I/O on veth and TAP, ${ring} ring (needs root: creates network 
       d.start();
       await waitUntil('300 frames on d0', () => seen.length >= 300);
       assert.equal(d.counters(d0).rxRingSwitches, before + 1, 'moved to the block ring');
-      // Now on the block ring, which holds the port for at least a second: 300 more.
+      // Now on the block ring, which holds the port for at least 250 ms: 300 more at once.
       for (let i = 300; i < 600; i++) a.send(a0, markerFrame(line, line.macD0, line.macA0, 9997, i));
       await waitUntil('600 frames on d0', () => seen.length >= 600);
       await waitUntil('back on the per-frame ring', onFrameRing, 10_000);

@@ -31,7 +31,6 @@ export const HTTP_TARGETS: HttpTarget[] = [
   director('dr-xdp', 'director DR, AF_XDP port', 'dr', ['--io', 'xdp']),
   director('nat', 'director NAT, default I/O', 'nat'),
   director('nat-block', 'director NAT, block ring', 'nat', ['--rx-ring', 'block']),
-  director('nat-frame', 'director NAT, per-frame ring', 'nat', ['--rx-ring', 'frame']),
   director('fnat', 'director FULLNAT, default I/O', 'fnat'),
   director('fnat-block', 'director FULLNAT, block ring', 'fnat', ['--rx-ring', 'block']),
 ];

@@ -58,9 +58,10 @@ export interface DirectorOptions extends HaOptions {
    */
   io?: 'auto' | 'xdp' | 'packet';
   /**
-   * AF_PACKET receive ring: 'adaptive' (default: each frame at once while the director keeps up,
-   * a block at a time once frames queue), 'block' (TPACKET_V3: fewest wakeups, frames wait up to
-   * 1 ms at moderate rates) or 'frame' (TPACKET_V2: each frame at once, falls behind sooner).
+   * AF_PACKET receive ring: 'block' (default, TPACKET_V3: fewest wakeups, frames wait up to 1 ms
+   * at moderate rates), 'frame' (TPACKET_V2: each frame at once, falls behind sooner) or
+   * 'adaptive' (both: each frame at once while the director keeps up, a block at a time once
+   * frames queue; Linux 6.2+).
    */
   rxRing?: 'adaptive' | 'block' | 'frame';
   /**
@@ -389,32 +390,25 @@ function attach(engine: NativeEngine, where: Attachment, o: DirectorOptions, log
   if ('tap' in where) return engine.addTapPort(where.tap, netns);
   const ifname = where.interface;
   const io = o.io ?? 'packet';
-  if (io === 'packet') return addPacket(engine, ifname, o, log);
+  if (io === 'packet') return addPacket(engine, ifname, o);
   try {
     return engine.addXdpPort(ifname, netns);
   } catch (err) {
     if (io === 'xdp') throw err;
     log.warn({ port: ifname, reason: (err as Error).message }, `director: AF_XDP unavailable, using AF_PACKET: ${(err as Error).message}`);
-    return addPacket(engine, ifname, o, log);
+    return addPacket(engine, ifname, o);
   }
 }
 
-/** The AF_PACKET port; the default adaptive ring falls back to the block ring where the kernel lacks it. */
-function addPacket(engine: NativeEngine, ifname: string, o: DirectorOptions, log: Logger): number {
-  // The adaptive ring's per-frame half must ride out a stall of the process at the rates it is
-  // used for (under 50,000 frames/s): 1024 slots are 20 ms there (68 MiB; 512 lost frames under
-  // a loaded machine's stalls). The plain per-frame ring keeps the addon's 512.
-  const options: PacketPortOptions = { ring: o.rxRing ?? 'adaptive', ...(o.rxRing === undefined || o.rxRing === 'adaptive' ? { frameCount: 1024 } : {}) };
+/** The AF_PACKET port with the receive ring asked for (the addon's default: the block ring). */
+function addPacket(engine: NativeEngine, ifname: string, o: DirectorOptions): number {
+  const options: PacketPortOptions = {};
   if (o.netns) options.netns = `/run/netns/${o.netns}`;
-  if (o.rxRing !== undefined) return engine.addPacketPort(ifname, options);
-  try {
-    return engine.addPacketPort(ifname, options);
-  } catch (err) {
-    const reason = (err as Error).message;
-    if (!/adaptive receive ring/.test(reason)) throw err;
-    log.warn({ port: ifname, reason }, `director: ${reason}; using the block ring`);
-    return engine.addPacketPort(ifname, { ...options, ring: 'block' });
-  }
+  if (o.rxRing) options.ring = o.rxRing;
+  // The adaptive ring's per-frame half must ride out a stall of the process at the rates it is
+  // used for: 1024 slots (68 MiB); 512 lost frames under a loaded machine's stalls.
+  if (o.rxRing === 'adaptive') options.frameCount = 1024;
+  return engine.addPacketPort(ifname, options);
 }
 
 /** The health manager over the table's checkers, started; null when the config has none. */

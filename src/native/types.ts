@@ -42,7 +42,7 @@ export interface PacketPortOptions {
    * load, up to blockTimeoutMs of delay at moderate rates). 'frame': TPACKET_V2, each frame
    * handed over as it lands (lowest latency; frameCount slots of 68 KiB each). 'adaptive': both,
    * in one fanout group, the kernel filling the per-frame ring while the port keeps up and the
-   * block ring once frames queue (Linux 6.2 or later).
+   * block ring once frames queue (Linux 6.2 or later; the caller sets frameCount).
    */
   ring?: 'block' | 'frame' | 'adaptive';
   /** Slots of the 'frame' ring (16..8192, default 512). */

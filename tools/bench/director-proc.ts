@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const io = process.argv.includes('--io') ? arg('io') : undefined;
   if (io !== undefined && io !== 'xdp' && io !== 'packet' && io !== 'auto') throw new Error('director-proc: --io is xdp, packet or auto');
   const rxRing = process.argv.includes('--rx-ring') ? arg('rx-ring') : undefined;
-  if (rxRing !== undefined && rxRing !== 'block' && rxRing !== 'frame') throw new Error('director-proc: --rx-ring is block or frame');
+  if (rxRing !== undefined && rxRing !== 'block' && rxRing !== 'frame' && rxRing !== 'adaptive') throw new Error('director-proc: --rx-ring is adaptive, block or frame');
   const director = await Director.start({
     ...(io !== undefined ? { io } : {}),
     ...(rxRing !== undefined ? { rxRing } : {}),

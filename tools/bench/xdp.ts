@@ -61,7 +61,7 @@ async function runOne(env: CaseEnv, sink: Sink, gen: string, c: PpsCase, o: Benc
     const fixed = await probe(ctx, CPU_RATE, o.quick ? 1 : 3);
     const cpu1 = pids.reduce((a, p) => a + taskNs(p), 0);
     if (fixed.loss > 0.5 && running.stats) progress(`  ${c.name} lost ${(fixed.loss * 100).toFixed(0)}% at ${CPU_RATE / 1e3}k pps; its port: ${JSON.stringify((await running.stats()).port)}`);
-    const r = await noDropRate(ctx, { guess, max: s.max, seconds: s.seconds, maxProbes: s.maxProbes, resolution: s.resolution, confirm: s.confirm, log: progress });
+    const r = await noDropRate(ctx, { guess, max: s.max, seconds: s.seconds, maxProbes: s.maxProbes, step: s.step, confirm: s.confirm, log: progress });
     return {
       rate: r.rate, genLimited: r.genLimited, cpuNs: fixed.received > 0 ? (cpu1 - cpu0) / fixed.received : NaN,
       cpuLoss: fixed.loss, load: [load0, os.loadavg()[0]!], ...(running.note ? { note: running.note } : {}),

@@ -1,11 +1,48 @@
 // Receive and flush for the three port kinds (see port.h).
 #include "addon/port.h"
 
+#include <linux/filter.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 
 namespace director::addon {
 
-bool PacketPort::open(const io::RingOptions& options, const std::string& netns,
+namespace {
+
+constexpr uint16_t kEthArp = 0x0806;
+// ARP is rare; it must never crowd out the fast path.
+constexpr uint32_t kArpPerBatch = 16;
+
+const sock_filter kArpOnly[] = {
+    {BPF_LD | BPF_H | BPF_ABS, 0, 0, 12},
+    {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, kEthArp},
+    {BPF_RET | BPF_K, 0, 0, 0xffff},
+    {BPF_RET | BPF_K, 0, 0, 0},
+};
+
+// A fanout member gives ARP up: the side socket delivers it to every worker.
+const sock_filter kNotArp[] = {
+    {BPF_LD | BPF_H | BPF_ABS, 0, 0, 12},
+    {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, kEthArp},
+    {BPF_RET | BPF_K, 0, 0, 0},
+    {BPF_RET | BPF_K, 0, 0, 0xffff},
+};
+
+bool watch(int epoll_fd, int fd, std::string& error) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = fd;
+  if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0) return true;
+  error = std::string("cannot watch the port's sockets: ") + strerror(errno);
+  return false;
+}
+
+}  // namespace
+
+bool PacketPort::open(const io::RingOptions& options, const std::string& netns, int fanout_group,
                       std::string& error) {
   if (!socket_.open(name, options, netns, error)) return false;
   const io::IfInfo& info = socket_.info();
@@ -13,12 +50,47 @@ bool PacketPort::open(const io::RingOptions& options, const std::string& netns,
   memcpy(egress.mac, info.mac, 6);
   egress.mtu = info.mtu;
   egress.ip = info.ipv4;
-  return true;
+  if (fanout_group < 0) return true;
+  return open_fanout(static_cast<uint16_t>(fanout_group), netns, error);
+}
+
+bool PacketPort::open_fanout(uint16_t group, const std::string& netns, std::string& error) {
+  io::RingOptions ring;
+  ring.block_size = 1u << 16;
+  ring.block_count = 4;
+  if (!socket_.attach_filter(kNotArp, sizeof(kNotArp) / sizeof(kNotArp[0]), error) ||
+      !socket_.join_fanout(group, error) || !arp_.open(name, ring, netns, error) ||
+      !arp_.attach_filter(kArpOnly, sizeof(kArpOnly) / sizeof(kArpOnly[0]), error)) {
+    return false;
+  }
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) {
+    error = std::string("cannot create an epoll fd: ") + strerror(errno);
+    return false;
+  }
+  return watch(epoll_fd_, socket_.fd(), error) && watch(epoll_fd_, arp_.fd(), error);
+}
+
+void PacketPort::close() {
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  epoll_fd_ = -1;
+  arp_.close();
+  socket_.close();
 }
 
 uint32_t PacketPort::receive(RxBatch& batch) {
   batch.count = 0;
   io::RxFrame f;
+  if (fanout()) {
+    while (batch.count < kArpPerBatch && arp_.next(f)) {
+      // Frames queued before the filter was attached may be anything: the group has those.
+      if (f.truncated || f.len < 14 || (f.data[12] << 8 | f.data[13]) != kEthArp) continue;
+      uint32_t i = batch.count++;
+      batch.frame[i] = f.data;
+      batch.len[i] = f.len;
+      batch.vnet[i] = f.vnet;
+    }
+  }
   while (batch.count < BATCH_MAX && socket_.next(f)) {
     if (f.truncated) {
       stats.rx_truncated++;  // a cut GSO frame cannot be forwarded whole: counted drop
@@ -30,6 +102,16 @@ uint32_t PacketPort::receive(RxBatch& batch) {
     batch.vnet[i] = f.vnet;
   }
   return batch.count;
+}
+
+void PacketPort::release() {
+  socket_.release_consumed();
+  if (fanout()) arp_.release_consumed();
+}
+
+void PacketPort::refresh_stats() {
+  stats.rx_ring_drops += socket_.read_drops();
+  if (fanout()) stats.rx_ring_drops += arp_.read_drops();
 }
 
 void PacketPort::flush() {

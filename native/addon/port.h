@@ -61,16 +61,28 @@ class Port {
 class PacketPort final : public Port {
  public:
   explicit PacketPort(const std::string& ifname) : Port(PortKind::PACKET, ifname) {}
-  bool open(const io::RingOptions& options, const std::string& netns, std::string& error);
-  int fd() const override { return socket_.fd(); }
+  ~PacketPort() override { close(); }
+  // fanout_group < 0: a plain socket. Otherwise the socket joins that fanout group (one member
+  // per worker, see docs/workers.md) and ARP, which every worker's resolver must see, arrives
+  // through a second socket outside the group.
+  bool open(const io::RingOptions& options, const std::string& netns, int fanout_group,
+            std::string& error);
+  int fd() const override { return epoll_fd_ >= 0 ? epoll_fd_ : socket_.fd(); }
   uint32_t receive(RxBatch& batch) override;
-  void release() override { socket_.release_consumed(); }
+  void release() override;
   void flush() override;
-  void refresh_stats() override { stats.rx_ring_drops += socket_.read_drops(); }
-  void close() override { socket_.close(); }
+  void refresh_stats() override;
+  void close() override;
+  bool fanout() const { return epoll_fd_ >= 0; }
+  bool set_fanout_program(const struct sock_filter* code, uint16_t len, std::string& error) {
+    return socket_.set_fanout_program(code, len, error);
+  }
 
  private:
+  bool open_fanout(uint16_t group, const std::string& netns, std::string& error);
   io::PacketSocket socket_;
+  io::PacketSocket arp_;
+  int epoll_fd_ = -1;
 };
 
 class TapPort final : public Port {

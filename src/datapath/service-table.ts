@@ -185,7 +185,7 @@ export class TablePlan {
     const drainingDests = [...registry.draining].flatMap((id) => previous?.destById[id] ?? []);
     const drainingServices = [...registry.drainingServices()].flatMap((id) => previous?.serviceById[id] ?? []);
     return new ServiceTable({
-      registry, clock, services, drainingServices, drainingDests, locals: this.locals,
+      config: this.config, registry, clock, services, drainingServices, drainingDests, locals: this.locals,
       expireNodestConn: this.config.globalDefs.expireNodestConn,
       fwmarkMatches: this.config.fwmarkMatches ?? {},
     });
@@ -193,6 +193,7 @@ export class TablePlan {
 }
 
 interface TableParts {
+  config: DirectorConfig;
   registry: IdentityRegistry;
   clock: Clock;
   services: RuntimeService[];
@@ -204,6 +205,8 @@ interface TableParts {
 }
 
 export class ServiceTable {
+  /** The (effective) config it was built from: what other workers build their replicas from. */
+  readonly config: DirectorConfig;
   readonly registry: IdentityRegistry;
   /** Services in config order. */
   readonly services: readonly RuntimeService[];
@@ -239,6 +242,7 @@ export class ServiceTable {
 
   /** Tables come from ServiceTable.plan(...).commit() (or build()), never from here. */
   constructor(p: TableParts) {
+    this.config = p.config;
     this.registry = p.registry;
     this.clock = p.clock;
     this.services = p.services;
@@ -345,7 +349,11 @@ export class ServiceTable {
    */
   destsChanged(svc: RuntimeService): void {
     svc.schedState = svc.scheduler.update(svc.schedState, svc.sched, this.clock);
+    this.onDestsChanged?.();
   }
+
+  /** Told after every destsChanged (the main thread hands weights to the other workers then). */
+  onDestsChanged: (() => void) | null = null;
 
   /** Frees the ids of drained real servers (the data plane calls it about once a second). */
   reap(): void {

@@ -42,6 +42,12 @@ const TAX = 0x00;
 
 const ETH_IPV4 = 0x0800;
 const PROTO_ICMP = 1, PROTO_TCP = 6, PROTO_UDP = 17;
+/**
+ * Loads address the frame from its MAC header (SKF_LL_OFF): a fanout program runs before the
+ * kernel pushes the link header back (data starts at the IP header on receive), so plain
+ * offsets would read the wrong bytes.
+ */
+const LL = 0xffe00000;
 /** Offsets from the frame start: Ethernet 14, IPv4 fields after it. */
 const ETH_TYPE = 12, IP_FRAG = 20, IP_PROTO = 23, IP_SRC = 26, IP_DST = 30, IP_VHL = 14;
 /** From the IPv4 header's end (X = its length): L4 destination port; an ICMP error's quote. */
@@ -65,10 +71,10 @@ export function steeringProgram(addresses: SteeredAddresses): Uint32Array {
     throw new Error(`workers: at most ${MAX_ADDRESSES} owned and local addresses can be steered, got ${local.length + owned.length}`);
   }
   const p: Insn[] = [
-    { code: LD | H | ABS, k: ETH_TYPE },
+    { code: LD | H | ABS, k: LL + ETH_TYPE },
     { code: JMP | JEQ | K, k: ETH_IPV4, jt: 'ip', jf: 'zero' },
     { label: 'zero', code: RET | K, k: 0 },
-    { label: 'ip', code: LD | W | ABS, k: IP_DST },
+    { label: 'ip', code: LD | W | ABS, k: LL + IP_DST },
   ];
   const match = (addr: number, to: string): void => {
     p.push({ code: JMP | JEQ | K, k: addr >>> 0, jf: `after${p.length}` });
@@ -81,27 +87,27 @@ export function steeringProgram(addresses: SteeredAddresses): Uint32Array {
   p.push({ code: JMP | JA, k: 0, to: 'hash' });
   // cBPF jumps only forward: the shared tail (hash) comes last.
   p.push(
-    { label: 'fwd', code: LD | B | ABS, k: IP_PROTO },
+    { label: 'fwd', code: LD | B | ABS, k: LL + IP_PROTO },
     { code: JMP | JEQ | K, k: PROTO_ICMP, jf: 'src' },
-    { code: LDX | B | MSH, k: IP_VHL },
-    { code: LD | W | IND, k: QUOTE_DST },
+    { code: LDX | B | MSH, k: LL + IP_VHL },
+    { code: LD | W | IND, k: LL + QUOTE_DST },
     { code: JMP | JA, k: 0, to: 'hash' },
     // To a local address: the local port names the worker. A later fragment has no port.
-    { label: 'fnat', code: LD | H | ABS, k: IP_FRAG },
+    { label: 'fnat', code: LD | H | ABS, k: LL + IP_FRAG },
     { code: JMP | JSET | K, k: 0x1fff, jt: 'dsthash' },
-    { code: LDX | B | MSH, k: IP_VHL },
-    { code: LD | B | ABS, k: IP_PROTO },
+    { code: LDX | B | MSH, k: LL + IP_VHL },
+    { code: LD | B | ABS, k: LL + IP_PROTO },
     { code: JMP | JEQ | K, k: PROTO_TCP, jt: 'port' },
     { code: JMP | JEQ | K, k: PROTO_UDP, jt: 'port' },
     { code: JMP | JEQ | K, k: PROTO_ICMP, jf: 'dsthash' },
     // An ICMP error about a packet sent from a local port quotes it as the source port.
-    { code: LD | H | IND, k: QUOTE_SPORT },
+    { code: LD | H | IND, k: LL + QUOTE_SPORT },
     { code: RET | A, k: 0 },
-    { label: 'port', code: LD | H | IND, k: L4_DPORT },
+    { label: 'port', code: LD | H | IND, k: LL + L4_DPORT },
     { code: RET | A, k: 0 },
-    { label: 'src', code: LD | W | ABS, k: IP_SRC },
+    { label: 'src', code: LD | W | ABS, k: LL + IP_SRC },
     { code: JMP | JA, k: 0, to: 'hash' },
-    { label: 'dsthash', code: LD | W | ABS, k: IP_DST },
+    { label: 'dsthash', code: LD | W | ABS, k: LL + IP_DST },
     { label: 'hash', code: MISC | TAX, k: 0 },
     { code: ALU | RSH | K, k: 16 },
     { code: ALU | XOR | X, k: 0 },

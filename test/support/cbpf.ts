@@ -1,12 +1,17 @@
 // A classic BPF interpreter for the instructions steering programs use, so tests can run the
 // fanout program on built frames as the kernel would (an out-of-bounds load returns 0, as the
-// kernel's does).
+// kernel's does). Only link-layer-relative loads (SKF_LL_OFF) are taken: a fanout program sees
+// the skb with data at the network header, so a plain offset would be a bug the test must catch.
 export function runCbpf(program: Uint32Array, frame: Uint8Array): number {
   let a = 0;
   let x = 0;
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  const load = (size: number, off: number): number | null => {
-    if (off < 0 || off + size > frame.length) return null;
+  const LL = -0x200000;
+  const load = (size: number, k: number): number | null => {
+    const signed = k | 0;
+    if (signed < LL || signed >= LL + 0x100000) throw new Error(`cbpf: load at ${signed} is not link-layer relative (SKF_LL_OFF)`);
+    const off = signed - LL;
+    if (off + size > frame.length) return null;
     return size === 4 ? view.getUint32(off) : size === 2 ? view.getUint16(off) : view.getUint8(off);
   };
   for (let pc = 0, steps = 0; pc * 2 < program.length && steps < 4096; pc++, steps++) {
@@ -17,7 +22,7 @@ export function runCbpf(program: Uint32Array, frame: Uint8Array): number {
     const size = [4, 2, 1][(code >> 3) & 0x3] ?? 4;
     const mode = code & 0xe0;
     if (cls === 0x00) { // LD
-      const v = mode === 0x20 ? load(size, k) : mode === 0x40 ? load(size, x + k) : mode === 0x00 ? k : null;
+      const v = mode === 0x20 ? load(size, k) : mode === 0x40 ? load(size, (x + k) | 0) : mode === 0x00 ? k : null;
       if (v === null) return 0;
       a = v >>> 0;
     } else if (cls === 0x01) { // LDX

@@ -39,7 +39,8 @@ import type { ConnSync, SyncRole, TablePull } from './sync/conn-sync.js';
 import { restoreState, saveState, startSync, type HaOptions } from './sync/director-ha.js';
 import { vrrpAddresses, VrrpRuntime, type TableSyncHooks } from './vrrp/vrrp-runtime.js';
 import { MAX_WORKERS } from './workers/limits.js';
-import { mergeStats } from './workers/merge-stats.js';
+import { mergeSnapshot, mergeStats } from './workers/merge-stats.js';
+import { serviceIdentity } from './workers/identity.js';
 import { WorkerPool } from './workers/pool.js';
 import type { VrrpState } from './vrrp/vrrp-types.js';
 
@@ -263,7 +264,8 @@ export class Director {
 
   /** Services, real servers, counters since the last zero(), rates, timeouts: what `adm -L` and `-S` show. */
   snapshot(): AdmSnapshot {
-    return buildSnapshot(this.parts.plane, this.rates);
+    const snapshot = buildSnapshot(this.parts.plane, this.rates);
+    return this.parts.pool ? mergeSnapshot(snapshot, this.parts.pool.reports()) : snapshot;
   }
 
   /**
@@ -280,6 +282,7 @@ export class Director {
     const services = service === null ? table.services : table.services.filter((s) => isService(s, service));
     if (services.length === 0 && service !== null) throw new AdmEditError('No such service');
     zeroStats(table, this.rates, services);
+    this.parts.pool?.zero(service === null ? null : services.map(serviceIdentity));
   }
 
   /**

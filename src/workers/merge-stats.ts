@@ -3,6 +3,7 @@
 // identity (a service by protocol, mark, VIP and port; a real server by address and port), plus
 // one line per worker so an operator sees how the load spreads.
 
+import type { AdmSnapshot } from '../adm/model.js';
 import type { DirectorStats, RealServerStats, ServiceStats } from '../director-stats.js';
 
 /** One worker's share, as stats().workers lists it. */
@@ -75,4 +76,29 @@ export function mergeStats(main: DirectorStats, others: ReadonlyArray<{ stats: D
     index, connections: s.connections, rxFrames: s.port.rxFrames, txFrames: s.port.txFrames, rxRingDrops: s.port.rxRingDrops, age,
   });
   return { ...out, workers: [share(0, main, 0), ...others.map((o, i) => share(i + 1, o.stats, o.age))] };
+}
+
+/**
+ * `adm -L`/`-S` across workers: the main thread's snapshot with the others' connection counts
+ * and traffic counters added (rates stay the main thread's estimators). snapshot is changed.
+ */
+export function mergeSnapshot(snapshot: AdmSnapshot, others: ReadonlyArray<{ stats: DirectorStats }>): AdmSnapshot {
+  for (const { stats } of others) {
+    snapshot.connTableCapacity += stats.limits.connTable.capacity;
+    const services = new Map(stats.services.map((s) => [`${s.protocol}/${s.fwmark ?? 0}/${s.vip}:${s.port}`, s]));
+    for (const svc of snapshot.services) {
+      const other = services.get(`${svc.protocol}/${svc.fwmark ?? 0}/${svc.fwmark ? '0.0.0.0' : svc.address}:${svc.fwmark ? 0 : svc.port}`);
+      if (other === undefined) continue;
+      for (const f of TRAFFIC) svc.stats[f] += other[f];
+      const dests = new Map(other.realServers.filter((d) => !d.sorry).map((d) => [`${d.address}:${d.port}`, d]));
+      for (const rs of svc.realServers) {
+        const d = dests.get(`${rs.address}:${rs.port}`);
+        if (d === undefined) continue;
+        rs.activeConns += d.activeConns;
+        rs.inactConns += d.inactConns;
+        for (const f of TRAFFIC) rs.stats[f] += d[f];
+      }
+    }
+  }
+  return snapshot;
 }

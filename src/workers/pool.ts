@@ -113,6 +113,11 @@ export class WorkerPool {
     });
   }
 
+  /** adm -Z: the workers zero these services' counters (identities), or all with null. */
+  zero(services: string[] | null): void {
+    this.broadcast({ type: 'zero', services });
+  }
+
   /** Each other worker's last counters and their age in seconds (workers that never reported are left out). */
   reports(): Array<{ stats: DirectorStats; age: number }> {
     const now = performance.now();

@@ -38,6 +38,8 @@ export type ToWorker =
   | { type: 'install'; config: DirectorConfig; routes: readonly Route[] | null }
   | { type: 'weights'; dests: DestWeight[]; timeouts: ConnTimeoutValues }
   | { type: 'gate'; instance: string; addresses: number[] }
+  /** adm -Z: these services (identities, src/workers/identity.ts) or every one (null) count from zero. */
+  | { type: 'zero'; services: string[] | null }
   | { type: 'stop' };
 
 export type FromWorker =

@@ -11,7 +11,7 @@ import { loadAddon } from '../native/binding.js';
 import { vrrpAddresses } from '../vrrp/vrrp-runtime.js';
 import type { NativeEngine } from '../native/types.js';
 import type { Clock } from '../sched/types.js';
-import { destIdentity } from './identity.js';
+import { destIdentity, serviceIdentity } from './identity.js';
 import type { DestWeight, FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
 const TICK_MS = 1000;
@@ -59,6 +59,17 @@ function applyWeights(plane: DataPlane, dests: DestWeight[]): void {
   }
 }
 
+/** adm -Z on this worker's counters (its rates are not kept: the main thread estimates those). */
+function zero(plane: DataPlane, services: string[] | null): void {
+  const { serviceCounters, destCounters } = plane.table.registry;
+  const wanted = services === null ? null : new Set(services);
+  for (const svc of plane.table.services) {
+    if (wanted !== null && !wanted.has(serviceIdentity(svc))) continue;
+    serviceCounters.zero(svc.id);
+    for (const d of svc.sched.dests) destCounters.zero(d.id);
+  }
+}
+
 function run(init: WorkerInit): void {
   const clock: Clock = { now: () => performance.now() };
   const plane = openPlane(init, clock);
@@ -73,6 +84,7 @@ function run(init: WorkerInit): void {
         applyWeights(plane, m.dests);
         plane.timeouts.apply(m.timeouts);
       } else if (m.type === 'gate') plane.gate.setMaster(m.instance, m.addresses);
+      else if (m.type === 'zero') zero(plane, m.services);
       else if (m.type === 'stop') {
         clearInterval(timer);
         plane.close();

@@ -104,6 +104,9 @@ for (const mode of ['dr', 'nat', 'fnat'] as const) {
       assert.equal(stats.connections, w0!.connections + w1!.connections);
       const svc = (stats.services as Array<{ port: number; conns: number }>).find((s) => s.port === HTTP_PORT)!;
       assert.ok(svc.conns >= SOURCES.length * 6, `service conns ${svc.conns} (summed over workers)`);
+      // adm -L / -S (the snapshot) counts both workers' connections too.
+      const listed = d.snapshot().services.find((s) => s.port === HTTP_PORT)!;
+      assert.ok(listed.realServers.reduce((n, rs) => n + rs.stats.conns, 0) >= SOURCES.length * 6, JSON.stringify(listed));
       assert.deepEqual(unexpectedDrops(stats), {}, JSON.stringify(stats));
     });
 

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { LocalAddressPorts, LocalPortAllocator, type LocalEndpoint } from '../../src/fullnat/lport-allocator.js';
 import type { DirectorStats } from '../../src/director-stats.js';
 import { parseIpv4 } from '../../src/net/addr.js';
-import { mergeStats } from '../../src/workers/merge-stats.js';
+import { mergeSnapshot, mergeStats } from '../../src/workers/merge-stats.js';
+import { buildSnapshot } from '../../src/stats/adm-snapshot.js';
+import { RateSampler } from '../../src/control/rates.js';
 import { workerOfLocalPort } from '../../src/workers/steering.js';
 import { labConfig, memoryLab, service } from '../support/memory-plane.js';
 import { ServiceTable } from '../../src/datapath/service-table.js';
@@ -118,5 +120,25 @@ describe('stats across workers', () => {
     const last = merged.services[0]!.realServers.at(-1)!;
     assert.equal(last.conns, main.services[0]!.realServers.at(-1)!.conns + 9);
     assert.equal(merged.services.length, 1, 'a service only the worker has is not invented');
+  });
+
+  it('adds the workers\' connection counts and traffic to adm -L / -S', async () => {
+    const lab = await memoryLab(service('nat'));
+    try {
+      const other = structuredClone(lab.stats());
+      other.services[0]!.inBytes = 500;
+      other.services[0]!.realServers[2]!.activeConns = 4;
+      other.services[0]!.realServers[2]!.inactConns = 1;
+      other.services[0]!.realServers[2]!.conns = 5;
+      const snap = mergeSnapshot(buildSnapshot(lab.plane, new RateSampler(lab.clock)), [{ stats: other }]);
+      const mine = buildSnapshot(lab.plane, new RateSampler(lab.clock));
+      assert.equal(snap.services[0]!.stats.inBytes, mine.services[0]!.stats.inBytes + 500);
+      assert.equal(snap.services[0]!.realServers[2]!.activeConns, mine.services[0]!.realServers[2]!.activeConns + 4);
+      assert.equal(snap.services[0]!.realServers[2]!.inactConns, mine.services[0]!.realServers[2]!.inactConns + 1);
+      assert.equal(snap.services[0]!.realServers[2]!.stats.conns, mine.services[0]!.realServers[2]!.stats.conns + 5);
+      assert.equal(snap.connTableCapacity, 2 * mine.connTableCapacity);
+    } finally {
+      lab.plane.close();
+    }
   });
 });

@@ -16,6 +16,7 @@ import { runSoakBench } from './soak.js';
 import { runTakeoverBench } from './takeover.js';
 import { runXdpBench } from './xdp.js';
 import { runWorkersBench } from './workers.js';
+import { runPpsWorkersBench } from './pps-workers.js';
 
 const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
   sched: runSchedBench,
@@ -31,6 +32,7 @@ const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
   soak: runSoakBench,
   xdp: runXdpBench,
   workers: runWorkersBench,
+  'pps-workers': runPpsWorkersBench,
 };
 
 async function main(): Promise<void> {

@@ -55,9 +55,12 @@ bool PacketPort::open(const io::RingOptions& options, const std::string& netns, 
 }
 
 bool PacketPort::open_fanout(uint16_t group, const std::string& netns, std::string& error) {
+  // ARP frames are small, but a TPACKET_V3 block retires after 1 ms however little it holds:
+  // many small blocks, so a burst of replies while the thread is busy (starting up) waits
+  // instead of being dropped. A larger frame (before the filter is attached) is cut and skipped.
   io::RingOptions ring;
-  ring.block_size = 1u << 16;
-  ring.block_count = 4;
+  ring.block_size = 4096;
+  ring.block_count = 256;
   if (!socket_.attach_filter(kNotArp, sizeof(kNotArp) / sizeof(kNotArp[0]), error) ||
       !socket_.join_fanout(group, error) || !arp_.open(name, ring, netns, error) ||
       !arp_.attach_filter(kArpOnly, sizeof(kArpOnly) / sizeof(kArpOnly[0]), error)) {

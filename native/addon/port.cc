@@ -1,46 +1,9 @@
 // Receive and flush for the three port kinds (see port.h).
 #include "addon/port.h"
 
-#include <linux/filter.h>
-#include <sys/epoll.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
 
 namespace director::addon {
-
-namespace {
-
-constexpr uint16_t kEthArp = 0x0806;
-// ARP is rare; it must never crowd out the fast path.
-constexpr uint32_t kArpPerBatch = 16;
-
-const sock_filter kArpOnly[] = {
-    {BPF_LD | BPF_H | BPF_ABS, 0, 0, 12},
-    {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, kEthArp},
-    {BPF_RET | BPF_K, 0, 0, 0xffff},
-    {BPF_RET | BPF_K, 0, 0, 0},
-};
-
-// A fanout member gives ARP up: the side socket delivers it to every worker.
-const sock_filter kNotArp[] = {
-    {BPF_LD | BPF_H | BPF_ABS, 0, 0, 12},
-    {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, kEthArp},
-    {BPF_RET | BPF_K, 0, 0, 0},
-    {BPF_RET | BPF_K, 0, 0, 0xffff},
-};
-
-bool watch(int epoll_fd, int fd, std::string& error) {
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = fd;
-  if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0) return true;
-  error = std::string("cannot watch the port's sockets: ") + strerror(errno);
-  return false;
-}
-
-}  // namespace
 
 bool PacketPort::open(const io::RingOptions& options, const std::string& netns, int fanout_group,
                       std::string& error) {
@@ -55,45 +18,19 @@ bool PacketPort::open(const io::RingOptions& options, const std::string& netns, 
 }
 
 bool PacketPort::open_fanout(uint16_t group, const std::string& netns, std::string& error) {
-  // ARP frames are small, but a TPACKET_V3 block retires after 1 ms however little it holds:
-  // many small blocks, so a burst of replies while the thread is busy (starting up) waits
-  // instead of being dropped. A larger frame (before the filter is attached) is cut and skipped.
-  io::RingOptions ring;
-  ring.block_size = 4096;
-  ring.block_count = 256;
-  if (!socket_.attach_filter(kNotArp, sizeof(kNotArp) / sizeof(kNotArp[0]), error) ||
-      !socket_.join_fanout(group, error) || !arp_.open(name, ring, netns, error) ||
-      !arp_.attach_filter(kArpOnly, sizeof(kArpOnly) / sizeof(kArpOnly[0]), error)) {
-    return false;
-  }
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) {
-    error = std::string("cannot create an epoll fd: ") + strerror(errno);
-    return false;
-  }
-  return watch(epoll_fd_, socket_.fd(), error) && watch(epoll_fd_, arp_.fd(), error);
+  return refuse_arp(socket_, error) && socket_.join_fanout(group, error) &&
+         arp_.open(name, netns, socket_.fd(), error);
 }
 
 void PacketPort::close() {
-  if (epoll_fd_ >= 0) ::close(epoll_fd_);
-  epoll_fd_ = -1;
   arp_.close();
   socket_.close();
 }
 
 uint32_t PacketPort::receive(RxBatch& batch) {
   batch.count = 0;
+  if (fanout()) arp_.receive(batch);
   io::RxFrame f;
-  if (fanout()) {
-    while (batch.count < kArpPerBatch && arp_.next(f)) {
-      // Frames queued before the filter was attached may be anything: the group has those.
-      if (f.truncated || f.len < 14 || (f.data[12] << 8 | f.data[13]) != kEthArp) continue;
-      uint32_t i = batch.count++;
-      batch.frame[i] = f.data;
-      batch.len[i] = f.len;
-      batch.vnet[i] = f.vnet;
-    }
-  }
   while (batch.count < BATCH_MAX && socket_.next(f)) {
     if (f.truncated) {
       stats.rx_truncated++;  // a cut GSO frame cannot be forwarded whole: counted drop
@@ -109,7 +46,7 @@ uint32_t PacketPort::receive(RxBatch& batch) {
 
 void PacketPort::release() {
   socket_.release_consumed();
-  if (fanout()) arp_.release_consumed();
+  if (fanout()) arp_.release();
 }
 
 void PacketPort::refresh_stats() {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "addon/arp_side.h"
 #include "core/core.h"
 #include "core/records.h"
 #include "io/packet_socket.h"
@@ -67,13 +68,13 @@ class PacketPort final : public Port {
   // through a second socket outside the group.
   bool open(const io::RingOptions& options, const std::string& netns, int fanout_group,
             std::string& error);
-  int fd() const override { return epoll_fd_ >= 0 ? epoll_fd_ : socket_.fd(); }
+  int fd() const override { return fanout() ? arp_.fd() : socket_.fd(); }
   uint32_t receive(RxBatch& batch) override;
   void release() override;
   void flush() override;
   void refresh_stats() override;
   void close() override;
-  bool fanout() const { return epoll_fd_ >= 0; }
+  bool fanout() const { return arp_.fd() >= 0; }
   bool set_fanout_program(const struct sock_filter* code, uint16_t len, std::string& error) {
     return socket_.set_fanout_program(code, len, error);
   }
@@ -81,8 +82,7 @@ class PacketPort final : public Port {
  private:
   bool open_fanout(uint16_t group, const std::string& netns, std::string& error);
   io::PacketSocket socket_;
-  io::PacketSocket arp_;
-  int epoll_fd_ = -1;
+  ArpSide arp_;
 };
 
 class TapPort final : public Port {

@@ -4,8 +4,10 @@
 // steering gives it (src/workers/steering.ts), all threads released at once, each pumping
 // prebuilt batches of 64-byte TCP frames of established flows. Prints one JSON line: frames per
 // second over all threads (wall clock from the common start to the last thread's end), each
-// thread's own CPU time per frame, and the capacity those imply with a core per thread (the sum
-// of each thread's frames per CPU second: on a shared machine wall clock shows the other load).
+// thread's own CPU time per frame (schedstat, ns), the share of wall time a thread was blocked
+// (neither running nor runnable: 0 unless the threads wait on each other), and the capacity
+// those imply with a core per thread (the sum of each thread's frames per CPU second: on a
+// shared machine wall clock shows the other load).
 //   workers-proc dr|nat|fnat WORKERS [FLOWS] [ROUNDS]
 import { readFileSync } from 'node:fs';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -15,20 +17,22 @@ import { CLIENT, DIRECTOR_MAC, memoryLab, ROUTER_MAC, RS, RS_MAC, service, VIP }
 import { ipToU32, TCP_FLAGS, tcpFrame, u32ToIp } from '../../test/support/packets.js';
 
 const BATCH = 256;
-const TICK_NS = 1e9 / 100; // USER_HZ: /proc reports CPU time in hundredths of a second
-
 /**
- * This thread's own CPU time in ns (process.cpuUsage() counts every thread of the process, so
- * two workers would each see both): utime + stime of /proc/thread-self/stat, 10 ms resolution.
+ * This thread's own CPU time and time spent runnable but waiting for a CPU, in ns, from
+ * /proc/thread-self/schedstat (process.cpuUsage() counts every thread of the process). What a
+ * thread's wall time holds beyond the two is time it was blocked (a lock, a wait).
  */
-function threadCpuNs(): number {
-  const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_NS;
+function threadSched(): { cpu: number; waiting: number } {
+  const [cpu, waiting] = readFileSync('/proc/thread-self/schedstat', 'utf8').trim().split(' ').map(Number);
+  return { cpu: cpu!, waiting: waiting! };
 }
 
 interface ThreadJob { mode: ForwardMethod; workers: number; index: number; flows: number; rounds: number; gate: SharedArrayBuffer }
-interface ThreadResult { frames: number; startNs: string; endNs: string; cpuNsPerFrame: number; drops: number; conns: number }
+interface ThreadResult {
+  frames: number; startNs: string; endNs: string; cpuNsPerFrame: number; drops: number; conns: number;
+  /** Share of its wall time the thread was neither running nor waiting for a CPU (blocked). */
+  blocked: number;
+}
 
 /** Client i: one address per flow (the steering splits clients by address), port fixed. */
 function clientIp(i: number): string {
@@ -82,7 +86,7 @@ async function thread(job: ThreadJob): Promise<ThreadResult> {
     const gate = new Int32Array(job.gate);
     Atomics.add(gate, 1, 1);
     Atomics.wait(gate, 0, 0);
-    const cpu0 = threadCpuNs();
+    const sched0 = threadSched();
     const t0 = process.hrtime.bigint();
     let n = 0;
     for (let r = 0; r < job.rounds; r++) {
@@ -92,11 +96,14 @@ async function thread(job: ThreadJob): Promise<ThreadResult> {
       }
     }
     const t1 = process.hrtime.bigint();
-    const cpu = threadCpuNs() - cpu0;
+    const sched1 = threadSched();
+    const cpu = sched1.cpu - sched0.cpu;
+    const wall = Number(t1 - t0);
+    const blocked = Math.max(0, wall - cpu - (sched1.waiting - sched0.waiting)) / wall;
     const s = lab.stats();
     return {
       frames: n, startNs: t0.toString(), endNs: t1.toString(), cpuNsPerFrame: cpu / n,
-      drops: Object.values(s.drops).reduce((a, b) => a + b, 0) - dropsBefore, conns: s.connections,
+      drops: Object.values(s.drops).reduce((a, b) => a + b, 0) - dropsBefore, conns: s.connections, blocked,
     };
   } finally {
     lab.plane.close();
@@ -138,7 +145,7 @@ async function main(): Promise<void> {
   const capacity = rs.reduce((a, r) => a + 1e9 / r.cpuNsPerFrame, 0);
   console.log(JSON.stringify({
     mode, workers, flows, pps: frames / (Number(end - start) / 1e9), capacity, cpuNsPerFrame: rs.map((r) => Math.round(r.cpuNsPerFrame)),
-    framesPerWorker: rs.map((r) => r.frames), conns: rs.map((r) => r.conns),
+    framesPerWorker: rs.map((r) => r.frames), conns: rs.map((r) => r.conns), blocked: Math.max(...rs.map((r) => r.blocked)),
   }));
 }
 

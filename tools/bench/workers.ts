@@ -17,7 +17,7 @@ const MODES = [
   { mode: 'fnat', label: 'FULLNAT, established flows (half replies)' },
 ] as const;
 
-interface Run { pps: number; capacity: number; cpuNsPerFrame: number[] }
+interface Run { pps: number; capacity: number; cpuNsPerFrame: number[]; blocked: number }
 
 function runProc(mode: string, workers: number, flows: number, rounds: number): Run {
   const out = execFileSync(process.execPath, [SCRIPT, mode, String(workers), String(flows), String(rounds)], { timeout: 300_000, encoding: 'utf8' });
@@ -42,7 +42,8 @@ export async function runWorkersBench(o: BenchOptions): Promise<void> {
     const wall = spread(two.map((t, i) => t.pps / one[i]!.pps));
     const capacity = spread(two.map((t, i) => t.capacity / one[i]!.capacity));
     const ns = (rs: Run[]): string => fmtSpread(spread(rs.flatMap((r) => r.cpuNsPerFrame)), 0);
-    rows.push(`| ${m.label} | ${fmtSpread(spread(one.map((r) => r.pps)), 3, 1e-6)} | ${fmtSpread(spread(two.map((r) => r.pps)), 3, 1e-6)} | ${fmtSpread(wall, 2)} | ${ns(one)} | ${ns(two)} | ${fmtSpread(capacity, 2)} |`);
+    const blocked = fmtSpread(spread(two.map((r) => r.blocked * 100)), 1);
+    rows.push(`| ${m.label} | ${fmtSpread(spread(one.map((r) => r.pps)), 3, 1e-6)} | ${fmtSpread(spread(two.map((r) => r.pps)), 3, 1e-6)} | ${fmtSpread(wall, 2)} | ${ns(one)} | ${ns(two)} | ${blocked} | ${fmtSpread(capacity, 2)} |`);
   }
   loads.push(os.loadavg()[0]!);
   const load = spread(loads);
@@ -55,11 +56,12 @@ export async function runWorkersBench(o: BenchOptions): Promise<void> {
     `FULLNAT port share) over the clients the fanout steering gives it; ${flows.toLocaleString('en')} established flows, one client address each,`,
     `${rounds} rounds of 64-byte TCP frames in batches of 256, all threads released at once (tools/bench/workers-proc.ts).`,
     `${pairs} pairs, 1 then 2 workers, each in a fresh process; ratios are per pair, median (min-max). Mfps: frames per second over all threads,`,
-    'wall clock. CPU ns: each thread\'s own CPU time per frame (/proc/thread-self/stat). Capacity ratio: the sum of each thread\'s frames per',
+    'wall clock. CPU ns: each thread\'s own CPU time per frame (/proc/thread-self/schedstat). Blocked: the largest share of a thread\'s wall time',
+    'it was neither running nor waiting for a CPU (2 workers; 0 means the threads never wait on each other). Capacity ratio: the sum of each thread\'s frames per',
     'CPU second, 2 workers over 1: the speed-up with a core per worker, which this shared machine cannot give when other work runs.',
     '',
-    '| case | 1 worker Mfps | 2 workers Mfps | wall ratio | 1 worker CPU ns/frame | 2 workers CPU ns/frame | capacity ratio |',
-    '|---|---|---|---|---|---|---|',
+    '| case | 1 worker Mfps | 2 workers Mfps | wall ratio | 1 worker CPU ns/frame | 2 workers CPU ns/frame | 2 workers blocked % | capacity ratio |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
   writeSection('workers', md);

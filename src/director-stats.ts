@@ -13,6 +13,7 @@ import { formatIpv4, formatMac } from './net/addr.js';
 import type { PortCounters, PortKind, XdpStatus } from './native/types.js';
 import type { ConnSyncStats } from './sync/conn-sync.js';
 import type { VrrpStats } from './vrrp/vrrp-runtime.js';
+import type { WorkerShare } from './workers/merge-stats.js';
 
 /** Configuration names by Method value. */
 const METHOD_NAMES = new Map<number, string>(Object.entries(METHOD_BY_NAME).map(([name, method]) => [method, name]));
@@ -89,6 +90,8 @@ export interface DirectorStats {
   vrrp?: VrrpStats;
   /** Connection sync, when lvs_sync_daemon is configured. */
   sync?: ConnSyncStats;
+  /** With more than one worker: each one's share (the counters above are their sums). */
+  workers?: WorkerShare[];
 }
 
 /** A real server's health, when the director runs health checks. */

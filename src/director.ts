@@ -38,6 +38,10 @@ import { connectionPages, type PageLimits } from './stats/connections.js';
 import type { ConnSync, SyncRole, TablePull } from './sync/conn-sync.js';
 import { restoreState, saveState, startSync, type HaOptions } from './sync/director-ha.js';
 import { vrrpAddresses, VrrpRuntime, type TableSyncHooks } from './vrrp/vrrp-runtime.js';
+import { MAX_WORKERS } from './workers/limits.js';
+import { mergeSnapshot, mergeStats } from './workers/merge-stats.js';
+import { serviceIdentity } from './workers/identity.js';
+import { WorkerPool } from './workers/pool.js';
 import type { VrrpState } from './vrrp/vrrp-types.js';
 
 export type { DirectorStats } from './director-stats.js';
@@ -64,6 +68,12 @@ export interface DirectorOptions extends HaOptions {
    * frames queue; Linux 6.2+).
    */
   rxRing?: 'adaptive' | 'block' | 'frame';
+  /**
+   * Data path threads (default 1). Above 1 the interface's AF_PACKET socket becomes a fanout
+   * group with one member per worker, each with its own connection table; the main thread is
+   * worker 0 and runs the control plane too (docs/workers.md). Needs interface and io 'packet'.
+   */
+  workers?: number;
   /**
    * Network namespace (name under /run/netns) the interface or TAP lives in; routes are read
    * there and health checks run there.
@@ -104,6 +114,8 @@ interface Parts {
   notifier: RealServerNotifier;
   /** ha_suspend: which VIPs VRRP does not hold here (their ha_suspend checkers pause). */
   suspension: HaSuspendTracker;
+  /** Workers 1..N-1; null with one worker. */
+  pool: WorkerPool | null;
 }
 
 export class Director {
@@ -130,6 +142,7 @@ export class Director {
     this.timer = setInterval(() => {
       plane.tick();
       governor.tick();
+      parts.pool?.syncWeights();
       this.rates.sample(plane.table);
       void this.reloader.settleDrained();
     }, TICK_MS);
@@ -142,10 +155,16 @@ export class Director {
   static async start(options: DirectorOptions): Promise<Director> {
     const log = loggerFrom(options.log);
     const clock: Clock = { now: () => performance.now() };
-    const table = ServiceTable.build(effectiveConfig(options.config, options), clock);
-    const plane = openPlane(options, table, clock, log);
+    const workers = workerCount(options);
+    const table = ServiceTable.build(effectiveConfig(options.config, options), clock, undefined, { workers, index: 0 });
+    const plane = openPlane(options, table, clock, log, workers);
+    const pool = await startWorkers(options, plane, workers, log).catch((err: unknown) => {
+      plane.close();
+      throw err;
+    });
     restoreState(plane, options, log);
-    const sync = await startSync(options.config, plane, clock, options, log).catch((err: unknown) => {
+    const sync = await startSync(options.config, plane, clock, options, log).catch(async (err: unknown) => {
+      await pool?.stop();
       plane.close();
       throw err;
     });
@@ -172,10 +191,11 @@ export class Director {
     } catch (err) {
       await health?.stop();
       await sync?.close();
+      await pool?.stop();
       plane.close();
       throw err;
     }
-    const director = new Director({ plane, governor, health, clock, options, log, vrrp, quorum, suspension, notifier });
+    const director = new Director({ plane, governor, health, clock, options, log, vrrp, quorum, suspension, notifier, pool });
     live.director = director;
     director.ha = { sync, options, log };
     return director;
@@ -214,7 +234,8 @@ export class Director {
     const stats = collectStats(plane, now, health ? (dest) => realServerHealth(health, governor, dest, now) : undefined,
       (svc) => quorumStats(governor, svc));
     const sync = this.ha?.sync;
-    return { ...stats, ...(vrrp ? { vrrp: vrrp.stats() } : {}), ...(sync ? { sync: sync.stats() } : {}) };
+    const merged = this.parts.pool ? mergeStats(stats, this.parts.pool.reports()) : stats;
+    return { ...merged, ...(vrrp ? { vrrp: vrrp.stats() } : {}), ...(sync ? { sync: sync.stats() } : {}) };
   }
 
   /**
@@ -245,7 +266,8 @@ export class Director {
 
   /** Services, real servers, counters since the last zero(), rates, timeouts: what `adm -L` and `-S` show. */
   snapshot(): AdmSnapshot {
-    return buildSnapshot(this.parts.plane, this.rates);
+    const snapshot = buildSnapshot(this.parts.plane, this.rates);
+    return this.parts.pool ? mergeSnapshot(snapshot, this.parts.pool.reports()) : snapshot;
   }
 
   /**
@@ -262,6 +284,7 @@ export class Director {
     const services = service === null ? table.services : table.services.filter((s) => isService(s, service));
     if (services.length === 0 && service !== null) throw new AdmEditError('No such service');
     zeroStats(table, this.rates, services);
+    this.parts.pool?.zero(service === null ? null : services.map(serviceIdentity));
   }
 
   /**
@@ -308,6 +331,7 @@ export class Director {
     await this.health?.stop();
     // Only the shutdown scripts (killed after 1 s) are waited for: others may run 300 s.
     await this.parts.quorum.shutdownSettled();
+    await this.parts.pool?.stop();
     this.parts.plane.close();
     if (this.ha) {
       saveState(this.parts.plane, this.parts.clock, this.ha.options, this.ha.log);
@@ -357,19 +381,59 @@ function isService(svc: RuntimeService, key: ServiceKey): boolean {
   return isServiceKey({ protocol: c.protocol, address: c.vip, port: svc.vport, ...(c.fwmark ? { fwmark: c.fwmark } : {}) }, key);
 }
 
-function openPlane(o: DirectorOptions, table: ServiceTable, clock: Clock, log: Logger): DataPlane {
+/** The workers option, checked: above 1 it needs an AF_PACKET interface attachment. */
+function workerCount(o: DirectorOptions): number {
+  const n = o.workers ?? 1;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new Error(`director: workers must be a whole number from 1 to ${MAX_WORKERS}, got ${n}`);
+  if (n > 1 && (o.interface === undefined || (o.io ?? 'packet') !== 'packet')) {
+    throw new Error('director: more than one worker needs an interface attachment with AF_PACKET (io packet)');
+  }
+  if (n > 1 && o.rxRing === 'adaptive') {
+    throw new Error("director: more than one worker takes rxRing 'block' or 'frame' (the adaptive ring's two rings are a fanout group of their own)");
+  }
+  return n;
+}
+
+/**
+ * The fanout group of this director's workers: one id per process (a group is per network
+ * namespace, and one director runs per interface there).
+ */
+function fanoutGroup(): number {
+  return process.pid & 0xffff;
+}
+
+/** Workers 1..n-1 beside the main thread's plane, each on its own member of the fanout group; null for one worker. */
+async function startWorkers(o: DirectorOptions, plane: DataPlane, workers: number, log: Logger): Promise<WorkerPool | null> {
+  if (workers === 1) return null;
+  const limits = o.config.globalDefs;
+  const capacity = o.connCapacity ?? limits.connTableSize;
+  const pool = await WorkerPool.start(plane, {
+    workers, config: plane.table.config, routes: readRoutes(o.netns),
+    attach: { interface: o.interface!, fanoutGroup: fanoutGroup(), ...(o.netns ? { netns: o.netns } : {}), ...(o.rxRing && o.rxRing !== 'adaptive' ? { rxRing: o.rxRing } : {}) },
+    ...(o.localAddress !== undefined ? { localIp: parseIpv4(o.localAddress) } : {}),
+    ...(capacity !== null ? { connCapacity: capacity } : {}),
+    flood: limits.flood, limits: limits.limits, sloppyTcp: o.sloppyTcp === true,
+    timeouts: { tcp: plane.timeouts.tcp, tcpFin: plane.timeouts.tcpFin, udp: plane.timeouts.udp }, masters: [],
+  }, log);
+  log.info({ event: 'workers', workers }, `director: ${workers} workers on ${o.interface} (AF_PACKET fanout group ${fanoutGroup()})`);
+  return pool;
+}
+
+function openPlane(o: DirectorOptions, table: ServiceTable, clock: Clock, log: Logger, workers = 1): DataPlane {
   const where = attachmentOf(o);
   const routes = readRoutes(o.netns);
   const engine = new (loadAddon().Engine)();
   try {
-    const port = attach(engine, where, o, log);
+    const port = workers > 1
+      ? engine.addPacketPort(o.interface!, { fanoutGroup: fanoutGroup(), ...(o.netns ? { netns: `/run/netns/${o.netns}` } : {}), ...(o.rxRing ? { ring: o.rxRing } : {}) })
+      : attach(engine, where, o, log);
     const capacity = o.connCapacity ?? o.config.globalDefs.connTableSize;
     return new DataPlane({
       engine, port, table, routes, clock, timeouts: o.config.globalDefs.lvsTimeouts, vrrpAddresses: vrrpAddresses(o.config),
       flood: o.config.globalDefs.flood, limits: o.config.globalDefs.limits,
       ...(o.localAddress !== undefined ? { localIp: parseIpv4(o.localAddress) } : {}),
       ...(capacity !== null ? { connCapacity: capacity } : {}),
-      sloppyTcp: o.sloppyTcp === true,
+      sloppyTcp: o.sloppyTcp === true, fanout: workers > 1,
     });
   } catch (err) {
     engine.close();

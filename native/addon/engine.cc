@@ -49,6 +49,7 @@ Napi::Function Engine::define(Napi::Env env) {
        InstanceMethod<&Engine::add_memory_port>("addMemoryPort"),
        InstanceMethod<&Engine::add_xdp_port>("addXdpPort"),
        InstanceMethod<&Engine::set_xdp_addresses>("setXdpAddresses"),
+       InstanceMethod<&Engine::set_fanout_program>("setFanoutProgram"),
        InstanceMethod<&Engine::xdp_status>("xdpStatus"),
        InstanceMethod<&Engine::port_info>("portInfo"),
        InstanceMethod<&Engine::counters>("counters"),

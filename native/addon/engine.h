@@ -51,6 +51,7 @@ class Engine : public Napi::ObjectWrap<Engine>, public BatchHandler {
   // engine_xdp.cc: the AF_XDP port (throwing stubs when built without libxdp/libbpf)
   Napi::Value add_xdp_port(const Napi::CallbackInfo& info);
   Napi::Value set_xdp_addresses(const Napi::CallbackInfo& info);
+  Napi::Value set_fanout_program(const Napi::CallbackInfo& info);
   Napi::Value xdp_status(const Napi::CallbackInfo& info);
   bool get_xdp_port(Napi::Value v, XdpPort*& port);
 

@@ -1,5 +1,8 @@
 // Engine methods that add ports and describe them (see engine.h).
+#include <linux/filter.h>
+
 #include <random>
+#include <vector>
 
 #include "addon/args.h"
 #include "addon/engine.h"
@@ -64,6 +67,12 @@ Napi::Value Engine::add_packet_port(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   ring.per_frame = kind == "frame";
+  int fanout_group = -1;
+  if (!opts.Get("fanoutGroup").IsUndefined()) {
+    uint32_t group;
+    if (!get_u32(opts.Get("fanoutGroup"), "options.fanoutGroup", 0, 0xffff, group)) return env.Undefined();
+    fanout_group = static_cast<int>(group);
+  }
   if (ports_.size() >= Datapath::MAX_PORTS) {
     throw_range(env, "an engine holds at most " + std::to_string(Datapath::MAX_PORTS) + " ports");
     return env.Undefined();
@@ -74,11 +83,44 @@ Napi::Value Engine::add_packet_port(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   auto port = std::make_unique<PacketPort>(ifname);
-  if (!port->open(ring, kind == "adaptive", netns, error)) {
+  if (!port->open(ring, kind == "adaptive", netns, fanout_group, error)) {
     Napi::Error::New(env, "addPacketPort(" + ifname + "): " + error).ThrowAsJavaScriptException();
     return env.Undefined();
   }
   return added(std::move(port));
+}
+
+Napi::Value Engine::set_fanout_program(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t index;
+  if (!get_port(info[0], index)) return env.Undefined();
+  auto* port = ports_[index]->kind == PortKind::PACKET ? static_cast<PacketPort*>(ports_[index].get()) : nullptr;
+  if (port == nullptr || !port->fanout()) {
+    throw_range(env, "setFanoutProgram: port " + std::to_string(index) + " is not a fanout member");
+    return env.Undefined();
+  }
+  // Two words per instruction: code | jt << 16 | jf << 24, then k (the classic BPF layout).
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+    throw_type(env, "setFanoutProgram: program must be a Uint32Array");
+    return env.Undefined();
+  }
+  Napi::Uint32Array words = info[1].As<Napi::Uint32Array>();
+  size_t n = words.ElementLength() / 2;
+  if (words.ElementLength() % 2 != 0 || n == 0 || n > BPF_MAXINSNS) {
+    throw_range(env, "setFanoutProgram: program must hold 1.." + std::to_string(BPF_MAXINSNS) + " instructions of two words");
+    return env.Undefined();
+  }
+  std::vector<sock_filter> code(n);
+  for (size_t i = 0; i < n; i++) {
+    uint32_t w = words[2 * i];
+    code[i] = sock_filter{static_cast<uint16_t>(w & 0xffff), static_cast<uint8_t>((w >> 16) & 0xff),
+                          static_cast<uint8_t>(w >> 24), words[2 * i + 1]};
+  }
+  std::string error;
+  if (!port->set_fanout_program(code.data(), static_cast<uint16_t>(n), error)) {
+    Napi::Error::New(env, "setFanoutProgram: " + error).ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
 }
 
 Napi::Value Engine::add_tap_port(const Napi::CallbackInfo& info) {

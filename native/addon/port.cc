@@ -32,7 +32,13 @@ bool watch(int epoll_fd, int fd, std::string& error) {
 }  // namespace
 
 bool PacketPort::open(const io::RingOptions& options, bool adaptive, const std::string& netns,
-                      std::string& error) {
+                      int fanout_group, std::string& error) {
+  // A socket is in at most one fanout group: the adaptive ring's two rings are one, the
+  // workers' members another.
+  if (adaptive && fanout_group >= 0) {
+    error = "the adaptive receive ring cannot be shared out to worker threads (one fanout group per socket)";
+    return false;
+  }
   if (adaptive) {
     if (!open_adaptive(options, netns, error)) return false;
   } else if (!socket_.open(name, options, netns, error)) {
@@ -43,7 +49,13 @@ bool PacketPort::open(const io::RingOptions& options, bool adaptive, const std::
   memcpy(egress.mac, info.mac, 6);
   egress.mtu = info.mtu;
   egress.ip = info.ipv4;
-  return true;
+  if (fanout_group < 0) return true;
+  return open_fanout(static_cast<uint16_t>(fanout_group), netns, error);
+}
+
+bool PacketPort::open_fanout(uint16_t group, const std::string& netns, std::string& error) {
+  return refuse_arp(socket_, error) && socket_.join_fanout(group, error) &&
+         arp_.open(name, netns, socket_.fd(), error);
 }
 
 bool PacketPort::open_adaptive(const io::RingOptions& options, const std::string& netns,
@@ -76,6 +88,7 @@ bool PacketPort::open_adaptive(const io::RingOptions& options, const std::string
 void PacketPort::close() {
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
   epoll_fd_ = -1;
+  arp_.close();
   block_.close();
   socket_.close();
 }
@@ -96,6 +109,7 @@ void PacketPort::fill(io::PacketSocket& ring, RxBatch& batch) {
 
 uint32_t PacketPort::receive(RxBatch& batch) {
   batch.count = 0;
+  if (fanout()) arp_.receive(batch);
   if (!adaptive_) {
     fill(socket_, batch);
     return batch.count;
@@ -122,6 +136,13 @@ uint32_t PacketPort::receive(RxBatch& batch) {
 void PacketPort::release() {
   socket_.release_consumed();
   if (adaptive_) block_.release_consumed();
+  if (fanout()) arp_.release();
+}
+
+void PacketPort::refresh_stats() {
+  stats.rx_ring_drops += socket_.read_drops();
+  if (adaptive_) stats.rx_ring_drops += block_.read_drops();
+  if (fanout()) stats.rx_ring_drops += arp_.read_drops();
 }
 
 void PacketPort::flush() {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "addon/arp_side.h"
 #include "core/core.h"
 #include "core/records.h"
 #include "io/packet_socket.h"
@@ -66,19 +67,30 @@ class Port {
 class PacketPort final : public Port {
  public:
   explicit PacketPort(const std::string& ifname) : Port(PortKind::PACKET, ifname) {}
-  bool open(const io::RingOptions& options, bool adaptive, const std::string& netns, std::string& error);
-  int fd() const override { return epoll_fd_ >= 0 ? epoll_fd_ : socket_.fd(); }
+  ~PacketPort() override { close(); }
+  // fanout_group >= 0: the socket joins that fanout group (one member per worker, see
+  // docs/workers.md) and ARP, which every worker's resolver must see, arrives through a second
+  // socket outside the group. A socket is in one fanout group at most: not with adaptive.
+  bool open(const io::RingOptions& options, bool adaptive, const std::string& netns, int fanout_group,
+            std::string& error);
+  int fd() const override { return epoll_fd_ >= 0 ? epoll_fd_ : fanout() ? arp_.fd() : socket_.fd(); }
   uint32_t receive(RxBatch& batch) override;
   void release() override;
   void flush() override;
-  void refresh_stats() override { stats.rx_ring_drops += socket_.read_drops() + block_.read_drops(); }
+  void refresh_stats() override;
   void close() override;
+  bool fanout() const { return arp_.fd() >= 0; }
+  bool set_fanout_program(const struct sock_filter* code, uint16_t len, std::string& error) {
+    return socket_.set_fanout_program(code, len, error);
+  }
 
  private:
+  bool open_fanout(uint16_t group, const std::string& netns, std::string& error);
   bool open_adaptive(const io::RingOptions& options, const std::string& netns, std::string& error);
   void fill(io::PacketSocket& ring, RxBatch& batch);
 
   io::PacketSocket socket_;
+  ArpSide arp_;
   io::PacketSocket block_;  // adaptive only
   io::RingSwitch switch_;
   bool adaptive_ = false;

@@ -2,11 +2,6 @@
 #ifdef DIRECTOR_WITH_XDP
 #include "addon/xdp_port.h"
 
-#include <linux/filter.h>
-#include <sys/epoll.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
 #include <vector>
 
@@ -16,43 +11,13 @@ namespace director::addon {
 
 namespace {
 
-constexpr uint16_t kEthArp = 0x0806;
-constexpr uint32_t kArpPerBatch = 16;
-constexpr uint32_t kMaxL2Header = 14 + 4;  // Ethernet plus one VLAN tag  // ARP is rare; it must never crowd out the fast path
-
-const sock_filter kArpOnly[] = {
-    {BPF_LD | BPF_H | BPF_ABS, 0, 0, 12},
-    {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, kEthArp},
-    {BPF_RET | BPF_K, 0, 0, 0xffff},
-    {BPF_RET | BPF_K, 0, 0, 0},
-};
-
-bool watch(int epoll_fd, int fd, std::string& error) {
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = fd;
-  if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0) return true;
-  error = std::string("cannot watch the port's sockets: ") + strerror(errno);
-  return false;
-}
+constexpr uint32_t kMaxL2Header = 14 + 4;  // Ethernet plus one VLAN tag
 
 }  // namespace
 
 bool XdpPort::open(const io::XdpOptions& options, const std::string& netns, std::string& error) {
   if (!socket_.open(name, options, netns, error)) return false;
-  io::RingOptions ring;
-  ring.block_size = 1u << 16;
-  ring.block_count = 4;
-  if (!arp_.open(name, ring, netns, error) ||
-      !arp_.attach_filter(kArpOnly, sizeof(kArpOnly) / sizeof(kArpOnly[0]), error)) {
-    return false;
-  }
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) {
-    error = std::string("cannot create an epoll fd: ") + strerror(errno);
-    return false;
-  }
-  if (!watch(epoll_fd_, socket_.fd(), error) || !watch(epoll_fd_, arp_.fd(), error)) return false;
+  if (!arp_.open(name, netns, socket_.fd(), error)) return false;
   const io::IfInfo& info = socket_.info();
   ifindex = info.ifindex;
   memcpy(egress.mac, info.mac, 6);
@@ -62,28 +27,13 @@ bool XdpPort::open(const io::XdpOptions& options, const std::string& netns, std:
 }
 
 void XdpPort::close() {
-  if (epoll_fd_ >= 0) ::close(epoll_fd_);
-  epoll_fd_ = -1;
   arp_.close();
   socket_.close();
 }
 
-uint32_t XdpPort::receive_arp(RxBatch& batch) {
-  io::RxFrame f;
-  while (batch.count < kArpPerBatch && arp_.next(f)) {
-    // Frames queued before the filter was attached are not ARP: the XDP socket has those.
-    if (f.truncated || f.len < 14 || (f.data[12] << 8 | f.data[13]) != kEthArp) continue;
-    uint32_t i = batch.count++;
-    batch.frame[i] = f.data;
-    batch.len[i] = f.len;
-    batch.vnet[i] = f.vnet;
-  }
-  return batch.count;
-}
-
 uint32_t XdpPort::receive(RxBatch& batch) {
   batch.count = 0;
-  receive_arp(batch);
+  arp_.receive(batch);
   uint32_t first = batch.count;
   uint32_t n = socket_.receive(batch.frame + first, batch.len + first, BATCH_MAX - first);
   uint32_t kept = first;
@@ -105,7 +55,7 @@ uint32_t XdpPort::receive(RxBatch& batch) {
 }
 
 void XdpPort::release() {
-  arp_.release_consumed();
+  arp_.release();
   socket_.refill();
 }
 

@@ -18,7 +18,7 @@ class XdpPort final : public Port {
   explicit XdpPort(const std::string& ifname) : Port(PortKind::XDP, ifname) {}
   ~XdpPort() override { close(); }
   bool open(const io::XdpOptions& options, const std::string& netns, std::string& error);
-  int fd() const override { return epoll_fd_; }
+  int fd() const override { return arp_.fd(); }
   uint32_t receive(RxBatch& batch) override;
   void release() override;
   void flush() override;
@@ -35,11 +35,9 @@ class XdpPort final : public Port {
   io::XdpSocket::FrameCounts frame_counts() { return socket_.frame_counts(); }
 
  private:
-  uint32_t receive_arp(RxBatch& batch);
 
   io::XdpSocket socket_;
-  io::PacketSocket arp_;
-  int epoll_fd_ = -1;
+  ArpSide arp_;
   uint64_t partial_ = 0;  // frames that arrived with a partial checksum (completed on TX)
 };
 

@@ -150,6 +150,21 @@ bool PacketSocket::attach_filter(const sock_filter* code, uint16_t len, std::str
   return false;
 }
 
+bool PacketSocket::join_fanout(uint16_t group, std::string& error) {
+  // No rollover or defrag flags: a flow must stay on the member its steering names (a full
+  // member drops rather than spills onto one that lacks the connection), and fragments are the
+  // director's to reassemble.
+  int arg = group | (PACKET_FANOUT_CBPF << 16);
+  return set_int(fd_, SOL_PACKET, PACKET_FANOUT, arg, "PACKET_FANOUT", error);
+}
+
+bool PacketSocket::set_fanout_program(const sock_filter* code, uint16_t len, std::string& error) {
+  sock_fprog prog{len, const_cast<sock_filter*>(code)};
+  if (setsockopt(fd_, SOL_PACKET, PACKET_FANOUT_DATA, &prog, sizeof(prog)) == 0) return true;
+  error = std::string("cannot set the fanout steering program: ") + strerror(errno);
+  return false;
+}
+
 bool PacketSocket::enter_block() {
   auto* desc = reinterpret_cast<tpacket_block_desc*>(block(block_));
   uint32_t status = __atomic_load_n(&desc->hdr.bh1.block_status, __ATOMIC_ACQUIRE);

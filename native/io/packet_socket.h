@@ -58,6 +58,11 @@ class PacketSocket {
 
   // Attaches a classic BPF program (SO_ATTACH_FILTER) so the kernel queues only what it accepts.
   bool attach_filter(const struct sock_filter* code, uint16_t len, std::string& error);
+  // Joins fanout group `group` (PACKET_FANOUT_CBPF): the kernel gives each frame to one member,
+  // the one a classic BPF program (set_fanout_program) names; members are numbered in join order.
+  bool join_fanout(uint16_t group, std::string& error);
+  // Replaces the group's steering program (its return value modulo the member count picks one).
+  bool set_fanout_program(const struct sock_filter* code, uint16_t len, std::string& error);
   // The next frame the kernel has handed over, or false when the ring holds no more.
   bool next(RxFrame& frame);
   // Gives every block read to the end back to the kernel; call after the batch is sent.

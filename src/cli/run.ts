@@ -28,6 +28,7 @@ import { RouteAnnouncer } from '../announce/announcer.js';
 import { Bird, DEFAULT_BIRDC_SOCKET } from '../announce/bird.js';
 import { drain, type DrainResult } from '../announce/drain.js';
 import { awaitPeerTable, DEFAULT_JOIN_SYNC_WAIT_S, type JoiningDirector } from '../announce/join.js';
+import { MAX_WORKERS } from '../workers/limits.js';
 
 /** The part of a running Director the CLI uses: stats, stop, and what the control socket drives. */
 export interface RunnableDirector extends ControlledDirector, JoiningDirector {
@@ -68,6 +69,11 @@ cannot attach), or AF_XDP falling back to AF_PACKET (auto)`,
 1 ms of delay), frame (TPACKET_V2: every frame at once, falls behind sooner) or
 adaptive (both: every frame at once while the director keeps up, a block at a
 time once frames queue; Linux 6.2+)`,
+  },
+  workers: {
+    value: 'N',
+    help: `data path threads (default 1), each with its own AF_PACKET fanout socket and
+connection table; needs --interface with --io packet (docs/workers.md)`,
   },
   netns: { value: 'NS', help: 'the interface or TAP lives in network namespace NS (/run/netns/NS)' },
   'local-address': { value: 'IP', help: "the director's own address on the segment (default: the interface's)" },
@@ -148,6 +154,16 @@ function checkCombinations(v: RunValues): void {
   }
   if (v.io !== undefined && v.interface === undefined) throw new UsageError("option '--io' needs --interface");
   if (v['rx-ring'] !== undefined && v.interface === undefined) throw new UsageError("option '--rx-ring' needs --interface");
+  if (v.workers !== undefined) {
+    const n = Number(v.workers);
+    if (!/^[0-9]+$/.test(v.workers) || n < 1 || n > MAX_WORKERS) throw new UsageError(`option '--workers' must be a whole number from 1 to ${MAX_WORKERS}, got '${v.workers}'`);
+    if (n > 1 && (v.interface === undefined || (v.io ?? 'packet') !== 'packet')) {
+      throw new UsageError("option '--workers' above 1 needs --interface with AF_PACKET (--io packet, the default)");
+    }
+    if (n > 1 && v['rx-ring'] === 'adaptive') {
+      throw new UsageError("option '--workers' above 1 takes --rx-ring block or frame: the adaptive ring's two rings are a fanout group of their own");
+    }
+  }
   if (v.birdc !== undefined && v['bird-routes'] === undefined) throw new UsageError("option '--birdc' needs --bird-routes");
   if (v['join-sync-wait'] !== undefined && v['bird-routes'] === undefined) throw new UsageError("option '--join-sync-wait' needs --bird-routes");
   if (v.user !== undefined && v['keep-privileges']) throw new UsageError("options '--user' and '--keep-privileges' exclude each other");
@@ -185,6 +201,7 @@ async function run(v: RunValues, io: CliIo, deps: RunDeps): Promise<number> {
     if (v.netns !== undefined) options.netns = v.netns;
     if (v.io !== undefined) options.io = v.io;
     if (v['rx-ring'] !== undefined) options.rxRing = v['rx-ring'];
+    if (v.workers !== undefined) options.workers = Number(v.workers);
     if (v['local-address'] !== undefined) options.localAddress = v['local-address'];
     Object.assign(options, haOptions(v, config));
     const control: ControlPlan = {

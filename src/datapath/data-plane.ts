@@ -26,6 +26,7 @@ import type { ConnMethodValue, ServiceTable, TablePlan } from './service-table.j
 import { SourceRateLimiter } from './source-rate.js';
 import { heldKey, type SynProxy } from './syn-proxy.js';
 import { VipGate } from './vip-gate.js';
+import { steeringProgram } from '../workers/steering.js';
 
 /** Held frames older than this are dropped (Linux drops unresolved queues after ~3 s too). */
 const HOLD_MAX_AGE_MS = 3000;
@@ -54,6 +55,8 @@ export interface DataPlaneOptions {
   vrrpAddresses?: Iterable<number>;
   /** IPVS sloppy_tcp (see ClassifierDeps). */
   sloppyTcp?: boolean;
+  /** The port is a member of a fanout group (workers): the plane keeps the group's steering in step with its table. */
+  fanout?: boolean;
 }
 
 export class DataPlane {
@@ -79,6 +82,8 @@ export class DataPlane {
   private readonly classifier: Classifier;
   private readonly routes: RouteTable;
   private services: ServiceTable;
+  private readonly fanout: boolean;
+  private readonly installed: Array<(table: ServiceTable, routes: readonly Route[] | undefined) => void> = [];
   /** Set by close(): the port's last counters, which stats still show. */
   private final: { counters: PortCounters; xdp: XdpStatus | null } | null = null;
 
@@ -92,6 +97,7 @@ export class DataPlane {
     this.port = o.port;
     this.clock = o.clock;
     this.services = o.table;
+    this.fanout = o.fanout === true;
     this.portInfo = o.engine.portInfo(o.port);
     this.states = o.states ?? ipvsStateModel(this.timeouts);
     this.startedAt = o.clock.now();
@@ -133,6 +139,7 @@ export class DataPlane {
     o.engine.onBatch((port, count) => this.classifier.handle(port, count));
     this.resolveDests(o.table, routes);
     this.steerXdp(o.table);
+    this.steerFanout(o.table);
     o.engine.start();
     this.announce(o.table.ownedAddresses);
   }
@@ -236,7 +243,14 @@ export class DataPlane {
       // Only narrows what prepare() widened (old and new addresses): the wider set stays, which
       // costs the kernel the frames of addresses the director no longer serves, nothing more.
     }
+    this.steerFanout(table);
     this.announce([...table.ownedAddresses].filter((a) => !before.ownedAddresses.has(a)));
+    for (const listener of this.installed) listener(table, routes);
+  }
+
+  /** Calls listener after every install() (the worker pool hands the new config to the other workers). */
+  onInstall(listener: (table: ServiceTable, routes: readonly Route[] | undefined) => void): void {
+    this.installed.push(listener);
   }
 
   /** The once-a-second work: expiry, ARP refresh, hold timeouts, drained ids. */
@@ -270,6 +284,15 @@ export class DataPlane {
       if (!neighbour) throw new Error('director: too many next hops for the neighbour table');
       dest.nhop = neighbour.id;
     }
+  }
+
+  /**
+   * A fanout member's group steers by the table's addresses (src/workers/steering.ts): the VIPs
+   * and local addresses, draining ones too, so their connections stay on their workers.
+   */
+  private steerFanout(table: ServiceTable): void {
+    if (!this.fanout) return;
+    this.engine.setFanoutProgram(this.port, steeringProgram({ owned: table.ownedAddresses, local: table.localAddresses.keys() }));
   }
 
   /** An XDP port's program steers only what the director handles; everything else stays the kernel's. */

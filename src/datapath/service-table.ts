@@ -6,7 +6,7 @@
 // a whole new table in between two batches.
 
 import { serviceName, type DirectorConfig, type ForwardMethod, type FwmarkMatchConfig, type RealServerConfig, type SorryServerConfig, type VirtualServerConfig } from '../config/model.js';
-import { LocalAddressPorts, LocalPortAllocator } from '../fullnat/lport-allocator.js';
+import { LocalAddressPorts, LocalPortAllocator, SOLE_WORKER, type PortShare } from '../fullnat/lport-allocator.js';
 import { parseNetmask } from '../ipvs/persistence.js';
 import { Method, type MethodValue } from '../native/layout.generated.js';
 import { parseIpv4 } from '../net/addr.js';
@@ -121,6 +121,7 @@ export interface PlannedDest {
 interface LocalPlan {
   readonly allocators: ReadonlyMap<string, LocalPortAllocator>;
   readonly ports: ReadonlyMap<number, LocalAddressPorts>;
+  readonly share: PortShare;
 }
 
 const EMPTY = -1;
@@ -184,7 +185,7 @@ export class TablePlan {
     const drainingDests = [...registry.draining].flatMap((id) => previous?.destById[id] ?? []);
     const drainingServices = [...registry.drainingServices()].flatMap((id) => previous?.serviceById[id] ?? []);
     return new ServiceTable({
-      registry, clock, services, drainingServices, drainingDests, locals: this.locals,
+      config: this.config, registry, clock, services, drainingServices, drainingDests, locals: this.locals,
       expireNodestConn: this.config.globalDefs.expireNodestConn,
       fwmarkMatches: this.config.fwmarkMatches ?? {},
     });
@@ -192,6 +193,7 @@ export class TablePlan {
 }
 
 interface TableParts {
+  config: DirectorConfig;
   registry: IdentityRegistry;
   clock: Clock;
   services: RuntimeService[];
@@ -203,6 +205,8 @@ interface TableParts {
 }
 
 export class ServiceTable {
+  /** The (effective) config it was built from: what other workers build their replicas from. */
+  readonly config: DirectorConfig;
   readonly registry: IdentityRegistry;
   /** Services in config order. */
   readonly services: readonly RuntimeService[];
@@ -223,6 +227,8 @@ export class ServiceTable {
   readonly localAddresses: ReadonlyMap<number, LocalAddressPorts>;
   /** IPVS expire_nodest_conn: a packet of a connection whose real server is gone expires it. */
   readonly expireNodestConn: boolean;
+  /** Which FULLNAT local ports this table's worker hands out (every one with a single worker). */
+  readonly portShare: PortShare;
   private readonly clock: Clock;
   private readonly slots: Int32Array;
   private readonly slotMask: number;
@@ -236,11 +242,13 @@ export class ServiceTable {
 
   /** Tables come from ServiceTable.plan(...).commit() (or build()), never from here. */
   constructor(p: TableParts) {
+    this.config = p.config;
     this.registry = p.registry;
     this.clock = p.clock;
     this.services = p.services;
     this.allocators = p.locals.allocators;
     this.localAddresses = p.locals.ports;
+    this.portShare = p.locals.share;
     this.expireNodestConn = p.expireNodestConn;
     this.dests = p.services.flatMap((s) => s.sched.dests);
     this.destById = byId([...this.dests, ...p.drainingDests]);
@@ -277,10 +285,11 @@ export class ServiceTable {
    * ids. Throws on a config it cannot run. With previous, the committed table keeps the same
    * identities' ids and state, an unchanged scheduler keeps its state (told about the new list,
    * as IPVS's upd_dest), local addresses keep their ports, and real servers that left drain.
+   * share (a worker's FULLNAT ports) is taken from previous when there is one.
    */
-  static plan(config: DirectorConfig, clock: Clock, previous?: ServiceTable): TablePlan {
+  static plan(config: DirectorConfig, clock: Clock, previous?: ServiceTable, share: PortShare = SOLE_WORKER): TablePlan {
     const registry = previous?.registry ?? new IdentityRegistry();
-    const locals = localPlan(config, previous);
+    const locals = localPlan(config, previous, previous?.portShare ?? share);
     const plans = config.virtualServers.map((vs) => planService(vs, locals.allocators));
     checkUnique(plans);
     registry.checkRoom(plans.map(identitiesOf));
@@ -288,8 +297,8 @@ export class ServiceTable {
   }
 
   /** plan() and commit() in one: for a first table, or where nothing else must be checked. */
-  static build(config: DirectorConfig, clock: Clock, previous?: ServiceTable): ServiceTable {
-    return ServiceTable.plan(config, clock, previous).commit();
+  static build(config: DirectorConfig, clock: Clock, previous?: ServiceTable, share?: PortShare): ServiceTable {
+    return ServiceTable.plan(config, clock, previous, share).commit();
   }
 
   /** True for a VIP or local address of this director. No allocation: hot path. */
@@ -340,7 +349,11 @@ export class ServiceTable {
    */
   destsChanged(svc: RuntimeService): void {
     svc.schedState = svc.scheduler.update(svc.schedState, svc.sched, this.clock);
+    this.onDestsChanged?.();
   }
+
+  /** Told after every destsChanged (the main thread hands weights to the other workers then). */
+  onDestsChanged: (() => void) | null = null;
 
   /** Frees the ids of drained real servers (the data plane calls it about once a second). */
   reap(): void {
@@ -468,10 +481,10 @@ function sameFlags(a: VirtualServerConfig, b: VirtualServerConfig): boolean {
  * after a reload, shares one LocalAddressPorts, so no pair is handed out twice; an address no
  * group lists any more stays while connections hold ports on it (their replies come to it).
  */
-function localPlan(config: DirectorConfig, previous?: ServiceTable): LocalPlan {
+function localPlan(config: DirectorConfig, previous: ServiceTable | undefined, share: PortShare): LocalPlan {
   const ports = new Map<number, LocalAddressPorts>();
   const portsOf = (addr: number): LocalAddressPorts => {
-    const p = ports.get(addr) ?? previous?.localAddresses.get(addr) ?? new LocalAddressPorts(addr);
+    const p = ports.get(addr) ?? previous?.localAddresses.get(addr) ?? new LocalAddressPorts(addr, share);
     ports.set(addr, p);
     return p;
   };
@@ -489,7 +502,7 @@ function localPlan(config: DirectorConfig, previous?: ServiceTable): LocalPlan {
   for (const p of previous?.localAddresses.values() ?? []) {
     if (!ports.has(p.addr) && p.inUse > 0) ports.set(p.addr, p);
   }
-  return { allocators, ports };
+  return { allocators, ports, share };
 }
 
 function byId<T extends { readonly id: number }>(items: readonly T[]): T[] {

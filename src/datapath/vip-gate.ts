@@ -10,6 +10,8 @@ export class VipGate {
   /** The addresses of each instance that is MASTER now. */
   private readonly masters = new Map<string, readonly number[]>();
   private mastered = new Set<number>();
+  /** Told every setMaster (the other workers' gates follow this one). */
+  onChange: ((instance: string, addresses: readonly number[]) => void) | null = null;
 
   constructor(vrrpAddresses: Iterable<number> = []) {
     this.vrrp = new Set(vrrpAddresses);
@@ -30,5 +32,6 @@ export class VipGate {
     if (addresses.length > 0) this.masters.set(instance, addresses);
     else this.masters.delete(instance);
     this.mastered = new Set([...this.masters.values()].flat());
+    this.onChange?.(instance, addresses);
   }
 }

@@ -7,6 +7,17 @@
 const PORT_MIN = 1024;
 const PORT_MAX = 65535;
 
+/**
+ * The ports of each local address one worker hands out: those p with p mod workers = index, so
+ * a reply's destination port names the worker that holds its connection (src/workers/steering.ts).
+ */
+export interface PortShare {
+  readonly workers: number;
+  readonly index: number;
+}
+
+export const SOLE_WORKER: PortShare = { workers: 1, index: 0 };
+
 export interface LocalEndpoint {
   laddr: number;
   lport: number;
@@ -17,9 +28,26 @@ export class LocalAddressPorts {
   private readonly used = new Uint32Array(65536 / 32);
   private cursor = PORT_MIN;
   private count = 0;
-  private static readonly CAPACITY = PORT_MAX - PORT_MIN + 1;
+  /** Ports of this worker's share. */
+  private readonly capacity: number;
 
-  constructor(readonly addr: number) {}
+  constructor(readonly addr: number, readonly share: PortShare = SOLE_WORKER) {
+    if (!Number.isInteger(share.workers) || share.workers < 1 || !Number.isInteger(share.index) || share.index < 0 || share.index >= share.workers) {
+      throw new RangeError(`bad local port share ${share.index} of ${share.workers}`);
+    }
+    let capacity = 0;
+    // Other workers' ports are marked taken up front, so take() skips them at no extra cost.
+    for (let port = PORT_MIN; port <= PORT_MAX; port++) {
+      if (this.mine(port)) capacity++;
+      else this.used[port >>> 5] = this.used[port >>> 5]! | (1 << (port & 31));
+    }
+    this.capacity = capacity;
+  }
+
+  /** Whether port is in this worker's share. */
+  mine(port: number): boolean {
+    return port % this.share.workers === this.share.index;
+  }
 
   get inUse(): number {
     return this.count;
@@ -27,7 +55,7 @@ export class LocalAddressPorts {
 
   /** A free port, marked in use, or -1 when every one is taken. */
   take(): number {
-    if (this.count >= LocalAddressPorts.CAPACITY) return -1;
+    if (this.count >= this.capacity) return -1;
     const bits = this.used;
     let port = this.cursor;
     for (;;) {
@@ -43,9 +71,9 @@ export class LocalAddressPorts {
     return port;
   }
 
-  /** Marks a given port in use; false when it is taken or not a local port. */
+  /** Marks a given port in use; false when it is taken, not a local port or another worker's. */
   reserve(port: number): boolean {
-    if (port < PORT_MIN || port > PORT_MAX) return false;
+    if (port < PORT_MIN || port > PORT_MAX || !this.mine(port)) return false;
     const word = port >>> 5;
     const bit = 1 << (port & 31);
     if (this.used[word]! & bit) return false;
@@ -56,7 +84,7 @@ export class LocalAddressPorts {
 
   /** Returns a port; releasing one not in use is ignored. */
   release(port: number): void {
-    if (port < PORT_MIN || port > PORT_MAX) return;
+    if (port < PORT_MIN || port > PORT_MAX || !this.mine(port)) return;
     const bits = this.used;
     const word = port >>> 5;
     const bit = 1 << (port & 31);

@@ -49,6 +49,12 @@ export interface PacketPortOptions {
   frameCount?: number;
   /** Open the socket inside this network namespace (e.g. "/run/netns/NAME"). */
   netns?: string;
+  /**
+   * Join this AF_PACKET fanout group (0..65535; PACKET_FANOUT_CBPF): each frame goes to one
+   * member, the one setFanoutProgram's program names; members count in join order. ARP then
+   * arrives through a second socket outside the group, so every member sees it.
+   */
+  fanoutGroup?: number;
 }
 
 export interface TapPortOptions {
@@ -159,6 +165,11 @@ export interface NativeEngine {
    * Throws an Error naming the cause if XDP cannot attach or the addon was built without it.
    */
   addXdpPort(ifname: string, options?: XdpPortOptions): number;
+  /**
+   * Replaces the steering program of a fanout member's group (classic BPF, two words per
+   * instruction: code | jt << 16 | jf << 24, then k); see src/workers/steering.ts.
+   */
+  setFanoutProgram(port: number, program: Uint32Array): void;
   /** Replaces the addresses an XDP port's program steers to it. */
   setXdpAddresses(port: number, addresses: XdpAddresses): void;
   xdpStatus(port: number): XdpStatus;

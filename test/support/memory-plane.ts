@@ -4,6 +4,7 @@
 import { defaultGlobalDefs, type DirectorConfig, type ForwardMethod, type VirtualServerConfig } from '../../src/config/model.js';
 import { DataPlane, type DataPlaneOptions } from '../../src/datapath/data-plane.js';
 import { ServiceTable } from '../../src/datapath/service-table.js';
+import type { PortShare } from '../../src/fullnat/lport-allocator.js';
 import { collectStats, type DirectorStats } from '../../src/director-stats.js';
 import { vrrpAddresses } from '../../src/vrrp/vrrp-runtime.js';
 import { loadAddon } from '../../src/native/binding.js';
@@ -81,7 +82,10 @@ export function labConfig(vs: VirtualServerConfig | VirtualServerConfig[]): Dire
 }
 
 /** What a test may set of the plane beyond its services: table size, flood defences, resource caps. */
-export type PlaneOptions = Pick<DataPlaneOptions, 'connCapacity' | 'flood' | 'limits' | 'sloppyTcp'>;
+export type PlaneOptions = Pick<DataPlaneOptions, 'connCapacity' | 'flood' | 'limits' | 'sloppyTcp'> & {
+  /** The FULLNAT local ports of one worker of several (default: all). */
+  share?: PortShare;
+};
 
 /** Starts a data plane for vs on a memory port; its real servers resolve once settle() runs. */
 export function memoryLab(vs: VirtualServerConfig | VirtualServerConfig[], clock = new FakeClock(),
@@ -92,12 +96,13 @@ export function memoryLab(vs: VirtualServerConfig | VirtualServerConfig[], clock
 /** memoryLab for a whole config (a keepalived.conf, say), over routes (default ROUTES). */
 export async function memoryLabFor(config: DirectorConfig, clock = new FakeClock(), routes: readonly Route[] = ROUTES,
                                    options: PlaneOptions = {}): Promise<MemoryLab> {
-  const table = ServiceTable.build(config, clock);
+  const { share, ...planeOptions } = options;
+  const table = ServiceTable.build(config, clock, undefined, share);
   const engine = new (loadAddon().Engine)();
   const port = engine.addMemoryPort('mem0', DIRECTOR_MAC, 1500, { ipv4: parseIpv4(DIRECTOR_IP) });
   let plane: DataPlane;
   try {
-    plane = new DataPlane({ engine, port, table, routes, clock, timeouts: config.globalDefs.lvsTimeouts, vrrpAddresses: vrrpAddresses(config), ...options });
+    plane = new DataPlane({ engine, port, table, routes, clock, timeouts: config.globalDefs.lvsTimeouts, vrrpAddresses: vrrpAddresses(config), ...planeOptions });
   } catch (err) {
     engine.close();
     throw err;

@@ -123,7 +123,7 @@ describe('cli: commands, help and exit statuses', () => {
 
   /** Every command and subcommand, with the options its help must list (README's list). */
   const COMMANDS: Array<[string, string[]]> = [
-    ['run', ['config', 'config-id', 'interface', 'tap', 'io', 'rx-ring', 'netns', 'local-address', 'stats-interval', 'state-file',
+    ['run', ['config', 'config-id', 'interface', 'tap', 'io', 'rx-ring', 'workers', 'netns', 'local-address', 'stats-interval', 'state-file',
       'state-max-age', 'sloppy-tcp', 'sync-role', 'sync-peer', 'allow-unchecked', 'metrics', 'bird-routes', 'birdc', 'join-sync-wait', 'log-format', 'log-level', 'user', 'keep-privileges', 'control']],
     ['reload', ['control', 'netns', 'config']],
     ['top', ['control', 'netns', 'interval', 'once']],
@@ -221,6 +221,11 @@ describe('cli: commands, help and exit statuses', () => {
     [['top', '--interval', 'soon'], /'--interval' must be a number of seconds, got 'soon'/],
     [['top', '--interval', '0.05'], /'--interval' must be at least 0.1 seconds, got '0.05'/],
     [['run', '--config', 'x.conf', '--tap', 't', '--rx-ring', 'frame'], /'--rx-ring' needs --interface/],
+    [['run', '--config', 'x.conf', '--interface', 'eth0', '--workers', '0'], /'--workers' must be a whole number from 1 to 256, got '0'/],
+    [['run', '--config', 'x.conf', '--interface', 'eth0', '--workers', '2x'], /'--workers' must be a whole number/],
+    [['run', '--config', 'x.conf', '--tap', 't', '--workers', '2'], /'--workers' above 1 needs --interface with AF_PACKET/],
+    [['run', '--config', 'x.conf', '--interface', 'eth0', '--io', 'xdp', '--workers', '2'], /'--workers' above 1 needs --interface with AF_PACKET/],
+    [['run', '--config', 'x.conf', '--interface', 'eth0', '--rx-ring', 'adaptive', '--workers', '2'], /'--workers' above 1 takes --rx-ring block or frame/],
     [['run', '--config', 'x.conf', '--tap', 't', 'extra'], /unexpected argument 'extra'/],
     [['run', '--config', 'x.conf', '--tap', 't', '--metrics', 'localhost:9100'], /'--metrics' must be PORT, ADDR:PORT or \[ADDR6\]:PORT .*got 'localhost:9100'/],
     [['run', '--config', 'x.conf', '--tap', 't', '--metrics', '70000'], /'--metrics' must be PORT/],

@@ -207,6 +207,8 @@ describe('native engine (memory ports)', () => {
       assert.throws(() => e.portInfo!(1.5), RangeError);
       assert.throws(() => e.onBatch!(42), TypeError);
       assert.throws(() => e.addPacketPort!('x', { blockSize: 1000 }), RangeError);
+      assert.throws(() => e.addPacketPort!('x', { fanoutGroup: 70_000 }), RangeError);
+      assert.throws(() => e.setFanoutProgram!(pin, new Uint32Array([6, 0])), /not a fanout member/);
     });
 
     it('counts verdicts with an egress port or action out of range, sending nothing', () => {

@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   if (io !== undefined && io !== 'xdp' && io !== 'packet' && io !== 'auto') throw new Error('director-proc: --io is xdp, packet or auto');
   const rxRing = process.argv.includes('--rx-ring') ? arg('rx-ring') : undefined;
   if (rxRing !== undefined && rxRing !== 'block' && rxRing !== 'frame' && rxRing !== 'adaptive') throw new Error('director-proc: --rx-ring is adaptive, block or frame');
+  const workers = process.argv.includes('--workers') ? Number(arg('workers')) : undefined;
   const director = await Director.start({
+    ...(workers !== undefined ? { workers } : {}),
     ...(io !== undefined ? { io } : {}),
     ...(rxRing !== undefined ? { rxRing } : {}),
     config: loadKeepalivedConfig(arg('config')),

@@ -15,6 +15,8 @@ import { runSchedBench } from './sched.js';
 import { runSoakBench } from './soak.js';
 import { runTakeoverBench } from './takeover.js';
 import { runXdpBench } from './xdp.js';
+import { runWorkersBench } from './workers.js';
+import { runPpsWorkersBench } from './pps-workers.js';
 
 const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
   sched: runSchedBench,
@@ -29,6 +31,8 @@ const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
   hashflood: runHashfloodBench,
   soak: runSoakBench,
   xdp: runXdpBench,
+  workers: runWorkersBench,
+  'pps-workers': runPpsWorkersBench,
 };
 
 async function main(): Promise<void> {

@@ -92,7 +92,13 @@ export function directorConfig(kind: 'DR' | 'NAT' | 'TUN' | 'FNAT'): string {
 }
 
 /** Starts the compiled director in the DUT namespace with a generated config. */
-export async function startDirector(env: CaseEnv, kind: 'DR' | 'NAT' | 'TUN' | 'FNAT', extraArgs: string[] = []): Promise<Running> {
+/** Where the director runs: its CPU list (default FWD_CPU's one CPU) and the generator's flow count. */
+export interface DirectorPlacement {
+  cpus?: string;
+  flows?: number;
+}
+
+export async function startDirector(env: CaseEnv, kind: 'DR' | 'NAT' | 'TUN' | 'FNAT', extraArgs: string[] = [], place: DirectorPlacement = {}): Promise<Running> {
   const { lab } = env;
   const xdp = extraArgs.includes('xdp');
   await waitForAddon();
@@ -102,7 +108,7 @@ export async function startDirector(env: CaseEnv, kind: 'DR' | 'NAT' | 'TUN' | '
   writeFileSync(conf, directorConfig(kind));
   lab.cleanup.atEnd(() => { try { unlinkSync(conf); } catch { /* gone */ } });
   const script = path.join(ROOT, 'dist/tools/bench/director-proc.js');
-  const argv = pinned(xdp ? FWD_CPU.directorXdp : FWD_CPU.director, [process.execPath, ...(env.nodeFlags ?? []), script,
+  const argv = pinned(place.cpus ?? (xdp ? FWD_CPU.directorXdp : FWD_CPU.director), [process.execPath, ...(env.nodeFlags ?? []), script,
     '--config', conf, '--interface', lab.dutIf, ...extraArgs]);
   const { proc, write } = startWithStdin(lab, lab.dut, argv);
   await proc.waitFor(/ready/, 15_000);
@@ -119,7 +125,7 @@ export async function startDirector(env: CaseEnv, kind: 'DR' | 'NAT' | 'TUN' | '
     throw new Error(`director did not answer for stats: ${proc.stderr.trim()}`);
   };
   return {
-    target: { mac: lab.dutMac, ip: ADDR.vip, flows: FLOWS },
+    target: { mac: lab.dutMac, ip: ADDR.vip, flows: place.flows ?? FLOWS },
     stats,
     ...(xdp ? { note: napi ? 'threaded NAPI on the DUT CPU' : 'NAPI not threaded: receive on the generator CPU' } : {}),
     stdout: () => proc.stdout,

@@ -101,8 +101,8 @@ export async function setTcDrop(lab: PpsLab, object: string | null): Promise<voi
   await exec(['filter', 'add', 'dev', lab.dutIf, 'ingress', 'bpf', 'da', 'obj', object, 'sec', 'tc']);
 }
 
-/** argv run at the highest CFS weight, pinned to one CPU (the machine is shared and noisy). */
-export function pinned(cpu: number, argv: string[]): string[] {
+/** argv run at the highest CFS weight, pinned to one CPU or a list (the machine is shared and noisy). */
+export function pinned(cpu: number | string, argv: string[]): string[] {
   return ['nice', '-n', '-20', 'taskset', '-c', String(cpu), ...argv];
 }
 

@@ -17,7 +17,7 @@
 #define PAYLOAD 18 /* 14 + 20 + 8 + 18 = 60 */
 #define SEGS 16
 #define SUPER_LEN (42 + PAYLOAD * SEGS)
-#define MAX_FLOWS 1024
+#define MAX_FLOWS 4096 /* pps-workers: 16 client addresses (one per 256 flows) for the workers to split */
 #define MAX_MSGS 8
 
 static uint8_t frames[MAX_FLOWS][SUPER_LEN];

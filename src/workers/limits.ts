@@ -1,0 +1,3 @@
+// How many workers a director may run: a fanout group holds at most 256 members (the kernel's
+// PACKET_FANOUT_MAX until 5.x; newer kernels take more, but no supported host has that many cores).
+export const MAX_WORKERS = 256;

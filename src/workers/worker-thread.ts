@@ -1,0 +1,107 @@
+// A worker thread's whole life: its own engine with one fanout member port, its own data plane
+// (connection table, ARP cache, scheduler state) over a replica of the service table built
+// from the config the main thread runs, following the main thread's changes (installs,
+// weights, VRRP gates) and reporting its counters once a second.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { DataPlane } from '../datapath/data-plane.js';
+import { ServiceTable } from '../datapath/service-table.js';
+import { collectStats } from '../director-stats.js';
+import { loadAddon } from '../native/binding.js';
+import { vrrpAddresses } from '../vrrp/vrrp-runtime.js';
+import type { NativeEngine } from '../native/types.js';
+import type { Clock } from '../sched/types.js';
+import { destIdentity, serviceIdentity } from './identity.js';
+import type { DestWeight, FromWorker, ToWorker, WorkerInit } from './protocol.js';
+
+const TICK_MS = 1000;
+
+function post(message: FromWorker): void {
+  parentPort!.postMessage(message);
+}
+
+function openPlane(init: WorkerInit, clock: Clock): DataPlane {
+  const table = ServiceTable.build(init.config, clock, undefined, { workers: init.workers, index: init.index });
+  const engine: NativeEngine = new (loadAddon().Engine)();
+  try {
+    const a = init.attach;
+    const port = engine.addPacketPort(a.interface, {
+      fanoutGroup: a.fanoutGroup, ...(a.netns ? { netns: `/run/netns/${a.netns}` } : {}), ...(a.rxRing ? { ring: a.rxRing } : {}),
+    });
+    const plane = new DataPlane({
+      engine, port, table, routes: init.routes, clock, timeouts: init.timeouts, vrrpAddresses: vrrpAddresses(init.config),
+      flood: init.flood, limits: init.limits, sloppyTcp: init.sloppyTcp, fanout: true,
+      ...(init.localIp !== undefined ? { localIp: init.localIp } : {}),
+      ...(init.connCapacity !== undefined ? { connCapacity: init.connCapacity } : {}),
+    });
+    for (const [instance, addresses] of init.masters) plane.gate.setMaster(instance, addresses);
+    return plane;
+  } catch (err) {
+    engine.close();
+    throw err;
+  }
+}
+
+
+/** Applies the main thread's weights and flags by identity; a real server this worker lacks is skipped. */
+function applyWeights(plane: DataPlane, dests: DestWeight[]): void {
+  const wanted = new Map(dests.map(([key, weight, flags]) => [key, { weight, flags }]));
+  for (const svc of plane.table.services) {
+    let changed = false;
+    for (const dest of svc.sched.dests) {
+      const w = wanted.get(destIdentity(svc, dest));
+      if (w === undefined || (w.weight === dest.weight && w.flags === dest.flags)) continue;
+      dest.weight = w.weight;
+      dest.flags = w.flags;
+      changed = true;
+    }
+    if (changed) plane.table.destsChanged(svc);
+  }
+}
+
+/** adm -Z on this worker's counters (its rates are not kept: the main thread estimates those). */
+function zero(plane: DataPlane, services: string[] | null): void {
+  const { serviceCounters, destCounters } = plane.table.registry;
+  const wanted = services === null ? null : new Set(services);
+  for (const svc of plane.table.services) {
+    if (wanted !== null && !wanted.has(serviceIdentity(svc))) continue;
+    serviceCounters.zero(svc.id);
+    for (const d of svc.sched.dests) destCounters.zero(d.id);
+  }
+}
+
+function run(init: WorkerInit): void {
+  const clock: Clock = { now: () => performance.now() };
+  const plane = openPlane(init, clock);
+  const timer = setInterval(() => {
+    plane.tick();
+    post({ type: 'stats', stats: collectStats(plane, clock.now()) });
+  }, TICK_MS);
+  parentPort!.on('message', (m: ToWorker) => {
+    try {
+      if (m.type === 'install') plane.install(ServiceTable.build(m.config, clock, plane.table), m.routes ?? undefined);
+      else if (m.type === 'weights') {
+        applyWeights(plane, m.dests);
+        plane.timeouts.apply(m.timeouts);
+      } else if (m.type === 'gate') plane.gate.setMaster(m.instance, m.addresses);
+      else if (m.type === 'zero') zero(plane, m.services);
+      else if (m.type === 'stop') {
+        clearInterval(timer);
+        plane.close();
+        post({ type: 'stopped', stats: collectStats(plane, clock.now()) });
+        parentPort!.close();
+      }
+    } catch (err) {
+      post({ type: 'error', message: `worker ${init.index}: ${m.type}: ${(err as Error).message}` });
+    }
+  });
+  post({ type: 'ready' });
+  post({ type: 'stats', stats: collectStats(plane, clock.now()) });
+}
+
+try {
+  run(workerData as WorkerInit);
+} catch (err) {
+  post({ type: 'error', message: `worker ${(workerData as WorkerInit).index}: ${(err as Error).message}` });
+  parentPort!.close();
+}

@@ -1,0 +1,150 @@
+// Two workers end to end in a netns lab (needs root: creates network namespaces), in DR, NAT and
+// FULLNAT: HTTP from eight client addresses through a director started with workers 2 (the
+// interface's AF_PACKET socket a fanout group), every request answered, both workers carrying
+// connections, stats summed over them; then a reload (a real server's weight changed) that
+// both workers follow, and a stream that outlives it; and `director run --workers 2`.
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseKeepalivedConfig } from '../../src/config/load.js';
+import type { Director } from '../../src/director.js';
+import { loadDirectorClass, startProcess, waitForVip } from '../../src/lab/director-runner.js';
+import { labKeepalivedConf } from '../../src/lab/keepalived.js';
+import { runInNamespace } from '../../src/lab/process.js';
+import { HTTP_PORT, runClient } from '../../src/lab/services.js';
+import type { LabHandle } from '../../src/lab/topology.js';
+import { workerOfClient } from '../../src/workers/steering.js';
+import { parseIpv4 } from '../../src/net/addr.js';
+import { withLab, type LabFixture } from '../support/netns.js';
+import { unexpectedDrops } from '../support/routed-e2e.js';
+
+/** Extra client addresses (the lab's client is .10): the workers split clients by address. */
+const SOURCES = Array.from({ length: 8 }, (_, i) => `198.18.1.${20 + i}`);
+
+async function addSources(lab: LabHandle): Promise<void> {
+  for (const ip of SOURCES) {
+    const r = await runInNamespace(lab.client.ns, ['ip', 'addr', 'add', `${ip}/24`, 'dev', lab.client.ifname], 10_000);
+    assert.equal(r.status.code, 0, r.stderr);
+  }
+}
+
+/** `count` connections from each source; the answers per real server, summed. */
+async function httpFromEverySource(lab: LabHandle, count: number): Promise<Record<string, number>> {
+  const results = await Promise.all(SOURCES.map((source) => runClient(lab.client.ns, 'http-client.js',
+    ['count', '--target', `${lab.vip}:${HTTP_PORT}`, '--connections', String(count), '--source', source, '--timeout', '30000'])));
+  const counts: Record<string, number> = {};
+  for (const r of results) {
+    assert.ok(r.ok, JSON.stringify(r.result));
+    for (const [name, n] of Object.entries(r.result.counts as Record<string, number>)) counts[name] = (counts[name] ?? 0) + n;
+  }
+  return counts;
+}
+
+/** The director's stats as plain JSON. */
+function plain(d: Director): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(d.stats())) as Record<string, unknown>;
+}
+
+interface Share { index: number; connections: number; rxFrames: number; txFrames: number }
+
+function shares(stats: Record<string, unknown>): Share[] {
+  const w = stats.workers as Share[] | undefined;
+  assert.ok(w, `stats have no workers: ${JSON.stringify(stats)}`);
+  return w;
+}
+
+/** Waits for a condition on the director's stats (workers report once a second). */
+async function until(get: () => Record<string, unknown>, ok: (s: Record<string, unknown>) => boolean, what: string): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const s = get();
+    if (ok(s)) return s;
+    if (Date.now() > deadline) throw new Error(`${what}: not within 15 s: ${JSON.stringify(s.workers)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function labConf(fx: LabFixture, weights?: number[]): string {
+  const text = labKeepalivedConf(fx.lab, { udp: false });
+  if (!weights) return text;
+  let i = 0;
+  return text.replace(/weight \d+/g, () => `weight ${weights[i++] ?? 1}`);
+}
+
+for (const mode of ['dr', 'nat', 'fnat'] as const) {
+  describe(`two workers, ${mode.toUpperCase()} (needs root: creates network namespaces)`, function () {
+    this.timeout(180_000);
+    const fx = withLab({ mode, servers: 3 });
+    let director: Director | null = null;
+
+    before(async function () {
+      this.timeout(60_000);
+      await addSources(fx.lab);
+      const host = fx.lab.directors[0]!;
+      const Director = await loadDirectorClass();
+      const d = await Director.start({
+        config: parseKeepalivedConfig(labConf(fx), 'lab.conf'), interface: host.ifname, netns: host.ns, localAddress: host.address, workers: 2,
+      });
+      director = d;
+      fx.cleanup.first(() => d.stop());
+      await waitForVip(fx.lab);
+    });
+
+    it('answers every request from eight clients, and both workers carry connections', async () => {
+      const d = director!;
+      const want = [0, 1].map((w) => SOURCES.filter((s) => workerOfClient(parseIpv4(s), 2) === w).length);
+      assert.ok(want[0]! > 0 && want[1]! > 0, `the sources all hash to one worker: ${want.join('/')}`);
+      const counts = await httpFromEverySource(fx.lab, 6);
+      assert.equal(Object.values(counts).reduce((a, b) => a + b, 0), SOURCES.length * 6, JSON.stringify(counts));
+      assert.deepEqual(Object.keys(counts).sort(), ['rs1', 'rs2', 'rs3']);
+      // Each worker holds the connections of its own clients (a worker's report is up to a second old).
+      const stats = await until(() => plain(d), (s) => shares(s).every((w, i) => w.connections >= want[i]! * 6), 'each worker its clients\' connections');
+      const [w0, w1] = shares(stats);
+      assert.equal(stats.connections, w0!.connections + w1!.connections);
+      const svc = (stats.services as Array<{ port: number; conns: number }>).find((s) => s.port === HTTP_PORT)!;
+      assert.ok(svc.conns >= SOURCES.length * 6, `service conns ${svc.conns} (summed over workers)`);
+      // adm -L / -S (the snapshot) counts both workers' connections too.
+      const listed = d.snapshot().services.find((s) => s.port === HTTP_PORT)!;
+      assert.ok(listed.realServers.reduce((n, rs) => n + rs.stats.conns, 0) >= SOURCES.length * 6, JSON.stringify(listed));
+      assert.deepEqual(unexpectedDrops(stats), {}, JSON.stringify(stats));
+    });
+
+    it('follows a reload on both workers (a weight of 0 takes a real server out) and carries traffic after it', async () => {
+      const d = director!;
+      const r = await d.reload(parseKeepalivedConfig(labConf(fx, [1, 1, 0]), 'lab.conf'));
+      assert.ok(r.ok, r.error);
+      // A worker applies the install as its next message: traffic right after must already see it.
+      const deadline = Date.now() + 10_000;
+      let counts: Record<string, number> = {};
+      do {
+        counts = await httpFromEverySource(fx.lab, 3);
+      } while (counts.rs3 !== undefined && Date.now() < deadline);
+      assert.equal(counts.rs3, undefined, `rs3 (weight 0) still chosen: ${JSON.stringify(counts)}`);
+      assert.equal((counts.rs1 ?? 0) + (counts.rs2 ?? 0), SOURCES.length * 3);
+      assert.deepEqual(unexpectedDrops(plain(d)), {});
+    });
+  });
+}
+
+describe('director run --workers 2, DR (needs root: creates network namespaces)', function () {
+  this.timeout(120_000);
+  const fx = withLab({ mode: 'dr', servers: 3 });
+
+  it('starts two workers and spreads clients over them', async () => {
+    await addSources(fx.lab);
+    const dir = mkdtempSync(path.join(os.tmpdir(), `director-workers-${fx.lab.prefix}-`));
+    fx.cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'keepalived.conf');
+    writeFileSync(file, labConf(fx));
+    const d = startProcess(fx.lab, file, fx.cleanup, { args: ['--workers', '2'] });
+    fx.cleanup.first(() => d.stop());
+    await waitForVip(fx.lab, d);
+    const counts = await httpFromEverySource(fx.lab, 4);
+    assert.equal(Object.values(counts).reduce((a, b) => a + b, 0), SOURCES.length * 4);
+    const stats = await until(() => (d.stats() ?? {}) as Record<string, unknown>,
+      (s) => s.workers !== undefined && shares(s).every((w) => w.connections > 0), 'connections on both workers');
+    assert.equal(shares(stats).length, 2);
+    assert.deepEqual(unexpectedDrops(stats), {}, JSON.stringify(stats));
+  });
+});

@@ -58,6 +58,10 @@ export class ArpResolver {
   readonly macHi: Uint32Array;
   readonly macLo: Uint32Array;
   readonly ready: Uint8Array;
+  /**
+   * Keyed by the address as an int32 (`ip | 0`): a uint32 of 2^31 or more used as a Map key is
+   * boxed into a new heap number at every lookup, and want() runs for every new NAT connection.
+   */
   private readonly entries = new Map<number, ArpEntry>();
   private readonly byId: ArpEntry[] = [];
   private readonly reachableMs: number;
@@ -80,7 +84,7 @@ export class ArpResolver {
   }
 
   get(ip: number): ArpEntry | undefined {
-    return this.entries.get(ip);
+    return this.entries.get(ip | 0);
   }
 
   /** True when ip has a usable MAC (reachable, or being re-confirmed). */
@@ -93,11 +97,11 @@ export class ArpResolver {
    * undefined when the neighbour table is full.
    */
   want(ip: number): ArpEntry | undefined {
-    let entry = this.entries.get(ip);
+    let entry = this.entries.get(ip | 0);
     if (!entry) {
       if (this.byId.length >= this.ready.length) return undefined;
-      entry = { id: this.byId.length, ip, macHi: 0, macLo: 0, state: ArpState.INCOMPLETE, confirmedAt: 0, askedAt: 0, probes: 0 };
-      this.entries.set(ip, entry);
+      entry = { id: this.byId.length, ip: ip >>> 0, macHi: 0, macLo: 0, state: ArpState.INCOMPLETE, confirmedAt: 0, askedAt: 0, probes: 0 };
+      this.entries.set(ip | 0, entry);
       this.byId.push(entry);
       this.ask(entry, true);
     } else if (entry.state === ArpState.FAILED) {
@@ -113,7 +117,7 @@ export class ArpResolver {
    * cached, so unrelated ARP chatter cannot fill the cache.
    */
   learn(ip: number, macHi: number, macLo: number): void {
-    const entry = this.entries.get(ip);
+    const entry = this.entries.get(ip | 0);
     if (!entry) return;
     const changed = entry.macHi !== macHi || entry.macLo !== macLo || !this.usable(entry);
     entry.macHi = macHi;

@@ -115,6 +115,7 @@ export class Classifier {
     this.nowMs = nowMs;
     this.nowSec = Math.floor((nowMs - this.d.epochMs) / 1000);
     this.forwarders.nowMs = nowMs;
+    this.d.guard.setTime(nowMs);
     const meta = this.d.meta;
     for (let i = 0; i < count; i++) {
       const mb = i * Meta.WORDS;
@@ -202,9 +203,9 @@ export class Classifier {
       hit = -1;
     }
     if (hit < 0) {
-      const svc = this.services.find(proto, dst, dport);
+      const svc = this.services.find(proto, dst | 0, dport);
       if (!svc) {
-        this.drop(vb, this.services.owns(dst) ? DropReason.NO_SERVICE : DropReason.NOT_OURS);
+        this.drop(vb, this.services.owns(dst | 0) ? DropReason.NO_SERVICE : DropReason.NOT_OURS);
         return;
       }
       if (proto === PROTO_TCP && svc.config.synProxy) {
@@ -222,7 +223,7 @@ export class Classifier {
         this.drop(vb, DropReason.SOURCE_RATE);
         return;
       }
-      const refused = this.d.guard.admit(proto, this.nowMs);
+      const refused = this.d.guard.admit(proto);
       if (refused !== -1) {
         this.drop(vb, refused);
         return;
@@ -320,7 +321,7 @@ export class Classifier {
     const flags = meta[mb + Meta.TCP_FLAGS]! & (TCP_SYN | TCP_ACK | TCP_RST);
     const proxy = this.proxy;
     if (flags === TCP_SYN) {
-      this.d.guard.attempt(this.nowMs);
+      this.d.guard.attempt();
       proxy.answerSyn(mb, vb, this.d.lanPort, this.nowSec);
       return;
     }
@@ -446,8 +447,8 @@ export class Classifier {
     }
     if (proto === PROTO_TCP && !(conns.flags[e]! & ConnFlag.CONFIRMED)) {
       const meta = this.d.meta;
-      this.d.guard.observe(e, direction === FlowDirection.OUTPUT, meta[mb + Meta.TCP_FLAGS]!, meta[mb + Meta.TCP_SEQ]!,
-        meta[mb + Meta.TCP_ACK]!, states.active(proto, after));
+      this.d.guard.observe(e, direction === FlowDirection.OUTPUT, meta[mb + Meta.TCP_FLAGS]!, meta[mb + Meta.TCP_SEQ]! | 0,
+        meta[mb + Meta.TCP_ACK]! | 0, states.active(proto, after));
     }
     conns.wheel.touch(e, this.nowSec + this.d.guard.timeout(e, states.timeout(proto, after)));
   }

@@ -5,7 +5,7 @@
 // from a sync peer or a state file, which arrive with their real server, state and expiry.
 
 import type { ArpResolver } from '../arp/resolver.js';
-import { ConnFlag, type ConnTable } from '../conntable/conn-table.js';
+import { ConnFlag, type ConnTable, type NewConn } from '../conntable/conn-table.js';
 import type { LocalEndpoint } from '../fullnat/lport-allocator.js';
 import {
   attachConn, createTemplate, createTemplateTable, detachConn, expireTemplates, lookupTemplate,
@@ -47,17 +47,24 @@ export class ConnFactory {
   private readonly controlledBy: (Template | undefined)[] = [];
   /** Reused for every scheduled connection: the data path allocates nothing per packet. */
   private readonly scratch: LearntConn = { laddr: 0, lport: 0, state: 0, expires: 0 };
+  /** The row handed to the table, filled in place: an object literal per connection would be garbage. */
+  private readonly row: NewConn = {
+    proto: 0, caddr: 0, cport: 0, vaddr: 0, vport: 0, daddr: 0, dport: 0, laddr: 0, lport: 0, method: 0, flags: 0,
+    service: 0, dest: 0, nhop: 0, state: 0, expires: 0,
+  };
+  /** A real server's thresholds as the threshold rules want them, filled per bind and unbind. */
+  private readonly limits: Thresholds = { upper: 0, lower: 0 };
 
   /** services: the running table; the classifier swaps in a new one between batches. */
   constructor(private readonly d: ConnFactoryDeps, public services: ServiceTable) {}
 
   /** A new connection for packet p to svc, or -1 with the reason in `failure`. */
   create(svc: RuntimeService, p: SchedPacket, nowSec: number): number {
-    const nowMs = this.d.clock.now();
     const persistent = svc.config.persistenceTimeout > 0;
     let tpl: Template | null = null;
     let dest: RuntimeDest | null = null;
     if (persistent) {
+      const nowMs = this.d.clock.now();
       const key = keyOf(svc, p.proto, p.srcAddr);
       tpl = lookupTemplate(this.templates, key, nowMs, { expireQuiescent: false });
       dest = tpl ? this.templateDest(svc, tpl) : null;
@@ -103,7 +110,7 @@ export class ConnFactory {
     if (dest) {
       if (this.d.states.active(c.proto[e]!, c.state[e]!)) dest.activeConns--;
       else dest.inactConns--;
-      dest.flags = flagsAfterUnbind(dest, thresholdsOf(dest));
+      dest.flags = flagsAfterUnbind(dest, this.thresholdsOf(dest));
     }
     const tpl = this.controlledBy[e];
     if (tpl) {
@@ -194,19 +201,31 @@ export class ConnFactory {
     const routed = dest.method === Method.NAT || dest.method === Method.FNAT;
     let nhop = 0;
     if (routed) {
-      const hop = this.d.routes.nextHop(p.srcAddr);
-      const neighbour = hop < 0 ? undefined : this.d.arp.want(hop);
+      const hop = this.d.routes.nextHopI32(p.srcAddr | 0);
+      const neighbour = hop === 0 ? undefined : this.d.arp.want(hop);
       if (!neighbour) return this.failHolding(svc, n, DropReason.NO_ROUTE);
       nhop = neighbour.id;
     }
     const flags = (routed ? ConnFlag.HAS_OUT : 0) | (dest.method === Method.FNAT ? ConnFlag.OUT_TO_LIP : 0);
     const proto = p.proto;
-    const e = this.d.conns.insert({
-      proto, caddr: p.srcAddr, cport: p.srcPort, vaddr: p.dstAddr, vport: p.dstPort, daddr: dest.addr,
-      // Port 0: the packet's port (a mark service's real servers, as IPVS).
-      dport: dest.port || p.dstPort, laddr: n.laddr, lport: n.lport, method: dest.method, flags, service: svc.id,
-      dest: dest.id, nhop, state: n.state, expires: n.expires,
-    });
+    const row = this.row;
+    row.proto = proto;
+    row.caddr = p.srcAddr;
+    row.cport = p.srcPort;
+    row.vaddr = p.dstAddr;
+    row.vport = p.dstPort;
+    row.daddr = dest.addr;
+    row.dport = dest.port || p.dstPort; // port 0: the packet's port (a mark service's real servers, as IPVS)
+    row.laddr = n.laddr;
+    row.lport = n.lport;
+    row.method = dest.method;
+    row.flags = flags;
+    row.service = svc.id;
+    row.dest = dest.id;
+    row.nhop = nhop;
+    row.state = n.state;
+    row.expires = n.expires;
+    const e = this.d.conns.insert(row);
     if (e < 0) return this.failHolding(svc, n, DropReason.TABLE_FULL);
     this.d.guard.created(e);
     // A connection taken over established (sync, a state file) is a real client's: confirmed.
@@ -216,11 +235,17 @@ export class ConnFactory {
     } else {
       dest.inactConns++;
     }
-    dest.flags = flagsAfterBind(dest, thresholdsOf(dest));
+    dest.flags = flagsAfterBind(dest, this.thresholdsOf(dest));
     const { destCounters, serviceCounters } = this.services.registry;
     destCounters.addConn(dest.id);
     serviceCounters.addConn(svc.id);
     return e;
+  }
+
+  private thresholdsOf(dest: RuntimeDest): Thresholds {
+    this.limits.upper = dest.config.upperThreshold;
+    this.limits.lower = dest.config.lowerThreshold;
+    return this.limits;
   }
 
   private failHolding(svc: RuntimeService, n: LearntConn, reason: DropReasonValue): number {
@@ -237,8 +262,4 @@ export class ConnFactory {
 /** A template's key in svc's persistence scope (RuntimeService.persistScope). */
 function keyOf(svc: RuntimeService, proto: number, clientAddr: number): TemplateKey {
   return templateKey(proto, clientAddr, svc.persistNetmask, svc.persistScope, svc.persistAnyProto);
-}
-
-function thresholdsOf(dest: RuntimeDest): Thresholds {
-  return { upper: dest.config.upperThreshold, lower: dest.config.lowerThreshold };
 }

@@ -49,6 +49,7 @@ export class FloodGuard {
   private previous = 0;
   private floodSeconds = 0;
   private evicted = 0;
+  private nowMs = 0;
   /** The real server's ISN per connection, valid with ConnFlag.SERVER_ISN. */
   private readonly serverIsn: Uint32Array;
   /** drop_entry only: unconfirmed connections oldest first, as (entry, birth stamp) pairs. */
@@ -70,11 +71,19 @@ export class FloodGuard {
   }
 
   /**
-   * Counts one new-connection attempt of proto at nowMs and says whether it may have a
-   * connection: -1 if so, else the drop reason. Makes room first when drop_entry allows.
+   * The current batch's time (clock ms), set once per batch: a wall-clock millisecond count is
+   * a double, and passing one to admit() per new connection would box it into a heap number.
    */
-  admit(proto: number, nowMs: number): DropReasonValue | -1 {
-    this.count(nowMs);
+  setTime(nowMs: number): void {
+    this.nowMs = nowMs;
+  }
+
+  /**
+   * Counts one new-connection attempt of proto (at the time setTime gave) and says whether it
+   * may have a connection: -1 if so, else the drop reason. Makes room first when drop_entry allows.
+   */
+  admit(proto: number): DropReasonValue | -1 {
+    this.count();
     if (this.options.dropPacket && this.underFlood && this.current > this.options.connRate) return DropReason.FLOOD_RATE;
     if (proto !== PROTO_TCP || this.unconfirmed < this.unconfirmedLimit) return -1;
     const victim = this.fifo?.oldest() ?? -1;
@@ -88,8 +97,8 @@ export class FloodGuard {
    * Counts one new-connection attempt that asks for no entry (a SYN the SYN proxy answers with
    * a cookie), so the detector sees a flood at a proxied service too.
    */
-  attempt(nowMs: number): void {
-    this.count(nowMs);
+  attempt(): void {
+    this.count();
   }
 
   /** A connection was created (its ConnFlag.CONFIRMED clear). */
@@ -105,6 +114,7 @@ export class FloodGuard {
    * its replies bypass us (DR, TUN: nothing to check), or if the client acknowledges the real
    * server's SYN-ACK, which a spoofing client never saw (NAT, FULLNAT).
    */
+  /** seq and ack may come as int32 (`x | 0`, unboxed across the call) or uint32: only their bits count. */
   observe(entry: number, fromServer: boolean, tcpFlags: number, seq: number, ack: number, established: boolean): void {
     const flags = this.d.conns.flags;
     const f = flags[entry]!;
@@ -149,7 +159,8 @@ export class FloodGuard {
   }
 
   stats(nowMs: number): FloodStats {
-    this.roll(nowMs);
+    this.setTime(nowMs);
+    this.roll();
     return {
       underFlood: this.underFlood, newConnRate: this.previous, connRateLimit: this.options.connRate,
       unconfirmed: this.unconfirmed, unconfirmedLimit: this.unconfirmedLimit, floodSeconds: this.floodSeconds,
@@ -157,15 +168,16 @@ export class FloodGuard {
     };
   }
 
-  private count(nowMs: number): void {
-    this.roll(nowMs);
+  private count(): void {
+    this.roll();
     this.current++;
     const rate = this.options.connRate;
     if (rate > 0 && this.current === rate + 1) this.floodSeconds++;
   }
 
   /** Starts a new quantum once a second has passed; a quiet gap of more than one leaves nothing. */
-  private roll(nowMs: number): void {
+  private roll(): void {
+    const nowMs = this.nowMs;
     const elapsed = nowMs - this.quantumStart;
     if (elapsed < QUANTUM_MS) return;
     this.previous = elapsed < 2 * QUANTUM_MS ? this.current : 0;

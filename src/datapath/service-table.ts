@@ -304,11 +304,12 @@ export class ServiceTable {
   /** True for a VIP or local address of this director. No allocation: hot path. */
   owns(addr: number): boolean {
     const mask = this.ownedSlots.length - 1;
+    const want = addr >>> 0;
     let i = slotHash(0, addr, 0) & mask;
     for (;;) {
       const a = this.ownedSlots[i];
       if (a === 0 || a === undefined) return false;
-      if (a === addr) return true;
+      if (a === want) return true;
       i = (i + 1) & mask;
     }
   }
@@ -316,11 +317,12 @@ export class ServiceTable {
   /**
    * The service for a packet to addr:port, or undefined, in ip_vs_service_find's order: a mark
    * service when the packet carries a mark, then VIP:port, then a catch-all VIP:0. No
-   * allocation: hot path.
+   * allocation: hot path. addr may be uint32 or int32; the per-packet caller passes int32
+   * (`x | 0`), which V8 keeps unboxed where a uint32 of 2^31 or more becomes a heap number.
    */
   find(proto: number, addr: number, port: number): RuntimeService | undefined {
     if (this.byMark.size > 0) {
-      const mark = this.marker.mark(proto, addr, port);
+      const mark = this.marker.mark(proto, addr >>> 0, port);
       const svc = mark === 0 ? undefined : this.byMark.get(mark);
       if (svc !== undefined) return svc;
     }
@@ -334,11 +336,12 @@ export class ServiceTable {
   }
 
   private findExact(proto: number, addr: number, port: number): RuntimeService | undefined {
+    const a = addr >>> 0;
     let i = slotHash(proto, addr, port) & this.slotMask;
     for (;;) {
       const svc = this.services[this.slots[i] ?? EMPTY];
       if (svc === undefined) return undefined;
-      if (svc.vip === addr && svc.vport === port && svc.proto === proto) return svc;
+      if (svc.vip === a && svc.vport === port && svc.proto === proto) return svc;
       i = (i + 1) & this.slotMask;
     }
   }

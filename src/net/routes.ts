@@ -74,6 +74,20 @@ export class RouteTable {
     return -1;
   }
 
+  /**
+   * nextHop for the per-connection path: addr and the result as int32 (`x | 0`), 0 when there
+   * is no route (no neighbour is 0.0.0.0), so no uint32 of 2^31 or more crosses a call boxed.
+   */
+  nextHopI32(addr: number): number {
+    const routes = this.routes;
+    for (let i = 0; i < routes.length; i++) {
+      const r = routes[i]!;
+      const mask = r.prefixLen === 0 ? 0 : -1 << (32 - r.prefixLen);
+      if ((addr & mask) === (r.network | 0)) return r.gateway === 0 ? addr | 0 : r.gateway | 0;
+    }
+    return 0;
+  }
+
   describe(addr: number): string {
     const hop = this.nextHop(addr);
     return hop < 0 ? `no route to ${formatIpv4(addr)}` : `${formatIpv4(addr)} via ${formatIpv4(hop)}`;

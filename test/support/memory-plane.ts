@@ -60,6 +60,8 @@ export interface MemoryLab {
   clock: FakeClock;
   stats(): DirectorStats;
   inject(...frames: Buffer[]): void;
+  /** The same for one prebuilt batch, without the rest-parameter array (allocation tests). */
+  injectBatch(frames: Buffer[]): void;
   /** Frames the director sent since the last call. */
   drain(): Buffer[];
   /** Answers the director's ARP requests, lets held frames go, returns everything else it sent. */
@@ -128,5 +130,5 @@ export async function memoryLabFor(config: DirectorConfig, clock = new FakeClock
     }
     return others.concat(drain());
   };
-  return { plane, table, clock, stats: () => collectStats(plane, clock.now()), inject, drain, settle };
+  return { plane, table, clock, stats: () => collectStats(plane, clock.now()), inject, injectBatch: (frames) => engine.inject(port, frames), drain, settle };
 }

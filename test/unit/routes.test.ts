@@ -19,6 +19,15 @@ describe('next hops from the routing table', () => {
     assert.equal(hop('198.18.7.7'), '198.19.0.10', 'host route beats the /24');
   });
 
+  it('nextHopI32 agrees with nextHop, int32 in and out, 0 for no route', () => {
+    for (const a of ['198.19.0.11', '198.18.1.10', '198.18.7.1', '198.18.7.7', '198.18.9.3']) {
+      assert.equal(formatIpv4(table.nextHopI32(parseIpv4(a) | 0) >>> 0), hop(a), a);
+      assert.equal(table.nextHopI32(parseIpv4(a)), table.nextHopI32(parseIpv4(a) | 0), `${a} as uint32`);
+    }
+    const none = new RouteTable(parseRoutes([{ dst: '198.19.0.0/24', dev: 'eth0' }]));
+    assert.equal(none.nextHopI32(parseIpv4('198.18.1.10') | 0), 0);
+  });
+
   it('says so when there is no route', () => {
     const none = new RouteTable(parseRoutes([{ dst: '198.19.0.0/24', dev: 'eth0' }]));
     assert.equal(none.nextHop(parseIpv4('198.18.1.10')), -1);

@@ -8,6 +8,7 @@ import { runHashfloodBench } from './hashflood.js';
 import { runHttpBench } from './http.js';
 import { progress, type BenchOptions } from './options.js';
 import { runPpsBench } from './pps.js';
+import { runPpsCpuBench } from './pps-cpu.js';
 import { runProfileBench } from './profile.js';
 import { runRestartBench } from './restart.js';
 import { reportFile, useReportFile } from './report.js';
@@ -21,6 +22,7 @@ import { runPpsWorkersBench } from './pps-workers.js';
 const CASES: Record<string, (o: BenchOptions) => Promise<void>> = {
   sched: runSchedBench,
   pps: runPpsBench,
+  ppscpu: runPpsCpuBench,
   http: runHttpBench,
   conntable: runConntableBench,
   memory: runMemoryBench,

@@ -58,7 +58,7 @@ const cTpacket: PpsCase = {
     await setTcDrop(lab, programs.tcDrop);
     const p = startIn(lab, lab.dut, pinned(FWD_CPU.tpacket, [programs.fwdTpacket, lab.dutIf, ADDR.sinkMac]));
     await p.waitFor(/ready/, 5000);
-    return { target: { mac: lab.dutMac, ip: ADDR.vip, flows: FLOWS }, stop: async () => { await p.stop(1000); } };
+    return { target: { mac: lab.dutMac, ip: ADDR.vip, flows: FLOWS }, pid: p.pid, stop: async () => { await p.stop(1000); } };
   },
 };
 

@@ -66,7 +66,7 @@ class Port {
 // drained (the one left behind first: its frames are older), so a switch loses no frame.
 class PacketPort final : public Port {
  public:
-  explicit PacketPort(const std::string& ifname) : Port(PortKind::PACKET, ifname) {}
+  explicit PacketPort(const std::string& ifname) : Port(PortKind::PACKET, ifname) { tx.set_linear(true); }
   ~PacketPort() override { close(); }
   // fanout_group >= 0: the socket joins that fanout group (one member per worker, see
   // docs/workers.md) and ARP, which every worker's resolver must see, arrives through a second

@@ -46,6 +46,15 @@ export interface NewConn {
 }
 
 const EMPTY = -1;
+/**
+ * A used slot holds the tagged key (entry << 1 | KeyKind, under 2^27 for capacities up to 2^26)
+ * in bits 0-26 and 4 bits of the key's flow hash in bits 27-30 (bit 31 stays clear, so no used
+ * slot equals EMPTY): a probe whose tag differs moves on without reading the entry arrays,
+ * which at a million connections are cache misses (15 of 16 foreign keys rejected so).
+ */
+const KEY_MASK = 0x7ffffff;
+const TAG_SHIFT = 27;
+const TAG_BITS = 0xf;
 
 /**
  * Maps a 32-bit hash (uint32 or int32) onto [0, n) by multiplying (Lemire's fastrange): no division, which on a
@@ -139,11 +148,12 @@ export class ConnTable {
    */
   lookup(hash: number, proto: number, src: number, sport: number, dst: number, dport: number): number {
     const n = this.slotCount;
+    const tag = (hash & TAG_BITS) << TAG_SHIFT;
     let i = slotOf(hash >>> 0, n);
     for (;;) {
-      const tagged = this.slots[i]!;
-      if (tagged === EMPTY) return -1;
-      if (this.keyEquals(tagged, proto, src, sport, dst, dport)) return tagged;
+      const slot = this.slots[i]!;
+      if (slot === EMPTY) return -1;
+      if ((slot & ~KEY_MASK) === tag && this.keyEquals(slot & KEY_MASK, proto, src, sport, dst, dport)) return slot & KEY_MASK;
       if (++i === n) i = 0;
     }
   }
@@ -245,17 +255,20 @@ export class ConnTable {
 
   private place(tagged: number): void {
     const n = this.slotCount;
-    let i = slotOf(this.keyHash(tagged), n);
+    const hash = this.keyHash(tagged);
+    let i = slotOf(hash, n);
     while (this.slots[i] !== EMPTY) if (++i === n) i = 0;
-    this.slots[i] = tagged;
+    this.slots[i] = tagged | ((hash & TAG_BITS) << TAG_SHIFT);
   }
 
   /** Backward-shift deletion: no tombstones, so probe lengths never degrade over time. */
   private unplace(tagged: number): void {
     const n = this.slotCount;
     let hole = slotOf(this.keyHash(tagged), n);
-    while (this.slots[hole] !== tagged) {
-      if (this.slots[hole] === EMPTY) throw new Error(`connection table corrupt: key ${tagged} not found`);
+    for (;;) {
+      const slot = this.slots[hole]!;
+      if (slot === EMPTY) throw new Error(`connection table corrupt: key ${tagged} not found`);
+      if ((slot & KEY_MASK) === tagged) break;
       if (++hole === n) hole = 0;
     }
     let j = hole;
@@ -263,7 +276,7 @@ export class ConnTable {
       if (++j === n) j = 0;
       const moved = this.slots[j]!;
       if (moved === EMPTY) break;
-      const home = slotOf(this.keyHash(moved), n);
+      const home = slotOf(this.keyHash(moved & KEY_MASK), n);
       // Move the entry back into the hole unless its home lies cyclically in (hole, j].
       const between = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (!between) {

@@ -2,16 +2,25 @@
 // on an in-memory port (parse, TypeScript classification, rewrite, transmit; no syscalls) is fed
 // prebuilt batches of 64-byte TCP frames. Prints one JSON line: frames per second (wall clock),
 // CPU time per frame (steadier than wall clock on a shared machine) and garbage collections.
-import { PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import type { ForwardMethod } from '../../src/config/model.js';
-import { CLIENT, memoryLab, ROUTER_MAC, DIRECTOR_MAC, RS, RS_MAC, service, VIP, type MemoryLab } from '../../test/support/memory-plane.js';
+import { CLIENT, FakeClock, memoryLab, ROUTER_MAC, DIRECTOR_MAC, RS, RS_MAC, service, VIP, type MemoryLab } from '../../test/support/memory-plane.js';
 import { ipToU32, TCP_FLAGS, tcpFrame, u32ToIp } from '../../test/support/packets.js';
 
 const BATCH = 256;
 
 /** Garbage collections seen so far (young and old): per-frame allocation shows up here. */
 let collections = 0;
-new PerformanceObserver((list) => { collections += list.getEntries().length; }).observe({ entryTypes: ['gc'] });
+/** The same split by kind, with the time they took (ms). */
+const gc = { scavenges: 0, markCompacts: 0, ms: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries() as Array<PerformanceEntry & { detail?: { kind?: number } }>) {
+    collections++;
+    gc.ms += e.duration;
+    if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) gc.scavenges++;
+    else if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.markCompacts++;
+  }
+}).observe({ entryTypes: ['gc'] });
 
 /** Client i's address and port: distinct for every i below 2^24. */
 function client(i: number): { ip: string; port: number } {
@@ -20,10 +29,18 @@ function client(i: number): { ip: string; port: number } {
 
 function fromClient(i: number, flags: number): Buffer {
   const c = client(i);
+  // Sequence numbers spread over all 32 bits, as real ones are (half of them 2^31 or more).
   return tcpFrame({
     eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: c.ip, dst: VIP },
-    tcp: { srcPort: c.port, dstPort: 80, flags },
+    tcp: { srcPort: c.port, dstPort: 80, flags, seq: Math.imul(i + 1, 0x9e3779b1) >>> 0 },
   });
+}
+
+/** A clock at wall-clock magnitude (a double, as Date.now() is), so boxed times would show. */
+function wallClock(): FakeClock {
+  const clock = new FakeClock();
+  clock.ms = 1_764_000_000_000;
+  return clock;
 }
 
 /** A NAT real server's reply to client i (the lab's rr scheduler gives client i server i % 3). */
@@ -50,6 +67,8 @@ interface Rate {
 interface Result extends Rate {
   /** Garbage collections per million frames measured. */
   gcPerMFrames: number;
+  /** New connections only: what the window of `frames` SYNs made and cost in collections. */
+  window?: { frames: number; connPerSec: number; scavenges: number; markCompacts: number; gcMs: number };
 }
 
 /** The collection count once pending gc entries were delivered (they arrive asynchronously). */
@@ -64,7 +83,7 @@ function pump(lab: MemoryLab, list: Buffer[][]): Rate {
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (const b of list) {
-    lab.inject(...b);
+    lab.injectBatch(b); // the prebuilt array itself: a spread would copy it per batch
     frames += b.length;
   }
   const wallNs = Number(process.hrtime.bigint() - t0);
@@ -76,7 +95,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length
 
 /** Established flows: every flow opened by a SYN first, then rounds of ACKs over all flows. */
 async function established(method: ForwardMethod, flows: number, rounds: number): Promise<Result> {
-  const lab = await memoryLab(service(method));
+  const lab = await memoryLab(service(method), wallClock());
   try {
     await lab.settle();
     const syns = Array.from({ length: flows }, (_, i) => fromClient(i, TCP_FLAGS.SYN));
@@ -99,19 +118,36 @@ async function established(method: ForwardMethod, flows: number, rounds: number)
   }
 }
 
-/** New connections: every frame a SYN of a flow never seen (an insert per frame). */
-async function fresh(flows: number): Promise<Result> {
-  const lab = await memoryLab(service('dr'));
+/**
+ * New connections: every frame a SYN of a flow never seen (an insert per frame), a fixed window
+ * of `flows` of them after a warm-up on as many others; the collections during the window and
+ * the time they took are the figure (persistence off: nothing should be allocated per connection).
+ */
+async function fresh(method: ForwardMethod, flows: number): Promise<Result> {
+  // Room for twice the flows: the flood guard keeps unconfirmed connections (all of these) to half the table.
+  const lab = await memoryLab(service(method), wallClock(), { connCapacity: flows * 4 });
   try {
     await lab.settle();
     const warm = flows;
     const syns = Array.from({ length: flows * 2 }, (_, i) => fromClient(i, TCP_FLAGS.SYN));
     pump(lab, batches(syns.slice(0, warm))); // JIT warm-up on other flows
+    await lab.settle(); // NAT: the router's ARP answer (the clients' next hop)
+    const list = batches(syns.slice(warm));
     const before = dropCount(lab);
+    const connsBefore = lab.stats().connections;
     const gcBefore = await settledCollections();
-    const rate = pump(lab, batches(syns.slice(warm)));
+    const g0 = { ...gc };
+    const rate = pump(lab, list);
+    const made = lab.stats().connections - connsBefore;
     check(lab, before, flows * 2);
-    return { ...rate, gcPerMFrames: (await settledCollections() - gcBefore) / (flows / 1e6) };
+    const gcAfter = await settledCollections();
+    return {
+      ...rate, gcPerMFrames: (gcAfter - gcBefore) / (flows / 1e6),
+      window: {
+        frames: flows, connPerSec: made / (flows / rate.pps), scavenges: gc.scavenges - g0.scavenges,
+        markCompacts: gc.markCompacts - g0.markCompacts, gcMs: gc.ms - g0.ms,
+      },
+    };
   } finally {
     lab.plane.close();
   }
@@ -134,8 +170,9 @@ async function main(): Promise<void> {
   const flows = Number(flowText ?? '16384');
   let r: Result;
   if (mode === 'dr' || mode === 'nat') r = await established(mode, flows, 20);
-  else if (mode === 'new') r = await fresh(flows);
-  else throw new Error('usage: classify-proc dr|nat|new [flows]');
+  else if (mode === 'new') r = await fresh('dr', flows);
+  else if (mode === 'newnat') r = await fresh('nat', flows);
+  else throw new Error('usage: classify-proc dr|nat|new|newnat [flows]');
   console.log(JSON.stringify({ mode, flows, ...r }));
 }
 

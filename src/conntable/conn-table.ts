@@ -149,7 +149,7 @@ export class ConnTable {
   lookup(hash: number, proto: number, src: number, sport: number, dst: number, dport: number): number {
     const n = this.slotCount;
     const tag = (hash & TAG_BITS) << TAG_SHIFT;
-    let i = slotOf(hash >>> 0, n);
+    let i = slotOf(hash, n);
     for (;;) {
       const slot = this.slots[i]!;
       if (slot === EMPTY) return -1;

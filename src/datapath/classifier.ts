@@ -228,7 +228,7 @@ export class Classifier {
         this.drop(vb, refused);
         return;
       }
-      const e = this.factory.create(svc, this.fill(proto, src, sport, dst, dport), this.nowSec);
+      const e = this.factory.create(svc, this.fill(proto, src | 0, sport, dst | 0, dport), this.nowSec);
       if (e < 0) {
         this.drop(vb, this.factory.failure);
         return;
@@ -338,7 +338,7 @@ export class Classifier {
       this.drop(vb, DropReason.SOURCE_RATE);
       return;
     }
-    const packet = this.fill(PROTO_TCP, meta[mb + Meta.SRC_IP]!, meta[mb + Meta.SRC_PORT]!, meta[mb + Meta.DST_IP]!, meta[mb + Meta.DST_PORT]!);
+    const packet = this.fill(PROTO_TCP, meta[mb + Meta.SRC_IP]! | 0, meta[mb + Meta.SRC_PORT]!, meta[mb + Meta.DST_IP]! | 0, meta[mb + Meta.DST_PORT]!);
     const e = this.factory.create(svc, packet, this.nowSec);
     if (e < 0) {
       this.drop(vb, this.factory.failure);
@@ -419,12 +419,13 @@ export class Classifier {
     handlers[this.d.conns.method[e]!]!(e, dest, mb, vb);
   }
 
+  /** The reused scheduling packet; addresses arrive as int32 (unboxed across the call) and are stored as uint32. */
   private fill(proto: number, src: number, sport: number, dst: number, dport: number): SchedPacket {
     const p = this.packet;
     p.proto = proto;
-    p.srcAddr = src;
+    p.srcAddr = src >>> 0;
     p.srcPort = sport;
-    p.dstAddr = dst;
+    p.dstAddr = dst >>> 0;
     p.dstPort = dport;
     return p;
   }

@@ -90,30 +90,30 @@ export class Forwarders {
 
   /** NAT in: the real server becomes the destination (its port as the connection has it: a port-0 server keeps the packet's). */
   private natIn(e: number, dest: RuntimeDest, vb: number): void {
-    this.setDst(vb, dest.addr, this.d.conns.dport[e]!);
+    this.setDst(vb, dest.addr | 0, this.d.conns.dport[e]!);
     this.toNeighbour(vb, Method.NAT, Direction.IN, dest.nhop);
   }
 
   /** NAT out: the reply leaves with the VIP:vport as its source. */
   private natOut(e: number, vb: number): void {
     const c = this.d.conns;
-    this.setSrc(vb, c.vaddr[e]!, c.vport[e]!);
+    this.setSrc(vb, c.vaddr[e]! | 0, c.vport[e]!);
     this.toNeighbour(vb, Method.NAT, Direction.OUT, c.nhop[e]!);
   }
 
   /** FULLNAT in: from our local address and port, to the real server. */
   private fnatIn(e: number, dest: RuntimeDest, vb: number): void {
     const c = this.d.conns;
-    this.setSrc(vb, c.laddr[e]!, c.lport[e]!);
-    this.setDst(vb, dest.addr, c.dport[e]!);
+    this.setSrc(vb, c.laddr[e]! | 0, c.lport[e]!);
+    this.setDst(vb, dest.addr | 0, c.dport[e]!);
     this.toNeighbour(vb, Method.FNAT, Direction.IN, dest.nhop);
   }
 
   /** FULLNAT out: exactly reversed, VIP:vport to the client. */
   private fnatOut(e: number, vb: number): void {
     const c = this.d.conns;
-    this.setSrc(vb, c.vaddr[e]!, c.vport[e]!);
-    this.setDst(vb, c.caddr[e]!, c.cport[e]!);
+    this.setSrc(vb, c.vaddr[e]! | 0, c.vport[e]!);
+    this.setDst(vb, c.caddr[e]! | 0, c.cport[e]!);
     this.toNeighbour(vb, Method.FNAT, Direction.OUT, c.nhop[e]!);
   }
 
@@ -125,11 +125,12 @@ export class Forwarders {
   proxySyn(e: number, dest: RuntimeDest, vb: number): void {
     const c = this.d.conns;
     const fnat = c.method[e] === Method.FNAT;
-    this.setSrc(vb, fnat ? c.laddr[e]! : c.caddr[e]!, fnat ? c.lport[e]! : c.cport[e]!);
-    this.setDst(vb, dest.addr, dest.port);
+    this.setSrc(vb, (fnat ? c.laddr[e]! : c.caddr[e]!) | 0, fnat ? c.lport[e]! : c.cport[e]!);
+    this.setDst(vb, dest.addr | 0, dest.port);
     this.toNeighbour(vb, c.method[e]! as MethodValue, Direction.IN, dest.nhop, Action.SYNPROXY_SYN);
   }
 
+  /** addr as int32 (`x | 0`): unboxed across the call; the Uint32Array store gives back the uint32. */
   private setSrc(vb: number, addr: number, port: number): void {
     const w = this.d.writer;
     w.verdict[vb + Verdict.SRC_IP] = addr;

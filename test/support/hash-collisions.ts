@@ -70,24 +70,27 @@ export function insertTuples(table: ConnTable, tuples: readonly Tuple[]): void {
  * slot walked). Returns them in tuple order.
  */
 export function probeCounts(table: ConnTable, tuples: readonly Tuple[]): number[] {
-  const t = table as unknown as { keyEquals: (...a: number[]) => boolean };
-  const own = t.keyEquals;
-  let probes = 0;
-  t.keyEquals = function counted(this: unknown, ...a: number[]): boolean {
-    probes++;
-    return own.apply(this, a);
-  };
-  try {
-    const key = table.hashKey;
-    return tuples.map((tuple) => {
-      probes = 0;
-      if (table.lookup(flowHash(key[0]!, key[1]!, ...tuple), ...tuple) < 0) throw new Error(`tuple ${tuple.join(',')} not in the table`);
-      return probes;
-    });
-  } finally {
-    delete (t as { keyEquals?: unknown }).keyEquals;
-  }
+  // Slots a lookup walks, home slot to the key's: what a crafted cluster lengthens. (Counting
+  // key comparisons would undercount: the slots' hash tags turn most probes away unread.)
+  const t = table as unknown as { slots: Int32Array; slotCount: number };
+  const key = table.hashKey;
+  const n = t.slotCount;
+  return tuples.map((tuple) => {
+    const hash = flowHash(key[0]!, key[1]!, ...tuple);
+    const hit = table.lookup(hash, ...tuple);
+    if (hit < 0) throw new Error(`tuple ${tuple.join(',')} not in the table`);
+    let i = slotOf(hash, n);
+    let probes = 1;
+    while ((t.slots[i]! & SLOT_KEY_MASK) !== hit) {
+      i = i + 1 === n ? 0 : i + 1;
+      probes++;
+    }
+    return probes;
+  });
 }
+
+/** The tagged-key bits of a used slot (conn-table.ts's KEY_MASK). */
+const SLOT_KEY_MASK = 0x7ffffff;
 
 export interface ProbeStats {
   mean: number;

@@ -1,8 +1,8 @@
 // `director realserver setup | teardown`: prepares a real server for DR or TUN (the VIP on lo, ARP
 // suppression, relaxed rp_filter; IPv6 on for an IPv6 VIP), checks it (--check), and undoes it.
 
-import { isIPv6 } from 'node:net';
 import { isIPv4 } from '../net/addr.js';
+import { formatIpv6, isIPv6, parseIpv6 } from '../net/addr6.js';
 import type { RealServerMode } from '../realserver/plan.js';
 import { checkRealServer, setupRealServer, teardownRealServer, type Outcome } from '../realserver/realserver.js';
 import { fileStateStore, type StateStore } from '../realserver/state.js';
@@ -76,7 +76,7 @@ this host still needs them). State: $DIRECTOR_STATE_DIR or /run/director.`,
 /** The VIP as ip prints it (IPv6 lowercase and compressed, RFC 5952), so setup and teardown find it on lo. */
 function vipOption(text: string): string {
   if (isIPv4(text)) return text;
-  if (isIPv6(text)) return new URL(`http://[${text}]/`).hostname.slice(1, -1);
+  if (isIPv6(text)) return formatIpv6(parseIpv6(text));
   throw new UsageError(`option '--vip' must be an IPv4 or IPv6 address, got '${text}'`);
 }
 

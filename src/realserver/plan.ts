@@ -2,7 +2,7 @@
 // for an IPv6 VIP, IPv6 turned on), as a list of items that can each be checked and applied
 // idempotently.
 
-import { isIPv6 } from 'node:net';
+import { isIPv6 } from '../net/addr6.js';
 import type { RealServerSystem } from './system.js';
 
 export type RealServerMode = 'dr' | 'tun';

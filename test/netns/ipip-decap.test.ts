@@ -8,7 +8,8 @@ import { addAddress, addNamespace, addVethPair, linkInfo, linkUp, sysctl } from 
 import { loadAddon } from '../../src/native/binding.js';
 import type { NativeDecapsulator, NativeEngine } from '../../src/native/types.js';
 import { ipFrame, ipipFrame, ipv4, PROTO, udp, udpFrame } from '../support/packets.js';
-import { encapLimitHeader, ipv6, ipv6Frame, NEXT, udp6 } from '../support/packets-v6.js';
+import { ethernet } from '../support/packets.js';
+import { ETH_IPV6, ipv6, NEXT, optionsHeader, udp6 } from '../support/packets6.js';
 import { readInNamespace, TEST_FAMILY } from '../support/netns.js';
 import { needsRoot } from '../support/prerequisites.js';
 import { nodeIn, nsPath } from '../support/native-lab.js';
@@ -20,6 +21,8 @@ const CLIENT = '198.18.1.10';
 const RS_IP6 = '2001:db8:0:1::11';
 const VIP6 = '2001:db8:100::1';
 const CLIENT6 = '2001:db8:1::10';
+/** Protocol 41: an IPv6 packet follows (6in4, ip6ip6). */
+const PROTO_IPV6 = 41;
 
 const UDP_RX = `
 const s = require('dgram').createSocket('udp4');
@@ -137,20 +140,22 @@ describe('IPIP decapsulator (needs root: creates network namespaces)', function 
 
   /** An inner UDP datagram to the IPv6 VIP, or (4in6) to the IPv4 one. */
   function inner6(n: number): Buffer {
-    return ipv6({ src: CLIENT6, dst: VIP6 }, NEXT.UDP, udp6(CLIENT6, VIP6, { srcPort: 41000 + n, dstPort: 5000, payload: Buffer.from(`inner6 ${n}`) }));
+    return ipv6({ src: CLIENT6, dst: VIP6 }, [], NEXT.UDP, udp6(CLIENT6, VIP6, { srcPort: 41000 + n, dstPort: 5000, payload: Buffer.from(`inner6 ${n}`) }));
   }
   function inner4(n: number): Buffer {
     return ipv4({ src: CLIENT, dst: VIP, id: n }, PROTO.UDP, udp(CLIENT, VIP, { srcPort: 42000 + n, dstPort: 5000, payload: Buffer.from(`in6 ${n}`) }));
   }
   const eth = (): { src: string; dst: string } => ({ src: senderMac, dst: rsMac });
-  /** ip6ip6, as IPVS sends it (no extension header) or as Linux's ip6_tunnel does (encapsulation limit). */
+  /**
+   * ip6ip6, as IPVS sends it (no extension header) or as Linux's ip6_tunnel does (a destination
+   * options header in front, its encapsulation limit option; PadN here, which reads the same).
+   */
   function ip6ip6(n: number, encapLimit: boolean, outerDst = RS_IP6): Buffer {
-    const inner = inner6(n);
-    const payload = encapLimit ? Buffer.concat([encapLimitHeader(NEXT.IPV6), inner]) : inner;
-    return ipv6Frame(eth(), ipv6({ src: '2001:db8:0:1::2', dst: outerDst }, encapLimit ? NEXT.DSTOPTS : NEXT.IPV6, payload));
+    const chain = encapLimit ? [optionsHeader(NEXT.DEST_OPTS)] : [];
+    return ethernet(eth(), ETH_IPV6, ipv6({ src: '2001:db8:0:1::2', dst: outerDst }, chain, PROTO_IPV6, inner6(n)));
   }
-  const sixIn4 = (n: number): Buffer => ipFrame({ eth: eth(), ip: { src: '198.19.0.2', dst: RS_IP }, proto: NEXT.IPV6, payload: inner6(n) });
-  const fourIn6 = (n: number): Buffer => ipv6Frame(eth(), ipv6({ src: '2001:db8:0:1::2', dst: RS_IP6 }, NEXT.IPIP, inner4(n)));
+  const sixIn4 = (n: number): Buffer => ipFrame({ eth: eth(), ip: { src: '198.19.0.2', dst: RS_IP }, proto: PROTO_IPV6, payload: inner6(n) });
+  const fourIn6 = (n: number): Buffer => ethernet(eth(), ETH_IPV6, ipv6({ src: '2001:db8:0:1::2', dst: RS_IP6 }, [], PROTO.IPIP, inner4(n)));
 
   /**
    * Parameter problems sent and packets of an unknown next header (/proc/net/snmp6): without the

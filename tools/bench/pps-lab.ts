@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import type { Cleanup } from '../../src/lab/cleanup.js';
 import { makePrefix } from '../../src/lab/cleanup.js';
-import { addAddress, addNamespace, addRoute, addVethPair, linkInfo, linkUp, run, setNeighbour, sysctl } from '../../src/lab/netns.js';
+import { addAddress, addNamespace, addRoute, addVethPair, linkInfo, linkUp, run, setNeighbour, setOffloads, sysctl } from '../../src/lab/netns.js';
 import { NsProcess, spawnInNamespace } from '../../src/lab/process.js';
 
 export const ADDR = {
@@ -52,7 +52,7 @@ export async function createPpsLab(cleanup: Cleanup): Promise<PpsLab> {
   await linkUp(lab.dut, lab.dutIf);
   // Software checksums on the generator's side: its GSO super-frames are cut into complete
   // 64-byte datagrams before they cross the veth (no CHECKSUM_PARTIAL frames reach the DUT).
-  await run('ip', ['netns', 'exec', lab.edge, 'ethtool', '-K', lab.edgeIf, 'tx', 'off']);
+  await setOffloads(lab.edge, lab.edgeIf, { tx: false });
   await setRps(lab.dut, lab.dutIf, CPU.dutRx);
   await setRps(lab.edge, lab.edgeIf, CPU.edgeRx);
   await sysctl(lab.dut, 'net.ipv4.conf.all.send_redirects', 0);

@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "core/bytes.h"
+
 namespace director::core {
 
 namespace {
@@ -15,12 +17,6 @@ constexpr uint8_t kProtoIpv6 = 41;
 constexpr uint8_t kProtoDstOpts = 60;
 constexpr uint32_t kIpv4Header = 20;
 constexpr uint32_t kIpv6Header = 40;
-
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t be32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
-         static_cast<uint32_t>(p[2]) << 8 | p[3];
-}
 
 bool local4(const TunnelLocals& l, uint32_t addr) {
   for (size_t i = 0; i < l.v4_count; i++) {
@@ -40,8 +36,8 @@ bool tunnelled(uint8_t protocol) { return protocol == kProtoIpip || protocol == 
 
 // The inner packet's own length field agrees with what the outer header leaves for it.
 bool inner_fits(uint8_t protocol, const uint8_t* inner, uint32_t len) {
-  if (protocol == kProtoIpip) return len >= kIpv4Header && (inner[0] >> 4) == 4 && be16(inner + 2) == len;
-  return len >= kIpv6Header && (inner[0] >> 4) == 6 && be16(inner + 4) + kIpv6Header == len;
+  if (protocol == kProtoIpip) return len >= kIpv4Header && (inner[0] >> 4) == 4 && rd16(inner + 2) == len;
+  return len >= kIpv6Header && (inner[0] >> 4) == 6 && rd16(inner + 4) + kIpv6Header == len;
 }
 
 TunnelInner verdict(TunnelVerdict v) {
@@ -54,7 +50,7 @@ TunnelInner verdict(TunnelVerdict v) {
 
 TunnelInner locate_tunnel_inner(const uint8_t* frame, uint32_t len, const TunnelLocals& local) {
   if (len < kEth) return verdict(TunnelVerdict::kMalformed);
-  const uint16_t type = be16(frame + 12);
+  const uint16_t type = rd16(frame + 12);
   const uint8_t* outer = frame + kEth;
   const uint32_t avail = len - kEth;
   uint32_t header = 0, total = 0;
@@ -62,16 +58,16 @@ TunnelInner locate_tunnel_inner(const uint8_t* frame, uint32_t len, const Tunnel
   if (type == kEthIpv4) {
     if (avail < kIpv4Header) return verdict(TunnelVerdict::kMalformed);
     protocol = outer[9];
-    if ((outer[0] >> 4) != 4 || !tunnelled(protocol) || !local4(local, be32(outer + 16))) {
+    if ((outer[0] >> 4) != 4 || !tunnelled(protocol) || !local4(local, rd32(outer + 16))) {
       return verdict(TunnelVerdict::kNotForUs);
     }
     header = (outer[0] & 0x0fu) * 4u;
-    total = be16(outer + 2);
+    total = rd16(outer + 2);
     if (header < kIpv4Header) return verdict(TunnelVerdict::kMalformed);
   } else if (type == kEthIpv6) {
     if (avail < kIpv6Header || (outer[0] >> 4) != 6) return verdict(TunnelVerdict::kMalformed);
     if (!local6(local, outer + 24)) return verdict(TunnelVerdict::kNotForUs);
-    total = kIpv6Header + be16(outer + 4);
+    total = kIpv6Header + rd16(outer + 4);
     header = kIpv6Header;
     protocol = outer[6];
     if (protocol == kProtoDstOpts) {

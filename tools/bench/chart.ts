@@ -1,8 +1,8 @@
 // Horizontal bar charts as standalone SVG (median bars with min-max whiskers) for the
 // benchmark sections in docs/; no dependencies, deterministic output.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT } from './cbuild.js';
+import { reportFile } from './report.js';
 
 export interface Bar {
   label: string;
@@ -42,10 +42,21 @@ ${rows.join('\n')}
 `;
 }
 
-/** Writes docs/NAME.svg and returns the Markdown image line for BENCHMARKS.md. */
-export function writeChart(name: string, title: string, unit: string, bars: Bar[], digits = 3): string {
-  writeFileSync(path.join(ROOT, 'docs', `${name}.svg`), barChartSvg(title, unit, bars, digits));
+/**
+ * Writes NAME.svg into docs/ beside the report (the repository's docs/ for BENCHMARKS.md; a quick
+ * or partial run's own folder, so it never replaces the full run's chart) and returns the
+ * Markdown image line for that report.
+ */
+function writeSvg(name: string, title: string, svg: string): string {
+  const dir = path.join(path.dirname(reportFile()), 'docs');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `${name}.svg`), svg);
   return `![${title}](docs/${name}.svg)`;
+}
+
+/** A bar chart as docs/NAME.svg; returns the Markdown image line. */
+export function writeChart(name: string, title: string, unit: string, bars: Bar[], digits = 3): string {
+  return writeSvg(name, title, barChartSvg(title, unit, bars, digits));
 }
 
 export interface LineSeries {
@@ -82,8 +93,7 @@ ${lines}
 `;
 }
 
-/** Writes docs/NAME.svg (a line chart) and returns the Markdown image line for BENCHMARKS.md. */
+/** A line chart as docs/NAME.svg; returns the Markdown image line. */
 export function writeLineChart(name: string, title: string, xUnit: string, yUnit: string, series: readonly LineSeries[]): string {
-  writeFileSync(path.join(ROOT, 'docs', `${name}.svg`), lineChartSvg(title, xUnit, yUnit, series));
-  return `![${title}](docs/${name}.svg)`;
+  return writeSvg(name, title, lineChartSvg(title, xUnit, yUnit, series));
 }

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "io/epoll_watch.h"
+
 namespace director::addon {
 
 namespace {
@@ -30,15 +32,6 @@ const sock_filter kNotArp[] = {
     {BPF_RET | BPF_K, 0, 0, 0},
     {BPF_RET | BPF_K, 0, 0, 0xffff},
 };
-
-bool watch(int epoll_fd, int fd, std::string& error) {
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = fd;
-  if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0) return true;
-  error = std::string("cannot watch the port's sockets: ") + strerror(errno);
-  return false;
-}
 
 }  // namespace
 
@@ -62,7 +55,7 @@ bool ArpSide::open(const std::string& ifname, const std::string& netns, int main
     error = std::string("cannot create an epoll fd: ") + strerror(errno);
     return false;
   }
-  return watch(epoll_fd_, main_fd, error) && watch(epoll_fd_, socket_.fd(), error);
+  return io::epoll_watch(epoll_fd_, main_fd, error) && io::epoll_watch(epoll_fd_, socket_.fd(), error);
 }
 
 void ArpSide::close() {

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "io/epoll_watch.h"
 #include "io/ring_fanout.h"
 
 namespace director::addon {
@@ -18,15 +19,6 @@ uint64_t monotonic_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-bool watch(int epoll_fd, int fd, std::string& error) {
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = fd;
-  if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0) return true;
-  error = std::string("cannot watch the port's rings: ") + strerror(errno);
-  return false;
 }
 
 }  // namespace
@@ -80,7 +72,7 @@ bool PacketPort::open_adaptive(const io::RingOptions& options, const std::string
     error = std::string("cannot create an epoll fd: ") + strerror(errno);
     return false;
   }
-  if (!watch(epoll_fd_, socket_.fd(), error) || !watch(epoll_fd_, block_.fd(), error)) return false;
+  if (!io::epoll_watch(epoll_fd_, socket_.fd(), error) || !io::epoll_watch(epoll_fd_, block_.fd(), error)) return false;
   adaptive_ = true;
   return true;
 }

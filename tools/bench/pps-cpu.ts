@@ -7,13 +7,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { Cleanup } from '../../src/lab/cleanup.js';
-import { buildPrograms, programPath } from './cbuild.js';
 import { fmtSpread, median, progress, spread, today, type BenchOptions } from './options.js';
 import { PPS_CASES, type PpsCase } from './pps-cases.js';
-import { createPpsLab } from './pps-lab.js';
-import { probe, Sink } from './pps-probe.js';
-import { caseEnv } from './pps.js';
+import { probe } from './pps-probe.js';
+import { withPpsRig } from './pps.js';
 import { machineLine, writeSection } from './report.js';
 
 const CASE_NAMES = ['c-tpacket', 'dr', 'nat', 'tun', 'fnat'] as const;
@@ -38,16 +35,10 @@ export async function runPpsCpuBench(o: BenchOptions): Promise<void> {
   // A directory to keep a perf record of the DUT CPU per case and round in (for reading the
   // kernel's share by symbol); unset: no perf.
   const perfDir = process.env.DIRECTOR_BENCH_PERF;
-  const built = buildPrograms();
-  const cleanup = new Cleanup();
   const cases = CASE_NAMES.map((n) => PPS_CASES.find((c) => c.name === n)!) as PpsCase[];
   const samples = new Map<string, Sample[]>(CASE_NAMES.map((n) => [n, []]));
   const loads: number[] = [];
-  try {
-    const lab = await createPpsLab(cleanup);
-    const sink = await Sink.start(lab, programPath(built, 'sink'));
-    const env = caseEnv(lab, built);
-    const gen = programPath(built, 'gen');
+  await withPpsRig(async ({ lab, sink, env, gen }) => {
     for (let r = 0; r < rounds; r++) {
       for (const c of cases) {
         const running = await c.start(env);
@@ -68,10 +59,7 @@ export async function runPpsCpuBench(o: BenchOptions): Promise<void> {
         }
       }
     }
-    await sink.stop();
-  } finally {
-    await cleanup.run();
-  }
+  });
   const ref = samples.get('c-tpacket')!;
   const rows = cases.map((c) => {
     const s = samples.get(c.name)!;

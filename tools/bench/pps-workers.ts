@@ -3,13 +3,11 @@
 // from 16 client addresses, so the fanout steering (by client address) has something to split.
 // On a 2-CPU machine the second worker shares CPU 0 with the generator and the sink: the figure
 // says what two workers give here, not on a machine with cores to spare (docs/workers.md).
-import { Cleanup } from '../../src/lab/cleanup.js';
-import { buildPrograms, programPath } from './cbuild.js';
 import { fmtSpread, progress, spread, today, type BenchOptions } from './options.js';
 import { startDirector, type CaseEnv } from './pps-cases.js';
-import { createPpsLab, CPU } from './pps-lab.js';
+import { CPU } from './pps-lab.js';
 import { noDropRate, probe, Sink, type ProbeContext } from './pps-probe.js';
-import { caseEnv, ppsSettings } from './pps.js';
+import { ppsSettings, withPpsRig } from './pps.js';
 import { machineLine, writeSection } from './report.js';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -57,17 +55,11 @@ async function measure(env: CaseEnv, sink: Sink, gen: string, v: Variant, guess:
 
 export async function runPpsWorkersBench(o: BenchOptions): Promise<void> {
   const rounds = o.quick ? 1 : 3;
-  const built = buildPrograms();
-  const cleanup = new Cleanup();
   const results = VARIANTS.map(() => [] as number[]);
   const cpu = VARIANTS.map(() => [] as number[]);
   const notes: string[] = [];
   const loads: number[] = [];
-  try {
-    const lab = await createPpsLab(cleanup);
-    const sink = await Sink.start(lab, programPath(built, 'sink'));
-    const env = caseEnv(lab, built);
-    const gen = programPath(built, 'gen');
+  await withPpsRig(async ({ sink, env, gen }) => {
     for (let round = 0; round < rounds; round++) {
       for (const [i, v] of VARIANTS.entries()) {
         loads.push(os.loadavg()[0]!);
@@ -80,10 +72,7 @@ export async function runPpsWorkersBench(o: BenchOptions): Promise<void> {
         progress(`  ${(r.rate / 1e6).toFixed(3)} Mpps no-drop${r.genLimited ? ' (generator-limited)' : ''}`);
       }
     }
-    await sink.stop();
-  } finally {
-    await cleanup.run();
-  }
+  });
   const ratio = spread(results[1]!.map((two, k) => two / results[0]![k]!));
   const md = [
     `## Packets per second, one worker against two (\`pps-workers\`)${o.quick ? ' — QUICK RUN' : ''}`,

@@ -34,6 +34,33 @@ export function caseEnv(lab: PpsLab, built: ReturnType<typeof buildPrograms>): C
   return { lab, programs: { fwdTpacket: programPath(built, 'fwd_tpacket'), fwdXdp: opt('fwd_xdp'), tcDrop: opt('tc_drop.o') } };
 }
 
+/** What a packet-rate case measures in: the lab, its sink, the case environment, the generator. */
+export interface PpsRig {
+  lab: PpsLab;
+  sink: Sink;
+  env: CaseEnv;
+  gen: string;
+}
+
+/**
+ * Builds the C programs, the pps lab and its sink, runs fn in them, and removes everything
+ * afterwards, also on failure or Ctrl-C (the lab's cleanup).
+ */
+export async function withPpsRig(fn: (rig: PpsRig) => Promise<void>): Promise<void> {
+  const built = buildPrograms();
+  for (const [name, b] of built) if ('error' in b) progress(`  ${name}: ${b.error}`);
+  const cleanup = new Cleanup();
+  try {
+    const lab = await createPpsLab(cleanup);
+    progress(`pps lab ${lab.prefix}: edge ${lab.edge}, dut ${lab.dut}`);
+    const sink = await Sink.start(lab, programPath(built, 'sink'));
+    await fn({ lab, sink, env: caseEnv(lab, built), gen: programPath(built, 'gen') });
+    await sink.stop();
+  } finally {
+    await cleanup.run();
+  }
+}
+
 /** Runs one case once: start, warm up (ARP, connections), search, stop. */
 async function runCase(env: CaseEnv, sink: Sink, gen: string, c: PpsCase, s: PpsSettings, guess: number): Promise<SearchResult & { note?: string; stats?: Record<string, unknown>; load: LoadSample }> {
   const running = await c.start(env);
@@ -54,17 +81,9 @@ async function runCase(env: CaseEnv, sink: Sink, gen: string, c: PpsCase, s: Pps
 
 export async function runPpsBench(o: BenchOptions): Promise<void> {
   const s = ppsSettings(o);
-  const built = buildPrograms();
-  for (const [name, b] of built) if ('error' in b) progress(`  ${name}: ${b.error}`);
-  const cleanup = new Cleanup();
   const rounds: PpsRound[] = [];
   let gc: GcResult | null = null;
-  try {
-    const lab = await createPpsLab(cleanup);
-    progress(`pps lab ${lab.prefix}: edge ${lab.edge}, dut ${lab.dut}`);
-    const sink = await Sink.start(lab, programPath(built, 'sink'));
-    const env = caseEnv(lab, built);
-    const gen = programPath(built, 'gen');
+  await withPpsRig(async ({ sink, env, gen }) => {
     const guesses = new Map<string, number>();
     for (let round = 0; round < s.rounds; round++) {
       const results: PpsRound = new Map();
@@ -83,10 +102,7 @@ export async function runPpsBench(o: BenchOptions): Promise<void> {
       rounds.push(results);
     }
     gc = await measureGc(env, sink, gen, o, rounds).catch((e: unknown) => ({ error: e instanceof Error ? e.message : String(e) }));
-    await sink.stop();
-  } finally {
-    await cleanup.run();
-  }
+  });
   writePpsReport(rounds, s, o, gc);
   progress('section pps written');
 }

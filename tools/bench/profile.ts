@@ -4,13 +4,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { Cleanup } from '../../src/lab/cleanup.js';
-import { buildPrograms, programPath, TMP } from './cbuild.js';
+import { TMP } from './cbuild.js';
 import { progress, today, type BenchOptions } from './options.js';
 import { FWD_CPU, startDirector } from './pps-cases.js';
-import { createPpsLab } from './pps-lab.js';
-import { noDropRate, probe, Sink } from './pps-probe.js';
-import { caseEnv } from './pps.js';
+import { noDropRate, probe } from './pps-probe.js';
+import { withPpsRig } from './pps.js';
 import { machineLine, writeSection } from './report.js';
 
 interface ProfNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }
@@ -51,18 +49,12 @@ export async function runProfileBench(o: BenchOptions): Promise<void> {
   const dir = path.join(TMP, `profile-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const built = buildPrograms();
-  const cleanup = new Cleanup();
   let cpu: Array<{ name: string; share: number }> = [];
   let perfLines: { byComm: string[]; byDso: string[]; bySym: string[] } | null = null;
   let rate = 0;
   let pid = 0;
   const perfFile = path.join(dir, 'perf.data');
-  try {
-    const lab = await createPpsLab(cleanup);
-    const sink = await Sink.start(lab, programPath(built, 'sink'));
-    const env = caseEnv(lab, built);
-    const gen = programPath(built, 'gen');
+  await withPpsRig(async ({ lab, sink, env, gen }) => {
     const running = await startDirector({ ...env, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`] }, 'DR');
     pid = running.pid ?? 0;
     try {
@@ -78,10 +70,7 @@ export async function runProfileBench(o: BenchOptions): Promise<void> {
     } finally {
       await running.stop(); // the profile is written when the process exits
     }
-    await sink.stop();
-  } finally {
-    await cleanup.run();
-  }
+  });
   const prof = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (prof) cpu = summariseCpuProfile(JSON.parse(readFileSync(path.join(dir, prof), 'utf8')) as CpuProfile);
   if (existsSync(perfFile)) {

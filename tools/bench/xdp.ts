@@ -5,14 +5,12 @@
 // probe, but barely moves CPU per packet.
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { Cleanup } from '../../src/lab/cleanup.js';
 import { run } from '../../src/lab/netns.js';
-import { buildPrograms, programPath } from './cbuild.js';
 import { fmtSpread, median, progress, spread, today, verdict, type BenchOptions } from './options.js';
 import { PPS_CASES, type CaseEnv, type PpsCase } from './pps-cases.js';
-import { createPpsLab, type PpsLab } from './pps-lab.js';
+import type { PpsLab } from './pps-lab.js';
 import { noDropRate, probe, Sink, type ProbeContext } from './pps-probe.js';
-import { caseEnv, ppsSettings } from './pps.js';
+import { ppsSettings, withPpsRig } from './pps.js';
 import { machineLine, writeSection } from './report.js';
 
 /** Offered rate of the CPU-per-packet probe: below both forwarders' no-drop rates here. */
@@ -74,13 +72,7 @@ async function runOne(env: CaseEnv, sink: Sink, gen: string, c: PpsCase, o: Benc
 export async function runXdpBench(o: BenchOptions): Promise<void> {
   const rounds: Round[] = [];
   const cases = NAMES.map((n) => PPS_CASES.find((c) => c.name === n)!);
-  const built = buildPrograms();
-  const cleanup = new Cleanup();
-  try {
-    const lab = await createPpsLab(cleanup);
-    const sink = await Sink.start(lab, programPath(built, 'sink'));
-    const env = caseEnv(lab, built);
-    const gen = programPath(built, 'gen');
+  await withPpsRig(async ({ sink, env, gen }) => {
     const guesses = new Map<string, number>();
     for (let round = 0; round < ppsSettings(o).rounds; round++) {
       const results: Round = new Map();
@@ -98,10 +90,7 @@ export async function runXdpBench(o: BenchOptions): Promise<void> {
       }
       rounds.push(results);
     }
-    await sink.stop();
-  } finally {
-    await cleanup.run();
-  }
+  });
   writeXdpReport(rounds, o);
   progress('section xdp written');
 }

@@ -178,7 +178,9 @@ describe('VrrpRuntime over a fake socket (real timers, 0.1 s adverts)', function
       assert.equal(gate.answers(parseIpv4(VIP), { owns: () => false } as unknown as Parameters<VipGate['answers']>[1]), false);
     } finally {
       rt.stop();
-      rmSync(dir, { recursive: true, force: true });
+      // The notify scripts of the last changes (FAULT, then STOP) may still be appending to the
+      // log while the directory goes: removal retries until they are done.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
     }
   });
 });

@@ -171,7 +171,10 @@ describe('director adm against a running director in a netns lab (needs root: cr
     const sorted = (counts: Record<string, number>) => Object.values(counts).sort((a, b) => a - b);
     await adm('-E', '-t', `${vip}:80`, '-s', 'rr');
     assert.match(await adm('-L', '-n'), new RegExp(`^TCP  ${vip}:80 rr$`, 'm'));
-    assert.deepEqual(sorted(await spreadOver(30)), [10, 10, 10], 'rr ignores the weights 1, 1, 2');
+    // Seen once under load: 9/9/12. On a shortfall the message carries the connection table.
+    const rrSpread = sorted(await spreadOver(30));
+    assert.deepEqual(rrSpread, [10, 10, 10], rrSpread.join() === '10,10,10' ? undefined
+      : `rr ignores the weights 1, 1, 2; the connections:\n${await adm('-L', '-n', '-c')}`);
     await adm('-E', '-t', `${vip}:80`, '-s', 'wrr');
     assert.deepEqual(sorted(await spreadOver(40)), [10, 10, 20]);
     const udp = async (): Promise<number> => {

@@ -34,7 +34,7 @@ import { loadAddon } from './native/binding.js';
 import type { NativeEngine, PacketPortOptions } from './native/types.js';
 import type { Clock } from './sched/types.js';
 import { buildSnapshot, zeroStats } from './stats/adm-snapshot.js';
-import { connectionPages, type PageLimits } from './stats/connections.js';
+import { connectionPages, DEFAULT_PAGE_LIMITS, type PageLimits } from './stats/connections.js';
 import type { ConnSync, SyncRole, TablePull } from './sync/conn-sync.js';
 import { restoreState, saveState, startSync, type HaOptions } from './sync/director-ha.js';
 import { vrrpAddresses, VrrpRuntime, type TableSyncHooks } from './vrrp/vrrp-runtime.js';
@@ -138,12 +138,12 @@ export class Director {
       effective: (config) => effectiveConfig(config, options),
     });
     this.rates = new RateSampler(clock);
-    this.rates.sample(plane.table);
+    this.rates.sample(plane.table, parts.pool?.sums());
     this.timer = setInterval(() => {
       plane.tick();
       governor.tick();
       parts.pool?.syncWeights();
-      this.rates.sample(plane.table);
+      this.rates.sample(plane.table, parts.pool?.sums());
       void this.reloader.settleDrained();
     }, TICK_MS);
   }
@@ -162,7 +162,7 @@ export class Director {
       plane.close();
       throw err;
     });
-    restoreState(plane, options, log);
+    await restoreState(plane, options, log, pool);
     const sync = await startSync(options.config, plane, clock, options, log).catch(async (err: unknown) => {
       await pool?.stop();
       plane.close();
@@ -257,9 +257,11 @@ export class Director {
    * counters at call time: serve it from your own HTTP server, as `director run --metrics` does.
    */
   metrics(): Promise<string> {
+    const pool = this.parts.pool;
     this.metricsRegistry ??= createMetricsRegistry({
       plane: this.parts.plane, rates: this.rates,
       up: (dest) => this.health?.checksOf(dest.id).every((s) => s.dampener.snapshot().up) ?? true,
+      ...(pool ? { others: () => pool.sums() } : {}),
     });
     return this.metricsRegistry.metrics();
   }
@@ -272,10 +274,13 @@ export class Director {
 
   /**
    * The connections and persistence templates (`adm -L -c`), a page at a time; each page is
-   * bounded work, so a caller that yields between pages never holds up the data path.
+   * bounded work, so a caller that yields between pages never holds up the data path. With
+   * workers, worker 0's pages, then each other worker's (asked for a page at a time).
    */
-  connections(limits?: PageLimits): Generator<AdmConnection[]> {
-    return connectionPages(this.parts.plane, limits);
+  connections(limits?: PageLimits): Iterable<AdmConnection[]> | AsyncIterable<AdmConnection[]> {
+    const pool = this.parts.pool;
+    const mine = connectionPages(this.parts.plane, limits);
+    return pool === null ? mine : everyWorker(mine, pool.connections(limits ?? DEFAULT_PAGE_LIMITS));
   }
 
   /** `adm -Z`: counters and rates of one service and its real servers, or of all, from zero again. */
@@ -283,7 +288,7 @@ export class Director {
     const table = this.parts.plane.table;
     const services = service === null ? table.services : table.services.filter((s) => isService(s, service));
     if (services.length === 0 && service !== null) throw new AdmEditError('No such service');
-    zeroStats(table, this.rates, services);
+    zeroStats(table, this.rates, services, this.parts.pool?.sums());
     this.parts.pool?.zero(service === null ? null : services.map(serviceIdentity));
   }
 
@@ -331,10 +336,10 @@ export class Director {
     await this.health?.stop();
     // Only the shutdown scripts (killed after 1 s) are waited for: others may run 300 s.
     await this.parts.quorum.shutdownSettled();
-    await this.parts.pool?.stop();
+    const others = await this.parts.pool?.stop(this.ha?.options.stateFile !== undefined) ?? [];
     this.parts.plane.close();
     if (this.ha) {
-      saveState(this.parts.plane, this.parts.clock, this.ha.options, this.ha.log);
+      saveState(this.parts.plane, this.parts.clock, this.ha.options, this.ha.log, others);
       await this.ha.sync?.close();
     }
   }
@@ -379,6 +384,12 @@ function effectiveConfig(config: DirectorConfig, o: DirectorOptions): DirectorCo
 function isService(svc: RuntimeService, key: ServiceKey): boolean {
   const c = svc.config;
   return isServiceKey({ protocol: c.protocol, address: c.vip, port: svc.vport, ...(c.fwmark ? { fwmark: c.fwmark } : {}) }, key);
+}
+
+/** Worker 0's connection pages, then the other workers'. */
+async function* everyWorker(mine: Iterable<AdmConnection[]>, others: AsyncIterable<AdmConnection[]>): AsyncGenerator<AdmConnection[]> {
+  yield* mine;
+  yield* others;
 }
 
 /** The workers option, checked: above 1 it needs an AF_PACKET interface attachment. */

@@ -13,7 +13,8 @@ import { Streamed, type ControlOps } from './session.js';
 export interface ControlTarget {
   snapshot(): AdmSnapshot;
   stats(): unknown;
-  connections(limits?: PageLimits): Iterable<AdmConnection[]>;
+  /** Asynchronous with workers: the other workers' pages are asked for one at a time. */
+  connections(limits?: PageLimits): Iterable<AdmConnection[]> | AsyncIterable<AdmConnection[]>;
   edit(edits: readonly AdmEdit[]): Promise<void>;
 }
 
@@ -40,8 +41,8 @@ async function refusedOnError<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** Connection pages as AdmConnectionList values; an empty page sends nothing but still yields. */
-function* connectionLists(pages: Iterable<AdmConnection[]>): Generator<unknown> {
-  for (const connections of pages) yield connections.length === 0 ? null : { version: ADM_MODEL_VERSION, connections };
+async function* connectionLists(pages: Iterable<AdmConnection[]> | AsyncIterable<AdmConnection[]>): AsyncGenerator<unknown> {
+  for await (const connections of pages) yield connections.length === 0 ? null : { version: ADM_MODEL_VERSION, connections };
 }
 
 export function controlOps(target: ControlTarget, o: OpsOptions): ControlOps {

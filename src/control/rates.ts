@@ -1,12 +1,14 @@
 // The director's rate estimators: one IPVS estimator (ip_vs_est.c, 2 s samples) per listed
 // service and real server, keyed by stable id, fed from the traffic counters. Estimators are
 // created as identities appear and dropped when they are reaped; an id reused by another
-// identity starts a fresh one. Metrics, `adm --rate` and `director top` all read these.
+// identity starts a fresh one. Metrics, `adm --rate` and `director top` all read these. With
+// workers, each estimator takes worker 0's totals plus the other workers' last reported ones.
 
-import type { TrafficCounters } from '../datapath/identities.js';
+import type { TrafficCounters, TrafficReading } from '../datapath/identities.js';
 import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/service-table.js';
 import { RateEstimator, type RateReading } from '../ipvs/rate-estimator.js';
 import type { Clock } from '../sched/types.js';
+import { plusTraffic, type WorkerSums } from '../workers/worker-totals.js';
 import { listedDests, listedServices } from './listed.js';
 
 interface Tracked {
@@ -26,21 +28,22 @@ export class RateSampler {
   /**
    * Feeds every listed identity's counters to its estimator (which takes a sample only when one
    * is due, on its own 2 s grid) and forgets identities that left. Call it at least every 2 s.
+   * others: the other workers' totals, added (absent with one worker).
    */
-  sample(table: ServiceTable): void {
+  sample(table: ServiceTable, others?: WorkerSums): void {
     const { serviceCounters, destCounters } = table.registry;
     const services = listedServices(table);
     const seenServices = new Set<number>();
     for (const svc of services) {
       seenServices.add(svc.id);
-      this.feed(this.services, svc.id, serviceIdentity(svc), serviceCounters);
+      this.feed(this.services, svc.id, serviceIdentity(svc), plusTraffic(serviceCounters.total(svc.id), others?.service(svc)));
     }
     const seenDests = new Set<number>();
     for (const dest of listedDests(table)) {
       const svc = table.serviceById[dest.service];
       if (svc === undefined) continue;
       seenDests.add(dest.id);
-      this.feed(this.dests, dest.id, [...serviceIdentity(svc), dest.addr, dest.port], destCounters);
+      this.feed(this.dests, dest.id, [...serviceIdentity(svc), dest.addr, dest.port], plusTraffic(destCounters.total(dest.id), others?.dest(table, dest)));
     }
     forgetAbsent(this.services, seenServices);
     forgetAbsent(this.dests, seenDests);
@@ -56,17 +59,16 @@ export class RateSampler {
   }
 
   /** `adm -Z` (ip_vs_zero_estimator): the service's rates to 0, growth counted from its totals now. */
-  zeroService(svc: RuntimeService, counters: TrafficCounters): void {
-    this.services.get(svc.id)?.estimator.zero(counters.total(svc.id));
+  zeroService(svc: RuntimeService, counters: TrafficCounters, others?: WorkerSums): void {
+    this.services.get(svc.id)?.estimator.zero(plusTraffic(counters.total(svc.id), others?.service(svc)));
   }
 
-  zeroDest(dest: RuntimeDest, counters: TrafficCounters): void {
-    this.dests.get(dest.id)?.estimator.zero(counters.total(dest.id));
+  zeroDest(table: ServiceTable, dest: RuntimeDest, counters: TrafficCounters, others?: WorkerSums): void {
+    this.dests.get(dest.id)?.estimator.zero(plusTraffic(counters.total(dest.id), others?.dest(table, dest)));
   }
 
   /** Estimators take the monotonic totals, so `adm -Z` (a moved zero point) is no drop for them. */
-  private feed(map: Map<number, Tracked>, id: number, identity: readonly number[], counters: TrafficCounters): void {
-    const r = counters.total(id);
+  private feed(map: Map<number, Tracked>, id: number, identity: readonly number[], r: TrafficReading): void {
     const tracked = map.get(id);
     if (tracked !== undefined && sameIdentity(tracked.identity, identity)) {
       tracked.estimator.update(r);

@@ -11,7 +11,7 @@ import type { ControlRejections } from './rejections.js';
 
 /** What an op returns to answer in several lines: each page is one `more: true` result; null sends nothing. */
 export class Streamed {
-  constructor(readonly pages: Iterable<unknown>) {}
+  constructor(readonly pages: Iterable<unknown> | AsyncIterable<unknown>) {}
 }
 
 export type OpHandler = (args: Record<string, unknown>) => unknown;
@@ -123,7 +123,7 @@ export class Session {
 
   private async stream(request: Request, result: Streamed): Promise<void> {
     let pages = 0;
-    for (const page of result.pages) {
+    for await (const page of result.pages) {
       if (this.closed) return;
       if (page !== null) {
         await this.send(okLine(request.id, page, true));

@@ -1,7 +1,8 @@
 // What `adm -L`, `-S` and `-G` (and `top`, metrics) read of a running director, built at query
 // time from the data plane's typed arrays: services and real servers with their settings,
 // counters since the last zeroing and estimated rates, timeouts and local address groups. Also
-// the zeroing itself (`adm -Z`), which moves the counters' zero points and the estimators.
+// the zeroing itself (`adm -Z`), which moves the counters' zero points and the estimators
+// (with workers, src/workers/merge-stats.ts adds the others' counts to the snapshot).
 
 import type { AdmLaddrGroup, AdmRealServer, AdmSchedFlag, AdmService, AdmSnapshot } from '../adm/model.js';
 import { ADM_MODEL_VERSION } from '../adm/model.js';
@@ -11,6 +12,7 @@ import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/serv
 import { formatIpv4 } from '../net/addr.js';
 import { DestFlags } from '../sched/types.js';
 import type { RateSampler } from '../control/rates.js';
+import type { WorkerSums } from '../workers/worker-totals.js';
 
 export function buildSnapshot(plane: DataPlane, rates: RateSampler): AdmSnapshot {
   const table = plane.table;
@@ -89,14 +91,14 @@ function laddrGroupsOf(table: ServiceTable): AdmLaddrGroup[] {
  * `adm -Z`: the given services (every service when null) and their real servers count from
  * zero again and their rates restart, as ip_vs_zero_service does.
  */
-export function zeroStats(table: ServiceTable, rates: RateSampler, services: readonly RuntimeService[]): void {
+export function zeroStats(table: ServiceTable, rates: RateSampler, services: readonly RuntimeService[], others?: WorkerSums): void {
   const { serviceCounters, destCounters } = table.registry;
   for (const svc of services) {
     serviceCounters.zero(svc.id);
-    rates.zeroService(svc, serviceCounters);
+    rates.zeroService(svc, serviceCounters, others);
     for (const d of svc.sched.dests) {
       destCounters.zero(d.id);
-      rates.zeroDest(d, destCounters);
+      rates.zeroDest(table, d, destCounters, others);
     }
   }
 }

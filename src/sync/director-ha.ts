@@ -1,13 +1,19 @@
 // What a director adds over its data plane for high availability: connection sync as
 // global_defs' lvs_sync_daemon says (its socket, sync id, message size and first role), and the
-// state file a lossless restart reads on start and writes on a clean stop.
+// state file a lossless restart reads on start and writes on a clean stop (with workers, every
+// worker's table: each entry goes back to the worker its client is steered to).
 
 import { readFileSync, statSync } from 'node:fs';
 import type { DirectorConfig, LvsSyncDaemonConfig } from '../config/model.js';
 import type { DataPlane } from '../datapath/data-plane.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../sched/types.js';
+import type { WorkerPool } from '../workers/pool.js';
+import { workerOfClient } from '../workers/steering.js';
 import { ConnSync, dumpTable, tableAdopter, type SyncRole } from './conn-sync.js';
+import type { SyncConn } from './ipvs-sync-codec.js';
+import { isTemplate } from './sync-entries.js';
+import type { ConnAdopter } from './sync-receiver.js';
 import { DEFAULT_STATE_MAX_AGE_MS, loadStateFile, writeStateFile } from './state-file.js';
 import { openUdpSync, type SyncTransport } from './sync-transport.js';
 
@@ -73,25 +79,72 @@ function mtuOf(ifname: string): number {
   }
 }
 
-/** Loads the state file, when one is named, and logs what came of it. */
-export function restoreState(plane: DataPlane, o: HaOptions, log: Logger): void {
+/**
+ * An adopter that keeps worker 0's entries (its client hashes to worker 0) and sets the others'
+ * aside, by worker, for the pool to hand over: the steering program sends a client's packets to
+ * workerOfClient, so its connections must be there. A template goes by its (masked) client too.
+ */
+class SteeredAdopter implements ConnAdopter {
+  readonly shares: Array<Array<[SyncConn, number]>>;
+  /** Entries set aside: loadStateFile counted them as adopted. */
+  conns = 0;
+  templates = 0;
+
+  constructor(private readonly main: ConnAdopter, private readonly workers: number) {
+    this.shares = Array.from({ length: workers }, () => []);
+  }
+
+  adoptConn(entry: SyncConn, left: number): ReturnType<ConnAdopter['adoptConn']> {
+    return this.steer(entry, left) ?? this.main.adoptConn(entry, left);
+  }
+
+  adoptTemplate(entry: SyncConn, left: number): ReturnType<ConnAdopter['adoptTemplate']> {
+    return this.steer(entry, left) ?? this.main.adoptTemplate(entry, left);
+  }
+
+  /** null for worker 0's entries; otherwise set aside (and "adopted" for now). */
+  private steer(entry: SyncConn, left: number): null | undefined {
+    const w = workerOfClient(entry.caddr, this.workers);
+    if (w === 0) return undefined;
+    this.shares[w]!.push([entry, left]);
+    if (isTemplate(entry)) this.templates++;
+    else this.conns++;
+    return null;
+  }
+}
+
+/** Loads the state file, when one is named, and logs what came of it (with workers, every worker's share). */
+export async function restoreState(plane: DataPlane, o: HaOptions, log: Logger, pool: WorkerPool | null = null): Promise<void> {
   if (o.stateFile === undefined) return;
   const maxAgeMs = (o.stateMaxAge ?? DEFAULT_STATE_MAX_AGE_MS / 1000) * 1000;
-  const r = loadStateFile(o.stateFile, tableAdopter(plane), Date.now(), maxAgeMs);
+  const steered = pool === null ? null : new SteeredAdopter(tableAdopter(plane), pool.size);
+  const r = loadStateFile(o.stateFile, steered ?? tableAdopter(plane), Date.now(), maxAgeMs);
   if (r.refused !== null) {
     log.warn({ event: 'state', file: o.stateFile }, `state: not loaded: ${r.refused}`);
     return;
+  }
+  if (pool !== null && steered !== null) {
+    r.conns -= steered.conns;
+    r.templates -= steered.templates;
+    for (const w of await pool.adopt(steered.shares)) {
+      r.conns += w.conns;
+      r.templates += w.templates;
+      for (const [k, n] of Object.entries(w.drops)) r.drops[k as keyof typeof r.drops] = (r.drops[k as keyof typeof r.drops] ?? 0) + n;
+    }
   }
   const skipped = Object.entries(r.drops).map(([k, n]) => `${k} ${n}`).join(', ');
   log.info({ event: 'state', file: o.stateFile, conns: r.conns, templates: r.templates }, `state: loaded ${r.conns} connections and ${r.templates} templates from ${o.stateFile} ` +
     `(written ${(r.ageMs / 1000).toFixed(1)} s ago)${skipped ? `; skipped: ${skipped}` : ''}`);
 }
 
-/** Writes the state file, when one is named (the engine has stopped: the table no longer changes). */
-export function saveState(plane: DataPlane, clock: Clock, o: HaOptions, log: Logger): void {
+/**
+ * Writes the state file, when one is named (the engine has stopped: the table no longer
+ * changes), with others: the other workers' tables, as they sent them on stop.
+ */
+export function saveState(plane: DataPlane, clock: Clock, o: HaOptions, log: Logger, others: readonly SyncConn[] = []): void {
   if (o.stateFile === undefined) return;
   try {
-    const entries = dumpTable(plane, clock);
+    const entries = [...dumpTable(plane, clock), ...others];
     writeStateFile(o.stateFile, entries, Date.now());
     log.info({ event: 'state', file: o.stateFile, entries: entries.length }, `state: wrote ${entries.length} connections and templates to ${o.stateFile}`);
   } catch (err) {

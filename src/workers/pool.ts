@@ -1,24 +1,35 @@
 // The main thread's side of the workers: starts workers 1..N-1 one after another (fanout members
 // are numbered in join order, and the steering program's result names a member by that number),
 // hands them every table the main thread installs, the weights and flags the weight governor
-// sets and the VRRP gates, and keeps each one's last counters for stats().
+// sets and the VRRP gates, and keeps each one's last counters for stats(), metrics and rates.
+// It also asks them for their connections (adm -L -c), gives them their share of a state file
+// and collects their tables on stop.
 
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { DataPlane } from '../datapath/data-plane.js';
+import type { AdmConnection } from '../adm/model.js';
 import type { DirectorStats } from '../director-stats.js';
 import type { Logger } from '../log/logger.js';
+import type { PageLimits } from '../stats/connections.js';
+import type { SyncConn } from '../sync/ipvs-sync-codec.js';
 import { destIdentity } from './identity.js';
-import type { DestWeight, FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import type { AdoptResult, DestWeight, FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { WorkerSums, type WorkerTotals } from './worker-totals.js';
 
 /** A worker that has not reported for this long is reported as an error in the log. */
 const START_TIMEOUT_MS = 20_000;
 
 interface Member {
   worker: Worker;
-  last: DirectorStats | null;
+  last: { stats: DirectorStats; totals: WorkerTotals } | null;
   at: number;
+  /** Its table, sent with 'stopped' when the stop asked for it. */
+  state: SyncConn[] | null;
+  /** Answers awaited from it (connection pages, adoptions), by request id. */
+  waiting: Map<number, (m: FromWorker) => void>;
+  exited: boolean;
 }
 
 /** The worker script: the compiled .js, or the .ts source through tsx under tests. */
@@ -34,6 +45,7 @@ export class WorkerPool {
   private readonly members: Member[] = [];
   private pending = false;
   private stopped = false;
+  private nextRequest = 1;
 
   private constructor(private readonly plane: DataPlane, private readonly log: Logger) {}
 
@@ -66,7 +78,7 @@ export class WorkerPool {
   private spawn(init: WorkerInit): Promise<void> {
     const script = workerScript();
     const worker = new Worker(script.file, { eval: script.eval, workerData: init, name: `director-worker-${init.index}` });
-    const member: Member = { worker, last: null, at: 0 };
+    const member: Member = { worker, last: null, at: 0, state: null, waiting: new Map(), exited: false };
     this.members.push(member);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`worker ${init.index} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
@@ -75,8 +87,11 @@ export class WorkerPool {
           clearTimeout(timer);
           resolve();
         } else if (m.type === 'stats' || m.type === 'stopped') {
-          member.last = m.stats;
+          member.last = { stats: m.stats, totals: m.totals };
           member.at = performance.now();
+          if (m.type === 'stopped') member.state = m.state;
+        } else if (m.type === 'connections' || m.type === 'adopted') {
+          member.waiting.get(m.id)?.(m);
         } else if (m.type === 'error') {
           clearTimeout(timer);
           this.log.error({ event: 'worker', worker: init.index }, m.message);
@@ -90,6 +105,9 @@ export class WorkerPool {
       });
       worker.on('exit', (code) => {
         clearTimeout(timer);
+        member.exited = true;
+        // Nobody answers these any more: an empty, final answer each.
+        for (const [id, answer] of member.waiting) answer({ type: 'connections', id, rows: [], done: true });
         if (!this.stopped) this.log.error({ event: 'worker', worker: init.index }, `worker ${init.index} exited (code ${code})`);
         reject(new Error(`worker ${init.index} exited (code ${code})`));
       });
@@ -121,12 +139,51 @@ export class WorkerPool {
   /** Each other worker's last counters and their age in seconds (workers that never reported are left out). */
   reports(): Array<{ stats: DirectorStats; age: number }> {
     const now = performance.now();
-    return this.members.flatMap((m) => (m.last ? [{ stats: m.last, age: Math.round((now - m.at) / 1000) }] : []));
+    return this.members.flatMap((m) => (m.last ? [{ stats: m.last.stats, age: Math.round((now - m.at) / 1000) }] : []));
   }
 
-  /** Stops every worker (their planes close; their last counters stay for stats()). */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
+  /** Workers 1..N-1's last monotonic totals and counters, summed (metrics and rate estimators add them). */
+  sums(): WorkerSums {
+    return new WorkerSums(this.members.flatMap((m) => (m.last ? [m.last] : [])));
+  }
+
+  /**
+   * adm -L -c: each other worker's connections, a page per request, so a listing holds at most
+   * a page of each in memory and a worker walks its table between its own batches.
+   */
+  async *connections(limits: PageLimits): AsyncGenerator<AdmConnection[]> {
+    for (const m of this.members) {
+      const id = this.nextRequest++;
+      try {
+        for (;;) {
+          const page = await this.ask(m, id, { type: 'connections', id, limits });
+          if (page.type !== 'connections') break;
+          if (page.rows.length > 0) yield page.rows;
+          if (page.done) break;
+        }
+      } finally {
+        if (!m.exited && !this.stopped) m.worker.postMessage({ type: 'connections-end', id } satisfies ToWorker);
+      }
+    }
+  }
+
+  /** Hands worker i (1..N-1) the entries shares[i]; resolves with what each made of them. */
+  adopt(shares: ReadonlyArray<Array<[SyncConn, number]>>): Promise<AdoptResult[]> {
+    return Promise.all(this.members.map(async (m, i) => {
+      const entries = shares[i + 1] ?? [];
+      if (entries.length === 0) return { conns: 0, templates: 0, drops: {} };
+      const id = this.nextRequest++;
+      const answer = await this.ask(m, id, { type: 'adopt', id, entries });
+      return answer.type === 'adopted' ? answer.result : { conns: 0, templates: 0, drops: { 'no-service': entries.length } };
+    }));
+  }
+
+  /**
+   * Stops every worker (their planes close; their last counters stay for stats()). With dump,
+   * resolves with their tables' entries (connections and templates with the seconds they have left).
+   */
+  async stop(dump = false): Promise<SyncConn[]> {
+    if (this.stopped) return [];
     this.stopped = true;
     await Promise.all(this.members.map((m) => new Promise<void>((resolve) => {
       const done = setTimeout(() => void m.worker.terminate().then(() => resolve()), 5000);
@@ -134,8 +191,21 @@ export class WorkerPool {
         clearTimeout(done);
         resolve();
       });
-      m.worker.postMessage({ type: 'stop' } satisfies ToWorker);
+      m.worker.postMessage({ type: 'stop', dump } satisfies ToWorker);
     })));
+    return this.members.flatMap((m) => m.state ?? []);
+  }
+
+  /** One request to one worker and its answer (an empty final page if the worker is gone). */
+  private ask(m: Member, id: number, message: ToWorker): Promise<FromWorker> {
+    if (m.exited) return Promise.resolve({ type: 'connections', id, rows: [], done: true });
+    return new Promise((resolve) => {
+      m.waiting.set(id, (answer) => {
+        m.waiting.delete(id);
+        resolve(answer);
+      });
+      m.worker.postMessage(message);
+    });
   }
 
   private broadcast(message: ToWorker): void {

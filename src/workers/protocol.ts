@@ -3,8 +3,13 @@
 
 import type { DirectorConfig, FloodConfig, LimitsConfig } from '../config/model.js';
 import type { ConnTimeoutValues } from '../datapath/ipvs-state-model.js';
+import type { AdmConnection } from '../adm/model.js';
 import type { DirectorStats } from '../director-stats.js';
 import type { Route } from '../net/routes.js';
+import type { PageLimits } from '../stats/connections.js';
+import type { SyncConn } from '../sync/ipvs-sync-codec.js';
+import type { ReceiveDrop } from '../sync/sync-receiver.js';
+import type { WorkerTotals } from './worker-totals.js';
 
 /** Where a worker's port is: a fanout member on an interface. */
 export interface WorkerAttach {
@@ -40,10 +45,25 @@ export type ToWorker =
   | { type: 'gate'; instance: string; addresses: number[] }
   /** adm -Z: these services (identities, src/workers/identity.ts) or every one (null) count from zero. */
   | { type: 'zero'; services: string[] | null }
-  | { type: 'stop' };
+  /** adm -L -c: the next page of this listing (the first message starts it); 'connections-end' forgets it. */
+  | { type: 'connections'; id: number; limits: PageLimits }
+  | { type: 'connections-end'; id: number }
+  /** The state file's entries steered to this worker: [entry, seconds it has left]. */
+  | { type: 'adopt'; id: number; entries: Array<[SyncConn, number]> }
+  /** dump: send the table back with 'stopped' (for the state file). */
+  | { type: 'stop'; dump: boolean };
+
+/** What a worker made of the state file's entries it was given. */
+export interface AdoptResult {
+  conns: number;
+  templates: number;
+  drops: Partial<Record<ReceiveDrop, number>>;
+}
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'stats'; stats: DirectorStats }
+  | { type: 'stats'; stats: DirectorStats; totals: WorkerTotals }
   | { type: 'error'; message: string }
-  | { type: 'stopped'; stats: DirectorStats };
+  | { type: 'connections'; id: number; rows: AdmConnection[]; done: boolean }
+  | { type: 'adopted'; id: number; result: AdoptResult }
+  | { type: 'stopped'; stats: DirectorStats; totals: WorkerTotals; state: SyncConn[] | null };

@@ -1,18 +1,25 @@
 // A worker thread's whole life: its own engine with one fanout member port, its own data plane
 // (connection table, ARP cache, scheduler state) over a replica of the service table built
 // from the config the main thread runs, following the main thread's changes (installs,
-// weights, VRRP gates) and reporting its counters once a second.
+// weights, VRRP gates) and reporting its counters once a second; it also lists its connections
+// for `adm -L -c`, takes its share of a state file on start and hands its table back on stop.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { DataPlane } from '../datapath/data-plane.js';
 import { ServiceTable } from '../datapath/service-table.js';
 import { collectStats } from '../director-stats.js';
+import { connectionPages } from '../stats/connections.js';
+import { dumpTable, tableAdopter } from '../sync/conn-sync.js';
+import type { SyncConn } from '../sync/ipvs-sync-codec.js';
+import { isTemplate } from '../sync/sync-entries.js';
 import { loadAddon } from '../native/binding.js';
 import { vrrpAddresses } from '../vrrp/vrrp-runtime.js';
 import type { NativeEngine } from '../native/types.js';
 import type { Clock } from '../sched/types.js';
 import { destIdentity, serviceIdentity } from './identity.js';
-import type { DestWeight, FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import type { AdmConnection } from '../adm/model.js';
+import type { AdoptResult, DestWeight, FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { collectTotals } from './worker-totals.js';
 
 const TICK_MS = 1000;
 
@@ -70,12 +77,51 @@ function zero(plane: DataPlane, services: string[] | null): void {
   }
 }
 
+/** The state file's entries for this worker, adopted as a restart adopts them on worker 0. */
+function adopt(plane: DataPlane, entries: Array<[SyncConn, number]>): AdoptResult {
+  const adopter = tableAdopter(plane);
+  const out: AdoptResult = { conns: 0, templates: 0, drops: {} };
+  for (const [entry, left] of entries) {
+    const template = isTemplate(entry);
+    const why = template ? adopter.adoptTemplate(entry, left) : adopter.adoptConn(entry, left);
+    if (why !== null) out.drops[why] = (out.drops[why] ?? 0) + 1;
+    else if (template) out.templates++;
+    else out.conns++;
+  }
+  return out;
+}
+
+/** adm -L -c listings in progress, by the main thread's request id: one page per request. */
+class Listings {
+  private readonly open = new Map<number, Iterator<AdmConnection[]>>();
+
+  constructor(private readonly plane: DataPlane) {}
+
+  next(id: number, limits: { rows: number; scan: number }): FromWorker {
+    let pages = this.open.get(id);
+    if (pages === undefined) {
+      pages = connectionPages(this.plane, limits);
+      this.open.set(id, pages);
+    }
+    const r = pages.next();
+    if (r.done === true) this.open.delete(id);
+    return { type: 'connections', id, rows: r.done === true ? [] : r.value, done: r.done === true };
+  }
+
+  end(id: number): void {
+    this.open.get(id)?.return?.(undefined);
+    this.open.delete(id);
+  }
+}
+
 function run(init: WorkerInit): void {
   const clock: Clock = { now: () => performance.now() };
   const plane = openPlane(init, clock);
+  const listings = new Listings(plane);
+  const report = (): void => post({ type: 'stats', stats: collectStats(plane, clock.now()), totals: collectTotals(plane) });
   const timer = setInterval(() => {
     plane.tick();
-    post({ type: 'stats', stats: collectStats(plane, clock.now()) });
+    report();
   }, TICK_MS);
   parentPort!.on('message', (m: ToWorker) => {
     try {
@@ -85,18 +131,25 @@ function run(init: WorkerInit): void {
         plane.timeouts.apply(m.timeouts);
       } else if (m.type === 'gate') plane.gate.setMaster(m.instance, m.addresses);
       else if (m.type === 'zero') zero(plane, m.services);
+      else if (m.type === 'connections') post(listings.next(m.id, m.limits));
+      else if (m.type === 'connections-end') listings.end(m.id);
+      else if (m.type === 'adopt') post({ type: 'adopted', id: m.id, result: adopt(plane, m.entries) });
       else if (m.type === 'stop') {
         clearInterval(timer);
         plane.close();
-        post({ type: 'stopped', stats: collectStats(plane, clock.now()) });
+        // The engine has stopped: the table no longer changes under the dump.
+        const state = m.dump ? dumpTable(plane, clock) : null;
+        post({ type: 'stopped', stats: collectStats(plane, clock.now()), totals: collectTotals(plane), state });
         parentPort!.close();
       }
     } catch (err) {
       post({ type: 'error', message: `worker ${init.index}: ${m.type}: ${(err as Error).message}` });
+      if (m.type === 'connections') post({ type: 'connections', id: m.id, rows: [], done: true });
+      if (m.type === 'adopt') post({ type: 'adopted', id: m.id, result: { conns: 0, templates: 0, drops: {} } });
     }
   });
   post({ type: 'ready' });
-  post({ type: 'stats', stats: collectStats(plane, clock.now()) });
+  report();
 }
 
 try {

@@ -38,7 +38,7 @@ import { connectionPages, DEFAULT_PAGE_LIMITS, type PageLimits } from './stats/c
 import type { ConnSync, SyncRole, TablePull } from './sync/conn-sync.js';
 import { restoreState, saveState, startSync, type HaOptions } from './sync/director-ha.js';
 import { vrrpAddresses, VrrpRuntime, type TableSyncHooks } from './vrrp/vrrp-runtime.js';
-import { MAX_WORKERS } from './workers/limits.js';
+import { MAX_WORKERS, WORKERS_WITH_SYNC } from './workers/limits.js';
 import { mergeSnapshot, mergeStats } from './workers/merge-stats.js';
 import { serviceIdentity } from './workers/identity.js';
 import { WorkerPool } from './workers/pool.js';
@@ -392,13 +392,14 @@ async function* everyWorker(mine: Iterable<AdmConnection[]>, others: AsyncIterab
   yield* others;
 }
 
-/** The workers option, checked: above 1 it needs an AF_PACKET interface attachment. */
+/** The workers option, checked: above 1 it needs an AF_PACKET interface attachment and no connection sync. */
 function workerCount(o: DirectorOptions): number {
   const n = o.workers ?? 1;
   if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new Error(`director: workers must be a whole number from 1 to ${MAX_WORKERS}, got ${n}`);
   if (n > 1 && (o.interface === undefined || (o.io ?? 'packet') !== 'packet')) {
     throw new Error('director: more than one worker needs an interface attachment with AF_PACKET (io packet)');
   }
+  if (n > 1 && o.config.globalDefs.lvsSyncDaemon !== null) throw new Error(`director: ${WORKERS_WITH_SYNC}`);
   if (n > 1 && o.rxRing === 'adaptive') {
     throw new Error("director: more than one worker takes rxRing 'block' or 'frame' (the adaptive ring's two rings are a fanout group of their own)");
   }

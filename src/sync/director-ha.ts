@@ -8,7 +8,7 @@ import type { DirectorConfig, LvsSyncDaemonConfig } from '../config/model.js';
 import type { DataPlane } from '../datapath/data-plane.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../sched/types.js';
-import type { WorkerPool } from '../workers/pool.js';
+import type { AdoptResult } from '../workers/protocol.js';
 import { workerOfClient } from '../workers/steering.js';
 import { ConnSync, dumpTable, tableAdopter, type SyncRole } from './conn-sync.js';
 import type { SyncConn } from './ipvs-sync-codec.js';
@@ -95,26 +95,32 @@ class SteeredAdopter implements ConnAdopter {
   }
 
   adoptConn(entry: SyncConn, left: number): ReturnType<ConnAdopter['adoptConn']> {
-    return this.steer(entry, left) ?? this.main.adoptConn(entry, left);
+    return this.setAside(entry, left) ? null : this.main.adoptConn(entry, left);
   }
 
   adoptTemplate(entry: SyncConn, left: number): ReturnType<ConnAdopter['adoptTemplate']> {
-    return this.steer(entry, left) ?? this.main.adoptTemplate(entry, left);
+    return this.setAside(entry, left) ? null : this.main.adoptTemplate(entry, left);
   }
 
-  /** null for worker 0's entries; otherwise set aside (and "adopted" for now). */
-  private steer(entry: SyncConn, left: number): null | undefined {
+  /** False for worker 0's entries; otherwise sets it aside for its worker (loadStateFile counts it adopted for now). */
+  private setAside(entry: SyncConn, left: number): boolean {
     const w = workerOfClient(entry.caddr, this.workers);
-    if (w === 0) return undefined;
+    if (w === 0) return false;
     this.shares[w]!.push([entry, left]);
     if (isTemplate(entry)) this.templates++;
     else this.conns++;
-    return null;
+    return true;
   }
 }
 
+/** Workers 1..size-1 as the state file needs them (the WorkerPool): adopt hands shares[i] to worker i. */
+export interface StateShares {
+  readonly size: number;
+  adopt(shares: ReadonlyArray<Array<[SyncConn, number]>>): Promise<AdoptResult[]>;
+}
+
 /** Loads the state file, when one is named, and logs what came of it (with workers, every worker's share). */
-export async function restoreState(plane: DataPlane, o: HaOptions, log: Logger, pool: WorkerPool | null = null): Promise<void> {
+export async function restoreState(plane: DataPlane, o: HaOptions, log: Logger, pool: StateShares | null = null): Promise<void> {
   if (o.stateFile === undefined) return;
   const maxAgeMs = (o.stateMaxAge ?? DEFAULT_STATE_MAX_AGE_MS / 1000) * 1000;
   const steered = pool === null ? null : new SteeredAdopter(tableAdopter(plane), pool.size);

@@ -38,13 +38,10 @@ export function writeStateFile(path: string, entries: readonly SyncConn[], wallM
   renameSync(tmp, path);
 }
 
-export interface StateLoad {
+export interface StateLoad extends Adopted {
   /** Why nothing was loaded, or null when the file was read. */
   refused: string | null;
   ageMs: number;
-  conns: number;
-  templates: number;
-  drops: Partial<Record<ReceiveDrop, number>>;
 }
 
 /** Reads a state file into the tables through adopter, if it is fresh enough. Never throws. */
@@ -77,7 +74,21 @@ export function loadStateFile(path: string, adopter: ConnAdopter, wallMs: number
   return out;
 }
 
-function apply(out: StateLoad, adopter: ConnAdopter, entry: SyncConn, left: number): void {
+/** What became of entries handed to an adopter: connections and templates taken, the rest by reason. */
+export interface Adopted {
+  conns: number;
+  templates: number;
+  drops: Partial<Record<ReceiveDrop, number>>;
+}
+
+/** Entries (each with the seconds it has left) into the tables through adopter: a worker's share of a state file. */
+export function adoptEntries(adopter: ConnAdopter, entries: ReadonlyArray<readonly [SyncConn, number]>): Adopted {
+  const out: Adopted = { conns: 0, templates: 0, drops: {} };
+  for (const [entry, left] of entries) apply(out, adopter, entry, left);
+  return out;
+}
+
+function apply(out: Adopted, adopter: ConnAdopter, entry: SyncConn, left: number): void {
   if (left <= 0) {
     count(out, 'expired');
     return;
@@ -89,6 +100,6 @@ function apply(out: StateLoad, adopter: ConnAdopter, entry: SyncConn, left: numb
   else out.conns++;
 }
 
-function count(out: StateLoad, why: ReceiveDrop): void {
+function count(out: Adopted, why: ReceiveDrop): void {
   out.drops[why] = (out.drops[why] ?? 0) + 1;
 }

@@ -8,7 +8,7 @@ import type { DirectorStats } from '../director-stats.js';
 import type { Route } from '../net/routes.js';
 import type { PageLimits } from '../stats/connections.js';
 import type { SyncConn } from '../sync/ipvs-sync-codec.js';
-import type { ReceiveDrop } from '../sync/sync-receiver.js';
+import type { Adopted } from '../sync/state-file.js';
 import type { WorkerTotals } from './worker-totals.js';
 
 /** Where a worker's port is: a fanout member on an interface. */
@@ -54,11 +54,7 @@ export type ToWorker =
   | { type: 'stop'; dump: boolean };
 
 /** What a worker made of the state file's entries it was given. */
-export interface AdoptResult {
-  conns: number;
-  templates: number;
-  drops: Partial<Record<ReceiveDrop, number>>;
-}
+export type AdoptResult = Adopted;
 
 export type FromWorker =
   | { type: 'ready' }

@@ -10,15 +10,14 @@ import { ServiceTable } from '../datapath/service-table.js';
 import { collectStats } from '../director-stats.js';
 import { connectionPages } from '../stats/connections.js';
 import { dumpTable, tableAdopter } from '../sync/conn-sync.js';
-import type { SyncConn } from '../sync/ipvs-sync-codec.js';
-import { isTemplate } from '../sync/sync-entries.js';
+import { adoptEntries } from '../sync/state-file.js';
 import { loadAddon } from '../native/binding.js';
 import { vrrpAddresses } from '../vrrp/vrrp-runtime.js';
 import type { NativeEngine } from '../native/types.js';
 import type { Clock } from '../sched/types.js';
 import { destIdentity, serviceIdentity } from './identity.js';
 import type { AdmConnection } from '../adm/model.js';
-import type { AdoptResult, DestWeight, FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import type { DestWeight, FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { collectTotals } from './worker-totals.js';
 
 const TICK_MS = 1000;
@@ -77,20 +76,6 @@ function zero(plane: DataPlane, services: string[] | null): void {
   }
 }
 
-/** The state file's entries for this worker, adopted as a restart adopts them on worker 0. */
-function adopt(plane: DataPlane, entries: Array<[SyncConn, number]>): AdoptResult {
-  const adopter = tableAdopter(plane);
-  const out: AdoptResult = { conns: 0, templates: 0, drops: {} };
-  for (const [entry, left] of entries) {
-    const template = isTemplate(entry);
-    const why = template ? adopter.adoptTemplate(entry, left) : adopter.adoptConn(entry, left);
-    if (why !== null) out.drops[why] = (out.drops[why] ?? 0) + 1;
-    else if (template) out.templates++;
-    else out.conns++;
-  }
-  return out;
-}
-
 /** adm -L -c listings in progress, by the main thread's request id: one page per request. */
 class Listings {
   private readonly open = new Map<number, Iterator<AdmConnection[]>>();
@@ -133,7 +118,7 @@ function run(init: WorkerInit): void {
       else if (m.type === 'zero') zero(plane, m.services);
       else if (m.type === 'connections') post(listings.next(m.id, m.limits));
       else if (m.type === 'connections-end') listings.end(m.id);
-      else if (m.type === 'adopt') post({ type: 'adopted', id: m.id, result: adopt(plane, m.entries) });
+      else if (m.type === 'adopt') post({ type: 'adopted', id: m.id, result: adoptEntries(tableAdopter(plane), m.entries) });
       else if (m.type === 'stop') {
         clearInterval(timer);
         plane.close();

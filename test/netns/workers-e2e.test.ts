@@ -1,8 +1,10 @@
 // Two workers end to end in a netns lab (needs root: creates network namespaces), in DR, NAT and
 // FULLNAT: HTTP from eight client addresses through a director started with workers 2 (the
 // interface's AF_PACKET socket a fanout group), every request answered, both workers carrying
-// connections, stats summed over them; then a reload (a real server's weight changed) that
-// both workers follow, and a stream that outlives it; and `director run --workers 2`.
+// connections; stats, adm -L --stats, the connection listing and the metrics gathered over both;
+// then a reload (a real server's weight changed) that both workers follow. `director run
+// --workers 2` with adm over its control socket, and a restart with --state-file that keeps a
+// held download of each worker's client.
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +20,13 @@ import { workerOfClient } from '../../src/workers/steering.js';
 import { parseIpv4 } from '../../src/net/addr.js';
 import { withLab, type LabFixture } from '../support/netns.js';
 import { unexpectedDrops } from '../support/routed-e2e.js';
+import { parseExposition, valueOf } from '../support/prom-text.js';
+import { capture, numbers } from '../support/adm-director.js';
+import { activeByServer, startDirector, statsOf, until as untilTrue, untilStalled } from '../support/ha-lab.js';
+import { admMain } from '../../src/cli/adm.js';
+import { NO_NAMES } from '../../src/adm/names.js';
+import { CONTROL_DIR } from '../../src/control/socket-path.js';
+import type { AdmConnection } from '../../src/adm/model.js';
 
 /** Extra client addresses (the lab's client is .10): the workers split clients by address. */
 const SOURCES = Array.from({ length: 8 }, (_, i) => `198.18.1.${20 + i}`);
@@ -110,6 +119,34 @@ for (const mode of ['dr', 'nat', 'fnat'] as const) {
       assert.deepEqual(unexpectedDrops(stats), {}, JSON.stringify(stats));
     });
 
+    it('gathers adm -L --stats, the connection listing (-L -c) and the metrics over both workers', async () => {
+      const d = director!;
+      const sent = SOURCES.length * 6;
+      // Worker 1's share is in its last report (up to a second old): wait until it counts all.
+      const stats = await until(() => plain(d), (s) => {
+        const svc = (s.services as Array<{ port: number; conns: number }>).find((x) => x.port === HTTP_PORT)!;
+        return svc.conns === sent;
+      }, 'the service counting every connection the clients made');
+      const listed = d.snapshot().services.find((x) => x.port === HTTP_PORT)!;
+      assert.equal(listed.stats.conns, sent, 'adm -L --stats: the service\'s Conns');
+      assert.equal(listed.realServers.reduce((n, rs) => n + rs.stats.conns, 0), sent, 'adm -L --stats: its real servers\' Conns');
+      assert.equal(listed.realServers.reduce((n, rs) => n + rs.activeConns + rs.inactConns, 0), stats.connections,
+        'adm -L: ActiveConn + InActConn is both workers\' tables');
+      const rows: AdmConnection[] = [];
+      for await (const page of d.connections()) rows.push(...page);
+      assert.equal(rows.length, stats.connections, 'adm -L -c lists every entry of both tables');
+      const clients = new Set(rows.map((r) => r.client.address));
+      assert.deepEqual([...clients].sort(), [...SOURCES].sort(), 'the clients of both workers are listed');
+      const m = parseExposition(await d.metrics());
+      const svc = { protocol: 'tcp', vip: fx.lab.vip, port: HTTP_PORT };
+      assert.equal(valueOf(m, 'director_service_connections_total', svc), sent);
+      assert.equal(valueOf(m, 'director_connections', {}), stats.connections);
+      assert.equal(valueOf(m, 'director_service_active_connections', svc) + valueOf(m, 'director_service_inactive_connections', svc),
+        stats.connections);
+      const [w0, w1] = shares(stats);
+      assert.ok(w0!.connections > 0 && w1!.connections > 0, JSON.stringify(stats.workers));
+    });
+
     it('follows a reload on both workers (a weight of 0 takes a real server out) and carries traffic after it', async () => {
       const d = director!;
       const r = await d.reload(parseKeepalivedConfig(labConf(fx, [1, 1, 0]), 'lab.conf'));
@@ -146,5 +183,66 @@ describe('director run --workers 2, DR (needs root: creates network namespaces)'
       (s) => s.workers !== undefined && shares(s).every((w) => w.connections > 0), 'connections on both workers');
     assert.equal(shares(stats).length, 2);
     assert.deepEqual(unexpectedDrops(stats), {}, JSON.stringify(stats));
+    // adm over the control socket: --stats counts every connection, -c lists both workers' clients.
+    const socket = path.join(CONTROL_DIR, `${fx.lab.directors[0]!.ns}.sock`);
+    fx.cleanup.atEnd(() => rmSync(socket, { force: true }));
+    const adm = async (...argv: string[]): Promise<string> => {
+      const io = capture();
+      assert.equal(await admMain([...argv, '--control', socket], io, NO_NAMES), 0, io.stderr.join('\n'));
+      return io.stdout.join('\n');
+    };
+    const sent = SOURCES.length * 4;
+    // Worker 1's counters reach the main thread once a second.
+    const deadline = Date.now() + 15_000;
+    let conns = numbers(await adm('-L', '-n', '--stats', '--exact'), `TCP ${fx.lab.vip}:${HTTP_PORT}`)[0]!;
+    while (conns !== sent && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      conns = numbers(await adm('-L', '-n', '--stats', '--exact'), `TCP ${fx.lab.vip}:${HTTP_PORT}`)[0]!;
+    }
+    assert.equal(conns, sent, 'adm -L --stats: Conns of the service over both workers');
+    const listing = (await adm('-L', '-n', '-c')).split('\n').filter((l) => l.startsWith('TCP '));
+    const clients = new Set(listing.map((l) => /\s(198\.18\.1\.\d+):\d+\s/.exec(l)?.[1]));
+    assert.deepEqual([...clients].sort(), [...SOURCES].sort(), listing.join('\n'));
+  });
+});
+
+describe('restart with --state-file and two workers, NAT (needs root: creates network namespaces)', function () {
+  this.timeout(150_000);
+  const fx = withLab({ mode: 'nat', servers: 2 });
+
+  it('a download held open by a client of each worker completes across a restart', async () => {
+    await addSources(fx.lab);
+    const dir = mkdtempSync(path.join(os.tmpdir(), `director-wrestart-${fx.lab.prefix}-`));
+    fx.cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
+    const conf = path.join(dir, 'keepalived.conf');
+    writeFileSync(conf, labConf(fx));
+    const state = path.join(dir, 'state');
+    const hold = path.join(dir, 'release');
+    const args = ['--workers', '2', '--state-file', state];
+    // One client of each worker (the steering hash of its address).
+    const sources = [0, 1].map((w) => SOURCES.find((s) => workerOfClient(parseIpv4(s), 2) === w)!);
+    const bytes = 32_000_000;
+    const first = await startDirector(fx.lab, 0, conf, args, fx.cleanup);
+    await waitForVip(fx.lab);
+    const downloads = sources.map((source, i) => runClient(fx.lab.client.ns, 'http-client.js', ['download', '--target', `${fx.lab.vip}:${HTTP_PORT}`,
+      '--bytes', String(bytes), '--seed', String(i + 1), '--hold', hold, '--hold-at', '1000000', '--source', source, '--timeout', '60000'], 70_000));
+    await untilTrue('an established connection on each worker', () => {
+      const w = (statsOf(first).workers ?? []);
+      return Object.values(activeByServer(first)).reduce((a, b) => a + b, 0) === 2 && w.length === 2 && w.every((x) => x.connections === 1);
+    });
+    await untilStalled(first);
+    await first.stop(5000);
+    assert.match(first.stderr, /state: wrote 2 connections and templates to /);
+    const second = await startDirector(fx.lab, 0, conf, args, fx.cleanup);
+    assert.match(second.stderr, /state: loaded 2 connections and 0 templates from /);
+    writeFileSync(hold, '');
+    const results = await Promise.all(downloads);
+    for (const r of results) {
+      assert.ok(r.ok, JSON.stringify(r.result));
+      assert.equal(r.result.bytes, bytes);
+    }
+    const after = statsOf(second);
+    assert.deepEqual(unexpectedDrops(after as Record<string, unknown>), {}, JSON.stringify(after));
+    await second.stop(5000);
   });
 });

@@ -20,6 +20,9 @@ import { WorkerSums, type WorkerTotals } from './worker-totals.js';
 
 /** A worker that has not reported for this long is reported as an error in the log. */
 const START_TIMEOUT_MS = 20_000;
+/** How long a stopping worker may take before it is terminated; with its table to send, longer. */
+const STOP_MS = 5000;
+const STOP_DUMP_MS = 30_000;
 
 interface Member {
   worker: Worker;
@@ -185,14 +188,21 @@ export class WorkerPool {
   async stop(dump = false): Promise<SyncConn[]> {
     if (this.stopped) return [];
     this.stopped = true;
+    // A table of a million entries takes seconds to walk and to copy across on a busy machine.
+    const grace = dump ? STOP_DUMP_MS : STOP_MS;
     await Promise.all(this.members.map((m) => new Promise<void>((resolve) => {
-      const done = setTimeout(() => void m.worker.terminate().then(() => resolve()), 5000);
+      const done = setTimeout(() => void m.worker.terminate().then(() => resolve()), grace);
       m.worker.once('exit', () => {
         clearTimeout(done);
         resolve();
       });
       m.worker.postMessage({ type: 'stop', dump } satisfies ToWorker);
     })));
+    if (dump) {
+      this.members.forEach((m, i) => {
+        if (m.state === null) this.log.warn({ event: 'state', worker: i + 1 }, `state: worker ${i + 1} did not hand over its table; its connections are not in the state file`);
+      });
+    }
     return this.members.flatMap((m) => m.state ?? []);
   }
 

@@ -36,24 +36,41 @@ export function collectTotals(plane: DataPlane): WorkerTotals {
   const dests: Array<[string, DestTotals]> = [];
   for (const d of listedDests(table)) {
     const svc = table.serviceById[d.service];
-    if (svc !== undefined) dests.push([destIdentity(svc, d), { ...destCounters.total(d.id), activeConns: d.activeConns, inactConns: d.inactConns }]);
+    if (svc === undefined) continue;
+    const id = d.id;
+    // Field by field: a spread of total()'s reading costs about 5 µs a real server in V8.
+    dests.push([destIdentity(svc, d), {
+      conns: destCounters.conns[id] ?? 0, inPkts: destCounters.inPkts[id] ?? 0, inBytes: destCounters.inBytes[id] ?? 0,
+      outPkts: destCounters.outPkts[id] ?? 0, outBytes: destCounters.outBytes[id] ?? 0, activeConns: d.activeConns, inactConns: d.inactConns,
+    }]);
   }
   return { services, dests };
 }
 
 const ZERO: TrafficReading = { conns: 0, inPkts: 0, inBytes: 0, outPkts: 0, outBytes: 0 };
 
-function addTraffic<T extends TrafficReading>(into: Map<string, T>, key: string, from: T): void {
+/** Adds from into the map's entry for key (a copy of from at first): explicit fields, as spreads are slow here. */
+function addTraffic(into: Map<string, TrafficReading>, key: string, from: TrafficReading): void {
   const mine = into.get(key);
   if (mine === undefined) {
-    into.set(key, { ...from });
+    into.set(key, { conns: from.conns, inPkts: from.inPkts, inBytes: from.inBytes, outPkts: from.outPkts, outBytes: from.outBytes });
     return;
   }
   for (const f of TRAFFIC) mine[f] += from[f];
-  if ('activeConns' in mine) {
-    (mine as unknown as DestTotals).activeConns += (from as unknown as DestTotals).activeConns;
-    (mine as unknown as DestTotals).inactConns += (from as unknown as DestTotals).inactConns;
+}
+
+function addDest(into: Map<string, DestTotals>, key: string, from: DestTotals): void {
+  const mine = into.get(key);
+  if (mine === undefined) {
+    into.set(key, {
+      conns: from.conns, inPkts: from.inPkts, inBytes: from.inBytes, outPkts: from.outPkts, outBytes: from.outBytes,
+      activeConns: from.activeConns, inactConns: from.inactConns,
+    });
+    return;
   }
+  for (const f of TRAFFIC) mine[f] += from[f];
+  mine.activeConns += from.activeConns;
+  mine.inactConns += from.inactConns;
 }
 
 function addInto(into: Record<string, number>, from: Record<string, number>): void {
@@ -93,7 +110,7 @@ export class WorkerSums {
         addTraffic(this.services, key, t);
         if (ports > 0) this.localPorts.set(key, (this.localPorts.get(key) ?? 0) + ports);
       }
-      for (const [key, t] of totals.dests) addTraffic(this.dests, key, t);
+      for (const [key, t] of totals.dests) addDest(this.dests, key, t);
       addInto(this.drops, stats.drops);
       addInto(this.parseErrors, stats.parseErrors);
       for (const [k, v] of Object.entries(stats.port)) {

@@ -62,10 +62,10 @@ export interface DirectorOptions extends HaOptions {
    */
   io?: 'auto' | 'xdp' | 'packet';
   /**
-   * AF_PACKET receive ring: 'block' (default, TPACKET_V3: fewest wakeups, frames wait up to 1 ms
-   * at moderate rates), 'frame' (TPACKET_V2: each frame at once, falls behind sooner) or
-   * 'adaptive' (both: each frame at once while the director keeps up, a block at a time once
-   * frames queue; Linux 6.2+).
+   * AF_PACKET receive ring: 'frame' (default, TPACKET_V2: each frame at once), 'block'
+   * (TPACKET_V3: a block at a time, frames wait up to 1 ms at moderate rates) or 'adaptive'
+   * (both: each frame at once at moderate rates, a block at a time above 40,000 frames/s or
+   * once frames queue; Linux 6.2+). docs/datapath.md says why the default.
    */
   rxRing?: 'adaptive' | 'block' | 'frame';
   /**
@@ -481,9 +481,6 @@ function addPacket(engine: NativeEngine, ifname: string, o: DirectorOptions): nu
   const options: PacketPortOptions = {};
   if (o.netns) options.netns = `/run/netns/${o.netns}`;
   if (o.rxRing) options.ring = o.rxRing;
-  // The adaptive ring's per-frame half must ride out a stall of the process at the rates it is
-  // used for: 1024 slots (68 MiB); 512 lost frames under a loaded machine's stalls.
-  if (o.rxRing === 'adaptive') options.frameCount = 1024;
   return engine.addPacketPort(ifname, options);
 }
 

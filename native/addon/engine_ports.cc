@@ -60,7 +60,7 @@ Napi::Value Engine::add_packet_port(const Napi::CallbackInfo& info) {
       !get_opt_string(opts, "netns", netns)) {
     return env.Undefined();
   }
-  std::string kind = "block";
+  std::string kind = "frame";
   if (!get_opt_string(opts, "ring", kind)) return env.Undefined();
   if (kind != "block" && kind != "frame" && kind != "adaptive") {
     throw_range(env, "addPacketPort: options.ring must be 'block', 'frame' or 'adaptive', got '" + kind + "'");

@@ -54,7 +54,9 @@ std::string check_ring_options(const RingOptions& o) {
     return "blockSize * blockCount must not exceed 1 GiB";
   }
   if (o.block_timeout_ms < 1 || o.block_timeout_ms > 1000) return "blockTimeoutMs must be 1..1000";
-  if (o.per_frame && (o.frame_count < 16 || o.frame_count > 8192)) return "frameCount must be 16..8192";
+  if (o.per_frame && (o.frame_count < kFramesPerBlock || o.frame_count > 65536 || o.frame_count % kFramesPerBlock != 0)) {
+    return "frameCount must be a multiple of 64 from 64 to 65536";
+  }
   return "";
 }
 
@@ -123,7 +125,15 @@ bool PacketSocket::open_ring(std::string& error) {
   const RingOptions& o = options_;
   int rc;
   if (o.per_frame) {
-    tpacket_req req{kFrameSlot, o.frame_count, kFrameSlot, o.frame_count};
+    // A frame longer than a slot is cloned onto the socket's queue (copy threshold), with room
+    // for a few GSO frames at once; without it the ring would cut such frames short.
+    int rcvbuf = 4 << 20;
+    if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0) {
+      setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    }
+    if (!set_int(fd_, SOL_PACKET, PACKET_COPY_THRESH, 1, "PACKET_COPY_THRESH", error)) return false;
+    copies_.reset(new uint8_t[static_cast<size_t>(kCopySlots) * kCopyBytes]);
+    tpacket_req req{kFrameSlot * kFramesPerBlock, o.frame_count / kFramesPerBlock, kFrameSlot, o.frame_count};
     rc = setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
     ring_bytes_ = static_cast<size_t>(kFrameSlot) * o.frame_count;
   } else {
@@ -209,16 +219,45 @@ bool PacketSocket::next_frame(RxFrame& f) {
   auto* hdr = reinterpret_cast<tpacket2_hdr*>(s);
   uint32_t status = __atomic_load_n(&hdr->tp_status, __ATOMIC_ACQUIRE);
   if (!(status & TP_STATUS_USER)) return false;
-  f.data = s + hdr->tp_mac;
-  f.len = hdr->tp_snaplen;
-  f.truncated = hdr->tp_snaplen < hdr->tp_len;
-  if (f.truncated) {
-    memset(&f.vnet, 0, sizeof(f.vnet));
+  if (status & TP_STATUS_COPY) {
+    if (!copied_frame(f)) return false;
   } else {
-    memcpy(&f.vnet, f.data - kVnetLen, kVnetLen);
+    f.data = s + hdr->tp_mac;
+    f.len = hdr->tp_snaplen;
+    f.truncated = hdr->tp_snaplen < hdr->tp_len;
+    if (f.truncated) {
+      memset(&f.vnet, 0, sizeof(f.vnet));
+    } else {
+      memcpy(&f.vnet, f.data - kVnetLen, kVnetLen);
+    }
   }
   if (status & TP_STATUS_VLAN_VALID) restore_vlan(status, hdr->tp_vlan_tci, hdr->tp_vlan_tpid, f);
   read_frames_++;
+  return true;
+}
+
+// The slot holds the head of a frame longer than it; the kernel queued the whole frame, in ring
+// order, on the socket. False when this batch has no copy slot left (the slot is read next time).
+bool PacketSocket::copied_frame(RxFrame& f) {
+  if (copies_used_ == kCopySlots) return false;
+  // Room before the frame for restore_vlan's 4 bytes, as the ring leaves.
+  uint8_t* buf = copies_.get() + static_cast<size_t>(copies_used_) * kCopyBytes;
+  ssize_t n = recv(fd_, buf + 4, kCopyBytes - 4, MSG_DONTWAIT | MSG_TRUNC);
+  if (n < static_cast<ssize_t>(kVnetLen)) {
+    // Nothing queued after all (cannot happen: the kernel queues before it marks the slot):
+    // hand the slot's truncated head on as a cut frame, a counted drop.
+    f.data = buf + 4;
+    f.len = 0;
+    f.truncated = true;
+    memset(&f.vnet, 0, sizeof(f.vnet));
+    return true;
+  }
+  copies_used_++;
+  memcpy(&f.vnet, buf + 4, kVnetLen);
+  f.data = buf + 4 + kVnetLen;
+  const size_t whole = static_cast<size_t>(n) - kVnetLen;
+  f.truncated = static_cast<size_t>(n) > kCopyBytes - 4;
+  f.len = static_cast<uint32_t>(f.truncated ? kCopyBytes - 4 - kVnetLen : whole);
   return true;
 }
 
@@ -230,6 +269,7 @@ void PacketSocket::release_frames() {
   }
   release_from_ = (release_from_ + read_frames_) % n;
   read_frames_ = 0;
+  copies_used_ = 0;
 }
 
 void PacketSocket::give_back(uint32_t i) {

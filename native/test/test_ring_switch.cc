@@ -59,3 +59,32 @@ TEST(a_rate_just_above_the_limit_keeps_the_block_ring) {
   for (uint64_t t = 1; t <= 3000; t++) s.after_drain(51, t * kMs);  // 51k frames/s
   CHECK(s.mode() == Mode::BLOCK);
 }
+
+TEST(an_even_flood_above_the_high_rate_moves_to_the_block_ring_within_a_window) {
+  RingSwitch s;
+  // One frame every 10 us (100k frames/s), each drained alone: the ring never queues.
+  const uint64_t us = 1000;
+  uint64_t t = 0;
+  s.after_drain(1, 0);
+  while (s.mode() == Mode::FRAME && t < 100 * kMs) s.after_drain(1, (t += 10 * us));
+  CHECK(s.mode() == Mode::BLOCK);
+  CHECK(t <= 11 * kMs);  // the window that starts at the first frame (5 ms), or the next one
+  CHECK_EQ(s.switches(), 1u);
+}
+
+TEST(an_even_rate_under_the_high_rate_keeps_the_per_frame_ring) {
+  RingSwitch s;
+  // 30k frames/s (half load in the HTTP bench carries less), for 2 s.
+  for (uint64_t i = 0; i < 60000; i++) s.after_drain(1, i * 33'333);
+  CHECK(s.mode() == Mode::FRAME);
+  CHECK_EQ(s.switches(), 0u);
+}
+
+TEST(between_the_low_and_high_rates_either_ring_stays) {
+  RingSwitch s;
+  s.after_drain(100, 0);  // a queue: block ring
+  // 30k frames/s: above low_rate (25k), so no way back, and no flapping, for 3 s.
+  for (uint64_t t = 1; t <= 3000; t++) s.after_drain(30, t * kMs);
+  CHECK(s.mode() == Mode::BLOCK);
+  CHECK_EQ(s.switches(), 1u);
+}

@@ -65,10 +65,10 @@ cannot attach), or AF_XDP falling back to AF_PACKET (auto)`,
   },
   'rx-ring': {
     choices: ['adaptive', 'block', 'frame'],
-    help: `AF_PACKET receive ring: block (default: TPACKET_V3, fewest wakeups, up to
-1 ms of delay), frame (TPACKET_V2: every frame at once, falls behind sooner) or
-adaptive (both: every frame at once while the director keeps up, a block at a
-time once frames queue; Linux 6.2+)`,
+    help: `AF_PACKET receive ring: frame (default: TPACKET_V2, every frame at once),
+block (TPACKET_V3, a block at a time: up to 1 ms of delay at moderate rates) or
+adaptive (both: every frame at once at moderate rates, a block at a time above
+40,000 frames/s or once frames queue; Linux 6.2+)`,
   },
   workers: {
     value: 'N',

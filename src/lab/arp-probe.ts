@@ -29,7 +29,7 @@ export async function arpQuery(q: ArpQuery): Promise<string | null> {
   const engine = new (loadAddon().Engine)();
   try {
     // Per-frame ring, smallest size: an answer is handed over the moment it lands.
-    const port = engine.addPacketPort(q.ifname, { netns: netnsPath(q.ns), ring: 'frame', frameCount: 16 });
+    const port = engine.addPacketPort(q.ifname, { netns: netnsPath(q.ns), ring: 'frame', frameCount: 64 });
     const own = engine.portInfo(port);
     let answer: string | null = null;
     engine.onBatch((_port, count) => { answer ??= replyFrom(engine.meta, count, target); });

@@ -38,14 +38,15 @@ export interface PacketPortOptions {
   /** Block retire timeout in milliseconds. */
   blockTimeoutMs?: number;
   /**
-   * 'block' (default): TPACKET_V3, frames handed over a block at a time (fewest wakeups under
-   * load, up to blockTimeoutMs of delay at moderate rates). 'frame': TPACKET_V2, each frame
-   * handed over as it lands (lowest latency; frameCount slots of 68 KiB each). 'adaptive': both,
-   * in one fanout group, the kernel filling the per-frame ring while the port keeps up and the
-   * block ring once frames queue (Linux 6.2 or later; the caller sets frameCount).
+   * 'frame' (default): TPACKET_V2, each frame handed over as it lands (lowest latency;
+   * frameCount slots of 2 KiB each, a longer frame
+   * arriving whole through the socket's queue). 'block': TPACKET_V3, frames handed over a
+   * block at a time (up to blockTimeoutMs of delay at moderate rates). 'adaptive': both, in one fanout group, the
+   * kernel filling the per-frame ring while the rate is moderate and the port keeps up, the
+   * block ring otherwise (Linux 6.2 or later).
    */
   ring?: 'block' | 'frame' | 'adaptive';
-  /** Slots of the 'frame' ring (16..8192, default 512). */
+  /** Slots of the 'frame' ring (a multiple of 64 from 64 to 65536, default 16384). */
   frameCount?: number;
   /** Open the socket inside this network namespace (e.g. "/run/netns/NAME"). */
   netns?: string;

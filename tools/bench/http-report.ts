@@ -98,7 +98,7 @@ function natTargetRows(rounds: HttpRound[], name: string, label: string): string
 }
 
 function latencyTargetRows(rows: LatencyRow[]): string[] {
-  return (['dr', 'dr-adaptive', 'nat', 'nat-adaptive', 'fnat', 'fnat-adaptive'] as const).flatMap((name) => {
+  return (['dr', 'dr-adaptive', 'dr-block', 'nat', 'nat-adaptive', 'nat-block', 'fnat', 'fnat-adaptive', 'fnat-block'] as const).flatMap((name) => {
     const xs = added(rows, name, 'p50ms');
     if (xs.length === 0) return [];
     const v = median(xs);
@@ -140,11 +140,13 @@ export function writeHttpReport(rounds: HttpRound[], latency: LatencyRow[], offe
     '|---|---|---|',
     ...natTargetRows(rounds, 'nat', 'NAT (default I/O)'),
     ...natTargetRows(rounds, 'nat-adaptive', 'NAT (adaptive ring)'),
+    ...natTargetRows(rounds, 'nat-block', 'NAT (block ring)'),
     ...natTargetRows(rounds, 'fnat', 'FULLNAT (default I/O)'),
     ...natTargetRows(rounds, 'fnat-adaptive', 'FULLNAT (adaptive ring)'),
+    ...natTargetRows(rounds, 'fnat-block', 'FULLNAT (block ring)'),
     ...latencyTargetRows(latency),
-    ...(['dr', 'dr-adaptive', 'dr-frame', 'dr-xdp'] as const).filter((d) => rounds.some((r) => r.has(d))).flatMap((d) => {
-      const port = { dr: 'default I/O, block ring', 'dr-adaptive': 'adaptive ring', 'dr-frame': 'per-frame ring', 'dr-xdp': 'AF_XDP port' }[d];
+    ...(['dr', 'dr-adaptive', 'dr-block', 'dr-xdp'] as const).filter((d) => rounds.some((r) => r.has(d))).flatMap((d) => {
+      const port = { dr: 'default I/O, per-frame ring', 'dr-adaptive': 'adaptive ring', 'dr-block': 'block ring', 'dr-xdp': 'AF_XDP port' }[d];
       const h = paired(rounds, d, 'haproxy', 'close');
       const c = paired(rounds, d, 'direct', 'close');
       const k = paired(rounds, d, 'direct', 'ka');

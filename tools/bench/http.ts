@@ -25,14 +25,16 @@ const director = (name: string, title: string, lab: LabMode, args: string[] = []
 export const HTTP_TARGETS: HttpTarget[] = [
   { name: 'direct', title: 'direct to one backend', lab: 'dr', start: async (h) => ({ host: h.lab.realServers[0]!.address, stop: async () => {} }) },
   { name: 'haproxy', title: 'HAProxy mode tcp', lab: 'dr', start: startHaproxy },
-  director('dr', 'director DR, default I/O (block ring)', 'dr'),
+  director('dr', 'director DR, default I/O (per-frame ring)', 'dr'),
   director('dr-adaptive', 'director DR, adaptive ring', 'dr', ['--rx-ring', 'adaptive']),
-  director('dr-frame', 'director DR, per-frame ring', 'dr', ['--rx-ring', 'frame']),
+  director('dr-block', 'director DR, block ring', 'dr', ['--rx-ring', 'block']),
   director('dr-xdp', 'director DR, AF_XDP port', 'dr', ['--io', 'xdp']),
-  director('nat', 'director NAT, default I/O (block ring)', 'nat'),
+  director('nat', 'director NAT, default I/O (per-frame ring)', 'nat'),
   director('nat-adaptive', 'director NAT, adaptive ring', 'nat', ['--rx-ring', 'adaptive']),
-  director('fnat', 'director FULLNAT, default I/O (block ring)', 'fnat'),
+  director('nat-block', 'director NAT, block ring', 'nat', ['--rx-ring', 'block']),
+  director('fnat', 'director FULLNAT, default I/O (per-frame ring)', 'fnat'),
   director('fnat-adaptive', 'director FULLNAT, adaptive ring', 'fnat', ['--rx-ring', 'adaptive']),
+  director('fnat-block', 'director FULLNAT, block ring', 'fnat', ['--rx-ring', 'block']),
 ];
 
 export interface HttpSettings {

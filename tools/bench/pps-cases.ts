@@ -151,12 +151,12 @@ const directorXdp: PpsCase = {
   start: (env) => startDirector(env, 'DR', ['--io', 'xdp']),
 };
 
-/** The director on another AF_PACKET receive ring than its default (the block ring), side by side. */
-const directorRing = (kind: 'DR' | 'NAT', ring: 'adaptive' | 'frame'): PpsCase => ({
+/** The director on another AF_PACKET receive ring than its default (the per-frame ring), side by side. */
+const directorRing = (kind: 'DR' | 'NAT', ring: 'adaptive' | 'block'): PpsCase => ({
   name: `${kind.toLowerCase()}-${ring}`,
-  title: `director ${kind}, ${ring === 'adaptive' ? 'adaptive ring' : 'per-frame ring (TPACKET_V2)'}`,
+  title: `director ${kind}, ${ring === 'adaptive' ? 'adaptive ring' : 'block ring (TPACKET_V3)'}`,
   start: (env) => startDirector(env, kind, ['--rx-ring', ring]),
 });
 
 export const PPS_CASES: PpsCase[] = [kernel, cTpacket, cXdp, director('DR'), director('NAT'), director('TUN'), director('FNAT'), directorXdp,
-  directorRing('DR', 'adaptive'), directorRing('DR', 'frame'), directorRing('NAT', 'adaptive'), directorRing('NAT', 'frame')];
+  directorRing('DR', 'adaptive'), directorRing('DR', 'block'), directorRing('NAT', 'adaptive'), directorRing('NAT', 'block')];

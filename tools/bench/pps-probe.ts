@@ -65,6 +65,16 @@ export interface ProbeResult {
   sinkDrops: number;
   /** The sink's counters after the probe (frame types, last addresses seen). */
   sinkAfter: SinkCount;
+  /** The director's port over the probe: frames in, lost at a full ring, ring switches. */
+  port?: { rxFrames: number; rxRingDrops: number; rxRingSwitches: number };
+}
+
+type PortCounts = { rxFrames: number; rxRingDrops: number; rxRingSwitches: number };
+
+async function portCounts(c: ProbeContext): Promise<PortCounts | null> {
+  if (!c.forwarder) return null;
+  const port = ((await c.forwarder()).port ?? {}) as Partial<PortCounts>;
+  return { rxFrames: port.rxFrames ?? 0, rxRingDrops: port.rxRingDrops ?? 0, rxRingSwitches: port.rxRingSwitches ?? 0 };
 }
 
 export interface ProbeContext {
@@ -72,6 +82,8 @@ export interface ProbeContext {
   gen: string;
   sink: Sink;
   target: Target;
+  /** The director's stats, when the forwarder is one: each probe then says where frames went. */
+  forwarder?: () => Promise<Record<string, unknown>>;
 }
 
 async function runGen(c: ProbeContext, rate: number, seconds: number): Promise<{ sent: number; ns: number }> {
@@ -85,14 +97,17 @@ async function runGen(c: ProbeContext, rate: number, seconds: number): Promise<{
 
 export async function probe(c: ProbeContext, rate: number, seconds: number): Promise<ProbeResult> {
   const a = await c.sink.count();
+  const pa = await portCounts(c);
   const g = await runGen(c, rate, seconds);
   await sleep(250); // what the forwarder still holds, and the sink's 2 ms block timeout
   const b = await c.sink.count();
+  const pb = await portCounts(c);
   const received = b.count - a.count;
   const offered = g.sent / (g.ns / 1e9);
   return {
     rate, offered, sent: g.sent, received, loss: g.sent > 0 ? Math.max(0, g.sent - received) / g.sent : 1,
     genLimited: offered < rate * 0.97, sinkDrops: b.drops - a.drops, sinkAfter: b,
+    ...(pa && pb ? { port: { rxFrames: pb.rxFrames - pa.rxFrames, rxRingDrops: pb.rxRingDrops - pa.rxRingDrops, rxRingSwitches: pb.rxRingSwitches - pa.rxRingSwitches } } : {}),
   };
 }
 
@@ -140,7 +155,9 @@ export async function noDropRate(c: ProbeContext, o: SearchOptions): Promise<Sea
       probes.push(p);
     }
     const pass = p.loss <= MAX_LOSS;
-    o.log?.(`    ${(rate / 1e6).toFixed(3)} Mpps asked, ${(p.offered / 1e6).toFixed(3)} offered, loss ${(p.loss * 100).toFixed(2)}%${pass ? '' : ' x'}${p.genLimited ? ' (generator-limited)' : ''}`);
+    // Frames the director never saw were lost before its ring (or by the generator's port).
+    const where = p.port ? `; director got ${p.port.rxFrames} of ${p.sent}, ring drops ${p.port.rxRingDrops}, ring switches ${p.port.rxRingSwitches}` : '';
+    o.log?.(`    ${(rate / 1e6).toFixed(3)} Mpps asked, ${(p.offered / 1e6).toFixed(3)} offered, loss ${(p.loss * 100).toFixed(2)}%${pass ? '' : ' x'}${p.genLimited ? ' (generator-limited)' : ''}${where}`);
     if (pass) {
       if (!best || p.offered > best.offered) best = p;
       lo = Math.max(lo, p.offered);

@@ -65,7 +65,7 @@ export async function withPpsRig(fn: (rig: PpsRig) => Promise<void>): Promise<vo
 async function runCase(env: CaseEnv, sink: Sink, gen: string, c: PpsCase, s: PpsSettings, guess: number): Promise<SearchResult & { note?: string; stats?: Record<string, unknown>; load: LoadSample }> {
   const running = await c.start(env);
   try {
-    const ctx: ProbeContext = { lab: env.lab, gen, sink, target: running.target };
+    const ctx: ProbeContext = { lab: env.lab, gen, sink, target: running.target, ...(running.stats ? { forwarder: running.stats } : {}) };
     const before = await sink.count();
     const warm = await probe(ctx, 20_000, 0.3); // warm-up: resolves neighbours and creates connections
     const seen = warm.sinkAfter.ipip > before.ipip ? `sink saw IPIP ${warm.sinkAfter.last}` : `sink saw UDP ${warm.sinkAfter.last}`;

@@ -2,7 +2,8 @@
 // text), -M as a prefix length, -f MARK -6, refusals in ipvsadm's words, listings byte for byte
 // as ipvsadm prints IPv6 (golden-ipv6.txt, made by make-golden-ipv6.sh with printf(1)), -S output
 // that -R restores, and edits that reach the configuration (the same virtual server
-// keepalived.conf gives) and cross the control socket's decoder unchanged.
+// keepalived.conf gives), cross the control socket's decoder unchanged, and are refused whole by a
+// running director (memory port) while its data path serves no IPv6 service.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,10 @@ import { defaultGlobalDefs, type DirectorConfig } from '../../src/config/model.j
 import { decodeEdits } from '../../src/control/wire-edits.js';
 import { ServiceTable } from '../../src/datapath/service-table.js';
 import { CONNECTIONS6, SNAPSHOT6 } from '../fixtures/adm/data-ipv6.js';
+import { RS } from '../support/memory-plane.js';
+import { sendFrames, withReloadLab } from '../support/memory-reload.js';
+import { conf, segment, servers } from '../support/reload-conf.js';
+import { TCP_FLAGS } from '../support/packets.js';
 import { FakeClock } from './sched-fixtures.js';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'adm');
@@ -192,6 +197,21 @@ describe('adm IPv6: edits over the control socket', () => {
 -D -u [2001:db8::101]:53
 `, NO_NAMES) as AdmEdit[];
     assert.deepEqual(decodeEdits(JSON.parse(JSON.stringify({ edits })) as Record<string, unknown>), edits);
+  });
+
+  it('an IPv6 edit from the socket reaches the running director, which refuses it whole and keeps forwarding', async () => {
+    await withReloadLab(conf({ rs: [RS[0]!] }), async (lab) => {
+      const wire = JSON.parse(JSON.stringify({ edits: parseRestore(`-A -t [2001:db8::100]:80 -s rr
+-a -t [2001:db8::100]:80 -r [2001:db8::11]:80
+`, NO_NAMES) })) as Record<string, unknown>;
+      const edits = decodeEdits(wire);
+      const state = lab.state();
+      const result = await lab.reloadWith((current) => planEdits(current, edits).config);
+      assert.equal(result.ok, false);
+      assert.match(result.error ?? '', /virtual_server TCP \[2001:db8::100\]:80: IPv6 services are not served yet/);
+      assert.deepEqual(lab.state(), state);
+      assert.deepEqual(servers(await sendFrames(lab, segment(40000, TCP_FLAGS.SYN))), ['rs1']);
+    });
   });
 
   it('refuses IPv6 edits adm could never send', () => {

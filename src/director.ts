@@ -383,7 +383,9 @@ function effectiveConfig(config: DirectorConfig, o: DirectorOptions): DirectorCo
 
 function isService(svc: RuntimeService, key: ServiceKey): boolean {
   const c = svc.config;
-  return isServiceKey({ protocol: c.protocol, address: c.vip, port: svc.vport, ...(c.fwmark ? { fwmark: c.fwmark } : {}) }, key);
+  return isServiceKey({
+    protocol: c.protocol, address: c.vip, port: svc.vport, ...(c.fwmark ? { fwmark: c.fwmark } : {}), ...(c.family ? { family: c.family } : {}),
+  }, key);
 }
 
 /** Worker 0's connection pages, then the other workers'. */

@@ -4,7 +4,7 @@
 // second: the numbers behind the chart tools/chart-down-up.ts draws, and the slow start tests.
 import { getScheduler } from '../src/sched/registry.js';
 import { createSlowStart } from '../src/sched/slow-start.js';
-import { DestFlags, type Clock, type Dest, type SchedService } from '../src/sched/types.js';
+import { DestFlags, type Clock, type Dest, type SchedPacket, type SchedService } from '../src/sched/types.js';
 
 export interface DownUpParams {
   servers: number;
@@ -78,10 +78,16 @@ function mulberry(seed: number): () => number {
   };
 }
 
+/** Every simulated client connects to one IPv4 VIP; the IPv6 words stay zero. */
+const V4_PACKET: SchedPacket = {
+  proto: 6, family: 4, srcAddr: 0, srcPort: 0, dstAddr: 0xc6130064, dstPort: 80,
+  srcAddr6: new Uint32Array(4), dstAddr6: new Uint32Array(4),
+};
+
 export function simulateDownUp(p: DownUpParams): SecondShare[] {
   const sched = getScheduler(p.scheduler ?? 'wlc');
   const all: Dest[] = Array.from({ length: p.servers }, (_, i) => ({
-    id: i, addr: 0xc613000b + i, port: 80, weight: p.weight,
+    id: i, addr: 0xc613000b + i, addr6: null, port: 80, weight: p.weight,
     activeConns: 0, inactConns: 0, persistConns: 0, flags: DestFlags.AVAILABLE,
   }));
   const recovered = all[p.servers - 1]!;
@@ -107,7 +113,7 @@ export function simulateDownUp(p: DownUpParams): SecondShare[] {
       ss.begin(recovered, p.weight, now);
       state = sched.update(state, svc, clock);
     } else if (ss.tick(now)) state = sched.update(state, svc, clock);
-    const d = sched.schedule(state, svc, { proto: 6, srcAddr: i, srcPort: 1024 + (i % 60000), dstAddr: 0xc6130064, dstPort: 80 }, clock);
+    const d = sched.schedule(state, svc, { ...V4_PACKET, srcAddr: i, srcPort: 1024 + (i % 60000) }, clock);
     if (d === null) continue;
     d.activeConns++;
     heap.push(now - p.meanLifetimeMs * Math.log(1 - rnd()), d.id, 0);

@@ -16,15 +16,23 @@ export class AdmUsageError extends Error {
 /** A virtual service (-t/-u ADDRESS[:PORT]); port 0 means every port (persistent only). */
 export interface ServiceKey {
   protocol: Protocol;
+  /** A dotted quad, or an IPv6 address in RFC 5952 text. */
   address: string;
   port: number;
   /** -f MARK: a firewall mark service (address 0.0.0.0, port 0; the protocol means nothing). */
   fwmark?: number;
+  /** An IPv6 service: its address is IPv6, or -f MARK -6; absent for IPv4. */
+  family?: 'inet6';
 }
 
-/** Whether a service (config or snapshot fields) is the one key names: by mark, or by protocol, address and port. */
-export function isServiceKey(svc: { protocol: Protocol; address: string; port: number; fwmark?: number }, key: ServiceKey): boolean {
-  if (svc.fwmark || key.fwmark) return svc.fwmark === key.fwmark;
+/**
+ * Whether a service (config or snapshot fields) is the one key names: by mark and family (as
+ * IPVS, `-f 1` and `-f 1 -6` are two services), or by protocol, address and port.
+ */
+export function isServiceKey(
+  svc: { protocol: Protocol; address: string; port: number; fwmark?: number; family?: 'inet6' }, key: ServiceKey,
+): boolean {
+  if (svc.fwmark || key.fwmark) return svc.fwmark === key.fwmark && (svc.family === 'inet6') === (key.family === 'inet6');
   return svc.protocol === key.protocol && svc.address === key.address && svc.port === key.port;
 }
 
@@ -43,6 +51,7 @@ export interface ServiceSettings {
   schedFlags: AdmSchedFlag[];
   /** Persistence timeout in seconds, 0 = not persistent. */
   persistence: number;
+  /** -M: a dotted-quad netmask for an IPv4 service, a prefix length (decimal text) for IPv6. */
   netmask: string;
   laddrGroup: string | null;
   /** -o: one-packet scheduling; absent: off. */

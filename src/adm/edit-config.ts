@@ -95,7 +95,9 @@ function applyEdit(config: DirectorConfig, edit: ConfigEdit): void {
 }
 
 function sameService(vs: VirtualServerConfig, key: ServiceKey): boolean {
-  return isServiceKey({ protocol: vs.protocol, address: vs.vip, port: vs.port, ...(vs.fwmark ? { fwmark: vs.fwmark } : {}) }, key);
+  return isServiceKey({
+    protocol: vs.protocol, address: vs.vip, port: vs.port, ...(vs.fwmark ? { fwmark: vs.fwmark } : {}), ...(vs.family ? { family: vs.family } : {}),
+  }, key);
 }
 
 function findService(config: DirectorConfig, key: ServiceKey): VirtualServerConfig {
@@ -129,6 +131,7 @@ function addService(config: DirectorConfig, key: ServiceKey, settings: ServiceSe
     vip: key.address, port: key.port, protocol: key.protocol, scheduler: '', schedFlags: [], method: 'dr',
     delayLoop: 60, persistenceTimeout: 0, persistenceGranularity: '', laddrGroup: null, slowStart: 0, synProxy: false, realServers: [], line: 0,
     ...(key.fwmark ? { fwmark: key.fwmark } : {}),
+    ...(key.family === 'inet6' ? { family: 'inet6' as const } : {}),
   };
   setServiceSettings(config, vs, settings);
   config.virtualServers.push(vs);

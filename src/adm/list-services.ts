@@ -4,7 +4,7 @@
 
 import type { ForwardMethod } from '../config/model.js';
 import { isServiceKey, type ListFormat, type ServiceKey } from './commands.js';
-import { HOST_NETMASK, type AdmRealServer, type AdmService, type AdmSnapshot } from './model.js';
+import { hostGranularity, type AdmRealServer, type AdmService, type AdmSnapshot } from './model.js';
 import type { Names } from './names.js';
 import { addressPort, largeNumber, left, right, sortServers, sortServices } from './text.js';
 
@@ -65,9 +65,12 @@ function title(layout: Layout): string {
 }
 
 function serviceBlock(svc: AdmService, layout: Layout, format: ListFormat, names: Names): string {
-  // ipvsadm cuts an IPv4 service column at 33 characters and a server column at 28.
-  const name = svc.fwmark ? `FWM  ${svc.fwmark}`
-    : `${left(svc.protocol.toUpperCase(), 4)} ${addressPort(svc.address, svc.port, svc.protocol, format.numeric, names)}`.slice(0, 33);
+  // ipvsadm cuts an IPv4 service column at 33 characters and its server columns at 28; an
+  // IPv6 service and its servers are printed whole (the columns after them shift right).
+  const v6 = svc.family === 'inet6';
+  const cut = (text: string, width: number): string => (v6 ? text : text.slice(0, width));
+  const name = svc.fwmark ? `FWM  ${svc.fwmark}${v6 ? ' IPv6' : ''}`
+    : cut(`${left(svc.protocol.toUpperCase(), 4)} ${addressPort(svc.address, svc.port, svc.protocol, format.numeric, names)}`, 33);
   let out: string;
   if (layout === 'stats' || layout === 'rate') {
     const n = layout === 'stats' ? counterValues(svc.stats) : rateValues(svc.rates);
@@ -77,7 +80,7 @@ function serviceBlock(svc: AdmService, layout: Layout, format: ListFormat, names
   }
   const servers = format.nosort ? svc.realServers : sortServers(svc.realServers);
   for (const rs of servers) {
-    const dest = addressPort(rs.address, rs.port, svc.protocol, format.numeric, names).slice(0, 28);
+    const dest = cut(addressPort(rs.address, rs.port, svc.protocol, format.numeric, names), 28);
     out += `  -> ${left(dest, 28)}${serverColumns(rs, layout, format.exact)}\n`;
   }
   return out;
@@ -88,7 +91,7 @@ function serviceFlags(svc: AdmService): string {
   let flags = svc.schedFlags.length > 0 ? ` (${svc.schedFlags.join(',')})` : '';
   if (svc.persistence > 0) {
     flags += ` persistent ${svc.persistence}`;
-    if (svc.netmask !== HOST_NETMASK) flags += ` mask ${svc.netmask}`;
+    if (svc.netmask !== hostGranularity(svc)) flags += ` mask ${svc.netmask}`;
   }
   if (svc.ops === true) flags += ' ops';
   if (svc.laddrGroup !== null) flags += ` laddr-group ${svc.laddrGroup}`;

@@ -1,7 +1,8 @@
 // The snapshot a running director serves over its control socket for `director adm` (and `top`,
 // metrics): plain JSON values, versioned because they cross a process boundary.
 //
-// Rules for every field: addresses are IPv4 dotted quads, ports and counts plain integers. The
+// Rules for every field: addresses are IPv4 dotted quads or IPv6 addresses in RFC 5952 text
+// (never bracketed), ports and counts plain integers. The
 // counters are 64-bit in IPVS; here they are JSON numbers, exact up to 2^53 (9 PB of bytes).
 // Counters count from the last zeroing (`adm -Z`), as IPVS keeps a zero point per stats object.
 // A change that renames or re-types a field bumps ADM_MODEL_VERSION; adding an optional field
@@ -14,6 +15,13 @@ export const ADM_MODEL_VERSION = 1;
 
 /** The default persistence granularity (ipvsadm -M): each client address on its own. */
 export const HOST_NETMASK = '255.255.255.255';
+/** The same for an IPv6 service: a /128 prefix. */
+export const HOST_PREFIX = '128';
+
+/** The granularity that keeps every client address apart, for the service's family. */
+export function hostGranularity(svc: { family?: 'inet6' }): string {
+  return svc.family === 'inet6' ? HOST_PREFIX : HOST_NETMASK;
+}
 
 /**
  * A scheduler flag as ipvsadm names it: sh-* for sh, mh-* for mh, and IPVS's generic
@@ -74,7 +82,10 @@ export interface AdmService {
   schedFlags: AdmSchedFlag[];
   /** Persistence timeout in seconds; 0 = not persistent. */
   persistence: number;
-  /** Persistence granularity (ipvsadm -M), a contiguous netmask; 255.255.255.255 by default. */
+  /**
+   * Persistence granularity (ipvsadm -M): a contiguous netmask, 255.255.255.255 by default; for
+   * an IPv6 service a prefix length as decimal text, 128 by default.
+   */
   netmask: string;
   /** FULLNAT: the local address group its FULLNAT real servers take source addresses from. */
   laddrGroup: string | null;
@@ -82,6 +93,8 @@ export interface AdmService {
   fwmark?: number;
   /** One-packet scheduling (ipvsadm -o, shown as `ops`); absent: off. */
   ops?: boolean;
+  /** An IPv6 service (its address, or a mark service made with -6); absent for IPv4. */
+  family?: 'inet6';
   stats: AdmCounters;
   rates: AdmRates;
   /** In the order they were added (the order schedulers break ties in); `-L` sorts them. */

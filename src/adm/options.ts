@@ -7,7 +7,7 @@ export type OptionId =
   | 'numeric' | 'connection' | 'service-address' | 'scheduler' | 'persistent' | 'netmask'
   | 'real-server' | 'forwarding-method' | 'weight' | 'u-threshold' | 'l-threshold' | 'timeout'
   | 'stats' | 'rate' | 'thresholds' | 'persistent-conn' | 'nosort' | 'exact' | 'sched-flags'
-  | 'tun-info' | 'tun-type' | 'laddr-group' | 'laddr' | 'laddr-info' | 'ops';
+  | 'tun-info' | 'tun-type' | 'laddr-group' | 'laddr' | 'laddr-info' | 'ops' | 'ipv6';
 
 /** Command names as ipvsadm's messages spell them (its `-C` is "flush"). */
 export type CommandName =
@@ -30,7 +30,6 @@ const opt = (long: string, short: string | undefined, id: OptionId, arg: ArgKind
 const refused = (long: string, short: string | undefined, arg: ArgKind, reason: string): OptionDef =>
   ({ role: 'refused', long, ...(short ? { short } : {}), arg, reason });
 
-const NO_IPV6 = 'IPv6 is not supported yet';
 const NO_SYNC = "the IPVS sync daemon is not part of director adm";
 export const NO_TUN_TYPE = 'director tunnels with IPIP only (-i)';
 
@@ -88,7 +87,8 @@ export const OPTIONS: readonly OptionDef[] = [
   opt('laddr-info', undefined, 'laddr-info', 'none'),
 
   refused('sctp-service', undefined, 'required', 'SCTP is not supported'),
-  refused('ipv6', '6', 'none', NO_IPV6),
+  // -6 says a -f mark service is IPv6; ipvsadm checks it against -f, not against the command.
+  opt('ipv6', '6', 'ipv6', 'none'),
   opt('ops', 'o', 'ops', 'none'),
   refused('pe', undefined, 'required', 'persistence engines are not supported'),
   refused('start-daemon', undefined, 'required', NO_SYNC),
@@ -111,7 +111,7 @@ export const OPTION_ORDER: readonly OptionId[] = [
   'numeric', 'connection', 'service-address', 'scheduler', 'persistent', 'netmask', 'real-server',
   'forwarding-method', 'weight', 'u-threshold', 'l-threshold', 'timeout', 'stats', 'rate',
   'thresholds', 'persistent-conn', 'nosort', 'exact', 'sched-flags', 'tun-info', 'tun-type', 'laddr-group',
-  'laddr', 'laddr-info', 'ops',
+  'laddr', 'laddr-info', 'ops', 'ipv6',
 ];
 
 /** ipvsadm's commands_v_options: required options, optional ones, and a set only one of may appear. */
@@ -122,7 +122,7 @@ export interface CommandRule {
 }
 
 const rule = (required: OptionId[], optional: OptionId[] = [], oneOf: OptionId[] = []): CommandRule =>
-  ({ required, optional, oneOf });
+  ({ required, optional: [...optional, 'ipv6'], oneOf });
 
 const SERVICE_SETTINGS: OptionId[] = ['scheduler', 'persistent', 'netmask', 'sched-flags', 'laddr-group', 'ops'];
 const SERVER_SETTINGS: OptionId[] = ['forwarding-method', 'weight', 'u-threshold', 'l-threshold', 'tun-type'];

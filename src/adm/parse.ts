@@ -9,11 +9,12 @@ import {
   AdmUsageError, type AdmCommand, type ListFormat, type ServerKey, type ServerSettings, type ServiceKey,
   type ServiceSettings,
 } from './commands.js';
-import { HOST_NETMASK } from './model.js';
+import { hostGranularity } from './model.js';
 import type { Names } from './names.js';
 import { COMMAND_RULES, NO_TUN_TYPE, OPTION_ORDER, type CommandName, type OptionId } from './options.js';
 import {
-  numberIn, parseEndpoint, parseGroupName, parseLocalAddresses, parseNetmask, parseSchedFlags, parseTimeout,
+  isV6Address, numberIn, parseEndpoint, parseGroupName, parseLocalAddresses, parseNetmask, parsePrefixLength,
+  parseSchedFlags, parseTimeout,
 } from './values.js';
 
 /** ipvsadm's MAX_TIMEOUT (31 days) bounds persistence and --set alike. */
@@ -42,6 +43,7 @@ export function parseAdm(argv: readonly string[], names: Names): AdmCommand {
   if (command === 'help' || command === 'version') return { kind: command };
   checkOptions(command, given);
   checkLeftovers(command, leftovers);
+  if (given.has('ipv6') && !isFwmark(given.get('service-address'))) throw new AdmUsageError('-6 used without -f');
   return build(command, given, leftovers, names);
 }
 
@@ -84,7 +86,7 @@ function build(command: CommandName, given: Given, leftovers: readonly string[],
       return serverCommand(command, given, names);
     case 'delete-server': {
       const service = serviceKey(given, names);
-      return { kind: command, service, server: serverKey(given, service, false, names) };
+      return { kind: command, service, server: serverKey(given, service, false, names, null) };
     }
     case 'flush':
       return { kind: 'clear' };
@@ -112,20 +114,28 @@ function value(given: Given, id: OptionId): string | null {
   return given.get(id)?.value ?? null;
 }
 
+function isFwmark(token: OptionToken | undefined): boolean {
+  return token?.def.role === 'option' && token.def.value === 'fwmark';
+}
+
 /** ipvsadm's fwmark is a 32-bit number; 0 is no mark. */
 const MAX_FWMARK = 4294967295;
 
+/**
+ * -t/-u ADDRESS[:PORT] (an IPv6 one makes an IPv6 service), or -f MARK with -6 for an IPv6
+ * mark service. -6 may stand before or after -f (ipvsadm 1.31 wanted it after).
+ */
 function serviceKey(given: Given, names: Names): ServiceKey {
   const token = given.get('service-address') as OptionToken;
-  if (token.def.role === 'option' && token.def.value === 'fwmark') {
+  if (isFwmark(token)) {
     const fwmark = numberIn(token.value ?? '', 1, MAX_FWMARK);
     if (fwmark === null) throw new AdmUsageError('illegal virtual server fwmark specified');
-    return { protocol: 'tcp', address: '0.0.0.0', port: 0, fwmark };
+    return { protocol: 'tcp', address: '0.0.0.0', port: 0, fwmark, ...(given.has('ipv6') ? { family: 'inet6' as const } : {}) };
   }
   const protocol = (token.def.role === 'option' ? token.def.value : 'tcp') as Protocol;
   const endpoint = parseEndpoint(token.value ?? '', protocol, names);
   if (endpoint === null) throw new AdmUsageError('illegal virtual server address[:port] specified');
-  return { protocol, address: endpoint.address, port: endpoint.port ?? 0 };
+  return { protocol, address: endpoint.address, port: endpoint.port ?? 0, ...(isV6Address(endpoint.address) ? { family: 'inet6' as const } : {}) };
 }
 
 function serviceSettings(given: Given, service: ServiceKey): ServiceSettings {
@@ -138,13 +148,14 @@ function serviceSettings(given: Given, service: ServiceKey): ServiceSettings {
     throw new AdmUsageError('Zero port specified for non-persistent service');
   }
   const netmask = value(given, 'netmask');
+  const v6 = service.family === 'inet6';
   const flags = value(given, 'sched-flags');
   const group = value(given, 'laddr-group');
   return {
     scheduler,
     schedFlags: flags === null ? [] : parseSchedFlags(flags, scheduler),
     persistence,
-    netmask: netmask === null ? HOST_NETMASK : parseNetmask(netmask),
+    netmask: netmask === null ? hostGranularity(service) : v6 ? parsePrefixLength(netmask) : parseNetmask(netmask),
     laddrGroup: group === null ? null : parseGroupName(group),
     ...(given.has('ops') ? { ops: true } : {}),
   };
@@ -157,11 +168,18 @@ function persistenceOf(text: string | null): number {
 
 /**
  * -r's address and port. Without a port the server takes the service's; DR and TUN cannot
- * change the port, so ipvsadm silently uses the service's for them whatever -r says.
+ * change the port, so ipvsadm silently uses the service's for them whatever -r says. The server
+ * is of the service's family: IPVS lets only tunnels cross families, and director's tunnels
+ * (IPIP) do not.
  */
-function serverKey(given: Given, service: ServiceKey, samePort: boolean, names: Names): ServerKey {
+function serverKey(given: Given, service: ServiceKey, samePort: boolean, names: Names, method: ServerSettings['method'] | null): ServerKey {
   const endpoint = parseEndpoint(value(given, 'real-server') ?? '', service.protocol, names);
   if (endpoint === null) throw new AdmUsageError('illegal real server address[:port] specified');
+  if (isV6Address(endpoint.address) !== (service.family === 'inet6')) {
+    throw new AdmUsageError(method === 'tun'
+      ? `${endpoint.address}: a tunnel to a real server of the other address family is not supported by director`
+      : 'Different address family is allowed only for tunneling servers');
+  }
   return { address: endpoint.address, port: samePort ? service.port : endpoint.port ?? service.port };
 }
 
@@ -179,7 +197,7 @@ function serverCommand(kind: 'add-server' | 'edit-server', given: Given, names: 
   if (settings.lowerThreshold > settings.upperThreshold) {
     throw new AdmUsageError('lower threshold is higher than upper threshold');
   }
-  const server = serverKey(given, service, method === 'dr' || method === 'tun', names);
+  const server = serverKey(given, service, method === 'dr' || method === 'tun', names, method);
   return { kind, service, server, settings };
 }
 

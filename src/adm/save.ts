@@ -7,7 +7,7 @@
 
 import type { ForwardMethod } from '../config/model.js';
 import { formatIpv4, parseIpv4 } from '../net/addr.js';
-import { HOST_NETMASK, type AdmRealServer, type AdmService, type AdmSnapshot } from './model.js';
+import { hostGranularity, type AdmRealServer, type AdmService, type AdmSnapshot } from './model.js';
 import type { Names } from './names.js';
 import { addressPort, sortGroups, sortServers, sortServices } from './text.js';
 
@@ -23,7 +23,8 @@ export function saveRules(snapshot: AdmSnapshot, numeric: boolean, names: Names)
   }
   for (const svc of sortServices(snapshot.services)) {
     const flag = svc.protocol === 'tcp' ? '-t' : '-u';
-    const name = svc.fwmark ? `-f ${svc.fwmark}` : `${flag} ${addressPort(svc.address, svc.port, svc.protocol, numeric, names)}`;
+    const name = svc.fwmark ? `-f ${svc.fwmark}${svc.family === 'inet6' ? ' -6' : ''}`
+      : `${flag} ${addressPort(svc.address, svc.port, svc.protocol, numeric, names)}`;
     out += `-A ${name} -s ${svc.scheduler}${serviceOptions(svc)}\n`;
     for (const rs of sortServers(svc.realServers)) {
       out += `-a ${name} -r ${addressPort(rs.address, rs.port, svc.protocol, numeric, names)}${serverOptions(rs)}\n`;
@@ -36,7 +37,7 @@ function serviceOptions(svc: AdmService): string {
   let out = '';
   if (svc.persistence > 0) {
     out += ` -p ${svc.persistence}`;
-    if (svc.netmask !== HOST_NETMASK) out += ` -M ${svc.netmask}`;
+    if (svc.netmask !== hostGranularity(svc)) out += ` -M ${svc.netmask}`;
   }
   if (svc.ops === true) out += ' -o';
   if (svc.schedFlags.length > 0) out += ` -b ${svc.schedFlags.join(',')}`;

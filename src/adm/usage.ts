@@ -44,20 +44,21 @@ Commands (long or short):
   --version         -v        display the version
 
 virtual-service:
-  --tcp-service|-t  service-address   service-address is host[:port]
-  --udp-service|-u  service-address   service-address is host[:port]
+  --tcp-service|-t  service-address   service-address is host[:port] or [ipv6-address]:port
+  --udp-service|-u  service-address   service-address is host[:port] or [ipv6-address]:port
   --fwmark-service|-f fwmark          fwmark is an integer greater than zero, defined by
                                       a fwmark_match block of the configuration
+  --ipv6         -6                   fwmark entry uses IPv6
 
 Options:
   --scheduler    -s scheduler         one of ${SCHEDULER_NAMES.join('|')},
                                       the default scheduler is wlc.
   --persistent   -p [timeout]         persistent service (default 360 seconds)
-  --netmask      -M netmask           persistent granularity mask
+  --netmask      -M netmask           persistent granularity mask (IPv6: a prefix length, default 128)
   --sched-flags  -b flags             scheduler flags (comma-separated)
   --ops          -o                   one-packet scheduling (UDP: each datagram scheduled alone)
   --laddr-group  name                 FULLNAT local address group of the service
-  --real-server  -r server-address    server-address is host (and port)
+  --real-server  -r server-address    server-address is host (and port), [ipv6-address]:port
   --gatewaying   -g                   gatewaying (direct routing) (default)
   --ipip         -i                   ipip encapsulation (tunneling)
   --masquerading -m                   masquerading (NAT)

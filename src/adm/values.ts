@@ -1,9 +1,10 @@
-// Reads the values of adm options as ipvsadm 1.31 does (address[:port] with names, numbers in
-// a range, timeouts, scheduler flags) and director's local address groups; a bad value is an
-// AdmUsageError in ipvsadm's words.
+// Reads the values of adm options as ipvsadm 1.31 does (address[:port] with names, [IPv6]:port,
+// numbers in a range, timeouts, persistence masks and prefixes, scheduler flags) and director's
+// local address groups; a bad value is an AdmUsageError in ipvsadm's words.
 
 import type { Protocol } from '../config/model.js';
 import { expandOctetRange, isIPv4 } from '../net/addr.js';
+import { formatIpv6, isIPv6, parseIpv6 } from '../net/addr6.js';
 import { AdmUsageError } from './commands.js';
 import type { AdmSchedFlag } from './model.js';
 import type { Names } from './names.js';
@@ -21,21 +22,37 @@ export function numberIn(text: string, min: number, max: number): number | null 
   return n >= min && n <= max ? n : null;
 }
 
+/** True for an address adm holds as IPv6 (RFC 5952 text); IPv4 ones are dotted quads. */
+export function isV6Address(address: string): boolean {
+  return address.includes(':');
+}
+
 /**
  * `HOST[:PORT]` as ipvsadm's parse_service reads it: HOST a dotted quad or a name from
- * /etc/hosts, PORT a number or a service name; null when either is not understood.
+ * /etc/hosts, PORT a number or a service name; or `[IPV6]:PORT`, or a bare IPv6 address (no
+ * port). An IPv6 address comes back in RFC 5952 text, so one address has one spelling. Null
+ * when any part is not understood (`[v6]` without `:PORT` too, as ipvsadm).
  */
 export function parseEndpoint(text: string, protocol: Protocol, names: Names): Endpoint | null {
-  if (text.startsWith('[') || (text.match(/:/g) ?? []).length > 1) {
-    throw new AdmUsageError(`${text}: IPv6 is not supported yet`);
-  }
   if (/^\d*$/.test(text)) return null;
-  const colon = text.lastIndexOf(':');
-  const host = colon < 0 ? text : text.slice(0, colon);
-  const address = isIPv4(host) ? host : names.addressOf(host);
+  let host: string;
+  let portText: string | null;
+  if (text.startsWith('[')) {
+    const m = /^\[([^\]]*)\]:(.*)$/.exec(text);
+    if (m === null || !isIPv6(m[1]!)) return null;
+    host = m[1]!;
+    portText = m[2]!;
+  } else if (isIPv6(text)) {
+    host = text;
+    portText = null;
+  } else {
+    const colon = text.lastIndexOf(':');
+    host = colon < 0 ? text : text.slice(0, colon);
+    portText = colon < 0 ? null : text.slice(colon + 1);
+  }
+  const address = isIPv6(host) ? formatIpv6(parseIpv6(host)) : isIPv4(host) ? host : names.addressOf(host);
   if (address === null) return null;
-  if (colon < 0) return { address, port: null };
-  const portText = text.slice(colon + 1);
+  if (portText === null) return { address, port: null };
   const port = numberIn(portText, 0, 65535) ?? names.portOf(portText, protocol);
   return port === null ? null : { address, port };
 }
@@ -47,9 +64,17 @@ export function parseTimeout(text: string, min: number, max: number): number {
   return n;
 }
 
+/** -M for an IPv4 service: a dotted-quad netmask. */
 export function parseNetmask(text: string): string {
   if (!isIPv4(text)) throw new AdmUsageError('illegal virtual server persistent mask specified');
   return text;
+}
+
+/** -M for an IPv6 service: a prefix length 1..128 (kept as its decimal text, as the config holds it). */
+export function parsePrefixLength(text: string): string {
+  const n = numberIn(text, 1, 128);
+  if (n === null) throw new AdmUsageError('illegal ipv6 netmask specified');
+  return String(n);
 }
 
 const SCHED_FLAG_BITS: Record<string, { bit: number; scheduler?: string }> = {

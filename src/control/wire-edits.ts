@@ -9,8 +9,9 @@ import { parseGroupName, parseSchedFlags } from '../adm/values.js';
 import { MAX_PERSISTENCE_SECONDS } from '../config/keepalived-values.js';
 import type { ForwardMethod, Protocol } from '../config/model.js';
 import { isKnownScheduler } from '../config/schedulers.js';
-import { parseNetmask } from '../ipvs/persistence.js';
+import { parseNetmask, parsePersistencePrefix } from '../ipvs/persistence.js';
 import { isIPv4 } from '../net/addr.js';
+import { formatIpv6, isIPv6, parseIpv6 } from '../net/addr6.js';
 import { ControlError } from './protocol.js';
 
 const INT_MAX = 2147483647;
@@ -41,6 +42,12 @@ function ipv4(v: unknown, at: string): string {
   return v;
 }
 
+/** A service or server address: a dotted quad, or IPv6 in the RFC 5952 text adm sends (one spelling per address). */
+function address(v: unknown, at: string): string {
+  if (typeof v === 'string' && (isIPv4(v) || (isIPv6(v) && formatIpv6(parseIpv6(v)) === v))) return v;
+  return bad(at, 'must be an IPv4 dotted quad or an IPv6 address in RFC 5952 form');
+}
+
 /** A value that adm's own parser checks, checked with the same function. */
 function checked<T>(at: string, f: () => T): T {
   try {
@@ -55,16 +62,35 @@ function groupName(v: unknown, at: string): string {
   return checked(at, () => parseGroupName(v));
 }
 
+/** A service key; family is 'inet6' exactly when the address is IPv6 or the mark service is. */
 function serviceKey(v: unknown, at: string): ServiceKey {
   const o = record(v, at);
-  const key: ServiceKey = { protocol: oneOf(o.protocol, `${at}.protocol`, PROTOCOLS), address: ipv4(o.address, `${at}.address`), port: int(o.port, `${at}.port`, 0, 65535) };
+  const key: ServiceKey = { protocol: oneOf(o.protocol, `${at}.protocol`, PROTOCOLS), address: address(o.address, `${at}.address`), port: int(o.port, `${at}.port`, 0, 65535) };
   if (o.fwmark !== undefined) key.fwmark = int(o.fwmark, `${at}.fwmark`, 1, 4294967295);
+  const v6 = o.family === undefined ? false : oneOf(o.family, `${at}.family`, ['inet6'] as const) === 'inet6';
+  if (isIPv6(key.address) && !v6) bad(`${at}.family`, 'an IPv6 address needs family inet6');
+  if (v6 && !isIPv6(key.address) && key.fwmark === undefined) bad(`${at}.family`, 'inet6 goes with an IPv6 address or a mark service');
+  if (v6) key.family = 'inet6';
   return key;
 }
 
-function serverKey(v: unknown, at: string): ServerKey {
+/** A real server key, of its service's family (director does not tunnel between families). */
+function serverKey(v: unknown, at: string, service: ServiceKey): ServerKey {
   const o = record(v, at);
-  return { address: ipv4(o.address, `${at}.address`), port: int(o.port, `${at}.port`, 0, 65535) };
+  const key = { address: address(o.address, `${at}.address`), port: int(o.port, `${at}.port`, 0, 65535) };
+  if (isIPv6(key.address) !== (service.family === 'inet6')) bad(`${at}.address`, 'Different address family is allowed only for tunneling servers');
+  return key;
+}
+
+/** -M as adm sends it: a netmask for an IPv4 service, a prefix length (decimal text) for IPv6. */
+function granularity(v: unknown, at: string, service: ServiceKey): string {
+  if (service.family !== 'inet6') {
+    const netmask = ipv4(v, at);
+    checked(at, () => parseNetmask(netmask));
+    return netmask;
+  }
+  if (typeof v !== 'string') bad(at, 'must be a prefix length 1..128');
+  return String(checked(at, () => parsePersistencePrefix(v)));
 }
 
 function serviceSettings(v: unknown, at: string, service: ServiceKey): ServiceSettings {
@@ -74,8 +100,7 @@ function serviceSettings(v: unknown, at: string, service: ServiceKey): ServiceSe
   const flags = o.schedFlags as string[];
   const persistence = int(o.persistence, `${at}.persistence`, 0, MAX_PERSISTENCE_SECONDS);
   if (persistence === 0 && service.port === 0 && !service.fwmark) bad(at, 'Zero port specified for non-persistent service');
-  const netmask = ipv4(o.netmask, `${at}.netmask`);
-  checked(`${at}.netmask`, () => parseNetmask(netmask));
+  const netmask = granularity(o.netmask, `${at}.netmask`, service);
   const group = o.laddrGroup === null ? null : groupName(o.laddrGroup, `${at}.laddrGroup`);
   return {
     scheduler,
@@ -122,10 +147,14 @@ function edit(v: unknown, at: string): AdmEdit {
     case 'delete-service':
       return { kind, service: serviceKey(o.service, `${at}.service`) };
     case 'add-server':
-    case 'edit-server':
-      return { kind, service: serviceKey(o.service, `${at}.service`), server: serverKey(o.server, `${at}.server`), settings: serverSettings(o.settings, `${at}.settings`) };
-    case 'delete-server':
-      return { kind, service: serviceKey(o.service, `${at}.service`), server: serverKey(o.server, `${at}.server`) };
+    case 'edit-server': {
+      const service = serviceKey(o.service, `${at}.service`);
+      return { kind, service, server: serverKey(o.server, `${at}.server`, service), settings: serverSettings(o.settings, `${at}.settings`) };
+    }
+    case 'delete-server': {
+      const service = serviceKey(o.service, `${at}.service`);
+      return { kind, service, server: serverKey(o.server, `${at}.server`, service) };
+    }
     case 'clear':
       return { kind };
     case 'zero':

@@ -80,7 +80,9 @@ export class Classifier {
   readonly proxy: SynProxy;
   private readonly w: VerdictWriter;
   private readonly forwarders: Forwarders;
-  private readonly packet: SchedPacket = { proto: 0, srcAddr: 0, srcPort: 0, dstAddr: 0, dstPort: 0 };
+  private readonly packet: SchedPacket = {
+    proto: 0, family: 4, srcAddr: 0, srcPort: 0, dstAddr: 0, dstPort: 0, srcAddr6: new Uint32Array(4), dstAddr6: new Uint32Array(4),
+  };
   private nowSec = 0;
   /** Connection sync's master side while this node sends; null otherwise. */
   observer: ConnObserver | null = null;

@@ -42,6 +42,9 @@ export class RuntimeDest implements Dest {
     private readonly state: DestState,
   ) {}
 
+  /** IPv4 only until the data path serves IPv6 services (docs/datapath.md#ipv6). */
+  readonly addr6: Uint32Array | null = null;
+
   get weight(): number { return this.state.weight[this.id] ?? 0; }
   set weight(w: number) { this.state.weight[this.id] = w; }
   get flags(): number { return this.state.flags[this.id] ?? 0; }

@@ -57,6 +57,29 @@ export function parseNetmask(mask: string): number {
   return m;
 }
 
+/** An IPv6 service's persistence prefix (ipvsadm -M, keepalived persistence_granularity): 1..128. */
+export function parsePersistencePrefix(text: string): number {
+  const n = /^\d{1,3}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= 128)) throw new Error(`persistence prefix length "${text}" is not a whole number in 1..128`);
+  return n;
+}
+
+/**
+ * The client network an IPv6 persistence template is keyed on, as ip_vs_sched_persist takes it
+ * (ipv6_addr_prefix): the first `prefix` bits of the address (four host-order words), the rest
+ * zero. Writes `out` (which may be `addr` itself) and returns it; allocates nothing, so the data
+ * path calls it per new connection with one reused array.
+ */
+export function maskIpv6(addr: Uint32Array, prefix: number, out: Uint32Array): Uint32Array {
+  if (!(prefix >= 0 && prefix <= 128) || !Number.isInteger(prefix)) throw new RangeError(`IPv6 prefix length ${prefix} is not in 0..128`);
+  for (let i = 0; i < 4; i++) {
+    const bits = prefix - 32 * i;
+    const mask = bits >= 32 ? 0xffffffff : bits <= 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+    out[i] = (addr[i]! & mask) >>> 0;
+  }
+  return out;
+}
+
 /**
  * The key of a template: the client network (and protocol unless anyProto) in a persistence
  * scope, vaddr * 65536 + vport for one VIP:port service, or a mark's or a

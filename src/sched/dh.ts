@@ -1,7 +1,9 @@
 // Destination hashing (ip_vs_dh.c): a 256-bucket table filled round robin with the dests,
-// indexed by a multiplicative hash of the packet's destination address. O(1).
+// indexed by a multiplicative hash of the packet's destination address (an IPv6 one folded to
+// 32 bits as the kernel does). O(1).
 import type { Dest, Scheduler, SchedService } from './types.js';
 import { DestFlags } from './types.js';
+import { destinationKey } from './util.js';
 
 export const DH_TAB_SIZE = 256;
 
@@ -29,7 +31,7 @@ export const dh: Scheduler<DhState> = {
     return state;
   },
   schedule(state, _service, packet): Dest | null {
-    const d = state.buckets[dhHash(packet.dstAddr)] ?? null;
+    const d = state.buckets[dhHash(destinationKey(packet))] ?? null;
     // No fallback in dh: an unusable bucket owner means no destination.
     if (d === null || (d.flags & DestFlags.AVAILABLE) === 0) return null;
     if (d.weight <= 0 || (d.flags & DestFlags.OVERLOAD) !== 0) return null;

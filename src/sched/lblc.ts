@@ -4,10 +4,14 @@
 import type { Dest, Scheduler } from './types.js';
 import { DestFlags } from './types.js';
 import { connOverhead, destKey, weightedLeast } from './util.js';
-import { collect, destsByKey, type LocalityTable, newTable, overloadedWithSpare } from './locality.js';
+import {
+  addEntry, collect, destsByKey, findEntry, type LocalityTable, newTable, overloadedWithSpare, sweep,
+} from './locality.js';
 
 interface LblcEntry {
   lastuse: number;
+  addr6: Uint32Array | null;
+  next: LblcEntry | null;
   dest: Dest;
 }
 
@@ -19,19 +23,19 @@ export const lblc: Scheduler<LblcState> = {
   /** Entries follow their dest to its new object; entries of removed dests are dropped. */
   update(state, service) {
     const byKey = destsByKey(service);
-    for (const [k, e] of state.entries) {
+    sweep(state, (e) => {
       const d = byKey.get(destKey(e.dest));
-      if (d === undefined) state.entries.delete(k);
-      else e.dest = d;
-    }
+      if (d === undefined) return true;
+      e.dest = d;
+      return false;
+    });
     return state;
   },
   schedule(state, service, packet, clock): Dest | null {
     const now = clock.now();
     collect(state, now);
-    const key = packet.dstAddr >>> 0;
-    const en = state.entries.get(key);
-    if (en !== undefined) {
+    const en = findEntry(state, packet);
+    if (en !== null) {
       en.lastuse = now;
       const d = en.dest;
       if ((d.flags & DestFlags.AVAILABLE) !== 0 && d.weight > 0 && (d.flags & DestFlags.OVERLOAD) === 0 &&
@@ -41,8 +45,8 @@ export const lblc: Scheduler<LblcState> = {
     }
     const dest = weightedLeast(service.dests, connOverhead);
     if (dest === null) return null;
-    if (en !== undefined) en.dest = dest;
-    else state.entries.set(key, { lastuse: now, dest });
+    if (en !== null) en.dest = dest;
+    else addEntry(state, packet, { lastuse: now, addr6: null, next: null, dest });
     return dest;
   },
 };

@@ -5,10 +5,14 @@
 import type { Dest, Scheduler } from './types.js';
 import { DestFlags } from './types.js';
 import { connOverhead, destKey, weightedLeast } from './util.js';
-import { collect, destsByKey, type LocalityTable, newTable, overloadedWithSpare } from './locality.js';
+import {
+  addEntry, collect, destsByKey, findEntry, type LocalityTable, newTable, overloadedWithSpare, sweep,
+} from './locality.js';
 
 interface LblcrEntry {
   lastuse: number;
+  addr6: Uint32Array | null;
+  next: LblcrEntry | null;
   /** Newest first, as list_add_rcu puts it. */
   set: Dest[];
   lastmod: number;
@@ -60,19 +64,19 @@ export const lblcr: Scheduler<LblcrState> = {
   /** Set members follow their dest to its new object; removed dests leave every set. */
   update(state, service) {
     const byKey = destsByKey(service);
-    for (const en of state.entries.values()) {
+    sweep(state, (en) => {
       en.set = en.set.map((d) => byKey.get(destKey(d))).filter((d): d is Dest => d !== undefined);
-    }
+      return false;
+    });
     return state;
   },
   schedule(state, service, packet, clock): Dest | null {
     const now = clock.now();
     collect(state, now);
-    const key = packet.dstAddr >>> 0;
-    const en = state.entries.get(key);
-    if (en === undefined) {
+    const en = findEntry(state, packet);
+    if (en === null) {
       const dest = weightedLeast(service.dests, connOverhead);
-      if (dest !== null) state.entries.set(key, { lastuse: now, set: [dest], lastmod: now });
+      if (dest !== null) addEntry(state, packet, { lastuse: now, addr6: null, next: null, set: [dest], lastmod: now });
       return dest;
     }
     en.lastuse = now;

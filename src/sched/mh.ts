@@ -1,9 +1,10 @@
 // Maglev hashing (ip_vs_mh.c): each dest walks its own offset/skip permutation of a prime-sized
 // lookup table, taking slots in proportion to weight until the table is full; a connection
-// takes the slot of hsiphash(client address [+ port]). O(1) per decision; rebuild O(M log M).
+// takes the slot of hsiphash(client address [+ port]), an IPv6 address (client's and real
+// server's alike) folded to 32 bits as the kernel does. O(1) per decision; rebuild O(M log M).
 import { DestFlags } from './types.js';
 import type { Dest, Scheduler, SchedPacket, SchedService } from './types.js';
-import { destKey, gcdOfWeights } from './util.js';
+import { destAddrKey, destKey, gcdOfWeights, sourceKey, type DestKey } from './util.js';
 import { hsiphashU32, repeatedKey } from './hsiphash.js';
 
 const OVERLOAD = DestFlags.OVERLOAD;
@@ -26,7 +27,7 @@ interface MhState {
   lookup: Int32Array;
   lookupDests: Dest[];
   /** Last non-zero weight per dest key: a quiesced (weight 0) dest keeps its slots. */
-  lastWeight: Map<number, number>;
+  lastWeight: Map<DestKey, number>;
 }
 
 export function mhHash(addr: number, port: number, offset: number, key = HASH1): number {
@@ -60,8 +61,9 @@ function populate(state: MhState, dests: readonly Dest[], lw: number[]): void {
   const turns = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const d = dests[i]!;
-    perm[i] = mhHash(d.addr, d.port, 0, HASH1) % M;
-    skip[i] = (mhHash(d.addr, d.port, 0, HASH2) % (M - 1)) + 1;
+    const addr = destAddrKey(d);
+    perm[i] = mhHash(addr, d.port, 0, HASH1) % M;
+    skip[i] = (mhHash(addr, d.port, 0, HASH2) % (M - 1)) + 1;
     turns[i] = (Math.trunc(lw[i]! / g) >> shift) || (lw[i] !== 0 ? 1 : 0);
   }
   const taken = new Uint8Array(M);
@@ -86,7 +88,7 @@ function populate(state: MhState, dests: readonly Dest[], lw: number[]): void {
 function rebuild(state: MhState, service: SchedService): MhState {
   const dests = service.dests;
   if (dests.length > state.size) throw new Error(`mh: ${dests.length} dests exceed table size ${state.size}`);
-  const seen = new Map<number, number>();
+  const seen = new Map<DestKey, number>();
   const lw = dests.map((d) => {
     const k = destKey(d);
     // As __ip_vs_update_dest: last_weight follows every non-zero weight (and a new dest's 0).
@@ -103,14 +105,15 @@ function rebuild(state: MhState, service: SchedService): MhState {
 function lookup(state: MhState, service: SchedService, packet: SchedPacket): Dest | null {
   const port = service.schedFlags.has('mh-port') ? packet.srcPort : 0;
   const M = state.size;
-  const ihash = mhHash(packet.srcAddr, port, 0) % M;
+  const addr = sourceKey(packet);
+  const ihash = mhHash(addr, port, 0) % M;
   const first = state.lookup[ihash]!;
   if (first < 0) return null;
   const d = state.lookupDests[first]!;
   if (usable(d)) return d;
   if (!service.schedFlags.has('mh-fallback')) return null;
   for (let off = 0; off < M; off++) {
-    const slot = state.lookup[mhHash(packet.srcAddr, port, (off + ihash) % M) % M]!;
+    const slot = state.lookup[mhHash(addr, port, (off + ihash) % M) % M]!;
     if (slot < 0) return null;
     const alt = state.lookupDests[slot]!;
     if (usable(alt)) return alt;

@@ -1,15 +1,15 @@
 // Round robin (ip_vs_rr.c): the next usable dest after the last one chosen, in list order.
 import type { Dest, Scheduler, SchedService } from './types.js';
-import { destKey, isUsable } from './util.js';
+import { destKey, isUsable, type DestKey } from './util.js';
 
 interface RrState {
   /** Index of the last chosen dest; -1 is the list head (start from the first). */
   cursor: number;
   /** Keys of the dests at the last update, to find the predecessor of a removed cursor. */
-  keys: number[];
+  keys: DestKey[];
 }
 
-function keysOf(service: SchedService): number[] {
+function keysOf(service: SchedService): DestKey[] {
   return service.dests.map(destKey);
 }
 
@@ -20,7 +20,7 @@ function keysOf(service: SchedService): number[] {
  */
 function relocate(state: RrState, service: SchedService): number {
   if (state.cursor < 0) return -1;
-  const now = new Map<number, number>();
+  const now = new Map<DestKey, number>();
   service.dests.forEach((d, i) => now.set(destKey(d), i));
   for (let i = state.cursor; i >= 0; i--) {
     const idx = now.get(state.keys[i]!);

@@ -1,8 +1,10 @@
 // Source hashing (ip_vs_sh.c): a 256-bucket table where each dest owns `weight` consecutive
-// buckets in turn, indexed by a hash of the client address (and port with sh-port); sh-fallback
+// buckets in turn, indexed by a hash of the client address (an IPv6 one folded to 32 bits as the
+// kernel does) and, with sh-port, the client port; sh-fallback
 // walks on to another bucket when the owner cannot take the connection. O(1) (fallback O(256)).
 import { DestFlags } from './types.js';
 import type { Dest, Scheduler, SchedPacket, SchedService } from './types.js';
+import { sourceKey } from './util.js';
 
 const OVERLOAD = DestFlags.OVERLOAD;
 // Local, not imported: called once per dest in the loop, so it must inline on every loader.
@@ -45,13 +47,14 @@ function assign(service: SchedService): (Dest | null)[] {
 
 function lookup(state: ShState, service: SchedService, packet: SchedPacket): Dest | null {
   const port = service.schedFlags.has('sh-port') ? packet.srcPort : 0;
-  const ihash = shHash(packet.srcAddr, port, 0);
+  const addr = sourceKey(packet);
+  const ihash = shHash(addr, port, 0);
   const d = state.buckets[ihash] ?? null;
   if (d === null) return null;
   if (usable(d)) return d;
   if (!service.schedFlags.has('sh-fallback')) return null;
   for (let off = 0; off < SH_TAB_SIZE; off++) {
-    const alt = state.buckets[shHash(packet.srcAddr, port, (off + ihash) % SH_TAB_SIZE)] ?? null;
+    const alt = state.buckets[shHash(addr, port, (off + ihash) % SH_TAB_SIZE)] ?? null;
     if (alt !== null && usable(alt)) return alt;
   }
   return null;

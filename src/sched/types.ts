@@ -17,8 +17,13 @@ export const DestFlags = {
 export interface Dest {
   /** Stable id of the real server's identity (service, address, port): survives table rebuilds. */
   readonly id: number;
-  /** IPv4 address, host byte order. */
+  /** IPv4 address, host byte order (0 for an IPv6 real server). */
   readonly addr: number;
+  /**
+   * IPv6 real server: the 16 bytes as four host-order words (word 0 = the first four bytes);
+   * null for an IPv4 one.
+   */
+  readonly addr6: Uint32Array | null;
   readonly port: number;
   /** Effective weight the scheduler uses (0 = quiescent: no new connections). */
   weight: number;
@@ -47,12 +52,20 @@ export interface SchedService {
 /** What a scheduler may key on for one new connection. */
 export interface SchedPacket {
   proto: number;
-  /** Client address and port, host byte order. */
+  /** Which of the address fields hold the packet's addresses. */
+  family: 4 | 6;
+  /** Client address and port, host byte order (IPv4). */
   srcAddr: number;
   srcPort: number;
-  /** Virtual address and port. */
+  /** Virtual address and port (IPv4). */
   dstAddr: number;
   dstPort: number;
+  /**
+   * IPv6 client and virtual addresses: four host-order words each (2001:db8::1 is 0x20010db8, 0,
+   * 0, 1). An IPv4 packet leaves them zero; callers reuse one pair of arrays for every packet.
+   */
+  srcAddr6: Uint32Array;
+  dstAddr6: Uint32Array;
 }
 
 /** Gives schedulers that keep time (lblc, lblcr) the current time; tests inject a fake. */

@@ -1,6 +1,7 @@
 // Shared arithmetic of the IPVS schedulers: connection overhead, the division-free weighted
-// least-load walk (ip_vs_wlc.c and its relatives), gcd and the dest identity key.
-import { DestFlags, type Dest } from './types.js';
+// least-load walk (ip_vs_wlc.c and its relatives), gcd, the dest identity key and the IPv6
+// address fold the hashing schedulers use.
+import { DestFlags, type Dest, type SchedPacket } from './types.js';
 
 /**
  * IPVS ip_vs_dest_conn_overhead: (active << 8) + inactive. Computed in doubles, which stay exact
@@ -65,7 +66,38 @@ export function gcdOfWeights(weights: Iterable<number>): number {
   return g;
 }
 
-/** A dest's identity across updates (address and port), as one exact number. */
-export function destKey(d: { addr: number; port: number }): number {
-  return (d.addr >>> 0) * 65536 + (d.port & 0xffff);
+/**
+ * A dest's identity across updates (address and port): one exact number for IPv4, text for
+ * IPv6 (128 bits do not fit a number; keys are built on updates, never per packet).
+ */
+export function destKey(d: { addr: number; addr6: Uint32Array | null; port: number }): DestKey {
+  if (d.addr6 === null) return (d.addr >>> 0) * 65536 + (d.port & 0xffff);
+  const w = d.addr6;
+  return `${w[0]!.toString(16)}:${w[1]!.toString(16)}:${w[2]!.toString(16)}:${w[3]!.toString(16)}/${d.port & 0xffff}`;
+}
+
+export type DestKey = number | string;
+
+/**
+ * How sh, dh, mh, lblc and lblcr fold an IPv6 address into the 32 bits they hash: the XOR of
+ * its four words (the kernel XORs the network-order words, then takes ntohl; a byte swap
+ * commutes with XOR, so the host-order words give the same value).
+ */
+export function fold6(words: Uint32Array): number {
+  return (words[0]! ^ words[1]! ^ words[2]! ^ words[3]!) >>> 0;
+}
+
+/** The client address a hashing scheduler keys on: the IPv4 address, or the IPv6 fold. */
+export function sourceKey(p: SchedPacket): number {
+  return p.family === 6 ? fold6(p.srcAddr6) : p.srcAddr;
+}
+
+/** The virtual (destination) address a hashing scheduler keys on. */
+export function destinationKey(p: SchedPacket): number {
+  return p.family === 6 ? fold6(p.dstAddr6) : p.dstAddr;
+}
+
+/** A real server's address as mh's permutation hashes it. */
+export function destAddrKey(d: Dest): number {
+  return d.addr6 === null ? d.addr : fold6(d.addr6);
 }

@@ -38,6 +38,7 @@ function serviceOf(table: ServiceTable, svc: RuntimeService, rates: RateSampler)
     laddrGroup: vs.laddrGroup,
     ...(vs.fwmark ? { fwmark: vs.fwmark } : {}),
     ...(vs.ops === true ? { ops: true } : {}),
+    ...(vs.family === 'inet6' ? { family: 'inet6' as const } : {}),
     stats: table.registry.serviceCounters.sinceZero(svc.id),
     rates: rates.serviceRate(svc),
     realServers: svc.sched.dests.filter(listed).map((d) => realServerOf(table, d, rates)),

@@ -16,6 +16,9 @@ import type { SyncConn } from './ipvs-sync-codec.js';
 import type { AdoptSkip } from './sync-entries.js';
 import type { ConnAdopter } from './sync-receiver.js';
 
+/** The IPv6 words of an IPv4 sync entry: zero, shared, never written. */
+const NO_ADDR6 = new Uint32Array(4);
+
 export interface TableAdopterDeps {
   conns: ConnTable;
   factory: ConnFactory;
@@ -58,7 +61,10 @@ export class TableAdopter implements ConnAdopter {
       if (!svc.localPorts?.reserve(s.fullnat.laddr, s.fullnat.lport)) return 'local-port-taken';
       ({ laddr, lport } = s.fullnat);
     }
-    const p: SchedPacket = { proto: s.protocol, srcAddr: s.caddr, srcPort: s.cport, dstAddr: s.vaddr, dstPort: s.vport };
+    const p: SchedPacket = {
+      proto: s.protocol, family: 4, srcAddr: s.caddr, srcPort: s.cport, dstAddr: s.vaddr, dstPort: s.vport,
+      srcAddr6: NO_ADDR6, dstAddr6: NO_ADDR6,
+    };
     const e = this.d.factory.adopt(svc, dest, p, { laddr, lport, state: s.state, expires });
     if (e >= 0) {
       this.d.learnt?.(e, true);

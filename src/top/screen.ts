@@ -3,7 +3,8 @@
 // health, connections and rates, cut to the terminal's size. Pure: no terminal, no socket.
 
 import type { AdmRates, AdmRealServer, AdmService, AdmSnapshot } from '../adm/model.js';
-import { sortServers, sortServices } from '../adm/text.js';
+import { NO_NAMES } from '../adm/names.js';
+import { addressPort, sortServers, sortServices } from '../adm/text.js';
 import type { DirectorStats, RealServerStats, ServiceStats } from '../director-stats.js';
 
 /** One reading of a running director. */
@@ -93,8 +94,8 @@ function serviceFlags(svc: AdmService): string[] {
 }
 
 const serviceFirst = (svc: AdmService): string =>
-  `${svc.fwmark ? `FWM  ${svc.fwmark}` : `${svc.protocol.toUpperCase()}  ${svc.address}:${svc.port}`} ${svc.scheduler}`;
-const serverFirst = (rs: AdmRealServer): string => `  -> ${rs.address}:${rs.port}`;
+  `${svc.fwmark ? `FWM  ${svc.fwmark}${svc.family === 'inet6' ? ' IPv6' : ''}` : `${svc.protocol.toUpperCase()}  ${addressPort(svc.address, svc.port, svc.protocol, true, NO_NAMES)}`} ${svc.scheduler}`;
+const serverFirst = (rs: AdmRealServer): string => `  -> ${addressPort(rs.address, rs.port, 'tcp', true, NO_NAMES)}`;
 
 function serviceLine(layout: Layout, svc: AdmService): string {
   const active = svc.realServers.reduce((n, rs) => n + rs.activeConns, 0);

@@ -116,7 +116,6 @@ describe('adm command lines (ipvsadm 1.31 syntax)', () => {
     ['-A -t 198.19.0.100:65536', 'illegal virtual server address[:port] specified'],
     ['-A -t 198.19.0.100:', 'illegal virtual server address[:port] specified'],
     ['-A -t 198.19.0.300:80', 'illegal virtual server address[:port] specified'],
-    ['-A -t [2001:db8::1]:80', '[2001:db8::1]:80: IPv6 is not supported yet'],
     ['-A -t 198.19.0.100', 'Zero port specified for non-persistent service'],
     ['-A -t 198.19.0.100:80 -s foo', "Scheduler not found: 'foo' (one of rr, wrr, lc, wlc, sed, nq, lblc, lblcr, dh, sh, mh, fo, ovf, twos)"],
     ['-A -t 198.19.0.100:80 -p 0', "invalid timeout value `0' specified"],

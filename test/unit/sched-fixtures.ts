@@ -3,7 +3,7 @@ import { DestFlags, type Clock, type Dest, type SchedFlag, type SchedPacket, typ
 
 export function dest(id: number, weight: number, over: Partial<Dest> = {}): Dest {
   return {
-    id, addr: (0xc6130000 + 11 + id) >>> 0, port: 80, weight,
+    id, addr: (0xc6130000 + 11 + id) >>> 0, addr6: null, port: 80, weight,
     activeConns: 0, inactConns: 0, persistConns: 0, flags: DestFlags.AVAILABLE, ...over,
   };
 }
@@ -17,7 +17,23 @@ export function service(ds: Dest[], flags: SchedFlag[] = [], options: Record<str
 }
 
 export function packet(srcAddr: number, srcPort = 40000, dstAddr = 0xc6130064): SchedPacket {
-  return { proto: 6, srcAddr: srcAddr >>> 0, srcPort, dstAddr: dstAddr >>> 0, dstPort: 80 };
+  return {
+    proto: 6, family: 4, srcAddr: srcAddr >>> 0, srcPort, dstAddr: dstAddr >>> 0, dstPort: 80,
+    srcAddr6: new Uint32Array(4), dstAddr6: new Uint32Array(4),
+  };
+}
+
+/** An IPv6 real server at 2001:db8::11+id (four host-order words, as the data path gives them). */
+export function dest6(id: number, weight: number, over: Partial<Dest> = {}): Dest {
+  return dest(id, weight, { addr: 0, addr6: Uint32Array.of(0x20010db8, 0, 0, 0x11 + id), ...over });
+}
+
+/** An IPv6 packet from src to dst (four words each), dst defaulting to 2001:db8::100. */
+export function packet6(src: ArrayLike<number>, srcPort = 40000, dst: ArrayLike<number> = [0x20010db8, 0, 0, 0x100]): SchedPacket {
+  return {
+    proto: 6, family: 6, srcAddr: 0, srcPort, dstAddr: 0, dstPort: 80,
+    srcAddr6: Uint32Array.from(src), dstAddr6: Uint32Array.from(dst),
+  };
 }
 
 export class FakeClock implements Clock {

@@ -6,6 +6,7 @@ import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { IdentityRegistry, MAX_IDS } from '../../src/datapath/identities.js';
 import { ServiceTable } from '../../src/datapath/service-table.js';
 import { DestFlags } from '../../src/sched/types.js';
+import { packet } from './sched-fixtures.js';
 
 const clock = { now: () => 0 };
 
@@ -92,7 +93,7 @@ describe('service table: identities across rebuilds', () => {
   it('an unchanged scheduler keeps its state (rr goes on where it was); a changed one starts fresh', () => {
     const pick = (t: ServiceTable): number => {
       const svc = t.services[0]!;
-      return svc.scheduler.schedule(svc.schedState, svc.sched, { proto: 6, srcAddr: 1, srcPort: 1, dstAddr: svc.vip, dstPort: 80 }, clock)!.addr & 0xff;
+      return svc.scheduler.schedule(svc.schedState, svc.sched, packet(1, 1, svc.vip), clock)!.addr & 0xff;
     };
     const a = table(['198.19.0.11', '198.19.0.12', '198.19.0.13']);
     assert.deepEqual([pick(a), pick(a)], [11, 12]);

@@ -6,6 +6,7 @@ import type { DirectorStats } from '../../src/director-stats.js';
 import type { RealServerHealth } from '../../src/health/stats.js';
 import { shortRate, topLines, topScreen, type TopView } from '../../src/top/screen.js';
 import { SNAPSHOT } from '../fixtures/adm/data.js';
+import { SNAPSHOT6 } from '../fixtures/adm/data-ipv6.js';
 
 /** Only what top reads of a checked server's health. */
 const health = (state: 'up' | 'down', rampingUp = false): RealServerHealth => ({ state, rampingUp } as RealServerHealth);
@@ -77,6 +78,13 @@ describe('director top: the screen', () => {
     const empty = topLines({ ...VIEW, snapshot: { ...SNAPSHOT, services: [] }, stats: { ...STATS, services: [] } });
     assert.equal(empty.at(-1), '(no services: add one with director adm -A)');
     assert.match(empty[1]!, /services 0 {2}real servers 0 \(0 down\)/);
+  });
+
+  it('shows IPv6 services and servers as adm does: [address]:port, FWM N IPv6', () => {
+    const lines = topLines({ ...VIEW, snapshot: SNAPSHOT6, stats: { ...STATS, services: [] } });
+    assert.ok(lines.some((l) => l.startsWith('TCP  [2001:db8::100]:443 sh ')), lines.join('\n'));
+    assert.ok(lines.some((l) => l.startsWith('  -> [2001:db8::21]:8443 ')), lines.join('\n'));
+    assert.ok(lines.some((l) => l.startsWith('FWM  7 IPv6 rr ')), lines.join('\n'));
   });
 
   it('rates fit their columns: whole numbers below 100000, then K, M, G, T', () => {

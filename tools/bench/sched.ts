@@ -13,6 +13,8 @@ const COMPLEXITY: Record<string, string> = {
 const SIZES = [10, 1000];
 const RUNS = 7;
 const PACKETS = 4096;
+/** IPv4 packets leave the IPv6 words zero. */
+const NO_ADDR6 = new Uint32Array(4);
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -25,7 +27,7 @@ function rng(seed: number): () => number {
 function makeService(n: number): SchedService {
   const r = rng(n * 7919 + 1);
   const dests: Dest[] = Array.from({ length: n }, (_, i) => ({
-    id: i, addr: (0xc6130000 + 11 + i) >>> 0, port: 80, weight: 1 + Math.floor(r() * 100),
+    id: i, addr: (0xc6130000 + 11 + i) >>> 0, addr6: null, port: 80, weight: 1 + Math.floor(r() * 100),
     activeConns: Math.floor(r() * 200), inactConns: Math.floor(r() * 50), persistConns: 0, flags: DestFlags.AVAILABLE,
   }));
   return { dests, schedFlags: new Set(), schedOptions: { seed: 12345 } };
@@ -34,8 +36,8 @@ function makeService(n: number): SchedService {
 function makePackets(): SchedPacket[] {
   const r = rng(99);
   return Array.from({ length: PACKETS }, () => ({
-    proto: 6, srcAddr: Math.floor(r() * 4294967296) >>> 0, srcPort: 1024 + Math.floor(r() * 60000),
-    dstAddr: (0xc6130100 + Math.floor(r() * 256)) >>> 0, dstPort: 80,
+    proto: 6, family: 4 as const, srcAddr: Math.floor(r() * 4294967296) >>> 0, srcPort: 1024 + Math.floor(r() * 60000),
+    dstAddr: (0xc6130100 + Math.floor(r() * 256)) >>> 0, dstPort: 80, srcAddr6: NO_ADDR6, dstAddr6: NO_ADDR6,
   }));
 }
 

@@ -122,10 +122,14 @@ export async function runClient(ns: string, tool: string, args: string[], timeou
   return { ok: r.status.code === 0 && result.ok === true, code: r.status.code, result, stderr: r.stderr };
 }
 
-/** HTTP count through an address from the client namespace: per-server-name answers. */
-export async function countHttp(lab: LabHandle, target: string, connections: number, parallel = 1):
+/**
+ * HTTP count through an address from the client namespace: per-server-name answers. firstPort:
+ * connection i leaves from port firstPort + i (see tools/lab/http-client.js).
+ */
+export async function countHttp(lab: LabHandle, target: string, connections: number, parallel = 1, firstPort?: number):
 Promise<ClientResult & { counts: Record<string, number> }> {
   const r = await runClient(lab.client.ns, 'http-client.js', ['count', '--target', `${target}:${HTTP_PORT}`,
-    '--connections', String(connections), '--parallel', String(parallel), '--timeout', '30000']);
+    '--connections', String(connections), '--parallel', String(parallel), '--timeout', '30000',
+    ...(firstPort !== undefined ? ['--first-port', String(firstPort)] : [])]);
   return { ...r, counts: (r.result.counts as Record<string, number> | undefined) ?? {} };
 }

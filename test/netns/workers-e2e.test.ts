@@ -21,7 +21,7 @@ import { parseIpv4 } from '../../src/net/addr.js';
 import { withLab, type LabFixture } from '../support/netns.js';
 import { unexpectedDrops } from '../support/routed-e2e.js';
 import { parseExposition, valueOf } from '../support/prom-text.js';
-import { capture, numbers } from '../support/adm-director.js';
+import { capture, freshClientPorts, numbers } from '../support/adm-director.js';
 import { activeByServer, startDirector, statsOf, until as untilTrue, untilStalled } from '../support/ha-lab.js';
 import { admMain } from '../../src/cli/adm.js';
 import { NO_NAMES } from '../../src/adm/names.js';
@@ -40,8 +40,11 @@ async function addSources(lab: LabHandle): Promise<void> {
 
 /** `count` connections from each source; the answers per real server, summed. */
 async function httpFromEverySource(lab: LabHandle, count: number): Promise<Record<string, number>> {
+  // Fresh ports: a port reused within FIN_WAIT/TIME_WAIT would join or replace an entry, and
+  // the workers' connection counts would come out one short.
+  const firstPort = freshClientPorts(count);
   const results = await Promise.all(SOURCES.map((source) => runClient(lab.client.ns, 'http-client.js',
-    ['count', '--target', `${lab.vip}:${HTTP_PORT}`, '--connections', String(count), '--source', source, '--timeout', '30000'])));
+    ['count', '--target', `${lab.vip}:${HTTP_PORT}`, '--connections', String(count), '--source', source, '--first-port', String(firstPort), '--timeout', '30000'])));
   const counts: Record<string, number> = {};
   for (const r of results) {
     assert.ok(r.ok, JSON.stringify(r.result));

@@ -102,8 +102,23 @@ export function withAdmDirector(fx: LabFixture): AdmDirector {
   };
 }
 
+/**
+ * Client ports for spreads, below the kernel's ephemeral range and never used twice in a run: a
+ * closed connection's port is free again for the client at once, but the director keeps its
+ * FIN_WAIT entry (two minutes) and sends a new connection on that port to the old real server
+ * (IPVS's conn_reuse_mode 1), which skewed exact rr counts (9/10/11, 9/9/12 under load).
+ */
+const SPREAD_PORTS = { next: 10_000, last: 32_000 };
+
+export function freshClientPorts(n: number): number {
+  if (SPREAD_PORTS.next + n > SPREAD_PORTS.last) throw new Error('spread: client ports 10000-32000 used up in this run');
+  const first = SPREAD_PORTS.next;
+  SPREAD_PORTS.next += n;
+  return first;
+}
+
 export async function spread(fx: LabFixture, n: number): Promise<Record<string, number>> {
-  const r = await countHttp(fx.lab, fx.lab.vip, n);
+  const r = await countHttp(fx.lab, fx.lab.vip, n, 1, freshClientPorts(n));
   assert.ok(r.ok, JSON.stringify(r.result));
   return r.counts;
 }

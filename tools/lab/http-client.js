@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // Lab client: drives HTTP through a VIP and prints one JSON line with what happened.
-//   count    --target IP:PORT [--connections 30] [--parallel 1] [--source IP]   GET / with
-//            Connection: close from IP (one of the client's addresses), counts answers per server
-//            name, and the source addresses the servers saw (x-peer)
+//   count    --target IP:PORT [--connections 30] [--parallel 1] [--source IP] [--first-port P]
+//            GET / with Connection: close from IP (one of the client's addresses), counts answers
+//            per server name, and the source addresses the servers saw (x-peer); with
+//            --first-port, connection i leaves from port P+i (a test that must not meet a
+//            director's entry of an earlier connection: the kernel reuses a closed port at once,
+//            while the director keeps its entry for the FIN_WAIT timeout and sends the new
+//            connection to the old real server, as IPVS does)
 //   download --target IP:PORT --bytes N [--seed 1]   verifies the body byte for byte;
 //            [--rate BYTES_PER_S] reads no faster (a long stream), [--hold FILE --hold-at N]
 //            stops reading after N bytes until FILE exists (the stream stays open until then)
@@ -32,18 +36,19 @@ function fail(msg, extra = {}) {
   process.exit(1);
 }
 
-function request(method, path, onResponse) {
+function request(method, path, onResponse, localPort) {
   const from = args.source === undefined ? {} : { localAddress: String(args.source) };
-  return http.request({ host, port, method, path, agent: false, headers: { connection: 'close' }, timeout: requestTimeoutMs, ...from }, onResponse);
+  const at = localPort === undefined ? {} : { localPort };
+  return http.request({ host, port, method, path, agent: false, headers: { connection: 'close' }, timeout: requestTimeoutMs, ...from, ...at }, onResponse);
 }
 
-function getName() {
+function getName(localPort) {
   return new Promise((resolve, reject) => {
     const req = request('GET', '/', (res) => {
       let body = '';
       const peer = String(res.headers['x-peer'] || '?');
       res.setEncoding('utf8').on('data', (d) => { body += d; }).on('end', () => resolve({ name: body.trim(), peer }));
-    });
+    }, localPort);
     req.on('timeout', () => req.destroy(new Error('request timed out')));
     req.on('error', reject).end();
   });
@@ -55,12 +60,13 @@ async function count() {
   const counts = {};
   const peers = {};
   const errors = [];
+  const firstPort = args['first-port'] === undefined ? undefined : intArg(args, 'first-port', 0);
   let next = 0;
   const worker = async () => {
     while (next < total) {
-      next++;
+      const i = next++;
       try {
-        const { name, peer } = await getName();
+        const { name, peer } = await getName(firstPort === undefined ? undefined : firstPort + i);
         counts[name] = (counts[name] || 0) + 1;
         // The address only: ports differ per connection.
         const addr = peer.slice(0, peer.lastIndexOf(':'));

@@ -40,7 +40,7 @@ constexpr uint32_t kFramesPerBlock = 64;
 // them, next() ends the batch and the slot waits for the next one.
 constexpr uint32_t kCopySlots = 8;
 // Bytes of one such frame: the vnet header and the largest GSO frame.
-constexpr uint32_t kCopyBytes = 10 + 65536 + 16;
+constexpr uint32_t kCopyBytes = sizeof(core::VnetHdr) + 65536 + 16;
 
 // Checks ring options; returns an empty string or what is wrong.
 std::string check_ring_options(const RingOptions& options);

@@ -21,8 +21,8 @@ class RingSwitch {
   enum class Mode : uint8_t { FRAME = 0, BLOCK = 1 };
 
   struct Limits {
-    // Frames found waiting in one drain of the per-frame ring that mean "falling behind": the
-    // ring holds 512, so this leaves room for the next few milliseconds at any rate we carry.
+    // Frames found waiting in one drain of the per-frame ring that mean "falling behind", long
+    // before its 16384 slots fill.
     uint32_t behind = 64;
     // Rate (frames per second over trip_window_ns) above which the per-frame ring's wakeups cost
     // more than the block ring's wait; half load in the HTTP bench stays under it.

@@ -84,6 +84,15 @@ function labConf(fx: LabFixture, weights?: number[]): string {
   return text.replace(/weight \d+/g, () => `weight ${weights[i++] ?? 1}`);
 }
 
+/** The lab's keepalived.conf in a temporary directory removed at the end of the test. */
+function labConfFile(fx: LabFixture, tag: string): { dir: string; file: string } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `director-${tag}-${fx.lab.prefix}-`));
+  fx.cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'keepalived.conf');
+  writeFileSync(file, labConf(fx));
+  return { dir, file };
+}
+
 for (const mode of ['dr', 'nat', 'fnat'] as const) {
   describe(`two workers, ${mode.toUpperCase()} (needs root: creates network namespaces)`, function () {
     this.timeout(180_000);
@@ -173,10 +182,7 @@ describe('director run --workers 2, DR (needs root: creates network namespaces)'
 
   it('starts two workers and spreads clients over them', async () => {
     await addSources(fx.lab);
-    const dir = mkdtempSync(path.join(os.tmpdir(), `director-workers-${fx.lab.prefix}-`));
-    fx.cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
-    const file = path.join(dir, 'keepalived.conf');
-    writeFileSync(file, labConf(fx));
+    const { file } = labConfFile(fx, 'workers');
     const d = startProcess(fx.lab, file, fx.cleanup, { args: ['--workers', '2'] });
     fx.cleanup.first(() => d.stop());
     await waitForVip(fx.lab, d);
@@ -215,10 +221,7 @@ describe('restart with --state-file and two workers, NAT (needs root: creates ne
 
   it('a download held open by a client of each worker completes across a restart', async () => {
     await addSources(fx.lab);
-    const dir = mkdtempSync(path.join(os.tmpdir(), `director-wrestart-${fx.lab.prefix}-`));
-    fx.cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
-    const conf = path.join(dir, 'keepalived.conf');
-    writeFileSync(conf, labConf(fx));
+    const { dir, file: conf } = labConfFile(fx, 'wrestart');
     const state = path.join(dir, 'state');
     const hold = path.join(dir, 'release');
     const args = ['--workers', '2', '--state-file', state];

@@ -20,6 +20,8 @@ export interface ArpEntry {
   /** Neighbour id: index into the resolver's macHi/macLo/ready arrays. */
   readonly id: number;
   ip: number;
+  /** An IPv6 neighbour's address (four words as meta's); ip is 0 then. */
+  ip6?: Uint32Array;
   macHi: number;
   macLo: number;
   state: ArpStateValue;
@@ -64,6 +66,8 @@ export class ArpResolver {
    */
   private readonly entries = new Map<number, ArpEntry>();
   private readonly byId: ArpEntry[] = [];
+  /** IPv6 neighbours, in the same id space, by their address words joined as text. */
+  private readonly entries6 = new Map<string, ArpEntry>();
   private readonly reachableMs: number;
   private readonly retransMs: number;
   private readonly maxProbes: number;
@@ -130,6 +134,38 @@ export class ArpResolver {
     if (changed) this.options.onChange(entry);
   }
 
+  /**
+   * want for an IPv6 neighbour (address words as meta's): an id in the same arrays. Minimal: no
+   * solicitation is sent, the entry waits for learn6.
+   */
+  want6(a0: number, a1: number, a2: number, a3: number): ArpEntry | undefined {
+    const key = key6(a0, a1, a2, a3);
+    let entry = this.entries6.get(key);
+    if (!entry) {
+      if (this.byId.length >= this.ready.length) return undefined;
+      entry = {
+        id: this.byId.length, ip: 0, ip6: Uint32Array.of(a0, a1, a2, a3), macHi: 0, macLo: 0, state: ArpState.INCOMPLETE,
+        confirmedAt: 0, askedAt: this.options.clock.now(), probes: 0,
+      };
+      this.entries6.set(key, entry);
+      this.byId.push(entry);
+    }
+    return entry;
+  }
+
+  /** learn for an IPv6 neighbour: only addresses already wanted are cached. */
+  learn6(a0: number, a1: number, a2: number, a3: number, macHi: number, macLo: number): void {
+    const entry = this.entries6.get(key6(a0, a1, a2, a3));
+    if (!entry) return;
+    const changed = entry.macHi !== macHi || entry.macLo !== macLo || !this.usable(entry);
+    entry.macHi = macHi;
+    entry.macLo = macLo;
+    entry.state = ArpState.REACHABLE;
+    entry.confirmedAt = this.options.clock.now();
+    this.publish(entry);
+    if (changed) this.options.onChange(entry);
+  }
+
   /** Retransmits, re-confirms and fails entries; call about once a second. */
   tick(): void {
     const now = this.options.clock.now();
@@ -168,4 +204,8 @@ export class ArpResolver {
     this.macLo[entry.id] = entry.macLo;
     this.ready[entry.id] = this.usable(entry) ? 1 : 0;
   }
+}
+
+function key6(a0: number, a1: number, a2: number, a3: number): string {
+  return `${a0 >>> 0}:${a1 >>> 0}:${a2 >>> 0}:${a3 >>> 0}`;
 }

@@ -4,7 +4,7 @@
 // come from the keyed flow hash, so chosen tuples cannot pile up in one probe sequence; a
 // packet's hash comes with it (meta HASH), the table hashes only the keys it stores or moves.
 
-import { flowHash, type FlowHashKey } from '../native/flow-hash.js';
+import { flowHash, flowHash6, type FlowHashKey } from '../native/flow-hash.js';
 import { ExpiryWheel } from './expiry-wheel.js';
 
 /** Which key of a connection a lookup matched. */
@@ -20,7 +20,13 @@ export const ConnFlag = {
   CONFIRMED: 4,
   /** NAT/FULLNAT TCP: the real server's SYN-ACK went by; the flood guard holds its sequence number. */
   SERVER_ISN: 8,
+  /** IPv6: the addresses are in addr6 (caddr, vaddr, daddr stay 0; laddr holds the local address's handle). */
+  V6: 16,
 } as const;
+
+/** Word offsets of an IPv6 entry's addresses in ConnTable.addr6 (entry * ADDR6_WORDS + offset). */
+export const Addr6 = { C: 0, V: 4, D: 8, L: 12 } as const;
+export const ADDR6_WORDS = 16;
 
 export interface NewConn {
   proto: number;
@@ -86,6 +92,12 @@ export class ConnTable {
   /** Neighbour id of the client's next hop (ArpResolver ids fit 16 bits). */
   readonly nhop: Uint16Array;
   readonly wheel: ExpiryWheel;
+  /**
+   * IPv6 entries' addresses, ADDR6_WORDS per entry (client, VIP, real server, local address;
+   * four words each, as meta holds them). Made at the first IPv6 connection (64 bytes per entry
+   * of capacity), so an IPv4-only director never pays for it.
+   */
+  addr6: Uint32Array = new Uint32Array(0);
   /** The flow hash key its slots are computed under (the engine's, so meta HASH fits). */
   readonly hashKey: FlowHashKey;
   private readonly k0: number;
@@ -156,6 +168,34 @@ export class ConnTable {
       if ((slot & ~KEY_MASK) === tag && this.keyEquals(slot & KEY_MASK, proto, src, sport, dst, dport)) return slot & KEY_MASK;
       if (++i === n) i = 0;
     }
+  }
+
+  /**
+   * lookup for an IPv6 packet: its addresses are the four words at sOff and dOff of src and dst
+   * (meta, for a packet), hash its meta HASH (flow_hash6). Only IPv6 entries match.
+   */
+  lookup6(hash: number, proto: number, src: Uint32Array, sOff: number, sport: number, dst: Uint32Array, dOff: number, dport: number): number {
+    const n = this.slotCount;
+    const tag = (hash & TAG_BITS) << TAG_SHIFT;
+    let i = slotOf(hash, n);
+    for (;;) {
+      const slot = this.slots[i]!;
+      if (slot === EMPTY) return -1;
+      if ((slot & ~KEY_MASK) === tag && this.keyEquals6(slot & KEY_MASK, proto, src, sOff, sport, dst, dOff, dport)) return slot & KEY_MASK;
+      if (++i === n) i = 0;
+    }
+  }
+
+  /**
+   * Inserts an IPv6 connection: c as for insert (its caddr, vaddr, daddr 0, laddr the local
+   * address's handle) with V6 in its flags, its addresses the ADDR6_WORDS words at `at` of words.
+   */
+  insert6(c: NewConn, words: Uint32Array, at: number): number {
+    if (this.addr6.length === 0) this.addr6 = new Uint32Array(this.capacity * ADDR6_WORDS);
+    const e = this.freeHead;
+    if (e === EMPTY) return -1;
+    this.addr6.set(words.subarray(at, at + ADDR6_WORDS), e * ADDR6_WORDS);
+    return this.insert(c);
   }
 
   /** Inserts a connection; returns its entry index, or -1 when the table is full. */
@@ -229,6 +269,7 @@ export class ConnTable {
   private keyHash(tagged: number): number {
     const e = tagged >> 1;
     const p = this.proto[e]!;
+    if (this.flags[e]! & ConnFlag.V6) return this.keyHash6(tagged);
     if ((tagged & 1) === KeyKind.IN) {
       return flowHash(this.k0, this.k1, p, this.caddr[e]! | 0, this.cport[e]!, this.vaddr[e]! | 0, this.vport[e]!);
     }
@@ -237,10 +278,43 @@ export class ConnTable {
       : flowHash(this.k0, this.k1, p, this.daddr[e]! | 0, this.dport[e]!, this.caddr[e]! | 0, this.cport[e]!);
   }
 
+  /** keyHash of an IPv6 entry's key. */
+  private keyHash6(tagged: number): number {
+    const e = tagged >> 1;
+    const p = this.proto[e]!;
+    const a = this.addr6;
+    const b = e * ADDR6_WORDS;
+    if ((tagged & 1) === KeyKind.IN) return flowHash6(this.k0, this.k1, p, a, b + Addr6.C, this.cport[e]!, a, b + Addr6.V, this.vport[e]!);
+    return this.flags[e]! & ConnFlag.OUT_TO_LIP
+      ? flowHash6(this.k0, this.k1, p, a, b + Addr6.D, this.dport[e]!, a, b + Addr6.L, this.lport[e]!)
+      : flowHash6(this.k0, this.k1, p, a, b + Addr6.D, this.dport[e]!, a, b + Addr6.C, this.cport[e]!);
+  }
+
+  private keyEquals6(tagged: number, proto: number, src: Uint32Array, sOff: number, sport: number,
+                     dst: Uint32Array, dOff: number, dport: number): boolean {
+    const e = tagged >> 1;
+    const flags = this.flags[e]!;
+    if (this.proto[e] !== proto || (flags & ConnFlag.V6) === 0) return false;
+    const b = e * ADDR6_WORDS;
+    if ((tagged & 1) === KeyKind.IN) {
+      return this.cport[e] === sport && this.vport[e] === dport && this.words6(b + Addr6.C, src, sOff) && this.words6(b + Addr6.V, dst, dOff);
+    }
+    if (this.dport[e] !== sport || !this.words6(b + Addr6.D, src, sOff)) return false;
+    return flags & ConnFlag.OUT_TO_LIP
+      ? this.lport[e] === dport && this.words6(b + Addr6.L, dst, dOff)
+      : this.cport[e] === dport && this.words6(b + Addr6.C, dst, dOff);
+  }
+
+  /** The four words at `at` of addr6 equal those at off of w. */
+  private words6(at: number, w: Uint32Array, off: number): boolean {
+    const a = this.addr6;
+    return a[at] === w[off] && a[at + 1] === w[off + 1] && a[at + 2] === w[off + 2] && a[at + 3] === w[off + 3];
+  }
+
   private keyEquals(tagged: number, proto: number, src: number, sport: number, dst: number,
                     dport: number): boolean {
     const e = tagged >> 1;
-    if (this.proto[e] !== proto) return false;
+    if (this.proto[e] !== proto || (this.flags[e]! & ConnFlag.V6) !== 0) return false;
     src |= 0; // either form in, int32 compared (see lookup)
     dst |= 0;
     if ((tagged & 1) === KeyKind.IN) {

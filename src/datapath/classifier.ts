@@ -8,12 +8,15 @@ import type { ArpResolver } from '../arp/resolver.js';
 import { ConnFlag, type ConnTable, KeyKind } from '../conntable/conn-table.js';
 import { Action, FragBits, FrameKind, Meta, Verdict } from '../native/layout.generated.js';
 import type { RouteTable } from '../net/routes.js';
+import type { RouteTable6 } from '../net/routes6.js';
 import { DestFlags, type Clock, type SchedPacket } from '../sched/types.js';
 import { ConnFactory } from './conn-factory.js';
 import { FlowDirection, type ConnStateModel, type FlowDirectionValue } from './conn-state-model.js';
 import { DropReason, type DropCounters, type DropReasonValue } from './drop-reasons.js';
 import type { FloodGuard } from './flood-guard.js';
 import { Forwarders, type PacketHandler } from './forwarders.js';
+import { Forwarders6 } from './forwarders6.js';
+import { Classifier6 } from './classifier6.js';
 import type { FragCache } from './frag-cache.js';
 import type { HoldQueue } from './hold-queue.js';
 import { PROTO_TCP, PROTO_UDP, type RuntimeDest, type RuntimeService, type ServiceTable } from './service-table.js';
@@ -37,6 +40,8 @@ export interface ClassifierDeps {
   hold: HoldQueue;
   drops: DropCounters;
   routes: RouteTable;
+  /** IPv6 routes toward clients. */
+  routes6: RouteTable6;
   clock: Clock;
   /** Which owned addresses are answered now (VRRP). */
   gate: VipGate;
@@ -51,6 +56,8 @@ export interface ClassifierDeps {
   lanPort: number;
   /** The director's own address on that port (TUN outer source); 0 if none. */
   localIp: number;
+  /** The director's own IPv6 address on that port (ip6ip6 outer source), four words; zero if none. */
+  localIp6: Uint32Array;
   /** The port's MAC as parse splits it (hi: first two bytes, lo: last four). */
   portMac: { hi: number; lo: number };
   mtu: number;
@@ -78,20 +85,23 @@ export class Classifier {
   private readonly frags: FragCache;
   /** SYN proxy state of the services that have syn_proxy on. */
   readonly proxy: SynProxy;
-  private readonly w: VerdictWriter;
+  readonly w: VerdictWriter;
   private readonly forwarders: Forwarders;
+  /** The IPv6 handlers, and the IPv6 branch of handle(). */
+  readonly forwarders6: Forwarders6;
+  private readonly v6: Classifier6;
   private readonly packet: SchedPacket = {
     proto: 0, family: 4, srcAddr: 0, srcPort: 0, dstAddr: 0, dstPort: 0, srcAddr6: new Uint32Array(4), dstAddr6: new Uint32Array(4),
   };
-  private nowSec = 0;
+  nowSec = 0;
   /** Connection sync's master side while this node sends; null otherwise. */
   observer: ConnObserver | null = null;
   /** The TCP flags a segment needs to be scheduled without a connection (SYN, or any but RST when sloppy). */
-  private readonly opensMask: number;
-  private readonly opensWant: number;
-  private nowMs = 0;
+  readonly opensMask: number;
+  readonly opensWant: number;
+  nowMs = 0;
 
-  constructor(private readonly d: ClassifierDeps, private services: ServiceTable) {
+  constructor(private readonly d: ClassifierDeps, public services: ServiceTable) {
     this.w = new VerdictWriter(d.verdict);
     this.frags = d.frags;
     this.forwarders = new Forwarders({ ...d, writer: this.w, replies: this.replies });
@@ -99,6 +109,8 @@ export class Classifier {
     this.factory = new ConnFactory({ ...d, proxy: this.proxy }, services);
     this.opensMask = d.sloppyTcp === true ? TCP_RST : TCP_SYN | TCP_RST;
     this.opensWant = d.sloppyTcp === true ? 0 : TCP_SYN;
+    this.forwarders6 = new Forwarders6({ meta: d.meta, conns: d.conns, drops: d.drops, writer: this.w, localIp6: d.localIp6, mtu: d.mtu, v4: this.forwarders });
+    this.v6 = new Classifier6(d, this);
   }
 
   /** Swaps in a new service table between batches (connections keep their real servers by id). */
@@ -131,7 +143,11 @@ export class Classifier {
         else this.ipv4(mb, vb);
       }
       else if (meta[mb + Meta.KIND] === FrameKind.ARP) this.arp(mb, vb);
-      else this.drop(vb, DropReason.NOT_IPV4);
+      else if (meta[mb + Meta.KIND] === FrameKind.IPV6) {
+        if (this.toOtherHost(mb)) this.drop(vb, DropReason.OTHER_HOST);
+        else this.v6.handle(mb, vb);
+      }
+      else this.drop(vb, DropReason.NOT_IP);
     }
   }
 
@@ -147,7 +163,7 @@ export class Classifier {
     return hi !== this.d.portMac.hi || this.d.meta[mb + Meta.DST_MAC_LO]! !== this.d.portMac.lo;
   }
 
-  private drop(vb: number, reason: DropReasonValue): void {
+  drop(vb: number, reason: DropReasonValue): void {
     this.w.drop(vb, reason);
     this.d.drops.add(reason);
   }
@@ -266,7 +282,7 @@ export class Classifier {
   }
 
   /** True when a connection's real server is no longer available (removed, or failed without inhibit_on_failure). */
-  private destGone(e: number): boolean {
+  destGone(e: number): boolean {
     const dest = this.services.destById[this.d.conns.dest[e]!];
     return dest === undefined || (dest.flags & DestFlags.AVAILABLE) === 0;
   }
@@ -285,8 +301,9 @@ export class Classifier {
     this.forward(hit, mb, vb, false);
   }
 
-  /** One packet of connection hit (tagged with its key kind) goes its method's way. */
-  private forward(hit: number, mb: number, vb: number, stepState: boolean): void {
+  /** One packet of connection hit (tagged with its key kind) goes its method's way (IPv6: the inbound6/outbound6 handlers). */
+  forward(hit: number, mb: number, vb: number, stepState: boolean,
+    inbound = this.forwarders.inbound, outbound = this.forwarders.outbound): void {
     const c = this.d.conns;
     const e = hit >> 1;
     const id = c.dest[e]!;
@@ -302,12 +319,12 @@ export class Classifier {
       }
       destCounters.addIn(id, len);
       serviceCounters.addIn(sid, len);
-      handlers = this.forwarders.inbound;
+      handlers = inbound;
     } else {
       if (stepState) this.step(e, dest, mb, FlowDirection.OUTPUT);
       destCounters.addOut(id, len);
       serviceCounters.addOut(sid, len);
-      handlers = this.forwarders.outbound;
+      handlers = outbound;
     }
     if (this.proxy.state[e] !== ProxyState.NONE && this.proxied(hit, dest, mb, vb, handlers)) return;
     handlers[c.method[e]!]!(e, dest, mb, vb);

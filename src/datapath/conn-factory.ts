@@ -5,14 +5,15 @@
 // from a sync peer or a state file, which arrive with their real server, state and expiry.
 
 import type { ArpResolver } from '../arp/resolver.js';
-import { ConnFlag, type ConnTable, type NewConn } from '../conntable/conn-table.js';
+import { ADDR6_WORDS, Addr6, ConnFlag, type ConnTable, type NewConn } from '../conntable/conn-table.js';
 import type { LocalEndpoint } from '../fullnat/lport-allocator.js';
 import {
   attachConn, createTemplate, createTemplateTable, detachConn, expireTemplates, lookupTemplate,
-  templateKey, type Template, type TemplateKey, type TemplateTable,
+  templateKey, templateKey6, type Template, type TemplateKey, type TemplateTable,
 } from '../ipvs/persistence.js';
 import { flagsAfterBind, flagsAfterUnbind, type Thresholds } from '../ipvs/thresholds.js';
 import type { RouteTable } from '../net/routes.js';
+import type { RouteTable6 } from '../net/routes6.js';
 import { DestFlags, type Clock, type SchedPacket } from '../sched/types.js';
 import type { ConnStateModel } from './conn-state-model.js';
 import { DropReason, type DropReasonValue } from './drop-reasons.js';
@@ -25,6 +26,8 @@ export interface ConnFactoryDeps {
   states: ConnStateModel;
   arp: ArpResolver;
   routes: RouteTable;
+  /** IPv6 routes toward clients (NAT, FULLNAT replies). */
+  routes6: RouteTable6;
   clock: Clock;
   guard: FloodGuard;
   /** Forgets a freed connection's SYN proxy state. */
@@ -52,6 +55,11 @@ export class ConnFactory {
     proto: 0, caddr: 0, cport: 0, vaddr: 0, vport: 0, daddr: 0, dport: 0, laddr: 0, lport: 0, method: 0, flags: 0,
     service: 0, dest: 0, nhop: 0, state: 0, expires: 0,
   };
+  /** An IPv6 connection's addresses as ConnTable.insert6 takes them, and a next hop's words. */
+  private readonly words6 = new Uint32Array(ADDR6_WORDS);
+  private readonly hop6 = new Uint32Array(4);
+  /** A client's IPv6 persistence network, as templateKey6 masks it. */
+  private readonly net6 = new Uint32Array(4);
   /** A real server's thresholds as the threshold rules want them, filled per bind and unbind. */
   private readonly limits: Thresholds = { upper: 0, lower: 0 };
 
@@ -65,7 +73,7 @@ export class ConnFactory {
     let dest: RuntimeDest | null = null;
     if (persistent) {
       const nowMs = this.d.clock.now();
-      const key = keyOf(svc, p.proto, p.srcAddr);
+      const key = this.keyOf(svc, p);
       tpl = lookupTemplate(this.templates, key, nowMs, { expireQuiescent: false });
       dest = tpl ? this.templateDest(svc, tpl) : null;
       // A group template whose server this member lacks (an adm edit of one member) starts over.
@@ -96,7 +104,8 @@ export class ConnFactory {
     const d = this.services.destById[tpl.dest.id];
     if (d === undefined || d.service === svc.id) return d ?? null;
     for (const mine of svc.sched.dests) {
-      if (mine.addr === d.addr && (mine.flags & DestFlags.AVAILABLE) !== 0) return mine;
+      const same = d.addr6 === null ? mine.addr === d.addr : mine.addr6 !== null && mine.addr6.every((w, i) => w === d.addr6![i]);
+      if (same && (mine.flags & DestFlags.AVAILABLE) !== 0) return mine;
     }
     return null;
   }
@@ -118,7 +127,10 @@ export class ConnFactory {
       this.controlledBy[e] = undefined;
     }
     // By address, not by the service's group: a reload may have moved the address to another group.
-    if (c.flags[e]! & ConnFlag.OUT_TO_LIP) this.services.releaseLocalPort(c.laddr[e]!, c.lport[e]!);
+    if (c.flags[e]! & ConnFlag.OUT_TO_LIP) {
+      if (c.flags[e]! & ConnFlag.V6) this.services.releaseLocalPort6(c.laddr[e]!, c.lport[e]!);
+      else this.services.releaseLocalPort(c.laddr[e]!, c.lport[e]!);
+    }
   }
 
   /** Once a second: persistence templates whose time is up. */
@@ -144,7 +156,7 @@ export class ConnFactory {
   adopt(svc: RuntimeService, dest: RuntimeDest, p: SchedPacket, learnt: LearntConn): number {
     const e = this.place(svc, dest, p, learnt);
     if (e < 0) return e;
-    const key = keyOf(svc, p.proto, p.srcAddr);
+    const key = this.keyOf(svc, p);
     const tpl = svc.config.persistenceTimeout > 0 ? this.templates.byService.get(key.service)?.get(key.client) : undefined;
     if (tpl) {
       attachConn(tpl);
@@ -199,14 +211,14 @@ export class ConnFactory {
   /** Inserts and binds a connection; a FULLNAT pair it holds is given back when it fails. */
   private place(svc: RuntimeService, dest: RuntimeDest, p: SchedPacket, n: LearntConn): number {
     const routed = dest.method === Method.NAT || dest.method === Method.FNAT;
+    const v6 = p.family === 6;
     let nhop = 0;
     if (routed) {
-      const hop = this.d.routes.nextHopI32(p.srcAddr | 0);
-      const neighbour = hop === 0 ? undefined : this.d.arp.want(hop);
+      const neighbour = v6 ? this.clientHop6(p) : this.clientHop(p);
       if (!neighbour) return this.failHolding(svc, n, DropReason.NO_ROUTE);
       nhop = neighbour.id;
     }
-    const flags = (routed ? ConnFlag.HAS_OUT : 0) | (dest.method === Method.FNAT ? ConnFlag.OUT_TO_LIP : 0);
+    const flags = (routed ? ConnFlag.HAS_OUT : 0) | (dest.method === Method.FNAT ? ConnFlag.OUT_TO_LIP : 0) | (v6 ? ConnFlag.V6 : 0);
     const proto = p.proto;
     const row = this.row;
     row.proto = proto;
@@ -225,7 +237,7 @@ export class ConnFactory {
     row.nhop = nhop;
     row.state = n.state;
     row.expires = n.expires;
-    const e = this.d.conns.insert(row);
+    const e = v6 ? this.insert6(row, p, dest, n) : this.d.conns.insert(row);
     if (e < 0) return this.failHolding(svc, n, DropReason.TABLE_FULL);
     this.d.guard.created(e);
     // A connection taken over established (sync, a state file) is a real client's: confirmed.
@@ -240,6 +252,39 @@ export class ConnFactory {
     destCounters.addConn(dest.id);
     serviceCounters.addConn(svc.id);
     return e;
+  }
+
+  /** The neighbour toward an IPv4 client (its router, or itself on-link). */
+  private clientHop(p: SchedPacket): { id: number } | undefined {
+    const hop = this.d.routes.nextHopI32(p.srcAddr | 0);
+    return hop === 0 ? undefined : this.d.arp.want(hop);
+  }
+
+  /** The same for an IPv6 client, by the IPv6 routes. */
+  private clientHop6(p: SchedPacket): { id: number } | undefined {
+    const h = this.hop6;
+    if (!this.d.routes6.nextHop(p.srcAddr6, 0, h)) return undefined;
+    return this.d.arp.want6(h[0]!, h[1]!, h[2]!, h[3]!);
+  }
+
+  /** Inserts an IPv6 row (its IPv4 address fields 0): client, VIP, real server and local address words. */
+  private insert6(row: NewConn, p: SchedPacket, dest: RuntimeDest, n: LearntConn): number {
+    const w = this.words6;
+    w.set(p.srcAddr6, Addr6.C);
+    w.set(p.dstAddr6, Addr6.V);
+    w.set(dest.addr6!, Addr6.D);
+    w.set(this.services.localHandles6.words(n.laddr), Addr6.L);
+    row.caddr = 0;
+    row.vaddr = 0;
+    row.daddr = 0;
+    return this.d.conns.insert6(row, w, 0);
+  }
+
+  /** A template's key in svc's persistence scope (RuntimeService.persistScope); IPv6 by prefix. */
+  private keyOf(svc: RuntimeService, p: SchedPacket): TemplateKey {
+    return p.family === 6
+      ? templateKey6(p.proto, p.srcAddr6, svc.persistNetmask, svc.persistScope, svc.persistAnyProto, this.net6)
+      : keyOf(svc, p.proto, p.srcAddr);
   }
 
   private thresholdsOf(dest: RuntimeDest): Thresholds {

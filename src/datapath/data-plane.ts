@@ -11,6 +11,8 @@ import { Limits, Method, Verdict } from '../native/layout.generated.js';
 import type { NativeEngine, PortCounters, PortInfo, XdpStatus } from '../native/types.js';
 import { formatIpv4, formatMac, parseMac } from '../net/addr.js';
 import { RouteTable, type Route } from '../net/routes.js';
+import { RouteTable6, type Route6 } from '../net/routes6.js';
+import { formatIpv6, ipv6FromWords } from '../net/addr6.js';
 import type { Clock } from '../sched/types.js';
 import { defaultFloodConfig, defaultLimits, type FloodConfig, type LimitsConfig } from '../config/model.js';
 import { Classifier, type ConnObserver } from './classifier.js';
@@ -39,6 +41,10 @@ export interface DataPlaneOptions {
   table: ServiceTable;
   /** Routes toward clients (NAT, FULLNAT replies) and routed real servers. */
   routes: readonly Route[];
+  /** IPv6 routes toward clients and routed real servers (IPv6 services); default none. */
+  routes6?: readonly Route6[];
+  /** The director's IPv6 address on the segment (ip6ip6 outer source), four words; default none. */
+  localIp6?: readonly number[] | null;
   clock: Clock;
   /** The director's own address on the segment (ARP sender, TUN outer source); default the port's. */
   localIp?: number;
@@ -81,6 +87,7 @@ export class DataPlane {
   readonly clock: Clock;
   private readonly classifier: Classifier;
   private readonly routes: RouteTable;
+  private readonly routes6: RouteTable6;
   private services: ServiceTable;
   private readonly fanout: boolean;
   private readonly installed: Array<(table: ServiceTable, routes: readonly Route[] | undefined) => void> = [];
@@ -130,11 +137,13 @@ export class DataPlane {
     });
     const routes = new RouteTable([...o.routes]);
     this.routes = routes;
+    this.routes6 = new RouteTable6(o.routes6 ?? []);
+    const localIp6 = Uint32Array.from(o.localIp6 ?? [0, 0, 0, 0]);
     this.classifier = new Classifier({
       meta: o.engine.meta, verdict: o.engine.verdict, conns: this.conns,
-      states: this.states, arp: this.arp, hold: this.hold, drops: this.drops, routes, clock: o.clock, gate: this.gate,
+      states: this.states, arp: this.arp, hold: this.hold, drops: this.drops, routes, routes6: this.routes6, clock: o.clock, gate: this.gate,
       guard: this.guard, frags: this.frags, sourceRate: this.sourceRate, onProxyAnswered: (e) => this.onProxyAnswered(e),
-      lanPort: o.port, localIp, portMac: parseMac(this.portInfo.mac), mtu: this.portInfo.mtu, epochMs: this.startedAt, sloppyTcp: o.sloppyTcp === true,
+      lanPort: o.port, localIp, localIp6, portMac: parseMac(this.portInfo.mac), mtu: this.portInfo.mtu, epochMs: this.startedAt, sloppyTcp: o.sloppyTcp === true,
     }, o.table);
     o.engine.onBatch((port, count) => this.classifier.handle(port, count));
     this.resolveDests(o.table, routes);
@@ -199,6 +208,10 @@ export class DataPlane {
     const table = routes ? new RouteTable(routes) : this.routes;
     const fresh = new Set<number>();
     for (const d of plan.dests) {
+      if (d.addr6 !== null) {
+        if (!this.nextHop6(d.method, d.addr6)) throw new Error(`no IPv6 route to real server ${formatIpv6(ipv6FromWords(d.addr6))} (${d.key})`);
+        continue;
+      }
       const hop = nextHopOf(d.method, d.addr, table);
       if (hop < 0) throw new Error(`no route to real server ${formatIpv4(d.addr)} (${d.key})`);
       if (this.arp.get(hop) === undefined) fresh.add(hop);
@@ -278,12 +291,31 @@ export class DataPlane {
    */
   private resolveDests(table: ServiceTable, routes: RouteTable): void {
     for (const dest of table.dests) {
+      if (dest.addr6 !== null) {
+        dest.nhop = this.resolveDest6(dest.method, dest.addr6);
+        continue;
+      }
       const hop = nextHopOf(dest.method, dest.addr, routes);
       if (hop < 0) throw new Error(`director: no route to real server ${formatIpv4(dest.addr)}`);
       const neighbour = this.arp.want(hop);
       if (!neighbour) throw new Error('director: too many next hops for the neighbour table');
       dest.nhop = neighbour.id;
     }
+  }
+
+  /** An IPv6 real server's neighbour id (itself for DR and TUN, its route's next hop otherwise). */
+  private resolveDest6(method: ConnMethodValue, addr6: Uint32Array): number {
+    const hop = this.nextHop6(method, addr6);
+    if (!hop) throw new Error(`director: no IPv6 route to real server ${formatIpv6(ipv6FromWords(addr6))}`);
+    const neighbour = this.arp.want6(hop[0]!, hop[1]!, hop[2]!, hop[3]!);
+    if (!neighbour) throw new Error('director: too many next hops for the neighbour table');
+    return neighbour.id;
+  }
+
+  private nextHop6(method: ConnMethodValue, addr6: Uint32Array): Uint32Array | null {
+    if (method === Method.DR || method === Method.TUN) return addr6;
+    const hop = new Uint32Array(4);
+    return this.routes6.nextHop(addr6, 0, hop) ? hop : null;
   }
 
   /**

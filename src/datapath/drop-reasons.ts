@@ -9,8 +9,8 @@ export const DropReason = {
   PARSE_ERROR: 0,
   /** Not addressed to an address the director owns: passed over, never forwarded. */
   NOT_OURS: 1,
-  /** Well-formed IPv6 (not served yet: docs/datapath.md#ipv6) and other non-IPv4 traffic. */
-  NOT_IPV4: 2,
+  /** Neither IPv4, IPv6 nor ARP (another ethertype). */
+  NOT_IP: 2,
   /** To an owned address, but no virtual service on that protocol and port. */
   NO_SERVICE: 3,
   /** TCP segment without SYN and without a connection (IPVS schedules on SYN only). */
@@ -65,6 +65,17 @@ export const DropReason = {
   SYNPROXY_HANDSHAKE: 23,
   /** SYN proxy: a TCP segment to a proxied service without a connection that is neither SYN nor ACK (RST, ...). */
   SYNPROXY_NO_CONN: 24,
+  /**
+   * IPv6 NAT/FULLNAT: hop limit 1, which would reach 0 here. Counted, not answered: ICMPv6 time
+   * exceeded is not sent yet (Forwarders6.hopLimitExpired is the seam).
+   */
+  HOP_LIMIT: 25,
+  /** IPv6 TUN: too big for the ip6ip6 tunnel, or a GSO super-frame (no Packet Too Big yet: Forwarders6.tooBigForTunnel). */
+  TOO_BIG: 26,
+  /** ICMPv6 neighbour discovery (types 133-137): not handled yet (Classifier6.neighbourDiscovery). */
+  ND_UNHANDLED: 27,
+  /** ICMPv6 other than neighbour discovery: errors about connections and echo are not handled on IPv6 yet. */
+  ICMP6_UNHANDLED: 28,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];

@@ -173,7 +173,7 @@ export class Forwarders {
    * Finishes a FORWARD verdict toward neighbour nhop: with its MAC when known, else parked
    * until it resolves (the native side copies the frame into the hold slot).
    */
-  private toNeighbour(vb: number, method: MethodValue, direction: DirectionValue, nhop: number, action: ActionValue = Action.FORWARD): void {
+  toNeighbour(vb: number, method: MethodValue, direction: DirectionValue, nhop: number, action: ActionValue = Action.FORWARD): void {
     const arp = this.d.arp;
     const w = this.d.writer;
     w.forward(vb, method, direction, this.d.lanPort, arp.macHi[nhop]!, arp.macLo[nhop]!);

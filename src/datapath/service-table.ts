@@ -7,9 +7,10 @@
 
 import { serviceName, type DirectorConfig, type ForwardMethod, type FwmarkMatchConfig, type RealServerConfig, type SorryServerConfig, type VirtualServerConfig } from '../config/model.js';
 import { LocalAddressPorts, LocalPortAllocator, SOLE_WORKER, type PortShare } from '../fullnat/lport-allocator.js';
-import { parseNetmask } from '../ipvs/persistence.js';
+import { parseNetmask, parsePersistencePrefix } from '../ipvs/persistence.js';
 import { Method, type MethodValue } from '../native/layout.generated.js';
 import { parseIpv4 } from '../net/addr.js';
+import { ipv6Words, parseIpv6 } from '../net/addr6.js';
 import { getScheduler } from '../sched/registry.js';
 import type { Clock, Dest, SchedFlag, SchedService, Scheduler } from '../sched/types.js';
 import { FwmarkMatcher, markedAddresses } from './fwmark-matcher.js';
@@ -40,10 +41,9 @@ export class RuntimeDest implements Dest {
     readonly method: ConnMethodValue,
     readonly config: RealServerConfig,
     private readonly state: DestState,
+    /** An IPv6 real server's address (four words as meta's; addr is 0 then); null for IPv4. */
+    readonly addr6: Uint32Array | null = null,
   ) {}
-
-  /** IPv4 only until the data path serves IPv6 services (docs/datapath.md#ipv6). */
-  readonly addr6: Uint32Array | null = null;
 
   get weight(): number { return this.state.weight[this.id] ?? 0; }
   set weight(w: number) { this.state.weight[this.id] = w; }
@@ -72,7 +72,11 @@ export interface RuntimeService {
   /** Stable id of (protocol, VIP, port). */
   readonly id: number;
   readonly proto: number;
+  /** IPv4 VIP; 0 for an IPv6 service. */
   readonly vip: number;
+  /** An IPv6 service's VIP (four words as meta's); null for IPv4. */
+  readonly vip6: Uint32Array | null;
+  readonly family: 4 | 6;
   readonly vport: number;
   readonly config: VirtualServerConfig;
   readonly scheduler: Scheduler;
@@ -99,6 +103,8 @@ export interface RuntimeService {
 /** Persistence scopes past every vaddr * 65536 + vport (< 2^48): marks, then groups. */
 export const PERSIST_MARK = 2 ** 48;
 export const PERSIST_GROUP = 2 ** 49;
+/** An IPv6 VIP:port service's own scope: past the groups, by service id. */
+export const PERSIST_V6 = 2 ** 50;
 
 /** A virtual server checked and resolved, before it has ids. */
 interface ServicePlan {
@@ -106,6 +112,7 @@ interface ServicePlan {
   readonly key: string;
   readonly proto: number;
   readonly vip: number;
+  readonly vip6: Uint32Array | null;
   readonly scheduler: Scheduler;
   readonly localPorts: LocalPortAllocator | null;
   readonly persistNetmask: number;
@@ -117,6 +124,8 @@ export interface PlannedDest {
   readonly rs: RealServerConfig;
   readonly key: string;
   readonly addr: number;
+  /** An IPv6 real server's address words; null for IPv4 (addr 0 then). */
+  readonly addr6: Uint32Array | null;
   readonly method: ConnMethodValue;
 }
 
@@ -124,7 +133,38 @@ export interface PlannedDest {
 interface LocalPlan {
   readonly allocators: ReadonlyMap<string, LocalPortAllocator>;
   readonly ports: ReadonlyMap<number, LocalAddressPorts>;
+  /** IPv6 local addresses' ports, by handle (Local6Handles). */
+  readonly ports6: ReadonlyMap<number, LocalAddressPorts>;
+  readonly handles6: Local6Handles;
   readonly share: PortShare;
+  /** The groups of IPv6 addresses. */
+  readonly groups6: ReadonlySet<string>;
+}
+
+/**
+ * Numbers for IPv6 local addresses (1, 2, ...), kept by every table built from this one: what a
+ * FULLNAT allocator hands out as `laddr` and an IPv6 connection keeps, its words in words(h).
+ */
+export class Local6Handles {
+  private readonly byText = new Map<string, number>();
+  private readonly list: Uint32Array[] = [new Uint32Array(4)];
+
+  handleOf(text: string): number {
+    const words = ipv6Words(parseIpv6(text));
+    const key = words.join(':');
+    let h = this.byText.get(key);
+    if (h === undefined) {
+      h = this.list.length;
+      this.byText.set(key, h);
+      this.list.push(Uint32Array.from(words));
+    }
+    return h;
+  }
+
+  /** The address words of handle h. */
+  words(h: number): Uint32Array {
+    return this.list[h] ?? this.list[0]!;
+  }
 }
 
 const EMPTY = -1;
@@ -165,7 +205,7 @@ export class TablePlan {
 
   /** VIPs, marked addresses and local addresses of the new config (the old table's draining ones are not included). */
   get ownedAddresses(): Set<number> {
-    return new Set([...serviceAddresses(this.config).map(parseIpv4), ...this.locals.ports.keys()]);
+    return new Set([...serviceAddresses(this.config).filter((a) => !a.includes(':')).map(parseIpv4), ...this.locals.ports.keys()]);
   }
 
   /**
@@ -182,7 +222,7 @@ export class TablePlan {
       const destIds = plan.dests.map((_, j) => ids.dests[i]?.[j] ?? EMPTY);
       const before = previous?.serviceById[sid];
       if (before !== undefined && untouched(before, plan, destIds)) return before;
-      const dests = plan.dests.map((d, j) => new RuntimeDest(destIds[j] ?? EMPTY, sid, d.addr, d.rs.port, d.method, d.rs, registry.dests));
+      const dests = plan.dests.map((d, j) => new RuntimeDest(destIds[j] ?? EMPTY, sid, d.addr, d.rs.port, d.method, d.rs, registry.dests, d.addr6));
       return runtimeService(plan, sid, dests, clock, registry, before);
     });
     const drainingDests = [...registry.draining].flatMap((id) => previous?.destById[id] ?? []);
@@ -228,6 +268,13 @@ export class ServiceTable {
    * more while connections still hold ports on them.
    */
   readonly localAddresses: ReadonlyMap<number, LocalAddressPorts>;
+  /** The same for IPv6 local addresses, by handle (localHandles6.words gives the address). */
+  readonly localAddresses6: ReadonlyMap<number, LocalAddressPorts>;
+  readonly localHandles6: Local6Handles;
+  /** IPv6 services (VIP:port), looked up by a scan: few, and IPv4 pays nothing for them. */
+  readonly services6: readonly RuntimeService[];
+  /** Owned IPv6 addresses (VIPs, draining ones, local addresses), four words each. */
+  readonly owned6: Uint32Array;
   /** IPVS expire_nodest_conn: a packet of a connection whose real server is gone expires it. */
   readonly expireNodestConn: boolean;
   /** Which FULLNAT local ports this table's worker hands out (every one with a single worker). */
@@ -251,6 +298,9 @@ export class ServiceTable {
     this.services = p.services;
     this.allocators = p.locals.allocators;
     this.localAddresses = p.locals.ports;
+    this.localAddresses6 = p.locals.ports6;
+    this.localHandles6 = p.locals.handles6;
+    this.services6 = p.services.filter((svc) => svc.family === 6);
     this.portShare = p.locals.share;
     this.expireNodestConn = p.expireNodestConn;
     this.dests = p.services.flatMap((s) => s.sched.dests);
@@ -258,8 +308,13 @@ export class ServiceTable {
     this.serviceById = byId([...p.services, ...p.drainingServices]);
     this.marker = new FwmarkMatcher(p.fwmarkMatches);
     const owned = new Set<number>(this.localAddresses.keys());
+    const owned6 = new Set<string>([...this.localAddresses6.keys()].map((h) => this.localHandles6.words(h).join(':')));
     // serviceById is sparse (ids of removed services that drained are holes): forEach and filter skip them.
-    this.serviceById.forEach((svc) => { if (svc.fwmark === 0) owned.add(svc.vip); });
+    this.serviceById.forEach((svc) => {
+      if (svc.vip6 !== null) owned6.add(svc.vip6.join(':'));
+      else if (svc.fwmark === 0) owned.add(svc.vip);
+    });
+    this.owned6 = Uint32Array.from([...owned6].flatMap((k) => k.split(':').map(Number)));
     const marks = this.serviceById.filter((svc) => svc.fwmark !== 0).map((svc) => svc.fwmark);
     for (const addr of markedAddresses(p.fwmarkMatches, marks)) owned.add(parseIpv4(addr));
     this.ownedAddresses = owned;
@@ -268,7 +323,7 @@ export class ServiceTable {
     this.slotMask = tableSize(p.services.length) - 1;
     this.slots = new Int32Array(this.slotMask + 1).fill(EMPTY);
     p.services.forEach((svc, position) => {
-      if (svc.fwmark !== 0) return;
+      if (svc.fwmark !== 0 || svc.family === 6) return;
       let i = slotHash(svc.proto, svc.vip, svc.vport) & this.slotMask;
       while (this.slots[i] !== EMPTY) i = (i + 1) & this.slotMask;
       this.slots[i] = position;
@@ -293,7 +348,7 @@ export class ServiceTable {
   static plan(config: DirectorConfig, clock: Clock, previous?: ServiceTable, share: PortShare = SOLE_WORKER): TablePlan {
     const registry = previous?.registry ?? new IdentityRegistry();
     const locals = localPlan(config, previous, previous?.portShare ?? share);
-    const plans = config.virtualServers.map((vs) => planService(vs, locals.allocators));
+    const plans = config.virtualServers.map((vs) => planService(vs, locals));
     checkUnique(plans);
     registry.checkRoom(plans.map(identitiesOf));
     return new TablePlan(config, clock, registry, previous, plans, locals);
@@ -331,6 +386,32 @@ export class ServiceTable {
     }
     const exact = this.findExact(proto, addr, port);
     return exact === undefined && this.hasCatchAll && port !== 0 ? this.findExact(proto, addr, 0) : exact;
+  }
+
+  /** True for an owned IPv6 address, the four words at off of w (meta's DST_IP6_0, say). */
+  owns6(w: Uint32Array, off: number): boolean {
+    const o = this.owned6;
+    for (let i = 0; i < o.length; i += 4) {
+      if (o[i] === w[off] && o[i + 1] === w[off + 1] && o[i + 2] === w[off + 2] && o[i + 3] === w[off + 3]) return true;
+    }
+    return false;
+  }
+
+  /** The IPv6 service for a packet to the address at off of w and port (then a catch-all VIP:0), or undefined. */
+  find6(proto: number, w: Uint32Array, off: number, port: number): RuntimeService | undefined {
+    let any: RuntimeService | undefined;
+    for (const svc of this.services6) {
+      const v = svc.vip6!;
+      if (svc.proto !== proto || v[0] !== w[off] || v[1] !== w[off + 1] || v[2] !== w[off + 2] || v[3] !== w[off + 3]) continue;
+      if (svc.vport === port) return svc;
+      if (svc.vport === 0) any = svc;
+    }
+    return any;
+  }
+
+  /** Returns an IPv6 FULLNAT (local address handle, port) pair. */
+  releaseLocalPort6(handle: number, lport: number): void {
+    this.localAddresses6.get(handle)?.release(lport);
   }
 
   /** The mark service for mark (ipvsadm -f), or undefined. */
@@ -376,7 +457,8 @@ export class ServiceTable {
     const live = new Set(this.services.map((s) => s.id));
     if (this.serviceById.some((s) => !live.has(s.id) && !held.has(s.id))) return true;
     const listed = new Set([...this.allocators.values()].flatMap((a) => a.addresses));
-    return [...this.localAddresses.values()].some((p) => p.inUse === 0 && !listed.has(p.addr));
+    return [...this.localAddresses.values()].some((p) => p.inUse === 0 && !listed.has(p.addr))
+      || [...this.localAddresses6.values()].some((p) => p.inUse === 0 && !listed.has(p.addr));
   }
 
   /** Returns a FULLNAT (local address, port) pair, whichever group handed it out. */
@@ -404,16 +486,19 @@ export function serviceAddresses(config: DirectorConfig): string[] {
   return [...new Set([...vips, ...markedAddresses(config.fwmarkMatches ?? {}, marks)])];
 }
 
-function planService(vs: VirtualServerConfig, allocators: ReadonlyMap<string, LocalPortAllocator>): ServicePlan {
-  if (vs.family === 'inet6') {
-    throw new Error(`line ${vs.line}: virtual_server ${serviceName(vs)}: IPv6 services are not served yet (docs/datapath.md#ipv6)`);
-  }
+function planService(vs: VirtualServerConfig, locals: LocalPlan): ServicePlan {
+  const v6 = vs.family === 'inet6';
   const key = serviceKey(vs);
   const servers = vs.sorryServer ? [...vs.realServers, sorryRealServer(vs.sorryServer)] : vs.realServers;
+  if (v6) checkServed6(vs, servers);
   const usesFnat = servers.some((rs) => rs.method === 'fnat');
-  const localPorts = usesFnat ? allocators.get(vs.laddrGroup ?? '') : undefined;
+  const localPorts = usesFnat ? locals.allocators.get(vs.laddrGroup ?? '') : undefined;
   if (usesFnat && !localPorts) {
     throw new Error(`line ${vs.line}: virtual_server ${serviceName(vs)}: FNAT needs laddr_group_name naming a local_address_group`);
+  }
+  if (localPorts && locals.groups6.has(vs.laddrGroup ?? '') !== v6) {
+    throw new Error(`line ${vs.line}: virtual_server ${serviceName(vs)}: local_address_group '${vs.laddrGroup}' is ${v6 ? 'IPv4' : 'IPv6'}; `
+      + `an ${v6 ? 'IPv6' : 'IPv4'} service's FULLNAT local addresses must be ${v6 ? 'IPv6' : 'IPv4'} too`);
   }
   // The SYN proxy translates both directions: an ipvsadm edit may not add a DR or TUN real server under it.
   const direct = vs.synProxy ? servers.find((rs) => rs.method === 'dr' || rs.method === 'tun') : undefined;
@@ -421,10 +506,29 @@ function planService(vs: VirtualServerConfig, allocators: ReadonlyMap<string, Lo
     throw new Error(`virtual_server ${vs.vip} ${vs.port}: syn_proxy needs NAT or FNAT real servers (${direct.address}:${direct.port} is ${direct.method.toUpperCase()})`);
   }
   return {
-    vs, key, proto: vs.protocol === 'tcp' ? PROTO_TCP : PROTO_UDP, vip: parseIpv4(vs.vip),
-    scheduler: getScheduler(vs.scheduler), localPorts: localPorts ?? null, persistNetmask: parseNetmask(vs.persistenceGranularity),
-    dests: servers.map((rs) => ({ rs, key: destKey(key, rs), addr: parseIpv4(rs.address), method: METHOD_BY_NAME[rs.method] })),
+    vs, key, proto: vs.protocol === 'tcp' ? PROTO_TCP : PROTO_UDP, vip: v6 ? 0 : parseIpv4(vs.vip),
+    vip6: v6 ? Uint32Array.from(ipv6Words(parseIpv6(vs.vip))) : null,
+    scheduler: getScheduler(vs.scheduler), localPorts: localPorts ?? null,
+    persistNetmask: v6 ? parsePersistencePrefix(vs.persistenceGranularity) : parseNetmask(vs.persistenceGranularity),
+    dests: servers.map((rs) => ({
+      rs, key: destKey(key, rs), addr: v6 ? 0 : parseIpv4(rs.address),
+      addr6: v6 ? Uint32Array.from(ipv6Words(parseIpv6(rs.address))) : null, method: METHOD_BY_NAME[rs.method],
+    })),
   };
+}
+
+/**
+ * What of IPv6 is served (docs/datapath.md#ipv6): VIP:port services over IPv6 real servers, any
+ * method. Everything else is refused here, at load, reload and adm edit alike.
+ */
+function checkServed6(vs: VirtualServerConfig, servers: readonly RealServerConfig[]): void {
+  const refuse = (why: string): never => {
+    throw new Error(`line ${vs.line}: virtual_server ${serviceName(vs)}: ${why} (docs/datapath.md#ipv6)`);
+  };
+  if (vs.fwmark !== undefined) refuse('IPv6 firewall-mark services are not served yet');
+  if (vs.synProxy) refuse('syn_proxy is not served on IPv6 yet');
+  const v4 = servers.find((rs) => !rs.address.includes(':'));
+  if (v4 !== undefined) refuse(`real server ${v4.address} is IPv4: mixed families (NAT64, 6in4) are not served yet`);
 }
 
 /** A sorry server has an identity of its own, even at the address of one of the real servers (keepalived allows that). */
@@ -458,9 +562,9 @@ function runtimeService(
   const schedState = same ? plan.scheduler.update(before.schedState, sched, clock) : plan.scheduler.init(sched, clock);
   const fwmark = vs.fwmark ?? 0;
   const persistScope = vs.group !== undefined ? PERSIST_GROUP + registry.groupScope(vs.group)
-    : fwmark !== 0 ? PERSIST_MARK + fwmark : (plan.vip >>> 0) * 65536 + vs.port;
+    : fwmark !== 0 ? PERSIST_MARK + fwmark : plan.vip6 !== null ? PERSIST_V6 + id : (plan.vip >>> 0) * 65536 + vs.port;
   return {
-    id, proto: plan.proto, vip: plan.vip, vport: vs.port, config: vs, scheduler: plan.scheduler, schedState, sched,
+    id, proto: plan.proto, vip: plan.vip, vip6: plan.vip6, family: plan.vip6 !== null ? 6 : 4, vport: vs.port, config: vs, scheduler: plan.scheduler, schedState, sched,
     localPorts: plan.localPorts, persistNetmask: plan.persistNetmask, fwmark, persistScope,
     persistAnyProto: persistScope >= PERSIST_MARK, ops: vs.ops === true,
   };
@@ -489,26 +593,38 @@ function sameFlags(a: VirtualServerConfig, b: VirtualServerConfig): boolean {
  */
 function localPlan(config: DirectorConfig, previous: ServiceTable | undefined, share: PortShare): LocalPlan {
   const ports = new Map<number, LocalAddressPorts>();
-  const portsOf = (addr: number): LocalAddressPorts => {
-    const p = ports.get(addr) ?? previous?.localAddresses.get(addr) ?? new LocalAddressPorts(addr, share);
-    ports.set(addr, p);
+  const ports6 = new Map<number, LocalAddressPorts>();
+  const handles6 = previous?.localHandles6 ?? new Local6Handles();
+  const portsOf = (mine: Map<number, LocalAddressPorts>, before: ReadonlyMap<number, LocalAddressPorts> | undefined) => (addr: number): LocalAddressPorts => {
+    const p = mine.get(addr) ?? before?.get(addr) ?? new LocalAddressPorts(addr, share);
+    mine.set(addr, p);
     return p;
   };
   const allocators = new Map<string, LocalPortAllocator>();
+  const groups6 = new Set<string>();
   for (const [name, group] of Object.entries(config.localAddressGroups)) {
-    const lips = group.map(parseIpv4);
+    const v6 = group.some((a) => a.includes(':'));
+    if (v6 && !group.every((a) => a.includes(':'))) throw new Error(`local_address_group '${name}' mixes IPv4 and IPv6 addresses`);
+    if (v6) groups6.add(name);
+    // An IPv6 address is known by its handle: ports are per handle, as per IPv4 address.
+    const lips = v6 ? group.map((a) => handles6.handleOf(a)) : group.map(parseIpv4);
+    const mine = v6 ? ports6 : ports;
     const old = previous?.allocators.get(name);
-    if (old !== undefined && old.addresses.length === lips.length && old.addresses.every((a, i) => a === lips[i])) {
-      for (const p of old.portsByAddress) ports.set(p.addr, p);
+    const oldV6 = previous?.localAddresses6.has(old?.addresses[0] ?? -1) === true && !previous.localAddresses.has(old?.addresses[0] ?? -1);
+    if (old !== undefined && oldV6 === v6 && old.addresses.length === lips.length && old.addresses.every((a, i) => a === lips[i])) {
+      for (const p of old.portsByAddress) mine.set(p.addr, p);
       allocators.set(name, old);
     } else {
-      allocators.set(name, new LocalPortAllocator(lips, portsOf));
+      allocators.set(name, new LocalPortAllocator(lips, portsOf(mine, v6 ? previous?.localAddresses6 : previous?.localAddresses)));
     }
   }
   for (const p of previous?.localAddresses.values() ?? []) {
     if (!ports.has(p.addr) && p.inUse > 0) ports.set(p.addr, p);
   }
-  return { allocators, ports, share };
+  for (const p of previous?.localAddresses6.values() ?? []) {
+    if (!ports6.has(p.addr) && p.inUse > 0) ports6.set(p.addr, p);
+  }
+  return { allocators, ports, ports6, handles6, share, groups6 };
 }
 
 function byId<T extends { readonly id: number }>(items: readonly T[]): T[] {

@@ -18,8 +18,8 @@ import { DestFlags, type Dest } from '../sched/types.js';
 export interface TemplateKey {
   /** The persistence scope: vaddr * 65536 + vport (48 bits), or a mark's or group's above 2^48 (exact). */
   service: number;
-  /** clientNet * 256 + proto (40 bits, exact). */
-  client: number;
+  /** clientNet * 256 + proto (40 bits, exact); an IPv6 client network: templateKey6's text. */
+  client: number | string;
 }
 
 export interface Template {
@@ -33,7 +33,7 @@ export interface Template {
 }
 
 export interface TemplateTable {
-  byService: Map<number, Map<number, Template>>;
+  byService: Map<number, Map<number | string, Template>>;
   /** Lazy timer wheel: second -> templates that were due then when filed. */
   wheel: Map<number, Template[]>;
   count: number;
@@ -88,6 +88,22 @@ export function maskIpv6(addr: Uint32Array, prefix: number, out: Uint32Array): U
 export function templateKey(proto: number, clientAddr: number, netmask: number, scope: number, anyProto: boolean): TemplateKey {
   const net = (clientAddr & netmask) >>> 0;
   return { service: scope, client: net * 256 + (anyProto ? 0 : proto & 0xff) };
+}
+
+/**
+ * templateKey for an IPv6 client: its network (maskIpv6 of addr by prefix, into scratch) and
+ * protocol as text, `w0:w1:w2:w3/proto` (decimal words, proto 0 when anyProto): exact, and
+ * readable back by clientOfKey6. One string per new connection under persistence.
+ */
+export function templateKey6(proto: number, addr: Uint32Array, prefix: number, scope: number, anyProto: boolean, scratch: Uint32Array): TemplateKey {
+  const n = maskIpv6(addr, prefix, scratch);
+  return { service: scope, client: `${n[0]}:${n[1]}:${n[2]}:${n[3]}/${anyProto ? 0 : proto & 0xff}` };
+}
+
+/** The client network words and protocol of a templateKey6 client. */
+export function clientOfKey6(client: string): { words: number[]; proto: number } {
+  const [net, proto] = client.split('/');
+  return { words: (net ?? '').split(':').map(Number), proto: Number(proto) };
 }
 
 export function createTemplateTable(): TemplateTable {

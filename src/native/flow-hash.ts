@@ -38,3 +38,30 @@ export function flowHash(k0: number, k1: number, proto: number, src: number, spo
   }
   return v1 ^ v3;
 }
+
+/**
+ * flow_hash6 (flow_hash.h): the same function over the 37-byte IPv6 tuple, the four words of
+ * each address read from a (words at sOff and dOff of the arrays given, as meta and the
+ * connection table hold them): no array is made per call. Signed result, as flowHash.
+ */
+export function flowHash6(k0: number, k1: number, proto: number, src: Uint32Array, sOff: number, sport: number,
+                          dst: Uint32Array, dOff: number, dport: number): number {
+  let v0 = k0 | 0;
+  let v1 = k1 | 0;
+  let v2 = (0x6c796765 ^ k0) | 0;
+  let v3 = (0x74656462 ^ k1) | 0;
+  // Rounds 0-9 absorb the message words (the last: length 37 in the top byte, then proto);
+  // rounds 10-12 are the finalization, after v2 ^= 0xff.
+  for (let r = 0; r < 13; r++) {
+    const m = r < 4 ? src[sOff + r]! | 0 : r < 8 ? dst[dOff + r - 4]! | 0
+      : r === 8 ? ((sport & 0xffff) << 16) | (dport & 0xffff) : r === 9 ? 0x25000000 | (proto & 0xff) : 0;
+    v3 ^= m;
+    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
+    v0 ^= m;
+    if (r === 9) v2 ^= 0xff;
+  }
+  return v1 ^ v3;
+}

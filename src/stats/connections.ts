@@ -5,12 +5,13 @@
 
 import type { AdmConnection, AdmEndpoint } from '../adm/model.js';
 import type { Protocol } from '../config/model.js';
-import { ConnFlag } from '../conntable/conn-table.js';
+import { ADDR6_WORDS, Addr6, ConnFlag, type ConnTable } from '../conntable/conn-table.js';
 import type { DataPlane } from '../datapath/data-plane.js';
 import { PERSIST_GROUP, PERSIST_MARK, PROTO_TCP, type RuntimeDest, type RuntimeService } from '../datapath/service-table.js';
 import { TCP_STATE_NAMES } from '../ipvs/tcp-state.js';
-import type { Template } from '../ipvs/persistence.js';
+import { clientOfKey6, type Template } from '../ipvs/persistence.js';
 import { formatIpv4 } from '../net/addr.js';
+import { formatIpv6, ipv6FromWords } from '../net/addr6.js';
 
 export interface PageLimits {
   /** Rows per page at most. */
@@ -25,6 +26,15 @@ function endpoint(addr: number, port: number): AdmEndpoint {
   return { address: formatIpv4(addr), port };
 }
 
+function endpoint6(words: ArrayLike<number>, at: number, port: number): AdmEndpoint {
+  return { address: formatIpv6(ipv6FromWords(words, at)), port };
+}
+
+/** Address `which` (Addr6) of IPv6 entry e. */
+function entry6(c: ConnTable, e: number, which: number, port: number): AdmEndpoint {
+  return endpoint6(c.addr6, e * ADDR6_WORDS + which, port);
+}
+
 /** The service whose copy of the real server a template names (templates hold run-time servers). */
 function serviceOf(plane: DataPlane, tpl: Template): RuntimeService | undefined {
   return plane.table.serviceById[(tpl.dest as RuntimeDest).service];
@@ -32,6 +42,7 @@ function serviceOf(plane: DataPlane, tpl: Template): RuntimeService | undefined 
 
 function groupMember(plane: DataPlane, tpl: Template): AdmEndpoint {
   const svc = serviceOf(plane, tpl);
+  if (svc?.vip6) return endpoint6(svc.vip6, 0, svc.vport);
   return svc === undefined ? endpoint(0, 0) : endpoint(svc.vip, svc.vport);
 }
 
@@ -60,6 +71,19 @@ export function* connectionPages(plane: DataPlane, limits: PageLimits = DEFAULT_
 export function connectionRow(plane: DataPlane, e: number, now: number): AdmConnection {
   const c = plane.conns;
   const proto = c.proto[e]!;
+  const v6 = (c.flags[e]! & ConnFlag.V6) !== 0;
+  const fnat = (c.flags[e]! & ConnFlag.OUT_TO_LIP) !== 0;
+  if (v6) {
+    return {
+      protocol: protocolOf(proto),
+      expires: Math.max(0, c.wheel.deadline[e]! - now),
+      state: proto === PROTO_TCP ? TCP_STATE_NAMES[c.state[e]!] ?? 'CLOSE' : 'UDP',
+      client: entry6(c, e, Addr6.C, c.cport[e]!),
+      virtual: entry6(c, e, Addr6.V, c.vport[e]!),
+      destination: entry6(c, e, Addr6.D, c.dport[e]!),
+      local: fnat ? entry6(c, e, Addr6.L, c.lport[e]!) : null,
+    };
+  }
   return {
     protocol: protocolOf(proto),
     expires: Math.max(0, c.wheel.deadline[e]! - now),
@@ -87,6 +111,7 @@ function* templatePages(plane: DataPlane, rows: number): Generator<AdmConnection
 
 function templateRow(plane: DataPlane, tpl: Template): AdmConnection {
   const { service, client } = tpl.key;
+  if (typeof client === 'string') return templateRow6(plane, tpl, client);
   return {
     // Mark and group templates hold for TCP and UDP alike (0): the listing names the service's.
     protocol: client % 256 !== 0 ? protocolOf(client % 256) : serviceOf(plane, tpl)?.config.protocol ?? 'tcp',
@@ -98,6 +123,21 @@ function templateRow(plane: DataPlane, tpl: Template): AdmConnection {
     virtual: service >= PERSIST_GROUP ? groupMember(plane, tpl)
       : service >= PERSIST_MARK ? endpoint(service - PERSIST_MARK, 0) : endpoint(Math.floor(service / 65536), service % 65536),
     destination: endpoint(tpl.dest.addr, tpl.dest.port),
+    local: null,
+  };
+}
+
+/** An IPv6 service's template: the client network by its prefix, the service's VIP:port. */
+function templateRow6(plane: DataPlane, tpl: Template, client: string): AdmConnection {
+  const { words, proto } = clientOfKey6(client);
+  const svc = serviceOf(plane, tpl);
+  return {
+    protocol: proto !== 0 ? protocolOf(proto) : svc?.config.protocol ?? 'tcp',
+    expires: Math.max(0, Math.ceil((tpl.expires - plane.clock.now()) / 1000)),
+    state: 'NONE',
+    client: endpoint6(words, 0, 0),
+    virtual: groupMember(plane, tpl),
+    destination: tpl.dest.addr6 ? endpoint6(tpl.dest.addr6, 0, tpl.dest.port) : endpoint(tpl.dest.addr, tpl.dest.port),
     local: null,
   };
 }

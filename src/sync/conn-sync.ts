@@ -4,6 +4,7 @@
 // dump a preempting backup or a joining director asks for (a sender answers, the asker applies);
 // its own entries pushed to the peers before a drain. Also the table dump a state file uses.
 
+import { ConnFlag } from '../conntable/conn-table.js';
 import type { DataPlane } from '../datapath/data-plane.js';
 import { readBlock, readControl } from './dump-wire.js';
 import { decodeMessage } from './ipvs-sync-codec.js';
@@ -284,7 +285,11 @@ export function tableAdopter(plane: DataPlane, existing: 'refresh' | 'keep' = 'r
   });
 }
 
-/** Every connection (those `keep` accepts) and template with the seconds it has left (templates first). */
+/**
+ * Every connection (those `keep` accepts) and template with the seconds it has left (templates
+ * first). IPv6 ones are left out: the sync protocol and the state file carry IPv4 only
+ * (ipv6Entries counts them).
+ */
 export function dumpTable(plane: DataPlane, clock: Clock, keep: (e: number) => boolean = () => true): SyncConn[] {
   const c = plane.conns;
   const nowSec = plane.seconds();
@@ -294,8 +299,18 @@ export function dumpTable(plane: DataPlane, clock: Clock, keep: (e: number) => b
     const entry = templateToSync(t, Math.max(1, Math.ceil((t.expires - nowMs) / 1000)));
     if (entry !== null) out.push(entry);
   }
-  for (const e of c.liveEntries()) if (keep(e)) out.push(connToSync(c, e, Math.max(1, c.wheel.deadline[e]! - nowSec)));
+  for (const e of c.liveEntries()) {
+    if (keep(e) && (c.flags[e]! & ConnFlag.V6) === 0) out.push(connToSync(c, e, Math.max(1, c.wheel.deadline[e]! - nowSec)));
+  }
   return out;
+}
+
+/** How many IPv6 connections the table holds (what dumpTable leaves out). */
+export function ipv6Entries(plane: DataPlane): number {
+  const c = plane.conns;
+  let n = 0;
+  for (const e of c.liveEntries()) if (c.flags[e]! & ConnFlag.V6) n++;
+  return n;
 }
 
 /** True when a sync message carries a dump part block after its entries. */

@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.js';
 import type { Clock } from '../sched/types.js';
 import type { AdoptResult } from '../workers/protocol.js';
 import { workerOfClient } from '../workers/steering.js';
-import { ConnSync, dumpTable, tableAdopter, type SyncRole } from './conn-sync.js';
+import { ConnSync, dumpTable, ipv6Entries, tableAdopter, type SyncRole } from './conn-sync.js';
 import type { SyncConn } from './ipvs-sync-codec.js';
 import { isTemplate } from './sync-entries.js';
 import type { ConnAdopter } from './sync-receiver.js';
@@ -153,6 +153,8 @@ export function saveState(plane: DataPlane, clock: Clock, o: HaOptions, log: Log
     const entries = [...dumpTable(plane, clock), ...others];
     writeStateFile(o.stateFile, entries, Date.now());
     log.info({ event: 'state', file: o.stateFile, entries: entries.length }, `state: wrote ${entries.length} connections and templates to ${o.stateFile}`);
+    const v6 = ipv6Entries(plane);
+    if (v6 > 0) log.warn({ event: 'state', file: o.stateFile, skippedIpv6: v6 }, `state: ${v6} IPv6 connections not written (the state file carries IPv4 only)`);
   } catch (err) {
     log.error({ event: 'state', file: o.stateFile }, `state: could not write ${o.stateFile}: ${(err as Error).message}`);
   }

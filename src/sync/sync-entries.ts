@@ -35,12 +35,14 @@ export function connToSync(c: ConnTable, e: number, timeoutSeconds: number): Syn
  * sync, so a peer learns the group's connections but schedules the client's next one anew.
  */
 export function templateToSync(t: Template, timeoutSeconds: number): SyncConn | null {
-  const clientNet = Math.floor(t.key.client / 256);
+  const client = t.key.client;
   const scope = t.key.service;
-  if (scope >= PERSIST_GROUP) return null;
+  // An IPv6 template (its client a prefix: templateKey6) has no IPv4 sync form.
+  if (scope >= PERSIST_GROUP || typeof client === 'string') return null;
+  const clientNet = Math.floor(client / 256);
   const mark = scope >= PERSIST_MARK ? scope - PERSIST_MARK : 0;
   return {
-    protocol: t.key.client & 0xff, flags: ConnFlag.TEMPLATE, state: 0, cport: 0,
+    protocol: client & 0xff, flags: ConnFlag.TEMPLATE, state: 0, cport: 0,
     vport: mark ? 0 : scope % 65536, dport: t.dest.port, fwmark: mark, timeoutSeconds,
     caddr: clientNet, vaddr: mark ? 0 : Math.floor(scope / 65536), daddr: t.dest.addr,
   };

@@ -10,6 +10,7 @@ import type { Template } from '../ipvs/persistence.js';
 import type { Clock } from '../sched/types.js';
 import type { ConnOwnership } from './conn-ownership.js';
 import { SyncBatcher, syncDecision, type ConnSyncMemo, type SyncSysctls } from './ipvs-sync-policy.js';
+import { ConnFlag } from '../conntable/conn-table.js';
 import { connToSync, templateToSync } from './sync-entries.js';
 import type { SyncTransport } from './sync-transport.js';
 
@@ -32,6 +33,8 @@ export interface SyncSenderCounters {
   conns: number;
   templates: number;
   messages: number;
+  /** IPv6 connections not sent: the sync protocol carries IPv4 only (docs/datapath.md#ipv6). */
+  skippedIpv6?: number;
 }
 
 export class SyncSender {
@@ -103,6 +106,10 @@ export class SyncSender {
 
   private decide(e: number, pkts: number, state: number): void {
     const c = this.d.conns;
+    if (c.flags[e]! & ConnFlag.V6) {
+      this.counters.skippedIpv6 = (this.counters.skippedIpv6 ?? 0) + 1;
+      return;
+    }
     const proto = c.proto[e]!;
     const timeoutMs = this.d.states.timeout(proto, state) * 1000;
     const tpl = this.d.templateOf(e);

@@ -84,7 +84,7 @@ export function labConfig(vs: VirtualServerConfig | VirtualServerConfig[]): Dire
 }
 
 /** What a test may set of the plane beyond its services: table size, flood defences, resource caps. */
-export type PlaneOptions = Pick<DataPlaneOptions, 'connCapacity' | 'flood' | 'limits' | 'sloppyTcp'> & {
+export type PlaneOptions = Pick<DataPlaneOptions, 'connCapacity' | 'flood' | 'limits' | 'sloppyTcp' | 'routes6' | 'localIp6'> & {
   /** The FULLNAT local ports of one worker of several (default: all). */
   share?: PortShare;
 };

@@ -1,0 +1,165 @@
+// The IPv6 branch of the batch classifier: TCP and UDP to an IPv6 virtual service find or create
+// their connection (replies from NAT and FULLNAT real servers by the out key) and go their
+// method's IPv6 way; neighbour discovery goes to its seam; everything else IPv6 the director
+// does not handle yet (later fragments, ICMPv6 errors and echo) is a counted drop.
+
+import { KeyKind } from '../conntable/conn-table.js';
+import { FragBits, Meta } from '../native/layout.generated.js';
+import type { SchedPacket } from '../sched/types.js';
+import type { ClassifierDeps, ConnObserver } from './classifier.js';
+import type { ConnFactory } from './conn-factory.js';
+import { DropReason, type DropReasonValue } from './drop-reasons.js';
+import type { Forwarders6 } from './forwarders6.js';
+import { PROTO_TCP, PROTO_UDP, type ServiceTable } from './service-table.js';
+
+const TCP_SYN = 0x02;
+const TCP_RST = 0x04;
+const PROTO_ICMPV6 = 58;
+/** Router solicitation .. redirect: Neighbour Discovery (RFC 4861). */
+const ND_FIRST = 133;
+const ND_LAST = 137;
+
+/** What the IPv4 classifier shares with its IPv6 branch (the Classifier itself). */
+export interface Classifier6Host {
+  readonly services: ServiceTable;
+  readonly factory: ConnFactory;
+  readonly forwarders6: Forwarders6;
+  readonly observer: ConnObserver | null;
+  readonly nowSec: number;
+  readonly nowMs: number;
+  readonly opensMask: number;
+  readonly opensWant: number;
+  drop(vb: number, reason: DropReasonValue): void;
+  destGone(e: number): boolean;
+  forward(hit: number, mb: number, vb: number, stepState: boolean, inbound: Forwarders6['inbound'], outbound: Forwarders6['outbound']): void;
+}
+
+export class Classifier6 {
+  /** The reused scheduling packet (family 6). */
+  private readonly packet: SchedPacket = {
+    proto: 0, family: 6, srcAddr: 0, srcPort: 0, dstAddr: 0, dstPort: 0, srcAddr6: new Uint32Array(4), dstAddr6: new Uint32Array(4),
+  };
+
+  constructor(private readonly d: ClassifierDeps, private readonly host: Classifier6Host) {}
+
+  /** One well-formed IPv6 frame unicast to us (or multicast). */
+  handle(mb: number, vb: number): void {
+    const proto = this.d.meta[mb + Meta.PROTO]!;
+    if (proto === PROTO_TCP || proto === PROTO_UDP) this.transport(proto, mb, vb);
+    else if (proto === PROTO_ICMPV6) this.icmp6(mb, vb);
+    else this.host.drop(vb, this.owned(mb) ? DropReason.UNSUPPORTED_PROTO : DropReason.NOT_OURS);
+  }
+
+  /**
+   * Neighbour solicitations and advertisements (and router messages): the seam where Neighbour
+   * Discovery answers for owned addresses and learns neighbours; counted until then.
+   */
+  neighbourDiscovery(_mb: number, vb: number): void {
+    this.host.drop(vb, DropReason.ND_UNHANDLED);
+  }
+
+  private icmp6(mb: number, vb: number): void {
+    const type = this.d.meta[mb + Meta.ICMP]! >>> 8;
+    if (type >= ND_FIRST && type <= ND_LAST) this.neighbourDiscovery(mb, vb);
+    // Errors (types 1-4) about connections and echo to a VIP: not handled on IPv6 yet.
+    else if (type <= 4 || this.owned(mb)) this.host.drop(vb, DropReason.ICMP6_UNHANDLED);
+    else this.host.drop(vb, DropReason.NOT_OURS);
+  }
+
+  private owned(mb: number): boolean {
+    return this.host.services.owns6(this.d.meta, mb + Meta.DST_IP6_0);
+  }
+
+  private transport(proto: number, mb: number, vb: number): void {
+    const meta = this.d.meta;
+    const host = this.host;
+    // Later fragments carry no ports; the fragment cache keys IPv4 datagrams only (yet).
+    if (meta[mb + Meta.FRAG]! & FragBits.NONFIRST) {
+      host.drop(vb, DropReason.FRAGMENT);
+      return;
+    }
+    const sport = meta[mb + Meta.SRC_PORT]!;
+    const dport = meta[mb + Meta.DST_PORT]!;
+    let hit = this.d.conns.lookup6(meta[mb + Meta.HASH]! | 0, proto, meta, mb + Meta.SRC_IP6_0, sport, meta, mb + Meta.DST_IP6_0, dport);
+    if (hit >= 0 && (hit & 1) === KeyKind.IN) {
+      const e = hit >> 1;
+      const opens = proto !== PROTO_TCP || (meta[mb + Meta.TCP_FLAGS]! & (TCP_SYN | TCP_RST)) === TCP_SYN;
+      if (host.services.expireNodestConn && host.destGone(e)) {
+        // expire_nodest_conn: the connection ends now; a packet that may open one is scheduled afresh.
+        this.end(e);
+        hit = -1;
+        if (!opens) {
+          host.drop(vb, DropReason.DEST_GONE);
+          return;
+        }
+      } else if (proto === PROTO_TCP && opens && this.d.states.reusable(proto, this.d.conns.state[e]!)) {
+        // conn_reuse_mode 1: a SYN reusing a closing connection's ports gets a new one.
+        this.end(e);
+        hit = -1;
+      }
+    }
+    if (hit < 0) {
+      hit = this.open(proto, sport, dport, mb, vb);
+      if (hit < 0) return;
+    }
+    host.forward(hit, mb, vb, true, host.forwarders6.inbound, host.forwarders6.outbound);
+  }
+
+  private end(e: number): void {
+    this.host.factory.release(e);
+    this.d.conns.evict(e);
+  }
+
+  /** No connection: schedule one for a packet that may open it; -1 when dropped (counted). */
+  private open(proto: number, sport: number, dport: number, mb: number, vb: number): number {
+    const host = this.host;
+    const meta = this.d.meta;
+    const svc = host.services.find6(proto, meta, mb + Meta.DST_IP6_0, dport);
+    if (!svc) {
+      host.drop(vb, this.owned(mb) ? DropReason.NO_SERVICE : DropReason.NOT_OURS);
+      return -1;
+    }
+    if (proto === PROTO_TCP && (meta[mb + Meta.TCP_FLAGS]! & host.opensMask) !== host.opensWant) {
+      host.drop(vb, DropReason.NO_CONN);
+      return -1;
+    }
+    // source_conn_rate keys on one word: the client's address folded (an approximation for IPv6).
+    const folded = meta[mb + Meta.SRC_IP6_0]! ^ meta[mb + Meta.SRC_IP6_1]! ^ meta[mb + Meta.SRC_IP6_2]! ^ meta[mb + Meta.SRC_IP6_3]!;
+    if (this.d.sourceRate !== null && !this.d.sourceRate.admit(folded >>> 0, host.nowMs)) {
+      host.drop(vb, DropReason.SOURCE_RATE);
+      return -1;
+    }
+    const refused = this.d.guard.admit(proto);
+    if (refused !== -1) {
+      host.drop(vb, refused);
+      return -1;
+    }
+    const e = host.factory.create(svc, this.fill(proto, sport, dport, mb), host.nowSec);
+    if (e < 0) {
+      host.drop(vb, host.factory.failure);
+      return -1;
+    }
+    if (svc.ops && proto === PROTO_UDP) {
+      // One-packet scheduling: the datagram goes, the entry goes with it.
+      host.forward((e << 1) | KeyKind.IN, mb, vb, true, host.forwarders6.inbound, host.forwarders6.outbound);
+      this.end(e);
+      return -1;
+    }
+    if (host.observer !== null) host.observer.created(e);
+    return (e << 1) | KeyKind.IN;
+  }
+
+  /** The reused scheduling packet, its addresses copied word by word (no subarray). */
+  private fill(proto: number, sport: number, dport: number, mb: number): SchedPacket {
+    const p = this.packet;
+    const meta = this.d.meta;
+    p.proto = proto;
+    p.srcPort = sport;
+    p.dstPort = dport;
+    for (let i = 0; i < 4; i++) {
+      p.srcAddr6[i] = meta[mb + Meta.SRC_IP6_0 + i]!;
+      p.dstAddr6[i] = meta[mb + Meta.DST_IP6_0 + i]!;
+    }
+    return p;
+  }
+}

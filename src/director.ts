@@ -28,6 +28,7 @@ import { RealServerNotifier } from './health/rs-notify.js';
 import { realServerHealth } from './health/stats.js';
 import { formatIpv4, parseIpv4 } from './net/addr.js';
 import { readRoutes, readRoutesAsync } from './net/routes.js';
+import { readAddress6, readRoutes6 } from './net/routes6.js';
 import { loggerFrom, type LogCallback, type Logger } from './log/logger.js';
 import { createMetricsRegistry } from './metrics/prometheus.js';
 import { loadAddon } from './native/binding.js';
@@ -402,6 +403,9 @@ function workerCount(o: DirectorOptions): number {
     throw new Error('director: more than one worker needs an interface attachment with AF_PACKET (io packet)');
   }
   if (n > 1 && o.config.globalDefs.lvsSyncDaemon !== null) throw new Error(`director: ${WORKERS_WITH_SYNC}`);
+  if (n > 1 && o.config.virtualServers.some((vs) => vs.family === 'inet6')) {
+    throw new Error('director: IPv6 virtual services are served by one worker only (workers 1; docs/datapath.md#ipv6)');
+  }
   if (n > 1 && o.rxRing === 'adaptive') {
     throw new Error("director: more than one worker takes rxRing 'block' or 'frame' (the adaptive ring's two rings are a fanout group of their own)");
   }
@@ -442,8 +446,10 @@ function openPlane(o: DirectorOptions, table: ServiceTable, clock: Clock, log: L
       ? engine.addPacketPort(o.interface!, { fanoutGroup: fanoutGroup(), ...(o.netns ? { netns: `/run/netns/${o.netns}` } : {}), ...(o.rxRing ? { ring: o.rxRing } : {}) })
       : attach(engine, where, o, log);
     const capacity = o.connCapacity ?? o.config.globalDefs.connTableSize;
+    const v6 = o.config.virtualServers.some((vs) => vs.family === 'inet6');
     return new DataPlane({
       engine, port, table, routes, clock, timeouts: o.config.globalDefs.lvsTimeouts, vrrpAddresses: vrrpAddresses(o.config),
+      ...(v6 ? { routes6: readRoutes6(o.netns), localIp6: o.interface !== undefined ? readAddress6(o.interface, o.netns) : null } : {}),
       flood: o.config.globalDefs.flood, limits: o.config.globalDefs.limits,
       ...(o.localAddress !== undefined ? { localIp: parseIpv4(o.localAddress) } : {}),
       ...(capacity !== null ? { connCapacity: capacity } : {}),

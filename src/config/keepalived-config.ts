@@ -2,6 +2,7 @@
 // servers, local_address_group blocks (keepalived/DPVS FULLNAT dialect), the VRRP blocks, and
 // warnings for the rest.
 
+import { formatIpv6, isIPv6, parseIpv6 } from '../net/addr6.js';
 import type { ConfigWarning, DirectorConfig, VrrpScriptConfig, VrrpSyncGroupConfig } from './model.js';
 import type { ParseOptions, Statement } from './keepalived-parser.js';
 import { UNSUPPORTED_TOP, ignored, warn } from './keepalived-keywords.js';
@@ -156,8 +157,9 @@ function addLocalAddressGroup(stmt: Statement, out: ConvertedConfig): void {
   out.groupSources.set(groupName, stmt);
 }
 
-/** An entry is an address, or a last-octet range `A.B.C.D-E` as keepalived's groups allow. */
+/** An entry is an address (IPv6 in RFC 5952 text), or a last-octet range `A.B.C.D-E` as keepalived's groups allow. */
 function expandAddress(entry: Statement): string[] {
+  if (entry.keyword.includes(':') && isIPv6(entry.keyword)) return [formatIpv6(parseIpv6(entry.keyword))];
   try {
     return expandOctetRange(entry.keyword);
   } catch (err) {

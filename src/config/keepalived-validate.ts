@@ -55,7 +55,7 @@ function fullGranularity(vs: VirtualServerConfig): string {
 /**
  * The service's family (its VIP's, or ip_family on a mark or group service) agrees with
  * ip_family, its real servers and its persistence granularity (a prefix length for IPv6, a
- * netmask for IPv4); an IPv6 service is said to be checked but not served yet.
+ * netmask for IPv4); an IPv6 service's granularity defaults to 128.
  */
 function checkFamily(vs: VirtualServerConfig, source: VirtualServerSource, warnings: ConfigWarning[]): void {
   const fam = source.familyStmt;
@@ -81,7 +81,6 @@ function checkFamily(vs: VirtualServerConfig, source: VirtualServerSource, warni
   }
   if (!v6) return;
   if (!g) vs.persistenceGranularity = '128';
-  warn(source.stmt, `virtual_server ${said(vs)} is IPv6: checked, but not served yet (director run refuses it; docs/datapath.md#ipv6)`, warnings);
 }
 
 function checkRealServers(vs: VirtualServerConfig, source: VirtualServerSource): void {

@@ -264,7 +264,7 @@ export interface VirtualServerConfig {
   persistenceGranularity: string;
   /**
    * 'inet6' for an IPv6 service (its VIP, or ip_family inet6 on a mark or group service; VIP and
-   * real servers in RFC 5952 text); absent for IPv4. Checked, not served yet (docs/datapath.md#ipv6).
+   * real servers in RFC 5952 text); absent for IPv4. Served as docs/datapath.md#ipv6 says.
    */
   family?: 'inet6';
   /** FULLNAT: name of the local_address_group holding the LIPs. */

@@ -348,6 +348,10 @@ export class ServiceTable {
   static plan(config: DirectorConfig, clock: Clock, previous?: ServiceTable, share: PortShare = SOLE_WORKER): TablePlan {
     const registry = previous?.registry ?? new IdentityRegistry();
     const locals = localPlan(config, previous, previous?.portShare ?? share);
+    const v6 = config.virtualServers.find((vs) => vs.family === 'inet6');
+    if (v6 !== undefined && locals.share.workers > 1) {
+      throw new Error(`virtual_server ${serviceName(v6)}: IPv6 services are served by one worker only (workers ${locals.share.workers}; docs/datapath.md#ipv6)`);
+    }
     const plans = config.virtualServers.map((vs) => planService(vs, locals));
     checkUnique(plans);
     registry.checkRoom(plans.map(identitiesOf));

@@ -76,6 +76,21 @@ export function checkIpForward(reader: SystemReader): Finding[] {
   }];
 }
 
+/**
+ * IPv6 services: with IPv6 forwarding on (all, or the interface) the kernel would route IPv6 VIP
+ * traffic too; an unreadable key (IPv6 off) is no finding.
+ */
+export function checkIpv6Forward(reader: SystemReader, ifname: string): Finding[] {
+  const on = ['all', ifname].filter((dev) => sysctl(reader, `net.ipv6.conf.${dev}.forwarding`) === 1);
+  if (on.length === 0) return [];
+  const keys = on.map((dev) => `net.ipv6.conf.${dev}.forwarding`);
+  return [{
+    level: 'error',
+    check: 'ipv6_forwarding',
+    message: `${keys.map((k) => `${k}=1`).join(', ')}: the kernel would also forward IPv6 VIP traffic; turn it off: sysctl -w ${keys.map((k) => `${k}=0`).join(' ')}`,
+  }];
+}
+
 /** The kernel uses max(all, interface); 1 is strict. */
 export function checkRpFilter(reader: SystemReader, ifname: string): Finding[] {
   const all = sysctl(reader, 'net.ipv4.conf.all.rp_filter') ?? 0;

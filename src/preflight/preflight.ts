@@ -5,7 +5,7 @@ import type { DirectorConfig } from '../config/model.js';
 import { ReadError, type SystemReader } from './reader.js';
 import { serviceAddresses } from '../datapath/service-table.js';
 import {
-  checkCapabilities, checkInterface, checkIpForward, checkOwnedAddresses, checkRpFilter, checkTapDevice,
+  checkCapabilities, checkInterface, checkIpForward, checkIpv6Forward, checkOwnedAddresses, checkRpFilter, checkTapDevice,
   type Finding,
 } from './checks.js';
 
@@ -28,6 +28,9 @@ export function runPreflight(options: PreflightOptions, reader: SystemReader): F
     findings.push(...missing);
     if (missing.length === 0) findings.push(...guarded('rp_filter', `rp_filter on ${ifname}`, () => checkRpFilter(reader, ifname)));
     findings.push(...guarded('ip_forward', 'net.ipv4.ip_forward', () => checkIpForward(reader)));
+    if (options.config.virtualServers.some((vs) => vs.family === 'inet6')) {
+      findings.push(...guarded('ipv6_forwarding', 'net.ipv6.conf.*.forwarding', () => checkIpv6Forward(reader, ifname)));
+    }
   }
   if (options.tap) findings.push(...guarded('tap', '/dev/net/tun', () => checkTapDevice(reader)));
   const owned = ownedAddresses(options.config);

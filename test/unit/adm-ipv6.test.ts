@@ -179,9 +179,11 @@ describe('adm IPv6: edits reach the configuration', () => {
     assert.equal(apply(config, '-D -t [2001:db8:0::100]:80').virtualServers.length, 0);
   });
 
-  it('the service table refuses the edited configuration with its reason until the data path serves IPv6', () => {
+  it('the service table takes an edited IPv6 VIP:port service and refuses an IPv6 mark service with its reason', () => {
     const config = apply(empty(), '-A -t [2001:db8::100]:80 -s rr', '-a -t [2001:db8::100]:80 -r [2001:db8::11]:80');
-    assert.throws(() => ServiceTable.build(config, new FakeClock()), /virtual_server TCP \[2001:db8::100\]:80: IPv6 services are not served yet/);
+    assert.equal(ServiceTable.build(config, new FakeClock()).services6.length, 1);
+    const marked = apply(empty(), '-A -f 7 -6 -s rr', '-a -f 7 -6 -r [2001:db8::31]:0');
+    assert.throws(() => ServiceTable.build(marked, new FakeClock()), /IPv6 firewall-mark services are not served yet/);
   });
 });
 
@@ -199,16 +201,16 @@ describe('adm IPv6: edits over the control socket', () => {
     assert.deepEqual(decodeEdits(JSON.parse(JSON.stringify({ edits })) as Record<string, unknown>), edits);
   });
 
-  it('an IPv6 edit from the socket reaches the running director, which refuses it whole and keeps forwarding', async () => {
+  it('an IPv6 edit it cannot serve (a NAT real server without an IPv6 route) reaches the running director, which refuses it whole and keeps forwarding', async () => {
     await withReloadLab(conf({ rs: [RS[0]!] }), async (lab) => {
       const wire = JSON.parse(JSON.stringify({ edits: parseRestore(`-A -t [2001:db8::100]:80 -s rr
--a -t [2001:db8::100]:80 -r [2001:db8::11]:80
+-a -t [2001:db8::100]:80 -r [2001:db8::11]:80 -m
 `, NO_NAMES) })) as Record<string, unknown>;
       const edits = decodeEdits(wire);
       const state = lab.state();
       const result = await lab.reloadWith((current) => planEdits(current, edits).config);
       assert.equal(result.ok, false);
-      assert.match(result.error ?? '', /virtual_server TCP \[2001:db8::100\]:80: IPv6 services are not served yet/);
+      assert.match(result.error ?? '', /no IPv6 route to real server 2001:db8::11/);
       assert.deepEqual(lab.state(), state);
       assert.deepEqual(servers(await sendFrames(lab, segment(40000, TCP_FLAGS.SYN))), ['rs1']);
     });

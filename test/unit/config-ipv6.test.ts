@@ -67,8 +67,7 @@ describe('keepalived.conf: IPv6 virtual servers', () => {
     const vs = c.virtualServers[0]!;
     assert.deepEqual([vs.vip, vs.family, vs.port, vs.persistenceGranularity, vs.persistenceTimeout], ['2001:db8::100', 'inet6', 80, '64', 600]);
     assert.deepEqual(vs.realServers.map((r) => [r.address, r.weight]), [['2001:db8::11', 1], ['2001:db8::12', 3]]);
-    assert.deepEqual(c.warnings.map((w) => w.message),
-      ['f.conf:1: virtual_server 2001:db8::100 80 is IPv6: checked, but not served yet (director run refuses it; docs/datapath.md#ipv6)']);
+    assert.deepEqual(c.warnings.map((w) => w.message), []);
   });
 
   it('shows it in ipvsadm\'s [v6]:port form', () => {
@@ -107,8 +106,8 @@ describe('keepalived.conf: IPv6 virtual servers', () => {
     assert.match(error(`${V6}\n${V6.replace('2001:DB8:0:0::100', '2001:db8::100')}`), /2001:db8::100 80 TCP is already defined at f.conf:1/);
   });
 
-  it('is refused by the service table with the reason, not served half', () => {
-    assert.throws(() => ServiceTable.build(load(V6), new FakeClock()),
-      /line 1: virtual_server TCP \[2001:db8::100\]:80: IPv6 services are not served yet \(docs\/datapath.md#ipv6\)/);
+  it('is served by the service table (an IPv6 VIP:port service over IPv6 real servers)', () => {
+    const table = ServiceTable.build(load(V6), new FakeClock());
+    assert.deepEqual(table.services6.map((s) => [s.family, s.vport, s.sched.dests.length]), [[6, 80, 2]]);
   });
 });

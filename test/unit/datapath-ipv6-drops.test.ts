@@ -1,9 +1,10 @@
 // IPv6 frames through the whole data path (memory port, native batch code, classifier): a
 // barrage of malformed frames must leave the director running and count every frame under
-// parse_error and under its parser reason; well-formed IPv6 is not served yet and counts as
-// not_ipv4; IPv4 service goes on untouched in between.
+// parse_error and under its parser reason; well-formed IPv6 to the IPv6 service beside it and
+// IPv4 service go on untouched in between.
 import assert from 'node:assert/strict';
-import { DIRECTOR_MAC, memoryLab, ROUTER_MAC, service, VIP } from '../support/memory-plane.js';
+import { DIRECTOR_MAC, FakeClock, labConfig, memoryLabFor, ROUTER_MAC, ROUTES, service, VIP } from '../support/memory-plane.js';
+import { learnNeighbours6, PLANE6, service6 } from '../support/memory-plane6.js';
 import { ethernet, TCP_FLAGS, tcpFrame } from '../support/packets.js';
 import {
   ETH_IPV6, fragmentHeader, ipv6, NEXT, optionsHeader, rawHeader, routingHeader, tcp6, tcp6Frame, udp6, udp6Frame,
@@ -31,9 +32,10 @@ const BARRAGE: [Buffer, string][] = [
   [bare([], NEXT.TCP, Buffer.alloc(20, 0x10)), 'bad_tcp_header_len'],
 ];
 
-describe('data path, IPv6 frames (not served yet) and the malformed-frame barrage', () => {
-  it('counts every malformed IPv6 frame under its parser reason and keeps serving IPv4', async () => {
-    const { plane, stats, inject, drain, settle } = await memoryLab(service('dr'));
+describe('data path, the malformed IPv6 frame barrage', () => {
+  it('counts every malformed IPv6 frame under its parser reason and keeps serving IPv4 and IPv6', async () => {
+    const { plane, stats, inject, drain, settle } = await memoryLabFor(labConfig([service('dr'), service6('dr')]), new FakeClock(), ROUTES, PLANE6);
+    learnNeighbours6(plane);
     try {
       await settle();
       for (let round = 0; round < 3; round++) {
@@ -49,12 +51,11 @@ describe('data path, IPv6 frames (not served yet) and the malformed-frame barrag
       const total = Object.values(s.parseErrors).reduce((a, b) => a + b, 0);
       assert.equal(s.drops.parse_error, total, 'parse_error is the sum of the reasons');
 
-      // A well-formed IPv6 SYN is dropped as not served yet; IPv4 still works next to it.
+      // A well-formed IPv6 SYN and an IPv4 one are both forwarded after it all.
       inject(tcp6Frame({ eth, ip: { src: CLIENT6, dst: VIP6 }, tcp: { srcPort: 40000, dstPort: 80, flags: TCP_FLAGS.SYN } }));
       inject(tcpFrame({ eth, ip: { src: '198.18.1.10', dst: VIP }, tcp: { srcPort: 40000, dstPort: 80, flags: TCP_FLAGS.SYN } }));
       const out = await settle();
-      assert.equal(out.length, 1, 'the IPv4 SYN is forwarded');
-      assert.equal(stats().drops.not_ipv4, 1);
+      assert.equal(out.length, 2, 'both SYNs are forwarded');
       assert.equal(stats().drops.parse_error, total);
     } finally {
       plane.close();

@@ -223,3 +223,10 @@ describe('service table, IPv6 refusals', () => {
     assert.throws(refused(service('fnat', { laddrGroup: 'v6' }), { v6: LIPS6 }), /must be IPv4/);
   });
 });
+
+describe('service table, IPv6 with workers', () => {
+  it('refuses IPv6 services on a worker of several (load, reload and adm edit all plan through here)', () => {
+    const config = labConfig(service6('dr'));
+    assert.throws(() => ServiceTable.build(config, new FakeClock(), undefined, { workers: 2, index: 0 }), /one worker only/);
+  });
+});

@@ -2,6 +2,7 @@
 // arrays at query time: per service and real server (as ipvsadm -L --stats shows them), drops
 // by reason, port counters, ARP and hold queue, and each real server's health when checked.
 
+import { destText, vipText } from './datapath/address-text.js';
 import type { DataPlane } from './datapath/data-plane.js';
 import type { FloodStats } from './datapath/flood-guard.js';
 import type { SourceRateStats } from './datapath/source-rate.js';
@@ -9,7 +10,7 @@ import type { SynProxyStats } from './datapath/syn-proxy.js';
 import type { TrafficCounters, TrafficReading } from './datapath/identities.js';
 import { METHOD_BY_NAME, type RuntimeDest, type RuntimeService } from './datapath/service-table.js';
 import type { RealServerHealth } from './health/stats.js';
-import { formatIpv4, formatMac } from './net/addr.js';
+import { formatMac } from './net/addr.js';
 import type { PortCounters, PortKind, XdpStatus } from './native/types.js';
 import type { ConnSyncStats } from './sync/conn-sync.js';
 import type { VrrpStats } from './vrrp/vrrp-runtime.js';
@@ -129,7 +130,7 @@ export function collectStats(plane: DataPlane, now: number, health?: HealthLooku
 function serviceStats(plane: DataPlane, svc: RuntimeService, counters: TrafficCounters, destCounters: TrafficCounters,
                       health: HealthLookup | undefined, quorum: QuorumStats | undefined): ServiceStats {
   return {
-    vip: formatIpv4(svc.vip),
+    vip: vipText(svc),
     port: svc.vport,
     protocol: svc.config.protocol,
     scheduler: svc.scheduler.name,
@@ -140,7 +141,7 @@ function serviceStats(plane: DataPlane, svc: RuntimeService, counters: TrafficCo
     realServers: svc.sched.dests.map((d) => {
       const h = health?.(d);
       return {
-        address: formatIpv4(d.addr), port: d.port, method: METHOD_NAMES.get(d.method) ?? '?', weight: d.weight,
+        address: destText(d), port: d.port, method: METHOD_NAMES.get(d.method) ?? '?', weight: d.weight,
         activeConns: d.activeConns, inactConns: d.inactConns, ...traffic(destCounters, d.id), mac: macOf(plane, d),
         ...(h ? { health: h } : {}), ...(d.sorry ? { sorry: true as const } : {}),
       };

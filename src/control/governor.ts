@@ -5,12 +5,12 @@
 // ramps advance on tick() (about once a second). Each service's quorum follows its alive
 // weight (control/quorum.ts): while it is down, a sorry server replaces the real servers.
 
+import { destText, vipText } from '../datapath/address-text.js';
 import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/service-table.js';
 import { feedbackStep, newFeedbackState, type FeedbackConfig, type FeedbackReport, type FeedbackState } from '../sched/load-feedback.js';
 import { createSlowStart, type SlowStart } from '../sched/slow-start.js';
 import { DestFlags, type Clock } from '../sched/types.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import { formatIpv4 } from '../net/addr.js';
 import { newQuorumState, quorumRule, quorumStep, transitionLine, type QuorumState, type QuorumTransition } from './quorum.js';
 
 export interface GovernorOptions {
@@ -54,11 +54,11 @@ export interface DestControlView {
 }
 
 export function describeDest(dest: RuntimeDest): string {
-  return `${formatIpv4(dest.addr)}:${dest.port}`;
+  return `${destText(dest)}:${dest.port}`;
 }
 
 export function describeService(svc: RuntimeService): string {
-  return `${formatIpv4(svc.vip)}:${svc.vport}`;
+  return `${vipText(svc)}:${svc.vport}`;
 }
 
 /** The structured fields of a state-change line about one real server. */

@@ -43,7 +43,7 @@ export class RateSampler {
       const svc = table.serviceById[dest.service];
       if (svc === undefined) continue;
       seenDests.add(dest.id);
-      this.feed(this.dests, dest.id, [...serviceIdentity(svc), dest.addr, dest.port], plusTraffic(destCounters.total(dest.id), others?.dest(table, dest)));
+      this.feed(this.dests, dest.id, [...serviceIdentity(svc), dest.addr, dest.port, ...(dest.addr6 ?? [])], plusTraffic(destCounters.total(dest.id), others?.dest(table, dest)));
     }
     forgetAbsent(this.services, seenServices);
     forgetAbsent(this.dests, seenDests);
@@ -79,7 +79,7 @@ export class RateSampler {
 }
 
 function serviceIdentity(svc: RuntimeService): number[] {
-  return [svc.proto, svc.vip, svc.vport];
+  return [svc.proto, svc.vip, svc.vport, ...(svc.vip6 ?? [])];
 }
 
 function sameIdentity(a: readonly number[], b: readonly number[]): boolean {

@@ -2,6 +2,7 @@
 // real servers added, removed (draining) or changed, and global settings, each one change with
 // one keepalived-like log line. Pure: reads the two tables, changes nothing.
 
+import { destText } from '../datapath/address-text.js';
 import { CHECKER_KINDS } from '../config/keepalived-checkers.js';
 import { serviceName, type HealthCheckConfig, type RealServerConfig, type VirtualServerConfig } from '../config/model.js';
 import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/service-table.js';
@@ -37,7 +38,7 @@ function serviceLabel(svc: RuntimeService): string {
 }
 
 function destName(dest: RuntimeDest): string {
-  return `${formatIpv4(dest.addr)}:${dest.port}`;
+  return `${destText(dest)}:${dest.port}`;
 }
 
 /** The line logged when a reload is refused. */

@@ -11,7 +11,8 @@ import type { RouteTable } from '../net/routes.js';
 import type { RouteTable6 } from '../net/routes6.js';
 import { DestFlags, type Clock, type SchedPacket } from '../sched/types.js';
 import { ConnFactory } from './conn-factory.js';
-import { FlowDirection, type ConnStateModel, type FlowDirectionValue } from './conn-state-model.js';
+import { stepConn } from './conn-step.js';
+import { FlowDirection, type ConnStateModel } from './conn-state-model.js';
 import { DropReason, type DropCounters, type DropReasonValue } from './drop-reasons.js';
 import type { FloodGuard } from './flood-guard.js';
 import { Forwarders, type PacketHandler } from './forwarders.js';
@@ -314,14 +315,14 @@ export class Classifier {
     let handlers: PacketHandler[];
     if ((hit & 1) === KeyKind.IN) {
       if (stepState) {
-        this.step(e, dest, mb, c.flags[e]! & ConnFlag.HAS_OUT ? FlowDirection.INPUT : FlowDirection.INPUT_ONLY);
+        stepConn(this.d, e, dest, mb, c.flags[e]! & ConnFlag.HAS_OUT ? FlowDirection.INPUT : FlowDirection.INPUT_ONLY, this.nowSec);
         if (this.observer !== null) this.observer.inbound(e);
       }
       destCounters.addIn(id, len);
       serviceCounters.addIn(sid, len);
       handlers = inbound;
     } else {
-      if (stepState) this.step(e, dest, mb, FlowDirection.OUTPUT);
+      if (stepState) stepConn(this.d, e, dest, mb, FlowDirection.OUTPUT, this.nowSec);
       destCounters.addOut(id, len);
       serviceCounters.addOut(sid, len);
       handlers = outbound;
@@ -367,7 +368,7 @@ export class Classifier {
     proxy.begin(e, mb);
     const dest = this.services.destById[this.d.conns.dest[e]!]!;
     const { destCounters, serviceCounters } = this.services.registry;
-    this.step(e, dest, mb, FlowDirection.INPUT_ONLY, TCP_SYN); // the real server sees a SYN
+    stepConn(this.d, e, dest, mb, FlowDirection.INPUT_ONLY, this.nowSec, TCP_SYN); // the real server sees a SYN
     if (this.observer !== null) this.observer.created(e);
     destCounters.addIn(dest.id, meta[mb + Meta.LEN]!);
     serviceCounters.addIn(svc.id, meta[mb + Meta.LEN]!);
@@ -447,29 +448,5 @@ export class Classifier {
     p.dstAddr = dst >>> 0;
     p.dstPort = dport;
     return p;
-  }
-
-  /** Applies one packet to the connection's state, its counters and its expiry. */
-  private step(e: number, dest: RuntimeDest, mb: number, direction: FlowDirectionValue,
-    tcpFlags = this.d.meta[mb + Meta.TCP_FLAGS]!): void {
-    const conns = this.d.conns;
-    const states = this.d.states;
-    const proto = conns.proto[e]!;
-    const before = conns.state[e]!;
-    const after = states.next(proto, before, direction, tcpFlags);
-    if (after !== before) {
-      conns.state[e] = after;
-      const wasActive = states.active(proto, before);
-      if (wasActive !== states.active(proto, after)) {
-        dest.activeConns += wasActive ? -1 : 1;
-        dest.inactConns += wasActive ? 1 : -1;
-      }
-    }
-    if (proto === PROTO_TCP && !(conns.flags[e]! & ConnFlag.CONFIRMED)) {
-      const meta = this.d.meta;
-      this.d.guard.observe(e, direction === FlowDirection.OUTPUT, meta[mb + Meta.TCP_FLAGS]!, meta[mb + Meta.TCP_SEQ]! | 0,
-        meta[mb + Meta.TCP_ACK]! | 0, states.active(proto, after));
-    }
-    conns.wheel.touch(e, this.nowSec + this.d.guard.timeout(e, states.timeout(proto, after)));
   }
 }

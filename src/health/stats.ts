@@ -1,9 +1,9 @@
 // Per-real-server health as plain JSON for stats: dampened state, the governor's weights and
 // each checker's last outcome.
 
+import { destText } from '../datapath/address-text.js';
 import type { WeightGovernor } from '../control/governor.js';
 import type { RuntimeDest } from '../datapath/service-table.js';
-import { formatIpv4 } from '../net/addr.js';
 import type { HealthManager } from './manager.js';
 
 export interface CheckHealth {
@@ -38,7 +38,7 @@ export function realServerHealth(manager: HealthManager, governor: WeightGoverno
   const slots = manager.checksOf(dest.id);
   const since = Math.max(0, ...slots.map((s) => s.dampener.snapshot().since));
   return {
-    address: formatIpv4(dest.addr), port: dest.port, state: view.up ? 'up' : 'down',
+    address: destText(dest), port: dest.port, state: view.up ? 'up' : 'down',
     sinceSeconds: slots.length ? Math.round((now - since) / 1000) : 0,
     weight: view.weight, configWeight: view.configWeight, feedbackWeight: view.feedbackWeight,
     rampingUp: view.rampingUp, available: view.available,

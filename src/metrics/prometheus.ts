@@ -4,6 +4,7 @@
 // stay (draining 1) until their id is reaped, then their series vanish. With workers, the other
 // workers' last reports (src/workers/worker-totals.ts) are added to worker 0's arrays.
 
+import { destText, vipText } from '../datapath/address-text.js';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { isDraining, listedDests, listedServices } from '../control/listed.js';
 import type { RateSampler } from '../control/rates.js';
@@ -14,7 +15,6 @@ import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/serv
 import type { RateReading } from '../ipvs/rate-estimator.js';
 import { ParseError } from '../native/layout.generated.js';
 import type { PortCounters } from '../native/types.js';
-import { formatIpv4 } from '../net/addr.js';
 import { plusTraffic, type WorkerSums } from '../workers/worker-totals.js';
 
 export interface MetricsSource {
@@ -81,13 +81,13 @@ function family(registry: Registry, kind: 'counter' | 'gauge', name: string, hel
 /** A mark service (all of them at 0.0.0.0:0) is told apart by protocol "fwm" and its mark as port. */
 function serviceLabels(svc: RuntimeService): Labels {
   if (svc.fwmark !== 0) return { protocol: 'fwm', vip: '0.0.0.0', port: svc.fwmark };
-  return { protocol: svc.config.protocol, vip: formatIpv4(svc.vip), port: svc.vport };
+  return { protocol: svc.config.protocol, vip: vipText(svc), port: svc.vport };
 }
 
 function destLabels(table: ServiceTable, dest: RuntimeDest): Labels | null {
   const svc = table.serviceById[dest.service];
   if (svc === undefined) return null;
-  return { ...serviceLabels(svc), server_address: formatIpv4(dest.addr), server_port: dest.port, method: METHOD_NAMES[dest.method] ?? '?' };
+  return { ...serviceLabels(svc), server_address: destText(dest), server_port: dest.port, method: METHOD_NAMES[dest.method] ?? '?' };
 }
 
 /** Traffic counters and estimator rates of one kind of identity (service or real server). */

@@ -11,7 +11,7 @@ const services = new WeakMap<RuntimeService, string>();
 export function destIdentity(svc: RuntimeService, dest: RuntimeDest): string {
   let key = dests.get(dest);
   if (key === undefined) {
-    key = `${serviceIdentity(svc)}>${dest.addr}:${dest.port}${dest.sorry ? '/sorry' : ''}`;
+    key = `${serviceIdentity(svc)}>${dest.addr6?.join(".") ?? dest.addr}:${dest.port}${dest.sorry ? '/sorry' : ''}`;
     dests.set(dest, key);
   }
   return key;
@@ -20,7 +20,7 @@ export function destIdentity(svc: RuntimeService, dest: RuntimeDest): string {
 export function serviceIdentity(svc: RuntimeService): string {
   let key = services.get(svc);
   if (key === undefined) {
-    key = `${svc.proto}/${svc.fwmark}/${svc.vip}:${svc.vport}`;
+    key = `${svc.proto}/${svc.fwmark}/${svc.vip6?.join('.') ?? svc.vip}:${svc.vport}`;
     services.set(svc, key);
   }
   return key;

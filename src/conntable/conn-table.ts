@@ -194,7 +194,9 @@ export class ConnTable {
     if (this.addr6.length === 0) this.addr6 = new Uint32Array(this.capacity * ADDR6_WORDS);
     const e = this.freeHead;
     if (e === EMPTY) return -1;
-    this.addr6.set(words.subarray(at, at + ADDR6_WORDS), e * ADDR6_WORDS);
+    const a = this.addr6;
+    const b = e * ADDR6_WORDS;
+    for (let i = 0; i < ADDR6_WORDS; i++) a[b + i] = words[at + i]!; // no subarray: a view is an allocation
     return this.insert(c);
   }
 

@@ -4,7 +4,7 @@
 // local address and port. Also the reverse, when a connection expires; and connections learnt
 // from a sync peer or a state file, which arrive with their real server, state and expiry.
 
-import type { ArpResolver } from '../arp/resolver.js';
+import { ArpState, type ArpEntry, type ArpResolver } from '../arp/resolver.js';
 import { ADDR6_WORDS, Addr6, ConnFlag, type ConnTable, type NewConn } from '../conntable/conn-table.js';
 import type { LocalEndpoint } from '../fullnat/lport-allocator.js';
 import {
@@ -58,6 +58,9 @@ export class ConnFactory {
   /** An IPv6 connection's addresses as ConnTable.insert6 takes them, and a next hop's words. */
   private readonly words6 = new Uint32Array(ADDR6_WORDS);
   private readonly hop6 = new Uint32Array(4);
+  /** The last IPv6 next hop toward a client and its neighbour: most clients share a router, and want6 keys by text. */
+  private readonly lastHop6 = new Uint32Array(4);
+  private lastNeighbour6: ArpEntry | undefined;
   /** A client's IPv6 persistence network, as templateKey6 masks it. */
   private readonly net6 = new Uint32Array(4);
   /** A real server's thresholds as the threshold rules want them, filled per bind and unbind. */
@@ -264,7 +267,12 @@ export class ConnFactory {
   private clientHop6(p: SchedPacket): { id: number } | undefined {
     const h = this.hop6;
     if (!this.d.routes6.nextHop(p.srcAddr6, 0, h)) return undefined;
-    return this.d.arp.want6(h[0]!, h[1]!, h[2]!, h[3]!);
+    const last = this.lastHop6;
+    const known = this.lastNeighbour6;
+    if (known !== undefined && known.state !== ArpState.FAILED && h[0] === last[0] && h[1] === last[1] && h[2] === last[2] && h[3] === last[3]) return known;
+    last.set(h);
+    this.lastNeighbour6 = this.d.arp.want6(h[0]!, h[1]!, h[2]!, h[3]!);
+    return this.lastNeighbour6;
   }
 
   /** Inserts an IPv6 row (its IPv4 address fields 0): client, VIP, real server and local address words. */

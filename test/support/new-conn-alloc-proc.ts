@@ -3,13 +3,15 @@
 // left unoptimised, and unoptimised code boxes every large number it touches). Prints one JSON
 // line: young-generation bytes per new connection over windows without a collection.
 //
-// usage: node --import tsx test/support/new-conn-alloc-proc.ts dr|nat|fnat|tun tcp|udp
+// usage: node --import tsx test/support/new-conn-alloc-proc.ts dr|nat|fnat|tun tcp|udp [v6]
 import assert from 'node:assert/strict';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import type { ForwardMethod } from '../../src/config/model.js';
-import { CLIENT, DIRECTOR_MAC, FakeClock, memoryLab, ROUTER_MAC, service, VIP, type MemoryLab } from './memory-plane.js';
+import { CLIENT, DIRECTOR_MAC, FakeClock, labConfig, memoryLab, memoryLabFor, ROUTER_MAC, ROUTES, service, VIP, type MemoryLab } from './memory-plane.js';
+import { learnNeighbours6, LIPS6, PLANE6, ROUTER6_MAC, service6, VIP6 } from './memory-plane6.js';
 import { ipToU32, TCP_FLAGS, tcpFrame, u32ToIp, udpFrame } from './packets.js';
+import { tcp6Frame, udp6Frame } from './packets6.js';
 
 const BATCH = 256;
 const BATCHES_PER_WINDOW = 8;
@@ -30,6 +32,7 @@ async function collectedBetween(t0: number, t1: number): Promise<boolean> {
 }
 
 function syn(i: number, proto: 'tcp' | 'udp'): Buffer {
+  if (v6) return syn6(i, proto);
   const c = { ip: u32ToIp(ipToU32(CLIENT) + (i >>> 14)), port: 1024 + (i & 0x3fff) };
   const base = { eth: { src: ROUTER_MAC, dst: DIRECTOR_MAC }, ip: { src: c.ip, dst: VIP } };
   return proto === 'tcp'
@@ -37,6 +40,15 @@ function syn(i: number, proto: 'tcp' | 'udp'): Buffer {
     // crossing a call unconverted would be boxed into a heap number.
     ? tcpFrame({ ...base, tcp: { srcPort: c.port, dstPort: 80, flags: TCP_FLAGS.SYN, seq: 0x9e3779b9 + i * 7919 } })
     : udpFrame({ ...base, udp: { srcPort: c.port, dstPort: 80, payload: Buffer.alloc(18) } });
+}
+
+/** An IPv6 client's first packet: clients 2001:db8:1::/48, one /64 per 16384 flows. */
+function syn6(i: number, proto: 'tcp' | 'udp'): Buffer {
+  const base = { eth: { src: ROUTER6_MAC, dst: DIRECTOR_MAC }, ip: { src: `2001:db8:1:${(i >>> 14).toString(16)}::10`, dst: VIP6 } };
+  const port = 1024 + (i & 0x3fff);
+  return proto === 'tcp'
+    ? tcp6Frame({ ...base, tcp: { srcPort: port, dstPort: 80, flags: TCP_FLAGS.SYN, seq: 0x9e3779b9 + i * 7919 } })
+    : udp6Frame({ ...base, udp: { srcPort: port, dstPort: 80, payload: Buffer.alloc(18) } });
 }
 
 /** Batches of first packets of flows from..from+count-1, built before anything is measured. */
@@ -80,7 +92,7 @@ async function measure(method: ForwardMethod, proto: 'tcp' | 'udp'): Promise<{ p
   // connection would be boxed, where the default fake clock's value would not show it.
   const clock = new FakeClock();
   clock.ms = 1_764_000_000_000;
-  const lab = await memoryLab(service(method, { protocol: proto }), clock, { connCapacity: 1 << 17 });
+  const lab = v6 ? await lab6(method, proto, clock) : await memoryLab(service(method, { protocol: proto }), clock, { connCapacity: 1 << 17 });
   try {
     await lab.settle();
     const dropsBefore = dropTotal(lab);
@@ -107,7 +119,17 @@ async function measure(method: ForwardMethod, proto: 'tcp' | 'udp'): Promise<{ p
   }
 }
 
-const [method, proto] = process.argv.slice(2) as [ForwardMethod, 'tcp' | 'udp'];
+/** The IPv6 lab: service6 over the IPv6 neighbours, learnt. */
+async function lab6(method: ForwardMethod, proto: 'tcp' | 'udp', clock: FakeClock): Promise<MemoryLab> {
+  const config = labConfig(service6(method, { protocol: proto }));
+  if (method === 'fnat') config.localAddressGroups.lips6 = LIPS6;
+  const lab = await memoryLabFor(config, clock, ROUTES, { ...PLANE6, connCapacity: 1 << 17 });
+  learnNeighbours6(lab.plane);
+  return lab;
+}
+
+const [method, proto, family] = process.argv.slice(2) as [ForwardMethod, 'tcp' | 'udp', string | undefined];
+const v6 = family === 'v6';
 observer.observe({ entryTypes: ['gc'] });
 measure(method, proto).then((r) => {
   observer.disconnect();

@@ -93,6 +93,19 @@ virtual_server 198.19.0.100 80 { lb_algo rr
     assert.deepEqual(findings.map(formatFinding), ["error: interface 'eth9' does not exist; pass --interface with one of: eth0, veth1"]);
   });
 
+  it('with an IPv6 service, IPv6 forwarding (all or the interface) is an error; without one it is not looked at', () => {
+    const v6 = parseKeepalivedConfig(`virtual_server 2001:db8::100 80 { lb_algo rr
+ lb_kind DR
+ protocol TCP
+ real_server 2001:db8::11 80 }`);
+    const on = { ...healthy, '/proc/sys/net/ipv6/conf/all/forwarding': '0\n', '/proc/sys/net/ipv6/conf/eth0/forwarding': '1\n' };
+    assert.deepEqual(runPreflight({ config: v6, interface: 'eth0' }, fake(on)).map(formatFinding),
+      ['error: net.ipv6.conf.eth0.forwarding=1: the kernel would also forward IPv6 VIP traffic; turn it off: sysctl -w net.ipv6.conf.eth0.forwarding=0']);
+    assert.deepEqual(runPreflight({ config, interface: 'eth0' }, fake(on)), []);
+    // IPv6 off in the kernel (no such keys): nothing to forward.
+    assert.deepEqual(runPreflight({ config: v6, interface: 'eth0' }, fake(healthy)), []);
+  });
+
   it('TAP mode needs /dev/net/tun and skips the interface checks', () => {
     const reader = fake({ '/proc/self/status': ALL_CAPS, '/proc/sys/net/ipv4/ip_forward': '1\n' }, { '/dev/net': [] });
     assert.deepEqual(runPreflight({ config, tap: 'dtap0' }, reader).map((f) => f.check), ['tap']);

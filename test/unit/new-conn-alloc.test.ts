@@ -13,8 +13,8 @@ import { promisify } from 'node:util';
 
 const PROBE = path.resolve(__dirname, '../support/new-conn-alloc-proc.ts');
 
-async function bytesPerConn(method: string, proto: string, flags: string[]): Promise<{ perConn: number; conns: number }> {
-  const { stdout } = await promisify(execFile)(process.execPath, [...flags, '--import', 'tsx', PROBE, method, proto], { timeout: 120_000 });
+async function bytesPerConn(method: string, proto: string, flags: string[], family = 'v4'): Promise<{ perConn: number; conns: number }> {
+  const { stdout } = await promisify(execFile)(process.execPath, [...flags, '--import', 'tsx', PROBE, method, proto, family], { timeout: 120_000 });
   return JSON.parse(stdout.trim().split('\n').pop()!) as { perConn: number; conns: number };
 }
 
@@ -33,5 +33,13 @@ describe('new connections allocate nothing (persistence off)', function () {
         assert.ok(r.perConn < BOUND, `${r.perConn.toFixed(1)} bytes allocated per new connection`);
       });
     }
+  }
+  // IPv6 (docs/datapath.md#ipv6): the same bound, connection table side words included.
+  for (const [method, proto] of [['dr', 'tcp'], ['nat', 'tcp'], ['fnat', 'tcp'], ['tun', 'tcp'], ['dr', 'udp']] as const) {
+    it(`IPv6 ${method.toUpperCase()} ${proto.toUpperCase()}: under ${BOUND} bytes per new connection`, async () => {
+      const r = await bytesPerConn(method, proto, [], 'v6');
+      if (process.env.DIRECTOR_TEST_VERBOSE) console.log(`      v6 ${method} ${proto}: ${r.perConn.toFixed(2)} B/conn over ${r.conns} conns`);
+      assert.ok(r.perConn < BOUND, `${r.perConn.toFixed(1)} bytes allocated per new IPv6 connection`);
+    });
   }
 });

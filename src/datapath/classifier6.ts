@@ -3,7 +3,7 @@
 // method's IPv6 way; neighbour discovery goes to its seam; everything else IPv6 the director
 // does not handle yet (later fragments, ICMPv6 errors and echo) is a counted drop.
 
-import { KeyKind } from '../conntable/conn-table.js';
+import { ADDR6_WORDS, Addr6, ConnFlag, KeyKind } from '../conntable/conn-table.js';
 import { FragBits, Meta } from '../native/layout.generated.js';
 import type { SchedPacket } from '../sched/types.js';
 import type { ClassifierDeps, ConnObserver } from './classifier.js';
@@ -73,9 +73,8 @@ export class Classifier6 {
   private transport(proto: number, mb: number, vb: number): void {
     const meta = this.d.meta;
     const host = this.host;
-    // Later fragments carry no ports; the fragment cache keys IPv4 datagrams only (yet).
     if (meta[mb + Meta.FRAG]! & FragBits.NONFIRST) {
-      host.drop(vb, DropReason.FRAGMENT);
+      this.laterFragment(proto, mb, vb);
       return;
     }
     const sport = meta[mb + Meta.SRC_PORT]!;
@@ -103,6 +102,27 @@ export class Classifier6 {
       if (hit < 0) return;
     }
     host.forward(hit, mb, vb, true, host.forwarders6.inbound, host.forwarders6.outbound);
+    if (meta[mb + Meta.FRAG]! & FragBits.MF) this.d.frags.remember6(proto, meta, mb, hit, host.nowSec);
+  }
+
+  /**
+   * Later fragments carry no ports: they follow their first fragment's connection while it still
+   * belongs to their source (client for the in key, real server for the out key), else orphans.
+   */
+  private laterFragment(proto: number, mb: number, vb: number): void {
+    const hit = this.d.frags.find6(proto, this.d.meta, mb, this.host.nowSec);
+    const c = this.d.conns;
+    const e = hit >> 1;
+    const at = e * ADDR6_WORDS + ((hit & 1) === KeyKind.IN ? Addr6.C : Addr6.D);
+    const meta = this.d.meta;
+    const a = c.addr6;
+    const ours = hit >= 0 && c.proto[e] === proto && (c.flags[e]! & ConnFlag.V6) !== 0 && a[at] === meta[mb + Meta.SRC_IP6_0]
+      && a[at + 1] === meta[mb + Meta.SRC_IP6_1] && a[at + 2] === meta[mb + Meta.SRC_IP6_2] && a[at + 3] === meta[mb + Meta.SRC_IP6_3];
+    if (!ours) {
+      this.host.drop(vb, DropReason.FRAGMENT);
+      return;
+    }
+    this.host.forward(hit, mb, vb, false, this.host.forwarders6.inbound, this.host.forwarders6.outbound);
   }
 
   private end(e: number): void {
@@ -140,9 +160,16 @@ export class Classifier6 {
       return -1;
     }
     if (svc.ops && proto === PROTO_UDP) {
-      // One-packet scheduling: the datagram goes, the entry goes with it.
-      host.forward((e << 1) | KeyKind.IN, mb, vb, true, host.forwarders6.inbound, host.forwarders6.outbound);
-      this.end(e);
+      // One-packet scheduling: the datagram goes, the entry goes with it (a first fragment's
+      // stays a second for the fragments that follow, as IPv4's).
+      const hit = (e << 1) | KeyKind.IN;
+      host.forward(hit, mb, vb, true, host.forwarders6.inbound, host.forwarders6.outbound);
+      if (meta[mb + Meta.FRAG]! & FragBits.MF) {
+        this.d.frags.remember6(proto, meta, mb, hit, host.nowSec);
+        this.d.conns.wheel.touch(e, host.nowSec + 1);
+      } else {
+        this.end(e);
+      }
       return -1;
     }
     if (host.observer !== null) host.observer.created(e);

@@ -5,7 +5,8 @@
 // become orphans), entries live FRAG_TTL_S (Linux's ipfrag_time), nothing allocates. Slots come
 // from the keyed flow hash, so nobody can aim fragments at another datagram's slot.
 
-import { flowHash, type FlowHashKey } from '../native/flow-hash.js';
+import { flowHash, flowHash6, type FlowHashKey } from '../native/flow-hash.js';
+import { Meta } from '../native/layout.generated.js';
 
 const FRAG_TTL_S = 30;
 
@@ -20,6 +21,16 @@ export class FragCache {
   private readonly k1: number;
   /** Datagrams still alive forgotten for a newer one in their slot (the cache was too small). */
   evicted = 0;
+  /**
+   * IPv6 datagrams, by (proto, source, destination, 32-bit identification): the same number of
+   * slots, made at the first IPv6 first fragment. Addresses 4 words per slot; key proto, id the identification.
+   */
+  private src6 = new Uint32Array(0);
+  private dst6 = new Uint32Array(0);
+  private key6 = new Uint32Array(0);
+  private id6 = new Uint32Array(0);
+  private entry6 = new Int32Array(0);
+  private expires6 = new Uint32Array(0);
 
   constructor(hashKey: FlowHashKey, slots: number) {
     if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`fragment cache size must be a positive integer, got ${slots}`);
@@ -52,6 +63,55 @@ export class FragCache {
     const tagged = this.entry[i] ?? -1;
     if (tagged < 0 || (this.expires[i] ?? 0) <= nowSec || !this.matches(i, proto, src, dst, ipId)) return -1;
     return tagged;
+  }
+
+  /** remember for the IPv6 first fragment at mb of meta (addresses and identification read from it). */
+  remember6(proto: number, meta: Uint32Array, mb: number, tagged: number, nowSec: number): void {
+    if (this.entry6.length === 0) this.make6();
+    const i = this.slot6(proto, meta, mb);
+    if (this.entry6[i]! >= 0 && this.expires6[i]! > nowSec && !this.matches6(i, proto, meta, mb)) this.evicted++;
+    for (let k = 0; k < 4; k++) {
+      this.src6[4 * i + k] = meta[mb + Meta.SRC_IP6_0 + k]!;
+      this.dst6[4 * i + k] = meta[mb + Meta.DST_IP6_0 + k]!;
+    }
+    this.key6[i] = proto;
+    this.id6[i] = meta[mb + Meta.IP_ID]!;
+    this.entry6[i] = tagged;
+    this.expires6[i] = nowSec + FRAG_TTL_S;
+  }
+
+  /** find for the IPv6 later fragment at mb of meta; -1 for an orphan (the caller checks the entry still belongs to its source). */
+  find6(proto: number, meta: Uint32Array, mb: number, nowSec: number): number {
+    if (this.entry6.length === 0) return -1;
+    const i = this.slot6(proto, meta, mb);
+    const tagged = this.entry6[i] ?? -1;
+    if (tagged < 0 || (this.expires6[i] ?? 0) <= nowSec || !this.matches6(i, proto, meta, mb)) return -1;
+    return tagged;
+  }
+
+  private make6(): void {
+    const n = this.slots;
+    this.src6 = new Uint32Array(4 * n);
+    this.dst6 = new Uint32Array(4 * n);
+    this.key6 = new Uint32Array(n);
+    this.id6 = new Uint32Array(n);
+    this.entry6 = new Int32Array(n).fill(-1);
+    this.expires6 = new Uint32Array(n);
+  }
+
+  /** The identification's halves stand in for the ports of the IPv6 flow hash. */
+  private slot6(proto: number, meta: Uint32Array, mb: number): number {
+    const id = meta[mb + Meta.IP_ID]!;
+    const h = flowHash6(this.k0, this.k1, proto, meta, mb + Meta.SRC_IP6_0, id >>> 16, meta, mb + Meta.DST_IP6_0, id & 0xffff);
+    return Math.floor((h >>> 0) * this.slots * 2.3283064365386963e-10);
+  }
+
+  private matches6(i: number, proto: number, meta: Uint32Array, mb: number): boolean {
+    if (this.key6[i] !== proto || this.id6[i] !== meta[mb + Meta.IP_ID]) return false;
+    for (let k = 0; k < 4; k++) {
+      if (this.src6[4 * i + k] !== meta[mb + Meta.SRC_IP6_0 + k] || this.dst6[4 * i + k] !== meta[mb + Meta.DST_IP6_0 + k]) return false;
+    }
+    return true;
   }
 
   private slot(proto: number, src: number, dst: number, ipId: number): number {

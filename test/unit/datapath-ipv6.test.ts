@@ -1,7 +1,8 @@
 // IPv6 virtual services through the whole data path (memory port, native batch code,
 // classifier): a TCP flow in each forwarding method with the frames it sends (addresses, ports,
 // MACs, hop limit, checksums) and the connection table after each step, schedulers over IPv6
-// real servers, persistence by prefix, IPv4 and IPv6 services side by side, and reloads.
+// real servers, persistence by prefix, IPv4 and IPv6 services side by side, reloads, fragments
+// and what is refused.
 import assert from 'node:assert/strict';
 import type { VirtualServerConfig } from '../../src/config/model.js';
 import { ServiceTable } from '../../src/datapath/service-table.js';
@@ -10,8 +11,8 @@ import { DIRECTOR_MAC, FakeClock, labConfig, memoryLabFor, ROUTER_MAC, ROUTES, s
 import {
   CLIENT6, decode6, learnNeighbours6, LIPS6, PLANE6, ROUTER6_MAC, RS6, RS6_MAC, service6, VIP6,
 } from '../support/memory-plane6.js';
-import { TCP_FLAGS, tcpFrame } from '../support/packets.js';
-import { tcp6Frame } from '../support/packets6.js';
+import { ethernet, TCP_FLAGS, tcpFrame } from '../support/packets.js';
+import { ETH_IPV6, fragmentHeader, ipv6, NEXT, tcp6Frame, udp6 } from '../support/packets6.js';
 
 const fromRouter = { src: ROUTER6_MAC, dst: DIRECTOR_MAC };
 
@@ -228,5 +229,27 @@ describe('service table, IPv6 with workers', () => {
   it('refuses IPv6 services on a worker of several (load, reload and adm edit all plan through here)', () => {
     const config = labConfig(service6('dr'));
     assert.throws(() => ServiceTable.build(config, new FakeClock(), undefined, { workers: 2, index: 0 }), /one worker only/);
+  });
+});
+
+describe('data path, IPv6 fragments', () => {
+  it('NAT: a later fragment follows its first fragment\'s connection (addresses rewritten); an orphan is counted', async () => {
+    const lab = await lab6(service6('nat', { protocol: 'udp' }));
+    try {
+      const datagram = udp6(CLIENT6, VIP6, { srcPort: 5353, dstPort: 80, payload: Buffer.alloc(40, 7) });
+      const first = ethernet(fromRouter, ETH_IPV6, ipv6({ src: CLIENT6, dst: VIP6 }, [fragmentHeader(0, true, 0x9abcdef0)], NEXT.UDP, datagram.subarray(0, 24)));
+      const later = ethernet(fromRouter, ETH_IPV6, ipv6({ src: CLIENT6, dst: VIP6 }, [fragmentHeader(24, false, 0x9abcdef0)], NEXT.UDP, datagram.subarray(24)));
+      const orphan = ethernet(fromRouter, ETH_IPV6, ipv6({ src: CLIENT6, dst: VIP6 }, [fragmentHeader(24, false, 0x1234)], NEXT.UDP, datagram.subarray(24)));
+      lab.inject(first, later, orphan);
+      const out = await lab.settle();
+      assert.equal(out.length, 2, JSON.stringify(lab.stats().drops));
+      for (const f of out) {
+        const d = decode6(f);
+        assert.deepEqual([d.dstMac, d.src, d.dst, d.hop], [RS6_MAC[0], CLIENT6, RS6[0], 63]);
+      }
+      assert.equal(lab.stats().drops.fragment, 1);
+    } finally {
+      lab.plane.close();
+    }
   });
 });

@@ -169,6 +169,8 @@ describe('data path, IPv6 virtual services', () => {
       assert.deepEqual(kinds, [0x0800, 0x86dd]);
       assert.equal(lab.plane.conns.size, 2);
       assert.equal(listing(lab).filter((r) => r.includes(`[${VIP6}]:80`)).length, 1);
+      const services = lab.stats().services.map((svc) => [svc.vip, svc.realServers.map((rs) => rs.address)[0], svc.conns]);
+      assert.deepEqual(services, [[VIP, '198.19.0.11', 1], [VIP6, RS6[0], 1]]);
     } finally {
       lab.plane.close();
     }

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import type { VirtualServerConfig } from '../../src/config/model.js';
 import { ServiceTable } from '../../src/datapath/service-table.js';
 import { connectionPages } from '../../src/stats/connections.js';
+import { dumpTable, ipv6Entries } from '../../src/sync/conn-sync.js';
+import { templateToSync } from '../../src/sync/sync-entries.js';
 import { DIRECTOR_MAC, FakeClock, labConfig, memoryLabFor, ROUTER_MAC, ROUTES, service, VIP } from '../support/memory-plane.js';
 import {
   CLIENT6, decode6, learnNeighbours6, LIPS6, PLANE6, ROUTER6_MAC, RS6, RS6_MAC, service6, VIP6,
@@ -176,7 +178,7 @@ describe('data path, IPv6 virtual services', () => {
     }
   });
 
-  it('a reload adds and removes IPv6 real servers: new connections go to the new set, old ones drain', async () => {
+  it('a reload removes and adds IPv6 real servers: new connections go to the new set, old ones drain', async () => {
     const vs = service6('dr');
     const lab = await lab6(vs);
     try {
@@ -192,6 +194,16 @@ describe('data path, IPv6 virtual services', () => {
         lab.inject(seg6(CLIENT6, VIP6, 44000 + i, 80, TCP_FLAGS.SYN));
         assert.notEqual(decode6((await lab.settle())[0]!).dstMac, RS6_MAC[0]);
       }
+      // And one more real server: it takes its turn.
+      const spare = { ...vs.realServers[0]!, address: '2001:db8::14', line: 9 };
+      lab.plane.install(ServiceTable.build(labConfig({ ...fewer, realServers: [...fewer.realServers, spare] }), lab.clock, lab.plane.table));
+      lab.plane.arp.learn6(0x20010db8, 0, 0, 0x14, 0x0200, 0x00000614);
+      const macs = new Set<string>();
+      for (let i = 5; i <= 10; i++) {
+        lab.inject(seg6(CLIENT6, VIP6, 44000 + i, 80, TCP_FLAGS.SYN));
+        macs.add(decode6((await lab.settle())[0]!).dstMac);
+      }
+      assert.deepEqual([...macs].sort(), [RS6_MAC[1], RS6_MAC[2], '02:00:00:00:06:14'].sort());
     } finally {
       lab.plane.close();
     }
@@ -206,6 +218,23 @@ describe('data path, IPv6 virtual services', () => {
       assert.equal((await lab.settle()).length, 0);
       const d = lab.stats().drops;
       assert.deepEqual([d.no_service, d.no_conn, d.not_ours], [1, 1, 1]);
+    } finally {
+      lab.plane.close();
+    }
+  });
+});
+
+describe('connection sync and the state file, IPv6', () => {
+  it('leave IPv6 connections and templates out, and say how many', async () => {
+    const lab = await lab6(service6('nat', { persistenceTimeout: 60, persistenceGranularity: '64' }));
+    try {
+      lab.inject(seg6(CLIENT6, VIP6, 46000, 80, TCP_FLAGS.SYN));
+      await lab.settle();
+      assert.equal(lab.plane.conns.size, 1);
+      assert.deepEqual(dumpTable(lab.plane, lab.clock), []);
+      assert.equal(ipv6Entries(lab.plane), 1);
+      const [tpl] = [...lab.plane.factory.liveTemplates()];
+      assert.equal(templateToSync(tpl!, 60), null);
     } finally {
       lab.plane.close();
     }

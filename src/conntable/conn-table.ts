@@ -191,13 +191,18 @@ export class ConnTable {
    * address's handle) with V6 in its flags, its addresses the ADDR6_WORDS words at `at` of words.
    */
   insert6(c: NewConn, words: Uint32Array, at: number): number {
-    if (this.addr6.length === 0) this.addr6 = new Uint32Array(this.capacity * ADDR6_WORDS);
+    this.reserve6();
     const e = this.freeHead;
     if (e === EMPTY) return -1;
     const a = this.addr6;
     const b = e * ADDR6_WORDS;
     for (let i = 0; i < ADDR6_WORDS; i++) a[b + i] = words[at + i]!; // no subarray: a view is an allocation
     return this.insert(c);
+  }
+
+  /** Makes addr6 if it is not there yet (a table with IPv6 services calls it before traffic, not in a batch). */
+  reserve6(): void {
+    if (this.addr6.length === 0) this.addr6 = new Uint32Array(this.capacity * ADDR6_WORDS);
   }
 
   /** Inserts a connection; returns its entry index, or -1 when the table is full. */

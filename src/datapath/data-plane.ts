@@ -207,6 +207,9 @@ export class DataPlane {
   prepare(plan: TablePlan, routes?: readonly Route[]): void {
     const table = routes ? new RouteTable(routes) : this.routes;
     const fresh = new Set<number>();
+    if (this.portInfo.kind === 'xdp' && plan.dests.some((d) => d.addr6 !== null)) {
+      throw new Error('IPv6 services need an AF_PACKET or TAP port (the XDP program steers IPv4 only; docs/datapath.md#ipv6)');
+    }
     for (const d of plan.dests) {
       if (d.addr6 !== null) {
         if (!this.nextHop6(d.method, d.addr6)) throw new Error(`no IPv6 route to real server ${formatIpv6(ipv6FromWords(d.addr6))} (${d.key})`);
@@ -290,6 +293,11 @@ export class DataPlane {
    * it on the segment, as IPVS does), the routed next hop for NAT and FULLNAT.
    */
   private resolveDests(table: ServiceTable, routes: RouteTable): void {
+    if (table.services6.length > 0) {
+      // An XDP port's program steers IPv4 only: IPv6 services would never see a frame.
+      if (this.portInfo.kind === 'xdp') throw new Error('director: IPv6 services need an AF_PACKET or TAP port (the XDP program steers IPv4 only; docs/datapath.md#ipv6)');
+      this.conns.reserve6();
+    }
     for (const dest of table.dests) {
       if (dest.addr6 !== null) {
         dest.nhop = this.resolveDest6(dest.method, dest.addr6);

@@ -58,6 +58,11 @@ function addressRanges(addresses: readonly string[]): string[] {
   const ranges: string[] = [];
   let i = 0;
   while (i < addresses.length) {
+    if ((addresses[i] as string).includes(':')) { // IPv6: one address per entry, no ranges
+      ranges.push(addresses[i] as string);
+      i += 1;
+      continue;
+    }
     const first = parseIpv4(addresses[i] as string);
     let last = first;
     while (i + 1 < addresses.length && parseIpv4(addresses[i + 1] as string) === last + 1 && (last & 255) !== 255) {

@@ -126,6 +126,8 @@ export function parseGroupName(text: string): string {
 
 /** -z: one address or keepalived's last-octet range A.B.C.D-E. */
 export function parseLocalAddresses(text: string): string[] {
+  // An IPv6 local address (one, no range), in RFC 5952 text as every address adm holds.
+  if (text.includes(':') && isIPv6(text)) return [formatIpv6(parseIpv6(text))];
   try {
     return expandOctetRange(text);
   } catch (err) {

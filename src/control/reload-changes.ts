@@ -2,12 +2,11 @@
 // real servers added, removed (draining) or changed, and global settings, each one change with
 // one keepalived-like log line. Pure: reads the two tables, changes nothing.
 
-import { destText } from '../datapath/address-text.js';
+import { destText, localGroupTexts } from '../datapath/address-text.js';
 import { CHECKER_KINDS } from '../config/keepalived-checkers.js';
 import { serviceName, type HealthCheckConfig, type RealServerConfig, type VirtualServerConfig } from '../config/model.js';
 import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/service-table.js';
 import { checkerText } from '../health/types.js';
-import { formatIpv4 } from '../net/addr.js';
 
 export interface ReloadChange {
   action: 'added' | 'removed' | 'changed';
@@ -67,8 +66,8 @@ function globalChanges(before: ServiceTable, after: ServiceTable): ReloadChange[
   }
   const groups = new Set([...before.allocators.keys(), ...after.allocators.keys()]);
   for (const name of groups) {
-    const was = before.allocators.get(name)?.addresses.map(formatIpv4).join(' ');
-    const now = after.allocators.get(name)?.addresses.map(formatIpv4).join(' ');
+    const was = localGroupTexts(before, name)?.join(' ');
+    const now = localGroupTexts(after, name)?.join(' ');
     if (was === now) continue;
     const detail = `local_address_group ${name} ${was ?? '(none)'} -> ${now ?? '(none)'}`;
     const action = was === undefined ? 'added' : now === undefined ? 'removed' : 'changed';

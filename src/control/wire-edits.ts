@@ -132,7 +132,7 @@ function timeouts(v: unknown, at: string): AdmTimeouts {
 
 function addresses(v: unknown, at: string): string[] {
   if (!Array.isArray(v) || v.length === 0 || v.length > 65536) bad(at, 'must be an array of 1..65536 addresses');
-  return v.map((a, i) => ipv4(a, `${at}[${i}]`));
+  return v.map((a, i) => address(a, `${at}[${i}]`));
 }
 
 function edit(v: unknown, at: string): AdmEdit {

@@ -234,6 +234,8 @@ export class ServiceTable {
   /** The same for IPv6 local addresses, by handle (localHandles6.words gives the address). */
   readonly localAddresses6: ReadonlyMap<number, LocalAddressPorts>;
   readonly localHandles6: Local6Handles;
+  /** The local_address_groups of IPv6 addresses (their allocators hand out handles). */
+  readonly localGroups6: ReadonlySet<string>;
   /** IPv6 services (VIP:port), looked up by a scan: few, and IPv4 pays nothing for them. */
   readonly services6: readonly RuntimeService[];
   /** Owned IPv6 addresses (VIPs, draining ones, local addresses), four words each. */
@@ -263,6 +265,7 @@ export class ServiceTable {
     this.localAddresses = p.locals.ports;
     this.localAddresses6 = p.locals.ports6;
     this.localHandles6 = p.locals.handles6;
+    this.localGroups6 = p.locals.groups6;
     this.services6 = p.services.filter((svc) => svc.family === 6);
     this.portShare = p.locals.share;
     this.expireNodestConn = p.expireNodestConn;

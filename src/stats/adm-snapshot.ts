@@ -4,12 +4,12 @@
 // the zeroing itself (`adm -Z`), which moves the counters' zero points and the estimators
 // (with workers, src/workers/merge-stats.ts adds the others' counts to the snapshot).
 
+import { localGroupTexts } from '../datapath/address-text.js';
 import type { AdmLaddrGroup, AdmRealServer, AdmSchedFlag, AdmService, AdmSnapshot } from '../adm/model.js';
 import { ADM_MODEL_VERSION } from '../adm/model.js';
 import { parseSchedFlags } from '../adm/values.js';
 import type { DataPlane } from '../datapath/data-plane.js';
 import type { RuntimeDest, RuntimeService, ServiceTable } from '../datapath/service-table.js';
-import { formatIpv4 } from '../net/addr.js';
 import { DestFlags } from '../sched/types.js';
 import type { RateSampler } from '../control/rates.js';
 import type { WorkerSums } from '../workers/worker-totals.js';
@@ -84,7 +84,8 @@ function admFlags(flags: readonly string[], scheduler: string): AdmSchedFlag[] {
 function laddrGroupsOf(table: ServiceTable): AdmLaddrGroup[] {
   return [...table.allocators].map(([name, alloc]) => {
     const usage = alloc.usage;
-    return { name, addresses: alloc.addresses.map((a, i) => ({ address: formatIpv4(a), conns: usage[i] ?? 0 })) };
+    const texts = localGroupTexts(table, name) ?? [];
+    return { name, addresses: alloc.addresses.map((_, i) => ({ address: texts[i]!, conns: usage[i] ?? 0 })) };
   });
 }
 

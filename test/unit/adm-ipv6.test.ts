@@ -17,6 +17,7 @@ import { saveRules } from '../../src/adm/save.js';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { defaultGlobalDefs, type DirectorConfig } from '../../src/config/model.js';
 import { decodeEdits } from '../../src/control/wire-edits.js';
+import { localGroupTexts } from '../../src/datapath/address-text.js';
 import { ServiceTable } from '../../src/datapath/service-table.js';
 import { CONNECTIONS6, SNAPSHOT6 } from '../fixtures/adm/data-ipv6.js';
 import { RS } from '../support/memory-plane.js';
@@ -93,7 +94,7 @@ describe('adm IPv6: command lines', () => {
     ['-a -t [2001:db8::100]:80 -r 198.19.0.11 -i', '198.19.0.11: a tunnel to a real server of the other address family is not supported by director'],
     ['-A -t [2001:db8::100]:80 -6', '-6 used without -f'],
     ['-L -6', '-6 used without -f'],
-    ['-P --laddr-group lip1 -z 2001:db8::1', "illegal local address: '2001:db8::1' is not an IPv4 address (IPv6 is not supported yet)"],
+    ['-P --laddr-group lip1 -z 2001:db8::1-5', "illegal local address: '2001:db8::1-5' is not an IPv4 address (IPv6 is not supported yet)"],
   ];
   for (const [line, message] of refused) {
     it(`refuses: ${line}`, () => {
@@ -162,6 +163,16 @@ describe('adm IPv6: edits reach the configuration', () => {
       servers: vs.realServers.map((rs) => [rs.address, rs.port, rs.method, rs.weight]),
     }));
     assert.deepEqual(pick(config), pick(conf));
+  });
+
+  it('an IPv6 FULLNAT service over an IPv6 local address group, which the service table serves', () => {
+    const config = apply(empty(), '-P --laddr-group lip6 -z 2001:DB8:2::1', '-P --laddr-group lip6 -z 2001:db8:2::2',
+      '-A -t [2001:db8::100]:80 -s rr --laddr-group lip6', '-a -t [2001:db8::100]:80 -r [2001:db8::11]:8080 -F');
+    assert.deepEqual(config.localAddressGroups, { lip6: ['2001:db8:2::1', '2001:db8:2::2'] });
+    assert.equal(config.virtualServers[0]!.realServers[0]!.method, 'fnat');
+    const table = ServiceTable.build(config, new FakeClock());
+    assert.equal(table.localAddresses6.size, 2);
+    assert.deepEqual(localGroupTexts(table, 'lip6'), ['2001:db8:2::1', '2001:db8:2::2']);
   });
 
   it('-f 7 and -f 7 -6 are two services; each command finds its own', () => {

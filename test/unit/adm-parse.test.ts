@@ -150,7 +150,7 @@ describe('adm command lines (ipvsadm 1.31 syntax)', () => {
     ['-L --stats=1', '--stats: option does not take an argument'],
     ['-A -t', '-t: missing argument'],
     ['-P --laddr-group lip1 -z 198.19.1.5-2', "illegal local address: range '198.19.1.5-2' must end at an octet in 5..255"],
-    ['-P --laddr-group lip1 -z 2001:db8::1', "illegal local address: '2001:db8::1' is not an IPv4 address (IPv6 is not supported yet)"],
+    ['-P --laddr-group lip1 -z 2001:db8::1-5', "illegal local address: '2001:db8::1-5' is not an IPv4 address (IPv6 is not supported yet)"],
     ['-P -z 198.19.1.1', "You need to supply the 'laddr-group' option for the 'add-laddr' command"],
     ['-G -z 198.19.1.1', "Illegal 'laddr' option with the 'get-laddr' command"],
   ];

@@ -106,6 +106,21 @@ describe('keepalived.conf: IPv6 virtual servers', () => {
     assert.match(error(`${V6}\n${V6.replace('2001:DB8:0:0::100', '2001:db8::100')}`), /2001:db8::100 80 TCP is already defined at f.conf:1/);
   });
 
+  it('takes IPv6 local addresses (RFC 5952 text) for an IPv6 FULLNAT service; a group of both families is refused', () => {
+    const c = load(`local_address_group lips6 { 2001:DB8:2::1
+ 2001:db8:2:0::2 }
+virtual_server 2001:db8::100 80 { protocol TCP
+ lb_algo rr
+ lb_kind FNAT
+ laddr_group_name lips6
+ real_server 2001:db8::11 8080 }`);
+    assert.deepEqual(c.localAddressGroups, { lips6: ['2001:db8:2::1', '2001:db8:2::2'] });
+    assert.equal(ServiceTable.build(c, new FakeClock()).localAddresses6.size, 2);
+    const mixed = load(`local_address_group both { 198.19.1.1
+ 2001:db8:2::1 }`);
+    assert.throws(() => ServiceTable.build(mixed, new FakeClock()), /local_address_group 'both' mixes IPv4 and IPv6 addresses/);
+  });
+
   it('is served by the service table (an IPv6 VIP:port service over IPv6 real servers)', () => {
     const table = ServiceTable.build(load(V6), new FakeClock());
     assert.deepEqual(table.services6.map((s) => [s.family, s.vport, s.sched.dests.length]), [[6, 80, 2]]);

@@ -14,7 +14,8 @@ import {
   CLIENT6, decode6, learnNeighbours6, LIPS6, PLANE6, ROUTER6_MAC, RS6, RS6_MAC, service6, VIP6,
 } from '../support/memory-plane6.js';
 import { ethernet, TCP_FLAGS, tcpFrame } from '../support/packets.js';
-import { ETH_IPV6, fragmentHeader, ipv6, NEXT, tcp6Frame, udp6 } from '../support/packets6.js';
+import { ETH_IPV6, fragmentHeader, icmp6Frame, ipv6, NEXT, tcp6Frame, udp6 } from '../support/packets6.js';
+import { parseIpv6 } from '../../src/net/addr6.js';
 
 const fromRouter = { src: ROUTER6_MAC, dst: DIRECTOR_MAC };
 
@@ -215,9 +216,15 @@ describe('data path, IPv6 virtual services', () => {
       lab.inject(seg6(CLIENT6, VIP6, 45000, 81, TCP_FLAGS.SYN)); // no service on that port
       lab.inject(seg6(CLIENT6, VIP6, 45000, 80, TCP_FLAGS.ACK)); // no connection
       lab.inject(seg6(CLIENT6, '2001:db8::99', 45000, 80, TCP_FLAGS.SYN)); // not ours
+      // Neighbour Discovery goes to its seam; echo to the VIP and errors are not handled yet.
+      lab.inject(icmp6Frame({ eth: { src: ROUTER6_MAC, dst: '33:33:ff:00:01:00' }, ip: { src: '2001:db8::1', dst: 'ff02::1:ff00:100', hop: 255 },
+        type: 135, body: Buffer.from(parseIpv6(VIP6)) }));
+      lab.inject(icmp6Frame({ eth: fromRouter, ip: { src: CLIENT6, dst: VIP6 }, type: 128, rest: 0x00010001, body: Buffer.alloc(8) }));
+      lab.inject(icmp6Frame({ eth: fromRouter, ip: { src: '2001:db8:1::1', dst: VIP6 }, type: 2, rest: 1280,
+        body: ipv6({ src: VIP6, dst: CLIENT6 }, [], NEXT.TCP, Buffer.alloc(20)) }));
       assert.equal((await lab.settle()).length, 0);
       const d = lab.stats().drops;
-      assert.deepEqual([d.no_service, d.no_conn, d.not_ours], [1, 1, 1]);
+      assert.deepEqual([d.no_service, d.no_conn, d.not_ours, d.nd_unhandled, d.icmp6_unhandled], [1, 1, 1, 1, 2]);
     } finally {
       lab.plane.close();
     }

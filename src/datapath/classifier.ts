@@ -86,7 +86,7 @@ export class Classifier {
   private readonly frags: FragCache;
   /** SYN proxy state of the services that have syn_proxy on. */
   readonly proxy: SynProxy;
-  readonly w: VerdictWriter;
+  private readonly w: VerdictWriter;
   private readonly forwarders: Forwarders;
   /** The IPv6 handlers, and the IPv6 branch of handle(). */
   readonly forwarders6: Forwarders6;

@@ -1,7 +1,7 @@
 // The IPv6 branch of the batch classifier: TCP and UDP to an IPv6 virtual service find or create
 // their connection (replies from NAT and FULLNAT real servers by the out key) and go their
-// method's IPv6 way; neighbour discovery goes to its seam; everything else IPv6 the director
-// does not handle yet (later fragments, ICMPv6 errors and echo) is a counted drop.
+// method's IPv6 way, later fragments after their first; neighbour discovery goes to its seam;
+// everything else IPv6 the director does not handle yet (ICMPv6 errors and echo) is a counted drop.
 
 import { ADDR6_WORDS, Addr6, ConnFlag, KeyKind } from '../conntable/conn-table.js';
 import { FragBits, Meta } from '../native/layout.generated.js';

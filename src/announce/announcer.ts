@@ -17,7 +17,9 @@ export interface RouteDaemon {
 /** The VIPs of snapshot that can take a new connection now, in address order. */
 export function serviceableVips(snapshot: AdmSnapshot): string[] {
   // A mark service has no address of its own (0.0.0.0): its fwmark_match addresses are not announced.
-  const vips = new Set(snapshot.services.filter((s) => !s.fwmark && s.realServers.some((rs) => rs.effectiveWeight > 0)).map((s) => s.address));
+  // Nor are IPv6 VIPs: the routes file is bird's ipv4 channel of /32 routes (docs/datapath.md#ipv6).
+  const vips = new Set(snapshot.services.filter((s) => !s.fwmark && !s.address.includes(':') && s.realServers.some((rs) => rs.effectiveWeight > 0))
+    .map((s) => s.address));
   return [...vips].sort((a, b) => ipOrder(a) - ipOrder(b));
 }
 

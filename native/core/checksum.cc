@@ -29,6 +29,10 @@ uint64_t pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t l4_len) {
          l4_len;
 }
 
+uint64_t pseudo6(const uint8_t* src, const uint8_t* dst, uint8_t proto, uint32_t l4_len) {
+  return add_bytes(dst, 16, add_bytes(src, 16)) + proto + (l4_len >> 16) + (l4_len & 0xffff);
+}
+
 static uint64_t change32(uint32_t from, uint32_t to) {
   return static_cast<uint64_t>(static_cast<uint16_t>(~(from >> 16))) +
          static_cast<uint16_t>(~from) + (to >> 16) + (to & 0xffff);

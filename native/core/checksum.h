@@ -16,6 +16,8 @@ uint16_t compute(const uint8_t* p, uint32_t n, uint64_t acc = 0);
 
 // Accumulator of the IPv4 pseudo-header (addresses host order, l4_len in bytes).
 uint64_t pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t l4_len);
+// Accumulator of the IPv6 pseudo-header (RFC 8200 8.1; addresses 16 network-order bytes each).
+uint64_t pseudo6(const uint8_t* src, const uint8_t* dst, uint8_t proto, uint32_t l4_len);
 
 // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for one 16-bit word m -> m'.
 uint16_t update16(uint16_t check, uint16_t from, uint16_t to);

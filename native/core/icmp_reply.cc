@@ -4,7 +4,7 @@
 // address) and quotes as much of the offending packet as fits in 576 bytes (RFC 1812 4.3.2.3,
 // as Linux icmp_send does). The quote is the body, taken from the frame without copying.
 // Never sent (RFC 1812 4.3.2.7) about an ICMP error, a non-first fragment, or a packet from or
-// to a non-unicast address.
+// to a non-unicast address. An IPv6 frame gets the ICMPv6 counterpart (icmp6_reply.cc).
 #include "core/bytes.h"
 #include "core/tun_head.h"
 
@@ -66,11 +66,15 @@ RewriteError icmp_reply(Ctx& c, uint8_t type, uint8_t code, uint32_t rest) {
 }  // namespace
 
 RewriteError icmp_frag_needed(Ctx& c) {
+  if (c.meta[meta::KIND] == static_cast<uint32_t>(FrameKind::IPV6)) return icmp6_packet_too_big(c);
   uint32_t mtu = c.v[verdict::MTU] ? c.v[verdict::MTU] : c.egress.mtu;
   if (mtu < 68 || mtu > 0xffff) return RewriteError::BAD_VERDICT;
   return icmp_reply(c, 3, 4, mtu);
 }
 
-RewriteError icmp_time_exceeded(Ctx& c) { return icmp_reply(c, 11, 0, 0); }
+RewriteError icmp_time_exceeded(Ctx& c) {
+  if (c.meta[meta::KIND] == static_cast<uint32_t>(FrameKind::IPV6)) return icmp6_time_exceeded(c);
+  return icmp_reply(c, 11, 0, 0);
+}
 
 }  // namespace director::core::rw

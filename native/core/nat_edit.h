@@ -27,8 +27,18 @@ RewriteError routed(Ctx& c, bool src, bool dst);
 RewriteError send_routed(Ctx& c, const Ip4& ip);
 
 // routed() for an IPv6 frame (nat_edit6.cc): addresses from the verdict's SRC_IP6 and DST_IP6
-// words, hop limit decremented; ICMPv6 errors are refused (their quote is not mirrored yet).
+// words, hop limit decremented; an ICMPv6 error goes to icmp6_nat.
 RewriteError routed6(Ctx& c, bool src, bool dst);
+
+// Replaces one IPv6 address of the packet (16 network-order bytes), the L4 checksum updated.
+void set_addr6(const Ctx& c, const Ip4& ip, End end, const uint8_t* addr);
+
+// Destination unreachable, packet too big, time exceeded or parameter problem (ICMPv6 1..4).
+bool is_icmp6_error(const Ctx& c, const Ip4& ip);
+
+// routed6() for an ICMPv6 error (rewrite_icmp6_nat.cc): icmp_nat's mirror rule with the
+// verdict's SRC_IP6 and DST_IP6 words.
+RewriteError icmp6_nat(Ctx& c, const Ip4& ip, bool src, bool dst);
 
 // Destination unreachable, time exceeded or parameter problem: a message quoting a packet.
 bool is_icmp_error(const Ctx& c, const Ip4& ip);

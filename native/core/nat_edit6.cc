@@ -35,6 +35,8 @@ bool l4_ok6(const Ctx& c, const parse::Chain& chain, Ip4& ip) {
   return true;
 }
 
+}  // namespace
+
 void set_addr6(const Ctx& c, const Ip4& ip, End end, const uint8_t* addr) {
   uint8_t* at = c.frame + ip.l3 + (end == End::SRC ? 8 : 24);
   uint8_t old[16];
@@ -48,8 +50,6 @@ void set_addr6(const Ctx& c, const Ip4& ip, End end, const uint8_t* addr) {
   csum::Field kind;
   if (uint8_t* f = l4_check_field(c, ip, kind)) csum::l4_addr6(f, kind, old, addr);
 }
-
-}  // namespace
 
 bool verdict_addr6(const Ctx& c, uint32_t word0, uint8_t* out) {
   uint32_t any = 0;
@@ -90,9 +90,7 @@ bool is_icmp6_error(const Ctx& c, const Ip4& ip) {
 RewriteError routed6(Ctx& c, bool src, bool dst) {
   Ip4 ip;
   if (!ip6_view(c, ip)) return RewriteError::NOT_APPLICABLE;
-  // The quoted packet of an ICMPv6 error is not mirrored yet: refuse rather than send an error
-  // whose quote names the other side's addresses.
-  if (is_icmp6_error(c, ip)) return RewriteError::NOT_APPLICABLE;
+  if (is_icmp6_error(c, ip)) return icmp6_nat(c, ip, src, dst);
   const uint32_t* v = c.v;
   bool ports = ip.l4 != 0 && (ip.proto == IP_TCP || ip.proto == IP_UDP);
   uint8_t new_src[16], new_dst[16];

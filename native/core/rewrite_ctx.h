@@ -78,6 +78,9 @@ RewriteError forward_tun(Ctx& c);        // rewrite_tun.cc
 RewriteError forward_tun6(Ctx& c);       // rewrite_tun6.cc (ip6ip6)
 RewriteError icmp_frag_needed(Ctx& c);   // icmp_reply.cc
 RewriteError icmp_time_exceeded(Ctx& c);
+RewriteError icmp6_packet_too_big(Ctx& c);  // icmp6_reply.cc
+RewriteError icmp6_time_exceeded(Ctx& c);
+RewriteError forward_6in4(Ctx& c);       // rewrite_6in4.cc
 RewriteError icmp_echo_reply(Ctx& c);    // rewrite_echo.cc
 RewriteError synproxy_synack(Ctx& c);    // rewrite_synproxy.cc
 RewriteError synproxy_syn(Ctx& c);

@@ -4,7 +4,8 @@
 // from the verdict's SRC_IP6 (the director) and DST_IP6 (the real server). The inner packet stays
 // in the frame (the body) untouched; a partial checksum stays partial with csum_start moved past
 // the outer header (a partial TCP one is completed, see complete_partial_tcp). GSO super-frames
-// are refused: no IPv6 segmentation here yet.
+// are refused: no IPv6 segmentation here yet. A verdict with TUN_SRC/TUN_DST set gets 6in4
+// (rewrite_6in4.cc) instead.
 #include <cstring>
 
 #include "core/bytes.h"
@@ -18,6 +19,8 @@ constexpr uint8_t NEXT_IPV6 = 41;
 }  // namespace
 
 RewriteError forward_tun6(Ctx& c) {
+  // The verdict's IPv4 tunnel words name a real server reached over IPv4: 6in4 instead.
+  if (c.v[verdict::TUN_SRC] != 0 || c.v[verdict::TUN_DST] != 0) return forward_6in4(c);
   Ip4 ip;
   if (!ip6_view(c, ip)) return RewriteError::NOT_APPLICABLE;
   uint8_t src[16], dst[16];

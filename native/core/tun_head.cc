@@ -15,7 +15,7 @@ uint16_t derived_ip_id(uint32_t a, uint32_t b) {
   return static_cast<uint16_t>(h ^ (h >> 16));
 }
 
-static uint8_t ecn_encapsulate(uint8_t tos) {
+uint8_t ecn_encapsulate(uint8_t tos) {
   uint8_t ecn = tos & 3;
   return static_cast<uint8_t>((tos & ~3) | (ecn == 3 ? 2 : ecn));
 }

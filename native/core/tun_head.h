@@ -20,6 +20,9 @@ constexpr uint32_t OUTER_IP_LEN = 20;
 uint32_t write_tun_head(const Ctx& c, const uint8_t* inner, uint32_t l3, uint32_t inner_total,
                         uint16_t inner_id, uint8_t* head);
 
+// INET_ECN_encapsulate of a TOS or traffic class byte: DSCP and ECN copied, CE sent as ECT(0).
+uint8_t ecn_encapsulate(uint8_t tos);
+
 // A stateless 16-bit IP ID that varies with both inputs.
 uint16_t derived_ip_id(uint32_t a, uint32_t b);
 

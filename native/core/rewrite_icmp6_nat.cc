@@ -71,6 +71,7 @@ RewriteError icmp6_nat(Ctx& c, const Ip4& ip, bool src, bool dst) {
   bool have_src = verdict_addr6(c, verdict::SRC_IP6_0, new_src);
   bool have_dst = verdict_addr6(c, verdict::DST_IP6_0, new_dst);
   if ((src && !have_src) || (dst && !have_dst)) return RewriteError::BAD_VERDICT;
+  if (c.vnet.gso_type != 0) return RewriteError::NOT_APPLICABLE;  // no ICMPv6 message is GSO
   if (too_big(c, ip.end - ip.l3, c.egress.mtu)) return RewriteError::TOO_BIG;
   uint8_t* h = c.frame + ip.l3;
   if (h[7] <= 1) return RewriteError::NOT_APPLICABLE;  // no error is answered about an error

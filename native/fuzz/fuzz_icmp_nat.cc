@@ -11,7 +11,13 @@
 //  - the quoted IP header keeps its residue (it verifies after exactly when it did before);
 //  - the quoted TCP/UDP checksum field moves with the quoted addresses and ports: the sum of
 //    what the quote carries of that checksum (addresses, ports, field) keeps its residue, and a
-//    quoted UDP zero checksum stays zero.
+//    quoted UDP zero checksum stays zero;
+//  - ICMPv6 (the same rule with the verdict's SRC_IP6/DST_IP6): the datagram without trailer;
+//    MACs, hop limit - 1, outer and quoted addresses, quoted ports as above, besides the ICMPv6
+//    and quoted checksum fields; the quote's addresses only when its fixed header is whole and
+//    its chain walks inside the quote; the ICMPv6 message verifies from scratch over the new
+//    pseudo-header; the quoted TCP/UDP/ICMPv6 checksum keeps its quote residue; never a GSO
+//    frame, never over the egress MTU.
 // On any error: nothing out and the frame untouched.
 #include <cstring>
 
@@ -72,6 +78,52 @@ void check_ok(const fuzz::Case& c, const fuzz::Way& w) {
   if (c.vnet.gso_type == 0 && c.egress.mtu != 0) PROPERTY(ip.total <= c.egress.mtu);
 }
 
+// Unfolded IPv6 pseudo-header sum of the packet at ip in f (its addresses now).
+uint64_t pseudo6(const Bytes& f, const o::Ip6& ip) {
+  uint64_t s = ip.proto + uint64_t(ip.end - ip.upper);
+  for (size_t i = ip.l3 + 8; i < ip.l3 + 40; i += 2) s += o::be16(&f[i]);
+  return s;
+}
+
+void put6(Bytes& want, size_t at, const uint32_t* words) {
+  for (size_t i = 0; i < 4; ++i) o::put32(want, at + 4 * i, words[i]);
+}
+
+void check_ok6(const fuzz::Case& c, const fuzz::Way& w, const o::Ip6& ip) {
+  const fuzz::RewriteOut& out = fuzz::out();
+  o::Quote6 q;
+  PROPERTY(out.count == 1 && o::find_quote6(c.orig, ip, q) && c.vnet.gso_type == 0);
+  const fuzz::OutFrame& f = out.frames[0];
+  PROPERTY(f.head_len == 0 && f.body == c.frame.get() && f.body_len == ip.end);
+  fuzz::VnetHdr none{};
+  PROPERTY(std::memcmp(&f.vnet, &none, sizeof none) == 0);
+  Bytes got = fuzz::flat(f);
+  Bytes want(c.orig.begin(), c.orig.begin() + long(ip.end));
+  fuzz::next_hop(want, c);
+  want[ip.l3 + 7] = uint8_t(want[ip.l3 + 7] - 1);
+  auto port = [&](size_t at, uint32_t p) { if (q.ports && p != 0 && p <= 0xffff) o::put16(want, q.ip.upper + at, p); };
+  if (w.src) {
+    put6(want, ip.l3 + 8, &c.v[verdict::SRC_IP6_0]);
+    put6(want, q.ip.l3 + 24, &c.v[verdict::SRC_IP6_0]);
+    port(2, c.v[verdict::SRC_PORT]);
+  }
+  if (w.dst) {
+    put6(want, ip.l3 + 24, &c.v[verdict::DST_IP6_0]);
+    put6(want, q.ip.l3 + 8, &c.v[verdict::DST_IP6_0]);
+    port(0, c.v[verdict::DST_PORT]);
+  }
+  fuzz::same_field(want, got, ip.upper + 2);
+  if (q.check) fuzz::same_field(want, got, q.check);
+  PROPERTY(got == want);
+  PROPERTY(o::verifies(&got[ip.upper], ip.end - ip.upper, pseudo6(got, ip)));
+  if (q.check && q.ip.proto == o::UDP && o::be16(&c.orig[q.check]) == 0) {
+    PROPERTY(o::be16(&got[q.check]) == 0);
+  } else if (q.check) {
+    PROPERTY(o::quote6_residue(got, q) == o::quote6_residue(c.orig, q));
+  }
+  if (c.egress.mtu != 0) PROPERTY(ip.end - ip.l3 <= c.egress.mtu);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -84,8 +136,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (o::find_ip(c.orig, ip) && !o::is_icmp_error(c.orig, ip)) {
     return 0;  // any other IPv4 packet takes the routed rewrite: fuzz_nat
   }
+  o::Ip6 ip6;
+  bool v6 = o::find_ip6(c.orig, ip6);
+  if (v6 && !o::is_icmp6_error(c.orig, ip6)) return 0;  // fuzz_nat's too
   if (fuzz::out().error == 0) {
-    check_ok(c, w);
+    if (v6) check_ok6(c, w, ip6);
+    else check_ok(c, w);
   } else {
     PROPERTY(fuzz::unchanged(c));
   }

@@ -10,7 +10,13 @@
 //    body quoting the offending IP packet from its start; total = 28 + quote, at most 576 and
 //    the egress MTU, quoting all of the packet when it fits; from the egress address to the
 //    sender; both checksums verify from scratch; type/code and the MTU as asked; never about an
-//    ICMP error, a non-first fragment or a non-unicast address. The input frame is unchanged.
+//    ICMP error, a non-first fragment or a non-unicast address. The input frame is unchanged;
+//  - on IPv6 frames, Packet Too Big / Time Exceeded: head (Ethernet back to the sender + IPv6 +
+//    ICMPv6 header), body quoting the packet from its start, at most 1280 bytes and the egress
+//    MTU in all, all of it when it fits; version 6, traffic class and flow label 0, hop limit
+//    64, from the verdict's SRC_IP6 (else the packet's destination) to its source, both unicast;
+//    the ICMPv6 checksum verifies from scratch; type 2 with max(MTU, 1280) (never about a later
+//    fragment) or type 3 code 0; never about an ICMPv6 error (type < 128) or redirect.
 #include <cstring>
 
 #include "fuzz_case.h"
@@ -87,6 +93,48 @@ void check_icmp_error(const fuzz::Case& c, Action a, const fuzz::OutFrame& f) {
   else PROPERTY(r[20] == 11 && r[21] == 0 && o::be32(r + 24) == 0);
 }
 
+bool unicast6(const uint8_t* a) {
+  if (a[0] == 0xff) return false;
+  for (int i = 0; i < 15; ++i) {
+    if (a[i] != 0) return true;
+  }
+  return a[15] > 1;
+}
+
+void check_icmp6_error(const fuzz::Case& c, Action a, const fuzz::OutFrame& f, const o::Ip6& ip) {
+  bool ptb = a == Action::ICMP_FRAG_NEEDED;
+  PROPERTY(!(ptb && ip.nonfirst));
+  if (ip.proto == 58) PROPERTY(!ip.nonfirst && ip.end >= ip.upper + 8 && c.orig[ip.upper] >= 128 && c.orig[ip.upper] != 137);
+  const uint8_t* h = &c.orig[ip.l3];
+  uint8_t src[16];
+  bool any = false;
+  for (size_t i = 0; i < 4; ++i) {
+    uint32_t w = c.v[verdict::SRC_IP6_0 + i];
+    any = any || w != 0;
+    src[4 * i] = uint8_t(w >> 24), src[4 * i + 1] = uint8_t(w >> 16), src[4 * i + 2] = uint8_t(w >> 8), src[4 * i + 3] = uint8_t(w);
+  }
+  if (!any) std::memcpy(src, h + 24, 16);
+  PROPERTY(unicast6(src) && unicast6(h + 8));
+  uint32_t limit = (c.egress.mtu != 0 && c.egress.mtu < 1280) ? c.egress.mtu : 1280;
+  size_t total = ip.end - ip.l3;
+  PROPERTY(f.head_len == ip.l3 + 48 && f.body == c.frame.get() + ip.l3);
+  PROPERTY(f.body_len == (total < limit - 48 ? total : limit - 48));
+  Bytes got = fuzz::flat(f);
+  Bytes want_l2(c.orig.begin(), c.orig.begin() + long(ip.l3));
+  turn_around(want_l2, c.orig, c);
+  PROPERTY(std::memcmp(got.data(), want_l2.data(), ip.l3) == 0);
+  const uint8_t* r = &got[ip.l3];
+  PROPERTY(o::be32(r) == 0x60000000u && o::be16(r + 4) == 8 + f.body_len && r[6] == 58 && r[7] == 64);
+  PROPERTY(48 + f.body_len <= limit);
+  PROPERTY(std::memcmp(r + 8, src, 16) == 0 && std::memcmp(r + 24, h + 8, 16) == 0);
+  uint64_t ps = 58 + 8 + f.body_len;
+  for (size_t i = 8; i < 40; i += 2) ps += o::be16(r + i);
+  PROPERTY(o::verifies(r + 40, 8 + f.body_len, ps));
+  uint32_t mtu = c.v[verdict::MTU] ? c.v[verdict::MTU] : c.egress.mtu;
+  if (ptb) PROPERTY(r[40] == 2 && r[41] == 0 && o::be32(r + 44) == (mtu < 1280 ? 1280 : mtu));
+  else PROPERTY(r[40] == 3 && r[41] == 0 && o::be32(r + 44) == 0);
+}
+
 void check_ok(const fuzz::Case& c, Action a) {
   const fuzz::RewriteOut& out = fuzz::out();
   PROPERTY(out.count == 1);
@@ -100,7 +148,9 @@ void check_ok(const fuzz::Case& c, Action a) {
     return;
   }
   PROPERTY(fuzz::unchanged(c));
-  check_icmp_error(c, a, f);
+  o::Ip6 ip6;
+  if (o::find_ip6(c.orig, ip6)) check_icmp6_error(c, a, f, ip6);
+  else check_icmp_error(c, a, f);
 }
 
 }  // namespace

@@ -18,7 +18,12 @@
 //  - IPv6 (ip6ip6): one frame, head = Ethernet (next-hop MACs) + a 40-byte outer IPv6 header
 //    (next header 41, payload length = the inner packet, hop limit and traffic class copied, CE
 //    sent as ECT(0), flow label 0, addresses from the verdict's SRC_IP6/DST_IP6), body = the
-//    inner packet; the vnet header as for IPIP but csum_start moved by 40; GSO refused.
+//    inner packet; the vnet header as for IPIP but csum_start moved by 40; GSO refused;
+//  - IPv6 with the verdict's TUN_SRC/TUN_DST set (6in4): only when both are set and SRC_IP6 and
+//    DST_IP6 are not; head = Ethernet (next-hop MACs, type IPv4, VLAN kept) + a 20-byte outer
+//    IPv4 header (protocol 41, total = 20 + inner, TTL := hop limit, TOS := traffic class with
+//    CE sent as ECT(0), no DF nor fragment bits, checksum verifies from scratch); body and vnet
+//    header as ip6ip6 but csum_start moved by 20.
 // On any error: nothing out.
 #include <cstring>
 
@@ -122,6 +127,57 @@ void check_gso(const fuzz::Case& c, const o::Ip& ip) {
   PROPERTY(next == c.frame.get() + ip.end);
 }
 
+// The vnet header and the frame after an IPv6 packet went into a tunnel of `outer` bytes.
+void check_inner6(const fuzz::Case& c, const o::Ip6& ip, const fuzz::OutFrame& f, size_t outer) {
+  bool partial = c.vnet.flags & 1;
+  bool completed = partial && ip.proto == o::TCP;  // no GSO here: the core completes partial TCP
+  fuzz::VnetHdr none{};
+  if (!partial || completed) {
+    PROPERTY(std::memcmp(&f.vnet, &none, sizeof none) == 0);
+  } else {
+    PROPERTY(f.vnet.flags == 1 && f.vnet.csum_start == c.vnet.csum_start + outer && f.vnet.csum_offset == c.vnet.csum_offset);
+  }
+  if (!completed) {
+    PROPERTY(fuzz::unchanged(c));
+  } else {
+    Bytes now(c.frame.get(), c.frame.get() + c.len);
+    fuzz::same_field(now, c.orig, ip.upper + 16);
+    PROPERTY(now == c.orig);  // only the TCP checksum may change
+  }
+}
+
+void check_6in4(const fuzz::Case& c, const o::Ip6& ip) {
+  const fuzz::RewriteOut& out = fuzz::out();
+  PROPERTY(c.vnet.gso_type == 0 && out.count == 1);
+  PROPERTY(c.v[verdict::TUN_SRC] != 0 && c.v[verdict::TUN_DST] != 0);
+  for (size_t i = 0; i < 4; ++i) PROPERTY(c.v[verdict::SRC_IP6_0 + i] == 0 && c.v[verdict::DST_IP6_0 + i] == 0);
+  const fuzz::OutFrame& f = out.frames[0];
+  size_t inner_total = ip.end - ip.l3;
+  PROPERTY(f.head_len == ip.l3 + 20 && f.body == c.frame.get() + ip.l3 && f.body_len == inner_total);
+  Bytes want(c.orig.begin(), c.orig.begin() + long(ip.l3 + 20));
+  fuzz::next_hop(want, c);
+  o::put16(want, ip.l3 - 2, 0x0800);
+  const uint8_t* in = &c.orig[ip.l3];
+  uint8_t tos = uint8_t((in[0] & 0x0f) << 4 | in[1] >> 4);
+  if ((tos & 3) == 3) tos = uint8_t(tos - 1);
+  uint8_t* h = &want[ip.l3];
+  h[0] = 0x45;
+  h[1] = tos;
+  o::put16(want, ip.l3 + 2, uint32_t(20 + inner_total));
+  o::put16(want, ip.l3 + 4, o::be16(f.head + ip.l3 + 4));  // the ID: any (DF is clear)
+  o::put16(want, ip.l3 + 6, 0);
+  h[8] = in[7];
+  h[9] = 41;
+  o::put32(want, ip.l3 + 12, c.v[verdict::TUN_SRC]);
+  o::put32(want, ip.l3 + 16, c.v[verdict::TUN_DST]);
+  o::put16(want, ip.l3 + 10, o::be16(f.head + ip.l3 + 10));
+  PROPERTY(std::memcmp(f.head, want.data(), want.size()) == 0);
+  PROPERTY(o::verifies(f.head + ip.l3, 20));
+  uint32_t mtu = tunnel_mtu(c);
+  if (mtu != 0) PROPERTY(inner_total + 20 <= mtu);
+  check_inner6(c, ip, f, 20);
+}
+
 void check_ip6ip6(const fuzz::Case& c, const o::Ip6& ip) {
   const fuzz::RewriteOut& out = fuzz::out();
   PROPERTY(c.vnet.gso_type == 0 && out.count == 1);
@@ -145,23 +201,9 @@ void check_ip6ip6(const fuzz::Case& c, const o::Ip6& ip) {
     o::put32(want, ip.l3 + 24 + 4 * i, c.v[verdict::DST_IP6_0 + i]);
   }
   PROPERTY(std::memcmp(f.head, want.data(), want.size()) == 0);
-  uint32_t mtu = c.v[verdict::MTU] ? c.v[verdict::MTU] : c.egress.mtu;
+  uint32_t mtu = tunnel_mtu(c);
   if (mtu != 0) PROPERTY(inner_total + 40 <= mtu);
-  bool partial = c.vnet.flags & 1;
-  bool completed = partial && ip.proto == o::TCP;  // no GSO here: the core completes partial TCP
-  fuzz::VnetHdr none{};
-  if (!partial || completed) {
-    PROPERTY(std::memcmp(&f.vnet, &none, sizeof none) == 0);
-  } else {
-    PROPERTY(f.vnet.flags == 1 && f.vnet.csum_start == c.vnet.csum_start + 40 && f.vnet.csum_offset == c.vnet.csum_offset);
-  }
-  if (!completed) {
-    PROPERTY(fuzz::unchanged(c));
-  } else {
-    Bytes now(c.frame.get(), c.frame.get() + c.len);
-    fuzz::same_field(now, c.orig, ip.upper + 16);
-    PROPERTY(now == c.orig);  // only the TCP checksum may change
-  }
+  check_inner6(c, ip, f, 40);
 }
 
 }  // namespace
@@ -177,7 +219,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   o::Ip6 ip6;
   if (o::find_ip6(c.orig, ip6)) {
-    check_ip6ip6(c, ip6);
+    if (c.v[verdict::TUN_SRC] != 0 || c.v[verdict::TUN_DST] != 0) check_6in4(c, ip6);
+    else check_ip6ip6(c, ip6);
     return 0;
   }
   o::Ip ip;

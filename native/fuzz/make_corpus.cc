@@ -88,6 +88,25 @@ std::vector<Seed> ip6_seeds() {
   return s;
 }
 
+// ICMPv6 errors about a connection: whole and cut quotes, TCP, UDP and an error quoting an error.
+std::vector<Seed> icmp6_seeds() {
+  std::vector<Seed> s;
+  t6::Ip6 back{"2001:db8::100", "2001:db8:1::10"}, router{"2001:db8:ff::1", "2001:db8::100"};
+  t::Udp dns;
+  dns.sport = 53;
+  dns.dport = 40000;
+  dns.payload = t::pattern(30);
+  Bytes tcp = t6::ipv6(back, {}, 6, t6::tcp_segment(back, {80, 40000}));
+  Bytes udp = t6::ipv6(back, {t6::options(60)}, 17, t6::udp_datagram(back, dns));
+  Bytes cut(tcp.begin(), tcp.begin() + 46);
+  Bytes err = t6::ipv6(back, {}, 58, t6::icmp6(back, 1, 4, 0, cut));
+  for (const Bytes* q : {&tcp, &udp, &cut, &err}) {
+    uint8_t type = uint8_t(1 + s.size() % 4);
+    s.push_back({t6::icmp6_frame({}, router, t6::icmp6(router, type, 0, type == 2 ? 1400 : 0, *q)), {}});
+  }
+  return s;
+}
+
 std::vector<Seed> icmp_seeds() {
   std::vector<Seed> s;
   Bytes tcp = t::ip_packet(t::tcp_frame({}, {"198.19.0.100", "198.18.1.10"}, {80, 40000}));
@@ -107,7 +126,11 @@ std::vector<Seed> icmp_seeds() {
   return s;
 }
 
-void write_dir(const std::string& dir, const std::vector<Seed>& seeds, uint32_t choices, int& n) {
+// Which tunnel words a seed's verdict keeps: both (harnesses other than tun), IPv4 (6in4) or IPv6.
+enum class Outer { BOTH, V4, V6 };
+
+void write_dir(const std::string& dir, const std::vector<Seed>& seeds, uint32_t choices, int& n,
+               Outer outer = Outer::BOTH) {
   ::mkdir(dir.c_str(), 0755);
   for (const Seed& s : seeds) {
     for (uint32_t choice = 0; choice < choices; ++choice) {
@@ -121,6 +144,8 @@ void write_dir(const std::string& dir, const std::vector<Seed>& seeds, uint32_t 
       t6::words("2001:db8:f::1", lip6);
       t6::words("2001:db8::11", rs6);
       for (uint32_t w = 0; w < 4; ++w) v.set(verdict::SRC_IP6_0 + w, lip6[w]).set(verdict::DST_IP6_0 + w, rs6[w]);
+      if (outer == Outer::V6) v.set(verdict::TUN_SRC, 0).set(verdict::TUN_DST, 0);
+      for (uint32_t w = 0; outer == Outer::V4 && w < 4; ++w) v.set(verdict::SRC_IP6_0 + w, 0).set(verdict::DST_IP6_0 + w, 0);
       Bytes input = fuzz::encode(s.vnet, v.w, 1500, t::ip("198.19.0.2"), s.frame);
       std::string path = dir + "/seed-" + std::to_string(n++);
       FILE* out = std::fopen(path.c_str(), "wb");
@@ -183,6 +208,8 @@ int main(int argc, char** argv) {
   std::string dir = argv[1];
   ::mkdir(dir.c_str(), 0755);
   std::vector<Seed> ip = ip_seeds(), icmp = icmp_seeds(), ip6 = ip6_seeds(), all = ip;
+  std::vector<Seed> icmp6 = icmp6_seeds();
+  icmp.insert(icmp.end(), icmp6.begin(), icmp6.end());
   all.insert(all.end(), icmp.begin(), icmp.end());
   all.insert(all.end(), ip6.begin(), ip6.end());
   Seed arp{t::arp_frame({}, 1, "02:00:00:00:00:05", "198.19.0.1", "00:00:00:00:00:00", "198.19.0.100"), {}};
@@ -191,10 +218,14 @@ int main(int argc, char** argv) {
   replies.push_back(arp);
   replies.push_back(ip[0]);
   replies.push_back(ip[3]);
+  replies.push_back(ip6[0]);
+  replies.push_back(ip6[4]);
   int n = 0;
   write_dir(dir + "/parse", all, 1, n);
   write_dir(dir + "/nat", all, 5, n);       // fuzz_nat's five ways: DR, NAT and FULLNAT in and out
   write_dir(dir + "/tun", ip, 1, n);
+  write_dir(dir + "/tun", ip6, 1, n, Outer::V4);  // 6in4
+  write_dir(dir + "/tun", ip6, 1, n, Outer::V6);  // ip6ip6
   write_dir(dir + "/icmp_nat", icmp, 4, n);  // NAT and FULLNAT, in and out
   write_dir(dir + "/reply", replies, 4, n);  // ARP, echo, frag-needed, time-exceeded
   write_raw(dir + "/decap", decap_seeds(), n);  // frames alone: the decapsulator takes no verdict

@@ -50,27 +50,23 @@ bool find_ip(const Bytes& f, Ip& ip) {
   return true;
 }
 
-bool find_ip6(const Bytes& f, Ip6& ip) {
-  if (f.size() < 14) return false;
-  ip.l3 = (f.size() >= 18 && be16(&f[12]) == 0x8100) ? 18 : 14;
-  if (be16(&f[ip.l3 - 2]) != 0x86dd || f.size() < ip.l3 + 40) return false;
-  const uint8_t* h = &f[ip.l3];
-  ip.end = ip.l3 + 40 + be16(h + 4);
-  if ((h[0] >> 4) != 6 || ip.end > f.size()) return false;
+// The chain walk of find_ip6 over f[at..end) whose fixed header starts at l3; `partial` (a
+// quote) skips the ragged-fragment rule. False on any rule broken or a header past end.
+static bool walk6(const Bytes& f, size_t l3, size_t end, bool partial, Ip6& ip) {
   int hop = 0, routing = 0, frag = 0, dest = 0;
-  uint8_t nh = h[6];
-  size_t at = ip.l3 + 40;
+  uint8_t nh = f[l3 + 6];
+  size_t at = l3 + 40;
   for (;;) {
     if (nh == 50 || nh == 51 || nh == 135 || nh == 139 || nh == 140 || nh == 253 || nh == 254) return false;
     if (nh != 0 && nh != 43 && nh != 44 && nh != 60) break;
-    if (nh == 0 && (at != ip.l3 + 40 || ++hop > 1)) return false;
+    if (nh == 0 && (at != l3 + 40 || ++hop > 1)) return false;
     if ((nh == 43 && ++routing > 1) || (nh == 44 && ++frag > 1) || (nh == 60 && ++dest > 2)) return false;
-    if (at + 8 > ip.end) return false;
+    if (at + 8 > end) return false;
     size_t len = nh == 44 ? 8 : (f[at + 1] + 1u) * 8u;
-    if (at + len > ip.end) return false;
+    if (at + len > end) return false;
     if (nh == 44) {
       uint16_t off = be16(&f[at + 2]);
-      if ((off & 1) && (ip.end - at - 8) % 8 != 0) return false;
+      if (!partial && (off & 1) && (end - at - 8) % 8 != 0) return false;
       if (off & 0xfff8) {
         ip.nonfirst = true;
         ip.upper = at + 8;
@@ -84,6 +80,41 @@ bool find_ip6(const Bytes& f, Ip6& ip) {
   ip.upper = at;
   ip.proto = nh;
   return true;
+}
+
+bool find_ip6(const Bytes& f, Ip6& ip) {
+  if (f.size() < 14) return false;
+  ip.l3 = (f.size() >= 18 && be16(&f[12]) == 0x8100) ? 18 : 14;
+  if (be16(&f[ip.l3 - 2]) != 0x86dd || f.size() < ip.l3 + 40) return false;
+  const uint8_t* h = &f[ip.l3];
+  ip.end = ip.l3 + 40 + be16(h + 4);
+  if ((h[0] >> 4) != 6 || ip.end > f.size()) return false;
+  return walk6(f, ip.l3, ip.end, false, ip);
+}
+
+bool is_icmp6_error(const Bytes& f, const Ip6& ip) {
+  return ip.proto == 58 && !ip.nonfirst && ip.end >= ip.upper + 8 && f[ip.upper] >= 1 && f[ip.upper] <= 4;
+}
+
+bool find_quote6(const Bytes& f, const Ip6& ip, Quote6& q) {
+  if (!is_icmp6_error(f, ip)) return false;
+  q.ip.l3 = ip.upper + 8;
+  q.ip.end = ip.end;
+  if (q.ip.end < q.ip.l3 + 40 || (f[q.ip.l3] >> 4) != 6 || !walk6(f, q.ip.l3, q.ip.end, true, q.ip)) return false;
+  const Ip6& in = q.ip;
+  bool l4 = !in.nonfirst && (in.proto == TCP || in.proto == UDP);
+  q.ports = l4 && in.end >= in.upper + 4;
+  size_t field = in.proto == TCP ? 16 : in.proto == UDP ? 6 : in.proto == 58 ? 2 : 0;
+  q.check = (!in.nonfirst && field && in.end >= in.upper + field + 2) ? in.upper + field : 0;
+  return true;
+}
+
+uint16_t quote6_residue(const Bytes& f, const Quote6& q) {
+  uint64_t s = 0;
+  for (size_t i = 8; i < 40; i += 2) s += be16(&f[q.ip.l3 + i]);
+  if (q.ports) s += be16(&f[q.ip.upper]) + be16(&f[q.ip.upper + 2]);
+  if (q.check) s += be16(&f[q.check]);
+  return residue(nullptr, 0, s);
 }
 
 uint64_t pseudo(const Bytes& f, const Ip& ip) {

@@ -85,4 +85,17 @@ bool find_quote(const Bytes& f, const Ip& ip, Quote& q);
 // addresses, ports and checksum field) must keep the same one's-complement sum across a NAT.
 uint16_t quote_residue(const Bytes& f, const Quote& q);
 
+// ICMPv6 destination unreachable, packet too big, time exceeded or parameter problem.
+bool is_icmp6_error(const Bytes& f, const Ip6& ip);
+// The quoted IPv6 packet of an ICMPv6 error (RFC 4443, cut anywhere): its fixed header present
+// and its extension header chain walked inside the quote (ip.end = the message's end).
+struct Quote6 {
+  Ip6 ip;
+  bool ports = false;  // both ports quoted (TCP/UDP, not a later fragment)
+  size_t check = 0;    // offset of the quoted TCP/UDP/ICMPv6 checksum field, 0 if not quoted
+};
+bool find_quote6(const Bytes& f, const Ip6& ip, Quote6& q);
+// quote_residue for IPv6: addresses, ports and checksum field the quote carries.
+uint16_t quote6_residue(const Bytes& f, const Quote6& q);
+
 }  // namespace fuzz::oracle

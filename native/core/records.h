@@ -156,10 +156,12 @@ enum Word : uint32_t {
   SRC_PORT,     // new source port
   DST_IP,       // new destination (NAT IN, FNAT IN: real server; FNAT OUT: client)
   DST_PORT,     // new destination port
-  TUN_SRC,      // TUN: outer source (director's address)
+  TUN_SRC,      // TUN: outer source (director's address); on an IPv6 frame, set (with
+                // TUN_DST, and SRC_IP6/DST_IP6 left 0) for 6in4 to an IPv4 real server
   TUN_DST,      // TUN: outer destination (real server)
   MTU,          // TUN: path MTU toward the real server (0 = egress port MTU);
-                // ICMP_FRAG_NEEDED: the MTU to advertise
+                // ICMP_FRAG_NEEDED: the MTU to advertise (IPv6: Packet Too Big, under 1280
+                // announced as 1280)
   SLOT,         // HOLD: slot in the hold pool
   REASON,       // DROP: a DropReason index JS counts by (C++ ignores it)
   RESERVED_15,
@@ -174,7 +176,8 @@ enum Word : uint32_t {
                 // left shift in bits 0..7, then right shift in bits 8..15, capped at 65535
                 // (0: unchanged; never applied to a segment with SYN)
   SRC_IP6_0,    // IPv6 frames: the new source in place of SRC_IP, four words as meta's;
-                // TUN (ip6ip6): the outer source (the director's address)
+                // TUN (ip6ip6): the outer source (the director's address); ICMP_FRAG_NEEDED,
+                // ICMP_TIME_EXCEEDED: the ICMPv6 error's source (0: the packet's destination)
   SRC_IP6_1,
   SRC_IP6_2,
   SRC_IP6_3,
@@ -193,8 +196,9 @@ enum class Action : uint32_t {
   FORWARD = 1,       // rewrite per METHOD and send on PORT
   ARP_REPLY = 2,     // turn this ARP request into a reply from the ingress port's MAC, send back
   HOLD = 3,          // copy the frame (with meta and vnet header) into hold slot SLOT, send nothing
-  ICMP_FRAG_NEEDED = 4,   // answer the sender with ICMP type 3 code 4 carrying MTU (issue 3)
-  ICMP_TIME_EXCEEDED = 5, // answer the sender with ICMP type 11 code 0
+  ICMP_FRAG_NEEDED = 4,   // answer the sender with ICMP type 3 code 4 carrying MTU (issue 3);
+                          // an IPv6 frame: ICMPv6 Packet Too Big (type 2) carrying MTU
+  ICMP_TIME_EXCEEDED = 5, // answer the sender with ICMP type 11 code 0; IPv6: ICMPv6 type 3 code 0
   ICMP_ECHO_REPLY = 6,    // answer an echo request to an owned address (ping VIP), back out the ingress port
   // SYN proxy (docs/security.md). Each builds one fresh TCP segment with full checksums.
   SYNPROXY_SYNACK = 7,    // answer a client's SYN with SYN-ACK seq ISN, ack seq+1, TCP_OPTS, WINDOW,
@@ -214,7 +218,7 @@ enum class Method : uint32_t {
   DR = 0,    // IN only: destination MAC := DST_MAC, source MAC := egress port's MAC
   NAT = 1,   // IN: destination := DST_IP:DST_PORT; OUT: source := SRC_IP:SRC_PORT; TTL - 1
   TUN = 2,   // IN only: IPIP encapsulation TUN_SRC -> TUN_DST; an IPv6 frame: ip6ip6
-             // SRC_IP6 -> DST_IP6
+             // SRC_IP6 -> DST_IP6, or 6in4 TUN_SRC -> TUN_DST when those are set instead
   FNAT = 3,  // IN and OUT: source := SRC_IP:SRC_PORT, destination := DST_IP:DST_PORT; TTL - 1
   COUNT
 };
@@ -227,8 +231,8 @@ enum class SeqMode : uint32_t {
 };
 
 // Which side of its connection a FORWARD frame came from (verdict::DIRECTION). For NAT and
-// FNAT, an ICMP error about the connection has its quoted packet rewritten too, the mirror
-// image of the outer header (as IPVS's ip_vs_nat_icmp).
+// FNAT, an ICMP or ICMPv6 error about the connection has its quoted packet rewritten too, the
+// mirror image of the outer header (as IPVS's ip_vs_nat_icmp and ip_vs_nat_icmp_v6).
 enum class Direction : uint32_t {
   IN = 0,   // from the client side, toward the real server
   OUT = 1,  // from the real server side, back toward the client (NAT and FNAT only)

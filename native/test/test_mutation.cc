@@ -8,6 +8,7 @@
 #include <random>
 
 #include "builders.h"
+#include "builders6.h"
 #include "harness.h"
 
 using namespace director;
@@ -47,6 +48,16 @@ std::vector<Seed> seeds() {
   s.push_back({g.frame, g.vnet});
   t::Partial u = t::make_partial(t::udp_frame({}, {}, {}));
   s.push_back({u.frame, u.vnet});
+  // IPv6: a segment, and ICMPv6 errors quoting a whole and a cut TCP packet and an error.
+  t6::Ip6 i6, back{"2001:db8::100", "2001:db8:1::10"}, router{"2001:db8:ff::1", "2001:db8::100"};
+  i6.hop = 2;  // one hop left: routed, or answered once a mutation takes it
+  s.push_back({t6::tcp_frame({}, i6, small, {t6::options(60)}), {}});
+  Bytes q6 = t6::ipv6(back, {}, 6, t6::tcp_segment(back, small));
+  Bytes cut(q6.begin(), q6.begin() + 48);
+  s.push_back({t6::icmp6_frame({}, router, t6::icmp6(router, 2, 0, 1400, q6)), {}});
+  s.push_back({t6::icmp6_frame({}, router, t6::icmp6(router, 1, 4, 0, cut)), {}});
+  Bytes e6 = t6::ipv6(back, {}, 58, t6::icmp6(back, 3, 0, 0, cut));
+  s.push_back({t6::icmp6_frame({}, router, t6::icmp6(router, 4, 0, 8, e6)), {}});
   return s;
 }
 
@@ -116,7 +127,12 @@ TEST(mutated_frames_through_parse_and_every_verdict) {
         v.set(verdict::ACTION, a);
         v.set(verdict::SRC_IP, rng() % 8 ? t::ip("198.19.1.1") : 0).set(verdict::SRC_PORT, rng() % 70000);
         v.set(verdict::DST_IP, t::ip("198.19.0.11")).set(verdict::DST_PORT, rng() % 8 ? 8080 : 0);
-        v.set(verdict::TUN_SRC, t::ip("198.19.0.2")).set(verdict::TUN_DST, t::ip("198.19.0.11"));
+        bool tun4 = rng() % 2;  // IPv6 frames: 6in4 with the IPv4 tunnel words, else ip6ip6
+        v.set(verdict::TUN_SRC, tun4 ? t::ip("198.19.0.2") : 0).set(verdict::TUN_DST, tun4 ? t::ip("198.19.0.11") : 0);
+        for (uint32_t w = 0; w < 4; ++w) {
+          v.set(verdict::SRC_IP6_0 + w, rng() % 8 ? 0x20010db8u + w : 0);
+          v.set(verdict::DST_IP6_0 + w, tun4 && rng() % 2 ? 0 : 0x20010db8u + 3 * w);
+        }
         v.set(verdict::MTU, rng() % 4 ? 0 : rng() % 2000);
         core::Egress eg = t::egress("02:00:00:00:00:aa", rng() % 8 ? 1500 : rng() % 3000);
         core::apply_verdict(buf.get(), len, s.vnet, m.w, v.w, eg, out);

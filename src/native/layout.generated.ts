@@ -210,11 +210,11 @@ export const Verdict = {
   DST_IP: 8,
   /** new destination port */
   DST_PORT: 9,
-  /** TUN: outer source (director's address) */
+  /** TUN: outer source (director's address); on an IPv6 frame, set (with TUN_DST, and SRC_IP6/DST_IP6 left 0) for 6in4 to an IPv4 real server */
   TUN_SRC: 10,
   /** TUN: outer destination (real server) */
   TUN_DST: 11,
-  /** TUN: path MTU toward the real server (0 = egress port MTU); ICMP_FRAG_NEEDED: the MTU to advertise */
+  /** TUN: path MTU toward the real server (0 = egress port MTU); ICMP_FRAG_NEEDED: the MTU to advertise (IPv6: Packet Too Big, under 1280 announced as 1280) */
   MTU: 12,
   /** HOLD: slot in the hold pool */
   SLOT: 13,
@@ -231,7 +231,7 @@ export const Verdict = {
   TCP_OPTS: 19,
   /** SYNPROXY_SYNACK, SYNPROXY_ACK: the window field to write; FORWARD with SeqMode::TRANSLATE: how the window field moves between the two sides' scales, left shift in bits 0..7, then right shift in bits 8..15, capped at 65535 (0: unchanged; never applied to a segment with SYN) */
   WINDOW: 20,
-  /** IPv6 frames: the new source in place of SRC_IP, four words as meta's; TUN (ip6ip6): the outer source (the director's address) */
+  /** IPv6 frames: the new source in place of SRC_IP, four words as meta's; TUN (ip6ip6): the outer source (the director's address); ICMP_FRAG_NEEDED, ICMP_TIME_EXCEEDED: the ICMPv6 error's source (0: the packet's destination) */
   SRC_IP6_0: 21,
   SRC_IP6_1: 22,
   SRC_IP6_2: 23,
@@ -254,9 +254,9 @@ export const Action = {
   ARP_REPLY: 2,
   /** copy the frame (with meta and vnet header) into hold slot SLOT, send nothing */
   HOLD: 3,
-  /** answer the sender with ICMP type 3 code 4 carrying MTU (issue 3) */
+  /** answer the sender with ICMP type 3 code 4 carrying MTU (issue 3); an IPv6 frame: ICMPv6 Packet Too Big (type 2) carrying MTU */
   ICMP_FRAG_NEEDED: 4,
-  /** answer the sender with ICMP type 11 code 0 */
+  /** answer the sender with ICMP type 11 code 0; IPv6: ICMPv6 type 3 code 0 */
   ICMP_TIME_EXCEEDED: 5,
   /** answer an echo request to an owned address (ping VIP), back out the ingress port SYN proxy (docs/security.md). Each builds one fresh TCP segment with full checksums. */
   ICMP_ECHO_REPLY: 6,
@@ -276,7 +276,7 @@ export const Method = {
   DR: 0,
   /** IN: destination := DST_IP:DST_PORT; OUT: source := SRC_IP:SRC_PORT; TTL - 1 */
   NAT: 1,
-  /** IN only: IPIP encapsulation TUN_SRC -> TUN_DST; an IPv6 frame: ip6ip6 SRC_IP6 -> DST_IP6 */
+  /** IN only: IPIP encapsulation TUN_SRC -> TUN_DST; an IPv6 frame: ip6ip6 SRC_IP6 -> DST_IP6, or 6in4 TUN_SRC -> TUN_DST when those are set instead */
   TUN: 2,
   /** IN and OUT: source := SRC_IP:SRC_PORT, destination := DST_IP:DST_PORT; TTL - 1 */
   FNAT: 3,
@@ -293,7 +293,7 @@ export const SeqMode = {
 } as const;
 export type SeqModeValue = (typeof SeqMode)[keyof typeof SeqMode];
 
-/** enum class Direction (records.h): Which side of its connection a FORWARD frame came from (verdict::DIRECTION). For NAT and FNAT, an ICMP error about the connection has its quoted packet rewritten too, the mirror image of the outer header (as IPVS's ip_vs_nat_icmp). */
+/** enum class Direction (records.h): Which side of its connection a FORWARD frame came from (verdict::DIRECTION). For NAT and FNAT, an ICMP or ICMPv6 error about the connection has its quoted packet rewritten too, the mirror image of the outer header (as IPVS's ip_vs_nat_icmp and ip_vs_nat_icmp_v6). */
 export const Direction = {
   /** from the client side, toward the real server */
   IN: 0,

@@ -169,13 +169,14 @@ function persistenceOf(text: string | null): number {
 /**
  * -r's address and port. Without a port the server takes the service's; DR and TUN cannot
  * change the port, so ipvsadm silently uses the service's for them whatever -r says. The server
- * is of the service's family: IPVS lets only tunnels cross families, and director's tunnels
- * (IPIP) do not.
+ * is of the service's family: IPVS lets only tunnels cross families, and director's cross one
+ * way, 6in4 (an IPv4 server under an IPv6 service with -i; -d names one without a method).
  */
 function serverKey(given: Given, service: ServiceKey, samePort: boolean, names: Names, method: ServerSettings['method'] | null): ServerKey {
   const endpoint = parseEndpoint(value(given, 'real-server') ?? '', service.protocol, names);
   if (endpoint === null) throw new AdmUsageError('illegal real server address[:port] specified');
-  if (isV6Address(endpoint.address) !== (service.family === 'inet6')) {
+  const sixin4 = service.family === 'inet6' && !isV6Address(endpoint.address) && (method === 'tun' || method === null);
+  if (isV6Address(endpoint.address) !== (service.family === 'inet6') && !sixin4) {
     throw new AdmUsageError(method === 'tun'
       ? `${endpoint.address}: a tunnel to a real server of the other address family is not supported by director`
       : 'Different address family is allowed only for tunneling servers');

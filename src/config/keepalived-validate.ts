@@ -66,9 +66,11 @@ function checkFamily(vs: VirtualServerConfig, source: VirtualServerSource, warni
   if (fam?.args[0] === 'inet6') vs.family = 'inet6';
   const v6 = vs.family === 'inet6';
   for (const rs of vs.realServers) {
-    if (rs.address.includes(':') !== v6) {
+    // An IPv4 real server of an IPv6 service is reached by 6in4 (TUN only, as IPVS and keepalived
+    // allow another family for tunnelling); NAT64 and 4in6 are not supported.
+    if (rs.address.includes(':') !== v6 && !(v6 && rs.method === 'tun')) {
       throw new ConfigError(source.stmt.file, rs.line, 'real_server', v6
-        ? `${rs.address} is IPv4 in an IPv6 virtual_server (IPv6 to IPv4 real servers, as DPVS's NAT64, is not supported)`
+        ? `${rs.address} is IPv4 in an IPv6 virtual_server: only TUN reaches it (6in4); NAT64 (DPVS's) is not supported`
         : `${rs.address} is IPv6 in an IPv4 virtual_server`);
     }
   }

@@ -74,11 +74,15 @@ function serviceKey(v: unknown, at: string): ServiceKey {
   return key;
 }
 
-/** A real server key, of its service's family (director does not tunnel between families). */
-function serverKey(v: unknown, at: string, service: ServiceKey): ServerKey {
+/**
+ * A real server key, of its service's family, but for 6in4: an IPv4 server under an IPv6
+ * service when `tunnel` (a TUN server, or a delete, which names no method).
+ */
+function serverKey(v: unknown, at: string, service: ServiceKey, tunnel: boolean): ServerKey {
   const o = record(v, at);
   const key = { address: address(o.address, `${at}.address`), port: int(o.port, `${at}.port`, 0, 65535) };
-  if (isIPv6(key.address) !== (service.family === 'inet6')) bad(`${at}.address`, 'Different address family is allowed only for tunneling servers');
+  const sixin4 = tunnel && service.family === 'inet6' && !isIPv6(key.address);
+  if (isIPv6(key.address) !== (service.family === 'inet6') && !sixin4) bad(`${at}.address`, 'Different address family is allowed only for tunneling servers');
   return key;
 }
 
@@ -149,11 +153,12 @@ function edit(v: unknown, at: string): AdmEdit {
     case 'add-server':
     case 'edit-server': {
       const service = serviceKey(o.service, `${at}.service`);
-      return { kind, service, server: serverKey(o.server, `${at}.server`, service), settings: serverSettings(o.settings, `${at}.settings`) };
+      const settings = serverSettings(o.settings, `${at}.settings`);
+      return { kind, service, server: serverKey(o.server, `${at}.server`, service, settings.method === 'tun'), settings };
     }
     case 'delete-server': {
       const service = serviceKey(o.service, `${at}.service`);
-      return { kind, service, server: serverKey(o.server, `${at}.server`, service) };
+      return { kind, service, server: serverKey(o.server, `${at}.server`, service, true) };
     }
     case 'clear':
       return { kind };

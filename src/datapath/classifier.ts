@@ -110,7 +110,10 @@ export class Classifier {
     this.factory = new ConnFactory({ ...d, proxy: this.proxy }, services);
     this.opensMask = d.sloppyTcp === true ? TCP_RST : TCP_SYN | TCP_RST;
     this.opensWant = d.sloppyTcp === true ? 0 : TCP_SYN;
-    this.forwarders6 = new Forwarders6({ meta: d.meta, conns: d.conns, drops: d.drops, writer: this.w, localIp6: d.localIp6, mtu: d.mtu, v4: this.forwarders });
+    this.forwarders6 = new Forwarders6({
+      meta: d.meta, conns: d.conns, drops: d.drops, writer: this.w, localIp6: d.localIp6, localIp: d.localIp, lanPort: d.lanPort,
+      mtu: d.mtu, replies: this.replies, v4: this.forwarders,
+    });
     this.v6 = new Classifier6(d, this);
   }
 

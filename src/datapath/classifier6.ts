@@ -1,7 +1,8 @@
 // The IPv6 branch of the batch classifier: TCP and UDP to an IPv6 virtual service find or create
 // their connection (replies from NAT and FULLNAT real servers by the out key) and go their
-// method's IPv6 way, later fragments after their first; neighbour discovery goes to its seam;
-// everything else IPv6 the director does not handle yet (ICMPv6 errors and echo) is a counted drop.
+// method's IPv6 way, later fragments after their first; ICMPv6 errors follow the connection they
+// quote; neighbour discovery goes to its seam; everything else IPv6 the director does not handle
+// yet (ICMPv6 echo) is a counted drop.
 
 import { ADDR6_WORDS, Addr6, ConnFlag, KeyKind } from '../conntable/conn-table.js';
 import { FragBits, Meta } from '../native/layout.generated.js';
@@ -61,9 +62,32 @@ export class Classifier6 {
   private icmp6(mb: number, vb: number): void {
     const type = this.d.meta[mb + Meta.ICMP]! >>> 8;
     if (type >= ND_FIRST && type <= ND_LAST) this.neighbourDiscovery(mb, vb);
-    // Errors (types 1-4) about connections and echo to a VIP: not handled on IPv6 yet.
-    else if (type <= 4 || this.owned(mb)) this.host.drop(vb, DropReason.ICMP6_UNHANDLED);
+    else if (type >= 1 && type <= 4) this.icmp6Error(mb, vb);
+    // Echo to a VIP and other ICMPv6 to an owned address: not handled on IPv6 yet.
+    else if (this.owned(mb)) this.host.drop(vb, DropReason.ICMP6_UNHANDLED);
     else this.host.drop(vb, DropReason.NOT_OURS);
+  }
+
+  /**
+   * An ICMPv6 error follows the connection of the packet it quotes, which travelled the other
+   * way: looked up with its ends swapped (parse hashed that swapped tuple), as IPv4's.
+   */
+  private icmp6Error(mb: number, vb: number): void {
+    const meta = this.d.meta;
+    const proto = meta[mb + Meta.INNER_PROTO]!;
+    const hit = proto === PROTO_TCP || proto === PROTO_UDP
+      ? this.d.conns.lookup6(meta[mb + Meta.HASH]! | 0, proto, meta, mb + Meta.INNER_DST_IP6_0, meta[mb + Meta.INNER_DST_PORT]!,
+        meta, mb + Meta.INNER_SRC_IP6_0, meta[mb + Meta.INNER_SRC_PORT]!)
+      : -1;
+    if (hit < 0) {
+      this.host.drop(vb, DropReason.ICMP_UNKNOWN);
+      return;
+    }
+    const e = hit >> 1;
+    const dest = this.host.services.destById[this.d.conns.dest[e]!]!;
+    const f = this.host.forwarders6;
+    const handlers = (hit & 1) === KeyKind.IN ? f.icmpInbound : f.icmpOutbound;
+    handlers[this.d.conns.method[e]!]!(e, dest, mb, vb);
   }
 
   private owned(mb: number): boolean {

@@ -280,7 +280,14 @@ export class ConnFactory {
     const w = this.words6;
     w.set(p.srcAddr6, Addr6.C);
     w.set(p.dstAddr6, Addr6.V);
-    w.set(dest.addr6!, Addr6.D);
+    if (dest.addr6 !== null) {
+      w.set(dest.addr6, Addr6.D);
+    } else {  // 6in4: an IPv4 real server, kept IPv4-mapped (::ffff:a.b.c.d)
+      w[Addr6.D] = 0;
+      w[Addr6.D + 1] = 0;
+      w[Addr6.D + 2] = 0xffff;
+      w[Addr6.D + 3] = dest.addr;
+    }
     w.set(this.services.localHandles6.words(n.laddr), Addr6.L);
     row.caddr = 0;
     row.vaddr = 0;

@@ -66,15 +66,18 @@ export const DropReason = {
   /** SYN proxy: a TCP segment to a proxied service without a connection that is neither SYN nor ACK (RST, ...). */
   SYNPROXY_NO_CONN: 24,
   /**
-   * IPv6 NAT/FULLNAT: hop limit 1, which would reach 0 here. Counted, not answered: ICMPv6 time
-   * exceeded is not sent yet (Forwarders6.hopLimitExpired is the seam).
+   * IPv6 NAT/FULLNAT: an ICMPv6 error about a connection with hop limit 1, which would reach 0
+   * here (no error is answered with an error; other packets get Time Exceeded).
    */
   HOP_LIMIT: 25,
-  /** IPv6 TUN: too big for the ip6ip6 tunnel, or a GSO super-frame (no Packet Too Big yet: Forwarders6.tooBigForTunnel). */
+  /**
+   * IPv6 TUN: a GSO super-frame (no IPv6 segmentation for the tunnels yet) or an ICMPv6 error too
+   * big for the tunnel (other packets too big get Packet Too Big).
+   */
   TOO_BIG: 26,
   /** ICMPv6 neighbour discovery (types 133-137): not handled yet (Classifier6.neighbourDiscovery). */
   ND_UNHANDLED: 27,
-  /** ICMPv6 other than neighbour discovery: errors about connections and echo are not handled on IPv6 yet. */
+  /** ICMPv6 to an owned address other than neighbour discovery and errors: echo is not handled on IPv6 yet. */
   ICMP6_UNHANDLED: 28,
 } as const;
 

@@ -480,16 +480,19 @@ function planService(vs: VirtualServerConfig, locals: LocalPlan): ServicePlan {
     vip6: v6 ? Uint32Array.from(ipv6Words(parseIpv6(vs.vip))) : null,
     scheduler: getScheduler(vs.scheduler), localPorts: localPorts ?? null,
     persistNetmask: v6 ? parsePersistencePrefix(vs.persistenceGranularity) : parseNetmask(vs.persistenceGranularity),
-    dests: servers.map((rs) => ({
-      rs, key: destKey(key, rs), addr: v6 ? 0 : parseIpv4(rs.address),
-      addr6: v6 ? Uint32Array.from(ipv6Words(parseIpv6(rs.address))) : null, method: METHOD_BY_NAME[rs.method],
-    })),
+    dests: servers.map((rs) => {
+      const rs6 = rs.address.includes(':');  // an IPv4 one under an IPv6 service: TUN by 6in4
+      return {
+        rs, key: destKey(key, rs), addr: rs6 ? 0 : parseIpv4(rs.address),
+        addr6: rs6 ? Uint32Array.from(ipv6Words(parseIpv6(rs.address))) : null, method: METHOD_BY_NAME[rs.method],
+      };
+    }),
   };
 }
 
 /**
  * What of IPv6 is served (docs/datapath.md#ipv6): VIP:port services over IPv6 real servers, any
- * method. Everything else is refused here, at load, reload and adm edit alike.
+ * method, and IPv4 real servers by TUN (6in4). Everything else is refused here, at load, reload and adm edit alike.
  */
 function checkServed6(vs: VirtualServerConfig, servers: readonly RealServerConfig[]): void {
   const refuse = (why: string): never => {
@@ -497,8 +500,8 @@ function checkServed6(vs: VirtualServerConfig, servers: readonly RealServerConfi
   };
   if (vs.fwmark !== undefined) refuse('IPv6 firewall-mark services are not served yet');
   if (vs.synProxy) refuse('syn_proxy is not served on IPv6 yet');
-  const v4 = servers.find((rs) => !rs.address.includes(':'));
-  if (v4 !== undefined) refuse(`real server ${v4.address} is IPv4: mixed families (NAT64, 6in4) are not served yet`);
+  const v4 = servers.find((rs) => !rs.address.includes(':') && rs.method !== 'tun');
+  if (v4 !== undefined) refuse(`real server ${v4.address} is IPv4: only TUN reaches one from an IPv6 service (6in4); NAT64 is not served`);
 }
 
 /** A sorry server has an identity of its own, even at the address of one of the real servers (keepalived allows that). */

@@ -91,11 +91,17 @@ describe('adm IPv6: command lines', () => {
     ['-a -t [2001:db8::100]:80 -r 198.19.0.11', 'Different address family is allowed only for tunneling servers'],
     ['-a -t 198.19.0.100:80 -r [2001:db8::11]:80 -m', 'Different address family is allowed only for tunneling servers'],
     ['-a -f 7 -6 -r 198.19.0.11', 'Different address family is allowed only for tunneling servers'],
-    ['-a -t [2001:db8::100]:80 -r 198.19.0.11 -i', '198.19.0.11: a tunnel to a real server of the other address family is not supported by director'],
+    ['-a -t 198.19.0.100:80 -r [2001:db8::11]:80 -i', '2001:db8::11: a tunnel to a real server of the other address family is not supported by director'],
     ['-A -t [2001:db8::100]:80 -6', '-6 used without -f'],
     ['-L -6', '-6 used without -f'],
     ['-P --laddr-group lip1 -z 2001:db8::1-5', "illegal local address: '2001:db8::1-5' is not an IPv4 address (IPv6 is not supported yet)"],
   ];
+  it('takes an IPv4 tunnel server under an IPv6 service (6in4), and deletes it', () => {
+    const add = parse('-a -t [2001:db8::100]:80 -r 198.19.0.11 -i') as Extract<AdmEdit, { kind: 'add-server' | 'edit-server' }>;
+    assert.deepEqual([add.server.address, add.settings.method], ['198.19.0.11', 'tun']);
+    assert.equal((parse('-d -t [2001:db8::100]:80 -r 198.19.0.11') as Extract<AdmEdit, { kind: 'delete-server' }>).server.address, '198.19.0.11');
+    assert.deepEqual(decodeEdits(JSON.parse(JSON.stringify({ edits: [add] }))), [add]);
+  });
   for (const [line, message] of refused) {
     it(`refuses: ${line}`, () => {
       assert.throws(() => parse(line), (err: unknown) => {

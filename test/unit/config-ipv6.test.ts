@@ -89,9 +89,11 @@ describe('keepalived.conf: IPv6 virtual servers', () => {
     assert.equal(error(V6.replace(' protocol TCP', ' protocol TCP\n ip_family inet')), 'f.conf:3: ip_family: inet does not match the virtual_server address 2001:db8::100');
   });
 
-  it('refuses mixed families and the wrong kind of granularity', () => {
+  it('refuses mixed families but TUN\'s 6in4, and the wrong kind of granularity', () => {
     assert.equal(error(V6.replace('real_server 2001:db8::11 80', 'real_server 198.19.0.11 80')),
-      "f.conf:7: real_server: 198.19.0.11 is IPv4 in an IPv6 virtual_server (IPv6 to IPv4 real servers, as DPVS's NAT64, is not supported)");
+      "f.conf:7: real_server: 198.19.0.11 is IPv4 in an IPv6 virtual_server: only TUN reaches it (6in4); NAT64 (DPVS's) is not supported");
+    const sixin4 = load(V6.replace('lb_kind DR', 'lb_kind TUN').replace('real_server 2001:db8::11 80', 'real_server 198.19.0.11 80'));
+    assert.deepEqual(sixin4.virtualServers[0]!.realServers.map((rs) => [rs.address, rs.method]), [['198.19.0.11', 'tun'], ['2001:db8::12', 'tun']]);
     assert.equal(error('virtual_server 198.19.0.100 80 {\n protocol TCP\n real_server 2001:db8::11 80\n}'),
       'f.conf:3: real_server: 2001:db8::11 is IPv6 in an IPv4 virtual_server');
     assert.equal(error(V6.replace('persistence_granularity 64', 'persistence_granularity 255.255.255.0')),

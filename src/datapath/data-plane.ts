@@ -207,7 +207,7 @@ export class DataPlane {
   prepare(plan: TablePlan, routes?: readonly Route[]): void {
     const table = routes ? new RouteTable(routes) : this.routes;
     const fresh = new Set<number>();
-    if (this.portInfo.kind === 'xdp' && plan.dests.some((d) => d.addr6 !== null)) {
+    if (this.portInfo.kind === 'xdp' && plan.hasIpv6) {
       throw new Error('IPv6 services need an AF_PACKET or TAP port (the XDP program steers IPv4 only; docs/datapath.md#ipv6)');
     }
     for (const d of plan.dests) {

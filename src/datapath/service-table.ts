@@ -161,6 +161,11 @@ export class TablePlan {
     private readonly locals: LocalPlan,
   ) {}
 
+  /** True when the new config has an IPv6 service (whose real servers may be IPv4: 6in4). */
+  get hasIpv6(): boolean {
+    return this.services.some((s) => s.vip6 !== null);
+  }
+
   /** Every real server of the new config. */
   get dests(): PlannedDest[] {
     return this.services.flatMap((s) => s.dests);

@@ -17,7 +17,7 @@ describe('keepalived.conf: errors', () => {
     ['unknown scheduler', vs(` lb_algo fastest\n${RS}`), "f.conf:3: lb_algo: 'fastest' is not one of rr, wrr, lc, wlc, sed, nq, lblc, lblcr, dh, sh, mh, fo, ovf, twos"],
     ['protocol SCTP', 'virtual_server 198.19.0.100 80 {\n protocol SCTP\n}', "f.conf:2: protocol: 'SCTP' is not one of TCP, UDP (SCTP is not supported)"],
     ['bad VIP', vs(RS, 'virtual_server 198.19.0.300 80'), "f.conf:1: virtual_server: '198.19.0.300' is not an IPv4 or IPv6 address"],
-    ['IPv6 VIP with an IPv4 real server', vs(RS, 'virtual_server 2001:db8::1 80'), "f.conf:3: real_server: 198.19.0.11 is IPv4 in an IPv6 virtual_server (IPv6 to IPv4 real servers, as DPVS's NAT64, is not supported)"],
+    ['IPv6 VIP with an IPv4 real server', vs(RS, 'virtual_server 2001:db8::1 80'), "f.conf:3: real_server: 198.19.0.11 is IPv4 in an IPv6 virtual_server: only TUN reaches it (6in4); NAT64 (DPVS's) is not supported"],
     ['port too big', vs(RS, 'virtual_server 198.19.0.100 65536'), "f.conf:1: virtual_server: port '65536' is not in 0..65535"],
     ['port not a number', vs(' real_server 198.19.0.11 http'), "f.conf:3: real_server: port 'http' is not in 0..65535"],
     ['weight too big', vs(' real_server 198.19.0.11 80 {\n  weight 65536\n }'), "f.conf:4: weight: '65536' is not a whole number in 0..65535"],

@@ -1,10 +1,11 @@
-// `director run` with an IPv6 TUN service over an IPv4 real server, against a real kernel (needs
-// root: creates two network namespaces joined by a veth pair): a datagram that fits goes out as
-// 6in4 (IPv4 protocol 41 to the real server, the IPv6 packet inside untouched), and one that does
-// not gets ICMPv6 Packet Too Big, which the client's kernel takes: its socket learns EMSGSIZE
-// with the MTU 1480 and its route to the VIP the same path MTU. The client namespace holds the
-// real server's IPv4 address too and a static neighbour entry for the VIP (Neighbour Discovery
-// is another branch's).
+// `director run` with an IPv6 TUN service over an IPv4 real server and an IPv6 NAT service,
+// against a real kernel (needs root: creates two network namespaces joined by a veth pair): a
+// datagram that fits goes out as 6in4 (IPv4 protocol 41 to the real server, the IPv6 packet
+// inside untouched); one that does not gets ICMPv6 Packet Too Big, which the client's kernel
+// takes (its socket learns EMSGSIZE with the MTU 1480, its route to the VIP the same path MTU);
+// hop limit 1 to the NAT service gets Time Exceeded (EHOSTUNREACH). The client namespace holds
+// the real server's IPv4 address too and a static neighbour entry for the VIP (Neighbour
+// Discovery is another branch's).
 import { strict as assert } from 'node:assert';
 import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -22,14 +23,19 @@ const CLIENT = '2001:db8::10';
 const DIRECTOR4 = '198.19.0.2';
 const RS4 = '198.19.0.11';
 const PORT = 9000;
+const NAT_PORT = 9001;
 
-/** Sends one UDP datagram of `size` bytes to the VIP and reports the socket's queued ICMPv6 error, if one comes within `wait` ms. */
+/**
+ * Sends one UDP datagram of `size` bytes to the VIP's `port` with hop limit `hops` and reports
+ * the socket's queued ICMPv6 error, if one comes within `wait` ms.
+ */
 const SENDER = `
 import json, select, socket, struct, sys
-size, wait = int(sys.argv[1]), int(sys.argv[2])
+size, wait, port, hops = (int(a) for a in sys.argv[1:5])
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 s.setsockopt(socket.IPPROTO_IPV6, 25, 1)  # IPV6_RECVERR
-s.connect(("${VIP}", ${PORT}))
+s.setsockopt(socket.IPPROTO_IPV6, 16, hops)  # IPV6_UNICAST_HOPS
+s.connect(("${VIP}", port))
 s.send(b"x" * size)
 out = {"icmp": None}
 p = select.poll(); p.register(s, select.POLLERR)
@@ -41,7 +47,7 @@ if p.poll(wait):
 print(json.dumps(out))
 `;
 
-describe('director run: 6in4 and Packet Too Big against a real kernel (needs root: creates network namespaces)', function () {
+describe('director run: 6in4, Packet Too Big and Time Exceeded against a real kernel (needs root: creates network namespaces)', function () {
   this.timeout(90_000);
   const prefix = makePrefix('six');
   const [DNS, CNS] = [`${prefix}d`, `${prefix}c`];
@@ -56,7 +62,8 @@ describe('director run: 6in4 and Packet Too Big against a real kernel (needs roo
     dir = fs.mkdtempSync(path.join(os.tmpdir(), `director-6in4-${process.pid}-`));
     cleanup.atEnd(() => fs.rmSync(dir, { recursive: true, force: true }));
     const conf = path.join(dir, 'k.conf');
-    fs.writeFileSync(conf, `virtual_server ${VIP} ${PORT} {\n lb_algo rr\n lb_kind TUN\n protocol UDP\n real_server ${RS4} ${PORT}\n}\n`);
+    fs.writeFileSync(conf, `virtual_server ${VIP} ${PORT} {\n lb_algo rr\n lb_kind TUN\n protocol UDP\n real_server ${RS4} ${PORT}\n}\n`
+      + `virtual_server ${VIP} ${NAT_PORT} {\n lb_algo rr\n lb_kind NAT\n protocol UDP\n real_server 2001:db8:9::11 ${NAT_PORT}\n}\n`);
     for (const ns of [DNS, CNS]) {
       execFileSync('ip', ['netns', 'add', ns]);
       cleanup.namespace(ns);
@@ -68,6 +75,7 @@ describe('director run: 6in4 and Packet Too Big against a real kernel (needs roo
     ip(CNS, 'addr', 'add', `${RS4}/24`, 'dev', 'cl0');
     ip(CNS, '-6', 'addr', 'add', `${CLIENT}/64`, 'dev', 'cl0', 'nodad');
     for (const [ns, dev] of [[DNS, 'dir0'], [CNS, 'cl0']] as const) ip(ns, 'link', 'set', dev, 'up');
+    ip(DNS, '-6', 'route', 'add', '2001:db8:9::/64', 'via', '2001:db8::fe', 'dev', 'dir0');  // the NAT real server's
     const mac = execFileSync('ip', ['netns', 'exec', DNS, 'cat', '/sys/class/net/dir0/address'], { encoding: 'utf8' }).trim();
     ip(CNS, '-6', 'neigh', 'add', VIP, 'lladdr', mac, 'dev', 'cl0', 'nud', 'permanent');
     let started: () => void = () => {};
@@ -94,7 +102,8 @@ describe('director run: 6in4 and Packet Too Big against a real kernel (needs roo
   });
 
   // Asynchronous: the director runs in this process and must keep forwarding meanwhile.
-  const send = async (size: number, waitMs: number) => JSON.parse((await promisify(execFile)('ip', ['netns', 'exec', CNS, 'python3', '-c', SENDER, String(size), String(waitMs)],
+  const send = async (size: number, waitMs: number, port = PORT, hops = 64) => JSON.parse((await promisify(execFile)('ip',
+    ['netns', 'exec', CNS, 'python3', '-c', SENDER, String(size), String(waitMs), String(port), String(hops)],
     { encoding: 'utf8', timeout: 20_000 })).stdout) as { icmp: null | { errno: number; origin: number; type: number; code: number; info: number } };
 
   it('sends a datagram that fits as 6in4: IPv4 protocol 41 from the director to the real server, the IPv6 packet untouched', async () => {
@@ -118,5 +127,10 @@ describe('director run: 6in4 and Packet Too Big against a real kernel (needs roo
     assert.deepEqual(r.icmp, { errno: 90, origin: 3, type: 2, code: 0, info: 1480 }, JSON.stringify(r));  // EMSGSIZE, SO_EE_ORIGIN_ICMP6
     const route = execFileSync('ip', ['-n', CNS, '-6', 'route', 'get', VIP], { encoding: 'utf8' });
     assert.match(route, /mtu 1480/, route);
+  });
+
+  it('answers hop limit 1 on a NAT service with Time Exceeded from the VIP, which the client\'s kernel takes', async () => {
+    const r = await send(100, 10_000, NAT_PORT, 1);
+    assert.deepEqual(r.icmp, { errno: 113, origin: 3, type: 3, code: 0, info: 0 }, JSON.stringify(r));  // EHOSTUNREACH
   });
 });

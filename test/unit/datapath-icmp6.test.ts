@@ -80,6 +80,27 @@ describe('data path, ICMPv6 about IPv6 connections', () => {
     }
   });
 
+  it('DR and TUN: an error from the client side goes to the real server as the connection\'s packets do, untouched inside', async () => {
+    for (const method of ['dr', 'tun'] as const) {
+      const lab = await lab6(service6(method));
+      try {
+        lab.inject(seg6(CLIENT6, VIP6, 41010, 80, TCP_FLAGS.SYN));
+        await lab.settle();
+        lab.inject(icmp6Frame({ eth: fromRouter, ip: { src: ROUTER_HOP, dst: VIP6 }, type: 2, rest: 1400, body: quoted(VIP6, 80, CLIENT6, 41010) }));
+        const [out] = await lab.settle();
+        const d = decode6(out!);
+        assert.equal(d.dstMac, RS6_MAC[0]);
+        const inner = method === 'tun' ? d.inner! : d;
+        assert.deepEqual([inner.src, inner.dst, inner.hop, inner.next], [ROUTER_HOP, VIP6, 64, 58], method);
+        // A real server's error about a DR or TUN connection never passes the director.
+        lab.inject(icmp6Frame({ eth: fromRs, ip: { src: RS6[0]!, dst: CLIENT6 }, type: 1, body: quoted(CLIENT6, 41010, VIP6, 80) }));
+        assert.equal((await lab.settle()).length, 0);
+      } finally {
+        lab.plane.close();
+      }
+    }
+  });
+
   it('hop limit 1 gets Time Exceeded from the VIP, both ways', async () => {
     const lab = await lab6(service6('nat'));
     try {

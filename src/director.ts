@@ -539,12 +539,25 @@ function startVrrp(o: DirectorOptions, plane: DataPlane, clock: Clock, log: Logg
                    onInstanceState?: (name: string, state: VrrpState) => void, tables?: TableSyncHooks): VrrpRuntime | null {
   if (o.config.vrrp.instances.length === 0) return null;
   if (o.interface === undefined) throw new Error('director: VRRP needs an interface attachment (--interface), not a TAP device');
-  const socket = new (loadAddon().VrrpSocket)({ interface: o.interface, ...(o.netns ? { netns: `/run/netns/${o.netns}` } : {}) });
+  const where = { interface: o.interface, ...(o.netns ? { netns: `/run/netns/${o.netns}` } : {}) };
+  const Socket = loadAddon().VrrpSocket;
+  const socket = new Socket(where);
+  let socket6;
+  try {
+    // VRRPv3 over IPv6 has its own socket (protocol 112 on ff02::12, from the link-local address).
+    socket6 = o.config.vrrp.instances.some((i) => i.family === 6) ? new Socket({ ...where, family: 6 }) : undefined;
+  } catch (err) {
+    socket.close();
+    throw err;
+  }
   const localIp = o.localAddress !== undefined ? parseIpv4(o.localAddress) : plane.portInfo.ipv4 >>> 0;
   try {
     const vrrp = new VrrpRuntime({
       config: o.config, interface: o.interface, ...(o.netns ? { netns: o.netns } : {}), localIp, socket, gate: plane.gate,
+      ...(socket6 ? { socket6 } : {}),
       sendGratuitousArp: (addr) => plane.sendGratuitousArp(addr), clock, log: (line) => log.info({ event: 'vrrp' }, line),
+      // Unsolicited NA for IPv6 takeovers: the data plane's sendUnsolicitedNa (Neighbour Discovery) plugs in here.
+      ...announceIpv6(plane),
       warn: (line) => log.warn({ event: 'vrrp' }, line),
       ...(onInstanceState ? { onInstanceState } : {}), ...(tables ? { tableSync: tables } : {}),
     });
@@ -552,6 +565,16 @@ function startVrrp(o: DirectorOptions, plane: DataPlane, clock: Clock, log: Logg
     return vrrp;
   } catch (err) {
     socket.close();
+    socket6?.close();
     throw err;
   }
+}
+
+/**
+ * How VRRP announces an IPv6 takeover: one unsolicited NA per address and round from the data
+ * plane's port. Not built yet (Neighbour Discovery brings DataPlane.sendUnsolicitedNa; with it
+ * this returns { announceIpv6: (addrs) => { for (const a of addrs) plane.sendUnsolicitedNa(ipv6ToWords(a)); } }).
+ */
+function announceIpv6(_plane: DataPlane): { announceIpv6?: (addresses: readonly bigint[]) => void } {
+  return {};
 }

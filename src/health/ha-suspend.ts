@@ -9,7 +9,9 @@ import type { VrrpState } from '../vrrp/vrrp-types.js';
 import { parseIpv4 } from '../net/addr.js';
 
 /** The VIPs some instance carries that no MASTER instance holds. */
-export function awayVips(instances: readonly VrrpInstanceConfig[], masters: ReadonlySet<string>): Set<number> {
+export function awayVips(all: readonly VrrpInstanceConfig[], masters: ReadonlySet<string>): Set<number> {
+  // IPv6 instances carry no VIP of a served virtual_server yet (director run serves IPv4 only).
+  const instances = all.filter((i) => i.family === 4);
   const held = new Set(instances.filter((i) => masters.has(i.name)).flatMap((i) => i.virtualAddresses.map((a) => parseIpv4(a.address))));
   return new Set(instances.flatMap((i) => i.virtualAddresses.map((a) => parseIpv4(a.address))).filter((a) => !held.has(a)));
 }

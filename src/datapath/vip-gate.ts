@@ -31,18 +31,18 @@ export class VipGate {
   }
 
   /**
-   * True when the IPv6 address in words (four 32-bit words, first bytes first) is answered now:
-   * one a vrrp_instance decides while it is MASTER, any other when owned() says the director
-   * owns it (neighbour solicitations only: not on the per-packet path).
+   * True when the IPv6 address at off of w (four words as meta's) is answered now (ND frames
+   * only: not on the per-packet path): one a vrrp_instance decides while that instance is
+   * MASTER, any other when the table owns it.
    */
-  answers6(words: ArrayLike<number>, owned: (words: ArrayLike<number>) => boolean = () => false): boolean {
-    const addr = ipv6FromWords(words);
-    return this.vrrp.has(addr) ? this.mastered.has(addr) : owned(words);
+  answers6(w: Uint32Array, off: number, table: { owns6(w: Uint32Array, off: number): boolean }): boolean {
+    const addr = ipv6FromWords(w, off);
+    return this.vrrp.has(addr) ? this.mastered.has(addr) : table.owns6(w, off);
   }
 
-  /** True when VRRP decides the IPv6 address (announced only by its instance's unsolicited NAs). */
-  decides6(words: ArrayLike<number>): boolean {
-    return this.vrrp.has(ipv6FromWords(words));
+  /** True when VRRP decides the IPv6 address at off of w (announced only by its instance's unsolicited NAs). */
+  decides6(w: Uint32Array, off = 0): boolean {
+    return this.vrrp.has(ipv6FromWords(w, off));
   }
 
   /** An instance became MASTER (its addresses answered from now) or left it (addresses: none). */

@@ -60,9 +60,10 @@ export function ipv6FromBytes(b: Uint8Array, at = 0): bigint {
   return v;
 }
 
-/** The address from four 32-bit words (the data path's records, ND's Ip6Words). */
-export function ipv6FromWords(w: ArrayLike<number>): bigint {
-  return ((BigInt(w[0]! >>> 0) << 96n) | (BigInt(w[1]! >>> 0) << 64n) | (BigInt(w[2]! >>> 0) << 32n) | BigInt(w[3]! >>> 0));
+/** The address from four 32-bit words at `at` (the data path's records, ND's Ip6Words). */
+export function ipv6FromWords(w: ArrayLike<number>, at = 0): bigint {
+  const word = (i: number): bigint => BigInt(w[at + i]! >>> 0);
+  return (word(0) << 96n) | (word(1) << 64n) | (word(2) << 32n) | word(3);
 }
 
 /** The four 32-bit words of an address (what nd-frames takes). */

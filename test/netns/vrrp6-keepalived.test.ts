@@ -4,11 +4,10 @@
 // director takes over when keepalived stops cleanly (priority 0: after the skew) and when it
 // crashes (after master-down), and gives back when keepalived returns with a higher priority.
 // The router's capture shows both routers' adverts to ff02::12 with hop limit 255 from their
-// link-local addresses.
-//
-// Not here yet: the router's neighbour entry following the director's unsolicited NA. The NA
-// frames (src/nd/nd-frames.ts) exist, but the data plane's sendUnsolicitedNa comes with
-// Neighbour Discovery (branch ndp); until then director.ts passes no announceIpv6 and warns.
+// link-local addresses. On takeover the router's neighbour entry for the VIP moves to the
+// director by its unsolicited NA alone (no new solicitation) — once the data plane sends them:
+// until Neighbour Discovery's DataPlane.sendUnsolicitedNa is wired into director.ts
+// (announceIpv6), the director says so at start and that one test is skipped, saying why.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +16,8 @@ import path from 'node:path';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { Director } from '../../src/director.js';
 import { KeepalivedPeer } from '../../src/lab/keepalived-peer.js';
-import { ipIn } from '../../src/lab/netns.js';
+import { ipIn, neighbours } from '../../src/lab/netns.js';
+import { runInNamespace } from '../../src/lab/process.js';
 import type { LabHost } from '../../src/lab/topology.js';
 import { ipv6Bytes, isLinkLocal6, readVrrpFrame6, VRRP_GROUP6 } from '../../src/vrrp/vrrp-packet6.js';
 import { formatIpv6 } from '../../src/net/addr6.js';
@@ -63,6 +63,17 @@ describe('VRRPv3 over IPv6 with keepalived as the peer (needs root: creates netw
     return found;
   }
 
+  /** The router's own entry for the VIP (only an unsolicited NA moves it without a new solicitation). */
+  async function routerEntry(): Promise<string | null> {
+    return (await neighbours(lab().router.ns, lab().router.ifname)).find((n) => n.address === VIP6)?.mac ?? null;
+  }
+
+  /** One datagram from the router to the VIP: the router's kernel resolves it (NS, answered by the master). */
+  async function routerResolves(): Promise<void> {
+    const send = `import socket; socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(b'x', ('${VIP6}', 9))`;
+    await runInNamespace(lab().router.ns, ['python3', '-c', send]);
+  }
+
   async function startDirector(priority: number): Promise<void> {
     const host = lab().directors[0]!;
     director = await Director.start({
@@ -73,7 +84,7 @@ describe('VRRPv3 over IPv6 with keepalived as the peer (needs root: creates netw
   }
 
   before(async function () {
-    requireTools(this, 'keepalived', 'tcpdump');
+    requireTools(this, 'keepalived', 'tcpdump', 'python3');
     const dir = mkdtempSync(path.join(os.tmpdir(), `director-vrrp6-${lab().prefix}-`));
     fx.cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
     peer = new KeepalivedPeer(lab().directors[1]!.ns, dir, fx.cleanup);
@@ -98,12 +109,23 @@ describe('VRRPv3 over IPv6 with keepalived as the peer (needs root: creates netw
   });
 
   it('keepalived stops cleanly (priority 0): the director takes over after its skew time', async () => {
+    await routerResolves();
+    await waitFor('router entry on keepalived', async () => (await routerEntry()) === lab().directors[1]!.mac);
     const t0 = performance.now();
     await peer.stop();
     await waitFor('director MASTER', () => ourState() === 'MASTER');
     const took = performance.now() - t0;
     console.log(`      director master ${took.toFixed(0)} ms after keepalived's SIGTERM (skew (256-100)/256 s = 609 ms)`);
     assert.ok(took < 3000, 'a resignation is taken over after the skew, not master-down');
+  });
+
+  it('the router\'s neighbour entry for the VIP moves to the director (its unsolicited NA)', async function () {
+    if (log.some((l) => /unsolicited neighbour advertisements are not built/.test(l))) {
+      this.skip(); // the data plane cannot send them yet: director.ts announceIpv6 (see the header)
+    }
+    const t0 = performance.now();
+    await waitFor('router entry on the director', async () => (await routerEntry()) === lab().directors[0]!.mac, 10_000);
+    console.log(`      router entry on the director ${(performance.now() - t0).toFixed(0)} ms after the takeover was seen`);
   });
 
   it('keepalived returns at 150 and preempts; the director yields', async () => {

@@ -13,6 +13,9 @@ import { buildVrrpIpv6, ipv6Bytes, ipv6FromBytes, ipv6ToWords, readVrrpIpv6, VRR
 import { VrrpRuntime, vrrpAddresses } from '../../src/vrrp/vrrp-runtime.js';
 
 const a6 = (text: string): bigint => ipv6FromBytes(parseIpv6(text));
+const w6 = (a: bigint): Uint32Array => Uint32Array.from(ipv6ToWords(a));
+/** A service table owning no IPv6 address. */
+const NONE = { owns6: (): boolean => false };
 const OUR_LL = a6('fe80::2');
 const PEER_LL = a6('fe80::3');
 const VIPS = [a6('2001:db8:1::100'), a6('2001:db8:1::101')];
@@ -80,7 +83,7 @@ describe('VrrpRuntime with an IPv6 instance over fake sockets (real timers, 0.1 
       assert.equal(state(), 'BACKUP');
       assert.equal(rt.stats().instances[0]!.master, 'fe80::3');
       assert.deepEqual(rt.stats().instances[0]!.addresses, ['2001:db8:1::100', '2001:db8:1::101']);
-      assert.equal(gate.answers6(ipv6ToWords(VIPS[0]!)), false);
+      assert.equal(gate.answers6(w6(VIPS[0]!), 0, NONE), false);
       socket6.hear(150, { hopLimit: 254 });
       socket6.hear(150, { src: a6('2001:db8:1::3') });
       assert.deepEqual(rt.stats().drops, { 'hop-limit': 1, 'source-not-link-local': 1 });
@@ -90,7 +93,7 @@ describe('VrrpRuntime with an IPv6 instance over fake sockets (real timers, 0.1 
       // v3 master-down: 3 x 0.1 s + (256 - 100) x 0.1 s / 256 = 0.361 s after the last advert.
       const took = performance.now() - stoppedAt;
       assert.ok(took >= 300 && took < 1500, `takeover after ${took.toFixed(0)} ms`);
-      assert.ok(VIPS.every((v) => gate.answers6(ipv6ToWords(v))), 'MASTER: the gate answers both VIPs');
+      assert.ok(VIPS.every((v) => gate.answers6(w6(v), 0, NONE)), 'MASTER: the gate answers both VIPs');
       assert.deepEqual(rounds, Array(5).fill(VIPS), "keepalived's first set: 5 rounds of unsolicited NA");
       await until('adverts sent', () => socket6.sent.length >= 3);
       for (const p of socket6.sent) {
@@ -100,7 +103,7 @@ describe('VrrpRuntime with an IPv6 instance over fake sockets (real timers, 0.1 
       }
       socket6.hear(150);
       assert.equal(state(), 'BACKUP', 'a better master: BACKUP at once');
-      assert.equal(gate.answers6(ipv6ToWords(VIPS[1]!)), false, 'and its VIPs are no longer answered');
+      assert.equal(gate.answers6(w6(VIPS[1]!), 0, NONE), false, 'and its VIPs are no longer answered');
       await until('MASTER again', () => state() === 'MASTER');
       rt.stop();
       const last = readVrrpIpv6(socket6.sent.at(-1)!);
@@ -122,15 +125,18 @@ describe('VrrpRuntime with an IPv6 instance over fake sockets (real timers, 0.1 
 });
 
 describe('VIP gate, IPv6 side', () => {
-  it('answers a VRRP IPv6 address only while its instance is MASTER; others as owned() says', () => {
-    const other = ipv6ToWords(a6('2001:db8:1::200'));
+  it('answers a VRRP IPv6 address only while its instance is MASTER; others as the table says', () => {
+    const other = a6('2001:db8:1::200');
     const gate = new VipGate([VIPS[0]!, 0xc6130064]);
-    const owned = (w: ArrayLike<number>): boolean => w[3] === other[3];
-    assert.deepEqual([gate.answers6(ipv6ToWords(VIPS[0]!), owned), gate.answers6(other, owned), gate.answers6(other)], [false, true, false]);
-    assert.deepEqual([gate.decides6(ipv6ToWords(VIPS[0]!)), gate.decides6(other)], [true, false]);
+    // The address sits at an offset, as in a meta record.
+    const rec = new Uint32Array(12);
+    const at = (a: bigint): Uint32Array => { rec.set(ipv6ToWords(a), 8); return rec; };
+    const table = { owns6: (w: Uint32Array, off: number): boolean => w[off + 3] === ipv6ToWords(other)[3] };
+    assert.deepEqual([gate.answers6(at(VIPS[0]!), 8, table), gate.answers6(at(other), 8, table), gate.answers6(at(other), 8, NONE)], [false, true, false]);
+    assert.deepEqual([gate.decides6(at(VIPS[0]!), 8), gate.decides6(w6(other))], [true, false]);
     gate.setMaster('V6', [VIPS[0]!]);
-    assert.equal(gate.answers6(Uint32Array.from(ipv6ToWords(VIPS[0]!))), true, 'words from a record work too');
+    assert.equal(gate.answers6(at(VIPS[0]!), 8, NONE), true);
     gate.setMaster('V6', []);
-    assert.equal(gate.answers6(ipv6ToWords(VIPS[0]!)), false);
+    assert.equal(gate.answers6(w6(VIPS[0]!), 0, table), false);
   });
 });

@@ -572,8 +572,9 @@ function startVrrp(o: DirectorOptions, plane: DataPlane, clock: Clock, log: Logg
 
 /**
  * How VRRP announces an IPv6 takeover: one unsolicited NA per address and round from the data
- * plane's port. Not built yet (Neighbour Discovery brings DataPlane.sendUnsolicitedNa; with it
- * this returns { announceIpv6: (addrs) => { for (const a of addrs) plane.sendUnsolicitedNa(ipv6ToWords(a)); } }).
+ * plane's port. Not in this build yet: Neighbour Discovery brings DataPlane.sendUnsolicitedNa,
+ * and with it this returns { announceIpv6: (addrs) => plane.sendUnsolicitedNa(addrs.map(ipv6ToWords)) }
+ * (ipv6ToWords from vrrp/vrrp-packet6.js). Until then the runtime warns at start.
  */
 function announceIpv6(_plane: DataPlane): { announceIpv6?: (addresses: readonly bigint[]) => void } {
   return {};

@@ -10,6 +10,7 @@ import {
   isLinkLocal6, readVrrpFrame6, readVrrpIpv6, VRRP_GROUP6, vrrp6Checksum, type VrrpAdvert6, type VrrpPacket6,
 } from '../../src/vrrp/vrrp-packet6.js';
 import { checkAdvert, DROP_REASONS, type AdvertExpectation } from '../../src/vrrp/vrrp-receive.js';
+import { GarpSchedule } from '../../src/vrrp/vrrp-garp.js';
 
 interface Fixture { madeBy: string; frames: Array<{ t: number; hex: string }> }
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/keepalived-vrrp6.json'), 'utf8')) as Fixture;
@@ -160,5 +161,24 @@ describe('VRRPv3 over IPv6: RFC 5798 7.1 checks against the local router', () =>
   it('counts an address list that differs, as keepalived (accepted)', () => {
     const v = checkAdvert(packet({ advert: { ...mcast, addresses: [mcast.addresses[0]!] } }), want);
     assert.ok(v.ok && v.addressMismatch);
+  });
+});
+
+describe('VRRPv3 over IPv6: keepalived 2.2.7 announces a takeover with unsolicited NA on the gratuitous ARP schedule', () => {
+  it('5 rounds over both VIPs right after the takeover advert, 5 more garp_master_delay (5 s) later; director\'s schedule says the same', () => {
+    const frames = fixture.frames.map((f) => ({ t: f.t, b: Buffer.from(f.hex, 'hex') }));
+    const firstAdvert = frames.find((f) => f.b[20] === 112 && f.b[55] === 61)!.t;
+    // Unsolicited NA (ICMPv6 136) for VRID 61's VIPs, from the VIP itself to ff02::1, Override only.
+    const nas = frames.filter((f) => f.b[20] === 58 && f.b[54] === 136 && f.b.subarray(22, 38).equals(f.b.subarray(62, 78)))
+      .filter((f) => mcast.addresses.includes(ipv6FromBytes(f.b, 62)));
+    for (const f of nas) {
+      assert.equal(f.b.subarray(38, 54).toString('hex'), 'ff020000000000000000000000000001');
+      assert.deepEqual([f.b[21], f.b[58]], [255, 0x20]);
+    }
+    const burst = (from: number, to: number): number => nas.filter((f) => f.t - firstAdvert >= from && f.t - firstAdvert < to).length;
+    assert.deepEqual([burst(0, 1), burst(4.9, 5.5)], [10, 10], '5 rounds x 2 addresses, twice');
+    const schedule = new GarpSchedule({ masterRepeat: 5, masterDelayMs: 5000, masterRefreshMs: 0, masterRefreshRepeat: 1, lowerPrioRepeat: 5, lowerPrioDelayMs: 5000 });
+    assert.equal(schedule.onMaster(0), 5);
+    assert.deepEqual([schedule.nextUs(), schedule.takeDue(5_000_000)], [5_000_000, [5]]);
   });
 });

@@ -43,7 +43,7 @@ import { MAX_WORKERS, WORKERS_WITH_SYNC } from './workers/limits.js';
 import { mergeSnapshot, mergeStats } from './workers/merge-stats.js';
 import { serviceIdentity } from './workers/identity.js';
 import { WorkerPool } from './workers/pool.js';
-import type { VrrpState } from './vrrp/vrrp-types.js';
+import type { VrrpAddr, VrrpState } from './vrrp/vrrp-types.js';
 
 export type { DirectorStats } from './director-stats.js';
 export type { ReloadChange, ReloadResult } from './control/reload-changes.js';
@@ -494,7 +494,7 @@ function addPacket(engine: NativeEngine, ifname: string, o: DirectorOptions): nu
 
 /** The health manager over the table's checkers, started; null when the config has none. */
 function startHealth(o: DirectorOptions, table: ServiceTable, governor: WeightGovernor, clock: Clock,
-                     log: Logger, hooks: { away: ReadonlySet<number>; notifier: RealServerNotifier }): HealthManager | null {
+                     log: Logger, hooks: { away: ReadonlySet<VrrpAddr>; notifier: RealServerNotifier }): HealthManager | null {
   if (!table.dests.some((d) => (d.config.checks?.length ?? 0) > 0)) return null;
   const executor = createExecutor({ ...(o.netns ? { netns: o.netns } : {}), log });
   const manager = new HealthManager({ table, governor, executor, clock, log, notifier: hooks.notifier });

@@ -6,14 +6,15 @@
 
 import type { DirectorConfig, NotifyConfig } from '../config/model.js';
 import type { VipGate } from '../datapath/vip-gate.js';
-import { formatIpv4, parseIpv4 } from '../net/addr.js';
-import { formatIpv6, parseIpv6 } from '../net/addr6.js';
+import { formatIpv4 } from '../net/addr.js';
+import { formatIpv6 } from '../net/addr6.js';
 import type { NativeVrrpSocket } from '../native/types.js';
 import type { Clock } from '../sched/types.js';
 import { readVrrpIpv4 } from './vrrp-frame.js';
 import { ipv6Bytes, ipv6FromBytes, readVrrpIpv6 } from './vrrp-packet6.js';
 import { checkAdvert, DROP_REASONS, dropReasonIndex } from './vrrp-receive.js';
 import { VrrpRouter } from './vrrp-router.js';
+import { instanceAddresses } from './vrrp-spec.js';
 import { ScriptRunner } from './vrrp-scripts.js';
 import { VrrpSyncGroup } from './vrrp-sync-group.js';
 import { LinkWatcher, TrackScript } from './vrrp-track.js';
@@ -85,11 +86,7 @@ export interface VrrpStats {
 
 /** Every address some vrrp_instance of config decides (the gate's closed set at start). */
 export function vrrpAddresses(config: DirectorConfig): VrrpAddr[] {
-  return config.vrrp.instances.flatMap((i) => i.virtualAddresses.map((v) => parseAddr(i.family, v.address)));
-}
-
-function parseAddr(family: 4 | 6, text: string): VrrpAddr {
-  return family === 6 ? ipv6FromBytes(parseIpv6(text)) : parseIpv4(text);
+  return config.vrrp.instances.flatMap(instanceAddresses);
 }
 
 export function formatAddr(a: VrrpAddr): string {

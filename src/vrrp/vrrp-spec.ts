@@ -3,7 +3,15 @@
 // unless dont_track_primary, as keepalived does.
 
 import type { GlobalDefsConfig, VrrpInstanceConfig } from '../config/model.js';
+import { parseIpv4 } from '../net/addr.js';
+import { parseIpv6 } from '../net/addr6.js';
+import { ipv6FromBytes } from './vrrp-packet6.js';
 import type { TrackerSpec, VrrpAddr, VrrpInstanceSpec } from './vrrp-types.js';
+
+/** An instance's virtual_ipaddress values in its family's form (IPv4 host order, IPv6 bigints). */
+export function instanceAddresses(i: VrrpInstanceConfig): VrrpAddr[] {
+  return i.virtualAddresses.map((v) => (i.family === 6 ? ipv6FromBytes(parseIpv6(v.address)) : parseIpv4(v.address)));
+}
 
 /**
  * `primaryIp`: the advert source, unicast_src_ip or the interface's address (IPv6: link-local);

@@ -43,7 +43,7 @@ import { MAX_WORKERS, WORKERS_WITH_SYNC } from './workers/limits.js';
 import { mergeSnapshot, mergeStats } from './workers/merge-stats.js';
 import { serviceIdentity } from './workers/identity.js';
 import { WorkerPool } from './workers/pool.js';
-import type { VrrpState } from './vrrp/vrrp-types.js';
+import type { VrrpAddr, VrrpState } from './vrrp/vrrp-types.js';
 
 export type { DirectorStats } from './director-stats.js';
 export type { ReloadChange, ReloadResult } from './control/reload-changes.js';
@@ -494,7 +494,7 @@ function addPacket(engine: NativeEngine, ifname: string, o: DirectorOptions): nu
 
 /** The health manager over the table's checkers, started; null when the config has none. */
 function startHealth(o: DirectorOptions, table: ServiceTable, governor: WeightGovernor, clock: Clock,
-                     log: Logger, hooks: { away: ReadonlySet<number>; notifier: RealServerNotifier }): HealthManager | null {
+                     log: Logger, hooks: { away: ReadonlySet<VrrpAddr>; notifier: RealServerNotifier }): HealthManager | null {
   if (!table.dests.some((d) => (d.config.checks?.length ?? 0) > 0)) return null;
   const executor = createExecutor({ ...(o.netns ? { netns: o.netns } : {}), log });
   const manager = new HealthManager({ table, governor, executor, clock, log, notifier: hooks.notifier });
@@ -539,12 +539,25 @@ function startVrrp(o: DirectorOptions, plane: DataPlane, clock: Clock, log: Logg
                    onInstanceState?: (name: string, state: VrrpState) => void, tables?: TableSyncHooks): VrrpRuntime | null {
   if (o.config.vrrp.instances.length === 0) return null;
   if (o.interface === undefined) throw new Error('director: VRRP needs an interface attachment (--interface), not a TAP device');
-  const socket = new (loadAddon().VrrpSocket)({ interface: o.interface, ...(o.netns ? { netns: `/run/netns/${o.netns}` } : {}) });
+  const where = { interface: o.interface, ...(o.netns ? { netns: `/run/netns/${o.netns}` } : {}) };
+  const Socket = loadAddon().VrrpSocket;
+  const socket = new Socket(where);
+  let socket6;
+  try {
+    // VRRPv3 over IPv6 has its own socket (protocol 112 on ff02::12, from the link-local address).
+    socket6 = o.config.vrrp.instances.some((i) => i.family === 6) ? new Socket({ ...where, family: 6 }) : undefined;
+  } catch (err) {
+    socket.close();
+    throw err;
+  }
   const localIp = o.localAddress !== undefined ? parseIpv4(o.localAddress) : plane.portInfo.ipv4 >>> 0;
   try {
     const vrrp = new VrrpRuntime({
       config: o.config, interface: o.interface, ...(o.netns ? { netns: o.netns } : {}), localIp, socket, gate: plane.gate,
+      ...(socket6 ? { socket6 } : {}),
       sendGratuitousArp: (addr) => plane.sendGratuitousArp(addr), clock, log: (line) => log.info({ event: 'vrrp' }, line),
+      // Unsolicited NA for IPv6 takeovers: the data plane's sendUnsolicitedNa (Neighbour Discovery) plugs in here.
+      ...announceIpv6(plane),
       warn: (line) => log.warn({ event: 'vrrp' }, line),
       ...(onInstanceState ? { onInstanceState } : {}), ...(tables ? { tableSync: tables } : {}),
     });
@@ -552,6 +565,17 @@ function startVrrp(o: DirectorOptions, plane: DataPlane, clock: Clock, log: Logg
     return vrrp;
   } catch (err) {
     socket.close();
+    socket6?.close();
     throw err;
   }
+}
+
+/**
+ * How VRRP announces an IPv6 takeover: one unsolicited NA per address and round from the data
+ * plane's port. Not in this build yet: Neighbour Discovery brings DataPlane.sendUnsolicitedNa,
+ * and with it this returns { announceIpv6: (addrs) => plane.sendUnsolicitedNa(addrs.map(ipv6ToWords)) }
+ * (ipv6ToWords from vrrp/vrrp-packet6.js). Until then the runtime warns at start.
+ */
+function announceIpv6(_plane: DataPlane): { announceIpv6?: (addresses: readonly bigint[]) => void } {
+  return {};
 }

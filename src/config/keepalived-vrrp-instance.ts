@@ -12,7 +12,7 @@ import * as v from './keepalived-values.js';
 
 /** vrrp_instance keywords keepalived knows that director does not act on (yet). */
 const UNSUPPORTED_INSTANCE = new Set([
-  'use_vmac', 'vmac_xmit_base', 'native_ipv6', 'mcast_src_ip', 'virtual_ipaddress_excluded',
+  'use_vmac', 'vmac_xmit_base', 'mcast_src_ip', 'virtual_ipaddress_excluded',
   'virtual_routes', 'virtual_rules', 'track_file', 'track_process', 'track_bfd', 'smtp_alert',
   'strict_mode', 'accept', 'no_accept', 'skip_check_adv_addr', 'check_unicast_src', 'debug',
   'garp_extra_if', 'notify_master_rx_lower_pri', 'notify_priority_changes',
@@ -32,6 +32,10 @@ export interface InstanceDraft {
   stmt: Statement;
   /** An instance `version` keyword (null: global vrrp_version). */
   versionSaid: Statement | null;
+  /** `native_ipv6`: the instance is IPv6 whatever its addresses say. */
+  nativeIpv6: boolean;
+  /** Where each unicast peer was said (a peer of the other family is dropped with a warning there). */
+  peerStmts: Statement[];
   prioritySaid: boolean;
   stateSaid: boolean;
   advertStmt: Statement | null;
@@ -52,12 +56,12 @@ export function convertVrrpInstance(stmt: Statement, globals: GlobalDefsConfig, 
   if (!stmt.block) v.fail(stmt, "expects a block '{ ... }' after the instance name");
   const d: InstanceDraft = {
     config: {
-      name, state: 'BACKUP', interface: '', vrid: 0, priority: 100, version: globals.vrrpVersion, advertInt: 1,
+      name, state: 'BACKUP', interface: '', vrid: 0, priority: 100, version: globals.vrrpVersion, family: 4, advertInt: 1,
       preempt: true, preemptDelay: 0, preemptSyncWait: DEFAULT_PREEMPT_SYNC_WAIT, virtualAddresses: [], authPass: null, unicastSrcIp: null, unicastPeers: [],
       trackInterfaces: [], trackScripts: [], dontTrackPrimary: false, notify: emptyNotify(),
       garp: { ...globals.garp }, line: stmt.line,
     },
-    stmt, versionSaid: null, prioritySaid: false, stateSaid: false, advertStmt: null,
+    stmt, versionSaid: null, nativeIpv6: false, peerStmts: [], prioritySaid: false, stateSaid: false, advertStmt: null,
     scriptWeightSaid: new Set(), authStmt: null, said: new Map(),
   };
   // As keepalived: a keyword said twice takes the later value; list blocks add up.
@@ -99,7 +103,8 @@ function basicKeyword(d: InstanceDraft, s: Statement, warnings: ConfigWarning[])
     case 'preempt_delay': c.preemptDelay = delaySeconds(s); return true;
     case 'preempt_sync_wait': c.preemptSyncWait = delaySeconds(s); return true;
     case 'dont_track_primary': c.dontTrackPrimary = v.optionalBool(s); return true;
-    case 'unicast_src_ip': c.unicastSrcIp = v.ipv4(s, oneArg(s, 'IP')); return true;
+    case 'unicast_src_ip': c.unicastSrcIp = v.address(s, oneArg(s, 'IP')).text; return true;
+    case 'native_ipv6': v.expectArgs(s, 0); d.nativeIpv6 = true; return true;
     case 'authentication': authentication(d, s, warnings); return true;
     default: return false;
   }
@@ -114,7 +119,8 @@ function listKeyword(d: InstanceDraft, s: Statement, warnings: ConfigWarning[]):
     case 'unicast_peer':
       for (const e of entries(s)) {
         if (e.args.length > 0 && !/^(min_ttl|max_ttl)$/.test(e.args[0] as string)) v.fail(e, 'expects an address and at most min_ttl/max_ttl');
-        c.unicastPeers.push(v.ipv4(e, e.keyword));
+        c.unicastPeers.push(v.address(e, e.keyword).text);
+        d.peerStmts.push(e);
       }
       return true;
     case 'track_interface':
@@ -157,11 +163,16 @@ function entries(s: Statement): Statement[] {
   return s.block;
 }
 
-/** `IP[/PREFIX] [dev IF] [label L] [brd IP] [scope S] [no_track]`; other options are warned about. */
+/**
+ * `IP[/PREFIX] [dev IF] [label L] [brd IP] [scope S] [no_track]`, IPv4 or IPv6 (RFC 5952 text);
+ * other options are warned about.
+ */
 function virtualAddress(e: Statement, warnings: ConfigWarning[]): VirtualAddressConfig {
   const [address, prefixText] = e.keyword.split('/') as [string, string | undefined];
+  const { text, v6 } = v.address(e, address);
+  const bits = v6 ? 128 : 32;
   const out: VirtualAddressConfig = {
-    address: v.ipv4(e, address), prefix: prefixText === undefined ? 32 : v.uint(e, prefixText, 0, 32),
+    address: text, prefix: prefixText === undefined ? bits : v.uint(e, prefixText, 0, bits),
     dev: null, label: null, line: e.line,
   };
   for (let i = 0; i < e.args.length; i++) {

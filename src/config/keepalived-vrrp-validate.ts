@@ -8,6 +8,7 @@ import type { InstanceDraft } from './keepalived-vrrp-instance.js';
 import { warn } from './keepalived-keywords.js';
 import { defaultSyncDaemon } from './keepalived-global.js';
 import * as v from './keepalived-values.js';
+import { isIPv6 } from '../net/addr6.js';
 
 export interface Sourced<T> {
   config: T;
@@ -28,15 +29,17 @@ export function settleVrrp(
   const grouped = syncGroupMembers(groups, instances, warnings);
   const vrids = new Map<string, InstanceDraft>();
   for (const d of instances) {
+    settleFamily(d, warnings);
     settleVersion(d, warnings);
     settleTrackScripts(d, byScript);
     settlePreemption(d, warnings);
     if (grouped.has(d.config.name)) unweighTrackers(d, 'is in a vrrp_sync_group', warnings);
     if (d.config.priority === 255) unweighTrackers(d, 'is the address owner (priority 255)', warnings);
     checkAddresses(d, warnings);
-    const key = `${d.config.interface}/${d.config.vrid}`;
+    // One VRID may serve IPv4 and IPv6 on one interface: two protocols, two routers (RFC 5798).
+    const key = `${d.config.interface}/${d.config.family}/${d.config.vrid}`;
     const other = vrids.get(key);
-    if (other) v.fail(d.stmt, `virtual_router_id ${d.config.vrid} on ${d.config.interface} is already used by ${other.config.name} (line ${other.stmt.line})`);
+    if (other) v.fail(d.stmt, `virtual_router_id ${d.config.vrid} on ${d.config.interface} (IPv${d.config.family}) is already used by ${other.config.name} (line ${other.stmt.line})`);
     vrids.set(key, d);
   }
   legacySyncDaemon(globals, instances, warnings);
@@ -50,6 +53,40 @@ function uniqueNames(what: string, list: Array<{ config: { name: string }; stmt:
     const first = seen.get(config.name);
     if (first) v.fail(stmt, `${what} '${config.name}' is already defined at ${first.file}:${first.line}`);
     seen.set(config.name, stmt);
+  }
+}
+
+/**
+ * keepalived's family rules: `native_ipv6`, else the first virtual_ipaddress, decides (IPv4 when
+ * there is none); an address of the other family is dropped with keepalived's complaint, as is
+ * a unicast peer; unicast_src_ip must match. IPv6 runs VRRPv3 whatever vrrp_version says, and a
+ * `version 2` is corrected with keepalived's vrrp_strict warning (keepalived without vrrp_strict
+ * would send VRRPv2 over IPv6, which no RFC defines and director does not build).
+ */
+function settleFamily(d: InstanceDraft, warnings: ConfigWarning[]): void {
+  const c = d.config;
+  const first = c.virtualAddresses[0];
+  c.family = d.nativeIpv6 || (first !== undefined && isIPv6(first.address)) ? 6 : 4;
+  const ours = (text: string): boolean => isIPv6(text) === (c.family === 6);
+  const vipAt = (line: number): Statement => ({ keyword: 'virtual_ipaddress', args: [], file: d.stmt.file, line, block: null });
+  c.virtualAddresses = c.virtualAddresses.filter((a) => {
+    if (!ours(a.address)) warn(vipAt(a.line), `(${c.name}): address family must match VRRP instance [${a.address}] - ignoring (as keepalived)`, warnings);
+    return ours(a.address);
+  });
+  c.unicastPeers = c.unicastPeers.filter((p, i) => {
+    if (!ours(p)) warn(d.peerStmts[i] ?? d.stmt, `VRRP instance ${c.name} and unicast peer address ${p} must be of the same family - skipping (as keepalived)`, warnings);
+    return ours(p);
+  });
+  if (c.unicastSrcIp !== null && !ours(c.unicastSrcIp)) {
+    v.fail(d.said.get('unicast_src_ip') ?? d.stmt, `${c.unicastSrcIp} is not IPv${c.family}, the family of vrrp_instance ${c.name}`);
+  }
+  if (c.family === 4) return;
+  if (d.versionSaid !== null && c.version === 2) warn(d.versionSaid, `(${c.name}) cannot use IPv6 with VRRP version 2; setting version 3 (as keepalived in strict mode)`, warnings);
+  c.version = 3;
+  if (c.virtualAddresses.length === 0) v.fail(d.stmt, `(${c.name}) No VIP specified; at least one is required (VRRPv3, as keepalived)`);
+  const head = c.virtualAddresses[0]!.address;
+  if (c.unicastPeers.length === 0 && !/^fe[89ab]/.test(head)) {
+    warn(vipAt(c.virtualAddresses[0]!.line), `(${c.name}) the first IPv6 VIP address should be link local (as keepalived says; RFC 5798 5.2.9)`, warnings);
   }
 }
 

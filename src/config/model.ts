@@ -507,6 +507,12 @@ export interface VrrpInstanceConfig {
   /** 1..255, default 100 (255 when state MASTER and no priority, as keepalived). */
   priority: number;
   version: 2 | 3;
+  /**
+   * The instance's address family, as keepalived settles it: IPv6 with `native_ipv6` or when the
+   * first virtual_ipaddress is IPv6 (then always VRRPv3, over ff02::12), else IPv4. Addresses,
+   * unicast peers and unicast_src_ip of the other family are dropped with a warning.
+   */
+  family: 4 | 6;
   /** Seconds (v2 whole seconds, v3 in 0.01 s steps up to 40.95). */
   advertInt: number;
   /** False with nopreempt. */
@@ -522,6 +528,7 @@ export interface VrrpInstanceConfig {
   virtualAddresses: VirtualAddressConfig[];
   /** v2 PASS authentication: the password (at most 8 bytes), or null for none. */
   authPass: string | null;
+  /** IPv4 as written, IPv6 in RFC 5952 text (of the instance's family once settled). */
   unicastSrcIp: string | null;
   unicastPeers: string[];
   trackInterfaces: TrackConfig[];

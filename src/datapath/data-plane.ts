@@ -28,6 +28,7 @@ import type { ConnMethodValue, ServiceTable, TablePlan } from './service-table.j
 import { SourceRateLimiter } from './source-rate.js';
 import { heldKey, type SynProxy } from './syn-proxy.js';
 import { VipGate } from './vip-gate.js';
+import type { VrrpAddr } from '../vrrp/vrrp-types.js';
 import { steeringProgram } from '../workers/steering.js';
 
 /** Held frames older than this are dropped (Linux drops unresolved queues after ~3 s too). */
@@ -58,7 +59,7 @@ export interface DataPlaneOptions {
   /** lvs_timeouts / ipvsadm --set values to start with (0 keeps the kernel's default). */
   timeouts?: ConnTimeoutValues | null;
   /** Addresses VRRP decides: answered only while their instance is MASTER (see gate). */
-  vrrpAddresses?: Iterable<number>;
+  vrrpAddresses?: Iterable<VrrpAddr>;
   /** IPVS sloppy_tcp (see ClassifierDeps). */
   sloppyTcp?: boolean;
   /** The port is a member of a fanout group (workers): the plane keeps the group's steering in step with its table. */

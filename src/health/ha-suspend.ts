@@ -5,13 +5,13 @@
 // services pause is the health manager's (HealthManager.suspendVips).
 
 import type { VrrpInstanceConfig } from '../config/model.js';
-import type { VrrpState } from '../vrrp/vrrp-types.js';
-import { parseIpv4 } from '../net/addr.js';
+import type { VrrpAddr, VrrpState } from '../vrrp/vrrp-types.js';
+import { instanceAddresses } from '../vrrp/vrrp-spec.js';
 
-/** The VIPs some instance carries that no MASTER instance holds. */
-export function awayVips(instances: readonly VrrpInstanceConfig[], masters: ReadonlySet<string>): Set<number> {
-  const held = new Set(instances.filter((i) => masters.has(i.name)).flatMap((i) => i.virtualAddresses.map((a) => parseIpv4(a.address))));
-  return new Set(instances.flatMap((i) => i.virtualAddresses.map((a) => parseIpv4(a.address))).filter((a) => !held.has(a)));
+/** The VIPs some instance carries that no MASTER instance holds (IPv6 ones as bigints, vrrp-packet6.ts). */
+export function awayVips(instances: readonly VrrpInstanceConfig[], masters: ReadonlySet<string>): Set<VrrpAddr> {
+  const held = new Set(instances.filter((i) => masters.has(i.name)).flatMap(instanceAddresses));
+  return new Set(instances.flatMap(instanceAddresses).filter((a) => !held.has(a)));
 }
 
 /** Follows the VRRP instances' states and tells which VIPs are away after each change. */
@@ -20,7 +20,7 @@ export class HaSuspendTracker {
 
   constructor(
     private readonly instances: readonly VrrpInstanceConfig[],
-    private readonly changed: (away: ReadonlySet<number>) => void,
+    private readonly changed: (away: ReadonlySet<VrrpAddr>) => void,
   ) {}
 
   /** An instance's new state (VrrpRuntime's onInstanceState). */
@@ -31,7 +31,7 @@ export class HaSuspendTracker {
     if (before !== this.masters.has(name)) this.changed(this.away());
   }
 
-  away(): Set<number> {
+  away(): Set<VrrpAddr> {
     return awayVips(this.instances, this.masters);
   }
 }

@@ -13,6 +13,8 @@ import type { Clock } from '../sched/types.js';
 import { createDampener, type Dampener } from './dampener.js';
 import { RealServerNotifier } from './rs-notify.js';
 import { checkerText, specOf, type CheckExecutor, type CheckOutcome, type CheckSpec } from './types.js';
+import { ipv6FromWords } from '../vrrp/vrrp-packet6.js';
+import type { VrrpAddr } from '../vrrp/vrrp-types.js';
 
 /** How often due checks are looked for; delays are honoured to this resolution. */
 const POLL_MS = 100;
@@ -70,7 +72,8 @@ export class HealthManager {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   /** VIPs whose ha_suspend services' checkers pause (keepalived: the address is not here). */
-  private awayVips: ReadonlySet<number> = new Set();
+  /** IPv4 VIPs as host-order numbers, IPv6 ones as bigints (vrrp-packet6.ts). */
+  private awayVips: ReadonlySet<VrrpAddr> = new Set();
 
   constructor(private readonly opts: HealthManagerOptions) {
     this.log = opts.log ?? silentLogger;
@@ -138,14 +141,15 @@ export class HealthManager {
    * ha_suspend: the checkers of services with ha_suspend whose VIP is in vips pause, the others
    * run; each change is logged as keepalived does ("Suspending/Activating healthchecker ...").
    */
-  suspendVips(vips: ReadonlySet<number>): void {
+  suspendVips(vips: ReadonlySet<VrrpAddr>): void {
     this.awayVips = vips;
     this.applySuspension();
   }
 
   private applySuspension(): void {
     for (const slot of this.slots) {
-      const suspended = slot.svc.config.haSuspend === true && this.awayVips.has(slot.svc.vip);
+      const vip = slot.svc.vip6 !== null ? ipv6FromWords(slot.svc.vip6) : slot.svc.vip;
+      const suspended = slot.svc.config.haSuspend === true && this.awayVips.has(vip);
       if (suspended === slot.suspended) continue;
       slot.suspended = suspended;
       this.log.info({ event: 'check', check: slot.config.kind, server: describeDest(slot.dest), suspended },

@@ -264,17 +264,24 @@ export interface VrrpSocketOptions {
   interface: string;
   /** Open the socket inside this network namespace (e.g. "/run/netns/NAME"). */
   netns?: string;
+  /** 4 (default): VRRPv2/v3 over IPv4; 6: VRRPv3 over IPv6 (ff02::12, from the link-local address). */
+  family?: 4 | 6;
 }
 
 /**
  * A raw IPv4 socket for protocol 112 bound to one interface, member of 224.0.0.18 there (our
  * own multicast not looped back). Packets are whole IPv4 packets, header included, both ways.
+ * With family 6 the same over IPv6 and ff02::12: packets are whole IPv6 packets both ways (the
+ * received header rebuilt from the sender, destination and hop limit the kernel reports; the
+ * sent one's source, destination and hop limit applied by the kernel, which writes its own).
  */
 export interface NativeVrrpSocket {
   /** Calls back with each advert's IPv4 packet, or with the text of a receive error. */
   start(onPacket: (packet: Buffer | string) => void): void;
-  /** Sends one IPv4 packet (the header as built, IP_HDRINCL) to dst (host order); throws on failure. */
+  /** Sends one IPv4 packet (the header as built, IP_HDRINCL) to dst (host order); throws on failure. Family 6: dst ignored. */
   send(packet: Uint8Array, dst: number): void;
+  /** Family 6: the interface's link-local address (16 bytes) the adverts leave from; null for family 4. */
+  linkLocal?(): Buffer | null;
   /** Stops receiving and closes the socket; closing twice is fine. */
   close(): void;
 }

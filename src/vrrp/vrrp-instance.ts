@@ -12,12 +12,12 @@ import { PRIORITY_OWNER, PRIORITY_STOP } from './vrrp-packet.js';
 import type { SyncMember, VrrpSyncGroup } from './vrrp-sync-group.js';
 import { csToUs, initialMasterWaitUs, masterDownUs, skewUs } from './vrrp-timers.js';
 import { TrackerSet } from './vrrp-trackers.js';
-import type { HeardAdvert, PreemptEvent, VrrpInput, VrrpInstanceSpec, VrrpNotify, VrrpState, VrrpTransport } from './vrrp-types.js';
+import type { HeardAdvert, PreemptEvent, VrrpAddr, VrrpInput, VrrpInstanceSpec, VrrpNotify, VrrpState, VrrpTransport } from './vrrp-types.js';
 
 export class VrrpInstance implements SyncMember {
   state: VrrpState = 'INIT';
   /** The master last heard as backup (address and priority), null when none. */
-  master: { ip: number; priority: number } | null = null;
+  master: { ip: VrrpAddr; priority: number } | null = null;
   private started = false;
   /** µs: the next advert (MASTER) or the master-down expiry (BACKUP); null when idle. */
   private deadlineUs: number | null = null;
@@ -30,9 +30,9 @@ export class VrrpInstance implements SyncMember {
   private readonly garp: GarpSchedule;
   private group: VrrpSyncGroup | null = null;
   /** The lower-priority master last heard (and ignored) as BACKUP: what a preemption takes over from. */
-  private lowerMaster: { ip: number; heardUs: number } | null = null;
+  private lowerMaster: { ip: VrrpAddr; heardUs: number } | null = null;
   /** A preemption held until the connection table arrives (preemptHoldMs), µs. */
-  private hold: { masterIp: number; sinceUs: number; untilUs: number } | null = null;
+  private hold: { masterIp: VrrpAddr; sinceUs: number; untilUs: number } | null = null;
 
   constructor(
     readonly spec: VrrpInstanceSpec,

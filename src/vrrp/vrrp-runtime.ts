@@ -1,20 +1,24 @@
-// VRRP running in the director: one VrrpRouter per vrrp_instance, all on one raw socket on the
-// director's interface, their state machines driven by real timers, adverts heard checked and
-// dispatched by VRID, tracked interfaces and vrrp_scripts fed in, sync groups joined. Each state
-// change opens or closes the data plane's VIP gate at once, and runs the notify scripts.
+// VRRP running in the director: one VrrpRouter per vrrp_instance, the IPv4 ones on one raw socket
+// on the director's interface and the IPv6 ones (VRRPv3) on another, their state machines driven
+// by real timers, adverts heard checked and dispatched by family and VRID, tracked interfaces and
+// vrrp_scripts fed in, sync groups joined. Each state change opens or closes the data plane's VIP
+// gate at once, and runs the notify scripts.
 
 import type { DirectorConfig, NotifyConfig } from '../config/model.js';
 import type { VipGate } from '../datapath/vip-gate.js';
-import { formatIpv4, parseIpv4 } from '../net/addr.js';
+import { formatIpv4 } from '../net/addr.js';
+import { formatIpv6 } from '../net/addr6.js';
 import type { NativeVrrpSocket } from '../native/types.js';
 import type { Clock } from '../sched/types.js';
 import { readVrrpIpv4 } from './vrrp-frame.js';
+import { ipv6Bytes, ipv6FromBytes, readVrrpIpv6 } from './vrrp-packet6.js';
 import { checkAdvert, DROP_REASONS, dropReasonIndex } from './vrrp-receive.js';
 import { VrrpRouter } from './vrrp-router.js';
+import { instanceAddresses } from './vrrp-spec.js';
 import { ScriptRunner } from './vrrp-scripts.js';
 import { VrrpSyncGroup } from './vrrp-sync-group.js';
 import { LinkWatcher, TrackScript } from './vrrp-track.js';
-import type { PreemptEvent, VrrpEvent, VrrpState } from './vrrp-types.js';
+import type { PreemptEvent, VrrpAddr, VrrpEvent, VrrpState } from './vrrp-types.js';
 
 /** keepalived puts no limit on notify scripts; a hung one is killed after this. */
 const NOTIFY_TIMEOUT_MS = 30_000;
@@ -27,8 +31,16 @@ export interface VrrpRuntimeOptions {
   /** The director's address on the interface (advert source unless unicast_src_ip). */
   localIp: number;
   socket: NativeVrrpSocket;
+  /** The IPv6 VRRP socket (family 6), required when some instance is IPv6. */
+  socket6?: NativeVrrpSocket;
   gate: VipGate;
   sendGratuitousArp(addr: number): void;
+  /**
+   * One round of unsolicited neighbour advertisements for these IPv6 addresses (the data plane's
+   * sendUnsolicitedNa); without it an IPv6 takeover is not announced (neighbours learn the new
+   * master's MAC only when their entry goes stale and they solicit), which start() warns about.
+   */
+  announceIpv6?: (addresses: readonly bigint[]) => void;
   clock: Clock;
   log: (line: string) => void;
   /** Warnings (a preemption that went ahead without the table); default: log. */
@@ -73,14 +85,19 @@ export interface VrrpStats {
 }
 
 /** Every address some vrrp_instance of config decides (the gate's closed set at start). */
-export function vrrpAddresses(config: DirectorConfig): number[] {
-  return config.vrrp.instances.flatMap((i) => i.virtualAddresses.map((v) => parseIpv4(v.address)));
+export function vrrpAddresses(config: DirectorConfig): VrrpAddr[] {
+  return config.vrrp.instances.flatMap(instanceAddresses);
+}
+
+export function formatAddr(a: VrrpAddr): string {
+  return typeof a === 'bigint' ? formatIpv6(ipv6Bytes(a)) : formatIpv4(a);
 }
 
 export class VrrpRuntime {
   private readonly routers: VrrpRouter[];
   private readonly byVrid = new Map<number, VrrpRouter>();
-  private readonly ownIps: ReadonlySet<number>;
+  private readonly byVrid6 = new Map<number, VrrpRouter>();
+  private readonly ownIps: ReadonlySet<VrrpAddr>;
   private readonly timers = new Map<VrrpRouter, NodeJS.Timeout>();
   private readonly scripts: ScriptRunner;
   private readonly links: LinkWatcher;
@@ -93,18 +110,24 @@ export class VrrpRuntime {
     const { config } = o;
     this.scripts = new ScriptRunner({ ...(o.netns !== undefined ? { netns: o.netns } : {}), globals: config.globalDefs });
     const wire = {
-      sendIpv4: (p: Uint8Array, dst: number) => this.send(p, dst), sendGratuitousArp: o.sendGratuitousArp,
-      requestTable: (instance: string, masterIp: number) => this.requestTable(instance, masterIp),
-      handOver: (instance: string, masterIp: number) => {
-        if (this.o.tableSync?.instance === instance) this.o.tableSync.handOver(masterIp);
+      sendIpv4: (p: Uint8Array, dst: number) => this.send(o.socket, p, dst), sendGratuitousArp: o.sendGratuitousArp,
+      sendIpv6: (p: Uint8Array) => this.send(o.socket6, p, 0),
+      announceIpv6: (addresses: readonly bigint[]) => o.announceIpv6?.(addresses),
+      requestTable: (instance: string, masterIp: VrrpAddr) => this.requestTable(instance, masterIp),
+      handOver: (instance: string, masterIp: VrrpAddr) => {
+        // Connection sync carries IPv4 only: an IPv6 instance hands nothing over.
+        if (this.o.tableSync?.instance === instance && typeof masterIp === 'number') this.o.tableSync.handOver(masterIp);
       },
     };
+    const linkLocal = o.socket6?.linkLocal?.() ?? null;
+    const local = { ipv4: o.localIp, ipv6LinkLocal: linkLocal ? ipv6FromBytes(linkLocal) : null };
     this.routers = config.vrrp.instances.map((c) => {
       if (c.interface !== o.interface) {
         throw new Error(`vrrp_instance ${c.name}: interface ${c.interface} is not the one this director is attached to (${o.interface})`);
       }
-      const r = new VrrpRouter(c, config.globalDefs, o.localIp, o.clock, wire, (e) => this.onEvent(e), o.tableSync?.instance === c.name);
-      this.byVrid.set(c.vrid, r);
+      if (c.family === 6 && o.socket6 === undefined) throw new Error(`vrrp_instance ${c.name} is IPv6: no IPv6 VRRP socket was opened`);
+      const r = new VrrpRouter(c, config.globalDefs, local, o.clock, wire, (e) => this.onEvent(e), o.tableSync?.instance === c.name);
+      (c.family === 6 ? this.byVrid6 : this.byVrid).set(c.vrid, r);
       return r;
     });
     this.ownIps = new Set(this.routers.map((r) => r.primaryIp));
@@ -119,7 +142,11 @@ export class VrrpRuntime {
 
   /** Starts receiving, the trackers and every instance (which then waits for its trackers). */
   start(): void {
-    this.o.socket.start((packet) => this.receive(packet));
+    if (this.byVrid.size > 0 || this.o.socket6 === undefined) this.o.socket.start((packet) => this.receive(packet));
+    this.o.socket6?.start((packet) => this.receive6(packet));
+    if (this.byVrid6.size > 0 && this.o.announceIpv6 === undefined) {
+      (this.o.warn ?? this.o.log)('vrrp: unsolicited neighbour advertisements are not built into this data plane: an IPv6 takeover is not announced (neighbours find the new master when their entry goes stale)');
+    }
     this.links.start();
     for (const t of this.trackScripts) t.start();
     this.each((r) => r.instance.step({ kind: 'start' }));
@@ -134,6 +161,7 @@ export class VrrpRuntime {
     this.links.stop();
     for (const t of this.trackScripts) t.stop();
     this.o.socket.close();
+    this.o.socket6?.close();
   }
 
   stats(): VrrpStats {
@@ -142,7 +170,7 @@ export class VrrpRuntime {
     return {
       instances: this.routers.map((r) => ({
         name: r.config.name, vrid: r.config.vrid, state: r.instance.state, priority: r.instance.effectivePriority,
-        master: r.instance.master ? formatIpv4(r.instance.master.ip) : null, addresses: r.addresses.map(formatIpv4),
+        master: r.instance.master ? formatAddr(r.instance.master.ip) : null, addresses: r.addresses.map(formatAddr),
       })),
       ...this.counts,
       drops,
@@ -181,10 +209,10 @@ export class VrrpRuntime {
     }
   }
 
-  private send(packet: Uint8Array, dst: number): void {
-    if (this.stopped) return;
+  private send(socket: NativeVrrpSocket | undefined, packet: Uint8Array, dst: number): void {
+    if (this.stopped || socket === undefined) return;
     try {
-      this.o.socket.send(packet, dst);
+      socket.send(packet, dst);
       this.counts.advertsSent++;
     } catch (err) {
       // Counted and logged once per burst: a master keeps advertising while the link is down.
@@ -209,6 +237,22 @@ export class VrrpRuntime {
     this.rearm();
   }
 
+  /** An IPv6 advert: read (RFC 5798 7.1 checks on the packet), then checked by its router. */
+  private receive6(packet: Buffer | string): void {
+    if (typeof packet === 'string') return this.o.log(`vrrp: ${packet}`);
+    const read = readVrrpIpv6(packet);
+    if (!read.ok) return this.drop(read.reason);
+    const p = read.packet;
+    if (this.ownIps.has(p.src)) return;
+    const router = this.byVrid6.get(p.advert.vrid);
+    if (router === undefined) return this.drop('vrid');
+    const verdict = checkAdvert(p, router.expectation);
+    if (!verdict.ok) return this.drop(verdict.reason);
+    this.counts.advertsReceived++;
+    router.instance.step({ kind: 'advert', advert: { priority: p.advert.priority, src: p.src, intervalCs: p.advert.intervalCs } });
+    this.rearm();
+  }
+
   private drop(reason: Parameters<typeof dropReasonIndex>[0]): void {
     const i = dropReasonIndex(reason);
     if (i >= 0) this.drops[i] = (this.drops[i] ?? 0) + 1;
@@ -218,10 +262,10 @@ export class VrrpRuntime {
     if (!this.stopped) this.each((r) => r.instance.step({ kind: 'tracker', name, up }));
   }
 
-  private requestTable(instance: string, masterIp: number): void {
+  private requestTable(instance: string, masterIp: VrrpAddr): void {
     const sync = this.o.tableSync;
     const router = this.routers.find((r) => r.config.name === instance);
-    if (sync === undefined || router === undefined || sync.instance !== instance) return;
+    if (sync === undefined || router === undefined || sync.instance !== instance || typeof masterIp !== 'number') return;
     sync.request(masterIp, () => {
       if (this.stopped) return;
       router.instance.step({ kind: 'table-ready' });
@@ -230,7 +274,7 @@ export class VrrpRuntime {
   }
 
   private onPreempt(e: PreemptEvent): void {
-    const master = formatIpv4(e.masterIp);
+    const master = formatAddr(e.masterIp);
     const held = `${Math.round(e.heldMs)} ms`;
     const pending = e.phase === 'timeout' ? this.o.tableSync?.pending() ?? 'no connection sync' : '';
     if (e.phase !== 'hold') this.o.tableSync?.cancel();

@@ -3,13 +3,21 @@
 // unless dont_track_primary, as keepalived does.
 
 import type { GlobalDefsConfig, VrrpInstanceConfig } from '../config/model.js';
-import type { TrackerSpec, VrrpInstanceSpec } from './vrrp-types.js';
+import { parseIpv4 } from '../net/addr.js';
+import { parseIpv6 } from '../net/addr6.js';
+import { ipv6FromBytes } from './vrrp-packet6.js';
+import type { TrackerSpec, VrrpAddr, VrrpInstanceSpec } from './vrrp-types.js';
+
+/** An instance's virtual_ipaddress values in its family's form (IPv4 host order, IPv6 bigints). */
+export function instanceAddresses(i: VrrpInstanceConfig): VrrpAddr[] {
+  return i.virtualAddresses.map((v) => (i.family === 6 ? ipv6FromBytes(parseIpv6(v.address)) : parseIpv4(v.address)));
+}
 
 /**
- * `primaryIp`: the advert source, unicast_src_ip or the interface's address (host order);
+ * `primaryIp`: the advert source, unicast_src_ip or the interface's address (IPv6: link-local);
  * `tableSync`: connection sync follows this instance, so a preemption can wait for the table.
  */
-export function instanceSpec(c: VrrpInstanceConfig, globals: GlobalDefsConfig, primaryIp: number, tableSync = false): VrrpInstanceSpec {
+export function instanceSpec(c: VrrpInstanceConfig, globals: GlobalDefsConfig, primaryIp: VrrpAddr, tableSync = false): VrrpInstanceSpec {
   const trackers: TrackerSpec[] = [
     ...c.trackInterfaces.map((t) => ({ name: `if:${t.name}`, weight: t.weight, reverse: t.reverse })),
     ...c.trackScripts.map((t) => ({ name: `script:${t.name}`, weight: t.weight, reverse: t.reverse })),

@@ -4,6 +4,12 @@
 
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
 
+/**
+ * A router's address: IPv4 as a host-order number, IPv6 as a bigint (128 bits, first byte most
+ * significant). An instance uses one family; comparisons (the equal-priority tie) stay in it.
+ */
+export type VrrpAddr = number | bigint;
+
 /** How a tracked object (interface or script) moves the priority, keepalived semantics. */
 export interface TrackerSpec {
   /** 'if:eth0' or 'script:chk_haproxy'. */
@@ -44,8 +50,8 @@ export interface VrrpInstanceSpec {
   preempt: boolean;
   /** preempt_delay in ms, 0 = none. */
   preemptDelayMs: number;
-  /** Our primary address (advert source), host order: breaks equal-priority ties. */
-  primaryIp: number;
+  /** Our primary address (advert source; IPv6: the link-local one): breaks equal-priority ties. */
+  primaryIp: VrrpAddr;
   trackers: TrackerSpec[];
   garp: GarpSpec;
   /** keepalived vrrp_lower_prio_no_advert: as master, do not answer a lower priority advert. */
@@ -64,15 +70,18 @@ export interface VrrpInstanceSpec {
 export interface VrrpTransport {
   /** One advert of this instance with the given priority (0 = resigning). */
   sendAdvert(priority: number): void;
-  /** `rounds` rounds of gratuitous ARP, each one per virtual address, in config order. */
+  /**
+   * `rounds` rounds of gratuitous ARP (IPv6: unsolicited neighbour advertisements), each one per
+   * virtual address, in config order.
+   */
   sendGratuitousArps(rounds: number): void;
   /** Asks the lower-priority master at masterIp for its connection table (sync-aware preemption). */
-  requestTable(masterIp: number): void;
+  requestTable(masterIp: VrrpAddr): void;
   /**
    * This MASTER yields to a better master at masterIp (a partition healed): hand it this node's
    * connection table, so the flows opened here meanwhile go on there.
    */
-  handOver(masterIp: number): void;
+  handOver(masterIp: VrrpAddr): void;
 }
 
 /** State changes, for the engine (which VIPs it answers) and notify scripts (run later). */
@@ -91,8 +100,8 @@ export interface PreemptEvent {
   kind: 'preempt';
   name: string;
   phase: 'hold' | 'ready' | 'timeout' | 'master-down' | 'dropped';
-  /** The master held off, host order. */
-  masterIp: number;
+  /** The master held off. */
+  masterIp: VrrpAddr;
   /** How long the hold lasted (0 for `hold`), ms. */
   heldMs: number;
   /** The hold's bound (preemptHoldMs). */
@@ -104,8 +113,8 @@ export type VrrpNotify = (event: VrrpEvent) => void;
 /** An advert that passed checkAdvert, reduced to what the state machine uses. */
 export interface HeardAdvert {
   priority: number;
-  /** Sender (IP source), host order. */
-  src: number;
+  /** Sender (IP source). */
+  src: VrrpAddr;
   /** The sender's interval, centiseconds (v2: seconds times 100). */
   intervalCs: number;
 }

@@ -9,6 +9,7 @@ import type { Route } from '../net/routes.js';
 import type { PageLimits } from '../stats/connections.js';
 import type { SyncConn } from '../sync/ipvs-sync-codec.js';
 import type { Adopted } from '../sync/state-file.js';
+import type { VrrpAddr } from '../vrrp/vrrp-types.js';
 import type { WorkerTotals } from './worker-totals.js';
 
 /** Where a worker's port is: a fanout member on an interface. */
@@ -33,7 +34,7 @@ export interface WorkerInit {
   sloppyTcp: boolean;
   timeouts: ConnTimeoutValues;
   /** VRRP instances that are MASTER now, with their addresses. */
-  masters: Array<[string, number[]]>;
+  masters: Array<[string, VrrpAddr[]]>;
 }
 
 /** A real server's weight and flags, by identity (ids may differ between workers' tables). */
@@ -42,7 +43,7 @@ export type DestWeight = [key: string, weight: number, flags: number];
 export type ToWorker =
   | { type: 'install'; config: DirectorConfig; routes: readonly Route[] | null }
   | { type: 'weights'; dests: DestWeight[]; timeouts: ConnTimeoutValues }
-  | { type: 'gate'; instance: string; addresses: number[] }
+  | { type: 'gate'; instance: string; addresses: VrrpAddr[] }
   /** adm -Z: these services (identities, src/workers/identity.ts) or every one (null) count from zero. */
   | { type: 'zero'; services: string[] | null }
   /** adm -L -c: the next page of this listing (the first message starts it); 'connections-end' forgets it. */

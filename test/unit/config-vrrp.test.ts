@@ -113,7 +113,7 @@ describe('keepalived.conf: VRRP', () => {
   it('vrrp_instance: every keyword', () => {
     const i = c.vrrp.instances[0]!;
     assert.deepEqual({ ...i, trackInterfaces: [], trackScripts: [], virtualAddresses: [] }, {
-      name: 'VI_1', state: 'BACKUP', interface: 'eth0', vrid: 51, priority: 150, version: 2, advertInt: 1,
+      name: 'VI_1', state: 'BACKUP', interface: 'eth0', vrid: 51, priority: 150, version: 2, family: 4, advertInt: 1,
       preempt: false, preemptDelay: 0, preemptSyncWait: 5, virtualAddresses: [], authPass: 's3cret', unicastSrcIp: '198.19.0.2',
       unicastPeers: ['198.19.0.3'], trackInterfaces: [], trackScripts: [], dontTrackPrimary: false,
       notify: {
@@ -206,14 +206,16 @@ describe('keepalived.conf: VRRP errors', () => {
     ['VRID 0', 'vrrp_instance V {\n interface eth0\n virtual_router_id 0\n}', "f.conf:3: virtual_router_id: '0' is not a whole number in 1..255"],
     ['priority 256', inst(' priority 256'), "f.conf:4: priority: '256' is not a whole number in 1..255"],
     ['state SLAVE', inst(' state SLAVE'), "f.conf:4: state: 'SLAVE' is not MASTER or BACKUP"],
-    ['IPv6 VIP', inst(' virtual_ipaddress {\n  2001:db8::1\n }'), "f.conf:5: 2001:db8::1: '2001:db8::1' is not an IPv4 address (IPv6 is not supported yet)"],
+    ['IPv6 prefix 129', inst(' virtual_ipaddress {\n  2001:db8::1/129\n }'), "f.conf:5: 2001:db8::1/129: '129' is not a whole number in 0..128"],
+    ['IPv6 instance without a VIP', inst(' native_ipv6'), 'f.conf:1: vrrp_instance: (V) No VIP specified; at least one is required (VRRPv3, as keepalived)'],
+    ['unicast_src_ip of the other family', inst(' unicast_src_ip 198.19.0.2\n virtual_ipaddress {\n  2001:db8::1\n }'), 'f.conf:4: unicast_src_ip: 198.19.0.2 is not IPv6, the family of vrrp_instance V'],
     ['prefix 33', inst(' virtual_ipaddress {\n  198.19.0.100/33\n }'), "f.conf:5: 198.19.0.100/33: '33' is not a whole number in 0..32"],
     ['AH authentication', inst(' authentication {\n  auth_type AH\n  auth_pass x\n }'), "f.conf:5: auth_type: 'AH' is not supported (only PASS: IPsec AH is not implemented)"],
     ['auth without password', inst(' authentication {\n  auth_type PASS\n }'), 'f.conf:4: authentication: needs auth_type PASS and auth_pass'],
     ['v3 interval above 40.95', inst(' version 3\n advert_int 41'), 'f.conf:5: advert_int: 41 s is above the VRRPv3 maximum of 40.95 s'],
     ['track weight 254', inst(' track_interface {\n  eth1 weight 254\n }'), "f.conf:5: eth1: '254' is not a whole number in -253..253"],
     ['unknown track_script', inst(' track_script {\n  nope\n }'), "f.conf:4: track_script: no vrrp_script 'nope' (defined: none)"],
-    ['same VRID on one interface', `${inst('', 'A')}\n${inst('', 'B')}`, 'f.conf:6: vrrp_instance: virtual_router_id 9 on eth0 is already used by A (line 1)'],
+    ['same VRID on one interface', `${inst('', 'A')}\n${inst('', 'B')}`, 'f.conf:6: vrrp_instance: virtual_router_id 9 on eth0 (IPv4) is already used by A (line 1)'],
     ['instance name twice', `${inst('')}\n${inst('')}`, "f.conf:6: vrrp_instance: vrrp_instance 'V' is already defined at f.conf:1"],
     ['sync group with an unknown instance', 'vrrp_sync_group G {\n group {\n  X\n }\n}', "f.conf:1: vrrp_sync_group: no vrrp_instance 'X' for sync group G"],
     ['vrrp_script without script', 'vrrp_script s {\n interval 2\n}', 'f.conf:1: vrrp_script: needs script (the command to run)'],
@@ -254,4 +256,60 @@ describe('keepalived.conf: VRRP errors', () => {
       });
     });
   }
+});
+
+describe('keepalived.conf: IPv6 vrrp_instance (VRRPv3 over IPv6)', () => {
+  const inst = (body: string, name = 'V6', vrid = 9): string => `vrrp_instance ${name} {\n interface eth0\n virtual_router_id ${vrid}\n${body}\n}`;
+  const load = (text: string): ReturnType<typeof parseKeepalivedConfig> => parseKeepalivedConfig(text, 'f.conf');
+
+  it('the first VIP decides the family; IPv6 runs version 3 whatever vrrp_version says; addresses in RFC 5952 text', () => {
+    const c = load(`global_defs {\n vrrp_version 2\n}\n${inst(' advert_int 0.5\n virtual_ipaddress {\n  FE80::0:1/64 dev eth0\n  2001:DB8:0::100\n }')}`);
+    const v = c.vrrp.instances[0]!;
+    assert.deepEqual([v.family, v.version, v.advertInt], [6, 3, 0.5]);
+    assert.deepEqual(v.virtualAddresses.map((a) => [a.address, a.prefix, a.dev]), [['fe80::1', 64, 'eth0'], ['2001:db8::100', 128, null]]);
+    assert.deepEqual(c.warnings.map((w) => w.message), []);
+  });
+
+  it('an address or unicast peer of the other family is dropped with keepalived\'s complaint', () => {
+    const c = load(inst(' unicast_peer {\n  2001:db8::2\n  198.19.0.3\n }\n virtual_ipaddress {\n  2001:db8::100\n  198.19.0.100\n }'));
+    const v = c.vrrp.instances[0]!;
+    assert.deepEqual([v.family, v.unicastPeers, v.virtualAddresses.map((a) => a.address)], [6, ['2001:db8::2'], ['2001:db8::100']]);
+    assert.deepEqual(c.warnings.map((w) => w.message), [
+      'f.conf:6: VRRP instance V6 and unicast peer address 198.19.0.3 must be of the same family - skipping (as keepalived)',
+      'f.conf:10: (V6): address family must match VRRP instance [198.19.0.100] - ignoring (as keepalived)',
+    ]);
+  });
+
+  it('an IPv4 first VIP makes an IPv4 instance, and its IPv6 VIPs are dropped', () => {
+    const c = load(inst(' virtual_ipaddress {\n  198.19.0.100\n  2001:db8::100\n }'));
+    assert.deepEqual([c.vrrp.instances[0]!.family, c.vrrp.instances[0]!.virtualAddresses.length], [4, 1]);
+    assert.match(c.warnings[0]!.message, /address family must match VRRP instance \[2001:db8::100\]/);
+  });
+
+  it('native_ipv6 makes the instance IPv6 before its addresses say so', () => {
+    const c = load(inst(' native_ipv6\n virtual_ipaddress {\n  198.19.0.100\n  fe80::1\n }'));
+    assert.deepEqual([c.vrrp.instances[0]!.family, c.vrrp.instances[0]!.virtualAddresses.map((a) => a.address)], [6, ['fe80::1']]);
+  });
+
+  it('version 2 on IPv6 is corrected to 3 with keepalived\'s strict-mode warning; a global first VIP is warned about', () => {
+    const c = load(inst(' version 2\n virtual_ipaddress {\n  2001:db8::100\n }'));
+    assert.equal(c.vrrp.instances[0]!.version, 3);
+    assert.deepEqual(c.warnings.map((w) => w.message), [
+      'f.conf:4: (V6) cannot use IPv6 with VRRP version 2; setting version 3 (as keepalived in strict mode)',
+      'f.conf:6: (V6) the first IPv6 VIP address should be link local (as keepalived says; RFC 5798 5.2.9)',
+    ]);
+  });
+
+  it('one VRID may run an IPv4 and an IPv6 router on one interface; two IPv6 ones may not', () => {
+    const v4 = inst(' virtual_ipaddress {\n  198.19.0.100\n }', 'A');
+    const v6 = (name: string): string => inst(' virtual_ipaddress {\n  fe80::1\n }', name);
+    assert.equal(load(`${v4}\n${v6('B')}`).vrrp.instances.length, 2);
+    assert.throws(() => load(`${v6('B')}\n${v6('C')}`), /virtual_router_id 9 on eth0 \(IPv6\) is already used by B/);
+  });
+
+  it('unicast_src_ip and unicast_peer take IPv6', () => {
+    const c = load(inst(' unicast_src_ip 2001:db8::1\n unicast_peer {\n  2001:db8::2\n }\n virtual_ipaddress {\n  2001:db8::100\n }'));
+    assert.deepEqual([c.vrrp.instances[0]!.unicastSrcIp, c.vrrp.instances[0]!.unicastPeers], ['2001:db8::1', ['2001:db8::2']]);
+    assert.deepEqual(c.warnings, []);
+  });
 });

@@ -73,4 +73,35 @@ describe('ha_suspend', () => {
     ]);
     await m.stop();
   });
+
+  it('IPv6: a service on a VIP of a VRRPv3 IPv6 instance pauses and resumes with that instance', async () => {
+    const clock = { t: 0, now: () => clock.t };
+    const config = parseKeepalivedConfig(`vrrp_instance V6 {
+ interface eth0
+ virtual_router_id 61
+ virtual_ipaddress {
+  2001:db8::100/64
+ }
+}
+${service('2001:db8::100', '2001:db8::11', 'ha_suspend')}
+${service('2001:db8::101', '2001:db8::12', 'ha_suspend')}`);
+    assert.deepEqual([...awayVips(config.vrrp.instances, new Set())], [0x2001_0db8_0000_0000_0000_0000_0000_0100n]);
+    const table = ServiceTable.build(config, clock);
+    const ex = new FakeExecutor(clock);
+    const m = new HealthManager({ table, governor: new WeightGovernor({ table, clock, log: silentLogger }), executor: ex, clock,
+      log: silentLogger, random: () => 0 });
+    const tracker = new HaSuspendTracker(config.vrrp.instances, (away) => m.suspendVips(away));
+    m.suspendVips(tracker.away());
+    const round = async (): Promise<number> => {
+      ex.runs.length = 0;
+      m.poll();
+      await m.settled();
+      clock.t += 1000;
+      return ex.runs.length;
+    };
+    assert.equal(await round(), 1, 'only the service whose VIP no instance carries');
+    tracker.instanceState('V6', 'MASTER');
+    assert.equal(await round(), 2);
+    await m.stop();
+  });
 });

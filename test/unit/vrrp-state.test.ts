@@ -10,7 +10,7 @@ import { instanceSpec } from '../../src/vrrp/vrrp-spec.js';
 import { VrrpInstance } from '../../src/vrrp/vrrp-instance.js';
 import { VrrpSyncGroup } from '../../src/vrrp/vrrp-sync-group.js';
 import { initialMasterWaitUs, masterDownUs, skewUs } from '../../src/vrrp/vrrp-timers.js';
-import type { VrrpEvent, VrrpInstanceSpec, VrrpState } from '../../src/vrrp/vrrp-types.js';
+import type { VrrpAddr, VrrpEvent, VrrpInstanceSpec, VrrpState } from '../../src/vrrp/vrrp-types.js';
 
 const GARP_DEFAULTS = { masterRepeat: 5, masterDelayMs: 5000, masterRefreshMs: 0, masterRefreshRepeat: 1, lowerPrioRepeat: 5, lowerPrioDelayMs: 5000 };
 
@@ -30,9 +30,9 @@ class Lan {
   readonly sent: Sent[] = [];
   readonly events: Array<VrrpEvent & { t: number }> = [];
   /** Connection tables asked for (sync-aware preemption): when, by whom, of which master. */
-  readonly tableRequests: Array<{ t: number; from: string; master: number }> = [];
+  readonly tableRequests: Array<{ t: number; from: string; master: VrrpAddr }> = [];
   /** Tables handed over by a master yielding to a better one: when, by whom, to which master. */
-  readonly handOvers: Array<{ t: number; from: string; master: number }> = [];
+  readonly handOvers: Array<{ t: number; from: string; master: VrrpAddr }> = [];
   readonly nodes: VrrpInstance[] = [];
   /** Nodes whose adverts do not reach the LAN (crashed or cut off). */
   readonly silent = new Set<VrrpInstance>();
@@ -344,6 +344,39 @@ describe('VRRP state machine: two routers', () => {
     assert.equal(lan.when('B', 'MASTER'), (lastAdvert * 1000 + 1_804_687) / 1000);
     const adverts = lan.sent.filter((s) => s.from === 'B' && s.what === 'advert').map((s) => s.t);
     assert.equal(adverts[1]! - adverts[0]!, 1000);
+  });
+});
+
+describe('VRRP state machine: IPv6 routers (VRRPv3, link-local primary addresses)', () => {
+  // The same machine: addresses are bigints (vrrp-packet6.ts), compared as RFC 5798 6.4.3 says.
+  const llA = 0xfe80_0000_0000_0000_0000_0000_0000_0002n;
+  const llB = 0xfe80_0000_0000_0000_0000_0000_0000_0003n;
+  const v6 = (name: string, over: Partial<VrrpInstanceSpec>): VrrpInstanceSpec => spec(name, { version: 3, vrid: 61, intervalCs: 100, ...over });
+
+  it('equal priorities: the higher link-local address wins, after the v3 master-down (3 s + 156/256 s)', () => {
+    const lan = new Lan();
+    const a = lan.add(v6('A', { primaryIp: llA }));
+    const b = lan.add(v6('B', { primaryIp: llB }));
+    lan.step(a, { kind: 'start' });
+    lan.step(b, { kind: 'start' });
+    lan.runUntil(10_000);
+    assert.equal(lan.when('B', 'MASTER'), 3609.375);
+    assert.deepEqual([a.state, b.state, a.master], ['BACKUP', 'MASTER', { ip: llB, priority: 100 }]);
+  });
+
+  it('crash at 0.25 s adverts: the backup takes over 3 x 0.25 s + (256 - 100) x 0.25 s / 256 after the last advert', () => {
+    const lan = new Lan();
+    const a = lan.add(v6('A', { priority: 150, initialState: 'MASTER', primaryIp: llA, intervalCs: 25 }));
+    const b = lan.add(v6('B', { primaryIp: llB, intervalCs: 100 }));
+    lan.step(a, { kind: 'start' });
+    lan.step(b, { kind: 'start' });
+    lan.runUntil(10_000);
+    assert.equal(b.masterAdvertIntervalCs, 25, 'learnt from the master');
+    const lastAdvert = lan.sent.filter((s) => s.from === 'A' && s.what === 'advert').at(-1)!.t;
+    lan.silent.add(a);
+    lan.runUntil(20_000);
+    assert.equal(lan.when('B', 'MASTER'), (lastAdvert * 1000 + 750_000 + 152_343) / 1000);
+    assert.deepEqual(lan.sent.filter((s) => s.from === 'B' && s.what === 'garp').map((s) => s.value), [5, 5], 'NA sets: 5 now, 5 after garp_master_delay');
   });
 });
 

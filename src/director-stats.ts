@@ -68,6 +68,15 @@ export interface LimitsStats {
   sourceRate: SourceRateStats | null;
 }
 
+export interface NdStats {
+  solicitsSent: number;
+  learned: number;
+  failures: number;
+  solicitsAnswered: number;
+  notOwned: number;
+  invalid: number;
+}
+
 export interface DirectorStats {
   uptimeSeconds: number;
   connections: number;
@@ -82,6 +91,8 @@ export interface DirectorStats {
   /** The attached port: which kind it turned out to be (io 'auto'), and its counters. */
   port: PortCounters & { name: string; mac: string; kind: PortKind; xdp?: XdpStatus };
   arp: { requestsSent: number; repliesLearned: number; failures: number };
+  /** IPv6 Neighbour Discovery: the resolver's solicitations, learnt neighbours and failures; solicitations answered, not owned, invalid. */
+  nd: NdStats;
   heldFrames: number;
   /** ICMP errors the director answered with itself. */
   icmpSent: { timeExceeded: number; fragNeeded: number; echoReplies: number };
@@ -116,6 +127,7 @@ export function collectStats(plane: DataPlane, now: number, health?: HealthLooku
     synProxy: plane.proxy.stats(),
     port: { name: info.name, mac: info.mac, kind: info.kind, ...plane.portCounters, ...(xdp ? { xdp } : {}) },
     arp: { ...plane.arp.counters },
+    nd: { ...plane.arp.counters6, ...plane.nd.counters },
     heldFrames: plane.hold.held,
     icmpSent: { timeExceeded: replies.timeExceeded, fragNeeded: replies.fragNeeded, echoReplies: replies.echo },
     limits: {

@@ -39,6 +39,7 @@ import { connectionPages, DEFAULT_PAGE_LIMITS, type PageLimits } from './stats/c
 import type { ConnSync, SyncRole, TablePull } from './sync/conn-sync.js';
 import { restoreState, saveState, startSync, type HaOptions } from './sync/director-ha.js';
 import { vrrpAddresses, VrrpRuntime, type TableSyncHooks } from './vrrp/vrrp-runtime.js';
+import { ipv6ToWords } from './vrrp/vrrp-packet6.js';
 import { MAX_WORKERS, WORKERS_WITH_SYNC } from './workers/limits.js';
 import { mergeSnapshot, mergeStats } from './workers/merge-stats.js';
 import { serviceIdentity } from './workers/identity.js';
@@ -556,7 +557,6 @@ function startVrrp(o: DirectorOptions, plane: DataPlane, clock: Clock, log: Logg
       config: o.config, interface: o.interface, ...(o.netns ? { netns: o.netns } : {}), localIp, socket, gate: plane.gate,
       ...(socket6 ? { socket6 } : {}),
       sendGratuitousArp: (addr) => plane.sendGratuitousArp(addr), clock, log: (line) => log.info({ event: 'vrrp' }, line),
-      // Unsolicited NA for IPv6 takeovers: the data plane's sendUnsolicitedNa (Neighbour Discovery) plugs in here.
       ...announceIpv6(plane),
       warn: (line) => log.warn({ event: 'vrrp' }, line),
       ...(onInstanceState ? { onInstanceState } : {}), ...(tables ? { tableSync: tables } : {}),
@@ -570,12 +570,7 @@ function startVrrp(o: DirectorOptions, plane: DataPlane, clock: Clock, log: Logg
   }
 }
 
-/**
- * How VRRP announces an IPv6 takeover: one unsolicited NA per address and round from the data
- * plane's port. Not in this build yet: Neighbour Discovery brings DataPlane.sendUnsolicitedNa,
- * and with it this returns { announceIpv6: (addrs) => plane.sendUnsolicitedNa(addrs.map(ipv6ToWords)) }
- * (ipv6ToWords from vrrp/vrrp-packet6.js). Until then the runtime warns at start.
- */
-function announceIpv6(_plane: DataPlane): { announceIpv6?: (addresses: readonly bigint[]) => void } {
-  return {};
+/** How VRRP announces an IPv6 takeover: one unsolicited NA per address and round from the data plane's port. */
+function announceIpv6(plane: DataPlane): { announceIpv6: (addresses: readonly bigint[]) => void } {
+  return { announceIpv6: (addrs) => plane.sendUnsolicitedNa(addrs.map(ipv6ToWords)) };
 }

@@ -13,7 +13,8 @@ bool answers_sender(uint32_t action) {
          action == static_cast<uint32_t>(Action::ICMP_TIME_EXCEEDED) ||
          action == static_cast<uint32_t>(Action::ICMP_ECHO_REPLY) ||
          action == static_cast<uint32_t>(Action::SYNPROXY_SYNACK) ||
-         action == static_cast<uint32_t>(Action::SYNPROXY_ACK);
+         action == static_cast<uint32_t>(Action::SYNPROXY_ACK) ||
+         action == static_cast<uint32_t>(Action::ND_ADVERT);
 }
 
 }  // namespace

@@ -51,6 +51,26 @@ void parse_quote6(const uint8_t* q, uint32_t n, uint32_t* m) {
   }
 }
 
+// The options after an NS or NA body (RFC 4861 4.6) into meta's ND_LLA words: the first
+// source (NS) or target (NA) link-layer address option's MAC, or ND_OPTS_BAD when an option has
+// length 0 or runs past the message, which receivers must discard (RFC 4861 7.1). Every option
+// is at least 8 bytes, so the walk ends within n / 8 rounds.
+void nd_options(const uint8_t* p, uint32_t n, uint8_t lla_type, uint32_t* m) {
+  for (uint32_t at = 24; at < n;) {
+    uint32_t size = at + 2 <= n ? p[at + 1] * 8u : 0;
+    if (size == 0 || at + size > n) {
+      m[meta::ND_OPTS] = nd_opts::BAD;
+      return;
+    }
+    if (p[at] == lla_type && size == 8 && m[meta::ND_OPTS] == nd_opts::NONE) {
+      m[meta::ND_OPTS] = nd_opts::LLA;
+      m[meta::ND_LLA_HI] = rd16(p + at + 2);
+      m[meta::ND_LLA_LO] = rd32(p + at + 4);
+    }
+    at += size;
+  }
+}
+
 void put_hash6(uint32_t* m, const FlowKey& key) {
   using namespace meta;
   m[HASH] = m[INNER_PROTO] != 0
@@ -120,6 +140,7 @@ uint32_t parse_icmp6(const uint8_t* p, uint32_t n, uint32_t* m) {
   } else if (type == 135 || type == 136) {  // neighbour solicitation, advertisement
     if (n < 24) return err(ParseError::TRUNCATED_L4);
     put_addr(m, meta::INNER_DST_IP6_0, p + 8);
+    nd_options(p, n, type == 135 ? 1 : 2, m);
   }
   return 0;
 }

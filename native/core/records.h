@@ -80,9 +80,19 @@ enum Word : uint32_t {
   INNER_DST_IP6_1,  // advertisement: its target address
   INNER_DST_IP6_2,
   INNER_DST_IP6_3,
-  WORDS             // record size in uint32 words
+  WORDS,            // record size in uint32 words
+  ND_OPTS = INNER_SRC_IP6_0,    // NS or NA (ICMPv6 135, 136): nd_opts, what its options hold
+  ND_LLA_HI = INNER_SRC_IP6_1,  // NS or NA with ND_OPTS == LLA: its first source (NS) or target (NA) link-layer option's MAC, high 16 bits
+  ND_LLA_LO = INNER_SRC_IP6_2,  // the same MAC's low 32 bits
 };
 }  // namespace meta
+
+// What parse found in a neighbour solicitation's or advertisement's options (meta::ND_OPTS).
+namespace nd_opts {
+constexpr uint32_t NONE = 0;  // well-formed, no link-layer address option
+constexpr uint32_t LLA = 1;   // well-formed, ND_LLA_HI/LO hold the link-layer address option's MAC
+constexpr uint32_t BAD = 2;   // an option of length 0 or past the message: discard (RFC 4861 7.1)
+}  // namespace nd_opts
 
 // What parse found at layer 3 (meta::KIND).
 enum class FrameKind : uint32_t { OTHER = 0, ARP = 1, IPV4 = 2, IPV6 = 3 };
@@ -209,6 +219,11 @@ enum class Action : uint32_t {
                           // on PORT (its payload, if any, is not sent)
   SYNPROXY_ACK = 9,       // the real server's SYN-ACK becomes the handshake's last ACK, back to the
                           // real server (seq = its ack, ack = its seq + 1, WINDOW)
+  ND_ADVERT = 10,         // answer a neighbour solicitation for the owned target SRC_IP6 (which
+                          // must be the NS's target) with a solicited NA from the ingress port's
+                          // MAC: to the soliciter (its link-layer option's MAC, else its Ethernet
+                          // source), or to ff02::1 when it came from :: (RFC 4861 7.2.4);
+                          // re-checks RFC 4861 7.1.1 and the ICMPv6 checksum first
   COUNT
 };
 

@@ -42,6 +42,7 @@ constexpr Handler kActions[] = {
     rw::synproxy_synack,      // Action::SYNPROXY_SYNACK
     rw::synproxy_syn,         // Action::SYNPROXY_SYN
     rw::synproxy_ack,         // Action::SYNPROXY_ACK
+    rw::nd_advert,            // Action::ND_ADVERT
 };
 static_assert(sizeof(kActions) / sizeof(kActions[0]) == static_cast<uint32_t>(Action::COUNT),
               "one handler per Action");

@@ -82,6 +82,7 @@ RewriteError icmp6_packet_too_big(Ctx& c);  // icmp6_reply.cc
 RewriteError icmp6_time_exceeded(Ctx& c);
 RewriteError forward_6in4(Ctx& c);       // rewrite_6in4.cc
 RewriteError icmp_echo_reply(Ctx& c);    // rewrite_echo.cc
+RewriteError nd_advert(Ctx& c);          // rewrite_nd.cc
 RewriteError synproxy_synack(Ctx& c);    // rewrite_synproxy.cc
 RewriteError synproxy_syn(Ctx& c);
 RewriteError synproxy_ack(Ctx& c);

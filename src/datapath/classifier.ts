@@ -25,6 +25,7 @@ import type { SourceRateLimiter } from './source-rate.js';
 import { ProxyState, SynProxy } from './syn-proxy.js';
 import { VerdictWriter } from './verdict-writer.js';
 import type { VipGate } from './vip-gate.js';
+import { NdHandler } from '../nd/nd-handler.js';
 
 const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
@@ -91,6 +92,8 @@ export class Classifier {
   /** The IPv6 handlers, and the IPv6 branch of handle(). */
   readonly forwarders6: Forwarders6;
   private readonly v6: Classifier6;
+  /** Neighbour Discovery: answers solicitations for owned IPv6 addresses, learns neighbours. */
+  readonly nd: NdHandler;
   private readonly packet: SchedPacket = {
     proto: 0, family: 4, srcAddr: 0, srcPort: 0, dstAddr: 0, dstPort: 0, srcAddr6: new Uint32Array(4), dstAddr6: new Uint32Array(4),
   };
@@ -108,6 +111,10 @@ export class Classifier {
     this.forwarders = new Forwarders({ ...d, writer: this.w, replies: this.replies });
     this.proxy = new SynProxy({ meta: d.meta, writer: this.w, hold: d.hold, capacity: d.conns.capacity, mss: d.mtu - 40 });
     this.factory = new ConnFactory({ ...d, proxy: this.proxy }, services);
+    this.nd = new NdHandler({
+      meta: d.meta, writer: this.w, drops: d.drops, learner: d.arp, lanPort: d.lanPort,
+      owner: { answers6: (w, off) => d.gate.answers6(w, off, this.services) },
+    });
     this.opensMask = d.sloppyTcp === true ? TCP_RST : TCP_SYN | TCP_RST;
     this.opensWant = d.sloppyTcp === true ? 0 : TCP_SYN;
     this.forwarders6 = new Forwarders6({
@@ -165,6 +172,11 @@ export class Classifier {
     const hi = this.d.meta[mb + Meta.DST_MAC_HI]!;
     if (hi & 0x100) return false;
     return hi !== this.d.portMac.hi || this.d.meta[mb + Meta.DST_MAC_LO]! !== this.d.portMac.lo;
+  }
+
+  answerEcho(vb: number): void {
+    this.w.answer(vb, Action.ICMP_ECHO_REPLY, this.d.lanPort);
+    this.replies.echo++;
   }
 
   drop(vb: number, reason: DropReasonValue): void {

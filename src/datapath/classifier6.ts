@@ -1,8 +1,8 @@
 // The IPv6 branch of the batch classifier: TCP and UDP to an IPv6 virtual service find or create
 // their connection (replies from NAT and FULLNAT real servers by the out key) and go their
 // method's IPv6 way, later fragments after their first; ICMPv6 errors follow the connection they
-// quote; neighbour discovery goes to its seam; everything else IPv6 the director does not handle
-// yet (ICMPv6 echo) is a counted drop.
+// quote; neighbour discovery goes to src/nd and echo requests to an owned address are answered;
+// other ICMPv6 to an owned address is a counted drop.
 
 import { ADDR6_WORDS, Addr6, ConnFlag, KeyKind } from '../conntable/conn-table.js';
 import { FragBits, Meta } from '../native/layout.generated.js';
@@ -11,6 +11,7 @@ import type { ClassifierDeps, ConnObserver } from './classifier.js';
 import type { ConnFactory } from './conn-factory.js';
 import { DropReason, type DropReasonValue } from './drop-reasons.js';
 import type { Forwarders6 } from './forwarders6.js';
+import type { NdHandler } from '../nd/nd-handler.js';
 import { PROTO_TCP, PROTO_UDP, type ServiceTable } from './service-table.js';
 
 const TCP_SYN = 0x02;
@@ -19,6 +20,7 @@ const PROTO_ICMPV6 = 58;
 /** Router solicitation .. redirect: Neighbour Discovery (RFC 4861). */
 const ND_FIRST = 133;
 const ND_LAST = 137;
+const ICMP6_ECHO_REQUEST = 128;
 
 /** What the IPv4 classifier shares with its IPv6 branch (the Classifier itself). */
 export interface Classifier6Host {
@@ -30,7 +32,11 @@ export interface Classifier6Host {
   readonly nowMs: number;
   readonly opensMask: number;
   readonly opensWant: number;
+  /** Neighbour Discovery (src/nd): answers solicitations for owned addresses, learns neighbours. */
+  readonly nd: NdHandler;
   drop(vb: number, reason: DropReasonValue): void;
+  /** Answers an echo request to an owned address (natively: ICMP_ECHO_REPLY) and counts it. */
+  answerEcho(vb: number): void;
   destGone(e: number): boolean;
   forward(hit: number, mb: number, vb: number, stepState: boolean, inbound: Forwarders6['inbound'], outbound: Forwarders6['outbound']): void;
 }
@@ -51,19 +57,12 @@ export class Classifier6 {
     else this.host.drop(vb, this.owned(mb) ? DropReason.UNSUPPORTED_PROTO : DropReason.NOT_OURS);
   }
 
-  /**
-   * Neighbour solicitations and advertisements (and router messages): the seam where Neighbour
-   * Discovery answers for owned addresses and learns neighbours; counted until then.
-   */
-  neighbourDiscovery(_mb: number, vb: number): void {
-    this.host.drop(vb, DropReason.ND_UNHANDLED);
-  }
-
   private icmp6(mb: number, vb: number): void {
     const type = this.d.meta[mb + Meta.ICMP]! >>> 8;
-    if (type >= ND_FIRST && type <= ND_LAST) this.neighbourDiscovery(mb, vb);
+    if (type >= ND_FIRST && type <= ND_LAST) this.host.nd.handle(mb, vb);
     else if (type >= 1 && type <= 4) this.icmp6Error(mb, vb);
-    // Echo to a VIP and other ICMPv6 to an owned address: not handled on IPv6 yet.
+    else if (type === ICMP6_ECHO_REQUEST && this.d.gate.answers6(this.d.meta, mb + Meta.DST_IP6_0, this.host.services)) this.host.answerEcho(vb);
+    // Other ICMPv6 to an owned address: not handled.
     else if (this.owned(mb)) this.host.drop(vb, DropReason.ICMP6_UNHANDLED);
     else this.host.drop(vb, DropReason.NOT_OURS);
   }

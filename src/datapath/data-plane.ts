@@ -5,6 +5,8 @@
 
 import { buildArpRequest, buildGratuitousArp } from '../arp/arp-frames.js';
 import { ArpResolver, type ArpEntry } from '../arp/resolver.js';
+import type { NdHandler } from '../nd/nd-handler.js';
+import { buildNeighbourSolicitation, buildUnsolicitedNa, linkLocalOf, type Ip6Words } from '../nd/nd-frames.js';
 import { ConnTable } from '../conntable/conn-table.js';
 import type { TemplateTable } from '../ipvs/persistence.js';
 import { Limits, Method, Verdict } from '../native/layout.generated.js';
@@ -44,7 +46,11 @@ export interface DataPlaneOptions {
   routes: readonly Route[];
   /** IPv6 routes toward clients and routed real servers (IPv6 services); default none. */
   routes6?: readonly Route6[];
-  /** The director's IPv6 address on the segment (ip6ip6 outer source), four words; default none. */
+  /**
+   * The director's IPv6 address on the segment (ip6ip6 outer source, neighbour solicitations'
+   * source), four words; default none (solicitations then come from the port MAC's EUI-64
+   * link-local address).
+   */
   localIp6?: readonly number[] | null;
   clock: Clock;
   /** The director's own address on the segment (ARP sender, TUN outer source); default the port's. */
@@ -111,6 +117,7 @@ export class DataPlane {
     this.startedAt = o.clock.now();
     this.gate = new VipGate(o.vrrpAddresses);
     const localIp = o.localIp ?? this.portInfo.ipv4 >>> 0;
+    const nsSource = o.localIp6 ?? linkLocalOf(this.portInfo.mac);
     if (o.timeouts) this.timeouts.apply(o.timeouts);
     this.conns = new ConnTable(o.connCapacity ?? DEFAULT_CONN_CAPACITY, 0, o.engine.hashKey);
     this.guard = new FloodGuard({
@@ -134,6 +141,9 @@ export class DataPlane {
       clock: o.clock,
       sendRequest: (ip, hi, lo) =>
         this.engine.send(this.port, buildArpRequest(this.portInfo.mac, localIp, ip, hi || lo ? formatMac(hi, lo) : undefined)),
+      sendSolicit: (ip6, hi, lo) => {
+        if (this.final === null) this.engine.send(this.port, buildNeighbourSolicitation(this.portInfo.mac, nsSource, ip6, hi || lo ? formatMac(hi, lo) : undefined));
+      },
       onChange: (entry) => this.onArpChange(entry),
     });
     const routes = new RouteTable([...o.routes]);
@@ -152,6 +162,7 @@ export class DataPlane {
     this.steerFanout(o.table);
     o.engine.start();
     this.announce(o.table.ownedAddresses);
+    this.sendUnsolicitedNa(owned6Of(o.table).filter((a) => !this.gate.decides6(a)));
   }
 
   /** The service table in force. */
@@ -172,6 +183,11 @@ export class DataPlane {
   /** Installs (or with null removes) what is told about connections as packets meet them. */
   observe(observer: ConnObserver | null): void {
     this.classifier.observer = observer;
+  }
+
+  /** Neighbour Discovery's answers and refusals (the resolver's IPv6 counters are arp.counters6). */
+  get nd(): NdHandler {
+    return this.classifier.nd;
   }
 
   /** ICMP the director answered with itself. */
@@ -262,6 +278,7 @@ export class DataPlane {
     }
     this.steerFanout(table);
     this.announce([...table.ownedAddresses].filter((a) => !before.ownedAddresses.has(a)));
+    this.sendUnsolicitedNa(owned6Of(table).filter((a) => !before.owns6(a, 0) && !this.gate.decides6(a)));
     for (const listener of this.installed) listener(table, routes);
   }
 
@@ -356,6 +373,16 @@ export class DataPlane {
     if (this.final === null) this.engine.send(this.port, buildGratuitousArp(this.portInfo.mac, addr));
   }
 
+  /**
+   * One unsolicited neighbour advertisement (Override set, to all nodes) per IPv6 address, four
+   * words each as meta's, from this port: at start and install for owned addresses VRRP does
+   * not decide, and by VRRP on takeover for those it decides (director.ts announceIpv6).
+   */
+  sendUnsolicitedNa(addrs: Iterable<Ip6Words>): void {
+    if (this.final !== null) return;
+    for (const a of addrs) this.engine.send(this.port, buildUnsolicitedNa(this.portInfo.mac, a));
+  }
+
   /** A next hop resolved or failed: release or drop the frames held for it. */
   private onArpChange(entry: ArpEntry): void {
     // The resolver may run inside a batch (an ARP reply arrived): release after it returns.
@@ -404,6 +431,13 @@ export class DataPlane {
     });
     if (slots.length) this.engine.transmitHeld(slots.length);
   }
+}
+
+/** The table's owned IPv6 addresses, four words each. */
+function owned6Of(table: ServiceTable): Uint32Array[] {
+  const out: Uint32Array[] = [];
+  for (let i = 0; i + 4 <= table.owned6.length; i += 4) out.push(table.owned6.slice(i, i + 4));
+  return out;
 }
 
 /** DR and TUN reach a real server on the segment itself (as IPVS requires); NAT and FULLNAT by route. */

@@ -75,10 +75,16 @@ export const DropReason = {
    * big for the tunnel (other packets too big get Packet Too Big).
    */
   TOO_BIG: 26,
-  /** ICMPv6 neighbour discovery (types 133-137): not handled yet (Classifier6.neighbourDiscovery). */
-  ND_UNHANDLED: 27,
-  /** ICMPv6 to an owned address other than neighbour discovery and errors: echo is not handled on IPv6 yet. */
-  ICMP6_UNHANDLED: 28,
+  /** ICMPv6 to an owned address other than neighbour discovery, echo requests and errors. */
+  ICMP6_UNHANDLED: 27,
+  /**
+   * Neighbour Discovery that RFC 4861 7.1 says to discard: hop limit not 255, code not 0, a
+   * multicast target, an option of length 0 or past the message, a solicitation from :: with a
+   * source link-layer option or not to the solicited-node group, a multicast solicited NA.
+   */
+  ND_INVALID: 28,
+  /** Neighbour Discovery not asking for an owned address (solicitations for others, advertisements learnt from, router messages). */
+  ND_CONSUMED: 29,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];

@@ -198,6 +198,14 @@ function planeFamilies(add: Add, plane: DataPlane, others: Others): void {
   one('counter', 'director_arp_replies_learned_total', 'ARP replies the resolver learned a next hop from',
     () => plane.arp.counters.repliesLearned + o((s) => s.arp.repliesLearned));
   one('counter', 'director_arp_failures_total', 'Next hops that did not answer ARP', () => plane.arp.counters.failures + o((s) => s.arp.failures));
+  one('counter', 'director_nd_solicits_sent_total', "Neighbour solicitations the director's resolver sent (IPv6)",
+    () => plane.arp.counters6.solicitsSent + o((s) => s.nd.solicitsSent));
+  one('counter', 'director_nd_learned_total', 'IPv6 neighbours the resolver learned or re-confirmed from an advertisement or solicitation',
+    () => plane.arp.counters6.learned + o((s) => s.nd.learned));
+  one('counter', 'director_nd_failures_total', 'IPv6 next hops that did not answer neighbour solicitations',
+    () => plane.arp.counters6.failures + o((s) => s.nd.failures));
+  one('counter', 'director_nd_solicits_answered_total', 'Neighbour solicitations for owned IPv6 addresses the director answered',
+    () => plane.nd.counters.solicitsAnswered + o((s) => s.nd.solicitsAnswered));
   one('gauge', 'director_hold_queue_frames', "Frames waiting for a next hop's MAC", () => plane.hold.held + o((s) => s.heldFrames));
   one('gauge', 'director_hold_queue_capacity', 'Frames the hold queue can keep', () => plane.hold.capacity);
   one('gauge', 'director_frag_cache_slots', 'First fragments the fragment cache can remember (frag_cache_size)', () => plane.frags.slots);

@@ -95,6 +95,22 @@ export const Meta = {
   INNER_DST_IP6_3: 51,
   /** record size in uint32 words */
   WORDS: 52,
+  /** NS or NA (ICMPv6 135, 136): nd_opts, what its options hold */
+  ND_OPTS: 44,
+  /** NS or NA with ND_OPTS == LLA: its first source (NS) or target (NA) link-layer option's MAC, high 16 bits */
+  ND_LLA_HI: 45,
+  /** the same MAC's low 32 bits */
+  ND_LLA_LO: 46,
+} as const;
+
+/** namespace nd_opts (records.h): What parse found in a neighbour solicitation's or advertisement's options (meta::ND_OPTS). */
+export const NdOpts = {
+  /** well-formed, no link-layer address option */
+  NONE: 0,
+  /** well-formed, ND_LLA_HI/LO hold the link-layer address option's MAC */
+  LLA: 1,
+  /** an option of length 0 or past the message: discard (RFC 4861 7.1) */
+  BAD: 2,
 } as const;
 
 /** enum class FrameKind (records.h): What parse found at layer 3 (meta::KIND). */
@@ -266,7 +282,9 @@ export const Action = {
   SYNPROXY_SYN: 8,
   /** the real server's SYN-ACK becomes the handshake's last ACK, back to the real server (seq = its ack, ack = its seq + 1, WINDOW) */
   SYNPROXY_ACK: 9,
-  COUNT: 10,
+  /** answer a neighbour solicitation for the owned target SRC_IP6 (which must be the NS's target) with a solicited NA from the ingress port's MAC: to the soliciter (its link-layer option's MAC, else its Ethernet source), or to ff02::1 when it came from :: (RFC 4861 7.2.4); re-checks RFC 4861 7.1.1 and the ICMPv6 checksum first */
+  ND_ADVERT: 10,
+  COUNT: 11,
 } as const;
 export type ActionValue = (typeof Action)[keyof typeof Action];
 
@@ -319,4 +337,4 @@ export const RewriteError = {
 export type RewriteErrorValue = (typeof RewriteError)[keyof typeof RewriteError];
 
 /** Every table above by name: what the addon's `layout` export must equal. */
-export const LAYOUT = { Meta, FrameKind, ParseError, Limits, FragBits, TcpOpt, OffloadBits, Verdict, Action, Method, SeqMode, Direction, RewriteError } as const;
+export const LAYOUT = { Meta, NdOpts, FrameKind, ParseError, Limits, FragBits, TcpOpt, OffloadBits, Verdict, Action, Method, SeqMode, Direction, RewriteError } as const;

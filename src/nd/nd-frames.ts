@@ -196,3 +196,9 @@ function readAddr(b: Uint8Array, at: number): number[] {
 function macText(b: Uint8Array, at: number): string {
   return Array.from(b.subarray(at, at + 6), (x) => x.toString(16).padStart(2, '0')).join(':');
 }
+
+/** The EUI-64 link-local address of a MAC (RFC 4291 2.5.1, as Linux forms it): the director's NS source when it owns no IPv6 address there. */
+export function linkLocalOf(mac: string): number[] {
+  const b = macToBytes(mac);
+  return [0xfe800000, 0, (((b[0]! ^ 2) << 24) | (b[1]! << 16) | (b[2]! << 8) | 0xff) >>> 0, ((0xfe << 24) | (b[3]! << 16) | (b[4]! << 8) | b[5]!) >>> 0];
+}

@@ -95,6 +95,7 @@ export class WorkerSums {
   readonly parseErrors: Record<string, number> = {};
   readonly port: Partial<Record<keyof PortCounters, number>> = {};
   readonly arp = { requestsSent: 0, repliesLearned: 0, failures: 0 };
+  readonly nd = { solicitsSent: 0, learned: 0, failures: 0, solicitsAnswered: 0, notOwned: 0, invalid: 0 };
   readonly icmpSent = { timeExceeded: 0, fragNeeded: 0, echoReplies: 0 };
   readonly synProxy: Record<string, number> = {};
   connections = 0;
@@ -117,6 +118,7 @@ export class WorkerSums {
         if (typeof v === 'number') this.port[k as keyof PortCounters] = (this.port[k as keyof PortCounters] ?? 0) + v;
       }
       for (const k of ['requestsSent', 'repliesLearned', 'failures'] as const) this.arp[k] += stats.arp[k];
+      for (const k of Object.keys(this.nd) as (keyof WorkerSums['nd'])[]) this.nd[k] += stats.nd?.[k] ?? 0;
       for (const k of ['timeExceeded', 'fragNeeded', 'echoReplies'] as const) this.icmpSent[k] += stats.icmpSent[k];
       addInto(this.synProxy, stats.synProxy as unknown as Record<string, number>);
       this.connections += stats.connections;

@@ -5,9 +5,8 @@
 // crashes (after master-down), and gives back when keepalived returns with a higher priority.
 // The router's capture shows both routers' adverts to ff02::12 with hop limit 255 from their
 // link-local addresses. On takeover the router's neighbour entry for the VIP moves to the
-// director by its unsolicited NA alone (no new solicitation) — once the data plane sends them:
-// until Neighbour Discovery's DataPlane.sendUnsolicitedNa is wired into director.ts
-// (announceIpv6), the director says so at start and that one test is skipped, saying why.
+// director by its unsolicited NA alone (no new solicitation): DataPlane.sendUnsolicitedNa, wired
+// into director.ts (announceIpv6).
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -118,10 +117,8 @@ describe('VRRPv3 over IPv6 with keepalived as the peer (needs root: creates netw
     assert.ok(took < 3000, 'a resignation is taken over after the skew, not master-down');
   });
 
-  it('the router\'s neighbour entry for the VIP moves to the director (its unsolicited NA)', async function () {
-    if (log.some((l) => /unsolicited neighbour advertisements are not built/.test(l))) {
-      this.skip(); // the data plane cannot send them yet: director.ts announceIpv6 (see the header)
-    }
+  it('the router\'s neighbour entry for the VIP moves to the director (its unsolicited NA)', async () => {
+    assert.ok(!log.some((l) => /unsolicited neighbour advertisements are not built/.test(l)), 'announceIpv6 is wired');
     const t0 = performance.now();
     await waitFor('router entry on the director', async () => (await routerEntry()) === lab().directors[0]!.mac, 10_000);
     console.log(`      router entry on the director ${(performance.now() - t0).toFixed(0)} ms after the takeover was seen`);

@@ -1,0 +1,164 @@
+// Neighbour Discovery through the whole data path (memory port, native batch code, classifier):
+// solicitations for an owned IPv6 address answered with the exact advertisement nd-frames builds
+// (whose bytes an independent script checked), the ones RFC 4861 7.1.1 discards and those for
+// addresses not owned refused and counted; the resolver's IPv6 side (want6/learn6, refresh,
+// failure, capacity shared with IPv4) with an injected clock; unsolicited NA.
+import assert from 'node:assert/strict';
+import { ArpResolver, ArpState } from '../../src/arp/resolver.js';
+import { buildNd, buildSolicitedNa, buildUnsolicitedNa, ICMP6_NA, ICMP6_NS, linkLocalOf, NA_OVERRIDE, NA_SOLICITED, parseNd, solicitedNode, multicastMac, type NdFields } from '../../src/nd/nd-frames.js';
+import { ipv6Words, parseIpv6 } from '../../src/net/addr6.js';
+import { DIRECTOR_MAC, FakeClock, memoryLab, ROUTER_MAC, service, type MemoryLab } from '../support/memory-plane.js';
+
+const w = (text: string): number[] => ipv6Words(parseIpv6(text));
+const VIP6 = w('2001:db8::100');
+const PEER6 = w('2001:db8::1');
+const OTHER6 = w('2001:db8::101');
+
+/** A neighbour solicitation from the router for target, as Linux sends one (multicast, SLLA). */
+function ns(o: Partial<NdFields> = {}): Buffer {
+  const target = o.target ?? VIP6;
+  const dst = o.dst ?? solicitedNode(target);
+  return buildNd({ type: ICMP6_NS, ethDst: multicastMac(dst), ethSrc: ROUTER_MAC, src: PEER6, dst, flags: 0, target, lla: ROUTER_MAC, ...o });
+}
+
+async function labOwning6(...addrs: number[][]): Promise<MemoryLab> {
+  const lab = await memoryLab(service('dr'));
+  // IPv6 services are refused on this branch: the table is told its owned IPv6 addresses directly.
+  Object.assign(lab.plane.table, { owned6: Uint32Array.from(addrs.flat()) });
+  await lab.settle();
+  return lab;
+}
+
+describe('Neighbour Discovery in the data path', () => {
+  it('answers a solicitation for an owned address with the solicited NA, and a DAD probe to all nodes', async () => {
+    const lab = await labOwning6(VIP6);
+    try {
+      lab.inject(ns());
+      assert.deepEqual(lab.drain().map((f) => f.toString('hex')), [buildSolicitedNa(DIRECTOR_MAC, VIP6, PEER6, ROUTER_MAC).toString('hex')]);
+      lab.inject(ns({ dst: VIP6, ethDst: DIRECTOR_MAC }));  // unicast re-confirmation
+      assert.equal(lab.drain().length, 1);
+      lab.inject(ns({ src: [0, 0, 0, 0], lla: null }));
+      const [dad] = lab.drain();
+      assert.equal(dad?.toString('hex'), buildSolicitedNa(DIRECTOR_MAC, VIP6, [0, 0, 0, 0], ROUTER_MAC).toString('hex'));
+      assert.equal(parseNd(dad!)?.flags, NA_OVERRIDE);
+      assert.equal(lab.stats().nd.solicitsAnswered, 3);
+    } finally {
+      lab.plane.close();
+    }
+  });
+
+  it('answers nothing for invalid solicitations or addresses not owned, and counts each', async () => {
+    const lab = await labOwning6(VIP6);
+    try {
+      const cutOption = ns();
+      cutOption[14 + 40 + 25] = 0;  // option length 0
+      const invalid = [
+        ns({ hopLimit: 254 }), ns({ target: w('ff02::1') }), cutOption, ns({ src: [0, 0, 0, 0] }) /* DAD with an SLLA */,
+        ns({ src: [0, 0, 0, 0], lla: null, dst: VIP6 }) /* DAD not to the solicited-node group */,
+      ];
+      lab.inject(...invalid);
+      lab.inject(ns({ target: OTHER6 }));
+      assert.equal(lab.drain().length, 0);
+      const s = lab.stats();
+      assert.equal(s.nd.invalid, invalid.length);
+      assert.equal(s.drops.nd_invalid, invalid.length);
+      assert.equal(s.nd.notOwned, 1);
+      assert.equal(s.drops.nd_consumed, 1);
+      assert.equal(s.nd.solicitsAnswered, 0);
+      // A wrong checksum reaches the native answer, which re-checks the bytes and refuses it.
+      const badSum = ns();
+      badSum[14 + 40 + 2]! ^= 1;
+      lab.inject(badSum);
+      assert.equal(lab.drain().length, 0);
+      assert.equal(lab.stats().port.verdictErrors, 1);
+    } finally {
+      lab.plane.close();
+    }
+  });
+
+  it('resolves an IPv6 neighbour: multicast NS from the link-local address, learns the NA, sends unsolicited NA', async () => {
+    const lab = await labOwning6(VIP6);
+    try {
+      const entry = lab.plane.arp.want6(PEER6[0]!, PEER6[1]!, PEER6[2]!, PEER6[3]!)!;
+      const [solicit] = lab.drain();
+      const f = parseNd(solicit!)!;
+      assert.equal(f.type, ICMP6_NS);
+      assert.deepEqual(f.src, linkLocalOf(DIRECTOR_MAC));
+      assert.deepEqual(f.dst, solicitedNode(PEER6));
+      assert.equal(lab.plane.arp.ready[entry.id], 0);
+      lab.inject(buildNd({
+        type: ICMP6_NA, ethDst: DIRECTOR_MAC, ethSrc: ROUTER_MAC, src: PEER6, dst: f.src, flags: NA_SOLICITED | NA_OVERRIDE, target: PEER6, lla: ROUTER_MAC,
+      }));
+      await new Promise((r) => setImmediate(r));
+      assert.equal(lab.plane.arp.ready[entry.id], 1);
+      assert.equal(lab.plane.arp.macLo[entry.id], 0x000000fe);
+      assert.equal(lab.stats().nd.learned, 1);
+      lab.plane.sendUnsolicitedNa([VIP6]);
+      assert.deepEqual(lab.drain().map((x) => x.toString('hex')), [buildUnsolicitedNa(DIRECTOR_MAC, VIP6).toString('hex')]);
+    } finally {
+      lab.plane.close();
+    }
+  });
+});
+
+describe('ArpResolver, IPv6 neighbours', () => {
+  const make = (capacity = 8) => {
+    const clock = new FakeClock();
+    const sent: string[] = [];
+    const changes: number[] = [];
+    const arp = new ArpResolver({
+      clock, capacity, onChange: (e) => changes.push(e.id),
+      sendRequest: (ip, hi, lo) => sent.push(`arp ${ip} ${hi}:${lo}`),
+      sendSolicit: (a, hi, lo) => sent.push(`ns ${a.join('.')} ${hi}:${lo}`),
+    });
+    return { clock, sent, changes, arp };
+  };
+
+  it('want6 shares the id space with IPv4 and asks once per address', () => {
+    const { arp, sent } = make();
+    const v4 = arp.want(0xc6130001)!;
+    const v6 = arp.want6(PEER6[0]!, PEER6[1]!, PEER6[2]!, PEER6[3]!)!;
+    assert.equal(v4.id, 0);
+    assert.equal(v6.id, 1);
+    assert.equal(arp.want6(PEER6[0]!, PEER6[1]!, PEER6[2]!, PEER6[3]!), v6);
+    assert.deepEqual(sent, ['arp 3323133953 0:0', `ns ${PEER6.join('.')} 0:0`]);
+    assert.equal(arp.counters6.solicitsSent, 1);
+    assert.equal(arp.room, 6);
+  });
+
+  it('learn6 only keeps wanted addresses; refresh re-confirms unicast; silence fails the entry', () => {
+    const { arp, sent, clock, changes } = make();
+    arp.learn6(OTHER6[0]!, OTHER6[1]!, OTHER6[2]!, OTHER6[3]!, 0x0200, 0x99);
+    assert.equal(arp.get6(OTHER6[0]!, OTHER6[1]!, OTHER6[2]!, OTHER6[3]!), undefined);
+    const e = arp.want6(PEER6[0]!, PEER6[1]!, PEER6[2]!, PEER6[3]!)!;
+    arp.learn6(PEER6[0]!, PEER6[1]!, PEER6[2]!, PEER6[3]!, 0x0200, 0xfe);
+    assert.equal(e.state, ArpState.REACHABLE);
+    assert.equal(arp.ready[e.id], 1);
+    assert.deepEqual(changes, [e.id]);
+    sent.length = 0;
+    clock.ms += 30_000;
+    arp.tick();
+    assert.equal(e.state, ArpState.PROBING);
+    assert.deepEqual(sent, [`ns ${PEER6.join('.')} 512:254`], 'unicast to the known MAC');
+    for (let i = 0; i < 3; i++) {
+      clock.ms += 1_000;
+      arp.tick();
+    }
+    assert.equal(e.state, ArpState.FAILED);
+    assert.equal(arp.ready[e.id], 0);
+    assert.equal(arp.counters6.failures, 1);
+    assert.equal(arp.counters.failures, 0);
+    arp.want6(PEER6[0]!, PEER6[1]!, PEER6[2]!, PEER6[3]!);
+    assert.equal(e.state, ArpState.INCOMPLETE, 'wanted again: asked afresh');
+  });
+
+  it('capacity is shared: a full table refuses IPv6 as IPv4; entries keep their own ids', () => {
+    const { arp } = make(3);
+    arp.want(1);
+    const words = [w('2001:db8::a'), w('2001:db8::b')];
+    for (const a of words) assert.ok(arp.want6(a[0]!, a[1]!, a[2]!, a[3]!));
+    assert.equal(arp.want6(9, 9, 9, 9), undefined);
+    assert.equal(arp.want(2), undefined);
+    for (const [i, a] of words.entries()) assert.equal(arp.get6(a[0]!, a[1]!, a[2]!, a[3]!)?.id, i + 1);
+  });
+});

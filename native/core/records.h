@@ -209,7 +209,8 @@ enum class Action : uint32_t {
   ICMP_FRAG_NEEDED = 4,   // answer the sender with ICMP type 3 code 4 carrying MTU (issue 3);
                           // an IPv6 frame: ICMPv6 Packet Too Big (type 2) carrying MTU
   ICMP_TIME_EXCEEDED = 5, // answer the sender with ICMP type 11 code 0; IPv6: ICMPv6 type 3 code 0
-  ICMP_ECHO_REPLY = 6,    // answer an echo request to an owned address (ping VIP), back out the ingress port
+  ICMP_ECHO_REPLY = 6,    // answer an echo request to an owned address (ping VIP), back out the ingress port;
+                          // an IPv6 frame: ICMPv6 echo reply (type 129, hop limit 64)
   // SYN proxy (docs/security.md). Each builds one fresh TCP segment with full checksums.
   SYNPROXY_SYNACK = 7,    // answer a client's SYN with SYN-ACK seq ISN, ack seq+1, TCP_OPTS, WINDOW,
                           // back to its sender's MAC on PORT

@@ -1,7 +1,8 @@
 // Golden tests of Neighbour Discovery: what parse records of an NS/NA's options (ND_OPTS and
 // the link-layer address), and ND_ADVERT turning a neighbour solicitation for an owned target
 // into the solicited advertisement built from scratch by the test builders (checksum by the
-// reference sum), then every solicitation RFC 4861 7.1.1 says to discard, refused.
+// reference sum), then every solicitation RFC 4861 7.1.1 says to discard, refused; and the
+// ICMPv6 echo reply to an owned address (ICMP_ECHO_REPLY on an IPv6 frame).
 #include <cstring>
 #include <functional>
 
@@ -163,5 +164,35 @@ TEST(nd_advert_refusals) {
     t::Verdict v;
     v.set(verdict::ACTION, uint32_t(Action::ND_ADVERT));
     CHECK_EQ(answer(f, v), uint32_t(RewriteError::BAD_VERDICT));
+  }
+}
+
+TEST(echo6_reply) {
+  const char* CLIENT = "2001:db8:1::10";
+  t::Eth in{"02:00:00:00:00:aa", PEER_MAC};
+  t6::Ip6 req{CLIENT, VIP, 60};
+  Bytes body = t::pattern(56, 9);
+  Bytes f = t6::icmp6_frame(in, req, t6::icmp6(req, 128, 0, 0x12340007, body));
+  t::Verdict v;
+  v.set(verdict::ACTION, uint32_t(Action::ICMP_ECHO_REPLY));
+  CHECK_EQ(answer(f, v), uint32_t(RewriteError::OK));
+  CHECK_EQ(out.count, 1u);
+  t6::Ip6 rep{VIP, CLIENT, 64};
+  Bytes want = t6::icmp6_frame({PEER_MAC, PORT_MAC}, rep, t6::icmp6(rep, 129, 0, 0x12340007, body));
+  CHECK(t::flat(out.frames[0]) == want);
+  struct Refused {
+    const char* name;
+    std::function<Bytes()> frame;
+  };
+  const Refused refused[] = {
+      {"echo reply", [&] { return t6::icmp6_frame(in, req, t6::icmp6(req, 129, 0, 1, body)); }},
+      {"code 1", [&] { return t6::icmp6_frame(in, req, t6::icmp6(req, 128, 1, 1, body)); }},
+      {"to a multicast address", [&] { t6::Ip6 m{CLIENT, "ff02::1"}; return t6::icmp6_frame(in, m, t6::icmp6(m, 128, 0, 1, body)); }},
+      {"behind extension headers", [&] { return t6::icmp6_frame(in, req, t6::icmp6(req, 128, 0, 1, body), {t6::options(60)}); }},
+  };
+  for (const Refused& r : refused) {
+    CONTEXT(r.name);
+    Bytes g = r.frame();
+    CHECK_EQ(answer(g, v), uint32_t(RewriteError::NOT_APPLICABLE));
   }
 }

@@ -274,7 +274,7 @@ export const Action = {
   ICMP_FRAG_NEEDED: 4,
   /** answer the sender with ICMP type 11 code 0; IPv6: ICMPv6 type 3 code 0 */
   ICMP_TIME_EXCEEDED: 5,
-  /** answer an echo request to an owned address (ping VIP), back out the ingress port SYN proxy (docs/security.md). Each builds one fresh TCP segment with full checksums. */
+  /** answer an echo request to an owned address (ping VIP), back out the ingress port; an IPv6 frame: ICMPv6 echo reply (type 129, hop limit 64) SYN proxy (docs/security.md). Each builds one fresh TCP segment with full checksums. */
   ICMP_ECHO_REPLY: 6,
   /** answer a client's SYN with SYN-ACK seq ISN, ack seq+1, TCP_OPTS, WINDOW, back to its sender's MAC on PORT */
   SYNPROXY_SYNACK: 7,

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { ArpResolver, ArpState } from '../../src/arp/resolver.js';
 import { buildNd, buildSolicitedNa, buildUnsolicitedNa, ICMP6_NA, ICMP6_NS, linkLocalOf, NA_OVERRIDE, NA_SOLICITED, parseNd, solicitedNode, multicastMac, type NdFields } from '../../src/nd/nd-frames.js';
 import { ipv6Words, parseIpv6 } from '../../src/net/addr6.js';
+import { icmp6Frame } from '../support/packets6.js';
 import { DIRECTOR_MAC, FakeClock, memoryLab, ROUTER_MAC, service, type MemoryLab } from '../support/memory-plane.js';
 
 const w = (text: string): number[] => ipv6Words(parseIpv6(text));
@@ -95,6 +96,25 @@ describe('Neighbour Discovery in the data path', () => {
       assert.equal(lab.stats().nd.learned, 1);
       lab.plane.sendUnsolicitedNa([VIP6]);
       assert.deepEqual(lab.drain().map((x) => x.toString('hex')), [buildUnsolicitedNa(DIRECTOR_MAC, VIP6).toString('hex')]);
+    } finally {
+      lab.plane.close();
+    }
+  });
+});
+
+describe('ICMPv6 echo in the data path', () => {
+  it('answers an echo request to an owned address; one to another address is not answered', async () => {
+    const lab = await labOwning6(VIP6);
+    try {
+      const client = '2001:db8:1::10';
+      const body = Buffer.from('director-echo6');
+      const eth = { src: ROUTER_MAC, dst: DIRECTOR_MAC };
+      lab.inject(icmp6Frame({ eth, ip: { src: client, dst: '2001:db8::100', hop: 60 }, type: 128, rest: 0x00070001, body }));
+      lab.inject(icmp6Frame({ eth, ip: { src: client, dst: '2001:db8::101', hop: 60 }, type: 128, rest: 0x00070001, body }));
+      const want = icmp6Frame({ eth: { src: DIRECTOR_MAC, dst: ROUTER_MAC }, ip: { src: '2001:db8::100', dst: client, hop: 64 }, type: 129, rest: 0x00070001, body });
+      assert.deepEqual(lab.drain().map((f) => f.toString('hex')), [want.toString('hex')]);
+      assert.equal(lab.stats().icmpSent.echoReplies, 1);
+      assert.equal(lab.stats().drops.not_ipv4, 1);
     } finally {
       lab.plane.close();
     }

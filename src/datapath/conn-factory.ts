@@ -58,7 +58,7 @@ export class ConnFactory {
   /** An IPv6 connection's addresses as ConnTable.insert6 takes them, and a next hop's words. */
   private readonly words6 = new Uint32Array(ADDR6_WORDS);
   private readonly hop6 = new Uint32Array(4);
-  /** The last IPv6 next hop toward a client and its neighbour: most clients share a router, and want6 keys by text. */
+  /** The last IPv6 next hop toward a client and its neighbour: most clients share a router (want6 then costs nothing). */
   private readonly lastHop6 = new Uint32Array(4);
   private lastNeighbour6: ArpEntry | undefined;
   /** A client's IPv6 persistence network, as templateKey6 masks it. */

@@ -1,5 +1,6 @@
 // A data plane on an in-memory port for data-path tests: the native batch code of real ports,
-// driven frame by frame, with a fake clock and neighbours that answer its ARP requests. It is
+// driven frame by frame, with a fake clock and neighbours that answer its ARP requests (and,
+// given neighbours6, its neighbour solicitations). It is
 // composed as Director.start() composes it, minus the timers: tests call tick() themselves.
 import { defaultGlobalDefs, type DirectorConfig, type ForwardMethod, type VirtualServerConfig } from '../../src/config/model.js';
 import { DataPlane, type DataPlaneOptions } from '../../src/datapath/data-plane.js';
@@ -11,6 +12,8 @@ import { loadAddon } from '../../src/native/binding.js';
 import { parseIpv4 } from '../../src/net/addr.js';
 import type { Route } from '../../src/net/routes.js';
 import { arpReply, decodeFrame, tcpFrame } from './packets.js';
+import { buildNd, ICMP6_NA, ICMP6_NS, NA_OVERRIDE, NA_SOLICITED, parseNd } from '../../src/nd/nd-frames.js';
+import { formatIpv6, ipv6FromWords } from '../../src/net/addr6.js';
 
 export const DIRECTOR_MAC = '02:00:00:00:0d:01';
 export const DIRECTOR_IP = '198.19.0.2';
@@ -85,6 +88,8 @@ export function labConfig(vs: VirtualServerConfig | VirtualServerConfig[]): Dire
 
 /** What a test may set of the plane beyond its services: table size, flood defences, resource caps. */
 export type PlaneOptions = Pick<DataPlaneOptions, 'connCapacity' | 'flood' | 'limits' | 'sloppyTcp' | 'routes6' | 'localIp6'> & {
+  /** IPv6 neighbours (RFC 5952 text -> MAC) that answer the director's neighbour solicitations in settle(). */
+  neighbours6?: Record<string, string>;
   /** The FULLNAT local ports of one worker of several (default: all). */
   share?: PortShare;
 };
@@ -98,7 +103,7 @@ export function memoryLab(vs: VirtualServerConfig | VirtualServerConfig[], clock
 /** memoryLab for a whole config (a keepalived.conf, say), over routes (default ROUTES). */
 export async function memoryLabFor(config: DirectorConfig, clock = new FakeClock(), routes: readonly Route[] = ROUTES,
                                    options: PlaneOptions = {}): Promise<MemoryLab> {
-  const { share, ...planeOptions } = options;
+  const { share, neighbours6 = {}, ...planeOptions } = options;
   const table = ServiceTable.build(config, clock, undefined, share);
   const engine = new (loadAddon().Engine)();
   const port = engine.addMemoryPort('mem0', DIRECTOR_MAC, 1500, { ipv4: parseIpv4(DIRECTOR_IP) });
@@ -118,7 +123,14 @@ export async function memoryLabFor(config: DirectorConfig, clock = new FakeClock
       for (const f of drain()) {
         const arp = decodeFrame(f).arp;
         const mac = arp?.op === 1 ? NEIGHBOURS[arp.targetIp] : undefined;
-        if (arp && mac) {
+        const nd = parseNd(f);
+        const mac6 = nd?.type === ICMP6_NS ? neighbours6[formatIpv6(ipv6FromWords(nd.target))] : undefined;
+        if (nd && mac6) {
+          inject(buildNd({
+            type: ICMP6_NA, ethDst: nd.ethSrc, ethSrc: mac6, src: nd.target, dst: nd.src, flags: NA_SOLICITED | NA_OVERRIDE, target: nd.target, lla: mac6,
+          }));
+          answered++;
+        } else if (arp && mac) {
           inject(arpReply({ senderMac: mac, senderIp: arp.targetIp, targetMac: DIRECTOR_MAC, targetIp: arp.senderIp }));
           answered++;
         } else {

@@ -25,7 +25,14 @@ export const ROUTES6: Route6[] = [
   { network: w('::'), prefixLen: 0, gateway: w(ROUTER6), dev: 'mem0' },
 ];
 
-export const PLANE6 = { routes6: ROUTES6, localIp6: w(DIRECTOR6) };
+/** A fourth IPv6 real server that answers solicitations too, for tables rebuilt with one more. */
+export const SPARE_RS6 = '2001:db8::14';
+export const SPARE_RS6_MAC = '02:00:00:00:06:14';
+
+export const PLANE6 = {
+  routes6: ROUTES6, localIp6: w(DIRECTOR6),
+  neighbours6: { [ROUTER6]: ROUTER6_MAC, [SPARE_RS6]: SPARE_RS6_MAC, ...Object.fromEntries(RS6.map((ip, i) => [ip, RS6_MAC[i]!])) },
+};
 
 /** VIP6:80/tcp over RS6 (NAT/FNAT to port 8080), FULLNAT from the lips6 group. */
 export function service6(method: ForwardMethod, o: Partial<VirtualServerConfig> = {}): VirtualServerConfig {

@@ -16,7 +16,7 @@ import { needsRoot } from './prerequisites.js';
 export const BLOB = 20_000_000;
 
 /** Drop reasons a healthy run may show: IPv6 chatter, ARP we only learn from, frames not for us. */
-const EXPECTED_DROPS = new Set(['not_ip', 'nd_unhandled', 'icmp6_unhandled', 'arp_consumed', 'not_ours']);
+const EXPECTED_DROPS = new Set(['not_ip', 'nd_consumed', 'icmp6_unhandled', 'arp_consumed', 'not_ours']);
 
 export interface RoutedContext {
   readonly fx: LabFixture;

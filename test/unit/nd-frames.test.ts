@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import {
-  buildNd, buildNeighbourSolicitation, buildSolicitedNa, buildUnsolicitedNa, icmpv6Checksum, multicastMac, parseNd,
+  buildNd, buildNeighbourSolicitation, linkLocalOf, buildSolicitedNa, buildUnsolicitedNa, icmpv6Checksum, multicastMac, parseNd,
   solicitedNode, ICMP6_NA, NA_OVERRIDE, NA_SOLICITED,
 } from '../../src/nd/nd-frames.js';
 import { ipv6Words, parseIpv6 } from '../../src/net/addr6.js';
@@ -70,6 +70,11 @@ describe('nd-frames', () => {
   it('takes addresses as a Uint32Array too', () => {
     const a = buildNeighbourSolicitation(OUR, Uint32Array.from(w('2001:db8::2')), Uint32Array.from(w('2001:db8::11')));
     assert.equal(a.toString('hex'), cases[0]!.hex);
+  });
+
+  it('the EUI-64 link-local address of a MAC (the NS source without an address of our own)', () => {
+    assert.deepEqual(linkLocalOf('02:00:00:00:0d:01'), w('fe80::ff:fe00:d01'));
+    assert.deepEqual(linkLocalOf('52:54:00:12:34:56'), w('fe80::5054:ff:fe12:3456'));
   });
 
   it('solicited-node group and multicast MAC from the last 24 bits', () => {

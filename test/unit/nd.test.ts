@@ -5,14 +5,16 @@
 // failure, capacity shared with IPv4) with an injected clock; unsolicited NA.
 import assert from 'node:assert/strict';
 import { ArpResolver, ArpState } from '../../src/arp/resolver.js';
-import { buildNd, buildSolicitedNa, buildUnsolicitedNa, ICMP6_NA, ICMP6_NS, linkLocalOf, NA_OVERRIDE, NA_SOLICITED, parseNd, solicitedNode, multicastMac, type NdFields } from '../../src/nd/nd-frames.js';
+import { buildNd, buildSolicitedNa, buildUnsolicitedNa, ICMP6_NA, ICMP6_NS, NA_OVERRIDE, NA_SOLICITED, parseNd, solicitedNode, multicastMac, type NdFields } from '../../src/nd/nd-frames.js';
 import { ipv6Words, parseIpv6 } from '../../src/net/addr6.js';
 import { icmp6Frame } from '../support/packets6.js';
-import { DIRECTOR_MAC, FakeClock, memoryLab, ROUTER_MAC, service, type MemoryLab } from '../support/memory-plane.js';
+import { DIRECTOR_MAC, FakeClock, labConfig, memoryLabFor, ROUTER_MAC, ROUTES, type MemoryLab } from '../support/memory-plane.js';
+import { PLANE6, service6 } from '../support/memory-plane6.js';
 
 const w = (text: string): number[] => ipv6Words(parseIpv6(text));
 const VIP6 = w('2001:db8::100');
-const PEER6 = w('2001:db8::1');
+/** A neighbour the lab's settle() does not answer for. */
+const PEER6 = w('2001:db8::5');
 const OTHER6 = w('2001:db8::101');
 
 /** A neighbour solicitation from the router for target, as Linux sends one (multicast, SLLA). */
@@ -22,17 +24,16 @@ function ns(o: Partial<NdFields> = {}): Buffer {
   return buildNd({ type: ICMP6_NS, ethDst: multicastMac(dst), ethSrc: ROUTER_MAC, src: PEER6, dst, flags: 0, target, lla: ROUTER_MAC, ...o });
 }
 
-async function labOwning6(...addrs: number[][]): Promise<MemoryLab> {
-  const lab = await memoryLab(service('dr'));
-  // IPv6 services are refused on this branch: the table is told its owned IPv6 addresses directly.
-  Object.assign(lab.plane.table, { owned6: Uint32Array.from(addrs.flat()) });
+/** A lab serving 2001:db8::100 (VIP6) port 80 by DR, its start-up frames drained. */
+async function labOwning6(): Promise<MemoryLab> {
+  const lab = await memoryLabFor(labConfig(service6('dr')), new FakeClock(), ROUTES, PLANE6);
   await lab.settle();
   return lab;
 }
 
 describe('Neighbour Discovery in the data path', () => {
   it('answers a solicitation for an owned address with the solicited NA, and a DAD probe to all nodes', async () => {
-    const lab = await labOwning6(VIP6);
+    const lab = await labOwning6();
     try {
       lab.inject(ns());
       assert.deepEqual(lab.drain().map((f) => f.toString('hex')), [buildSolicitedNa(DIRECTOR_MAC, VIP6, PEER6, ROUTER_MAC).toString('hex')]);
@@ -48,8 +49,18 @@ describe('Neighbour Discovery in the data path', () => {
     }
   });
 
+  it('announces each owned IPv6 address with an unsolicited NA at start', async () => {
+    const lab = await memoryLabFor(labConfig(service6('dr')), new FakeClock(), ROUTES, PLANE6);
+    try {
+      const sent = (await lab.settle()).map((f) => f.toString('hex'));
+      assert.ok(sent.includes(buildUnsolicitedNa(DIRECTOR_MAC, VIP6).toString('hex')), 'the NA for 2001:db8::100');
+    } finally {
+      lab.plane.close();
+    }
+  });
+
   it('answers nothing for invalid solicitations or addresses not owned, and counts each', async () => {
-    const lab = await labOwning6(VIP6);
+    const lab = await labOwning6();
     try {
       const cutOption = ns();
       cutOption[14 + 40 + 25] = 0;  // option length 0
@@ -57,6 +68,7 @@ describe('Neighbour Discovery in the data path', () => {
         ns({ hopLimit: 254 }), ns({ target: w('ff02::1') }), cutOption, ns({ src: [0, 0, 0, 0] }) /* DAD with an SLLA */,
         ns({ src: [0, 0, 0, 0], lla: null, dst: VIP6 }) /* DAD not to the solicited-node group */,
       ];
+      const consumedBefore = lab.stats().drops.nd_consumed ?? 0;  // the start-up advertisements learnt from
       lab.inject(...invalid);
       lab.inject(ns({ target: OTHER6 }));
       assert.equal(lab.drain().length, 0);
@@ -64,7 +76,7 @@ describe('Neighbour Discovery in the data path', () => {
       assert.equal(s.nd.invalid, invalid.length);
       assert.equal(s.drops.nd_invalid, invalid.length);
       assert.equal(s.nd.notOwned, 1);
-      assert.equal(s.drops.nd_consumed, 1);
+      assert.equal(s.drops.nd_consumed, consumedBefore + 1);
       assert.equal(s.nd.solicitsAnswered, 0);
       // A wrong checksum reaches the native answer, which re-checks the bytes and refuses it.
       const badSum = ns();
@@ -77,14 +89,15 @@ describe('Neighbour Discovery in the data path', () => {
     }
   });
 
-  it('resolves an IPv6 neighbour: multicast NS from the link-local address, learns the NA, sends unsolicited NA', async () => {
-    const lab = await labOwning6(VIP6);
+  it('resolves an IPv6 neighbour: multicast NS from the director address on the segment, learns the NA, sends unsolicited NA', async () => {
+    const lab = await labOwning6();
     try {
+      const learnedBefore = lab.stats().nd.learned;  // the real servers, at start
       const entry = lab.plane.arp.want6(PEER6[0]!, PEER6[1]!, PEER6[2]!, PEER6[3]!)!;
       const [solicit] = lab.drain();
       const f = parseNd(solicit!)!;
       assert.equal(f.type, ICMP6_NS);
-      assert.deepEqual(f.src, linkLocalOf(DIRECTOR_MAC));
+      assert.deepEqual(f.src, PLANE6.localIp6, "from the director's address on the segment");
       assert.deepEqual(f.dst, solicitedNode(PEER6));
       assert.equal(lab.plane.arp.ready[entry.id], 0);
       lab.inject(buildNd({
@@ -93,7 +106,7 @@ describe('Neighbour Discovery in the data path', () => {
       await new Promise((r) => setImmediate(r));
       assert.equal(lab.plane.arp.ready[entry.id], 1);
       assert.equal(lab.plane.arp.macLo[entry.id], 0x000000fe);
-      assert.equal(lab.stats().nd.learned, 1);
+      assert.equal(lab.stats().nd.learned, learnedBefore + 1);
       lab.plane.sendUnsolicitedNa([VIP6]);
       assert.deepEqual(lab.drain().map((x) => x.toString('hex')), [buildUnsolicitedNa(DIRECTOR_MAC, VIP6).toString('hex')]);
     } finally {
@@ -104,7 +117,7 @@ describe('Neighbour Discovery in the data path', () => {
 
 describe('ICMPv6 echo in the data path', () => {
   it('answers an echo request to an owned address; one to another address is not answered', async () => {
-    const lab = await labOwning6(VIP6);
+    const lab = await labOwning6();
     try {
       const client = '2001:db8:1::10';
       const body = Buffer.from('director-echo6');
@@ -114,7 +127,7 @@ describe('ICMPv6 echo in the data path', () => {
       const want = icmp6Frame({ eth: { src: DIRECTOR_MAC, dst: ROUTER_MAC }, ip: { src: '2001:db8::100', dst: client, hop: 64 }, type: 129, rest: 0x00070001, body });
       assert.deepEqual(lab.drain().map((f) => f.toString('hex')), [want.toString('hex')]);
       assert.equal(lab.stats().icmpSent.echoReplies, 1);
-      assert.equal(lab.stats().drops.not_ipv4, 1);
+      assert.equal(lab.stats().drops.not_ours, 1);
     } finally {
       lab.plane.close();
     }

@@ -1,6 +1,6 @@
 // `director run` with IPv6 services in a real namespace (needs root: creates a network namespace
 // and a veth pair in it): the IPv6 forwarding preflight, the IPv6 main table read at start (a NAT
-// real server without a route is refused, with one it starts and stops cleanly). No traffic is sent: Neighbour Discovery is another branch's, and the
+// real server without a route is refused, with one it starts and stops cleanly). No traffic is sent here: Neighbour Discovery and echo are nd-e2e.test.ts's, and the
 // end-to-end IPv6 lab comes with it.
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawnSync } from 'node:child_process';

@@ -171,6 +171,16 @@ export class ArpResolver {
   }
 
   /**
+   * An advertisement without a target link-layer option (Linux answers a unicast probe so):
+   * it re-confirms a usable entry with the MAC it has; an unresolved one learns nothing from it
+   * (RFC 4861 7.2.5).
+   */
+  confirm6(a0: number, a1: number, a2: number, a3: number): void {
+    const entry = this.get6(a0, a1, a2, a3);
+    if (entry && this.usable(entry)) this.confirm(entry, entry.macHi, entry.macLo);
+  }
+
+  /**
    * Takes a sender (ip, MAC) seen in an ARP reply or request. Only addresses already wanted are
    * cached, so unrelated ARP chatter cannot fill the cache.
    */

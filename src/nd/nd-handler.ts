@@ -17,6 +17,8 @@ export interface NdOwner {
 /** Where learnt neighbours go (ArpResolver.learn6: only addresses already wanted are kept). */
 export interface NdLearner {
   learn6(a0: number, a1: number, a2: number, a3: number, macHi: number, macLo: number): void;
+  /** Re-confirms a resolved neighbour without a MAC to learn (ArpResolver.confirm6). */
+  confirm6(a0: number, a1: number, a2: number, a3: number): void;
 }
 
 export interface NdHandlerDeps {
@@ -93,13 +95,16 @@ export class NdHandler {
 
   /**
    * An advertisement's target is at its target link-layer option's MAC; Linux answers a unicast
-   * solicitation (our re-confirmation) without that option, so the Ethernet source stands in.
+   * solicitation (our re-confirmation) without that option, which re-confirms the MAC known.
    */
   private advertisement(mb: number, vb: number): void {
     const m = this.d.meta;
-    const lla = m[mb + Meta.ND_OPTS] === NdOpts.LLA;
-    this.d.learner.learn6(m[mb + Meta.INNER_DST_IP6_0]!, m[mb + Meta.INNER_DST_IP6_1]!, m[mb + Meta.INNER_DST_IP6_2]!,
-      m[mb + Meta.INNER_DST_IP6_3]!, m[mb + (lla ? Meta.ND_LLA_HI : Meta.SRC_MAC_HI)]!, m[mb + (lla ? Meta.ND_LLA_LO : Meta.SRC_MAC_LO)]!);
+    const t = mb + Meta.INNER_DST_IP6_0;
+    if (m[mb + Meta.ND_OPTS] === NdOpts.LLA) {
+      this.d.learner.learn6(m[t]!, m[t + 1]!, m[t + 2]!, m[t + 3]!, m[mb + Meta.ND_LLA_HI]!, m[mb + Meta.ND_LLA_LO]!);
+    } else {
+      this.d.learner.confirm6(m[t]!, m[t + 1]!, m[t + 2]!, m[t + 3]!);
+    }
     this.drop(vb, DropReason.ND_CONSUMED);
   }
 

@@ -107,6 +107,18 @@ describe('Neighbour Discovery in the data path', () => {
       assert.equal(lab.plane.arp.ready[entry.id], 1);
       assert.equal(lab.plane.arp.macLo[entry.id], 0x000000fe);
       assert.equal(lab.stats().nd.learned, learnedBefore + 1);
+      // A solicited advertisement multicast is discarded (RFC 4861 7.1.2); one answering a unicast
+      // probe without the target option (as Linux sends it) re-confirms the MAC known.
+      const invalidBefore = lab.stats().nd.invalid;
+      lab.inject(buildNd({
+        type: ICMP6_NA, ethDst: '33:33:00:00:00:01', ethSrc: ROUTER_MAC, src: PEER6, dst: w('ff02::1'), flags: NA_SOLICITED, target: PEER6, lla: ROUTER_MAC,
+      }));
+      assert.equal(lab.stats().nd.invalid, invalidBefore + 1);
+      lab.inject(buildNd({
+        type: ICMP6_NA, ethDst: DIRECTOR_MAC, ethSrc: '02:00:00:00:00:fd', src: PEER6, dst: f.src, flags: NA_SOLICITED, target: PEER6, lla: null,
+      }));
+      assert.equal(lab.plane.arp.macLo[entry.id], 0x000000fe);
+      assert.equal(lab.stats().nd.learned, learnedBefore + 2);
       lab.plane.sendUnsolicitedNa([VIP6]);
       assert.deepEqual(lab.drain().map((x) => x.toString('hex')), [buildUnsolicitedNa(DIRECTOR_MAC, VIP6).toString('hex')]);
     } finally {

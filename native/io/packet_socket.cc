@@ -118,6 +118,17 @@ bool PacketSocket::open(const std::string& ifname, const RingOptions& options,
     error = "cannot bind the packet socket to " + ifname + ": " + strerror(errno);
     return false;
   }
+  // Neighbour solicitations for the addresses the director owns go to their solicited-node
+  // multicast groups, which a NIC's multicast filter drops unless the kernel joined them (it
+  // joins only its own addresses'): all multicast, for as long as the socket lives (the kernel
+  // counts memberships and drops them at close). A driver refusing it leaves the socket usable.
+  if (!options.muted) {
+    packet_mreq mr;
+    memset(&mr, 0, sizeof(mr));
+    mr.mr_ifindex = static_cast<int>(info_.ifindex);
+    mr.mr_type = PACKET_MR_ALLMULTI;
+    setsockopt(fd_, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr));
+  }
   return true;
 }
 

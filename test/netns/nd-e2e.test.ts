@@ -19,6 +19,7 @@ import { startCapture, type Capture } from '../support/capture.js';
 import { needsRoot, requireTools } from '../support/prerequisites.js';
 
 const execFileAsync = promisify(execFile);
+const IFF_ALLMULTI = 0x200;
 const DIR_NS = `dnd${process.pid}d`;
 const PEER_NS = `dnd${process.pid}p`;
 const VIP6 = '2001:db8::100';
@@ -106,6 +107,10 @@ describe('Neighbour Discovery with a Linux neighbour (needs root: creates networ
     const ping = await execFileAsync('ip', ['netns', 'exec', PEER_NS, 'python3', '-c', ECHO6, VIP6, '10'], { encoding: 'utf8', timeout: 20_000 })
       .catch((err: { stdout?: string; stderr?: string }) => ({ stdout: err.stdout ?? '', stderr: err.stderr ?? String(err) }));
     assert.equal(ping.stdout.trim(), 'reply', `${ping.stdout}${ping.stderr}\n${stderr.join('\n')}`);
+    // The packet socket takes all multicast, or a NIC's filter could drop the VIP's solicitations.
+    // (sysfs shows the device's own flags; ip link hides an allmulti that no user set.)
+    const flags = Number(execFileSync('ip', ['netns', 'exec', DIR_NS, 'cat', '/sys/class/net/dir0/flags'], { encoding: 'utf8' }).trim());
+    assert.ok(flags & IFF_ALLMULTI, `flags 0x${flags.toString(16)}`);
     const neigh = execFileSync('ip', ['-n', PEER_NS, '-6', 'neigh', 'show', VIP6, 'dev', 'peer0'], { encoding: 'utf8' });
     assert.match(neigh, new RegExp(`lladdr ${directorMac}`), neigh);
   });

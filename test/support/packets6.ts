@@ -9,6 +9,8 @@ export const NEXT = { HOP_BY_HOP: 0, TCP: 6, UDP: 17, ROUTING: 43, FRAGMENT: 44,
 
 export interface Ipv6Options {
   src: string; dst: string; hop?: number;
+  /** Flow label (default 0x12345); frames the director makes afresh carry 0. */
+  flow?: number;
   /** Override for malformed packets. */
   payloadLength?: number;
 }
@@ -57,7 +59,7 @@ export function ipv6(ip: Ipv6Options, chain: ExtHeader[], proto: number, upper: 
   });
   const payload = Buffer.concat([...exts, upper]);
   const h = Buffer.alloc(40);
-  h.writeUInt32BE(0x60012345, 0);
+  h.writeUInt32BE((0x60000000 | ((ip.flow ?? 0x12345) & 0xfffff)) >>> 0, 0);
   h.writeUInt16BE(ip.payloadLength ?? payload.length, 4);
   h[6] = chain.length > 0 ? chain[0]!.type : proto;
   h[7] = ip.hop ?? 64;

@@ -1,6 +1,6 @@
 // IPv6 golden packets through the addon's pure core: parse records of well-formed frames, the
 // barrage of malformed ones (each refused under its own ParseError, never a crash), and DR, NAT
-// and FULLNAT rewrites compared byte for byte with frames built from scratch (so the incremental
+// and FULLNAT rewrites, the answers to a neighbour solicitation and an echo, compared byte for byte with frames built from scratch (so the incremental
 // checksum updates over the IPv6 pseudo-header must land on the same bytes).
 import assert from 'node:assert/strict';
 import { loadAddon } from '../../src/native/binding.js';
@@ -141,7 +141,28 @@ const ROWS: Row[] = [
     verdict: { action: 'FORWARD', method: 'TUN', mac: RS_MAC, srcIp6: '2001:db8::2', dstIp6: RS },
     expected: () => ethernet(toRs, ETH_IPV6, ipv6Outer(ipPacket6(seg(fromRouter, CLIENT, 40000, VIP, 80, 57)), 57)),
   },
+  {
+    name: 'ND_ADVERT: a neighbour solicitation for the VIP becomes the solicited advertisement (S and O, target option)',
+    input: () => icmp6Frame({ eth: { src: ROUTER_MAC, dst: '33:33:ff:00:01:00' }, ip: { src: '2001:db8::1', dst: 'ff02::1:ff00:100', hop: 255 },
+      type: 135, body: Buffer.concat([Buffer.from(parseIpv6(VIP)), ndOption(1, ROUTER_MAC)]) }),
+    verdict: { action: 'ND_ADVERT', srcIp6: VIP },
+    expected: () => icmp6Frame({ eth: toRouter, ip: { src: VIP, dst: '2001:db8::1', hop: 255, flow: 0 }, type: 136, rest: 0x60000000,
+      body: Buffer.concat([Buffer.from(parseIpv6(VIP)), ndOption(2, DIR_MAC)]) }),
+    l4: [54, NEXT.ICMPV6],
+  },
+  {
+    name: 'ICMP_ECHO_REPLY on IPv6: addresses swapped, type 129, hop limit 64',
+    input: () => icmp6Frame({ eth: fromRouter, ip: { src: CLIENT, dst: VIP, hop: 60 }, type: 128, rest: 0x00420001, body: PAYLOAD }),
+    verdict: { action: 'ICMP_ECHO_REPLY' },
+    expected: () => icmp6Frame({ eth: toRouter, ip: { src: VIP, dst: CLIENT, hop: 64 }, type: 129, rest: 0x00420001, body: PAYLOAD }),
+    l4: [54, NEXT.ICMPV6],
+  },
 ];
+
+/** A link-layer address option of Neighbour Discovery (type 1 source, 2 target). */
+function ndOption(type: number, mac: string): Buffer {
+  return Buffer.concat([Buffer.from([type, 1]), Buffer.from(mac.split(':').map((x) => parseInt(x, 16)))]);
+}
 
 /** The IPv6 packet inside an untagged frame. */
 function ipPacket6(frame: Buffer): Buffer {

@@ -220,6 +220,7 @@ int main(int argc, char** argv) {
   replies.push_back(ip[3]);
   replies.push_back(ip6[0]);
   replies.push_back(ip6[4]);
+  replies.push_back(ip6[5]);  // an ICMPv6 echo request (ICMP_ECHO_REPLY answers IPv6 too)
   int n = 0;
   write_dir(dir + "/parse", all, 1, n);
   write_dir(dir + "/nat", all, 5, n);       // fuzz_nat's five ways: DR, NAT and FULLNAT in and out

@@ -16,7 +16,14 @@
 //    MTU in all, all of it when it fits; version 6, traffic class and flow label 0, hop limit
 //    64, from the verdict's SRC_IP6 (else the packet's destination) to its source, both unicast;
 //    the ICMPv6 checksum verifies from scratch; type 2 with max(MTU, 1280) (never about a later
-//    fragment) or type 3 code 0; never about an ICMPv6 error (type < 128) or redirect.
+//    fragment) or type 3 code 0; never about an ICMPv6 error (type < 128) or redirect;
+//  - neighbour advertisement (ND_ADVERT, the verdict's target set to the frame's when it holds
+//    one): only for a solicitation with hop limit 255, code 0, no extension headers, the
+//    verdict's target, not multicast; a 32-byte NA from the egress MAC, the VLAN tag kept, hop
+//    limit 255, from the target to the soliciter (to ff02::1 and 33:33:00:00:00:01 when it came
+//    from ::, else to its first source link-layer option's MAC or its Ethernet source), Override
+//    set, Solicited unless from ::, the target and a target link-layer option with the egress
+//    MAC; its checksum verifies from scratch.
 #include <cstring>
 
 #include "fuzz_case.h"
@@ -29,7 +36,53 @@ namespace o = fuzz::oracle;
 namespace {
 
 constexpr Action kActions[] = {Action::ARP_REPLY, Action::ICMP_ECHO_REPLY, Action::ICMP_FRAG_NEEDED,
-                               Action::ICMP_TIME_EXCEEDED};
+                               Action::ICMP_TIME_EXCEEDED, Action::ND_ADVERT};
+
+bool zero16(const uint8_t* p) {
+  for (int i = 0; i < 16; ++i) {
+    if (p[i] != 0) return false;
+  }
+  return true;
+}
+
+// The MAC of the first source link-layer option of the NS at l4 (n bytes), or nullptr.
+const uint8_t* first_slla(const Bytes& f, size_t l4, size_t n) {
+  for (size_t at = 24; at + 8 <= n && f[l4 + at + 1] != 0; at += f[l4 + at + 1] * 8u) {
+    if (f[l4 + at] == 1 && f[l4 + at + 1] == 1) return &f[l4 + at + 2];
+  }
+  return nullptr;
+}
+
+void check_nd(const fuzz::Case& c, const fuzz::OutFrame& f) {
+  o::Ip6 ip;
+  PROPERTY(o::find_ip6(c.orig, ip) && ip.upper == ip.l3 + 40 && ip.proto == 58);
+  const uint8_t* h = &c.orig[ip.l3];
+  const uint8_t* ns = &c.orig[ip.upper];
+  PROPERTY(ip.end - ip.upper >= 24 && h[7] == 255 && ns[0] == 135 && ns[1] == 0 && ns[8] != 0xff);
+  Bytes want_target(16);
+  for (size_t i = 0; i < 4; ++i) o::put32(want_target, 4 * i, c.v[verdict::SRC_IP6_0 + i]);
+  const uint8_t* target = want_target.data();
+  PROPERTY(std::memcmp(ns + 8, target, 16) == 0);
+  PROPERTY(f.head_len == ip.l3 + 72 && f.body_len == 0);
+  Bytes got = fuzz::flat(f);
+  bool dad = zero16(h + 8);
+  static const uint8_t kAllNodesMac[6] = {0x33, 0x33, 0, 0, 0, 1};
+  const uint8_t* slla = first_slla(c.orig, ip.upper, ip.end - ip.upper);
+  const uint8_t* to = dad ? kAllNodesMac : slla ? slla : &c.orig[6];
+  PROPERTY(!dad || slla == nullptr);
+  PROPERTY(std::memcmp(got.data(), to, 6) == 0 && std::memcmp(&got[6], c.egress.mac, 6) == 0);
+  PROPERTY(std::memcmp(&got[12], &c.orig[12], ip.l3 - 12) == 0);
+  const uint8_t* r = &got[ip.l3];
+  PROPERTY(o::be32(r) == 0x60000000u && o::be16(r + 4) == 32 && r[6] == 58 && r[7] == 255);
+  static const uint8_t kAllNodes[16] = {0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  PROPERTY(std::memcmp(r + 8, target, 16) == 0 && std::memcmp(r + 24, dad ? kAllNodes : h + 8, 16) == 0);
+  const uint8_t* na = r + 40;
+  PROPERTY(na[0] == 136 && na[1] == 0 && na[4] == (dad ? 0x20 : 0x60) && na[5] == 0 && na[6] == 0 && na[7] == 0);
+  PROPERTY(std::memcmp(na + 8, target, 16) == 0 && na[24] == 2 && na[25] == 1 && std::memcmp(na + 26, c.egress.mac, 6) == 0);
+  uint64_t ps = 58 + 32;
+  for (size_t i = 8; i < 40; i += 2) ps += o::be16(r + i);
+  PROPERTY(o::verifies(na, 32, ps));
+}
 
 void turn_around(Bytes& want, const Bytes& orig, const fuzz::Case& c) {
   std::memcpy(want.data(), orig.data() + 6, 6);
@@ -167,6 +220,11 @@ void check_ok(const fuzz::Case& c, Action a) {
   const fuzz::OutFrame& f = out.frames[0];
   fuzz::VnetHdr none{};
   PROPERTY(std::memcmp(&f.vnet, &none, sizeof none) == 0);
+  if (a == Action::ND_ADVERT) {
+    PROPERTY(fuzz::unchanged(c));
+    check_nd(c, f);
+    return;
+  }
   if (a == Action::ARP_REPLY || a == Action::ICMP_ECHO_REPLY) {
     PROPERTY(f.head_len == 0 && f.body == c.frame.get());
     if (a == Action::ARP_REPLY) check_arp(c, fuzz::flat(f));
@@ -186,6 +244,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!fuzz::decode(data, size, c)) return 0;
   Action a = fuzz::pick(c.v[verdict::ACTION], kActions);
   c.v[verdict::ACTION] = uint32_t(a);
+  // ND_ADVERT answers only for the verdict's target: mostly the frame's own, so the answer is reached.
+  o::Ip6 ip6;
+  if (a == Action::ND_ADVERT && (c.v[verdict::SRC_IP6_3] & 7) != 0 && o::find_ip6(c.orig, ip6) && ip6.upper + 24 <= ip6.end) {
+    for (int i = 0; i < 4; ++i) c.v[verdict::SRC_IP6_0 + i] = o::be32(&c.orig[ip6.upper + 8 + 4 * i]);
+  }
   fuzz::run(c);
   if (fuzz::out().error == 0) {
     check_ok(c, a);

@@ -221,6 +221,7 @@ int main(int argc, char** argv) {
   replies.push_back(ip6[0]);
   replies.push_back(ip6[4]);
   replies.push_back(ip6[5]);  // an ICMPv6 echo request (ICMP_ECHO_REPLY answers IPv6 too)
+  replies.push_back(ip6[7]);  // a neighbour solicitation (ND_ADVERT)
   int n = 0;
   write_dir(dir + "/parse", all, 1, n);
   write_dir(dir + "/nat", all, 5, n);       // fuzz_nat's five ways: DR, NAT and FULLNAT in and out
@@ -228,7 +229,7 @@ int main(int argc, char** argv) {
   write_dir(dir + "/tun", ip6, 1, n, Outer::V4);  // 6in4
   write_dir(dir + "/tun", ip6, 1, n, Outer::V6);  // ip6ip6
   write_dir(dir + "/icmp_nat", icmp, 4, n);  // NAT and FULLNAT, in and out
-  write_dir(dir + "/reply", replies, 4, n);  // ARP, echo, frag-needed, time-exceeded
+  write_dir(dir + "/reply", replies, 5, n);  // ARP, echo, frag-needed, time-exceeded, ND advert
   write_raw(dir + "/decap", decap_seeds(), n);  // frames alone: the decapsulator takes no verdict
   std::printf("%d seeds in %s\n", n, dir.c_str());
   return 0;

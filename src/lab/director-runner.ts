@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { DirectorConfig } from '../config/model.js';
 import type { Cleanup } from './cleanup.js';
 import { arpQuery } from './arp-probe.js';
+import { ndQuery } from './nd-probe.js';
 import { spawnInNamespace, type NsProcess } from './process.js';
 import { repoRoot } from './services.js';
 import type { LabHandle, LabHost } from './topology.js';
@@ -104,5 +105,24 @@ export async function waitForVip(lab: LabHandle, director?: LabDirector, timeout
     },
   });
   if (mac === null) throw new Error(`nobody answered ARP for the VIP ${lab.vip} within ${timeoutMs} ms`);
+  return mac;
+}
+
+/**
+ * The IPv6 VIP's counterpart of waitForVip: waits until a neighbour advertisement answers for it
+ * (the director serves it); resolves with the advertised MAC.
+ */
+export async function waitForVip6(lab: LabHandle, director?: LabDirector, timeoutMs = 30_000): Promise<string> {
+  const vip6 = lab.vip6;
+  const source = lab.router.address6;
+  if (vip6 === undefined || source === undefined) throw new Error(`lab ${lab.prefix} is not dual-stack: it has no IPv6 VIP`);
+  const child = director?.process;
+  const mac = await ndQuery({
+    ns: lab.router.ns, ifname: lab.router.ifname, source, address: vip6, timeoutMs,
+    check: () => {
+      if (child !== undefined && !child.running) throw new Error(`director exited before owning the VIP: ${(child.stderr || child.stdout).trim()}`);
+    },
+  });
+  if (mac === null) throw new Error(`nobody answered neighbour solicitations for the VIP ${vip6} within ${timeoutMs} ms`);
   return mac;
 }

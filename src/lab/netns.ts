@@ -80,12 +80,15 @@ export async function linkUp(ns: string, dev: string): Promise<void> {
   await ipIn(ns, ['link', 'set', dev, 'up']);
 }
 
-/** Adds an address in CIDR form ("198.19.0.2/24"). */
-export async function addAddress(ns: string, dev: string, cidr: string): Promise<void> {
-  await ipIn(ns, ['addr', 'add', cidr, 'dev', dev]);
+/**
+ * Adds an address in CIDR form ("198.19.0.2/24", "2001:db8::2/64"); nodad (IPv6) makes it usable
+ * at once instead of tentative until duplicate address detection ends.
+ */
+export async function addAddress(ns: string, dev: string, cidr: string, o: { nodad?: boolean } = {}): Promise<void> {
+  await ipIn(ns, ['addr', 'add', cidr, 'dev', dev, ...(o.nodad === true ? ['nodad'] : [])]);
 }
 
-/** Adds a route to dest ("198.18.1.0/24") via a gateway, or on-link on a device when via is null. */
+/** Adds a route to dest ("198.18.1.0/24", "2001:db8:1::/64": ip takes the family from it) via a gateway, or on-link on a device when via is null. */
 export async function addRoute(ns: string, dest: string, via: string | null, dev?: string): Promise<void> {
   const args = ['route', 'add', dest];
   if (via !== null) args.push('via', via);

@@ -47,7 +47,8 @@ export async function startRealServers(lab: LabHandle, cleanup: Cleanup, o: Serv
   for (const rs of lab.realServers) {
     start(rs, 'http-server.js', HTTP_PORT);
     // DR/TUN real servers answer from the VIP they hold on lo only through a socket bound to it.
-    if (o.udp === true) start(rs, 'udp-server.js', UDP_PORT, lab.mode === 'dr' || lab.mode === 'tun' ? ['--vip', lab.vip] : []);
+    const vips = [lab.vip, ...(lab.vip6 === undefined ? [] : [lab.vip6])].join(',');
+    if (o.udp === true) start(rs, 'udp-server.js', UDP_PORT, lab.mode === 'dr' || lab.mode === 'tun' ? ['--vip', vips] : []);
   }
   if (o.detached === true) {
     // Output goes to files: the ready line is looked for there.
@@ -122,13 +123,18 @@ export async function runClient(ns: string, tool: string, args: string[], timeou
   return { ok: r.status.code === 0 && result.ok === true, code: r.status.code, result, stderr: r.stderr };
 }
 
+/** "ADDRESS:PORT" as the lab tools take it: an IPv6 address in brackets ([2001:db8::100]:80). */
+export function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
 /**
  * HTTP count through an address from the client namespace: per-server-name answers. firstPort:
  * connection i leaves from port firstPort + i (see tools/lab/http-client.js).
  */
 export async function countHttp(lab: LabHandle, target: string, connections: number, parallel = 1, firstPort?: number):
 Promise<ClientResult & { counts: Record<string, number> }> {
-  const r = await runClient(lab.client.ns, 'http-client.js', ['count', '--target', `${target}:${HTTP_PORT}`,
+  const r = await runClient(lab.client.ns, 'http-client.js', ['count', '--target', hostPort(target, HTTP_PORT),
     '--connections', String(connections), '--parallel', String(parallel), '--timeout', '30000',
     ...(firstPort !== undefined ? ['--first-port', String(firstPort)] : [])]);
   return { ...r, counts: (r.result.counts as Record<string, number> | undefined) ?? {} };

@@ -3,10 +3,14 @@
 //
 //   client 198.18.1.10 -- router 198.18.1.1 | 198.19.0.1 -- [br0 in lan] -- director .2 (.3, .4)
 //                                                                      \-- rs1 .11, rs2 .12, ...
+// With ipv6 every host is dual-stack: topology6.ts adds the same plan in 2001:db8::/32.
 
 import type { ForwardMethod } from '../config/model.js';
 import type { Cleanup } from './cleanup.js';
 import * as nl from './netns.js';
+import { ADDR6, prepareIpv6, realServerAddress6, setUpIpv6 } from './topology6.js';
+
+export { ADDR6 } from './topology6.js';
 
 export const ADDR = {
   client: '198.18.1.10',
@@ -32,6 +36,8 @@ export interface LabOptions {
   directors?: number;
   /** Leave checksum/segmentation offloads as the kernel sets them (default) or turn them off. */
   offloads?: boolean;
+  /** Dual-stack: every host also gets its IPv6 address (topology6.ts); default false. */
+  ipv6?: boolean;
   cleanup: Cleanup;
 }
 
@@ -42,6 +48,8 @@ export interface LabHost {
   /** Interface facing the LAN (or, for the client, the router). */
   ifname: string;
   address: string;
+  /** The host's IPv6 address on that interface, in a dual-stack lab. */
+  address6?: string;
   mac: string;
 }
 
@@ -49,6 +57,8 @@ export interface LabHandle {
   prefix: string;
   mode: ForwardMethod;
   vip: string;
+  /** Dual-stack labs: the IPv6 VIP (real servers of DR and TUN hold it on lo as /128). */
+  vip6?: string;
   client: LabHost;
   /** The router's LAN-side interface; its client side is routerClientSide. */
   router: LabHost;
@@ -58,6 +68,8 @@ export interface LabHandle {
   directors: LabHost[];
   realServers: LabHost[];
   lipNet: string;
+  /** Dual-stack labs: the IPv6 FULLNAT local address prefix. */
+  lipNet6?: string;
   namespaces: string[];
 }
 
@@ -86,6 +98,8 @@ export async function buildLab(o: LabOptions): Promise<LabHandle> {
   const namespaces = roles.map((r) => ns(p, r));
   for (const n of namespaces) o.cleanup.namespace(n);
   await Promise.all(namespaces.map((n) => nl.addNamespace(n)));
+  const ipv6 = o.ipv6 === true;
+  if (ipv6) await prepareIpv6(namespaces);
 
   const lanNs = ns(p, 'lan');
   await setUpLan(lanNs);
@@ -99,22 +113,30 @@ export async function buildLab(o: LabOptions): Promise<LabHandle> {
   await setUpClientAndRouter(p, lipGateway);
   await Promise.all(dirNames.map((d, i) => setUpDirector(p, d, ADDR.directors[i] as string)));
   await Promise.all(rsNames.map((r, i) => setUpRealServer(p, r, realServerAddress(i), o.mode, natGateway, lipGateway)));
+  if (ipv6) {
+    await setUpIpv6({
+      nsOf: (role) => ns(p, role), mode: o.mode, dirNames, rsAddresses: rsNames.map((_, i) => realServerAddress6(i, ADDR.firstRealServer)),
+      natGateway: directors >= 2 ? ADDR6.vip : ADDR6.directors[0], lipGateway: directors === 2 ? ADDR6.vip : ADDR6.directors[0],
+    });
+  }
   if (o.offloads === false) await turnOffOffloads(p, dirNames, rsNames);
 
-  const host = async (name: string, ifname: string, address: string): Promise<LabHost> =>
-    ({ name, ns: ns(p, name), ifname, address, mac: (await nl.linkInfo(ns(p, name), ifname)).mac });
+  const host = async (name: string, ifname: string, address: string, address6: string): Promise<LabHost> =>
+    ({ name, ns: ns(p, name), ifname, address, ...(ipv6 ? { address6 } : {}), mac: (await nl.linkInfo(ns(p, name), ifname)).mac });
   return {
     prefix: p,
     mode: o.mode,
     vip: ADDR.vip,
-    client: await host('client', 'eth0', ADDR.client),
-    router: await host('router', 'lan0', ADDR.routerLanSide),
-    routerClientSide: await host('router', 'cli0', ADDR.routerClientSide),
+    ...(ipv6 ? { vip6: ADDR6.vip } : {}),
+    client: await host('client', 'eth0', ADDR.client, ADDR6.client),
+    router: await host('router', 'lan0', ADDR.routerLanSide, ADDR6.routerLanSide),
+    routerClientSide: await host('router', 'cli0', ADDR.routerClientSide, ADDR6.routerClientSide),
     lanNs,
     bridge: 'br0',
-    directors: await Promise.all(dirNames.map((d, i) => host(d, 'lan0', ADDR.directors[i] as string))),
-    realServers: await Promise.all(rsNames.map((r, i) => host(r, 'lan0', realServerAddress(i)))),
+    directors: await Promise.all(dirNames.map((d, i) => host(d, 'lan0', ADDR.directors[i] as string, ADDR6.directors[i] as string))),
+    realServers: await Promise.all(rsNames.map((r, i) => host(r, 'lan0', realServerAddress(i), realServerAddress6(i, ADDR.firstRealServer)))),
     lipNet: ADDR.lipNet,
+    ...(ipv6 ? { lipNet6: ADDR6.lipNet } : {}),
     namespaces,
   };
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Lab client: drives HTTP through a VIP and prints one JSON line with what happened.
-//   count    --target IP:PORT [--connections 30] [--parallel 1] [--source IP] [--first-port P]
+//   count    --target IP:PORT|[IPV6]:PORT [--connections 30] [--parallel 1] [--source IP] [--first-port P]
 //            GET / with Connection: close from IP (one of the client's addresses), counts answers
 //            per server name, and the source addresses the servers saw (x-peer); with
 //            --first-port, connection i leaves from port P+i (a test that must not meet a
@@ -20,12 +20,12 @@
 const http = require('node:http');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const { Pattern, parseArgs, intArg } = require('./pattern.js');
+const { Pattern, parseArgs, intArg, parseTarget } = require('./pattern.js');
 
 const args = parseArgs(process.argv.slice(2));
 const mode = args._[0];
-const [host, portText] = String(args.target || '').split(':');
-const port = Number(portText || 80);
+// IPV4:PORT or [IPV6]:PORT (pattern.js parseTarget); host and port stay empty when neither.
+const { host, port } = parseTarget(args.target, 80) || { host: '', port: NaN, family: 0 };
 const timeoutMs = intArg(args, 'timeout', 30000);
 const requestTimeoutMs = intArg(args, 'request-timeout', timeoutMs);
 const seed = intArg(args, 'seed', 1);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Lab client that holds --connections N keep-alive HTTP connections to --target IP:PORT open
+// Lab client that holds --connections N keep-alive HTTP connections to --target IP:PORT|[IPV6]:PORT open
 // and sends one GET on each every --interval MS (each may take --request-timeout MS, default
 // 5000), so each is an established flow that carries traffic all along. It prints "ready" once
 // all N are open, "round K" after each round of N requests (one that waited out a failure
@@ -7,11 +7,11 @@
 // failed, and how many distinct connections carried them (more than N: one was lost).
 'use strict';
 const http = require('node:http');
-const { parseArgs, intArg } = require('./pattern.js');
+const { parseArgs, intArg, parseTarget } = require('./pattern.js');
 
 const args = parseArgs(process.argv.slice(2));
-const [host, portText] = String(args.target || '').split(':');
-const port = Number(portText || 80);
+// IPV4:PORT or [IPV6]:PORT (pattern.js parseTarget); host and port stay empty when neither.
+const { host, port } = parseTarget(args.target, 80) || { host: '', port: NaN, family: 0 };
 const total = intArg(args, 'connections', 10);
 const intervalMs = intArg(args, 'interval', 200);
 const seconds = Math.min(intArg(args, 'seconds', 60), 300);

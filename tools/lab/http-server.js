@@ -3,7 +3,9 @@
 // the peer it sees (every answer also carries that peer as x-peer, so FULLNAT tests can check
 // that only local addresses arrive), GET /blob?bytes=N&seed=S streams N pattern bytes, POST
 // /upload answers with the sha256 and length of what arrived.
-// Usage: http-server.js --name rs1 [--port 80] [--host 0.0.0.0]
+// Usage: http-server.js --name rs1 [--port 80] [--host ADDRESS]
+// Without --host it listens on 0.0.0.0 and on [::] (IPv6 only, so IPv4 peers keep their plain
+// address in x-peer rather than ::ffff:a.b.c.d); a namespace without IPv6 gets the IPv4 one alone.
 'use strict';
 const http = require('node:http');
 const crypto = require('node:crypto');
@@ -47,7 +49,7 @@ function upload(req, res) {
   });
 }
 
-const server = http.createServer((req, res) => {
+function handle(req, res) {
   const url = new URL(req.url, 'http://lab');
   const peer = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
   res.setHeader('x-peer', peer);
@@ -65,10 +67,27 @@ const server = http.createServer((req, res) => {
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found\n');
   }
-});
-server.keepAliveTimeout = 5000;
-server.on('error', (e) => { process.stderr.write(`http-server ${name}: ${e.message}\n`); process.exit(1); });
-server.listen(port, args.host || '0.0.0.0', () => process.stdout.write(`ready ${name} ${port}\n`));
-for (const sig of ['SIGTERM', 'SIGINT']) {
-  process.on(sig, () => { server.close(); server.closeAllConnections(); process.exit(0); });
 }
+
+/** Listens on host; resolves with the server, or null when optional and IPv6 is not there. */
+function listen(host, options) {
+  const server = http.createServer(handle);
+  server.keepAliveTimeout = 5000;
+  return new Promise((resolve) => {
+    server.on('error', (e) => {
+      if (options.optional && (e.code === 'EAFNOSUPPORT' || e.code === 'EADDRNOTAVAIL')) { resolve(null); return; }
+      process.stderr.write(`http-server ${name} ${host}: ${e.message}\n`);
+      process.exit(1);
+    });
+    server.listen({ port, host, ipv6Only: options.ipv6Only === true }, () => resolve(server));
+  });
+}
+
+const listening = args.host ? [listen(args.host, {})] : [listen('0.0.0.0', {}), listen('::', { ipv6Only: true, optional: true })];
+Promise.all(listening).then((all) => {
+  const servers = all.filter((s) => s !== null);
+  process.stdout.write(`ready ${name} ${port}\n`);
+  for (const sig of ['SIGTERM', 'SIGINT']) {
+    process.on(sig, () => { for (const s of servers) { s.close(); s.closeAllConnections(); } process.exit(0); });
+  }
+});

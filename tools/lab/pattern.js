@@ -1,5 +1,6 @@
 // Deterministic byte streams for lab traffic: sender and receiver generate the same seeded
-// sequence, so a download or upload can be checked byte for byte without storing it.
+// sequence, so a download or upload can be checked byte for byte without storing it; and the
+// option and target parsing every lab tool shares.
 'use strict';
 
 /** xorshift32 stream; fill() continues where the last call stopped, whatever the chunk sizes. */
@@ -63,4 +64,26 @@ function intArg(args, key, dflt) {
   return v;
 }
 
-module.exports = { Pattern, parseArgs, intArg };
+/**
+ * A --target: "IPV4:PORT", "[IPV6]:PORT", "NAME:PORT", or any of them without the port (then
+ * defaultPort); family 4, 6, or 0 for a name. IPv6 comes back in the form Node reports peers in
+ * (compressed, lower case), so replies can be compared with it. Returns null for anything else.
+ */
+function parseTarget(text, defaultPort) {
+  const s = String(text || '');
+  const m = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(s) || /^([0-9a-fA-F:.]*:[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$/.exec(s);
+  if (m) {
+    const port = Number(m[2] || defaultPort);
+    try {
+      const host = new URL(`http://[${m[1]}]/`).hostname.slice(1, -1);
+      return Number.isInteger(port) ? { host, port, family: 6 } : null;
+    } catch { return null; }
+  }
+  const named = /^([A-Za-z0-9.-]+)(?::(\d+))?$/.exec(s);
+  if (named === null) return null;
+  const port = Number(named[2] || defaultPort);
+  const family = /^\d+\.\d+\.\d+\.\d+$/.test(named[1]) ? 4 : 0;
+  return Number.isInteger(port) ? { host: named[1], port, family } : null;
+}
+
+module.exports = { Pattern, parseArgs, intArg, parseTarget };

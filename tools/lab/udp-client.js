@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Lab UDP client: sends --count datagrams to --target IP:PORT, each from a fresh socket (a new
+// Lab UDP client: sends --count datagrams to --target IP:PORT|[IPV6]:PORT, each from a fresh socket (a new
 // source port, so a balancer sees a new flow), waits for each echo, prints per-server counts as
 // one JSON line. --expect N (default: count) replies or it exits non-zero; --wait MS per reply
 // (default 5000: a reply ends the wait at once, so only a lost one costs the whole wait).
@@ -9,11 +9,11 @@
 // connected socket, as real clients use, would never see it).
 'use strict';
 const dgram = require('node:dgram');
-const { parseArgs, intArg } = require('./pattern.js');
+const { parseArgs, intArg, parseTarget } = require('./pattern.js');
 
 const args = parseArgs(process.argv.slice(2));
-const [host, portText] = String(args.target || '').split(':');
-const port = Number(portText || 5353);
+// IPV4:PORT or [IPV6]:PORT (pattern.js parseTarget); host and port stay empty when neither.
+const { host, port, family } = parseTarget(args.target, 5353) || { host: '', port: NaN, family: 0 };
 const total = intArg(args, 'count', 30);
 const expect = intArg(args, 'expect', total);
 const waitMs = intArg(args, 'wait', 5000);
@@ -28,7 +28,7 @@ const open = [];
 /** A socket bound to its own source port (the kernel's choice, or firstPort + i). */
 function bound(i) {
   return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket('udp4');
+    const sock = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
     open.push(sock);
     sock.once('error', reject);
     sock.bind(firstPort === 0 ? 0 : firstPort + i, () => { sock.removeListener('error', reject); resolve(sock); });

@@ -16,9 +16,11 @@ const MODE = {
 const SERVERS = { value: 'N', help: `real servers, 1..${MAX_SERVERS} (default 3)` } as const;
 const PREFIX = { value: 'P', help: 'namespace name prefix: 1-12 of a-z, 0-9, _, starting with a letter' } as const;
 const OFFLOADS = { choices: ['on', 'off'], help: 'checksum and segmentation offloads on the veths (default on)' } as const;
+const IPV6 = { help: 'dual-stack: every host also gets a 2001:db8::/32 address, the services run on an IPv6 VIP too' } as const;
 
 const UP_OPTIONS = {
   mode: MODE, servers: SERVERS, prefix: { ...PREFIX, help: `${PREFIX.help} (default: a new one)` }, offloads: OFFLOADS,
+  ipv6: IPV6,
   'no-director': { help: 'leave dir1 empty, for a director started by hand' },
   json: { help: 'print the lab (namespaces, addresses, MACs) as JSON' },
 } as const;
@@ -27,6 +29,7 @@ const DEMO_OPTIONS = {
   mode: MODE, servers: SERVERS,
   connections: { value: 'N', help: 'HTTP connections through the VIP, 1..100000 (default 30)' },
   prefix: { ...PREFIX, help: `${PREFIX.help} (default: a new one)` }, offloads: OFFLOADS,
+  ipv6: { help: `${IPV6.help}; the demo drives traffic to both VIPs` },
   process: { help: 'run the director as bin/director in the director namespace instead of embedded' },
   ha: { help: 'two directors running VRRP for the VIP; the master is killed (SIGKILL) during a long download' },
   ecmp: { value: 'N', help: `N directors (2 or 3) announce the VIP with bird2 to a router that spreads flows by ECMP;
@@ -41,6 +44,9 @@ const MODES: Record<string, ForwardMethod> = { dr: 'dr', nat: 'nat', tun: 'tun',
 
 function labOptions(v: LabValues): LabRunOptions {
   if (v.ecmp !== undefined && v.ha === true) throw new UsageError('give at most one of --ha and --ecmp');
+  if (v.ipv6 === true && (v.ha === true || v.ecmp !== undefined)) {
+    throw new UsageError(`--ipv6 does not go with --${v.ha === true ? 'ha' : 'ecmp'}: the failover and ECMP demos run over IPv4 only`);
+  }
   if (v.ecmp !== undefined && (v.mode ?? 'dr') !== 'dr') throw new UsageError('--ecmp runs DR only: real servers answer clients directly, whichever director forwarded');
   if (v.prefix !== undefined && !LAB_PREFIX.test(v.prefix)) {
     throw new UsageError(`option '--prefix' must be 1-12 of a-z, 0-9, _ starting with a letter, got '${v.prefix}'`);
@@ -56,6 +62,7 @@ function labOptions(v: LabValues): LabRunOptions {
     director: v['no-director'] !== true,
     ha: v.ha === true,
     ecmp: v.ecmp === undefined ? 0 : intOption('ecmp', v.ecmp, 2, 3, 0),
+    ipv6: v.ipv6 === true,
   };
 }
 
@@ -73,7 +80,8 @@ export const labCommands: CommandGroup = {
   name: 'lab',
   summary: 'network-namespace lab: up, demo, down, status',
   about: `Builds a network-namespace lab (client, router, LAN bridge, director, real servers; 198.18.0.0/15
-addresses only) and runs a director in it. Needs root: it creates network namespaces.`,
+addresses only, with --ipv6 2001:db8::/32 too) and runs a director in it. Needs root: it creates
+network namespaces.`,
   commands: {
     up: defineCommand({
       name: 'lab up',
@@ -90,7 +98,8 @@ through the VIP, prints how they spread over the real servers and the director's
 removes everything (also on Ctrl-C). With --ha: two directors run VRRP for the VIP and sync connections, the demo shows
 which is master, kills it during a long download and shows the takeover and the download's fate.
 With --ecmp N: N directors announce the VIP through bird2 to an ECMP router; the demo shows the
-spread over directors and real servers, then drains one away under load. Needs root.`,
+spread over directors and real servers, then drains one away under load. With --ipv6: a dual-stack
+lab, the same services on the IPv6 VIP 2001:db8::100, traffic to both VIPs. Needs root.`,
       options: DEMO_OPTIONS,
       footer: 'exit status: 0 every connection answered (--ha: the download completed intact; --ecmp: no held flow broke), 1 a failure, 2 usage error',
     }, (v, io) => asRoot('demo', v, io, labDemo)),

@@ -7,13 +7,13 @@ import path from 'node:path';
 import type { ForwardMethod } from '../config/model.js';
 import { parseKeepalivedConfig } from '../config/load.js';
 import { Cleanup, makePrefix, removeByPrefix, sweepStale } from './cleanup.js';
-import { startEmbedded, startProcess, waitForVip, type LabDirector } from './director-runner.js';
+import { startEmbedded, startProcess, waitForVip, waitForVip6, type LabDirector } from './director-runner.js';
 import { ecmpDemo } from './ecmp-demo.js';
 import { haDemo } from './ha-demo.js';
 import { labKeepalivedConf } from './keepalived.js';
 import { listNamespaces } from './netns.js';
 import { countsTable, describeLab, howToReach, statsSummary } from './report.js';
-import { countHttp, HTTP_PORT, runClient, startRealServers, UDP_PORT } from './services.js';
+import { countHttp, hostPort, HTTP_PORT, runClient, startRealServers, UDP_PORT } from './services.js';
 import { listStates, readState, removeState, writeState } from './state.js';
 import { buildLab, type LabHandle } from './topology.js';
 
@@ -34,6 +34,8 @@ export interface LabRunOptions {
   ha: boolean;
   /** demo: this many directors (2 or 3) behind ECMP with bird2; 0 for none. */
   ecmp: number;
+  /** A dual-stack lab: IPv6 addresses beside the IPv4 ones, the services on both VIPs. */
+  ipv6: boolean;
 }
 
 const say = (s: string): void => { process.stdout.write(s + '\n'); };
@@ -48,7 +50,7 @@ export async function checkPrefixFree(prefix: string): Promise<void> {
 async function build(o: LabRunOptions, cleanup: Cleanup, directors = 1): Promise<LabHandle> {
   const prefix = o.prefix ?? makePrefix(LAB_FAMILY);
   await checkPrefixFree(prefix);
-  return buildLab({ prefix, mode: o.mode, servers: o.servers, offloads: o.offloads, directors, cleanup });
+  return buildLab({ prefix, mode: o.mode, servers: o.servers, offloads: o.offloads, directors, ipv6: o.ipv6, cleanup });
 }
 
 export async function labUp(o: LabRunOptions): Promise<void> {
@@ -65,6 +67,7 @@ export async function labUp(o: LabRunOptions): Promise<void> {
     if (o.director) {
       const director = startProcess(lab, configFile, cleanup, { detached: true, logFile: path.join(workDir, 'director.log') });
       await waitForVip(lab, director);
+      if (lab.vip6 !== undefined) await waitForVip6(lab, director);
       pid = director.process?.pid ?? 0;
     }
     writeState({ prefix: lab.prefix, createdAt: new Date().toISOString(), workDir, configFile, directorPid: pid, lab });
@@ -134,7 +137,12 @@ export async function labDemo(o: LabRunOptions): Promise<boolean> {
     cleanup.first(() => d.stop()); // Ctrl-C: the signal handler runs the cleanup, not this finally
     const mac = await waitForVip(lab, director);
     say(`director (${director.kind}) owns ${lab.vip} after ${seconds(t)} s; ARP for the VIP answers ${mac} (director lan0 ${lab.directors[0]?.mac})`);
-    const ok = await drive(lab, o);
+    if (lab.vip6 !== undefined) {
+      const mac6 = await waitForVip6(lab, director);
+      say(`director owns ${lab.vip6} after ${seconds(t)} s; neighbour solicitations for it answer ${mac6}`);
+    }
+    let ok = await drive(lab, lab.vip, lab.client.address, o);
+    if (lab.vip6 !== undefined) ok = (await drive(lab, lab.vip6, lab.client.address6 ?? '', o)) && ok;
     await stopAndReport(director);
     director = null;
     return ok;
@@ -156,13 +164,15 @@ async function stopAndReport(director: LabDirector): Promise<void> {
   if (stats !== null && stats !== undefined) say(`director stats:\n${statsSummary(stats)}`);
 }
 
-async function drive(lab: LabHandle, o: LabRunOptions): Promise<boolean> {
+/** HTTP connections and UDP datagrams from the client (its address `from`) to one VIP; true if all answered. */
+async function drive(lab: LabHandle, vip: string, from: string, o: LabRunOptions): Promise<boolean> {
   const t = Date.now();
-  const http = await countHttp(lab, lab.vip, o.connections, 1);
-  say(`\n${o.connections} HTTP connections (Connection: close) from ${lab.client.address} to ${lab.vip}:${HTTP_PORT} in ${seconds(t)} s:`);
+  const http = await countHttp(lab, vip, o.connections, 1);
+  say(`\n${o.connections} HTTP connections (Connection: close) from ${from} to ${hostPort(vip, HTTP_PORT)} in ${seconds(t)} s:`);
   say(countsTable(lab, http.counts));
   if (!http.ok) say(`  errors: ${JSON.stringify(http.result)}`);
-  const udp = await runClient(lab.client.ns, 'udp-client.js', ['--target', `${lab.vip}:${UDP_PORT}`, '--count', String(Math.min(o.connections, 30))]);
-  say(`UDP echo to ${lab.vip}:${UDP_PORT}, a new source port each: ${JSON.stringify(udp.result.counts ?? udp.result)}`);
+  const target = hostPort(vip, UDP_PORT);
+  const udp = await runClient(lab.client.ns, 'udp-client.js', ['--target', target, '--count', String(Math.min(o.connections, 30))]);
+  say(`UDP echo to ${target}, a new source port each: ${JSON.stringify(udp.result.counts ?? udp.result)}`);
   return http.ok && udp.ok;
 }

@@ -4,9 +4,9 @@
 import type { ForwardMethod } from '../config/model.js';
 import { Cleanup, makePrefix } from './cleanup.js';
 import { checkPrefixFree, LAB_FAMILY } from './commands.js';
-import { waitForVip } from './director-runner.js';
+import { waitForVip, waitForVip6 } from './director-runner.js';
 import { labKeepalivedConf } from './keepalived.js';
-import { countHttp, runClient, startRealServers, UDP_PORT } from './services.js';
+import { countHttp, hostPort, runClient, startRealServers, UDP_PORT } from './services.js';
 import { buildLab, type LabHandle } from './topology.js';
 
 /** What a lab prefix may be: namespace names are PREFIX-ROLE and must stay short and plain. */
@@ -21,6 +21,8 @@ export interface LabSpec {
   offloads?: boolean;
   /** Namespace prefix (1-12 of a-z, 0-9, _); default a fresh one. Refused if in use. */
   prefix?: string;
+  /** Dual-stack: IPv6 addresses from 2001:db8::/32 beside the IPv4 ones, services on both VIPs. */
+  ipv6?: boolean;
 }
 
 /** Where an embedded director attaches: spread it into the Director's options. */
@@ -33,6 +35,8 @@ export interface LabAttachment {
 export interface Lab {
   readonly prefix: string;
   readonly vip: string;
+  /** The IPv6 VIP of a dual-stack lab. */
+  readonly vip6: string | undefined;
   /** Namespaces, interfaces, addresses and MACs of every host. */
   readonly topology: LabHandle;
   /** A keepalived.conf for the lab's director: TCP port 80 and UDP port 5353 on the VIP, round robin. */
@@ -40,10 +44,12 @@ export interface Lab {
   readonly attachment: LabAttachment;
   /** Waits until something answers ARP for the VIP (the director owns it); resolves with its MAC. */
   waitForVip(timeoutMs?: number): Promise<string>;
-  /** HTTP connections (Connection: close) from the client to the VIP: answers per real server. */
-  countHttp(connections: number): Promise<Record<string, number>>;
-  /** UDP datagrams to the VIP, each from a new source port: echoes per real server. */
-  countUdp(datagrams: number): Promise<Record<string, number>>;
+  /** Dual-stack labs: waits until a neighbour advertisement answers for the IPv6 VIP; its MAC. */
+  waitForVip6(timeoutMs?: number): Promise<string>;
+  /** HTTP connections (Connection: close) from the client to the VIP (or vip6): answers per real server. */
+  countHttp(connections: number, vip?: string): Promise<Record<string, number>>;
+  /** UDP datagrams to the VIP (or vip6), each from a new source port: echoes per real server. */
+  countUdp(datagrams: number, vip?: string): Promise<Record<string, number>>;
   /** Stops the lab's processes and removes its namespaces; calling it again does nothing. */
   destroy(): Promise<void>;
 }
@@ -59,7 +65,7 @@ export async function createLab(spec: LabSpec = {}): Promise<Lab> {
   const cleanup = new Cleanup();
   try {
     const topology = await buildLab({
-      prefix, mode: spec.mode ?? 'dr', servers: spec.servers ?? 3, offloads: spec.offloads !== false, cleanup,
+      prefix, mode: spec.mode ?? 'dr', servers: spec.servers ?? 3, offloads: spec.offloads !== false, ipv6: spec.ipv6 === true, cleanup,
     });
     await startRealServers(topology, cleanup, { udp: true });
     return labOf(topology, cleanup);
@@ -75,19 +81,21 @@ function labOf(topology: LabHandle, cleanup: Cleanup): Lab {
   return {
     prefix: topology.prefix,
     vip: topology.vip,
+    vip6: topology.vip6,
     topology,
     keepalivedConf: labKeepalivedConf(topology),
     attachment: { interface: director.ifname, netns: director.ns, localAddress: director.address },
     waitForVip: (timeoutMs = 30_000) => waitForVip(topology, undefined, timeoutMs),
-    async countHttp(connections) {
-      const r = await countHttp(topology, topology.vip, connections);
-      if (!r.ok) throw new Error(`HTTP through ${topology.vip}: ${JSON.stringify(r.result)}`);
+    waitForVip6: (timeoutMs = 30_000) => waitForVip6(topology, undefined, timeoutMs),
+    async countHttp(connections, vip = topology.vip) {
+      const r = await countHttp(topology, vip, connections);
+      if (!r.ok) throw new Error(`HTTP through ${vip}: ${JSON.stringify(r.result)}`);
       return r.counts;
     },
-    async countUdp(datagrams) {
-      const target = `${topology.vip}:${UDP_PORT}`;
+    async countUdp(datagrams, vip = topology.vip) {
+      const target = hostPort(vip, UDP_PORT);
       const r = await runClient(topology.client.ns, 'udp-client.js', ['--target', target, '--count', String(datagrams)]);
-      if (!r.ok) throw new Error(`UDP through ${topology.vip}: ${JSON.stringify(r.result)}`);
+      if (!r.ok) throw new Error(`UDP through ${vip}: ${JSON.stringify(r.result)}`);
       return (r.result.counts as Record<string, number> | undefined) ?? {};
     },
     destroy: () => cleanup.run(),

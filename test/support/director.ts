@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { arpQuery } from '../../src/lab/arp-probe.js';
-import { startEmbedded, startProcess, waitForVip, type LabDirector } from '../../src/lab/director-runner.js';
+import { startEmbedded, startProcess, waitForVip, waitForVip6, type LabDirector } from '../../src/lab/director-runner.js';
 import { labKeepalivedConf, type LabConfigOptions } from '../../src/lab/keepalived.js';
 import type { LabHandle } from '../../src/lab/topology.js';
 import type { LabFixture } from './netns.js';
@@ -17,12 +17,18 @@ export interface DirectorFixture {
   readonly director: LabDirector;
   /** The director's MAC as seen in the first ARP answer for the VIP. */
   readonly vipMac: string;
+  /** Dual-stack labs serving IPv6: the MAC of the first neighbour advertisement for the IPv6 VIP. */
+  readonly vipMac6: string;
 }
 
-/** Registers a before() hook (after withLab's) that starts a director and waits until it owns the VIP. */
+/**
+ * Registers a before() hook (after withLab's) that starts a director and waits until it owns the
+ * VIP, and the IPv6 VIP too when the lab is dual-stack and the config serves it.
+ */
 export function withDirector(fx: LabFixture, kind: DirectorKind = 'embedded', o: LabConfigOptions = {}): DirectorFixture {
   let director: LabDirector | null = null;
   let vipMac = '';
+  let vipMac6 = '';
   before(async function () {
     this.timeout(60_000);
     const lab = fx.lab;
@@ -38,6 +44,7 @@ export function withDirector(fx: LabFixture, kind: DirectorKind = 'embedded', o:
     const d = director;
     fx.cleanup.first(() => d.stop());
     vipMac = await waitForVip(lab, d);
+    if (lab.vip6 !== undefined && o.ipv6 !== false) vipMac6 = await waitForVip6(lab, d);
   });
   return {
     get director(): LabDirector {
@@ -45,6 +52,7 @@ export function withDirector(fx: LabFixture, kind: DirectorKind = 'embedded', o:
       return director;
     },
     get vipMac(): string { return vipMac; },
+    get vipMac6(): string { return vipMac6; },
   };
 }
 

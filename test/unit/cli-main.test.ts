@@ -130,8 +130,8 @@ describe('cli: commands, help and exit statuses', () => {
     ['check', ['config', 'config-id', 'strict', 'json', 'skip-scripts', 'allow-unchecked']],
     ['realserver setup', ['vip', 'mode', 'interface', 'check']],
     ['realserver teardown', ['vip']],
-    ['lab up', ['mode', 'servers', 'prefix', 'offloads', 'no-director', 'json']],
-    ['lab demo', ['mode', 'servers', 'connections', 'prefix', 'offloads', 'process', 'ha', 'ecmp']],
+    ['lab up', ['mode', 'servers', 'prefix', 'offloads', 'ipv6', 'no-director', 'json']],
+    ['lab demo', ['mode', 'servers', 'connections', 'prefix', 'offloads', 'ipv6', 'process', 'ha', 'ecmp']],
     ['lab down', ['prefix']],
     ['lab status', []],
   ];
@@ -142,7 +142,7 @@ describe('cli: commands, help and exit statuses', () => {
         assert.equal(await main([...name.split(' '), flag], io), 0);
         const text = io.stdout.join('\n');
         assert.ok(text.startsWith(`usage: director ${name}`), text);
-        const listed = [...text.matchAll(/^ {2}(?:-[a-z], )?--([a-z-]+)/gm)].map((m) => m[1]);
+        const listed = [...text.matchAll(/^ {2}(?:-[a-z], )?--([a-z0-9-]+)/gm)].map((m) => m[1]);
         assert.deepEqual(listed, [...options, 'help']);
         assert.deepEqual(io.stderr, []);
       });
@@ -214,6 +214,8 @@ describe('cli: commands, help and exit statuses', () => {
     [['lab', 'up', '--mode', 'xyz'], /option '--mode' must be dr, nat, tun, fnat or fullnat, got 'xyz'/],
     [['lab', 'up', '--servers', '0'], /option '--servers' must be an integer 1\.\.40, got '0'/],
     [['lab', 'demo', '--prefix', '9x'], /option '--prefix' must be 1-12 of a-z/],
+    [['lab', 'demo', '--ipv6', '--ha'], /--ipv6 does not go with --ha: the failover and ECMP demos run over IPv4 only/],
+    [['lab', 'demo', '--ipv6', '--ecmp', '2'], /--ipv6 does not go with --ecmp/],
     [['run', '--config', 'x.conf'], /give exactly one of --interface IF or --tap NAME/],
     [['run', '--config', 'x.conf', '--interface', 'a', '--tap', 'b'], /give exactly one of/],
     [['run', '--config', 'x.conf', '--tap', 't', '--stats-interval', 'soon'], /'--stats-interval' must be a number of seconds/],

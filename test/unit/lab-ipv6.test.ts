@@ -1,15 +1,12 @@
 // The dual-stack lab's pieces that need no namespace: the generated keepalived.conf (IPv6
-// services beside unchanged IPv4 ones), the lab tools' target parsing and the neighbour
-// solicitation the lab probes the IPv6 VIP with.
+// services beside unchanged IPv4 ones) and the lab tools' target parsing.
 
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { labKeepalivedConf } from '../../src/lab/keepalived.js';
-import { buildNeighbourSolicitation } from '../../src/lab/nd-probe.js';
 import type { LabHandle, LabHost } from '../../src/lab/topology.js';
-import { internetChecksum } from '../../src/net/checksum.js';
 
 type ParseTarget = (text: string, port: number) => { host: string; port: number; family: number } | null;
 const { parseTarget } = createRequire(__filename)(path.join(__dirname, '..', '..', 'tools', 'lab', 'pattern.js')) as { parseTarget: ParseTarget };
@@ -75,20 +72,4 @@ describe('lab tools: --target', () => {
     ['[zz]:80', null], ['', null], [':80', null], ['[2001:db8::1]:x', null],
   ];
   for (const [text, want] of cases) it(`'${text}'`, () => assert.deepEqual(parseTarget(text, 5353), want));
-});
-
-describe('lab neighbour solicitation', () => {
-  it('goes to the solicited-node group with hop limit 255, the target, our MAC, and a valid ICMPv6 checksum', () => {
-    const f = buildNeighbourSolicitation('02:00:00:00:00:01', '2001:db8::1', '2001:db8::100');
-    assert.equal(f.length, 86);
-    assert.equal(f.subarray(0, 6).toString('hex'), '3333ff000100');
-    assert.equal(f.readUInt16BE(12), 0x86dd);
-    assert.equal(f[21], 255);
-    assert.equal(f.subarray(38, 54).toString('hex'), 'ff0200000000000000000001ff000100');
-    assert.equal(f[54], 135);
-    assert.equal(f.subarray(62, 78).toString('hex'), '20010db8000000000000000000000100');
-    assert.equal(f.subarray(78, 86).toString('hex'), '0101020000000001');
-    const pseudo = Buffer.concat([f.subarray(22, 54), Buffer.from([0, 0, 0, 32, 0, 0, 0, 58]), f.subarray(54)]);
-    assert.equal(internetChecksum(pseudo), 0, 'the checksum sums to zero with the field included');
-  });
 });

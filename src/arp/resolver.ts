@@ -132,9 +132,7 @@ export class ArpResolver {
       this.byId.push(entry);
       this.ask(entry, true);
     } else if (entry.state === ArpState.FAILED) {
-      entry.state = ArpState.INCOMPLETE;
-      entry.probes = 0;
-      this.ask(entry, true);
+      this.retry(entry);
     }
     return entry;
   }
@@ -157,11 +155,16 @@ export class ArpResolver {
       this.byId.push(entry);
       this.ask(entry, true);
     } else if (entry.state === ArpState.FAILED) {
-      entry.state = ArpState.INCOMPLETE;
-      entry.probes = 0;
-      this.ask(entry, true);
+      this.retry(entry);
     }
     return entry;
+  }
+
+  /** A failed neighbour is wanted again: ask afresh, as Linux does for a new packet to it. */
+  private retry(entry: ArpEntry): void {
+    entry.state = ArpState.INCOMPLETE;
+    entry.probes = 0;
+    this.ask(entry, true);
   }
 
   /** learn() for an IPv6 neighbour (from an NA's target option, or an NS's source option). */

@@ -5,6 +5,7 @@
 // routers past the director may fragment the outer packet), ID derived since DF is clear, from
 // TUN_SRC (the director) to TUN_DST (the real server). The Ethernet type becomes IPv4; the inner
 // packet stays in the frame untouched, a partial checksum stays partial (TCP ones completed).
+// TCPv6 GSO super-frames are segmented (tun_gso.cc), each segment with its own ID.
 #include <cstring>
 
 #include "core/bytes.h"
@@ -24,27 +25,12 @@ uint16_t id_6in4(const uint8_t* inner, uint32_t inner_total) {
 }
 }  // namespace
 
-RewriteError forward_6in4(Ctx& c) {
-  Ip4 ip;
-  if (!ip6_view(c, ip)) return RewriteError::NOT_APPLICABLE;
-  uint8_t unused[16];
-  if (c.v[verdict::TUN_SRC] == 0 || c.v[verdict::TUN_DST] == 0 ||
-      verdict_addr6(c, verdict::SRC_IP6_0, unused) || verdict_addr6(c, verdict::DST_IP6_0, unused)) {
-    return RewriteError::BAD_VERDICT;  // exactly one outer family
-  }
-  if (c.vnet.gso_type != 0) return RewriteError::NOT_APPLICABLE;
-  uint32_t mtu = c.v[verdict::MTU] ? c.v[verdict::MTU] : c.egress.mtu;
-  const uint8_t* inner = c.frame + ip.l3;
-  uint32_t inner_total = ip.end - ip.l3;
-  if (too_big(c, inner_total + OUTER_IP_LEN, mtu) || inner_total + OUTER_IP_LEN > 0xffff) {
-    return RewriteError::TOO_BIG;
-  }
-  uint8_t* head = scratch(c, ip.l3 + OUTER_IP_LEN);
-  if (!head) return RewriteError::TOO_MANY_SEGMENTS;
-  std::memcpy(head, c.frame, ip.l3);  // Ethernet and VLAN tag, then the type made IPv4
+void write_6in4_head(const Ctx& c, const uint8_t* inner, uint32_t l3, uint32_t inner_total,
+                     uint8_t* head) {
+  std::memcpy(head, c.frame, l3);  // Ethernet and VLAN tag, then the type made IPv4
   set_next_hop(c, head);
-  wr16(head + ip.l3 - 2, ETH_IPV4);
-  uint8_t* o = head + ip.l3;
+  wr16(head + l3 - 2, ETH_IPV4);
+  uint8_t* o = head + l3;
   o[0] = 0x45;
   o[1] = ecn_encapsulate(static_cast<uint8_t>((inner[0] & 0x0f) << 4 | inner[1] >> 4));
   wr16(o + 2, OUTER_IP_LEN + inner_total);
@@ -55,6 +41,26 @@ RewriteError forward_6in4(Ctx& c) {
   wr32(o + 12, c.v[verdict::TUN_SRC]);
   wr32(o + 16, c.v[verdict::TUN_DST]);
   csum::ip_header_fill(o, OUTER_IP_LEN);
+}
+
+RewriteError forward_6in4(Ctx& c) {
+  Ip4 ip;
+  if (!ip6_view(c, ip)) return RewriteError::NOT_APPLICABLE;
+  uint8_t unused[16];
+  if (c.v[verdict::TUN_SRC] == 0 || c.v[verdict::TUN_DST] == 0 ||
+      verdict_addr6(c, verdict::SRC_IP6_0, unused) || verdict_addr6(c, verdict::DST_IP6_0, unused)) {
+    return RewriteError::BAD_VERDICT;  // exactly one outer family
+  }
+  uint32_t mtu = c.v[verdict::MTU] ? c.v[verdict::MTU] : c.egress.mtu;
+  if (c.vnet.gso_type != 0) return tun6_segment(c, ip, mtu, TunOuter{OUTER_IP_LEN, write_6in4_head});
+  const uint8_t* inner = c.frame + ip.l3;
+  uint32_t inner_total = ip.end - ip.l3;
+  if (too_big(c, inner_total + OUTER_IP_LEN, mtu) || inner_total + OUTER_IP_LEN > 0xffff) {
+    return RewriteError::TOO_BIG;
+  }
+  uint8_t* head = scratch(c, ip.l3 + OUTER_IP_LEN);
+  if (!head) return RewriteError::TOO_MANY_SEGMENTS;
+  write_6in4_head(c, inner, ip.l3, inner_total, head);
   VnetHdr vnet{};
   if (ip.partial && !complete_partial_tcp(c, ip)) {
     vnet.flags = 1;

@@ -7,6 +7,12 @@
 
 namespace director::core::rw {
 
+namespace {
+void write_ipip_head(const Ctx& c, const uint8_t* inner, uint32_t l3, uint32_t inner_total, uint8_t* head) {
+  write_tun_head(c, inner, l3, inner_total, rd16(inner + 4), head);
+}
+}  // namespace
+
 RewriteError forward_tun(Ctx& c) {
   if (c.meta[meta::KIND] == static_cast<uint32_t>(FrameKind::IPV6)) return forward_tun6(c);
   Ip4 ip;
@@ -17,7 +23,7 @@ RewriteError forward_tun(Ctx& c) {
   uint32_t inner_total = ip.end - ip.l3;
   if (c.vnet.gso_type != 0) {
     if (c.vnet.gso_type != 1) return RewriteError::NOT_APPLICABLE;  // only TCPv4 GSO is cut here
-    return tun_segment(c, ip, mtu);
+    return tun_segment(c, ip, mtu, TunOuter{OUTER_IP_LEN, write_ipip_head});
   }
   if (too_big(c, inner_total + OUTER_IP_LEN, mtu)) return RewriteError::TOO_BIG;
   uint8_t* head = scratch(c, ip.l3 + OUTER_IP_LEN);

@@ -26,7 +26,24 @@ uint8_t ecn_encapsulate(uint8_t tos);
 // A stateless 16-bit IP ID that varies with both inputs.
 uint16_t derived_ip_id(uint32_t a, uint32_t b);
 
-// TUN of a TCPv4 GSO super-frame: segmented here, since virtio cannot express IPIP GSO.
-RewriteError tun_segment(Ctx& c, const Ip4& ip, uint32_t mtu);
+// An outer header kind for tun_segment: its length, and the writer of Ethernet + outer header
+// around one segment's inner packet of inner_total bytes whose header is `inner`.
+struct TunOuter {
+  uint32_t len;
+  void (*write)(const Ctx& c, const uint8_t* inner, uint32_t l3, uint32_t inner_total, uint8_t* head);
+};
+
+// The ip6ip6 and 6in4 outer headers (rewrite_tun6.cc, rewrite_6in4.cc).
+void write_ip6ip6_head(const Ctx& c, const uint8_t* inner, uint32_t l3, uint32_t inner_total,
+                       uint8_t* head);
+void write_6in4_head(const Ctx& c, const uint8_t* inner, uint32_t l3, uint32_t inner_total,
+                     uint8_t* head);
+
+// TUN of a TCP GSO super-frame (TCPv4 or TCPv6 inner): segmented here, since virtio cannot
+// express tunnel GSO.
+RewriteError tun_segment(Ctx& c, const Ip4& ip, uint32_t mtu, const TunOuter& outer);
+
+// A TCPv6 GSO super-frame through ip6ip6 or 6in4; extension headers refused (NOT_APPLICABLE).
+RewriteError tun6_segment(Ctx& c, const Ip4& ip, uint32_t mtu, const TunOuter& outer);
 
 }  // namespace director::core::rw

@@ -18,12 +18,15 @@
 //  - IPv6 (ip6ip6): one frame, head = Ethernet (next-hop MACs) + a 40-byte outer IPv6 header
 //    (next header 41, payload length = the inner packet, hop limit and traffic class copied, CE
 //    sent as ECT(0), flow label 0, addresses from the verdict's SRC_IP6/DST_IP6), body = the
-//    inner packet; the vnet header as for IPIP but csum_start moved by 40; GSO refused;
+//    inner packet; the vnet header as for IPIP but csum_start moved by 40;
 //  - IPv6 with the verdict's TUN_SRC/TUN_DST set (6in4): only when both are set and SRC_IP6 and
 //    DST_IP6 are not; head = Ethernet (next-hop MACs, type IPv4, VLAN kept) + a 20-byte outer
 //    IPv4 header (protocol 41, total = 20 + inner, TTL := hop limit, TOS := traffic class with
 //    CE sent as ECT(0), no DF nor fragment bits, checksum verifies from scratch); body and vnet
 //    header as ip6ip6 but csum_start moved by 20.
+//  - IPv6 GSO (ip6ip6 or 6in4): only TCPv6 GSO without extension headers; segments as for
+//    IPv4 (slices, sequence, flags, TCP checksum over the IPv6 pseudo-header) with the inner
+//    payload length per segment, the outer length field per segment (6in4: header checksum).
 // On any error: nothing out.
 #include <cstring>
 
@@ -85,6 +88,18 @@ void check_plain(const fuzz::Case& c, const o::Ip& ip) {
   }
 }
 
+// The TCP header of segment i of count from the super-frame's stcp: sequence + offset, FIN/PSH
+// only on the last, CWR only on the first, the rest copied (the checksum checked by callers).
+void check_tcp(const fuzz::Case& c, const uint8_t* tcp, const uint8_t* stcp, size_t thl, uint32_t i, uint32_t count) {
+  PROPERTY(o::be32(tcp + 4) == o::be32(stcp + 4) + i * c.vnet.gso_size);
+  uint8_t flags = stcp[13];
+  if (i + 1 != count) flags &= uint8_t(~0x09);
+  if (i != 0) flags &= uint8_t(~0x80);
+  PROPERTY(tcp[13] == flags);
+  PROPERTY(std::memcmp(tcp, stcp, 4) == 0 && std::memcmp(tcp + 8, stcp + 8, 5) == 0);
+  PROPERTY(std::memcmp(tcp + 14, stcp + 14, 2) == 0 && std::memcmp(tcp + 18, stcp + 18, thl - 18) == 0);
+}
+
 // One segment of a GSO super-frame: inner headers derived from the super-frame's.
 void check_segment(const fuzz::Case& c, const o::Ip& ip, size_t thl, uint32_t i, uint32_t count, const Bytes& got) {
   const uint8_t* sup = &c.orig[ip.l3];
@@ -96,13 +111,7 @@ void check_segment(const fuzz::Case& c, const o::Ip& ip, size_t thl, uint32_t i,
   PROPERTY(std::memcmp(in, sup, 2) == 0 && std::memcmp(in + 6, sup + 6, 4) == 0 && std::memcmp(in + 12, sup + 12, ip.ihl - 12) == 0);
   const uint8_t* tcp = in + ip.ihl;
   const uint8_t* stcp = sup + ip.ihl;
-  PROPERTY(o::be32(tcp + 4) == o::be32(stcp + 4) + i * c.vnet.gso_size);
-  uint8_t flags = stcp[13];
-  if (i + 1 != count) flags &= uint8_t(~0x09);
-  if (i != 0) flags &= uint8_t(~0x80);
-  PROPERTY(tcp[13] == flags);
-  PROPERTY(std::memcmp(tcp, stcp, 4) == 0 && std::memcmp(tcp + 8, stcp + 8, 5) == 0);
-  PROPERTY(std::memcmp(tcp + 14, stcp + 14, 2) == 0 && std::memcmp(tcp + 18, stcp + 18, thl - 18) == 0);
+  check_tcp(c, tcp, stcp, thl, i, count);
   size_t tcp_len = thl + seg;
   PROPERTY(o::verifies(tcp, tcp_len, t::ref_pseudo(in, uint32_t(tcp_len))));
   check_outer(c, ip, got, in, ip.ihl + tcp_len);
@@ -206,6 +215,53 @@ void check_ip6ip6(const fuzz::Case& c, const o::Ip6& ip) {
   check_inner6(c, ip, f, 40);
 }
 
+// The unfolded IPv6 pseudo-header sum of the packet at ip for an upper layer of n bytes.
+uint64_t pseudo6(const uint8_t* ip, size_t n) {
+  uint64_t acc = 6 + n;
+  for (size_t i = 8; i < 40; i += 2) acc += o::be16(ip + i);
+  return acc;
+}
+
+// One segment of a TCPv6 super-frame, inner packet at `in` behind an outer header of `outer`.
+void check_segment6(const fuzz::Case& c, const o::Ip6& ip, size_t thl, uint32_t i, uint32_t count,
+                    const Bytes& got, size_t outer) {
+  const uint8_t* sup = &c.orig[ip.l3];
+  const uint8_t* in = &got[ip.l3 + outer];
+  size_t seg = got.size() - (ip.l3 + outer + 40 + thl);
+  PROPERTY(o::be16(in + 4) == thl + seg);
+  PROPERTY(std::memcmp(in, sup, 4) == 0 && std::memcmp(in + 6, sup + 6, 34) == 0);
+  const uint8_t* tcp = in + 40;
+  const uint8_t* stcp = sup + 40;
+  check_tcp(c, tcp, stcp, thl, i, count);
+  PROPERTY(o::verifies(tcp, thl + seg, pseudo6(in, thl + seg)));
+  const uint8_t* h = &got[ip.l3];
+  size_t inner_total = 40 + thl + seg;
+  if (outer == 40) PROPERTY(h[6] == 41 && o::be16(h + 4) == inner_total);
+  else PROPERTY(h[9] == 41 && o::be16(h + 2) == 20 + inner_total && o::verifies(h, 20));
+  uint32_t mtu = tunnel_mtu(c);
+  if (mtu != 0) PROPERTY(outer + inner_total <= mtu);
+}
+
+void check_gso6(const fuzz::Case& c, const o::Ip6& ip) {
+  PROPERTY(c.vnet.gso_type == 4 && ip.proto == o::TCP && ip.upper == ip.l3 + 40);
+  PROPERTY(fuzz::unchanged(c));
+  const fuzz::RewriteOut& out = fuzz::out();
+  size_t outer = c.v[verdict::TUN_SRC] != 0 ? 20 : 40;
+  size_t thl = (c.orig[ip.upper + 12] >> 4) * 4u;
+  size_t payload = ip.end - ip.upper - thl, mss = c.vnet.gso_size;
+  uint32_t count = payload == 0 ? 1 : uint32_t((payload + mss - 1) / mss);
+  PROPERTY(out.count == count);
+  const uint8_t* next = c.frame.get() + ip.upper + thl;
+  for (uint32_t i = 0; i < out.count; ++i) {
+    const fuzz::OutFrame& f = out.frames[i];
+    PROPERTY(f.vnet.flags == 0 && f.vnet.gso_type == 0 && f.head_len == ip.l3 + outer + 40 + thl);
+    PROPERTY(f.body == next && (i + 1 == count ? f.body_len <= mss : f.body_len == mss));
+    next += f.body_len;
+    check_segment6(c, ip, thl, i, count, fuzz::flat(f), outer);
+  }
+  PROPERTY(next == c.frame.get() + ip.end);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -219,7 +275,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   o::Ip6 ip6;
   if (o::find_ip6(c.orig, ip6)) {
-    if (c.v[verdict::TUN_SRC] != 0 || c.v[verdict::TUN_DST] != 0) check_6in4(c, ip6);
+    if (c.vnet.gso_type != 0) check_gso6(c, ip6);
+    else if (c.v[verdict::TUN_SRC] != 0 || c.v[verdict::TUN_DST] != 0) check_6in4(c, ip6);
     else check_ip6ip6(c, ip6);
     return 0;
   }

@@ -85,6 +85,13 @@ std::vector<Seed> ip6_seeds() {
   t6::Ip6 ns{"2001:db8::1", "ff02::1:ff00:100"};
   ns.hop = 255;
   s.push_back({t6::icmp6_frame({"33:33:ff:00:01:00"}, ns, t6::icmp6(ns, 135, 0, 0, t6::addr("2001:db8::100"))), {}});
+  core::VnetHdr gso{};  // a TCPv6 GSO super-frame of 3 segments + a remainder (TUN segments it)
+  gso.flags = 1;
+  gso.csum_start = 54;
+  gso.csum_offset = 16;
+  gso.gso_type = 4;
+  gso.gso_size = 1000;
+  s.push_back({t6::tcp_frame({}, i, tcp_with(3500, 0x80 | 0x18 | 0x01)), gso});
   return s;
 }
 

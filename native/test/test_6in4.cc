@@ -125,7 +125,7 @@ TEST(sixin4_refusals) {
   CHECK_EQ(apply(f, plain, v6in4().set(verdict::MTU, inner + 20)), 0u);
   CHECK_EQ(apply(f, plain, v6in4(), t::egress("02:00:00:00:00:aa", inner + 19)), uint32_t(RewriteError::TOO_BIG));
   core::VnetHdr gso{};
-  gso.gso_type = 4;
+  gso.gso_type = 5;  // UDP GSO: refused (TCPv6 GSO is segmented, test_tun6_gso.cc)
   gso.gso_size = 1200;
   CHECK_EQ(apply(f, gso, v6in4()), uint32_t(RewriteError::NOT_APPLICABLE));
   CHECK_EQ(out.count, 0u);

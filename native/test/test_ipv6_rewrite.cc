@@ -301,7 +301,7 @@ TEST(ipv6_tun_refusals) {
   CHECK_EQ(apply(f, plain, tun_verdict(), t::egress("02:00:00:00:00:aa", uint32_t(f.size() - 14 + 39))), uint32_t(RewriteError::TOO_BIG));
   CHECK_EQ(apply(f, plain, tun_verdict().set(verdict::MTU, 100)), uint32_t(RewriteError::TOO_BIG));
   core::VnetHdr gso{};
-  gso.gso_type = 4;
+  gso.gso_type = 5;  // UDP GSO: refused (TCPv6 GSO is segmented, test_tun6_gso.cc)
   gso.gso_size = 1200;
   CHECK_EQ(apply(f, gso, tun_verdict()), uint32_t(RewriteError::NOT_APPLICABLE));
   CHECK_EQ(out.count, 0u);

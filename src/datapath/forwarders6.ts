@@ -152,17 +152,16 @@ export class Forwarders6 {
   /**
    * A packet the tunnel cannot carry. IPv6 has no DF: any packet over the MTU with the outer
    * header gets Packet Too Big carrying the MTU left (the core says 1280 for less), a GSO
-   * super-frame judged by its segment size; a GSO frame whose segments would fit is still
-   * dropped (`too_big`: the core does not segment IPv6 for TUN). ICMPv6 errors are never answered.
+   * super-frame judged by its segment size (the core cuts TCPv6 ones into segments that fit).
+   * An ICMPv6 error that would not fit is dropped (`too_big`), never answered.
    */
   private tooBigForTunnel(dest: RuntimeDest, mb: number, vb: number, answer: boolean): boolean {
     const meta = this.d.meta;
     const gso = meta[mb + Meta.GSO_SIZE]!;
     const overhead = dest.addr6 !== null ? IP6IP6_OVERHEAD : SIXIN4_OVERHEAD;
     const ipLen = gso ? meta[mb + Meta.PAYLOAD_OFF]! - meta[mb + Meta.L3_OFF]! + gso : meta[mb + Meta.IP_LEN]!;
-    const fits = ipLen + overhead <= this.d.mtu;
-    if (fits && gso === 0) return false;
-    if (fits || !answer) {
+    if (ipLen + overhead <= this.d.mtu) return false;
+    if (!answer) {
       this.drop(vb, DropReason.TOO_BIG);
       return true;
     }

@@ -83,10 +83,7 @@ function modeSuite(mode: ForwardMethod): void {
       console.log(`      download ${String(r.result.mbitps)} Mbit/s via ${String(r.result.server)}`);
     });
 
-    // TUN: the client's GSO super-frames are not segmented for ip6ip6 yet (too_big in
-    // docs/datapath.md), so an upload with offloads on stalls; the commit "ipv6-e2e (pending
-    // data path)" adds it. With offloads off it passes (the suite below).
-    if (mode !== 'tun') it('carries a 20 MB upload over IPv6 intact (sha256 checked by the real server)', async function () {
+    it('carries a 20 MB upload over IPv6 intact (sha256 checked by the real server)', async function () {
       transfers++;
       const r = await runClient(fx.lab.client.ns, 'http-client.js',
         ['upload', '--target', hostPort(fx.lab.vip6!, HTTP_PORT), '--bytes', String(BLOB), '--seed', '9', '--timeout', '60000'], 70_000);

@@ -63,6 +63,8 @@ export interface MemoryLab {
   clock: FakeClock;
   stats(): DirectorStats;
   inject(...frames: Buffer[]): void;
+  /** One frame with its virtio-net header (CHECKSUM_PARTIAL, GSO super-frames). */
+  injectVnet(frame: Buffer, vnet: Buffer): void;
   /** The same for one prebuilt batch, without the rest-parameter array (allocation tests). */
   injectBatch(frames: Buffer[]): void;
   /** Frames the director sent since the last call. */
@@ -142,5 +144,6 @@ export async function memoryLabFor(config: DirectorConfig, clock = new FakeClock
     }
     return others.concat(drain());
   };
-  return { plane, table, clock, stats: () => collectStats(plane, clock.now()), inject, injectBatch: (frames) => engine.inject(port, frames), drain, settle };
+  return { plane, table, clock, stats: () => collectStats(plane, clock.now()), inject, injectVnet: (frame, vnet) => engine.inject(port, [frame], [vnet]),
+    injectBatch: (frames) => engine.inject(port, frames), drain, settle };
 }

@@ -1,7 +1,8 @@
 // ICMPv6 through the whole IPv6 data path (memory port, native batch code, classifier): errors
 // about NAT and FULLNAT connections follow them both ways with their quote translated, errors
 // about nothing are counted, a hop limit of 1 gets Time Exceeded, a packet too big for the tunnel
-// Packet Too Big, and a real server given as an IPv4 address under an IPv6 TUN service gets 6in4.
+// Packet Too Big (a GSO super-frame judged by its segment size, segmented when its segments fit),
+// and a real server given as an IPv4 address under an IPv6 TUN service gets 6in4.
 import assert from 'node:assert/strict';
 import type { VirtualServerConfig } from '../../src/config/model.js';
 import { formatIpv6 } from '../../src/net/addr6.js';
@@ -9,6 +10,7 @@ import { DIRECTOR_MAC, FakeClock, labConfig, memoryLabFor, ROUTES, RS, RS_MAC, s
 import { CLIENT6, decode6, learnNeighbours6, LIPS6, PLANE6, ROUTER6_MAC, RS6, RS6_MAC, service6, VIP6 } from '../support/memory-plane6.js';
 import { ipToU32, TCP_FLAGS } from '../support/packets.js';
 import { icmp6Frame, ipv6, l4Checksum6Ok, NEXT, tcp6, tcp6Frame } from '../support/packets6.js';
+import { vnetHeader } from '../support/packet-checksum.js';
 
 const fromRouter = { src: ROUTER6_MAC, dst: DIRECTOR_MAC };
 const fromRs = { src: RS6_MAC[0]!, dst: DIRECTOR_MAC };
@@ -137,6 +139,31 @@ describe('data path, IPv6 TUN: Packet Too Big and 6in4', () => {
       assert.equal(lab.plane.replies.fragNeeded, 1);
       lab.inject(seg6(CLIENT6, VIP6, 41004, 80, TCP_FLAGS.ACK, 64, 1400));  // exactly fits
       assert.equal(decode6((await lab.settle())[0]!).next, 41);
+    } finally {
+      lab.plane.close();
+    }
+  });
+
+  it('ip6ip6: a TCPv6 GSO super-frame is cut into segments that fit; one whose segments would not gets Packet Too Big', async () => {
+    const lab = await lab6(service6('tun'));
+    // NEEDS_CSUM at the TCP checksum, TCPv6 GSO (4) of mss: as a local sender on veth hands it over.
+    const gso = (mss: number) => vnetHeader({ flags: 1, csumStart: 54, csumOffset: 16, gsoType: 4, gsoSize: mss, hdrLen: 74 });
+    try {
+      lab.inject(seg6(CLIENT6, VIP6, 41006, 80, TCP_FLAGS.SYN));
+      await lab.settle();
+      lab.injectVnet(seg6(CLIENT6, VIP6, 41006, 80, TCP_FLAGS.ACK | TCP_FLAGS.PSH, 64, 3 * 1400 + 100), gso(1400));
+      const out = await lab.settle();
+      assert.deepEqual(out.map((f) => f.length), [1514, 1514, 1514, 14 + 80 + 20 + 100]);
+      for (const [i, f] of out.entries()) {
+        const d = decode6(f);
+        assert.deepEqual([d.next, d.dst, d.inner?.dst, d.inner?.l4ok], [41, RS6[0], VIP6, true]);
+        assert.equal(f.readUInt32BE(14 + 80 + 4), 100 + i * 1400);  // sequence + offset
+        assert.equal(f[14 + 80 + 13]! & TCP_FLAGS.PSH, i === 3 ? TCP_FLAGS.PSH : 0);
+      }
+      assert.equal(lab.plane.replies.fragNeeded, 0);
+      lab.injectVnet(seg6(CLIENT6, VIP6, 41006, 80, TCP_FLAGS.ACK, 64, 3000), gso(1401));
+      const [ptb] = await lab.settle();
+      assert.deepEqual([icmpOf(ptb!).type, icmpOf(ptb!).rest], [2, 1460]);
     } finally {
       lab.plane.close();
     }

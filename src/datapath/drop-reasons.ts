@@ -71,8 +71,8 @@ export const DropReason = {
    */
   HOP_LIMIT: 25,
   /**
-   * IPv6 TUN: a GSO super-frame (no IPv6 segmentation for the tunnels yet) or an ICMPv6 error too
-   * big for the tunnel (other packets too big get Packet Too Big).
+   * IPv6 TUN: an ICMPv6 error too big for the tunnel (other packets too big, GSO super-frames
+   * judged by their segment size, get Packet Too Big).
    */
   TOO_BIG: 26,
   /** ICMPv6 to an owned address other than neighbour discovery, echo requests and errors. */

@@ -33,6 +33,11 @@ const TCP_ACK = 0x10;
 const PROTO_ICMP = 1;
 const ICMP_ECHO_REQUEST = 8;
 
+/** Why a frame to no owned address is dropped: a group's (224.0.0.0/4, broadcast) or a unicast stray's. */
+function notOurs(dst: number): DropReasonValue {
+  return dst >>> 28 === 0xe || dst >>> 0 === 0xffffffff ? DropReason.MULTICAST : DropReason.NOT_OURS;
+}
+
 export interface ClassifierDeps {
   meta: Uint32Array;
   verdict: Uint32Array;
@@ -201,7 +206,7 @@ export class Classifier {
     const proto = this.d.meta[mb + Meta.PROTO]!;
     if (proto === PROTO_TCP || proto === PROTO_UDP) this.transport(proto, mb, vb);
     else if (proto === PROTO_ICMP) this.icmp(mb, vb);
-    else this.drop(vb, this.services.owns(this.d.meta[mb + Meta.DST_IP]!) ? DropReason.UNSUPPORTED_PROTO : DropReason.NOT_OURS);
+    else this.drop(vb, this.services.owns(this.d.meta[mb + Meta.DST_IP]!) ? DropReason.UNSUPPORTED_PROTO : notOurs(this.d.meta[mb + Meta.DST_IP]!));
   }
 
   private transport(proto: number, mb: number, vb: number): void {
@@ -239,7 +244,7 @@ export class Classifier {
     if (hit < 0) {
       const svc = this.services.find(proto, dst | 0, dport);
       if (!svc) {
-        this.drop(vb, this.services.owns(dst | 0) ? DropReason.NO_SERVICE : DropReason.NOT_OURS);
+        this.drop(vb, this.services.owns(dst | 0) ? DropReason.NO_SERVICE : notOurs(dst));
         return;
       }
       if (proto === PROTO_TCP && svc.config.synProxy) {
@@ -434,7 +439,7 @@ export class Classifier {
         this.w.answer(vb, Action.ICMP_ECHO_REPLY, this.d.lanPort);
         this.replies.echo++;
       } else {
-        this.drop(vb, owned ? DropReason.ICMP_OTHER : DropReason.NOT_OURS);
+        this.drop(vb, owned ? DropReason.ICMP_OTHER : notOurs(meta[mb + Meta.DST_IP]!));
       }
       return;
     }

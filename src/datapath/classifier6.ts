@@ -54,7 +54,7 @@ export class Classifier6 {
     const proto = this.d.meta[mb + Meta.PROTO]!;
     if (proto === PROTO_TCP || proto === PROTO_UDP) this.transport(proto, mb, vb);
     else if (proto === PROTO_ICMPV6) this.icmp6(mb, vb);
-    else this.host.drop(vb, this.owned(mb) ? DropReason.UNSUPPORTED_PROTO : DropReason.NOT_OURS);
+    else this.host.drop(vb, this.owned(mb) ? DropReason.UNSUPPORTED_PROTO : this.notOurs(mb));
   }
 
   private icmp6(mb: number, vb: number): void {
@@ -64,7 +64,7 @@ export class Classifier6 {
     else if (type === ICMP6_ECHO_REQUEST && this.d.gate.answers6(this.d.meta, mb + Meta.DST_IP6_0, this.host.services)) this.host.answerEcho(vb);
     // Other ICMPv6 to an owned address: not handled.
     else if (this.owned(mb)) this.host.drop(vb, DropReason.ICMP6_UNHANDLED);
-    else this.host.drop(vb, DropReason.NOT_OURS);
+    else this.host.drop(vb, this.notOurs(mb));
   }
 
   /**
@@ -87,6 +87,11 @@ export class Classifier6 {
     const f = this.host.forwarders6;
     const handlers = (hit & 1) === KeyKind.IN ? f.icmpInbound : f.icmpOutbound;
     handlers[this.d.conns.method[e]!]!(e, dest, mb, vb);
+  }
+
+  /** Why a frame to no owned address is dropped: a group's (ff00::/8) or a unicast stray's. */
+  private notOurs(mb: number): DropReasonValue {
+    return this.d.meta[mb + Meta.DST_IP6_0]! >>> 24 === 0xff ? DropReason.MULTICAST : DropReason.NOT_OURS;
   }
 
   private owned(mb: number): boolean {
@@ -159,7 +164,7 @@ export class Classifier6 {
     const meta = this.d.meta;
     const svc = host.services.find6(proto, meta, mb + Meta.DST_IP6_0, dport);
     if (!svc) {
-      host.drop(vb, this.owned(mb) ? DropReason.NO_SERVICE : DropReason.NOT_OURS);
+      host.drop(vb, this.owned(mb) ? DropReason.NO_SERVICE : this.notOurs(mb));
       return -1;
     }
     if (proto === PROTO_TCP && (meta[mb + Meta.TCP_FLAGS]! & host.opensMask) !== host.opensWant) {

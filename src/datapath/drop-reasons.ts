@@ -85,6 +85,12 @@ export const DropReason = {
   ND_INVALID: 28,
   /** Neighbour Discovery not asking for an owned address (solicitations for others, advertisements learnt from, router messages). */
   ND_CONSUMED: 29,
+  /**
+   * Multicast or broadcast to a group the director serves nothing on (MLD reports, IGMP, mDNS):
+   * a port takes all multicast so that solicitations for its VIPs reach it, and the hosts on the
+   * segment talk to their groups; kept apart from not_ours, which counts unicast strays.
+   */
+  MULTICAST: 30,
 } as const;
 
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];

@@ -167,10 +167,24 @@ export class ArpResolver {
     this.ask(entry, true);
   }
 
-  /** learn() for an IPv6 neighbour (from an NA's target option, or an NS's source option). */
-  learn6(a0: number, a1: number, a2: number, a3: number, macHi: number, macLo: number): void {
+  /**
+   * learn() for an IPv6 neighbour (from an NA's target option, or an NS's source option). An
+   * advertisement without the Override flag does not replace the MAC of a resolved entry (RFC
+   * 4861 7.2.5: another node may answer for an anycast address or a proxy): the entry keeps its
+   * MAC and is re-confirmed by unicast solicitation, as Linux's REACHABLE turns STALE.
+   */
+  learn6(a0: number, a1: number, a2: number, a3: number, macHi: number, macLo: number, override = true): void {
     const entry = this.get6(a0, a1, a2, a3);
-    if (entry) this.confirm(entry, macHi, macLo);
+    if (!entry) return;
+    if (!override && this.usable(entry) && (entry.macHi !== macHi || entry.macLo !== macLo)) {
+      if (entry.state === ArpState.REACHABLE) {
+        entry.state = ArpState.PROBING;
+        entry.probes = 0;
+        this.ask(entry, false);
+      }
+      return;
+    }
+    this.confirm(entry, macHi, macLo);
   }
 
   /**

@@ -7,7 +7,7 @@ import { Action, Meta, NdOpts, Verdict } from '../native/layout.generated.js';
 import type { DropCounters } from '../datapath/drop-reasons.js';
 import { DropReason } from '../datapath/drop-reasons.js';
 import type { VerdictWriter } from '../datapath/verdict-writer.js';
-import { ICMP6_NA, ICMP6_NS, NA_SOLICITED, ND_HOP_LIMIT } from './nd-frames.js';
+import { ICMP6_NA, ICMP6_NS, NA_OVERRIDE, NA_SOLICITED, ND_HOP_LIMIT } from './nd-frames.js';
 
 /** Which owned IPv6 addresses are answered now (the VipGate over the service table). */
 export interface NdOwner {
@@ -16,7 +16,7 @@ export interface NdOwner {
 
 /** Where learnt neighbours go (ArpResolver.learn6: only addresses already wanted are kept). */
 export interface NdLearner {
-  learn6(a0: number, a1: number, a2: number, a3: number, macHi: number, macLo: number): void;
+  learn6(a0: number, a1: number, a2: number, a3: number, macHi: number, macLo: number, override?: boolean): void;
   /** Re-confirms a resolved neighbour without a MAC to learn (ArpResolver.confirm6). */
   confirm6(a0: number, a1: number, a2: number, a3: number): void;
 }
@@ -101,7 +101,8 @@ export class NdHandler {
     const m = this.d.meta;
     const t = mb + Meta.INNER_DST_IP6_0;
     if (m[mb + Meta.ND_OPTS] === NdOpts.LLA) {
-      this.d.learner.learn6(m[t]!, m[t + 1]!, m[t + 2]!, m[t + 3]!, m[mb + Meta.ND_LLA_HI]!, m[mb + Meta.ND_LLA_LO]!);
+      const override = ((m[mb + Meta.ICMP_EXTRA]! >>> 24) & NA_OVERRIDE) !== 0;
+      this.d.learner.learn6(m[t]!, m[t + 1]!, m[t + 2]!, m[t + 3]!, m[mb + Meta.ND_LLA_HI]!, m[mb + Meta.ND_LLA_LO]!, override);
     } else {
       this.d.learner.confirm6(m[t]!, m[t + 1]!, m[t + 2]!, m[t + 3]!);
     }

@@ -119,6 +119,22 @@ describe('Neighbour Discovery in the data path', () => {
       }));
       assert.equal(lab.plane.arp.macLo[entry.id], 0x000000fe);
       assert.equal(lab.stats().nd.learned, learnedBefore + 2);
+      // Another MAC without Override (RFC 4861 7.2.5) keeps the one in use and re-confirms it by a
+      // unicast solicitation to it; with Override the new MAC replaces it.
+      lab.drain();
+      const other = (flags: number) => buildNd({
+        type: ICMP6_NA, ethDst: DIRECTOR_MAC, ethSrc: '02:00:00:00:00:fd', src: PEER6, dst: f.src, flags, target: PEER6, lla: '02:00:00:00:00:fd',
+      });
+      lab.inject(other(NA_SOLICITED));
+      await new Promise((r) => setImmediate(r));
+      assert.equal(lab.plane.arp.macLo[entry.id], 0x000000fe, 'no Override: the MAC in use stays');
+      assert.equal(lab.plane.arp.ready[entry.id], 1);
+      const probe = lab.drain().map((x) => parseNd(x)).find((x) => x?.type === ICMP6_NS);
+      assert.ok(probe, 'a solicitation re-confirms the MAC in use');
+      assert.deepEqual(probe.dst, PEER6, 'unicast to the neighbour');
+      lab.inject(other(NA_SOLICITED | NA_OVERRIDE));
+      await new Promise((r) => setImmediate(r));
+      assert.equal(lab.plane.arp.macLo[entry.id], 0x000000fd, 'Override: the new MAC replaces it');
       lab.plane.sendUnsolicitedNa([VIP6]);
       assert.deepEqual(lab.drain().map((x) => x.toString('hex')), [buildUnsolicitedNa(DIRECTOR_MAC, VIP6).toString('hex')]);
     } finally {

@@ -15,7 +15,7 @@ export async function httpCheck(spec: HttpCheckSpec | SslCheckSpec): Promise<Che
   const deadline = started + spec.connectTimeout * 1000;
   const scheme = spec.kind === 'ssl' ? 'https' : 'http';
   for (const url of spec.urls) {
-    const where = `${scheme}://${spec.connectIp}:${spec.connectPort}${url.path}`;
+    const where = `${scheme}://${hostPort(spec.connectIp, spec.connectPort)}${url.path}`;
     let answer: HttpAnswer;
     try {
       answer = await fetchUrl(spec, url, Math.max(1, deadline - performance.now()));
@@ -31,7 +31,12 @@ export async function httpCheck(spec: HttpCheckSpec | SslCheckSpec): Promise<Che
 
 /** keepalived's Host: the url's virtualhost, else the checker's (inherited), else ip:port. */
 export function hostHeader(spec: HttpCheckSpec | SslCheckSpec, url: HttpUrlConfig): string {
-  return url.virtualhost ?? spec.virtualhost ?? `${spec.connectIp}:${spec.connectPort}`;
+  return url.virtualhost ?? spec.virtualhost ?? hostPort(spec.connectIp, spec.connectPort);
+}
+
+/** address:port as a URL and a Host header write it: an IPv6 address in brackets (RFC 3986). */
+function hostPort(address: string, port: number): string {
+  return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /** The TLS server name: sni_name, else the url's or the checker's virtualhost (without a port); never an address. */

@@ -147,6 +147,25 @@ describe('keepalived.conf: every keepalived checker', () => {
     assert.equal((dflt as { heloName: string }).heloName, 'smtpchecker.keepalived.org');
   });
 
+  it('refuses PING_CHECK of an IPv6 real server and an IPv4 bindto toward one, with the reason', () => {
+    const v6 = (check: string) => () => parseKeepalivedConfig(`virtual_server 2001:db8::100 80 {
+ protocol TCP
+ lb_kind NAT
+ real_server 2001:db8::11 80 {
+  ${check}
+ }
+}`, 'f.conf');
+    assert.throws(v6('PING_CHECK { }'), (e: unknown) => e instanceof ConfigError && /PING_CHECK of the IPv6 address 2001:db8::11 is not supported yet/.test(e.message));
+    assert.throws(v6('TCP_CHECK { bindto 198.19.0.2 }'), (e: unknown) => e instanceof ConfigError && /IPv4 only, and 2001:db8::11 is IPv6/.test(e.message));
+    assert.equal(checks(parseKeepalivedConfig(`virtual_server 2001:db8::100 80 {
+ protocol TCP
+ lb_kind NAT
+ real_server 2001:db8::11 80 {
+  HTTP_GET { url { path / } }
+ }
+}`, 'f.conf').virtualServers[0]!.realServers[0])[0]!.kind, 'http');
+  });
+
   it("SMTP_CHECK host blocks (deprecated, as keepalived runs them): a checker per host, the block's own options one more", () => {
     const hosts = ' host {\n  connect_ip 198.19.0.21\n }\n host {\n  connect_ip 198.19.0.22\n  connect_port 2525\n  connect_timeout 9\n }';
     const c = vs(` real_server 198.19.0.11 25 {

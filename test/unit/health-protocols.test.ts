@@ -36,6 +36,7 @@ describe('HTTP_GET/SSL_GET protocol', () => {
   it('Host: the url\'s virtualhost, else the checker\'s, else ip:port; SNI never an address', () => {
     const spec = { kind: 'ssl', connectIp: '198.19.0.11', connectPort: 443, virtualhost: null, sni: true, sniName: null } as unknown as SslCheckSpec;
     assert.equal(hostHeader(spec, url()), '198.19.0.11:443');
+    assert.equal(hostHeader({ ...spec, connectIp: '2001:db8::11' }, url()), '[2001:db8::11]:443', 'an IPv6 address in brackets (RFC 3986)');
     assert.equal(hostHeader({ ...spec, virtualhost: 'www.test' }, url()), 'www.test');
     assert.equal(hostHeader({ ...spec, virtualhost: 'www.test' }, url({ virtualhost: 'u.test' })), 'u.test');
     assert.equal(serverName(spec, url()), null);

@@ -53,7 +53,7 @@ export function connectTls(t: CheckTarget, servername: string | null): tls.TLSSo
 /** A UDP socket bound as the source says and connected to the target (so ICMP errors come back). */
 export function openDatagram(t: CheckTarget): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket('udp4');
+    const socket = dgram.createSocket(net.isIP(t.connectIp) === 6 ? 'udp6' : 'udp4');
     const fail = (err: Error): void => {
       socket.close();
       reject(err);

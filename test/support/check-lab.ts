@@ -1,5 +1,5 @@
 // The lab of the checker netns tests: a "dir" namespace (the director's checks run there, from
-// 198.19.0.2 on veth0) and an "rs" namespace (real server addresses on veth1), joined by a veth
+// 198.19.0.2, and 2001:db8::2 when there are IPv6 real servers, on veth0) and an "rs" namespace (real server addresses on veth1), joined by a veth
 // pair, a temporary directory, and a director (on a TAP device in "dir") whose checks run there.
 // Everything is registered with the run's Cleanup before it is made.
 
@@ -29,7 +29,10 @@ export async function buildCheckLab(cleanup: Cleanup, realServers: readonly stri
   await addNamespace(lab.rs);
   await addVethPair(lab.dir, 'veth0', lab.rs, 'veth1');
   await addAddress(lab.dir, 'veth0', '198.19.0.2/24');
-  for (const a of realServers) await addAddress(lab.rs, 'veth1', `${a}/24`);
+  // IPv6 real servers (2001:db8::/64) get the checker's side an address of that network too; no
+  // DAD, so the addresses are usable at once.
+  if (realServers.some((a) => a.includes(':'))) await addAddress(lab.dir, 'veth0', '2001:db8::2/64', { nodad: true });
+  for (const a of realServers) await addAddress(lab.rs, 'veth1', a.includes(':') ? `${a}/64` : `${a}/24`, { nodad: a.includes(':') });
   await linkUp(lab.dir, 'veth0');
   await linkUp(lab.rs, 'veth1');
   return lab;

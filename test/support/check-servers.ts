@@ -19,13 +19,15 @@ interface Options {
   sink: string;
   cert: string;
   key: string;
-  /** The UDP echo answers only datagrams from this source port (proves bind_port). */
+  /** The UDP echo answers only datagrams from this source port (proves bind_port); 0: from any. */
   udpSourcePort: number;
   heloName: string;
   control: string;
 }
 
 const o = JSON.parse(process.argv[2] ?? '{}') as Options;
+/** A datagram socket of the address's family (the IPv6 checker test serves from IPv6 addresses). */
+const udpFor = (address: string): dgram.Socket => dgram.createSocket(net.isIP(address) === 6 ? 'udp6' : 'udp4');
 type Closer = () => void;
 const running = new Map<string, Closer>();
 const starting = new Set<string>();
@@ -48,7 +50,7 @@ function startHttps(done: (c: Closer) => void): void {
 
 /** Answers every query NOERROR with its question echoed and no answers. */
 function startDns(done: (c: Closer) => void): void {
-  const socket = dgram.createSocket('udp4');
+  const socket = udpFor(o.dns);
   socket.on('message', (msg, rinfo) => {
     if (msg.length < 12) return;
     const reply = Buffer.from(msg);
@@ -59,15 +61,15 @@ function startDns(done: (c: Closer) => void): void {
 }
 
 function startUdp(done: (c: Closer) => void): void {
-  const socket = dgram.createSocket('udp4');
+  const socket = udpFor(o.udp);
   socket.on('message', (msg, rinfo) => {
-    if (rinfo.port === o.udpSourcePort && msg.toString() === 'ping') socket.send('pong!', rinfo.port, rinfo.address);
+    if ((o.udpSourcePort === 0 || rinfo.port === o.udpSourcePort) && msg.toString() === 'ping') socket.send('pong!', rinfo.port, rinfo.address);
   });
   socket.bind(9000, o.udp, () => done(() => socket.close()));
 }
 
 function startSink(done: (c: Closer) => void): void {
-  const socket = dgram.createSocket('udp4');
+  const socket = udpFor(o.sink);
   socket.on('message', () => undefined);
   socket.bind(9001, o.sink, () => done(() => socket.close()));
 }
@@ -77,6 +79,7 @@ function startSmtp(done: (c: Closer) => void): void {
   const server = net.createServer((s) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
+    s.on('error', () => undefined);  // a TCP_CHECK closes without QUIT, sometimes with a reset
     s.setEncoding('latin1');
     s.write('220-mx.example.test ESMTP\r\n220 ready\r\n');
     s.on('data', (line: string) => {

@@ -34,6 +34,8 @@ struct Echo {
   int fd = -1;
   io::IcmpMode mode = io::IcmpMode::Datagram;
   uint32_t dst = 0;
+  bool v6 = false;
+  in6_addr dst6{};
   uint16_t id = 0;
   uint16_t seq = 0;
   int open_handles = 0;
@@ -73,7 +75,9 @@ void on_readable(uv_poll_t* p, int status, int) {
   // Bounded: a raw socket also sees other ICMP traffic; the rest waits for the next event.
   for (int i = 0; i < 64 && !e->done; i++) {
     std::string detail;
-    switch (io::read_echo(e->fd, e->mode, e->dst, e->id, e->seq, detail)) {
+    io::EchoResult r = e->v6 ? io::read_echo6(e->fd, e->mode, e->dst6, e->id, e->seq, detail)
+                             : io::read_echo(e->fd, e->mode, e->dst, e->id, e->seq, detail);
+    switch (r) {
       case io::EchoResult::Reply: return finish(e, true, "echo reply");
       case io::EchoResult::Unreachable: return finish(e, false, detail);
       case io::EchoResult::Error: return finish(e, false, detail);
@@ -116,15 +120,22 @@ Napi::Value icmp_echo_export(const Napi::CallbackInfo& info) {
   }
   if (!info[1].IsFunction()) return throw_type(env, "icmpEcho needs a callback"), env.Null();
   in_addr dst;
-  if (inet_pton(AF_INET, dst_text.c_str(), &dst) != 1) return throw_type(env, "dst must be an IPv4 address"), env.Null();
+  in6_addr dst6;
+  bool v6 = inet_pton(AF_INET, dst_text.c_str(), &dst) != 1;
+  if (v6 && inet_pton(AF_INET6, dst_text.c_str(), &dst6) != 1) return throw_type(env, "dst must be an IPv4 or IPv6 address"), env.Null();
+  if (v6 && (source.address != 0 || source.port != 0)) return throw_type(env, "an IPv6 echo takes no IPv4 source address"), env.Null();
   uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) return throw_type(env, "no event loop"), env.Null();
   Echo* e = new Echo();
-  e->dst = ntohl(dst.s_addr);
+  e->v6 = v6;
+  if (v6) e->dst6 = dst6;
+  else e->dst = ntohl(dst.s_addr);
   e->id = static_cast<uint16_t>(id);
   e->seq = static_cast<uint16_t>(seq);
-  e->fd = io::open_icmp_socket(source, e->mode, error);
-  if (e->fd < 0 || !io::send_echo(e->fd, e->mode, e->dst, e->id, e->seq, size, error)) {
+  e->fd = v6 ? io::open_icmp6_socket(source.device, e->mode, error) : io::open_icmp_socket(source, e->mode, error);
+  bool sent = e->fd >= 0 && (v6 ? io::send_echo6(e->fd, e->dst6, e->id, e->seq, size, error)
+                                 : io::send_echo(e->fd, e->mode, e->dst, e->id, e->seq, size, error));
+  if (!sent) {
     if (e->fd >= 0) close(e->fd);
     delete e;
     Napi::Error::New(env, error).ThrowAsJavaScriptException();

@@ -66,7 +66,9 @@ bool quotes_our_echo(const uint8_t* inner, size_t len, uint32_t dst, uint16_t id
          (mode == IcmpMode::Datagram || be16(echo + 4) == id);
 }
 
-EchoResult read_error_queue(int fd, std::string& detail) {
+}  // namespace
+
+EchoResult read_icmp_error_queue(int fd, int level, int type, const char* family, std::string& detail) {
   uint8_t buf[256];
   uint8_t control[512];
   iovec iov{buf, sizeof buf};
@@ -77,16 +79,14 @@ EchoResult read_error_queue(int fd, std::string& detail) {
   msg.msg_controllen = sizeof control;
   if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return EchoResult::Again;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_IP || c->cmsg_type != IP_RECVERR) continue;
+    if (c->cmsg_level != level || c->cmsg_type != type) continue;
     sock_extended_err err;
     std::memcpy(&err, CMSG_DATA(c), sizeof err);
-    detail = "ICMP type " + std::to_string(err.ee_type) + " code " + std::to_string(err.ee_code);
+    detail = std::string(family) + " type " + std::to_string(err.ee_type) + " code " + std::to_string(err.ee_code);
     return EchoResult::Unreachable;
   }
   return EchoResult::Other;
 }
-
-}  // namespace
 
 int open_check_socket(CheckSocketType type, const CheckSource& source, std::string& error) {
   int kind = type == CheckSocketType::Tcp ? SOCK_STREAM : SOCK_DGRAM;
@@ -148,7 +148,7 @@ EchoResult read_echo(int fd, IcmpMode mode, uint32_t dst, uint16_t id, uint16_t 
   ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &from_len);
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return EchoResult::Again;
-    if (mode == IcmpMode::Datagram) return read_error_queue(fd, detail);
+    if (mode == IcmpMode::Datagram) return read_icmp_error_queue(fd, SOL_IP, IP_RECVERR, "ICMP", detail);
     detail = errno_text("recv");
     return EchoResult::Error;
   }

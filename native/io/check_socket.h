@@ -4,6 +4,8 @@
 // (needs CAP_NET_RAW); the echo helpers hide the difference.
 #pragma once
 #include <cstdint>
+#include <netinet/in.h>
+
 #include <string>
 
 namespace director::io {
@@ -33,5 +35,15 @@ enum class EchoResult { Reply, Unreachable, Other, Again, Error };
 // Reads one datagram: Reply for our echo answered by dst, Unreachable for an ICMP error about our
 // echo, Other for anything else (raw sockets see every ICMP message), Again when nothing is there.
 EchoResult read_echo(int fd, IcmpMode mode, uint32_t dst, uint16_t id, uint16_t seq, std::string& detail);
+
+// A datagram echo socket's queued ICMP error (IP_RECVERR / IPV6_RECVERR at level/type) as
+// Unreachable with "FAMILY type T code C"; Again when none is queued.
+EchoResult read_icmp_error_queue(int fd, int level, int type, const char* family, std::string& detail);
+
+// The same for an IPv6 target (check_echo6.cc): an ICMPv6 echo socket bound to `device` when
+// one is named (IPv6 checks take no source address), one echo request, one datagram read.
+int open_icmp6_socket(const std::string& device, IcmpMode& mode, std::string& error);
+bool send_echo6(int fd, const in6_addr& dst, uint16_t id, uint16_t seq, uint32_t payload_len, std::string& error);
+EchoResult read_echo6(int fd, IcmpMode mode, const in6_addr& dst, uint16_t id, uint16_t seq, std::string& detail);
 
 }  // namespace director::io

@@ -236,11 +236,8 @@ function resolve(d: CheckDraft, rs: RealServerConfig, h: HealthDefaults, vsDelay
   const connectIp = d.connectIp ?? rs.address;
   const connectTimeout = h.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
   const source = d.source ? { source: d.source } : {};
-  if (connectIp.includes(':')) {
-    // The addon's check sockets are IPv4: say so at load rather than keep the server down.
-    if (d.kind === 'ping') v.fail(d.stmt, `PING_CHECK of the IPv6 address ${connectIp} is not supported yet (no ICMPv6 echo in the checker): use TCP_CHECK or HTTP_GET`);
-    if (d.source) v.fail(d.stmt, `bindto, bind_port and bind_if are IPv4 only, and ${connectIp} is IPv6`);
-  }
+  // The addon's bound check sockets are IPv4: say so at load rather than keep the server down.
+  if (connectIp.includes(':') && d.source) v.fail(d.stmt, `bindto, bind_port and bind_if are IPv4 only, and ${connectIp} is IPv6`);
   if (d.kind === 'ping') return { kind: 'ping', ...base, connectIp, connectTimeout, ...source };
   const conn = { ...base, connectIp, connectPort: d.connectPort || rs.port, connectTimeout, ...source };
   if (conn.connectPort === 0) v.fail(d.stmt, 'the real server has port 0: give connect_port');

@@ -1,6 +1,6 @@
 // Checkers against IPv6 real servers across a veth (needs root: creates network namespaces): an
 // embedded director runs HTTP_GET (Host: [v6]:port, proved by the server's echo), DNS_CHECK,
-// UDP_CHECK and TCP_CHECK from 2001:db8::2 in the "dir" namespace against servers on 2001:db8::1x
+// UDP_CHECK, TCP_CHECK and PING_CHECK (ICMPv6 echo, raw and datagram sockets) from 2001:db8::2 in the "dir" namespace against servers on 2001:db8::1x
 // in the "rs" namespace; each goes Up, Down when its server stops, and Up again. Every wait is for
 // a condition, generously bounded.
 import { strict as assert } from 'node:assert';
@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { Director } from '../../src/director.js';
 import type { RealServerHealth } from '../../src/health/stats.js';
 import { Cleanup } from '../../src/lab/cleanup.js';
+import { sysctl } from '../../src/lab/netns.js';
 import { spawnInNamespace, type NsProcess } from '../../src/lab/process.js';
 import { buildCheckLab, startCheckDirector } from '../support/check-lab.js';
 import { needsRoot } from '../support/prerequisites.js';
@@ -19,6 +20,7 @@ const SERVERS = [
   { kind: 'dns', address: '2001:db8::13', server: 'dns' },
   { kind: 'udp', address: '2001:db8::14', server: 'udp' },
   { kind: 'tcp', address: '2001:db8::16', server: 'smtp' },
+  { kind: 'ping', address: '2001:db8::15', server: null },
 ] as const;
 const WAIT_MS = 30_000;
 
@@ -59,6 +61,10 @@ const CONFIG = `virtual_server 2001:db8::100 80 {
             connect_port 25
         }
     }
+    real_server 2001:db8::15 80 {
+        PING_CHECK {
+        }
+    }
 }`;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -68,6 +74,8 @@ describe('checkers against IPv6 real servers (needs root: creates network namesp
   const cleanup = new Cleanup();
   const log: string[] = [];
   let tmp = '';
+  let rs = '';
+  let dir = '';
   let servers: NsProcess | null = null;
   let director: Director | null = null;
 
@@ -85,7 +93,8 @@ describe('checkers against IPv6 real servers (needs root: creates network namesp
   }
 
   async function setAll(up: boolean): Promise<void> {
-    const names = SERVERS.map((s) => s.server);
+    await sysctl(rs, 'net.ipv6.icmp.echo_ignore_all', up ? 0 : 1);
+    const names = SERVERS.flatMap((s) => (s.server === null ? [] : [s.server]));
     fs.writeFileSync(path.join(tmp, 'control'), up ? `${names.join('\n')}\n` : '');
     const word = up ? 'up' : 'down';
     for (const name of names) await servers!.waitFor(new RegExp(`(^|\\n)${word} ${name}\\n(?![\\s\\S]*(up|down) ${name}\\n)`), WAIT_MS);
@@ -95,6 +104,8 @@ describe('checkers against IPv6 real servers (needs root: creates network namesp
   before(async function () {
     const lab = await buildCheckLab(cleanup, SERVERS.map((s) => s.address));
     tmp = lab.tmp;
+    rs = lab.rs;
+    dir = lab.dir;
     const options = {
       http: '2001:db8::11', https: '2001:db8::12', dns: '2001:db8::13', udp: '2001:db8::14', smtp: '2001:db8::16', sink: '2001:db8::18',
       cert: '', key: '', udpSourcePort: 0, heloName: 'director.test', control: path.join(tmp, 'control'),
@@ -112,20 +123,25 @@ describe('checkers against IPv6 real servers (needs root: creates network namesp
     await cleanup.run();
   });
 
-  it('pass against running servers: HTTP_GET sends Host: [v6]:port, DNS and UDP over udp6, TCP', async () => {
+  it('pass against running servers: HTTP_GET sends Host: [v6]:port, DNS and UDP over udp6, TCP, ICMPv6 echo', async () => {
     await waitDetails('up', [
       /^1 url\(s\) answered as expected$/,
       /^DNS AAAA www\.example\.test @2001:db8::13:53: NOERROR, 0 answer\(s\)$/,
       /^UDP 2001:db8::14:9000: reply of 5 bytes$/,
       /./,
+      // A new namespace's ping_group_range is "1 0": the raw socket.
+      /^ICMP echo to 2001:db8::15: echo reply \(raw socket\)$/,
     ]);
     assert.deepEqual(health().map((h) => h.checks[0]!.kind), SERVERS.map((s) => s.kind));
   });
 
   it('go Down when their servers stop, and Up again', async () => {
     await setAll(false);
-    await waitDetails('down', [/ECONNREFUSED/, /ECONNREFUSED/, /ECONNREFUSED/, /ECONNREFUSED/]);
+    await waitDetails('down', [/ECONNREFUSED/, /ECONNREFUSED/, /ECONNREFUSED/, /ECONNREFUSED/, /no echo reply in time/]);
     await setAll(true);
     await waitDetails('up', SERVERS.map(() => /./));
+    // The datagram ICMPv6 socket once our group may have one (ping_group_range covers ICMPv6 too).
+    await sysctl(dir, 'net.ipv4.ping_group_range', '0 2147483647');
+    await waitDetails('up', [/./, /./, /./, /./, /\(datagram socket\)$/]);
   });
 });

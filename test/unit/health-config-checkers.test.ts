@@ -147,7 +147,7 @@ describe('keepalived.conf: every keepalived checker', () => {
     assert.equal((dflt as { heloName: string }).heloName, 'smtpchecker.keepalived.org');
   });
 
-  it('refuses PING_CHECK of an IPv6 real server and an IPv4 bindto toward one, with the reason', () => {
+  it('refuses an IPv4 bindto toward an IPv6 real server, with the reason; PING_CHECK and HTTP_GET of one are read', () => {
     const v6 = (check: string) => () => parseKeepalivedConfig(`virtual_server 2001:db8::100 80 {
  protocol TCP
  lb_kind NAT
@@ -155,7 +155,7 @@ describe('keepalived.conf: every keepalived checker', () => {
   ${check}
  }
 }`, 'f.conf');
-    assert.throws(v6('PING_CHECK { }'), (e: unknown) => e instanceof ConfigError && /PING_CHECK of the IPv6 address 2001:db8::11 is not supported yet/.test(e.message));
+    assert.equal(checks(v6('PING_CHECK { }')().virtualServers[0]!.realServers[0])[0]!.kind, 'ping');
     assert.throws(v6('TCP_CHECK { bindto 198.19.0.2 }'), (e: unknown) => e instanceof ConfigError && /IPv4 only, and 2001:db8::11 is IPv6/.test(e.message));
     assert.equal(checks(parseKeepalivedConfig(`virtual_server 2001:db8::100 80 {
  protocol TCP

@@ -15,8 +15,8 @@ import { needsRoot } from './prerequisites.js';
 
 export const BLOB = 20_000_000;
 
-/** Drop reasons a healthy run may show: IPv6 chatter, ARP we only learn from, frames not for us. */
-const EXPECTED_DROPS = new Set(['not_ip', 'nd_consumed', 'icmp6_unhandled', 'arp_consumed', 'not_ours']);
+/** Drop reasons a healthy run may show: IPv6 chatter, ARP we only learn from, frames not for us, the segment's multicast (MLD reports). */
+const EXPECTED_DROPS = new Set(['not_ip', 'nd_consumed', 'icmp6_unhandled', 'arp_consumed', 'not_ours', 'multicast']);
 
 export interface RoutedContext {
   readonly fx: LabFixture;

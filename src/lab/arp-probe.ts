@@ -6,6 +6,7 @@ import { buildArpRequest } from '../arp/arp-frames.js';
 import { formatMac, parseIpv4 } from '../net/addr.js';
 import { loadAddon } from '../native/binding.js';
 import { FrameKind, Meta as M, ParseError } from '../native/layout.generated.js';
+import type { PortInfo } from '../native/types.js';
 import { netnsPath } from './netns.js';
 
 /** ARP operation 2: a reply (1 is a request). */
@@ -24,20 +25,30 @@ export interface ArpQuery {
 }
 
 /** The MAC that answered ARP for q.address, or null when nobody did within q.timeoutMs. */
-export async function arpQuery(q: ArpQuery): Promise<string | null> {
+export function arpQuery(q: ArpQuery): Promise<string | null> {
   const target = parseIpv4(q.address);
+  return askUntilAnswered(q, (own) => buildArpRequest(own.mac, own.ipv4, target), (meta, count) => replyFrom(meta, count, target));
+}
+
+/**
+ * Sends question (built from the asking port's own MAC and address) every ASK_EVERY_MS from
+ * q.ifname in q.ns until answerOf finds the answering MAC in a received batch, or q.timeoutMs
+ * passes (null). Shared with nd-probe.ts, whose question is a neighbour solicitation.
+ */
+export async function askUntilAnswered(
+  q: Omit<ArpQuery, 'address'>, question: (own: PortInfo) => Buffer, answerOf: (meta: Uint32Array, count: number) => string | null,
+): Promise<string | null> {
   const engine = new (loadAddon().Engine)();
   try {
     // Per-frame ring, smallest size: an answer is handed over the moment it lands.
     const port = engine.addPacketPort(q.ifname, { netns: netnsPath(q.ns), ring: 'frame', frameCount: 64 });
-    const own = engine.portInfo(port);
+    const frame = question(engine.portInfo(port));
     let answer: string | null = null;
-    engine.onBatch((_port, count) => { answer ??= replyFrom(engine.meta, count, target); });
+    engine.onBatch((_port, count) => { answer ??= answerOf(engine.meta, count); });
     engine.start();
-    const request = buildArpRequest(own.mac, own.ipv4, target);
     const deadline = Date.now() + q.timeoutMs;
     while (answer === null && Date.now() < deadline) {
-      engine.send(port, request);
+      engine.send(port, frame);
       const next = Math.min(Date.now() + ASK_EVERY_MS, deadline);
       while (answer === null && Date.now() < next) await new Promise((r) => setTimeout(r, 10));
       q.check?.();

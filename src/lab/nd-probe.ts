@@ -6,13 +6,11 @@
 
 import { formatMac } from '../net/addr.js';
 import { ipv6Words, parseIpv6 } from '../net/addr6.js';
-import { loadAddon } from '../native/binding.js';
 import { buildNeighbourSolicitation, ICMP6_NA } from '../nd/nd-frames.js';
 import { FrameKind, Meta as M, ParseError } from '../native/layout.generated.js';
-import { netnsPath } from './netns.js';
+import { askUntilAnswered } from './arp-probe.js';
 
 const ICMPV6 = 58;
-const ASK_EVERY_MS = 200;
 
 export interface NdQuery {
   ns: string;
@@ -26,27 +24,10 @@ export interface NdQuery {
 }
 
 /** The MAC that advertised q.address, or null when nobody did within q.timeoutMs. */
-export async function ndQuery(q: NdQuery): Promise<string | null> {
+export function ndQuery(q: NdQuery): Promise<string | null> {
   const target = ipv6Words(parseIpv6(q.address));
-  const engine = new (loadAddon().Engine)();
-  try {
-    const port = engine.addPacketPort(q.ifname, { netns: netnsPath(q.ns), ring: 'frame', frameCount: 64 });
-    const own = engine.portInfo(port);
-    let answer: string | null = null;
-    engine.onBatch((_port, count) => { answer ??= advertiserOf(engine.meta, count, target); });
-    engine.start();
-    const solicitation = buildNeighbourSolicitation(own.mac, ipv6Words(parseIpv6(q.source)), target);
-    const deadline = Date.now() + q.timeoutMs;
-    while (answer === null && Date.now() < deadline) {
-      engine.send(port, solicitation);
-      const next = Math.min(Date.now() + ASK_EVERY_MS, deadline);
-      while (answer === null && Date.now() < next) await new Promise((r) => setTimeout(r, 10));
-      q.check?.();
-    }
-    return answer;
-  } finally {
-    engine.close();
-  }
+  return askUntilAnswered(q, (own) => buildNeighbourSolicitation(own.mac, ipv6Words(parseIpv6(q.source)), target),
+    (meta, count) => advertiserOf(meta, count, target));
 }
 
 /** The Ethernet source of the first advertisement for target among count parsed records, or null. */

@@ -10,8 +10,29 @@
 namespace director::core::rw {
 
 namespace {
+
 constexpr uint8_t kEchoTtl = 64;
+
+// Swaps the n-byte source and destination addresses at src and dst.
+void swap_addresses(uint8_t* src, uint8_t* dst, size_t n) {
+  uint8_t held[16];
+  std::memcpy(held, src, n);
+  std::memcpy(src, dst, n);
+  std::memcpy(dst, held, n);
 }
+
+// Sends the answer built in place back to the requester's MAC from the egress port's.
+RewriteError back_to_sender(Ctx& c, uint32_t end) {
+  uint8_t requester[6];
+  std::memcpy(requester, c.frame + 6, 6);
+  std::memcpy(c.frame, requester, 6);
+  std::memcpy(c.frame + 6, c.egress.mac, 6);
+  VnetHdr plain{};
+  if (!emit(c, plain, nullptr, 0, c.frame, end)) return RewriteError::TOO_MANY_SEGMENTS;
+  return RewriteError::OK;
+}
+
+}  // namespace
 
 static RewriteError icmp6_echo_reply(Ctx& c) {
   Ip4 ip;
@@ -23,20 +44,11 @@ static RewriteError icmp6_echo_reply(Ctx& c) {
   if (ip.ihl != 40 || ip.end - ip.l4 < 8 || icmp[0] != 128 || icmp[1] != 0 || h[8] == 0xff || h[24] == 0xff) {
     return RewriteError::NOT_APPLICABLE;
   }
-  uint8_t addr[16];
-  std::memcpy(addr, h + 8, 16);
-  std::memcpy(h + 8, h + 24, 16);
-  std::memcpy(h + 24, addr, 16);
+  swap_addresses(h + 8, h + 24, 16);
   h[7] = kEchoTtl;
   wr16(icmp + 2, csum::update16(rd16(icmp + 2), 0x8000, 0x8100));
   icmp[0] = 129;
-  uint8_t requester[6];
-  std::memcpy(requester, c.frame + 6, 6);
-  std::memcpy(c.frame, requester, 6);
-  std::memcpy(c.frame + 6, c.egress.mac, 6);
-  VnetHdr plain{};
-  if (!emit(c, plain, nullptr, 0, c.frame, ip.end)) return RewriteError::TOO_MANY_SEGMENTS;
-  return RewriteError::OK;
+  return back_to_sender(c, ip.end);
 }
 
 RewriteError icmp_echo_reply(Ctx& c) {
@@ -49,21 +61,12 @@ RewriteError icmp_echo_reply(Ctx& c) {
   if ((rd16(h + 6) & 0x3fff) != 0 || ip.end - ip.l4 < 8 || icmp[0] != 8 || icmp[1] != 0) {
     return RewriteError::NOT_APPLICABLE;
   }
-  uint8_t addr[4];
-  std::memcpy(addr, h + 12, 4);
-  std::memcpy(h + 12, h + 16, 4);
-  std::memcpy(h + 16, addr, 4);
+  swap_addresses(h + 12, h + 16, 4);
   h[8] = kEchoTtl;
   csum::ip_header_fill(h, ip.ihl);
   wr16(icmp + 2, csum::update16(rd16(icmp + 2), 0x0800, 0x0000));
   icmp[0] = 0;
-  uint8_t requester[6];
-  std::memcpy(requester, c.frame + 6, 6);
-  std::memcpy(c.frame, requester, 6);
-  std::memcpy(c.frame + 6, c.egress.mac, 6);
-  VnetHdr plain{};
-  if (!emit(c, plain, nullptr, 0, c.frame, ip.end)) return RewriteError::TOO_MANY_SEGMENTS;
-  return RewriteError::OK;
+  return back_to_sender(c, ip.end);
 }
 
 }  // namespace director::core::rw

@@ -51,24 +51,8 @@ RewriteError forward_6in4(Ctx& c) {
       verdict_addr6(c, verdict::SRC_IP6_0, unused) || verdict_addr6(c, verdict::DST_IP6_0, unused)) {
     return RewriteError::BAD_VERDICT;  // exactly one outer family
   }
-  uint32_t mtu = c.v[verdict::MTU] ? c.v[verdict::MTU] : c.egress.mtu;
-  if (c.vnet.gso_type != 0) return tun6_segment(c, ip, mtu, TunOuter{OUTER_IP_LEN, write_6in4_head});
-  const uint8_t* inner = c.frame + ip.l3;
-  uint32_t inner_total = ip.end - ip.l3;
-  if (too_big(c, inner_total + OUTER_IP_LEN, mtu) || inner_total + OUTER_IP_LEN > 0xffff) {
-    return RewriteError::TOO_BIG;
-  }
-  uint8_t* head = scratch(c, ip.l3 + OUTER_IP_LEN);
-  if (!head) return RewriteError::TOO_MANY_SEGMENTS;
-  write_6in4_head(c, inner, ip.l3, inner_total, head);
-  VnetHdr vnet{};
-  if (ip.partial && !complete_partial_tcp(c, ip)) {
-    vnet.flags = 1;
-    vnet.csum_start = static_cast<uint16_t>(c.vnet.csum_start + OUTER_IP_LEN);
-    vnet.csum_offset = c.vnet.csum_offset;
-  }
-  if (!emit(c, vnet, head, ip.l3 + OUTER_IP_LEN, inner, inner_total)) return RewriteError::TOO_MANY_SEGMENTS;
-  return RewriteError::OK;
+  // The outer IPv4 total length counts its own header too.
+  return tunnel_ip6(c, ip, TunOuter{OUTER_IP_LEN, write_6in4_head}, 0xffff - OUTER_IP_LEN);
 }
 
 }  // namespace director::core::rw

@@ -35,6 +35,25 @@ void write_ip6ip6_head(const Ctx& c, const uint8_t* inner, uint32_t l3, uint32_t
   verdict_addr6(c, verdict::DST_IP6_0, o + 24);
 }
 
+RewriteError tunnel_ip6(Ctx& c, const Ip4& ip, const TunOuter& outer, uint32_t max_inner) {
+  uint32_t mtu = c.v[verdict::MTU] ? c.v[verdict::MTU] : c.egress.mtu;
+  if (c.vnet.gso_type != 0) return tun6_segment(c, ip, mtu, outer);
+  const uint8_t* inner = c.frame + ip.l3;
+  uint32_t inner_total = ip.end - ip.l3;
+  if (too_big(c, inner_total + outer.len, mtu) || inner_total > max_inner) return RewriteError::TOO_BIG;
+  uint8_t* head = scratch(c, ip.l3 + outer.len);
+  if (!head) return RewriteError::TOO_MANY_SEGMENTS;
+  outer.write(c, inner, ip.l3, inner_total, head);
+  VnetHdr vnet{};
+  if (ip.partial && !complete_partial_tcp(c, ip)) {
+    vnet.flags = 1;
+    vnet.csum_start = static_cast<uint16_t>(c.vnet.csum_start + outer.len);
+    vnet.csum_offset = c.vnet.csum_offset;
+  }
+  if (!emit(c, vnet, head, ip.l3 + outer.len, inner, inner_total)) return RewriteError::TOO_MANY_SEGMENTS;
+  return RewriteError::OK;
+}
+
 RewriteError forward_tun6(Ctx& c) {
   // The verdict's IPv4 tunnel words name a real server reached over IPv4: 6in4 instead.
   if (c.v[verdict::TUN_SRC] != 0 || c.v[verdict::TUN_DST] != 0) return forward_6in4(c);
@@ -44,23 +63,7 @@ RewriteError forward_tun6(Ctx& c) {
   if (!verdict_addr6(c, verdict::SRC_IP6_0, addr) || !verdict_addr6(c, verdict::DST_IP6_0, addr)) {
     return RewriteError::BAD_VERDICT;
   }
-  uint32_t mtu = c.v[verdict::MTU] ? c.v[verdict::MTU] : c.egress.mtu;
-  if (c.vnet.gso_type != 0) return tun6_segment(c, ip, mtu, TunOuter{OUTER_IP6_LEN, write_ip6ip6_head});
-  const uint8_t* inner = c.frame + ip.l3;
-  uint32_t inner_total = ip.end - ip.l3;
-  if (too_big(c, inner_total + OUTER_IP6_LEN, mtu)) return RewriteError::TOO_BIG;
-  if (inner_total > 0xffff) return RewriteError::TOO_BIG;
-  uint8_t* head = scratch(c, ip.l3 + OUTER_IP6_LEN);
-  if (!head) return RewriteError::TOO_MANY_SEGMENTS;
-  write_ip6ip6_head(c, inner, ip.l3, inner_total, head);
-  VnetHdr vnet{};
-  if (ip.partial && !complete_partial_tcp(c, ip)) {
-    vnet.flags = 1;
-    vnet.csum_start = static_cast<uint16_t>(c.vnet.csum_start + OUTER_IP6_LEN);
-    vnet.csum_offset = c.vnet.csum_offset;
-  }
-  if (!emit(c, vnet, head, ip.l3 + OUTER_IP6_LEN, inner, inner_total)) return RewriteError::TOO_MANY_SEGMENTS;
-  return RewriteError::OK;
+  return tunnel_ip6(c, ip, TunOuter{OUTER_IP6_LEN, write_ip6ip6_head}, 0xffff);
 }
 
 }  // namespace director::core::rw

@@ -43,6 +43,11 @@ void write_6in4_head(const Ctx& c, const uint8_t* inner, uint32_t l3, uint32_t i
 // express tunnel GSO.
 RewriteError tun_segment(Ctx& c, const Ip4& ip, uint32_t mtu, const TunOuter& outer);
 
+// An IPv6 packet (a TCPv6 GSO super-frame segmented) inside outer to the verdict's tunnel end:
+// TOO_BIG over the MTU or when the inner packet is over max_inner, the most the outer header's
+// length field can count (rewrite_tun6.cc).
+RewriteError tunnel_ip6(Ctx& c, const Ip4& ip, const TunOuter& outer, uint32_t max_inner);
+
 // A TCPv6 GSO super-frame through ip6ip6 or 6in4; extension headers refused (NOT_APPLICABLE).
 RewriteError tun6_segment(Ctx& c, const Ip4& ip, uint32_t mtu, const TunOuter& outer);
 

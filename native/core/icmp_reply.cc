@@ -1,9 +1,9 @@
 // ICMP errors the director originates about a frame it cannot forward: fragmentation needed
 // (type 3 code 4, carrying the MTU) and time exceeded (type 11 code 0). The reply goes back to
 // the frame's sender (Ethernet dst = the frame's source MAC, IP src = the egress port's
-// address) and quotes as much of the offending packet as fits in 576 bytes (RFC 1812 4.3.2.3,
+// address) and quotes as much of the offending packet as fits in 576 bytes (RFC 1812 section 4.3.2, part 3,
 // as Linux icmp_send does). The quote is the body, taken from the frame without copying.
-// Never sent (RFC 1812 4.3.2.7) about an ICMP error, a non-first fragment, or a packet from or
+// Never sent (RFC 1812 section 4.3.2, part 7) about an ICMP error, a non-first fragment, or a packet from or
 // to a non-unicast address. An IPv6 frame gets the ICMPv6 counterpart (icmp6_reply.cc).
 #include "core/bytes.h"
 #include "core/tun_head.h"

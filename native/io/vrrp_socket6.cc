@@ -20,7 +20,7 @@ namespace {
 
 constexpr int kVrrpProtocol = 112;
 constexpr uint32_t kIpv6HeaderBytes = 40;
-// ff02::12 (RFC 5798 5.1.2.2).
+// ff02::12 (RFC 5798 section 5.1.2, part 2).
 constexpr uint8_t kVrrpGroup6[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12};
 // Network control, as keepalived sends its adverts (captured: traffic class 0xc0).
 constexpr int kTrafficClass = 0xc0;

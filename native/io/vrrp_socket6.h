@@ -18,7 +18,7 @@ class VrrpSocket6 {
   VrrpSocket6& operator=(const VrrpSocket6&) = delete;
 
   // interface: where adverts are sent and heard; netns as in NetnsScope. Fails when the
-  // interface has no link-local address (RFC 5798 5.1.2.1: adverts come from it).
+  // interface has no link-local address (RFC 5798 section 5.1.2, part 1: adverts come from it).
   bool open(const std::string& interface, const std::string& netns, std::string& error);
   void close();
   int fd() const { return fd_; }

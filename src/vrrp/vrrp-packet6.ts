@@ -8,9 +8,9 @@
 import { internetChecksum } from '../net/checksum.js';
 import { VRRP_PROTOCOL } from './vrrp-packet.js';
 
-/** ff02::12, the VRRP group for IPv6 (RFC 5798 5.1.2.2). */
+/** ff02::12, the VRRP group for IPv6 (RFC 5798 section 5.1.2, part 2). */
 export const VRRP_GROUP6 = 0xff02_0000_0000_0000_0000_0000_0000_0012n;
-/** Sent with, and (multicast) only accepted with, hop limit 255 (RFC 5798 5.1.2.3). */
+/** Sent with, and (multicast) only accepted with, hop limit 255 (RFC 5798 section 5.1.2, part 3). */
 export const VRRP_HOP_LIMIT = 255;
 export const IPV6_HEADER_BYTES = 40;
 const VRRP_VERSION = 3;
@@ -140,7 +140,7 @@ export function decodeVrrp6(b: Uint8Array, src: bigint, dst: bigint): { ok: true
 
 export interface Vrrp6PacketSpec {
   advert: VrrpAdvert6;
-  /** The interface's link-local address (RFC 5798 5.1.2.1), or unicast_src_ip. */
+  /** The interface's link-local address (RFC 5798 section 5.1.2, part 1), or unicast_src_ip. */
   src: bigint;
   /** VRRP_GROUP6 (default) or a unicast peer. */
   dst?: bigint;

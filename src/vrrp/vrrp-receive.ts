@@ -13,7 +13,7 @@ export const DROP_REASONS = [
   'length', 'checksum', 'vrid', 'ttl', 'version-mismatch', 'auth-type-invalid', 'auth-type-mismatch',
   'auth-password', 'interval-mismatch', 'multicast-unicast-mismatch', 'unknown-unicast-source',
   // IPv6 (VRRPv3 over IPv6) only: a hop limit other than 255 on multicast, a multicast advert
-  // not from a link-local address (RFC 5798 5.1.2.1, 7.1).
+  // not from a link-local address (RFC 5798 section 5.1.2, part 1, 7.1).
   'hop-limit', 'source-not-link-local',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];

@@ -13,7 +13,8 @@ import { probe } from './pps-probe.js';
 import { withPpsRig } from './pps.js';
 import { machineLine, writeSection } from './report.js';
 
-const CASE_NAMES = ['c-tpacket', 'dr', 'nat', 'tun', 'fnat'] as const;
+// The block-ring rows show what the per-frame default pays per packet for its latency.
+const CASE_NAMES = ['c-tpacket', 'dr', 'nat', 'tun', 'fnat', 'dr-block', 'nat-block'] as const;
 
 /** On-CPU nanoseconds of every thread of pid so far (schedstat: exact, unlike tick-based stat). */
 export function taskCpuNs(pid: number): number {

@@ -1,0 +1,108 @@
+// Connection sync between two `director run --workers 2` processes in a netns lab (needs root:
+// creates network namespaces), DR and FULLNAT: a held download from each of eight client
+// addresses through the master, both of its workers carrying some; the backup learns every one
+// of them, each in the worker that owns its packets (both workers hold some, `adm -L -c` over the
+// control socket lists all eight clients); then the traffic moves to the backup by hand (as in
+// conn-sync.test.ts), the master is SIGKILLed, and every download completes byte for byte.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { admMain } from '../../src/cli/adm.js';
+import { NO_NAMES } from '../../src/adm/names.js';
+import type { ForwardMethod } from '../../src/config/model.js';
+import { CONTROL_DIR } from '../../src/control/socket-path.js';
+import type { NsProcess } from '../../src/lab/process.js';
+import { runInNamespace } from '../../src/lab/process.js';
+import { HTTP_PORT, runClient } from '../../src/lab/services.js';
+import { workerOfClient } from '../../src/workers/steering.js';
+import { parseIpv4 } from '../../src/net/addr.js';
+import { capture } from '../support/adm-director.js';
+import { activeByServer, haConfig, startDirector, statsOf, steerTo, until } from '../support/ha-lab.js';
+import { withLab } from '../support/netns.js';
+import { unexpectedDrops } from '../support/routed-e2e.js';
+
+/** The lab's client is .10; these are added beside it, and the steering hash splits them over two workers. */
+const SOURCES = Array.from({ length: 8 }, (_, i) => `198.18.1.${30 + i}`);
+const BYTES = 4_000_000;
+const ARGS = ['--workers', '2', '--rx-ring', 'block'];
+
+/** Connections per worker in a director's latest stats line. */
+function perWorker(p: NsProcess): number[] {
+  return (statsOf(p).workers ?? []).map((w) => w.connections);
+}
+
+function total(p: NsProcess): number {
+  return Object.values(activeByServer(p)).reduce((a, b) => a + b, 0);
+}
+
+for (const mode of ['dr', 'fnat'] as ForwardMethod[]) {
+  describe(`connection sync with two workers on each director, ${mode.toUpperCase()}: every worker's connections reach the backup and survive the takeover (needs root)`, function () {
+    this.timeout(150_000);
+    const fx = withLab({ mode, servers: 2, directors: 2 });
+    let dir = '';
+    let master: NsProcess;
+    let backup: NsProcess;
+
+    before(async function () {
+      this.timeout(60_000);
+      assert.ok(new Set(SOURCES.map((s) => workerOfClient(parseIpv4(s), 2))).size === 2, 'the sources cover both workers');
+      dir = mkdtempSync(path.join(os.tmpdir(), `director-wsync-${fx.lab.prefix}-`));
+      fx.cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
+      for (const ip of SOURCES) {
+        const r = await runInNamespace(fx.lab.client.ns, ['ip', 'addr', 'add', `${ip}/24`, 'dev', fx.lab.client.ifname], 10_000);
+        assert.equal(r.status.code, 0, r.stderr);
+      }
+      const config = haConfig(fx.lab, dir, { sync: true });
+      await steerTo(fx.lab, 0);
+      master = await startDirector(fx.lab, 0, config, ['--sync-role', 'master', ...ARGS], fx.cleanup);
+      backup = await startDirector(fx.lab, 1, config, ['--sync-role', 'backup', ...ARGS], fx.cleanup);
+    });
+
+    it('the backup holds all of them, on both of its workers; after the move every download completes intact', async () => {
+      const hold = path.join(dir, 'release');
+      const downloads = SOURCES.map((source, i) => runClient(fx.lab.client.ns, 'http-client.js', ['download', '--target', `${fx.lab.vip}:${HTTP_PORT}`,
+        '--bytes', String(BYTES), '--seed', String(i + 1), '--hold', hold, '--hold-at', '1000000', '--source', source, '--timeout', '90000'], 100_000));
+      await until('the master to hold all eight, each of its workers some', () => total(master) === SOURCES.length && perWorker(master).length === 2 && perWorker(master).every((n) => n >= 1), 30_000);
+      await until('the backup to learn all eight', () => (statsOf(backup).sync?.received.conns ?? 0) >= SOURCES.length && total(backup) === SOURCES.length, 30_000);
+      await until('the backup\'s workers to report theirs', () => perWorker(backup).reduce((a, b) => a + b, 0) === SOURCES.length, 10_000);
+      const m = statsOf(master);
+      const b = statsOf(backup);
+      assert.deepEqual(perWorker(backup), perWorker(master), 'each connection is on the same worker index on both (same worker count)');
+      assert.ok(perWorker(backup).every((n) => n >= 1), `both backup workers hold some: ${JSON.stringify(perWorker(backup))}`);
+      assert.deepEqual(b.sync?.received.drops, {}, JSON.stringify(b.sync));
+      assert.ok((m.sync?.workers ?? []).every((w) => w.sent >= 1), `both master workers sent: ${JSON.stringify(m.sync?.workers)}`);
+      assert.equal(m.sync?.sent.dropped ?? 0, 0);
+      assert.deepEqual(JSON.stringify(activeByServer(backup)), JSON.stringify(activeByServer(master)), 'the same real servers');
+      if (mode === 'fnat') assert.equal(b.services?.[0]?.localPortsInUse, SOURCES.length, 'every local pair is reserved on the backup');
+
+      // adm -L -c over the backup's control socket lists both workers' tables: every client.
+      const socket = path.join(CONTROL_DIR, `${fx.lab.directors[1]!.ns}.sock`);
+      fx.cleanup.atEnd(() => rmSync(socket, { force: true }));
+      const io = capture();
+      assert.equal(await admMain(['-L', '-n', '-c', '--control', socket], io, NO_NAMES), 0, io.stderr.join('\n'));
+      const listing = io.stdout.join('\n').split('\n').filter((l) => l.startsWith('TCP '));
+      const clients = new Set(listing.map((l) => /\s(198\.18\.1\.\d+):\d+\s/.exec(l)?.[1]));
+      assert.deepEqual([...clients].sort(), [...SOURCES].sort(), listing.join('\n'));
+
+      await steerTo(fx.lab, 1);
+      process.kill(master.pid, 'SIGKILL');
+      await master.exited;
+      writeFileSync(hold, '');
+      const results = await Promise.all(downloads);
+      for (const r of results) {
+        assert.ok(r.ok, JSON.stringify(r.result));
+        assert.equal(r.result.bytes, BYTES);
+      }
+      // Stats lines come once a second: wait for one that shows the backup carried the rest (it carried nothing before the move).
+      const forwarded = (): number => (statsOf(backup).services ?? []).reduce((n, s) => n + s.inPkts, 0);
+      await until('the backup\'s stats to show it forwarded the rest', () => forwarded() > 0, 20_000);
+      const after = statsOf(backup);
+      assert.equal(after.drops?.no_conn ?? 0, 0, 'no segment went unrecognised on the backup');
+      assert.deepEqual(unexpectedDrops(after as Record<string, unknown>), {}, JSON.stringify(after.drops));
+      console.log(`      ${mode}: master workers ${JSON.stringify(perWorker(master))}, backup workers ${JSON.stringify(perWorker(backup))}; ` +
+        `sync sent ${JSON.stringify(m.sync?.workers)}, received ${b.sync?.received.conns}`);
+    });
+  });
+}

@@ -23,14 +23,34 @@ import { activeByServer, haConfig, startDirector, statsOf, steerTo, until } from
 import { withLab } from '../support/netns.js';
 import { unexpectedDrops } from '../support/routed-e2e.js';
 
-/** The lab's client is .10; these are added beside it, and the steering hash splits them over two workers. */
-const SOURCES = Array.from({ length: 8 }, (_, i) => `198.18.1.${30 + i}`);
-const BYTES = 4_000_000;
+/** Four client addresses of each of two workers (the steering hash), added beside the lab's client (.10). */
+const SOURCES = [0, 1].flatMap((w) => Array.from({ length: 40 }, (_, i) => `198.18.1.${30 + i}`)
+  .filter((a) => workerOfClient(parseIpv4(a), 2) === w).slice(0, 4));
+/**
+ * More than the socket buffers of both ends hold (client receive up to 6 MB, server send up to 4
+ * MB): a FULLNAT server could otherwise send everything, FIN included, before the hold.
+ */
+const BYTES = 24_000_000;
 const ARGS = ['--workers', '2', '--rx-ring', 'block'];
 
 /** Connections per worker in a director's latest stats line. */
 function perWorker(p: NsProcess): number[] {
   return (statsOf(p).workers ?? []).map((w) => w.connections);
+}
+
+/** until(), failing with what both directors' latest stats showed. */
+async function waitShowing(what: string, cond: () => boolean, timeoutMs: number, ...shown: NsProcess[]): Promise<void> {
+  try {
+    await until(what, cond, timeoutMs);
+  } catch (err) {
+    const show = shown.map((p) => {
+      const s = statsOf(p);
+      return JSON.stringify({ workers: s.workers, rs: s.services?.[0]?.realServers.map((r) => [r.address, r.activeConns, r.inactConns]), drops: s.drops, sync: s.sync?.workers });
+    });
+    const io = capture();
+    await admMain(['-L', '-n', '-c', '--control', path.join(CONTROL_DIR, `${shown[0]!.ns}.sock`)], io, NO_NAMES);
+    throw new Error(`${(err as Error).message}: ${show.join(' | ')} ${io.stdout.join('\n')} ${io.stderr.join('\n')}`);
+  }
 }
 
 function total(p: NsProcess): number {
@@ -39,7 +59,7 @@ function total(p: NsProcess): number {
 
 for (const mode of ['dr', 'fnat'] as ForwardMethod[]) {
   describe(`connection sync with two workers on each director, ${mode.toUpperCase()}: every worker's connections reach the backup and survive the takeover (needs root)`, function () {
-    this.timeout(150_000);
+    this.timeout(180_000);
     const fx = withLab({ mode, servers: 2, directors: 2 });
     let dir = '';
     let master: NsProcess;
@@ -47,7 +67,7 @@ for (const mode of ['dr', 'fnat'] as ForwardMethod[]) {
 
     before(async function () {
       this.timeout(60_000);
-      assert.ok(new Set(SOURCES.map((s) => workerOfClient(parseIpv4(s), 2))).size === 2, 'the sources cover both workers');
+      assert.equal(SOURCES.length, 8, 'four sources of each worker');
       dir = mkdtempSync(path.join(os.tmpdir(), `director-wsync-${fx.lab.prefix}-`));
       fx.cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
       for (const ip of SOURCES) {
@@ -63,13 +83,17 @@ for (const mode of ['dr', 'fnat'] as ForwardMethod[]) {
     it('the backup holds all of them, on both of its workers; after the move every download completes intact', async () => {
       const hold = path.join(dir, 'release');
       const downloads = SOURCES.map((source, i) => runClient(fx.lab.client.ns, 'http-client.js', ['download', '--target', `${fx.lab.vip}:${HTTP_PORT}`,
-        '--bytes', String(BYTES), '--seed', String(i + 1), '--hold', hold, '--hold-at', '1000000', '--source', source, '--timeout', '90000'], 100_000));
-      await until('the master to hold all eight, each of its workers some', () => total(master) === SOURCES.length && perWorker(master).length === 2 && perWorker(master).every((n) => n >= 1), 30_000);
-      await until('the backup to learn all eight', () => (statsOf(backup).sync?.received.conns ?? 0) >= SOURCES.length && total(backup) === SOURCES.length, 30_000);
-      await until('the backup\'s workers to report theirs', () => perWorker(backup).reduce((a, b) => a + b, 0) === SOURCES.length, 10_000);
+        '--bytes', String(BYTES), '--seed', String(i + 1), '--hold', hold, '--hold-at', '1000000', '--source', source, '--timeout', '100000'], 110_000)
+        .then((r) => { if (!r.ok) console.log(`      early end of ${source}: ${JSON.stringify(r.result)}`); return r; }));
+      await waitShowing('the master to hold all eight, each of its workers some',
+        () => total(master) === SOURCES.length && perWorker(master).length === 2 && perWorker(master).every((n) => n >= 1), 30_000, master);
+      await waitShowing('the backup to learn all eight',
+        () => (statsOf(backup).sync?.received.conns ?? 0) >= SOURCES.length && total(backup) === SOURCES.length, 30_000, master, backup);
+      await waitShowing('the backup\'s workers to report theirs', () => perWorker(backup).reduce((a, b) => a + b, 0) === SOURCES.length, 10_000, master, backup);
       const m = statsOf(master);
       const b = statsOf(backup);
-      assert.deepEqual(perWorker(backup), perWorker(master), 'each connection is on the same worker index on both (same worker count)');
+      assert.deepEqual(perWorker(master), [4, 4], 'each master worker carries its four clients');
+      assert.deepEqual(perWorker(backup), [4, 4], 'each connection is on the same worker index on both (same worker count)');
       assert.ok(perWorker(backup).every((n) => n >= 1), `both backup workers hold some: ${JSON.stringify(perWorker(backup))}`);
       assert.deepEqual(b.sync?.received.drops, {}, JSON.stringify(b.sync));
       assert.ok((m.sync?.workers ?? []).every((w) => w.sent >= 1), `both master workers sent: ${JSON.stringify(m.sync?.workers)}`);

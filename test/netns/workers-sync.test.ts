@@ -4,6 +4,8 @@
 // of them, each in the worker that owns its packets (both workers hold some, `adm -L -c` over the
 // control socket lists all eight clients); then the traffic moves to the backup by hand (as in
 // conn-sync.test.ts), the master is SIGKILLed, and every download completes byte for byte.
+// Then the same in DR with VRRP driving the roles and the VIP (as vrrp-sync-failover.test.ts):
+// the backup's workers become senders and carry every download on after the master's SIGKILL.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +22,8 @@ import { workerOfClient } from '../../src/workers/steering.js';
 import { parseIpv4 } from '../../src/net/addr.js';
 import { capture } from '../support/adm-director.js';
 import { activeByServer, haConfig, startDirector, statsOf, steerTo, until } from '../support/ha-lab.js';
-import { withLab } from '../support/netns.js';
+import { withLab, type LabFixture } from '../support/netns.js';
+import { HaPair, waitFor } from '../../src/lab/ha.js';
 import { unexpectedDrops } from '../support/routed-e2e.js';
 
 /** Four client addresses of each of two workers (the steering hash), added beside the lab's client (.10). */
@@ -53,6 +56,20 @@ async function waitShowing(what: string, cond: () => boolean, timeoutMs: number,
   }
 }
 
+/** A download from each source, held after 1 MB until the hold file exists. */
+function heldDownloads(fx: LabFixture, hold: string): Array<ReturnType<typeof runClient>> {
+  return SOURCES.map((source, i) => runClient(fx.lab.client.ns, 'http-client.js', ['download', '--target', `${fx.lab.vip}:${HTTP_PORT}`,
+    '--bytes', String(BYTES), '--seed', String(i + 1), '--hold', hold, '--hold-at', '1000000', '--source', source, '--timeout', '100000'], 110_000)
+    .then((r) => { if (!r.ok) console.log(`      early end of ${source}: ${JSON.stringify(r.result)}`); return r; }));
+}
+
+async function addSources(fx: LabFixture): Promise<void> {
+  for (const ip of SOURCES) {
+    const r = await runInNamespace(fx.lab.client.ns, ['ip', 'addr', 'add', `${ip}/24`, 'dev', fx.lab.client.ifname], 10_000);
+    assert.equal(r.status.code, 0, r.stderr);
+  }
+}
+
 function total(p: NsProcess): number {
   return Object.values(activeByServer(p)).reduce((a, b) => a + b, 0);
 }
@@ -70,10 +87,7 @@ for (const mode of ['dr', 'fnat'] as ForwardMethod[]) {
       assert.equal(SOURCES.length, 8, 'four sources of each worker');
       dir = mkdtempSync(path.join(os.tmpdir(), `director-wsync-${fx.lab.prefix}-`));
       fx.cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
-      for (const ip of SOURCES) {
-        const r = await runInNamespace(fx.lab.client.ns, ['ip', 'addr', 'add', `${ip}/24`, 'dev', fx.lab.client.ifname], 10_000);
-        assert.equal(r.status.code, 0, r.stderr);
-      }
+      await addSources(fx);
       const config = haConfig(fx.lab, dir, { sync: true });
       await steerTo(fx.lab, 0);
       master = await startDirector(fx.lab, 0, config, ['--sync-role', 'master', ...ARGS], fx.cleanup);
@@ -82,9 +96,7 @@ for (const mode of ['dr', 'fnat'] as ForwardMethod[]) {
 
     it('the backup holds all of them, on both of its workers; after the move every download completes intact', async () => {
       const hold = path.join(dir, 'release');
-      const downloads = SOURCES.map((source, i) => runClient(fx.lab.client.ns, 'http-client.js', ['download', '--target', `${fx.lab.vip}:${HTTP_PORT}`,
-        '--bytes', String(BYTES), '--seed', String(i + 1), '--hold', hold, '--hold-at', '1000000', '--source', source, '--timeout', '100000'], 110_000)
-        .then((r) => { if (!r.ok) console.log(`      early end of ${source}: ${JSON.stringify(r.result)}`); return r; }));
+      const downloads = heldDownloads(fx, hold);
       await waitShowing('the master to hold all eight, each of its workers some',
         () => total(master) === SOURCES.length && perWorker(master).length === 2 && perWorker(master).every((n) => n >= 1), 30_000, master);
       await waitShowing('the backup to learn all eight',
@@ -130,3 +142,40 @@ for (const mode of ['dr', 'fnat'] as ForwardMethod[]) {
     });
   });
 }
+
+describe('connection sync with two workers on each director, VRRP driving the roles (DR): the backup\'s workers carry every download on after a SIGKILL of the master (needs root)', function () {
+  this.timeout(180_000);
+  const fx = withLab({ mode: 'dr', servers: 2, directors: 2 });
+
+  it('the new master forwards every synced flow on both of its workers', async () => {
+    await addSources(fx);
+    const dir = mkdtempSync(path.join(os.tmpdir(), `director-wsyncv-${fx.lab.prefix}-`));
+    fx.cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
+    const ha = new HaPair(fx.lab, fx.cleanup, { scheduler: 'sh', udp: false, args: ARGS });
+    const d1 = ha.start(0);
+    await waitFor('dir1 MASTER', () => d1.state() === 'MASTER', 30_000);
+    const d2 = ha.start(1);
+    await waitFor('dir2 BACKUP', () => d2.state() === 'BACKUP', 30_000);
+    const master = d1.director.process!;
+    const backup = d2.director.process!;
+    const hold = path.join(dir, 'release');
+    const downloads = heldDownloads(fx, hold);
+    await waitShowing('dir2 to hold all eight on its two workers',
+      () => total(master) === SOURCES.length && perWorker(backup).length === 2 && perWorker(backup).every((n) => n === 4), 30_000, master, backup);
+    assert.equal(statsOf(backup).sync?.role, 'backup');
+    await ha.crash(0);
+    await waitFor('dir2 MASTER', () => d2.state() === 'MASTER', 20_000);
+    writeFileSync(hold, '');
+    const results = await Promise.all(downloads);
+    for (const r of results) {
+      assert.ok(r.ok, JSON.stringify(r.result));
+      assert.equal(r.result.bytes, BYTES);
+    }
+    const forwarded = (): number => (statsOf(backup).services ?? []).reduce((n, s) => n + s.inPkts, 0);
+    await until('dir2\'s stats to show it forwarded the rest as master', () => forwarded() > 0 && statsOf(backup).sync?.role === 'master', 20_000);
+    const after = statsOf(backup);
+    assert.equal(after.drops?.no_conn ?? 0, 0, 'no segment went unrecognised on dir2');
+    assert.ok(perWorker(backup).every((n) => n >= 1), `both of dir2's workers carried flows: ${JSON.stringify(after.workers)}`);
+    console.log(`      vrrp: dir2 workers ${JSON.stringify(perWorker(backup))}, sync ${JSON.stringify(after.sync?.workers)}`);
+  });
+});

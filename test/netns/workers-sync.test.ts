@@ -5,7 +5,9 @@
 // control socket lists all eight clients); then the traffic moves to the backup by hand (as in
 // conn-sync.test.ts), the master is SIGKILLed, and every download completes byte for byte.
 // Then the same in DR with VRRP driving the roles and the VIP (as vrrp-sync-failover.test.ts):
-// the backup's workers become senders and carry every download on after the master's SIGKILL.
+// the backup's workers become senders and carry every download on after the master's SIGKILL;
+// the old master comes back, takes the new master's table (a dump of both its workers) before it
+// preempts, and two downloads held idle all along (one per worker) complete through it.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -57,9 +59,9 @@ async function waitShowing(what: string, cond: () => boolean, timeoutMs: number,
 }
 
 /** A download from each source, held after 1 MB until the hold file exists. */
-function heldDownloads(fx: LabFixture, hold: string): Array<ReturnType<typeof runClient>> {
-  return SOURCES.map((source, i) => runClient(fx.lab.client.ns, 'http-client.js', ['download', '--target', `${fx.lab.vip}:${HTTP_PORT}`,
-    '--bytes', String(BYTES), '--seed', String(i + 1), '--hold', hold, '--hold-at', '1000000', '--source', source, '--timeout', '100000'], 110_000)
+function heldDownloads(fx: LabFixture, hold: string, sources = SOURCES, seed = 1): Array<ReturnType<typeof runClient>> {
+  return sources.map((source, i) => runClient(fx.lab.client.ns, 'http-client.js', ['download', '--target', `${fx.lab.vip}:${HTTP_PORT}`,
+    '--bytes', String(BYTES), '--seed', String(i + seed), '--hold', hold, '--hold-at', '1000000', '--source', source, '--timeout', '100000'], 110_000)
     .then((r) => { if (!r.ok) console.log(`      early end of ${source}: ${JSON.stringify(r.result)}`); return r; }));
 }
 
@@ -143,11 +145,11 @@ for (const mode of ['dr', 'fnat'] as ForwardMethod[]) {
   });
 }
 
-describe('connection sync with two workers on each director, VRRP driving the roles (DR): the backup\'s workers carry every download on after a SIGKILL of the master (needs root)', function () {
+describe('connection sync with two workers on each director, VRRP driving the roles (DR): the backup\'s workers carry every download on after a SIGKILL of the master, and the old master preempts back with both workers\' tables (needs root)', function () {
   this.timeout(180_000);
   const fx = withLab({ mode: 'dr', servers: 2, directors: 2 });
 
-  it('the new master forwards every synced flow on both of its workers', async () => {
+  it('the new master forwards every synced flow on both of its workers; after the failback dump the old master carries the idle ones', async () => {
     await addSources(fx);
     const dir = mkdtempSync(path.join(os.tmpdir(), `director-wsyncv-${fx.lab.prefix}-`));
     fx.cleanup.atEnd(() => rmSync(dir, { recursive: true, force: true }));
@@ -160,8 +162,12 @@ describe('connection sync with two workers on each director, VRRP driving the ro
     const backup = d2.director.process!;
     const hold = path.join(dir, 'release');
     const downloads = heldDownloads(fx, hold);
-    await waitShowing('dir2 to hold all eight on its two workers',
-      () => total(master) === SOURCES.length && perWorker(backup).length === 2 && perWorker(backup).every((n) => n === 4), 30_000, master, backup);
+    // Held until after the failback: one client of each worker (SOURCES has four of each, in order).
+    const idleHold = path.join(dir, 'release-idle');
+    const idle = heldDownloads(fx, idleHold, [SOURCES[0]!, SOURCES[4]!], 20);
+    const flows = SOURCES.length + 2;
+    await waitShowing('dir2 to hold all ten on its two workers',
+      () => total(master) === flows && perWorker(backup).length === 2 && perWorker(backup).every((n) => n === flows / 2), 30_000, master, backup);
     assert.equal(statsOf(backup).sync?.role, 'backup');
     await ha.crash(0);
     await waitFor('dir2 MASTER', () => d2.state() === 'MASTER', 20_000);
@@ -176,6 +182,24 @@ describe('connection sync with two workers on each director, VRRP driving the ro
     const after = statsOf(backup);
     assert.equal(after.drops?.no_conn ?? 0, 0, 'no segment went unrecognised on dir2');
     assert.ok(perWorker(backup).every((n) => n >= 1), `both of dir2's workers carried flows: ${JSON.stringify(after.workers)}`);
-    console.log(`      vrrp: dir2 workers ${JSON.stringify(perWorker(backup))}, sync ${JSON.stringify(after.sync?.workers)}`);
+
+    // Failback: dir1 (150) comes back, asks dir2 for its table (both workers'), and only then preempts.
+    const d1b = ha.start(0);
+    await waitFor('dir1 to preempt back', () => d1b.state() === 'MASTER', 30_000);
+    const log1 = d1b.director.process?.stderr ?? '';
+    const dumped = /sync: table dump from (\S+) complete: (\d+) entries in (\d+) messages/.exec(log1);
+    assert.ok(dumped, `dir1 preempted with the table: ${log1.split('\n').filter((l) => /vrrp:|sync:/.test(l)).join(' | ')}`);
+    assert.ok(Number(dumped[2]) >= flows, `the dump held every flow of both workers: ${dumped[0]}`);
+    assert.ok(log1.indexOf(dumped[0]) < log1.indexOf('-> MASTER ('), 'the dump was complete before dir1 became MASTER');
+    const again = d1b.director.process!;
+    await waitShowing('dir1\'s workers to hold the idle flows', () => perWorker(again).length === 2 && perWorker(again).every((n) => n >= 1), 15_000, again);
+    writeFileSync(idleHold, '');
+    for (const r of await Promise.all(idle)) {
+      assert.ok(r.ok, `an idle download failed after the failback: ${JSON.stringify(r.result)}`);
+      assert.equal(r.result.bytes, BYTES);
+    }
+    await until('dir1\'s stats to show it forwarded the idle flows as master', () => (statsOf(again).services ?? []).reduce((n, s) => n + s.inPkts, 0) > 0 && statsOf(again).sync?.role === 'master', 20_000);
+    assert.equal(statsOf(again).drops?.no_conn ?? 0, 0, 'no segment went unrecognised on dir1 after the failback');
+    console.log(`      vrrp: dir2 workers ${JSON.stringify(perWorker(backup))}, sync ${JSON.stringify(after.sync?.workers)}; failback dump ${dumped[2]} entries in ${dumped[3]} messages`);
   });
 });

@@ -65,7 +65,9 @@ function heldDownloads(fx: LabFixture, hold: string, sources = SOURCES, seed = 1
     .then((r) => { if (!r.ok) console.log(`      early end of ${source}: ${JSON.stringify(r.result)}`); return r; }));
 }
 
+/** Adds the sources to the client, and removes the directors' control sockets at the end (a SIGKILLed one leaves its socket). */
 async function addSources(fx: LabFixture): Promise<void> {
+  for (const d of fx.lab.directors) fx.cleanup.atEnd(() => rmSync(path.join(CONTROL_DIR, `${d.ns}.sock`), { force: true }));
   for (const ip of SOURCES) {
     const r = await runInNamespace(fx.lab.client.ns, ['ip', 'addr', 'add', `${ip}/24`, 'dev', fx.lab.client.ifname], 10_000);
     assert.equal(r.status.code, 0, r.stderr);
@@ -117,7 +119,6 @@ for (const mode of ['dr', 'fnat'] as ForwardMethod[]) {
 
       // adm -L -c over the backup's control socket lists both workers' tables: every client.
       const socket = path.join(CONTROL_DIR, `${fx.lab.directors[1]!.ns}.sock`);
-      fx.cleanup.atEnd(() => rmSync(socket, { force: true }));
       const io = capture();
       assert.equal(await admMain(['-L', '-n', '-c', '--control', socket], io, NO_NAMES), 0, io.stderr.join('\n'));
       const listing = io.stdout.join('\n').split('\n').filter((l) => l.startsWith('TCP '));

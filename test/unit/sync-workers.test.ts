@@ -2,8 +2,10 @@
 // ports, each with its FULLNAT port share) sends both workers' connections through the main
 // thread's transport; a backup of two workers applies each to the worker that owns its packets
 // (by client, FULLNAT by local port) and forwards them after a takeover; templates reach the
-// worker(s) that look them up; the outbox toward the main thread is bounded with a counted drop;
-// the counters add up over workers. Worker 1 runs in-process behind the SyncWorkers interface.
+// worker(s) that look them up and keep the client on its real server; N directors (master,backup)
+// keep ownership per worker; dumps gather every worker; the outbox toward the main thread is
+// bounded with a counted drop; the counters add up over workers. Worker 1 runs in-process behind
+// the SyncWorkers interface.
 import assert from 'node:assert/strict';
 import type { VirtualServerConfig } from '../../src/config/model.js';
 import { formatIpv4, parseIpv4 } from '../../src/net/addr.js';
@@ -25,6 +27,9 @@ const WORKERS = 2;
 /** Two client addresses of 198.18.1.0/24 for each worker of two (the steering hash of the address). */
 const CLIENTS = [0, 1].map((w) => Array.from({ length: 60 }, (_, i) => `198.18.1.${10 + i}`)
   .filter((a) => workerOfClient(parseIpv4(a), WORKERS) === w).slice(0, 2));
+
+/** A client of worker 1 outside 198.18.1.0/24. */
+const OTHER_NET_CLIENT = Array.from({ length: 60 }, (_, i) => `198.18.2.${10 + i}`).find((a) => workerOfClient(parseIpv4(a), WORKERS) === 1)!;
 
 /** Worker 1 of a director, in-process: its plane and its sync side, behind the pool's interface. */
 interface Director {
@@ -140,6 +145,62 @@ describe('connection sync with workers', function () {
       }
     });
   }
+
+  for (const [granularity, want] of [['255.255.255.255', [0, 2]], ['255.255.255.0', [2, 2]]] as const) {
+    it(`a persistence template (granularity ${granularity}) reaches ${want[0] ? 'every worker' : 'its client\'s worker only'}`, async () => {
+      const vs = service('dr', { persistenceTimeout: 300, persistenceGranularity: granularity });
+      const master = await director(vs, 'master');
+      const backup = await director(vs, 'backup');
+      try {
+        // Another network's client of worker 1 first, so rr gives CLIENTS[1][0] the second real server.
+        await connect(master, OTHER_NET_CLIENT, 42000);
+        await connect(master, CLIENTS[1]![0]!, 42000);
+        const sent = await deliver(master, backup);
+        assert.deepEqual(sent.map((e) => (e.flags & ConnFlag.TEMPLATE) !== 0).sort(), [false, false, true, true]);
+        assert.deepEqual(backup.planes.map((p) => [...p.plane.factory.liveTemplates()].length), want);
+        assert.equal(backup.sync.stats().received.templates, 2, 'each counted once');
+        // The client's next connection, scheduled on the backup's worker 1, sticks to the master's real server.
+        backup.sync.setRole('master');
+        const first = await connect(backup, CLIENTS[1]![0]!, 42001);
+        const chosen = RS.indexOf(formatIpv4(chosenServer(master.planes[1]!, CLIENTS[1]![0]!)));
+        assert.equal(chosen, 1, 'the master gave it the second real server');
+        assert.equal(decodeFrame(first.find((f) => decodeFrame(f).ip?.tcp !== undefined)!).dstMac, RS_MAC[1], 'not the first, which rr would give');
+      } finally {
+        master.close();
+        backup.close();
+      }
+    });
+  }
+
+  it('master,backup (N directors): a worker never re-sends a peer\'s entry, takes it over at its first packet, and shares what it carries before a drain', async () => {
+    const a = await director(service('dr'), 'master,backup');
+    const b = await director(service('dr'), 'master,backup');
+    try {
+      const client = CLIENTS[1]![0]!;
+      await connect(a, client, 43000);
+      await deliver(a, b);
+      assert.equal(b.planes[1]!.plane.conns.size, 1, 'b\'s worker 1 learnt it');
+      b.sync.flush();
+      await turn();
+      assert.equal(b.transport.take().length, 0, 'a learnt entry is not sent on');
+      assert.equal(b.sync.shareOwnTable(), 0);
+      await turn();
+      assert.equal(b.sync.stats().shared.entries, 0, 'nor shared: it is the peer\'s');
+      const lab = b.planes[1]!;
+      for (let i = 0; i < 3; i++) lab.inject(segment(43000, TCP_FLAGS.ACK, client));
+      await lab.settle();
+      b.sync.flush();
+      await turn();
+      assert.equal(b.transport.take().flatMap((m) => decodeMessage(m).conns).length, 1, 'sent once its packets come here');
+      assert.equal(b.sync.stats().ownership.takenOver, 1);
+      b.sync.shareOwnTable();
+      await turn();
+      assert.equal(b.sync.stats().shared.entries, 1, 'worker 1\'s own entry is shared before a drain');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
 
   it('a table dump a backup asks for holds every worker\'s connections, templates first', async () => {
     const master = await director(service('dr'), 'master');

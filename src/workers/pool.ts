@@ -57,6 +57,7 @@ export class WorkerPool {
   private sendSync: (message: Buffer) => void = () => {};
   /** Per worker index: sync messages posted and not sent yet (the workers' outbox bound). */
   private readonly syncInFlight = new SharedArrayBuffer(4 * MAX_WORKERS);
+  private readonly syncCounts = new Int32Array(this.syncInFlight);
 
   private constructor(private readonly plane: DataPlane, private readonly log: Logger) {}
 
@@ -105,7 +106,7 @@ export class WorkerPool {
           member.waiting.get(m.id)?.(m);
         } else if (m.type === 'sync-out') {
           for (const bytes of m.messages) this.sendSync(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-          Atomics.sub(new Int32Array(this.syncInFlight), init.index, m.messages.length);
+          Atomics.sub(this.syncCounts, init.index, m.messages.length);
         } else if (m.type === 'error') {
           clearTimeout(timer);
           this.log.error({ event: 'worker', worker: init.index }, m.message);

@@ -40,7 +40,7 @@ import type { ConnSync, SyncRole, TablePull } from './sync/conn-sync.js';
 import { restoreState, saveState, startSync, type HaOptions } from './sync/director-ha.js';
 import { vrrpAddresses, VrrpRuntime, type TableSyncHooks } from './vrrp/vrrp-runtime.js';
 import { ipv6ToWords } from './vrrp/vrrp-packet6.js';
-import { MAX_WORKERS, WORKERS_WITH_SYNC } from './workers/limits.js';
+import { MAX_WORKERS } from './workers/limits.js';
 import { mergeSnapshot, mergeStats } from './workers/merge-stats.js';
 import { serviceIdentity } from './workers/identity.js';
 import { WorkerPool } from './workers/pool.js';
@@ -165,7 +165,7 @@ export class Director {
       throw err;
     });
     await restoreState(plane, options, log, pool);
-    const sync = await startSync(options.config, plane, clock, options, log).catch(async (err: unknown) => {
+    const sync = await startSync(options.config, plane, clock, options, log, pool).catch(async (err: unknown) => {
       await pool?.stop();
       plane.close();
       throw err;
@@ -223,7 +223,10 @@ export class Director {
     return this.ha?.sync?.pullPeersTable(waitMs) ?? null;
   }
 
-  /** Before a drain: sends the sync peers the connections this director carries; how many (0 without sync). */
+  /**
+   * Before a drain: sends the sync peers the connections this director carries; how many (0
+   * without sync). With workers the count is worker 0's: the other workers' entries follow once they answer.
+   */
   shareSyncTable(): number {
     return this.ha?.sync?.shareOwnTable() ?? 0;
   }
@@ -396,14 +399,13 @@ async function* everyWorker(mine: Iterable<AdmConnection[]>, others: AsyncIterab
   yield* others;
 }
 
-/** The workers option, checked: above 1 it needs an AF_PACKET interface attachment and no connection sync. */
+/** The workers option, checked: above 1 it needs an AF_PACKET interface attachment. */
 function workerCount(o: DirectorOptions): number {
   const n = o.workers ?? 1;
   if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new Error(`director: workers must be a whole number from 1 to ${MAX_WORKERS}, got ${n}`);
   if (n > 1 && (o.interface === undefined || (o.io ?? 'packet') !== 'packet')) {
     throw new Error('director: more than one worker needs an interface attachment with AF_PACKET (io packet)');
   }
-  if (n > 1 && o.config.globalDefs.lvsSyncDaemon !== null) throw new Error(`director: ${WORKERS_WITH_SYNC}`);
   if (n > 1 && o.config.virtualServers.some((vs) => vs.family === 'inet6')) {
     throw new Error('director: IPv6 virtual services are served by one worker only (workers 1; docs/datapath.md#ipv6)');
   }

@@ -28,7 +28,7 @@ import { RouteAnnouncer } from '../announce/announcer.js';
 import { Bird, DEFAULT_BIRDC_SOCKET } from '../announce/bird.js';
 import { drain, type DrainResult } from '../announce/drain.js';
 import { awaitPeerTable, DEFAULT_JOIN_SYNC_WAIT_S, type JoiningDirector } from '../announce/join.js';
-import { MAX_WORKERS, WORKERS_WITH_SYNC } from '../workers/limits.js';
+import { MAX_WORKERS } from '../workers/limits.js';
 
 /** The part of a running Director the CLI uses: stats, stop, and what the control socket drives. */
 export interface RunnableDirector extends ControlledDirector, JoiningDirector {
@@ -194,7 +194,6 @@ async function run(v: RunValues, io: CliIo, deps: RunDeps): Promise<number> {
   try {
     const config = loadConfig(v.config, (level, message) => log[level]({ event: 'config', file: v.config }, message), load);
     if (!config) return EXIT_FAIL;
-    if (config.globalDefs.lvsSyncDaemon && Number(v.workers ?? 1) > 1) throw new UsageError(`option '--workers' above 1: ${WORKERS_WITH_SYNC}`);
     if (!preflightPasses(config, v, log, deps)) return EXIT_FAIL;
     const options: DirectorOptions = { config, log };
     if (v.interface !== undefined) options.interface = v.interface;

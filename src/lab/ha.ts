@@ -27,6 +27,8 @@ export interface HaOptions extends LabConfigOptions {
    * `director run` process inside it provides.
    */
   sync?: boolean;
+  /** More `director run` options for both (--workers 2 ...). */
+  args?: string[];
 }
 
 export interface HaDirector {
@@ -59,7 +61,7 @@ export class HaPair {
       labVrrpInstance(this.lab, { ifname: host.ifname, priority, ...(this.o.advertInt !== undefined ? { advertInt: this.o.advertInt } : {}) });
     const file = path.join(this.dir, `dir${index + 1}.conf`);
     writeFileSync(file, text);
-    const director = startProcess(this.lab, file, this.cleanup, { index });
+    const director = startProcess(this.lab, file, this.cleanup, { index, ...(this.o.args ? { args: this.o.args } : {}) });
     const d: HaDirector = {
       index, director,
       // Log lines go to stderr (stats lines to stdout).

@@ -3,6 +3,8 @@
 // one call that VRRP or an operator makes, and the sender and receiver behind it; the bulk table
 // dump a preempting backup or a joining director asks for (a sender answers, the asker applies);
 // its own entries pushed to the peers before a drain. Also the table dump a state file uses.
+// With workers, each worker sends its own table's changes through the main thread's socket and
+// applies the entries routed to it (sync-routing.ts, worker-sync.ts); dumps gather every table.
 
 import { ConnFlag } from '../conntable/conn-table.js';
 import type { DataPlane } from '../datapath/data-plane.js';
@@ -15,6 +17,7 @@ import { DEFAULT_SYNC_SYSCTLS, packAll, type SyncSysctls } from './ipvs-sync-pol
 import { connToSync, templateToSync } from './sync-entries.js';
 import { SyncReceiver, type SyncReceiverCounters } from './sync-receiver.js';
 import { SyncSender, type SyncSenderCounters } from './sync-sender.js';
+import { mergeDumps, mergeSyncStats, RoutedAdopter, templateIsOneClient, type SyncWorkerShare, type SyncWorkers } from './sync-routing.js';
 import { DUMP_MIN_GAP_MS, DumpRequester, dumpMessages, newDumpCounters, type DumpCounters } from './table-dump.js';
 import type { SyncTransport } from './sync-transport.js';
 import { TableAdopter } from './table-adopter.js';
@@ -26,8 +29,8 @@ import { TableAdopter } from './table-adopter.js';
 export type SyncRole = 'master' | 'backup' | 'master,backup' | 'none';
 export const SYNC_ROLES: readonly SyncRole[] = ['master', 'backup', 'master,backup', 'none'];
 
-const sends = (role: SyncRole): boolean => role === 'master' || role === 'master,backup';
-const receives = (role: SyncRole): boolean => role === 'backup' || role === 'master,backup';
+export const sends = (role: SyncRole): boolean => role === 'master' || role === 'master,backup';
+export const receives = (role: SyncRole): boolean => role === 'backup' || role === 'master,backup';
 
 export interface ConnSyncOptions {
   plane: DataPlane;
@@ -39,12 +42,15 @@ export interface ConnSyncOptions {
   clock: Clock;
   sysctls?: SyncSysctls;
   log?: (line: string) => void;
+  /** Workers 1..N-1 (the data path on N threads): each sends and applies its own table's share. */
+  workers?: SyncWorkers;
 }
 
 export interface ConnSyncStats {
   role: SyncRole;
   syncId: number;
-  sent: SyncSenderCounters;
+  /** dropped: messages workers could not hand to the main thread (their outbox was full). */
+  sent: SyncSenderCounters & { dropped?: number };
   received: SyncReceiverCounters;
   /** Messages that arrived while this node was not a backup (and dump requests while not a master). */
   ignored: number;
@@ -58,6 +64,8 @@ export interface ConnSyncStats {
   dump: DumpCounters;
   /** Partition heals: tables handed over when yielding, and the entries a master took from one. */
   handover: { sent: number; received: SyncReceiverCounters };
+  /** With workers: each one's share (entries sent and applied, messages dropped), worker 0 first. */
+  workers?: SyncWorkerShare[];
 }
 
 /** How a joining director's wait for a peer's table ended. */
@@ -82,6 +90,8 @@ export class ConnSync {
   private readonly dumps = newDumpCounters();
   private readonly requester: DumpRequester;
   private lastDumpAt = -Infinity;
+  /** With workers: the adopters that route the stream's and a handed-over table's entries. */
+  private readonly routed: { stream: RoutedAdopter; handover: RoutedAdopter } | null = null;
 
   constructor(private readonly o: ConnSyncOptions) {
     const plane = o.plane;
@@ -92,8 +102,17 @@ export class ConnSync {
       syncId: o.syncId, maxLen: o.maxLen, ownership: this.ownership,
     });
     const learnt = (e: number, inserted: boolean): void => this.ownership.learnt(e, inserted);
-    this.receiver = new SyncReceiver(tableAdopter(plane, 'refresh', learnt), o.syncId === 0 ? null : o.syncId);
-    this.merger = new SyncReceiver(tableAdopter(plane, 'keep'), o.syncId === 0 ? null : o.syncId);
+    const workers = o.workers;
+    if (workers !== undefined) {
+      const oneClient = (entry: SyncConn): boolean => templateIsOneClient(plane.table, entry);
+      this.routed = {
+        stream: new RoutedAdopter(tableAdopter(plane, 'refresh', learnt), workers, 'refresh', oneClient),
+        handover: new RoutedAdopter(tableAdopter(plane, 'keep'), workers, 'keep', oneClient),
+      };
+      workers.onMessages((m) => o.transport.send(m));
+    }
+    this.receiver = new SyncReceiver(this.routed?.stream ?? tableAdopter(plane, 'refresh', learnt), o.syncId === 0 ? null : o.syncId);
+    this.merger = new SyncReceiver(this.routed?.handover ?? tableAdopter(plane, 'keep'), o.syncId === 0 ? null : o.syncId);
     this.requester = new DumpRequester({
       syncId: o.syncId, sendTo: (m, to) => o.transport.sendTo(m, to), now: () => o.clock.now(),
       sendAll: (m) => o.transport.send(m), log: (line) => o.log?.(line), counters: this.dumps,
@@ -136,14 +155,27 @@ export class ConnSync {
       return;
     }
     this.lastDumpAt = now;
-    this.sender.flush();
-    const entries = dumpTable(this.o.plane, this.o.clock);
-    const messages = dumpMessages(entries, this.o.syncId, this.o.maxLen, nonce);
-    for (const m of messages) this.o.transport.sendTo(m, to);
-    this.dumps.served++;
-    this.dumps.servedEntries += entries.length;
-    this.dumps.servedParts += messages.length - 1;
-    this.o.log?.(`sync: sent the table to ${to}: ${entries.length} entries in ${messages.length - 1} messages`);
+    this.flush();
+    this.everyTable(dumpTable(this.o.plane, this.o.clock), false, (entries) => {
+      const messages = dumpMessages(entries, this.o.syncId, this.o.maxLen, nonce);
+      for (const m of messages) this.o.transport.sendTo(m, to);
+      this.dumps.served++;
+      this.dumps.servedEntries += entries.length;
+      this.dumps.servedParts += messages.length - 1;
+      this.o.log?.(`sync: sent the table to ${to}: ${entries.length} entries in ${messages.length - 1} messages`);
+    });
+  }
+
+  /**
+   * Calls send with these entries of the main thread's table and, with workers, every other
+   * worker's (own: only what each carries); at once without workers, once they answered with.
+   */
+  private everyTable(mine: SyncConn[], own: boolean, send: (entries: SyncConn[]) => void): void {
+    if (this.o.workers === undefined) return send(mine);
+    this.o.workers.dump(own).then((others) => send(mergeDumps(mine, others)), (err: unknown) => {
+      this.o.log?.(`sync: the workers' tables could not be gathered (${(err as Error).message}); sending the main thread's`);
+      send(mine);
+    });
   }
 
   /**
@@ -186,18 +218,20 @@ export class ConnSync {
    * Before a drain (master,backup): sends the peers every connection this director carries (not
    * those it only learnt from them) as ordinary sync messages, so the flows ECMP moves to them
    * find their connections with fresh timers, including those not synced yet. Returns the
-   * number of entries.
+   * number of entries (with workers, the main thread's: the others' follow once they answer).
    */
   shareOwnTable(): number {
     if (!sends(this.current)) return 0;
-    this.sender.flush();
-    const entries = dumpTable(this.o.plane, this.o.clock, (e) => !this.ownership.isPeers(e));
-    const messages = packAll(entries, this.o.syncId, this.o.maxLen);
-    for (const m of messages) this.o.transport.send(m);
-    this.shared.messages += messages.length;
-    this.shared.entries += entries.length;
-    this.o.log?.(`sync: sent the peers the ${entries.length} connections and templates this director carries, in ${messages.length} messages`);
-    return entries.length;
+    this.flush();
+    const mine = dumpTable(this.o.plane, this.o.clock, (e) => !this.ownership.isPeers(e));
+    this.everyTable(mine, true, (entries) => {
+      const messages = packAll(entries, this.o.syncId, this.o.maxLen);
+      for (const m of messages) this.o.transport.send(m);
+      this.shared.messages += messages.length;
+      this.shared.entries += entries.length;
+      this.o.log?.(`sync: sent the peers the ${entries.length} connections and templates this director carries, in ${messages.length} messages`);
+    });
+    return mine.length;
   }
 
   /**
@@ -207,12 +241,13 @@ export class ConnSync {
    */
   handOver(to: string): void {
     if (this.current !== 'master') return;
-    this.sender.flush();
-    const entries = dumpTable(this.o.plane, this.o.clock);
-    const messages = dumpMessages(entries, this.o.syncId, this.o.maxLen, 0);
-    for (const m of messages) this.o.transport.sendTo(m, to);
-    this.handedOver++;
-    this.o.log?.(`sync: yielding to ${to}: handed it the table, ${entries.length} entries in ${messages.length - 1} messages`);
+    this.flush();
+    this.everyTable(dumpTable(this.o.plane, this.o.clock), false, (entries) => {
+      const messages = dumpMessages(entries, this.o.syncId, this.o.maxLen, 0);
+      for (const m of messages) this.o.transport.sendTo(m, to);
+      this.handedOver++;
+      this.o.log?.(`sync: yielding to ${to}: handed it the table, ${entries.length} entries in ${messages.length - 1} messages`);
+    });
   }
 
   /** Stops asking (the preemption went ahead, or is no longer wanted). */
@@ -247,16 +282,26 @@ export class ConnSync {
       if (role === 'master') this.ownership.reset();
       this.o.plane.observe(this.sender);
     }
+    this.o.workers?.setRole(role);
     this.o.log?.(`sync: ${this.current} -> ${role} (sync id ${this.o.syncId})`);
     this.current = role;
   }
 
-  /** Sends what the master side has pending now, instead of up to SYNC_FLUSH_MS later. */
+  /** Sends what the master side has pending now, instead of up to SYNC_FLUSH_MS later (workers' soon after). */
   flush(): void {
-    if (sends(this.current)) this.sender.flush();
+    if (!sends(this.current)) return;
+    this.sender.flush();
+    this.o.workers?.flush();
   }
 
   stats(): ConnSyncStats {
+    const mine = this.ownStats();
+    const { workers } = this.o;
+    if (workers === undefined || this.routed === null) return mine;
+    return mergeSyncStats(mine, { stream: this.routed.stream.handed, handover: this.routed.handover.handed }, workers.reports());
+  }
+
+  private ownStats(): ConnSyncStats {
     const r = this.receiver.counters;
     return {
       role: this.current, syncId: this.o.syncId, sent: { ...this.sender.counters },

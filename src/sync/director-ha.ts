@@ -1,7 +1,8 @@
 // What a director adds over its data plane for high availability: connection sync as
 // global_defs' lvs_sync_daemon says (its socket, sync id, message size and first role), and the
 // state file a lossless restart reads on start and writes on a clean stop (with workers, every
-// worker's table: each entry goes back to the worker its client is steered to).
+// worker's table: each entry goes back to the worker its client is steered to; sync likewise
+// covers every worker's table).
 
 import { readFileSync, statSync } from 'node:fs';
 import type { DirectorConfig, LvsSyncDaemonConfig } from '../config/model.js';
@@ -15,6 +16,8 @@ import type { SyncConn } from './ipvs-sync-codec.js';
 import { isTemplate } from './sync-entries.js';
 import type { ConnAdopter } from './sync-receiver.js';
 import { DEFAULT_STATE_MAX_AGE_MS, loadStateFile, writeStateFile } from './state-file.js';
+import { DEFAULT_SYNC_SYSCTLS, type SyncSysctls } from './ipvs-sync-policy.js';
+import type { SyncWorkers } from './sync-routing.js';
 import { openUdpSync, type SyncTransport } from './sync-transport.js';
 
 export interface HaOptions {
@@ -35,13 +38,22 @@ export interface HaOptions {
 /** IPv4 and UDP headers: the room a message leaves in the interface MTU (IPVS sync_maxlen). */
 const IP_UDP_HEADERS = 28;
 
-/** Starts connection sync when the config has lvs_sync_daemon; null when it has none. */
+/** Workers 1..N-1 as connection sync needs them (the WorkerPool's syncWorkers). */
+export interface SyncPool {
+  syncWorkers(params: { syncId: number; maxLen: number; sysctls: SyncSysctls }): SyncWorkers;
+}
+
+/** Starts connection sync when the config has lvs_sync_daemon; null when it has none. With a pool, over every worker. */
 export async function startSync(config: DirectorConfig, plane: DataPlane, clock: Clock, o: HaOptions,
-                                log: Logger): Promise<ConnSync | null> {
+                                log: Logger, pool: SyncPool | null = null): Promise<ConnSync | null> {
   const sd = config.globalDefs.lvsSyncDaemon;
   if (!sd) return null;
   const transport = o.syncTransport ?? await openUdp(sd, o);
-  const sync = new ConnSync({ plane, transport, clock, log: (line) => log.info({ event: 'sync' }, line), syncId: sd.syncId ?? 0, maxLen: sd.maxLen ?? mtuOf(sd.interface) - IP_UDP_HEADERS });
+  const params = { syncId: sd.syncId ?? 0, maxLen: sd.maxLen ?? mtuOf(sd.interface) - IP_UDP_HEADERS, sysctls: DEFAULT_SYNC_SYSCTLS };
+  const sync = new ConnSync({
+    plane, transport, clock, log: (line) => log.info({ event: 'sync' }, line), ...params,
+    ...(pool !== null ? { workers: pool.syncWorkers(params) } : {}),
+  });
   const where = o.syncTransport ? 'a given transport' : (o.syncPeers?.length ? `unicast to ${o.syncPeers.join(', ')}` : `${sd.group}:${sd.port}`);
   log.info({ event: 'sync', interface: sd.interface }, `sync: lvs_sync_daemon on ${sd.interface}, ${where}`);
   sync.setRole(o.syncRole ?? firstRole(config, sd));

@@ -19,7 +19,7 @@ export interface SyncSenderDeps {
   states: ConnStateModel;
   /** The persistence template a connection was created under, if any. */
   templateOf: (entry: number) => Template | undefined;
-  transport: SyncTransport;
+  transport: Pick<SyncTransport, 'send'>;
   clock: Clock;
   sysctls: SyncSysctls;
   syncId: number;

@@ -3,7 +3,7 @@
 // hands them every table the main thread installs, the weights and flags the weight governor
 // sets and the VRRP gates, and keeps each one's last counters for stats(), metrics and rates.
 // It also asks them for their connections (adm -L -c), gives them their share of a state file
-// and collects their tables on stop.
+// and collects their tables on stop, and carries connection sync between them and the socket.
 
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,7 +14,11 @@ import type { DirectorStats } from '../director-stats.js';
 import type { Logger } from '../log/logger.js';
 import type { PageLimits } from '../stats/connections.js';
 import type { SyncConn } from '../sync/ipvs-sync-codec.js';
+import type { SyncSysctls } from '../sync/ipvs-sync-policy.js';
+import type { SyncWorkers } from '../sync/sync-routing.js';
+import type { WorkerSyncReport, WorkerSyncSetup } from '../sync/worker-sync.js';
 import { destIdentity } from './identity.js';
+import { MAX_WORKERS } from './limits.js';
 import type { AdoptResult, DestWeight, FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { WorkerSums, type WorkerTotals } from './worker-totals.js';
 
@@ -26,7 +30,7 @@ const STOP_DUMP_MS = 30_000;
 
 interface Member {
   worker: Worker;
-  last: { stats: DirectorStats; totals: WorkerTotals } | null;
+  last: { stats: DirectorStats; totals: WorkerTotals; sync?: WorkerSyncReport | undefined } | null;
   at: number;
   /** Its table, sent with 'stopped' when the stop asked for it. */
   state: SyncConn[] | null;
@@ -49,6 +53,11 @@ export class WorkerPool {
   private pending = false;
   private stopped = false;
   private nextRequest = 1;
+  /** Sends the sync messages workers post (set by syncWorkers). */
+  private sendSync: (message: Buffer) => void = () => {};
+  /** Per worker index: sync messages posted and not sent yet (the workers' outbox bound). */
+  private readonly syncInFlight = new SharedArrayBuffer(4 * MAX_WORKERS);
+  private readonly syncCounts = new Int32Array(this.syncInFlight);
 
   private constructor(private readonly plane: DataPlane, private readonly log: Logger) {}
 
@@ -90,11 +99,14 @@ export class WorkerPool {
           clearTimeout(timer);
           resolve();
         } else if (m.type === 'stats' || m.type === 'stopped') {
-          member.last = { stats: m.stats, totals: m.totals };
+          member.last = { stats: m.stats, totals: m.totals, sync: m.sync };
           member.at = performance.now();
           if (m.type === 'stopped') member.state = m.state;
-        } else if (m.type === 'connections' || m.type === 'adopted') {
+        } else if (m.type === 'connections' || m.type === 'adopted' || m.type === 'sync-dumped') {
           member.waiting.get(m.id)?.(m);
+        } else if (m.type === 'sync-out') {
+          for (const bytes of m.messages) this.sendSync(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+          Atomics.sub(this.syncCounts, init.index, m.messages.length);
         } else if (m.type === 'error') {
           clearTimeout(timer);
           this.log.error({ event: 'worker', worker: init.index }, m.message);
@@ -179,6 +191,30 @@ export class WorkerPool {
       const answer = await this.ask(m, id, { type: 'adopt', id, entries });
       return answer.type === 'adopted' ? answer.result : { conns: 0, templates: 0, drops: { 'no-service': entries.length } };
     }));
+  }
+
+  /**
+   * Connection sync over the workers: each gets its role with the daemon's parameters, the
+   * entries routed to it, dump requests; the messages they encode go to send.
+   */
+  syncWorkers(params: { syncId: number; maxLen: number; sysctls: SyncSysctls }): SyncWorkers {
+    const setup: WorkerSyncSetup = { ...params, inFlight: this.syncInFlight };
+    return {
+      size: this.size,
+      setRole: (role) => this.broadcast({ type: 'sync-role', role, setup }),
+      adopt: (shares, mode) => this.members.forEach((m, i) => {
+        const entries = shares[i + 1];
+        if (entries !== undefined && entries.length > 0 && !m.exited && !this.stopped) m.worker.postMessage({ type: 'sync-adopt', mode, entries } satisfies ToWorker);
+      }),
+      dump: async (own) => (await Promise.all(this.members.map(async (m) => {
+        const id = this.nextRequest++;
+        const answer = await this.ask(m, id, { type: 'sync-dump', id, own });
+        return answer.type === 'sync-dumped' ? answer.entries : [];
+      }))).flat(),
+      flush: () => this.broadcast({ type: 'sync-flush' }),
+      reports: () => this.members.flatMap((m, i) => (m.last?.sync ? [{ index: i + 1, sync: m.last.sync }] : [])),
+      onMessages: (send) => { this.sendSync = send; },
+    };
   }
 
   /**

@@ -9,6 +9,8 @@ import type { Route } from '../net/routes.js';
 import type { PageLimits } from '../stats/connections.js';
 import type { SyncConn } from '../sync/ipvs-sync-codec.js';
 import type { Adopted } from '../sync/state-file.js';
+import type { SyncRole } from '../sync/conn-sync.js';
+import type { AdoptMode, WorkerSyncReport, WorkerSyncSetup } from '../sync/worker-sync.js';
 import type { VrrpAddr } from '../vrrp/vrrp-types.js';
 import type { WorkerTotals } from './worker-totals.js';
 
@@ -51,6 +53,14 @@ export type ToWorker =
   | { type: 'connections-end'; id: number }
   /** The state file's entries steered to this worker: [entry, seconds it has left]. */
   | { type: 'adopt'; id: number; entries: Array<[SyncConn, number]> }
+  /** Connection sync: this worker's role (its setup comes with each, the first one starts it). */
+  | { type: 'sync-role'; role: SyncRole; setup: WorkerSyncSetup }
+  /** Learnt entries routed to this worker: [entry, seconds it has left]; no answer (counted in its reports). */
+  | { type: 'sync-adopt'; mode: AdoptMode; entries: Array<[SyncConn, number]> }
+  /** Its table for a sync dump (own: only what it carries, not what it learnt from peers). */
+  | { type: 'sync-dump'; id: number; own: boolean }
+  /** Send what is pending now. */
+  | { type: 'sync-flush' }
   /** dump: send the table back with 'stopped' (for the state file). */
   | { type: 'stop'; dump: boolean };
 
@@ -59,8 +69,11 @@ export type AdoptResult = Adopted;
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'stats'; stats: DirectorStats; totals: WorkerTotals }
+  | { type: 'stats'; stats: DirectorStats; totals: WorkerTotals; sync?: WorkerSyncReport }
   | { type: 'error'; message: string }
   | { type: 'connections'; id: number; rows: AdmConnection[]; done: boolean }
   | { type: 'adopted'; id: number; result: AdoptResult }
-  | { type: 'stopped'; stats: DirectorStats; totals: WorkerTotals; state: SyncConn[] | null };
+  | { type: 'stopped'; stats: DirectorStats; totals: WorkerTotals; state: SyncConn[] | null; sync?: WorkerSyncReport }
+  /** Sync messages this worker encoded, for the main thread's socket (at most one post per turn). */
+  | { type: 'sync-out'; messages: Uint8Array[] }
+  | { type: 'sync-dumped'; id: number; entries: SyncConn[] };

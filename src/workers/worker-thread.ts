@@ -2,7 +2,8 @@
 // (connection table, ARP cache, scheduler state) over a replica of the service table built
 // from the config the main thread runs, following the main thread's changes (installs,
 // weights, VRRP gates) and reporting its counters once a second; it also lists its connections
-// for `adm -L -c`, takes its share of a state file on start and hands its table back on stop.
+// for `adm -L -c`, takes its share of a state file on start and hands its table back on stop;
+// with connection sync, sends its table's changes through the main thread and applies its share.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { DataPlane } from '../datapath/data-plane.js';
@@ -11,6 +12,7 @@ import { collectStats } from '../director-stats.js';
 import { connectionPages } from '../stats/connections.js';
 import { dumpTable, tableAdopter } from '../sync/conn-sync.js';
 import { adoptEntries } from '../sync/state-file.js';
+import { WorkerSync } from '../sync/worker-sync.js';
 import { loadAddon } from '../native/binding.js';
 import { vrrpAddresses } from '../vrrp/vrrp-runtime.js';
 import type { NativeEngine } from '../native/types.js';
@@ -99,11 +101,23 @@ class Listings {
   }
 }
 
+/** Connection sync's messages; the worker's sync side starts with its first role. */
+function syncMessage(m: ToWorker, plane: DataPlane, clock: Clock, index: number, sync: { side: WorkerSync | null }): void {
+  if (m.type === 'sync-role') {
+    sync.side ??= new WorkerSync(plane, clock, m.setup, index, (messages) => post({ type: 'sync-out', messages }));
+    sync.side.setRole(m.role);
+  } else if (m.type === 'sync-adopt') sync.side?.adopt(m.entries, m.mode);
+  else if (m.type === 'sync-dump') post({ type: 'sync-dumped', id: m.id, entries: sync.side?.dump(m.own) ?? [] });
+  else if (m.type === 'sync-flush') sync.side?.flush();
+}
+
 function run(init: WorkerInit): void {
   const clock: Clock = { now: () => performance.now() };
   const plane = openPlane(init, clock);
   const listings = new Listings(plane);
-  const report = (): void => post({ type: 'stats', stats: collectStats(plane, clock.now()), totals: collectTotals(plane) });
+  const sync: { side: WorkerSync | null } = { side: null };
+  const syncReport = (): { sync?: ReturnType<WorkerSync['report']> } => (sync.side ? { sync: sync.side.report() } : {});
+  const report = (): void => post({ type: 'stats', stats: collectStats(plane, clock.now()), totals: collectTotals(plane), ...syncReport() });
   const timer = setInterval(() => {
     plane.tick();
     report();
@@ -119,18 +133,22 @@ function run(init: WorkerInit): void {
       else if (m.type === 'connections') post(listings.next(m.id, m.limits));
       else if (m.type === 'connections-end') listings.end(m.id);
       else if (m.type === 'adopt') post({ type: 'adopted', id: m.id, result: adoptEntries(tableAdopter(plane), m.entries) });
+      else if (m.type.startsWith('sync-')) syncMessage(m, plane, clock, init.index, sync);
       else if (m.type === 'stop') {
         clearInterval(timer);
         plane.close();
+        // What the sender has pending goes out before 'stopped' (the main thread's socket is still open).
+        sync.side?.close();
         // The engine has stopped: the table no longer changes under the dump.
         const state = m.dump ? dumpTable(plane, clock) : null;
-        post({ type: 'stopped', stats: collectStats(plane, clock.now()), totals: collectTotals(plane), state });
+        post({ type: 'stopped', stats: collectStats(plane, clock.now()), totals: collectTotals(plane), state, ...syncReport() });
         parentPort!.close();
       }
     } catch (err) {
       post({ type: 'error', message: `worker ${init.index}: ${m.type}: ${(err as Error).message}` });
       if (m.type === 'connections') post({ type: 'connections', id: m.id, rows: [], done: true });
       if (m.type === 'adopt') post({ type: 'adopted', id: m.id, result: { conns: 0, templates: 0, drops: {} } });
+      if (m.type === 'sync-dump') post({ type: 'sync-dumped', id: m.id, entries: [] });
     }
   });
   post({ type: 'ready' });

@@ -246,14 +246,6 @@ describe('cli: commands, help and exit statuses', () => {
     });
   }
 
-  it('run refuses --workers above 1 with lvs_sync_daemon in the config (sync covers one worker), exit 2', async () => {
-    const file = path.join(dir, 'sync.conf');
-    fs.writeFileSync(file, `global_defs {\n lvs_sync_daemon eth0 VI_1\n}\nvrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 51\n priority 100\n virtual_ipaddress {\n  198.19.0.100\n }\n}\n${GOOD}`);
-    const io = capture();
-    assert.equal(await main(['run', '--config', file, '--interface', 'eth0', '--workers', '2'], io), 2);
-    assert.match(io.stderr.join('\n'), /option '--workers' above 1: connection sync \(lvs_sync_daemon\) runs with one worker only/);
-  });
-
   it('check prints warnings to stderr and a summary to stdout, exit 0', async () => {
     const io = capture();
     const file = path.join(dir, 'good.conf');

@@ -1,15 +1,13 @@
 // Control-plane state gathered across workers, over two memory planes standing for worker 0 and
 // worker 1: the totals a worker reports and their sum (metrics add it to worker 0's arrays,
 // `adm -Z` leaves it monotonic), the rate estimators fed with it, the state file written from
-// both tables and read back into the worker each client is steered to; and connection sync
-// refused with more than one worker.
+// both tables and read back into the worker each client is steered to (connection sync across
+// workers: sync-workers.test.ts).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RateSampler } from '../../src/control/rates.js';
-import { parseKeepalivedConfig } from '../../src/config/load.js';
-import { Director } from '../../src/director.js';
 import { loggerFrom } from '../../src/log/logger.js';
 import { createMetricsRegistry } from '../../src/metrics/prometheus.js';
 import { parseIpv4 } from '../../src/net/addr.js';
@@ -155,30 +153,5 @@ describe('state gathered across workers', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-
-  it('Director.start refuses more than one worker with connection sync, saying why', async () => {
-    const config = parseKeepalivedConfig(`global_defs {
-  lvs_sync_daemon eth0 VI_1
-}
-vrrp_instance VI_1 {
-  state MASTER
-  interface eth0
-  virtual_router_id 51
-  priority 100
-  virtual_ipaddress {
-    198.19.0.100
-  }
-}
-virtual_server 198.19.0.100 80 {
-  lb_algo rr
-  lb_kind DR
-  protocol TCP
-  real_server 198.19.0.11 80 {
-  }
-}
-`, 'sync.conf');
-    await assert.rejects(Director.start({ config, interface: 'eth0', workers: 2 }),
-      /connection sync \(lvs_sync_daemon\) runs with one worker only/);
   });
 });

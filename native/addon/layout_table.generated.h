@@ -142,6 +142,7 @@ inline constexpr LayoutEntry kLayout[] = {
     {"Verdict", "DST_IP6_1", static_cast<uint32_t>(verdict::DST_IP6_1)},
     {"Verdict", "DST_IP6_2", static_cast<uint32_t>(verdict::DST_IP6_2)},
     {"Verdict", "DST_IP6_3", static_cast<uint32_t>(verdict::DST_IP6_3)},
+    {"Verdict", "CLIENT_DELTA", static_cast<uint32_t>(verdict::CLIENT_DELTA)},
     {"Verdict", "WORDS", static_cast<uint32_t>(verdict::WORDS)},
     {"Action", "DROP", static_cast<uint32_t>(Action::DROP)},
     {"Action", "FORWARD", static_cast<uint32_t>(Action::FORWARD)},

@@ -175,7 +175,8 @@ enum Word : uint32_t {
   SLOT,         // HOLD: slot in the hold pool
   REASON,       // DROP: a DropReason index JS counts by (C++ ignores it)
   RESERVED_15,
-  SEQ_MODE,     // SeqMode: FORWARD of a SYN-proxied TCP connection translates sequence numbers
+  SEQ_MODE,     // SeqMode: FORWARD of a SYN-proxied or FULLNAT TCP connection translates
+                // sequence numbers (see CLIENT_DELTA for FULLNAT's)
   SEQ_DELTA,    // SeqMode::TRANSLATE: proxy ISN - real server ISN; OUT: seq += delta;
                 // IN: ack and SACK edges -= delta
   ISN,          // SYNPROXY_SYNACK: the sequence number (the SYN cookie) of the SYN-ACK;
@@ -196,6 +197,9 @@ enum Word : uint32_t {
   DST_IP6_1,
   DST_IP6_2,
   DST_IP6_3,
+  CLIENT_DELTA, // SeqMode::TRANSLATE of a FULLNAT TCP connection: the ISN the director gave
+                // the client's side toward the real server - the client's ISN. IN: seq +=
+                // CLIENT_DELTA; OUT: ack and SACK edges -= CLIENT_DELTA (0: unchanged)
   WORDS
 };
 }  // namespace verdict
@@ -242,7 +246,10 @@ enum class Method : uint32_t {
 // Whether a FORWARD verdict translates TCP sequence numbers (verdict::SEQ_MODE).
 enum class SeqMode : uint32_t {
   NONE = 0,
-  TRANSLATE = 1,  // a SYN-proxied connection: see verdict::SEQ_DELTA
+  TRANSLATE = 1,  // each side's sequence numbers move by its delta, what it acknowledges by the
+                  // other's: the real server's by SEQ_DELTA (SYN proxy), the client's by
+                  // CLIENT_DELTA (FULLNAT); a SYN from the client (IN) also loses its timestamp
+                  // option (NOPs in its place), so the real server leg never negotiates timestamps
   COUNT
 };
 

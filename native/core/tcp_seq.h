@@ -1,6 +1,8 @@
-// Sequence-number translation of a SYN-proxied TCP connection: the client numbers the proxy's
-// side from the cookie ISN, the real server from its own ISN, and every segment between them
-// is moved by the difference, its checksum kept right by RFC 1624.
+// Sequence-number translation of a TCP connection whose two sides number their bytes
+// differently: a SYN-proxied one (the client numbers the proxy's side from the cookie ISN, the
+// real server from its own ISN) and a FULLNAT one (the real server sees the client's bytes from
+// an ISN the director chose). Every segment between them is moved by the differences, its
+// checksum kept right by RFC 1624.
 #pragma once
 #include <cstdint>
 
@@ -8,11 +10,15 @@
 
 namespace director::core::rw {
 
-// With verdict SEQ_MODE TRANSLATE: from the client (IN) the acknowledgment and every SACK edge
-// lose SEQ_DELTA (they speak of the real server's bytes in cookie space); from the real server
-// (OUT) the sequence number gains it; the window field moves between the sides' window scales
-// as verdict WINDOW says. The client's own numbers are the same on both sides. A no-op for
-// SeqMode NONE or a segment without a TCP header.
+// With verdict SEQ_MODE TRANSLATE: from the client (IN) the sequence number gains CLIENT_DELTA,
+// the acknowledgment (ACK set) and every SACK edge lose SEQ_DELTA (they speak of the real
+// server's bytes in cookie space); from the real server (OUT) the sequence number gains
+// SEQ_DELTA, the acknowledgment and SACK edges lose CLIENT_DELTA. A SYN from the client loses
+// its timestamp option (overwritten with NOPs): the real server then negotiates none, so PAWS
+// cannot refuse a SYN that reuses a (local address, port, real server) tuple it still holds in
+// TIME_WAIT (docs/datapath.md#fullnat-sequence-numbers). The window field moves between the
+// sides' window scales as verdict WINDOW says. A no-op for SeqMode NONE or a segment without a
+// TCP header.
 void translate_seq(const Ctx& c, const Ip4& ip);
 
 }  // namespace director::core::rw

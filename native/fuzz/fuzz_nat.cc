@@ -6,10 +6,11 @@
 //    unless the core completed a partial TCP checksum (then an empty one, see below);
 //  - DR: only the MACs differ; NAT/FULLNAT: exactly MACs, TTL - 1, the verdict's addresses and
 //    (TCP/UDP first fragments) ports differ, besides the checksum fields; with SEQ_MODE
-//    TRANSLATE (half the inputs) on a TCP first fragment also, from the client (IN), the ack
-//    (ACK set) and every SACK edge minus SEQ_DELTA, from the real server (OUT), the sequence
-//    number plus SEQ_DELTA, and (no SYN) the window field << and >> by the WINDOW word's shifts,
-//    capped at 65535;
+//    TRANSLATE (half the inputs) on a TCP first fragment also, from the client (IN), the
+//    sequence number plus CLIENT_DELTA, the ack (ACK set) and every SACK edge minus SEQ_DELTA
+//    and (SYN set) every timestamp option's bytes NOPs, from the real server (OUT), the sequence
+//    number plus SEQ_DELTA, the ack (ACK set) and every SACK edge minus CLIENT_DELTA, and
+//    (no SYN) the window field << and >> by the WINDOW word's shifts, capped at 65535;
 //  - the IP header checksum verifies from scratch;
 //  - the TCP/UDP checksum keeps its residue (oracle.h): full checksums stay correct (or exactly
 //    as wrong); a UDP zero checksum stays zero and a non-zero one never becomes zero;
@@ -37,19 +38,9 @@ namespace {
 constexpr fuzz::Way kWays[] = {{Method::DR, Direction::IN, false, false}, fuzz::kNatWays[0],
                                fuzz::kNatWays[1], fuzz::kNatWays[2], fuzz::kNatWays[3]};
 
-// The SYN proxy's sequence translation of a TCP header at t (tcp_seq.h), on the expected bytes.
-void translated(const fuzz::Case& c, Bytes& want, size_t t) {
-  uint32_t delta = c.v[verdict::SEQ_DELTA];
-  uint32_t w = c.v[verdict::WINDOW], left = w & 0xff, right = (w >> 8) & 0xff;
-  if (w != 0 && !(want[t + 13] & 0x02) && left <= 14 && right <= 14) {
-    uint32_t win = (uint32_t(o::be16(&want[t + 14])) << left) >> right;
-    o::put16(want, t + 14, win > 0xffff ? 0xffff : win);
-  }
-  if (c.v[verdict::DIRECTION] == uint32_t(Direction::OUT)) {
-    o::put32(want, t + 4, o::be32(&want[t + 4]) + delta);
-    return;
-  }
-  if (want[t + 13] & 0x10) o::put32(want, t + 8, o::be32(&want[t + 8]) - delta);
+// The options of the TCP header at t, on the expected bytes: SACK edges minus `edges`, and
+// (strip) every timestamp option's bytes NOPs.
+void options(Bytes& want, size_t t, uint32_t edges, bool strip) {
   size_t end = t + (want[t + 12] >> 4) * 4u;
   for (size_t i = t + 20; i < end;) {
     if (want[i] == 0) break;
@@ -60,10 +51,27 @@ void translated(const fuzz::Case& c, Bytes& want, size_t t) {
     if (i + 1 >= end || want[i + 1] < 2 || i + want[i + 1] > end) break;
     size_t len = want[i + 1];
     if (want[i] == 5 && (len - 2) % 8 == 0) {
-      for (size_t at = i + 2; at < i + len; at += 4) o::put32(want, at, o::be32(&want[at]) - delta);
+      for (size_t at = i + 2; at < i + len; at += 4) o::put32(want, at, o::be32(&want[at]) - edges);
     }
+    if (want[i] == 8 && strip) std::memset(&want[i], 1, len);
     i += len;
   }
+}
+
+// The sequence translation of a TCP header at t (tcp_seq.h), on the expected bytes: each side's
+// sequence number plus its delta, its ack and SACK edges minus the other side's.
+void translated(const fuzz::Case& c, Bytes& want, size_t t) {
+  uint32_t server = c.v[verdict::SEQ_DELTA], client = c.v[verdict::CLIENT_DELTA];
+  uint32_t w = c.v[verdict::WINDOW], left = w & 0xff, right = (w >> 8) & 0xff;
+  if (w != 0 && !(want[t + 13] & 0x02) && left <= 14 && right <= 14) {
+    uint32_t win = (uint32_t(o::be16(&want[t + 14])) << left) >> right;
+    o::put16(want, t + 14, win > 0xffff ? 0xffff : win);
+  }
+  bool out = c.v[verdict::DIRECTION] == uint32_t(Direction::OUT);
+  uint32_t own = out ? server : client, other = out ? client : server;
+  o::put32(want, t + 4, o::be32(&want[t + 4]) + own);
+  if (want[t + 13] & 0x10) o::put32(want, t + 8, o::be32(&want[t + 8]) - other);
+  options(want, t, other, !out && (want[t + 13] & 0x02));
 }
 
 // The expected output of a NAT-family rewrite, checksum fields taken from `got`.

@@ -49,6 +49,14 @@ std::vector<Seed> ip_seeds() {
   s.push_back({t::tcp_frame({}, df, tcp_with(40)), {}});
   s.push_back({t::tcp_frame({"02:00:00:00:00:02", "02:00:00:00:00:01", 7}, {}, tcp_with(10)), {}});
   s.push_back({t::tcp_frame({}, opts, mss), {}});
+  // A client's SYN with timestamps at an odd offset (FULLNAT's translation removes them), and an
+  // ACK with a SACK block after a single NOP.
+  t::Tcp ts = tcp_with(0, 0x02);
+  ts.options = {1, 8, 10, 0, 0, 0x12, 0x34, 0, 0, 0, 0, 4, 2, 1, 1, 0};
+  s.push_back({t::tcp_frame({}, df, ts), {}});
+  t::Tcp sack = tcp_with(20, 0x10);
+  sack.options = {1, 1, 5, 10, 0x80, 0, 0, 1, 0x80, 0, 0x10, 1};
+  s.push_back({t::tcp_frame({}, df, sack), {}});
   s.push_back({t::udp_frame({"02:00:00:00:00:02", "02:00:00:00:00:01", 3}, {}, {}), {}});
   s.push_back({t::udp_frame({}, {}, nosum), {}});
   Bytes padded = t::tcp_frame({}, {}, tcp_with(0, 0x10));

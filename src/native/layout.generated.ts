@@ -237,7 +237,7 @@ export const Verdict = {
   /** DROP: a DropReason index JS counts by (C++ ignores it) */
   REASON: 14,
   RESERVED_15: 15,
-  /** SeqMode: FORWARD of a SYN-proxied TCP connection translates sequence numbers */
+  /** SeqMode: FORWARD of a SYN-proxied or FULLNAT TCP connection translates sequence numbers (see CLIENT_DELTA for FULLNAT's) */
   SEQ_MODE: 16,
   /** SeqMode::TRANSLATE: proxy ISN - real server ISN; OUT: seq += delta; IN: ack and SACK edges -= delta */
   SEQ_DELTA: 17,
@@ -257,7 +257,9 @@ export const Verdict = {
   DST_IP6_1: 26,
   DST_IP6_2: 27,
   DST_IP6_3: 28,
-  WORDS: 29,
+  /** SeqMode::TRANSLATE of a FULLNAT TCP connection: the ISN the director gave the client's side toward the real server - the client's ISN. IN: seq += CLIENT_DELTA; OUT: ack and SACK edges -= CLIENT_DELTA (0: unchanged) */
+  CLIENT_DELTA: 29,
+  WORDS: 30,
 } as const;
 
 /** enum class Action (records.h): What to do with a frame (verdict::ACTION). */
@@ -305,7 +307,7 @@ export type MethodValue = (typeof Method)[keyof typeof Method];
 /** enum class SeqMode (records.h): Whether a FORWARD verdict translates TCP sequence numbers (verdict::SEQ_MODE). */
 export const SeqMode = {
   NONE: 0,
-  /** a SYN-proxied connection: see verdict::SEQ_DELTA */
+  /** each side's sequence numbers move by its delta, what it acknowledges by the other's: the real server's by SEQ_DELTA (SYN proxy), the client's by CLIENT_DELTA (FULLNAT); a SYN from the client (IN) also loses its timestamp option (NOPs in its place), so the real server leg never negotiates timestamps */
   TRANSLATE: 1,
   COUNT: 2,
 } as const;

@@ -23,6 +23,8 @@ export type VerdictSpec = {
   srcIp6?: string; dstIp6?: string;
   /** SYN proxy: SEQ_MODE TRANSLATE with this delta. */
   seqDelta?: number;
+  /** FULLNAT: SEQ_MODE TRANSLATE with this client-side delta (CLIENT_DELTA). */
+  clientDelta?: number;
   /** SYN proxy segments: ISN, TCP_OPTS, WINDOW words. */
   isn?: number; tcpOpts?: number; window?: number;
 };
@@ -49,6 +51,10 @@ export function verdict(s: VerdictSpec): Uint32Array {
   if (s.seqDelta !== undefined) {
     v[V.SEQ_MODE] = SeqMode.TRANSLATE;
     v[V.SEQ_DELTA] = s.seqDelta >>> 0;
+  }
+  if (s.clientDelta !== undefined) {
+    v[V.SEQ_MODE] = SeqMode.TRANSLATE;
+    v[V.CLIENT_DELTA] = s.clientDelta >>> 0;
   }
   v[V.ISN] = (s.isn ?? 0) >>> 0;
   v[V.TCP_OPTS] = s.tcpOpts ?? 0;

@@ -22,6 +22,8 @@ export const ConnFlag = {
   SERVER_ISN: 8,
   /** IPv6: the addresses are in addr6 (caddr, vaddr, daddr stay 0; laddr holds the local address's handle). */
   V6: 16,
+  /** FULLNAT TCP: the client's sequence numbers reach the real server moved by seqDelta (src/fullnat/isn-clock.ts). */
+  CLIENT_SEQ: 32,
 } as const;
 
 /** Word offsets of an IPv6 entry's addresses in ConnTable.addr6 (entry * ADDR6_WORDS + offset). */
@@ -49,6 +51,8 @@ export interface NewConn {
   state: number;
   /** Absolute expiry, in the wheel's seconds. */
   expires: number;
+  /** With CLIENT_SEQ in flags: the ISN toward the real server - the client's ISN, as int32. */
+  seqDelta?: number;
 }
 
 const EMPTY = -1;
@@ -91,6 +95,8 @@ export class ConnTable {
   readonly dest: Uint16Array;
   /** Neighbour id of the client's next hop (ArpResolver ids fit 16 bits). */
   readonly nhop: Uint16Array;
+  /** FULLNAT TCP with CLIENT_SEQ: how far the client's sequence numbers move toward the real server (int32: read unboxed). */
+  readonly seqDelta: Int32Array;
   readonly wheel: ExpiryWheel;
   /**
    * IPv6 entries' addresses, ADDR6_WORDS per entry (client, VIP, real server, local address;
@@ -137,6 +143,7 @@ export class ConnTable {
     this.service = new Uint16Array(capacity);
     this.dest = new Uint16Array(capacity);
     this.nhop = new Uint16Array(capacity);
+    this.seqDelta = new Int32Array(capacity);
     this.wheel = new ExpiryWheel(capacity, nowSeconds);
     this.slotCount = Math.max(8, capacity * 3);
     this.slots = new Int32Array(this.slotCount).fill(EMPTY);
@@ -226,6 +233,7 @@ export class ConnTable {
     this.service[e] = c.service;
     this.dest[e] = c.dest;
     this.nhop[e] = c.nhop;
+    this.seqDelta[e] = c.seqDelta ?? 0;
     this.place((e << 1) | KeyKind.IN);
     if (c.flags & ConnFlag.HAS_OUT) this.place((e << 1) | KeyKind.OUT);
     this.wheel.schedule(e, c.expires);

@@ -6,7 +6,8 @@
 
 import type { ArpResolver } from '../arp/resolver.js';
 import { ConnFlag, type ConnTable, KeyKind } from '../conntable/conn-table.js';
-import { Action, FragBits, FrameKind, Meta, Verdict } from '../native/layout.generated.js';
+import { Action, FragBits, FrameKind, Meta, Method, Verdict } from '../native/layout.generated.js';
+import { wallClockIsn } from '../fullnat/isn-clock.js';
 import type { RouteTable } from '../net/routes.js';
 import type { RouteTable6 } from '../net/routes6.js';
 import { DestFlags, type Clock, type SchedPacket } from '../sched/types.js';
@@ -76,6 +77,8 @@ export interface ClassifierDeps {
    * same real server again; others may not).
    */
   sloppyTcp?: boolean;
+  /** The ISN clock of FULLNAT connections toward real servers (int32; default the wall clock's, src/fullnat/isn-clock.ts). */
+  isn?: () => number;
 }
 
 /** Told about connections as packets meet them (connection sync's master side). */
@@ -109,8 +112,12 @@ export class Classifier {
   readonly opensMask: number;
   readonly opensWant: number;
   nowMs = 0;
+  /** The ISN clock's value for this batch (int32). */
+  private isnNow = 0;
+  private readonly isn: () => number;
 
   constructor(private readonly d: ClassifierDeps, public services: ServiceTable) {
+    this.isn = d.isn ?? wallClockIsn;
     this.w = new VerdictWriter(d.verdict);
     this.frags = d.frags;
     this.forwarders = new Forwarders({ ...d, writer: this.w, replies: this.replies });
@@ -145,6 +152,7 @@ export class Classifier {
     this.nowMs = nowMs;
     this.nowSec = Math.floor((nowMs - this.d.epochMs) / 1000);
     this.forwarders.nowMs = nowMs;
+    this.isnNow = this.isn() | 0;
     this.d.guard.setTime(nowMs);
     const meta = this.d.meta;
     for (let i = 0; i < count; i++) {
@@ -273,6 +281,7 @@ export class Classifier {
         return;
       }
       hit = (e << 1) | KeyKind.IN;
+      if (proto === PROTO_TCP) this.startClientSeq(e, mb);
       if (svc.ops && proto === PROTO_UDP) {
         this.onePacket(e, mb, vb);
         return;
@@ -300,6 +309,22 @@ export class Classifier {
     }
     this.factory.release(e);
     this.d.conns.evict(e);
+  }
+
+  /**
+   * A FULLNAT TCP connection a client's SYN opened (proxied: the ACK that proved its cookie, one
+   * past its ISN): its side toward the real server is numbered from the ISN clock
+   * (src/fullnat/isn-clock.ts), every segment moved by the difference. One opened mid-flow
+   * (sloppy_tcp) keeps the client's numbers: the real server knows those already.
+   */
+  startClientSeq(e: number, mb: number, proxied = false): void {
+    const c = this.d.conns;
+    const meta = this.d.meta;
+    if (c.method[e] !== Method.FNAT) return;
+    if (!proxied && (meta[mb + Meta.TCP_FLAGS]! & (TCP_SYN | TCP_ACK | TCP_RST)) !== TCP_SYN) return;
+    const clientIsn = (meta[mb + Meta.TCP_SEQ]! - (proxied ? 1 : 0)) | 0;
+    c.seqDelta[e] = (this.isnNow - clientIsn) | 0;
+    c.flags[e] = c.flags[e]! | ConnFlag.CLIENT_SEQ;
   }
 
   /** True when a connection's real server is no longer available (removed, or failed without inhibit_on_failure). */
@@ -385,7 +410,8 @@ export class Classifier {
       return;
     }
     this.d.guard.takenOver(e);
-    proxy.begin(e, mb);
+    this.startClientSeq(e, mb, true);
+    proxy.begin(e, mb, this.d.conns.seqDelta[e]!);
     const dest = this.services.destById[this.d.conns.dest[e]!]!;
     const { destCounters, serviceCounters } = this.services.registry;
     stepConn(this.d, e, dest, mb, FlowDirection.INPUT_ONLY, this.nowSec, TCP_SYN); // the real server sees a SYN

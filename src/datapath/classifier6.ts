@@ -38,6 +38,8 @@ export interface Classifier6Host {
   /** Answers an echo request to an owned address (natively: ICMP_ECHO_REPLY) and counts it. */
   answerEcho(vb: number): void;
   destGone(e: number): boolean;
+  /** A FULLNAT TCP connection a SYN opened: numbered toward the real server from the ISN clock. */
+  startClientSeq(e: number, mb: number): void;
   forward(hit: number, mb: number, vb: number, stepState: boolean, inbound: Forwarders6['inbound'], outbound: Forwarders6['outbound']): void;
 }
 
@@ -187,6 +189,7 @@ export class Classifier6 {
       host.drop(vb, host.factory.failure);
       return -1;
     }
+    if (proto === PROTO_TCP) host.startClientSeq(e, mb);
     if (svc.ops && proto === PROTO_UDP) {
       // One-packet scheduling: the datagram goes, the entry goes with it (a first fragment's
       // stays a second for the fragments that follow, as IPv4's).

@@ -39,6 +39,8 @@ export interface LearntConn extends LocalEndpoint {
   state: number;
   /** Absolute expiry, connection-table seconds. */
   expires: number;
+  /** FULLNAT TCP learnt from a peer or a state file: its client-side sequence delta (ConnFlag.CLIENT_SEQ). */
+  seqDelta?: number;
 }
 
 export class ConnFactory {
@@ -53,7 +55,7 @@ export class ConnFactory {
   /** The row handed to the table, filled in place: an object literal per connection would be garbage. */
   private readonly row: NewConn = {
     proto: 0, caddr: 0, cport: 0, vaddr: 0, vport: 0, daddr: 0, dport: 0, laddr: 0, lport: 0, method: 0, flags: 0,
-    service: 0, dest: 0, nhop: 0, state: 0, expires: 0,
+    service: 0, dest: 0, nhop: 0, state: 0, expires: 0, seqDelta: 0,
   };
   /** An IPv6 connection's addresses as ConnTable.insert6 takes them, and a next hop's words. */
   private readonly words6 = new Uint32Array(ADDR6_WORDS);
@@ -221,7 +223,9 @@ export class ConnFactory {
       if (!neighbour) return this.failHolding(svc, n, DropReason.NO_ROUTE);
       nhop = neighbour.id;
     }
-    const flags = (routed ? ConnFlag.HAS_OUT : 0) | (dest.method === Method.FNAT ? ConnFlag.OUT_TO_LIP : 0) | (v6 ? ConnFlag.V6 : 0);
+    const learntSeq = n.seqDelta !== undefined && dest.method === Method.FNAT;
+    const flags = (routed ? ConnFlag.HAS_OUT : 0) | (dest.method === Method.FNAT ? ConnFlag.OUT_TO_LIP : 0) | (v6 ? ConnFlag.V6 : 0) |
+      (learntSeq ? ConnFlag.CLIENT_SEQ : 0);
     const proto = p.proto;
     const row = this.row;
     row.proto = proto;
@@ -240,6 +244,7 @@ export class ConnFactory {
     row.nhop = nhop;
     row.state = n.state;
     row.expires = n.expires;
+    row.seqDelta = learntSeq ? n.seqDelta! | 0 : 0;
     const e = v6 ? this.insert6(row, p, dest, n) : this.d.conns.insert(row);
     if (e < 0) return this.failHolding(svc, n, DropReason.TABLE_FULL);
     this.d.guard.created(e);

@@ -68,6 +68,8 @@ export interface DataPlaneOptions {
   vrrpAddresses?: Iterable<VrrpAddr>;
   /** IPVS sloppy_tcp (see ClassifierDeps). */
   sloppyTcp?: boolean;
+  /** The FULLNAT ISN clock (see ClassifierDeps); default the wall clock's. */
+  isn?: () => number;
   /** The port is a member of a fanout group (workers): the plane keeps the group's steering in step with its table. */
   fanout?: boolean;
 }
@@ -155,6 +157,7 @@ export class DataPlane {
       states: this.states, arp: this.arp, hold: this.hold, drops: this.drops, routes, routes6: this.routes6, clock: o.clock, gate: this.gate,
       guard: this.guard, frags: this.frags, sourceRate: this.sourceRate, onProxyAnswered: (e) => this.onProxyAnswered(e),
       lanPort: o.port, localIp, localIp6, portMac: parseMac(this.portInfo.mac), mtu: this.portInfo.mtu, epochMs: this.startedAt, sloppyTcp: o.sloppyTcp === true,
+      ...(o.isn !== undefined ? { isn: o.isn } : {}),
     }, o.table);
     o.engine.onBatch((port, count) => this.classifier.handle(port, count));
     this.resolveDests(o.table, routes);

@@ -6,9 +6,9 @@
 // fragmentation-needed, as IPVS answers.
 
 import type { ArpResolver } from '../arp/resolver.js';
-import type { ConnTable } from '../conntable/conn-table.js';
+import { ConnFlag, type ConnTable } from '../conntable/conn-table.js';
 import {
-  Action, type ActionValue, Direction, type DirectionValue, FragBits, Meta, Method, type MethodValue, Verdict,
+  Action, type ActionValue, Direction, type DirectionValue, FragBits, Meta, Method, type MethodValue, SeqMode, Verdict,
 } from '../native/layout.generated.js';
 import { DropReason, type DropCounters } from './drop-reasons.js';
 import type { HoldQueue } from './hold-queue.js';
@@ -106,6 +106,7 @@ export class Forwarders {
     const c = this.d.conns;
     this.setSrc(vb, c.laddr[e]! | 0, c.lport[e]!);
     this.setDst(vb, dest.addr | 0, c.dport[e]!);
+    this.clientSeq(e, vb);
     this.toNeighbour(vb, Method.FNAT, Direction.IN, dest.nhop);
   }
 
@@ -114,7 +115,21 @@ export class Forwarders {
     const c = this.d.conns;
     this.setSrc(vb, c.vaddr[e]! | 0, c.vport[e]!);
     this.setDst(vb, c.caddr[e]! | 0, c.cport[e]!);
+    this.clientSeq(e, vb);
     this.toNeighbour(vb, Method.FNAT, Direction.OUT, c.nhop[e]!);
+  }
+
+  /**
+   * A FULLNAT TCP connection whose client side is renumbered toward the real server
+   * (ConnFlag.CLIENT_SEQ): the verdict translates by its delta. Written before the verdict may
+   * be parked, so a held segment leaves translated too.
+   */
+  clientSeq(e: number, vb: number): void {
+    const c = this.d.conns;
+    if ((c.flags[e]! & ConnFlag.CLIENT_SEQ) === 0) return;
+    const v = this.d.writer.verdict;
+    v[vb + Verdict.SEQ_MODE] = SeqMode.TRANSLATE;
+    v[vb + Verdict.CLIENT_DELTA] = c.seqDelta[e]!;
   }
 
   /**

@@ -102,6 +102,7 @@ export class Forwarders6 {
     v[vb + Verdict.SRC_PORT] = c.lport[e]!;
     v.set(dest.addr6!, vb + Verdict.DST_IP6_0);
     v[vb + Verdict.DST_PORT] = c.dport[e]!;
+    this.d.v4.clientSeq(e, vb);
     this.d.v4.toNeighbour(vb, Method.FNAT, Direction.IN, dest.nhop);
   }
 
@@ -113,6 +114,7 @@ export class Forwarders6 {
     v[vb + Verdict.SRC_PORT] = c.vport[e]!;
     this.setAddr(vb + Verdict.DST_IP6_0, e, Addr6.C);
     v[vb + Verdict.DST_PORT] = c.cport[e]!;
+    this.d.v4.clientSeq(e, vb);
     this.d.v4.toNeighbour(vb, Method.FNAT, Direction.OUT, c.nhop[e]!);
   }
 

@@ -62,6 +62,7 @@ export class SynProxy {
   readonly state: Uint8Array;
   readonly jar: SynCookieJar;
   private readonly cookieIsn: Uint32Array;
+  /** The client's ISN as the real server sees it (FULLNAT: moved by the connection's seqDelta). */
   private readonly clientIsn: Uint32Array;
   private readonly delta: Uint32Array;
   private readonly opts: Uint32Array;
@@ -108,13 +109,16 @@ export class SynProxy {
       (m[mb + Meta.TCP_SEQ]! - 1) >>> 0, (m[mb + Meta.TCP_ACK]! - 1) >>> 0, nowSec);
   }
 
-  /** Connection e was created for the ACK proves() just accepted: remember what its SYN needs. */
-  begin(e: number, mb: number): void {
+  /**
+   * Connection e was created for the ACK proves() just accepted: remember what its SYN needs.
+   * clientDelta (int32, FULLNAT: ConnTable.seqDelta) moves the client's ISN as the real server sees it.
+   */
+  begin(e: number, mb: number, clientDelta: number): void {
     const m = this.d.meta;
     const data = this.jar.data;
     this.state[e] = ProxyState.AWAIT_SERVER;
     this.cookieIsn[e] = m[mb + Meta.TCP_ACK]! - 1;
-    this.clientIsn[e] = m[mb + Meta.TCP_SEQ]! - 1;
+    this.clientIsn[e] = m[mb + Meta.TCP_SEQ]! - 1 + clientDelta;
     this.opts[e] = data.mss | (data.sackPermitted ? TcpOpt.SACK_PERM : 0) | (data.wscale >= 0 ? withShift(data.wscale) : 0);
     this.window[e] = m[mb + Meta.TCP_WIN]!;
     this.inWindow[e] = 0;

@@ -89,7 +89,7 @@ export function labConfig(vs: VirtualServerConfig | VirtualServerConfig[]): Dire
 }
 
 /** What a test may set of the plane beyond its services: table size, flood defences, resource caps. */
-export type PlaneOptions = Pick<DataPlaneOptions, 'connCapacity' | 'flood' | 'limits' | 'sloppyTcp' | 'routes6' | 'localIp6'> & {
+export type PlaneOptions = Pick<DataPlaneOptions, 'connCapacity' | 'flood' | 'limits' | 'sloppyTcp' | 'routes6' | 'localIp6' | 'isn'> & {
   /** IPv6 neighbours (RFC 5952 text -> MAC) that answer the director's neighbour solicitations in settle(). */
   neighbours6?: Record<string, string>;
   /** The FULLNAT local ports of one worker of several (default: all). */

@@ -2,10 +2,17 @@
 // round-robin over a group's addresses so load spreads, never a pair that is in use, and a
 // clean failure (the caller counts a drop) when every address is exhausted. The ports of one
 // address live in one object that every group listing the address shares and that a rebuilt
-// service table takes over, so no two connections ever hold the same pair.
+// service table takes over, so no two connections ever hold the same pair. Each address's
+// cursor starts at a random port, so a restarted director (or a second one with the same local
+// addresses) does not first walk the ports whose tuples its predecessor left in the real
+// servers' TIME_WAIT (docs/datapath.md#fullnat-sequence-numbers).
+
+import { randomInt } from 'node:crypto';
 
 const PORT_MIN = 1024;
 const PORT_MAX = 65535;
+/** Labs and tests: the port every address's cursor starts at instead of a random one. */
+const FIRST_PORT_ENV = 'DIRECTOR_FIRST_LOCAL_PORT';
 
 /**
  * The ports of each local address one worker hands out: those p with p mod workers = index, so
@@ -14,9 +21,25 @@ const PORT_MAX = 65535;
 export interface PortShare {
   readonly workers: number;
   readonly index: number;
+  /** Where each address's cursor starts (the simulator, for reproducible output); default random. */
+  readonly firstPort?: number;
 }
 
 export const SOLE_WORKER: PortShare = { workers: 1, index: 0 };
+/** One worker handing out ports from the lowest up. */
+export const LOWEST_FIRST: PortShare = { workers: 1, index: 0, firstPort: PORT_MIN };
+
+/** The first port of a new address's cursor: the share's, else DIRECTOR_FIRST_LOCAL_PORT's, else random. */
+function firstPort(share: PortShare): number {
+  if (share.firstPort !== undefined) return share.firstPort;
+  const env = process.env[FIRST_PORT_ENV];
+  if (env === undefined || env === '') return randomInt(PORT_MIN, PORT_MAX + 1);
+  const port = Number(env);
+  if (!/^[0-9]+$/.test(env) || port < PORT_MIN || port > PORT_MAX) {
+    throw new RangeError(`${FIRST_PORT_ENV} must be a port from ${PORT_MIN} to ${PORT_MAX}, got '${env}'`);
+  }
+  return port;
+}
 
 export interface LocalEndpoint {
   laddr: number;
@@ -26,7 +49,7 @@ export interface LocalEndpoint {
 /** The ports in use on one local address. */
 export class LocalAddressPorts {
   private readonly used = new Uint32Array(65536 / 32);
-  private cursor = PORT_MIN;
+  private cursor: number;
   private count = 0;
   /** Ports of this worker's share. */
   private readonly capacity: number;
@@ -35,6 +58,7 @@ export class LocalAddressPorts {
     if (!Number.isInteger(share.workers) || share.workers < 1 || !Number.isInteger(share.index) || share.index < 0 || share.index >= share.workers) {
       throw new RangeError(`bad local port share ${share.index} of ${share.workers}`);
     }
+    this.cursor = firstPort(share);
     let capacity = 0;
     // Other workers' ports are marked taken up front, so take() skips them at no extra cost.
     for (let port = PORT_MIN; port <= PORT_MAX; port++) {

@@ -8,6 +8,8 @@ import type { AdmConnection } from '../adm/model.js';
 import type { DirectorConfig } from '../config/model.js';
 import { DataPlane } from '../datapath/data-plane.js';
 import { ServiceTable } from '../datapath/service-table.js';
+import { isnAt } from '../fullnat/isn-clock.js';
+import { LOWEST_FIRST } from '../fullnat/lport-allocator.js';
 import { buildArp } from '../arp/arp-frames.js';
 import { formatMac, macToBytes } from '../net/addr.js';
 import { loadAddon } from '../native/binding.js';
@@ -71,7 +73,8 @@ export class Simulation {
   constructor(private readonly o: SimulationOptions, startMs: number) {
     this.clock = new SimClock(startMs);
     this.lastTickMs = startMs;
-    const table = ServiceTable.build(o.config, this.clock);
+    // Reproducible: FULLNAT ports from the lowest up, ISNs from the capture's clock.
+    const table = ServiceTable.build(o.config, this.clock, undefined, LOWEST_FIRST);
     this.engine = new (loadAddon().Engine)();
     this.port = this.engine.addMemoryPort(PORT_NAME, o.mac, 1500, { ipv4: o.address });
     // Real servers on the segment (what the simulation cannot know of their routes does not change a choice).
@@ -81,7 +84,7 @@ export class Simulation {
     ];
     try {
       this.plane = new DataPlane({
-        engine: this.engine, port: this.port, table, routes, clock: this.clock, localIp: o.address,
+        engine: this.engine, port: this.port, table, routes, clock: this.clock, localIp: o.address, isn: () => isnAt(this.clock.ms),
         // No VRRP addresses: every owned address is answered, as on a MASTER.
         timeouts: o.config.globalDefs.lvsTimeouts,
         ...(o.connCapacity !== undefined ? { connCapacity: o.connCapacity } : {}),

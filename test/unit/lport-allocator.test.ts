@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { LocalPortAllocator, type LocalEndpoint } from '../../src/fullnat/lport-allocator.js';
+import { LocalAddressPorts, LocalPortAllocator, LOWEST_FIRST, type LocalEndpoint } from '../../src/fullnat/lport-allocator.js';
 import { parseIpv4 } from '../../src/net/addr.js';
 
 const LIPS = ['198.19.1.1', '198.19.1.2'].map(parseIpv4);
@@ -34,7 +34,7 @@ describe('FULLNAT local port allocation', () => {
   });
 
   it('skips released ports only when they are free again, wrapping around the range', () => {
-    const a = new LocalPortAllocator([LIPS[0]!]);
+    const a = new LocalPortAllocator([LIPS[0]!], (addr) => new LocalAddressPorts(addr, LOWEST_FIRST));
     const out: LocalEndpoint = { laddr: 0, lport: 0 };
     for (let i = 0; i < 100; i++) a.allocate(out);
     a.release(LIPS[0]!, 1030);

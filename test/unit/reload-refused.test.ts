@@ -71,6 +71,9 @@ describe('reload: a config that cannot run changes nothing', () => {
 });
 
 describe('reload: FULLNAT local addresses', () => {
+  // Cursors from the lowest port, so the pairs below are known (by default each address starts at a random port).
+  before(() => { process.env.DIRECTOR_FIRST_LOCAL_PORT = '1024'; });
+  after(() => { delete process.env.DIRECTOR_FIRST_LOCAL_PORT; });
   const fnat = (lips: string[]): string => `local_address_group lips {\n ${lips.join('\n ')}\n}\n${
     conf({ kind: 'FNAT', body: 'laddr_group_name lips', rs: [{ addr: RS1, port: 8080 }] })}`;
   /** Where the director sent a client's segment from: "LIP:port". */

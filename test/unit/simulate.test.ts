@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli/main.js';
+import { isnAt } from '../../src/fullnat/isn-clock.js';
 import { parseIpv4 } from '../../src/net/addr.js';
 import { parseFlowList } from '../../src/simulate/flow-list.js';
 import { PcapError, readPcap, writePcap, type PcapRecord } from '../../src/simulate/pcap.js';
@@ -41,9 +42,9 @@ ${mode === 'FNAT' ? '  laddr_group_name lips\n' : ''}${servers}
 }
 
 const seg = (eth: { src: string; dst: string }, src: string, sport: number, dst: string, dport: number,
-  o: { ttl?: number; flags?: number; df?: boolean } = {}) =>
+  o: { ttl?: number; flags?: number; df?: boolean; seq?: number; ack?: number } = {}) =>
   tcpFrame({ eth, ip: { src, dst, ttl: o.ttl ?? 64, df: o.df ?? true },
-    tcp: { srcPort: sport, dstPort: dport, flags: o.flags ?? TCP_FLAGS.ACK, seq: 100, ack: 200, payload: Buffer.from('GET / HTTP/1.0\r\n\r\n') } });
+    tcp: { srcPort: sport, dstPort: dport, flags: o.flags ?? TCP_FLAGS.ACK, seq: o.seq ?? 100, ack: o.ack ?? 200, payload: Buffer.from('GET / HTTP/1.0\r\n\r\n') } });
 
 const fromRouter = { src: ROUTER_MAC, dst: DIR_MAC };
 const toRs = (i: number) => ({ src: DIR_MAC, dst: mac(RS[i]!) });
@@ -73,14 +74,21 @@ const GOLDEN: Record<Mode, () => Golden> = {
     const tunnel = (i: number, inner: Buffer) => ipipFrame({ eth: toRs(i), outer: { src: DIR_IP, dst: RS[i]!, df: true, ttl: 64, id: 0 }, inner: ipPacketOf(inner) });
     return { input: [syn(40000), syn(40001)], expected: [tunnel(0, syn(40000)), tunnel(1, syn(40001))] };
   },
-  FNAT: () => ({
-    input: [seg(fromRouter, CLIENT, 40000, VIP, 80, SYN), seg(fromRouter, CLIENT, 40001, VIP, 80, SYN), seg(fromRs(0), RS[0]!, 8080, LIP, 1024, SYNACK)],
-    expected: [seg(toRs(0), LIP, 1024, RS[0]!, 8080, { ...SYN, ttl: 63 }), seg(toRs(1), LIP, 1025, RS[1]!, 8080, { ...SYN, ttl: 63 }),
-      seg(toRouter, VIP, 80, CLIENT, 40000, { ...SYNACK, ttl: 63 })],
-  }),
+  // FULLNAT numbers the client's side toward the real server from the capture's clock (frame i's
+  // time): the SYNs leave with that ISN, the real server's SYN-ACK comes back to the client's.
+  FNAT: () => {
+    const isn = (i: number) => isnAt(timeOf(i)) >>> 0;
+    return {
+      input: [seg(fromRouter, CLIENT, 40000, VIP, 80, SYN), seg(fromRouter, CLIENT, 40001, VIP, 80, SYN),
+        seg(fromRs(0), RS[0]!, 8080, LIP, 1024, { ...SYNACK, ack: (isn(0) + 1) >>> 0 })],
+      expected: [seg(toRs(0), LIP, 1024, RS[0]!, 8080, { ...SYN, ttl: 63, seq: isn(0) }), seg(toRs(1), LIP, 1025, RS[1]!, 8080, { ...SYN, ttl: 63, seq: isn(1) }),
+        seg(toRouter, VIP, 80, CLIENT, 40000, { ...SYNACK, ttl: 63, ack: 101 })],
+    };
+  },
 };
 
-const records = (frames: Buffer[]): PcapRecord[] => frames.map((frame, i) => ({ timeMs: 1_764_000_000_000 + i * 10, frame, wireLength: frame.length }));
+const timeOf = (i: number): number => 1_764_000_000_000 + i * 10;
+const records = (frames: Buffer[]): PcapRecord[] => frames.map((frame, i) => ({ timeMs: timeOf(i), frame, wireLength: frame.length }));
 
 describe('director simulate (no root: an in-memory port)', function () {
   this.timeout(30_000);

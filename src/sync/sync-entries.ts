@@ -4,7 +4,7 @@
 // real server address:port), never by position or id, so peers with the same config agree.
 
 import { PERSIST_GROUP, PERSIST_MARK } from '../datapath/service-table.js';
-import type { ConnTable } from '../conntable/conn-table.js';
+import { ConnFlag as EntryFlag, type ConnTable } from '../conntable/conn-table.js';
 import type { Template } from '../ipvs/persistence.js';
 import { Method } from '../native/layout.generated.js';
 import { ConnFlag, type SyncConn } from './ipvs-sync-codec.js';
@@ -25,7 +25,19 @@ export function connToSync(c: ConnTable, e: number, timeoutSeconds: number): Syn
     daddr: c.daddr[e]!,
   };
   if (method === Method.FNAT) out.fullnat = { laddr: c.laddr[e]!, lport: c.lport[e]! };
+  if (c.flags[e]! & EntryFlag.CLIENT_SEQ) {
+    // IPVS's in_seq is exactly the client -> real server adjustment: the peer goes on moving
+    // the client's numbers by the same delta (the real server knows no others).
+    const delta = c.seqDelta[e]! >>> 0;
+    out.flags |= ConnFlag.IN_SEQ;
+    out.seq = { in: { initSeq: 0, delta, previousDelta: delta }, out: { initSeq: 0, delta: 0, previousDelta: 0 } };
+  }
   return out;
+}
+
+/** The client-side sequence delta a FULLNAT TCP entry carries (IN_SEQ), as int32; undefined when none. */
+export function clientSeqDelta(s: SyncConn): number | undefined {
+  return (s.flags & ConnFlag.IN_SEQ) !== 0 && s.seq !== undefined && s.fullnat !== undefined && s.protocol === 6 ? s.seq.in.delta | 0 : undefined;
 }
 
 /**

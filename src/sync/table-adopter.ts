@@ -13,7 +13,7 @@ import { flowHash } from '../native/flow-hash.js';
 import { DropReason } from '../datapath/drop-reasons.js';
 import type { SchedPacket } from '../sched/types.js';
 import type { SyncConn } from './ipvs-sync-codec.js';
-import type { AdoptSkip } from './sync-entries.js';
+import { clientSeqDelta, type AdoptSkip } from './sync-entries.js';
 import type { ConnAdopter } from './sync-receiver.js';
 
 /** The IPv6 words of an IPv4 sync entry: zero, shared, never written. */
@@ -65,7 +65,8 @@ export class TableAdopter implements ConnAdopter {
       proto: s.protocol, family: 4, srcAddr: s.caddr, srcPort: s.cport, dstAddr: s.vaddr, dstPort: s.vport,
       srcAddr6: NO_ADDR6, dstAddr6: NO_ADDR6,
     };
-    const e = this.d.factory.adopt(svc, dest, p, { laddr, lport, state: s.state, expires });
+    const seqDelta = dest.method === Method.FNAT ? clientSeqDelta(s) : undefined;
+    const e = this.d.factory.adopt(svc, dest, p, { laddr, lport, state: s.state, expires, ...(seqDelta !== undefined ? { seqDelta } : {}) });
     if (e >= 0) {
       this.d.learnt?.(e, true);
       return null;

@@ -5,6 +5,7 @@
 // and what is refused.
 import assert from 'node:assert/strict';
 import type { VirtualServerConfig } from '../../src/config/model.js';
+import { ConnFlag } from '../../src/conntable/conn-table.js';
 import { ServiceTable } from '../../src/datapath/service-table.js';
 import { connectionPages } from '../../src/stats/connections.js';
 import { dumpTable, ipv6Entries } from '../../src/sync/conn-sync.js';
@@ -91,16 +92,24 @@ describe('data path, IPv6 virtual services', () => {
     const lab = await lab6(service6('fnat'));
     try {
       lab.inject(seg6(CLIENT6, VIP6, 40002, 80, TCP_FLAGS.SYN));
-      const inbound = decode6((await lab.settle())[0]!);
+      const inFrame = (await lab.settle())[0]!;
+      const inbound = decode6(inFrame);
       assert.equal(inbound.src, LIPS6[0]);
+      // Numbered toward the real server from the ISN clock, as IPv4 (docs/datapath.md#fullnat-sequence-numbers).
+      const c = lab.plane.conns;
+      const e = c.liveEntries()[0]!;
+      assert.ok(c.flags[e]! & ConnFlag.CLIENT_SEQ);
+      assert.equal(inFrame.readUInt32BE(14 + 40 + 4), (100 + c.seqDelta[e]!) >>> 0, "the SYN's sequence number moved by the delta");
       assert.deepEqual([inbound.dstMac, inbound.dst, inbound.dport, inbound.hop, inbound.l4ok], [RS6_MAC[0], RS6[0], 8080, 63, true]);
       const lport = inbound.sport;
       assert.ok(lport >= 1024);
       assert.deepEqual(listing(lab), [`tcp SYN_RECV [${CLIENT6}]:40002 [${VIP6}]:80 [${RS6[0]}]:8080 [${LIPS6[0]}]:${lport}`]);
       lab.inject(seg6(RS6[0]!, LIPS6[0]!, 8080, lport, TCP_FLAGS.SYN | TCP_FLAGS.ACK, 64, { src: RS6_MAC[0]!, dst: DIRECTOR_MAC }));
-      const reply = decode6((await lab.settle())[0]!);
+      const replyFrame = (await lab.settle())[0]!;
+      const reply = decode6(replyFrame);
       assert.deepEqual([reply.dstMac, reply.src, reply.dst, reply.sport, reply.dport, reply.hop, reply.l4ok],
         [ROUTER6_MAC, VIP6, CLIENT6, 80, 40002, 63, true]);
+      assert.equal(replyFrame.readUInt32BE(14 + 40 + 8), (0 - c.seqDelta[e]!) >>> 0, 'its acknowledgment moved back');
       // A second client connection takes the other local address; no pair is handed out twice.
       lab.inject(seg6(CLIENT6, VIP6, 40003, 80, TCP_FLAGS.SYN));
       const second = decode6((await lab.settle())[0]!);

@@ -5,13 +5,15 @@
 //   quoted source     := DST_IP6:DST_PORT  quoted destination := SRC_IP6:SRC_PORT
 // The quote may be cut anywhere (RFC 4443 quotes as much as fits 1280 bytes): its addresses are
 // rewritten when all 40 bytes of its fixed header are there, its ports and its TCP, UDP or
-// ICMPv6 checksum only when quoted, and nothing is read past the message. The quoted checksum is
-// updated incrementally (a quoted packet's checksum covers bytes the quote may lack), the outer
-// hop limit decremented and the ICMPv6 checksum recomputed over the new pseudo-header and the
-// whole message.
+// ICMPv6 checksum only when quoted, and nothing is read past the message; a quoted TCP sequence
+// number of a translating connection goes back to the sender's numbering when its 4 bytes are
+// quoted (untranslate_quoted_seq, tcp_seq.h). The quoted checksum is updated incrementally (a
+// quoted packet's checksum covers bytes the quote may lack), the outer hop limit decremented and
+// the ICMPv6 checksum recomputed over the new pseudo-header and the whole message.
 #include "core/bytes.h"
 #include "core/nat_edit.h"
 #include "core/parse_parts.h"
+#include "core/tcp_seq.h"
 
 namespace director::core::rw {
 
@@ -24,6 +26,8 @@ struct Quoted6 {
   uint8_t* l4_check;  // quoted L4 checksum field, nullptr when not quoted
   csum::Field kind;
   uint8_t* ports;     // quoted TCP/UDP ports, nullptr when not quoted
+  uint8_t* tcp;       // quoted TCP header of a first fragment (tcp_n bytes of it), else nullptr
+  uint32_t tcp_n;
 };
 
 // The quoted packet of an ICMPv6 error, if it is IPv6 whose header chain the quote holds (the
@@ -34,7 +38,8 @@ bool quoted_view6(const Ctx& c, const Ip4& ip, Quoted6& q) {
   if (n < 40 || (q.h[0] >> 4) != 6) return false;
   parse::Chain chain;
   if (parse::walk_chain(q.h, n, chain, true) != 0 || chain.proto == 0) return false;
-  q.l4_check = q.ports = nullptr;
+  q.l4_check = q.ports = q.tcp = nullptr;
+  q.tcp_n = 0;
   q.kind = csum::Field::FULL;
   if (chain.nonfirst) return true;
   uint32_t l4 = chain.upper, field = 0;
@@ -43,6 +48,7 @@ bool quoted_view6(const Ctx& c, const Ip4& ip, Quoted6& q) {
   if (chain.proto == IP_ICMPV6) field = 2;
   if (field != 0 && n >= l4 + field + 2) q.l4_check = q.h + l4 + field;
   if ((chain.proto == IP_TCP || chain.proto == IP_UDP) && n >= l4 + 4) q.ports = q.h + l4;
+  if (chain.proto == IP_TCP && n >= l4) q.tcp = q.h + l4, q.tcp_n = n - l4;
   return true;
 }
 
@@ -86,6 +92,7 @@ RewriteError icmp6_nat(Ctx& c, const Ip4& ip, bool src, bool dst) {
     quoted_addr6(q, End::SRC, new_dst);
     quoted_port6(q, End::SRC, c.v[verdict::DST_PORT]);
   }
+  if (q.tcp) untranslate_quoted_seq(c, q.tcp, q.tcp_n, q.l4_check);
   uint8_t* icmp = c.frame + ip.l4;
   uint32_t n = ip.end - ip.l4;
   wr16(icmp + 2, 0);

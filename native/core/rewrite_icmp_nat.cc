@@ -4,11 +4,13 @@
 // dst; see routed() in nat_edit.h), from the verdict's SRC_IP:SRC_PORT and DST_IP:DST_PORT:
 //   outer source      := SRC_IP            outer destination := DST_IP
 //   quoted source     := DST_IP:DST_PORT   quoted destination := SRC_IP:SRC_PORT
-// A quoted port of 0 in the verdict is left alone. Quoted IP checksum and (when quoted) L4
-// checksum updated incrementally, the outer TTL decremented, the ICMP checksum recomputed over
-// the whole message.
+// A quoted port of 0 in the verdict is left alone. A quoted TCP sequence number of a translating
+// connection goes back to the sender's numbering (untranslate_quoted_seq, tcp_seq.h). Quoted IP
+// checksum and (when quoted) L4 checksum updated incrementally, the outer TTL decremented, the
+// ICMP checksum recomputed over the whole message.
 #include "core/bytes.h"
 #include "core/nat_edit.h"
+#include "core/tcp_seq.h"
 
 namespace director::core::rw {
 
@@ -18,6 +20,7 @@ struct Quoted {
   uint8_t* h;
   uint32_t ihl, n;  // header length, bytes present
   uint8_t* l4_check;  // quoted L4 checksum field, nullptr when not quoted
+  uint8_t* tcp;       // quoted TCP header of a first fragment (n - ihl bytes of it), else nullptr
   bool udp, ports;
 };
 
@@ -32,6 +35,7 @@ bool quoted_view(const Ctx& c, const Ip4& ip, Quoted& q) {
   q.udp = q.h[9] == 17;
   bool l4 = first && (q.h[9] == 6 || q.udp);
   q.ports = l4 && q.n >= q.ihl + 4;
+  q.tcp = (l4 && !q.udp) ? q.h + q.ihl : nullptr;
   uint32_t field = q.udp ? 6 : 16;
   q.l4_check = (l4 && q.n >= q.ihl + field + 2) ? q.h + q.ihl + field : nullptr;
   return true;
@@ -77,6 +81,7 @@ RewriteError icmp_nat(Ctx& c, const Ip4& ip, bool src, bool dst) {
     quoted_addr(q, End::SRC, v[verdict::DST_IP]);
     quoted_port(q, End::SRC, v[verdict::DST_PORT]);
   }
+  if (q.tcp) untranslate_quoted_seq(c, q.tcp, q.n - q.ihl, q.l4_check);
   uint8_t* icmp = c.frame + ip.l4;
   wr16(icmp + 2, 0);
   wr16(icmp + 2, csum::compute(icmp, ip.end - ip.l4));

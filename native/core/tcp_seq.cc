@@ -108,4 +108,11 @@ void translate_seq(const Ctx& c, const Ip4& ip) {
   sack_edges(tcp, thl, delta, check, kind);
 }
 
+void untranslate_quoted_seq(const Ctx& c, uint8_t* tcp, uint32_t n, uint8_t* check) {
+  if (c.v[verdict::SEQ_MODE] != static_cast<uint32_t>(SeqMode::TRANSLATE) || n < 8) return;
+  bool out = c.v[verdict::DIRECTION] == static_cast<uint32_t>(Direction::OUT);
+  uint32_t delta = c.v[out ? verdict::CLIENT_DELTA : verdict::SEQ_DELTA];
+  if (delta != 0) set32(tcp, 4, rd32(tcp + 4) - delta, check, csum::Field::FULL);
+}
+
 }  // namespace director::core::rw

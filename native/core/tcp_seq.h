@@ -21,4 +21,15 @@ namespace director::core::rw {
 // TCP header.
 void translate_seq(const Ctx& c, const Ip4& ip);
 
+// An ICMP or ICMPv6 error about a connection with SeqMode TRANSLATE quotes a segment that went
+// the other way, numbered as the far side saw it: its sequence number goes back by the delta
+// that moved it, so the sender recognises its own segment (Linux ignores an error whose quoted
+// sequence number is outside its unacknowledged window). The error's DIRECTION OUT (from the
+// real server leg) quotes a client segment, moved by CLIENT_DELTA; IN (from the client leg)
+// quotes a real server's, moved by SEQ_DELTA. tcp: the quoted TCP header, of which n bytes are
+// quoted (nothing moves unless all 4 bytes of the number are); check: the quoted TCP checksum
+// field, updated by RFC 1624 as for the quoted addresses and ports, or nullptr when not quoted.
+// The acknowledgment, SACK edges, window and NOPs of the quote are left as the far side saw them.
+void untranslate_quoted_seq(const Ctx& c, uint8_t* tcp, uint32_t n, uint8_t* check);
+
 }  // namespace director::core::rw

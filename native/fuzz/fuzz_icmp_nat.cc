@@ -6,12 +6,15 @@
 //    changes the source (NAT OUT, FNAT), outer source := SRC_IP and quoted destination :=
 //    SRC_IP (quoted destination port := SRC_PORT); where it changes the destination (NAT IN,
 //    FNAT), outer destination := DST_IP and quoted source := DST_IP (quoted source port :=
-//    DST_PORT); quoted ports only when both are quoted and the port is 1..65535;
+//    DST_PORT); quoted ports only when both are quoted and the port is 1..65535; with SEQ_MODE
+//    TRANSLATE (half the inputs) a quoted TCP first fragment's sequence number, when all 4 of
+//    its bytes are quoted, minus CLIENT_DELTA (OUT: the quote is of a client segment) or minus
+//    SEQ_DELTA (IN: of a real server's), in both families;
 //  - the outer IP header and the whole ICMP message verify from scratch;
 //  - the quoted IP header keeps its residue (it verifies after exactly when it did before);
-//  - the quoted TCP/UDP checksum field moves with the quoted addresses and ports: the sum of
-//    what the quote carries of that checksum (addresses, ports, field) keeps its residue, and a
-//    quoted UDP zero checksum stays zero;
+//  - the quoted TCP/UDP checksum field moves with the quoted addresses, ports and sequence
+//    number: the sum of what the quote carries of that checksum (addresses, ports, number,
+//    field) keeps its residue, and a quoted UDP zero checksum stays zero;
 //  - ICMPv6 (the same rule with the verdict's SRC_IP6/DST_IP6): the datagram without trailer;
 //    MACs, hop limit - 1, outer and quoted addresses, quoted ports as above, besides the ICMPv6
 //    and quoted checksum fields; the quote's addresses only when its fixed header is whole and
@@ -34,6 +37,14 @@ void quoted_port(Bytes& want, const o::Quote& q, size_t at, uint32_t port) {
   if (q.ports && port != 0 && port <= 0xffff) o::put16(want, q.at + q.ihl + at, port);
 }
 
+// A translating connection's quoted segment went the other way: its number goes back by the
+// delta of the side that sent it (seq: offset of the quoted number, 0 when not all quoted).
+void quoted_seq(Bytes& want, const fuzz::Case& c, size_t seq) {
+  if (seq == 0 || c.v[verdict::SEQ_MODE] != uint32_t(SeqMode::TRANSLATE)) return;
+  bool out = c.v[verdict::DIRECTION] == uint32_t(Direction::OUT);
+  o::put32(want, seq, o::be32(&want[seq]) - c.v[out ? verdict::CLIENT_DELTA : verdict::SEQ_DELTA]);
+}
+
 Bytes expected(const fuzz::Case& c, const fuzz::Way& w, const o::Ip& ip, const o::Quote& q, const Bytes& got) {
   Bytes want = c.orig;
   fuzz::next_hop(want, c);
@@ -48,6 +59,7 @@ Bytes expected(const fuzz::Case& c, const fuzz::Way& w, const o::Ip& ip, const o
     o::put32(want, q.at + 12, c.v[verdict::DST_IP]);
     quoted_port(want, q, 0, c.v[verdict::DST_PORT]);
   }
+  quoted_seq(want, c, q.seq);
   fuzz::same_field(want, got, ip.l3 + 10);
   fuzz::same_field(want, got, ip.l4() + 2);
   fuzz::same_field(want, got, q.at + 10);
@@ -112,6 +124,7 @@ void check_ok6(const fuzz::Case& c, const fuzz::Way& w, const o::Ip6& ip) {
     put6(want, q.ip.l3 + 8, &c.v[verdict::DST_IP6_0]);
     port(0, c.v[verdict::DST_PORT]);
   }
+  quoted_seq(want, c, q.seq);
   fuzz::same_field(want, got, ip.upper + 2);
   if (q.check) fuzz::same_field(want, got, q.check);
   PROPERTY(got == want);
@@ -131,6 +144,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!fuzz::decode(data, size, c)) return 0;
   const fuzz::Way w = fuzz::pick(c.v[verdict::METHOD], fuzz::kNatWays);
   fuzz::forward(c, w);
+  c.v[verdict::SEQ_MODE] &= 1;  // NONE or TRANSLATE, half each
   fuzz::run(c);
   o::Ip ip;
   if (o::find_ip(c.orig, ip) && !o::is_icmp_error(c.orig, ip)) {

@@ -144,8 +144,9 @@ std::vector<Seed> icmp_seeds() {
 // Which tunnel words a seed's verdict keeps: both (harnesses other than tun), IPv4 (6in4) or IPv6.
 enum class Outer { BOTH, V4, V6 };
 
+// seq: the verdict translates sequence numbers (SEQ_MODE TRANSLATE, both deltas set).
 void write_dir(const std::string& dir, const std::vector<Seed>& seeds, uint32_t choices, int& n,
-               Outer outer = Outer::BOTH) {
+               Outer outer = Outer::BOTH, bool seq = false) {
   ::mkdir(dir.c_str(), 0755);
   for (const Seed& s : seeds) {
     for (uint32_t choice = 0; choice < choices; ++choice) {
@@ -160,6 +161,7 @@ void write_dir(const std::string& dir, const std::vector<Seed>& seeds, uint32_t 
       t6::words("2001:db8::11", rs6);
       for (uint32_t w = 0; w < 4; ++w) v.set(verdict::SRC_IP6_0 + w, lip6[w]).set(verdict::DST_IP6_0 + w, rs6[w]);
       if (outer == Outer::V6) v.set(verdict::TUN_SRC, 0).set(verdict::TUN_DST, 0);
+      if (seq) v.set(verdict::SEQ_MODE, uint32_t(SeqMode::TRANSLATE)).set(verdict::SEQ_DELTA, 0x89abcdefu).set(verdict::CLIENT_DELTA, 0x12345678u);
       for (uint32_t w = 0; outer == Outer::V4 && w < 4; ++w) v.set(verdict::SRC_IP6_0 + w, 0).set(verdict::DST_IP6_0 + w, 0);
       Bytes input = fuzz::encode(s.vnet, v.w, 1500, t::ip("198.19.0.2"), s.frame);
       std::string path = dir + "/seed-" + std::to_string(n++);
@@ -244,6 +246,7 @@ int main(int argc, char** argv) {
   write_dir(dir + "/tun", ip6, 1, n, Outer::V4);  // 6in4
   write_dir(dir + "/tun", ip6, 1, n, Outer::V6);  // ip6ip6
   write_dir(dir + "/icmp_nat", icmp, 4, n);  // NAT and FULLNAT, in and out
+  write_dir(dir + "/icmp_nat", icmp, 4, n, Outer::BOTH, true);  // the same, translating sequence numbers
   write_dir(dir + "/reply", replies, 5, n);  // ARP, echo, frag-needed, time-exceeded, ND advert
   write_raw(dir + "/decap", decap_seeds(), n);  // frames alone: the decapsulator takes no verdict
   std::printf("%d seeds in %s\n", n, dir.c_str());

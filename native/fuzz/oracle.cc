@@ -104,6 +104,7 @@ bool find_quote6(const Bytes& f, const Ip6& ip, Quote6& q) {
   const Ip6& in = q.ip;
   bool l4 = !in.nonfirst && (in.proto == TCP || in.proto == UDP);
   q.ports = l4 && in.end >= in.upper + 4;
+  q.seq = (l4 && in.proto == TCP && in.end >= in.upper + 8) ? in.upper + 4 : 0;
   size_t field = in.proto == TCP ? 16 : in.proto == UDP ? 6 : in.proto == 58 ? 2 : 0;
   q.check = (!in.nonfirst && field && in.end >= in.upper + field + 2) ? in.upper + field : 0;
   return true;
@@ -113,6 +114,7 @@ uint16_t quote6_residue(const Bytes& f, const Quote6& q) {
   uint64_t s = 0;
   for (size_t i = 8; i < 40; i += 2) s += be16(&f[q.ip.l3 + i]);
   if (q.ports) s += be16(&f[q.ip.upper]) + be16(&f[q.ip.upper + 2]);
+  if (q.seq) s += be16(&f[q.seq]) + be16(&f[q.seq + 2]);
   if (q.check) s += be16(&f[q.check]);
   return residue(nullptr, 0, s);
 }
@@ -159,6 +161,7 @@ bool find_quote(const Bytes& f, const Ip& ip, Quote& q) {
   bool first = (be16(&f[q.at + 6]) & 0x1fff) == 0;
   bool l4 = first && (q.proto == TCP || q.proto == UDP);
   q.ports = l4 && q.n >= q.ihl + 4;
+  q.seq = (l4 && q.proto == TCP && q.n >= q.ihl + 8) ? q.at + q.ihl + 4 : 0;
   size_t field = q.proto == UDP ? 6 : 16;
   q.check = (l4 && q.n >= q.ihl + field + 2) ? q.at + q.ihl + field : 0;
   return true;
@@ -168,6 +171,7 @@ uint16_t quote_residue(const Bytes& f, const Quote& q) {
   uint64_t s = 0;
   for (size_t i = 12; i < 20; i += 2) s += be16(&f[q.at + i]);
   if (q.ports) s += be16(&f[q.at + q.ihl]) + be16(&f[q.at + q.ihl + 2]);
+  if (q.seq) s += be16(&f[q.seq]) + be16(&f[q.seq + 2]);
   if (q.check) s += be16(&f[q.check]);
   return residue(nullptr, 0, s);
 }

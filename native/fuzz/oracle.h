@@ -78,11 +78,13 @@ struct Quote {
   size_t at = 0, n = 0, ihl = 0;
   uint8_t proto = 0;
   bool ports = false;      // both ports quoted
+  size_t seq = 0;          // offset of the quoted TCP sequence number, 0 if not all 4 bytes quoted
   size_t check = 0;        // offset of the quoted TCP/UDP checksum field, 0 if not quoted
 };
 bool find_quote(const Bytes& f, const Ip& ip, Quote& q);
 // The quoted transport checksum covers bytes the quote lacks; what the quote does carry (its
-// addresses, ports and checksum field) must keep the same one's-complement sum across a NAT.
+// addresses, ports, TCP sequence number and checksum field) must keep the same one's-complement
+// sum across a NAT, which may move all of those (the number: a translating connection's).
 uint16_t quote_residue(const Bytes& f, const Quote& q);
 
 // ICMPv6 destination unreachable, packet too big, time exceeded or parameter problem.
@@ -92,10 +94,11 @@ bool is_icmp6_error(const Bytes& f, const Ip6& ip);
 struct Quote6 {
   Ip6 ip;
   bool ports = false;  // both ports quoted (TCP/UDP, not a later fragment)
+  size_t seq = 0;      // offset of the quoted TCP sequence number, 0 if not all 4 bytes quoted
   size_t check = 0;    // offset of the quoted TCP/UDP/ICMPv6 checksum field, 0 if not quoted
 };
 bool find_quote6(const Bytes& f, const Ip6& ip, Quote6& q);
-// quote_residue for IPv6: addresses, ports and checksum field the quote carries.
+// quote_residue for IPv6: addresses, ports, sequence number and checksum field the quote carries.
 uint16_t quote6_residue(const Bytes& f, const Quote6& q);
 
 }  // namespace fuzz::oracle

@@ -483,6 +483,11 @@ export class Classifier {
     const dest = this.services.destById[this.d.conns.dest[e]!]!;
     const handlers = (hit & 1) === KeyKind.IN ? this.forwarders.icmpInbound : this.forwarders.icmpOutbound;
     handlers[this.d.conns.method[e]!]!(e, dest, mb, vb);
+    // A proxied connection's quoted segment is numbered as the far side saw it: the verdict
+    // carries the proxy's delta so the core moves it back (FULLNAT's delta came with fnatIn/Out).
+    if (innerProto === PROTO_TCP && this.proxy.state[e] === ProxyState.TRANSLATING && this.d.verdict[vb + Verdict.ACTION] === Action.FORWARD) {
+      this.proxy.translate(e, vb, (hit & 1) !== KeyKind.IN);
+    }
   }
 
   /** The reused scheduling packet; addresses arrive as int32 (unboxed across the call) and are stored as uint32. */

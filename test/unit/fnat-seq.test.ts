@@ -2,7 +2,8 @@
 // a connection a SYN opens numbered from it (its delta kept per connection), every segment of
 // the flow moved both ways, a mid-flow opener (sloppy_tcp) left alone, the delta carried by a
 // sync entry (IN_SEQ) to a peer that goes on translating, and local port cursors that start at
-// a random port (src/fullnat, docs/datapath.md#fullnat-sequence-numbers).
+// a random port, and ICMP errors whose quoted segment goes back to its sender's numbering (src/fullnat,
+// docs/datapath.md#fullnat-sequence-numbers).
 import assert from 'node:assert/strict';
 import { ConnFlag } from '../../src/conntable/conn-table.js';
 import { isnAt } from '../../src/fullnat/isn-clock.js';
@@ -11,7 +12,8 @@ import { decodeMessage, encodeMessage, ConnFlag as SyncFlag } from '../../src/sy
 import { connToSync } from '../../src/sync/sync-entries.js';
 import { tableAdopter } from '../../src/sync/conn-sync.js';
 import { CLIENT, DIRECTOR_MAC, FakeClock, memoryLab, ROUTER_MAC, RS_MAC, service, VIP, type MemoryLab } from '../support/memory-plane.js';
-import { decodeFrame, TCP_FLAGS, tcpFrame, type TcpOptions } from '../support/packets.js';
+import { l4ChecksumOk, verifyIpv4Checksum } from '../support/packet-checksum.js';
+import { decodeFrame, ETH_IPV4, ethernet, icmpErrorFrame, ipPacketOf, TCP_FLAGS, tcpFrame, type TcpOptions } from '../support/packets.js';
 
 const ISN = 0x7654_3210;
 const CLIENT_ISN = 0xc000_0000;
@@ -25,6 +27,34 @@ function sentTcp(lab: MemoryLab, settled: Buffer[]) {
   const frames = settled.concat(lab.drain()).map((f) => decodeFrame(f)).filter((d) => d.ip?.tcp !== undefined);
   assert.equal(frames.length, 1, `${frames.length} TCP frames out`);
   return { ip: frames[0]!.ip!, tcp: frames[0]!.ip!.tcp!, mac: frames[0]!.dstMac };
+}
+
+/** The one TCP frame the director sent (raw). */
+function sentFrame(lab: MemoryLab, settled: Buffer[]): Buffer {
+  const frames = settled.concat(lab.drain()).filter((f) => decodeFrame(f).ip?.tcp !== undefined);
+  assert.equal(frames.length, 1, `${frames.length} TCP frames out`);
+  return frames[0]!;
+}
+
+/**
+ * A frag-needed (MTU 1400) from `from` about `sent` (a frame the director sent), quoting its IP
+ * header + 8 bytes or all of it; what the director passes on: its addresses, the quoted
+ * segment's ends and sequence number, with both checksums checked from scratch.
+ */
+async function fragNeeded(lab: MemoryLab, sent: Buffer, from: { mac: string; ip: string }, whole: boolean) {
+  const quote = ipPacketOf(sent);
+  const to = decodeFrame(sent).ip!.src;
+  lab.inject(icmpErrorFrame({ eth: { src: from.mac, dst: DIRECTOR_MAC }, ip: { src: from.ip, dst: to },
+    error: { type: 3, code: 4, mtu: 1400, quote, quoteBytes: whole ? quote.length : 28 } }));
+  const out = (await lab.settle()).filter((f) => decodeFrame(f).ip?.icmp !== undefined);
+  assert.equal(out.length, 1, `${out.length} ICMP frames out`);
+  const f = out[0]!;
+  assert.ok(verifyIpv4Checksum(f) && l4ChecksumOk(f), 'outer IP and ICMP checksums');
+  const d = decodeFrame(f);
+  const at = d.l3Offset + 20 + 8;  // the quoted IP header
+  const q = d.ip!.icmp!.quoted!;
+  if (whole) assert.ok(l4ChecksumOk(ethernet({}, ETH_IPV4, f.subarray(at))), 'the quoted segment\'s own checksum');
+  return { src: d.ip!.src, dst: d.ip!.dst, quoted: [q.src, q.ports!.src, q.dst, q.ports!.dst], seq: f.readUInt32BE(at + 20 + 4) };
 }
 
 async function fnatLab(o: { sloppyTcp?: boolean } = {}): Promise<MemoryLab> {
@@ -94,6 +124,52 @@ describe('FULLNAT client-side sequence numbers', () => {
       tcp: { srcPort: syn.tcp.dstPort, dstPort: syn.tcp.srcPort, seq: SERVER_ISN + 1, ack: ISN + 6, flags: TCP_FLAGS.ACK } }));
     const back = sentTcp(lab, await lab.settle());
     assert.deepEqual([back.tcp.seq, back.tcp.ack], [(cookie + 1) >>> 0, CLIENT_ISN + 6]);
+  });
+
+  it('an ICMP frag-needed from the real server leg reaches the client quoting its own sequence number', async () => {
+    const lab = await fnatLab();
+    await lab.settle();
+    lab.inject(fromClient({ seq: CLIENT_ISN, flags: TCP_FLAGS.SYN }));
+    const syn = sentTcp(lab, await lab.settle());
+    lab.inject(tcpFrame({ eth: { src: RS_MAC[0]!, dst: DIRECTOR_MAC }, ip: { src: syn.ip.dst, dst: syn.ip.src },
+      tcp: { srcPort: syn.tcp.dstPort, dstPort: syn.tcp.srcPort, seq: 5000, ack: ISN + 1, flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK } }));
+    sentTcp(lab, await lab.settle());
+    lab.inject(fromClient({ seq: CLIENT_ISN + 1, ack: 5001, flags: TCP_FLAGS.ACK | TCP_FLAGS.PSH, payload: Buffer.alloc(600, 7) }));
+    const data = sentFrame(lab, await lab.settle());
+    assert.equal(decodeFrame(data).ip!.tcp!.seq, ISN + 1, 'the real server leg numbers from the director\'s ISN');
+    for (const whole of [false, true]) {
+      const e = await fragNeeded(lab, data, { mac: RS_MAC[0]!, ip: syn.ip.dst }, whole);
+      assert.deepEqual([e.src, e.dst], [VIP, CLIENT]);
+      assert.deepEqual(e.quoted, [CLIENT, 40000, VIP, 80]);
+      assert.equal(e.seq, CLIENT_ISN + 1, `${whole ? 'whole' : 'cut'} quote: the client's own number (Linux ignores an error outside snd_una..snd_nxt)`);
+    }
+  });
+
+  it('a SYN-proxied FULLNAT connection: an error from either leg quotes the numbers its receiver sent', async () => {
+    const lab = await memoryLab(service('fnat', { synProxy: true, realServers: service('fnat').realServers.slice(0, 1) }), new FakeClock(), { isn: () => ISN });
+    await lab.settle();
+    lab.inject(fromClient({ seq: CLIENT_ISN, flags: TCP_FLAGS.SYN }));
+    const cookie = sentTcp(lab, await lab.settle()).tcp.seq;
+    lab.inject(fromClient({ seq: CLIENT_ISN + 1, ack: (cookie + 1) >>> 0, flags: TCP_FLAGS.ACK }));
+    const syn = sentTcp(lab, await lab.settle());
+    const SERVER_ISN = 0x0000_5000;
+    const rs = { mac: RS_MAC[0]!, ip: syn.ip.dst };
+    const fromRs = (t: Omit<TcpOptions, 'srcPort' | 'dstPort'>) => tcpFrame({ eth: { src: rs.mac, dst: DIRECTOR_MAC }, ip: { src: rs.ip, dst: syn.ip.src },
+      tcp: { srcPort: syn.tcp.dstPort, dstPort: syn.tcp.srcPort, ...t } });
+    lab.inject(fromRs({ seq: SERVER_ISN, ack: ISN + 1, flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK }));
+    sentTcp(lab, await lab.settle());
+    lab.inject(fromClient({ seq: CLIENT_ISN + 1, ack: (cookie + 1) >>> 0, flags: TCP_FLAGS.ACK | TCP_FLAGS.PSH, payload: Buffer.from('GET /') }));
+    const request = sentFrame(lab, await lab.settle());
+    lab.inject(fromRs({ seq: SERVER_ISN + 1, ack: ISN + 6, flags: TCP_FLAGS.ACK | TCP_FLAGS.PSH, payload: Buffer.alloc(600, 3) }));
+    const reply = sentFrame(lab, await lab.settle());
+    assert.equal(decodeFrame(reply).ip!.tcp!.seq, (cookie + 1) >>> 0);
+    for (const whole of [false, true]) {
+      const toClient = await fragNeeded(lab, request, rs, whole);
+      assert.deepEqual([toClient.dst, toClient.quoted, toClient.seq], [CLIENT, [CLIENT, 40000, VIP, 80], CLIENT_ISN + 1], 'from the real server leg: the client\'s numbers');
+      const toRs = await fragNeeded(lab, reply, { mac: ROUTER_MAC, ip: '198.18.0.1' }, whole);
+      assert.deepEqual([toRs.src, toRs.dst, toRs.quoted, toRs.seq], [syn.ip.src, rs.ip, [rs.ip, syn.tcp.dstPort, syn.ip.src, syn.tcp.srcPort], SERVER_ISN + 1],
+        'from the client leg: the real server\'s numbers');
+    }
   });
 
   it('a sync entry carries the delta as IN_SEQ; the peer that adopts it translates the same way', async () => {

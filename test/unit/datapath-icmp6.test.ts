@@ -82,6 +82,26 @@ describe('data path, ICMPv6 about IPv6 connections', () => {
     }
   });
 
+  it('FULLNAT: Packet Too Big from the real server leg quotes the client\'s own sequence number', async () => {
+    const lab = await lab6(service6('fnat'));
+    try {
+      lab.inject(seg6(CLIENT6, VIP6, 41002, 80, TCP_FLAGS.SYN));
+      const sent = (await lab.settle())[0]!;
+      assert.notEqual(sent.readUInt32BE(14 + 40 + 4), 100, 'numbered toward the real server from the director\'s ISN');
+      // Whole (the segment as the real server leg saw it) and cut after the sequence number.
+      for (const body of [sent.subarray(14), sent.subarray(14, 14 + 48)]) {
+        lab.inject(icmp6Frame({ eth: fromRs, ip: { src: RS6[0]!, dst: LIPS6[0]! }, type: 2, rest: 1280, body }));
+        const [out] = await lab.settle();
+        const m = icmpOf(out!);
+        assert.deepEqual([decode6(out!).dst, m.type, m.rest, m.ok, m.quote], [CLIENT6, 2, 1280, true, [CLIENT6, 41002, VIP6, 80]]);
+        assert.equal(out!.readUInt32BE(14 + 48 + 40 + 4), 100, `${body.length}-byte quote: the client's sequence number`);
+        if (body.length > 48) assert.ok(l4Checksum6Ok(out!, 14 + 48, 14 + 48 + 40, NEXT.TCP), 'the quoted segment\'s own checksum');
+      }
+    } finally {
+      lab.plane.close();
+    }
+  });
+
   it('DR and TUN: an error from the client side goes to the real server as the connection\'s packets do, untouched inside', async () => {
     for (const method of ['dr', 'tun'] as const) {
       const lab = await lab6(service6(method));

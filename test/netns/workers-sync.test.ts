@@ -65,6 +65,15 @@ function heldDownloads(fx: LabFixture, hold: string, sources = SOURCES, seed = 1
     .then((r) => { if (!r.ok) console.log(`      early end of ${source}: ${JSON.stringify(r.result)}`); return r; }));
 }
 
+/** Releases the held downloads and checks each one ends with every byte. */
+async function releaseAndCheck(hold: string, downloads: Array<ReturnType<typeof runClient>>): Promise<void> {
+  writeFileSync(hold, '');
+  for (const r of await Promise.all(downloads)) {
+    assert.ok(r.ok, JSON.stringify(r.result));
+    assert.equal(r.result.bytes, BYTES);
+  }
+}
+
 /** Adds the sources to the client, and removes the directors' control sockets at the end (a SIGKILLed one leaves its socket). */
 async function addSources(fx: LabFixture): Promise<void> {
   for (const d of fx.lab.directors) fx.cleanup.atEnd(() => rmSync(path.join(CONTROL_DIR, `${d.ns}.sock`), { force: true }));
@@ -128,12 +137,7 @@ for (const mode of ['dr', 'fnat'] as ForwardMethod[]) {
       await steerTo(fx.lab, 1);
       process.kill(master.pid, 'SIGKILL');
       await master.exited;
-      writeFileSync(hold, '');
-      const results = await Promise.all(downloads);
-      for (const r of results) {
-        assert.ok(r.ok, JSON.stringify(r.result));
-        assert.equal(r.result.bytes, BYTES);
-      }
+      await releaseAndCheck(hold, downloads);
       // Stats lines come once a second: wait for one that shows the backup carried the rest (it carried nothing before the move).
       const forwarded = (): number => (statsOf(backup).services ?? []).reduce((n, s) => n + s.inPkts, 0);
       await until('the backup\'s stats to show it forwarded the rest', () => forwarded() > 0, 20_000);
@@ -172,12 +176,7 @@ describe('connection sync with two workers on each director, VRRP driving the ro
     assert.equal(statsOf(backup).sync?.role, 'backup');
     await ha.crash(0);
     await waitFor('dir2 MASTER', () => d2.state() === 'MASTER', 20_000);
-    writeFileSync(hold, '');
-    const results = await Promise.all(downloads);
-    for (const r of results) {
-      assert.ok(r.ok, JSON.stringify(r.result));
-      assert.equal(r.result.bytes, BYTES);
-    }
+    await releaseAndCheck(hold, downloads);
     const forwarded = (): number => (statsOf(backup).services ?? []).reduce((n, s) => n + s.inPkts, 0);
     await until('dir2\'s stats to show it forwarded the rest as master', () => forwarded() > 0 && statsOf(backup).sync?.role === 'master', 20_000);
     const after = statsOf(backup);

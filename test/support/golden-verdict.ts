@@ -16,6 +16,14 @@ export const LIP = '198.19.1.1';
 export const LIP2 = '198.19.1.2';
 export const PAYLOAD = Buffer.from('GET / HTTP/1.0\r\n\r\n');
 
+/** Ethernet addresses of the frames in and out of the director, by the neighbour on the other end. */
+export const fromRouter = { src: ROUTER_MAC, dst: DIR_MAC };
+export const toRouter = { src: DIR_MAC, dst: ROUTER_MAC };
+export const fromRs = { src: RS_MAC, dst: DIR_MAC };
+export const toRs = { src: DIR_MAC, dst: RS_MAC };
+/** The director's port as the rewrite sees it. */
+export const egress = { mac: DIR_MAC, mtu: 1500 };
+
 export type VerdictSpec = {
   action: keyof typeof Action; method?: keyof typeof Method; direction?: keyof typeof Direction; mac?: string;
   srcIp?: string; srcPort?: number; dstIp?: string; dstPort?: number; tunSrc?: string; tunDst?: string; mtu?: number;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { loadAddon } from '../../src/native/binding.js';
 import { parseIpv6 } from '../../src/net/addr6.js';
-import { DIR_MAC, PAYLOAD, ROUTER_MAC, RS_MAC, verdict, type VerdictSpec } from '../support/golden-verdict.js';
+import { DIR_MAC, fromRouter, fromRs, PAYLOAD, ROUTER_MAC, RS_MAC, toRouter, toRs, verdict, type VerdictSpec } from '../support/golden-verdict.js';
 import { ETH_IPV4, ethernet, ipv4, TCP_FLAGS } from '../support/packets.js';
 import { ETH_IPV6, icmp6Frame, ipv6, l4Checksum6Ok, NEXT, tcp6, tcp6Frame, udp6 } from '../support/packets6.js';
 
@@ -14,10 +14,6 @@ const ROUTER = '2001:db8:ff::1';
 const VIP = '2001:db8::100';
 const RS = '2001:db8::11';
 const LIP = '2001:db8:f::1';
-const fromRouter = { src: ROUTER_MAC, dst: DIR_MAC };
-const fromRs = { src: RS_MAC, dst: DIR_MAC };
-const toRs = { src: DIR_MAC, dst: RS_MAC };
-const toRouter = { src: DIR_MAC, dst: ROUTER_MAC };
 const egress = { mac: DIR_MAC, mtu: 1500, ip: 0 };
 
 /** The quoted packet: a TCP segment (or UDP datagram) src:sport -> dst:dport, cut to `cut` bytes. */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { loadAddon } from '../../src/native/binding.js';
 import { FrameKind, Meta as M, ParseError } from '../../src/native/layout.generated.js';
 import { ipv6Words, parseIpv6 } from '../../src/net/addr6.js';
-import { DIR_MAC, PAYLOAD, ROUTER_MAC, RS_MAC, verdict, type VerdictSpec } from '../support/golden-verdict.js';
+import { DIR_MAC, fromRouter, fromRs, PAYLOAD, ROUTER_MAC, RS_MAC, toRouter, toRs, verdict, type VerdictSpec } from '../support/golden-verdict.js';
 import { ethernet, TCP_FLAGS } from '../support/packets.js';
 import {
   ETH_IPV6, fragmentHeader, icmp6, icmp6Frame, ipv6, l4Checksum6Ok, NEXT, optionsHeader, rawHeader, routingHeader,
@@ -17,10 +17,6 @@ const CLIENT = '2001:db8:1::10';
 const VIP = '2001:db8::100';
 const RS = '2001:db8::11';
 const LIP = '2001:db8:f::1';
-const fromRouter = { src: ROUTER_MAC, dst: DIR_MAC };
-const fromRs = { src: RS_MAC, dst: DIR_MAC };
-const toRs = { src: DIR_MAC, dst: RS_MAC };
-const toRouter = { src: DIR_MAC, dst: ROUTER_MAC };
 
 const seg = (eth: { src: string; dst: string }, src: string, sport: number, dst: string, dport: number, hop = 64, chain: ExtHeader[] = []) =>
   tcp6Frame({ eth, ip: { src, dst, hop }, chain, tcp: { srcPort: sport, dstPort: dport, flags: TCP_FLAGS.ACK | TCP_FLAGS.PSH, seq: 7, ack: 9, payload: PAYLOAD } });

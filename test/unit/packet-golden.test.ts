@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { loadAddon } from '../../src/native/binding.js';
 import { FrameKind, Meta as M, ParseError, Verdict as V } from '../../src/native/layout.generated.js';
-import { CLIENT, DIR_IP, DIR_MAC, LIP, LIP2, PAYLOAD, ROUTER_MAC, RS, RS_MAC, verdict, VIP, type VerdictSpec } from '../support/golden-verdict.js';
+import { CLIENT, DIR_IP, DIR_MAC, fromRouter, fromRs, LIP, LIP2, PAYLOAD, ROUTER_MAC, RS, RS_MAC, toRouter, toRs, verdict, VIP, type VerdictSpec } from '../support/golden-verdict.js';
 import {
   arpReply, arpRequest, decodeFrame, icmpEchoFrame, icmpErrorFrame, ipipFrame, ipPacketOf, ipToU32, makePartial,
   tcpFrame, udpFrame, TCP_FLAGS, ethernet, ETH_IPV4, ipv4, udp, PROTO, vnetHeader, gsoTcpFrame,
@@ -32,10 +32,6 @@ const capturedAck = (eth: { src: string; dst: string }, src: string, sport: numb
     srcPort: sport, dstPort: dport, flags: TCP_FLAGS.ACK, seq: 0xa68b436a, ack: 0xcad2b206, window: 0x01fe,
     options: Buffer.from('0101080a7224688d761f86dc', 'hex'),
   } });
-const fromRouter = { src: ROUTER_MAC, dst: DIR_MAC };
-const fromRs = { src: RS_MAC, dst: DIR_MAC };
-const toRs = { src: DIR_MAC, dst: RS_MAC };
-const toRouter = { src: DIR_MAC, dst: ROUTER_MAC };
 const ipIdOf = (f: Buffer) => decodeFrame(f).ip!.id;
 
 const ROWS: GoldenRow[] = [

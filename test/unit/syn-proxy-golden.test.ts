@@ -6,14 +6,9 @@
 import assert from 'node:assert/strict';
 import { loadAddon } from '../../src/native/binding.js';
 import { TcpOpt } from '../../src/native/layout.generated.js';
-import { CLIENT, DIR_MAC, LIP, ROUTER_MAC, RS, RS_MAC, verdict, VIP, type VerdictSpec } from '../support/golden-verdict.js';
+import { CLIENT, DIR_MAC, egress, fromRouter, fromRs, LIP, ROUTER_MAC, RS, RS_MAC, toRouter, toRs, verdict, VIP, type VerdictSpec } from '../support/golden-verdict.js';
 import { makePartial, tcpFrame, TCP_FLAGS, type TcpOptions } from '../support/packets.js';
 
-const fromRouter = { src: ROUTER_MAC, dst: DIR_MAC };
-const toRouter = { src: DIR_MAC, dst: ROUTER_MAC };
-const fromRs = { src: RS_MAC, dst: DIR_MAC };
-const toRs = { src: DIR_MAC, dst: RS_MAC };
-const egress = { mac: DIR_MAC, mtu: 1500 };
 const PAYLOAD = Buffer.from('GET /file HTTP/1.1\r\nHost: vip\r\n\r\n');
 
 const COOKIE = 0xfedc_ba98;

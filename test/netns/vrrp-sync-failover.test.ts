@@ -23,7 +23,8 @@ import { withLab } from '../support/netns.js';
 
 /**
  * 40 MB read at 2 MB/s: about 20 s, longer than the ~2 s run-in, a crash takeover (~3.2 s), the
- * old master's restart (a few seconds on a busy machine) and its master-down wait (~3.4 s).
+ * old master's restart (a few seconds on a busy machine) and its master-down wait (~3.4 s). Once
+ * the failback is checked the client reads the rest as fast as it comes (--rate-until).
  */
 const BYTES = 40_000_000;
 const RATE = 2_000_000;
@@ -72,7 +73,7 @@ for (const mode of ['dr', 'nat', 'tun', 'fnat'] as ForwardMethod[]) {
       const idle = heldDownload(fx.lab, holdFile, { bytes: 4_000_000, holdAt: 1_000_000, seed: 6, timeoutMs: 90_000 });
       let settled = false;
       const download = runClient(fx.lab.client.ns, 'http-client.js', ['download', '--target', `${fx.lab.vip}:${HTTP_PORT}`,
-        '--bytes', String(BYTES), '--rate', String(RATE), '--seed', '5', '--timeout', '60000'], 70_000)
+        '--bytes', String(BYTES), '--rate', String(RATE), '--rate-until', holdFile, '--seed', '5', '--timeout', '60000'], 70_000)
         .finally(() => { settled = true; });
       await waitFor('dir2 to receive both connections by sync', () => (statsOf(d2).sync?.received.conns ?? 0) >= 2, 20_000);
       assert.equal(statsOf(d2).sync?.role, 'backup');
@@ -105,7 +106,8 @@ for (const mode of ['dr', 'nat', 'tun', 'fnat'] as ForwardMethod[]) {
       await waitFor('dir2 to yield', () => d2.state() === 'BACKUP', 10_000);
       await waitFor('dir2\'s stats to count the dump it served', () => (statsOf(d2).sync?.dump?.served ?? 0) >= 1, 10_000);
 
-      // The idle download goes on through dir1, which knows it only from the dump.
+      // The idle download goes on through dir1, which knows it only from the dump; the paced one
+      // ends at full speed.
       writeFileSync(holdFile, '');
       const ri = await idle;
       assert.ok(ri.ok, `the idle download failed after the failback: ${JSON.stringify(ri.result)}`);

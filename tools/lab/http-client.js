@@ -8,8 +8,10 @@
 //            while the director keeps its entry for the FIN_WAIT timeout and sends the new
 //            connection to the old real server, as IPVS does)
 //   download --target IP:PORT --bytes N [--seed 1]   verifies the body byte for byte;
-//            [--rate BYTES_PER_S] reads no faster (a long stream), [--hold FILE --hold-at N]
-//            stops reading after N bytes until FILE exists (the stream stays open until then)
+//            [--rate BYTES_PER_S] reads no faster (a long stream), [--rate-until FILE] only until
+//            FILE exists (then as fast as it comes: a test ends the stream once it has seen
+//            what it waited for), [--hold FILE --hold-at N] stops reading after N bytes until
+//            FILE exists (the stream stays open until then)
 //   upload   --target IP:PORT --bytes N [--seed 1]   checks the server's sha256 and length
 //   rate     --target IP:PORT --per-second R --seconds S   opens R new connections a second
 //            (GET /, Connection: close) for S seconds at a steady pace, whatever the answers
@@ -83,7 +85,8 @@ async function count() {
 
 function download() {
   const bytes = intArg(args, 'bytes', 1 << 20);
-  const rate = intArg(args, 'rate', 0);
+  let rate = intArg(args, 'rate', 0);
+  const rateUntil = args['rate-until'];
   const holdAt = args.hold === undefined ? Infinity : intArg(args, 'hold-at', 0);
   let held = false;
   const pattern = new Pattern(seed);
@@ -105,6 +108,7 @@ function download() {
       const bad = pattern.check(d);
       if (bad >= 0) fail(`byte ${got + bad} differs`, { bytes: got + bad });
       got += d.length;
+      if (rate > 0 && rateUntil !== undefined && fs.existsSync(rateUntil)) rate = 0;
       const early = rate > 0 ? t0 + (got * 1000) / rate - Date.now() : 0;
       if (early > 0) pause('rate', (go) => setTimeout(go, early));
       if (!held && got >= holdAt) {

@@ -70,7 +70,9 @@ describe('lvs-director packed, installed into another project and used by name (
 
   it('installs with its addon built from source, imports by name, spreads 30 connections 10/10/10 and cleans up', async function () {
     const t0 = Date.now();
-    const packed = (await run('npm', ['pack', '--pack-destination', work], repoRoot(), 600_000)).trim().split('\n').pop() ?? '';
+    // --ignore-scripts: the prepare script would delete and rebuild dist/src under the test files
+    // running beside this one; `npm install` ran it, and `npm test` compiled dist/ again since.
+    const packed = (await run('npm', ['pack', '--ignore-scripts', '--pack-destination', work], repoRoot(), 600_000)).trim().split('\n').pop() ?? '';
     assert.match(packed, /^lvs-director-\d+\.\d+\.\d+\.tgz$/);
     const app = path.join(work, 'app');
     makeConsumer(app);

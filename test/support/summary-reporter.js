@@ -1,9 +1,11 @@
 // Mocha reporter: spec output plus a closing line "N passed, N failed, N skipped" that any CI
 // can read, each skip's reason (a skipped test must say why), and the files that took longest
-// (the suite has a time budget; this shows where it goes).
+// (the suite has a time budget; this shows where it goes). In a parallel run the workers time
+// the files (file-times.js).
 'use strict';
 const path = require('node:path');
 const Mocha = require('mocha');
+const { takeFileTimes } = require('./file-times.js');
 const { EVENT_RUN_END, EVENT_TEST_PENDING, EVENT_SUITE_BEGIN, EVENT_SUITE_END } = Mocha.Runner.constants;
 
 const SLOWEST_SHOWN = 8;
@@ -25,8 +27,13 @@ class SummaryReporter extends Mocha.reporters.Spec {
     });
     runner.once(EVENT_RUN_END, () => {
       const s = runner.stats;
+      if (options.parallel) {
+        perFile.clear();
+        for (const [file, ms] of takeFileTimes()) perFile.set(path.relative(process.cwd(), file), ms);
+      }
       for (const t of skipped) {
-        const why = t.skipReason ? `: ${t.skipReason}` : '';
+        // A worker's test reaches the reporter without the reason; the test printed it itself.
+        const why = t.skipReason ? `: ${t.skipReason}` : options.parallel ? ' (the reason is in its output above)' : '';
         console.log(`skipped: ${t.fullTitle()}${why}`);
       }
       const slowest = [...perFile].sort((a, b) => b[1] - a[1]).slice(0, SLOWEST_SHOWN);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import type { ForwardMethod } from '../../src/config/model.js';
-import { CLIENT, DIRECTOR_MAC, FakeClock, labConfig, memoryLab, memoryLabFor, ROUTER_MAC, ROUTES, service, VIP, type MemoryLab } from './memory-plane.js';
+import { CLIENT, DIRECTOR_MAC, FakeClock, labConfig, LIPS, memoryLab, memoryLabFor, ROUTER_MAC, ROUTES, service, VIP, type MemoryLab } from './memory-plane.js';
 import { learnNeighbours6, LIPS6, PLANE6, ROUTER6_MAC, service6, VIP6 } from './memory-plane6.js';
 import { ipToU32, TCP_FLAGS, tcpFrame, u32ToIp, udpFrame } from './packets.js';
 import { tcp6Frame, udp6Frame } from './packets6.js';
@@ -16,6 +16,16 @@ import { tcp6Frame, udp6Frame } from './packets6.js';
 const BATCH = 256;
 const BATCHES_PER_WINDOW = 8;
 const WINDOW = BATCH * BATCHES_PER_WINDOW;
+const WARM = 64 * BATCH;
+/**
+ * The fake clock stands still, so every SYN stays unconfirmed: the flood guard allows half the
+ * table, and FULLNAT has its local addresses' ports above 1023. The warm-up and every attempted
+ * window must fit in both, or the last windows of a slow run (many spoilt by collections) are
+ * dropped.
+ */
+const CONN_CAPACITY = 1 << 18;
+const LOCAL_PORTS = Math.min(LIPS.length, LIPS6.length) * (65536 - 1024);
+const MAX_WINDOWS = Math.floor((Math.min(CONN_CAPACITY / 2, LOCAL_PORTS) - WARM) / WINDOW);
 
 /** Start times (performance.now()) of the collections seen so far. */
 const gcStarts: number[] = [];
@@ -90,26 +100,25 @@ const STEADY_BOUND = 4;
 
 async function measure(method: ForwardMethod, proto: 'tcp' | 'udp'): Promise<{ perConn: number; conns: number }> {
   const windows = 6;
-  const warm = 64 * BATCH;
   // Milliseconds as Date.now() has them (not a small integer): a double passed around per
   // connection would be boxed, where the default fake clock's value would not show it.
   const clock = new FakeClock();
   clock.ms = 1_764_000_000_000;
-  const lab = v6 ? await lab6(method, proto, clock) : await memoryLab(service(method, { protocol: proto }), clock, { connCapacity: 1 << 17 });
+  const lab = v6 ? await lab6(method, proto, clock) : await memoryLab(service(method, { protocol: proto }), clock, { connCapacity: CONN_CAPACITY });
   try {
     await lab.settle();
     const dropsBefore = dropTotal(lab);
     // Warm-up: the same path until the JIT has optimised it (interpreted code allocates freely).
-    for (const b of batches(0, warm, proto)) lab.injectBatch(b);
+    for (const b of batches(0, WARM, proto)) lab.injectBatch(b);
     lab.drain();
     const baseline = readingCost();
-    let next = warm;
+    let next = WARM;
     // On a busy machine the optimising compiler's background thread may finish long after the
     // warm-up, and until then the path runs unoptimised code that allocates: measure on until
     // `windows` clean windows in a row stay under the test's bound (steady state) or the attempts
     // run out, and report the median of the last clean windows either way.
     let seen: number[] = [];
-    for (let attempt = 0; attempt < windows * 10 && !(seen.length >= windows && seen.slice(-windows).every((r) => r < STEADY_BOUND)); attempt++) {
+    for (let attempt = 0; attempt < MAX_WINDOWS && !(seen.length >= windows && seen.slice(-windows).every((r) => r < STEADY_BOUND)); attempt++) {
       const list = batches(next, WINDOW, proto);
       next += WINDOW;
       const r = await bytesPerConn(lab, list, baseline);
@@ -131,7 +140,7 @@ async function measure(method: ForwardMethod, proto: 'tcp' | 'udp'): Promise<{ p
 async function lab6(method: ForwardMethod, proto: 'tcp' | 'udp', clock: FakeClock): Promise<MemoryLab> {
   const config = labConfig(service6(method, { protocol: proto }));
   if (method === 'fnat') config.localAddressGroups.lips6 = LIPS6;
-  const lab = await memoryLabFor(config, clock, ROUTES, { ...PLANE6, connCapacity: 1 << 17 });
+  const lab = await memoryLabFor(config, clock, ROUTES, { ...PLANE6, connCapacity: CONN_CAPACITY });
   learnNeighbours6(lab.plane);
   return lab;
 }

@@ -5,6 +5,7 @@ import { unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, TMP, waitForAddon } from './cbuild.js';
 import { ADDR, pinNapiThreads, pinned, setForwarding, setTcDrop, setThreadedNapi, startIn, startWithStdin, type PpsLab } from './pps-lab.js';
+import { progress } from './options.js';
 import type { Target } from './pps-probe.js';
 
 export interface CaseEnv {
@@ -76,7 +77,12 @@ const cXdp: PpsCase = {
       target: { mac: lab.dutMac, ip: ADDR.vip, flows: FLOWS },
       note: `${m[1]} XDP (copy mode), ${napi ? 'threaded NAPI on the DUT CPU' : 'NAPI not threaded: receive on the generator CPU'}`,
       pid: p.pid,
-      stop: async () => { await setThreadedNapi(lab, false).catch(() => undefined); await p.stop(2000); },
+      stop: async () => {
+        await setThreadedNapi(lab, false).catch(() => undefined);
+        await p.stop(2000);
+        const last = /^forwarded .*$/m.exec(p.stdout)?.[0];
+        if (last !== undefined) progress(`  c-xdp: ${last}`);
+      },
     };
   },
 };

@@ -1,5 +1,6 @@
 // One probe of the packet-rate lab (the generator at a set rate for a set time, the sink's
 // count before and after) and the search for the no-drop rate (loss <= 0.1%).
+import { run } from '../../src/lab/netns.js';
 import { sleep } from './options.js';
 import { ADDR, CPU, pinned, startWithStdin, type PpsLab } from './pps-lab.js';
 import type { NsProcess } from '../../src/lab/process.js';
@@ -67,6 +68,19 @@ export interface ProbeResult {
   sinkAfter: SinkCount;
   /** The director's port over the probe: frames in, lost at a full ring, ring switches. */
   port?: { rxFrames: number; rxRingDrops: number; rxRingSwitches: number };
+  /**
+   * Frames the generator's veth could not hand to the DUT's, whatever forwarder runs behind
+   * it: with XDP attached there, the DUT's receive ring (256 frames) was full; without, the
+   * receiving CPU's backlog.
+   */
+  dutRingDrops: number;
+}
+
+/** The generator side's transmit drops (veth counts a full peer ring there). */
+async function edgeTxDropped(lab: PpsLab): Promise<number> {
+  const links = JSON.parse(await run('ip', ['-n', lab.edge, '-s', '-j', 'link', 'show', 'dev', lab.edgeIf])) as
+    Array<{ stats64?: { tx?: { dropped?: number } } }>;
+  return links[0]?.stats64?.tx?.dropped ?? 0;
 }
 
 type PortCounts = { rxFrames: number; rxRingDrops: number; rxRingSwitches: number };
@@ -98,15 +112,17 @@ async function runGen(c: ProbeContext, rate: number, seconds: number): Promise<{
 export async function probe(c: ProbeContext, rate: number, seconds: number): Promise<ProbeResult> {
   const a = await c.sink.count();
   const pa = await portCounts(c);
+  const da = await edgeTxDropped(c.lab);
   const g = await runGen(c, rate, seconds);
   await sleep(250); // what the forwarder still holds, and the sink's 2 ms block timeout
   const b = await c.sink.count();
   const pb = await portCounts(c);
+  const db = await edgeTxDropped(c.lab);
   const received = b.count - a.count;
   const offered = g.sent / (g.ns / 1e9);
   return {
     rate, offered, sent: g.sent, received, loss: g.sent > 0 ? Math.max(0, g.sent - received) / g.sent : 1,
-    genLimited: offered < rate * 0.97, sinkDrops: b.drops - a.drops, sinkAfter: b,
+    genLimited: offered < rate * 0.97, sinkDrops: b.drops - a.drops, sinkAfter: b, dutRingDrops: db - da,
     ...(pa && pb ? { port: { rxFrames: pb.rxFrames - pa.rxFrames, rxRingDrops: pb.rxRingDrops - pa.rxRingDrops, rxRingSwitches: pb.rxRingSwitches - pa.rxRingSwitches } } : {}),
   };
 }
@@ -156,7 +172,8 @@ export async function noDropRate(c: ProbeContext, o: SearchOptions): Promise<Sea
     }
     const pass = p.loss <= MAX_LOSS;
     // Frames the director never saw were lost before its ring (or by the generator's port).
-    const where = p.port ? `; director got ${p.port.rxFrames} of ${p.sent}, ring drops ${p.port.rxRingDrops}, ring switches ${p.port.rxRingSwitches}` : '';
+    const where = (p.port ? `; director got ${p.port.rxFrames} of ${p.sent}, ring drops ${p.port.rxRingDrops}, ring switches ${p.port.rxRingSwitches}` : '') +
+      (p.dutRingDrops > 0 ? `; ${p.dutRingDrops} refused by the DUT's veth (its ring or backlog full, before any forwarder)` : '');
     o.log?.(`    ${(rate / 1e6).toFixed(3)} Mpps asked, ${(p.offered / 1e6).toFixed(3)} offered, loss ${(p.loss * 100).toFixed(2)}%${pass ? '' : ' x'}${p.genLimited ? ' (generator-limited)' : ''}${where}`);
     if (pass) {
       if (!best || p.offered > best.offered) best = p;

@@ -9,7 +9,7 @@ import { run } from '../../src/lab/netns.js';
 import { fmtSpread, median, progress, spread, today, verdict, type BenchOptions } from './options.js';
 import { PPS_CASES, type CaseEnv, type PpsCase } from './pps-cases.js';
 import type { PpsLab } from './pps-lab.js';
-import { noDropRate, probe, Sink, type ProbeContext } from './pps-probe.js';
+import { MAX_LOSS, noDropRate, probe, Sink, type ProbeContext } from './pps-probe.js';
 import { ppsSettings, withPpsRig } from './pps.js';
 import { machineLine, writeSection } from './report.js';
 
@@ -25,6 +25,8 @@ interface XdpResult {
   cpuLoss: number;
   load: [number, number];
   note?: string;
+  /** The failing probe at the lowest rate, which bounded the search: frames lost, and how many of them the DUT's veth refused. */
+  bound?: { rate: number; lost: number; refused: number };
 }
 type Round = Map<string, XdpResult | { error: string }>;
 
@@ -60,7 +62,9 @@ async function runOne(env: CaseEnv, sink: Sink, gen: string, c: PpsCase, o: Benc
     const cpu1 = pids.reduce((a, p) => a + taskNs(p), 0);
     if (fixed.loss > 0.5 && running.stats) progress(`  ${c.name} lost ${(fixed.loss * 100).toFixed(0)}% at ${CPU_RATE / 1e3}k pps; its port: ${JSON.stringify((await running.stats()).port)}`);
     const r = await noDropRate(ctx, { guess, max: s.max, seconds: s.seconds, maxProbes: s.maxProbes, step: s.step, confirm: s.confirm, log: progress });
+    const failed = r.probes.filter((p) => p.loss > MAX_LOSS).sort((a, b) => a.offered - b.offered)[0];
     return {
+      ...(failed ? { bound: { rate: failed.offered, lost: Math.max(0, failed.sent - failed.received), refused: failed.dutRingDrops } } : {}),
       rate: r.rate, genLimited: r.genLimited, cpuNs: fixed.received > 0 ? (cpu1 - cpu0) / fixed.received : NaN,
       cpuLoss: fixed.loss, load: [load0, os.loadavg()[0]!], ...(running.note ? { note: running.note } : {}),
     };
@@ -108,8 +112,9 @@ function paired(rounds: Round[], f: (a: XdpResult, b: XdpResult) => number): num
 function writeXdpReport(rounds: Round[], o: BenchOptions): void {
   const rows = rounds.flatMap((r, i) => NAMES.map((n) => {
     const x = r.get(n);
-    if (!ok(x)) return `| ${i + 1} | ${n} | failed: ${x?.error ?? 'not run'} | | | |`;
-    return `| ${i + 1} | ${n} | ${(x.rate / 1e6).toFixed(3)}${x.genLimited ? ' (generator-limited)' : ''} | ${(x.cpuNs / 1000).toFixed(2)} (loss ${(x.cpuLoss * 100).toFixed(2)}%) | ${x.load.map((l) => l.toFixed(1)).join('-')} | ${x.note ?? ''} |`;
+    if (!ok(x)) return `| ${i + 1} | ${n} | failed: ${x?.error ?? 'not run'} | | | | |`;
+    const bound = x.bound ? `lost ${x.bound.lost} at ${(x.bound.rate / 1e6).toFixed(3)} Mpps, ${x.bound.refused} of them refused by the DUT's veth` : '';
+    return `| ${i + 1} | ${n} | ${(x.rate / 1e6).toFixed(3)}${x.genLimited ? ' (generator-limited)' : ''} | ${(x.cpuNs / 1000).toFixed(2)} (loss ${(x.cpuLoss * 100).toFixed(2)}%) | ${bound} | ${x.load.map((l) => l.toFixed(1)).join('-')} | ${x.note ?? ''} |`;
   }));
   const rate = spread(paired(rounds, (d, c) => d.rate / c.rate));
   const cpu = spread(paired(rounds, (d, c) => d.cpuNs / c.cpuNs));
@@ -130,8 +135,8 @@ function writeXdpReport(rounds: Round[], o: BenchOptions): void {
     `received while offered ${CPU_RATE / 1e3}k pps for ${o.quick ? 1 : 3} s (the forwarder's threads plus the NAPI threads, from`,
     '/proc schedstat; includes the kernel work done on their behalf), then the no-drop search of the `pps` case.',
     '',
-    '| round | forwarder | no-drop Mpps | CPU µs/packet | load | notes |',
-    '|---|---|---|---|---|---|',
+    '| round | forwarder | no-drop Mpps | CPU µs/packet | where the search stopped | load | notes |',
+    '|---|---|---|---|---|---|---|',
     ...rows,
     '',
     '| target (issue 13, item 3) | median (min-max) of per-round ratios | |',

@@ -101,18 +101,26 @@ int main(int argc, char **argv) {
   signal(SIGINT, on_signal);
   printf("ready %s\n", mode);
   fflush(stdout);
-  uint64_t forwarded = 0;
+  uint64_t forwarded = 0, idle = 0, idle_timeouts = 0;
   while (!stop) {
     recycle();
     uint32_t n = forward(dst, src);
     forwarded += n;
     if (n == 0) {
       struct pollfd p = {.fd = xsk_socket__fd(xsk), .events = POLLIN};
-      poll(&p, 1, 100);
+      idle++;
+      if (poll(&p, 1, 100) == 0) idle_timeouts++;
     }
   }
+  /* Where frames were lost, for a bench run that asks why this forwarder fell behind. */
+  struct xdp_statistics st = {0};
+  socklen_t len = sizeof(st);
+  if (getsockopt(xsk_socket__fd(xsk), SOL_XDP, XDP_STATISTICS, &st, &len) != 0) memset(&st, 0, sizeof(st));
   xsk_socket__delete(xsk);
   xsk_umem__delete(umem);
-  printf("forwarded %llu\n", (unsigned long long)forwarded);
+  printf("forwarded %llu; idle polls %llu (%llu ran out); xdp rx_dropped %llu rx_ring_full %llu fill_ring_empty %llu tx_invalid %llu tx_ring_empty %llu\n",
+         (unsigned long long)forwarded, (unsigned long long)idle, (unsigned long long)idle_timeouts,
+         (unsigned long long)st.rx_dropped, (unsigned long long)st.rx_ring_full, (unsigned long long)st.rx_fill_ring_empty_descs,
+         (unsigned long long)st.rx_invalid_descs + st.tx_invalid_descs, (unsigned long long)st.tx_ring_empty_descs);
   return 0;
 }

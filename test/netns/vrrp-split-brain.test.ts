@@ -8,6 +8,9 @@
 // partition goes on too, from the table dir2 hands dir1 as it yields.
 
 import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { HaPair, waitFor } from '../../src/lab/ha.js';
 import { ipIn } from '../../src/lab/netns.js';
 import { HTTP_PORT, runClient } from '../../src/lab/services.js';
@@ -15,11 +18,15 @@ import { watchArp } from '../support/arp-watch.js';
 import { activeByServer, statsOf } from '../support/ha-lab.js';
 import { withLab } from '../support/netns.js';
 
-/** 40 MB at 2 MB/s: about 20 s, across 5 s of ARP watching, the partition (~3.6 s to two masters) and the heal. */
-const BYTES = 40_000_000;
+/**
+ * Read at 2 MB/s until the tables are compared, then at full speed (--rate-until): paced, 100 MB
+ * would last 50 s, far past 5 s of ARP watching, the partition (~3.6 s to two masters) and the
+ * heal on a busy machine, where 40 MB (20 s) once ran out before the heal was checked.
+ */
+const BYTES = 100_000_000;
 const RATE = 2_000_000;
-/** A download opened through dir2 during the partition: it must outlive the heal (about 8 s). */
-const PARTITION_BYTES = 16_000_000;
+/** A download opened through dir2 during the partition: it must outlive the heal (paced, 20 s). */
+const PARTITION_BYTES = 40_000_000;
 const ADVERT_MS = 1000;
 /** Time to schedule and deliver on a busy shared machine, on top of one advert interval. */
 const SLACK_MS = 500;
@@ -40,8 +47,10 @@ describe('VRRP + sync, split brain: one ARP owner, the higher priority after a h
     let settled = false;
     let early = '';
     let partitionDownload: ReturnType<typeof runClient> | null = null;
+    const release = path.join(os.tmpdir(), `director-split-${fx.lab.prefix}-release`);
+    fx.cleanup.atEnd(() => rmSync(release, { force: true }));
     const download = runClient(fx.lab.client.ns, 'http-client.js', ['download', '--target', `${fx.lab.vip}:${HTTP_PORT}`,
-      '--bytes', String(BYTES), '--rate', String(RATE), '--seed', '9', '--timeout', '60000'], 70_000)
+      '--bytes', String(BYTES), '--rate', String(RATE), '--rate-until', release, '--seed', '9', '--timeout', '90000'], 100_000)
       .then((r) => { early = JSON.stringify(r.result); return r; })
       .finally(() => { settled = true; });
     await waitFor('dir2 to receive the connection by sync', () => (statsOf(d2.director.process!).sync?.received.conns ?? 0) >= 1, 20_000);
@@ -63,7 +72,7 @@ describe('VRRP + sync, split brain: one ARP owner, the higher priority after a h
       // yielding, hands its table over.
       const opened = statsOf(d2.director.process!).connections ?? 0;
       partitionDownload = runClient(fx.lab.client.ns, 'http-client.js', ['download', '--target', `${fx.lab.vip}:${HTTP_PORT}`,
-        '--bytes', String(PARTITION_BYTES), '--rate', String(RATE), '--seed', '10', '--timeout', '60000'], 70_000);
+        '--bytes', String(PARTITION_BYTES), '--rate', String(RATE), '--rate-until', release, '--seed', '10', '--timeout', '90000'], 100_000);
       await waitFor('the new connection on dir2', () => (statsOf(d2.director.process!).connections ?? 0) > opened, 20_000);
     } finally {
       await ipIn(fx.lab.lanNs, ['link', 'set', 'dir1', 'master', fx.lab.bridge]);
@@ -89,6 +98,7 @@ describe('VRRP + sync, split brain: one ARP owner, the higher priority after a h
       return Object.keys(a).length > 0 && JSON.stringify(a) === JSON.stringify(b);
     }, 10_000);
     assert.equal(settled, false, 'the download was still running when the tables were compared');
+    writeFileSync(release, '');
     const r = await download;
     console.log(`      download ${JSON.stringify(r.result)}`);
     assert.ok(r.ok, `the download failed across the partition: ${JSON.stringify(r.result)}`);

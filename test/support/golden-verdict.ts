@@ -1,6 +1,8 @@
-// The golden-packet tests' shared lab addresses and verdict builder: a verdict record from a
-// readable spec, with the words each action reads (test/unit/packet-golden.test.ts,
-// test/unit/syn-proxy-golden.test.ts).
+// The golden-packet tests' shared lab addresses, verdict builder (a verdict record from a
+// readable spec, with the words each action reads) and row runner (test/unit/packet-golden.test.ts,
+// test/unit/syn-proxy-golden.test.ts, test/unit/fnat-seq-golden.test.ts).
+import assert from 'node:assert/strict';
+import { loadAddon } from '../../src/native/binding.js';
 import { Action, Direction, Method, SeqMode, Verdict as V } from '../../src/native/layout.generated.js';
 import { ipv6Words, parseIpv6 } from '../../src/net/addr6.js';
 import { ipToU32, macHiLo } from './packets.js';
@@ -68,4 +70,20 @@ export function verdict(s: VerdictSpec): Uint32Array {
   v[V.TCP_OPTS] = s.tcpOpts ?? 0;
   v[V.WINDOW] = s.window ?? 0;
   return v;
+}
+
+/** One golden packet: a frame in, the verdict applied to it, the one frame expected out. */
+export interface GoldenRow { name: string; input: () => { frame: Buffer; vnet?: Buffer }; verdict: VerdictSpec; expected: Buffer }
+
+/** A test per row: the addon's pure core rewrites the input into exactly the expected frame. */
+export function itRewritesEachRow(rows: readonly GoldenRow[]): void {
+  for (const row of rows) {
+    it(row.name, () => {
+      const { frame: input, vnet } = row.input();
+      const out = loadAddon().rewrite(input, verdict(row.verdict), egress, vnet);
+      assert.equal(out.error, 0, `rewrite error ${out.error}`);
+      assert.equal(out.length, 1, 'one frame out');
+      assert.equal(Buffer.from(out[0]!.frame).toString('hex'), row.expected.toString('hex'));
+    });
+  }
 }

@@ -4,9 +4,7 @@
 // the acknowledgment and SACK edges lose it; with a SYN proxy's SEQ_DELTA as well, each side's
 // numbers move by its own delta. Expected frames come from the test builders, which compute
 // every checksum from scratch; the rewrite's RFC 1624 updates must land on the same bytes.
-import assert from 'node:assert/strict';
-import { loadAddon } from '../../src/native/binding.js';
-import { CLIENT, egress, fromRouter, fromRs, LIP, ROUTER_MAC, RS, RS_MAC, toRouter, toRs, verdict, VIP, type VerdictSpec } from '../support/golden-verdict.js';
+import { CLIENT, fromRouter, fromRs, itRewritesEachRow, LIP, ROUTER_MAC, RS, RS_MAC, toRouter, toRs, VIP, type GoldenRow, type VerdictSpec } from '../support/golden-verdict.js';
 import { makePartial, tcpFrame, TCP_FLAGS, type TcpOptions } from '../support/packets.js';
 
 const PAYLOAD = Buffer.from('GET / HTTP/1.1\r\nHost: vip\r\nConnection: close\r\n\r\n');
@@ -44,9 +42,8 @@ const towardRs = (t: Omit<TcpOptions, 'srcPort' | 'dstPort'>) => frame(toRs, LIP
 const serverSeg = (t: Omit<TcpOptions, 'srcPort' | 'dstPort'>) => frame(fromRs, RS, LIP, { srcPort: 80, dstPort: 20001, ...t });
 const towardClient = (t: Omit<TcpOptions, 'srcPort' | 'dstPort'>) => frame(toRouter, VIP, CLIENT, { srcPort: 80, dstPort: 40000, ...t }, 63);
 
-interface Row { name: string; input: () => { frame: Buffer; vnet?: Buffer }; verdict: VerdictSpec; expected: Buffer }
 
-const ROWS: Row[] = [
+const ROWS: GoldenRow[] = [
   {
     name: "in, the client's SYN: seq gains the delta, the timestamp option becomes ten NOPs, the rest stays",
     input: () => ({ frame: clientSeg({ seq: CLIENT_ISN, flags: TCP_FLAGS.SYN, window: 64240, options: LINUX_SYN }) }),
@@ -98,13 +95,5 @@ const ROWS: Row[] = [
 ];
 
 describe('FULLNAT client-side sequence translation: golden packets through the addon (pure core)', () => {
-  for (const row of ROWS) {
-    it(row.name, () => {
-      const { frame: input, vnet } = row.input();
-      const out = loadAddon().rewrite(input, verdict(row.verdict), egress, vnet);
-      assert.equal(out.error, 0, `rewrite error ${out.error}`);
-      assert.equal(out.length, 1, 'one frame out');
-      assert.equal(Buffer.from(out[0]!.frame).toString('hex'), row.expected.toString('hex'));
-    });
-  }
+  itRewritesEachRow(ROWS);
 });

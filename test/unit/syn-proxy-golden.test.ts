@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { loadAddon } from '../../src/native/binding.js';
 import { TcpOpt } from '../../src/native/layout.generated.js';
-import { CLIENT, DIR_MAC, egress, fromRouter, fromRs, LIP, ROUTER_MAC, RS, RS_MAC, toRouter, toRs, verdict, VIP, type VerdictSpec } from '../support/golden-verdict.js';
+import { CLIENT, DIR_MAC, egress, fromRouter, fromRs, itRewritesEachRow, LIP, ROUTER_MAC, RS, RS_MAC, toRouter, toRs, verdict, VIP, type GoldenRow } from '../support/golden-verdict.js';
 import { makePartial, tcpFrame, TCP_FLAGS, type TcpOptions } from '../support/packets.js';
 
 const PAYLOAD = Buffer.from('GET /file HTTP/1.1\r\nHost: vip\r\n\r\n');
@@ -40,9 +40,8 @@ const oddSack = (left: number, right: number) => {
   return b;
 };
 
-interface Row { name: string; input: () => { frame: Buffer; vnet?: Buffer }; verdict: VerdictSpec; expected: Buffer }
 
-const ROWS: Row[] = [
+const ROWS: GoldenRow[] = [
   {
     name: 'SYN-ACK: the cookie as ISN, ack = ISN + 1, MSS and SACK-permitted only, back to the sender, DF, TTL 64',
     input: () => ({ frame: frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, seq: CLIENT_ISN, flags: TCP_FLAGS.SYN, options: LINUX_SYN_OPTIONS, window: 64240 }, 63) }),
@@ -150,15 +149,7 @@ const ROWS: Row[] = [
 ];
 
 describe('SYN proxy golden packets through the addon (pure core)', () => {
-  for (const row of ROWS) {
-    it(row.name, () => {
-      const { frame: input, vnet } = row.input();
-      const out = loadAddon().rewrite(input, verdict(row.verdict), egress, vnet);
-      assert.equal(out.error, 0, `rewrite error ${out.error}`);
-      assert.equal(out.length, 1, 'one frame out');
-      assert.equal(Buffer.from(out[0]!.frame).toString('hex'), row.expected.toString('hex'));
-    });
-  }
+  itRewritesEachRow(ROWS);
 
   it('refuses the segments on frames they do not fit (a SYN-ACK for an ACK, a SYN for a SYN)', () => {
     const ack = frame(fromRouter, CLIENT, VIP, { srcPort: 40000, dstPort: 80, flags: TCP_FLAGS.ACK });

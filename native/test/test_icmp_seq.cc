@@ -32,20 +32,24 @@ uint32_t apply(Bytes& f, const t::Verdict& v) {
   return out.error;
 }
 
-// A TCP segment src:sp -> dst:dp numbered seq, with 100 bytes of payload; quote_len bytes of it
-// (0: all of it).
-Bytes segment(const char* src, const char* dst, uint16_t sp, uint16_t dp, uint32_t seq, size_t quote_len) {
-  t::Ip ip{src, dst};
-  ip.df = true;
-  ip.ttl = 50;
+// The TCP header and 100 bytes of payload of a quoted segment sp -> dp numbered seq.
+t::Tcp quoted_tcp(uint16_t sp, uint16_t dp, uint32_t seq, uint8_t salt) {
   t::Tcp tcp;
   tcp.sport = sp;
   tcp.dport = dp;
   tcp.seq = seq;
   tcp.ack = ACK;
   tcp.flags = 0x18;
-  tcp.payload = t::pattern(100, 4);
-  Bytes p = t::ip_packet(t::tcp_frame({}, ip, tcp));
+  tcp.payload = t::pattern(100, salt);
+  return tcp;
+}
+
+// A TCP segment src:sp -> dst:dp numbered seq; quote_len bytes of it (0: all of it).
+Bytes segment(const char* src, const char* dst, uint16_t sp, uint16_t dp, uint32_t seq, size_t quote_len) {
+  t::Ip ip{src, dst};
+  ip.df = true;
+  ip.ttl = 50;
+  Bytes p = t::ip_packet(t::tcp_frame({}, ip, quoted_tcp(sp, dp, seq, 4)));
   if (quote_len != 0) p.resize(quote_len);
   return p;
 }
@@ -147,14 +151,7 @@ const char* LIP6 = "2001:db8:f::1";
 Bytes segment6(const char* src, const char* dst, uint16_t sp, uint16_t dp, uint32_t seq, size_t quote_len,
                const std::vector<t6::Ext>& chain = {}) {
   t6::Ip6 ip{src, dst};
-  t::Tcp tcp;
-  tcp.sport = sp;
-  tcp.dport = dp;
-  tcp.seq = seq;
-  tcp.ack = ACK;
-  tcp.flags = 0x18;
-  tcp.payload = t::pattern(100, 7);
-  Bytes p = t6::ipv6(ip, chain, 6, t6::tcp_segment(ip, tcp));
+  Bytes p = t6::ipv6(ip, chain, 6, t6::tcp_segment(ip, quoted_tcp(sp, dp, seq, 7)));
   if (quote_len != 0) p.resize(quote_len);
   return p;
 }

@@ -1,9 +1,10 @@
 // Connection sync between two `director run --workers 2` processes in a netns lab (needs root:
-// creates network namespaces), DR and FULLNAT: a held download from each of eight client
-// addresses through the master, both of its workers carrying some; the backup learns every one
-// of them, each in the worker that owns its packets (both workers hold some, `adm -L -c` over the
-// control socket lists all eight clients); then the traffic moves to the backup by hand (as in
-// conn-sync.test.ts), the master is SIGKILLed, and every download completes byte for byte.
+// creates network namespaces), in each mode (DR, NAT, TUN, FULLNAT): a held download from
+// each of eight client addresses through the master, both of its workers carrying some; the
+// backup learns every one of them, each in the worker that owns its packets (both workers hold
+// some, `adm -L -c` over the control socket lists all eight clients); then the traffic moves to
+// the backup by hand (as in conn-sync.test.ts), the master is SIGKILLed, and every download
+// completes byte for byte.
 // Then the same in DR with VRRP driving the roles and the VIP (as vrrp-sync-failover.test.ts):
 // the backup's workers become senders and carry every download on after the master's SIGKILL;
 // the old master comes back, takes the new master's table (a dump of both its workers) before it
@@ -87,7 +88,7 @@ function total(p: NsProcess): number {
   return Object.values(activeByServer(p)).reduce((a, b) => a + b, 0);
 }
 
-for (const mode of ['dr', 'fnat'] as ForwardMethod[]) {
+for (const mode of ['dr', 'nat', 'tun', 'fnat'] as ForwardMethod[]) {
   describe(`connection sync with two workers on each director, ${mode.toUpperCase()}: every worker's connections reach the backup and survive the takeover (needs root)`, function () {
     this.timeout(180_000);
     const fx = withLab({ mode, servers: 2, directors: 2 });

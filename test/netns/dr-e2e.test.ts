@@ -8,6 +8,7 @@ import type { NsProcess } from '../../src/lab/process.js';
 import { countHttp, runClient, UDP_PORT, HTTP_PORT } from '../../src/lab/services.js';
 import { arpFromRouter, withDirector, type DirectorKind } from '../support/director.js';
 import { withLab, type LabFixture } from '../support/netns.js';
+import { pmtuCase } from '../support/pmtu-case.js';
 import { waitUntil } from '../support/wait.js';
 
 const BLOB = 20_000_000;
@@ -90,6 +91,8 @@ function drSuite(kind: DirectorKind): void {
       assert.equal(r.result.bytes, BLOB);
       console.log(`      upload ${r.result.mbitps} Mbit/s via ${r.result.server}`);
     });
+
+    pmtuCase(fx, 'dr');
   });
 }
 

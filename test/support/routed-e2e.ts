@@ -11,6 +11,7 @@ import { checksumCase } from './checksum-case.js';
 import { assertDemoSpread, runDemo } from './demo.js';
 import { withDirector, type DirectorFixture } from './director.js';
 import { withLab, type LabFixture } from './netns.js';
+import { pmtuCase } from './pmtu-case.js';
 import { needsRoot } from './prerequisites.js';
 
 export const BLOB = 20_000_000;
@@ -91,6 +92,7 @@ export function routedSuite(mode: RoutedMode, extra: (ctx: RoutedContext) => voi
     });
 
     checksumCase({ fx, dir }, mode);
+    pmtuCase(fx, mode);
     extra({ fx, dir });
 
     // Last, so it covers everything the cases above sent.

@@ -5,26 +5,35 @@
 
 import type { AdmSnapshot } from '../adm/model.js';
 import type { Logger } from '../log/logger.js';
+import { parseIpv6 } from '../net/addr6.js';
 
 /** The routing daemon, as the announcer drives it (bird through birdc; a fake in tests). */
 export interface RouteDaemon {
-  /** Makes exactly these addresses (/32 routes) the ones announced; rejects with the daemon's reason. */
+  /** Makes exactly these addresses (IPv4 /32 and IPv6 /128 routes) the ones announced; rejects with the daemon's reason. */
   announce(addresses: readonly string[]): Promise<void>;
   /** Where announcements go, for logs. */
   readonly describe: string;
 }
 
-/** The VIPs of snapshot that can take a new connection now, in address order. */
+/** The VIPs of snapshot that can take a new connection now: IPv4 ones in address order, then IPv6 ones. */
 export function serviceableVips(snapshot: AdmSnapshot): string[] {
   // A mark service has no address of its own (0.0.0.0): its fwmark_match addresses are not announced.
-  // Nor are IPv6 VIPs: the routes file is bird's ipv4 channel of /32 routes (docs/datapath.md#ipv6).
-  const vips = new Set(snapshot.services.filter((s) => !s.fwmark && !s.address.includes(':') && s.realServers.some((rs) => rs.effectiveWeight > 0))
+  const vips = new Set(snapshot.services.filter((s) => !s.fwmark && s.realServers.some((rs) => rs.effectiveWeight > 0))
     .map((s) => s.address));
-  return [...vips].sort((a, b) => ipOrder(a) - ipOrder(b));
+  const v4 = [...vips].filter((a) => !a.includes(':')).sort((a, b) => ipOrder(a) - ipOrder(b));
+  const v6 = [...vips].filter((a) => a.includes(':')).sort(compareIpv6);
+  return [...v4, ...v6];
 }
 
 function ipOrder(address: string): number {
   return address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+}
+
+function compareIpv6(a: string, b: string): number {
+  const wa = parseIpv6(a);
+  const wb = parseIpv6(b);
+  for (let i = 0; i < 16; i++) if (wa[i] !== wb[i]) return wa[i]! - wb[i]!;
+  return 0;
 }
 
 export class RouteAnnouncer {

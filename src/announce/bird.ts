@@ -1,24 +1,34 @@
 // bird2 as the route daemon: director writes the VIP routes into a file that the host's
-// bird.conf includes (one static protocol, `director_vips`, of /32 blackhole routes, which the
-// bird.conf exports to its BGP peers), then asks bird to read its configuration again through
-// its control socket (`birdc configure`), which changes routes without resetting sessions.
+// bird.conf includes (two static protocols: `director_vips` of /32 blackhole routes for the
+// IPv4 VIPs, `director_vips6` of /128 ones for the IPv6 VIPs, which the bird.conf exports to
+// its BGP peers), then asks bird to read its configuration again through its control socket
+// (`birdc configure`), which changes routes without resetting sessions. Both protocols are
+// always written, empty or not, so a bird.conf may name either before there is a VIP of its
+// family.
 
 import { execFile } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import type { RouteDaemon } from './announcer.js';
 
-/** The static protocol's name in the routes file; the bird.conf filters its export on it. */
+/** The static protocols' names in the routes file; the bird.conf filters its exports on them. */
 export const BIRD_PROTOCOL = 'director_vips';
+export const BIRD_PROTOCOL6 = 'director_vips6';
 export const DEFAULT_BIRDC_SOCKET = '/run/bird/bird.ctl';
 const BIRDC_TIMEOUT_MS = 10_000;
 
-/** The routes file bird includes, announcing these addresses. */
+/** The routes file bird includes, announcing these addresses (IPv4 and IPv6 alike). */
 export function birdRoutesFile(addresses: readonly string[], pid = process.pid): string {
+  const v6 = addresses.filter((a) => a.includes(':'));
+  const v4 = addresses.filter((a) => !a.includes(':'));
   return [
     `# Written by director (pid ${pid}): the VIPs it announces now. Do not edit; included by bird.conf.`,
     `protocol static ${BIRD_PROTOCOL} {`,
     '  ipv4;',
-    ...addresses.map((a) => `  route ${a}/32 blackhole;`),
+    ...v4.map((a) => `  route ${a}/32 blackhole;`),
+    '}',
+    `protocol static ${BIRD_PROTOCOL6} {`,
+    '  ipv6;',
+    ...v6.map((a) => `  route ${a}/128 blackhole;`),
     '}',
     '',
   ].join('\n');

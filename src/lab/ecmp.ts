@@ -54,20 +54,29 @@ export interface EcmpOptions {
 /** The sync id the lab's directors share when they sync. */
 export const ECMP_SYNC_ID = 7;
 
-/** The router's bird.conf: one BGP session per director, equal routes merged into one multipath kernel route. */
+/**
+ * The router's bird.conf: one BGP session per director, equal routes merged into one multipath
+ * kernel route; in a dual-stack lab the same sessions carry the IPv6 VIP routes too.
+ */
 export function routerBirdConf(lab: LabHandle): string {
+  const dual = lab.vip6 !== undefined;
   return [
     `router id ${lab.router.address};`,
     'log stderr { warning, error, fatal };',
     'protocol device {}',
     'protocol kernel { ipv4 { import none; export all; }; merge paths on; }',
-    `template bgp director { local ${lab.router.address} as ${ROUTER_AS}; ${BGP_TIMERS} ipv4 { import all; export none; }; }`,
+    ...(dual ? ['protocol kernel { ipv6 { import none; export all; }; merge paths on; }'] : []),
+    `template bgp director { local ${lab.router.address} as ${ROUTER_AS}; ${BGP_TIMERS} ipv4 { import all; export none; };` +
+      `${dual ? ' ipv6 { import all; export none; };' : ''} }`,
     ...lab.directors.map((d) => `protocol bgp ${d.name} from director { neighbor ${d.address} as ${DIRECTOR_AS}; }`),
     '',
   ].join('\n');
 }
 
-/** A director's bird.conf: the routes file director writes, exported to the router with itself as next hop. */
+/**
+ * A director's bird.conf: the routes file director writes, exported to the router with itself
+ * as next hop (IPv6 VIPs over the same session, with its IPv6 address as their next hop).
+ */
 export function directorBirdConf(lab: LabHandle, host: LabHost, routesFile: string): string {
   return [
     `router id ${host.address};`,
@@ -76,6 +85,7 @@ export function directorBirdConf(lab: LabHandle, host: LabHost, routesFile: stri
     `include "${routesFile}";`,
     `protocol bgp upstream { local ${host.address} as ${DIRECTOR_AS}; neighbor ${lab.router.address} as ${ROUTER_AS}; ${BGP_TIMERS}`,
     '  ipv4 { import none; export where proto = "director_vips"; next hop self; };',
+    ...(host.address6 !== undefined ? [`  ipv6 { import none; export where proto = "director_vips6"; next hop address ${host.address6}; };`] : []),
     '}',
     '',
   ].join('\n');
@@ -94,6 +104,7 @@ export class EcmpLab {
   /** Starts the router's bird and, on every director namespace, bird; and the first directors announcing the VIP. */
   async start(): Promise<void> {
     await sysctl(this.lab.router.ns, 'net.ipv4.fib_multipath_hash_policy', 1);
+    if (this.lab.vip6 !== undefined) await sysctl(this.lab.router.ns, 'net.ipv6.fib_multipath_hash_policy', 1);
     // The router's layer-4 multipath hash takes the hash the client's socket put on the packet
     // (veth keeps it), and TCP picks a new one after a retransmission timeout: a flow a director
     // drops would try the others until one knows it, which a router fed from a wire never does.

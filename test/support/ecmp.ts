@@ -7,7 +7,8 @@ import { main } from '../../src/cli/main.js';
 import { EcmpLab, type EcmpOptions } from '../../src/lab/ecmp.js';
 import type { NsProcess } from '../../src/lab/process.js';
 import { spawnInNamespace } from '../../src/lab/process.js';
-import { HTTP_PORT, labTool } from '../../src/lab/services.js';
+import { HTTP_PORT, hostPort, labTool } from '../../src/lab/services.js';
+import { ipIn } from '../../src/lab/netns.js';
 import { capture } from './adm-director.js';
 import type { LabFixture } from './netns.js';
 import { requireTools } from './prerequisites.js';
@@ -15,16 +16,26 @@ import { waitUntil } from './wait.js';
 
 export const HELD = 30;
 
-interface Stats { services: Array<{ port: number; conns: number; realServers: Array<{ activeConns: number }> }> }
+interface ServiceStats { vip: string; port: number; conns: number; realServers: Array<{ activeConns: number }> }
 
-export function httpConns(ecmp: EcmpLab, index: number): number {
-  const s = ecmp.directors[index]!.director?.stats() as Stats | null | undefined;
-  return s?.services.find((v) => v.port === HTTP_PORT)?.conns ?? 0;
+/** A director's HTTP service on the IPv4 VIP, or with ipv6 on the IPv6 one (a dual-stack lab). */
+function httpService(ecmp: EcmpLab, index: number, ipv6: boolean): ServiceStats | undefined {
+  const s = ecmp.directors[index]!.director?.stats() as { services: ServiceStats[] } | null | undefined;
+  return s?.services.find((v) => v.port === HTTP_PORT && v.vip.includes(':') === ipv6);
 }
 
-export function httpActive(ecmp: EcmpLab, index: number): number {
-  const s = ecmp.directors[index]!.director?.stats() as Stats | null | undefined;
-  return s?.services.find((v) => v.port === HTTP_PORT)?.realServers.reduce((n, rs) => n + rs.activeConns, 0) ?? 0;
+export function httpConns(ecmp: EcmpLab, index: number, ipv6 = false): number {
+  return httpService(ecmp, index, ipv6)?.conns ?? 0;
+}
+
+export function httpActive(ecmp: EcmpLab, index: number, ipv6 = false): number {
+  return httpService(ecmp, index, ipv6)?.realServers.reduce((n, rs) => n + rs.activeConns, 0) ?? 0;
+}
+
+/** The next hops of the router's route to the IPv6 VIP (a dual-stack lab), as ip -6 route prints them. */
+export async function nextHops6(fx: LabFixture): Promise<string[]> {
+  const route = await ipIn(fx.lab.router.ns, ['-6', 'route', 'show', `${fx.lab.vip6!}/128`]);
+  return [...route.matchAll(/nexthop via (\S+)/g)].map((m) => m[1] as string);
 }
 
 /** `director adm -L -c -n` of a director: the real server of each HTTP client port. */
@@ -75,8 +86,8 @@ export function ecmpLab(fx: LabFixture, options: EcmpOptions): () => EcmpLab {
 /** The held client's summary: a failed request is a broken connection (it timed out and the socket was dropped). */
 export interface Verdict { requests: number; failed: number; distinctConnections: number }
 
-export function holdFlows(fx: LabFixture): NsProcess {
-  const hold = spawnInNamespace(fx.lab.client.ns, [process.execPath, labTool('http-hold.js'), '--target', `${fx.lab.vip}:${HTTP_PORT}`,
+export function holdFlows(fx: LabFixture, ipv6 = false): NsProcess {
+  const hold = spawnInNamespace(fx.lab.client.ns, [process.execPath, labTool('http-hold.js'), '--target', hostPort(ipv6 ? fx.lab.vip6! : fx.lab.vip, HTTP_PORT),
     '--connections', String(HELD), '--interval', '200', '--request-timeout', '3000', '--seconds', '120']);
   fx.cleanup.first(() => hold.stop());
   return hold;
@@ -126,19 +137,21 @@ export async function twoRounds(hold: NsProcess): Promise<void> {
  * how many of the held flows each director carried (counted above what it held before: earlier
  * tests may leave broken flows ESTABLISHED in a director's table).
  */
-export async function drainOneUnderLoad(fx: LabFixture, ecmp: EcmpLab): Promise<{ held: Record<string, number>; moved: number; verdict: Verdict }> {
-    await freshReports(ecmp, [0, 1, 2]);
-  const baseline = [0, 1, 2].map((i) => httpActive(ecmp, i));
-  const hold = holdFlows(fx);
+export async function drainOneUnderLoad(fx: LabFixture, ecmp: EcmpLab, o: { ipv6?: boolean } = {}): Promise<{ held: Record<string, number>; moved: number; verdict: Verdict }> {
+  const ipv6 = o.ipv6 === true;
+  const hops = (): Promise<string[]> => (ipv6 ? nextHops6(fx) : ecmp.nextHops());
+  await freshReports(ecmp, [0, 1, 2]);
+  const baseline = [0, 1, 2].map((i) => httpActive(ecmp, i, ipv6));
+  const hold = holdFlows(fx, ipv6);
   await hold.waitFor(/^ready \d+$/m, 30_000);
   await freshReports(ecmp, [0, 1, 2]);
-  const held = Object.fromEntries(ecmp.directors.map((d, i) => [d.host.name, httpActive(ecmp, i) - baseline[i]!]));
-  assert.equal((await ecmp.nextHops()).length, 3, 'the router spreads over three directors');
+  const held = Object.fromEntries(ecmp.directors.map((d, i) => [d.host.name, httpActive(ecmp, i, ipv6) - baseline[i]!]));
+  assert.equal((await hops()).length, 3, 'the router spreads over three directors');
   assert.ok((held.dir3 ?? 0) > 0, `ECMP gave dir3 some of the held flows: ${JSON.stringify(held)}`);
   const io = capture();
   assert.equal(await main(['drain', '--netns', ecmp.directors[2]!.host.ns, '--timeout', '0'], io), 0, io.stderr.join('\n'));
-  assert.match(io.stdout.join('\n'), new RegExp(`withdrawn: ${fx.lab.vip.replace(/\./g, '\\.')}`));
-  await waitUntil('the router left with two next hops', async () => (await ecmp.nextHops()).length === 2, 30_000);
+  assert.match(io.stdout.join('\n'), new RegExp(`withdrawn: .*${(ipv6 ? fx.lab.vip6! : fx.lab.vip).replace(/\./g, '\\.')}`));
+  await waitUntil('the router left with two next hops', async () => (await hops()).length === 2, 30_000);
   await ecmp.directors[2]!.director!.process!.exited;
   await twoRounds(hold);
   return { held, moved: held.dir3 ?? 0, verdict: await verdictOf(hold) };

@@ -39,6 +39,13 @@ describe('route announcement', () => {
     )), ['198.19.0.100', '198.19.0.101']);
   });
 
+  it('announces IPv6 VIPs too, after the IPv4 ones, in address order', () => {
+    assert.deepEqual(serviceableVips(snap(
+      svc('2001:db8::101', 80, [rs(1)]), svc('198.19.0.100', 80, [rs(1)]), svc('2001:db8::100', 80, [rs(1)]),
+      svc('2001:db8::9', 80, [rs(1)]), svc('2001:db8::102', 80, [rs(0)]),
+    )), ['198.19.0.100', '2001:db8::9', '2001:db8::100', '2001:db8::101']);
+  });
+
   it('never announces a firewall-mark service (0.0.0.0, no address of its own)', () => {
     assert.deepEqual(serviceableVips(snap({ ...svc('0.0.0.0', 0, [rs(1)]), fwmark: 7 }, svc('198.19.0.100', 80, [rs(1)]))), ['198.19.0.100']);
   });
@@ -71,15 +78,19 @@ describe('route announcement', () => {
     await assert.rejects(b.withdrawAll(), /daemon down/);
   });
 
-  it("writes bird's routes file: one static protocol of /32 blackhole routes (none when withdrawn)", () => {
-    assert.equal(birdRoutesFile(['198.19.0.100', '198.19.0.101'], 42), `# Written by director (pid 42): the VIPs it announces now. Do not edit; included by bird.conf.
+  it("writes bird's routes file: a static protocol of /32 blackhole routes and one of /128 (each empty when there is none)", () => {
+    assert.equal(birdRoutesFile(['198.19.0.100', '198.19.0.101', '2001:db8::100'], 42), `# Written by director (pid 42): the VIPs it announces now. Do not edit; included by bird.conf.
 protocol static director_vips {
   ipv4;
   route 198.19.0.100/32 blackhole;
   route 198.19.0.101/32 blackhole;
 }
+protocol static director_vips6 {
+  ipv6;
+  route 2001:db8::100/128 blackhole;
+}
 `);
-    assert.match(birdRoutesFile([], 42), /protocol static director_vips \{\n {2}ipv4;\n\}\n$/);
+    assert.match(birdRoutesFile([], 42), /protocol static director_vips \{\n {2}ipv4;\n\}\nprotocol static director_vips6 \{\n {2}ipv6;\n\}\n$/);
   });
 });
 

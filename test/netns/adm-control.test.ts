@@ -154,7 +154,9 @@ describe('director adm against a running director in a netns lab (needs root: cr
     for (const [cps, inPps, outPps, inBps] of moving) {
       assert.equal(cps, inPps, 'one datagram per UDP flow: CPS = InPPS');
       assert.equal(outPps, 0, 'DR: replies do not pass the director');
-      assert.ok(Math.abs(inBps! / inPps! - 142) < 8, `InBPS/InPPS ${inBps}/${inPps}`);
+      // Both rates are shown rounded to whole numbers, so a small InPPS (the estimator's tail
+      // after the traffic stops) moves the ratio by up to 142 * 0.5 / InPPS on its own.
+      assert.ok(Math.abs(inBps! / inPps! - 142) < 8 + (142 * 0.5) / inPps!, `InBPS/InPPS ${inBps}/${inPps}`);
     }
   });
 

@@ -150,10 +150,11 @@ export class EcmpLab {
     }));
   }
 
-  /** The next hops of the router's route to the VIP (directors' addresses), in the kernel's order. */
-  async nextHops(): Promise<string[]> {
-    const route = await ipIn(this.lab.router.ns, ['route', 'show', `${this.lab.vip}/32`]);
-    return [...route.matchAll(/via (\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1] as string);
+  /** The next hops of the router's route to a VIP (default the IPv4 one): directors' addresses, in the kernel's order. */
+  async nextHops(address = this.lab.vip): Promise<string[]> {
+    const v6 = address.includes(':');
+    const route = await ipIn(this.lab.router.ns, [v6 ? '-6' : '-4', 'route', 'show', `${address}/${v6 ? 128 : 32}`]);
+    return [...route.matchAll(/via (\S+)/g)].map((m) => m[1] as string);
   }
 
   /** Starts bird in ns and resolves once its control socket answers; rejects with bird's words if it exits. */

@@ -17,7 +17,7 @@ import { countHttp, HTTP_PORT, repoRoot } from '../../src/lab/services.js';
 import { ipIn, run } from '../../src/lab/netns.js';
 import { birdRoutesFile } from '../../src/announce/bird.js';
 import { capture } from '../support/adm-director.js';
-import { connectionsOf, drainOneUnderLoad, ecmpLab, HELD, httpConns, joinOneUnderLoad, listedPorts, nextHops6, nexthopWeights } from '../support/ecmp.js';
+import { connectionsOf, drainOneUnderLoad, ecmpLab, HELD, httpConns, joinOneUnderLoad, listedPorts, nexthopWeights } from '../support/ecmp.js';
 import { withLab } from '../support/netns.js';
 import { requireTools } from '../support/prerequisites.js';
 import { waitUntil } from '../support/wait.js';
@@ -106,7 +106,7 @@ describe('ECMP over IPv6: in a dual-stack lab the directors announce the IPv6 VI
     }, 90_000);
     console.log(`      the router's IPv6 route: ${route.trim().replace(/\s+/g, ' ')}`);
     assert.deepEqual(nexthopWeights(route), [1, 1, 1], 'bird installs three equal IPv6 next hops');
-    assert.deepEqual((await nextHops6(fx)).sort(), fx.lab.directors.map((d) => d.address6).sort(), 'each next hop is a director\'s IPv6 address');
+    assert.deepEqual((await e.nextHops(fx.lab.vip6!)).sort(), fx.lab.directors.map((d) => d.address6).sort(), 'each next hop is a director\'s IPv6 address');
 
     const r = await countHttp(fx.lab, fx.lab.vip6!, 60);
     assert.ok(r.ok, JSON.stringify(r.result));

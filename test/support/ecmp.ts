@@ -8,7 +8,6 @@ import { EcmpLab, type EcmpOptions } from '../../src/lab/ecmp.js';
 import type { NsProcess } from '../../src/lab/process.js';
 import { spawnInNamespace } from '../../src/lab/process.js';
 import { HTTP_PORT, hostPort, labTool } from '../../src/lab/services.js';
-import { ipIn } from '../../src/lab/netns.js';
 import { capture } from './adm-director.js';
 import type { LabFixture } from './netns.js';
 import { requireTools } from './prerequisites.js';
@@ -30,12 +29,6 @@ export function httpConns(ecmp: EcmpLab, index: number, ipv6 = false): number {
 
 export function httpActive(ecmp: EcmpLab, index: number, ipv6 = false): number {
   return httpService(ecmp, index, ipv6)?.realServers.reduce((n, rs) => n + rs.activeConns, 0) ?? 0;
-}
-
-/** The next hops of the router's route to the IPv6 VIP (a dual-stack lab), as ip -6 route prints them. */
-export async function nextHops6(fx: LabFixture): Promise<string[]> {
-  const route = await ipIn(fx.lab.router.ns, ['-6', 'route', 'show', `${fx.lab.vip6!}/128`]);
-  return [...route.matchAll(/nexthop via (\S+)/g)].map((m) => m[1] as string);
 }
 
 /** `director adm -L -c -n` of a director: the real server of each HTTP client port. */
@@ -139,7 +132,7 @@ export async function twoRounds(hold: NsProcess): Promise<void> {
  */
 export async function drainOneUnderLoad(fx: LabFixture, ecmp: EcmpLab, o: { ipv6?: boolean } = {}): Promise<{ held: Record<string, number>; moved: number; verdict: Verdict }> {
   const ipv6 = o.ipv6 === true;
-  const hops = (): Promise<string[]> => (ipv6 ? nextHops6(fx) : ecmp.nextHops());
+  const hops = (): Promise<string[]> => ecmp.nextHops(ipv6 ? fx.lab.vip6! : fx.lab.vip);
   await freshReports(ecmp, [0, 1, 2]);
   const baseline = [0, 1, 2].map((i) => httpActive(ecmp, i, ipv6));
   const hold = holdFlows(fx, ipv6);

@@ -4,7 +4,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { TMP } from './cbuild.js';
+import { ROOT, TMP } from './cbuild.js';
 import { progress, today, type BenchOptions } from './options.js';
 import { FWD_CPU, startDirector } from './pps-cases.js';
 import { noDropRate, probe } from './pps-probe.js';
@@ -39,9 +39,11 @@ function perfWorks(): boolean {
   }
 }
 
-function perfReport(file: string, args: string[]): string[] {
+function perfReport(file: string, args: string[], keep: (line: string) => boolean = () => true): string[] {
   const out = execFileSync('perf', ['report', '-i', file, '--stdio', '--no-children', ...args], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20 });
-  return out.split('\n').filter((l) => /^\s+\d+\.\d+%/.test(l)).slice(0, 15).map((l) => l.trim().replace(/\s+/g, ' '));
+  // JIT symbols carry the script's absolute path: shown relative to the checkout.
+  return out.split('\n').filter((l) => /^\s+\d+\.\d+%/.test(l) && keep(l)).slice(0, 15)
+    .map((l) => l.trim().replace(/\s+/g, ' ').replaceAll(`${ROOT}/`, ''));
 }
 
 export async function runProfileBench(o: BenchOptions): Promise<void> {
@@ -50,12 +52,13 @@ export async function runProfileBench(o: BenchOptions): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   let cpu: Array<{ name: string; share: number }> = [];
-  let perfLines: { byComm: string[]; byDso: string[]; bySym: string[] } | null = null;
+  let perfLines: PerfLines | null = null;
   let rate = 0;
   let pid = 0;
   const perfFile = path.join(dir, 'perf.data');
   await withPpsRig(async ({ lab, sink, env, gen }) => {
-    const running = await startDirector({ ...env, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`] }, 'DR');
+    // --perf-basic-prof: node writes /tmp/perf-PID.map, so perf names the JIT-compiled functions.
+    const running = await startDirector({ ...env, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--perf-basic-prof'] }, 'DR');
     pid = running.pid ?? 0;
     try {
       const ctx = { lab, gen, sink, target: running.target };
@@ -74,22 +77,30 @@ export async function runProfileBench(o: BenchOptions): Promise<void> {
   const prof = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (prof) cpu = summariseCpuProfile(JSON.parse(readFileSync(path.join(dir, prof), 'utf8')) as CpuProfile);
   if (existsSync(perfFile)) {
-    perfLines = { byComm: perfReport(perfFile, ['--sort', 'comm,dso']), byDso: perfReport(perfFile, ['--pid', String(pid), '--sort', 'dso']), bySym: perfReport(perfFile, ['--pid', String(pid), '--sort', 'dso,sym']) };
+    perfLines = {
+      byComm: perfReport(perfFile, ['--sort', 'comm,dso']), byDso: perfReport(perfFile, ['--pid', String(pid), '--sort', 'dso']),
+      bySym: perfReport(perfFile, ['--pid', String(pid), '--sort', 'dso,sym']),
+      userSym: perfReport(perfFile, ['--pid', String(pid), '--sort', 'dso,sym'], (l) => !l.includes('[kernel.kallsyms]')),
+    };
   }
+  rmSync(`/tmp/perf-${pid}.map`, { force: true });
   writeProfile(o, rate, seconds, cpu, perfLines);
   rmSync(dir, { recursive: true, force: true });
   progress('section profile written');
 }
 
-function writeProfile(o: BenchOptions, rate: number, seconds: number, cpu: Array<{ name: string; share: number }>,
-  perf: { byComm: string[]; byDso: string[]; bySym: string[] } | null): void {
+/** perf's summaries: all processes by command and object; the director by object, by symbol, and its user-space symbols only. */
+interface PerfLines { byComm: string[]; byDso: string[]; bySym: string[]; userSym: string[] }
+
+function writeProfile(o: BenchOptions, rate: number, seconds: number, cpu: Array<{ name: string; share: number }>, perf: PerfLines | null): void {
   const md = [
     `## Profile of the DR director under load (\`profile\`)${o.quick ? ' — QUICK RUN' : ''}`,
     '',
     `Command: \`npm run bench -- profile${o.quick ? ' --quick' : ''}\`. Date: ${today()}. Machine: ${machineLine()}.`,
     '',
     `The pps lab's DR director on its TPACKET port (same placement as the pps case: director on CPU ${FWD_CPU.director}, receive softirq on CPU 1) at ${(rate / 1e6).toFixed(3)} Mpps for ${seconds} s.`,
-    'Note: --cpu-prof counts time spent inside the addon\'s uv_poll callback (ring walk, rewrite, sendmmsg) as "(idle)"; perf sees it.',
+    'Note: --cpu-prof counts the addon\'s uv_poll callback, the batch handler it calls included, as "(idle)"; perf sees it, and names the JIT-compiled',
+    'functions too (the director runs with --perf-basic-prof): see the user-space list at the end.',
     '',
     '### node --cpu-prof, self time of the director process (top functions)',
     '',
@@ -99,7 +110,8 @@ function writeProfile(o: BenchOptions, rate: number, seconds: number, cpu: Array
     '',
     '### perf record -a -g (both CPUs, all processes on the machine), by command and object',
     '',
-    ...(perf ? ['```', ...perf.byComm, '```', '', 'The director process alone (its pid), by object (kernel vs JIT-compiled JavaScript vs addon vs node):', '', '```', ...perf.byDso, '```', '', 'and by symbol:', '', '```', ...perf.bySym, '```']
+    ...(perf ? ['```', ...perf.byComm, '```', '', 'The director process alone (its pid), by object (kernel vs JIT-compiled JavaScript vs addon vs node):', '', '```', ...perf.byDso, '```', '', 'and by symbol:', '', '```', ...perf.bySym, '```',
+      '', 'and by symbol in user space only (JavaScript as `JS:*name file:line`, the addon as `director::...`):', '', '```', ...perf.userSym, '```']
       : ['perf is not usable here (perf record failed).']),
   ].join('\n');
   writeSection('profile', md);

@@ -15,6 +15,17 @@ import { withLab } from '../support/netns.js';
 
 const BYTES = 8_000_000;
 
+/** A failed wait rethrown with what the directors' latest stats lines showed (real servers: address, active, inactive). */
+function showing(...procs: NsProcess[]): (err: Error) => never {
+  return (err) => {
+    const shown = procs.map((p) => {
+      const s = statsOf(p);
+      return JSON.stringify({ rs: s.services?.map((v) => v.realServers.map((r) => [r.address, r.activeConns, r.inactConns])), conns: s.connections, drops: s.drops, sync: s.sync?.received });
+    });
+    throw new Error(`${err.message}: ${shown.join(' | ')}`);
+  };
+}
+
 for (const mode of ['dr', 'nat', 'fnat'] as ForwardMethod[]) {
   describe(`connection sync, ${mode.toUpperCase()}: takeover by the backup keeps an established stream (needs root)`, function () {
     this.timeout(120_000);
@@ -36,11 +47,17 @@ for (const mode of ['dr', 'nat', 'fnat'] as ForwardMethod[]) {
     it('the backup holds the master\'s connection on the same real server; after the move the download completes intact', async () => {
       const hold = path.join(dir, 'release');
       const download = heldDownload(fx.lab, hold, { bytes: BYTES, holdAt: 1_000_000, seed: 3, timeoutMs: 60_000 });
-      await until('the master to hold an established connection', () => Object.keys(activeByServer(master)).length === 1);
+      await until('the master to hold an established connection', () => Object.keys(activeByServer(master)).length === 1)
+        .catch(showing(master));
       await until('the backup to learn it', () => (statsOf(backup).sync?.received.conns ?? 0) >= 1);
-      await until('the backup to show it on the same real server',
-        () => JSON.stringify(activeByServer(backup)) === JSON.stringify(activeByServer(master)));
-      const server = Object.keys(activeByServer(master))[0]!;
+      // Both stats lines must show the connection: two empty ones would compare equal (a CI run
+      // once passed this check that way and failed later on an undefined server).
+      let server = '';
+      await until('the backup to show it on the same real server', () => {
+        const held = activeByServer(master);
+        server = Object.keys(held)[0] ?? '';
+        return server !== '' && JSON.stringify(activeByServer(backup)) === JSON.stringify(held);
+      }).catch(showing(master, backup));
       const learnt = statsOf(backup).sync!;
       assert.equal(learnt.role, 'backup');
       assert.equal(learnt.syncId, SYNC_ID);

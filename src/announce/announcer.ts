@@ -5,7 +5,7 @@
 
 import type { AdmSnapshot } from '../adm/model.js';
 import type { Logger } from '../log/logger.js';
-import { parseIpv6 } from '../net/addr6.js';
+import { compareAddresses } from '../adm/text.js';
 
 /** The routing daemon, as the announcer drives it (bird through birdc; a fake in tests). */
 export interface RouteDaemon {
@@ -20,20 +20,7 @@ export function serviceableVips(snapshot: AdmSnapshot): string[] {
   // A mark service has no address of its own (0.0.0.0): its fwmark_match addresses are not announced.
   const vips = new Set(snapshot.services.filter((s) => !s.fwmark && s.realServers.some((rs) => rs.effectiveWeight > 0))
     .map((s) => s.address));
-  const v4 = [...vips].filter((a) => !a.includes(':')).sort((a, b) => ipOrder(a) - ipOrder(b));
-  const v6 = [...vips].filter((a) => a.includes(':')).sort(compareIpv6);
-  return [...v4, ...v6];
-}
-
-function ipOrder(address: string): number {
-  return address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-}
-
-function compareIpv6(a: string, b: string): number {
-  const wa = parseIpv6(a);
-  const wb = parseIpv6(b);
-  for (let i = 0; i < 16; i++) if (wa[i] !== wb[i]) return wa[i]! - wb[i]!;
-  return 0;
+  return [...vips].sort(compareAddresses);
 }
 
 export class RouteAnnouncer {

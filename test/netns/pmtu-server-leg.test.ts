@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { parseKeepalivedConfig } from '../../src/config/load.js';
 import { startEmbedded, waitForVip } from '../../src/lab/director-runner.js';
 import * as nl from '../../src/lab/netns.js';
-import { runInNamespace, spawnInNamespace } from '../../src/lab/process.js';
+import { spawnInNamespace } from '../../src/lab/process.js';
 import { HTTP_PORT, labTool, runClient } from '../../src/lab/services.js';
 import { ADDR } from '../../src/lab/topology.js';
 import { withLab } from '../support/netns.js';
@@ -26,12 +26,6 @@ const FAR_NET = '198.19.8.0/24';
 const GW_FAR = '198.19.8.1';
 const FAR_SERVER = '198.19.8.10';
 const LIP = '198.19.1.1';
-
-async function ip(ns: string, args: string[]): Promise<string> {
-  const r = await runInNamespace(ns, ['ip', ...args], 10_000);
-  assert.equal(r.status.code, 0, `ip ${args.join(' ')} in ${ns}: ${r.stderr}`);
-  return r.stdout;
-}
 
 describe('FULLNAT path MTU on the real-server leg: a router behind the director narrows the path, and its frag-needed reaches the client with the quoted sequence number moved back (needs root)', function () {
   this.timeout(120_000);
@@ -55,7 +49,7 @@ describe('FULLNAT path MTU on the real-server leg: a router behind the director 
     await nl.addAddress(gw, 'far0', `${GW_FAR}/24`);
     await nl.addAddress(far, 'lan0', `${FAR_SERVER}/24`);
     // Only gw's side is narrow: the real server keeps 1500 and so announces MSS 1460.
-    await ip(gw, ['link', 'set', 'dev', 'far0', 'mtu', String(NARROW_MTU)]);
+    await nl.ipIn(gw, ['link', 'set', 'dev', 'far0', 'mtu', String(NARROW_MTU)]);
     await nl.linkUp(gw, 'far0');
     await nl.linkUp(far, 'lan0');
     await nl.sysctl(gw, 'net.ipv4.ip_forward', 1);
@@ -84,7 +78,7 @@ describe('FULLNAT path MTU on the real-server leg: a router behind the director 
     assert.ok(r.ok, `the upload stalled or failed (a path MTU black hole?): ${JSON.stringify(r.result)}`);
     assert.equal(r.result.bytes, BYTES);
     assert.equal(r.result.server, 'far');
-    const cache = await ip(lab.client.ns, ['-4', '-o', 'route', 'show', 'cache', lab.vip]);
+    const cache = await nl.ipIn(lab.client.ns, ['-4', '-o', 'route', 'show', 'cache', lab.vip]);
     assert.match(cache, new RegExp(`\\bmtu ${NARROW_MTU}\\b`), `the client learned no path MTU to the VIP: ${cache}`);
     console.log(`      ${String(r.result.mbitps)} Mbit/s; client: ${cache.trim()}`);
   });

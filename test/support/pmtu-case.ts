@@ -12,24 +12,18 @@
 
 import assert from 'node:assert/strict';
 import type { ForwardMethod } from '../../src/config/model.js';
-import { runInNamespace } from '../../src/lab/process.js';
+import { ipIn } from '../../src/lab/netns.js';
 import { HTTP_PORT, runClient } from '../../src/lab/services.js';
 import type { LabFixture } from './netns.js';
 
 const NARROW_MTU = 1280;
 const BYTES = 4_000_000;
 
-async function ip(ns: string, args: string[]): Promise<string> {
-  const r = await runInNamespace(ns, ['ip', ...args], 10_000);
-  assert.equal(r.status.code, 0, `ip ${args.join(' ')} in ${ns}: ${r.stderr}`);
-  return r.stdout;
-}
-
 /** The real servers' route exceptions that carry a learned path MTU ("... mtu 1280"). */
 async function learnedMtus(fx: LabFixture): Promise<string[]> {
   const out: string[] = [];
   for (const rs of fx.lab.realServers) {
-    const cache = await ip(rs.ns, ['-4', '-o', 'route', 'show', 'cache']);
+    const cache = await ipIn(rs.ns, ['-4', '-o', 'route', 'show', 'cache']);
     for (const line of cache.split('\n')) if (/\bmtu \d+/.test(line)) out.push(`${rs.name}: ${line.trim()}`);
   }
   return out;
@@ -41,8 +35,8 @@ export function pmtuCase(fx: LabFixture, mode: ForwardMethod): void {
     const { lab } = fx;
     const narrow = lab.routerClientSide;
     // Nothing learned earlier may stand in for what this case must make happen.
-    for (const rs of lab.realServers) await ip(rs.ns, ['route', 'flush', 'cache']);
-    await ip(narrow.ns, ['link', 'set', 'dev', narrow.ifname, 'mtu', String(NARROW_MTU)]);
+    for (const rs of lab.realServers) await ipIn(rs.ns, ['route', 'flush', 'cache']);
+    await ipIn(narrow.ns, ['link', 'set', 'dev', narrow.ifname, 'mtu', String(NARROW_MTU)]);
     try {
       const r = await runClient(lab.client.ns, 'http-client.js',
         ['download', '--target', `${lab.vip}:${HTTP_PORT}`, '--bytes', String(BYTES), '--seed', '31', '--timeout', '30000'], 40_000);
@@ -52,8 +46,8 @@ export function pmtuCase(fx: LabFixture, mode: ForwardMethod): void {
       assert.ok(learned.some((l) => l.includes(`mtu ${NARROW_MTU}`)), `no real server learned MTU ${NARROW_MTU}: ${JSON.stringify(learned)}`);
       console.log(`      ${String(r.result.mbitps)} Mbit/s via ${String(r.result.server)}; ${learned.join('; ')}`);
     } finally {
-      await ip(narrow.ns, ['link', 'set', 'dev', narrow.ifname, 'mtu', '1500']);
-      for (const rs of lab.realServers) await ip(rs.ns, ['route', 'flush', 'cache']);
+      await ipIn(narrow.ns, ['link', 'set', 'dev', narrow.ifname, 'mtu', '1500']);
+      for (const rs of lab.realServers) await ipIn(rs.ns, ['route', 'flush', 'cache']);
     }
   });
 }
